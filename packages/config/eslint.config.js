@@ -1,0 +1,2 @@
+import { preset } from "./eslint.js";
+export default preset({ tsconfigRootDir: import.meta.dirname });

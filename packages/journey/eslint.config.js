@@ -1,0 +1,2 @@
+import { domainRestrictedImports, preset } from "@postpath/config/eslint";
+export default preset({ tsconfigRootDir: import.meta.dirname, restrictedImports: domainRestrictedImports });
