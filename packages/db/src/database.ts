@@ -1,0 +1,130 @@
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "./generated/prisma/client.ts";
+
+/** Raw SQL on one connection. */
+export interface SqlSession {
+  /** Run a multi-statement SQL script as one simple query (no parameters). */
+  exec(sql: string): Promise<void>;
+  /** Parameterised query returning rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** A Prisma client plus direct access to the driver, for migration scripts and hot raw SQL. */
+export interface Database extends SqlSession {
+  readonly prisma: PrismaClient;
+  /** "postgres" for a real server, "embedded" for the PGlite default in a local folder. */
+  readonly kind: "postgres" | "embedded";
+  /** Where it is, for messages (password removed). */
+  readonly location: string;
+  /** Runs fn with raw SQL pinned to one connection (session-level locks, SET, ...). */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { url: string; poolSize?: number }
+  | { dataDir: string };
+
+export class DatabaseUnreachableError extends Error {
+  constructor(location: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Database unreachable at ${location}: ${reason}`);
+    this.name = "DatabaseUnreachableError";
+  }
+}
+
+/** Removes the password from a connection string for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if ("url" in opts) return openPostgres(opts.url, opts.poolSize ?? 10);
+  return openEmbedded(opts.dataDir);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const location = redactUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // Surface idle-client errors (e.g. the server restarting) instead of crashing the process.
+  pool.on("error", () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseUnreachableError(location, err);
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    kind: "postgres",
+    location,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async query<T>(sql: string, params: unknown[] = []) {
+      const res = await pool.query(sql, params);
+      return res.rows as T[];
+    },
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          async exec(sql) {
+            await client.query(sql);
+          },
+          async query<T>(sql: string, params: unknown[] = []) {
+            const res = await client.query(sql, params);
+            return res.rows as T[];
+          },
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  const dir = path.resolve(dataDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+  const session: SqlSession = {
+    async exec(sql) {
+      await client.exec(sql);
+    },
+    async query<T>(sql: string, params: unknown[] = []) {
+      const res = await client.query(sql, params);
+      return res.rows as T[];
+    },
+  };
+  return {
+    prisma,
+    kind: "embedded",
+    location: `embedded PGlite in ${dir}`,
+    ...session,
+    // PGlite is a single connection already.
+    withSession: (fn) => fn(session),
+    async close() {
+      await prisma.$disconnect();
+      await client.close();
+    },
+  };
+}
