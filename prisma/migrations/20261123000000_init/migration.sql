@@ -170,6 +170,7 @@ CREATE TABLE "Message" (
     "workspaceId" TEXT NOT NULL,
     "runId" TEXT NOT NULL,
     "stepId" TEXT NOT NULL,
+    "runSeq" INTEGER NOT NULL,
     "channel" TEXT NOT NULL,
     "idempotencyKey" TEXT NOT NULL,
     "status" "MessageStatus" NOT NULL DEFAULT 'PENDING',
@@ -177,6 +178,7 @@ CREATE TABLE "Message" (
     "payload" JSONB NOT NULL DEFAULT '{}',
     "providerMessageId" TEXT,
     "providerResponse" JSONB,
+    "output" JSONB,
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "error" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -268,6 +270,9 @@ CREATE INDEX "JourneyRun_workspaceId_parkedEvent_parkedKey_idx" ON "JourneyRun"(
 
 -- CreateIndex
 CREATE UNIQUE INDEX "JourneyRun_journeyId_customerId_entryNumber_key" ON "JourneyRun"("journeyId", "customerId", "entryNumber");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "JourneyRun_journeyId_customerId_triggerEventId_key" ON "JourneyRun"("journeyId", "customerId", "triggerEventId");
 
 -- CreateIndex
 CREATE INDEX "RunTrace_runId_id_idx" ON "RunTrace"("runId", "id");

@@ -1,0 +1,56 @@
+import path from "node:path";
+import { seedDemo, DEMO_PASSWORD } from "@postpath/api";
+import { loadEnvOrExit } from "@postpath/config";
+import { createLogger, openRuntime, REPO_ROOT, startWorkers, StartupError } from "@postpath/engine";
+import { buildApp } from "./app.ts";
+
+const env = loadEnvOrExit();
+const log = createLogger(env.LOG_LEVEL, "postpath");
+
+async function main() {
+  const rt = await openRuntime(env, log);
+  const workers = env.RUN_WORKER
+    ? startWorkers(rt.engine, { connection: rt.redis, prefix: env.QUEUE_PREFIX, concurrency: env.WORKER_CONCURRENCY })
+    : null;
+  if (!env.DATABASE_URL && !env.RUN_WORKER) log.warn("RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run");
+
+  const webDist = path.resolve(REPO_ROOT, env.WEB_DIST ?? "apps/web/dist");
+  const app = await buildApp({ db: rt.db, engine: rt.engine, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false });
+
+  let seedNote = "";
+  if (env.SEED_DEMO) {
+    const seed = await seedDemo(rt.db, rt.engine);
+    if (seed.created) {
+      seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"\n  Ingest write key (shown once): ${seed.writeKey}`;
+    } else {
+      seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"`;
+    }
+  }
+
+  const address = await app.listen({ host: env.HOST, port: env.PORT });
+  process.stdout.write(
+    `\nPostpath is running at ${env.PUBLIC_URL ?? address}\n  Database: ${rt.db.location}\n  Redis: ${env.REDIS_URL}${rt.redisChild ? " (started by Postpath)" : ""}\n  Worker: ${workers ? "in this process" : "off (run apps/worker)"}${seedNote}\n\n`,
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, "shutting down");
+    await app.close();
+    await workers?.close();
+    await rt.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StartupError) {
+    process.stderr.write(`Postpath cannot start: ${err.message}\n`);
+  } else {
+    process.stderr.write(`Postpath failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import type { QueryClient } from "@tanstack/react-query";
+import { QueryClientProvider, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Me } from "./api/contract.ts";
+import { JourneyListPage } from "./pages/JourneyListPage.tsx";
+import { JourneyPage } from "./pages/JourneyPage.tsx";
+import { SignInPage } from "./pages/SignInPage.tsx";
+import { hrefs, useRoute } from "./routing.ts";
+import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
+import type { TrpcClient } from "./trpc.ts";
+import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
+
+export function App({ trpcClient, queryClient }: { trpcClient: TrpcClient; queryClient: QueryClient }) {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        <Shell />
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
+
+function Shell() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  useEndSessionOnUnauthorized();
+
+  if (me.isPending) return <p className="page" role="status">Loading…</p>;
+  if (me.isError && trpcErrorCode(me.error) !== "UNAUTHORIZED") {
+    return (
+      <main className="page">
+        <p className="form-error" role="alert">
+          Could not reach Postpath: {me.error.message}
+        </p>
+        <button type="button" onClick={() => void me.refetch()}>
+          Try again
+        </button>
+      </main>
+    );
+  }
+  if (!me.data) return <SignInPage />;
+  return (
+    <>
+      <AppHeader me={me.data} />
+      <main className="main">
+        <Page />
+      </main>
+    </>
+  );
+}
+
+function Page() {
+  const route = useRoute();
+  switch (route.page) {
+    case "journeys":
+      return <JourneyListPage />;
+    case "journey":
+      return <JourneyPage key={route.id} id={route.id} />;
+    case "notFound":
+      return (
+        <section className="page">
+          <h1>Page not found</h1>
+          <a href={hrefs.journeys()}>Go to journeys</a>
+        </section>
+      );
+  }
+}
+
+function AppHeader({ me }: { me: Me }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({ onSuccess: () => forgetSession(queryClient, trpc.auth.me.queryKey()) }),
+  );
+  return (
+    <header className="app-header">
+      <a className="app-header__brand" href={hrefs.journeys()}>
+        Postpath
+      </a>
+      <span className="muted">{me.workspace.name}</span>
+      <span className="app-header__spacer" />
+      <span>
+        {me.name} <span className="muted">({me.email})</span>
+      </span>
+      <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+        Sign out
+      </button>
+      {signOut.isError ? (
+        <span className="form-error" role="alert">
+          Could not sign out: {signOut.error.message}
+        </span>
+      ) : null}
+    </header>
+  );
+}

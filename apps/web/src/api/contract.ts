@@ -1,0 +1,38 @@
+// The shapes the web app reads from the API. tRPC runs without a transformer, so dates arrive as
+// ISO strings. `contract-check.ts` proves at compile time that the real router's outputs are
+// assignable to these, so a change on the server shows up as a type error here.
+import type { JourneyDraft } from "../canvas/draft.ts";
+
+export type Role = "ADMIN" | "MARKETER" | "VIEWER";
+export type JourneyStatus = "DRAFT" | "LIVE" | "PAUSED" | "STOPPED" | "ARCHIVED";
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface Me extends SessionUser {
+  workspace: { id: string; name: string };
+}
+
+export interface JourneyListItem {
+  id: string;
+  name: string;
+  status: JourneyStatus;
+  liveVersion: number | null;
+  updatedAt: string;
+  entered: number;
+  converted: number;
+}
+
+export interface JourneyDetail {
+  id: string;
+  name: string;
+  status: JourneyStatus;
+  draft: JourneyDraft;
+  draftRevision: number;
+  liveVersion: number | null;
+  updatedAt: string;
+}

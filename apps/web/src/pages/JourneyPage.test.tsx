@@ -1,0 +1,32 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { thankYouDraft } from "../test/fixtures.ts";
+import { renderApp } from "../test/renderApp.tsx";
+import { marketer } from "../test/users.ts";
+
+describe("journey view", () => {
+  it("shows the journey's name, status and its draft on the canvas", async () => {
+    window.location.hash = "#/journeys/j1";
+    const { container } = renderApp({
+      me: marketer,
+      journey: {
+        id: "j1",
+        name: "Thank-you after purchase",
+        status: "LIVE",
+        draft: thankYouDraft,
+        draftRevision: 4,
+        liveVersion: 3,
+        updatedAt: "2025-11-20T10:15:00.000Z",
+      },
+    });
+
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Thank-you after purchase");
+    expect(screen.getByText("Live")).toBeTruthy();
+    expect(screen.getByText(/Live v3 · draft revision 4/)).toBeTruthy();
+    await screen.findByText("Email: Thanks {{ first_name }}");
+    expect([...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id)).toEqual(
+      thankYouDraft.nodes.map((n) => n.id),
+    );
+    expect(screen.getByRole("link", { name: "← Journeys" }).getAttribute("href")).toBe("#/journeys");
+  });
+});

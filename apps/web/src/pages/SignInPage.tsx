@@ -1,0 +1,59 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import type { FormEvent } from "react";
+import { useId } from "react";
+import { errorMessage, useTRPC } from "../trpc.ts";
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export function SignInPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const signIn = useMutation(
+    trpc.auth.signIn.mutationOptions({
+      // Keep the button busy until `auth.me` has the new session, then the shell swaps pages.
+      onSuccess: () => queryClient.invalidateQueries(trpc.auth.me.queryFilter()),
+    }),
+  );
+  return (
+    <SignInForm pending={signIn.isPending} error={signIn.error ? errorMessage(signIn.error) : undefined} onSubmit={(credentials) => signIn.mutate(credentials)} />
+  );
+}
+
+export function SignInForm({
+  onSubmit,
+  pending,
+  error,
+}: {
+  onSubmit: (credentials: Credentials) => void;
+  pending: boolean;
+  error: string | undefined;
+}) {
+  const id = useId();
+  const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    onSubmit({ email: String(form.get("email") ?? "").trim(), password: String(form.get("password") ?? "") });
+  };
+  return (
+    <main className="sign-in">
+      <form className="sign-in__card" onSubmit={handleSubmit} aria-labelledby={`${id}-title`}>
+        <h1 id={`${id}-title`}>Sign in to Postpath</h1>
+        <label htmlFor={`${id}-email`}>Email</label>
+        <input id={`${id}-email`} name="email" type="email" autoComplete="username" required autoFocus />
+        <label htmlFor={`${id}-password`}>Password</label>
+        <input id={`${id}-password`} name="password" type="password" autoComplete="current-password" required />
+        {error ? (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" disabled={pending}>
+          {pending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,31 @@
+// Hash routing: `#/journeys`, `#/journeys/<id>`. No router library until the app needs one.
+import { useSyncExternalStore } from "react";
+
+export type Route = { page: "journeys" } | { page: "journey"; id: string } | { page: "notFound"; hash: string };
+
+export function parseHash(hash: string): Route {
+  const path = hash.replace(/^#/, "").replace(/\/+$/, "");
+  if (path === "" || path === "/journeys") return { page: "journeys" };
+  const match = /^\/journeys\/([^/]+)$/.exec(path);
+  if (match?.[1]) return { page: "journey", id: decodeURIComponent(match[1]) };
+  return { page: "notFound", hash };
+}
+
+export const hrefs = {
+  journeys: () => "#/journeys",
+  journey: (id: string) => `#/journeys/${encodeURIComponent(id)}`,
+};
+
+export function navigate(href: string): void {
+  window.location.hash = href;
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener("hashchange", onChange);
+  return () => window.removeEventListener("hashchange", onChange);
+}
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseHash(hash);
+}

@@ -1,0 +1,27 @@
+// jsdom lacks the layout APIs React Flow measures with; these stubs let it render nodes and
+// handles (sizes are zero, which is all a DOM test needs).
+import { cleanup } from "@testing-library/react";
+import { afterEach } from "vitest";
+
+class ResizeObserverStub {
+  observe(): void {}
+  unobserve(): void {}
+  disconnect(): void {}
+}
+
+class DOMMatrixReadOnlyStub {
+  m22: number;
+  constructor(transform?: string) {
+    const scale = /scale\(([\d.]+)\)/.exec(transform ?? "")?.[1];
+    this.m22 = scale === undefined ? 1 : Number(scale);
+  }
+}
+
+globalThis.ResizeObserver ??= ResizeObserverStub;
+// @ts-expect-error -- a partial stand-in; React Flow reads only m22 (the zoom).
+globalThis.DOMMatrixReadOnly ??= DOMMatrixReadOnlyStub;
+
+afterEach(() => {
+  cleanup();
+  window.location.hash = "";
+});

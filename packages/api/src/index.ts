@@ -1,0 +1,4 @@
+export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
+export type { ApiContext, SessionUser } from "./trpc.ts";
+export { SESSION_COOKIE, SESSION_TTL_MS, hashPassword, readCookie, userForSession } from "./auth.ts";
+export { seedDemo, DEMO_PASSWORD } from "./seed.ts";

@@ -1,0 +1,128 @@
+import { Prisma } from "@postpath/db";
+import { compile, JourneyDraft, triggerOf, validate } from "@postpath/journey";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+
+const Id = z.object({ id: z.string().min(1, "id is required") });
+
+/** A blank journey: an event trigger the marketer fills in. */
+export function blankDraft(): JourneyDraft {
+  return { schemaVersion: 1, settings: {}, nodes: [{ id: "trigger", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "", filters: [] } }], edges: [] } as unknown as JourneyDraft;
+}
+
+async function journeyInWorkspace(prisma: Prisma.TransactionClient, id: string, workspaceId: string) {
+  const journey = await prisma.journey.findFirst({ where: { id, workspaceId } });
+  // Another workspace's journey is "not found", never "forbidden": ids leak nothing.
+  if (!journey) throw new TRPCError({ code: "NOT_FOUND", message: "No journey with that id in this workspace." });
+  return journey;
+}
+
+export const journeysRouter = router({
+  list: viewerProcedure.query(async ({ ctx }) => {
+    const journeys = await ctx.db.prisma.journey.findMany({
+      where: { workspaceId: ctx.user.workspaceId, status: { not: "ARCHIVED" } },
+      orderBy: { updatedAt: "desc" },
+      select: { id: true, name: true, status: true, updatedAt: true, versions: { where: { status: "LIVE" }, select: { version: true } } },
+    });
+    const ids = journeys.map((j) => j.id);
+    const entered = ids.length
+      ? await ctx.db.prisma.journeyRun.groupBy({ by: ["journeyId"], where: { journeyId: { in: ids } }, _count: { _all: true } })
+      : [];
+    const converted = ids.length
+      ? await ctx.db.prisma.$queryRaw<{ journeyId: string; n: bigint }[]>`
+          SELECT r."journeyId", COUNT(DISTINCT r.id) AS n FROM "RunTrace" t JOIN "JourneyRun" r ON r.id = t."runId"
+          WHERE r."journeyId" = ANY(${ids}::text[]) AND t.kind = 'converted' GROUP BY r."journeyId"`
+      : [];
+    const enteredBy = new Map(entered.map((e) => [e.journeyId, e._count._all]));
+    const convertedBy = new Map(converted.map((c) => [c.journeyId, Number(c.n)]));
+    return journeys.map((j) => ({
+      id: j.id,
+      name: j.name,
+      status: j.status,
+      liveVersion: j.versions[0]?.version ?? null,
+      updatedAt: j.updatedAt.toISOString(),
+      entered: enteredBy.get(j.id) ?? 0,
+      converted: convertedBy.get(j.id) ?? 0,
+    }));
+  }),
+
+  get: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
+    const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const live = await ctx.db.prisma.journeyVersion.findFirst({ where: { journeyId: j.id, status: "LIVE" }, select: { version: true } });
+    return {
+      id: j.id,
+      name: j.name,
+      status: j.status,
+      draft: j.draft as unknown as JourneyDraft,
+      draftRevision: j.draftRevision,
+      liveVersion: live?.version ?? null,
+      updatedAt: j.updatedAt.toISOString(),
+    };
+  }),
+
+  create: marketerProcedure
+    .input(z.object({ name: z.string().trim().min(1, "Give the journey a name").max(120), draft: JourneyDraft.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const j = await ctx.db.prisma.journey.create({
+        data: { workspaceId: ctx.user.workspaceId, name: input.name, draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue },
+        select: { id: true, draftRevision: true },
+      });
+      return { id: j.id, draftRevision: j.draftRevision };
+    }),
+
+  /** Saves the canvas draft. `revision` is what the editor loaded; a newer save elsewhere wins and this one is refused. */
+  saveDraft: marketerProcedure
+    .input(Id.extend({ draft: JourneyDraft, revision: z.number().int().min(0) }))
+    .mutation(async ({ ctx, input }) => {
+      await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+      const updated = await ctx.db.prisma.journey.updateMany({
+        where: { id: input.id, workspaceId: ctx.user.workspaceId, draftRevision: input.revision },
+        data: { draft: input.draft as unknown as Prisma.InputJsonValue, draftRevision: { increment: 1 } },
+      });
+      if (updated.count === 0) {
+        throw new TRPCError({ code: "CONFLICT", message: "This journey was changed in another tab or by someone else. Reload to see their changes before saving." });
+      }
+      return { revision: input.revision + 1, issues: validate(input.draft) };
+    }),
+
+  validate: viewerProcedure.input(z.object({ draft: z.unknown() })).query(({ input }) => ({ issues: validate(input.draft) })),
+
+  /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
+  publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
+    const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const result = compile(j.draft);
+    if (!result.ok) {
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `The journey has ${result.errors.length} problem(s) to fix before publishing.`,
+        cause: Object.assign(new Error("invalid journey"), { issues: result.errors }),
+      });
+    }
+    const plan = result.plan;
+    const trigger = triggerOf(plan);
+    return ctx.db.prisma.$transaction(async (tx) => {
+      // Lock the journey row so two publishes cannot take the same version number.
+      await tx.$executeRaw`SELECT id FROM "Journey" WHERE id = ${j.id} FOR UPDATE`;
+      const last = await tx.journeyVersion.findFirst({ where: { journeyId: j.id }, orderBy: { version: "desc" }, select: { version: true } });
+      const version = (last?.version ?? 0) + 1;
+      await tx.journeyVersion.updateMany({ where: { journeyId: j.id, status: "LIVE" }, data: { status: "SUPERSEDED" } });
+      const v = await tx.journeyVersion.create({
+        data: {
+          journeyId: j.id,
+          workspaceId: j.workspaceId,
+          version,
+          schemaVersion: plan.schemaVersion,
+          plan: plan as unknown as Prisma.InputJsonValue,
+          triggerType: trigger.type,
+          triggerEvent: trigger.event ?? null,
+          publishedById: ctx.user.id,
+        },
+        select: { id: true, version: true },
+      });
+      await tx.journey.update({ where: { id: j.id }, data: { status: "LIVE" } });
+      await tx.auditLog.create({ data: { workspaceId: j.workspaceId, actorId: ctx.user.id, action: "journey.publish", targetType: "Journey", targetId: j.id, detail: { version } } });
+      return { versionId: v.id, version: v.version };
+    });
+  }),
+});

@@ -1,0 +1,191 @@
+// Shared HTTP plumbing for the HTTP providers: global fetch with a deadline, bounded body reads,
+// and one place that decides which failures are worth retrying.
+import { ProviderError } from "./types.ts";
+
+export interface HttpCall {
+  /** Provider name for error messages, e.g. "sms (twilio)". */
+  provider: string;
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Values that must never appear in an error message or response summary (tokens, keys). */
+  secrets?: readonly string[];
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  /** Body as text, cut at MAX_BODY_BYTES. */
+  text: string;
+  /** Body parsed as JSON when it is JSON, else undefined. */
+  json: unknown;
+}
+
+/** Answers are summarised, never stored whole: a provider cannot make us buffer megabytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+const SUMMARY_CHARS = 2_000;
+
+/**
+ * Performs one HTTP request. Resolves only for a 2xx answer; everything else becomes a
+ * ProviderError: 5xx, 408, 429, network failures, timeouts and caller aborts are retryable,
+ * other 4xx and unexpected redirects are not.
+ */
+export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
+  const { provider } = call;
+  const secrets = (call.secrets ?? []).filter((s) => s.length > 0);
+  let url: URL;
+  try {
+    url = new URL(call.url);
+  } catch {
+    throw new ProviderError(`${provider}: invalid URL`, { retryable: false });
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) {
+    throw new ProviderError(`${provider}: URL must be http(s) without embedded credentials`, { retryable: false });
+  }
+
+  const deadline = AbortSignal.timeout(call.timeoutMs);
+  const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
+  const abortReason = (): ProviderError | undefined => {
+    if (call.signal?.aborted) return new ProviderError(`${provider}: send aborted`, { retryable: true });
+    if (deadline.aborted) {
+      return new ProviderError(`${provider}: timed out after ${call.timeoutMs} ms`, { retryable: true });
+    }
+    return undefined;
+  };
+
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, {
+      method: call.method ?? "POST",
+      headers: call.headers ?? {},
+      ...(call.body === undefined ? {} : { body: call.body }),
+      redirect: "manual",
+      signal,
+    });
+    text = await readBounded(res);
+  } catch (err) {
+    const aborted = abortReason();
+    if (aborted) throw withCause(aborted, err);
+    const code = networkErrorCode(err);
+    throw new ProviderError(`${provider}: network error${code ? ` (${code})` : ""}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+
+  const json = parseJson(res.headers.get("content-type"), text);
+  if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, text, json };
+
+  const summary = redact(json !== undefined ? json : truncate(text), secrets);
+  if (res.status >= 300 && res.status < 400) {
+    throw new ProviderError(`${provider}: unexpected redirect (HTTP ${res.status})`, {
+      retryable: false,
+      status: res.status,
+      response: summary,
+    });
+  }
+  const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
+  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+  throw new ProviderError(`${provider}: HTTP ${res.status}${describe(json, secrets)}`, {
+    retryable,
+    status: res.status,
+    response: summary,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
+
+/** Basic-auth header value for user:password. */
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+}
+
+async function readBounded(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const room = MAX_BODY_BYTES - size;
+    chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
+    size += Math.min(value.byteLength, room);
+    if (size >= MAX_BODY_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJson(contentType: string | null, text: string): unknown {
+  const looksJson = contentType?.includes("json") ?? false;
+  const trimmed = text.trimStart();
+  if (!looksJson && !trimmed.startsWith("{") && !trimmed.startsWith("[")) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS)}…` : text;
+}
+
+/** Replaces every occurrence of a secret inside strings of a JSON-safe value. */
+export function redact<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const scrub = (v: unknown): unknown => {
+    if (typeof v === "string") return secrets.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x)]));
+    }
+    return v;
+  };
+  return scrub(value) as T;
+}
+
+/** ": <message>" from common JSON error shapes ({ message }, { error }, { error: { message } }). */
+function describe(json: unknown, secrets: readonly string[]): string {
+  if (json === null || typeof json !== "object") return "";
+  const o = json as Record<string, unknown>;
+  const nested = o.error !== null && typeof o.error === "object" ? (o.error as Record<string, unknown>) : undefined;
+  const candidate = o.message ?? nested?.message ?? o.error;
+  if (typeof candidate !== "string" || candidate.length === 0) return "";
+  return `: ${redact(candidate.slice(0, 300), secrets)}`;
+}
+
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function networkErrorCode(err: unknown): string | undefined {
+  // undici wraps the socket error: TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }).
+  // Only the code is reported: the cause's message can contain the URL, which may be a secret.
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function withCause(error: ProviderError, cause: unknown): ProviderError {
+  return new ProviderError(error.message, { retryable: error.retryable, cause });
+}
+
+/** JSON-safe summary of a successful answer: status plus the (parsed or truncated) body. */
+export function summarise(answer: HttpAnswer, secrets: readonly string[] = []): { status: number; body: unknown } {
+  const body = answer.json !== undefined ? answer.json : truncate(answer.text);
+  return { status: answer.status, body: redact(body, secrets.filter((s) => s.length > 0)) };
+}

@@ -1,0 +1,84 @@
+// @postpath/channels — message providers behind one interface, plus templating.
+export {
+  CHANNELS,
+  DEFAULT_TIMEOUT_MS,
+  ProviderError,
+  assertIdempotencyKey,
+  isProviderError,
+} from "./types.ts";
+export type {
+  Channel,
+  Provider,
+  ProviderErrorOptions,
+  SendOptions,
+  SendRequest,
+  SendResult,
+  VerifyResult,
+} from "./types.ts";
+
+export { ProviderConfigError, configSchemas, createProvider, isChannel } from "./registry.ts";
+export type { ChannelRequests, ProviderFor } from "./registry.ts";
+
+export {
+  EmailConfig,
+  IDEMPOTENCY_HEADER,
+  LogEmailConfig,
+  SmtpEmailConfig,
+  createEmailProvider,
+  createLogEmailProvider,
+  messageIdForKey,
+} from "./providers/email.ts";
+export type {
+  EmailRequest,
+  EmailResponse,
+  LogEmailConfigInput,
+  SmtpEmailConfigInput,
+} from "./providers/email.ts";
+export { SmsConfig, createSmsProvider } from "./providers/sms.ts";
+export type { SmsConfigInput, SmsRequest, SmsResponse } from "./providers/sms.ts";
+export { PushConfig, createPushProvider } from "./providers/push.ts";
+export type { PushConfigInput, PushRequest } from "./providers/push.ts";
+export { WebhookConfig, createWebhookProvider } from "./providers/webhook.ts";
+export type { WebhookConfigInput, WebhookRequest } from "./providers/webhook.ts";
+export { NotifyConfig, createNotifyProvider } from "./providers/notify.ts";
+export type { NotifyConfigInput, NotifyRequest } from "./providers/notify.ts";
+
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  WEBHOOK_SECRET_PREFIX,
+  signWebhook,
+  verifyWebhookSignature,
+  webhookHeaders,
+} from "./webhook-signature.ts";
+export type { HeaderSource, SignWebhookInput, VerifyWebhookInput } from "./webhook-signature.ts";
+
+export { TemplateError, createTemplateEngine, defaultTemplateEngine, renderTemplate } from "./templating/liquid.ts";
+export type { Escape, RenderOptions, TemplateEngine, TemplateEngineOptions } from "./templating/liquid.ts";
+export {
+  htmlToText,
+  messageTemplateVariables,
+  mjmlToHtml,
+  renderEmail,
+  renderMessage,
+  validateMessageTemplate,
+} from "./templating/render.ts";
+export type {
+  EmailFormat,
+  EmailTemplate,
+  MessageTemplate,
+  NotifyTemplate,
+  PushTemplate,
+  RenderedByChannel,
+  RenderedEmail,
+  RenderedMessage,
+  RenderedNotify,
+  RenderedPush,
+  RenderedSms,
+  RenderedWebhook,
+  SmsTemplate,
+  TemplateIssue,
+  TemplateVars,
+  WebhookTemplate,
+} from "./templating/render.ts";
+export { createQrCode, qrCodeDataUrl } from "./templating/qrcode.ts";
+export type { QrCode, QrCodeOptions } from "./templating/qrcode.ts";

@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { Prisma } from "@postpath/db";
+import { z } from "zod";
+import type { EngineContext } from "./context.ts";
+
+const Json = z.record(z.string(), z.unknown());
+
+/** Segment's track call (https://segment.com/docs/connections/spec/track/), the fields we use. */
+export const TrackInput = z.object({
+  userId: z.string().min(1, "userId is required").max(255),
+  event: z.string().min(1, "event is required").max(200),
+  properties: Json.default({}),
+  timestamp: z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time" }).optional(),
+  messageId: z.string().min(1).max(255).optional(),
+  context: Json.optional(),
+});
+export type TrackInput = z.input<typeof TrackInput>;
+
+/** Segment's identify call: traits become customer attributes; email/phone/timezone are columns. */
+export const IdentifyInput = z.object({
+  userId: z.string().min(1, "userId is required").max(255),
+  traits: Json.default({}),
+  timestamp: z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time" }).optional(),
+  messageId: z.string().min(1).max(255).optional(),
+  context: Json.optional(),
+});
+export type IdentifyInput = z.input<typeof IdentifyInput>;
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function columnsFromTraits(traits: Record<string, unknown>) {
+  const tz = str(traits.timezone) ?? str(traits.timeZone);
+  return {
+    email: str(traits.email),
+    phone: str(traits.phone),
+    timezone: tz && isValidTimeZone(tz) ? tz : undefined,
+  };
+}
+
+export async function identify(ctx: EngineContext, workspaceId: string, raw: IdentifyInput): Promise<{ customerId: string }> {
+  const input = IdentifyInput.parse(raw);
+  const cols = columnsFromTraits(input.traits);
+  const traits = JSON.stringify(input.traits);
+  // One statement: insert or merge traits into attributes (no read-then-write race).
+  const rows = await ctx.db.prisma.$queryRaw<{ id: string }[]>`
+    INSERT INTO "Customer" (id, "workspaceId", "externalId", email, phone, timezone, attributes, "updatedAt")
+    VALUES (${`c${randomUUID().replace(/-/g, "")}`}, ${workspaceId}, ${input.userId}, ${cols.email ?? null}, ${cols.phone ?? null}, ${cols.timezone ?? null}, ${traits}::jsonb, now())
+    ON CONFLICT ("workspaceId", "externalId") DO UPDATE SET
+      email = COALESCE(EXCLUDED.email, "Customer".email),
+      phone = COALESCE(EXCLUDED.phone, "Customer".phone),
+      timezone = COALESCE(EXCLUDED.timezone, "Customer".timezone),
+      attributes = "Customer".attributes || EXCLUDED.attributes,
+      "updatedAt" = now()
+    RETURNING id`;
+  const id = rows[0]?.id;
+  if (!id) throw new Error("identify: upsert returned no row");
+  return { customerId: id };
+}
+
+async function ensureCustomer(ctx: EngineContext, workspaceId: string, externalId: string): Promise<string> {
+  const rows = await ctx.db.prisma.$queryRaw<{ id: string }[]>`
+    INSERT INTO "Customer" (id, "workspaceId", "externalId", "updatedAt")
+    VALUES (${`c${randomUUID().replace(/-/g, "")}`}, ${workspaceId}, ${externalId}, now())
+    ON CONFLICT ("workspaceId", "externalId") DO UPDATE SET "externalId" = EXCLUDED."externalId"
+    RETURNING id`;
+  const id = rows[0]?.id;
+  if (!id) throw new Error("track: customer upsert returned no row");
+  return id;
+}
+
+/**
+ * Stores an event (deduplicated on messageId) and enqueues its processing. A replayed messageId
+ * stores nothing new but re-enqueues under the same job id, so a client retrying after a Redis
+ * hiccup still gets its event processed exactly once.
+ */
+export async function track(
+  ctx: EngineContext,
+  workspaceId: string,
+  raw: TrackInput,
+): Promise<{ eventId: string; duplicate: boolean }> {
+  const input = TrackInput.parse(raw);
+  const customerId = await ensureCustomer(ctx, workspaceId, input.userId);
+  const messageId = input.messageId ?? randomUUID();
+  let eventId: string;
+  let duplicate = false;
+  try {
+    const ev = await ctx.db.prisma.event.create({
+      data: {
+        workspaceId,
+        customerId,
+        name: input.event,
+        properties: input.properties as Prisma.InputJsonValue,
+        timestamp: input.timestamp ? new Date(input.timestamp) : new Date(ctx.now()),
+        messageId,
+      },
+      select: { id: true },
+    });
+    eventId = ev.id;
+  } catch (err) {
+    if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
+    const ev = await ctx.db.prisma.event.findUniqueOrThrow({ where: { workspaceId_messageId: { workspaceId, messageId } }, select: { id: true } });
+    eventId = ev.id;
+    duplicate = true;
+  }
+  await ctx.queues.events.add("event", { eventId }, { jobId: `ev-${eventId}` });
+  return { eventId, duplicate };
+}

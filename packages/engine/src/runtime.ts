@@ -1,0 +1,119 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { createLogEmailProvider, createProvider, type Provider } from "@postpath/channels";
+import type { Env } from "@postpath/config";
+import { migrate, openDatabase, type Database } from "@postpath/db";
+import type { Redis } from "ioredis";
+import { createEngineContext } from "./engine.ts";
+import type { EngineContext } from "./context.ts";
+import type { Logger } from "./logger.ts";
+import { staticProviders } from "./providers.ts";
+import { assertRedis, createRedis } from "./queues.ts";
+
+/** Repository root: relative paths in the environment (POSTPATH_DATA_DIR, WEB_DIST) resolve here. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+export interface Runtime {
+  env: Env;
+  db: Database;
+  redis: Redis;
+  engine: EngineContext;
+  close(): Promise<void>;
+}
+
+function isLocal(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]";
+}
+
+function commandExists(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * Makes sure Redis answers. With REDIS_AUTOSTART and a local REDIS_URL, a missing Redis is started
+ * from the machine's `redis-server` (data in POSTPATH_DATA_DIR/redis, AOF on, so delayed jobs
+ * survive a restart); otherwise it stops with what to install.
+ */
+export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess | null> {
+  try {
+    await assertRedis(env.REDIS_URL);
+    return null;
+  } catch (err) {
+    if (!env.REDIS_AUTOSTART || !isLocal(env.REDIS_URL)) throw new StartupError((err as Error).message);
+    if (!commandExists("redis-server")) {
+      throw new StartupError(
+        `${(err as Error).message}. No redis-server found to start. Install Redis (Debian/Ubuntu: "sudo apt-get install redis-server", macOS: "brew install redis"), or set REDIS_URL to a running Redis.`,
+      );
+    }
+  }
+  const port = new URL(env.REDIS_URL).port || "6379";
+  const dir = path.resolve(REPO_ROOT, env.POSTPATH_DATA_DIR, "redis");
+  fs.mkdirSync(dir, { recursive: true });
+  log.info({ port, dir }, "Redis not running: starting a local redis-server");
+  const child = spawn("redis-server", ["--port", port, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""], {
+    stdio: "ignore",
+    detached: false,
+  });
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      await assertRedis(env.REDIS_URL);
+      return child;
+    } catch {
+      // still starting
+    }
+  }
+  child.kill();
+  throw new StartupError(`Started redis-server on port ${port} but it did not answer within 5 s.`);
+}
+
+/** The database: DATABASE_URL when set, else the embedded PGlite default in POSTPATH_DATA_DIR. Migrated. */
+export async function openAppDatabase(env: Env, log: Logger): Promise<Database> {
+  let db: Database;
+  try {
+    db = env.DATABASE_URL
+      ? await openDatabase({ url: env.DATABASE_URL })
+      : await openDatabase({ dataDir: path.resolve(REPO_ROOT, env.POSTPATH_DATA_DIR, "pglite") });
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const ran = await migrate(db);
+  log.info({ database: db.location, applied: ran }, ran.length ? "database migrated" : "database up to date");
+  return db;
+}
+
+/** Process-wide providers from the environment (workspace credentials come with the admin issue). */
+export function providersFromEnv(env: Env): Record<string, Provider> {
+  const email = env.SMTP_URL ? createProvider("email", { url: env.SMTP_URL, from: env.EMAIL_FROM }) : createLogEmailProvider({ from: env.EMAIL_FROM });
+  return { email };
+}
+
+export async function openRuntime(env: Env, log: Logger): Promise<Runtime & { redisChild: ChildProcess | null }> {
+  const redisChild = await ensureRedis(env, log);
+  const db = await openAppDatabase(env, log);
+  const redis = createRedis(env.REDIS_URL);
+  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+  await redis.connect();
+  const providers = providersFromEnv(env);
+  const engine = createEngineContext({ db, connection: redis, prefix: env.QUEUE_PREFIX, log, providers: staticProviders(providers) });
+  return {
+    env,
+    db,
+    redis,
+    engine,
+    redisChild,
+    async close() {
+      await engine.queues.close();
+      await Promise.all(Object.values(providers).map((p) => p.close?.()));
+      redis.disconnect();
+      await db.close();
+      redisChild?.kill();
+    },
+  };
+}

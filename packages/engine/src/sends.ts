@@ -1,0 +1,93 @@
+import { ProviderError } from "@postpath/channels";
+import { Prisma } from "@postpath/db";
+import { UnrecoverableError } from "bullmq";
+import type { EngineContext } from "./context.ts";
+import { asRecord } from "./customer.ts";
+import { makeOutput } from "./outputs.ts";
+import { NoProviderError } from "./providers.ts";
+import { SendJob, runJobId, type RunJob } from "./queues.ts";
+
+/**
+ * Delivers one outbox message. The row (unique idempotency key) was committed with the run's
+ * transition before this job existed; a message already SENT is never sent again, and the key is
+ * handed to the provider so providers that deduplicate make a crash-retry harmless too.
+ */
+export async function processSendJob(
+  ctx: EngineContext,
+  data: unknown,
+  attempt: { made: number; max: number },
+): Promise<"sent" | "already" | "failed" | "missing"> {
+  const parsed = SendJob.safeParse(data);
+  if (!parsed.success) {
+    ctx.log.error({ issues: parsed.error.issues }, "malformed send job payload; dropping it");
+    throw new UnrecoverableError("malformed send job payload");
+  }
+  const { prisma } = ctx.db;
+  const msg = await prisma.message.findUnique({ where: { id: parsed.data.messageId } });
+  if (!msg) {
+    ctx.log.warn({ messageId: parsed.data.messageId }, "send job for a message that no longer exists; ignoring");
+    return "missing";
+  }
+  if (msg.status !== "PENDING") {
+    await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+    return "already";
+  }
+  const payload = asRecord(msg.payload);
+  try {
+    let providerMessageId: string;
+    let response: unknown;
+    let output: Record<string, unknown> = {};
+    if (msg.channel === "coupon" || msg.channel === "purl") {
+      // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
+      output = await makeOutput(ctx, msg.channel, payload, msg.idempotencyKey, msg.workspaceId);
+      providerMessageId = msg.idempotencyKey;
+      response = output;
+    } else {
+      if (!msg.recipient && (msg.channel === "email" || msg.channel === "sms")) {
+        throw new ProviderError(`no ${msg.channel === "email" ? "email address" : "phone number"} for this customer`, { retryable: false });
+      }
+      const provider = await ctx.providers(msg.workspaceId, msg.channel);
+      const result = await provider.send({ ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey });
+      providerMessageId = result.providerMessageId;
+      response = result.response;
+    }
+    await prisma.message.update({
+      where: { id: msg.id },
+      data: {
+        status: "SENT",
+        sentAt: new Date(ctx.now()),
+        providerMessageId,
+        providerResponse: (response ?? null) as Prisma.InputJsonValue,
+        output: output as Prisma.InputJsonValue,
+        attempts: { increment: 1 },
+        error: null,
+      },
+    });
+    await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+    return "sent";
+  } catch (err) {
+    const retryable = err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
+    const message = err instanceof Error ? err.message : String(err);
+    const last = !retryable || attempt.made + 1 >= attempt.max;
+    await prisma.message.update({
+      where: { id: msg.id },
+      data: {
+        attempts: { increment: 1 },
+        error: message,
+        ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
+        providerResponse: err instanceof ProviderError && err.response !== undefined ? (err.response as Prisma.InputJsonValue) : undefined,
+      },
+    });
+    ctx.log.warn({ messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message }, "send failed");
+    if (last) {
+      await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+      return "failed";
+    }
+    throw err; // BullMQ retries with backoff
+  }
+}
+
+async function enqueueResult(ctx: EngineContext, runId: string, runSeq: number, messageId: string): Promise<void> {
+  const job: RunJob = { runId, seq: runSeq, input: { kind: "result", messageId } };
+  await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
+}

@@ -1,0 +1,156 @@
+// Journey-wide settings: entry rules, exit criteria, conversion goal, quiet hours, frequency cap
+// and default time zone — plus the pure helpers the engine applies them with.
+import { z } from "zod";
+import { Condition } from "./conditions.ts";
+import { Duration, TimeOfDay, durationMs, isValidTimeZone, localParts, nextLocalTime, parseTimeOfDay } from "./time.ts";
+
+export const MessageChannel = z.enum(["email", "sms", "push"]);
+export type MessageChannel = z.infer<typeof MessageChannel>;
+
+export const EventCriterion = z.object({
+  event: z.string().trim().min(1, { error: "Choose an event." }),
+  /** Conditions on the event's properties; all must hold. */
+  filters: z.array(Condition).default([]),
+});
+export type EventCriterion = z.infer<typeof EventCriterion>;
+
+export const EntryRules = z
+  .object({
+    /** once: a customer enters at most once ever; afterExit: again once the previous run ended;
+     * afterCooldown: again once `cooldown` has passed since the previous entry (and it ended). */
+    mode: z.enum(["once", "afterExit", "afterCooldown"]).default("once"),
+    cooldown: Duration.nullable().default(null),
+    /** Lifetime cap on entries per customer (null: no cap beyond `mode`). */
+    maxEntries: z.number().int().positive().nullable().default(null),
+  })
+  .superRefine((r, ctx) => {
+    if (r.mode === "afterCooldown" && !r.cooldown) {
+      ctx.addIssue({ code: "custom", path: ["cooldown"], message: "Set how long a customer waits before entering again." });
+    }
+  });
+export type EntryRules = z.infer<typeof EntryRules>;
+
+export const GoalSetting = z.object({
+  name: z.string().trim().min(1).default("conversion"),
+  event: z.string().trim().min(1, { error: "Choose the event that counts as a conversion." }),
+  filters: z.array(Condition).default([]),
+  /** End the run when the customer converts. */
+  exitOnConversion: z.boolean().default(false),
+});
+export type GoalSetting = z.infer<typeof GoalSetting>;
+
+export const QuietHours = z.object({
+  /** Local start of the quiet period, e.g. 21:00; it may wrap past midnight. */
+  start: TimeOfDay,
+  /** Local end, e.g. 08:00. */
+  end: TimeOfDay,
+  /** hold: send when quiet hours end; skip: don't send, continue the journey. */
+  mode: z.enum(["hold", "skip"]).default("hold"),
+  channels: z.array(MessageChannel).default(["email", "sms", "push"]),
+});
+export type QuietHours = z.infer<typeof QuietHours>;
+
+export const FrequencyCap = z.object({
+  /** At most `max` messages per channel per `period`, counted across all journeys. */
+  max: z.number().int().positive(),
+  period: Duration,
+  channels: z.array(MessageChannel).default(["email", "sms", "push"]),
+});
+export type FrequencyCap = z.infer<typeof FrequencyCap>;
+
+export const JourneySettings = z.object({
+  entry: EntryRules.prefault({}),
+  /** An event matching any of these ends the run wherever it is. */
+  exitCriteria: z.array(EventCriterion).default([]),
+  goal: GoalSetting.nullable().default(null),
+  quietHours: QuietHours.nullable().default(null),
+  frequencyCap: FrequencyCap.nullable().default(null),
+  /** Used when the customer has no (valid) time zone. */
+  timezone: z
+    .string()
+    .default("UTC")
+    .refine(isValidTimeZone, { error: "Choose a time zone from the list (e.g. Europe/Berlin)." }),
+});
+export type JourneySettings = z.infer<typeof JourneySettings>;
+export type JourneySettingsInput = z.input<typeof JourneySettings>;
+
+// ---------------------------------------------------------------------------------------------
+// Quiet hours
+
+function minutesOfDay(time: string): number {
+  const { hour, minute } = parseTimeOfDay(time);
+  return hour * 60 + minute;
+}
+
+/** Whether `now` falls inside quiet hours in `timeZone` (start inclusive, end exclusive). */
+export function isQuietTime(quietHours: QuietHours | null, timeZone: string, now: number): boolean {
+  if (!quietHours) return false;
+  const start = minutesOfDay(quietHours.start);
+  const end = minutesOfDay(quietHours.end);
+  if (start === end) return false;
+  const l = localParts(now, timeZone);
+  const m = l.hour * 60 + l.minute;
+  return start < end ? m >= start && m < end : m >= start || m < end;
+}
+
+/** `now` when sending is allowed, else the instant quiet hours end in `timeZone`. */
+export function nextAllowedSendTime(quietHours: QuietHours | null, timeZone: string, now: number): number {
+  if (!quietHours || !isQuietTime(quietHours, timeZone, now)) return now;
+  return nextLocalTime(now, timeZone, quietHours.end);
+}
+
+export function quietHoursApply(quietHours: QuietHours | null, channel: string): quietHours is QuietHours {
+  return quietHours !== null && (quietHours.channels as readonly string[]).includes(channel);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frequency cap (the engine counts sends across journeys; this decides)
+
+/** Whether one more message on `channel` fits under the cap, given when earlier ones were sent. */
+export function frequencyCapAllows(
+  cap: FrequencyCap | null,
+  channel: string,
+  sentAt: readonly number[],
+  now: number,
+): boolean {
+  if (!cap || !(cap.channels as readonly string[]).includes(channel)) return true;
+  const since = now - durationMs(cap.period);
+  return sentAt.filter((t) => t > since && t <= now).length < cap.max;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry rules
+
+export type EntryHistory = {
+  /** How many times the customer entered this journey before. */
+  entries: number;
+  /** Whether a run of this journey is active for the customer right now. */
+  active: boolean;
+  lastEnteredAt: number | null;
+};
+
+export type EntryDecision =
+  | { ok: true }
+  | { ok: false; reason: "activeRun" | "enteredBefore" | "maxEntries" | "coolingDown"; retryAt?: number };
+
+/** Whether a customer may enter (again). A customer never has two active runs of one journey. */
+export function entryDecision(rules: EntryRules, history: EntryHistory, now: number): EntryDecision {
+  if (history.active) return { ok: false, reason: "activeRun" };
+  if (rules.maxEntries !== null && history.entries >= rules.maxEntries) return { ok: false, reason: "maxEntries" };
+  if (history.entries === 0) return { ok: true };
+  switch (rules.mode) {
+    case "once":
+      return { ok: false, reason: "enteredBefore" };
+    case "afterExit":
+      return { ok: true };
+    case "afterCooldown": {
+      const cooldown = rules.cooldown ? durationMs(rules.cooldown) : 0;
+      const retryAt = (history.lastEnteredAt ?? 0) + cooldown;
+      return now >= retryAt ? { ok: true } : { ok: false, reason: "coolingDown", retryAt };
+    }
+    default: {
+      const never: never = rules.mode;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Action: create a personalised URL (and QR code) for a landing page. Params are rendered here;
+// the engine answers with `url` (and `qrUrl`), which later templates see as `purl.url`.
+import { z } from "zod";
+import { renderTemplate, templateContext } from "../templating.ts";
+import { Duration, durationMs } from "../time.ts";
+import { actionBranches, actionFields, handleResult } from "./action-common.ts";
+import { defineStep } from "./module.ts";
+
+export const ActionPurlConfig = z.object({
+  /** The landing page (slug) the URL opens. */
+  page: z.string().trim().min(1, { error: "Choose the landing page." }),
+  /** Values the page is personalised with (Liquid templates). */
+  params: z.record(z.string().trim().min(1), z.string()).default({}),
+  qr: z.boolean().default(true),
+  expiresIn: Duration.nullable().default(null),
+  as: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." }).default("purl"),
+  ...actionFields,
+});
+export type ActionPurlConfig = z.infer<typeof ActionPurlConfig>;
+
+export default defineStep<ActionPurlConfig>({
+  type: "action.purl",
+  family: "action",
+  label: "Personal URL / QR",
+  schema: ActionPurlConfig,
+  defaults: { page: "", params: {}, qr: true },
+  branches: actionBranches,
+  templates: (c) => Object.entries(c.params).map(([k, v]) => ({ field: `params.${k}`, template: v })),
+  provides: (c) => [{ name: c.as, on: ["next"] }],
+  enter: (env) => {
+    const c = env.config;
+    const context = templateContext(env.state);
+    const params = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, renderTemplate(v, context)]));
+    return {
+      kind: "await",
+      effect: {
+        kind: "createPurl",
+        stepId: env.step.id,
+        page: c.page,
+        params,
+        qr: c.qr,
+        expiresAt: c.expiresIn ? env.now + durationMs(c.expiresIn) : null,
+      },
+      decision: "purl.requested",
+      detail: { page: c.page, params },
+    };
+  },
+  result: (env, result) => handleResult(env, result, "purl", env.config.as),
+});

@@ -1,0 +1,77 @@
+// Liquid templates: rendering (synchronous) and the static analysis validation uses.
+import { Liquid, type Template } from "liquidjs";
+import type { CustomerSnapshot, RunState } from "./state.ts";
+
+const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+
+const MAX_CACHED = 2000;
+const parsed = new Map<string, Template[]>();
+
+function parse(template: string): Template[] {
+  let t = parsed.get(template);
+  if (!t) {
+    t = liquid.parse(template);
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    parsed.set(template, t);
+  }
+  return t;
+}
+
+/** Renders a Liquid template synchronously. Unknown variables render as empty text. */
+export function renderTemplate(template: string, context: Record<string, unknown>): string {
+  if (!template.includes("{")) return template;
+  return String(liquid.renderSync(parse(template), context));
+}
+
+export type TemplateAnalysis = { ok: true; variables: string[][] } | { ok: false; error: string };
+
+/** Parses a template and lists the variable paths it reads from the outside (e.g. ["coupon","code"]). */
+export function analyzeTemplate(template: string): TemplateAnalysis {
+  if (!template.includes("{")) return { ok: true, variables: [] };
+  try {
+    const segments = liquid.globalVariableSegmentsSync(parse(template));
+    return {
+      ok: true,
+      variables: segments.map((s) => s.map((part) => (typeof part === "string" || typeof part === "number" ? String(part) : "*"))),
+    };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message.split("\n")[0] ?? e.message : String(e) };
+  }
+}
+
+/** Names a template can always use, whatever the journey: */
+export const BUILTIN_TEMPLATE_ROOTS = ["customer", "event", "run", "steps"] as const;
+
+/**
+ * What Liquid templates see for a run: the customer's attributes at the top level (`{{ first_name }}`),
+ * `customer` (id, externalId, email, phone, timezone, attributes, tags), `event` (the trigger's
+ * properties), `run` (id, enteredAt), the named outputs of earlier steps (`coupon.code`, `purl.url`,
+ * the event a wait received under its name) and `steps` (every output by step id).
+ */
+export function templateContext(state: RunState): Record<string, unknown> {
+  return {
+    ...customerScope(state.customer),
+    ...state.vars,
+    customer: customerView(state.customer),
+    event: state.trigger?.properties ?? {},
+    run: { id: state.runId, enteredAt: state.enteredAt },
+    steps: state.outputs,
+  };
+}
+
+function customerView(c: CustomerSnapshot): Record<string, unknown> {
+  return {
+    id: c.id,
+    externalId: c.externalId,
+    email: c.email ?? null,
+    phone: c.phone ?? null,
+    timezone: c.timezone ?? null,
+    attributes: c.attributes,
+    tags: c.tags,
+  };
+}
+
+/** What segment conditions see: attributes at the top level plus `customer`. */
+export function customerScope(c: CustomerSnapshot): Record<string, unknown> {
+  return { ...c.attributes, customer: customerView(c) };
+}
