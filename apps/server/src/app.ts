@@ -5,7 +5,7 @@ import { appRouter, readCookie, SESSION_COOKIE, userForSession, type ApiContext 
 import type { Database } from "@postpath/db";
 import type { EngineContext, Logger } from "@postpath/engine";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppRouter } from "@postpath/api";
 import { registerIngest } from "./ingest.ts";
 
@@ -21,8 +21,7 @@ export interface AppOptions {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.log.child({ component: "http" }),
-    disableRequestLogging: true,
+    loggerInstance: opts.log.child({ component: "http" }) as FastifyBaseLogger,
     bodyLimit: 512 * 1024,
     trustProxy: true,
   });

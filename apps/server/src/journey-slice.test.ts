@@ -96,7 +96,8 @@ describe("purchase → wait → thank-you email, end to end", () => {
     expect(message.recipient).toBe("ada@example.com");
     const kinds = (await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })).map((t) => t.kind);
     expect(kinds[0]).toBe("entered");
-    expect(kinds).toContain("sent");
+    expect(kinds).toContain("message.sent");
+    expect(kinds.at(-1)).toMatch(/exit|complete/);
     expect(run.endedAt).not.toBeNull();
   });
 

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { seedDemo, DEMO_PASSWORD } from "@postpath/api";
 import { loadEnvOrExit } from "@postpath/config";
@@ -19,12 +20,16 @@ async function main() {
 
   let seedNote = "";
   if (env.SEED_DEMO) {
+    // The demo write key is stored hashed like any other; its plain text is kept for the demo
+    // only, in the local data folder (owner-readable), so a restart can still print it.
+    const keyFile = path.resolve(REPO_ROOT, env.POSTPATH_DATA_DIR, "demo-write-key.txt");
     const seed = await seedDemo(rt.db, rt.engine);
-    if (seed.created) {
-      seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"\n  Ingest write key (shown once): ${seed.writeKey}`;
-    } else {
-      seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"`;
+    if (seed.writeKey) {
+      fs.mkdirSync(path.dirname(keyFile), { recursive: true });
+      fs.writeFileSync(keyFile, `${seed.writeKey}\n`, { mode: 0o600 });
     }
+    const writeKey = fs.existsSync(keyFile) ? fs.readFileSync(keyFile, "utf8").trim() : "(created earlier; make a new one as an admin)";
+    seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"\n  Demo ingest write key: ${writeKey}`;
   }
 
   const address = await app.listen({ host: env.HOST, port: env.PORT });

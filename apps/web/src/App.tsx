@@ -1,13 +1,16 @@
 import type { QueryClient } from "@tanstack/react-query";
 import { QueryClientProvider, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Me } from "./api/contract.ts";
+import { Suspense, lazy } from "react";
 import { JourneyListPage } from "./pages/JourneyListPage.tsx";
-import { JourneyPage } from "./pages/JourneyPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
 import { hrefs, useRoute } from "./routing.ts";
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
+
+// The canvas (React Flow, the journey language) loads only when a journey is opened.
+const JourneyPage = lazy(() => import("./pages/JourneyPage.tsx").then((m) => ({ default: m.JourneyPage })));
 
 export function App({ trpcClient, queryClient }: { trpcClient: TrpcClient; queryClient: QueryClient }) {
   return (
@@ -42,7 +45,9 @@ function Shell() {
     <>
       <AppHeader me={me.data} />
       <main className="main">
-        <Page />
+        <Suspense fallback={<p className="page" role="status">Loading…</p>}>
+          <Page />
+        </Suspense>
       </main>
     </>
   );

@@ -6,7 +6,7 @@ export interface HttpCall {
   /** Provider name for error messages, e.g. "sms (twilio)". */
   provider: string;
   url: string;
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
@@ -43,15 +43,20 @@ export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
     throw new ProviderError(`${provider}: invalid URL`, { retryable: false });
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password) {
-    throw new ProviderError(`${provider}: URL must be http(s) without embedded credentials`, { retryable: false });
+    throw new ProviderError(`${provider}: URL must be http(s) without embedded credentials`, {
+      retryable: false,
+    });
   }
 
   const deadline = AbortSignal.timeout(call.timeoutMs);
   const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
   const abortReason = (): ProviderError | undefined => {
-    if (call.signal?.aborted) return new ProviderError(`${provider}: send aborted`, { retryable: true });
+    if (call.signal?.aborted)
+      return new ProviderError(`${provider}: send aborted`, { retryable: true });
     if (deadline.aborted) {
-      return new ProviderError(`${provider}: timed out after ${call.timeoutMs} ms`, { retryable: true });
+      return new ProviderError(`${provider}: timed out after ${call.timeoutMs} ms`, {
+        retryable: true,
+      });
     }
     return undefined;
   };
@@ -78,7 +83,8 @@ export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
   }
 
   const json = parseJson(res.headers.get("content-type"), text);
-  if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, text, json };
+  if (res.status >= 200 && res.status < 300)
+    return { status: res.status, headers: res.headers, text, json };
 
   const summary = redact(json !== undefined ? json : truncate(text), secrets);
   if (res.status >= 300 && res.status < 400) {
@@ -141,7 +147,8 @@ function truncate(text: string): string {
 export function redact<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
   const scrub = (v: unknown): unknown => {
-    if (typeof v === "string") return secrets.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
+    if (typeof v === "string")
+      return secrets.reduce((s, secret) => s.split(secret).join("[redacted]"), v);
     if (Array.isArray(v)) return v.map(scrub);
     if (v !== null && typeof v === "object") {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x)]));
@@ -155,7 +162,10 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
 function describe(json: unknown, secrets: readonly string[]): string {
   if (json === null || typeof json !== "object") return "";
   const o = json as Record<string, unknown>;
-  const nested = o.error !== null && typeof o.error === "object" ? (o.error as Record<string, unknown>) : undefined;
+  const nested =
+    o.error !== null && typeof o.error === "object"
+      ? (o.error as Record<string, unknown>)
+      : undefined;
   const candidate = o.message ?? nested?.message ?? o.error;
   if (typeof candidate !== "string" || candidate.length === 0) return "";
   return `: ${redact(candidate.slice(0, 300), secrets)}`;
@@ -185,7 +195,16 @@ function withCause(error: ProviderError, cause: unknown): ProviderError {
 }
 
 /** JSON-safe summary of a successful answer: status plus the (parsed or truncated) body. */
-export function summarise(answer: HttpAnswer, secrets: readonly string[] = []): { status: number; body: unknown } {
+export function summarise(
+  answer: HttpAnswer,
+  secrets: readonly string[] = [],
+): { status: number; body: unknown } {
   const body = answer.json !== undefined ? answer.json : truncate(answer.text);
-  return { status: answer.status, body: redact(body, secrets.filter((s) => s.length > 0)) };
+  return {
+    status: answer.status,
+    body: redact(
+      body,
+      secrets.filter((s) => s.length > 0),
+    ),
+  };
 }

@@ -17,7 +17,7 @@ export type {
 } from "./types.ts";
 
 export { ProviderConfigError, configSchemas, createProvider, isChannel } from "./registry.ts";
-export type { ChannelRequests, ProviderFor } from "./registry.ts";
+export type { ChannelRequests, ProviderDependencies, ProviderFor } from "./registry.ts";
 
 export {
   EmailConfig,
@@ -38,10 +38,10 @@ export { SmsConfig, createSmsProvider } from "./providers/sms.ts";
 export type { SmsConfigInput, SmsRequest, SmsResponse } from "./providers/sms.ts";
 export { PushConfig, createPushProvider } from "./providers/push.ts";
 export type { PushConfigInput, PushRequest } from "./providers/push.ts";
-export { WebhookConfig, createWebhookProvider } from "./providers/webhook.ts";
+export { WebhookConfig, WebhookMethod, createWebhookProvider } from "./providers/webhook.ts";
 export type { WebhookConfigInput, WebhookRequest } from "./providers/webhook.ts";
 export { NotifyConfig, createNotifyProvider } from "./providers/notify.ts";
-export type { NotifyConfigInput, NotifyRequest } from "./providers/notify.ts";
+export type { NotifyConfigInput, NotifyDependencies, NotifyRequest } from "./providers/notify.ts";
 
 export {
   DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
@@ -52,17 +52,30 @@ export {
 } from "./webhook-signature.ts";
 export type { HeaderSource, SignWebhookInput, VerifyWebhookInput } from "./webhook-signature.ts";
 
-export { TemplateError, createTemplateEngine, defaultTemplateEngine, renderTemplate } from "./templating/liquid.ts";
-export type { Escape, RenderOptions, TemplateEngine, TemplateEngineOptions } from "./templating/liquid.ts";
 export {
+  TemplateError,
+  createTemplateEngine,
+  defaultTemplateEngine,
+  renderTemplate,
+} from "./templating/liquid.ts";
+export type {
+  Escape,
+  RenderOptions,
+  TemplateEngine,
+  TemplateEngineOptions,
+} from "./templating/liquid.ts";
+export {
+  emailContent,
   htmlToText,
   messageTemplateVariables,
   mjmlToHtml,
   renderEmail,
   renderMessage,
   validateMessageTemplate,
+  withPreheader,
 } from "./templating/render.ts";
 export type {
+  EmailContentInput,
   EmailFormat,
   EmailTemplate,
   MessageTemplate,

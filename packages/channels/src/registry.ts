@@ -40,30 +40,54 @@ export class ProviderConfigError extends Error {
     /** Paths and messages only: never the submitted values (they may be secrets). */
     readonly issues: { path: string; message: string }[],
   ) {
-    super(`invalid ${kind} provider config: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+    super(
+      `invalid ${kind} provider config: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
+    );
   }
 }
 
-const factories: { [K in Channel]: (config: unknown) => ProviderFor<K> } = {
+/** Other providers a provider may delegate to (notify → e-mail for `via: "email"`). */
+export interface ProviderDependencies {
+  email?: Provider<EmailRequest>;
+}
+
+const factories: {
+  [K in Channel]: (config: unknown, deps: ProviderDependencies) => ProviderFor<K>;
+} = {
   email: (config) => {
     const parsed = parse("email", EmailConfig, config);
-    return parsed.transport === "log" ? createLogEmailProvider(parsed) : createEmailProvider(parsed);
+    return parsed.transport === "log"
+      ? createLogEmailProvider(parsed)
+      : createEmailProvider(parsed);
   },
   sms: (config) => createSmsProvider(parse("sms", SmsConfig, config)),
   push: (config) => createPushProvider(parse("push", PushConfig, config)),
   webhook: (config) => createWebhookProvider(parse("webhook", WebhookConfig, config)),
-  notify: (config) => createNotifyProvider(parse("notify", NotifyConfig, config)),
+  notify: (config, deps) => createNotifyProvider(parse("notify", NotifyConfig, config), deps),
 };
 
 /**
  * Builds the provider for `kind` from an untrusted config (e.g. a JSON column).
  * Throws ProviderConfigError for an unknown kind or an invalid config.
  */
-export function createProvider<K extends Channel>(kind: K, config: unknown): ProviderFor<K>;
-export function createProvider(kind: string, config: unknown): Provider;
-export function createProvider(kind: string, config: unknown): Provider {
-  if (!isChannel(kind)) throw new ProviderConfigError(String(kind), [{ path: "", message: "unknown provider kind" }]);
-  return factories[kind](config);
+export function createProvider<K extends Channel>(
+  kind: K,
+  config: unknown,
+  deps?: ProviderDependencies,
+): ProviderFor<K>;
+export function createProvider(
+  kind: string,
+  config: unknown,
+  deps?: ProviderDependencies,
+): Provider;
+export function createProvider(
+  kind: string,
+  config: unknown,
+  deps: ProviderDependencies = {},
+): Provider {
+  if (!isChannel(kind))
+    throw new ProviderConfigError(String(kind), [{ path: "", message: "unknown provider kind" }]);
+  return factories[kind](config, deps);
 }
 
 export function isChannel(value: unknown): value is Channel {
@@ -75,6 +99,9 @@ function parse<S extends z.ZodType>(kind: Channel, schema: S, config: unknown): 
   if (result.success) return result.data;
   throw new ProviderConfigError(
     kind,
-    result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
+    result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join("."),
+      message: issue.message,
+    })),
   );
 }

@@ -1,8 +1,8 @@
 import { Prisma, type RunStatus } from "@postpath/db";
+import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
   advance,
   parsePlan,
-  renderTemplate,
   templateContext,
   type Effect,
   type Plan,
@@ -37,24 +37,51 @@ function dbStatus(state: RunState): RunStatus {
   }
 }
 
-/** Renders a send effect's templates into the concrete message stored in the outbox. */
-export function renderOutbox(effect: OutboxEffect, state: RunState): { recipient: string | null; payload: Record<string, unknown> } {
-  if (effect.kind !== "send") return { recipient: null, payload: { ...effect } };
-  const ctx = templateContext(state);
-  const rendered: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(effect.message)) {
-    rendered[key] = typeof value === "string" ? renderTemplate(value, ctx) : value;
+/** Renders a string-valued tree with Liquid (every string is a template). */
+async function renderTree(value: unknown, vars: Record<string, unknown>, field: string): Promise<unknown> {
+  if (typeof value === "string") return renderTemplate(value, vars, { field });
+  if (Array.isArray(value)) return Promise.all(value.map((v, i) => renderTree(v, vars, `${field}.${i}`)));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await renderTree(v, vars, field ? `${field}.${k}` : k);
+    return out;
   }
+  return value;
+}
+
+export interface RenderedOutbox {
+  recipient: string | null;
+  payload: Record<string, unknown>;
+  /** Set when the templates cannot render: the message is stored as FAILED with this reason. */
+  error?: string;
+}
+
+/**
+ * Renders an outbox effect into the concrete message stored in the outbox, with the channels
+ * package's Liquid (HTML-escaped for HTML/MJML email, no file access) and MJML compiler.
+ */
+export async function renderOutbox(effect: OutboxEffect, state: RunState): Promise<RenderedOutbox> {
+  if (effect.kind !== "send") return { recipient: null, payload: { ...effect } };
+  const vars = templateContext(state);
   const customer = state.customer;
   const recipient =
-    effect.channel === "email"
-      ? (customer.email ?? null)
-      : effect.channel === "sms"
-        ? (customer.phone ?? null)
-        : typeof rendered.to === "string"
-          ? rendered.to
-          : null;
-  return { recipient, payload: rendered };
+    effect.channel === "email" ? (customer.email ?? null) : effect.channel === "sms" ? (customer.phone ?? null) : null;
+  try {
+    if (effect.channel === "email") {
+      const m = effect.message as { subject?: string; body?: string; format?: EmailFormat; preheader?: string; fromName?: string };
+      const email = await renderMessage(
+        { channel: "email", subject: m.subject ?? "", body: m.body ?? "", format: m.format ?? "text", ...(m.preheader ? { preheader: m.preheader } : {}) },
+        vars,
+      );
+      const fromName = m.fromName ? await renderTemplate(m.fromName, vars, { field: "fromName" }) : undefined;
+      return { recipient, payload: { ...email, ...(fromName ? { fromName } : {}) } };
+    }
+    const payload = (await renderTree(effect.message, vars, "")) as Record<string, unknown>;
+    return { recipient: recipient ?? (typeof payload.to === "string" ? payload.to : null), payload };
+  } catch (err) {
+    const reason = err instanceof TemplateError ? err.message : `template failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { recipient, payload: {}, error: reason };
+  }
 }
 
 async function loadInput(ctx: EngineContext, job: RunJob, state: RunState): Promise<RunInput | null> {
@@ -164,8 +191,9 @@ async function commitTransition(
       case "send":
       case "issueCoupon":
       case "createPurl": {
-        const { recipient, payload } = renderOutbox(effect, next);
+        const { recipient, payload, error } = await renderOutbox(effect, next);
         messages.push({
+          ...(error ? { status: "FAILED" as const, error } : {}),
           workspaceId: run.workspaceId,
           runId: run.id,
           stepId: effect.stepId,

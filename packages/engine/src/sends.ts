@@ -51,33 +51,49 @@ export async function processSendJob(
       providerMessageId = result.providerMessageId;
       response = result.response;
     }
-    await prisma.message.update({
-      where: { id: msg.id },
-      data: {
-        status: "SENT",
-        sentAt: new Date(ctx.now()),
-        providerMessageId,
-        providerResponse: (response ?? null) as Prisma.InputJsonValue,
-        output: output as Prisma.InputJsonValue,
-        attempts: { increment: 1 },
-        error: null,
-      },
-    });
+    await prisma.$transaction([
+      prisma.message.update({
+        where: { id: msg.id },
+        data: {
+          status: "SENT",
+          sentAt: new Date(ctx.now()),
+          providerMessageId,
+          providerResponse: (response ?? null) as Prisma.InputJsonValue,
+          output: output as Prisma.InputJsonValue,
+          attempts: { increment: 1 },
+          error: null,
+        },
+      }),
+      prisma.runTrace.create({
+        data: { runId: msg.runId, stepId: msg.stepId, kind: "message.sent", detail: { channel: msg.channel, messageId: msg.id, providerMessageId, attempt: attempt.made + 1 } },
+      }),
+    ]);
+    ctx.log.info({ messageId: msg.id, runId: msg.runId, stepId: msg.stepId, channel: msg.channel, providerMessageId }, "message sent");
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "sent";
   } catch (err) {
     const retryable = err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
     const message = err instanceof Error ? err.message : String(err);
     const last = !retryable || attempt.made + 1 >= attempt.max;
-    await prisma.message.update({
-      where: { id: msg.id },
-      data: {
-        attempts: { increment: 1 },
-        error: message,
-        ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
-        providerResponse: err instanceof ProviderError && err.response !== undefined ? (err.response as Prisma.InputJsonValue) : undefined,
-      },
-    });
+    await prisma.$transaction([
+      prisma.message.update({
+        where: { id: msg.id },
+        data: {
+          attempts: { increment: 1 },
+          error: message,
+          ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
+          providerResponse: err instanceof ProviderError && err.response !== undefined ? (err.response as Prisma.InputJsonValue) : undefined,
+        },
+      }),
+      prisma.runTrace.create({
+        data: {
+          runId: msg.runId,
+          stepId: msg.stepId,
+          kind: last ? "message.failed" : "message.retry",
+          detail: { channel: msg.channel, messageId: msg.id, attempt: attempt.made + 1, retryable, error: message },
+        },
+      }),
+    ]);
     ctx.log.warn({ messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message }, "send failed");
     if (last) {
       await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);

@@ -25,9 +25,21 @@ export function renderTemplate(template: string, context: Record<string, unknown
 
 export type TemplateAnalysis = { ok: true; variables: string[][] } | { ok: false; error: string };
 
+const analyses = new Map<string, TemplateAnalysis>();
+
 /** Parses a template and lists the variable paths it reads from the outside (e.g. ["coupon","code"]). */
 export function analyzeTemplate(template: string): TemplateAnalysis {
   if (!template.includes("{")) return { ok: true, variables: [] };
+  let a = analyses.get(template);
+  if (!a) {
+    a = analyzeUncached(template);
+    if (analyses.size >= MAX_CACHED) analyses.clear();
+    analyses.set(template, a);
+  }
+  return a;
+}
+
+function analyzeUncached(template: string): TemplateAnalysis {
   try {
     const segments = liquid.globalVariableSegmentsSync(parse(template));
     return {

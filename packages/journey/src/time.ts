@@ -105,31 +105,8 @@ const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, 
 export function localParts(epoch: number, timeZone: string): LocalDateTime & { weekday: number } {
   const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
   for (const p of formatter(timeZone).formatToParts(new Date(epoch))) {
-    switch (p.type) {
-      case "year":
-        out.year = Number(p.value);
-        break;
-      case "month":
-        out.month = Number(p.value);
-        break;
-      case "day":
-        out.day = Number(p.value);
-        break;
-      case "hour":
-        out.hour = Number(p.value);
-        break;
-      case "minute":
-        out.minute = Number(p.value);
-        break;
-      case "second":
-        out.second = Number(p.value);
-        break;
-      case "weekday":
-        out.weekday = WEEKDAY_INDEX[p.value] ?? 0;
-        break;
-      default:
-        break;
-    }
+    if (p.type === "weekday") out.weekday = WEEKDAY_INDEX[p.value] ?? 0;
+    else if (p.type in out) out[p.type as keyof typeof out] = Number(p.value);
   }
   return out;
 }

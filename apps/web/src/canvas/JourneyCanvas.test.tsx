@@ -1,3 +1,4 @@
+import { JourneyDraft } from "@postpath/journey";
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { thankYouDraft } from "../test/fixtures.ts";
@@ -41,6 +42,24 @@ describe("JourneyCanvas", () => {
     expect(nodeElement(container, "exit").querySelectorAll(".react-flow__handle.source")).toHaveLength(0);
   });
 
+  it("gives a goal an optional output and no input: its event is how a run gets there", async () => {
+    const { container } = render(
+      <JourneyCanvas
+        draftKey="goal@1"
+        draft={JourneyDraft.parse({
+          schemaVersion: 1,
+          settings: {},
+          nodes: [{ id: "g", type: "flow.goal", position: { x: 0, y: 0 }, data: { event: "review_left", filters: [] } }],
+          edges: [],
+        })}
+      />,
+    );
+    await screen.findByText("Goal: review_left");
+    const goal = nodeElement(container, "g");
+    expect(goal.querySelectorAll(".react-flow__handle.target")).toHaveLength(0);
+    expect(goal.querySelectorAll(".step__branch--optional .react-flow__handle.source")).toHaveLength(1);
+  });
+
   it("replaces the drawing when another journey is shown", async () => {
     const { container, rerender } = render(<JourneyCanvas draftKey="j1@1" draft={thankYouDraft} />);
     await screen.findByText("Event: purchase");
@@ -48,15 +67,22 @@ describe("JourneyCanvas", () => {
     rerender(
       <JourneyCanvas
         draftKey="j2@1"
-        draft={{
+        draft={JourneyDraft.parse({
           schemaVersion: 1,
           settings: {},
-          nodes: [{ id: "t", type: "trigger.segment", position: { x: 0, y: 0 }, data: { segment: "VIP" } }],
+          nodes: [
+            {
+              id: "t",
+              type: "trigger.segment",
+              position: { x: 0, y: 0 },
+              data: { conditions: [{ property: "vip", op: "eq", value: true }] },
+            },
+          ],
           edges: [],
-        }}
+        })}
       />,
     );
-    await screen.findByText("Segment: VIP");
+    await screen.findByText("Segment: vip = true");
     expect([...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id)).toEqual(["t"]);
   });
 });

@@ -16,6 +16,8 @@ const selectCanvas = (s: EditorState) => ({
   onEdgesChange: s.onEdgesChange,
 });
 
+const fitViewOptions = { padding: 0.15 };
+
 const miniMapColors: Record<StepNode["type"], string> = {
   trigger: "#2563eb",
   wait: "#d97706",
@@ -47,6 +49,7 @@ export function JourneyCanvas({ draftKey, draft }: { draftKey: string; draft: Jo
         edgesReconnectable={false}
         deleteKeyCode={null}
         fitView
+        fitViewOptions={fitViewOptions}
         minZoom={0.2}
       >
         <Background />

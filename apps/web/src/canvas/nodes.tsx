@@ -16,7 +16,12 @@ import type {
 } from "./types.ts";
 
 function outputs(data: StepNodeData): Branch[] {
-  return [...branchesOf(data.stepType, data.config), ...data.extraBranches.map((id) => ({ id, label: id }))];
+  return [...branchesOf(data.stepType, data.config), ...data.extraBranches.map((id) => ({ id, label: id, optional: false }))];
+}
+
+/** Triggers start runs and goals are reached by their event, so neither takes a connection. */
+function acceptsIncoming(data: StepNodeData): boolean {
+  return !data.stepType.startsWith("trigger.") && data.stepType !== "flow.goal";
 }
 
 function StepCard({ family, data, selected }: { family: StepFamily; data: StepNodeData; selected: boolean }) {
@@ -25,15 +30,15 @@ function StepCard({ family, data, selected }: { family: StepFamily; data: StepNo
   const branches = outputs(data);
   return (
     <div className={`step step--${family}${selected ? " step--selected" : ""}`} data-step-type={data.stepType}>
-      {family === "trigger" ? null : <Handle type="target" position={Position.Top} />}
+      {acceptsIncoming(data) ? <Handle type="target" position={Position.Top} /> : null}
       <div className="step__type">{label}</div>
       <div className="step__summary" title={summary}>
         {summary}
       </div>
       {branches.length > 0 ? (
-        <div className="step__branches">
+        <div className={`step__branches${branches.every((b) => b.label === "") ? " step__branches--bare" : ""}`}>
           {branches.map((branch) => (
-            <div className="step__branch" key={branch.id}>
+            <div className={`step__branch${branch.optional ? " step__branch--optional" : ""}`} key={branch.id}>
               {branch.label ? <span className="step__branch-label">{branch.label}</span> : null}
               <Handle
                 type="source"

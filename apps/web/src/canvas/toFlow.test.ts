@@ -16,7 +16,7 @@ describe("draftToFlow", () => {
 
   it("labels each node for assistive technology with its step and summary", () => {
     const { nodes } = draftToFlow(thankYouDraft);
-    expect(nodes.find((n) => n.id === "email")?.ariaLabel).toBe("Email step, Email: Thanks {{ first_name }}");
+    expect(nodes.find((n) => n.id === "email")?.ariaLabel).toBe("Send email step, Email: Thanks {{ first_name }}");
     expect(nodes.find((n) => n.id === "wait")?.ariaLabel).toBe("Wait step, Wait 30 seconds");
   });
 

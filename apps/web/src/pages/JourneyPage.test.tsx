@@ -20,7 +20,7 @@ describe("journey view", () => {
       },
     });
 
-    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Thank-you after purchase");
+    expect((await screen.findByRole("heading", { level: 1 })).textContent).toBe("Thank-you after purchase");
     expect(screen.getByText("Live")).toBeTruthy();
     expect(screen.getByText(/Live v3 · draft revision 4/)).toBeTruthy();
     await screen.findByText("Email: Thanks {{ first_name }}");

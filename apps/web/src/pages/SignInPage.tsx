@@ -35,7 +35,11 @@ export function SignInForm({
   const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    onSubmit({ email: String(form.get("email") ?? "").trim(), password: String(form.get("password") ?? "") });
+    const field = (name: string) => {
+      const value = form.get(name);
+      return typeof value === "string" ? value : "";
+    };
+    onSubmit({ email: field("email").trim(), password: field("password") });
   };
   return (
     <main className="sign-in">

@@ -1,8 +1,8 @@
+import { JourneyDraft } from "@postpath/journey";
 import type { JourneyListItem } from "../api/contract.ts";
-import type { JourneyDraft } from "../canvas/draft.ts";
 
 /** Shaped like the seeded demo journey "Thank-you after purchase", plus a split. */
-export const thankYouDraft: JourneyDraft = {
+export const thankYouDraft: JourneyDraft = JourneyDraft.parse({
   schemaVersion: 1,
   settings: {},
   nodes: [
@@ -12,7 +12,7 @@ export const thankYouDraft: JourneyDraft = {
       id: "big-order",
       type: "split.condition",
       position: { x: 0, y: 300 },
-      data: { condition: { property: "event.total", operator: ">", value: 100 } },
+      data: { conditions: [{ property: "event.total", op: "gt", value: 100 }], match: "all" },
     },
     {
       id: "email",
@@ -28,7 +28,7 @@ export const thankYouDraft: JourneyDraft = {
     { id: "e3", source: "big-order", sourceHandle: "yes", target: "email" },
     { id: "e4", source: "big-order", sourceHandle: "no", target: "exit" },
   ],
-};
+});
 
 export const journeyRows: JourneyListItem[] = [
   {

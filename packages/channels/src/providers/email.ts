@@ -8,6 +8,9 @@ import { z } from "zod";
 import { redact } from "../http.ts";
 import type { Provider, SendOptions, SendRequest, SendResult, VerifyResult } from "../types.ts";
 import { ProviderError, assertIdempotencyKey, invalidRequest } from "../types.ts";
+import { TemplateError } from "../templating/liquid.ts";
+import { emailContent, withPreheader } from "../templating/render.ts";
+import type { EmailFormat } from "../templating/render.ts";
 import { nonEmpty } from "./common.ts";
 
 export const IDEMPOTENCY_HEADER = "X-Postpath-Idempotency-Key";
@@ -76,8 +79,18 @@ export interface EmailRequest extends SendRequest {
   subject: string;
   text?: string;
   html?: string;
+  /**
+   * Instead of text/html: a Liquid-rendered body in `format` (what a journey's email step stores).
+   * MJML is compiled and a plain-text part derived; invalid MJML fails without retry.
+   */
+  body?: string;
+  format?: EmailFormat;
+  /** Inbox preview text, inserted hidden at the top of the HTML. */
+  preheader?: string;
   /** Overrides the configured sender. */
   from?: string;
+  /** Display name for the configured sender address ("Shop Support"). */
+  fromName?: string;
   replyTo?: string;
   /** Extra headers (e.g. List-Unsubscribe). Message-ID and the idempotency header are fixed. */
   headers?: Record<string, string>;
@@ -120,11 +133,17 @@ export function createEmailProvider(input: SmtpEmailConfigInput): Provider<Email
     ...(config.host === undefined ? {} : { host: config.host }),
     ...(config.port === undefined ? {} : { port: config.port }),
     ...(config.secure === undefined ? {} : { secure: config.secure }),
-    ...(config.auth === undefined ? {} : { auth: { user: config.auth.user, pass: config.auth.pass } }),
+    ...(config.auth === undefined
+      ? {}
+      : { auth: { user: config.auth.user, pass: config.auth.pass } }),
     ...(config.requireTLS === undefined ? {} : { requireTLS: config.requireTLS }),
     ...(config.ignoreTLS === undefined ? {} : { ignoreTLS: config.ignoreTLS }),
-    ...(config.tlsRejectUnauthorized === undefined ? {} : { tls: { rejectUnauthorized: config.tlsRejectUnauthorized } }),
-    ...(config.rateLimitPerSecond === undefined ? {} : { rateLimit: config.rateLimitPerSecond, rateDelta: 1000 }),
+    ...(config.tlsRejectUnauthorized === undefined
+      ? {}
+      : { tls: { rejectUnauthorized: config.tlsRejectUnauthorized } }),
+    ...(config.rateLimitPerSecond === undefined
+      ? {}
+      : { rateLimit: config.rateLimitPerSecond, rateDelta: 1000 }),
   };
   const transporter = nodemailer.createTransport(options);
   // Errors surface through sendMail()/verify(); never let a stray 'error' event crash the worker.
@@ -135,7 +154,7 @@ export function createEmailProvider(input: SmtpEmailConfigInput): Provider<Email
     name: SMTP_NAME,
 
     async send(req: EmailRequest, opts?: SendOptions): Promise<SendResult> {
-      const message = buildMessage(SMTP_NAME, req, config.from, domain);
+      const message = await buildMessage(SMTP_NAME, req, config.from, domain);
       const deadline = AbortSignal.timeout(config.timeoutMs);
       const signal = opts?.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
       try {
@@ -152,7 +171,10 @@ export function createEmailProvider(input: SmtpEmailConfigInput): Provider<Email
           throw new ProviderError(`${SMTP_NAME}: send aborted`, { retryable: true, cause: err });
         }
         if (deadline.aborted) {
-          throw new ProviderError(`${SMTP_NAME}: timed out after ${config.timeoutMs} ms`, { retryable: true, cause: err });
+          throw new ProviderError(`${SMTP_NAME}: timed out after ${config.timeoutMs} ms`, {
+            retryable: true,
+            cause: err,
+          });
         }
         throw smtpError(err, secrets);
       }
@@ -179,7 +201,9 @@ export function createEmailProvider(input: SmtpEmailConfigInput): Provider<Email
  * rendered message (from, to, subject, text, html, headers, messageId). The default when no SMTP
  * server is configured, so journeys still run end to end on a fresh install.
  */
-export function createLogEmailProvider(input: Partial<LogEmailConfigInput> = {}): Provider<EmailRequest> {
+export function createLogEmailProvider(
+  input: Partial<LogEmailConfigInput> = {},
+): Provider<EmailRequest> {
   const config = LogEmailConfig.parse({ ...input, transport: "log" });
   const domain = config.messageIdDomain ?? domainOf(config.from);
   const transporter: Transporter = nodemailer.createTransport({ jsonTransport: true });
@@ -189,15 +213,20 @@ export function createLogEmailProvider(input: Partial<LogEmailConfigInput> = {})
     name: LOG_NAME,
 
     async send(req: EmailRequest, opts?: SendOptions): Promise<SendResult> {
-      const message = buildMessage(LOG_NAME, req, config.from, domain);
-      if (opts?.signal?.aborted) throw new ProviderError(`${LOG_NAME}: send aborted`, { retryable: true });
+      const message = await buildMessage(LOG_NAME, req, config.from, domain);
+      if (opts?.signal?.aborted)
+        throw new ProviderError(`${LOG_NAME}: send aborted`, { retryable: true });
       const info = await transporter.sendMail(message);
-      const rendered = typeof info.message === "string" ? (JSON.parse(info.message) as unknown) : null;
+      const rendered =
+        typeof info.message === "string" ? (JSON.parse(info.message) as unknown) : null;
       return { providerMessageId: info.messageId, response: rendered };
     },
 
     verify(): Promise<VerifyResult> {
-      return Promise.resolve({ ok: true, detail: "log transport: messages are rendered, not delivered" });
+      return Promise.resolve({
+        ok: true,
+        detail: "log transport: messages are rendered, not delivered",
+      });
     },
 
     close(): Promise<void> {
@@ -207,11 +236,15 @@ export function createLogEmailProvider(input: Partial<LogEmailConfigInput> = {})
   };
 }
 
-function buildMessage(provider: string, req: EmailRequest, defaultFrom: string, domain: string): SendMailOptions {
+async function buildMessage(
+  provider: string,
+  req: EmailRequest,
+  defaultFrom: string,
+  domain: string,
+): Promise<SendMailOptions> {
   assertIdempotencyKey(provider, req.idempotencyKey);
   if (!nonEmpty(req.to)) throw invalidRequest(provider, "`to` is required");
   if (typeof req.subject !== "string") throw invalidRequest(provider, "`subject` is required");
-  if (!nonEmpty(req.text) && !nonEmpty(req.html)) throw invalidRequest(provider, "`text` or `html` is required");
   const extra: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers ?? {})) {
     if (!HeaderName.safeParse(name).success || /[\r\n]/.test(value)) {
@@ -221,19 +254,59 @@ function buildMessage(provider: string, req: EmailRequest, defaultFrom: string, 
     if (lower === "message-id" || lower === IDEMPOTENCY_HEADER.toLowerCase()) continue;
     extra[name] = value;
   }
+  const { text, html } = await content(provider, req);
   return {
-    from: req.from ?? defaultFrom,
+    from:
+      req.from ??
+      (nonEmpty(req.fromName)
+        ? { name: req.fromName, address: addressOf(defaultFrom) }
+        : defaultFrom),
     to: req.to,
-    subject: req.subject,
-    ...(nonEmpty(req.text) ? { text: req.text } : {}),
-    ...(nonEmpty(req.html) ? { html: req.html } : {}),
+    subject: req.subject.replace(/[\r\n]+/g, " "),
+    ...(text === undefined ? {} : { text }),
+    ...(html === undefined ? {} : { html }),
     ...(req.replyTo === undefined ? {} : { replyTo: req.replyTo }),
     messageId: messageIdForKey(req.idempotencyKey, domain),
     headers: { ...extra, [IDEMPOTENCY_HEADER]: req.idempotencyKey },
     // Content comes from templates: never let it make the mailer read files or fetch URLs.
     disableFileAccess: true,
     disableUrlAccess: true,
+    // data: images (QR codes) become inline CID attachments, which mail clients display.
+    attachDataUrls: true,
   };
+}
+
+/** text/html as given, or derived from a rendered `body` in its `format`. */
+async function content(
+  provider: string,
+  req: EmailRequest,
+): Promise<{ text?: string; html?: string }> {
+  if (nonEmpty(req.text) || nonEmpty(req.html)) {
+    const html =
+      nonEmpty(req.html) && nonEmpty(req.preheader)
+        ? withPreheader(req.html, req.preheader)
+        : req.html;
+    return {
+      ...(nonEmpty(req.text) ? { text: req.text } : {}),
+      ...(nonEmpty(html) ? { html } : {}),
+    };
+  }
+  if (!nonEmpty(req.body)) throw invalidRequest(provider, "`text`, `html` or `body` is required");
+  try {
+    return await emailContent({
+      body: req.body,
+      format: req.format ?? "html",
+      ...(nonEmpty(req.preheader) ? { preheader: req.preheader } : {}),
+    });
+  } catch (err) {
+    if (err instanceof TemplateError) throw invalidRequest(provider, err.message);
+    throw err;
+  }
+}
+
+/** "Shop <hello@shop.example>" → "hello@shop.example". */
+function addressOf(from: string): string {
+  return /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
 }
 
 /** nodemailer error codes that no retry fixes. */
@@ -297,5 +370,11 @@ function passwordInUrl(url: string | undefined): string {
 
 function addresses(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
-  return (list as unknown[]).map((a) => (typeof a === "string" ? a : typeof a === "object" && a !== null && "address" in a ? String(a.address) : ""));
+  return (list as unknown[]).map((a) =>
+    typeof a === "string"
+      ? a
+      : typeof a === "object" && a !== null && "address" in a
+        ? String(a.address)
+        : "",
+  );
 }

@@ -29,7 +29,10 @@ describe("push provider", () => {
   it("posts the notification JSON with a bearer key and an Idempotency-Key header", async () => {
     const srv = await gateway({ status: 200, body: { id: "push-123" } });
 
-    const result = await createPushProvider({ endpoint: `${srv.url}/v1/push`, apiKey: API_KEY }).send(request);
+    const result = await createPushProvider({
+      endpoint: `${srv.url}/v1/push`,
+      apiKey: API_KEY,
+    }).send(request);
 
     expect(result.providerMessageId).toBe("push-123");
     expect(result.response).toEqual({ status: 200, body: { id: "push-123" } });
@@ -46,6 +49,22 @@ describe("push provider", () => {
     });
   });
 
+  it("a journey step's url and image travel in data", async () => {
+    const srv = await gateway({ status: 200, body: { messageId: "m-1" } });
+    const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send({
+      idempotencyKey: "k",
+      to: "device-token-abc",
+      title: "t",
+      body: "b",
+      url: "shop://orders/o-1",
+      image: "https://cdn.shop.example/o-1.png",
+    });
+    expect(result.providerMessageId).toBe("m-1");
+    expect(JSON.parse(srv.requests[0]!.body)).toMatchObject({
+      data: { url: "shop://orders/o-1", image: "https://cdn.shop.example/o-1.png" },
+    });
+  });
+
   it("falls back to the idempotency key when the gateway returns no id", async () => {
     const srv = await gateway({ status: 202, body: "accepted" });
     const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request);
@@ -56,13 +75,17 @@ describe("push provider", () => {
   it("503 is retryable, 401 is not, and neither echoes the API key", async () => {
     const echo = { message: `bad key ${API_KEY}` };
     const unavailable = await gateway({ status: 503, body: echo });
-    const err503 = await providerError(createPushProvider({ endpoint: unavailable.url, apiKey: API_KEY }).send(request));
+    const err503 = await providerError(
+      createPushProvider({ endpoint: unavailable.url, apiKey: API_KEY }).send(request),
+    );
     expect(err503.retryable).toBe(true);
     expect(err503.status).toBe(503);
     await unavailable.close();
 
     const unauthorised = await gateway({ status: 401, body: echo });
-    const err401 = await providerError(createPushProvider({ endpoint: unauthorised.url, apiKey: API_KEY }).send(request));
+    const err401 = await providerError(
+      createPushProvider({ endpoint: unauthorised.url, apiKey: API_KEY }).send(request),
+    );
     expect(err401.retryable).toBe(false);
     expect(err401.message).toBe("push: HTTP 401: bad key [redacted]");
     expect(JSON.stringify(err401.response)).not.toContain(API_KEY);
@@ -70,14 +93,18 @@ describe("push provider", () => {
 
   it("a refused connection is a retryable network error", async () => {
     const url = await closedPortUrl();
-    const err = await providerError(createPushProvider({ endpoint: url, apiKey: API_KEY }).send(request));
+    const err = await providerError(
+      createPushProvider({ endpoint: url, apiKey: API_KEY }).send(request),
+    );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("push: network error (ECONNREFUSED)");
   });
 
   it("a gateway that never answers times out as retryable", async () => {
     const srv = await gateway("hang");
-    const err = await providerError(createPushProvider({ endpoint: srv.url, apiKey: API_KEY, timeoutMs: 200 }).send(request));
+    const err = await providerError(
+      createPushProvider({ endpoint: srv.url, apiKey: API_KEY, timeoutMs: 200 }).send(request),
+    );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("push: timed out after 200 ms");
   });
@@ -85,7 +112,9 @@ describe("push provider", () => {
   it("a caller abort stops the send and is retryable", async () => {
     const srv = await gateway("hang");
     const controller = new AbortController();
-    const pending = createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request, { signal: controller.signal });
+    const pending = createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request, {
+      signal: controller.signal,
+    });
     controller.abort();
     const err = await providerError(pending);
     expect(err.retryable).toBe(true);
@@ -93,8 +122,13 @@ describe("push provider", () => {
   });
 
   it("a redirect is not followed", async () => {
-    const srv = await gateway({ status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
-    const err = await providerError(createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request));
+    const srv = await gateway({
+      status: 302,
+      headers: { location: "http://127.0.0.1:1/elsewhere" },
+    });
+    const err = await providerError(
+      createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request),
+    );
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(302);
     expect(srv.requests).toHaveLength(1);

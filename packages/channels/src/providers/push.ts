@@ -22,6 +22,10 @@ export interface PushRequest extends SendRequest {
   body: string;
   /** Custom key/values delivered with the notification (deep link, order id, …). */
   data?: Record<string, unknown>;
+  /** Where tapping the notification leads; sent as data.url. */
+  url?: string;
+  /** Image shown with the notification; sent as data.image. */
+  image?: string;
 }
 
 const NAME = "push";
@@ -50,13 +54,24 @@ export function createPushProvider(input: PushConfigInput): Provider<PushRequest
           accept: "application/json",
           "idempotency-key": req.idempotencyKey,
         },
-        body: JSON.stringify({ to: req.to, title: req.title, body: req.body, data: req.data ?? {} }),
+        body: JSON.stringify({
+          to: req.to,
+          title: req.title,
+          body: req.body,
+          data: {
+            ...req.data,
+            ...(nonEmpty(req.url) ? { url: req.url } : {}),
+            ...(nonEmpty(req.image) ? { image: req.image } : {}),
+          },
+        }),
         timeoutMs: config.timeoutMs,
         signal: opts?.signal,
         secrets,
       });
       const json = asRecord(answer.json);
-      const id = [json?.id, json?.messageId, json?.message_id].find((v) => typeof v === "string" && v.length > 0);
+      const id = [json?.id, json?.messageId, json?.message_id].find(
+        (v) => typeof v === "string" && v.length > 0,
+      );
       return {
         providerMessageId: typeof id === "string" ? id : req.idempotencyKey,
         response: summarise(answer, secrets),

@@ -19,17 +19,35 @@ async function twilio(reply: Reply | ((path: string) => Reply)) {
 }
 
 function provider(baseUrl: string, extra: Partial<Parameters<typeof createSmsProvider>[0]> = {}) {
-  return createSmsProvider({ accountSid: ACCOUNT, authToken: TOKEN, from: "+15550001111", baseUrl, ...extra });
+  return createSmsProvider({
+    accountSid: ACCOUNT,
+    authToken: TOKEN,
+    from: "+15550001111",
+    baseUrl,
+    ...extra,
+  });
 }
 
 describe("sms provider (Twilio-shaped Messages API)", () => {
   it("posts the form fields with basic auth and the idempotency token, and returns the sid", async () => {
-    const srv = await twilio({ status: 201, body: { sid: "SM42", status: "queued", num_segments: "1", to: "+15552223333" } });
+    const srv = await twilio({
+      status: 201,
+      body: { sid: "SM42", status: "queued", num_segments: "1", to: "+15552223333" },
+    });
 
-    const result = await provider(srv.url).send({ idempotencyKey: "run1:step1", to: "+15552223333", body: "Your order shipped 📦" });
+    const result = await provider(srv.url).send({
+      idempotencyKey: "run1:step1",
+      to: "+15552223333",
+      body: "Your order shipped 📦",
+    });
 
     expect(result.providerMessageId).toBe("SM42");
-    expect(result.response).toEqual({ sid: "SM42", status: "queued", numSegments: "1", to: "+15552223333" });
+    expect(result.response).toEqual({
+      sid: "SM42",
+      status: "queued",
+      numSegments: "1",
+      to: "+15552223333",
+    });
     expect(srv.requests).toHaveLength(1);
     const req = srv.requests[0]!;
     expect(req.method).toBe("POST");
@@ -66,7 +84,9 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
 
   it("turns a 500 into a retryable error", async () => {
     const srv = await twilio({ status: 500, body: "upstream exploded" });
-    const err = await providerError(provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }));
+    const err = await providerError(
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+    );
     expect(err.retryable).toBe(true);
     expect(err.status).toBe(500);
     expect(err.message).toBe("sms (twilio): HTTP 500");
@@ -75,9 +95,15 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   it("turns a 400 into a non-retryable error carrying Twilio's code, never the token", async () => {
     const srv = await twilio({
       status: 400,
-      body: { code: 21211, message: `The 'To' number +1555 is not valid (token ${TOKEN})`, status: 400 },
+      body: {
+        code: 21211,
+        message: `The 'To' number +1555 is not valid (token ${TOKEN})`,
+        status: 400,
+      },
     });
-    const err = await providerError(provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }));
+    const err = await providerError(
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+    );
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(400);
     expect(err.message).toContain("sms (twilio): HTTP 400: The 'To' number +1555 is not valid");
@@ -87,30 +113,45 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   });
 
   it("turns a 429 into a retryable error with the provider's Retry-After", async () => {
-    const srv = await twilio({ status: 429, body: { code: 20429, message: "Too Many Requests" }, headers: { "retry-after": "7" } });
-    const err = await providerError(provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }));
+    const srv = await twilio({
+      status: 429,
+      body: { code: 20429, message: "Too Many Requests" },
+      headers: { "retry-after": "7" },
+    });
+    const err = await providerError(
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+    );
     expect(err.retryable).toBe(true);
     expect(err.retryAfterMs).toBe(7000);
   });
 
   it("cuts off a provider that never answers, as a retryable timeout", async () => {
     const srv = await twilio("hang");
-    const err = await providerError(provider(srv.url, { timeoutMs: 200 }).send({ idempotencyKey: "k", to: "+1555", body: "x" }));
+    const err = await providerError(
+      provider(srv.url, { timeoutMs: 200 }).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+    );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("sms (twilio): timed out after 200 ms");
   });
 
   it("refuses a 2xx answer without a sid instead of reporting a phantom message", async () => {
     const srv = await twilio({ status: 200, body: { ok: true } });
-    const err = await providerError(provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }));
+    const err = await providerError(
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+    );
     expect(err.retryable).toBe(false);
   });
 
   it("rejects requests that can never succeed without calling the API", async () => {
     const srv = await twilio({ status: 201, body: { sid: "SM1" } });
     const sms = provider(srv.url);
-    expect((await providerError(sms.send({ idempotencyKey: "k", to: "", body: "x" }))).retryable).toBe(false);
-    expect((await providerError(sms.send({ idempotencyKey: "bad key\n", to: "+1", body: "x" }))).retryable).toBe(false);
+    expect(
+      (await providerError(sms.send({ idempotencyKey: "k", to: "", body: "x" }))).retryable,
+    ).toBe(false);
+    expect(
+      (await providerError(sms.send({ idempotencyKey: "bad key\n", to: "+1", body: "x" })))
+        .retryable,
+    ).toBe(false);
     expect(srv.requests).toHaveLength(0);
   });
 
@@ -120,7 +161,10 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
         ? { status: 200, body: { friendly_name: "Shop", status: "active" } }
         : { status: 404 },
     );
-    await expect(provider(srv.url).verify!()).resolves.toEqual({ ok: true, detail: "account Shop is active" });
+    await expect(provider(srv.url).verify!()).resolves.toEqual({
+      ok: true,
+      detail: "account Shop is active",
+    });
     expect(srv.requests[0]!.method).toBe("GET");
   });
 
@@ -132,6 +176,8 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   });
 
   it("rejects configs without a sender", () => {
-    expect(() => createSmsProvider({ accountSid: ACCOUNT, authToken: TOKEN })).toThrow(/from or messagingServiceSid/);
+    expect(() => createSmsProvider({ accountSid: ACCOUNT, authToken: TOKEN })).toThrow(
+      /from or messagingServiceSid/,
+    );
   });
 });

@@ -66,9 +66,11 @@ export function createSmsProvider(input: SmsConfigInput): Provider<SmsRequest> {
       form.set("To", req.to);
       const from = req.from ?? config.from;
       if (from !== undefined) form.set("From", from);
-      else if (config.messagingServiceSid !== undefined) form.set("MessagingServiceSid", config.messagingServiceSid);
+      else if (config.messagingServiceSid !== undefined)
+        form.set("MessagingServiceSid", config.messagingServiceSid);
       form.set("Body", req.body);
-      if (config.statusCallbackUrl !== undefined) form.set("StatusCallback", config.statusCallbackUrl);
+      if (config.statusCallbackUrl !== undefined)
+        form.set("StatusCallback", config.statusCallbackUrl);
       for (const media of req.mediaUrls ?? []) form.append("MediaUrl", media);
 
       const answer = await httpRequest({

@@ -133,6 +133,10 @@ export function defaultTemplateEngine(): TemplateEngine {
 }
 
 /** Renders one Liquid template with the default engine. */
-export function renderTemplate(source: string, vars: Record<string, unknown>, opts: RenderOptions): Promise<string> {
+export function renderTemplate(
+  source: string,
+  vars: Record<string, unknown>,
+  opts: RenderOptions,
+): Promise<string> {
   return defaultTemplateEngine().render(source, vars, opts);
 }

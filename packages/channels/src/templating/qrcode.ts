@@ -22,7 +22,8 @@ const MAX_QR_TEXT = 2_953;
 
 function check(text: string): void {
   if (text.length === 0) throw new RangeError("QR code text is empty");
-  if (Buffer.byteLength(text, "utf8") > MAX_QR_TEXT) throw new RangeError("QR code text is too long");
+  if (Buffer.byteLength(text, "utf8") > MAX_QR_TEXT)
+    throw new RangeError("QR code text is too long");
 }
 
 export async function createQrCode(url: string, options: QrCodeOptions = {}): Promise<QrCode> {
@@ -31,7 +32,12 @@ export async function createQrCode(url: string, options: QrCodeOptions = {}): Pr
   const margin = options.margin ?? 2;
   const [svg, pngDataUrl] = await Promise.all([
     QRCode.toString(url, { type: "svg", errorCorrectionLevel, margin }),
-    QRCode.toDataURL(url, { type: "image/png", errorCorrectionLevel, margin, width: options.width ?? 256 }),
+    QRCode.toDataURL(url, {
+      type: "image/png",
+      errorCorrectionLevel,
+      margin,
+      width: options.width ?? 256,
+    }),
   ]);
   return { svg, pngDataUrl };
 }

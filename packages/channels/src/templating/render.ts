@@ -16,6 +16,8 @@ export interface EmailTemplate {
   body: string;
   /** Explicit plain-text alternative; when absent it is derived from the HTML. */
   text?: string;
+  /** Inbox preview text (HTML formats). */
+  preheader?: string;
 }
 export interface SmsTemplate {
   channel: "sms";
@@ -40,7 +42,8 @@ export interface NotifyTemplate {
   channel: "notify";
   text: string;
 }
-export type MessageTemplate = EmailTemplate | SmsTemplate | PushTemplate | WebhookTemplate | NotifyTemplate;
+export type MessageTemplate =
+  EmailTemplate | SmsTemplate | PushTemplate | WebhookTemplate | NotifyTemplate;
 
 export interface RenderedEmail {
   subject: string;
@@ -113,25 +116,72 @@ export async function renderEmail(
   vars: TemplateVars,
   engine: TemplateEngine = defaultTemplateEngine(),
 ): Promise<RenderedEmail> {
-  const subject = (await engine.render(template.subject, vars, { field: "subject" })).replace(/[\r\n]+/g, " ").trim();
+  const subject = (await engine.render(template.subject, vars, { field: "subject" }))
+    .replace(/[\r\n]+/g, " ")
+    .trim();
   const explicitText =
-    template.text === undefined ? undefined : await engine.render(template.text, vars, { field: "text" });
+    template.text === undefined
+      ? undefined
+      : await engine.render(template.text, vars, { field: "text" });
 
-  switch (template.format) {
-    case "text": {
-      const text = await engine.render(template.body, vars, { field: "body" });
-      return { subject, text };
-    }
-    case "html": {
-      const html = await engine.render(template.body, vars, { field: "body", escape: "html" });
-      return { subject, html, text: explicitText ?? htmlToText(html) };
-    }
+  const body = await engine.render(template.body, vars, {
+    field: "body",
+    ...(template.format === "text" ? {} : { escape: "html" as const }),
+  });
+  const preheader =
+    template.preheader === undefined
+      ? undefined
+      : await engine.render(template.preheader, vars, { field: "preheader" });
+  const content = await emailContent({
+    body,
+    format: template.format,
+    ...(explicitText === undefined ? {} : { text: explicitText }),
+    ...(preheader ? { preheader } : {}),
+  });
+  return { subject, ...content };
+}
+
+export interface EmailContentInput {
+  /** Body after Liquid rendering. */
+  body: string;
+  format: EmailFormat;
+  /** Explicit plain-text alternative. */
+  text?: string;
+  /** Inbox preview text, placed hidden at the top of the HTML body. */
+  preheader?: string;
+}
+
+/**
+ * Turns an already-rendered body into the parts a mail carries: MJML is compiled, HTML gets a
+ * derived plain-text version, a preheader is inserted as hidden text. Throws TemplateError for
+ * invalid MJML.
+ */
+export async function emailContent(
+  input: EmailContentInput,
+): Promise<{ text: string; html?: string }> {
+  switch (input.format) {
+    case "text":
+      return { text: input.text ?? input.body };
+    case "html":
     case "mjml": {
-      const source = await engine.render(template.body, vars, { field: "body", escape: "html" });
-      const html = await mjmlToHtml(source, "body");
-      return { subject, html, text: explicitText ?? htmlToText(html) };
+      const compiled = input.format === "mjml" ? await mjmlToHtml(input.body, "body") : input.body;
+      const html = input.preheader ? withPreheader(compiled, input.preheader) : compiled;
+      return { html, text: input.text ?? htmlToText(compiled) };
     }
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Inserts the preheader right after <body …> (or at the start), hidden from the rendered mail. */
+export function withPreheader(html: string, preheader: string): string {
+  const span = `<div style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all">${escapeHtml(preheader)}</div>`;
+  const body = /<body[^>]*>/i.exec(html);
+  if (!body) return span + html;
+  const at = body.index + body[0].length;
+  return html.slice(0, at) + span + html.slice(at);
 }
 
 /** MJML → responsive HTML. Invalid MJML throws TemplateError (never sends half a layout). */
@@ -148,7 +198,10 @@ export async function mjmlToHtml(source: string, field = "body"): Promise<string
     throw new TemplateError(field, mjmlMessage(err), { cause: err });
   }
   if (result.errors.length > 0) {
-    throw new TemplateError(field, result.errors.map((e) => `line ${e.line}: ${e.message}`).join("; "));
+    throw new TemplateError(
+      field,
+      result.errors.map((e) => `line ${e.line}: ${e.message}`).join("; "),
+    );
   }
   return result.html;
 }
@@ -172,7 +225,12 @@ export function htmlToText(html: string): string {
 
 const SINGLE_OUTPUT = /^\{\{-?\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*-?\}\}$/;
 
-async function renderJson(value: unknown, vars: TemplateVars, engine: TemplateEngine, field: string): Promise<unknown> {
+async function renderJson(
+  value: unknown,
+  vars: TemplateVars,
+  engine: TemplateEngine,
+  field: string,
+): Promise<unknown> {
   if (typeof value === "string") {
     const single = SINGLE_OUTPUT.exec(value);
     if (single?.[1] !== undefined) {
@@ -186,7 +244,9 @@ async function renderJson(value: unknown, vars: TemplateVars, engine: TemplateEn
   }
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(
-      Object.entries(value).map(async ([k, v]) => [k, await renderJson(v, vars, engine, `${field}.${k}`)] as const),
+      Object.entries(value).map(
+        async ([k, v]) => [k, await renderJson(v, vars, engine, `${field}.${k}`)] as const,
+      ),
     );
     return Object.fromEntries(entries);
   }
@@ -222,6 +282,9 @@ function sources(template: MessageTemplate): { field: string; source: string }[]
         { field: "subject", source: template.subject },
         { field: "body", source: template.body },
         ...(template.text === undefined ? [] : [{ field: "text", source: template.text }]),
+        ...(template.preheader === undefined
+          ? []
+          : [{ field: "preheader", source: template.preheader }]),
       ];
     case "sms":
       return [{ field: "body", source: template.body }];
@@ -265,7 +328,10 @@ export async function validateMessageTemplate(
   }
   if (issues.length === 0 && template.channel === "email" && template.format === "mjml") {
     try {
-      await mjmlToHtml(await engine.render(template.body, {}, { field: "body", escape: "html" }), "body");
+      await mjmlToHtml(
+        await engine.render(template.body, {}, { field: "body", escape: "html" }),
+        "body",
+      );
     } catch (err) {
       issues.push(issueOf(err, "body"));
     }
@@ -278,7 +344,9 @@ export async function messageTemplateVariables(
   template: MessageTemplate,
   engine: TemplateEngine = defaultTemplateEngine(),
 ): Promise<string[]> {
-  const all = await Promise.all(sources(template).map(({ field, source }) => engine.variables(source, field)));
+  const all = await Promise.all(
+    sources(template).map(({ field, source }) => engine.variables(source, field)),
+  );
   return [...new Set(all.flat())].sort();
 }
 

@@ -55,7 +55,8 @@ export async function startServer(reply: (req: RecordedRequest) => Reply): Promi
 
 function send(res: ServerResponse, answer: Exclude<Reply, "hang">): void {
   const isJson = typeof answer.body === "object";
-  const body = typeof answer.body === "string" ? answer.body : isJson ? JSON.stringify(answer.body) : "";
+  const body =
+    typeof answer.body === "string" ? answer.body : isJson ? JSON.stringify(answer.body) : "";
   res.writeHead(answer.status, {
     "content-type": isJson ? "application/json" : "text/plain",
     ...answer.headers,

@@ -26,7 +26,7 @@ export default defineStep<ActionAttributeConfig>({
   },
   templates: (c) =>
     Object.entries(c.set).flatMap(([k, v]) => (typeof v === "string" ? [{ field: `set.${k}`, template: v }] : [])),
-  provides: (c) => Object.keys(c.set).map((name) => ({ name, on: ["next"] })),
+  provides: (c) => Object.keys(c.set).map((name) => ({ name, on: ["next"], attribute: true })),
   enter: (env) => {
     const context = templateContext(env.state);
     const set = Object.fromEntries(

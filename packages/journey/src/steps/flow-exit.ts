@@ -13,5 +13,5 @@ export default defineStep<FlowExitConfig>({
   schema: FlowExitConfig,
   defaults: {},
   branches: () => ({ required: [] }),
-  enter: () => ({ kind: "end", how: "complete", reason: "end of journey", decision: "run.completed" }),
+  enter: () => ({ kind: "end", how: "complete", reason: "end of journey", decision: "exit.reached" }),
 });

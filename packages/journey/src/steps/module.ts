@@ -58,6 +58,10 @@ export type Outcome =
 
 export type ResultInput = { ok: true; output?: Record<string, unknown> } | { ok: false; error: string };
 
+/** A name a step adds to the template context on some of its branches. `attribute`: it is a
+ * customer attribute (so it may exist before the step too). */
+export type Provided = { name: string; on: readonly string[]; attribute?: boolean };
+
 export interface StepModule<C> {
   type: StepType;
   family: StepFamily;
@@ -67,27 +71,27 @@ export interface StepModule<C> {
   schema: z.ZodType<C>;
   /** Data a new node starts with on the canvas (may be incomplete). */
   defaults: Record<string, unknown>;
-  branches(config: C): Branches;
+  branches: (config: C) => Branches;
   /** Checks beyond the schema (field-level). */
-  check?(config: C, ctx: CheckContext): CheckIssue[];
+  check?: (config: C, ctx: CheckContext) => CheckIssue[];
   /** Liquid templates in the config, with the field they come from. */
-  templates?(config: C): { field: string; template: string }[];
+  templates?: (config: C) => { field: string; template: string }[];
   /** Context paths the step reads outside templates (split conditions, date properties). */
-  references?(config: C): { field: string; path: string }[];
+  references?: (config: C) => { field: string; path: string }[];
   /** Names this step adds to the template context of the steps after it, and on which branches. */
-  provides?(config: C): { name: string; on: readonly string[] }[];
+  provides?: (config: C) => Provided[];
   /** For triggers: what the run starts from. */
-  triggerInfo?(config: C, catalog: Catalog): TriggerInfo;
+  triggerInfo?: (config: C, catalog: Catalog) => TriggerInfo;
   /** For triggers: whether an incoming event (or the customer, for segments) starts a run. */
-  matches?(config: C, event: { name: string; properties: Record<string, unknown> }, customer: CustomerSnapshot): boolean;
+  matches?: (config: C, event: { name: string; properties: Record<string, unknown> }, customer: CustomerSnapshot) => boolean;
   /** Runs when the run arrives at the step. */
-  enter(env: StepEnv<C>): Outcome;
+  enter: (env: StepEnv<C>) => Outcome;
   /** A timer this step scheduled fired. */
-  timer?(env: StepEnv<C>): Outcome;
+  timer?: (env: StepEnv<C>) => Outcome;
   /** An event arrived while the run is parked here; null when it is not the awaited one. */
-  event?(env: StepEnv<C>, event: JourneyEvent): Outcome | null;
+  event?: (env: StepEnv<C>, event: JourneyEvent) => Outcome | null;
   /** The result of the effect this step awaits. */
-  result?(env: StepEnv<C>, result: ResultInput): Outcome;
+  result?: (env: StepEnv<C>, result: ResultInput) => Outcome;
 }
 
 /** A registry entry with its config type erased (the schema guarantees it at runtime). */

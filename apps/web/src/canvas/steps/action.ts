@@ -1,86 +1,91 @@
 import type { StepTypeOf } from "../draft.ts";
-import { list, str } from "../config.ts";
+import { list, obj, str } from "../config.ts";
 import type { StepView } from "./view.ts";
-import { NOT_CONFIGURED, show, singleOutput } from "./view.ts";
+import { NOT_CONFIGURED, show } from "./view.ts";
+
+function strings(value: unknown[]): string[] {
+  return value.filter((v): v is string => typeof v === "string" && v.trim() !== "");
+}
+
+/** "a, b and 2 more" */
+function firstOf(items: string[], shown = 2): string {
+  const head = items.slice(0, shown).join(", ");
+  return items.length > shown ? `${head} and ${items.length - shown} more` : head;
+}
 
 export const actionViews: Record<StepTypeOf<"action">, StepView> = {
   "action.email": {
-    label: "Email",
     summary: (c) => {
-      const subject = str(c, "subject", "template", "templateId");
+      const subject = str(c, "subject");
       return subject ? `Email: ${subject}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "action.sms": {
-    label: "SMS",
     summary: (c) => {
-      const body = str(c, "body", "text", "message");
+      const body = str(c, "body");
       return body ? `SMS: ${body}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "action.push": {
-    label: "Push",
     summary: (c) => {
-      const title = str(c, "title", "body");
+      const title = str(c, "title");
       return title ? `Push: ${title}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "action.webhook": {
-    label: "Webhook",
     summary: (c) => {
       const url = str(c, "url");
-      return url ? `Webhook: ${str(c, "method") ?? "POST"} ${url}` : NOT_CONFIGURED;
+      return url ? `${str(c, "method") ?? "POST"} ${url}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "action.notify": {
-    label: "Notify team",
     summary: (c) => {
-      const message = str(c, "message", "text", "body");
-      const to = str(c, "to", "channel", "recipient");
-      if (message) return `Notify: ${message}`;
-      return to ? `Notify ${to}` : NOT_CONFIGURED;
+      const message = str(c, "message");
+      if (!message) return NOT_CONFIGURED;
+      const to = str(c, "via") === "slack" ? "Slack" : str(c, "to");
+      return to ? `Notify ${to}: ${message}` : `Notify: ${message}`;
     },
-    branches: singleOutput,
   },
   "action.attribute": {
-    label: "Update attribute",
     summary: (c) => {
-      const key = str(c, "attribute", "property", "key");
-      if (!key) return NOT_CONFIGURED;
-      return "value" in c ? `Set ${key} = ${show(c.value)}` : `Set ${key}`;
+      const set = Object.entries(obj(c, "set") ?? {}).map(([key, value]) => `${key} = ${show(value)}`);
+      const unset = strings(list(c, "unset"));
+      const parts = [...(set.length > 0 ? [`Set ${firstOf(set)}`] : []), ...(unset.length > 0 ? [`unset ${firstOf(unset)}`] : [])];
+      return parts.length === 0 ? NOT_CONFIGURED : parts.join("; ");
     },
-    branches: singleOutput,
   },
   "action.tag": {
-    label: "Tag",
     summary: (c) => {
-      const tags = [str(c, "tag"), ...list(c, "tags").filter((t): t is string => typeof t === "string")].filter(
-        (t): t is string => t !== undefined,
-      );
-      if (tags.length === 0) return NOT_CONFIGURED;
-      const verb = str(c, "action", "op", "mode") === "remove" ? "Remove tag" : "Add tag";
-      return `${verb}: ${tags.join(", ")}`;
+      const add = strings(list(c, "add"));
+      const remove = strings(list(c, "remove"));
+      const parts = [...(add.length > 0 ? [`Add ${firstOf(add)}`] : []), ...(remove.length > 0 ? [`remove ${firstOf(remove)}`] : [])];
+      return parts.length === 0 ? NOT_CONFIGURED : parts.join("; ");
     },
-    branches: singleOutput,
   },
   "action.coupon": {
-    label: "Coupon",
     summary: (c) => {
-      const coupon = str(c, "code", "pool", "prefix", "discount");
-      return coupon ? `Coupon: ${coupon}` : NOT_CONFIGURED;
+      const source = obj(c, "source") ?? {};
+      const from = str(source, "kind") === "pool" ? str(source, "pool") : str(source, "pattern");
+      const value = obj(c, "value") ?? {};
+      const amount = str(value, "amount");
+      const kind = str(value, "kind");
+      const currency = str(value, "currency");
+      const off =
+        kind === "freeShipping"
+          ? "free shipping"
+          : amount && kind === "percent"
+            ? `${amount}% off`
+            : amount && kind === "amount"
+              ? `${amount}${currency ? ` ${currency}` : ""} off`
+              : undefined;
+      if (!from && !off) return NOT_CONFIGURED;
+      return `Coupon: ${[off, from ? `(${from})` : undefined].filter(Boolean).join(" ")}`;
     },
-    branches: singleOutput,
   },
   "action.purl": {
-    label: "Personal URL",
     summary: (c) => {
-      const page = str(c, "page", "landingPage", "slug", "url");
-      return page ? `PURL: ${page}` : "PURL + QR code";
+      const page = str(c, "page");
+      return page ? `Page: ${page}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
 };

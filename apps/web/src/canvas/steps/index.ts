@@ -1,15 +1,30 @@
-// The registry of step views: one entry per step type, gathered from one module per family.
+// The canvas's view of every step type. Labels and branch ids come from @postpath/journey's step
+// registry (one source of truth with validation and the interpreter); the one-line summaries and
+// branch labels are presentation, kept here in one module per family.
+import { branchesFor, stepModule } from "@postpath/journey";
 import type { StepType } from "../draft.ts";
 import { asConfig } from "../config.ts";
 import { actionViews } from "./action.ts";
 import { flowViews } from "./flow.ts";
 import { splitViews } from "./split.ts";
 import { triggerViews } from "./trigger.ts";
-import type { Branch, StepView } from "./view.ts";
+import type { StepView } from "./view.ts";
 import { waitViews } from "./wait.ts";
 
-export type { Branch, StepView } from "./view.ts";
-export { DEFAULT_BRANCH, NOT_CONFIGURED, formatDuration } from "./view.ts";
+export type { StepView } from "./view.ts";
+export { NOT_CONFIGURED, formatDuration } from "./view.ts";
+
+/** The branch an edge without a `sourceHandle` leaves from ("next"). */
+export { DEFAULT_BRANCH } from "@postpath/journey";
+
+export interface Branch {
+  /** The edges' `sourceHandle`. */
+  id: string;
+  /** Shown beside the handle; empty for the single "next" output most steps have. */
+  label: string;
+  /** A branch that may stay unconnected (a goal's "next"). */
+  optional: boolean;
+}
 
 export const stepViews: Record<StepType, StepView> = {
   ...triggerViews,
@@ -19,8 +34,21 @@ export const stepViews: Record<StepType, StepView> = {
   ...flowViews,
 };
 
+const BRANCH_LABELS: Readonly<Record<string, string>> = {
+  next: "",
+  yes: "Yes",
+  no: "No",
+  else: "Else",
+  arrived: "Arrived",
+  timedOut: "Timed out",
+  error: "On error",
+  none: "None",
+  holdout: "Holdout",
+};
+
+/** A short name a marketer recognises ("Send email"), from the step registry. */
 export function stepLabel(type: StepType): string {
-  return stepViews[type].label;
+  return stepModule(type).label;
 }
 
 /** One line describing a step's config, e.g. "Event: purchase", "Wait 30 seconds". */
@@ -30,5 +58,11 @@ export function summarizeStep(type: StepType, data: unknown): string {
 
 /** The step's outgoing branches, in the order their handles are drawn. */
 export function branchesOf(type: StepType, data: unknown): Branch[] {
-  return stepViews[type].branches(asConfig(data));
+  const config = asConfig(data);
+  const { required, optional } = branchesFor(type, data);
+  const label = (id: string) => stepViews[type].branchLabel?.(id, config) ?? BRANCH_LABELS[id] ?? id;
+  return [
+    ...required.map((id) => ({ id, label: label(id), optional: false })),
+    ...optional.map((id) => ({ id, label: label(id), optional: true })),
+  ];
 }

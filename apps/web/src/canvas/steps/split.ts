@@ -1,72 +1,55 @@
 import type { StepTypeOf } from "../draft.ts";
 import type { Config } from "../config.ts";
-import { asConfig, list, num, obj, str } from "../config.ts";
-import type { Branch, StepView } from "./view.ts";
-import { NOT_CONFIGURED, show } from "./view.ts";
+import { asConfig, list, num, str } from "../config.ts";
+import type { StepView } from "./view.ts";
+import { NOT_CONFIGURED, conditionsText } from "./view.ts";
 
-/** Named branches of a multi-split or random split: `[{ id, name?, percent? }]`. */
-function namedBranches(c: Config, ...keys: string[]): { id: string; name: string; percent: number | undefined }[] {
-  return list(c, ...keys).flatMap((item, index) => {
-    const b = asConfig(item);
-    const id = str(b, "id", "key");
-    if (!id) return [];
-    return [{ id, name: str(b, "name", "label") ?? `Branch ${index + 1}`, percent: num(b, "percent", "weight") }];
+/** `[{ id, label?, percent? }]` entries of a multi-split's branches or a random split's variants. */
+function entries(c: Config, key: string): { id: string; label: string | undefined; percent: number | undefined }[] {
+  return list(c, key).flatMap((item) => {
+    const e = asConfig(item);
+    const id = str(e, "id");
+    return id ? [{ id, label: str(e, "label"), percent: num(e, "percent") }] : [];
   });
 }
 
-function channels(c: Config): string[] {
-  return list(c, "channels", "order").flatMap((item) => {
-    if (typeof item === "string") return [item];
-    const channel = str(asConfig(item), "channel", "id");
-    return channel ? [channel] : [];
-  });
-}
+const CHANNEL_LABELS: Record<string, string> = { email: "Email", sms: "SMS", push: "Push" };
 
 export const splitViews: Record<StepTypeOf<"split">, StepView> = {
   "split.condition": {
-    label: "Condition split",
     summary: (c) => {
-      const condition = obj(c, "condition") ?? c;
-      const field = str(condition, "property", "attribute", "field");
-      const operator = str(condition, "operator", "op");
-      if (!field || !operator) return NOT_CONFIGURED;
-      return "value" in condition ? `If ${field} ${operator} ${show(condition.value)}` : `If ${field} ${operator}`;
+      const conditions = conditionsText(c);
+      return conditions ? `If ${conditions}` : NOT_CONFIGURED;
     },
-    branches: () => [
-      { id: "yes", label: "Yes" },
-      { id: "no", label: "No" },
-    ],
   },
   "split.multi": {
-    label: "Multi-split",
     summary: (c) => {
-      const n = namedBranches(c, "branches").length;
+      const n = entries(c, "branches").length;
       return n === 0 ? NOT_CONFIGURED : `${n} branch${n === 1 ? "" : "es"} + else`;
     },
-    branches: (c): Branch[] => [
-      ...namedBranches(c, "branches").map((b) => ({ id: b.id, label: b.name })),
-      { id: "else", label: "Else" },
-    ],
+    branchLabel: (branch, c) => entries(c, "branches").find((b) => b.id === branch)?.label,
   },
   "split.random": {
-    label: "Random split",
     summary: (c) => {
-      const variants = namedBranches(c, "variants", "branches");
+      const variants = entries(c, "variants");
       if (variants.length === 0) return NOT_CONFIGURED;
-      return `Random: ${variants.map((v) => (v.percent === undefined ? v.name : `${v.percent}%`)).join(" / ")}`;
+      const holdout = num(c, "holdout") ?? 0;
+      const shares = variants.map((v) => `${v.percent ?? 0}%`);
+      return `Random: ${[...shares, ...(holdout > 0 ? [`holdout ${holdout}%`] : [])].join(" / ")}`;
     },
-    branches: (c) =>
-      namedBranches(c, "variants", "branches").map((v) => ({
-        id: v.id,
-        label: v.percent === undefined ? v.name : `${v.name} ${v.percent}%`,
-      })),
+    branchLabel: (branch, c) => {
+      if (branch === "holdout") return `Holdout ${num(c, "holdout") ?? 0}%`;
+      const variant = entries(c, "variants").find((v) => v.id === branch);
+      return variant ? `${variant.label ?? variant.id} ${variant.percent ?? 0}%` : undefined;
+    },
   },
   "split.channel": {
-    label: "Channel split",
     summary: (c) => {
-      const order = channels(c);
-      return order.length === 0 ? NOT_CONFIGURED : `First reachable: ${order.join(", ")}`;
+      const channels = list(c, "channels").filter((ch): ch is string => typeof ch === "string");
+      return channels.length === 0
+        ? "First reachable channel"
+        : `First reachable: ${channels.map((ch) => CHANNEL_LABELS[ch] ?? ch).join(", ")}`;
     },
-    branches: (c) => [...channels(c).map((id) => ({ id, label: id })), { id: "none", label: "None" }],
+    branchLabel: (branch) => CHANNEL_LABELS[branch],
   },
 };

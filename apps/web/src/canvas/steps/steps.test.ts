@@ -12,7 +12,10 @@ describe("summarizeStep", () => {
   });
 
   it("counts event filters and names the wait-for-event timeout", () => {
-    expect(summarizeStep("trigger.event", { event: "purchase", filters: [{}, {}] })).toBe("Event: purchase (2 filters)");
+    const filter = { property: "total", op: "gt", value: 10 };
+    expect(summarizeStep("trigger.event", { event: "purchase", filters: [filter, filter] })).toBe(
+      "Event: purchase (2 filters)",
+    );
     expect(summarizeStep("wait.event", { event: "review_left", timeout: { amount: 7, unit: "days" } })).toBe(
       "Event: review_left, up to 7 days",
     );
@@ -35,19 +38,35 @@ describe("summarizeStep", () => {
     }
   });
 
-  it("describes conditions, random splits and attribute updates", () => {
-    expect(summarizeStep("split.condition", { condition: { property: "total", operator: ">", value: 100 } })).toBe(
-      "If total > 100",
-    );
+  it("describes conditions, random splits, attribute updates, dates and coupons", () => {
+    expect(
+      summarizeStep("split.condition", {
+        conditions: [
+          { property: "total", op: "gt", value: 100 },
+          { property: "country", op: "eq", value: "DE" },
+        ],
+        match: "any",
+      }),
+    ).toBe("If total > 100 or 1 more");
     expect(
       summarizeStep("split.random", {
         variants: [
-          { id: "a", percent: 50 },
-          { id: "b", percent: 50 },
+          { id: "a", percent: 45 },
+          { id: "b", percent: 45 },
         ],
+        holdout: 10,
       }),
-    ).toBe("Random: 50% / 50%");
-    expect(summarizeStep("action.attribute", { attribute: "vip", value: true })).toBe("Set vip = true");
+    ).toBe("Random: 45% / 45% / holdout 10%");
+    expect(summarizeStep("action.attribute", { set: { vip: true, tier: "gold" } })).toBe('Set vip = true, tier = gold');
+    expect(summarizeStep("trigger.date", { attribute: "registered_at", offset: { amount: 1, unit: "years" }, at: "09:00", recurrence: "yearly" })).toBe(
+      "Date: registered_at + 1 year at 09:00, every year",
+    );
+    expect(summarizeStep("wait.dateProperty", { property: "delivery_date", offset: { amount: -3, unit: "days" } })).toBe(
+      "Until delivery_date − 3 days",
+    );
+    expect(
+      summarizeStep("action.coupon", { source: { kind: "pattern", pattern: "SAVE-######" }, value: { kind: "percent", amount: 10 } }),
+    ).toBe("Coupon: 10% off (SAVE-######)");
   });
 });
 
@@ -60,17 +79,46 @@ describe("formatDuration", () => {
 });
 
 describe("branchesOf", () => {
-  it("gives most steps one unnamed output, exits none, and splits one per branch", () => {
-    expect(branchesOf("action.email", {})).toEqual([{ id: "next", label: "" }]);
+  it("gives most steps one unlabelled 'next' output and exits none", () => {
+    expect(branchesOf("action.email", {})).toEqual([{ id: "next", label: "", optional: false }]);
     expect(branchesOf("flow.exit", {})).toEqual([]);
-    expect(branchesOf("split.condition", {}).map((b) => b.label)).toEqual(["Yes", "No"]);
-    expect(branchesOf("wait.event", {}).map((b) => b.id)).toEqual(["event", "timeout"]);
+  });
+
+  it("labels the branches of splits, waits for events and failing actions", () => {
+    const labels = (type: Parameters<typeof branchesOf>[0], data: unknown) =>
+      branchesOf(type, data).map((b) => [b.id, b.label]);
+    expect(labels("split.condition", {})).toEqual([
+      ["yes", "Yes"],
+      ["no", "No"],
+    ]);
+    expect(labels("wait.event", {})).toEqual([
+      ["arrived", "Arrived"],
+      ["timedOut", "Timed out"],
+    ]);
+    expect(labels("action.email", { subject: "Hi", body: "…", onError: "errorBranch" })).toEqual([
+      ["next", ""],
+      ["error", "On error"],
+    ]);
     expect(
-      branchesOf("split.multi", { branches: [{ id: "vip", name: "VIP" }, { id: "rest" }] }).map((b) => [b.id, b.label]),
+      labels("split.multi", {
+        branches: [
+          { id: "vip", label: "VIP", conditions: [{ property: "vip", op: "eq", value: true }] },
+          { id: "rest", conditions: [{ property: "vip", op: "eq", value: false }] },
+        ],
+      }),
     ).toEqual([
       ["vip", "VIP"],
-      ["rest", "Branch 2"],
+      ["rest", "rest"],
       ["else", "Else"],
     ]);
+    expect(labels("split.channel", { channels: ["sms", "email"] })).toEqual([
+      ["sms", "SMS"],
+      ["email", "Email"],
+      ["none", "None"],
+    ]);
+  });
+
+  it("marks a goal's 'next' as optional", () => {
+    expect(branchesOf("flow.goal", { event: "review_left" })).toEqual([{ id: "next", label: "", optional: true }]);
   });
 });

@@ -1,50 +1,39 @@
 import type { StepTypeOf } from "../draft.ts";
-import { list, str } from "../config.ts";
+import { list, obj, str } from "../config.ts";
 import type { StepView } from "./view.ts";
-import { NOT_CONFIGURED, singleOutput } from "./view.ts";
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
+import { NOT_CONFIGURED, conditionsText, offsetOf } from "./view.ts";
 
 export const triggerViews: Record<StepTypeOf<"trigger">, StepView> = {
   "trigger.event": {
-    label: "Event trigger",
     summary: (c) => {
-      const event = str(c, "event", "eventName");
+      const event = str(c, "event");
       if (!event) return NOT_CONFIGURED;
       const filters = list(c, "filters").length;
-      return filters > 0 ? `Event: ${event} (${plural(filters, "filter")})` : `Event: ${event}`;
+      return filters > 0 ? `Event: ${event} (${filters} filter${filters === 1 ? "" : "s"})` : `Event: ${event}`;
     },
-    branches: singleOutput,
   },
   "trigger.segment": {
-    label: "Segment entry",
     summary: (c) => {
-      const segment = str(c, "segmentName", "segment", "segmentId");
-      return segment ? `Segment: ${segment}` : NOT_CONFIGURED;
+      const conditions = conditionsText(c);
+      return conditions ? `Segment: ${conditions}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "trigger.date": {
-    label: "Date trigger",
     summary: (c) => {
-      const property = str(c, "property", "attribute", "dateProperty");
-      return property ? `Date: ${property}` : NOT_CONFIGURED;
+      const attribute = str(c, "attribute");
+      if (!attribute) return NOT_CONFIGURED;
+      const at = str(c, "at");
+      const yearly = str(c, "recurrence") === "yearly" ? ", every year" : "";
+      return `Date: ${attribute}${offsetOf(obj(c, "offset"))}${at ? ` at ${at}` : ""}${yearly}`;
     },
-    branches: singleOutput,
   },
   "trigger.manual": {
-    label: "Manual entry",
-    summary: () => "Added by hand or API",
-    branches: singleOutput,
+    summary: () => "Enrolled by hand or API",
   },
   "trigger.form": {
-    label: "Form submitted",
     summary: (c) => {
-      const form = str(c, "formName", "form", "formId", "slug");
+      const form = str(c, "form");
       return form ? `Form: ${form}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
 };

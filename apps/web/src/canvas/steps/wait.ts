@@ -1,57 +1,43 @@
 import type { StepTypeOf } from "../draft.ts";
-import { obj, str } from "../config.ts";
+import { list, obj, str } from "../config.ts";
 import type { StepView } from "./view.ts";
-import { NOT_CONFIGURED, durationOf, singleOutput } from "./view.ts";
+import { NOT_CONFIGURED, durationOf, offsetOf } from "./view.ts";
 
 export const waitViews: Record<StepTypeOf<"wait">, StepView> = {
   "wait.duration": {
-    label: "Wait",
     summary: (c) => {
       const duration = durationOf(c);
       return duration ? `Wait ${duration}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "wait.until": {
-    label: "Wait until",
     summary: (c) => {
-      const until = str(c, "until", "at", "date");
-      return until ? `Until ${until}` : NOT_CONFIGURED;
+      const at = str(c, "at");
+      return at ? `Until ${at}` : NOT_CONFIGURED;
     },
-    branches: singleOutput,
   },
   "wait.timeOfDay": {
-    label: "Wait for time of day",
     summary: (c) => {
-      const time = str(c, "time", "at");
+      const time = str(c, "time");
       if (!time) return NOT_CONFIGURED;
-      const zone = str(c, "timezone", "timeZone");
-      return zone ? `Until ${time} (${zone})` : `Until ${time}`;
+      const days = list(c, "days").filter((d): d is string => typeof d === "string");
+      return days.length > 0 ? `Until ${time} on ${days.join(", ")}` : `Until ${time}`;
     },
-    branches: singleOutput,
   },
   "wait.dateProperty": {
-    label: "Wait for date",
     summary: (c) => {
-      const property = str(c, "property", "attribute");
+      const property = str(c, "property");
       if (!property) return NOT_CONFIGURED;
-      const offset = durationOf(obj(c, "offset"));
-      const direction = str(c, "direction") ?? "after";
-      return offset ? `Until ${offset} ${direction} ${property}` : `Until ${property}`;
+      const at = str(c, "at");
+      return `Until ${property}${offsetOf(obj(c, "offset"))}${at ? ` at ${at}` : ""}`;
     },
-    branches: singleOutput,
   },
   "wait.event": {
-    label: "Wait for event",
     summary: (c) => {
-      const event = str(c, "event", "eventName");
+      const event = str(c, "event");
       if (!event) return NOT_CONFIGURED;
       const timeout = durationOf(obj(c, "timeout"));
       return timeout ? `Event: ${event}, up to ${timeout}` : `Event: ${event}`;
     },
-    branches: () => [
-      { id: "event", label: "Event" },
-      { id: "timeout", label: "Timeout" },
-    ],
   },
 };

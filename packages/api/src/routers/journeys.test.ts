@@ -1,0 +1,91 @@
+import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
+import { createEngineContext, createLogger, createRedis, staticProviders } from "@postpath/engine";
+import { TRPCError } from "@trpc/server";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCaller } from "../router.ts";
+import { demoJourneyDraft } from "../seed.ts";
+import type { ApiContext, SessionUser } from "../trpc.ts";
+
+describe("journeys router (real Postgres, createCaller)", () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let ctxFor: (user: SessionUser | null) => ApiContext;
+  const users: Record<"a" | "b" | "viewer", SessionUser> = {} as never;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = createRedis("redis://127.0.0.1:6379");
+    const engine = createEngineContext({ db, connection: redis, prefix: `api${Date.now()}`, log: createLogger("silent"), providers: staticProviders({}) });
+    for (const [key, slug, role] of [["a", "ws-a", "MARKETER"], ["b", "ws-b", "MARKETER"], ["viewer", "ws-a", "VIEWER"]] as const) {
+      const ws = await db.prisma.workspace.upsert({ where: { slug }, create: { name: slug, slug }, update: {} });
+      const u = await db.prisma.user.create({ data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role } });
+      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
+    }
+    ctxFor = (user) => ({ db, engine, user, session: { token: null, set: () => undefined, clear: () => undefined } });
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await db?.drop();
+  });
+
+  async function rejects(p: Promise<unknown>): Promise<TRPCError> {
+    try {
+      await p;
+    } catch (err) {
+      expect(err).toBeInstanceOf(TRPCError);
+      return err as TRPCError;
+    }
+    throw new Error("expected the call to fail");
+  }
+
+  it("refuses anonymous callers and viewers' writes", async () => {
+    expect((await rejects(createCaller(ctxFor(null)).journeys.list())).code).toBe("UNAUTHORIZED");
+    const err = await rejects(createCaller(ctxFor(users.viewer)).journeys.create({ name: "x" }));
+    expect(err.code).toBe("FORBIDDEN");
+  });
+
+  it("keeps workspaces apart: another workspace's journey is not found", async () => {
+    const { id } = await createCaller(ctxFor(users.a)).journeys.create({ name: "A's journey" });
+    const b = createCaller(ctxFor(users.b));
+    expect((await rejects(b.journeys.get({ id }))).code).toBe("NOT_FOUND");
+    expect((await rejects(b.journeys.publish({ id }))).code).toBe("NOT_FOUND");
+    expect((await b.journeys.list()).map((j) => j.id)).not.toContain(id);
+    expect((await createCaller(ctxFor(users.viewer)).journeys.list()).map((j) => j.id)).toContain(id);
+  });
+
+  it("refuses a save based on an older revision (two tabs) instead of overwriting", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id, draftRevision } = await a.journeys.create({ name: "Two tabs" });
+    const first = await a.journeys.saveDraft({ id, draft: demoJourneyDraft(5), revision: draftRevision });
+    expect(first.revision).toBe(draftRevision + 1);
+    const err = await rejects(a.journeys.saveDraft({ id, draft: demoJourneyDraft(10), revision: draftRevision }));
+    expect(err.code).toBe("CONFLICT");
+    const stored = await a.journeys.get({ id });
+    expect(stored.draft.nodes.find((n) => n.id === "wait")?.data).toMatchObject({ amount: 5 });
+  });
+
+  it("publishes valid drafts as numbered versions and refuses invalid ones with issues per node", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id } = await a.journeys.create({ name: "Publish me", draft: demoJourneyDraft(1) });
+    expect((await a.journeys.publish({ id })).version).toBe(1);
+    expect((await a.journeys.publish({ id })).version).toBe(2);
+    const versions = await db.prisma.journeyVersion.findMany({ where: { journeyId: id }, orderBy: { version: "asc" } });
+    expect(versions.map((v) => v.status)).toEqual(["SUPERSEDED", "LIVE"]);
+
+    const broken = demoJourneyDraft(1);
+    broken.edges = broken.edges.filter((e) => e.source !== "wait"); // the wait leads nowhere
+    const { id: badId } = await a.journeys.create({ name: "Broken", draft: broken });
+    const err = await rejects(a.journeys.publish({ id: badId }));
+    expect(err.code).toBe("BAD_REQUEST");
+    const issues = (err.cause as unknown as { issues: { nodeId?: string; code: string }[] }).issues;
+    expect(issues.some((i) => i.nodeId === "wait")).toBe(true);
+    expect(await db.prisma.journeyVersion.count({ where: { journeyId: badId } })).toBe(0);
+  });
+
+  it("rejects malformed input with the field that is wrong", async () => {
+    const err = await rejects(createCaller(ctxFor(users.a)).journeys.create({ name: "   " }));
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.message).toMatch(/name/i);
+  });
+});

@@ -1,0 +1,64 @@
+// @postpath/journey — the pure journey language: schemas, validation, compiler, interpreter,
+// simulator and the template gallery. No I/O, no frameworks.
+export {
+  SCHEMA_VERSION,
+  STEP_TYPES,
+  StepType,
+  JourneyDraft,
+  DraftNode,
+  DraftEdge,
+  DEFAULT_BRANCH,
+  edgeBranch,
+  isStepType,
+  stepFamily,
+} from "./schema.ts";
+export type { JourneyDraftInput, StepFamily } from "./schema.ts";
+export {
+  JourneySettings,
+  EntryRules,
+  EventCriterion,
+  GoalSetting,
+  QuietHours,
+  FrequencyCap,
+  MessageChannel,
+  isQuietTime,
+  nextAllowedSendTime,
+  frequencyCapAllows,
+  entryDecision,
+} from "./settings.ts";
+export type { JourneySettingsInput, EntryHistory, EntryDecision } from "./settings.ts";
+export { Condition, ConditionOp, MatchMode, evaluateCondition, evaluateConditions, describeCondition, getPath } from "./conditions.ts";
+export {
+  Duration,
+  CalendarOffset,
+  TimeOfDay,
+  Weekday,
+  durationMs,
+  isValidTimeZone,
+  resolveTimeZone,
+  localParts,
+  zonedToEpoch,
+  nextLocalTime,
+} from "./time.ts";
+export type { ValidationIssue } from "./issues.ts";
+export type { Plan, PlanStep } from "./plan.ts";
+export { validate } from "./validate.ts";
+export { compile, parsePlan, PlanError } from "./compile.ts";
+export type { CompileResult } from "./compile.ts";
+export type { Catalog } from "./steps/module.ts";
+export { CustomerSnapshot, RunState, JourneyEvent, RunStatus, RUN_STATUSES, parseRunState, isFinished } from "./state.ts";
+export type { RunInput, Effect, EffectKind, SendChannel, Correlation, TriggerEventInput } from "./state.ts";
+export { initialState, advance, MAX_STEPS_PER_ADVANCE } from "./advance.ts";
+export { triggerOf, matchesTrigger, dateTriggerDueAt, listenedEvents } from "./trigger.ts";
+export { templateContext, renderTemplate, analyzeTemplate } from "./templating.ts";
+export { simulate } from "./simulate.ts";
+export type { SimulationResult, SimulationEvent, SimulateOptions, TimelineEntry, SimulatedMessage } from "./simulate.ts";
+export { registry, stepModule, branchesFor, stepCatalog } from "./registry.ts";
+export { FORM_SUBMITTED_EVENT } from "./steps/trigger-form.ts";
+export { fillCouponPattern, CouponSource, CouponValue } from "./steps/action-coupon.ts";
+export { OnError } from "./steps/action-common.ts";
+export { reachable as channelReachable } from "./steps/split-channel.ts";
+export { draftFromSteps } from "./builder.ts";
+export type { StepSpec } from "./builder.ts";
+export { templates } from "./templates/index.ts";
+export type { GalleryTemplate } from "./templates/index.ts";
