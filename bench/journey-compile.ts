@@ -91,5 +91,8 @@ export default function main(args: string[]): void {
   for (const [name, s] of rows) {
     console.log(`  ${name.padEnd(46)} p50 ${ms(s.p50).padStart(10)}   p95 ${ms(s.p95).padStart(10)}   ×${(s.p50 / baseline.p50).toFixed(1)} baseline`);
   }
-  console.log(`  goal: validate + compile ≤ 20 ms → ${warm.p95 <= 20 ? "met" : "NOT met"} (warm p95 ${ms(warm.p95)}, cold p95 ${ms(coldStats.p95)})`);
+  const verdict = (x: number) => (x <= 20 ? "≤ 20 ms" : "> 20 ms");
+  console.log(
+    `  goal (issue 3): validate + compile ≤ 20 ms — warm p50 ${verdict(warm.p50)}, p95 ${verdict(warm.p95)}; every-template-new p50 ${verdict(coldStats.p50)}, p95 ${verdict(coldStats.p95)}`,
+  );
 }

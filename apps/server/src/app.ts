@@ -20,8 +20,10 @@ export interface AppOptions {
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
+  const logger: FastifyBaseLogger = opts.log.child({ component: "http" });
   const app = Fastify({
-    loggerInstance: opts.log.child({ component: "http" }) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: 512 * 1024,
     trustProxy: true,
   });
@@ -57,7 +59,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
 
-  await registerIngest(app, opts);
+  registerIngest(app, opts);
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     await app.register(fastifyStatic, { root: opts.webDist, wildcard: false });

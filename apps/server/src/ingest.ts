@@ -21,7 +21,7 @@ function fieldErrors(error: z.ZodError) {
   return error.issues.map((i) => ({ field: i.path.map(String).join(".") || "(body)", message: i.message }));
 }
 
-export async function registerIngest(app: FastifyInstance, opts: AppOptions): Promise<void> {
+export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
   const { db, engine } = opts;
 
   async function workspaceFor(req: FastifyRequest, reply: FastifyReply): Promise<string | null> {

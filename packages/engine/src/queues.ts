@@ -59,7 +59,7 @@ export async function assertRedis(url: string): Promise<void> {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    throw new Error(`Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   } finally {
     probe.disconnect();
   }

@@ -1,4 +1,5 @@
-import { Prisma, type RunStatus } from "@postpath/db";
+import type { Prisma} from "@postpath/db";
+import { type RunStatus } from "@postpath/db";
 import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
   advance,

@@ -110,7 +110,7 @@ export async function openRuntime(env: Env, log: Logger): Promise<Runtime & { re
     redisChild,
     async close() {
       await engine.queues.close();
-      await Promise.all(Object.values(providers).map((p) => p.close?.()));
+      await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));
       redis.disconnect();
       await db.close();
       redisChild?.kill();

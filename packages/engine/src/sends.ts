@@ -1,5 +1,5 @@
 import { ProviderError } from "@postpath/channels";
-import { Prisma } from "@postpath/db";
+import type { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";

@@ -23,6 +23,7 @@ export function renderTemplate(template: string, context: Record<string, unknown
   return String(liquid.renderSync(parse(template), context));
 }
 
+/** `variables`: each distinct path once, in order of first use. */
 export type TemplateAnalysis = { ok: true; variables: string[][] } | { ok: false; error: string };
 
 const analyses = new Map<string, TemplateAnalysis>();
@@ -42,10 +43,12 @@ export function analyzeTemplate(template: string): TemplateAnalysis {
 function analyzeUncached(template: string): TemplateAnalysis {
   try {
     const segments = liquid.globalVariableSegmentsSync(parse(template));
-    return {
-      ok: true,
-      variables: segments.map((s) => s.map((part) => (typeof part === "string" || typeof part === "number" ? String(part) : "*"))),
-    };
+    const unique = new Map<string, string[]>();
+    for (const s of segments) {
+      const path = s.map((part) => (typeof part === "string" || typeof part === "number" ? String(part) : "*"));
+      unique.set(path.join("."), path);
+    }
+    return { ok: true, variables: [...unique.values()] };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message.split("\n")[0] ?? e.message : String(e) };
   }

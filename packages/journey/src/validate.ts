@@ -17,13 +17,34 @@ const LooseDraft = z.object({
       type: z.string(),
       position: z.unknown().optional(),
       data: z.record(z.string(), z.unknown()).nullish(),
-      label: z.unknown().optional(),
     }),
   ),
   edges: z.array(
     z.object({ id: z.string().min(1), source: z.string(), sourceHandle: z.string().nullish(), target: z.string() }),
   ),
 });
+
+type LooseDraft = z.infer<typeof LooseDraft>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The common case, checked by hand (a 1,000-node draft is read on every keystroke of the canvas);
+ * zod runs only when this fails, to explain what is wrong. Accepts exactly what LooseDraft accepts. */
+function looksLikeDraft(d: unknown): d is LooseDraft {
+  if (!isRecord(d) || !Array.isArray(d["nodes"]) || !Array.isArray(d["edges"])) return false;
+  for (const n of d["nodes"] as unknown[]) {
+    if (!isRecord(n) || typeof n["id"] !== "string" || n["id"] === "" || typeof n["type"] !== "string") return false;
+    if (n["data"] !== undefined && n["data"] !== null && !isRecord(n["data"])) return false;
+  }
+  for (const e of d["edges"] as unknown[]) {
+    if (!isRecord(e) || typeof e["id"] !== "string" || e["id"] === "" || typeof e["source"] !== "string" || typeof e["target"] !== "string") return false;
+    const h = e["sourceHandle"];
+    if (h !== undefined && h !== null && typeof h !== "string") return false;
+  }
+  return true;
+}
 
 export type AnalyzedNode = {
   id: string;
@@ -59,14 +80,18 @@ export function validate(draft: unknown, catalog: Catalog = {}): ValidationIssue
 export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
   const issues: ValidationIssue[] = [];
   const nodes = new Map<string, AnalyzedNode>();
-  const envelope = LooseDraft.safeParse(draft);
-  if (!envelope.success) {
-    for (const i of envelope.error.issues) {
-      issues.push({ code: "draft.invalid", message: `The journey document is malformed: ${i.message}`, field: fieldOf(i.path) });
+  let doc: LooseDraft;
+  if (looksLikeDraft(draft)) doc = draft;
+  else {
+    const envelope = LooseDraft.safeParse(draft);
+    if (!envelope.success) {
+      for (const i of envelope.error.issues) {
+        issues.push({ code: "draft.invalid", message: `The journey document is malformed: ${i.message}`, field: fieldOf(i.path) });
+      }
+      return { issues, settings: null, nodes, triggerId: null };
     }
-    return { issues, settings: null, nodes, triggerId: null };
+    doc = envelope.data;
   }
-  const doc = envelope.data;
   if (doc.schemaVersion !== SCHEMA_VERSION) {
     issues.push({
       code: "draft.schema_version",
@@ -354,25 +379,25 @@ function checkVariables(
   const entries = [...reachable].filter((id) => id === triggerId || nodes.get(id)?.type === "flow.goal");
   const entrySet = new Set(entries);
   const order = reversePostOrder(nodes, entries);
-  const incoming = new Map<string, { from: string; mask: Uint32Array }[]>();
+  const incoming = new Map<string, { from: string; mask: number[] }[]>();
   for (const id of order) {
     const n = nodes.get(id);
     if (!n) continue;
     for (const [branch, to] of n.out) {
-      const mask = new Uint32Array(words);
+      const mask: number[] = new Array<number>(words).fill(0);
       for (const p of provides.get(id) ?? []) {
         const i = bit.get(p.name);
-        if (i !== undefined && p.on.includes(branch)) mask[i >>> 5] = (mask[i >>> 5] ?? 0) | (1 << (i & 31));
+        if (i !== undefined && p.on.includes(branch)) mask[i >>> 5] = ((mask[i >>> 5] ?? 0) | (1 << (i & 31))) >>> 0;
       }
       const list = incoming.get(to) ?? [];
       list.push({ from: id, mask });
       incoming.set(to, list);
     }
   }
-  const ALL = new Uint32Array(words).fill(0xffffffff);
-  const availableBits = new Map<string, Uint32Array>();
-  for (const id of order) availableBits.set(id, entrySet.has(id) ? new Uint32Array(words) : ALL.slice());
-  const scratch = new Uint32Array(words);
+  const ALL: readonly number[] = new Array<number>(words).fill(0xffffffff);
+  const availableBits = new Map<string, number[]>();
+  for (const id of order) availableBits.set(id, entrySet.has(id) ? new Array<number>(words).fill(0) : [...ALL]);
+  const scratch: number[] = [...ALL];
   for (let changed = true; changed; ) {
     changed = false;
     for (const id of order) {
@@ -380,9 +405,10 @@ function checkVariables(
       scratch.fill(0xffffffff);
       for (const { from, mask } of incoming.get(id) ?? []) {
         const before = availableBits.get(from) ?? ALL;
-        for (let w = 0; w < words; w++) scratch[w] = (scratch[w] ?? 0) & ((before[w] ?? 0) | (mask[w] ?? 0));
+        for (let w = 0; w < words; w++) scratch[w] = ((scratch[w] ?? 0) & ((before[w] ?? 0) | (mask[w] ?? 0))) >>> 0;
       }
-      const current = availableBits.get(id) ?? ALL;
+      const current = availableBits.get(id);
+      if (!current) continue;
       for (let w = 0; w < words; w++) {
         if (current[w] !== scratch[w]) {
           current[w] = scratch[w] ?? 0;
@@ -398,21 +424,21 @@ function checkVariables(
   };
 
   const eventProps = trigger?.properties ?? null;
-  const check = (n: AnalyzedNode, field: string, path: string[], shown: string) => {
+  const check = (n: AnalyzedNode, field: string, path: readonly string[], show: () => string) => {
     const [root, second] = path;
     if (root === undefined) return;
     if (root === "event") {
       if (trigger && trigger.event === null && eventProps !== null && eventProps.length === 0) {
         issues.push({
           code: "template.unknown_variable",
-          message: `${shown} reads the trigger event, but this journey doesn't start from an event.`,
+          message: `${show()} reads the trigger event, but this journey doesn't start from an event.`,
           nodeId: n.id,
           field,
         });
       } else if (eventProps !== null && second !== undefined && !eventProps.includes(second)) {
         issues.push({
           code: "template.unknown_variable",
-          message: `${shown}: the trigger event doesn't carry "${second}".`,
+          message: `${show()}: the trigger event doesn't carry "${second}".`,
           nodeId: n.id,
           field,
         });
@@ -424,7 +450,7 @@ function checkVariables(
       if (isAvailable(n.id, root)) return;
       issues.push({
         code: "template.variable_not_provided",
-        message: `${shown} comes from a step that not every customer passes before "${n.label}".`,
+        message: `${show()} comes from a step that not every customer passes before "${n.label}".`,
         nodeId: n.id,
         field,
       });
@@ -433,7 +459,7 @@ function checkVariables(
     if (attributes && !attributes.has(root)) {
       issues.push({
         code: "template.unknown_variable",
-        message: `${shown}: no trigger, customer attribute or earlier step provides "${root}".`,
+        message: `${show()}: no trigger, customer attribute or earlier step provides "${root}".`,
         nodeId: n.id,
         field,
       });
@@ -448,16 +474,10 @@ function checkVariables(
         issues.push({ code: "template.syntax", message: `This text has a template error: ${analysis.error}`, nodeId: n.id, field });
         continue;
       }
-      const seen = new Set<string>();
-      for (const path of analysis.variables) {
-        const key = path.join(".");
-        if (seen.has(key)) continue;
-        seen.add(key);
-        check(n, field, path, `{{ ${key} }}`);
-      }
+      for (const path of analysis.variables) check(n, field, path, () => `{{ ${path.join(".")} }}`);
     }
     for (const { field, path } of n.module.references?.(n.config) ?? []) {
-      check(n, field, path.split("."), `"${path}"`);
+      check(n, field, path.split("."), () => `"${path}"`);
     }
   }
   return issues;

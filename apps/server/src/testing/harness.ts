@@ -62,7 +62,7 @@ export async function startHarness(opts: { smtpUrl?: string } = {}): Promise<Har
       await app.close();
       await workers.close();
       await engine.queues.close();
-      await Promise.all(Object.values(providers).map((p) => p.close?.()));
+      await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));
       // Remove this test's keys from the shared Redis.
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
@@ -75,6 +75,7 @@ export async function startHarness(opts: { smtpUrl?: string } = {}): Promise<Har
 /** Minimal tRPC-over-HTTP client (no transformer), keeping the session cookie like a browser. */
 export function trpcHttp(baseUrl: string) {
   let cookie = "";
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary tRPC envelopes
   async function call(kind: "query" | "mutation", path: string, input?: unknown): Promise<{ status: number; body: any }> {
     const url =
       kind === "query"

@@ -1,4 +1,4 @@
-import { Prisma } from "@postpath/db";
+import type { Prisma } from "@postpath/db";
 import { compile, JourneyDraft, triggerOf, validate } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
