@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMigrations } from "./migrate.ts";
+import { MIGRATIONS_DIR, readMigrations } from "./migrate.ts";
 import { migrate } from "./migrate.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 import { openDatabase } from "./database.ts";
@@ -63,5 +63,14 @@ describe("embedded default (PGlite)", () => {
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("migration files", () => {
+  it("end at the current schema: the newest snapshot equals prisma/schema.prisma", () => {
+    const latest = readMigrations().at(-1)!;
+    const snapshot = fs.readFileSync(path.join(MIGRATIONS_DIR, latest.name, "schema.prisma"), "utf8");
+    const schema = fs.readFileSync(path.join(MIGRATIONS_DIR, "..", "schema.prisma"), "utf8");
+    expect(snapshot, "prisma/schema.prisma changed without a migration: run pnpm db:migration <name>").toBe(schema);
   });
 });

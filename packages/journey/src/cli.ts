@@ -175,7 +175,7 @@ function runSimulate(positional: string[], flags: Map<string, string | true>): v
 
 function main(argv: string[]): void {
   const { positional, flags } = parseArgs(argv);
-  const [command, ...rest] = positional;
+  const [command = "help", ...rest] = positional;
   switch (command) {
     case "simulate":
       runSimulate(rest, flags);
@@ -203,7 +203,7 @@ function main(argv: string[]): void {
     }
     default:
       console.log(USAGE);
-      process.exitCode = command === undefined || command === "help" ? 0 : 2;
+      process.exitCode = command === "help" ? 0 : 2;
   }
 }
 

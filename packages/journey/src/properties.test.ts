@@ -86,7 +86,7 @@ function inputFor(plan: Plan, state: RunState, choice: Choice, now: number): Run
       return { kind: "result", stepId: state.stepId, ok: false, error: "boom" };
     case "event":
       return { kind: "event", event: { name: EVENTS[choice.pick % EVENTS.length] ?? "click", properties: { total: choice.pick % 1000 }, timestamp: now } };
-    default:
+    case "stale":
       return choice.pick % 2 === 0
         ? { kind: "timer", stepId: ids[choice.pick % ids.length] ?? "trigger" }
         : { kind: "result", stepId: ids[choice.pick % ids.length] ?? "trigger", ok: true };

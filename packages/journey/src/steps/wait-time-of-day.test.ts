@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { T0, actions, around, customer, enter, feed } from "./testing.ts";
+import { actions, around, customer, enter, feed } from "./testing.ts";
 
 // T0 is Monday 2025-01-06 12:00 UTC.
 describe("wait.timeOfDay", () => {
