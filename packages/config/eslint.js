@@ -42,9 +42,12 @@ export function preset(opts) {
         "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
         "@typescript-eslint/no-floating-promises": "error",
         "@typescript-eslint/only-throw-error": "off",
-        ...(opts.restrictedImports ? { "no-restricted-imports": ["error", opts.restrictedImports] } : {}),
       },
     },
+    // Layer rules apply to the package's source, not to its tooling config files.
+    ...(opts.restrictedImports
+      ? [{ files: ["src/**/*.ts", "src/**/*.tsx"], rules: { "no-restricted-imports": ["error", opts.restrictedImports] } }]
+      : []),
     {
       files: ["**/*.js", "**/*.mjs"],
       ...tseslint.configs.disableTypeChecked,

@@ -36,6 +36,13 @@ export const Env = z.object({
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'").default("postpath"),
   SEED_DEMO: bool.default(true),
   WEB_DIST: z.string().optional(),
+  /** Master key(s) wrapping channel-credential data keys: base64 of 32 bytes; comma-separated, current first (admin issue). */
+  POSTPATH_MASTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, "expected base64 of 32 random bytes (openssl rand -base64 32), comma-separated, current first")
+    .optional(),
+  /** File holding the master key(s), one base64 key per line, current first (admin issue). */
+  POSTPATH_MASTER_KEY_FILE: z.string().min(1).optional(),
 });
 export type Env = z.infer<typeof Env>;
 

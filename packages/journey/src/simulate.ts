@@ -197,7 +197,7 @@ export function simulate(
   }
   result.status = state.status;
   result.finalState = state;
-  result.endedAt = isFinished(state) ? (state.endedAt ?? clock) : Math.max(clock, Math.min(opts.until, clock));
+  result.endedAt = isFinished(state) ? (state.endedAt ?? clock) : clock;
   return result;
 }
 

@@ -2,7 +2,9 @@
 import { Liquid, type Template } from "liquidjs";
 import type { CustomerSnapshot, RunState } from "./state.ts";
 
-const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+// `templates: {}` gives Liquid an empty in-memory file system: `{% include %}` and `{% render %}` can
+// never read files from the server (a journey author must not be able to print `.env`).
+const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, templates: {} });
 
 const MAX_CACHED = 2000;
 const parsed = new Map<string, Template[]>();

@@ -88,4 +88,67 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toMatch(/name/i);
   });
+  it("creates from the template gallery, duplicates and archives", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const gallery = await a.journeys.templates();
+    expect(gallery.map((t) => t.id)).toContain("machine-registration");
+    const { id } = await a.journeys.createFromTemplate({ templateId: "machine-registration" });
+    const created = await a.journeys.get({ id });
+    expect(created.name).toBe("Machine registration");
+    expect(created.draft.nodes.map((n) => n.type)).toContain("wait.event");
+    expect((await rejects(a.journeys.createFromTemplate({ templateId: "nope" }))).code).toBe("NOT_FOUND");
+
+    const copy = await a.journeys.duplicate({ id });
+    const copied = await a.journeys.get({ id: copy.id });
+    expect(copied.name).toBe("Machine registration (copy)");
+    expect(copied.draft).toEqual(created.draft);
+    expect(copied.status).toBe("DRAFT");
+
+    await a.journeys.archive({ id: copy.id });
+    expect((await a.journeys.list()).map((j) => j.id)).not.toContain(copy.id);
+    expect((await a.journeys.get({ id: copy.id })).status).toBe("ARCHIVED");
+    // Another workspace cannot duplicate it.
+    expect((await rejects(createCaller(ctxFor(users.b)).journeys.duplicate({ id }))).code).toBe("NOT_FOUND");
+  });
+
+  it("refuses to archive a live journey", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id } = await a.journeys.create({ name: "Live one", draft: demoJourneyDraft(1) });
+    await a.journeys.publish({ id });
+    expect((await rejects(a.journeys.archive({ id }))).code).toBe("PRECONDITION_FAILED");
+  });
+
+  it("lists versions and shows what changed since the live version", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id, draftRevision } = await a.journeys.create({ name: "Versions", draft: demoJourneyDraft(1) });
+    const first = await a.journeys.diff({ id });
+    expect(first.ok && first.liveVersion).toBe(null);
+    expect(first.diff?.added.length).toBe(demoJourneyDraft(1).nodes.length);
+    await a.journeys.publish({ id });
+    expect((await a.journeys.diff({ id })).diff?.same).toBe(true);
+
+    const edited = demoJourneyDraft(7);
+    edited.settings = { ...edited.settings, timezone: "Europe/Berlin" };
+    await a.journeys.saveDraft({ id, draft: edited, revision: draftRevision });
+    const d = await a.journeys.diff({ id });
+    expect(d.liveVersion).toBe(1);
+    expect(d.diff?.changed).toEqual([{ id: "wait", type: "wait.duration", fields: ["amount"] }]);
+    expect(d.diff?.settings).toEqual(["timezone"]);
+    expect(d.diff?.same).toBe(false);
+    await a.journeys.publish({ id });
+
+    const versions = await a.journeys.versions({ id });
+    expect(versions.map((v) => [v.version, v.status, v.publishedBy])).toEqual([
+      [2, "LIVE", "a"],
+      [1, "SUPERSEDED", "a"],
+    ]);
+  });
+
+  it("reports an invalid draft's issues instead of a diff", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id } = await a.journeys.create({ name: "Blank" });
+    const d = await a.journeys.diff({ id });
+    expect(d.ok).toBe(false);
+    expect(d.issues.some((i) => i.nodeId === "trigger")).toBe(true);
+  });
 });

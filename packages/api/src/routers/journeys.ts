@@ -1,10 +1,18 @@
 import type { Prisma } from "@postpath/db";
-import { compile, JourneyDraft, triggerOf, validate } from "@postpath/journey";
+import { compile, JourneyDraft, parsePlan, templates, triggerOf, validate } from "@postpath/journey";
+import type { Plan } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+import { diffPlans } from "./journeys.diff.ts";
 
 const Id = z.object({ id: z.string().min(1, "id is required") });
+const Name = z.string().trim().min(1, "Give the journey a name").max(120);
+
+async function livePlan(prisma: Prisma.TransactionClient, journeyId: string): Promise<{ version: number; plan: Plan } | null> {
+  const live = await prisma.journeyVersion.findFirst({ where: { journeyId, status: "LIVE" }, select: { version: true, plan: true } });
+  return live ? { version: live.version, plan: parsePlan(live.plan) } : null;
+}
 
 /** A blank journey: an event trigger the marketer fills in. */
 export function blankDraft(): JourneyDraft {
@@ -62,7 +70,7 @@ export const journeysRouter = router({
   }),
 
   create: marketerProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Give the journey a name").max(120), draft: JourneyDraft.optional() }))
+    .input(z.object({ name: Name, draft: JourneyDraft.optional() }))
     .mutation(async ({ ctx, input }) => {
       const j = await ctx.db.prisma.journey.create({
         data: { workspaceId: ctx.user.workspaceId, name: input.name, draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue },
@@ -85,6 +93,90 @@ export const journeysRouter = router({
       }
       return { revision: input.revision + 1, issues: validate(input.draft) };
     }),
+
+  /** The template gallery (from @postpath/journey): what "create from template" offers. */
+  templates: viewerProcedure.query(() =>
+    templates.map((t) => ({ id: t.id, name: t.name, description: t.description, steps: t.draft.nodes.length })),
+  ),
+
+  createFromTemplate: marketerProcedure
+    .input(z.object({ templateId: z.string().min(1), name: Name.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const template = templates.find((t) => t.id === input.templateId);
+      if (!template) throw new TRPCError({ code: "NOT_FOUND", message: `No template "${input.templateId}" in the gallery.` });
+      const j = await ctx.db.prisma.journey.create({
+        data: {
+          workspaceId: ctx.user.workspaceId,
+          name: input.name ?? template.name,
+          draft: JSON.parse(JSON.stringify(template.draft)) as Prisma.InputJsonValue,
+        },
+        select: { id: true, draftRevision: true },
+      });
+      return { id: j.id, draftRevision: j.draftRevision };
+    }),
+
+  /** A new draft journey with a copy of this one's draft (not its versions or runs). */
+  duplicate: marketerProcedure.input(Id.extend({ name: Name.optional() })).mutation(async ({ ctx, input }) => {
+    const source = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const j = await ctx.db.prisma.journey.create({
+      data: { workspaceId: source.workspaceId, name: input.name ?? `${source.name} (copy)`, draft: source.draft as Prisma.InputJsonValue },
+      select: { id: true, draftRevision: true },
+    });
+    return { id: j.id, draftRevision: j.draftRevision };
+  }),
+
+  rename: marketerProcedure.input(Id.extend({ name: Name })).mutation(async ({ ctx, input }) => {
+    await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    await ctx.db.prisma.journey.update({ where: { id: input.id }, data: { name: input.name } });
+    return { name: input.name };
+  }),
+
+  /** Hides the journey from the list. A live or paused journey must be stopped first. */
+  archive: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
+    const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    if (j.status === "LIVE" || j.status === "PAUSED") {
+      throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Stop the journey before archiving it: customers are still in it." });
+    }
+    await ctx.db.prisma.$transaction([
+      ctx.db.prisma.journey.update({ where: { id: j.id }, data: { status: "ARCHIVED" } }),
+      ctx.db.prisma.auditLog.create({
+        data: { workspaceId: j.workspaceId, actorId: ctx.user.id, action: "journey.archive", targetType: "Journey", targetId: j.id, detail: { from: j.status } },
+      }),
+    ]);
+    return { status: "ARCHIVED" as const };
+  }),
+
+  /** Published versions, newest first. */
+  versions: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
+    await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const versions = await ctx.db.prisma.journeyVersion.findMany({
+      where: { journeyId: input.id },
+      orderBy: { version: "desc" },
+      select: { id: true, version: true, status: true, publishedAt: true, publishedById: true, _count: { select: { runs: true } } },
+    });
+    const authorIds = [...new Set(versions.flatMap((v) => (v.publishedById ? [v.publishedById] : [])))];
+    const authors = authorIds.length
+      ? await ctx.db.prisma.user.findMany({ where: { id: { in: authorIds } }, select: { id: true, name: true } })
+      : [];
+    const nameOf = new Map(authors.map((a) => [a.id, a.name]));
+    return versions.map((v) => ({
+      id: v.id,
+      version: v.version,
+      status: v.status,
+      publishedAt: v.publishedAt.toISOString(),
+      publishedBy: v.publishedById ? (nameOf.get(v.publishedById) ?? null) : null,
+      runs: v._count.runs,
+    }));
+  }),
+
+  /** What publishing the saved draft would change compared with the live version. */
+  diff: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
+    const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const result = compile(j.draft);
+    if (!result.ok) return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
+    const live = await livePlan(ctx.db.prisma, j.id);
+    return { ok: true as const, issues: [], liveVersion: live?.version ?? null, diff: diffPlans(live?.plan ?? null, result.plan) };
+  }),
 
   validate: viewerProcedure.input(z.object({ draft: z.unknown() })).query(({ input }) => ({ issues: validate(input.draft) })),
 

@@ -180,8 +180,9 @@ describe("template gallery", () => {
 
     it("splits 45/45/10 deterministically, and the holdout gets no email", () => {
       const counts: Record<string, number> = { "email-a": 0, "email-b": 0, holdout: 0 };
+      const abTest = plan("ab-test");
       for (let i = 0; i < 1000; i++) {
-        const r = simulate(plan("ab-test"), { ...anna, id: `c-${i}` }, [purchase], { start, until: start + 30 * DAY, runId: `run-${i}` });
+        const r = simulate(abTest, { ...anna, id: `c-${i}` }, [purchase], { start, until: start + 30 * DAY, runId: `run-${i}` });
         const sent = r.messages[0]?.stepId ?? "holdout";
         counts[sent] = (counts[sent] ?? 0) + 1;
         expect(r.status).toBe("completed");

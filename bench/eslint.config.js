@@ -1,0 +1,2 @@
+import { preset } from "@postpath/config/eslint";
+export default preset({ tsconfigRootDir: import.meta.dirname });
