@@ -8,7 +8,7 @@ type Benchmark = { default: (args: string[]) => void | Promise<void> };
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
-  .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"))
+  .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.startsWith("_") && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"))
   .map((f) => f.slice(0, -3))
   .sort();
 

@@ -4,12 +4,14 @@
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import pg from "pg";
+import { startMailSink } from "./support/smtp-sink.ts";
 
 const E2E_DIR = import.meta.dirname;
 const REPO_ROOT = path.resolve(E2E_DIR, "..");
@@ -109,6 +111,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const queuePrefix = `e2e${suffix}`;
   await withAdmin((client) => client.query(`CREATE DATABASE "${dbName}"`));
 
+  // A temporary data folder (the server writes the demo write key there) and a real SMTP sink.
+  const dataDir = mkdtempSync(path.join(tmpdir(), "postpath-e2e-"));
+  const mailDir = path.join(dataDir, "mail");
+  const sink = await startMailSink(mailDir);
+
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const logDir = path.join(E2E_DIR, "test-results");
@@ -129,6 +136,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       QUEUE_PREFIX: queuePrefix,
       SEED_DEMO: "true",
       PUBLIC_URL: baseUrl,
+      POSTPATH_DATA_DIR: dataDir,
+      SMTP_URL: sink.url,
     },
   });
   const record = (chunk: Buffer) => {
@@ -143,6 +152,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     log.end();
     await dropDatabase(dbName);
     await clearQueueKeys(queuePrefix);
+    await sink.close();
+    rmSync(dataDir, { recursive: true, force: true });
   };
 
   const started = Date.now();
@@ -170,6 +181,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   process.env.E2E_BASE_URL = baseUrl;
   process.env.E2E_DATABASE_URL = databaseUrl(dbName);
+  process.env.E2E_DATA_DIR = dataDir;
+  process.env.E2E_MAIL_DIR = mailDir;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     `e2e: server healthy after ${seconds} s at ${baseUrl}, database ${dbName}, log ${path.relative(process.cwd(), logPath)}\n`,

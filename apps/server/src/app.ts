@@ -3,11 +3,12 @@ import path from "node:path";
 import fastifyStatic from "@fastify/static";
 import { appRouter, readCookie, SESSION_COOKIE, userForSession, type ApiContext } from "@postpath/api";
 import type { Database } from "@postpath/db";
-import type { EngineContext, Logger } from "@postpath/engine";
+import type { EngineContext, Keyring, Logger } from "@postpath/engine";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppRouter } from "@postpath/api";
 import { registerIngest } from "./ingest.ts";
+import { registerPurl } from "./purl.ts"; // engine issue
 
 export interface AppOptions {
   db: Database;
@@ -17,6 +18,8 @@ export interface AppOptions {
   webDist?: string;
   /** Secure cookies when served over https. */
   secureCookies?: boolean;
+  /** admin issue: master keys for channel credentials (the credentials router needs them). */
+  keyring?: Keyring;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -46,6 +49,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           db: opts.db,
           engine: opts.engine,
           user,
+          ...(opts.keyring ? { keyring: opts.keyring } : {}), // admin issue
+          ip: req.ip, // admin issue: sign-in throttling
           session: {
             token,
             set: (t, expiresAt) => void res.header("set-cookie", cookie(t, expiresAt)),
@@ -60,6 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   registerIngest(app, opts);
+  registerPurl(app, opts); // engine issue
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     await app.register(fastifyStatic, { root: opts.webDist, wildcard: false });

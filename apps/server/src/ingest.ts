@@ -1,10 +1,21 @@
+// Segment-compatible HTTP Tracking API: POST /v1/track, /v1/identify, /v1/page, /v1/batch.
+// Auth is Segment's: HTTP Basic with the write key (an API key) as user name, password empty.
+// Limits: 32 KB per call, 500 KB per batch (Segment's) → 413; a per-key request rate kept in
+// Redis (so it holds across server processes) → 429 with Retry-After. Replayed messageIds are
+// stored once (the Event unique constraint); a batch is validated whole before anything is stored.
 import { createHash } from "node:crypto";
-import { IdentifyInput, identify, track, TrackInput } from "@postpath/engine";
+import rateLimit from "@fastify/rate-limit";
+import { identify, track, type EngineContext } from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { z } from "zod";
+import { Redis } from "ioredis";
+import { z } from "zod";
 import type { AppOptions } from "./app.ts";
 
-/** Segment-style auth: HTTP Basic with the write key as user name (password empty). */
+export const SINGLE_LIMIT_BYTES = 32 * 1024;
+export const BATCH_LIMIT_BYTES = 500 * 1024;
+export const BATCH_MAX_ITEMS = 2500;
+
+/** Segment's write-key auth; also `Bearer <key>` and a `writeKey` body field (Segment's browser fallback). */
 function writeKeyFrom(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (h?.startsWith("Basic ")) {
@@ -17,52 +28,192 @@ function writeKeyFrom(req: FastifyRequest): string | null {
   return typeof body?.writeKey === "string" ? body.writeKey : null;
 }
 
+const Json = z.record(z.string(), z.unknown());
+const Timestamp = z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time" });
+const Id = z.string().min(1).max(255);
+/** Segment lets a call name the user by userId or anonymousId (at least one). */
+const Common = {
+  userId: z.union([Id, z.number().transform(String)]).optional(),
+  anonymousId: z.union([Id, z.number().transform(String)]).optional(),
+  timestamp: Timestamp.optional(),
+  messageId: Id.optional(),
+  context: Json.optional(),
+};
+const needsUser = (v: unknown) =>
+  typeof v === "object" && v !== null && (("userId" in v && v.userId !== undefined) || ("anonymousId" in v && v.anonymousId !== undefined));
+// `when`: report a missing user alongside other field errors, not only once everything else is valid.
+const userMessage = { message: "userId or anonymousId is required", path: ["userId"], when: () => true };
+
+export const SegmentTrack = z.object({ ...Common, event: z.string().min(1, "event is required").max(200), properties: Json.default({}) }).refine(needsUser, userMessage);
+export const SegmentIdentify = z.object({ ...Common, traits: Json.default({}) }).refine(needsUser, userMessage);
+export const SegmentPage = z.object({ ...Common, name: z.string().max(200).optional(), category: z.string().max(200).optional(), properties: Json.default({}) }).refine(needsUser, userMessage);
+
+const BatchItem = z.discriminatedUnion("type", [
+  SegmentTrack.safeExtend({ type: z.literal("track") }),
+  SegmentIdentify.safeExtend({ type: z.literal("identify") }),
+  SegmentPage.safeExtend({ type: z.literal("page") }),
+  SegmentPage.safeExtend({ type: z.literal("screen") }),
+  // Accepted and ignored (no customer model for them yet).
+  z.object({ type: z.literal("group") }).loose(),
+  z.object({ type: z.literal("alias") }).loose(),
+]);
+export const SegmentBatch = z.object({ batch: z.array(BatchItem).min(1, "batch is empty").max(BATCH_MAX_ITEMS), context: Json.optional() });
+
+type Track = z.infer<typeof SegmentTrack>;
+type Identify = z.infer<typeof SegmentIdentify>;
+type Page = z.infer<typeof SegmentPage>;
+type Item = z.infer<typeof BatchItem>;
+
+const externalId = (v: { userId?: string | undefined; anonymousId?: string | undefined }) => v.userId ?? `anon:${v.anonymousId ?? ""}`;
+
+async function doTrack(engine: EngineContext, ws: string, v: Track) {
+  return track(engine, ws, { userId: externalId(v), event: v.event, properties: v.properties, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+}
+async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
+  return identify(engine, ws, { userId: externalId(v), traits: v.traits, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+}
+/** A page (or screen) view is stored as the event "Page Viewed" ("Screen Viewed"), with name and category as properties. */
+async function doPage(engine: EngineContext, ws: string, v: Page, event = "Page Viewed") {
+  const properties = { ...v.properties, ...(v.name ? { name: v.name } : {}), ...(v.category ? { category: v.category } : {}) };
+  return track(engine, ws, { userId: externalId(v), event, properties, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+}
+
+async function processItem(engine: EngineContext, ws: string, item: Item): Promise<"stored" | "duplicate" | "ignored"> {
+  switch (item.type) {
+    case "track":
+      return (await doTrack(engine, ws, item)).duplicate ? "duplicate" : "stored";
+    case "page":
+      return (await doPage(engine, ws, item)).duplicate ? "duplicate" : "stored";
+    case "screen":
+      return (await doPage(engine, ws, item, "Screen Viewed")).duplicate ? "duplicate" : "stored";
+    case "identify":
+      await doIdentify(engine, ws, item);
+      return "stored";
+    case "group":
+    case "alias":
+      return "ignored";
+  }
+}
+
 function fieldErrors(error: z.ZodError) {
   return error.issues.map((i) => ({ field: i.path.map(String).join(".") || "(body)", message: i.message }));
 }
 
+interface AuthedKey {
+  id: string;
+  workspaceId: string;
+  rateLimitPerMinute: number;
+}
+
+/** The Redis connection BullMQ uses, duplicated for the limiter (so its Lua command lives on its own client). */
+function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
+  const opts = engine.queues.events.opts;
+  const conn = opts.connection as unknown;
+  const redis = conn instanceof Redis ? conn.duplicate() : new Redis({ ...(conn as object), lazyConnect: false });
+  return { redis, prefix: opts.prefix ?? "bull" };
+}
+
 export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
   const { db, engine } = opts;
+  const keys = new WeakMap<FastifyRequest, AuthedKey>();
+  const touched = new Map<string, number>();
 
-  async function workspaceFor(req: FastifyRequest, reply: FastifyReply): Promise<string | null> {
-    const key = writeKeyFrom(req);
-    if (!key) {
-      await reply.code(401).send({ error: "Missing write key: send it as the Basic auth user name." });
-      return null;
-    }
-    const apiKey = await db.prisma.apiKey.findUnique({
-      where: { keyHash: createHash("sha256").update(key).digest("hex") },
-      select: { id: true, workspaceId: true, revokedAt: true },
-    });
-    if (!apiKey || apiKey.revokedAt) {
-      await reply.code(401).send({ error: "Unknown or revoked write key." });
-      return null;
-    }
-    return apiKey.workspaceId;
-  }
-
-  // Malformed JSON never reaches a handler: answer 400 with a message, store nothing.
+  // Malformed JSON, too-large bodies and limits never reach a handler: a clear 4xx, nothing stored.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) opts.log.error({ err: err.message }, "request failed");
-    return reply.code(status).send({ error: status >= 500 ? "Internal error" : err.message });
+    const message =
+      status >= 500
+        ? "Internal error"
+        : err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+          ? `Payload too large: at most ${SINGLE_LIMIT_BYTES / 1024} KB per call and ${BATCH_LIMIT_BYTES / 1024} KB per batch.`
+          : err.message;
+    return reply.code(status).send({ error: message });
   });
 
-  app.post("/v1/track", async (req, reply) => {
-    const workspaceId = await workspaceFor(req, reply);
-    if (!workspaceId) return reply;
-    const parsed = TrackInput.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: "Invalid track call", fields: fieldErrors(parsed.error) });
-    const res = await track(engine, workspaceId, parsed.data);
-    return reply.code(200).send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
-  });
+  async function authenticate(req: FastifyRequest, reply: FastifyReply) {
+    const key = writeKeyFrom(req);
+    if (!key) return reply.code(401).send({ error: "Missing write key: send it as the Basic auth user name." });
+    const apiKey = await db.prisma.apiKey.findUnique({
+      where: { keyHash: createHash("sha256").update(key).digest("hex") },
+      select: { id: true, workspaceId: true, revokedAt: true, rateLimitPerMinute: true },
+    });
+    if (!apiKey || apiKey.revokedAt) return reply.code(401).send({ error: "Unknown or revoked write key." });
+    keys.set(req, apiKey);
+    // lastUsedAt: at most one write per key per minute per process.
+    const now = Date.now();
+    if ((touched.get(apiKey.id) ?? 0) < now - 60_000) {
+      touched.set(apiKey.id, now);
+      await db.prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return undefined;
+  }
 
-  app.post("/v1/identify", async (req, reply) => {
-    const workspaceId = await workspaceFor(req, reply);
-    if (!workspaceId) return reply;
-    const parsed = IdentifyInput.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
-    const res = await identify(engine, workspaceId, parsed.data);
-    return reply.code(200).send({ success: true, customerId: res.customerId });
+  const authed = (req: FastifyRequest): AuthedKey => {
+    const k = keys.get(req);
+    if (!k) throw new Error("ingest: request reached a handler without a write key");
+    return k;
+  };
+
+  void app.register(async (scope) => {
+    const { redis, prefix } = limiterRedis(engine);
+    scope.addHook("onClose", (_instance, done) => {
+      redis.disconnect();
+      done();
+    });
+    await scope.register(rateLimit, {
+      global: false,
+      redis,
+      nameSpace: `${prefix}:ingest-rate:`,
+      skipOnError: true, // Redis down: let events in rather than drop them
+    });
+    scope.addHook("preValidation", authenticate);
+    const limited = (bodyLimit: number) => ({
+      bodyLimit,
+      config: {
+        rateLimit: {
+          hook: "preHandler" as const,
+          timeWindow: 60_000,
+          keyGenerator: (req: FastifyRequest) => authed(req).id,
+          max: (req: FastifyRequest) => authed(req).rateLimitPerMinute,
+          errorResponseBuilder: (_req: FastifyRequest, c: { after: string; max: number }) =>
+            Object.assign(new Error(`Rate limit exceeded: this write key may send ${c.max} requests per minute. Retry in ${c.after}.`), { statusCode: 429 }),
+        },
+      },
+    });
+
+    scope.post("/v1/track", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
+      const parsed = SegmentTrack.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: "Invalid track call", fields: fieldErrors(parsed.error) });
+      const res = await doTrack(engine, authed(req).workspaceId, parsed.data);
+      return reply.code(200).send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
+    });
+
+    scope.post("/v1/identify", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
+      const parsed = SegmentIdentify.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
+      const res = await doIdentify(engine, authed(req).workspaceId, parsed.data);
+      return reply.code(200).send({ success: true, customerId: res.customerId });
+    });
+
+    scope.post("/v1/page", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
+      const parsed = SegmentPage.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: "Invalid page call", fields: fieldErrors(parsed.error) });
+      const res = await doPage(engine, authed(req).workspaceId, parsed.data);
+      return reply.code(200).send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
+    });
+
+    // Validated whole first: one bad item rejects the batch with nothing stored. Items are then
+    // stored in order (identify before the track that follows it); a retried batch is deduplicated.
+    scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
+      const parsed = SegmentBatch.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: "Invalid batch", fields: fieldErrors(parsed.error) });
+      const oversized = parsed.data.batch.findIndex((item) => Buffer.byteLength(JSON.stringify(item)) > SINGLE_LIMIT_BYTES);
+      if (oversized >= 0) return reply.code(413).send({ error: `Payload too large: batch item ${oversized} is over ${SINGLE_LIMIT_BYTES / 1024} KB.` });
+      const counts = { stored: 0, duplicate: 0, ignored: 0 };
+      const ws = authed(req).workspaceId;
+      for (const item of parsed.data.batch) counts[await processItem(engine, ws, item)]++;
+      return reply.code(200).send({ success: true, ...counts });
+    });
   });
 }

@@ -16,7 +16,7 @@ async function main() {
   if (!env.DATABASE_URL && !env.RUN_WORKER) log.warn("RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run");
 
   const webDist = path.resolve(REPO_ROOT, env.WEB_DIST ?? "apps/web/dist");
-  const app = await buildApp({ db: rt.db, engine: rt.engine, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false });
+  const app = await buildApp({ db: rt.db, engine: rt.engine, keyring: rt.keyring, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false });
 
   let seedNote = "";
   if (env.SEED_DEMO) {
@@ -34,7 +34,7 @@ async function main() {
 
   const address = await app.listen({ host: env.HOST, port: env.PORT });
   process.stdout.write(
-    `\nPostpath is running at ${env.PUBLIC_URL ?? address}\n  Database: ${rt.db.location}\n  Redis: ${env.REDIS_URL}${rt.redisChild ? " (started by Postpath)" : ""}\n  Worker: ${workers ? "in this process" : "off (run apps/worker)"}${seedNote}\n\n`,
+    `\nPostpath is running at ${env.PUBLIC_URL ?? address}\n  Database: ${rt.db.location}\n  Redis: ${env.REDIS_URL}${rt.redisChild ? " (started by Postpath)" : ""}\n  Worker: ${workers ? "in this process" : "off (run apps/worker)"}\n  Credentials master key: ${rt.masterKey.source}${rt.masterKey.generated ? " (just generated for development: back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production)" : ""}${seedNote}\n\n`,
   );
 
   let closing = false;

@@ -5,12 +5,16 @@ import { Suspense, lazy } from "react";
 import { JourneyListPage } from "./pages/JourneyListPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
 import { hrefs, useRoute } from "./routing.ts";
+import { adminHrefs } from "./admin/routes.ts"; // admin issue
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
 
 // The canvas (React Flow, the journey language) loads only when a journey is opened.
 const JourneyPage = lazy(() => import("./pages/JourneyPage.tsx").then((m) => ({ default: m.JourneyPage })));
+// admin issue: workspace administration and the public invite page.
+const AdminPage = lazy(() => import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
+const InvitePage = lazy(() => import("./admin/InvitePage.tsx").then((m) => ({ default: m.InvitePage })));
 
 export function App({ trpcClient, queryClient }: { trpcClient: TrpcClient; queryClient: QueryClient }) {
   return (
@@ -26,6 +30,7 @@ function Shell() {
   const trpc = useTRPC();
   const me = useQuery(trpc.auth.me.queryOptions());
   useEndSessionOnUnauthorized();
+  const route = useRoute();
 
   if (me.isPending) return <p className="page" role="status">Loading…</p>;
   if (me.isError && trpcErrorCode(me.error) !== "UNAUTHORIZED") {
@@ -40,26 +45,38 @@ function Shell() {
       </main>
     );
   }
+  if (route.page === "invite") {
+    // admin issue: an invite link works without a session.
+    return (
+      <Suspense fallback={<p className="page" role="status">Loading…</p>}>
+        <InvitePage token={route.token} />
+      </Suspense>
+    );
+  }
   if (!me.data) return <SignInPage />;
   return (
     <>
       <AppHeader me={me.data} />
       <main className="main">
         <Suspense fallback={<p className="page" role="status">Loading…</p>}>
-          <Page />
+          <Page me={me.data} />
         </Suspense>
       </main>
     </>
   );
 }
 
-function Page() {
+function Page({ me }: { me: Me }) {
   const route = useRoute();
   switch (route.page) {
     case "journeys":
       return <JourneyListPage />;
     case "journey":
       return <JourneyPage key={route.id} id={route.id} />;
+    case "admin": // admin issue
+      return <AdminPage tab={route.tab} isAdmin={me.role === "ADMIN"} />;
+    case "invite": // admin issue: shown by Shell before the session check
+      return <InvitePage token={route.token} />;
     case "notFound":
       return (
         <section className="page">
@@ -82,6 +99,7 @@ function AppHeader({ me }: { me: Me }) {
         Postpath
       </a>
       <span className="muted">{me.workspace.name}</span>
+      {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}
       <span className="app-header__spacer" />
       <span>
         {me.name} <span className="muted">({me.email})</span>

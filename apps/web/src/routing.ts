@@ -1,13 +1,16 @@
 // Hash routing: `#/journeys`, `#/journeys/<id>`. No router library until the app needs one.
 import { useSyncExternalStore } from "react";
+import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin issue
 
-export type Route = { page: "journeys" } | { page: "journey"; id: string } | { page: "notFound"; hash: string };
+export type Route = { page: "journeys" } | { page: "journey"; id: string } | AdminRoute | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, "").replace(/\/+$/, "");
   if (path === "" || path === "/journeys") return { page: "journeys" };
   const match = /^\/journeys\/([^/]+)$/.exec(path);
   if (match?.[1]) return { page: "journey", id: decodeURIComponent(match[1]) };
+  const admin = parseAdminPath(path); // admin issue: #/admin/<tab>, #/invite/<token>
+  if (admin) return admin;
   return { page: "notFound", hash };
 }
 

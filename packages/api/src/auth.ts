@@ -53,3 +53,52 @@ export function readCookie(header: string | undefined, name: string): string | n
   }
   return null;
 }
+
+// --- Sign-in throttling (Postgres, so it holds across server processes) ---------------------
+// Each failed sign-in counts against the email and the client IP. From the 5th failure in a
+// row, that key is locked for 1 s, doubling per further failure up to 15 min; counters forget
+// after an hour without failures. Unknown emails count exactly like known ones.
+
+export const THROTTLE_FREE_FAILURES = 4;
+const THROTTLE_MAX_MS = 15 * 60_000;
+const THROTTLE_FORGET_MS = 3600_000;
+
+export function throttleKeys(email: string, ip: string | undefined): string[] {
+  return [`email:${email.toLowerCase()}`, ...(ip ? [`ip:${ip}`] : [])];
+}
+
+/** Milliseconds until the caller may try again (0: now). */
+export async function throttleWait(db: Database, keys: string[], now = Date.now()): Promise<number> {
+  const rows = await db.prisma.loginThrottle.findMany({ where: { key: { in: keys } }, select: { lockedUntil: true } });
+  return Math.max(0, ...rows.map((r) => (r.lockedUntil ? r.lockedUntil.getTime() - now : 0)));
+}
+
+export async function recordSignInFailure(db: Database, keys: string[], now = Date.now()): Promise<void> {
+  const at = new Date(now);
+  const forgetBefore = new Date(now - THROTTLE_FORGET_MS);
+  for (const key of keys) {
+    const rows = await db.prisma.$queryRaw<{ failures: number }[]>`
+      INSERT INTO "LoginThrottle" (key, failures, "updatedAt") VALUES (${key}, 1, ${at})
+      ON CONFLICT (key) DO UPDATE SET
+        failures = CASE WHEN "LoginThrottle"."updatedAt" < ${forgetBefore} THEN 1 ELSE "LoginThrottle".failures + 1 END,
+        "updatedAt" = ${at}
+      RETURNING failures`;
+    const failures = rows[0]?.failures ?? 1;
+    if (failures > THROTTLE_FREE_FAILURES) {
+      const ms = Math.min(THROTTLE_MAX_MS, 1000 * 2 ** (failures - THROTTLE_FREE_FAILURES - 1));
+      await db.prisma.loginThrottle.update({ where: { key }, data: { lockedUntil: new Date(now + ms) } });
+    }
+  }
+}
+
+export async function clearSignInFailures(db: Database, email: string): Promise<void> {
+  await db.prisma.loginThrottle.deleteMany({ where: { key: `email:${email.toLowerCase()}` } });
+}
+
+/** Random single-use tokens (invites, API keys): the plain value goes to the person once, the sha256 is stored. */
+export function newToken(prefix: string, bytes = 24): { token: string; hash: string } {
+  const token = `${prefix}${randomBytes(bytes).toString("base64url")}`;
+  return { token, hash: tokenHash(token) };
+}
+
+export { tokenHash as sha256Hex };

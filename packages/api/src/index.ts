@@ -2,3 +2,4 @@ export { appRouter, createCaller, type AppRouter, type RouterInputs, type Router
 export type { ApiContext, SessionUser } from "./trpc.ts";
 export { SESSION_COOKIE, SESSION_TTL_MS, hashPassword, readCookie, userForSession } from "./auth.ts";
 export { seedDemo, DEMO_PASSWORD } from "./seed.ts";
+export { recordAudit } from "./audit.ts"; // admin issue

@@ -1,11 +1,29 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { authRouter } from "./routers/auth.ts";
 import { journeysRouter } from "./routers/journeys.ts";
+import { operateRouter } from "./routers/operate.ts"; // engine issue
+// admin issue
+import { adminRouter } from "./routers/admin.ts";
+import { apiKeysRouter } from "./routers/apiKeys.ts";
+import { auditRouter } from "./routers/audit.ts";
+import { credentialsRouter } from "./routers/credentials.ts";
+import { invitesRouter } from "./routers/invites.ts";
+import { limitsRouter } from "./routers/limits.ts";
+import { usersRouter } from "./routers/users.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({
   auth: authRouter,
   journeys: journeysRouter,
+  operate: operateRouter, // engine issue
+  // admin issue
+  users: usersRouter,
+  invites: invitesRouter,
+  credentials: credentialsRouter,
+  apiKeys: apiKeysRouter,
+  audit: auditRouter,
+  limits: limitsRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

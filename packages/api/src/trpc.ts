@@ -1,5 +1,5 @@
 import type { Database, Role } from "@postpath/db";
-import type { EngineContext } from "@postpath/engine";
+import type { EngineContext, Keyring } from "@postpath/engine";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 
@@ -16,6 +16,10 @@ export interface ApiContext {
   db: Database;
   engine: EngineContext;
   user: SessionUser | null;
+  /** admin issue: master keys for channel credentials (absent: credentials cannot be added). */
+  keyring?: Keyring;
+  /** admin issue: the caller's IP, for sign-in throttling. */
+  ip?: string;
   /** Session cookie plumbing, provided by the HTTP adapter. */
   session: {
     token: string | null;

@@ -9,6 +9,10 @@ export interface EngineContext {
   queues: EngineQueues;
   log: Logger;
   providers: ProviderResolver;
+  /** Provider failures: attempts per message and the first backoff (exponential). */
+  sendRetry: { attempts: number; backoffMs: number };
+  /** Where people reach the app (PURL links). */
+  publicUrl: string;
   /** The clock; tests may replace it. */
   now(): number;
 }

@@ -1,10 +1,11 @@
-import { Worker, type ConnectionOptions } from "bullmq";
+import { DelayedError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Database } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { processEventJob } from "./events.ts";
 import type { Logger } from "./logger.ts";
+import { processMaintenanceJob } from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
-import { createQueues, QUEUES, type EngineQueues } from "./queues.ts";
+import { createQueues, QUEUES, RETENTION, type EngineQueues, type MaintenanceJob, type RunJob } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 
@@ -14,6 +15,10 @@ export interface EngineOptions {
   prefix: string;
   log: Logger;
   providers: ProviderResolver;
+  /** Where people reach the app (PURL links); default http://127.0.0.1:3000. */
+  publicUrl?: string;
+  /** Attempts per message (default 8) and the first backoff (default 1 s, doubling). */
+  sendRetry?: { attempts: number; backoffMs: number };
   now?: () => number;
 }
 
@@ -23,6 +28,8 @@ export function createEngineContext(opts: EngineOptions): EngineContext {
     queues: createQueues(opts.connection, opts.prefix),
     log: opts.log,
     providers: opts.providers,
+    publicUrl: opts.publicUrl ?? "http://127.0.0.1:3000",
+    sendRetry: opts.sendRetry ?? { attempts: 8, backoffMs: 1000 },
     now: opts.now ?? Date.now,
   };
 }
@@ -32,21 +39,73 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/** Starts the BullMQ workers that execute journeys. Scale out by running more processes. */
-export function startWorkers(ctx: EngineContext, opts: { connection: ConnectionOptions; prefix: string; concurrency: number }): RunningWorkers {
-  const common = { connection: opts.connection, prefix: opts.prefix };
-  const events = new Worker(QUEUES.events, (job) => processEventJob(ctx, job.data), { ...common, concurrency: opts.concurrency });
-  const runs = new Worker(QUEUES.runs, (job) => processRunJob(ctx, job.data), { ...common, concurrency: opts.concurrency });
-  const sends = new Worker(
-    QUEUES.sends,
-    (job) => processSendJob(ctx, job.data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 }),
-    { ...common, concurrency: opts.concurrency },
+export interface WorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  /** How long a job's lock lives without renewal; a killed worker's jobs are retried after it (default 30 s). */
+  lockDurationMs?: number;
+  /** How often workers look for stalled jobs (default 30 s). */
+  stalledIntervalMs?: number;
+  /** While a journey is paused, its run jobs are re-checked this often (default 5 s). */
+  pausePollMs?: number;
+  /** Repeatable housekeeping: the date-trigger scheduler and the sweeper (ms; 0 disables). */
+  dateTriggerEveryMs?: number;
+  sweepEveryMs?: number;
+  /** How overdue a run's follow-up must be before the sweeper re-creates it (default 30 s). */
+  sweepGraceMs?: number;
+}
+
+/**
+ * Starts the BullMQ workers that execute journeys. Scale out by running more processes on the
+ * same Redis and Postgres. A killed process's jobs stall and are picked up again by the others;
+ * they may stall many times (SIGKILL loops) without being failed, since every handler is
+ * idempotent.
+ */
+export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWorkers {
+  const common = {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 1000,
+    ...RETENTION,
+  };
+  const pausePoll = opts.pausePollMs ?? 5000;
+  const events = new Worker(QUEUES.events, (job) => processEventJob(ctx, job.data), common);
+  const runs = new Worker(
+    QUEUES.runs,
+    async (job: Job<RunJob>, token?: string) => {
+      const outcome = await processRunJob(ctx, job.data);
+      if (outcome === "paused" && token) {
+        await job.moveToDelayed(Date.now() + pausePoll, token);
+        throw new DelayedError();
+      }
+      return outcome;
+    },
+    common,
   );
-  const workers = [events, runs, sends];
+  const sends = new Worker(QUEUES.sends, (job) => processSendJob(ctx, job.data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 }), common);
+  // One housekeeping job at a time per process (sweeps must not pile up on a busy machine).
+  const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), { ...common, concurrency: 1 });
+  const workers = [events, runs, sends, jobs];
   for (const w of workers) {
-    w.on("failed", (job, err) => ctx.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job failed"));
+    w.on("failed", (job, err) => {
+      if (err instanceof DelayedError) return;
+      ctx.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job failed");
+    });
     w.on("error", (err) => ctx.log.error({ queue: w.name, err: err.message }, "worker error"));
   }
+  const dateEvery = opts.dateTriggerEveryMs ?? 60_000;
+  const sweepEvery = opts.sweepEveryMs ?? 15_000;
+  const schedule = (id: string, every: number, data: MaintenanceJob) =>
+    ctx.queues.jobs
+      .upsertJobScheduler(id, { every }, { name: data.kind, data })
+      .catch((err: unknown) => ctx.log.error({ scheduler: id, err: err instanceof Error ? err.message : String(err) }, "cannot register job scheduler"));
+  // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.
+  if (dateEvery > 0) void schedule("date-triggers", dateEvery, { kind: "dateTriggers" });
+  if (sweepEvery > 0) void schedule("sweep", sweepEvery, { kind: "sweep", ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}) });
   return {
     workers,
     async close() {

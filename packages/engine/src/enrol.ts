@@ -1,6 +1,7 @@
 import { Prisma } from "@postpath/db";
-import { initialState, parsePlan, type CustomerSnapshot } from "@postpath/journey";
+import { entryDecision, initialState, type CustomerSnapshot, type EntryDecision, type Plan } from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
+import { loadPlan } from "./plans.ts";
 import { runJobId, type RunJob } from "./queues.ts";
 
 export interface EnrolResult {
@@ -9,25 +10,42 @@ export interface EnrolResult {
   skipped?: string;
 }
 
-interface EntryRules {
-  mode: "once" | "afterExit" | "cooldown";
-  cooldownSeconds?: number;
-  maxEntries?: number | null;
-}
-
-function entryRules(settings: unknown): EntryRules {
-  const s = (settings ?? {}) as { entry?: Partial<EntryRules> };
-  return { mode: s.entry?.mode ?? "once", cooldownSeconds: s.entry?.cooldownSeconds, maxEntries: s.entry?.maxEntries ?? null };
+export interface TriggerInput {
+  /** Dedupe key: one run per (journey, customer, trigger id) — an event id, `date-<due>`, `enrol-<id>`. */
+  eventId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp: number;
 }
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
 }
 
+function describeRefusal(d: Extract<EntryDecision, { ok: false }>, rules: Plan["settings"]["entry"]): string {
+  switch (d.reason) {
+    case "activeRun":
+      return "entry rule: already in this journey";
+    case "enteredBefore":
+      return "entry rule: enters once";
+    case "maxEntries":
+      return `entry rule: at most ${rules.maxEntries ?? 0} entries`;
+    case "coolingDown":
+      return `entry rule: cooling down until ${new Date(d.retryAt ?? 0).toISOString()}`;
+  }
+}
+
+interface History {
+  entries: number;
+  active: boolean;
+  lastEnteredAt: number | null;
+}
+
 /**
- * Enrols one customer into one published version. Entry rules are enforced by the
- * (journey, customer, entryNumber) and (journey, customer, triggerEvent) unique constraints:
- * two racing enrolments compute the same entry number and exactly one insert wins.
+ * Enrols one customer into one published version. Entry rules are decided by the journey
+ * package's `entryDecision` and enforced by the (journey, customer, entryNumber) and
+ * (journey, customer, triggerEventId) unique constraints: two racing enrolments compute the same
+ * entry number and exactly one insert wins.
  */
 export async function enrol(
   ctx: EngineContext,
@@ -35,59 +53,42 @@ export async function enrol(
     workspaceId: string;
     journeyId: string;
     versionId: string;
-    plan: unknown;
     customer: CustomerSnapshot;
-    trigger: { eventId: string; name: string; properties: Record<string, unknown>; timestamp: number } | null;
+    trigger: TriggerInput | null;
   },
 ): Promise<EnrolResult> {
   const { prisma } = ctx.db;
-  const plan = parsePlan(args.plan);
-  const rules = entryRules(plan.settings);
+  const plan = await loadPlan(ctx, args.versionId);
 
   if (args.trigger) {
     const existing = await prisma.journeyRun.findUnique({
       where: { journeyId_customerId_triggerEventId: { journeyId: args.journeyId, customerId: args.customer.id, triggerEventId: args.trigger.eventId } },
-      select: { id: true },
+      select: { id: true, seq: true },
     });
-    if (existing) return { runId: existing.id, skipped: "already enrolled by this event" };
+    if (existing) {
+      // A retry after a crash between the insert and the job: make sure the run starts.
+      if (existing.seq === 0) {
+        const job: RunJob = { runId: existing.id, seq: 0, input: { kind: "entered" } };
+        await ctx.queues.runs.add("entered", job, { jobId: runJobId(job) });
+      }
+      return { runId: existing.id, skipped: "already enrolled by this trigger" };
+    }
   }
-
   const previous = await prisma.journeyRun.findFirst({
     where: { journeyId: args.journeyId, customerId: args.customer.id },
     orderBy: { entryNumber: "desc" },
-    select: { entryNumber: true, status: true, endedAt: true },
+    select: { entryNumber: true, status: true, startedAt: true },
   });
-  if (previous) {
-    if (rules.mode === "once") return { runId: null, skipped: "entry rule: enters once" };
-    if (previous.status === "ACTIVE" || previous.status === "WAITING") return { runId: null, skipped: "entry rule: already in this journey" };
-    if (rules.maxEntries && previous.entryNumber >= rules.maxEntries) return { runId: null, skipped: `entry rule: at most ${rules.maxEntries} entries` };
-    if (rules.mode === "cooldown" && previous.endedAt && rules.cooldownSeconds) {
-      const readyAt = previous.endedAt.getTime() + rules.cooldownSeconds * 1000;
-      if (ctx.now() < readyAt) return { runId: null, skipped: `entry rule: cooling down until ${new Date(readyAt).toISOString()}` };
-    }
-  }
-  const entryNumber = (previous?.entryNumber ?? 0) + 1;
+  const history: History = previous
+    ? { entries: previous.entryNumber, active: previous.status === "ACTIVE" || previous.status === "WAITING", lastEnteredAt: previous.startedAt.getTime() }
+    : { entries: 0, active: false, lastEnteredAt: null };
+  const decision = entryDecision(plan.settings.entry, history, ctx.now());
+  if (!decision.ok) return { runId: null, skipped: describeRefusal(decision, plan.settings.entry) };
+
   const runId = newRunId();
-  const state = initialState(plan, {
-    runId,
-    customer: args.customer,
-    trigger: args.trigger ? { name: args.trigger.name, properties: args.trigger.properties, timestamp: args.trigger.timestamp } : null,
-  });
+  const row = runRow(ctx, plan, { ...args, runId, entryNumber: history.entries + 1 });
   try {
-    await prisma.journeyRun.create({
-      data: {
-        id: runId,
-        workspaceId: args.workspaceId,
-        journeyId: args.journeyId,
-        versionId: args.versionId,
-        customerId: args.customer.id,
-        entryNumber,
-        status: "ACTIVE",
-        currentStepId: plan.triggerStepId,
-        state: state as unknown as Prisma.InputJsonValue,
-        triggerEventId: args.trigger?.eventId ?? null,
-      },
-    });
+    await prisma.journeyRun.create({ data: row });
   } catch (err) {
     if (isUniqueViolation(err)) return { runId: null, skipped: "entry rule: a concurrent enrolment won" };
     throw err;
@@ -95,6 +96,84 @@ export async function enrol(
   const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
   await ctx.queues.runs.add("entered", job, { jobId: runJobId(job) });
   return { runId };
+}
+
+function runRow(
+  ctx: EngineContext,
+  plan: Plan,
+  a: { runId: string; workspaceId: string; journeyId: string; versionId: string; customer: CustomerSnapshot; trigger: TriggerInput | null; entryNumber: number },
+): Prisma.JourneyRunCreateManyInput {
+  const state = initialState(plan, {
+    runId: a.runId,
+    customer: a.customer,
+    trigger: a.trigger ? { name: a.trigger.name, properties: a.trigger.properties, timestamp: a.trigger.timestamp } : null,
+  });
+  return {
+    id: a.runId,
+    workspaceId: a.workspaceId,
+    journeyId: a.journeyId,
+    versionId: a.versionId,
+    customerId: a.customer.id,
+    entryNumber: a.entryNumber,
+    status: "ACTIVE",
+    currentStepId: plan.triggerStepId,
+    state: state as unknown as Prisma.InputJsonValue,
+    triggerEventId: a.trigger?.eventId ?? null,
+    startedAt: new Date(ctx.now()),
+  };
+}
+
+/**
+ * Enrols many customers at once (bulk/manual enrolment, benchmarks): one history query, one
+ * multi-row insert that skips conflicts (the same unique constraints decide), then the first jobs
+ * with `addBulk`. Re-running a batch is harmless: `trigger.eventId` is the same, so the inserts
+ * conflict, and the entry jobs of this trigger's runs still at seq 0 are (re-)added under their
+ * deterministic ids.
+ */
+export async function enrolMany(
+  ctx: EngineContext,
+  args: { workspaceId: string; journeyId: string; versionId: string; customers: CustomerSnapshot[]; trigger: TriggerInput },
+): Promise<{ enrolled: number; skipped: number }> {
+  if (args.customers.length === 0) return { enrolled: 0, skipped: 0 };
+  const { prisma } = ctx.db;
+  const plan = await loadPlan(ctx, args.versionId);
+  const ids = args.customers.map((c) => c.id);
+  const hist = await prisma.$queryRaw<{ customerId: string; entries: number; active: boolean; last: Date | null; mine: boolean }[]>`
+    SELECT "customerId", max("entryNumber")::int AS entries, bool_or(status IN ('ACTIVE', 'WAITING')) AS active,
+           max("startedAt") AS last, bool_or("triggerEventId" = ${args.trigger.eventId}) AS mine
+    FROM "JourneyRun" WHERE "journeyId" = ${args.journeyId} AND "customerId" = ANY(${ids}::text[])
+    GROUP BY "customerId"`;
+  const byCustomer = new Map(hist.map((h) => [h.customerId, h]));
+  const now = ctx.now();
+  const rows: Prisma.JourneyRunCreateManyInput[] = [];
+  let skipped = 0;
+  for (const customer of args.customers) {
+    const h = byCustomer.get(customer.id);
+    if (h?.mine) continue; // this enrolment already made the run (a retried batch)
+    const history: History = h ? { entries: h.entries, active: h.active, lastEnteredAt: h.last?.getTime() ?? null } : { entries: 0, active: false, lastEnteredAt: null };
+    if (!entryDecision(plan.settings.entry, history, now).ok) {
+      skipped++;
+      continue;
+    }
+    rows.push(runRow(ctx, plan, { ...args, customer, runId: newRunId(), entryNumber: history.entries + 1 }));
+  }
+  const created = rows.length ? (await prisma.journeyRun.createMany({ data: rows, skipDuplicates: true })).count : 0;
+  skipped += rows.length - created;
+  // Entry jobs for every run of this trigger that has not started yet (covers a crash between the
+  // insert and addBulk on an earlier attempt).
+  const pending = await prisma.journeyRun.findMany({
+    where: { journeyId: args.journeyId, triggerEventId: args.trigger.eventId, customerId: { in: ids }, seq: 0 },
+    select: { id: true },
+  });
+  if (pending.length) {
+    await ctx.queues.runs.addBulk(
+      pending.map((r) => {
+        const job: RunJob = { runId: r.id, seq: 0, input: { kind: "entered" } };
+        return { name: "entered", data: job, opts: { jobId: runJobId(job) } };
+      }),
+    );
+  }
+  return { enrolled: created, skipped };
 }
 
 /** Run ids are made here (not by Postgres) so the initial state can carry its own id. */

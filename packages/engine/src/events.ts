@@ -1,24 +1,27 @@
-import { matchesTrigger, parsePlan } from "@postpath/journey";
+import { listenedEvents, matchesTrigger, type CustomerSnapshot } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { enrol } from "./enrol.ts";
+import { loadPlan } from "./plans.ts";
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
 /**
- * An ingested event: enrol the customer into every live journey whose trigger matches, and hand
- * the event to the customer's active runs (goals, exit criteria, parked wait-for-event steps).
+ * An ingested event: hand it to the customer's active runs that listen for it (goals, exit
+ * criteria, parked wait-for-event steps), then enrol the customer into every live journey whose
+ * trigger matches. A customer-changed job checks segment triggers instead.
  */
 export async function processEventJob(ctx: EngineContext, data: unknown): Promise<{ enrolled: number; delivered: number }> {
   const parsed = EventJob.safeParse(data);
   if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues }, "malformed event job payload; dropping it");
+    ctx.log.error({ issues: parsed.error.issues, data }, "malformed event job payload; dropping it");
     throw new UnrecoverableError("malformed event job payload");
   }
+  if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
   const { prisma } = ctx.db;
   const event = await prisma.event.findUnique({ where: { id: parsed.data.eventId }, include: { customer: true } });
   if (!event) {
-    ctx.log.warn({ eventId: parsed.data.eventId }, "event job for an event that no longer exists; ignoring");
+    ctx.log.warn({ eventId: parsed.data.eventId }, "event job for an event that no longer exists (or an unknown customer); ignoring");
     return { enrolled: 0, delivered: 0 };
   }
   const customer = toSnapshot(event.customer);
@@ -28,31 +31,84 @@ export async function processEventJob(ctx: EngineContext, data: unknown): Promis
   // the new run's own goal).
   const active = await prisma.journeyRun.findMany({
     where: { workspaceId: event.workspaceId, customerId: event.customerId, status: { in: ["ACTIVE", "WAITING"] } },
-    select: { id: true, seq: true },
+    select: { id: true, seq: true, versionId: true },
   });
+  let delivered = 0;
   for (const run of active) {
+    let listens: boolean;
+    try {
+      listens = listenedEvents(await loadPlan(ctx, run.versionId)).includes(event.name);
+    } catch {
+      listens = true; // let the run job report the unreadable plan
+    }
+    if (!listens) continue;
     const job: RunJob = { runId: run.id, seq: run.seq, input: { kind: "event", eventId: event.id } };
     await ctx.queues.runs.add("event", job, { jobId: runJobId(job) });
+    delivered++;
   }
 
   const versions = await prisma.journeyVersion.findMany({
-    where: { workspaceId: event.workspaceId, status: "LIVE", triggerType: "trigger.event", triggerEvent: event.name, journey: { status: "LIVE" } },
-    select: { id: true, journeyId: true, plan: true },
+    where: { workspaceId: event.workspaceId, status: "LIVE", triggerEvent: event.name, journey: { status: "LIVE" } },
+    select: { id: true, journeyId: true },
   });
   let enrolled = 0;
   for (const v of versions) {
-    const plan = parsePlan(v.plan);
+    const plan = await loadPlan(ctx, v.id);
     if (!matchesTrigger(plan, { name: event.name, properties }, customer)) continue;
     const res = await enrol(ctx, {
       workspaceId: event.workspaceId,
       journeyId: v.journeyId,
       versionId: v.id,
-      plan: v.plan,
       customer,
       trigger: { eventId: event.id, name: event.name, properties, timestamp: event.timestamp.getTime() },
     });
     if (res.runId && !res.skipped) enrolled++;
     if (res.skipped) ctx.log.debug({ journeyId: v.journeyId, customerId: customer.id, reason: res.skipped }, "not enrolled");
   }
-  return { enrolled, delivered: active.length };
+  return { enrolled, delivered };
+}
+
+/**
+ * Segment entry: a customer whose attributes changed now matches (or no longer matches) a live
+ * segment-triggered journey. Membership rows make "entry" an edge, not a level: only a customer
+ * who was outside the segment enters (subject to the entry rules).
+ */
+export async function processCustomerChanged(ctx: EngineContext, customerId: string): Promise<{ enrolled: number; delivered: number }> {
+  const { prisma } = ctx.db;
+  const row = await prisma.customer.findUnique({ where: { id: customerId } });
+  if (!row) {
+    ctx.log.warn({ customerId }, "customer-changed job for an unknown customer; ignoring");
+    return { enrolled: 0, delivered: 0 };
+  }
+  const customer: CustomerSnapshot = toSnapshot(row);
+  const versions = await prisma.journeyVersion.findMany({
+    where: { workspaceId: row.workspaceId, status: "LIVE", triggerType: "trigger.segment", journey: { status: "LIVE" } },
+    select: { id: true, journeyId: true },
+  });
+  let enrolled = 0;
+  for (const v of versions) {
+    const plan = await loadPlan(ctx, v.id);
+    const inside = matchesTrigger(plan, { name: "", properties: {} }, customer);
+    if (!inside) {
+      await prisma.segmentMember.deleteMany({ where: { journeyId: v.journeyId, customerId } });
+      continue;
+    }
+    await prisma.$executeRaw`
+      INSERT INTO "SegmentMember" ("journeyId", "customerId", since) VALUES (${v.journeyId}, ${customerId}, ${new Date(ctx.now())}) ON CONFLICT DO NOTHING`;
+    const member = await prisma.segmentMember.findUnique({ where: { journeyId_customerId: { journeyId: v.journeyId, customerId } }, select: { since: true } });
+    if (!member) continue; // left again meanwhile
+    // One entry per membership: the trigger id names when this membership began, so a retry (or a
+    // later identify while still inside) finds the run it made instead of entering again.
+    const since = member.since.getTime();
+    const res = await enrol(ctx, {
+      workspaceId: row.workspaceId,
+      journeyId: v.journeyId,
+      versionId: v.id,
+      customer,
+      trigger: { eventId: `segment-${since}`, name: "segment_entered", properties: {}, timestamp: since },
+    });
+    if (res.runId && !res.skipped) enrolled++;
+    else if (res.skipped !== "already enrolled by this trigger") ctx.log.debug({ journeyId: v.journeyId, customerId, reason: res.skipped }, "segment entry not enrolled");
+  }
+  return { enrolled, delivered: 0 };
 }

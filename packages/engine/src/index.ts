@@ -3,10 +3,16 @@ export * from "./customer.ts";
 export * from "./engine.ts";
 export * from "./enrol.ts";
 export * from "./events.ts";
+export * from "./exit.ts";
 export * from "./ingest.ts";
 export * from "./logger.ts";
+export * from "./maintenance.ts";
+export * from "./operate.ts";
+export * from "./outputs.ts";
+export * from "./plans.ts";
 export * from "./providers.ts";
 export * from "./queues.ts";
 export * from "./runner.ts";
 export * from "./sends.ts";
 export * from "./runtime.ts";
+export * from "./credentials/index.ts"; // admin issue

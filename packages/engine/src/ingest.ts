@@ -65,6 +65,8 @@ export async function identify(ctx: EngineContext, workspaceId: string, raw: Ide
     RETURNING id`;
   const id = rows[0]?.id;
   if (!id) throw new Error("identify: upsert returned no row");
+  // Attributes may have changed: segment-triggered journeys check the customer.
+  await ctx.queues.events.add("customer", { customerId: id, reason: "identify" });
   return { customerId: id };
 }
 

@@ -7,11 +7,27 @@ export const QUEUES = {
   events: "events",
   runs: "runs",
   sends: "sends",
+  /** Bulk enrolments, the date-trigger scheduler and the sweeper (repeatable jobs). */
+  jobs: "jobs",
 } as const;
 
-/** An ingested event to match against triggers and active runs. */
-export const EventJob = z.object({ eventId: z.string().min(1) });
+/**
+ * An ingested event to match against triggers and active runs, or a customer whose attributes
+ * changed (identify, an attribute step) to check against segment triggers.
+ */
+export const EventJob = z.union([
+  z.object({ eventId: z.string().min(1) }).strict(),
+  z.object({ customerId: z.string().min(1), reason: z.enum(["identify", "attributes"]) }).strict(),
+]);
 export type EventJob = z.infer<typeof EventJob>;
+
+/** Housekeeping and bulk work, on the `jobs` queue. */
+export const MaintenanceJob = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("enrolment"), enrolmentId: z.string().min(1) }),
+  z.object({ kind: z.literal("dateTriggers") }),
+  z.object({ kind: z.literal("sweep"), graceMs: z.number().int().positive().optional() }),
+]);
+export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
 
 /**
  * One input for one run at one sequence number. Whichever job for (run, seq) commits first wins;
@@ -30,7 +46,11 @@ export const RunJob = z.object({
 export type RunJob = z.infer<typeof RunJob>;
 
 /** Deliver one outbox message (the row carries the rendered content; never credentials). */
-export const SendJob = z.object({ messageId: z.string().min(1) });
+export const SendJob = z.object({
+  messageId: z.string().min(1),
+  /** A dead letter an admin replays: delivered even though its run has moved on or ended. */
+  replay: z.boolean().optional(),
+});
 export type SendJob = z.infer<typeof SendJob>;
 
 /** BullMQ forbids ':' in custom ids; cuid ids never contain '-'. */
@@ -65,17 +85,24 @@ export async function assertRedis(url: string): Promise<void> {
   }
 }
 
+/** Stored with every job, so kept small (Redis memory per waiting customer). Retention of
+ * finished jobs is a worker option (RETENTION), not repeated in each job. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: "exponential", delay: 500 },
+};
+
+/** Finished jobs kept for inspection: completed for an hour (at most 10,000), failed for a week. */
+export const RETENTION = {
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
-};
+} as const;
 
 export interface EngineQueues {
   events: Queue<EventJob>;
   runs: Queue<RunJob>;
   sends: Queue<SendJob>;
+  jobs: Queue<MaintenanceJob>;
   close(): Promise<void>;
 }
 
@@ -84,12 +111,42 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Eng
   const events = new Queue<EventJob>(QUEUES.events, opts);
   const runs = new Queue<RunJob>(QUEUES.runs, opts);
   const sends = new Queue<SendJob>(QUEUES.sends, opts);
+  const jobs = new Queue<MaintenanceJob>(QUEUES.jobs, opts);
   return {
     events,
     runs,
     sends,
+    jobs,
     async close() {
-      await Promise.all([events.close(), runs.close(), sends.close()]);
+      await Promise.all([events.close(), runs.close(), sends.close(), jobs.close()]);
     },
   };
+}
+
+const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children", "paused"]);
+
+/**
+ * Adds a job unless one with the same id is still pending or running. A finished (completed or
+ * failed) job with that id is removed first, so recovery (the sweeper, resume) can re-create work
+ * whose original job was lost or gave up. Safe because every handler is idempotent.
+ */
+export async function addUnlessPending<T>(queue: Queue<T>, name: string, data: T, opts: JobsOptions & { jobId: string }): Promise<boolean> {
+  const q = queue as unknown as Queue;
+  const existing = await q.getJob(opts.jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (LIVE_STATES.has(state)) return false;
+    try {
+      await existing.remove();
+    } catch {
+      return false; // locked by a worker right now: it is running
+    }
+  }
+  await q.add(name, data, opts);
+  return true;
+}
+
+/** Retry policy for send jobs (provider failures back off exponentially). */
+export function sendJobOptions(ctx: { sendRetry: { attempts: number; backoffMs: number } }): JobsOptions {
+  return { attempts: ctx.sendRetry.attempts, backoff: { type: "exponential", delay: ctx.sendRetry.backoffMs } };
 }

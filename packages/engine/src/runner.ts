@@ -3,7 +3,6 @@ import { type RunStatus } from "@postpath/db";
 import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
   advance,
-  parsePlan,
   templateContext,
   type Effect,
   type Plan,
@@ -11,16 +10,21 @@ import {
   type RunState,
 } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
+import { randomUUID } from "node:crypto";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
-import { RunJob, runJobId } from "./queues.ts";
+import { bumpCounters, countersFromTransition } from "./counters.ts";
+import { exitRuns } from "./exit.ts";
+import { capDecision } from "./limits.ts";
+import { loadPlan } from "./plans.ts";
+import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 
-export type RunOutcome = "applied" | "stale" | "missing" | "ended";
+export type RunOutcome = "applied" | "unchanged" | "stale" | "missing" | "ended" | "paused";
 
 type SendEffect = Extract<Effect, { kind: "send" }>;
 type OutboxEffect = SendEffect | Extract<Effect, { kind: "issueCoupon" | "createPurl" }>;
 
-const ENDED: RunStatus[] = ["COMPLETED", "EXITED", "FAILED"];
+export const ENDED: RunStatus[] = ["COMPLETED", "EXITED", "FAILED"];
 
 function dbStatus(state: RunState): RunStatus {
   const status = state.status;
@@ -85,7 +89,7 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
   }
 }
 
-async function loadInput(ctx: EngineContext, job: RunJob, state: RunState): Promise<RunInput | null> {
+async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | null> {
   const { input } = job;
   switch (input.kind) {
     case "entered":
@@ -106,7 +110,6 @@ async function loadInput(ctx: EngineContext, job: RunJob, state: RunState): Prom
       if (msg.status === "FAILED" || msg.status === "DEAD") {
         return { kind: "result", stepId: msg.stepId, ok: false, error: msg.error ?? "send failed" };
       }
-      void state;
       return null; // still pending: the send job will enqueue the result when it is done
     }
   }
@@ -114,24 +117,34 @@ async function loadInput(ctx: EngineContext, job: RunJob, state: RunState): Prom
 
 /**
  * Applies one input to one run: `advance()` decides, then one Postgres transaction records the
- * transition (guarded by seq), its traces, outbox rows and attribute changes; then the follow-up
- * jobs are enqueued. A crash anywhere is safe: before the commit the job retries; after it, the
- * retry finds seq moved on and only re-enqueues the (idempotent) follow-ups.
+ * transition (guarded by seq), its traces, outbox rows, counters and attribute changes; then the
+ * follow-up jobs are enqueued. A crash anywhere is safe: before the commit the job retries; after
+ * it, the retry finds seq moved on and only re-enqueues the (idempotent) follow-ups.
  */
 export async function processRunJob(ctx: EngineContext, data: unknown): Promise<RunOutcome> {
   const parsed = RunJob.safeParse(data);
   if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues }, "malformed run job payload; dropping it");
+    ctx.log.error({ issues: parsed.error.issues, data }, "malformed run job payload; dropping it");
     throw new UnrecoverableError(`malformed run job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   const job = parsed.data;
   const { prisma } = ctx.db;
   const run = await prisma.journeyRun.findUnique({
     where: { id: job.runId },
-    select: { id: true, seq: true, status: true, state: true, workspaceId: true, customerId: true, versionId: true, version: { select: { plan: true } } },
+    select: {
+      id: true,
+      seq: true,
+      status: true,
+      state: true,
+      workspaceId: true,
+      journeyId: true,
+      customerId: true,
+      versionId: true,
+      journey: { select: { status: true } },
+    },
   });
   if (!run) {
-    ctx.log.warn({ runId: job.runId }, "run job for a run that no longer exists; ignoring");
+    ctx.log.warn({ runId: job.runId, input: job.input.kind }, "run job for a run that no longer exists (deleted version or journey); ignoring");
     return "missing";
   }
   if (run.seq !== job.seq) {
@@ -139,33 +152,71 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     return "stale";
   }
   if (ENDED.includes(run.status)) return "ended";
+  if (run.journey.status === "STOPPED" || run.journey.status === "ARCHIVED") {
+    await exitRuns(ctx, { runIds: [run.id] }, `journey ${run.journey.status.toLowerCase()}`);
+    return "ended";
+  }
+  // Paused: hold the run where it is; the worker re-delays this job until the journey resumes.
+  if (run.journey.status === "PAUSED") return "paused";
 
   let plan: Plan;
   try {
-    plan = parsePlan(run.version.plan);
+    plan = await loadPlan(ctx, run.versionId);
   } catch (err) {
     await failRun(ctx, run.id, run.seq, `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`);
     return "applied";
   }
   const state = run.state as unknown as RunState;
-  const input = await loadInput(ctx, job, state);
-  if (!input) return "stale";
+  const input = await loadInput(ctx, job);
+  if (!input) {
+    if (job.input.kind === "event") ctx.log.warn({ runId: run.id, eventId: job.input.eventId }, "event for a run no longer exists; ignoring");
+    return "stale";
+  }
 
   const now = ctx.now();
-  const { effects, nextState } = advance(plan, state, input, now);
-  await commitTransition(ctx, { id: run.id, seq: run.seq, workspaceId: run.workspaceId, customerId: run.customerId }, effects, nextState);
-  await ensureFollowUps(ctx, run.id);
+  let result: ReturnType<typeof advance>;
+  try {
+    result = advance(plan, state, input, now);
+  } catch (err) {
+    await failRun(ctx, run.id, run.seq, `the journey could not advance: ${err instanceof Error ? err.message : String(err)}`);
+    return "applied";
+  }
+  if (result.effects.length === 0) return "unchanged"; // nothing applies (e.g. an event this run ignores)
+  const committed = await commitTransition(
+    ctx,
+    { id: run.id, seq: run.seq, workspaceId: run.workspaceId, journeyId: run.journeyId, versionId: run.versionId, customerId: run.customerId },
+    plan,
+    state,
+    input,
+    result.effects,
+    result.nextState,
+  );
+  // What to do next is known from the transition itself; a lost race re-derives it from Postgres.
+  if (committed) await enqueueFollowUps(ctx, committed);
+  else await ensureFollowUps(ctx, run.id);
   return "applied";
 }
 
 class StaleTransition extends Error {}
 
+export interface RunRef {
+  id: string;
+  seq: number;
+  workspaceId: string;
+  journeyId: string;
+  versionId: string;
+  customerId: string;
+}
+
 async function commitTransition(
   ctx: EngineContext,
-  run: { id: string; seq: number; workspaceId: string; customerId: string },
+  run: RunRef,
+  plan: Plan,
+  prev: RunState,
+  input: RunInput,
   effects: Effect[],
   next: RunState,
-): Promise<void> {
+): Promise<FollowUps | null> {
   const status = dbStatus(next);
   let waitingUntil: Date | null = null;
   let parkedEvent: string | null = null;
@@ -175,6 +226,7 @@ async function commitTransition(
   const attributeOps: { set: Record<string, unknown>; unset: string[] }[] = [];
   const tagOps: { add: string[]; remove: string[] }[] = [];
   let ended = false;
+  const now = ctx.now();
 
   for (const effect of effects) {
     switch (effect.kind) {
@@ -193,13 +245,23 @@ async function commitTransition(
       case "issueCoupon":
       case "createPurl": {
         const { recipient, payload, error } = await renderOutbox(effect, next);
+        const channel = effect.kind === "send" ? effect.channel : effect.kind === "issueCoupon" ? "coupon" : "purl";
+        let capped: { reason: string; rule: Record<string, unknown> } | null = null;
+        if (!error && effect.kind === "send") {
+          capped = await capDecision(ctx, { workspaceId: run.workspaceId, customerId: run.customerId, channel: effect.channel, plan, now });
+          if (capped) traces.push({ runId: run.id, stepId: effect.stepId, kind: "frequencyCap.skipped", detail: capped.rule as Prisma.InputJsonValue });
+        }
         messages.push({
+          id: `m${randomUUID().replace(/-/g, "").slice(0, 24)}`,
           ...(error ? { status: "FAILED" as const, error } : {}),
+          ...(capped ? { status: "SKIPPED" as const, error: capped.reason, output: { skipped: true, reason: capped.reason } } : {}),
           workspaceId: run.workspaceId,
           runId: run.id,
+          customerId: run.customerId,
           stepId: effect.stepId,
           runSeq: run.seq + 1,
-          channel: effect.kind === "send" ? effect.channel : effect.kind === "issueCoupon" ? "coupon" : "purl",
+          createdAt: new Date(now),
+          channel,
           idempotencyKey: `${run.id}:${run.seq}:${effect.stepId}`,
           recipient,
           payload: payload as Prisma.InputJsonValue,
@@ -214,7 +276,7 @@ async function commitTransition(
         break;
       case "convert":
         // Conversions are recorded as trace rows (kind "converted") for counts and "why" answers.
-        traces.push({ runId: run.id, stepId: effect.stepId, kind: "converted", detail: { goal: effect.goal } });
+        traces.push({ runId: run.id, stepId: effect.stepId ?? prev.stepId, kind: "converted", detail: { goal: effect.goal } });
         break;
       case "exit":
       case "complete":
@@ -222,6 +284,7 @@ async function commitTransition(
         break;
     }
   }
+  const counters = countersFromTransition(plan, prev, input, effects);
 
   try {
     await ctx.db.prisma.$transaction(async (tx) => {
@@ -235,7 +298,7 @@ async function commitTransition(
           waitingUntil: status === "WAITING" ? waitingUntil : null,
           parkedEvent: next.status === "parked" ? parkedEvent : null,
           parkedKey: next.status === "parked" ? parkedKey : null,
-          endedAt: ended || status === "COMPLETED" || status === "EXITED" ? new Date(ctx.now()) : null,
+          endedAt: ended || status === "COMPLETED" || status === "EXITED" ? new Date(now) : null,
         },
       });
       if (updated.count === 0) throw new StaleTransition();
@@ -247,11 +310,59 @@ async function commitTransition(
       for (const op of tagOps) {
         await tx.$executeRaw`UPDATE "Customer" SET tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${op.add}::text[]) AS t WHERE NOT (t = ANY(${op.remove}::text[])) ORDER BY t), "updatedAt" = now() WHERE id = ${run.customerId}`;
       }
+      await bumpCounters(tx, run.versionId, run.journeyId, counters);
     });
   } catch (err) {
-    if (err instanceof StaleTransition) return; // another job for this seq committed first
+    if (err instanceof StaleTransition) return null; // another job for this seq committed first
     throw err;
   }
+  if ((attributeOps.length || tagOps.length) && (await hasSegmentJourneys(ctx, run.workspaceId))) {
+    // The customer changed: segment-triggered journeys may now match.
+    await ctx.queues.events.add("customer", { customerId: run.customerId, reason: "attributes" });
+  }
+  return {
+    runId: run.id,
+    seq: run.seq + 1,
+    status,
+    stepId: next.stepId,
+    waitingUntil: status === "WAITING" ? waitingUntil : null,
+    messages: messages.map((m) => ({ id: m.id!, pending: m.status === undefined })),
+  };
+}
+
+interface FollowUps {
+  runId: string;
+  seq: number;
+  status: RunStatus;
+  stepId: string;
+  waitingUntil: Date | null;
+  messages: { id: string; pending: boolean }[];
+}
+
+async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void> {
+  if (f.status === "WAITING" && f.waitingUntil) {
+    const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "timer", stepId: f.stepId } };
+    await ctx.queues.runs.add("timer", job, { jobId: runJobId(job), delay: Math.max(0, f.waitingUntil.getTime() - ctx.now()) });
+    return;
+  }
+  if (f.status !== "ACTIVE") return;
+  for (const m of f.messages) {
+    if (m.pending) await ctx.queues.sends.add("send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
+    else {
+      const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "result", messageId: m.id } };
+      await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
+    }
+  }
+}
+
+/** Whether the workspace has live segment-triggered journeys (cached for a few seconds). */
+const segmentCache = new Map<string, { at: number; yes: boolean }>();
+async function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<boolean> {
+  const hit = segmentCache.get(workspaceId);
+  if (hit && Date.now() - hit.at < 5000) return hit.yes;
+  const yes = (await ctx.db.prisma.journeyVersion.count({ where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" } })) > 0;
+  segmentCache.set(workspaceId, { at: Date.now(), yes });
+  return yes;
 }
 
 async function failRun(ctx: EngineContext, runId: string, seq: number, reason: string): Promise<void> {
@@ -268,29 +379,38 @@ async function failRun(ctx: EngineContext, runId: string, seq: number, reason: s
 /**
  * Makes sure the jobs that carry a run forward exist, derived from what Postgres says (the
  * source of truth). Safe to call any number of times: job ids are derived from (run, seq).
+ * `recover` (the sweeper, resume) also replaces a finished or failed job under the same id.
  */
-export async function ensureFollowUps(ctx: EngineContext, runId: string): Promise<void> {
+export async function ensureFollowUps(ctx: EngineContext, runId: string, opts: { recover?: boolean } = {}): Promise<void> {
   const run = await ctx.db.prisma.journeyRun.findUnique({
     where: { id: runId },
     select: { id: true, seq: true, status: true, currentStepId: true, waitingUntil: true },
   });
   if (!run || ENDED.includes(run.status)) return;
+  const addRun = async (name: string, job: RunJob, delay?: number) => {
+    const o = { jobId: runJobId(job), ...(delay !== undefined ? { delay } : {}) };
+    if (opts.recover) await addUnlessPending(ctx.queues.runs, name, job, o);
+    else await ctx.queues.runs.add(name, job, o);
+  };
   if (run.status === "WAITING" && run.waitingUntil && run.currentStepId) {
-    const job: RunJob = { runId, seq: run.seq, input: { kind: "timer", stepId: run.currentStepId } };
-    await ctx.queues.runs.add("timer", job, { jobId: runJobId(job), delay: Math.max(0, run.waitingUntil.getTime() - ctx.now()) });
+    await addRun("timer", { runId, seq: run.seq, input: { kind: "timer", stepId: run.currentStepId } }, Math.max(0, run.waitingUntil.getTime() - ctx.now()));
     return;
   }
   if (run.status === "ACTIVE") {
+    if (run.seq === 0) {
+      await addRun("entered", { runId, seq: 0, input: { kind: "entered" } });
+      return;
+    }
     const messages = await ctx.db.prisma.message.findMany({
       where: { runId, runSeq: run.seq },
       select: { id: true, status: true },
     });
     for (const m of messages) {
       if (m.status === "PENDING") {
-        await ctx.queues.sends.add("send", { messageId: m.id }, { jobId: `send-${m.id}` });
+        if (opts.recover) await addUnlessPending(ctx.queues.sends, "send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
+        else await ctx.queues.sends.add("send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
       } else {
-        const job: RunJob = { runId, seq: run.seq, input: { kind: "result", messageId: m.id } };
-        await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
+        await addRun("result", { runId, seq: run.seq, input: { kind: "result", messageId: m.id } });
       }
     }
   }

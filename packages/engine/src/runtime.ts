@@ -9,6 +9,7 @@ import { createEngineContext } from "./engine.ts";
 import type { EngineContext } from "./context.ts";
 import type { Logger } from "./logger.ts";
 import { staticProviders } from "./providers.ts";
+import { credentialProviders, KeyringError, loadKeyring, type Keyring } from "./credentials/index.ts"; // admin issue
 import { assertRedis, createRedis } from "./queues.ts";
 
 /** Repository root: relative paths in the environment (POSTPATH_DATA_DIR, WEB_DIST) resolve here. */
@@ -23,6 +24,9 @@ export interface Runtime {
   db: Database;
   redis: Redis;
   engine: EngineContext;
+  /** Master keys for channel credentials (admin issue), and where they came from. */
+  keyring: Keyring;
+  masterKey: { source: string; generated: boolean };
   close(): Promise<void>;
 }
 
@@ -94,22 +98,46 @@ export function providersFromEnv(env: Env): Record<string, Provider> {
   return { email };
 }
 
+/** The master keyring (generating a dev key file once, and saying so) and the credential-backed resolver. */
+export function openCredentialProviders(env: Env, log: Logger, db: Database, providers: Record<string, Provider>) {
+  let loaded: ReturnType<typeof loadKeyring>;
+  try {
+    loaded = loadKeyring(env, REPO_ROOT);
+  } catch (err) {
+    if (err instanceof KeyringError) throw new StartupError(err.message);
+    throw err;
+  }
+  if (loaded.generated) {
+    log.warn({ file: loaded.generated }, "No POSTPATH_MASTER_KEY(_FILE) set: generated a development master key for channel credentials. Back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production.");
+  }
+  return {
+    keyring: loaded.keyring,
+    masterKey: { source: loaded.source, generated: loaded.generated !== null },
+    resolver: credentialProviders(db, loaded.keyring, staticProviders(providers)),
+  };
+}
+
 export async function openRuntime(env: Env, log: Logger): Promise<Runtime & { redisChild: ChildProcess | null }> {
   const redisChild = await ensureRedis(env, log);
   const db = await openAppDatabase(env, log);
   const redis = createRedis(env.REDIS_URL);
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
+  // Providers: a workspace's own channel credentials (decrypted at send time), else the environment's.
   const providers = providersFromEnv(env);
-  const engine = createEngineContext({ db, connection: redis, prefix: env.QUEUE_PREFIX, log, providers: staticProviders(providers) });
+  const { keyring, masterKey, resolver } = openCredentialProviders(env, log, db, providers);
+  const engine = createEngineContext({ db, connection: redis, prefix: env.QUEUE_PREFIX, log, providers: resolver });
   return {
     env,
     db,
     redis,
     engine,
+    keyring,
+    masterKey,
     redisChild,
     async close() {
       await engine.queues.close();
+      await resolver.close();
       await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));
       redis.disconnect();
       await db.close();

@@ -3,6 +3,7 @@ import type { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
+import { bumpCounters, singleCounter } from "./counters.ts";
 import { makeOutput } from "./outputs.ts";
 import { NoProviderError } from "./providers.ts";
 import { SendJob, runJobId, type RunJob } from "./queues.ts";
@@ -23,13 +24,27 @@ export async function processSendJob(
     throw new UnrecoverableError("malformed send job payload");
   }
   const { prisma } = ctx.db;
-  const msg = await prisma.message.findUnique({ where: { id: parsed.data.messageId } });
+  const msg = await prisma.message.findUnique({
+    where: { id: parsed.data.messageId },
+    include: { run: { select: { status: true, versionId: true, journeyId: true } } },
+  });
   if (!msg) {
     ctx.log.warn({ messageId: parsed.data.messageId }, "send job for a message that no longer exists; ignoring");
     return "missing";
   }
   if (msg.status !== "PENDING") {
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+    return "already";
+  }
+  if (!parsed.data.replay && (msg.run.status === "EXITED" || msg.run.status === "FAILED")) {
+    // The run was stopped (journey stopped) after it asked for this message: don't send it.
+    const skipped = await prisma.message.updateMany({
+      where: { id: msg.id, status: "PENDING" },
+      data: { status: "SKIPPED", error: "not sent: the run had already ended (journey stopped)" },
+    });
+    if (skipped.count) {
+      await prisma.runTrace.create({ data: { runId: msg.runId, stepId: msg.stepId, kind: "message.skipped", detail: { messageId: msg.id, reason: "run ended" } } });
+    }
     return "already";
   }
   const payload = asRecord(msg.payload);
@@ -39,7 +54,7 @@ export async function processSendJob(
     let output: Record<string, unknown> = {};
     if (msg.channel === "coupon" || msg.channel === "purl") {
       // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
-      output = await makeOutput(ctx, msg.channel, payload, msg.idempotencyKey, msg.workspaceId);
+      output = await makeOutput(ctx, msg.channel, payload, { messageId: msg.id, idempotencyKey: msg.idempotencyKey, workspaceId: msg.workspaceId, runId: msg.runId, customerId: msg.customerId });
       providerMessageId = msg.idempotencyKey;
       response = output;
     } else {
@@ -51,9 +66,9 @@ export async function processSendJob(
       providerMessageId = result.providerMessageId;
       response = result.response;
     }
-    await prisma.$transaction([
-      prisma.message.update({
-        where: { id: msg.id },
+    await prisma.$transaction(async (tx) => {
+      const marked = await tx.message.updateMany({
+        where: { id: msg.id, status: "PENDING" },
         data: {
           status: "SENT",
           sentAt: new Date(ctx.now()),
@@ -63,11 +78,13 @@ export async function processSendJob(
           attempts: { increment: 1 },
           error: null,
         },
-      }),
-      prisma.runTrace.create({
+      });
+      if (marked.count === 0) return; // a concurrent attempt recorded it first
+      await tx.runTrace.create({
         data: { runId: msg.runId, stepId: msg.stepId, kind: "message.sent", detail: { channel: msg.channel, messageId: msg.id, providerMessageId, attempt: attempt.made + 1 } },
-      }),
-    ]);
+      });
+      await bumpCounters(tx, msg.run.versionId, msg.run.journeyId, singleCounter(msg.stepId, "sent"));
+    });
     ctx.log.info({ messageId: msg.id, runId: msg.runId, stepId: msg.stepId, channel: msg.channel, providerMessageId }, "message sent");
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "sent";
@@ -75,8 +92,8 @@ export async function processSendJob(
     const retryable = err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
     const message = err instanceof Error ? err.message : String(err);
     const last = !retryable || attempt.made + 1 >= attempt.max;
-    await prisma.$transaction([
-      prisma.message.update({
+    await prisma.$transaction(async (tx) => {
+      await tx.message.update({
         where: { id: msg.id },
         data: {
           attempts: { increment: 1 },
@@ -84,16 +101,17 @@ export async function processSendJob(
           ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
           providerResponse: err instanceof ProviderError && err.response !== undefined ? (err.response as Prisma.InputJsonValue) : undefined,
         },
-      }),
-      prisma.runTrace.create({
+      });
+      await tx.runTrace.create({
         data: {
           runId: msg.runId,
           stepId: msg.stepId,
           kind: last ? "message.failed" : "message.retry",
-          detail: { channel: msg.channel, messageId: msg.id, attempt: attempt.made + 1, retryable, error: message },
+          detail: { channel: msg.channel, messageId: msg.id, attempt: attempt.made + 1, retryable, error: message, ...(last && retryable ? { deadLetter: true } : {}) },
         },
-      }),
-    ]);
+      });
+      if (last) await bumpCounters(tx, msg.run.versionId, msg.run.journeyId, singleCounter(msg.stepId, "failed"));
+    });
     ctx.log.warn({ messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message }, "send failed");
     if (last) {
       await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { hashPassword } from "@postpath/api";
 import { parseEnv } from "@postpath/config";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, providersFromEnv, startWorkers, staticProviders, type EngineContext, type RunningWorkers } from "@postpath/engine";
+import { createEngineContext, createLogger, createRedis, credentialProviders, providersFromEnv, startWorkers, staticProviders, type EngineContext, type Keyring, type Logger, type RunningWorkers } from "@postpath/engine";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "../app.ts";
@@ -18,6 +18,11 @@ export interface Harness {
   workspaceId: string;
   writeKey: string;
   marketer: { email: string; password: string };
+  /** admin issue: an admin of the same workspace. */
+  admin: { email: string; password: string };
+  /** The queue prefix (Redis keys of this test start with it). */
+  prefix: string;
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -25,17 +30,19 @@ export interface Harness {
  * The real app on real services: a fresh Postgres database, the local Redis under a unique queue
  * prefix, Fastify on a random port, and BullMQ workers in-process.
  */
-export async function startHarness(opts: { smtpUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(opts: { smtpUrl?: string; /** admin issue */ log?: Logger; keyring?: Keyring } = {}): Promise<Harness> {
   const prefix = `t${randomBytes(5).toString("hex")}`;
   const db = await createTestDatabase();
   const env = parseEnv({ DATABASE_URL: db.url, SMTP_URL: opts.smtpUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: "warn" });
-  const log = createLogger(env.LOG_LEVEL);
+  const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const redis: Redis = createRedis(env.REDIS_URL);
   await redis.connect();
   const providers = providersFromEnv(env);
-  const engine = createEngineContext({ db, connection: redis, prefix, log, providers: staticProviders(providers) });
+  // admin issue: with a keyring, workspace channel credentials are used (decrypted at send time).
+  const credentials = opts.keyring ? credentialProviders(db, opts.keyring, staticProviders(providers)) : null;
+  const engine = createEngineContext({ db, connection: redis, prefix, log, providers: credentials ?? staticProviders(providers) });
   const workers = startWorkers(engine, { connection: redis, prefix, concurrency: 10 });
-  const app = await buildApp({ db, engine, log });
+  const app = await buildApp({ db, engine, log, ...(opts.keyring ? { keyring: opts.keyring } : {}) });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
 
@@ -45,7 +52,12 @@ export async function startHarness(opts: { smtpUrl?: string } = {}): Promise<Har
     data: {
       name: "Test Co",
       slug: prefix,
-      users: { create: { email: `marketer-${prefix}@example.com`, name: "Tess", role: "MARKETER", passwordHash: await hashPassword(password) } },
+      users: {
+        create: [
+          { email: `marketer-${prefix}@example.com`, name: "Tess", role: "MARKETER", passwordHash: await hashPassword(password) },
+          { email: `admin-${prefix}@example.com`, name: "Adam", role: "ADMIN", passwordHash: await hashPassword(password) }, // admin issue
+        ],
+      },
       apiKeys: { create: { name: "test", prefix: writeKey.slice(0, 8), keyHash: createHash("sha256").update(writeKey).digest("hex") } },
     },
   });
@@ -58,11 +70,15 @@ export async function startHarness(opts: { smtpUrl?: string } = {}): Promise<Har
     workspaceId: ws.id,
     writeKey,
     marketer: { email: `marketer-${prefix}@example.com`, password },
+    admin: { email: `admin-${prefix}@example.com`, password },
+    prefix,
+    redis,
     async close() {
       await app.close();
       await workers.close();
       await engine.queues.close();
       await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));
+      await credentials?.close(); // admin issue: pooled SMTP of workspace credentials
       // Remove this test's keys from the shared Redis.
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);

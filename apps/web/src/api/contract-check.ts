@@ -2,7 +2,9 @@
 // A failure here names the procedure whose shape changed on the server.
 import type { TRPCOptionsProxy, inferOutput } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "../trpc.ts";
+import type { NodeCounts } from "../canvas/store.ts";
 import type { JourneyDetail, JourneyListItem, Me, SessionUser } from "./contract.ts";
+import type { CustomerRun, OperateStatus } from "./operate.ts";
 
 type Api = TRPCOptionsProxy<AppRouter>;
 type Fits<Actual extends Expected, Expected> = [Actual, Expected];
@@ -12,4 +14,9 @@ export type ContractCheck = [
   Fits<inferOutput<Api["auth"]["signIn"]>, { user: SessionUser }>,
   Fits<inferOutput<Api["journeys"]["list"]>, readonly JourneyListItem[]>,
   Fits<inferOutput<Api["journeys"]["get"]>, JourneyDetail>,
+  Fits<inferOutput<Api["operate"]["pause"]>, OperateStatus>,
+  Fits<inferOutput<Api["operate"]["resume"]>, OperateStatus>,
+  Fits<inferOutput<Api["operate"]["stop"]>, OperateStatus>,
+  Fits<inferOutput<Api["operate"]["nodeCounts"]>, Record<string, NodeCounts>>,
+  Fits<inferOutput<Api["operate"]["customerRuns"]>, readonly CustomerRun[]>,
 ];

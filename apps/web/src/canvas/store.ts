@@ -1,29 +1,336 @@
 // The one editor store (STYLE.md item 14). Components read it through `useShallow` selectors.
-import { applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
-import type { OnEdgesChange, OnNodesChange } from "@xyflow/react";
+// It holds the document being edited (nodes, edges, settings), its undo/redo history, the
+// clipboard, and view-only overlays (test-run path, live counts) that never enter the draft.
+import { addEdge, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
+import type { Connection, EdgeChange, NodeChange, OnEdgesChange, OnNodesChange, XYPosition } from "@xyflow/react";
+import { stepCatalog, validate } from "@postpath/journey";
+import type { ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
-import type { JourneyDraft } from "./draft.ts";
-import { draftToFlow } from "./toFlow.ts";
+import type { DraftNode, JourneyDraft, StepType } from "./draft.ts";
+import { stepFamily } from "./draft.ts";
+import { autoLayout } from "./layout.ts";
+import { DEFAULT_BRANCH } from "./steps/index.ts";
+import { draftToFlow, toStepEdge, toStepNode } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
-export interface EditorState {
-  /** Which draft is loaded (journey id and revision), so a canvas never shows another's nodes. */
-  loadedKey: string | null;
+/** The journey settings exactly as the draft stores them (may be partial; zod fills defaults). */
+export type DraftSettings = Record<string, unknown>;
+
+interface Doc {
   nodes: StepNode[];
   edges: StepEdge[];
-  load: (key: string, draft: JourneyDraft) => void;
-  onNodesChange: OnNodesChange<StepNode>;
-  onEdgesChange: OnEdgesChange<StepEdge>;
+  settings: DraftSettings;
 }
 
-export const useEditorStore = create<EditorState>()((set) => ({
-  loadedKey: null,
-  nodes: [],
-  edges: [],
-  load: (key, draft) => {
-    const { nodes, edges } = draftToFlow(draft);
-    set({ loadedKey: key, nodes, edges });
-  },
-  onNodesChange: (changes) => set((state) => ({ nodes: applyNodeChanges(changes, state.nodes) })),
-  onEdgesChange: (changes) => set((state) => ({ edges: applyEdgeChanges(changes, state.edges) })),
-}));
+/** Per-step figures from the live journey (operate.nodeCounts). */
+export type NodeCounts = { entered: number; waiting: number; completed: number; sent: number; failed: number; converted: number };
+
+/** A test run drawn on the canvas: the path taken and what each step decided, when. */
+export type Highlight = { path: string[]; notes: Record<string, string[]> };
+
+const HISTORY_LIMIT = 100;
+
+export interface EditorState extends Doc {
+  /** Which draft is loaded, so a canvas never shows another journey's nodes. */
+  loadedKey: string | null;
+  /** Bumped on every change that should be saved (not on selection or mid-drag moves). */
+  docRev: number;
+  past: Doc[];
+  future: Doc[];
+  clipboard: { nodes: DraftNode[]; edges: StepEdge[] } | null;
+  /** Whether the document can be edited (false for viewers). */
+  editable: boolean;
+  highlight: Highlight | null;
+  /** `validate()` of the current document, recomputed on every document change. */
+  issues: ValidationIssue[];
+  issuesByNode: Record<string, ValidationIssue[]>;
+  issuesByEdge: Record<string, ValidationIssue[]>;
+  counts: Record<string, NodeCounts> | null;
+  /** A step the canvas should centre on (bumped `seq` re-centres on the same step). */
+  focus: { nodeId: string; seq: number } | null;
+  focusNode: (nodeId: string) => void;
+  load: (key: string, draft: JourneyDraft, opts?: { editable?: boolean }) => void;
+  onNodesChange: OnNodesChange<StepNode>;
+  onEdgesChange: OnEdgesChange<StepEdge>;
+  connect: (connection: Connection) => void;
+  addStep: (type: StepType, position: XYPosition, config?: Record<string, unknown>) => string;
+  updateConfig: (nodeId: string, config: Record<string, unknown>) => void;
+  updateSettings: (settings: DraftSettings) => void;
+  deleteSelection: () => void;
+  selectOnly: (nodeId: string | null) => void;
+  copySelection: () => void;
+  paste: () => void;
+  undo: () => void;
+  redo: () => void;
+  layout: () => void;
+  setHighlight: (highlight: Highlight | null) => void;
+  setCounts: (counts: Record<string, NodeCounts> | null) => void;
+}
+
+/** The draft document the store holds (what autosave sends and validation reads). */
+export function toDraft(state: Doc): JourneyDraft {
+  return {
+    schemaVersion: 1,
+    settings: state.settings,
+    nodes: state.nodes.map((n) => ({
+      id: n.id,
+      type: n.data.stepType,
+      position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      data: n.data.config as Record<string, unknown>,
+    })),
+    edges: state.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle ?? DEFAULT_BRANCH, target: e.target })),
+  } as JourneyDraft;
+}
+
+/** A readable id not used yet: "email", "email-2", … */
+export function freshId(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/** "email", "sms", "wait", "wait-event", "split-random", "exit"…: readable in traces and URLs. */
+export function baseIdFor(type: StepType): string {
+  const family = stepFamily(type);
+  const name = type.slice(type.indexOf(".") + 1).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  switch (family) {
+    case "trigger":
+      return "trigger";
+    case "action":
+    case "flow":
+      return name;
+    case "wait":
+      return name === "duration" ? "wait" : `wait-${name}`;
+    case "split":
+      return `split-${name}`;
+  }
+}
+
+/** Rebuilds the flow nodes from a document (keeps selection), so extra branch handles stay right. */
+function rebuild(nodes: StepNode[], edges: StepEdge[]): StepNode[] {
+  const draft = toDraft({ nodes, edges, settings: {} });
+  const fresh = draftToFlow(draft).nodes;
+  return fresh.map((n, i) => {
+    const old = nodes[i];
+    return old?.selected ? { ...n, selected: true } : n;
+  });
+}
+
+const snapshot = (s: Doc): Doc => ({ nodes: s.nodes, edges: s.edges, settings: s.settings });
+
+/** Node changes that alter the document (moves count once the drag ends). */
+function changesDoc(changes: NodeChange<StepNode>[] | EdgeChange<StepEdge>[]): boolean {
+  return changes.some((c) => c.type === "remove" || c.type === "add" || (c.type === "position" && c.dragging === false));
+}
+
+export const useEditorStore = create<EditorState>()((set, get) => {
+  /** Applies a document change, recording the previous document for undo. */
+  const commit = (next: Partial<Doc>) =>
+    set((state) => ({
+      ...next,
+      past: [...state.past.slice(-(HISTORY_LIMIT - 1)), snapshot(state)],
+      future: [],
+      docRev: state.docRev + 1,
+    }));
+
+  return {
+    loadedKey: null,
+    nodes: [],
+    edges: [],
+    settings: {},
+    docRev: 0,
+    past: [],
+    future: [],
+    clipboard: null,
+    editable: true,
+    highlight: null,
+    issues: [],
+    issuesByNode: {},
+    issuesByEdge: {},
+    counts: null,
+    focus: null,
+
+    focusNode: (nodeId) => {
+      get().selectOnly(nodeId);
+      set((state) => ({ focus: { nodeId, seq: (state.focus?.seq ?? 0) + 1 } }));
+    },
+
+    load: (key, draft, opts) => {
+      const { nodes, edges } = draftToFlow(draft);
+      set({
+        loadedKey: key,
+        nodes,
+        edges,
+        settings: draft.settings,
+        docRev: 0,
+        past: [],
+        future: [],
+        editable: opts?.editable ?? true,
+        highlight: null,
+        counts: null,
+      });
+    },
+
+    onNodesChange: (changes) => {
+      const state = get();
+      const allowed = state.editable ? changes : changes.filter((c) => c.type === "select" || c.type === "dimensions");
+      if (allowed.length === 0) return;
+      const nodes = applyNodeChanges(allowed, state.nodes);
+      if (!changesDoc(allowed)) {
+        set({ nodes });
+        return;
+      }
+      const removed = new Set(allowed.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
+      const edges = removed.size ? state.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : state.edges;
+      // A drag's start position is the document before it: record that for undo.
+      const dragStart = allowed.some((c) => c.type === "position" && c.dragging === false);
+      if (dragStart && removed.size === 0) {
+        const origin = dragOrigin ?? snapshot(state);
+        dragOrigin = null;
+        set((s) => ({ nodes, past: [...s.past.slice(-(HISTORY_LIMIT - 1)), origin], future: [], docRev: s.docRev + 1 }));
+        return;
+      }
+      commit({ nodes, edges });
+    },
+
+    onEdgesChange: (changes) => {
+      const state = get();
+      const allowed = state.editable ? changes : changes.filter((c) => c.type === "select");
+      if (allowed.length === 0) return;
+      const edges = applyEdgeChanges(allowed, state.edges);
+      if (changesDoc(allowed)) commit({ edges });
+      else set({ edges });
+    },
+
+    connect: (connection) => {
+      const state = get();
+      if (!state.editable || connection.source === connection.target) return;
+      const branch = connection.sourceHandle ?? DEFAULT_BRANCH;
+      // One edge per branch: connecting a branch again moves it.
+      const kept = state.edges.filter((e) => !(e.source === connection.source && (e.sourceHandle ?? DEFAULT_BRANCH) === branch));
+      const id = freshId(`e-${connection.source}-${branch}`, new Set(state.edges.map((e) => e.id)));
+      const edge = toStepEdge({ id, source: connection.source, sourceHandle: branch, target: connection.target });
+      commit({ edges: addEdge(edge, kept) });
+    },
+
+    addStep: (type, position, config) => {
+      const state = get();
+      const id = freshId(baseIdFor(type), new Set(state.nodes.map((n) => n.id)));
+      const data = config ?? (JSON.parse(JSON.stringify(stepDefaults(type))) as Record<string, unknown>);
+      const node = { ...toStepNode({ id, type, position, data }), selected: true };
+      commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node] });
+      return id;
+    },
+
+    updateConfig: (nodeId, config) => {
+      const state = get();
+      if (!state.editable) return;
+      const nodes = state.nodes.map((n) =>
+        n.id === nodeId ? ({ ...n, data: { ...n.data, config } } as StepNode) : n,
+      );
+      commit({ nodes: rebuild(nodes, state.edges) });
+    },
+
+    updateSettings: (settings) => {
+      if (!get().editable) return;
+      commit({ settings });
+    },
+
+    deleteSelection: () => {
+      const state = get();
+      if (!state.editable) return;
+      const gone = new Set(state.nodes.filter((n) => n.selected).map((n) => n.id));
+      const nodes = state.nodes.filter((n) => !gone.has(n.id));
+      const edges = state.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+      if (nodes.length === state.nodes.length && edges.length === state.edges.length) return;
+      commit({ nodes: rebuild(nodes, edges), edges });
+    },
+
+    selectOnly: (nodeId) =>
+      set((state) => ({
+        nodes: state.nodes.map((n) => (n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId })),
+        edges: state.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+      })),
+
+    copySelection: () => {
+      const state = get();
+      const picked = state.nodes.filter((n) => n.selected);
+      if (picked.length === 0) return;
+      const ids = new Set(picked.map((n) => n.id));
+      const draft = toDraft({ nodes: picked, edges: [], settings: {} });
+      set({ clipboard: { nodes: draft.nodes, edges: state.edges.filter((e) => ids.has(e.source) && ids.has(e.target)) } });
+    },
+
+    paste: () => {
+      const state = get();
+      if (!state.editable || !state.clipboard) return;
+      const taken = new Set(state.nodes.map((n) => n.id));
+      const rename = new Map<string, string>();
+      const pasted: StepNode[] = [];
+      for (const node of state.clipboard.nodes) {
+        const id = freshId(node.id.replace(/-\d+$/, ""), taken);
+        taken.add(id);
+        rename.set(node.id, id);
+        const position = { x: node.position.x + 40, y: node.position.y + 40 };
+        pasted.push({ ...toStepNode({ ...node, id, position, data: structuredClone(node.data) }), selected: true });
+      }
+      const edgeIds = new Set(state.edges.map((e) => e.id));
+      const edges = state.clipboard.edges.map((e) => {
+        const source = rename.get(e.source) ?? e.source;
+        const branch = e.sourceHandle ?? DEFAULT_BRANCH;
+        const id = freshId(`e-${source}-${branch}`, edgeIds);
+        edgeIds.add(id);
+        return toStepEdge({ id, source, sourceHandle: branch, target: rename.get(e.target) ?? e.target });
+      });
+      // The copies (shifted) become the selection, so a second paste lands further along.
+      set({ clipboard: { nodes: toDraft({ nodes: pasted, edges: [], settings: {} }).nodes, edges } });
+      commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted], edges: [...state.edges, ...edges] });
+    },
+
+    undo: () =>
+      set((state) => {
+        const previous = state.past[state.past.length - 1];
+        if (!previous || !state.editable) return state;
+        return { ...previous, past: state.past.slice(0, -1), future: [snapshot(state), ...state.future], docRev: state.docRev + 1 };
+      }),
+
+    redo: () =>
+      set((state) => {
+        const next = state.future[0];
+        if (!next || !state.editable) return state;
+        return { ...next, past: [...state.past, snapshot(state)], future: state.future.slice(1), docRev: state.docRev + 1 };
+      }),
+
+    layout: () => {
+      const state = get();
+      if (!state.editable) return;
+      commit({ nodes: autoLayout(state.nodes, state.edges) });
+    },
+
+    setHighlight: (highlight) => set({ highlight }),
+    setCounts: (counts) => set({ counts }),
+  };
+});
+
+// The document as it was when the current drag began (React Flow reports moves continuously;
+// one undo step per drag).
+let dragOrigin: Doc | null = null;
+useEditorStore.subscribe((state, previous) => {
+  if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging)) dragOrigin = snapshot(previous);
+  if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey) useEditorStore.setState(checkDoc(state));
+});
+
+/** Validation of the document, grouped by the node or edge each issue concerns. */
+export function checkDoc(doc: Doc): Pick<EditorState, "issues" | "issuesByNode" | "issuesByEdge"> {
+  const issues = validate(toDraft(doc));
+  const issuesByNode: Record<string, ValidationIssue[]> = {};
+  const issuesByEdge: Record<string, ValidationIssue[]> = {};
+  for (const issue of issues) {
+    if (issue.nodeId) (issuesByNode[issue.nodeId] ??= []).push(issue);
+    if (issue.edgeId) (issuesByEdge[issue.edgeId] ??= []).push(issue);
+  }
+  return { issues, issuesByNode, issuesByEdge };
+}
+
+function stepDefaults(type: StepType): Record<string, unknown> {
+  return stepCatalog.find((s) => s.type === type)?.defaults ?? {};
+}

@@ -1,16 +1,29 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import type { JourneyListItem } from "../api/contract.ts";
+import { ConfirmDialog, Dialog } from "../components/Dialog.tsx";
 import { formatCount, formatDateTime, formatRate } from "../format.ts";
 import { hrefs, navigate } from "../routing.ts";
-import { useTRPC } from "../trpc.ts";
+import { errorMessage, useTRPC } from "../trpc.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 export function JourneyListPage() {
   const trpc = useTRPC();
   const journeys = useQuery(trpc.journeys.list.queryOptions());
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const canEdit = me.data ? me.data.role !== "VIEWER" : false;
+  const [creating, setCreating] = useState(false);
   return (
     <section className="page" aria-labelledby="journeys-title">
-      <h1 id="journeys-title">Journeys</h1>
+      <div className="page__title">
+        <h1 id="journeys-title">Journeys</h1>
+        {canEdit ? (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New journey
+          </button>
+        ) : null}
+      </div>
+      {creating ? <NewJourneyDialog onClose={() => setCreating(false)} /> : null}
       {journeys.isPending ? (
         <p role="status">Loading journeys…</p>
       ) : journeys.isError ? (
@@ -18,13 +31,72 @@ export function JourneyListPage() {
           Could not load journeys: {journeys.error.message}
         </p>
       ) : (
-        <JourneyTable journeys={journeys.data} />
+        <JourneyTable journeys={journeys.data} canEdit={canEdit} />
       )}
     </section>
   );
 }
 
-export function JourneyTable({ journeys }: { journeys: readonly JourneyListItem[] }) {
+/** Blank, or one of the gallery's templates. */
+function NewJourneyDialog({ onClose }: { onClose: () => void }) {
+  const trpc = useTRPC();
+  const templates = useQuery(trpc.journeys.templates.queryOptions());
+  const [name, setName] = useState("");
+  const [template, setTemplate] = useState("");
+  const opened = { onSuccess: (r: { id: string }) => navigate(hrefs.journey(r.id)) };
+  const blank = useMutation(trpc.journeys.create.mutationOptions(opened));
+  const fromTemplate = useMutation(trpc.journeys.createFromTemplate.mutationOptions(opened));
+  const error = blank.error ?? fromTemplate.error;
+  const busy = blank.isPending || fromTemplate.isPending;
+  return (
+    <Dialog title="New journey" onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (template) fromTemplate.mutate({ templateId: template, ...(name.trim() ? { name } : {}) });
+          else blank.mutate({ name });
+        }}
+      >
+        <div className="field">
+          <label htmlFor="new-journey-name">Name{template ? <span className="muted"> (optional)</span> : null}</label>
+          <input id="new-journey-name" type="text" value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <fieldset className="gallery">
+          <legend>Start from</legend>
+          <label className="gallery__item">
+            <input type="radio" name="template" value="" checked={template === ""} onChange={() => setTemplate("")} />
+            <strong>Blank journey</strong>
+            <span className="muted">An event trigger to start from.</span>
+          </label>
+          {templates.data?.map((t) => (
+            <label className="gallery__item" key={t.id}>
+              <input type="radio" name="template" value={t.id} checked={template === t.id} onChange={() => setTemplate(t.id)} />
+              <strong>{t.name}</strong>
+              <span className="muted">
+                {t.description} ({t.steps} steps)
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        {error ? (
+          <p className="form-error" role="alert">
+            {errorMessage(error)}
+          </p>
+        ) : null}
+        <div className="dialog__actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" disabled={busy}>
+            Create
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function JourneyTable({ journeys, canEdit = false }: { journeys: readonly JourneyListItem[]; canEdit?: boolean }) {
   if (journeys.length === 0) return <p>No journeys yet.</p>;
   return (
     <table className="journeys">
@@ -40,6 +112,7 @@ export function JourneyTable({ journeys }: { journeys: readonly JourneyListItem[
             Converted
           </th>
           <th scope="col">Last edited</th>
+          {canEdit ? <th scope="col">Actions</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -60,9 +133,52 @@ export function JourneyTable({ journeys }: { journeys: readonly JourneyListItem[
             <td>
               <time dateTime={journey.updatedAt}>{formatDateTime(journey.updatedAt)}</time>
             </td>
+            {canEdit ? (
+              <td onClick={(e) => e.stopPropagation()}>
+                <RowActions journey={journey} />
+              </td>
+            ) : null}
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+function RowActions({ journey }: { journey: JourneyListItem }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+  const duplicate = useMutation(trpc.journeys.duplicate.mutationOptions({ onSuccess: refresh }));
+  const archive = useMutation(trpc.journeys.archive.mutationOptions({ onSuccess: refresh }));
+  const [confirming, setConfirming] = useState(false);
+  const running = journey.status === "LIVE" || journey.status === "PAUSED";
+  return (
+    <div className="row-actions">
+      <button type="button" onClick={() => duplicate.mutate({ id: journey.id })} disabled={duplicate.isPending} aria-label={`Duplicate ${journey.name}`}>
+        Duplicate
+      </button>
+      <button
+        type="button"
+        onClick={() => setConfirming(true)}
+        disabled={running}
+        title={running ? "Stop the journey before archiving it" : undefined}
+        aria-label={`Archive ${journey.name}`}
+      >
+        Archive
+      </button>
+      {duplicate.isError ? <span className="form-error">{errorMessage(duplicate.error)}</span> : null}
+      {confirming ? (
+        <ConfirmDialog
+          title={`Archive “${journey.name}”?`}
+          message="It disappears from this list. Its versions and history are kept."
+          confirmLabel="Archive"
+          busy={archive.isPending}
+          error={archive.isError ? errorMessage(archive.error) : null}
+          onConfirm={() => archive.mutate({ id: journey.id }, { onSuccess: () => setConfirming(false) })}
+          onCancel={() => setConfirming(false)}
+        />
+      ) : null}
+    </div>
   );
 }

@@ -1,5 +1,19 @@
 import { useQuery } from "@tanstack/react-query";
-import { JourneyCanvas } from "../canvas/JourneyCanvas.tsx";
+import { useEffect, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
+import type { JourneyDetail } from "../api/contract.ts";
+import { useOperateClient } from "../api/operate.ts";
+import { useAutosave } from "../canvas/autosave.ts";
+import type { SaveState } from "../canvas/autosave.ts";
+import { JourneyCanvas, onEditorShortcut } from "../canvas/JourneyCanvas.tsx";
+import { Palette } from "../canvas/Palette.tsx";
+import { IssuesPanel } from "../canvas/panels/IssuesPanel.tsx";
+import { OperatePanel } from "../canvas/panels/OperatePanel.tsx";
+import { PublishDialog } from "../canvas/panels/PublishDialog.tsx";
+import { SettingsPanel } from "../canvas/panels/SettingsPanel.tsx";
+import { StepPanel } from "../canvas/panels/StepPanel.tsx";
+import { TestRunPanel } from "../canvas/panels/TestRunPanel.tsx";
+import { useEditorStore } from "../canvas/store.ts";
 import { formatDateTime } from "../format.ts";
 import { hrefs } from "../routing.ts";
 import { trpcErrorCode, useTRPC } from "../trpc.ts";
@@ -8,6 +22,9 @@ import { StatusBadge } from "./StatusBadge.tsx";
 export function JourneyPage({ id }: { id: string }) {
   const trpc = useTRPC();
   const journey = useQuery(trpc.journeys.get.queryOptions({ id }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+  // Bumped by "load the latest version" after a conflict: the editor re-mounts on the fresh draft.
+  const [generation, setGeneration] = useState(0);
 
   if (journey.isPending) return <p className="page" role="status">Loading journey…</p>;
   if (journey.isError) {
@@ -20,8 +37,60 @@ export function JourneyPage({ id }: { id: string }) {
       </section>
     );
   }
+  const canEdit = me.data?.role !== "VIEWER" && journey.data.status !== "ARCHIVED";
+  return (
+    <Editor
+      key={`${journey.data.id}#${generation}`}
+      journey={journey.data}
+      canEdit={canEdit}
+      onReload={async () => {
+        await journey.refetch();
+        setGeneration((g) => g + 1);
+      }}
+    />
+  );
+}
 
-  const j = journey.data;
+type Tab = "step" | "settings" | "problems" | "test" | "operate";
+
+function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; canEdit: boolean; onReload: () => Promise<void> }) {
+  // Fixed for this editor's life: refetches of the journey (after a save or publish) must not
+  // reload the canvas over edits in progress.
+  const [draftKey] = useState(() => `${j.id}@${j.draftRevision}`);
+  const save = useAutosave(j.id, j.draftRevision, canEdit);
+  const { issueCount, selected, past, future, loadedKey } = useEditorStore(
+    useShallow((s) => {
+      const picked = s.nodes.filter((n) => n.selected);
+      return {
+        issueCount: s.issues.length,
+        selected: picked.length === 1 ? picked[0] : undefined,
+        past: s.past.length,
+        future: s.future.length,
+        loadedKey: s.loadedKey,
+      };
+    }),
+  );
+  const [chosenTab, setTab] = useState<Tab>(j.liveVersion === null ? "problems" : "operate");
+  const [publishing, setPublishing] = useState(false);
+  // Selecting a step opens its form; choosing another tab afterwards wins until the selection changes.
+  const selectedId = selected?.id ?? null;
+  const [tabSelection, setTabSelection] = useState<string | null>(null);
+  if (selectedId !== tabSelection) {
+    setTabSelection(selectedId);
+    if (selectedId) setTab("step");
+  }
+  const tab = chosenTab;
+  useLiveCounts(j.id, j.liveVersion !== null && loadedKey === draftKey);
+
+  const store = useEditorStore.getState();
+  const tabs: { id: Tab; label: string }[] = [
+    { id: "step", label: "Step" },
+    { id: "settings", label: "Settings" },
+    { id: "problems", label: issueCount > 0 ? `Problems (${issueCount})` : "Problems" },
+    { id: "test", label: "Test run" },
+    { id: "operate", label: "Operate" },
+  ];
+
   return (
     <section className="journey" aria-labelledby="journey-title">
       <header className="journey__header">
@@ -31,11 +100,121 @@ export function JourneyPage({ id }: { id: string }) {
         <h1 id="journey-title">{j.name}</h1>
         <StatusBadge status={j.status} />
         <span className="muted">
-          {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision {j.draftRevision} · edited{" "}
+          {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision {save.revision} · edited{" "}
           <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>
         </span>
+        <span className="journey__spacer" />
+        {canEdit ? <SaveIndicator state={save.state} message={save.message} onReload={() => void onReload()} /> : <span className="muted">Read only</span>}
+        {canEdit ? (
+          <div className="toolbar" role="toolbar" aria-label="Edit">
+            <button type="button" onClick={store.undo} disabled={past === 0} aria-keyshortcuts="Control+Z">
+              Undo
+            </button>
+            <button type="button" onClick={store.redo} disabled={future === 0} aria-keyshortcuts="Control+Shift+Z">
+              Redo
+            </button>
+            <button type="button" onClick={store.layout}>
+              Auto-layout
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={issueCount > 0 || save.state === "conflict"}
+              title={issueCount > 0 ? "Fix the problems first" : undefined}
+              onClick={() => setPublishing(true)}
+            >
+              Publish…
+            </button>
+          </div>
+        ) : null}
       </header>
-      <JourneyCanvas draftKey={`${j.id}@${j.draftRevision}`} draft={j.draft} />
+      {publishing ? <PublishDialog journeyId={j.id} flush={save.flush} onClose={() => setPublishing(false)} /> : null}
+      <div className="editor" onKeyDown={canEdit ? onEditorShortcut : undefined}>
+        <Palette disabled={!canEdit} />
+        <JourneyCanvas draftKey={draftKey} draft={j.draft} editable={canEdit} />
+        <aside className="sidebar" aria-label="Journey details">
+          <div className="tabs" role="tablist" aria-label="Panels">
+            {tabs.map((t) => (
+              <button
+                key={t.id}
+                type="button"
+                role="tab"
+                id={`tab-${t.id}`}
+                aria-selected={tab === t.id}
+                aria-controls={`tabpanel-${t.id}`}
+                className={`tabs__tab${tab === t.id ? " tabs__tab--active" : ""}${t.id === "problems" && issueCount > 0 ? " tabs__tab--alert" : ""}`}
+                onClick={() => setTab(t.id)}
+              >
+                {t.label}
+              </button>
+            ))}
+          </div>
+          <div className="sidebar__body" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
+            {tab === "step" ? selected ? <StepPanel node={selected} /> : <p className="panel">Select one step to edit it.</p> : null}
+            {tab === "settings" ? <SettingsPanel /> : null}
+            {tab === "problems" ? <IssuesPanel onFocus={(issue) => focusIssue(issue, setTab)} /> : null}
+            {tab === "test" ? <TestRunPanel /> : null}
+            {tab === "operate" ? <OperatePanel journeyId={j.id} status={j.status} canEdit={canEdit} /> : null}
+          </div>
+        </aside>
+      </div>
     </section>
   );
+}
+
+function focusIssue(issue: { nodeId?: string; edgeId?: string; field?: string }, setTab: (t: Tab) => void) {
+  const store = useEditorStore.getState();
+  const nodeId = issue.nodeId ?? store.edges.find((e) => e.id === issue.edgeId)?.source;
+  if (nodeId && store.nodes.some((n) => n.id === nodeId)) {
+    store.focusNode(nodeId);
+    setTab("step");
+  } else if (issue.field?.startsWith("settings")) {
+    setTab("settings");
+  }
+}
+
+function SaveIndicator({ state, message, onReload }: { state: SaveState; message: string | null; onReload: () => void }) {
+  const text: Record<SaveState, string> = {
+    saved: "All changes saved",
+    dirty: "Unsaved changes…",
+    saving: "Saving…",
+    conflict: "Not saved",
+    error: "Not saved",
+  };
+  return (
+    <span className={`save save--${state}`} role="status" aria-live="polite">
+      {text[state]}
+      {state === "conflict" || state === "error" ? (
+        <>
+          <span className="form-error" role="alert">
+            {" "}
+            {message}
+          </span>
+          {state === "conflict" ? (
+            <button type="button" onClick={onReload}>
+              Load the latest version
+            </button>
+          ) : null}
+        </>
+      ) : null}
+    </span>
+  );
+}
+
+/** Per-step counts of the live journey, refreshed every few seconds while the page is open. */
+function useLiveCounts(journeyId: string, enabled: boolean) {
+  const operate = useOperateClient();
+  const counts = useQuery({
+    queryKey: ["operate", "nodeCounts", journeyId],
+    queryFn: () => operate.nodeCounts.query({ journeyId }),
+    enabled,
+    refetchInterval: 3_000,
+    staleTime: 0,
+    retry: false,
+  });
+  const setCounts = useEditorStore((s) => s.setCounts);
+  const data = counts.data;
+  useEffect(() => {
+    setCounts(data ?? null);
+  }, [data, setCounts]);
 }

@@ -10,13 +10,19 @@ import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
  * The client points at a closed port: a request the cache does not cover fails visibly instead of
  * reaching some server.
  */
-export function renderApp(answers: { me: Me | null; journeys?: JourneyListItem[]; journey?: JourneyDetail }) {
+export function renderApp(answers: {
+  me: Me | null;
+  journeys?: JourneyListItem[];
+  journey?: JourneyDetail;
+  templates?: { id: string; name: string; description: string; steps: number }[];
+}) {
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { staleTime: Infinity, retry: false } });
   const trpcClient = makeTrpcClient("http://127.0.0.1:9/trpc");
   const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
   queryClient.setQueryData(trpc.auth.me.queryKey(), answers.me);
   if (answers.journeys) queryClient.setQueryData(trpc.journeys.list.queryKey(), answers.journeys);
+  if (answers.templates) queryClient.setQueryData(trpc.journeys.templates.queryKey(), answers.templates);
   if (answers.journey) queryClient.setQueryData(trpc.journeys.get.queryKey({ id: answers.journey.id }), answers.journey);
   return { queryClient, ...render(<App trpcClient={trpcClient} queryClient={queryClient} />) };
 }

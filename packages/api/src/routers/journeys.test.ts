@@ -151,4 +151,13 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect(d.ok).toBe(false);
     expect(d.issues.some((i) => i.nodeId === "trigger")).toBe(true);
   });
+  it("saves a draft whose settings are still half-filled, and reports them as issues", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id, draftRevision } = await a.journeys.create({ name: "Half-filled", draft: demoJourneyDraft(1) });
+    const draft = { ...demoJourneyDraft(1), settings: { timezone: "Mars/Olympus", quietHours: { start: "21:00" } } };
+    const saved = await a.journeys.saveDraft({ id, draft, revision: draftRevision });
+    expect(saved.issues.map((i) => i.field)).toEqual(expect.arrayContaining(["settings.timezone"]));
+    expect((await a.journeys.get({ id })).draft.settings).toEqual(draft.settings);
+    expect((await rejects(a.journeys.publish({ id }))).code).toBe("BAD_REQUEST");
+  });
 });

@@ -7,6 +7,9 @@ import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
 const Id = z.object({ id: z.string().min(1, "id is required") });
+/** A draft as the canvas saves it: well-formed nodes and edges, but settings may be half-filled
+ * (a time zone being typed, quiet hours without an end yet). `validate()` reports what is wrong. */
+const SavableDraft = JourneyDraft.extend({ settings: z.record(z.string(), z.unknown()) });
 const Name = z.string().trim().min(1, "Give the journey a name").max(120);
 
 async function livePlan(prisma: Prisma.TransactionClient, journeyId: string): Promise<{ version: number; plan: Plan } | null> {
@@ -81,7 +84,7 @@ export const journeysRouter = router({
 
   /** Saves the canvas draft. `revision` is what the editor loaded; a newer save elsewhere wins and this one is refused. */
   saveDraft: marketerProcedure
-    .input(Id.extend({ draft: JourneyDraft, revision: z.number().int().min(0) }))
+    .input(Id.extend({ draft: SavableDraft, revision: z.number().int().min(0) }))
     .mutation(async ({ ctx, input }) => {
       await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
       const updated = await ctx.db.prisma.journey.updateMany({
@@ -91,7 +94,7 @@ export const journeysRouter = router({
       if (updated.count === 0) {
         throw new TRPCError({ code: "CONFLICT", message: "This journey was changed in another tab or by someone else. Reload to see their changes before saving." });
       }
-      return { revision: input.revision + 1, issues: validate(input.draft) };
+      return { revision: input.revision + 1, issues: validate(input.draft), savedAt: new Date().toISOString() };
     }),
 
   /** The template gallery (from @postpath/journey): what "create from template" offers. */

@@ -54,7 +54,7 @@ export function unwrapKey(keyring: Keyring, wrappedKey: Uint8Array, masterKeyId:
 }
 
 /** Encrypts `plaintext` under a fresh data key. `aad` binds the ciphertext to its row (workspace, kind). */
-export function seal(keyring: Keyring, plaintext: string, aad: string): Sealed {
+export function sealSecret(keyring: Keyring, plaintext: string, aad: string): Sealed {
   const dataKey = randomBytes(32);
   const { iv, tag, ct } = gcmEncrypt(dataKey, Buffer.from(plaintext, "utf8"), Buffer.from(aad, "utf8"));
   const wrapped = wrapKey(keyring, dataKey);
@@ -62,7 +62,7 @@ export function seal(keyring: Keyring, plaintext: string, aad: string): Sealed {
   return { ciphertext: bytes(ct), iv: bytes(iv), authTag: bytes(tag), ...wrapped };
 }
 
-export function open(keyring: Keyring, sealed: Omit<Sealed, "ciphertext" | "iv" | "authTag" | "wrappedKey"> & { ciphertext: Uint8Array; iv: Uint8Array; authTag: Uint8Array; wrappedKey: Uint8Array }, aad: string): string {
+export function openSecret(keyring: Keyring, sealed: Omit<Sealed, "ciphertext" | "iv" | "authTag" | "wrappedKey"> & { ciphertext: Uint8Array; iv: Uint8Array; authTag: Uint8Array; wrappedKey: Uint8Array }, aad: string): string {
   const dataKey = unwrapKey(keyring, sealed.wrappedKey, sealed.masterKeyId);
   try {
     return gcmDecrypt(dataKey, sealed.iv, sealed.authTag, sealed.ciphertext, Buffer.from(aad, "utf8")).toString("utf8");

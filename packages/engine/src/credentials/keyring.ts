@@ -74,8 +74,18 @@ export function loadKeyring(env: KeyringSource, root: string): { keyring: Keyrin
   let generated: string | null = null;
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${generateMasterKeyText()}\n`, { mode: 0o600, flag: "wx" });
-    generated = file;
+    // Written aside, then hard-linked into place: when two processes start at once exactly one
+    // key wins, and nobody ever reads a half-written file.
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    fs.writeFileSync(tmp, `${generateMasterKeyText()}\n`, { mode: 0o600 });
+    try {
+      fs.linkSync(tmp, file);
+      generated = file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      fs.unlinkSync(tmp);
+    }
   }
   return { keyring: keyringFromText(fs.readFileSync(file, "utf8"), file), source: file, generated };
 }

@@ -1,0 +1,36 @@
+// The engine's `operate` router as the builder uses it (contract from issue 4): the shapes the
+// builder reads. `contract-check.ts` proves the real router's outputs fit them.
+import type { NodeCounts } from "../canvas/store.ts";
+import { useTRPCClient } from "../trpc.ts";
+
+export type OperateStatus = { status: string };
+
+export type CustomerRun = {
+  runId: string;
+  status: string;
+  versionNumber: number;
+  startedAt: string;
+  endedAt: string | null;
+  currentStepId: string | null;
+  traces: { at: string; stepId: string | null; kind: string; detail?: unknown }[];
+};
+
+interface Mutation<I, O> {
+  mutate: (input: I) => Promise<O>;
+}
+interface Query<I, O> {
+  query: (input: I) => Promise<O>;
+}
+
+export interface OperateClient {
+  pause: Mutation<{ journeyId: string }, OperateStatus>;
+  resume: Mutation<{ journeyId: string }, OperateStatus>;
+  stop: Mutation<{ journeyId: string }, OperateStatus>;
+  nodeCounts: Query<{ journeyId: string; versionId?: string }, Record<string, NodeCounts>>;
+  customerRuns: Query<{ journeyId: string; customer: string }, CustomerRun[]>;
+}
+
+/** The operate procedures through the app's tRPC client (same link, same session cookie). */
+export function useOperateClient(): OperateClient {
+  return useTRPCClient().operate;
+}

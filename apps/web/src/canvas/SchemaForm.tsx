@@ -1,0 +1,424 @@
+// A form generated from a step's zod schema (via its JSON Schema): one labelled control per field,
+// nested objects as fieldsets, lists with add/remove, and the field's errors under it. The zod
+// schema stays the judge: the caller parses the value and passes the issues back as `errors`.
+import { useId } from "react";
+import type { ReactNode } from "react";
+
+export type JsonSchema = {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+};
+
+/** Field errors by dotted path ("conditions.0.property"); "" for the whole value. */
+export type FieldErrors = Readonly<Record<string, readonly string[]>>;
+
+type Value = unknown;
+type Obj = Record<string, unknown>;
+
+export interface SchemaFormProps {
+  schema: JsonSchema;
+  value: Value;
+  onChange: (value: Value) => void;
+  errors: FieldErrors;
+  /** Fields (dotted paths) edited as multi-line text, e.g. message bodies. */
+  multiline?: ReadonlySet<string>;
+  /** Fields not to draw (edited elsewhere). */
+  hidden?: ReadonlySet<string>;
+  disabled?: boolean;
+  /** Suggestions for text fields, by path: the id of a <datalist>. */
+  lists?: Readonly<Record<string, string>>;
+}
+
+/** "respectQuietHours" → "Respect quiet hours". */
+export function humanize(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const asObj = (v: Value): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+
+function nonNull(schema: JsonSchema): JsonSchema | null {
+  const options = schema.anyOf?.filter((s) => s.type !== "null");
+  return schema.anyOf && options?.length === 1 && options[0] ? options[0] : null;
+}
+
+function typeOf(schema: JsonSchema): string | undefined {
+  return Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type;
+}
+
+/** A starting value for a field of this schema (its default, or an empty shape). */
+export function emptyValue(schema: JsonSchema): Value {
+  if (schema.default !== undefined) return structuredClone(schema.default);
+  if (schema.oneOf?.[0]) return emptyValue(schema.oneOf[0]);
+  if (schema.const !== undefined) return schema.const;
+  switch (typeOf(schema) ?? "") {
+    case "object": {
+      const out: Obj = {};
+      for (const key of schema.required ?? []) {
+        const prop = schema.properties?.[key];
+        if (prop) out[key] = emptyValue(prop);
+      }
+      return out;
+    }
+    case "array":
+      return [];
+    case "string":
+      return schema.enum?.[0] ?? "";
+    case "boolean":
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/** Loose text → value for fields whose type is open ("value" of a condition): numbers and booleans stay typed. */
+function parseLoose(text: string): Value {
+  const t = text.trim();
+  if (t === "") return "";
+  if (t === "true" || t === "false") return t === "true";
+  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (t.startsWith("[") || t.startsWith("{")) {
+    try {
+      return JSON.parse(t) as Value;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function showLoose(value: Value): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export function SchemaForm(props: SchemaFormProps) {
+  const prefix = useId();
+  return (
+    <div className="schema-form">
+      <ObjectFields {...props} path="" prefix={prefix} />
+    </div>
+  );
+}
+
+interface FieldProps extends Omit<SchemaFormProps, "schema"> {
+  path: string;
+  prefix: string;
+}
+
+function join(path: string, key: string | number): string {
+  return path === "" ? String(key) : `${path}.${key}`;
+}
+
+function ObjectFields(props: FieldProps & { schema: JsonSchema }) {
+  const { schema, value, onChange, path } = props;
+  const obj = asObj(value);
+  const entries = Object.entries(schema.properties ?? {}).filter(([key]) => !props.hidden?.has(join(path, key)));
+  return (
+    <>
+      {entries.map(([key, sub]) => (
+        <Field
+          key={key}
+          {...props}
+          schema={sub}
+          label={humanize(key)}
+          required={schema.required?.includes(key) ?? false}
+          path={join(path, key)}
+          value={obj[key]}
+          onChange={(v) => {
+            const next = { ...obj };
+            if (v === undefined) delete next[key];
+            else next[key] = v;
+            onChange(next);
+          }}
+        />
+      ))}
+    </>
+  );
+}
+
+function Errors({ id, errors }: { id: string; errors: readonly string[] | undefined }) {
+  if (!errors || errors.length === 0) return null;
+  return (
+    <p className="field__error" id={id} role="alert">
+      {errors.join(" ")}
+    </p>
+  );
+}
+
+function Field(props: FieldProps & { schema: JsonSchema; label: string; required: boolean }) {
+  const { schema, value, onChange, path, prefix, label, errors, disabled } = props;
+  const id = `${prefix}-${path}`;
+  const errorId = `${id}-error`;
+  const fieldErrors = errors[path];
+  const invalid = fieldErrors && fieldErrors.length > 0 ? true : undefined;
+  const described = invalid ? errorId : undefined;
+  const wrap = (control: ReactNode, className = "field") => (
+    <div className={className} data-field={path}>
+      <label htmlFor={id}>
+        {label}
+        {props.required ? null : <span className="muted"> (optional)</span>}
+      </label>
+      {control}
+      <Errors id={errorId} errors={fieldErrors} />
+    </div>
+  );
+
+  const optional = nonNull(schema);
+  if (optional) {
+    const on = value !== null && value !== undefined;
+    return (
+      <fieldset className="field field--group" data-field={path}>
+        <legend>
+          <label>
+            <input
+              type="checkbox"
+              checked={on}
+              disabled={disabled}
+              onChange={(e) => onChange(e.target.checked ? emptyValue({ ...optional, default: undefined }) : null)}
+            />{" "}
+            {label}
+          </label>
+        </legend>
+        {on ? <Field {...props} schema={optional} label={label} required value={value} /> : null}
+        <Errors id={errorId} errors={fieldErrors} />
+      </fieldset>
+    );
+  }
+
+  if (schema.oneOf) {
+    const variants = schema.oneOf;
+    const kindOf = (s: JsonSchema) => s.properties?.kind?.const;
+    const current = asObj(value);
+    const active = variants.find((s) => kindOf(s) === current.kind) ?? variants[0];
+    return (
+      <fieldset className="field field--group" data-field={path}>
+        <legend>{label}</legend>
+        <div className="field">
+          <label htmlFor={id}>Kind</label>
+          <select
+            id={id}
+            value={typeof current.kind === "string" ? current.kind : ""}
+            disabled={disabled}
+            onChange={(e) => {
+              const variant = variants.find((s) => String(kindOf(s)) === e.target.value);
+              if (variant) onChange(emptyValue(variant));
+            }}
+          >
+            {variants.map((s) => (
+              <option key={String(kindOf(s))} value={String(kindOf(s))}>
+                {humanize(String(kindOf(s)))}
+              </option>
+            ))}
+          </select>
+        </div>
+        {active ? <ObjectFields {...props} schema={active} hidden={new Set([join(path, "kind"), ...(props.hidden ?? [])])} /> : null}
+        <Errors id={errorId} errors={fieldErrors} />
+      </fieldset>
+    );
+  }
+
+  const type = typeOf(schema);
+  if (schema.enum) {
+    return wrap(
+      <select
+        id={id}
+        value={showLoose(value ?? schema.default)}
+        disabled={disabled}
+        aria-invalid={invalid}
+        aria-describedby={described}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
+      >
+        {(value === undefined && schema.default === undefined) || value === "" ? <option value="">Choose…</option> : null}
+        {schema.enum.map((option) => (
+          <option key={String(option)} value={String(option)}>
+            {String(option)}
+          </option>
+        ))}
+      </select>,
+    );
+  }
+
+  switch (type ?? "") {
+    case "string": {
+      const text = typeof value === "string" ? value : "";
+      const common = {
+        id,
+        value: text,
+        placeholder: typeof schema.default === "string" ? schema.default : undefined,
+        disabled,
+        "aria-invalid": invalid,
+        "aria-describedby": described,
+        onChange: (e: { target: { value: string } }) => onChange(e.target.value === "" && !props.required ? undefined : e.target.value),
+      };
+      return wrap(props.multiline?.has(path) ? <textarea rows={5} {...common} /> : <input type="text" list={props.lists?.[path]} {...common} />);
+    }
+    case "number":
+    case "integer":
+      return wrap(
+        <input
+          id={id}
+          type="number"
+          step={type === "integer" ? 1 : "any"}
+          value={typeof value === "number" ? value : ""}
+          disabled={disabled}
+          aria-invalid={invalid}
+          aria-describedby={described}
+          onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))}
+        />,
+      );
+    case "boolean":
+      return (
+        <div className="field field--check" data-field={path}>
+          <input
+            id={id}
+            type="checkbox"
+            checked={value === true || (value === undefined && schema.default === true)}
+            disabled={disabled}
+            onChange={(e) => onChange(e.target.checked)}
+          />
+          <label htmlFor={id}>{label}</label>
+          <Errors id={errorId} errors={fieldErrors} />
+        </div>
+      );
+    case "object":
+      if (schema.properties) {
+        return (
+          <fieldset className="field field--group" data-field={path}>
+            <legend>{label}</legend>
+            <ObjectFields {...props} schema={schema} />
+            <Errors id={errorId} errors={fieldErrors} />
+          </fieldset>
+        );
+      }
+      return wrap(<RecordInput id={id} value={value} onChange={onChange} disabled={disabled} describedBy={described} />);
+    case "array":
+      return <ArrayField {...props} id={id} errorId={errorId} />;
+    default:
+      return wrap(
+        <input
+          id={id}
+          type="text"
+          value={showLoose(value)}
+          disabled={disabled}
+          aria-invalid={invalid}
+          aria-describedby={described}
+          onChange={(e) => onChange(parseLoose(e.target.value))}
+        />,
+      );
+  }
+}
+
+/** `{ key: value }` edited as "key = value" lines. */
+function RecordInput({ id, value, onChange, disabled, describedBy }: { id: string; value: Value; onChange: (v: Value) => void; disabled?: boolean | undefined; describedBy: string | undefined }) {
+  const text = Object.entries(asObj(value))
+    .map(([k, v]) => `${k} = ${showLoose(v)}`)
+    .join("\n");
+  return (
+    <textarea
+      id={id}
+      rows={3}
+      defaultValue={text}
+      disabled={disabled}
+      aria-describedby={describedBy}
+      placeholder="name = value (one per line)"
+      onBlur={(e) => {
+        const out: Obj = {};
+        for (const line of e.target.value.split("\n")) {
+          const at = line.indexOf("=");
+          if (at <= 0) continue;
+          out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        }
+        onChange(out);
+      }}
+    />
+  );
+}
+
+function ArrayField(props: FieldProps & { schema: JsonSchema; label: string; required: boolean; id: string; errorId: string }) {
+  const { schema, value, onChange, path, label, errors, id, errorId, disabled } = props;
+  const items: unknown[] = Array.isArray(value) ? (value as unknown[]) : [];
+  const item = schema.items ?? {};
+  const fieldErrors = errors[path];
+  if (typeOf(item) === "string" && item.enum) {
+    return (
+      <fieldset className="field field--group" data-field={path}>
+        <legend>{label}</legend>
+        <div className="field__choices">
+          {item.enum.map((option) => (
+            <label key={String(option)}>
+              <input
+                type="checkbox"
+                checked={items.includes(option)}
+                disabled={disabled}
+                onChange={(e) => onChange(e.target.checked ? [...items, option] : items.filter((i) => i !== option))}
+              />{" "}
+              {String(option)}
+            </label>
+          ))}
+        </div>
+        <Errors id={errorId} errors={fieldErrors} />
+      </fieldset>
+    );
+  }
+  if (typeOf(item) !== "object") {
+    return (
+      <div className="field" data-field={path}>
+        <label htmlFor={id}>
+          {label} <span className="muted">(comma-separated)</span>
+        </label>
+        <input
+          id={id}
+          type="text"
+          defaultValue={items.map(showLoose).join(", ")}
+          disabled={disabled}
+          aria-describedby={fieldErrors ? errorId : undefined}
+          onBlur={(e) =>
+            onChange(
+              e.target.value
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
+            )
+          }
+        />
+        <Errors id={errorId} errors={fieldErrors} />
+      </div>
+    );
+  }
+  const noun = label.replace(/s$/, "").toLowerCase();
+  return (
+    <fieldset className="field field--group" data-field={path}>
+      <legend>{label}</legend>
+      {items.map((entry, index) => (
+        <div className="field__item" key={index}>
+          <ObjectFields
+            {...props}
+            schema={item}
+            path={join(path, index)}
+            value={entry}
+            onChange={(v) => onChange(items.map((old, i) => (i === index ? v : old)))}
+          />
+          <button type="button" disabled={disabled} onClick={() => onChange(items.filter((_, i) => i !== index))}>
+            Remove {noun} {index + 1}
+          </button>
+        </div>
+      ))}
+      <button type="button" disabled={disabled} onClick={() => onChange([...items, emptyValue(item)])}>
+        Add {noun}
+      </button>
+      <Errors id={errorId} errors={fieldErrors} />
+    </fieldset>
+  );
+}

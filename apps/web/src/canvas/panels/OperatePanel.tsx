@@ -1,0 +1,182 @@
+// Operating a published journey: versions, pause / resume / stop (confirmed), and one customer's
+// path and trace.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { JourneyStatus } from "../../api/contract.ts";
+import type { CustomerRun } from "../../api/operate.ts";
+import { useOperateClient } from "../../api/operate.ts";
+import { ConfirmDialog } from "../../components/Dialog.tsx";
+import { formatDateTime } from "../../format.ts";
+import { errorMessage, useTRPC } from "../../trpc.ts";
+import { useEditorStore } from "../store.ts";
+
+type Action = "pause" | "resume" | "stop";
+
+const CONFIRM: Record<Action, { title: string; message: string; label: string }> = {
+  pause: {
+    title: "Pause this journey?",
+    message: "No new customers enter and runs stop where they are until you resume. Nothing is lost.",
+    label: "Pause journey",
+  },
+  resume: { title: "Resume this journey?", message: "Customers enter again and paused runs continue.", label: "Resume journey" },
+  stop: {
+    title: "Stop this journey?",
+    message: "No new customers enter and every run in progress ends now. This cannot be undone; publish again to restart.",
+    label: "Stop journey",
+  },
+};
+
+export function OperatePanel({ journeyId, status, canEdit }: { journeyId: string; status: JourneyStatus; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const operate = useOperateClient();
+  const versions = useQuery(trpc.journeys.versions.queryOptions({ id: journeyId }));
+  const [confirm, setConfirm] = useState<Action | null>(null);
+  const action = useMutation({
+    mutationFn: (a: Action) => operate[a].mutate({ journeyId }),
+    onSuccess: async () => {
+      setConfirm(null);
+      await queryClient.invalidateQueries({ queryKey: trpc.journeys.get.queryKey({ id: journeyId }) });
+      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+    },
+  });
+
+  return (
+    <section className="panel" aria-labelledby="operate-title">
+      <h2 id="operate-title">Operate</h2>
+      {canEdit ? (
+        <div className="panel__actions">
+          {status === "LIVE" ? (
+            <button type="button" onClick={() => setConfirm("pause")}>
+              Pause…
+            </button>
+          ) : null}
+          {status === "PAUSED" ? (
+            <button type="button" onClick={() => setConfirm("resume")}>
+              Resume…
+            </button>
+          ) : null}
+          {status === "LIVE" || status === "PAUSED" ? (
+            <button type="button" className="danger" onClick={() => setConfirm("stop")}>
+              Stop…
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {confirm ? (
+        <ConfirmDialog
+          title={CONFIRM[confirm].title}
+          message={CONFIRM[confirm].message}
+          confirmLabel={CONFIRM[confirm].label}
+          busy={action.isPending}
+          error={action.isError ? errorMessage(action.error) : null}
+          onConfirm={() => action.mutate(confirm)}
+          onCancel={() => {
+            action.reset();
+            setConfirm(null);
+          }}
+        />
+      ) : null}
+
+      <h3>Versions</h3>
+      {versions.isPending ? (
+        <p role="status">Loading versions…</p>
+      ) : versions.isError ? (
+        <p className="form-error">Could not load versions: {versions.error.message}</p>
+      ) : versions.data.length === 0 ? (
+        <p>Not published yet.</p>
+      ) : (
+        <table className="versions">
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Status</th>
+              <th scope="col">Published</th>
+              <th scope="col" className="num">
+                Runs
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.data.map((v) => (
+              <tr key={v.id}>
+                <th scope="row">v{v.version}</th>
+                <td>{v.status === "LIVE" ? "Live" : "Superseded"}</td>
+                <td>
+                  <time dateTime={v.publishedAt}>{formatDateTime(v.publishedAt)}</time>
+                  {v.publishedBy ? ` by ${v.publishedBy}` : ""}
+                </td>
+                <td className="num">{v.runs}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <CustomerSearch journeyId={journeyId} />
+    </section>
+  );
+}
+
+function CustomerSearch({ journeyId }: { journeyId: string }) {
+  const operate = useOperateClient();
+  const [customer, setCustomer] = useState("");
+  const [submitted, setSubmitted] = useState<string | null>(null);
+  const runs = useQuery({
+    queryKey: ["operate", "customerRuns", journeyId, submitted],
+    queryFn: () => operate.customerRuns.query({ journeyId, customer: submitted ?? "" }),
+    enabled: submitted !== null,
+  });
+  const setHighlight = useEditorStore((s) => s.setHighlight);
+
+  const show = (run: CustomerRun) => {
+    const path: string[] = [];
+    const notes: Record<string, string[]> = {};
+    for (const t of run.traces) {
+      if (!t.stepId) continue;
+      if (path[path.length - 1] !== t.stepId) path.push(t.stepId);
+      (notes[t.stepId] ??= []).push(`${formatDateTime(t.at)} ${t.kind}`);
+    }
+    setHighlight({ path, notes });
+  };
+
+  return (
+    <section aria-labelledby="customer-search-title">
+      <h3 id="customer-search-title">Customer path</h3>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSubmitted(customer.trim());
+        }}
+      >
+        <label htmlFor="customer-search">Customer id or email</label>
+        <input id="customer-search" type="search" value={customer} onChange={(e) => setCustomer(e.target.value)} />
+        <button type="submit" disabled={customer.trim() === ""}>
+          Find
+        </button>
+      </form>
+      {runs.isFetching ? <p role="status">Searching…</p> : null}
+      {runs.isError ? <p className="form-error">Could not search: {runs.error.message}</p> : null}
+      {runs.data?.length === 0 ? <p>This customer has not entered this journey.</p> : null}
+      {runs.data?.map((run) => (
+        <details key={run.runId} className="run" open={runs.data.length === 1}>
+          <summary>
+            v{run.versionNumber} · {run.status} · entered {formatDateTime(run.startedAt)}
+            {run.currentStepId ? ` · at ${run.currentStepId}` : ""}
+          </summary>
+          <button type="button" onClick={() => show(run)}>
+            Show on canvas
+          </button>
+          <ol className="timeline">
+            {run.traces.map((t, i) => (
+              <li key={i}>
+                <span className="timeline__at">{formatDateTime(t.at)}</span> <code>{t.stepId ?? "journey"}</code> {t.kind}
+                {t.detail !== undefined && t.detail !== null ? <span className="muted"> {JSON.stringify(t.detail)}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ))}
+    </section>
+  );
+}

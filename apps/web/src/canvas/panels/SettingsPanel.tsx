@@ -1,0 +1,48 @@
+// Journey settings: entry rules, exit criteria, goal, quiet hours, frequency cap, time zone —
+// a form generated from `JourneySettings`, with the issues `validate()` reports for `settings.*`.
+import { JourneySettings } from "@postpath/journey";
+import { useMemo } from "react";
+import { z } from "zod";
+import { useShallow } from "zustand/react/shallow";
+import type { JsonSchema } from "../SchemaForm.tsx";
+import { SchemaForm } from "../SchemaForm.tsx";
+import { useEditorStore } from "../store.ts";
+
+let settingsSchema: JsonSchema | null = null;
+function schema(): JsonSchema {
+  settingsSchema ??= z.toJSONSchema(JourneySettings, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  return settingsSchema;
+}
+
+export function SettingsPanel() {
+  const { settings, issues, updateSettings, editable } = useEditorStore(
+    useShallow((s) => ({ settings: s.settings, issues: s.issues, updateSettings: s.updateSettings, editable: s.editable })),
+  );
+  const errors = useMemo(() => {
+    const out: Record<string, string[]> = {};
+    for (const issue of issues) {
+      if (!issue.nodeId && issue.field?.startsWith("settings.")) (out[issue.field.slice("settings.".length)] ??= []).push(issue.message);
+    }
+    return out;
+  }, [issues]);
+  const timeZones = useMemo(() => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []), []);
+  return (
+    <section className="panel" aria-labelledby="settings-title">
+      <h2 id="settings-title">Journey settings</h2>
+      <p className="muted">Who may enter (and again), what ends a run early, the goal that counts as a conversion, and sending limits.</p>
+      <SchemaForm
+        schema={schema()}
+        value={settings}
+        errors={errors}
+        disabled={!editable}
+        lists={{ timezone: "time-zones" }}
+        onChange={(value) => updateSettings(value as Record<string, unknown>)}
+      />
+      <datalist id="time-zones">
+        {timeZones.map((tz) => (
+          <option key={tz} value={tz} />
+        ))}
+      </datalist>
+    </section>
+  );
+}

@@ -1,0 +1,158 @@
+// The side panel for one step: a form generated from the step's zod schema, its problems per
+// field, and for messages the template variables and a live preview.
+import { analyzeTemplate, renderTemplate, stepModule } from "@postpath/journey";
+import type { StepType, ValidationIssue } from "@postpath/journey";
+import { useMemo } from "react";
+import { z } from "zod";
+import { useShallow } from "zustand/react/shallow";
+import { asConfig } from "../config.ts";
+import { sampleContext } from "../sample.ts";
+import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
+import { SchemaForm } from "../SchemaForm.tsx";
+import { useEditorStore } from "../store.ts";
+import type { StepNode } from "../types.ts";
+
+const schemas = new Map<StepType, JsonSchema>();
+
+/** The step's config schema as JSON Schema (input side: defaults are optional). */
+export function stepJsonSchema(type: StepType): JsonSchema {
+  let s = schemas.get(type);
+  if (!s) {
+    s = z.toJSONSchema(stepModule(type).schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    schemas.set(type, s);
+  }
+  return s;
+}
+
+const MULTILINE = new Set(["body", "message"]);
+const TEMPLATE_FIELDS = ["subject", "preheader", "title", "body", "message", "url"];
+
+/** Issues with a field go under it; the rest are listed above the form. */
+export function errorsByField(issues: readonly ValidationIssue[]): { fields: FieldErrors; general: string[] } {
+  const fields: Record<string, string[]> = {};
+  const general: string[] = [];
+  for (const issue of issues) {
+    if (issue.field) (fields[issue.field] ??= []).push(issue.message);
+    else general.push(issue.message);
+  }
+  return { fields, general };
+}
+
+/** Names earlier steps add for templates (coupon, purl, an awaited event…), from the whole journey. */
+function providedNames(nodes: readonly StepNode[]): string[] {
+  const names = new Set<string>();
+  for (const node of nodes) {
+    const m = stepModule(node.data.stepType);
+    const parsed = m.schema.safeParse(node.data.config);
+    if (m.provides && parsed.success) for (const p of m.provides(parsed.data)) names.add(p.name);
+  }
+  return [...names];
+}
+
+export function StepPanel({ node }: { node: StepNode }) {
+  const { issues, updateConfig, editable, nodes } = useEditorStore(
+    useShallow((s) => ({ issues: s.issuesByNode[node.id], updateConfig: s.updateConfig, editable: s.editable, nodes: s.nodes })),
+  );
+  const type = node.data.stepType;
+  const module = stepModule(type);
+  const config = asConfig(node.data.config);
+  const { fields, general } = useMemo(() => errorsByField(issues ?? []), [issues]);
+  const schema = stepJsonSchema(type);
+  const templateFields = TEMPLATE_FIELDS.filter((f) => typeof config[f] === "string" && f in (schema.properties ?? {}));
+  const provided = useMemo(() => providedNames(nodes), [nodes]);
+
+  return (
+    <section className="panel" aria-labelledby="step-panel-title">
+      <h2 id="step-panel-title">{module.label}</h2>
+      <p className="muted">
+        Step id <code>{node.id}</code> · {type}
+      </p>
+      {general.length > 0 ? (
+        <ul className="panel__problems" aria-label="Problems with this step">
+          {general.map((m, i) => (
+            <li key={i} className="form-error">
+              {m}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <div className="field">
+        <label htmlFor={`label-${node.id}`}>
+          Name on the canvas <span className="muted">(optional)</span>
+        </label>
+        <input
+          id={`label-${node.id}`}
+          type="text"
+          value={typeof config.label === "string" ? config.label : ""}
+          disabled={!editable}
+          onChange={(e) => {
+            const { label: _old, ...rest } = config;
+            updateConfig(node.id, e.target.value === "" ? rest : { ...rest, label: e.target.value });
+          }}
+        />
+      </div>
+      <SchemaForm
+        key={node.id}
+        schema={schema}
+        value={config}
+        errors={fields}
+        multiline={MULTILINE}
+        disabled={!editable}
+        onChange={(value) => updateConfig(node.id, { ...(value as Record<string, unknown>), ...(config.label === undefined ? {} : { label: config.label }) })}
+      />
+      {templateFields.length > 0 ? <TemplatePreview config={config} fields={templateFields} provided={provided} /> : null}
+    </section>
+  );
+}
+
+function TemplatePreview({ config, fields, provided }: { config: Record<string, unknown>; fields: string[]; provided: string[] }) {
+  const context = useMemo(() => sampleContext(), []);
+  const used = new Set<string>();
+  for (const f of fields) {
+    const a = analyzeTemplate(String(config[f]));
+    if (a.ok) for (const path of a.variables) used.add(path.join("."));
+  }
+  const available = [
+    ...Object.keys(context).filter((k) => !["customer", "event", "run", "steps", "coupon", "purl"].includes(k)),
+    "customer.email",
+    "customer.phone",
+    "event.<property>",
+    "run.id",
+    ...provided.map((p) => `${p}.…`),
+  ];
+  return (
+    <section className="preview" aria-label="Message preview">
+      <h3>Variables</h3>
+      <p className="muted">
+        Write <code>{"{{ first_name }}"}</code> to insert a value. Available:
+      </p>
+      <ul className="preview__vars">
+        {available.map((v) => (
+          <li key={v}>
+            <code>{`{{ ${v} }}`}</code>
+          </li>
+        ))}
+      </ul>
+      {used.size > 0 ? (
+        <p className="muted">
+          This message uses: {[...used].map((u) => `{{ ${u} }}`).join(", ")}
+        </p>
+      ) : null}
+      <h3>Preview (sample customer Ada)</h3>
+      {fields.map((f) => {
+        let rendered: string;
+        try {
+          rendered = renderTemplate(String(config[f]), context);
+        } catch (e) {
+          rendered = `Template error: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        return (
+          <div key={f} className="preview__field" data-preview={f}>
+            <div className="muted">{f}</div>
+            <div className="preview__text">{rendered}</div>
+          </div>
+        );
+      })}
+    </section>
+  );
+}

@@ -1,0 +1,201 @@
+// Test run: a test customer and the events it will send, run through the simulator on a virtual
+// clock; the path and each step's decisions are drawn on the canvas.
+import { compile, simulate, triggerOf } from "@postpath/journey";
+import type { CustomerSnapshot, SimulationResult, SimulationEvent } from "@postpath/journey";
+import { useState } from "react";
+import { useShallow } from "zustand/react/shallow";
+import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../sample.ts";
+import type { Highlight } from "../store.ts";
+import { toDraft, useEditorStore } from "../store.ts";
+
+const UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
+type Unit = keyof typeof UNITS;
+
+export type TestEvent = { name: string; after: number; unit: Unit; properties: string };
+
+/** "+0m", "+30s", "+2h 5m", "+7d" after entry. */
+export function formatOffset(ms: number): string {
+  if (ms <= 0) return "+0m";
+  if (ms < UNITS.minutes) return `+${Math.round(ms / 1000)}s`;
+  const d = Math.floor(ms / UNITS.days);
+  const h = Math.floor((ms % UNITS.days) / UNITS.hours);
+  const m = Math.round((ms % UNITS.hours) / UNITS.minutes);
+  return `+${[d ? `${d}d` : "", h ? `${h}h` : "", m || (!d && !h) ? `${m}m` : ""].filter(Boolean).join(" ")}`;
+}
+
+/** "split.branch → no": a decision with the branch it took, when it took one. */
+export function describeDecision(decision: string, detail: Record<string, unknown>): string {
+  return typeof detail.branch === "string" ? `${decision} → ${detail.branch}` : decision;
+}
+
+/** The simulator's timeline as canvas notes: per step, "+7d timedOut" lines in order. */
+export function highlightOf(result: SimulationResult): Highlight {
+  const start = result.enteredAt ?? 0;
+  const notes: Record<string, string[]> = {};
+  for (const entry of result.timeline) {
+    if (entry.stepId === null) continue;
+    (notes[entry.stepId] ??= []).push(`${formatOffset(entry.at - start)} ${describeDecision(entry.decision, entry.detail)}`);
+  }
+  return { path: result.path, notes };
+}
+
+function parseJson(text: string, what: string): Record<string, unknown> {
+  if (text.trim() === "") return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+export function TestRunPanel() {
+  const { setHighlight, highlight } = useEditorStore(useShallow((s) => ({ setHighlight: s.setHighlight, highlight: s.highlight })));
+  const [customerText, setCustomerText] = useState(() =>
+    JSON.stringify({ externalId: SAMPLE_CUSTOMER.externalId, email: SAMPLE_CUSTOMER.email, phone: SAMPLE_CUSTOMER.phone, timezone: SAMPLE_CUSTOMER.timezone, attributes: SAMPLE_CUSTOMER.attributes }, null, 2),
+  );
+  const [events, setEvents] = useState<TestEvent[]>(() => {
+    const draft = toDraft(useEditorStore.getState());
+    const trigger = draft.nodes.find((n) => n.type.startsWith("trigger."));
+    const name = typeof trigger?.data.event === "string" ? trigger.data.event : "purchase";
+    return [{ name, after: 0, unit: "minutes", properties: JSON.stringify(SAMPLE_EVENT_PROPERTIES) }];
+  });
+  const [result, setResult] = useState<SimulationResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const run = () => {
+    setError(null);
+    const compiled = compile(toDraft(useEditorStore.getState()));
+    if (!compiled.ok) {
+      setResult(null);
+      setHighlight(null);
+      setError(`Fix the ${compiled.errors.length} problem(s) listed under Problems before a test run.`);
+      return;
+    }
+    try {
+      const c = parseJson(customerText, "The customer");
+      const customer: CustomerSnapshot = {
+        ...SAMPLE_CUSTOMER,
+        ...(c as Partial<CustomerSnapshot>),
+        attributes: (c.attributes as Record<string, unknown> | undefined) ?? {},
+        tags: Array.isArray(c.tags) ? (c.tags as string[]) : [],
+      };
+      const start = Date.UTC(2026, 0, 15, 9, 0);
+      const simEvents: SimulationEvent[] = events.map((e, i) => ({
+        at: start + e.after * UNITS[e.unit],
+        name: e.name.trim(),
+        properties: parseJson(e.properties, `Event ${i + 1}'s properties`),
+      }));
+      const trigger = triggerOf(compiled.plan);
+      const sim = simulate(compiled.plan, customer, simEvents, { start, until: start + 90 * UNITS.days });
+      setResult(sim);
+      setHighlight(sim.entered ? highlightOf(sim) : null);
+      if (!sim.entered) setError(`The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${trigger.type}).`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const update = (index: number, patch: Partial<TestEvent>) => setEvents(events.map((e, i) => (i === index ? { ...e, ...patch } : e)));
+
+  return (
+    <section className="panel" aria-labelledby="test-title">
+      <h2 id="test-title">Test run</h2>
+      <p className="muted">Runs one test customer through the journey on a simulated clock. Nothing is sent.</p>
+      <div className="field">
+        <label htmlFor="test-customer">Test customer (JSON)</label>
+        <textarea id="test-customer" rows={7} value={customerText} onChange={(e) => setCustomerText(e.target.value)} />
+      </div>
+      <fieldset className="field field--group">
+        <legend>Events the customer sends</legend>
+        {events.map((event, i) => (
+          <div className="test-event" key={i}>
+            <div className="field">
+              <label htmlFor={`test-event-${i}-name`}>Event {i + 1} name</label>
+              <input id={`test-event-${i}-name`} type="text" value={event.name} onChange={(e) => update(i, { name: e.target.value })} />
+            </div>
+            <div className="field field--inline">
+              <label htmlFor={`test-event-${i}-after`}>Event {i + 1} after</label>
+              <input
+                id={`test-event-${i}-after`}
+                type="number"
+                min={0}
+                value={event.after}
+                onChange={(e) => update(i, { after: Number(e.target.value) })}
+              />
+              <select aria-label={`Event ${i + 1} unit`} value={event.unit} onChange={(e) => update(i, { unit: e.target.value as Unit })}>
+                {Object.keys(UNITS).map((u) => (
+                  <option key={u}>{u}</option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor={`test-event-${i}-props`}>Event {i + 1} properties (JSON)</label>
+              <textarea id={`test-event-${i}-props`} rows={3} value={event.properties} onChange={(e) => update(i, { properties: e.target.value })} />
+            </div>
+            <button type="button" onClick={() => setEvents(events.filter((_, j) => j !== i))}>
+              Remove event {i + 1}
+            </button>
+          </div>
+        ))}
+        <button type="button" onClick={() => setEvents([...events, { name: "", after: 1, unit: "days", properties: "{}" }])}>
+          Add event
+        </button>
+      </fieldset>
+      <div className="panel__actions">
+        <button type="button" className="primary" onClick={run}>
+          Run test
+        </button>
+        {highlight ? (
+          <button
+            type="button"
+            onClick={() => {
+              setHighlight(null);
+              setResult(null);
+            }}
+          >
+            Clear
+          </button>
+        ) : null}
+      </div>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {result?.entered ? <Timeline result={result} /> : null}
+    </section>
+  );
+}
+
+function Timeline({ result }: { result: SimulationResult }) {
+  const start = result.enteredAt ?? 0;
+  return (
+    <section aria-label="Test run timeline">
+      <p role="status">
+        Finished: <strong>{result.status}</strong> after {formatOffset(result.endedAt - start)}, {result.messages.length} message(s).
+      </p>
+      <ol className="timeline">
+        {result.timeline.map((entry, i) => (
+          <li key={i}>
+            <span className="timeline__at">{formatOffset(entry.at - start)}</span> <code>{entry.stepId ?? "journey"}</code> {describeDecision(entry.decision, entry.detail)}
+          </li>
+        ))}
+      </ol>
+      {result.messages.length > 0 ? (
+        <>
+          <h3>Messages</h3>
+          <ul className="timeline">
+            {result.messages.map((m, i) => (
+              <li key={i}>
+                <span className="timeline__at">{formatOffset(m.at - start)}</span> {m.channel} ({m.stepId}):{" "}
+                {showText(m.rendered.subject ?? m.rendered.title ?? m.rendered.body ?? m.rendered.message)}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function showText(value: unknown): string {
+  return typeof value === "string" ? value : (JSON.stringify(value) ?? "");
+}

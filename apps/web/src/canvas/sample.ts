@@ -1,0 +1,33 @@
+// Sample data for template previews and the test run's starting point.
+import type { CustomerSnapshot } from "@postpath/journey";
+
+export const SAMPLE_CUSTOMER: CustomerSnapshot = {
+  id: "test-customer",
+  externalId: "ada-1",
+  email: "ada@example.com",
+  phone: "+41791234567",
+  timezone: "Europe/Zurich",
+  attributes: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com", preferred_channel: "email" },
+  tags: [],
+};
+
+export const SAMPLE_EVENT_PROPERTIES: Record<string, unknown> = {
+  serial: "SN-0042",
+  total: 149,
+  product: { model: "Barista Pro", category: "coffee-machine", tier: "premium" },
+};
+
+/** What a template sees for the sample customer, with made-up outputs of earlier steps. */
+export function sampleContext(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const c = SAMPLE_CUSTOMER;
+  return {
+    ...c.attributes,
+    coupon: { code: "REG-4F7K2Q9M", value: 25, kind: "percent" },
+    purl: { url: "https://go.postpath.example/register-machine/k3j9x2", token: "k3j9x2", qrUrl: "https://go.postpath.example/register-machine/k3j9x2/qr.png" },
+    ...extra,
+    customer: { id: c.id, externalId: c.externalId, email: c.email, phone: c.phone, timezone: c.timezone, attributes: c.attributes, tags: c.tags },
+    event: SAMPLE_EVENT_PROPERTIES,
+    run: { id: "run-preview", enteredAt: Date.UTC(2026, 0, 15, 9) },
+    steps: {},
+  };
+}

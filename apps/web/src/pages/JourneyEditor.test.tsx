@@ -1,0 +1,88 @@
+import { JourneyDraft } from "@postpath/journey";
+import { fireEvent, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { JourneyDetail } from "../api/contract.ts";
+import { thankYouDraft } from "../test/fixtures.ts";
+import { renderApp } from "../test/renderApp.tsx";
+import { marketer } from "../test/users.ts";
+
+function journey(draft: JourneyDraft): JourneyDetail {
+  return { id: "j9", name: "Editor test", status: "DRAFT", draft, draftRevision: 1, liveVersion: null, updatedAt: "2025-11-20T10:15:00.000Z" };
+}
+
+/** The fixture, completed: the email leads to the exit, so the journey is valid. */
+const valid = JourneyDraft.parse({ ...thankYouDraft, edges: [...thankYouDraft.edges, { id: "e5", source: "email", target: "exit" }] });
+
+const broken = JourneyDraft.parse({
+  ...valid,
+  nodes: valid.nodes.map((n) => (n.id === "email" ? { ...n, data: { subject: "", body: "We hope you love it." } } : n)),
+});
+
+describe("journey editor", () => {
+  it("lists validate()'s problems, marks the node, disables Publish; a problem focuses its step's field", async () => {
+    window.location.hash = "#/journeys/j9";
+    const { container } = renderApp({ me: marketer, journey: journey(broken) });
+    const problems = await screen.findByRole("tab", { name: /Problems \(\d+\)/ });
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(true);
+    expect(container.querySelector('.react-flow__node[data-id="email"] .step--invalid')).not.toBeNull();
+
+    fireEvent.click(problems);
+    fireEvent.click(screen.getByRole("button", { name: /Write a subject line\./ }));
+    expect(screen.getByRole("tab", { name: "Step" }).getAttribute("aria-selected")).toBe("true");
+    const subject = screen.getByLabelText("Subject");
+    expect(subject.getAttribute("aria-invalid")).toBe("true");
+
+    fireEvent.change(subject, { target: { value: "Thanks {{ first_name }}" } });
+    expect(container.querySelector('.react-flow__node[data-id="email"] .step--invalid')).toBeNull();
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(false);
+    // The live preview renders the template with the sample customer.
+    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain("Thanks Ada");
+  });
+
+  it("test-runs the journey and draws the path with each step's decisions", async () => {
+    window.location.hash = "#/journeys/j9";
+    const { container } = renderApp({ me: marketer, journey: journey(valid) });
+    fireEvent.click(await screen.findByRole("tab", { name: "Test run" }));
+    // A big order (total 149 > 100) takes the "yes" branch to the email (after the 30 s wait).
+    fireEvent.click(screen.getByRole("button", { name: "Run test" }));
+    const timeline = screen.getByRole("region", { name: "Test run timeline" });
+    expect(within(timeline).getByRole("status").textContent).toMatch(/Finished: (completed|exited)/);
+    expect(container.querySelector('.react-flow__node[data-id="email"] .step--visited')).not.toBeNull();
+    expect(container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent).toContain("+30s split.branch → yes");
+
+    // A small order takes "no".
+    fireEvent.change(screen.getByLabelText("Event 1 properties (JSON)"), { target: { value: '{"total": 20}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Run test" }));
+    expect(container.querySelector('.react-flow__node[data-id="exit"] .step--visited')).not.toBeNull();
+    expect(container.querySelector('.react-flow__node[data-id="email"] .step--skipped')).not.toBeNull();
+    expect(container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent).toContain("+30s split.branch → no");
+  });
+
+  it("edits journey settings with the time zone checked (entry rules, quiet hours, time zone…)", async () => {
+    window.location.hash = "#/journeys/j9";
+    const { container } = renderApp({ me: marketer, journey: journey(valid) });
+    fireEvent.click(await screen.findByRole("tab", { name: "Settings" }));
+    for (const f of ["entry", "exitCriteria", "goal", "quietHours", "frequencyCap", "timezone"]) {
+      expect(container.querySelector(`[data-field="${f}"]`), f).not.toBeNull();
+    }
+    const timezone = container.querySelector<HTMLInputElement>('[data-field="timezone"] input');
+    if (!timezone) throw new Error("no time zone field");
+    fireEvent.change(timezone, { target: { value: "Mars/Olympus" } });
+    expect(container.querySelector('[data-field="timezone"] .field__error')?.textContent).toMatch(/time zone/i);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(true);
+    fireEvent.change(timezone, { target: { value: "Europe/Zurich" } });
+    expect(container.querySelector('[data-field="timezone"] .field__error')).toBeNull();
+    // Quiet hours are off until switched on; then their fields appear.
+    const quiet = container.querySelector<HTMLInputElement>('[data-field="quietHours"] legend input');
+    fireEvent.click(quiet!);
+    expect(container.querySelector('[data-field="quietHours.start"] input')).not.toBeNull();
+  });
+
+  it("shows a viewer the journey read-only: no palette actions, no publish", async () => {
+    window.location.hash = "#/journeys/j9";
+    renderApp({ me: { ...marketer, role: "VIEWER" }, journey: journey(thankYouDraft) });
+    await screen.findByText("Read only");
+    expect(screen.queryByRole("button", { name: "Publish…" })).toBeNull();
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Send email" }).disabled).toBe(true);
+  });
+});

@@ -1,0 +1,104 @@
+// The operate router through createCaller on a real database and Redis: the contract the canvas
+// calls (workspace scoping, roles, shapes). Behaviour under load lives in packages/engine's tests.
+import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
+import { createEngineContext, createLogger, createRedis, processMaintenanceJob, processRunJob, staticProviders, type EngineContext } from "@postpath/engine";
+import { TRPCError } from "@trpc/server";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCaller } from "../router.ts";
+import type { ApiContext, SessionUser } from "../trpc.ts";
+
+const draft = {
+  schemaVersion: 1,
+  settings: {},
+  nodes: [
+    { id: "t", type: "trigger.manual", position: { x: 0, y: 0 }, data: {} },
+    { id: "w", type: "wait.duration", position: { x: 0, y: 100 }, data: { amount: 1, unit: "days" } },
+    { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
+  ],
+  edges: [
+    { id: "e1", source: "t", sourceHandle: "next", target: "w" },
+    { id: "e2", source: "w", sourceHandle: "next", target: "x" },
+  ],
+};
+
+describe("operate router (real Postgres + Redis, createCaller)", () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let engine: EngineContext;
+  let ctxFor: (user: SessionUser) => ApiContext;
+  const users: Record<"a" | "b" | "viewer", SessionUser> = {} as never;
+  const prefix = `op${Date.now()}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = createRedis("redis://127.0.0.1:6379");
+    engine = createEngineContext({ db, connection: redis, prefix, log: createLogger("silent"), providers: staticProviders({}) });
+    for (const [key, slug, role] of [["a", "op-a", "MARKETER"], ["b", "op-b", "MARKETER"], ["viewer", "op-a", "VIEWER"]] as const) {
+      const ws = await db.prisma.workspace.upsert({ where: { slug }, create: { name: slug, slug }, update: {} });
+      const u = await db.prisma.user.create({ data: { workspaceId: ws.id, email: `${key}-op@example.com`, name: key, role } });
+      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
+    }
+    ctxFor = (user) => ({ db, engine, user, session: { token: null, set: () => undefined, clear: () => undefined } });
+  });
+  afterAll(async () => {
+    await engine?.queues.close();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis?.quit();
+    await db?.drop();
+  });
+
+  async function rejects(p: Promise<unknown>): Promise<TRPCError> {
+    try {
+      await p;
+    } catch (err) {
+      expect(err).toBeInstanceOf(TRPCError);
+      return err as TRPCError;
+    }
+    throw new Error("expected the call to fail");
+  }
+
+  it("enrols by id, reports progress, counts per node, shows a customer's runs, pauses/resumes/stops", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id: journeyId } = await a.journeys.create({ name: "Manual", draft: draft as never });
+    await a.journeys.publish({ id: journeyId });
+    await db.prisma.customer.create({ data: { workspaceId: users.a.workspaceId, externalId: "ann", email: "ann@example.com" } });
+
+    const { enrolmentId } = await a.operate.enrol({ journeyId, externalIds: ["ann@example.com", "nobody"] });
+    // Drive the jobs by hand (no workers in this test): the enrolment, then the run's entry.
+    await processMaintenanceJob(engine, { kind: "enrolment", enrolmentId });
+    expect(await a.operate.enrolment({ enrolmentId })).toMatchObject({ done: 1, total: 1, status: "DONE" });
+    const run = await db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
+    expect(await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe("applied");
+
+    const viewer = createCaller(ctxFor(users.viewer));
+    const counts = await viewer.operate.nodeCounts({ journeyId });
+    expect(counts.t).toEqual({ entered: 1, waiting: 0, completed: 1, sent: 0, failed: 0, converted: 0 });
+    expect(counts.w).toEqual({ entered: 1, waiting: 1, completed: 0, sent: 0, failed: 0, converted: 0 });
+    const runs = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ runId: run.id, status: "WAITING", versionNumber: 1, currentStepId: "w", endedAt: null });
+    expect(runs[0]!.traces.map((t) => t.kind)).toEqual(["entered", "wait.scheduled"]);
+
+    expect(await a.operate.pause({ journeyId })).toEqual({ status: "PAUSED" });
+    expect(await a.operate.resume({ journeyId })).toEqual({ status: "LIVE" });
+    expect(await a.operate.stop({ journeyId })).toEqual({ status: "STOPPED" });
+    const after = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
+    expect(after[0]).toMatchObject({ status: "EXITED" });
+    expect(after[0]!.traces.at(-1)).toMatchObject({ kind: "run.exited", stepId: "w", detail: { reason: "journey stopped" } });
+    expect((await rejects(a.operate.enrol({ journeyId, externalIds: ["ann"] }))).code).toBe("CONFLICT");
+  });
+
+  it("scopes to the workspace and refuses viewers' writes", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const { id: journeyId } = await a.journeys.create({ name: "Scoped", draft: draft as never });
+    await a.journeys.publish({ id: journeyId });
+    const b = createCaller(ctxFor(users.b));
+    expect((await rejects(b.operate.pause({ journeyId }))).code).toBe("NOT_FOUND");
+    expect((await rejects(b.operate.nodeCounts({ journeyId }))).code).toBe("NOT_FOUND");
+    expect((await rejects(createCaller(ctxFor(users.viewer)).operate.stop({ journeyId }))).code).toBe("FORBIDDEN");
+    expect((await rejects(a.operate.enrolment({ enrolmentId: "nope" }))).code).toBe("NOT_FOUND");
+    expect((await rejects(a.operate.enrol({ journeyId }))).code).toBe("BAD_REQUEST");
+  });
+});

@@ -1,0 +1,76 @@
+// Operating live journeys (engine issue): pause / resume / stop, per-node counts for the canvas
+// overlay, a customer's runs with their traces, and manual/bulk enrolment with progress.
+// Handlers are thin: the engine does the work and throws OperateError, mapped here to TRPCError.
+import {
+  customerRuns,
+  enrolmentProgress,
+  nodeCounts,
+  OperateError,
+  pauseJourney,
+  resumeJourney,
+  startEnrolment,
+  stopJourney,
+} from "@postpath/engine";
+import { Condition, MatchMode } from "@postpath/journey";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+
+const JourneyId = z.object({ journeyId: z.string().min(1, "journeyId is required") });
+
+async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof OperateError) throw new TRPCError({ code: err.code, message: err.message });
+    throw err;
+  }
+}
+
+export const operateRouter = router({
+  pause: marketerProcedure.input(JourneyId).mutation(({ ctx, input }) => mapped(() => pauseJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+
+  resume: marketerProcedure.input(JourneyId).mutation(({ ctx, input }) => mapped(() => resumeJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+
+  /** Exits every run in flight (each gets a "run.exited" trace: journey stopped). */
+  stop: marketerProcedure
+    .input(JourneyId)
+    .mutation(({ ctx, input }) => mapped(async () => ({ status: (await stopJourney(ctx.engine, ctx.user.workspaceId, input.journeyId)).status }))),
+
+  nodeCounts: viewerProcedure
+    .input(JourneyId.extend({ versionId: z.string().min(1).optional() }))
+    .query(({ ctx, input }) => mapped(() => nodeCounts(ctx.engine, ctx.user.workspaceId, input.journeyId, input.versionId))),
+
+  customerRuns: viewerProcedure
+    .input(JourneyId.extend({ customer: z.string().trim().min(1, "Enter the customer's id or e-mail address.").max(255) }))
+    .query(({ ctx, input }) => mapped(() => customerRuns(ctx.engine, ctx.user.workspaceId, input.journeyId, input.customer))),
+
+  enrol: marketerProcedure
+    .input(
+      JourneyId.extend({
+        externalIds: z.array(z.string().trim().min(1)).min(1, "List at least one customer.").max(100_000).optional(),
+        segment: z.object({ conditions: z.array(Condition).min(1, "Add at least one condition."), match: MatchMode.default("all") }).optional(),
+        properties: z.record(z.string(), z.unknown()).optional(),
+      }).refine((i) => Boolean(i.externalIds) !== Boolean(i.segment), { message: "Choose customers by id or by segment (one of the two)." }),
+    )
+    .mutation(({ ctx, input }) =>
+      mapped(async () => {
+        const { enrolmentId } = await startEnrolment(ctx.engine, {
+          workspaceId: ctx.user.workspaceId,
+          journeyId: input.journeyId,
+          criteria: { externalIds: input.externalIds, segment: input.segment, properties: input.properties ?? {} },
+          createdById: ctx.user.id,
+        });
+        return { enrolmentId };
+      }),
+    ),
+
+  enrolment: viewerProcedure
+    .input(z.object({ enrolmentId: z.string().min(1, "enrolmentId is required") }))
+    .query(({ ctx, input }) =>
+      mapped(async () => {
+        const p = await enrolmentProgress(ctx.engine, ctx.user.workspaceId, input.enrolmentId);
+        return { done: p.done, total: p.total, status: p.status, enrolled: p.enrolled, skipped: p.skipped, error: p.error };
+      }),
+    ),
+});

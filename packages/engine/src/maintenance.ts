@@ -1,0 +1,175 @@
+import { dateTriggerDueAt, evaluateConditions, Condition, MatchMode, triggerOf } from "@postpath/journey";
+import { UnrecoverableError } from "bullmq";
+import { z } from "zod";
+import type { EngineContext } from "./context.ts";
+import { toSnapshot } from "./customer.ts";
+import { enrol, enrolMany } from "./enrol.ts";
+import { loadPlan } from "./plans.ts";
+import { ensureFollowUps } from "./runner.ts";
+import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
+
+/** What a bulk enrolment selects: explicit customers (external id or e-mail), or a segment. */
+export const EnrolCriteria = z
+  .object({
+    externalIds: z.array(z.string().min(1)).max(100_000).optional(),
+    segment: z.object({ conditions: z.array(Condition).min(1), match: MatchMode.default("all") }).optional(),
+    /** Properties the run sees as `event.*` (manual trigger). */
+    properties: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((c) => Boolean(c.externalIds?.length) !== Boolean(c.segment), { message: "Give either externalIds or a segment." });
+export type EnrolCriteria = z.infer<typeof EnrolCriteria>;
+
+export const ENROL_BATCH = 1000;
+
+export async function processMaintenanceJob(ctx: EngineContext, data: unknown): Promise<unknown> {
+  const parsed = MaintenanceJob.safeParse(data);
+  if (!parsed.success) {
+    ctx.log.error({ issues: parsed.error.issues, data }, "malformed maintenance job payload; dropping it");
+    throw new UnrecoverableError("malformed maintenance job payload");
+  }
+  const job = parsed.data;
+  switch (job.kind) {
+    case "enrolment":
+      return runEnrolment(ctx, job.enrolmentId);
+    case "dateTriggers":
+      return runDateTriggers(ctx);
+    case "sweep":
+      return sweep(ctx, job.graceMs);
+  }
+}
+
+/**
+ * Works through a bulk enrolment in batches of ENROL_BATCH customers (keyset order by id), saving
+ * progress and the cursor after each batch, so a crashed job resumes where it stopped.
+ */
+export async function runEnrolment(ctx: EngineContext, enrolmentId: string): Promise<{ done: number; total: number }> {
+  const { prisma } = ctx.db;
+  const e = await prisma.enrolment.findUnique({ where: { id: enrolmentId } });
+  if (!e) {
+    ctx.log.warn({ enrolmentId }, "enrolment job for an enrolment that no longer exists; ignoring");
+    return { done: 0, total: 0 };
+  }
+  if (e.status !== "RUNNING") return { done: e.done, total: e.total };
+  const criteria = EnrolCriteria.safeParse(e.criteria);
+  const version = await prisma.journeyVersion.findFirst({ where: { journeyId: e.journeyId, status: "LIVE" }, select: { id: true } });
+  if (!criteria.success || !version) {
+    const error = !criteria.success ? "the enrolment's criteria are unreadable" : "the journey has no live version";
+    await prisma.enrolment.update({ where: { id: e.id }, data: { status: "FAILED", error, finishedAt: new Date(ctx.now()) } });
+    ctx.log.error({ enrolmentId, error }, "enrolment failed");
+    return { done: e.done, total: e.total };
+  }
+  const c = criteria.data;
+  const trigger = { eventId: `enrol-${e.id}`, name: "enrolled", properties: c.properties, timestamp: e.createdAt.getTime() };
+  let { cursor, done, enrolled, skipped } = e;
+  for (;;) {
+    const rows = await prisma.customer.findMany({
+      where: {
+        workspaceId: e.workspaceId,
+        ...(cursor ? { id: { gt: cursor } } : {}),
+        ...(c.externalIds ? { OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] } : {}),
+      },
+      orderBy: { id: "asc" },
+      take: ENROL_BATCH,
+    });
+    if (rows.length === 0) break;
+    const customers = rows.map(toSnapshot);
+    const chosen = c.segment ? customers.filter((cu) => evaluateConditions(c.segment!.conditions, c.segment!.match, { ...cu.attributes, customer: { ...cu } })) : customers;
+    const res = await enrolMany(ctx, { workspaceId: e.workspaceId, journeyId: e.journeyId, versionId: version.id, customers: chosen, trigger });
+    cursor = rows[rows.length - 1]!.id;
+    done += c.segment ? rows.length : chosen.length;
+    enrolled += res.enrolled;
+    skipped += res.skipped;
+    await prisma.enrolment.update({ where: { id: e.id }, data: { cursor, done, enrolled, skipped } });
+  }
+  await prisma.enrolment.update({ where: { id: e.id }, data: { status: "DONE", done, finishedAt: new Date(ctx.now()) } });
+  return { done, total: e.total };
+}
+
+/** How far back the date scheduler looks for due customers (so an outage of a day is caught up). */
+export const DATE_LOOKBACK_MS = 26 * 3600_000;
+
+/**
+ * Date triggers: every live date-triggered journey, every customer having the date attribute,
+ * enrolled when their next date (in their time zone) falls within the look-back window up to now.
+ * The trigger id `date-<due instant>` makes each occurrence enrol at most once.
+ */
+export async function runDateTriggers(ctx: EngineContext): Promise<{ enrolled: number }> {
+  const { prisma } = ctx.db;
+  const versions = await prisma.journeyVersion.findMany({
+    where: { status: "LIVE", triggerType: "trigger.date", journey: { status: "LIVE" } },
+    select: { id: true, journeyId: true, workspaceId: true },
+  });
+  const now = ctx.now();
+  let enrolled = 0;
+  for (const v of versions) {
+    const plan = await loadPlan(ctx, v.id);
+    const attribute = (triggerOf(plan).config as { attribute?: string }).attribute;
+    if (!attribute) continue;
+    const top = attribute.split(".")[0] ?? attribute;
+    let cursor: string | undefined;
+    for (;;) {
+      const ids = await prisma.$queryRaw<{ id: string }[]>`
+        SELECT id FROM "Customer" WHERE "workspaceId" = ${v.workspaceId} AND attributes ? ${top} AND id > ${cursor ?? ""}
+        ORDER BY id LIMIT ${ENROL_BATCH}`;
+      const rows = ids.length ? await prisma.customer.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } }) : [];
+      if (rows.length === 0) break;
+      cursor = rows[rows.length - 1]!.id;
+      for (const row of rows) {
+        const customer = toSnapshot(row);
+        const due = dateTriggerDueAt(plan, customer, now - DATE_LOOKBACK_MS);
+        if (due === null || due > now) continue;
+        const res = await enrol(ctx, {
+          workspaceId: v.workspaceId,
+          journeyId: v.journeyId,
+          versionId: v.id,
+          customer,
+          trigger: { eventId: `date-${due}`, name: "date", properties: { attribute, dueAt: new Date(due).toISOString() }, timestamp: due },
+        });
+        if (res.runId && !res.skipped) enrolled++;
+      }
+    }
+  }
+  return { enrolled };
+}
+
+/** A run is overdue when its follow-up should have happened this long ago. */
+export const SWEEP_GRACE_MS = 60_000;
+/** Runs (and messages) checked per sweep, oldest first; the next sweep takes the next ones. */
+const SWEEP_LIMIT = 200;
+
+/**
+ * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
+ * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
+ * long, a pending message that long) — lost with a Redis that died before its AOF was written, or
+ * failed after exhausting retries — and re-creates the job from the row. Every handler is
+ * idempotent, so recreating a job that was merely slow is harmless.
+ */
+export async function sweep(ctx: EngineContext, graceMs = SWEEP_GRACE_MS): Promise<{ runs: number; messages: number }> {
+  const { prisma } = ctx.db;
+  const before = new Date(ctx.now() - graceMs);
+  const where = { journey: { status: { not: "PAUSED" as const } } };
+  const runs = [
+    ...(await prisma.journeyRun.findMany({
+      where: { status: "WAITING", waitingUntil: { lt: before }, ...where },
+      orderBy: { waitingUntil: "asc" },
+      select: { id: true },
+      take: SWEEP_LIMIT,
+    })),
+    ...(await prisma.journeyRun.findMany({
+      where: { status: "ACTIVE", updatedAt: { lt: before }, ...where },
+      orderBy: { updatedAt: "asc" },
+      select: { id: true },
+      take: SWEEP_LIMIT,
+    })),
+  ];
+  for (const r of runs) await ensureFollowUps(ctx, r.id, { recover: true });
+  const messages = await prisma.message.findMany({
+    where: { status: "PENDING", createdAt: { lt: before } },
+    orderBy: { createdAt: "asc" },
+    select: { id: true },
+    take: SWEEP_LIMIT,
+  });
+  for (const m of messages) await addUnlessPending(ctx.queues.sends, "send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
+  if (runs.length || messages.length) ctx.log.info({ runs: runs.length, messages: messages.length }, "sweeper re-created follow-up jobs");
+  return { runs: runs.length, messages: messages.length };
+}

@@ -1,0 +1,256 @@
+import type { JourneyStatus, Prisma } from "@postpath/db";
+import type { EngineContext } from "./context.ts";
+import { sendJobOptions } from "./queues.ts";
+import { exitRuns } from "./exit.ts";
+import { EnrolCriteria } from "./maintenance.ts";
+
+/** A refusal the API turns into a TRPCError with the same code. */
+export class OperateError extends Error {
+  constructor(
+    readonly code: "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST",
+    message: string,
+  ) {
+    super(message);
+    this.name = "OperateError";
+  }
+}
+
+async function journeyOf(ctx: EngineContext, workspaceId: string, journeyId: string) {
+  const j = await ctx.db.prisma.journey.findFirst({ where: { id: journeyId, workspaceId }, select: { id: true, status: true, name: true } });
+  if (!j) throw new OperateError("NOT_FOUND", "No journey with that id in this workspace.");
+  return j;
+}
+
+async function setStatus(ctx: EngineContext, journeyId: string, from: JourneyStatus[], to: JourneyStatus): Promise<boolean> {
+  const r = await ctx.db.prisma.journey.updateMany({ where: { id: journeyId, status: { in: from } }, data: { status: to } });
+  return r.count > 0;
+}
+
+/** Pause: no new entries; runs hold at their next step (their jobs re-check until resumed). */
+export async function pauseJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus }> {
+  const j = await journeyOf(ctx, workspaceId, journeyId);
+  if (j.status === "PAUSED") return { status: j.status };
+  if (!(await setStatus(ctx, j.id, ["LIVE"], "PAUSED"))) throw new OperateError("CONFLICT", `Only a live journey can be paused; this one is ${j.status.toLowerCase()}.`);
+  ctx.log.info({ journeyId }, "journey paused");
+  return { status: "PAUSED" };
+}
+
+/** Resume: entries open again and held runs continue with their next step. */
+export async function resumeJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus }> {
+  const j = await journeyOf(ctx, workspaceId, journeyId);
+  if (j.status === "LIVE") return { status: j.status };
+  if (!(await setStatus(ctx, j.id, ["PAUSED"], "LIVE"))) throw new OperateError("CONFLICT", `Only a paused journey can be resumed; this one is ${j.status.toLowerCase()}.`);
+  ctx.log.info({ journeyId }, "journey resumed");
+  return { status: "LIVE" };
+}
+
+/** Stop: no new entries, and every run in flight exits with a trace saying why. */
+export async function stopJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus; exited: number }> {
+  const j = await journeyOf(ctx, workspaceId, journeyId);
+  if (j.status !== "STOPPED" && !(await setStatus(ctx, j.id, ["LIVE", "PAUSED"], "STOPPED"))) {
+    throw new OperateError("CONFLICT", `Only a live or paused journey can be stopped; this one is ${j.status.toLowerCase()}.`);
+  }
+  const exited = await exitRuns(ctx, { journeyId: j.id }, "journey stopped");
+  ctx.log.info({ journeyId, exited }, "journey stopped");
+  return { status: "STOPPED", exited };
+}
+
+export interface NodeCount {
+  entered: number;
+  waiting: number;
+  completed: number;
+  sent: number;
+  failed: number;
+  converted: number;
+}
+
+/** Per-step counts for the canvas overlay: summed counter shards + runs sitting at each step now. */
+export async function nodeCounts(ctx: EngineContext, workspaceId: string, journeyId: string, versionId?: string): Promise<Record<string, NodeCount>> {
+  await journeyOf(ctx, workspaceId, journeyId);
+  const { prisma } = ctx.db;
+  const scope = versionId ? { journeyId, versionId } : { journeyId };
+  const [sums, waiting] = await Promise.all([
+    prisma.stepCounter.groupBy({ by: ["stepId"], where: scope, _sum: { entered: true, completed: true, sent: true, failed: true, converted: true } }),
+    prisma.journeyRun.groupBy({ by: ["currentStepId"], where: { ...scope, status: { in: ["ACTIVE", "WAITING"] } }, _count: { _all: true } }),
+  ]);
+  const out: Record<string, NodeCount> = {};
+  const get = (id: string) => (out[id] ??= { entered: 0, waiting: 0, completed: 0, sent: 0, failed: 0, converted: 0 });
+  for (const s of sums) {
+    const c = get(s.stepId);
+    c.entered = s._sum.entered ?? 0;
+    c.completed = s._sum.completed ?? 0;
+    c.sent = s._sum.sent ?? 0;
+    c.failed = s._sum.failed ?? 0;
+    c.converted = s._sum.converted ?? 0;
+  }
+  for (const w of waiting) if (w.currentStepId) get(w.currentStepId).waiting = w._count._all;
+  return out;
+}
+
+export interface CustomerRun {
+  runId: string;
+  status: string;
+  versionNumber: number;
+  startedAt: string;
+  endedAt: string | null;
+  currentStepId: string | null;
+  traces: { at: string; stepId: string | null; kind: string; detail: unknown }[];
+}
+
+const TRACES_PER_RUN = 500;
+
+/** "Why did (not) customer U get message M": the customer's runs of a journey with their traces. */
+export async function customerRuns(ctx: EngineContext, workspaceId: string, journeyId: string, customer: string): Promise<CustomerRun[]> {
+  await journeyOf(ctx, workspaceId, journeyId);
+  const { prisma } = ctx.db;
+  const customers = await prisma.customer.findMany({ where: { workspaceId, OR: [{ externalId: customer }, { email: customer }] }, select: { id: true } });
+  if (customers.length === 0) return [];
+  const runs = await prisma.journeyRun.findMany({
+    where: { journeyId, customerId: { in: customers.map((c) => c.id) } },
+    orderBy: { startedAt: "desc" },
+    take: 50,
+    select: {
+      id: true,
+      status: true,
+      startedAt: true,
+      endedAt: true,
+      currentStepId: true,
+      version: { select: { version: true } },
+      traces: { orderBy: { id: "asc" }, take: TRACES_PER_RUN, select: { at: true, stepId: true, kind: true, detail: true } },
+    },
+  });
+  return runs.map((r) => ({
+    runId: r.id,
+    status: r.status,
+    versionNumber: r.version.version,
+    startedAt: r.startedAt.toISOString(),
+    endedAt: r.endedAt?.toISOString() ?? null,
+    currentStepId: r.currentStepId,
+    traces: r.traces.map((t) => ({ at: t.at.toISOString(), stepId: t.stepId, kind: t.kind, detail: t.detail })),
+  }));
+}
+
+/** Starts a bulk (or single-customer) enrolment; the `jobs` worker runs it in batches. */
+export async function startEnrolment(
+  ctx: EngineContext,
+  args: { workspaceId: string; journeyId: string; criteria: unknown; createdById?: string | null },
+): Promise<{ enrolmentId: string; total: number }> {
+  const j = await journeyOf(ctx, args.workspaceId, args.journeyId);
+  if (j.status !== "LIVE") throw new OperateError("CONFLICT", `Customers can only be enrolled into a live journey; this one is ${j.status.toLowerCase()}.`);
+  const parsed = EnrolCriteria.safeParse(args.criteria);
+  if (!parsed.success) throw new OperateError("BAD_REQUEST", parsed.error.issues.map((i) => i.message).join("; "));
+  const c = parsed.data;
+  const { prisma } = ctx.db;
+  const total = c.externalIds
+    ? await prisma.customer.count({ where: { workspaceId: args.workspaceId, OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] } })
+    : await prisma.customer.count({ where: { workspaceId: args.workspaceId } });
+  const e = await prisma.enrolment.create({
+    data: { workspaceId: args.workspaceId, journeyId: j.id, criteria: c as unknown as Prisma.InputJsonValue, total, createdById: args.createdById ?? null },
+    select: { id: true },
+  });
+  await ctx.queues.jobs.add("enrolment", { kind: "enrolment", enrolmentId: e.id }, { jobId: `enrolment-${e.id}` });
+  return { enrolmentId: e.id, total };
+}
+
+export async function enrolmentProgress(
+  ctx: EngineContext,
+  workspaceId: string,
+  enrolmentId: string,
+): Promise<{ done: number; total: number; status: "RUNNING" | "DONE" | "FAILED"; enrolled: number; skipped: number; error: string | null }> {
+  const e = await ctx.db.prisma.enrolment.findFirst({
+    where: { id: enrolmentId, workspaceId },
+    select: { done: true, total: true, status: true, enrolled: true, skipped: true, error: true },
+  });
+  if (!e) throw new OperateError("NOT_FOUND", "No enrolment with that id in this workspace.");
+  return e;
+}
+
+export interface DeadLetter {
+  messageId: string;
+  journeyId: string;
+  journeyName: string;
+  runId: string;
+  stepId: string;
+  channel: string;
+  recipient: string | null;
+  customer: string | null;
+  status: "DEAD" | "FAILED";
+  error: string | null;
+  attempts: number;
+  createdAt: string;
+}
+
+/**
+ * Messages that could not be delivered: DEAD (retries exhausted) and, with `includeFailed`,
+ * FAILED (refused outright, e.g. a 4xx or a template error). Newest first, keyset by id.
+ */
+export async function listDeadLetters(
+  ctx: EngineContext,
+  args: { workspaceId: string; limit?: number; cursor?: string | null; includeFailed?: boolean; journeyId?: string },
+): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(args.limit ?? 50, 1), 200);
+  const rows = await ctx.db.prisma.message.findMany({
+    where: {
+      workspaceId: args.workspaceId,
+      status: { in: args.includeFailed ? ["DEAD", "FAILED"] : ["DEAD"] },
+      ...(args.journeyId ? { run: { journeyId: args.journeyId } } : {}),
+      ...(args.cursor ? { id: { lt: args.cursor } } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: limit + 1,
+    select: {
+      id: true,
+      runId: true,
+      stepId: true,
+      channel: true,
+      recipient: true,
+      status: true,
+      error: true,
+      attempts: true,
+      createdAt: true,
+      run: { select: { journeyId: true, journey: { select: { name: true } }, customer: { select: { externalId: true } } } },
+    },
+  });
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((m) => ({
+      messageId: m.id,
+      journeyId: m.run.journeyId,
+      journeyName: m.run.journey.name,
+      runId: m.runId,
+      stepId: m.stepId,
+      channel: m.channel,
+      recipient: m.recipient,
+      customer: m.run.customer.externalId,
+      status: m.status as "DEAD" | "FAILED",
+      error: m.error,
+      attempts: m.attempts,
+      createdAt: m.createdAt.toISOString(),
+    })),
+    nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+/**
+ * Replays a dead (or failed) message: back to PENDING with the SAME idempotency key, and a new
+ * send job. It delivers the message only — the run already took its error path or exited and is
+ * not rewound. A message that was sent meanwhile is refused.
+ */
+export async function replayMessage(ctx: EngineContext, messageId: string, opts: { workspaceId?: string; actorId?: string | null } = {}): Promise<{ status: "PENDING" }> {
+  const { prisma } = ctx.db;
+  const msg = await prisma.message.findFirst({
+    where: { id: messageId, ...(opts.workspaceId ? { workspaceId: opts.workspaceId } : {}) },
+    select: { id: true, status: true, runId: true, stepId: true },
+  });
+  if (!msg) throw new OperateError("NOT_FOUND", "No message with that id in this workspace.");
+  const updated = await prisma.message.updateMany({
+    where: { id: msg.id, status: { in: ["DEAD", "FAILED"] } },
+    data: { status: "PENDING", attempts: 0, error: null },
+  });
+  if (updated.count === 0) throw new OperateError("CONFLICT", `Only dead or failed messages can be replayed; this one is ${msg.status.toLowerCase()}.`);
+  await prisma.runTrace.create({
+    data: { runId: msg.runId, stepId: msg.stepId, kind: "message.replayed", detail: { messageId: msg.id, previous: msg.status, by: opts.actorId ?? null } },
+  });
+  await ctx.queues.sends.add("send", { messageId: msg.id, replay: true }, { jobId: `send-${msg.id}-replay-${ctx.now()}`, ...sendJobOptions(ctx) });
+  return { status: "PENDING" };
+}

@@ -1,0 +1,106 @@
+// Engine tests on real services: a fresh Postgres database, a Redis (the local one, or one the
+// test started) under a unique queue prefix, workers in-process, one workspace.
+import { randomBytes } from "node:crypto";
+import type { Provider } from "@postpath/channels";
+import type { Prisma } from "@postpath/db";
+import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
+import { compile, draftFromSteps, triggerOf, type JourneySettingsInput, type StepSpec } from "@postpath/journey";
+import type { Redis } from "ioredis";
+import type { EngineContext } from "../context.ts";
+import { createEngineContext, startWorkers, type RunningWorkers, type WorkerOptions } from "../engine.ts";
+import { identify } from "../ingest.ts";
+import { createLogger } from "../logger.ts";
+import { staticProviders } from "../providers.ts";
+import { createRedis } from "../queues.ts";
+
+export interface EngineHarness {
+  db: TestDatabase;
+  ctx: EngineContext;
+  redis: Redis;
+  prefix: string;
+  workers: RunningWorkers | null;
+  workspaceId: string;
+  startWorkers(opts?: Partial<WorkerOptions>): RunningWorkers;
+  publish(name: string, steps: StepSpec[], settings?: JourneySettingsInput, journeyId?: string): Promise<{ journeyId: string; versionId: string }>;
+  customer(externalId: string, traits?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startEngineHarness(
+  opts: { sendRetry?: { attempts: number; backoffMs: number }; providers?: Record<string, Provider>; redisUrl?: string; now?: () => number; workers?: Partial<WorkerOptions> | false; db?: TestDatabase; logLevel?: string } = {},
+): Promise<EngineHarness> {
+  const prefix = `t${randomBytes(5).toString("hex")}`;
+  const db = opts.db ?? (await createTestDatabase());
+  const redis = createRedis(opts.redisUrl ?? "redis://127.0.0.1:6379");
+  redis.on("error", () => undefined);
+  await redis.connect();
+  const log = createLogger(opts.logLevel ?? process.env.ENGINE_TEST_LOG ?? "silent");
+  const ctx = createEngineContext({ db, connection: redis, prefix, log, providers: staticProviders(opts.providers ?? {}), publicUrl: "http://pp.test", sendRetry: opts.sendRetry ?? { attempts: 3, backoffMs: 100 }, ...(opts.now ? { now: opts.now } : {}) });
+  const ws = await db.prisma.workspace.create({ data: { name: "Engine Co", slug: prefix } });
+  const h: EngineHarness = {
+    db,
+    ctx,
+    redis,
+    prefix,
+    workers: null,
+    workspaceId: ws.id,
+    startWorkers(o = {}) {
+      h.workers = startWorkers(ctx, { connection: redis, prefix, concurrency: 20, pausePollMs: 300, dateTriggerEveryMs: 0, sweepEveryMs: 0, ...o });
+      return h.workers;
+    },
+    async publish(name, steps, settings = {}, journeyId) {
+      // Steps may lead to "end" without declaring it: an exit is added.
+      const all = steps.some((s) => s.id === "end") || !JSON.stringify(steps.map((s) => s.next ?? null)).includes('"end"') ? steps : [...steps, { id: "end", type: "flow.exit" as const }];
+      const result = compile(draftFromSteps(all, settings));
+      if (!result.ok) throw new Error(`journey does not compile: ${JSON.stringify(result.errors)}`);
+      const plan = result.plan;
+      const trigger = triggerOf(plan);
+      const j = journeyId
+        ? await db.prisma.journey.update({ where: { id: journeyId }, data: { status: "LIVE" } })
+        : await db.prisma.journey.create({ data: { workspaceId: ws.id, name, status: "LIVE", draft: {} } });
+      const last = await db.prisma.journeyVersion.findFirst({ where: { journeyId: j.id }, orderBy: { version: "desc" } });
+      await db.prisma.journeyVersion.updateMany({ where: { journeyId: j.id, status: "LIVE" }, data: { status: "SUPERSEDED" } });
+      const v = await db.prisma.journeyVersion.create({
+        data: {
+          journeyId: j.id,
+          workspaceId: ws.id,
+          version: (last?.version ?? 0) + 1,
+          schemaVersion: plan.schemaVersion,
+          plan: plan as unknown as Prisma.InputJsonValue,
+          triggerType: trigger.type,
+          triggerEvent: trigger.event ?? null,
+        },
+      });
+      return { journeyId: j.id, versionId: v.id };
+    },
+    async customer(externalId, traits = {}) {
+      return (await identify(ctx, ws.id, { userId: externalId, traits })).customerId;
+    },
+    async close() {
+      await h.workers?.close();
+      await ctx.queues.close();
+      try {
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length) await redis.del(...keys);
+      } catch {
+        // the test's own Redis may be gone already
+      }
+      redis.disconnect();
+      if (!opts.db) await db.drop();
+    },
+  };
+  if (opts.workers !== false) h.startWorkers(opts.workers || {});
+  return h;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
