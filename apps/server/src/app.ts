@@ -18,6 +18,8 @@ export interface AppOptions {
   webDist?: string;
   /** Secure cookies when served over https. */
   secureCookies?: boolean;
+  /** Trust X-Forwarded-* headers (set when running behind a reverse proxy). */
+  trustProxy?: boolean;
   /** admin issue: master keys for channel credentials (the credentials router needs them). */
   keyring?: Keyring;
 }
@@ -28,7 +30,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 512 * 1024,
-    trustProxy: true,
+    // Only behind a known reverse proxy may X-Forwarded-For decide the client IP (sign-in throttling).
+    trustProxy: opts.trustProxy ?? false,
   });
 
   app.get("/healthz", async () => {

@@ -16,7 +16,7 @@ async function main() {
   if (!env.DATABASE_URL && !env.RUN_WORKER) log.warn("RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run");
 
   const webDist = path.resolve(REPO_ROOT, env.WEB_DIST ?? "apps/web/dist");
-  const app = await buildApp({ db: rt.db, engine: rt.engine, keyring: rt.keyring, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false });
+  const app = await buildApp({ db: rt.db, engine: rt.engine, keyring: rt.keyring, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false, trustProxy: env.TRUST_PROXY });
 
   let seedNote = "";
   if (env.SEED_DEMO) {

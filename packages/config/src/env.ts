@@ -27,6 +27,7 @@ export const Env = z.object({
   REDIS_AUTOSTART: bool.default(true),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number({ message: "expected a port number" }).int().min(0).max(65535).default(3000),
+  TRUST_PROXY: bool.default(false),
   PUBLIC_URL: url(["http:", "https:"], "https://postpath.example.com").optional(),
   SMTP_URL: url(["smtp:", "smtps:"], "smtp://user:pass@127.0.0.1:1025").optional(),
   EMAIL_FROM: z.string().min(3).default("Postpath <no-reply@postpath.local>"),

@@ -157,14 +157,28 @@ export async function enrolMany(
     }
     rows.push(runRow(ctx, plan, { ...args, customer, runId: newRunId(), entryNumber: history.entries + 1 }));
   }
-  const created = rows.length ? (await prisma.journeyRun.createMany({ data: rows, skipDuplicates: true })).count : 0;
+  // One INSERT … SELECT FROM unnest(arrays) (much cheaper than a per-row ORM insert); conflicts
+  // with the unique constraints are skipped, exactly like concurrent single enrolments.
+  const startedAt = new Date(now);
+  const inserted = rows.length
+    ? await prisma.$queryRaw<{ id: string }[]>`
+        INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", state, "triggerEventId", "startedAt", "updatedAt")
+        SELECT id, ${args.workspaceId}, ${args.journeyId}, ${args.versionId}, cid, n, 'ACTIVE', ${plan.triggerStepId}, st::jsonb, ${args.trigger.eventId}, ${startedAt}, ${startedAt}
+        FROM unnest(${rows.map((r) => r.id!)}::text[], ${rows.map((r) => r.customerId)}::text[], ${rows.map((r) => r.entryNumber)}::int[], ${rows.map((r) => JSON.stringify(r.state))}::text[]) AS t(id, cid, n, st)
+        ON CONFLICT DO NOTHING
+        RETURNING id`
+    : [];
+  const created = inserted.length;
   skipped += rows.length - created;
-  // Entry jobs for every run of this trigger that has not started yet (covers a crash between the
-  // insert and addBulk on an earlier attempt).
-  const pending = await prisma.journeyRun.findMany({
-    where: { journeyId: args.journeyId, triggerEventId: args.trigger.eventId, customerId: { in: ids }, seq: 0 },
-    select: { id: true },
-  });
+  // Entry jobs for the new runs, and (a retried batch) for this trigger's runs that have not
+  // started yet — a crash between the insert and addBulk on an earlier attempt.
+  const retried = args.customers.filter((c) => byCustomer.get(c.id)?.mine).map((c) => c.id);
+  const pending = [
+    ...inserted,
+    ...(retried.length
+      ? await prisma.journeyRun.findMany({ where: { journeyId: args.journeyId, triggerEventId: args.trigger.eventId, customerId: { in: retried }, seq: 0 }, select: { id: true } })
+      : []),
+  ];
   if (pending.length) {
     await ctx.queues.runs.addBulk(
       pending.map((r) => {

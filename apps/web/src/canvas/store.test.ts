@@ -116,3 +116,18 @@ describe("editor store", () => {
     expect(freshId("sms", new Set(["email"]))).toBe("sms");
   });
 });
+
+describe("auto-layout", () => {
+  it("puts a split's branches left to right in handle order", () => {
+    const draft = {
+      ...thankYouDraft,
+      // "no" listed first, so dagre alone would put the exit on the left.
+      edges: [...thankYouDraft.edges.filter((e) => e.source !== "big-order"), { id: "n", source: "big-order", sourceHandle: "no", target: "exit" }, { id: "y", source: "big-order", sourceHandle: "yes", target: "email" }],
+      nodes: thankYouDraft.nodes.map((n) => ({ ...n, position: { x: 0, y: 0 } })),
+    };
+    useEditorStore.getState().load("layout", draft);
+    useEditorStore.getState().layout();
+    const x = (id: string) => useEditorStore.getState().nodes.find((n) => n.id === id)?.position.x ?? NaN;
+    expect(x("email")).toBeLessThan(x("exit"));
+  });
+});

@@ -144,3 +144,25 @@ describe("pnpm credentials:rotate-master-key (the real script)", () => {
     }
   });
 });
+
+describe("on the embedded database (PGlite, the pnpm start default)", () => {
+  it("creates, reads, rotates and re-wraps credentials", async () => {
+    const { migrate, openDatabase } = await import("@postpath/db");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-pglite-"));
+    const db = await openDatabase({ dataDir: dir });
+    try {
+      await migrate(db);
+      const ws = (await db.prisma.workspace.create({ data: { name: "E", slug: "e" } })).id;
+      const ring = keyringFromText(k1, "k1");
+      const row = await createCredential(db, ring, { workspaceId: ws, kind: "PUSH", label: "Push", config: { endpoint: "https://push.example/send", apiKey: "embedded-key-AAAA" } });
+      expect(row.last4).toBe("AAAA");
+      await rotateCredential(db, ring, { workspaceId: ws, id: row.id, config: { endpoint: "https://push.example/send", apiKey: "embedded-key-BBBB" } });
+      const ring2 = keyringFromText(`${k2},${k1}`, "k2,k1");
+      expect(await rewrapAll(db, ring2)).toEqual({ rewrapped: 1, total: 1 });
+      expect((await readCredential(db, keyringFromText(k2, "k2"), { workspaceId: ws, id: row.id }))?.config.apiKey).toBe("embedded-key-BBBB");
+    } finally {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,6 @@
 // Channel credentials at rest: the provider config (with its secrets) is sealed per record; only
 // kind, label, the secret's last 4 characters and usage times are readable without the keyring.
+import { randomUUID } from "node:crypto";
 import { configSchemas, createProvider, type Channel, type Provider, type ProviderDependencies } from "@postpath/channels";
 import type { ChannelKind, Database } from "@postpath/db";
 import { openSecret, sealSecret, unwrapKey, wrapKey } from "./envelope.ts";
@@ -101,13 +102,20 @@ export const credentialPublicSelect = {
   lastTestDetail: true,
 } as const;
 
+// Bytes are written through SQL `decode(<base64>, 'base64')`: the embedded PGlite adapter
+// (pglite-prisma-adapter 0.6) cannot bind Prisma's Bytes arguments, Postgres takes both.
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+
 export async function createCredential(db: Database, keyring: Keyring, input: { workspaceId: string; kind: ChannelKind; label: string; config: unknown }) {
   const config = parseCredentialConfig(input.kind, input.config);
   const sealed = sealSecret(keyring, JSON.stringify(config), aad(input.workspaceId, input.kind));
-  return db.prisma.channelCredential.create({
-    data: { workspaceId: input.workspaceId, kind: input.kind, label: input.label, last4: last4Of(input.kind, config), ...sealed },
-    select: credentialPublicSelect,
-  });
+  const id = `c${randomUUID().replace(/-/g, "")}`;
+  await db.prisma.$executeRaw`
+    INSERT INTO "ChannelCredential" (id, "workspaceId", kind, label, last4, ciphertext, iv, "authTag", "wrappedKey", "masterKeyId", "updatedAt")
+    VALUES (${id}, ${input.workspaceId}, ${input.kind}::"ChannelKind", ${input.label}, ${last4Of(input.kind, config)},
+      decode(${b64(sealed.ciphertext)}, 'base64'), decode(${b64(sealed.iv)}, 'base64'), decode(${b64(sealed.authTag)}, 'base64'),
+      decode(${b64(sealed.wrappedKey)}, 'base64'), ${sealed.masterKeyId}, now())`;
+  return db.prisma.channelCredential.findUniqueOrThrow({ where: { id }, select: credentialPublicSelect });
 }
 
 /** Replaces a credential's secret config (a fresh data key too). Null when not in this workspace. */
@@ -116,11 +124,15 @@ export async function rotateCredential(db: Database, keyring: Keyring, input: { 
   if (!row) return null;
   const config = parseCredentialConfig(row.kind, input.config);
   const sealed = sealSecret(keyring, JSON.stringify(config), aad(input.workspaceId, row.kind));
-  return db.prisma.channelCredential.update({
-    where: { id: input.id },
-    data: { ...sealed, last4: last4Of(row.kind, config), ...(input.label ? { label: input.label } : {}), lastTestedAt: null, lastTestOk: null, lastTestDetail: null },
-    select: credentialPublicSelect,
-  });
+  const n = await db.prisma.$executeRaw`
+    UPDATE "ChannelCredential" SET
+      ciphertext = decode(${b64(sealed.ciphertext)}, 'base64'), iv = decode(${b64(sealed.iv)}, 'base64'),
+      "authTag" = decode(${b64(sealed.authTag)}, 'base64'), "wrappedKey" = decode(${b64(sealed.wrappedKey)}, 'base64'),
+      "masterKeyId" = ${sealed.masterKeyId}, last4 = ${last4Of(row.kind, config)}, label = COALESCE(${input.label ?? null}, label),
+      "lastTestedAt" = NULL, "lastTestOk" = NULL, "lastTestDetail" = NULL, "updatedAt" = now()
+    WHERE id = ${input.id} AND "workspaceId" = ${input.workspaceId}`;
+  if (n === 0) return null;
+  return db.prisma.channelCredential.findUniqueOrThrow({ where: { id: input.id }, select: credentialPublicSelect });
 }
 
 export interface DecryptedCredential {
@@ -158,8 +170,9 @@ export async function rewrapAll(db: Database, keyring: Keyring): Promise<{ rewra
     const wrapped = wrapKey(keyring, dataKey);
     dataKey.fill(0);
     // Guarded on the old key id so a concurrent rotation of the same row is not overwritten.
-    const res = await db.prisma.channelCredential.updateMany({ where: { id: row.id, masterKeyId: row.masterKeyId }, data: wrapped });
-    rewrapped += res.count;
+    rewrapped += await db.prisma.$executeRaw`
+      UPDATE "ChannelCredential" SET "wrappedKey" = decode(${b64(wrapped.wrappedKey)}, 'base64'), "masterKeyId" = ${wrapped.masterKeyId}
+      WHERE id = ${row.id} AND "masterKeyId" = ${row.masterKeyId}`;
   }
   return { rewrapped, total: rows.length };
 }

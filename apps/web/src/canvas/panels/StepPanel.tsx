@@ -146,10 +146,16 @@ function TemplatePreview({ config, fields, provided }: { config: Record<string, 
         } catch (e) {
           rendered = `Template error: ${e instanceof Error ? e.message : String(e)}`;
         }
+        const html = f === "body" && (config.format === undefined || config.format === "html");
         return (
           <div key={f} className="preview__field" data-preview={f}>
             <div className="muted">{f}</div>
-            <div className="preview__text">{rendered}</div>
+            {html ? (
+              // Rendered HTML in a sandbox: no scripts, no access to the app.
+              <iframe className="preview__html" sandbox="" title={`Preview of the ${f}`} srcDoc={rendered} />
+            ) : (
+              <div className="preview__text">{rendered}</div>
+            )}
           </div>
         );
       })}

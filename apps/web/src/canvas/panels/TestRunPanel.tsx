@@ -23,9 +23,9 @@ export function formatOffset(ms: number): string {
   return `+${[d ? `${d}d` : "", h ? `${h}h` : "", m || (!d && !h) ? `${m}m` : ""].filter(Boolean).join(" ")}`;
 }
 
-/** "split.branch → no": a decision with the branch it took, when it took one. */
+/** "split.branch → no": a decision with the branch it took, when it chose one (not plain "next"). */
 export function describeDecision(decision: string, detail: Record<string, unknown>): string {
-  return typeof detail.branch === "string" ? `${decision} → ${detail.branch}` : decision;
+  return typeof detail.branch === "string" && detail.branch !== "next" ? `${decision} → ${detail.branch}` : decision;
 }
 
 /** The simulator's timeline as canvas notes: per step, "+7d timedOut" lines in order. */
