@@ -39,7 +39,19 @@ async function center(locator: Locator): Promise<{ x: number; y: number }> {
 async function tidy(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Auto-layout" }).click();
   await page.getByRole("button", { name: "Fit View" }).click();
-  await page.waitForTimeout(350); // the fit-view animation
+  await viewportSettled(page);
+}
+
+/** Waits until the canvas viewport stops moving (fit-view animates), instead of a fixed sleep. */
+async function viewportSettled(page: Page): Promise<void> {
+  const viewport = page.locator(".react-flow__viewport");
+  await expect
+    .poll(async () => {
+      const before = await viewport.getAttribute("style");
+      await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+      return before === (await viewport.getAttribute("style"));
+    })
+    .toBe(true);
 }
 
 /** Drags a step from the palette onto free canvas (below the journey) and returns its node id. */

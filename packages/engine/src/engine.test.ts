@@ -6,7 +6,7 @@ import type { StepSpec } from "@postpath/journey";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
-import { runDateTriggers } from "./maintenance.ts";
+import { processMaintenanceJob, runDateTriggers } from "./maintenance.ts";
 import { customerRuns, enrolmentProgress, listDeadLetters, nodeCounts, pauseJourney, replayMessage, resumeJourney, startEnrolment, stopJourney } from "./operate.ts";
 import { visitPurl } from "./outputs.ts";
 import { processRunJob } from "./runner.ts";
@@ -179,6 +179,35 @@ describe("step execution", () => {
     const trace = await h.db.prisma.runTrace.findFirstOrThrow({ where: { runId: third.id, kind: "frequencyCap.skipped" } });
     expect(trace.detail).toMatchObject({ rule: "frequencyCap", source: "workspace", channel: "push", max: 1 });
     expect(third.status).toBe("COMPLETED");
+  });
+});
+
+describe("workspace quiet hours", () => {
+  it("hold a send until the window opens in the recipient's time zone, with the rule in the trace", async () => {
+    await h.workers?.close();
+    h.workers = null;
+    const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+    const now = Date.now();
+    await h.db.prisma.workspace.update({
+      where: { id: h.workspaceId },
+      data: { settings: { limits: { quietHours: { start: hhmm(now - 3600_000), end: hhmm(now + 3600_000), mode: "hold", channels: ["push"] } } } },
+    });
+    const { journeyId } = await h.publish("quiet", [{ id: "t", type: "trigger.manual", next: "m" }, { id: "m", type: "action.push", data: { title: "Hi", body: "There" }, next: "end" }]);
+    await h.customer("ann", { push_token: "tok-1", timezone: "UTC" });
+    await startEnrolment(h.ctx, { workspaceId: h.workspaceId, journeyId, criteria: { externalIds: ["ann"] } }).then(({ enrolmentId }) => processMaintenanceJob(h.ctx, { kind: "enrolment", enrolmentId }));
+    const r = await h.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
+    expect(await processRunJob(h.ctx, { runId: r.id, seq: 0, input: { kind: "entered" } })).toBe("applied");
+    const msg = await h.db.prisma.message.findFirstOrThrow({ where: { runId: r.id } });
+    expect(msg.recipient).toBe("tok-1");
+    const out = await processSendJob(h.ctx, { messageId: msg.id }, { made: 0, max: 3 });
+    expect(out).toEqual({ heldUntil: expect.any(Number) as number });
+    const until = (out as { heldUntil: number }).heldUntil;
+    expect(until).toBeGreaterThan(now);
+    expect(until).toBeLessThanOrEqual(now + 3600_000);
+    expect(hhmm(until)).toBe(hhmm(now + 3600_000));
+    const trace = await h.db.prisma.runTrace.findFirstOrThrow({ where: { runId: r.id, kind: "quietHours.held" } });
+    expect(trace.detail).toMatchObject({ rule: "quietHours", source: "workspace", channel: "push", timeZone: "UTC" });
+    expect((await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } })).status).toBe("PENDING");
   });
 });
 

@@ -5,7 +5,7 @@ import { processEventJob } from "./events.ts";
 import type { Logger } from "./logger.ts";
 import { processMaintenanceJob } from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
-import { createQueues, QUEUES, RETENTION, type EngineQueues, type MaintenanceJob, type RunJob } from "./queues.ts";
+import { createQueues, QUEUES, RETENTION, type EngineQueues, type MaintenanceJob, type RunJob, type SendJob } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 
@@ -86,7 +86,19 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     },
     common,
   );
-  const sends = new Worker(QUEUES.sends, (job) => processSendJob(ctx, job.data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 }), common);
+  const sends = new Worker(
+    QUEUES.sends,
+    async (job: Job<SendJob>, token?: string) => {
+      const outcome = await processSendJob(ctx, job.data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 });
+      if (typeof outcome === "object" && token) {
+        // Workspace quiet hours: the same job (same idempotency key) waits for the window to open.
+        await job.moveToDelayed(outcome.heldUntil, token);
+        throw new DelayedError();
+      }
+      return outcome;
+    },
+    common,
+  );
   // One housekeeping job at a time per process (sweeps must not pile up on a busy machine).
   const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), { ...common, concurrency: 1 });
   const workers = [events, runs, sends, jobs];

@@ -1,4 +1,4 @@
-import { durationMs, FrequencyCap, frequencyCapAllows, type Plan } from "@postpath/journey";
+import { durationMs, FrequencyCap, frequencyCapAllows, nextAllowedSendTime, QuietHours, resolveTimeZone, type Plan } from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 
@@ -44,4 +44,35 @@ export async function capDecision(
     }
   }
   return null;
+}
+
+/** The workspace's quiet hours (Workspace.settings.limits.quietHours), cached for a few seconds. */
+const quietCache = new Map<string, { at: number; value: QuietHours | null }>();
+async function workspaceQuietHours(ctx: EngineContext, workspaceId: string): Promise<QuietHours | null> {
+  const hit = quietCache.get(workspaceId);
+  if (hit && Date.now() - hit.at < 5000) return hit.value;
+  const ws = await ctx.db.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { settings: true } });
+  const parsed = QuietHours.safeParse(asRecord(asRecord(ws?.settings).limits).quietHours);
+  const value = parsed.success ? parsed.data : null;
+  quietCache.set(workspaceId, { at: Date.now(), value });
+  return value;
+}
+
+/**
+ * Workspace-wide quiet hours, applied at send time in the recipient's time zone (a journey's own
+ * quiet hours are applied by the journey language before the send is requested). Returns when
+ * the message may go and why, or null when it may go now. Mode "skip" is treated as "hold" here:
+ * the message was already decided by the journey; holding it never loses it.
+ */
+export async function workspaceQuietHold(
+  ctx: EngineContext,
+  args: { workspaceId: string; customerId: string | null; channel: string; now: number },
+): Promise<{ until: number; detail: Record<string, unknown> } | null> {
+  const qh = await workspaceQuietHours(ctx, args.workspaceId);
+  if (!qh || !(qh.channels as readonly string[]).includes(args.channel)) return null;
+  const customer = args.customerId ? await ctx.db.prisma.customer.findUnique({ where: { id: args.customerId }, select: { timezone: true } }) : null;
+  const timeZone = resolveTimeZone(customer?.timezone, "UTC");
+  const until = nextAllowedSendTime(qh, timeZone, args.now);
+  if (until <= args.now) return null;
+  return { until, detail: { rule: "quietHours", source: "workspace", channel: args.channel, timeZone, quietHours: `${qh.start}–${qh.end}`, until: new Date(until).toISOString() } };
 }

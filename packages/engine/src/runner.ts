@@ -69,8 +69,17 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
   if (effect.kind !== "send") return { recipient: null, payload: { ...effect } };
   const vars = templateContext(state);
   const customer = state.customer;
+  const token = customer.attributes.push_token ?? customer.attributes.pushToken ?? customer.attributes.device_token;
   const recipient =
-    effect.channel === "email" ? (customer.email ?? null) : effect.channel === "sms" ? (customer.phone ?? null) : null;
+    effect.channel === "email"
+      ? (customer.email ?? null)
+      : effect.channel === "sms"
+        ? (customer.phone ?? null)
+        : effect.channel === "push"
+          ? typeof token === "string" && token
+            ? token
+            : null
+          : null;
   try {
     if (effect.channel === "email") {
       const m = effect.message as { subject?: string; body?: string; format?: EmailFormat; preheader?: string; fromName?: string };
@@ -128,21 +137,23 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     throw new UnrecoverableError(`malformed run job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   const job = parsed.data;
-  const { prisma } = ctx.db;
-  const run = await prisma.journeyRun.findUnique({
-    where: { id: job.runId },
-    select: {
-      id: true,
-      seq: true,
-      status: true,
-      state: true,
-      workspaceId: true,
-      journeyId: true,
-      customerId: true,
-      versionId: true,
-      journey: { select: { status: true } },
-    },
-  });
+  // The hot path reads with one plain SQL query (no ORM query compilation per job).
+  const [row] = await ctx.db.query<{
+    id: string;
+    seq: number;
+    status: RunStatus;
+    state: unknown;
+    workspaceId: string;
+    journeyId: string;
+    customerId: string;
+    versionId: string;
+    journeyStatus: string;
+  }>(
+    `SELECT r.id, r.seq, r.status, r.state, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus"
+     FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId" WHERE r.id = $1`,
+    [job.runId],
+  );
+  const run = row ? { ...row, journey: { status: row.journeyStatus } } : null;
   if (!run) {
     ctx.log.warn({ runId: job.runId, input: job.input.kind }, "run job for a run that no longer exists (deleted version or journey); ignoring");
     return "missing";
@@ -166,7 +177,7 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     await failRun(ctx, run.id, run.seq, `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`);
     return "applied";
   }
-  const state = run.state as unknown as RunState;
+  const state = run.state as RunState;
   const input = await loadInput(ctx, job);
   if (!input) {
     if (job.input.kind === "event") ctx.log.warn({ runId: run.id, eventId: job.input.eventId }, "event for a run no longer exists; ignoring");

@@ -4,6 +4,7 @@ import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { bumpCounters, singleCounter } from "./counters.ts";
+import { workspaceQuietHold } from "./limits.ts";
 import { makeOutput } from "./outputs.ts";
 import { NoProviderError } from "./providers.ts";
 import { SendJob, runJobId, type RunJob } from "./queues.ts";
@@ -17,7 +18,7 @@ export async function processSendJob(
   ctx: EngineContext,
   data: unknown,
   attempt: { made: number; max: number },
-): Promise<"sent" | "already" | "failed" | "missing"> {
+): Promise<"sent" | "already" | "failed" | "missing" | { heldUntil: number }> {
   const parsed = SendJob.safeParse(data);
   if (!parsed.success) {
     ctx.log.error({ issues: parsed.error.issues }, "malformed send job payload; dropping it");
@@ -47,6 +48,13 @@ export async function processSendJob(
     }
     return "already";
   }
+  if (!parsed.data.replay) {
+    const hold = await workspaceQuietHold(ctx, { workspaceId: msg.workspaceId, customerId: msg.customerId, channel: msg.channel, now: ctx.now() });
+    if (hold) {
+      await prisma.runTrace.create({ data: { runId: msg.runId, stepId: msg.stepId, kind: "quietHours.held", detail: { ...hold.detail, messageId: msg.id } } });
+      return { heldUntil: hold.until };
+    }
+  }
   const payload = asRecord(msg.payload);
   try {
     let providerMessageId: string;
@@ -58,8 +66,9 @@ export async function processSendJob(
       providerMessageId = msg.idempotencyKey;
       response = output;
     } else {
-      if (!msg.recipient && (msg.channel === "email" || msg.channel === "sms")) {
-        throw new ProviderError(`no ${msg.channel === "email" ? "email address" : "phone number"} for this customer`, { retryable: false });
+      if (!msg.recipient && (msg.channel === "email" || msg.channel === "sms" || msg.channel === "push")) {
+        const what = msg.channel === "email" ? "email address" : msg.channel === "sms" ? "phone number" : "push token (attribute push_token)";
+        throw new ProviderError(`no ${what} for this customer`, { retryable: false });
       }
       const provider = await ctx.providers(msg.workspaceId, msg.channel);
       const result = await provider.send({ ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey });
