@@ -84,6 +84,13 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     expect(await a.operate.pause({ journeyId })).toEqual({ status: "PAUSED" });
     expect(await a.operate.resume({ journeyId })).toEqual({ status: "LIVE" });
     expect(await a.operate.stop({ journeyId })).toEqual({ status: "STOPPED" });
+    const audit = await db.prisma.auditLog.findMany({ where: { targetId: journeyId, action: { startsWith: "journey." } }, orderBy: { at: "asc" } });
+    expect(audit.map((e) => [e.action, e.actorId])).toEqual([
+      ["journey.publish", users.a.id],
+      ["journey.pause", users.a.id],
+      ["journey.resume", users.a.id],
+      ["journey.stop", users.a.id],
+    ]);
     const after = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
     expect(after[0]).toMatchObject({ status: "EXITED" });
     expect(after[0]!.traces.at(-1)).toMatchObject({ kind: "run.exited", stepId: "w", detail: { reason: "journey stopped" } });

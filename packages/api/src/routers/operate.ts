@@ -14,7 +14,8 @@ import {
 import { Condition, MatchMode } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+import { recordAudit } from "../audit.ts";
+import { marketerProcedure, router, viewerProcedure, type ApiContext, type SessionUser } from "../trpc.ts";
 
 const JourneyId = z.object({ journeyId: z.string().min(1, "journeyId is required") });
 
@@ -27,15 +28,33 @@ async function mapped<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export const operateRouter = router({
-  pause: marketerProcedure.input(JourneyId).mutation(({ ctx, input }) => mapped(() => pauseJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+/** Runs an operation and, once it succeeded, records who did it in the audit log. */
+async function audited<T extends { status: string }>(
+  ctx: { db: ApiContext["db"]; user: SessionUser },
+  action: string,
+  journeyId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const result = await mapped(fn);
+  await recordAudit(ctx.db, ctx.user, action, { type: "Journey", id: journeyId }, { status: result.status });
+  return result;
+}
 
-  resume: marketerProcedure.input(JourneyId).mutation(({ ctx, input }) => mapped(() => resumeJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+export const operateRouter = router({
+  pause: marketerProcedure
+    .input(JourneyId)
+    .mutation(({ ctx, input }) => audited(ctx, "journey.pause", input.journeyId, () => pauseJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+
+  resume: marketerProcedure
+    .input(JourneyId)
+    .mutation(({ ctx, input }) => audited(ctx, "journey.resume", input.journeyId, () => resumeJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
 
   /** Exits every run in flight (each gets a "run.exited" trace: journey stopped). */
   stop: marketerProcedure
     .input(JourneyId)
-    .mutation(({ ctx, input }) => mapped(async () => ({ status: (await stopJourney(ctx.engine, ctx.user.workspaceId, input.journeyId)).status }))),
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "journey.stop", input.journeyId, async () => ({ status: (await stopJourney(ctx.engine, ctx.user.workspaceId, input.journeyId)).status })),
+    ),
 
   nodeCounts: viewerProcedure
     .input(JourneyId.extend({ versionId: z.string().min(1).optional() }))
