@@ -5,7 +5,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { assertRedis, createEngineContext, createLogger, createRedis, staticProviders, type EngineContext } from "@postpath/engine";
+import {
+  assertRedis,
+  createEngineContext,
+  createLogger,
+  createRedis,
+  staticProviders,
+  type EngineContext,
+} from "@postpath/engine";
 import { compile, draftFromSteps, triggerOf, type StepSpec } from "@postpath/journey";
 import type { Redis } from "ioredis";
 
@@ -33,7 +40,11 @@ async function freePort(): Promise<number> {
 export async function startRedisServer(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
   for (let i = 0; i < 100; i++) {
     try {
       await assertRedis(url);
@@ -52,8 +63,16 @@ export async function openBench(): Promise<BenchEnv> {
   const redis = createRedis(url);
   await redis.connect();
   const prefix = "bench";
-  const ctx = createEngineContext({ db, connection: redis, prefix, log: createLogger("error"), providers: staticProviders({}) });
-  const ws = await db.prisma.workspace.create({ data: { name: "Bench", slug: `bench-${Date.now()}` } });
+  const ctx = createEngineContext({
+    db,
+    connection: redis,
+    prefix,
+    log: createLogger("error"),
+    providers: staticProviders({}),
+  });
+  const ws = await db.prisma.workspace.create({
+    data: { name: "Bench", slug: `bench-${Date.now()}` },
+  });
   return {
     db,
     redis,
@@ -70,11 +89,16 @@ export async function openBench(): Promise<BenchEnv> {
   };
 }
 
-export async function publish(env: BenchEnv, steps: StepSpec[]): Promise<{ journeyId: string; versionId: string }> {
+export async function publish(
+  env: BenchEnv,
+  steps: StepSpec[],
+): Promise<{ journeyId: string; versionId: string }> {
   const result = compile(draftFromSteps(steps));
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   const trigger = triggerOf(result.plan);
-  const j = await env.db.prisma.journey.create({ data: { workspaceId: env.workspaceId, name: "bench", status: "LIVE", draft: {} } });
+  const j = await env.db.prisma.journey.create({
+    data: { workspaceId: env.workspaceId, name: "bench", status: "LIVE", draft: {} },
+  });
   const v = await env.db.prisma.journeyVersion.create({
     data: {
       journeyId: j.id,
@@ -109,4 +133,5 @@ export function arg(args: string[], name: string, fallback: number): number {
   return Number.isFinite(v) ? v : fallback;
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });

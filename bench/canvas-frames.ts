@@ -36,7 +36,8 @@ export function generateCanvasJourney(nodes: number, edges: number): JourneyDraf
   const ROWS = 30;
   let row = 0;
   const at = (dx = 0) => ({ x: Math.floor(row / ROWS) * 900 + dx, y: (row % ROWS) * 160 });
-  const add = (id: string, type: StepType, data: Record<string, unknown>, dx = 0) => out.push({ id, type, position: at(dx), data });
+  const add = (id: string, type: StepType, data: Record<string, unknown>, dx = 0) =>
+    out.push({ id, type, position: at(dx), data });
   const link = (source: string, target: string, branch = "next") =>
     links.push({ id: `e${links.length}`, source, sourceHandle: branch, target });
 
@@ -55,10 +56,18 @@ export function generateCanvasJourney(nodes: number, edges: number): JourneyDraf
     const wantSplit = placedSplits < splits && (u + 1) * splits >= (placedSplits + 1) * units;
     if (wantSplit) {
       const id = `s${u}`;
-      add(id, "split.condition", { conditions: [{ property: "event.total", op: "gt", value: u }], match: "all" });
+      add(id, "split.condition", {
+        conditions: [{ property: "event.total", op: "gt", value: u }],
+        match: "all",
+      });
       for (const t of tails) link(t, id);
       row++;
-      add(`${id}-email`, "action.email", { subject: `Thanks {{ first_name }} (${u})`, body: "We hope you love it." }, -160);
+      add(
+        `${id}-email`,
+        "action.email",
+        { subject: `Thanks {{ first_name }} (${u})`, body: "We hope you love it." },
+        -160,
+      );
       add(`${id}-sms`, "action.sms", { body: `Code {{ event.code }} (${u})` }, 160);
       link(id, `${id}-email`, "yes");
       link(id, `${id}-sms`, "no");
@@ -66,7 +75,10 @@ export function generateCanvasJourney(nodes: number, edges: number): JourneyDraf
       tails = [`${id}-email`, `${id}-sms`];
       placedSplits++;
     } else {
-      const [type, data] = singleTypes[u % singleTypes.length] as [StepType, Record<string, unknown>];
+      const [type, data] = singleTypes[u % singleTypes.length] as [
+        StepType,
+        Record<string, unknown>,
+      ];
       const id = `n${u}`;
       add(id, type, data);
       for (const t of tails) link(t, id);
@@ -80,13 +92,33 @@ export function generateCanvasJourney(nodes: number, edges: number): JourneyDraf
 }
 
 function buildBenchPage(outDir: string): void {
-  execFileSync("pnpm", ["exec", "vite", "build", "--config", "vite.bench.config.ts", "--outDir", outDir, "--logLevel", "warn"], {
-    cwd: WEB,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  execFileSync(
+    "pnpm",
+    [
+      "exec",
+      "vite",
+      "build",
+      "--config",
+      "vite.bench.config.ts",
+      "--outDir",
+      outDir,
+      "--logLevel",
+      "warn",
+    ],
+    {
+      cwd: WEB,
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
 }
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".map": "application/json",
+};
 
 async function serve(dir: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
@@ -101,16 +133,26 @@ async function serve(dir: string): Promise<{ url: string; close(): Promise<void>
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/bench.html`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/bench.html`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 type Stats = { frames: number; p50: number; p95: number; max: number; fps: number };
 
 function stats(deltas: number[]): Stats {
   const sorted = [...deltas].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  const q = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
   const total = deltas.reduce((a, b) => a + b, 0);
-  return { frames: deltas.length, p50: q(0.5), p95: q(0.95), max: sorted[sorted.length - 1] ?? NaN, fps: total > 0 ? (deltas.length / total) * 1000 : NaN };
+  return {
+    frames: deltas.length,
+    p50: q(0.5),
+    p95: q(0.95),
+    max: sorted[sorted.length - 1] ?? NaN,
+    fps: total > 0 ? (deltas.length / total) * 1000 : NaN,
+  };
 }
 
 // Page scripts as text: tsx's transform would add helpers (`__name`) that do not exist in the page.
@@ -190,15 +232,26 @@ export default async function canvasFrames(args: string[]): Promise<void> {
   const outDir = mkdtempSync(path.join(tmpdir(), "postpath-canvas-bench-"));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   try {
     process.stdout.write("Building the canvas benchmark page (vite, production)…\n");
     buildBenchPage(outDir);
     const server = await serve(outDir);
     try {
-      console.log(`Chromium ${browser.version()}, headless, software rendering; viewport 1280×800; ${seconds} s per measurement.`);
-      console.log(`Machine load average (1 min) at start: ${loadavg()[0]?.toFixed(1)} — figures are only meaningful on an idle machine.`);
+      console.log(
+        `Chromium ${browser.version()}, headless, software rendering; viewport 1280×800; ${seconds} s per measurement.`,
+      );
+      console.log(
+        `Machine load average (1 min) at start: ${loadavg()[0]?.toFixed(1)} — figures are only meaningful on an idle machine.`,
+      );
       for (const size of sizes) {
         const draft = generateCanvasJourney(size, Math.round(size * 1.2));
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -207,7 +260,9 @@ export default async function canvasFrames(args: string[]): Promise<void> {
         await page.goto(server.url);
         await page.locator(".react-flow__node").first().waitFor();
         const openMs = Date.now() - opened;
-        console.log(`\n${draft.nodes.length} nodes / ${draft.edges.length} edges — opened (first node drawn) in ${openMs} ms`);
+        console.log(
+          `\n${draft.nodes.length} nodes / ${draft.edges.length} edges — opened (first node drawn) in ${openMs} ms`,
+        );
         console.log(`  ${"".padEnd(30)}  p50ms  p95ms  maxms    fps frames`);
         for (const view of ["fit (whole journey)", "zoom 1"] as const) {
           if (view === "zoom 1") {
@@ -224,7 +279,9 @@ export default async function canvasFrames(args: string[]): Promise<void> {
           const idle = await measure(page, () => page.waitForTimeout(seconds * 1000));
           const panned = await measure(page, () => pan(page, seconds));
           const dragged = await measure(page, () => drag(page, seconds));
-          console.log(`  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM`);
+          console.log(
+            `  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM`,
+          );
           console.log(row("idle (baseline)", idle, idle));
           console.log(row("pan", panned, idle));
           console.log(row("drag a node", dragged, idle));

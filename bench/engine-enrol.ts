@@ -48,7 +48,9 @@ export default async function main(args: string[]): Promise<void> {
     const cursors: (string | null)[] = [];
     {
       // Batch boundaries first (cheap), so batches can run in parallel.
-      const ids = await env.db.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM "Customer" WHERE "workspaceId" = ${env.workspaceId} ORDER BY id`;
+      const ids = await env.db.prisma.$queryRaw<
+        { id: string }[]
+      >`SELECT id FROM "Customer" WHERE "workspaceId" = ${env.workspaceId} ORDER BY id`;
       for (let i = 0; i < ids.length; i += batch) cursors.push(i === 0 ? null : ids[i - 1]!.id);
       let k = 0;
       await Promise.all(
@@ -67,7 +69,12 @@ export default async function main(args: string[]): Promise<void> {
               journeyId,
               versionId,
               customers: rows.map(toSnapshot),
-              trigger: { eventId: "enrol-bench", name: "enrolled", properties: {}, timestamp: Date.now() },
+              trigger: {
+                eventId: "enrol-bench",
+                name: "enrolled",
+                properties: {},
+                timestamp: Date.now(),
+              },
             });
             enrolled += res.enrolled;
           }
@@ -78,10 +85,16 @@ export default async function main(args: string[]): Promise<void> {
     const jobs = await env.ctx.queues.runs.getJobCountByTypes("waiting", "prioritized");
     const perSec = (x: number) => (n / x) * 1000;
     console.log(`engine-enrol: ${fmt(n)} customers, batches of ${batch}, ${parallel} in parallel`);
-    console.log(`  raw BullMQ addBulk of ${fmt(n)} jobs: ${fmt(rawMs / 1000, 2)} s (${fmt(perSec(rawMs))} jobs/s)`);
-    console.log(`  enrolMany (rows + first jobs):     ${fmt(oursMs / 1000, 2)} s (${fmt(perSec(oursMs))} customers/s); ${fmt(enrolled)} runs, ${fmt(jobs)} jobs waiting`);
+    console.log(
+      `  raw BullMQ addBulk of ${fmt(n)} jobs: ${fmt(rawMs / 1000, 2)} s (${fmt(perSec(rawMs))} jobs/s)`,
+    );
+    console.log(
+      `  enrolMany (rows + first jobs):     ${fmt(oursMs / 1000, 2)} s (${fmt(perSec(oursMs))} customers/s); ${fmt(enrolled)} runs, ${fmt(jobs)} jobs waiting`,
+    );
     console.log(`  ratio to raw: ${fmt((rawMs / oursMs) * 100, 1)}% of raw throughput`);
-    console.log(`  extrapolated to 1,000,000 customers (linear): ${fmt(((oursMs / n) * 1_000_000) / 1000, 0)} s (goal ≤ 60 s)`);
+    console.log(
+      `  extrapolated to 1,000,000 customers (linear): ${fmt(((oursMs / n) * 1_000_000) / 1000, 0)} s (goal ≤ 60 s)`,
+    );
   } finally {
     await env.close();
   }

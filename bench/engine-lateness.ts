@@ -30,7 +30,12 @@ export default async function main(args: string[]): Promise<void> {
     const v = await env.db.prisma.journeyVersion.findUniqueOrThrow({ where: { id: versionId } });
     const plan = parsePlan(v.plan);
     await createCustomers(env, n);
-    const customers = (await env.db.prisma.customer.findMany({ where: { workspaceId: env.workspaceId }, orderBy: { id: "asc" } })).map(toSnapshot);
+    const customers = (
+      await env.db.prisma.customer.findMany({
+        where: { workspaceId: env.workspaceId },
+        orderBy: { id: "asc" },
+      })
+    ).map(toSnapshot);
 
     const lead = 10_000 + n * 0.5; // time to insert rows and jobs before the first falls due
     const t0 = Date.now() + lead;
@@ -38,49 +43,96 @@ export default async function main(args: string[]): Promise<void> {
     // Runs already waiting at "w" (state made by advance() itself), rows + timer jobs.
     const rows: Prisma.JourneyRunCreateManyInput[] = customers.map((c, i) => {
       const id = `rl${i}`;
-      const entered = advance(plan, initialState(plan, { runId: id, customer: c }), { kind: "entered" }, dueOf(i) - 3600_000).nextState;
-      return { id, workspaceId: env.workspaceId, journeyId, versionId, customerId: c.id, entryNumber: 1, status: "WAITING", seq: 1, currentStepId: "w", waitingUntil: new Date(dueOf(i)), state: entered as unknown as Prisma.InputJsonValue };
+      const entered = advance(
+        plan,
+        initialState(plan, { runId: id, customer: c }),
+        { kind: "entered" },
+        dueOf(i) - 3600_000,
+      ).nextState;
+      return {
+        id,
+        workspaceId: env.workspaceId,
+        journeyId,
+        versionId,
+        customerId: c.id,
+        entryNumber: 1,
+        status: "WAITING",
+        seq: 1,
+        currentStepId: "w",
+        waitingUntil: new Date(dueOf(i)),
+        state: entered as unknown as Prisma.InputJsonValue,
+      };
     });
-    for (let i = 0; i < rows.length; i += 2000) await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
+    for (let i = 0; i < rows.length; i += 2000)
+      await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
     const due = new Map<string, number>();
     for (let i = 0; i < n; i += 2000) {
       await env.ctx.queues.runs.addBulk(
         rows.slice(i, i + 2000).map((r, k) => {
           const job: RunJob = { runId: r.id!, seq: 1, input: { kind: "timer", stepId: "w" } };
           due.set(runJobId(job), dueOf(i + k));
-          return { name: "timer", data: job, opts: { jobId: runJobId(job), delay: dueOf(i + k) - Date.now() } };
+          return {
+            name: "timer",
+            data: job,
+            opts: { jobId: runJobId(job), delay: dueOf(i + k) - Date.now() },
+          };
         }),
       );
     }
-    if (Date.now() > t0) console.log("  (warning: set-up overran the lead time; early jobs start late)");
+    if (Date.now() > t0)
+      console.log("  (warning: set-up overran the lead time; early jobs start late)");
     const started: number[] = [];
     const finished: number[] = [];
-    const workers = startWorkers(env.ctx, { connection: env.redis, prefix: env.prefix, concurrency, dateTriggerEveryMs: 0, sweepEveryMs: 0 });
-    workers.workers.find((w) => w.name === "runs")!.on("completed", (job: Job) => {
-      const d = due.get(job.id ?? "");
-      if (d === undefined) return;
-      started.push((job.processedOn ?? 0) - d);
-      finished.push((job.finishedOn ?? Date.now()) - d);
+    const workers = startWorkers(env.ctx, {
+      connection: env.redis,
+      prefix: env.prefix,
+      concurrency,
+      dateTriggerEveryMs: 0,
+      sweepEveryMs: 0,
     });
+    workers.workers
+      .find((w) => w.name === "runs")!
+      .on("completed", (job: Job) => {
+        const d = due.get(job.id ?? "");
+        if (d === undefined) return;
+        started.push((job.processedOn ?? 0) - d);
+        finished.push((job.finishedOn ?? Date.now()) - d);
+      });
     while (finished.length < n) await new Promise((r) => setTimeout(r, 200));
     await workers.close();
-    const done = await env.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } });
+    const done = await env.db.prisma.journeyRun.count({
+      where: { journeyId, status: "COMPLETED" },
+    });
 
     // Raw: delayed no-op jobs with the same due times.
     const q = new Queue("raw-delayed", { connection: env.redis, prefix: env.prefix });
     const r0 = Date.now() + lead;
     const rawDue = (i: number) => r0 + Math.floor((i / rate) * 1000);
     for (let i = 0; i < n; i += 2000) {
-      await q.addBulk(Array.from({ length: Math.min(2000, n - i) }, (_, k) => ({ name: "t", data: { i: i + k, due: rawDue(i + k) }, opts: { delay: rawDue(i + k) - Date.now(), removeOnComplete: { count: 100_000 } } })));
+      await q.addBulk(
+        Array.from({ length: Math.min(2000, n - i) }, (_, k) => ({
+          name: "t",
+          data: { i: i + k, due: rawDue(i + k) },
+          opts: { delay: rawDue(i + k) - Date.now(), removeOnComplete: { count: 100_000 } },
+        })),
+      );
     }
     const rawLate: number[] = [];
-    const raw = new Worker("raw-delayed", () => Promise.resolve(), { connection: env.redis, prefix: env.prefix, concurrency });
-    raw.on("completed", (job: Job<{ due: number }>) => rawLate.push((job.finishedOn ?? Date.now()) - job.data.due));
+    const raw = new Worker("raw-delayed", () => Promise.resolve(), {
+      connection: env.redis,
+      prefix: env.prefix,
+      concurrency,
+    });
+    raw.on("completed", (job: Job<{ due: number }>) =>
+      rawLate.push((job.finishedOn ?? Date.now()) - job.data.due),
+    );
     while (rawLate.length < n) await new Promise((r) => setTimeout(r, 200));
     await raw.close();
     await q.close();
 
-    console.log(`engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s, one worker process, concurrency ${concurrency}; ${fmt(done)} runs completed`);
+    console.log(
+      `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s, one worker process, concurrency ${concurrency}; ${fmt(done)} runs completed`,
+    );
     console.log(`  ${summary("engine, step committed − due", finished)}`);
     console.log(`  ${summary("engine, job started − due  ", started)}`);
     console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)}`);

@@ -34,14 +34,24 @@ export default async function main(args: string[]): Promise<void> {
     await q.waitUntilReady();
     const rb = usedMemory(await env.redis.info("memory"));
     for (let i = 0; i < n; i += 2000) {
-      await q.addBulk(Array.from({ length: Math.min(2000, n - i) }, (_, k) => ({ name: "t", data: {}, opts: { delay: day + k } })));
+      await q.addBulk(
+        Array.from({ length: Math.min(2000, n - i) }, (_, k) => ({
+          name: "t",
+          data: {},
+          opts: { delay: day + k },
+        })),
+      );
     }
     const ra = usedMemory(await env.redis.info("memory"));
     await q.close();
-    console.log(`engine-memory: ${fmt(n)} customers waiting on a delayed timer job each (dedicated redis-server)`);
+    console.log(
+      `engine-memory: ${fmt(n)} customers waiting on a delayed timer job each (dedicated redis-server)`,
+    );
     console.log(`  engine: ${fmt((after - before) / n)} bytes per waiting customer (goal ≤ 1,024)`);
     console.log(`  raw BullMQ delayed job with empty data: ${fmt((ra - rb) / n)} bytes`);
-    console.log("  plus, while runs move, completed jobs are kept for an hour up to 10,000 per queue (removeOnComplete): bounded, not per customer");
+    console.log(
+      "  plus, while runs move, completed jobs are kept for an hour up to 10,000 per queue (removeOnComplete): bounded, not per customer",
+    );
   } finally {
     await env.close();
   }

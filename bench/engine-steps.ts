@@ -13,25 +13,46 @@ export default async function main(args: string[]): Promise<void> {
     const { journeyId, versionId } = await publish(env, [
       { id: "t", type: "trigger.manual", next: "w" },
       { id: "w", type: "wait.duration", data: { amount: 0, unit: "seconds" }, next: "s" },
-      { id: "s", type: "split.condition", data: { conditions: [{ property: "tier", op: "eq", value: "gold" }] }, next: { yes: "a", no: "b" } },
+      {
+        id: "s",
+        type: "split.condition",
+        data: { conditions: [{ property: "tier", op: "eq", value: "gold" }] },
+        next: { yes: "a", no: "b" },
+      },
       { id: "a", type: "action.attribute", data: { set: { gold_welcome: true } }, next: "x" },
       { id: "b", type: "action.attribute", data: { set: { silver_welcome: true } }, next: "x" },
       { id: "x", type: "flow.exit" },
     ]);
     await createCustomers(env, n);
-    const customers = (await env.db.prisma.customer.findMany({ where: { workspaceId: env.workspaceId } })).map(toSnapshot);
+    const customers = (
+      await env.db.prisma.customer.findMany({ where: { workspaceId: env.workspaceId } })
+    ).map(toSnapshot);
     for (let i = 0; i < customers.length; i += 2000) {
-      await enrolMany(env.ctx, { workspaceId: env.workspaceId, journeyId, versionId, customers: customers.slice(i, i + 2000), trigger: { eventId: "bench", name: "enrolled", properties: {}, timestamp: Date.now() } });
+      await enrolMany(env.ctx, {
+        workspaceId: env.workspaceId,
+        journeyId,
+        versionId,
+        customers: customers.slice(i, i + 2000),
+        trigger: { eventId: "bench", name: "enrolled", properties: {}, timestamp: Date.now() },
+      });
     }
 
     // Ours: one worker (this process), run jobs until every run has completed.
     let runJobs = 0;
     const t0 = performance.now();
-    const workers = startWorkers(env.ctx, { connection: env.redis, prefix: env.prefix, concurrency, dateTriggerEveryMs: 0, sweepEveryMs: 0 });
+    const workers = startWorkers(env.ctx, {
+      connection: env.redis,
+      prefix: env.prefix,
+      concurrency,
+      dateTriggerEveryMs: 0,
+      sweepEveryMs: 0,
+    });
     workers.workers.find((w) => w.name === "runs")!.on("completed", () => runJobs++);
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
-      const done = await env.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } });
+      const done = await env.db.prisma.journeyRun.count({
+        where: { journeyId, status: "COMPLETED" },
+      });
       if (done >= n) break;
     }
     const oursMs = performance.now() - t0;
@@ -40,12 +61,24 @@ export default async function main(args: string[]): Promise<void> {
     // Raw: the same number of jobs, a no-op processor, the same concurrency.
     const q = new Queue("noop", { connection: env.redis, prefix: env.prefix });
     for (let i = 0; i < runJobs; i += 2000) {
-      await q.addBulk(Array.from({ length: Math.min(2000, runJobs - i) }, (_, k) => ({ name: "noop", data: { runId: `r${i + k}`, seq: 0 }, opts: { removeOnComplete: { count: 10_000 } } })));
+      await q.addBulk(
+        Array.from({ length: Math.min(2000, runJobs - i) }, (_, k) => ({
+          name: "noop",
+          data: { runId: `r${i + k}`, seq: 0 },
+          opts: { removeOnComplete: { count: 10_000 } },
+        })),
+      );
     }
     let processed = 0;
     const t1 = performance.now();
-    const raw = new Worker("noop", () => Promise.resolve(), { connection: env.redis, prefix: env.prefix, concurrency });
-    await new Promise<void>((resolve) => raw.on("completed", () => ++processed >= runJobs && resolve()));
+    const raw = new Worker("noop", () => Promise.resolve(), {
+      connection: env.redis,
+      prefix: env.prefix,
+      concurrency,
+    });
+    await new Promise<void>((resolve) =>
+      raw.on("completed", () => ++processed >= runJobs && resolve()),
+    );
     const rawMs = performance.now() - t1;
     await raw.close();
     await q.close();
@@ -53,9 +86,15 @@ export default async function main(args: string[]): Promise<void> {
     const stepsPerRun = 5; // trigger, wait, split, attribute, exit
     const ours = (runJobs / oursMs) * 1000;
     const base = (runJobs / rawMs) * 1000;
-    console.log(`engine-steps: ${fmt(n)} runs of trigger → wait → split → attribute → exit, one worker process, concurrency ${concurrency}`);
-    console.log(`  engine: ${fmt(runJobs)} run jobs in ${fmt(oursMs / 1000, 2)} s = ${fmt(ours)} jobs/s (${fmt((n * stepsPerRun * 1000) / oursMs)} steps/s, ${fmt((n * 1000) / oursMs)} runs/s)`);
-    console.log(`  raw BullMQ no-op: ${fmt(runJobs)} jobs in ${fmt(rawMs / 1000, 2)} s = ${fmt(base)} jobs/s`);
+    console.log(
+      `engine-steps: ${fmt(n)} runs of trigger → wait → split → attribute → exit, one worker process, concurrency ${concurrency}`,
+    );
+    console.log(
+      `  engine: ${fmt(runJobs)} run jobs in ${fmt(oursMs / 1000, 2)} s = ${fmt(ours)} jobs/s (${fmt((n * stepsPerRun * 1000) / oursMs)} steps/s, ${fmt((n * 1000) / oursMs)} runs/s)`,
+    );
+    console.log(
+      `  raw BullMQ no-op: ${fmt(runJobs)} jobs in ${fmt(rawMs / 1000, 2)} s = ${fmt(base)} jobs/s`,
+    );
     console.log(`  ratio: ${fmt((ours / base) * 100, 1)}% of raw (goal ≥ 50%)`);
   } finally {
     await env.close();

@@ -1,2 +1,5 @@
 import { preset } from "@postpath/config/eslint";
-export default preset({ tsconfigRootDir: import.meta.dirname, ignores: ["test-results/**", "playwright-report/**"] });
+export default preset({
+  tsconfigRootDir: import.meta.dirname,
+  ignores: ["test-results/**", "playwright-report/**"],
+});

@@ -95,7 +95,8 @@ async function clearQueueKeys(prefix: string): Promise<void> {
   try {
     const { stdout } = await run("redis-cli", [...target, "--scan", "--pattern", `${prefix}:*`]);
     const keys = stdout.split("\n").filter(Boolean);
-    for (let i = 0; i < keys.length; i += 500) await run("redis-cli", [...target, "del", ...keys.slice(i, i + 500)]);
+    for (let i = 0; i < keys.length; i += 500)
+      await run("redis-cli", [...target, "del", ...keys.slice(i, i + 500)]);
   } catch {
     // No redis-cli or no Redis: the keys stay, harmlessly, under their unique prefix.
   }
@@ -103,7 +104,9 @@ async function clearQueueKeys(prefix: string): Promise<void> {
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!existsSync(WEB_INDEX)) {
-    throw new Error(`The web app is not built (${WEB_INDEX} is missing). Run: pnpm --filter @postpath/web build`);
+    throw new Error(
+      `The web app is not built (${WEB_INDEX} is missing). Run: pnpm --filter @postpath/web build`,
+    );
   }
 
   const suffix = randomBytes(4).toString("hex");
@@ -161,7 +164,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const deadline = started + HEALTH_TIMEOUT_MS;
     for (;;) {
       if (hasExited(child)) {
-        throw new Error(`The server exited (code ${child.exitCode ?? child.signalCode}) before /healthz answered:\n${tail}`);
+        throw new Error(
+          `The server exited (code ${child.exitCode ?? child.signalCode}) before /healthz answered:\n${tail}`,
+        );
       }
       try {
         const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
@@ -170,7 +175,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         // Not listening yet.
       }
       if (Date.now() > deadline) {
-        throw new Error(`/healthz did not answer 200 within ${HEALTH_TIMEOUT_MS / 1000} s. Server output:\n${tail}`);
+        throw new Error(
+          `/healthz did not answer 200 within ${HEALTH_TIMEOUT_MS / 1000} s. Server output:\n${tail}`,
+        );
       }
       await sleep(250);
     }

@@ -9,7 +9,10 @@ export interface SeededJourney {
 
 export async function seededJourney(name: string): Promise<SeededJourney> {
   const url = process.env.E2E_DATABASE_URL;
-  if (!url) throw new Error("E2E_DATABASE_URL is not set: run the specs through playwright.config.ts (global-setup.ts)");
+  if (!url)
+    throw new Error(
+      "E2E_DATABASE_URL is not set: run the specs through playwright.config.ts (global-setup.ts)",
+    );
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

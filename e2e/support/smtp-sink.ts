@@ -18,14 +18,20 @@ export async function startMailSink(dir: string): Promise<{ url: string; close()
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
         const to = session.envelope.rcptTo.map((r) => r.address).join(",");
-        writeFileSync(path.join(dir, `${String(++n).padStart(4, "0")}.eml`), `X-Envelope-To: ${to}\r\n${Buffer.concat(chunks).toString("utf8")}`);
+        writeFileSync(
+          path.join(dir, `${String(++n).padStart(4, "0")}.eml`),
+          `X-Envelope-To: ${to}\r\n${Buffer.concat(chunks).toString("utf8")}`,
+        );
         callback();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 export interface Mail {
@@ -37,14 +43,18 @@ export interface Mail {
 /** Messages the sink received so far (in arrival order). */
 export function receivedMail(): Mail[] {
   const dir = process.env.E2E_MAIL_DIR;
-  if (!dir) throw new Error("E2E_MAIL_DIR is not set: run the specs through playwright.config.ts (global-setup.ts)");
+  if (!dir)
+    throw new Error(
+      "E2E_MAIL_DIR is not set: run the specs through playwright.config.ts (global-setup.ts)",
+    );
   return readdirSync(dir)
     .filter((f) => f.endsWith(".eml"))
     .sort()
     .map((f) => {
       const raw = readFileSync(path.join(dir, f), "utf8");
       const head = (raw.split(/\r?\n\r?\n/)[0] ?? "").replace(/\r?\n[ \t]+/g, " ");
-      const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, "im").exec(head)?.[1]?.trim() ?? "";
+      const header = (name: string) =>
+        new RegExp(`^${name}:\\s*(.*)$`, "im").exec(head)?.[1]?.trim() ?? "";
       return { to: header("X-Envelope-To"), subject: decodeSubject(header("Subject")), raw };
     });
 }
@@ -53,9 +63,18 @@ export function receivedMail(): Mail[] {
 function decodeSubject(value: string): string {
   return value
     .replace(/\?=\s+=\?/g, "?==?")
-    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) =>
-      enc.toUpperCase() === "B"
-        ? Buffer.from(text, "base64").toString("utf8")
-        : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"),
+    .replace(
+      /=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g,
+      (_m, _charset: string, enc: string, text: string) =>
+        enc.toUpperCase() === "B"
+          ? Buffer.from(text, "base64").toString("utf8")
+          : Buffer.from(
+              text
+                .replace(/_/g, " ")
+                .replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) =>
+                  String.fromCharCode(parseInt(h, 16)),
+                ),
+              "latin1",
+            ).toString("utf8"),
     );
 }

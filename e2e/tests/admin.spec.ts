@@ -18,7 +18,10 @@ async function signIn(page: Page, who: { email: string; password: string }): Pro
   await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
 }
 
-test("an admin invites a user who joins by link with the invited role", async ({ page, browser }) => {
+test("an admin invites a user who joins by link with the invited role", async ({
+  page,
+  browser,
+}) => {
   await signIn(page, ADMIN);
   await page.getByRole("link", { name: "Admin" }).click();
   await expect(page.getByRole("heading", { name: "Users and roles" })).toBeVisible();
@@ -33,7 +36,9 @@ test("an admin invites a user who joins by link with the invited role", async ({
   const context = await browser.newContext();
   const invitee = await context.newPage();
   await invitee.goto(link);
-  await expect(invitee.getByText(/You are invited to .* as viewer \(newbie@example.com\)/)).toBeVisible();
+  await expect(
+    invitee.getByText(/You are invited to .* as viewer \(newbie@example.com\)/),
+  ).toBeVisible();
   await invitee.getByLabel("Your name").fill("Newbie");
   await invitee.getByLabel(/Choose a password/).fill("a-long-enough-password");
   await invitee.getByRole("button", { name: "Join workspace" }).click();
@@ -46,7 +51,10 @@ test("an admin invites a user who joins by link with the invited role", async ({
   await context.close();
 });
 
-test("an API key is shown once, accepts events, and is refused once revoked", async ({ page, request }) => {
+test("an API key is shown once, accepts events, and is refused once revoked", async ({
+  page,
+  request,
+}) => {
   await signIn(page, ADMIN);
   await page.goto("/#/admin/api-keys");
   await page.getByLabel("Name").fill("Shop backend");
@@ -54,17 +62,25 @@ test("an API key is shown once, accepts events, and is refused once revoked", as
   const key = (await page.getByTestId("new-api-key").textContent()) ?? "";
   expect(key).toMatch(/^pp_/);
   const auth = { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-  const ok = await request.post("/v1/track", { headers: auth, data: { userId: "e2e-1", event: "purchase" } });
+  const ok = await request.post("/v1/track", {
+    headers: auth,
+    data: { userId: "e2e-1", event: "purchase" },
+  });
   expect(ok.status()).toBe(200);
 
   const row = page.getByRole("row", { name: /Shop backend/ });
   await row.getByRole("button", { name: "Revoke" }).click();
   await expect(row.getByText("revoked")).toBeVisible();
-  const refused = await request.post("/v1/track", { headers: auth, data: { userId: "e2e-1", event: "purchase" } });
+  const refused = await request.post("/v1/track", {
+    headers: auth,
+    data: { userId: "e2e-1", event: "purchase" },
+  });
   expect(refused.status()).toBe(401);
 });
 
-test("a webhook credential is write-only and its test send reaches the receiver; the audit log says who did it", async ({ page }) => {
+test("a webhook credential is write-only and its test send reaches the receiver; the audit log says who did it", async ({
+  page,
+}) => {
   const received: { signature: string | undefined; body: string }[] = [];
   const receiver = http.createServer((req, res) => {
     let body = "";
@@ -101,7 +117,9 @@ test("a webhook credential is write-only and its test send reaches the receiver;
     await expect(row.getByText("✓ works")).toBeVisible();
 
     await page.getByRole("link", { name: "Audit log" }).click();
-    await expect(page.getByRole("row", { name: /credential\.create/ }).first()).toContainText(ADMIN.email);
+    await expect(page.getByRole("row", { name: /credential\.create/ }).first()).toContainText(
+      ADMIN.email,
+    );
     await expect(page.getByRole("row", { name: /credential\.test/ }).first()).toBeVisible();
     expect(await page.content()).not.toContain(secret);
   } finally {

@@ -27,7 +27,8 @@ function writeKey(): string {
   return readFileSync(path.join(dir, "demo-write-key.txt"), "utf8").trim();
 }
 
-const node = (page: Page, id: string): Locator => page.locator(`.react-flow__node[data-id="${id}"]`);
+const node = (page: Page, id: string): Locator =>
+  page.locator(`.react-flow__node[data-id="${id}"]`);
 
 async function center(locator: Locator): Promise<{ x: number; y: number }> {
   const box = await locator.boundingBox();
@@ -48,7 +49,12 @@ async function viewportSettled(page: Page): Promise<void> {
   await expect
     .poll(async () => {
       const before = await viewport.getAttribute("style");
-      await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+      await page.evaluate(
+        () =>
+          new Promise<void>((resolve) =>
+            requestAnimationFrame(() => requestAnimationFrame(() => resolve())),
+          ),
+      );
       return before === (await viewport.getAttribute("style"));
     })
     .toBe(true);
@@ -72,7 +78,9 @@ async function dropStep(page: Page, label: string, dx = 0): Promise<string> {
 
 /** Drags from a step's branch handle to another step's input handle. */
 async function connect(page: Page, from: string, branch: string, to: string): Promise<void> {
-  const a = await center(node(page, from).locator(`.react-flow__handle.source[data-handleid="${branch}"]`));
+  const a = await center(
+    node(page, from).locator(`.react-flow__handle.source[data-handleid="${branch}"]`),
+  );
   const b = await center(node(page, to).locator(".react-flow__handle.target"));
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
@@ -84,7 +92,10 @@ async function connect(page: Page, from: string, branch: string, to: string): Pr
 
 /** The side panel's form field for a config path (the form marks each field with data-field). */
 const field = (page: Page, p: string): Locator =>
-  page.locator(`#tabpanel-step [data-field="${p}"]`).locator("input:not([type=checkbox]), textarea, select").first();
+  page
+    .locator(`#tabpanel-step [data-field="${p}"]`)
+    .locator("input:not([type=checkbox]), textarea, select")
+    .first();
 
 async function select(page: Page, id: string): Promise<void> {
   await node(page, id).click();
@@ -92,7 +103,10 @@ async function select(page: Page, id: string): Promise<void> {
   await expect(page.getByText(`Step id ${id}`, { exact: false })).toBeVisible();
 }
 
-test("a marketer builds, fixes, test-runs and publishes the machine-registration journey; the email arrives", async ({ page, request }, testInfo) => {
+test("a marketer builds, fixes, test-runs and publishes the machine-registration journey; the email arrives", async ({
+  page,
+  request,
+}, testInfo) => {
   test.setTimeout(180_000);
   await signIn(page);
 
@@ -124,7 +138,9 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   // The invitation email — left without a subject on purpose: a validation error.
   await tidy(page);
   const invite = await dropStep(page, "Send email");
-  await field(page, "body").fill("Hi {{ first_name }}, register at {{ purl.url }} and use {{ coupon.code }} for {{ coupon.value }}% off.");
+  await field(page, "body").fill(
+    "Hi {{ first_name }}, register at {{ purl.url }} and use {{ coupon.code }} for {{ coupon.value }}% off.",
+  );
   await connect(page, coupon, "next", invite);
 
   // Wait up to 7 days for the registration with the same serial.
@@ -166,7 +182,9 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
 
   // Template preview with the sample customer.
   await node(page, invite).click();
-  await expect(page.locator('[data-preview="subject"]')).toContainText("Ada, register your machine");
+  await expect(page.locator('[data-preview="subject"]')).toContainText(
+    "Ada, register your machine",
+  );
 
   // Test run: a purchase, then registration two days later → the thank-you path.
   await page.getByRole("tab", { name: "Test run" }).click();
@@ -194,21 +212,36 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   const auth = { Authorization: `Basic ${Buffer.from(`${writeKey()}:`).toString("base64")}` };
   const email = `ada-${Date.now()}@example.com`;
   const userId = `e2e-${Date.now()}`;
-  const identify = await request.post("/v1/identify", { headers: auth, data: { userId, traits: { email, first_name: "Ada" } } });
+  const identify = await request.post("/v1/identify", {
+    headers: auth,
+    data: { userId, traits: { email, first_name: "Ada" } },
+  });
   expect(identify.status(), await identify.text()).toBeLessThan(300);
   const track = await request.post("/v1/track", {
     headers: auth,
-    data: { userId, event: "purchase", properties: { serial: "SN-E2E-1", product: { model: "Barista Pro", tier: "premium" } } },
+    data: {
+      userId,
+      event: "purchase",
+      properties: { serial: "SN-E2E-1", product: { model: "Barista Pro", tier: "premium" } },
+    },
   });
   expect(track.status(), await track.text()).toBeLessThan(300);
 
   // The invitation arrives at the SMTP sink, rendered for this customer.
   await expect
-    .poll(() => receivedMail().filter((m) => m.to === email).map((m) => m.subject), { timeout: 60_000 })
+    .poll(
+      () =>
+        receivedMail()
+          .filter((m) => m.to === email)
+          .map((m) => m.subject),
+      { timeout: 60_000 },
+    )
     .toContain("Ada, register your machine");
 
   // Node counts on the live canvas (operate.nodeCounts, refreshed while the page is open).
-  await expect(node(page, invite).locator(".step__counts")).toContainText("entered1", { timeout: 30_000 });
+  await expect(node(page, invite).locator(".step__counts")).toContainText("entered1", {
+    timeout: 30_000,
+  });
   await expect(node(page, invite).locator(".step__counts")).toContainText("sent1");
   await page.screenshot({ path: testInfo.outputPath("builder-live.png") });
 
@@ -225,10 +258,16 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
 
   // Pause, resume and stop, each confirmed.
   await page.getByRole("button", { name: "Pause…" }).click();
-  await page.getByRole("dialog", { name: "Pause this journey?" }).getByRole("button", { name: "Pause journey" }).click();
+  await page
+    .getByRole("dialog", { name: "Pause this journey?" })
+    .getByRole("button", { name: "Pause journey" })
+    .click();
   await expect(page.locator(".journey__header .status")).toHaveText("Paused");
   await page.getByRole("button", { name: "Resume…" }).click();
-  await page.getByRole("dialog", { name: "Resume this journey?" }).getByRole("button", { name: "Resume journey" }).click();
+  await page
+    .getByRole("dialog", { name: "Resume this journey?" })
+    .getByRole("button", { name: "Resume journey" })
+    .click();
   await expect(page.locator(".journey__header .status")).toHaveText("Live");
   await page.getByRole("button", { name: "Stop…" }).click();
   const stop = page.getByRole("dialog", { name: "Stop this journey?" });
@@ -242,7 +281,8 @@ test("the builder is usable at 1280×800", async ({ page }, testInfo) => {
   await signIn(page);
   await page.getByRole("link", { name: "Thank-you after purchase" }).click();
   await expect(page.locator(".react-flow__node").first()).toBeVisible();
-  for (const name of ["Undo", "Auto-layout", "Publish…"]) await expect(page.getByRole("button", { name })).toBeInViewport();
+  for (const name of ["Undo", "Auto-layout", "Publish…"])
+    await expect(page.getByRole("button", { name })).toBeInViewport();
   await expect(page.getByRole("navigation", { name: "Steps" })).toBeInViewport();
   await expect(page.getByRole("tab", { name: "Operate" })).toBeInViewport();
   // Keyboard: the palette adds a step with Enter, and the new step is selected with its form open.
@@ -260,7 +300,9 @@ test("the builder is usable at 1280×800", async ({ page }, testInfo) => {
 
 test("a second tab's save is refused, not silently overwritten", async ({ page, context }) => {
   await signIn(page);
-  const res = await page.request.post("/trpc/journeys.create", { data: { name: `Two tabs ${Date.now()}` } });
+  const res = await page.request.post("/trpc/journeys.create", {
+    data: { name: `Two tabs ${Date.now()}` },
+  });
   const { id } = ((await res.json()) as { result: { data: { id: string } } }).result.data;
 
   await page.goto(`/#/journeys/${id}`);
@@ -275,7 +317,9 @@ test("a second tab's save is refused, not silently overwritten", async ({ page, 
 
   await select(other, "trigger");
   await field(other, "event").fill("signup");
-  await expect(other.getByRole("alert").filter({ hasText: "changed in another tab" })).toBeVisible();
+  await expect(
+    other.getByRole("alert").filter({ hasText: "changed in another tab" }),
+  ).toBeVisible();
   await other.getByRole("button", { name: "Load the latest version" }).click();
   await expect(node(other, "trigger")).toContainText("purchase");
 });

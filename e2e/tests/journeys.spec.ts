@@ -12,7 +12,9 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-test("a marketer signs in, finds the demo journey and sees it drawn on the canvas", async ({ page }, testInfo) => {
+test("a marketer signs in, finds the demo journey and sees it drawn on the canvas", async ({
+  page,
+}, testInfo) => {
   const seeded = await seededJourney(DEMO_JOURNEY);
   const trigger = seeded.nodes.find((n) => n.type === "trigger.event");
   const email = seeded.nodes.find((n) => n.type === "action.email");
@@ -33,14 +35,21 @@ test("a marketer signs in, finds the demo journey and sees it drawn on the canva
   // Every step of the seeded draft is a React Flow node, rendered and measured (visible).
   const nodes = page.locator(".react-flow__node");
   await expect(nodes).toHaveCount(seeded.nodes.length);
-  for (const node of seeded.nodes) await expect(page.locator(`.react-flow__node[data-id="${node.id}"]`)).toBeVisible();
+  for (const node of seeded.nodes)
+    await expect(page.locator(`.react-flow__node[data-id="${node.id}"]`)).toBeVisible();
 
-  await expect(page.locator(`.react-flow__node[data-id="${trigger!.id}"]`)).toContainText("purchase");
-  await expect(page.locator(`.react-flow__node[data-id="${email!.id}"]`)).toContainText(String(email!.data.subject));
+  await expect(page.locator(`.react-flow__node[data-id="${trigger!.id}"]`)).toContainText(
+    "purchase",
+  );
+  await expect(page.locator(`.react-flow__node[data-id="${email!.id}"]`)).toContainText(
+    String(email!.data.subject),
+  );
   // Every edge is drawn as a path (a vertical edge has a zero-width box, so check its geometry).
   await expect(page.locator(".react-flow__edge")).toHaveCount(seeded.edges.length);
   for (const edge of seeded.edges) {
-    await expect(page.locator(`.react-flow__edge[data-id="${edge.id}"] path.react-flow__edge-path`)).toHaveAttribute("d", /^M.+/);
+    await expect(
+      page.locator(`.react-flow__edge[data-id="${edge.id}"] path.react-flow__edge-path`),
+    ).toHaveAttribute("d", /^M.+/);
   }
   await expect(page.locator(".react-flow__minimap")).toBeVisible();
   await expect(page.locator(".react-flow__controls")).toBeVisible();
@@ -48,7 +57,9 @@ test("a marketer signs in, finds the demo journey and sees it drawn on the canva
   await page.screenshot({ path: testInfo.outputPath("journey-canvas.png"), fullPage: true });
 });
 
-test("a wrong password shows the server's error and keeps the user on the sign-in page", async ({ page }) => {
+test("a wrong password shows the server's error and keeps the user on the sign-in page", async ({
+  page,
+}) => {
   await signIn(page, MARKETER.email, "not-the-password");
   await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
   await expect(page.getByRole("heading", { name: "Sign in to Postpath" })).toBeVisible();
@@ -64,7 +75,10 @@ test("signing out ends the session, also after a reload", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Sign in to Postpath" })).toBeVisible();
 });
 
-test("when the session ends behind its back, the app returns to the sign-in page", async ({ page, context }) => {
+test("when the session ends behind its back, the app returns to the sign-in page", async ({
+  page,
+  context,
+}) => {
   const seeded = await seededJourney(DEMO_JOURNEY);
   await signIn(page, MARKETER.email, MARKETER.password);
   await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
@@ -75,7 +89,9 @@ test("when the session ends behind its back, the app returns to the sign-in page
   await expect(page.getByRole("heading", { name: "Sign in to Postpath" })).toBeVisible();
 });
 
-test("a split draws one labelled handle per branch and every edge leaves from its branch", async ({ page }, testInfo) => {
+test("a split draws one labelled handle per branch and every edge leaves from its branch", async ({
+  page,
+}, testInfo) => {
   await signIn(page, MARKETER.email, MARKETER.password);
   await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
 
@@ -84,14 +100,24 @@ test("a split draws one labelled handle per branch and every edge leaves from it
     schemaVersion: 1,
     settings: {},
     nodes: [
-      { id: "trigger", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "purchase", filters: [] } },
+      {
+        id: "trigger",
+        type: "trigger.event",
+        position: { x: 0, y: 0 },
+        data: { event: "purchase", filters: [] },
+      },
       {
         id: "big",
         type: "split.condition",
         position: { x: 0, y: 160 },
         data: { conditions: [{ property: "event.total", op: "gt", value: 100 }], match: "all" },
       },
-      { id: "thanks", type: "action.email", position: { x: -200, y: 340 }, data: { subject: "A big thank-you", body: "…" } },
+      {
+        id: "thanks",
+        type: "action.email",
+        position: { x: -200, y: 340 },
+        data: { subject: "A big thank-you", body: "…" },
+      },
       { id: "done", type: "flow.exit", position: { x: 200, y: 340 }, data: {} },
     ],
     edges: [
@@ -101,7 +127,9 @@ test("a split draws one labelled handle per branch and every edge leaves from it
       { id: "e4", source: "thanks", target: "done" },
     ],
   };
-  const res = await page.request.post("/trpc/journeys.create", { data: { name: "Big orders", draft } });
+  const res = await page.request.post("/trpc/journeys.create", {
+    data: { name: "Big orders", draft },
+  });
   expect(res.status(), await res.text()).toBe(200);
   const created = ((await res.json()) as { result: { data: { id: string } } }).result.data;
 
@@ -109,8 +137,14 @@ test("a split draws one labelled handle per branch and every edge leaves from it
   const split = page.locator('.react-flow__node[data-id="big"]');
   await expect(split).toContainText("If event.total > 100");
   await expect(split.locator(".react-flow__handle.source")).toHaveCount(2);
-  await expect(split.getByLabel("Condition split branch: Yes")).toHaveAttribute("data-handleid", "yes");
-  await expect(split.getByLabel("Condition split branch: No")).toHaveAttribute("data-handleid", "no");
+  await expect(split.getByLabel("Condition split branch: Yes")).toHaveAttribute(
+    "data-handleid",
+    "yes",
+  );
+  await expect(split.getByLabel("Condition split branch: No")).toHaveAttribute(
+    "data-handleid",
+    "no",
+  );
   // React Flow leaves out an edge whose source handle does not exist.
   await expect(page.locator(".react-flow__edge")).toHaveCount(draft.edges.length);
   await page.screenshot({ path: testInfo.outputPath("split-canvas.png"), fullPage: true });

@@ -13,14 +13,22 @@ export const domainRestrictedImports = {
     { name: "react", message: "packages/journey is pure: no React." },
   ],
   patterns: [
-    { group: ["node:*", "fs", "net", "http", "child_process"], message: "packages/journey does no I/O." },
+    {
+      group: ["node:*", "fs", "net", "http", "child_process"],
+      message: "packages/journey does no I/O.",
+    },
     { group: ["@postpath/*"], message: "packages/journey depends on no other Postpath package." },
   ],
 };
 
 /** Packages may never import apps. */
 export const packageRestrictedImports = {
-  patterns: [{ group: ["@postpath/server", "@postpath/worker", "@postpath/web"], message: "packages must not import apps." }],
+  patterns: [
+    {
+      group: ["@postpath/server", "@postpath/worker", "@postpath/web"],
+      message: "packages must not import apps.",
+    },
+  ],
 };
 
 /**
@@ -39,14 +47,22 @@ export function preset(opts) {
       rules: {
         "@typescript-eslint/switch-exhaustiveness-check": "error",
         "@typescript-eslint/consistent-type-imports": "error",
-        "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+        "@typescript-eslint/no-unused-vars": [
+          "error",
+          { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+        ],
         "@typescript-eslint/no-floating-promises": "error",
         "@typescript-eslint/only-throw-error": "off",
       },
     },
     // Layer rules apply to the package's source, not to its tooling config files.
     ...(opts.restrictedImports
-      ? [{ files: ["src/**/*.ts", "src/**/*.tsx"], rules: { "no-restricted-imports": ["error", opts.restrictedImports] } }]
+      ? [
+          {
+            files: ["src/**/*.ts", "src/**/*.tsx"],
+            rules: { "no-restricted-imports": ["error", opts.restrictedImports] },
+          },
+        ]
       : []),
     {
       files: ["**/*.js", "**/*.mjs"],

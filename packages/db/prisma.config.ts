@@ -10,6 +10,9 @@ export default {
   migrations: { path: "../../prisma/migrations" },
   adapter: () =>
     Promise.resolve(
-      new PrismaPg({ connectionString: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres" }),
+      new PrismaPg({
+        connectionString:
+          process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+      }),
     ),
 } satisfies PrismaConfig;

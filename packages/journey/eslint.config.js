@@ -1,2 +1,5 @@
 import { domainRestrictedImports, preset } from "@postpath/config/eslint";
-export default preset({ tsconfigRootDir: import.meta.dirname, restrictedImports: domainRestrictedImports });
+export default preset({
+  tsconfigRootDir: import.meta.dirname,
+  restrictedImports: domainRestrictedImports,
+});

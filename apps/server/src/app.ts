@@ -1,7 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import fastifyStatic from "@fastify/static";
-import { appRouter, readCookie, SESSION_COOKIE, userForSession, type ApiContext } from "@postpath/api";
+import {
+  appRouter,
+  readCookie,
+  SESSION_COOKIE,
+  userForSession,
+  type ApiContext,
+} from "@postpath/api";
 import type { Database } from "@postpath/db";
 import type { EngineContext, Keyring, Logger } from "@postpath/engine";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
@@ -62,7 +68,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         };
       },
       onError({ error, path: p }) {
-        if (error.code === "INTERNAL_SERVER_ERROR") opts.log.error({ path: p, err: error.message }, "tRPC error");
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          opts.log.error({ path: p, err: error.message }, "tRPC error");
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });

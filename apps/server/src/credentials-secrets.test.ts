@@ -45,7 +45,10 @@ describe("channel credential secrets stay secret", () => {
         cb();
       },
     });
-    h = await startHarness({ keyring: keyringFromText(generateMasterKeyText(), "test"), log: pino({ level: "trace" }, sink) });
+    h = await startHarness({
+      keyring: keyringFromText(generateMasterKeyText(), "test"),
+      log: pino({ level: "trace" }, sink),
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -59,7 +62,14 @@ describe("channel credential secrets stay secret", () => {
     const created = await admin.mutation("credentials.create", {
       kind: "SMTP",
       label: "Shop mail",
-      config: { from: "Shop <shop@example.com>", host: "127.0.0.1", port: smtpPort, secure: false, ignoreTLS: true, auth: { user: "shop", pass: SECRET } },
+      config: {
+        from: "Shop <shop@example.com>",
+        host: "127.0.0.1",
+        port: smtpPort,
+        secure: false,
+        ignoreTLS: true,
+        auth: { user: "shop", pass: SECRET },
+      },
     });
     expect(created.status).toBe(200);
     responses.push(created.body);
@@ -81,8 +91,18 @@ describe("channel credential secrets stay secret", () => {
       schemaVersion: 1,
       settings: {},
       nodes: [
-        { id: "t", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "purchase", filters: [] } },
-        { id: "m", type: "action.email", position: { x: 0, y: 100 }, data: { subject: "Thanks", body: "Thanks!", format: "text" } },
+        {
+          id: "t",
+          type: "trigger.event",
+          position: { x: 0, y: 0 },
+          data: { event: "purchase", filters: [] },
+        },
+        {
+          id: "m",
+          type: "action.email",
+          position: { x: 0, y: 100 },
+          data: { subject: "Thanks", body: "Thanks!", format: "text" },
+        },
         { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
       ],
       edges: [
@@ -90,16 +110,39 @@ describe("channel credential secrets stay secret", () => {
         { id: "e2", source: "m", sourceHandle: "next", target: "x" },
       ],
     };
-    const journeyId = (await marketer.mutation("journeys.create", { name: "Creds", draft })).body.result.data.id as string;
+    const journeyId = (await marketer.mutation("journeys.create", { name: "Creds", draft })).body
+      .result.data.id as string;
     expect((await marketer.mutation("journeys.publish", { id: journeyId })).status).toBe(200);
-    const auth = { authorization: `Basic ${Buffer.from(`${h.writeKey}:`).toString("base64")}`, "content-type": "application/json" };
-    await fetch(`${h.baseUrl}/v1/identify`, { method: "POST", headers: auth, body: JSON.stringify({ userId: "c1", traits: { email: "lin@example.com" } }) });
-    await fetch(`${h.baseUrl}/v1/track`, { method: "POST", headers: auth, body: JSON.stringify({ userId: "c1", event: "purchase" }) });
+    const auth = {
+      authorization: `Basic ${Buffer.from(`${h.writeKey}:`).toString("base64")}`,
+      "content-type": "application/json",
+    };
+    await fetch(`${h.baseUrl}/v1/identify`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ userId: "c1", traits: { email: "lin@example.com" } }),
+    });
+    await fetch(`${h.baseUrl}/v1/track`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ userId: "c1", event: "purchase" }),
+    });
 
-    await waitFor("the email through the workspace's SMTP credential", () => Promise.resolve(mails.includes("lin@example.com")));
+    await waitFor("the email through the workspace's SMTP credential", () =>
+      Promise.resolve(mails.includes("lin@example.com")),
+    );
     expect(authSeen).toContain(SECRET); // the worker decrypted it at send time
-    await waitFor("lastUsedAt", async () => (await h.db.prisma.channelCredential.findUniqueOrThrow({ where: { id: credId } })).lastUsedAt);
-    responses.push((await admin.query("credentials.list")).body, (await admin.query("audit.list")).body, (await admin.query("admin.deadLetters")).body);
+    await waitFor(
+      "lastUsedAt",
+      async () =>
+        (await h.db.prisma.channelCredential.findUniqueOrThrow({ where: { id: credId } }))
+          .lastUsedAt,
+    );
+    responses.push(
+      (await admin.query("credentials.list")).body,
+      (await admin.query("audit.list")).body,
+      (await admin.query("admin.deadLetters")).body,
+    );
 
     // API responses.
     expect(JSON.stringify(responses)).not.toContain(SECRET);
@@ -127,6 +170,8 @@ describe("channel credential secrets stay secret", () => {
       await h.db.prisma.runTrace.findMany({ where: { run: { workspaceId: h.workspaceId } } }),
       await h.db.prisma.auditLog.findMany({ where: { workspaceId: h.workspaceId } }),
     ];
-    expect(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(SECRET);
+    expect(
+      JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    ).not.toContain(SECRET);
   });
 });

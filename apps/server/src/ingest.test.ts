@@ -24,7 +24,11 @@ describe("Segment-compatible ingest", () => {
 
   const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
   const post = (path: string, body: unknown, key = h.writeKey, raw = false) =>
-    fetch(`${h.baseUrl}${path}`, { method: "POST", headers: { authorization: basic(key), "content-type": "application/json" }, body: raw ? (body as string) : JSON.stringify(body) });
+    fetch(`${h.baseUrl}${path}`, {
+      method: "POST",
+      headers: { authorization: basic(key), "content-type": "application/json" },
+      body: raw ? (body as string) : JSON.stringify(body),
+    });
   const counts = async () => ({
     events: await h.db.prisma.event.count({ where: { workspaceId: h.workspaceId } }),
     customers: await h.db.prisma.customer.count({ where: { workspaceId: h.workspaceId } }),
@@ -37,8 +41,18 @@ describe("Segment-compatible ingest", () => {
       schemaVersion: 1,
       settings: {},
       nodes: [
-        { id: "t", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "Order Completed", filters: [] } },
-        { id: "m", type: "action.email", position: { x: 0, y: 100 }, data: { subject: "Thanks {{ first_name }}", body: "Hi {{ first_name }}", format: "text" } },
+        {
+          id: "t",
+          type: "trigger.event",
+          position: { x: 0, y: 0 },
+          data: { event: "Order Completed", filters: [] },
+        },
+        {
+          id: "m",
+          type: "action.email",
+          position: { x: 0, y: 100 },
+          data: { subject: "Thanks {{ first_name }}", body: "Hi {{ first_name }}", format: "text" },
+        },
         { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
       ],
       edges: [
@@ -50,40 +64,85 @@ describe("Segment-compatible ingest", () => {
     const journeyId = created.body.result.data.id as string;
     expect((await api.mutation("journeys.publish", { id: journeyId })).status).toBe(200);
 
-    const analytics = new Analytics({ writeKey: h.writeKey, host: h.baseUrl, flushAt: 10, flushInterval: 200, maxRetries: 0 });
+    const analytics = new Analytics({
+      writeKey: h.writeKey,
+      host: h.baseUrl,
+      flushAt: 10,
+      flushInterval: 200,
+      maxRetries: 0,
+    });
     const failures: unknown[] = [];
     analytics.on("error", (e) => failures.push(e));
-    analytics.identify({ userId: "seg-1", traits: { email: "grace@example.com", first_name: "Grace", plan: "pro" } });
-    analytics.track({ userId: "seg-1", event: "Order Completed", properties: { orderId: "o-1", total: 42 } });
-    analytics.page({ anonymousId: "anon-7", name: "Pricing", properties: { url: "https://shop.example/pricing" } });
+    analytics.identify({
+      userId: "seg-1",
+      traits: { email: "grace@example.com", first_name: "Grace", plan: "pro" },
+    });
+    analytics.track({
+      userId: "seg-1",
+      event: "Order Completed",
+      properties: { orderId: "o-1", total: 42 },
+    });
+    analytics.page({
+      anonymousId: "anon-7",
+      name: "Pricing",
+      properties: { url: "https://shop.example/pricing" },
+    });
     await analytics.closeAndFlush();
     expect(failures).toEqual([]);
 
-    const customer = await h.db.prisma.customer.findUniqueOrThrow({ where: { workspaceId_externalId: { workspaceId: h.workspaceId, externalId: "seg-1" } } });
+    const customer = await h.db.prisma.customer.findUniqueOrThrow({
+      where: { workspaceId_externalId: { workspaceId: h.workspaceId, externalId: "seg-1" } },
+    });
     expect(customer.email).toBe("grace@example.com");
     expect(customer.attributes).toMatchObject({ first_name: "Grace", plan: "pro" });
-    const event = await h.db.prisma.event.findFirstOrThrow({ where: { customerId: customer.id, name: "Order Completed" } });
+    const event = await h.db.prisma.event.findFirstOrThrow({
+      where: { customerId: customer.id, name: "Order Completed" },
+    });
     expect(event.properties).toMatchObject({ orderId: "o-1", total: 42 });
     expect(event.messageId).toMatch(/.+/); // the client's own messageId
-    const page = await h.db.prisma.event.findFirstOrThrow({ where: { workspaceId: h.workspaceId, name: "Page Viewed" }, include: { customer: true } });
+    const page = await h.db.prisma.event.findFirstOrThrow({
+      where: { workspaceId: h.workspaceId, name: "Page Viewed" },
+      include: { customer: true },
+    });
     expect(page.customer.externalId).toBe("anon:anon-7");
     expect(page.properties).toMatchObject({ name: "Pricing", url: "https://shop.example/pricing" });
 
-    const mail = await waitFor("the journey's email", () => Promise.resolve(smtp.messages.find((m) => m.to.includes("grace@example.com"))));
+    const mail = await waitFor("the journey's email", () =>
+      Promise.resolve(smtp.messages.find((m) => m.to.includes("grace@example.com"))),
+    );
     expect(mail.header("subject")).toBe("Thanks Grace");
-    expect(await h.db.prisma.journeyRun.count({ where: { journeyId, customerId: customer.id } })).toBe(1);
-    const key = await h.db.prisma.apiKey.findFirstOrThrow({ where: { workspaceId: h.workspaceId } });
+    expect(
+      await h.db.prisma.journeyRun.count({ where: { journeyId, customerId: customer.id } }),
+    ).toBe(1);
+    const key = await h.db.prisma.apiKey.findFirstOrThrow({
+      where: { workspaceId: h.workspaceId },
+    });
     expect(key.lastUsedAt).toBeInstanceOf(Date);
   });
 
   it("replayed messageIds are stored once, in single calls and batches", async () => {
     const body = { userId: "dup-1", event: "purchase", messageId: "dup-msg-1" };
-    const first = (await (await post("/v1/track", body)).json()) as { duplicate: boolean; eventId: string };
-    const again = (await (await post("/v1/track", body)).json()) as { duplicate: boolean; eventId: string };
+    const first = (await (await post("/v1/track", body)).json()) as {
+      duplicate: boolean;
+      eventId: string;
+    };
+    const again = (await (await post("/v1/track", body)).json()) as {
+      duplicate: boolean;
+      eventId: string;
+    };
     expect([first.duplicate, again.duplicate, again.eventId]).toEqual([false, true, first.eventId]);
-    const batch = await post("/v1/batch", { batch: [{ type: "track", ...body }, { type: "track", userId: "dup-1", event: "purchase", messageId: "dup-msg-2" }] });
+    const batch = await post("/v1/batch", {
+      batch: [
+        { type: "track", ...body },
+        { type: "track", userId: "dup-1", event: "purchase", messageId: "dup-msg-2" },
+      ],
+    });
     expect(await batch.json()).toMatchObject({ success: true, stored: 1, duplicate: 1 });
-    expect(await h.db.prisma.event.count({ where: { workspaceId: h.workspaceId, messageId: { in: ["dup-msg-1", "dup-msg-2"] } } })).toBe(2);
+    expect(
+      await h.db.prisma.event.count({
+        where: { workspaceId: h.workspaceId, messageId: { in: ["dup-msg-1", "dup-msg-2"] } },
+      }),
+    ).toBe(2);
   });
 
   it("bad input gets a clear 4xx and stores nothing", async () => {
@@ -92,20 +151,37 @@ describe("Segment-compatible ingest", () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: string }).error).toMatch(/JSON/i);
 
-    const wrongTypes = await post("/v1/track", { userId: { id: 1 }, event: 42, properties: "nope" });
+    const wrongTypes = await post("/v1/track", {
+      userId: { id: 1 },
+      event: 42,
+      properties: "nope",
+    });
     expect(wrongTypes.status).toBe(400);
-    const fields = ((await wrongTypes.json()) as { fields: { field: string }[] }).fields.map((f) => f.field);
+    const fields = ((await wrongTypes.json()) as { fields: { field: string }[] }).fields.map(
+      (f) => f.field,
+    );
     expect(fields).toEqual(expect.arrayContaining(["userId", "event", "properties"]));
 
     expect((await post("/v1/identify", { traits: { email: "x@example.com" } })).status).toBe(400); // no userId/anonymousId
-    for (const body of ["null", "[]", '"text"', "42"]) expect((await post("/v1/track", body, h.writeKey, true)).status, body).toBe(400);
+    for (const body of ["null", "[]", '"text"', "42"])
+      expect((await post("/v1/track", body, h.writeKey, true)).status, body).toBe(400);
     expect((await post("/v1/batch", "null", h.writeKey, true)).status).toBe(400);
-    expect((await post("/v1/track", { userId: "u", event: "e", timestamp: "yesterday" })).status).toBe(400);
+    expect(
+      (await post("/v1/track", { userId: "u", event: "e", timestamp: "yesterday" })).status,
+    ).toBe(400);
 
     // One bad item rejects the whole batch: the good items before it are not stored either.
-    const badBatch = await post("/v1/batch", { batch: [{ type: "identify", userId: "half-1", traits: {} }, { type: "track", userId: "half-1", event: "ok" }, { type: "track", userId: "half-1" }] });
+    const badBatch = await post("/v1/batch", {
+      batch: [
+        { type: "identify", userId: "half-1", traits: {} },
+        { type: "track", userId: "half-1", event: "ok" },
+        { type: "track", userId: "half-1" },
+      ],
+    });
     expect(badBatch.status).toBe(400);
-    expect(((await badBatch.json()) as { fields: { field: string }[] }).fields[0]?.field).toBe("batch.2.event");
+    expect(((await badBatch.json()) as { fields: { field: string }[] }).fields[0]?.field).toBe(
+      "batch.2.event",
+    );
     expect((await post("/v1/batch", { batch: [{ type: "bogus" }] })).status).toBe(400);
     expect((await post("/v1/batch", { batch: [] })).status).toBe(400);
 
@@ -114,14 +190,48 @@ describe("Segment-compatible ingest", () => {
     const tooBig = await post("/v1/track", { userId: "big", event: "e", properties: { big } });
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as { error: string }).error).toMatch(/too large/i);
-    expect((await post("/v1/batch", { batch: Array.from({ length: 18 }, (_, i) => ({ type: "track", userId: "big", event: "e", messageId: `b${i}`, properties: { big: "y".repeat(30 * 1024) } })) })).status).toBe(413);
-    expect((await post("/v1/batch", { batch: [{ type: "track", userId: "big", event: "e", properties: { big } }] })).status).toBe(413);
+    expect(
+      (
+        await post("/v1/batch", {
+          batch: Array.from({ length: 18 }, (_, i) => ({
+            type: "track",
+            userId: "big",
+            event: "e",
+            messageId: `b${i}`,
+            properties: { big: "y".repeat(30 * 1024) },
+          })),
+        })
+      ).status,
+    ).toBe(413);
+    expect(
+      (
+        await post("/v1/batch", {
+          batch: [{ type: "track", userId: "big", event: "e", properties: { big } }],
+        })
+      ).status,
+    ).toBe(413);
 
     // Unknown, missing and revoked write keys.
     expect((await post("/v1/track", { userId: "u", event: "e" }, "pp_unknown")).status).toBe(401);
-    expect((await fetch(`${h.baseUrl}/v1/track`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${h.baseUrl}/v1/track`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        })
+      ).status,
+    ).toBe(401);
     const revoked = `pp_${randomBytes(8).toString("hex")}`;
-    await h.db.prisma.apiKey.create({ data: { workspaceId: h.workspaceId, name: "old", prefix: revoked.slice(0, 8), keyHash: createHash("sha256").update(revoked).digest("hex"), revokedAt: new Date() } });
+    await h.db.prisma.apiKey.create({
+      data: {
+        workspaceId: h.workspaceId,
+        name: "old",
+        prefix: revoked.slice(0, 8),
+        keyHash: createHash("sha256").update(revoked).digest("hex"),
+        revokedAt: new Date(),
+      },
+    });
     expect((await post("/v1/track", { userId: "u", event: "e" }, revoked)).status).toBe(401);
 
     expect(await counts()).toEqual(before);
@@ -129,7 +239,15 @@ describe("Segment-compatible ingest", () => {
 
   it("rate-limits per write key in Redis, shared by every server process; other keys are unaffected", async () => {
     const limited = `pp_${randomBytes(8).toString("hex")}`;
-    await h.db.prisma.apiKey.create({ data: { workspaceId: h.workspaceId, name: "limited", prefix: limited.slice(0, 8), keyHash: createHash("sha256").update(limited).digest("hex"), rateLimitPerMinute: 4 } });
+    await h.db.prisma.apiKey.create({
+      data: {
+        workspaceId: h.workspaceId,
+        name: "limited",
+        prefix: limited.slice(0, 8),
+        keyHash: createHash("sha256").update(limited).digest("hex"),
+        rateLimitPerMinute: 4,
+      },
+    });
     // A second server process on the same Redis and Postgres.
     const other = await buildApp({ db: h.db, engine: h.engine, log: h.engine.log });
     await other.listen({ host: "127.0.0.1", port: 0 });
@@ -138,7 +256,11 @@ describe("Segment-compatible ingest", () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
         const base = i % 2 === 0 ? h.baseUrl : otherUrl;
-        const res = await fetch(`${base}/v1/track`, { method: "POST", headers: { authorization: basic(limited), "content-type": "application/json" }, body: JSON.stringify({ userId: "rl", event: "e", messageId: `rl-${i}` }) });
+        const res = await fetch(`${base}/v1/track`, {
+          method: "POST",
+          headers: { authorization: basic(limited), "content-type": "application/json" },
+          body: JSON.stringify({ userId: "rl", event: "e", messageId: `rl-${i}` }),
+        });
         statuses.push(res.status);
         if (res.status === 429) {
           expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -146,7 +268,11 @@ describe("Segment-compatible ingest", () => {
         }
       }
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
-      expect(await h.db.prisma.event.count({ where: { workspaceId: h.workspaceId, messageId: { startsWith: "rl-" } } })).toBe(4);
+      expect(
+        await h.db.prisma.event.count({
+          where: { workspaceId: h.workspaceId, messageId: { startsWith: "rl-" } },
+        }),
+      ).toBe(4);
       expect((await post("/v1/track", { userId: "rl", event: "e" })).status).toBe(200);
     } finally {
       await other.close();

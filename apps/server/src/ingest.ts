@@ -40,13 +40,35 @@ const Common = {
   context: Json.optional(),
 };
 const needsUser = (v: unknown) =>
-  typeof v === "object" && v !== null && (("userId" in v && v.userId !== undefined) || ("anonymousId" in v && v.anonymousId !== undefined));
+  typeof v === "object" &&
+  v !== null &&
+  (("userId" in v && v.userId !== undefined) ||
+    ("anonymousId" in v && v.anonymousId !== undefined));
 // `when`: report a missing user alongside other field errors, not only once everything else is valid.
-const userMessage = { message: "userId or anonymousId is required", path: ["userId"], when: () => true };
+const userMessage = {
+  message: "userId or anonymousId is required",
+  path: ["userId"],
+  when: () => true,
+};
 
-export const SegmentTrack = z.object({ ...Common, event: z.string().min(1, "event is required").max(200), properties: Json.default({}) }).refine(needsUser, userMessage);
-export const SegmentIdentify = z.object({ ...Common, traits: Json.default({}) }).refine(needsUser, userMessage);
-export const SegmentPage = z.object({ ...Common, name: z.string().max(200).optional(), category: z.string().max(200).optional(), properties: Json.default({}) }).refine(needsUser, userMessage);
+export const SegmentTrack = z
+  .object({
+    ...Common,
+    event: z.string().min(1, "event is required").max(200),
+    properties: Json.default({}),
+  })
+  .refine(needsUser, userMessage);
+export const SegmentIdentify = z
+  .object({ ...Common, traits: Json.default({}) })
+  .refine(needsUser, userMessage);
+export const SegmentPage = z
+  .object({
+    ...Common,
+    name: z.string().max(200).optional(),
+    category: z.string().max(200).optional(),
+    properties: Json.default({}),
+  })
+  .refine(needsUser, userMessage);
 
 const BatchItem = z.discriminatedUnion("type", [
   SegmentTrack.safeExtend({ type: z.literal("track") }),
@@ -57,28 +79,60 @@ const BatchItem = z.discriminatedUnion("type", [
   z.object({ type: z.literal("group") }).loose(),
   z.object({ type: z.literal("alias") }).loose(),
 ]);
-export const SegmentBatch = z.object({ batch: z.array(BatchItem).min(1, "batch is empty").max(BATCH_MAX_ITEMS), context: Json.optional() });
+export const SegmentBatch = z.object({
+  batch: z.array(BatchItem).min(1, "batch is empty").max(BATCH_MAX_ITEMS),
+  context: Json.optional(),
+});
 
 type Track = z.infer<typeof SegmentTrack>;
 type Identify = z.infer<typeof SegmentIdentify>;
 type Page = z.infer<typeof SegmentPage>;
 type Item = z.infer<typeof BatchItem>;
 
-const externalId = (v: { userId?: string | undefined; anonymousId?: string | undefined }) => v.userId ?? `anon:${v.anonymousId ?? ""}`;
+const externalId = (v: { userId?: string | undefined; anonymousId?: string | undefined }) =>
+  v.userId ?? `anon:${v.anonymousId ?? ""}`;
 
 async function doTrack(engine: EngineContext, ws: string, v: Track) {
-  return track(engine, ws, { userId: externalId(v), event: v.event, properties: v.properties, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+  return track(engine, ws, {
+    userId: externalId(v),
+    event: v.event,
+    properties: v.properties,
+    timestamp: v.timestamp,
+    messageId: v.messageId,
+    context: v.context,
+  });
 }
 async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
-  return identify(engine, ws, { userId: externalId(v), traits: v.traits, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+  return identify(engine, ws, {
+    userId: externalId(v),
+    traits: v.traits,
+    timestamp: v.timestamp,
+    messageId: v.messageId,
+    context: v.context,
+  });
 }
 /** A page (or screen) view is stored as the event "Page Viewed" ("Screen Viewed"), with name and category as properties. */
 async function doPage(engine: EngineContext, ws: string, v: Page, event = "Page Viewed") {
-  const properties = { ...v.properties, ...(v.name ? { name: v.name } : {}), ...(v.category ? { category: v.category } : {}) };
-  return track(engine, ws, { userId: externalId(v), event, properties, timestamp: v.timestamp, messageId: v.messageId, context: v.context });
+  const properties = {
+    ...v.properties,
+    ...(v.name ? { name: v.name } : {}),
+    ...(v.category ? { category: v.category } : {}),
+  };
+  return track(engine, ws, {
+    userId: externalId(v),
+    event,
+    properties,
+    timestamp: v.timestamp,
+    messageId: v.messageId,
+    context: v.context,
+  });
 }
 
-async function processItem(engine: EngineContext, ws: string, item: Item): Promise<"stored" | "duplicate" | "ignored"> {
+async function processItem(
+  engine: EngineContext,
+  ws: string,
+  item: Item,
+): Promise<"stored" | "duplicate" | "ignored"> {
   switch (item.type) {
     case "track":
       return (await doTrack(engine, ws, item)).duplicate ? "duplicate" : "stored";
@@ -96,7 +150,10 @@ async function processItem(engine: EngineContext, ws: string, item: Item): Promi
 }
 
 function fieldErrors(error: z.ZodError) {
-  return error.issues.map((i) => ({ field: i.path.map(String).join(".") || "(body)", message: i.message }));
+  return error.issues.map((i) => ({
+    field: i.path.map(String).join(".") || "(body)",
+    message: i.message,
+  }));
 }
 
 interface AuthedKey {
@@ -109,7 +166,10 @@ interface AuthedKey {
 function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
   const opts = engine.queues.events.opts;
   const conn = opts.connection as unknown;
-  const redis = conn instanceof Redis ? conn.duplicate() : new Redis({ ...(conn as object), lazyConnect: false });
+  const redis =
+    conn instanceof Redis
+      ? conn.duplicate()
+      : new Redis({ ...(conn as object), lazyConnect: false });
   return { redis, prefix: opts.prefix ?? "bull" };
 }
 
@@ -133,18 +193,25 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
 
   async function authenticate(req: FastifyRequest, reply: FastifyReply) {
     const key = writeKeyFrom(req);
-    if (!key) return reply.code(401).send({ error: "Missing write key: send it as the Basic auth user name." });
+    if (!key)
+      return reply
+        .code(401)
+        .send({ error: "Missing write key: send it as the Basic auth user name." });
     const apiKey = await db.prisma.apiKey.findUnique({
       where: { keyHash: createHash("sha256").update(key).digest("hex") },
       select: { id: true, workspaceId: true, revokedAt: true, rateLimitPerMinute: true },
     });
-    if (!apiKey || apiKey.revokedAt) return reply.code(401).send({ error: "Unknown or revoked write key." });
+    if (!apiKey || apiKey.revokedAt)
+      return reply.code(401).send({ error: "Unknown or revoked write key." });
     keys.set(req, apiKey);
     // lastUsedAt: at most one write per key per minute per process.
     const now = Date.now();
     if ((touched.get(apiKey.id) ?? 0) < now - 60_000) {
       touched.set(apiKey.id, now);
-      await db.prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: new Date(now) } });
+      await db.prisma.apiKey.update({
+        where: { id: apiKey.id },
+        data: { lastUsedAt: new Date(now) },
+      });
     }
     return undefined;
   }
@@ -177,39 +244,63 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
           keyGenerator: (req: FastifyRequest) => authed(req).id,
           max: (req: FastifyRequest) => authed(req).rateLimitPerMinute,
           errorResponseBuilder: (_req: FastifyRequest, c: { after: string; max: number }) =>
-            Object.assign(new Error(`Rate limit exceeded: this write key may send ${c.max} requests per minute. Retry in ${c.after}.`), { statusCode: 429 }),
+            Object.assign(
+              new Error(
+                `Rate limit exceeded: this write key may send ${c.max} requests per minute. Retry in ${c.after}.`,
+              ),
+              { statusCode: 429 },
+            ),
         },
       },
     });
 
     scope.post("/v1/track", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
       const parsed = SegmentTrack.safeParse(req.body);
-      if (!parsed.success) return reply.code(400).send({ error: "Invalid track call", fields: fieldErrors(parsed.error) });
+      if (!parsed.success)
+        return reply
+          .code(400)
+          .send({ error: "Invalid track call", fields: fieldErrors(parsed.error) });
       const res = await doTrack(engine, authed(req).workspaceId, parsed.data);
-      return reply.code(200).send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
+      return reply
+        .code(200)
+        .send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
     });
 
     scope.post("/v1/identify", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
       const parsed = SegmentIdentify.safeParse(req.body);
-      if (!parsed.success) return reply.code(400).send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
+      if (!parsed.success)
+        return reply
+          .code(400)
+          .send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
       const res = await doIdentify(engine, authed(req).workspaceId, parsed.data);
       return reply.code(200).send({ success: true, customerId: res.customerId });
     });
 
     scope.post("/v1/page", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
       const parsed = SegmentPage.safeParse(req.body);
-      if (!parsed.success) return reply.code(400).send({ error: "Invalid page call", fields: fieldErrors(parsed.error) });
+      if (!parsed.success)
+        return reply
+          .code(400)
+          .send({ error: "Invalid page call", fields: fieldErrors(parsed.error) });
       const res = await doPage(engine, authed(req).workspaceId, parsed.data);
-      return reply.code(200).send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
+      return reply
+        .code(200)
+        .send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
     });
 
     // Validated whole first: one bad item rejects the batch with nothing stored. Items are then
     // stored in order (identify before the track that follows it); a retried batch is deduplicated.
     scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
       const parsed = SegmentBatch.safeParse(req.body);
-      if (!parsed.success) return reply.code(400).send({ error: "Invalid batch", fields: fieldErrors(parsed.error) });
-      const oversized = parsed.data.batch.findIndex((item) => Buffer.byteLength(JSON.stringify(item)) > SINGLE_LIMIT_BYTES);
-      if (oversized >= 0) return reply.code(413).send({ error: `Payload too large: batch item ${oversized} is over ${SINGLE_LIMIT_BYTES / 1024} KB.` });
+      if (!parsed.success)
+        return reply.code(400).send({ error: "Invalid batch", fields: fieldErrors(parsed.error) });
+      const oversized = parsed.data.batch.findIndex(
+        (item) => Buffer.byteLength(JSON.stringify(item)) > SINGLE_LIMIT_BYTES,
+      );
+      if (oversized >= 0)
+        return reply.code(413).send({
+          error: `Payload too large: batch item ${oversized} is over ${SINGLE_LIMIT_BYTES / 1024} KB.`,
+        });
       const counts = { stored: 0, duplicate: 0, ignored: 0 };
       const ws = authed(req).workspaceId;
       for (const item of parsed.data.batch) counts[await processItem(engine, ws, item)]++;

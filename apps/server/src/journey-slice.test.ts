@@ -21,7 +21,10 @@ describe("purchase → wait → thank-you email, end to end", () => {
     await smtp?.close();
   });
 
-  const auth = () => ({ authorization: `Basic ${Buffer.from(`${h.writeKey}:`).toString("base64")}`, "content-type": "application/json" });
+  const auth = () => ({
+    authorization: `Basic ${Buffer.from(`${h.writeKey}:`).toString("base64")}`,
+    "content-type": "application/json",
+  });
 
   it("sends the email once, to the right person, after the wait, and completes the run", async () => {
     const api = trpcHttp(h.baseUrl);
@@ -33,9 +36,28 @@ describe("purchase → wait → thank-you email, end to end", () => {
       schemaVersion: 1,
       settings: {},
       nodes: [
-        { id: "t", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "purchase", filters: [] } },
-        { id: "w", type: "wait.duration", position: { x: 0, y: 100 }, data: { amount: WAIT_SECONDS, unit: "seconds" } },
-        { id: "m", type: "action.email", position: { x: 0, y: 200 }, data: { subject: "Thanks {{ first_name }}", body: "Thanks {{ first_name }}, enjoy your coffee.", format: "text" } },
+        {
+          id: "t",
+          type: "trigger.event",
+          position: { x: 0, y: 0 },
+          data: { event: "purchase", filters: [] },
+        },
+        {
+          id: "w",
+          type: "wait.duration",
+          position: { x: 0, y: 100 },
+          data: { amount: WAIT_SECONDS, unit: "seconds" },
+        },
+        {
+          id: "m",
+          type: "action.email",
+          position: { x: 0, y: 200 },
+          data: {
+            subject: "Thanks {{ first_name }}",
+            body: "Thanks {{ first_name }}, enjoy your coffee.",
+            format: "text",
+          },
+        },
         { id: "x", type: "flow.exit", position: { x: 0, y: 300 }, data: {} },
       ],
       edges: [
@@ -57,7 +79,10 @@ describe("purchase → wait → thank-you email, end to end", () => {
     const identify = await fetch(`${h.baseUrl}/v1/identify`, {
       method: "POST",
       headers: auth(),
-      body: JSON.stringify({ userId: "cust-1", traits: { email: "ada@example.com", first_name: "Ada" } }),
+      body: JSON.stringify({
+        userId: "cust-1",
+        traits: { email: "ada@example.com", first_name: "Ada" },
+      }),
     });
     expect(identify.status).toBe(200);
 
@@ -65,14 +90,24 @@ describe("purchase → wait → thank-you email, end to end", () => {
     const track = await fetch(`${h.baseUrl}/v1/track`, {
       method: "POST",
       headers: auth(),
-      body: JSON.stringify({ userId: "cust-1", event: "purchase", properties: { sku: "BARISTA-1" }, messageId: "m-1" }),
+      body: JSON.stringify({
+        userId: "cust-1",
+        event: "purchase",
+        properties: { sku: "BARISTA-1" },
+        messageId: "m-1",
+      }),
     });
     expect(track.status).toBe(200);
     // The same message id again (a client retry) changes nothing.
     const replay = await fetch(`${h.baseUrl}/v1/track`, {
       method: "POST",
       headers: auth(),
-      body: JSON.stringify({ userId: "cust-1", event: "purchase", properties: { sku: "BARISTA-1" }, messageId: "m-1" }),
+      body: JSON.stringify({
+        userId: "cust-1",
+        event: "purchase",
+        properties: { sku: "BARISTA-1" },
+        messageId: "m-1",
+      }),
     });
     expect(((await replay.json()) as { duplicate: boolean }).duplicate).toBe(true);
 
@@ -94,7 +129,9 @@ describe("purchase → wait → thank-you email, end to end", () => {
     const message = await h.db.prisma.message.findFirstOrThrow({ where: { runId: run.id } });
     expect(message.status).toBe("SENT");
     expect(message.recipient).toBe("ada@example.com");
-    const kinds = (await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })).map((t) => t.kind);
+    const kinds = (
+      await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })
+    ).map((t) => t.kind);
     expect(kinds[0]).toBe("entered");
     expect(kinds).toContain("message.sent");
     expect(kinds.at(-1)).toMatch(/exit|complete/);
@@ -103,11 +140,19 @@ describe("purchase → wait → thank-you email, end to end", () => {
 
   it("answers 400 with field errors for a malformed track call and stores nothing", async () => {
     const before = await h.db.prisma.event.count();
-    const res = await fetch(`${h.baseUrl}/v1/track`, { method: "POST", headers: auth(), body: JSON.stringify({ event: 42, properties: "x" }) });
+    const res = await fetch(`${h.baseUrl}/v1/track`, {
+      method: "POST",
+      headers: auth(),
+      body: JSON.stringify({ event: 42, properties: "x" }),
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { fields: { field: string; message: string }[] };
     expect(body.fields.map((f) => f.field).sort()).toEqual(["event", "properties", "userId"]);
-    const broken = await fetch(`${h.baseUrl}/v1/track`, { method: "POST", headers: auth(), body: "{not json" });
+    const broken = await fetch(`${h.baseUrl}/v1/track`, {
+      method: "POST",
+      headers: auth(),
+      body: "{not json",
+    });
     expect(broken.status).toBe(400);
     expect(await h.db.prisma.event.count()).toBe(before);
   });
@@ -116,7 +161,10 @@ describe("purchase → wait → thank-you email, end to end", () => {
     const before = await h.db.prisma.event.count();
     const res = await fetch(`${h.baseUrl}/v1/track`, {
       method: "POST",
-      headers: { authorization: `Basic ${Buffer.from("pp_wrong:").toString("base64")}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Basic ${Buffer.from("pp_wrong:").toString("base64")}`,
+        "content-type": "application/json",
+      },
       body: JSON.stringify({ userId: "cust-9", event: "purchase" }),
     });
     expect(res.status).toBe(401);

@@ -11,12 +11,27 @@ const log = createLogger(env.LOG_LEVEL, "postpath");
 async function main() {
   const rt = await openRuntime(env, log);
   const workers = env.RUN_WORKER
-    ? startWorkers(rt.engine, { connection: rt.redis, prefix: env.QUEUE_PREFIX, concurrency: env.WORKER_CONCURRENCY })
+    ? startWorkers(rt.engine, {
+        connection: rt.redis,
+        prefix: env.QUEUE_PREFIX,
+        concurrency: env.WORKER_CONCURRENCY,
+      })
     : null;
-  if (!env.DATABASE_URL && !env.RUN_WORKER) log.warn("RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run");
+  if (!env.DATABASE_URL && !env.RUN_WORKER)
+    log.warn(
+      "RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run",
+    );
 
   const webDist = path.resolve(REPO_ROOT, env.WEB_DIST ?? "apps/web/dist");
-  const app = await buildApp({ db: rt.db, engine: rt.engine, keyring: rt.keyring, log, webDist, secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false, trustProxy: env.TRUST_PROXY });
+  const app = await buildApp({
+    db: rt.db,
+    engine: rt.engine,
+    keyring: rt.keyring,
+    log,
+    webDist,
+    secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false,
+    trustProxy: env.TRUST_PROXY,
+  });
 
   let seedNote = "";
   if (env.SEED_DEMO) {
@@ -28,7 +43,9 @@ async function main() {
       fs.mkdirSync(path.dirname(keyFile), { recursive: true });
       fs.writeFileSync(keyFile, `${seed.writeKey}\n`, { mode: 0o600 });
     }
-    const writeKey = fs.existsSync(keyFile) ? fs.readFileSync(keyFile, "utf8").trim() : "(created earlier; make a new one as an admin)";
+    const writeKey = fs.existsSync(keyFile)
+      ? fs.readFileSync(keyFile, "utf8").trim()
+      : "(created earlier; make a new one as an admin)";
     seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"\n  Demo ingest write key: ${writeKey}`;
   }
 
@@ -55,7 +72,9 @@ main().catch((err: unknown) => {
   if (err instanceof StartupError) {
     process.stderr.write(`Postpath cannot start: ${err.message}\n`);
   } else {
-    process.stderr.write(`Postpath failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `Postpath failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

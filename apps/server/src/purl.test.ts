@@ -13,21 +13,43 @@ describe("GET /p/:token", () => {
   });
 
   it("shows the personalised page, counts the visit, records an event", async () => {
-    const customer = await h.db.prisma.customer.create({ data: { workspaceId: h.workspaceId, externalId: "ann" } });
+    const customer = await h.db.prisma.customer.create({
+      data: { workspaceId: h.workspaceId, externalId: "ann" },
+    });
     await h.db.prisma.purl.create({
-      data: { token: "tok_abc", workspaceId: h.workspaceId, runId: "r1", customerId: customer.id, messageId: "m1", page: "welcome", params: { name: "Ann <3" } },
+      data: {
+        token: "tok_abc",
+        workspaceId: h.workspaceId,
+        runId: "r1",
+        customerId: customer.id,
+        messageId: "m1",
+        page: "welcome",
+        params: { name: "Ann <3" },
+      },
     });
     const res = await fetch(`${h.baseUrl}/p/tok_abc`);
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('data-page="welcome"');
     expect(html).toContain("Ann &#60;3"); // escaped
-    expect((await h.db.prisma.purl.findUniqueOrThrow({ where: { token: "tok_abc" } })).visits).toBe(1);
-    await waitFor("visit event", async () => (await h.db.prisma.event.count({ where: { customerId: customer.id, name: "purl_visited" } })) === 1);
+    expect((await h.db.prisma.purl.findUniqueOrThrow({ where: { token: "tok_abc" } })).visits).toBe(
+      1,
+    );
+    await waitFor(
+      "visit event",
+      async () =>
+        (await h.db.prisma.event.count({
+          where: { customerId: customer.id, name: "purl_visited" },
+        })) === 1,
+    );
 
     expect((await fetch(`${h.baseUrl}/p/unknown`)).status).toBe(404);
     const qr = await fetch(`${h.baseUrl}/p/tok_abc/qr.png`);
     expect(qr.headers.get("content-type")).toBe("image/png");
-    expect(Buffer.from(await qr.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
+    expect(
+      Buffer.from(await qr.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe("PNG");
   });
 });

@@ -7,7 +7,11 @@ const main = path.resolve(import.meta.dirname, "main.ts");
 const tsx = path.resolve(import.meta.dirname, "../node_modules/.bin/tsx");
 
 function start(env: Record<string, string>) {
-  const res = spawnSync(tsx, [main], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, encoding: "utf8", timeout: 60_000 });
+  const res = spawnSync(tsx, [main], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: res.status, stderr: res.stderr.trim(), stdout: res.stdout.trim() };
 }
 
@@ -18,23 +22,36 @@ describe("start-up errors", () => {
     const lines = r.stderr.split("\n");
     expect(lines).toHaveLength(3);
     expect(lines.find((l) => l.includes("PORT="))).toMatch(/expected a port number/);
-    expect(lines.find((l) => l.includes("DATABASE_URL="))).toMatch(/expected a URL like postgresql:\/\//);
+    expect(lines.find((l) => l.includes("DATABASE_URL="))).toMatch(
+      /expected a URL like postgresql:\/\//,
+    );
     expect(lines.find((l) => l.includes("REDIS_URL="))).toMatch(/expected a URL like redis:\/\//);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("says which database it could not reach, and where", () => {
-    const r = start({ DATABASE_URL: "postgresql://postgres:s3cret@127.0.0.1:1/postpath", SEED_DEMO: "false" });
+    const r = start({
+      DATABASE_URL: "postgresql://postgres:s3cret@127.0.0.1:1/postpath",
+      SEED_DEMO: "false",
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Postpath cannot start: Database unreachable at postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postpath/);
+    expect(r.stderr).toMatch(
+      /^Postpath cannot start: Database unreachable at postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postpath/,
+    );
     expect(r.stderr).not.toContain("s3cret");
     expect(r.stderr.split("\n")).toHaveLength(1);
   });
 
   it("says which Redis it could not reach when it may not start one", () => {
-    const r = start({ REDIS_URL: "redis://127.0.0.1:1", REDIS_AUTOSTART: "false", SEED_DEMO: "false" });
+    const r = start({
+      REDIS_URL: "redis://127.0.0.1:1",
+      REDIS_AUTOSTART: "false",
+      SEED_DEMO: "false",
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^Postpath cannot start: Redis unreachable at redis:\/\/127\.0\.0\.1:1/);
+    expect(r.stderr).toMatch(
+      /^Postpath cannot start: Redis unreachable at redis:\/\/127\.0\.0\.1:1/,
+    );
     expect(r.stderr.split("\n")).toHaveLength(1);
   });
 });

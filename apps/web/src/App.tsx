@@ -11,12 +11,24 @@ import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
 
 // The canvas (React Flow, the journey language) loads only when a journey is opened.
-const JourneyPage = lazy(() => import("./pages/JourneyPage.tsx").then((m) => ({ default: m.JourneyPage })));
+const JourneyPage = lazy(() =>
+  import("./pages/JourneyPage.tsx").then((m) => ({ default: m.JourneyPage })),
+);
 // admin issue: workspace administration and the public invite page.
-const AdminPage = lazy(() => import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })));
-const InvitePage = lazy(() => import("./admin/InvitePage.tsx").then((m) => ({ default: m.InvitePage })));
+const AdminPage = lazy(() =>
+  import("./admin/AdminPage.tsx").then((m) => ({ default: m.AdminPage })),
+);
+const InvitePage = lazy(() =>
+  import("./admin/InvitePage.tsx").then((m) => ({ default: m.InvitePage })),
+);
 
-export function App({ trpcClient, queryClient }: { trpcClient: TrpcClient; queryClient: QueryClient }) {
+export function App({
+  trpcClient,
+  queryClient,
+}: {
+  trpcClient: TrpcClient;
+  queryClient: QueryClient;
+}) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
@@ -32,7 +44,12 @@ function Shell() {
   useEndSessionOnUnauthorized();
   const route = useRoute();
 
-  if (me.isPending) return <p className="page" role="status">Loading…</p>;
+  if (me.isPending)
+    return (
+      <p className="page" role="status">
+        Loading…
+      </p>
+    );
   if (me.isError && trpcErrorCode(me.error) !== "UNAUTHORIZED") {
     return (
       <main className="page">
@@ -48,7 +65,13 @@ function Shell() {
   if (route.page === "invite") {
     // admin issue: an invite link works without a session.
     return (
-      <Suspense fallback={<p className="page" role="status">Loading…</p>}>
+      <Suspense
+        fallback={
+          <p className="page" role="status">
+            Loading…
+          </p>
+        }
+      >
         <InvitePage token={route.token} />
       </Suspense>
     );
@@ -58,7 +81,13 @@ function Shell() {
     <>
       <AppHeader me={me.data} />
       <main className="main">
-        <Suspense fallback={<p className="page" role="status">Loading…</p>}>
+        <Suspense
+          fallback={
+            <p className="page" role="status">
+              Loading…
+            </p>
+          }
+        >
           <Page me={me.data} />
         </Suspense>
       </main>
@@ -91,7 +120,9 @@ function AppHeader({ me }: { me: Me }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const signOut = useMutation(
-    trpc.auth.signOut.mutationOptions({ onSuccess: () => forgetSession(queryClient, trpc.auth.me.queryKey()) }),
+    trpc.auth.signOut.mutationOptions({
+      onSuccess: () => forgetSession(queryClient, trpc.auth.me.queryKey()),
+    }),
   );
   return (
     <header className="app-header">

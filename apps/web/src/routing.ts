@@ -2,7 +2,11 @@
 import { useSyncExternalStore } from "react";
 import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin issue
 
-export type Route = { page: "journeys" } | { page: "journey"; id: string } | AdminRoute | { page: "notFound"; hash: string };
+export type Route =
+  | { page: "journeys" }
+  | { page: "journey"; id: string }
+  | AdminRoute
+  | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, "").replace(/\/+$/, "");

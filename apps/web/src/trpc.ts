@@ -11,7 +11,12 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 
 export function makeTrpcClient(url = "/trpc") {
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url, fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }) })],
+    links: [
+      httpBatchLink({
+        url,
+        fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }),
+      }),
+    ],
   });
 }
 
@@ -31,16 +36,29 @@ export function trpcErrorCode(error: unknown): string | undefined {
  */
 export function errorMessage(error: { message: string; data?: unknown }): string {
   const data = error.data;
-  if (typeof data === "object" && data !== null && "fieldErrors" in data && Array.isArray(data.fieldErrors)) {
+  if (
+    typeof data === "object" &&
+    data !== null &&
+    "fieldErrors" in data &&
+    Array.isArray(data.fieldErrors)
+  ) {
     const messages = data.fieldErrors.flatMap((f: unknown) =>
-      typeof f === "object" && f !== null && "message" in f && typeof f.message === "string" ? [f.message] : [],
+      typeof f === "object" && f !== null && "message" in f && typeof f.message === "string"
+        ? [f.message]
+        : [],
     );
     if (messages.length > 0) return messages.join(" ");
   }
   return error.message;
 }
 
-const CLIENT_ERRORS = new Set(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "PARSE_ERROR"]);
+const CLIENT_ERRORS = new Set([
+  "BAD_REQUEST",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "PARSE_ERROR",
+]);
 
 export function makeQueryClient() {
   return new QueryClient({

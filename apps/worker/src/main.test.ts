@@ -10,9 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const MAIN = path.join(import.meta.dirname, "main.ts");
 const CWD = path.join(import.meta.dirname, "..");
 
-function run(env: Record<string, string>, until: (out: string) => boolean): Promise<{ out: string; code: number | null; signalSent: boolean }> {
+function run(
+  env: Record<string, string>,
+  until: (out: string) => boolean,
+): Promise<{ out: string; code: number | null; signalSent: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], { cwd: CWD, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+      cwd: CWD,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let signalSent = false;
     const onData = (b: Buffer) => {
@@ -44,7 +51,10 @@ describe("apps/worker process", () => {
   });
 
   it("starts, runs, and exits 0 on SIGTERM", async () => {
-    const r = await run({ DATABASE_URL: db.url, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", REDIS_AUTOSTART: "false" }, (out) => out.includes("worker running"));
+    const r = await run(
+      { DATABASE_URL: db.url, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", REDIS_AUTOSTART: "false" },
+      (out) => out.includes("worker running"),
+    );
     expect(r.signalSent).toBe(true);
     expect(r.code).toBe(0);
   }, 60_000);

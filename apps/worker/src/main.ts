@@ -11,7 +11,11 @@ async function main() {
     );
   }
   const rt = await openRuntime(env, log);
-  const workers = startWorkers(rt.engine, { connection: rt.redis, prefix: env.QUEUE_PREFIX, concurrency: env.WORKER_CONCURRENCY });
+  const workers = startWorkers(rt.engine, {
+    connection: rt.redis,
+    prefix: env.QUEUE_PREFIX,
+    concurrency: env.WORKER_CONCURRENCY,
+  });
   log.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.QUEUE_PREFIX }, "worker running");
   const shutdown = async () => {
     await workers.close();
@@ -23,6 +27,8 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Postpath worker cannot start: ${err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Postpath worker cannot start: ${err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

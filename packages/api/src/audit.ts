@@ -10,6 +10,13 @@ export async function recordAudit(
   detail: Record<string, string | number | boolean | null> = {},
 ): Promise<void> {
   await db.prisma.auditLog.create({
-    data: { workspaceId: actor.workspaceId, actorId: actor.id, action, targetType: target.type, targetId: target.id ?? null, detail },
+    data: {
+      workspaceId: actor.workspaceId,
+      actorId: actor.id,
+      action,
+      targetType: target.type,
+      targetId: target.id ?? null,
+      detail,
+    },
   });
 }

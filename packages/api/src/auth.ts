@@ -23,18 +23,29 @@ function tokenHash(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export async function createSession(db: Database, userId: string, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
+export async function createSession(
+  db: Database,
+  userId: string,
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString("base64url");
   const expiresAt = new Date(now + SESSION_TTL_MS);
   await db.prisma.session.create({ data: { userId, tokenHash: tokenHash(token), expiresAt } });
   return { token, expiresAt };
 }
 
-export async function userForSession(db: Database, token: string | null, now = Date.now()): Promise<SessionUser | null> {
+export async function userForSession(
+  db: Database,
+  token: string | null,
+  now = Date.now(),
+): Promise<SessionUser | null> {
   if (!token) return null;
   const session = await db.prisma.session.findUnique({
     where: { tokenHash: tokenHash(token) },
-    select: { expiresAt: true, user: { select: { id: true, email: true, name: true, role: true, workspaceId: true } } },
+    select: {
+      expiresAt: true,
+      user: { select: { id: true, email: true, name: true, role: true, workspaceId: true } },
+    },
   });
   if (!session || session.expiresAt.getTime() <= now) return null;
   return session.user;
@@ -68,12 +79,23 @@ export function throttleKeys(email: string, ip: string | undefined): string[] {
 }
 
 /** Milliseconds until the caller may try again (0: now). */
-export async function throttleWait(db: Database, keys: string[], now = Date.now()): Promise<number> {
-  const rows = await db.prisma.loginThrottle.findMany({ where: { key: { in: keys } }, select: { lockedUntil: true } });
+export async function throttleWait(
+  db: Database,
+  keys: string[],
+  now = Date.now(),
+): Promise<number> {
+  const rows = await db.prisma.loginThrottle.findMany({
+    where: { key: { in: keys } },
+    select: { lockedUntil: true },
+  });
   return Math.max(0, ...rows.map((r) => (r.lockedUntil ? r.lockedUntil.getTime() - now : 0)));
 }
 
-export async function recordSignInFailure(db: Database, keys: string[], now = Date.now()): Promise<void> {
+export async function recordSignInFailure(
+  db: Database,
+  keys: string[],
+  now = Date.now(),
+): Promise<void> {
   const at = new Date(now);
   const forgetBefore = new Date(now - THROTTLE_FORGET_MS);
   for (const key of keys) {
@@ -86,7 +108,10 @@ export async function recordSignInFailure(db: Database, keys: string[], now = Da
     const failures = rows[0]?.failures ?? 1;
     if (failures > THROTTLE_FREE_FAILURES) {
       const ms = Math.min(THROTTLE_MAX_MS, 1000 * 2 ** (failures - THROTTLE_FREE_FAILURES - 1));
-      await db.prisma.loginThrottle.update({ where: { key }, data: { lockedUntil: new Date(now + ms) } });
+      await db.prisma.loginThrottle.update({
+        where: { key },
+        data: { lockedUntil: new Date(now + ms) },
+      });
     }
   }
 }

@@ -1,5 +1,17 @@
-export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./router.ts";
+export {
+  appRouter,
+  createCaller,
+  type AppRouter,
+  type RouterInputs,
+  type RouterOutputs,
+} from "./router.ts";
 export type { ApiContext, SessionUser } from "./trpc.ts";
-export { SESSION_COOKIE, SESSION_TTL_MS, hashPassword, readCookie, userForSession } from "./auth.ts";
+export {
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  hashPassword,
+  readCookie,
+  userForSession,
+} from "./auth.ts";
 export { seedDemo, DEMO_PASSWORD } from "./seed.ts";
 export { recordAudit } from "./audit.ts"; // admin issue

@@ -15,13 +15,27 @@ export function demoJourneyDraft(waitSeconds = 30): JourneyDraft {
     schemaVersion: 1,
     settings: {},
     nodes: [
-      { id: "trigger", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "purchase", filters: [] } },
-      { id: "wait", type: "wait.duration", position: { x: 0, y: 140 }, data: { amount: waitSeconds, unit: "seconds" } },
+      {
+        id: "trigger",
+        type: "trigger.event",
+        position: { x: 0, y: 0 },
+        data: { event: "purchase", filters: [] },
+      },
+      {
+        id: "wait",
+        type: "wait.duration",
+        position: { x: 0, y: 140 },
+        data: { amount: waitSeconds, unit: "seconds" },
+      },
       {
         id: "email",
         type: "action.email",
         position: { x: 0, y: 280 },
-        data: { subject: "Thanks {{ first_name }}", body: "Thanks {{ first_name }}, your order is on its way.", format: "text" },
+        data: {
+          subject: "Thanks {{ first_name }}",
+          body: "Thanks {{ first_name }}, your order is on its way.",
+          format: "text",
+        },
       },
       { id: "exit", type: "flow.exit", position: { x: 0, y: 420 }, data: {} },
     ],
@@ -42,7 +56,10 @@ export interface SeedResult {
 
 /** Creates the demo workspace once: an admin, a marketer, a write key and one live journey. */
 export async function seedDemo(db: Database, engine: EngineContext): Promise<SeedResult> {
-  const existing = await db.prisma.workspace.findUnique({ where: { slug: "demo" }, select: { id: true } });
+  const existing = await db.prisma.workspace.findUnique({
+    where: { slug: "demo" },
+    select: { id: true },
+  });
   if (existing) return { created: false, workspaceId: existing.id };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const writeKey = `pp_${randomBytes(24).toString("base64url")}`;
@@ -56,7 +73,13 @@ export async function seedDemo(db: Database, engine: EngineContext): Promise<See
           { email: "marketer@postpath.local", name: "Mo Marketer", role: "MARKETER", passwordHash },
         ],
       },
-      apiKeys: { create: { name: "Demo write key", prefix: writeKey.slice(0, 8), keyHash: createHash("sha256").update(writeKey).digest("hex") } },
+      apiKeys: {
+        create: {
+          name: "Demo write key",
+          prefix: writeKey.slice(0, 8),
+          keyHash: createHash("sha256").update(writeKey).digest("hex"),
+        },
+      },
     },
     include: { users: true },
   });
@@ -65,10 +88,19 @@ export async function seedDemo(db: Database, engine: EngineContext): Promise<See
   const caller = createCaller({
     db,
     engine,
-    user: { id: marketer.id, email: marketer.email, name: marketer.name, role: marketer.role, workspaceId: ws.id },
+    user: {
+      id: marketer.id,
+      email: marketer.email,
+      name: marketer.name,
+      role: marketer.role,
+      workspaceId: ws.id,
+    },
     session: { token: null, set: () => undefined, clear: () => undefined },
   });
-  const { id } = await caller.journeys.create({ name: DEMO_JOURNEY_NAME, draft: demoJourneyDraft() });
+  const { id } = await caller.journeys.create({
+    name: DEMO_JOURNEY_NAME,
+    draft: demoJourneyDraft(),
+  });
   await caller.journeys.publish({ id });
   return { created: true, workspaceId: ws.id, writeKey };
 }

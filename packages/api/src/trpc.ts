@@ -33,10 +33,16 @@ const t = initTRPC.context<ApiContext>().create({
     // Flatten zod errors so clients can show "which field and why" next to the field.
     const fieldErrors =
       error.cause instanceof z.ZodError
-        ? error.cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }))
+        ? error.cause.issues.map((i) => ({
+            path: i.path.map(String).join("."),
+            message: i.message,
+          }))
         : null;
     const cause = error.cause as { issues?: unknown } | undefined;
-    const journeyIssues = error.cause && !(error.cause instanceof z.ZodError) && Array.isArray(cause?.issues) ? cause.issues : null;
+    const journeyIssues =
+      error.cause && !(error.cause instanceof z.ZodError) && Array.isArray(cause?.issues)
+        ? cause.issues
+        : null;
     return { ...shape, data: { ...shape.data, fieldErrors, journeyIssues } };
   },
 });
@@ -53,7 +59,10 @@ function requireRole(min: Role) {
   return t.middleware(({ ctx, next }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
     if (ROLE_RANK[ctx.user.role] < ROLE_RANK[min]) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${min} role; you are ${ctx.user.role}.` });
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `This needs the ${min} role; you are ${ctx.user.role}.`,
+      });
     }
     return next({ ctx: { ...ctx, user: ctx.user } });
   });

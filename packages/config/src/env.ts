@@ -5,42 +5,59 @@ const bool = z
   .transform((v) => v === "true" || v === "1");
 
 const url = (protocols: string[], example: string) =>
-  z
-    .string()
-    .refine(
-      (v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: `expected a URL like ${example}` },
-    );
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL like ${example}` },
+  );
 
 /** Every environment variable Postpath reads, with its default. README lists the same. */
 export const Env = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  DATABASE_URL: url(["postgres:", "postgresql:"], "postgresql://user@127.0.0.1:5432/postpath").optional(),
+  DATABASE_URL: url(
+    ["postgres:", "postgresql:"],
+    "postgresql://user@127.0.0.1:5432/postpath",
+  ).optional(),
   POSTPATH_DATA_DIR: z.string().min(1).default(".postpath"),
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").default("redis://127.0.0.1:6379"),
   REDIS_AUTOSTART: bool.default(true),
   HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: z.coerce.number({ message: "expected a port number" }).int().min(0).max(65535).default(3000),
+  PORT: z.coerce
+    .number({ message: "expected a port number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(3000),
   TRUST_PROXY: bool.default(false),
   PUBLIC_URL: url(["http:", "https:"], "https://postpath.example.com").optional(),
   SMTP_URL: url(["smtp:", "smtps:"], "smtp://user:pass@127.0.0.1:1025").optional(),
   EMAIL_FROM: z.string().min(3).default("Postpath <no-reply@postpath.local>"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RUN_WORKER: bool.default(true),
-  WORKER_CONCURRENCY: z.coerce.number({ message: "expected a whole number" }).int().min(1).max(1000).default(50),
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'").default("postpath"),
+  WORKER_CONCURRENCY: z.coerce
+    .number({ message: "expected a whole number" })
+    .int()
+    .min(1)
+    .max(1000)
+    .default(50),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'")
+    .default("postpath"),
   SEED_DEMO: bool.default(true),
   WEB_DIST: z.string().optional(),
   /** Master key(s) wrapping channel-credential data keys: base64 of 32 bytes; comma-separated, current first (admin issue). */
   POSTPATH_MASTER_KEY: z
     .string()
-    .regex(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, "expected base64 of 32 random bytes (openssl rand -base64 32), comma-separated, current first")
+    .regex(
+      /^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/,
+      "expected base64 of 32 random bytes (openssl rand -base64 32), comma-separated, current first",
+    )
     .optional(),
   /** File holding the master key(s), one base64 key per line, current first (admin issue). */
   POSTPATH_MASTER_KEY_FILE: z.string().min(1).optional(),
@@ -57,7 +74,9 @@ export class EnvError extends Error {
 /** Parse the environment once; throws EnvError whose lines each name one variable. */
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   // Treat empty strings as unset, as shells and .env files commonly produce them.
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
+  );
   const result = Env.safeParse(cleaned);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {

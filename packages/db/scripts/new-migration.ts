@@ -16,12 +16,22 @@ const schema = path.resolve(MIGRATIONS_DIR, "../schema.prisma");
 const latest = readMigrations().at(-1);
 const before = latest ? path.join(MIGRATIONS_DIR, latest.name, "schema.prisma") : null;
 if (before && !fs.existsSync(before)) {
-  console.error(`${path.relative(process.cwd(), before)} is missing: every migration keeps the schema it produced.`);
+  console.error(
+    `${path.relative(process.cwd(), before)} is missing: every migration keeps the schema it produced.`,
+  );
   process.exit(1);
 }
 const sql = execFileSync(
   "npx",
-  ["prisma", "migrate", "diff", ...(before ? ["--from-schema-datamodel", before] : ["--from-empty"]), "--to-schema-datamodel", schema, "--script"],
+  [
+    "prisma",
+    "migrate",
+    "diff",
+    ...(before ? ["--from-schema-datamodel", before] : ["--from-empty"]),
+    "--to-schema-datamodel",
+    schema,
+    "--script",
+  ],
   { env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: "/bin/true" }, encoding: "utf8" },
 );
 if (/^-- This is an empty migration/m.test(sql) || sql.trim() === "") {
@@ -33,4 +43,6 @@ const dir = path.join(MIGRATIONS_DIR, `${stamp}_${name}`);
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, "migration.sql"), sql);
 fs.copyFileSync(schema, path.join(dir, "schema.prisma"));
-console.log(`Wrote ${path.relative(process.cwd(), dir)}/migration.sql — review it, then commit it with the schema.`);
+console.log(
+  `Wrote ${path.relative(process.cwd(), dir)}/migration.sql — review it, then commit it with the schema.`,
+);

@@ -26,9 +26,7 @@ export interface Database extends SqlSession {
   close(): Promise<void>;
 }
 
-export type DatabaseOptions =
-  | { url: string; poolSize?: number }
-  | { dataDir: string };
+export type DatabaseOptions = { url: string; poolSize?: number } | { dataDir: string };
 
 export class DatabaseUnreachableError extends Error {
   constructor(location: string, cause: unknown) {

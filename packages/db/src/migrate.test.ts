@@ -17,7 +17,11 @@ describe("migration runner on real Postgres", () => {
   });
 
   it("records every migration the way prisma migrate deploy does", async () => {
-    const rows = await db.query<{ migration_name: string; checksum: string; applied_steps_count: number }>(
+    const rows = await db.query<{
+      migration_name: string;
+      checksum: string;
+      applied_steps_count: number;
+    }>(
       `SELECT migration_name, checksum, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
     );
     const files = readMigrations();
@@ -32,7 +36,9 @@ describe("migration runner on real Postgres", () => {
 
   it("gives a working Prisma client with the unique constraints the engine relies on", async () => {
     const ws = await db.prisma.workspace.create({ data: { name: "W", slug: `w-${Date.now()}` } });
-    const c = await db.prisma.customer.create({ data: { workspaceId: ws.id, externalId: "u1", attributes: { first_name: "Ada" } } });
+    const c = await db.prisma.customer.create({
+      data: { workspaceId: ws.id, externalId: "u1", attributes: { first_name: "Ada" } },
+    });
     await expect(
       db.prisma.customer.create({ data: { workspaceId: ws.id, externalId: "u1" } }),
     ).rejects.toThrow(/Unique constraint/);
@@ -45,32 +51,45 @@ describe("migration runner on real Postgres", () => {
     fs.mkdirSync(path.join(dir, name));
     fs.writeFileSync(path.join(dir, name, "migration.sql"), "CREATE TABLE edited_probe (id int);");
     expect(await migrate(db, dir)).toEqual([name]);
-    fs.writeFileSync(path.join(dir, name, "migration.sql"), "CREATE TABLE edited_probe (id bigint);");
+    fs.writeFileSync(
+      path.join(dir, name, "migration.sql"),
+      "CREATE TABLE edited_probe (id bigint);",
+    );
     await expect(migrate(db, dir)).rejects.toThrow(/was changed after it was applied/);
   });
 });
 
 describe("embedded default (PGlite)", () => {
-  it("migrates a fresh local folder and reads back data through Prisma", { timeout: 120_000 }, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-pglite-"));
-    const db = await openDatabase({ dataDir: dir });
-    try {
-      expect(await migrate(db)).toEqual(readMigrations().map((m) => m.name));
-      const ws = await db.prisma.workspace.create({ data: { name: "Embedded", slug: "emb" } });
-      const found = await db.prisma.workspace.findUniqueOrThrow({ where: { slug: "emb" } });
-      expect(found.id).toBe(ws.id);
-    } finally {
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    "migrates a fresh local folder and reads back data through Prisma",
+    { timeout: 120_000 },
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-pglite-"));
+      const db = await openDatabase({ dataDir: dir });
+      try {
+        expect(await migrate(db)).toEqual(readMigrations().map((m) => m.name));
+        const ws = await db.prisma.workspace.create({ data: { name: "Embedded", slug: "emb" } });
+        const found = await db.prisma.workspace.findUniqueOrThrow({ where: { slug: "emb" } });
+        expect(found.id).toBe(ws.id);
+      } finally {
+        await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("migration files", () => {
   it("end at the current schema: the newest snapshot equals prisma/schema.prisma", () => {
     const latest = readMigrations().at(-1)!;
-    const snapshot = fs.readFileSync(path.join(MIGRATIONS_DIR, latest.name, "schema.prisma"), "utf8");
+    const snapshot = fs.readFileSync(
+      path.join(MIGRATIONS_DIR, latest.name, "schema.prisma"),
+      "utf8",
+    );
     const schema = fs.readFileSync(path.join(MIGRATIONS_DIR, "..", "schema.prisma"), "utf8");
-    expect(snapshot, "prisma/schema.prisma changed without a migration: run pnpm db:migration <name>").toBe(schema);
+    expect(
+      snapshot,
+      "prisma/schema.prisma changed without a migration: run pnpm db:migration <name>",
+    ).toBe(schema);
   });
 });

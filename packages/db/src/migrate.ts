@@ -69,12 +69,16 @@ async function migrateOn(db: SqlSession, lock: boolean, dir: string): Promise<st
         continue;
       }
       const id = randomUUID();
-      await db.exec(
-        `BEGIN;\n${m.sql}\n;INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES ('${id}', '${m.checksum}', '${m.name.replace(/'/g, "''")}', now(), now(), 1);\nCOMMIT;`,
-      ).catch(async (err: unknown) => {
-        await db.exec("ROLLBACK").catch(() => undefined);
-        throw new Error(`Migration ${m.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      await db
+        .exec(
+          `BEGIN;\n${m.sql}\n;INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES ('${id}', '${m.checksum}', '${m.name.replace(/'/g, "''")}', now(), now(), 1);\nCOMMIT;`,
+        )
+        .catch(async (err: unknown) => {
+          await db.exec("ROLLBACK").catch(() => undefined);
+          throw new Error(
+            `Migration ${m.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        });
       ran.push(m.name);
     }
     return ran;

@@ -4,7 +4,8 @@ import { openDatabase, type Database } from "./database.ts";
 import { migrate } from "./migrate.ts";
 
 /** The Postgres server tests use; each test file gets its own database on it. */
-export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const TEST_SERVER_URL =
+  process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 export interface TestDatabase extends Database {
   readonly url: string;
@@ -40,7 +41,9 @@ export async function createTestDatabase(prefix = "postpath_test"): Promise<Test
     url,
     async drop() {
       await db.close();
-      await admin(TEST_SERVER_URL, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await admin(TEST_SERVER_URL, (c) =>
+        c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+      );
     },
   };
 }

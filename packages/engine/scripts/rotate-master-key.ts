@@ -8,7 +8,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadEnvOrExit } from "@postpath/config";
-import { generateMasterKeyText, keyringFromText, loadKeyring, rewrapAll } from "../src/credentials/index.ts";
+import {
+  generateMasterKeyText,
+  keyringFromText,
+  loadKeyring,
+  rewrapAll,
+} from "../src/credentials/index.ts";
 import { createLogger } from "../src/logger.ts";
 import { openAppDatabase, REPO_ROOT } from "../src/runtime.ts";
 
@@ -21,7 +26,9 @@ async function main() {
   try {
     if (env.POSTPATH_MASTER_KEY) {
       const res = await rewrapAll(db, keyring);
-      process.stdout.write(`Re-wrapped ${res.rewrapped} of ${res.total} credential data keys under ${keyring.current.id} (the first key of POSTPATH_MASTER_KEY).\nOnce every process runs with the new key first, remove the old key(s) from POSTPATH_MASTER_KEY.\n`);
+      process.stdout.write(
+        `Re-wrapped ${res.rewrapped} of ${res.total} credential data keys under ${keyring.current.id} (the first key of POSTPATH_MASTER_KEY).\nOnce every process runs with the new key first, remove the old key(s) from POSTPATH_MASTER_KEY.\n`,
+      );
       return;
     }
     const file = path.resolve(source);
@@ -32,7 +39,9 @@ async function main() {
     writeAtomic(file, both);
     const res = await rewrapAll(db, next);
     writeAtomic(file, `${newKey}\n`);
-    process.stdout.write(`New master key ${next.current.id} written to ${file} (was ${keyring.current.id}); re-wrapped ${res.rewrapped} of ${res.total} credential data keys.\nRestart running servers and workers so they load the new key.\n`);
+    process.stdout.write(
+      `New master key ${next.current.id} written to ${file} (was ${keyring.current.id}); re-wrapped ${res.rewrapped} of ${res.total} credential data keys.\nRestart running servers and workers so they load the new key.\n`,
+    );
   } finally {
     await db.close();
   }
@@ -45,6 +54,8 @@ function writeAtomic(file: string, text: string) {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Master key rotation failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `Master key rotation failed: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -27,7 +27,12 @@ function bump(c: Counters, stepId: string, field: keyof CounterDelta, n = 1): vo
  * a run enters the trigger on "entered" and every step a "go" trace leads to (or a goal it jumps
  * to); it completes a step when it leaves it (a "go" trace, or the run ending there).
  */
-export function countersFromTransition(plan: Plan, prev: RunState, input: RunInput, effects: Effect[]): Counters {
+export function countersFromTransition(
+  plan: Plan,
+  prev: RunState,
+  input: RunInput,
+  effects: Effect[],
+): Counters {
   const c: Counters = new Map();
   if (input.kind === "entered") bump(c, plan.triggerStepId, "entered");
   const left = new Set<string>();
@@ -62,7 +67,12 @@ export function countersFromTransition(plan: Plan, prev: RunState, input: RunInp
 }
 
 /** Adds the deltas in the caller's transaction (rows sorted by step id: a stable lock order). */
-export async function bumpCounters(tx: Prisma.TransactionClient, versionId: string, journeyId: string, counters: Counters): Promise<void> {
+export async function bumpCounters(
+  tx: Prisma.TransactionClient,
+  versionId: string,
+  journeyId: string,
+  counters: Counters,
+): Promise<void> {
   if (counters.size === 0) return;
   const shard = Math.floor(Math.random() * SHARDS);
   const rows = [...counters.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

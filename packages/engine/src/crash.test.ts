@@ -45,7 +45,10 @@ describe("SIGKILL loop", () => {
       sweepGraceMs: 20_000,
     };
     // node itself (not the tsx wrapper), so SIGKILL hits the process doing the work.
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], { cwd: PACKAGE_DIR, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], {
+      cwd: PACKAGE_DIR,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     children.add(child);
     child.on("exit", () => children.delete(child));
     return child;
@@ -54,9 +57,19 @@ describe("SIGKILL loop", () => {
   it(`every customer reaches the end; no message lost; each idempotency key processed once`, async () => {
     const { journeyId } = await h.publish("crash", [
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "m1" },
-      { id: "m1", type: "action.webhook", data: { url: `${sink.url}/m1`, body: '{"c":"{{ customer.externalId }}","step":1}' }, next: "w" },
+      {
+        id: "m1",
+        type: "action.webhook",
+        data: { url: `${sink.url}/m1`, body: '{"c":"{{ customer.externalId }}","step":1}' },
+        next: "w",
+      },
       { id: "w", type: "wait.duration", data: { amount: 1, unit: "seconds" }, next: "m2" },
-      { id: "m2", type: "action.webhook", data: { url: `${sink.url}/m2`, body: '{"c":"{{ customer.externalId }}","step":2}' }, next: "x" },
+      {
+        id: "m2",
+        type: "action.webhook",
+        data: { url: `${sink.url}/m2`, body: '{"c":"{{ customer.externalId }}","step":2}' },
+        next: "x",
+      },
       { id: "x", type: "flow.exit" },
     ]);
     for (let i = 0; i < WORKERS; i++) spawnWorker();
@@ -64,7 +77,15 @@ describe("SIGKILL loop", () => {
     // Ingest while workers start and die.
     const ingest = (async () => {
       for (let i = 0; i < CUSTOMERS; i += 50) {
-        await Promise.all(Array.from({ length: 50 }, (_, k) => track(h.ctx, h.workspaceId, { userId: `u${i + k}`, event: "purchase", messageId: `p-${i + k}` })));
+        await Promise.all(
+          Array.from({ length: 50 }, (_, k) =>
+            track(h.ctx, h.workspaceId, {
+              userId: `u${i + k}`,
+              event: "purchase",
+              messageId: `p-${i + k}`,
+            }),
+          ),
+        );
       }
     })();
     let kills = 0;
@@ -85,35 +106,60 @@ describe("SIGKILL loop", () => {
     try {
       await waitFor(
         "every run to complete",
-        async () => (await db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === CUSTOMERS,
+        async () =>
+          (await db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) ===
+          CUSTOMERS,
         180_000,
       );
     } catch (err) {
       // Say where things stand before failing.
-      const stuck = await db.prisma.journeyRun.findFirst({ where: { journeyId, status: { not: "COMPLETED" } }, include: { traces: true, messages: true } });
+      const stuck = await db.prisma.journeyRun.findFirst({
+        where: { journeyId, status: { not: "COMPLETED" } },
+        include: { traces: true, messages: true },
+      });
       console.log(
-        JSON.stringify({
-          runs: await db.prisma.journeyRun.groupBy({ by: ["status", "currentStepId"], where: { journeyId }, _count: { _all: true } }),
-          messages: await db.prisma.message.groupBy({ by: ["status"], _count: { _all: true } }),
-          queues: {
-            runs: await h.ctx.queues.runs.getJobCounts(),
-            sends: await h.ctx.queues.sends.getJobCounts(),
-            events: await h.ctx.queues.events.getJobCounts(),
-            jobs: await h.ctx.queues.jobs.getJobCounts(),
+        JSON.stringify(
+          {
+            runs: await db.prisma.journeyRun.groupBy({
+              by: ["status", "currentStepId"],
+              where: { journeyId },
+              _count: { _all: true },
+            }),
+            messages: await db.prisma.message.groupBy({ by: ["status"], _count: { _all: true } }),
+            queues: {
+              runs: await h.ctx.queues.runs.getJobCounts(),
+              sends: await h.ctx.queues.sends.getJobCounts(),
+              events: await h.ctx.queues.events.getJobCounts(),
+              jobs: await h.ctx.queues.jobs.getJobCounts(),
+            },
+            stuck,
+            failedRunJobs: (await h.ctx.queues.runs.getFailed(0, 3)).map((j) => ({
+              id: j.id,
+              reason: j.failedReason,
+            })),
+            failedSendJobs: (await h.ctx.queues.sends.getFailed(0, 3)).map((j) => ({
+              id: j.id,
+              reason: j.failedReason,
+            })),
+            now: new Date().toISOString(),
           },
-          stuck,
-          failedRunJobs: (await h.ctx.queues.runs.getFailed(0, 3)).map((j) => ({ id: j.id, reason: j.failedReason })),
-          failedSendJobs: (await h.ctx.queues.sends.getFailed(0, 3)).map((j) => ({ id: j.id, reason: j.failedReason })),
-          now: new Date().toISOString(),
-        }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 1),
+          (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+          1,
+        ),
       );
       throw err;
     }
     await sleep(1000); // any straggling redelivery shows up before counting
 
     const runs = await db.prisma.journeyRun.count({ where: { journeyId } });
-    const messages = await db.prisma.message.findMany({ select: { idempotencyKey: true, status: true, runId: true, stepId: true } });
-    const sentTraces = await db.prisma.runTrace.groupBy({ by: ["runId", "stepId"], where: { kind: "message.sent" }, _count: { _all: true } });
+    const messages = await db.prisma.message.findMany({
+      select: { idempotencyKey: true, status: true, runId: true, stepId: true },
+    });
+    const sentTraces = await db.prisma.runTrace.groupBy({
+      by: ["runId", "stepId"],
+      where: { kind: "message.sent" },
+      _count: { _all: true },
+    });
     const redelivered = [...sink.processed.values()].filter((n) => n > 1).length;
     console.log(
       `SIGKILL test: ${CUSTOMERS} customers, ${kills} kills over ${Math.round((killedAt - started) / 1000)} s, finished after ${Math.round((Date.now() - started) / 1000)} s; ` +

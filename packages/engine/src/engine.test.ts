@@ -7,7 +7,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
 import { processMaintenanceJob, runDateTriggers } from "./maintenance.ts";
-import { customerRuns, enrolmentProgress, listDeadLetters, nodeCounts, pauseJourney, replayMessage, resumeJourney, startEnrolment, stopJourney } from "./operate.ts";
+import {
+  customerRuns,
+  enrolmentProgress,
+  listDeadLetters,
+  nodeCounts,
+  pauseJourney,
+  replayMessage,
+  resumeJourney,
+  startEnrolment,
+  stopJourney,
+} from "./operate.ts";
 import { visitPurl } from "./outputs.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
@@ -27,13 +37,20 @@ beforeEach(async () => {
   sink.deliveries.length = 0;
   sink.processed.clear();
   sink.setReply(() => ({ status: 200, body: { ok: true } }));
-  h = await startEngineHarness({ providers: { webhook: createProvider("webhook", { secret: "test-secret", timeoutMs: 1000 }) } });
+  h = await startEngineHarness({
+    providers: { webhook: createProvider("webhook", { secret: "test-secret", timeoutMs: 1000 }) },
+  });
 });
 afterEach(async () => {
   await h.close();
 });
 
-const hook = (id: string, body: string, next?: StepSpec["next"], extra: Record<string, unknown> = {}): StepSpec => ({
+const hook = (
+  id: string,
+  body: string,
+  next?: StepSpec["next"],
+  extra: Record<string, unknown> = {},
+): StepSpec => ({
   id,
   type: "action.webhook",
   data: { url: `${sink.url}/${id}`, body, ...extra },
@@ -41,7 +58,10 @@ const hook = (id: string, body: string, next?: StepSpec["next"], extra: Record<s
 });
 
 async function runOf(journeyId: string, customerId: string) {
-  return h.db.prisma.journeyRun.findFirst({ where: { journeyId, customerId }, orderBy: { entryNumber: "desc" } });
+  return h.db.prisma.journeyRun.findFirst({
+    where: { journeyId, customerId },
+    orderBy: { entryNumber: "desc" },
+  });
 }
 async function ended(journeyId: string, customerId: string) {
   return waitFor(`run of ${customerId} to end`, async () => {
@@ -50,17 +70,40 @@ async function ended(journeyId: string, customerId: string) {
   });
 }
 async function kinds(runId: string) {
-  return (await h.db.prisma.runTrace.findMany({ where: { runId }, orderBy: { id: "asc" } })).map((t) => t.kind);
+  return (await h.db.prisma.runTrace.findMany({ where: { runId }, orderBy: { id: "asc" } })).map(
+    (t) => t.kind,
+  );
 }
 
 describe("step execution", () => {
   it("runs coupon (pool) → PURL → split → attribute → tag → wait → webhook with outputs, once, with counters", async () => {
-    const pool = await h.db.prisma.couponPool.create({ data: { workspaceId: h.workspaceId, name: "VIP", codes: { create: [{ code: "VIP-AAA" }, { code: "VIP-BBB" }] } } });
+    const pool = await h.db.prisma.couponPool.create({
+      data: {
+        workspaceId: h.workspaceId,
+        name: "VIP",
+        codes: { create: [{ code: "VIP-AAA" }, { code: "VIP-BBB" }] },
+      },
+    });
     const { journeyId, versionId } = await h.publish("all steps", [
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "c" },
-      { id: "c", type: "action.coupon", data: { source: { kind: "pool", pool: "VIP" }, value: { kind: "percent", amount: 20 } }, next: "p" },
-      { id: "p", type: "action.purl", data: { page: "welcome", params: { name: "{{ first_name }}" } }, next: "s" },
-      { id: "s", type: "split.condition", data: { conditions: [{ property: "event.tier", op: "eq", value: "gold" }] }, next: { yes: "a", no: "x" } },
+      {
+        id: "c",
+        type: "action.coupon",
+        data: { source: { kind: "pool", pool: "VIP" }, value: { kind: "percent", amount: 20 } },
+        next: "p",
+      },
+      {
+        id: "p",
+        type: "action.purl",
+        data: { page: "welcome", params: { name: "{{ first_name }}" } },
+        next: "s",
+      },
+      {
+        id: "s",
+        type: "split.condition",
+        data: { conditions: [{ property: "event.tier", op: "eq", value: "gold" }] },
+        next: { yes: "a", no: "x" },
+      },
       { id: "a", type: "action.attribute", data: { set: { vip: true } }, next: "g" },
       { id: "g", type: "action.tag", data: { add: ["vip"] }, next: "w" },
       { id: "w", type: "wait.duration", data: { amount: 1, unit: "seconds" }, next: "m" },
@@ -69,8 +112,16 @@ describe("step execution", () => {
     ]);
     const ann = await h.customer("ann", { first_name: "Ann", email: "ann@example.com" });
     const bob = await h.customer("bob", { first_name: "Bob" });
-    await track(h.ctx, h.workspaceId, { userId: "ann", event: "purchase", properties: { tier: "gold" } });
-    await track(h.ctx, h.workspaceId, { userId: "bob", event: "purchase", properties: { tier: "silver" } });
+    await track(h.ctx, h.workspaceId, {
+      userId: "ann",
+      event: "purchase",
+      properties: { tier: "gold" },
+    });
+    await track(h.ctx, h.workspaceId, {
+      userId: "bob",
+      event: "purchase",
+      properties: { tier: "silver" },
+    });
 
     const annRun = await ended(journeyId, ann);
     const bobRun = await ended(journeyId, bob);
@@ -80,16 +131,26 @@ describe("step execution", () => {
     expect(["VIP-AAA", "VIP-BBB"]).toContain(body.code);
     expect(body.url).toMatch(/^http:\/\/pp\.test\/p\/[A-Za-z0-9_-]{22}$/);
     // One code per run step, claimed by the coupon message; Bob got the other one.
-    const claimed = await h.db.prisma.couponCode.findMany({ where: { poolId: pool.id, messageId: { not: null } } });
+    const claimed = await h.db.prisma.couponCode.findMany({
+      where: { poolId: pool.id, messageId: { not: null } },
+    });
     expect(claimed).toHaveLength(2);
     const purl = await h.db.prisma.purl.findFirstOrThrow({ where: { runId: annRun.id } });
     expect(purl.params).toEqual({ name: "Ann" });
     expect(body.url.endsWith(purl.token)).toBe(true);
     // Opening the PURL counts the visit and records an event for the customer.
-    expect(await visitPurl(h.ctx, purl.token)).toMatchObject({ page: "welcome", params: { name: "Ann" }, customer: { externalId: "ann" } });
+    expect(await visitPurl(h.ctx, purl.token)).toMatchObject({
+      page: "welcome",
+      params: { name: "Ann" },
+      customer: { externalId: "ann" },
+    });
     expect(await visitPurl(h.ctx, "nope")).toBeNull();
-    expect((await h.db.prisma.purl.findUniqueOrThrow({ where: { token: purl.token } })).visits).toBe(1);
-    expect(await h.db.prisma.event.count({ where: { customerId: ann, name: "purl_visited" } })).toBe(1);
+    expect(
+      (await h.db.prisma.purl.findUniqueOrThrow({ where: { token: purl.token } })).visits,
+    ).toBe(1);
+    expect(
+      await h.db.prisma.event.count({ where: { customerId: ann, name: "purl_visited" } }),
+    ).toBe(1);
 
     const annRow = await h.db.prisma.customer.findUniqueOrThrow({ where: { id: ann } });
     expect(annRow.attributes).toMatchObject({ vip: true });
@@ -98,8 +159,19 @@ describe("step execution", () => {
     expect(bobRow.tags).toEqual([]);
 
     const annKinds = await kinds(annRun.id);
-    expect(annKinds).toEqual(expect.arrayContaining(["entered", "coupon.succeeded", "purl.succeeded", "split.branch", "message.sent", "run.completed"]));
-    expect(await h.db.prisma.message.count({ where: { runId: bobRun.id, channel: "webhook" } })).toBe(0);
+    expect(annKinds).toEqual(
+      expect.arrayContaining([
+        "entered",
+        "coupon.succeeded",
+        "purl.succeeded",
+        "split.branch",
+        "message.sent",
+        "run.completed",
+      ]),
+    );
+    expect(
+      await h.db.prisma.message.count({ where: { runId: bobRun.id, channel: "webhook" } }),
+    ).toBe(0);
 
     const counts = await nodeCounts(h.ctx, h.workspaceId, journeyId, versionId);
     expect(counts.t).toMatchObject({ entered: 2, completed: 2 });
@@ -121,7 +193,11 @@ describe("step execution", () => {
       {
         id: "w",
         type: "wait.event",
-        data: { event: "registered", timeout: { amount: 2, unit: "seconds" }, correlate: { property: "serial", triggerProperty: "serial" } },
+        data: {
+          event: "registered",
+          timeout: { amount: 2, unit: "seconds" },
+          correlate: { property: "serial", triggerProperty: "serial" },
+        },
         next: { arrived: "yes", timedOut: "no" },
       },
       hook("yes", '{"branch":"arrived","serial":"{{ registered.serial }}"}'),
@@ -129,35 +205,89 @@ describe("step execution", () => {
     ]);
     const ann = await h.customer("ann");
     const bob = await h.customer("bob");
-    await track(h.ctx, h.workspaceId, { userId: "ann", event: "purchase", properties: { serial: "S1" } });
-    await track(h.ctx, h.workspaceId, { userId: "bob", event: "purchase", properties: { serial: "S2" } });
-    await waitFor("ann parked", async () => (await runOf(journeyId, ann))?.parkedEvent === "registered");
+    await track(h.ctx, h.workspaceId, {
+      userId: "ann",
+      event: "purchase",
+      properties: { serial: "S1" },
+    });
+    await track(h.ctx, h.workspaceId, {
+      userId: "bob",
+      event: "purchase",
+      properties: { serial: "S2" },
+    });
+    await waitFor(
+      "ann parked",
+      async () => (await runOf(journeyId, ann))?.parkedEvent === "registered",
+    );
     // Wrong serial: ignored. Right serial: wakes.
-    await track(h.ctx, h.workspaceId, { userId: "ann", event: "registered", properties: { serial: "S9" } });
-    await track(h.ctx, h.workspaceId, { userId: "ann", event: "registered", properties: { serial: "S1" } });
+    await track(h.ctx, h.workspaceId, {
+      userId: "ann",
+      event: "registered",
+      properties: { serial: "S9" },
+    });
+    await track(h.ctx, h.workspaceId, {
+      userId: "ann",
+      event: "registered",
+      properties: { serial: "S1" },
+    });
     const annRun = await ended(journeyId, ann);
     const bobRun = await ended(journeyId, bob);
     expect(annRun.status).toBe("COMPLETED");
     expect(bobRun.status).toBe("COMPLETED");
-    const bodies = sink.deliveries.map((d) => JSON.parse(d.body) as { branch: string; serial?: string });
+    const bodies = sink.deliveries.map(
+      (d) => JSON.parse(d.body) as { branch: string; serial?: string },
+    );
     expect(bodies).toHaveLength(2);
     expect(bodies).toContainEqual({ branch: "arrived", serial: "S1" });
     expect(bodies).toContainEqual({ branch: "timedOut" });
     // Ann's timeout timer fires later against a moved-on run: nothing happens.
     await sleep(2500);
     expect(sink.deliveries).toHaveLength(2);
-    expect((await kinds(annRun.id)).filter((k) => k.startsWith("event."))).toEqual(["event.parked", "event.arrived"]);
+    expect((await kinds(annRun.id)).filter((k) => k.startsWith("event."))).toEqual([
+      "event.parked",
+      "event.arrived",
+    ]);
   });
 
   it("frequency cap across journeys: the second email-like send in the window is skipped with the rule in the trace", async () => {
-    const settings = { frequencyCap: { max: 1, period: { amount: 1, unit: "days" as const }, channels: ["push" as const] } };
+    const settings = {
+      frequencyCap: {
+        max: 1,
+        period: { amount: 1, unit: "days" as const },
+        channels: ["push" as const],
+      },
+    };
     // The cap counts a channel across journeys: two journeys each send one push.
-    await h.db.prisma.workspace.update({ where: { id: h.workspaceId }, data: { settings: { limits: { frequencyCap: { max: 1, period: { amount: 1, unit: "days" }, channels: ["push"] } } } } });
-    const push = { id: "m", type: "action.push" as const, data: { title: "Hi", body: "There" }, next: "end" };
-    const a = await h.publish("A", [{ id: "t", type: "trigger.event", data: { event: "a" }, next: "m" }, push], settings);
-    const b = await h.publish("B", [{ id: "t", type: "trigger.event", data: { event: "b" }, next: "m" }, push]);
+    await h.db.prisma.workspace.update({
+      where: { id: h.workspaceId },
+      data: {
+        settings: {
+          limits: {
+            frequencyCap: { max: 1, period: { amount: 1, unit: "days" }, channels: ["push"] },
+          },
+        },
+      },
+    });
+    const push = {
+      id: "m",
+      type: "action.push" as const,
+      data: { title: "Hi", body: "There" },
+      next: "end",
+    };
+    const a = await h.publish(
+      "A",
+      [{ id: "t", type: "trigger.event", data: { event: "a" }, next: "m" }, push],
+      settings,
+    );
+    const b = await h.publish("B", [
+      { id: "t", type: "trigger.event", data: { event: "b" }, next: "m" },
+      push,
+    ]);
     const ann = await h.customer("ann");
-    await h.db.prisma.customer.update({ where: { id: ann }, data: { attributes: { push_token: "tok" } } });
+    await h.db.prisma.customer.update({
+      where: { id: ann },
+      data: { attributes: { push_token: "tok" } },
+    });
     // No push provider is configured: the first push fails (not capped), the second is capped.
     await track(h.ctx, h.workspaceId, { userId: "ann", event: "a" });
     const first = await ended(a.journeyId, ann);
@@ -170,14 +300,24 @@ describe("step execution", () => {
     // FAILED messages don't count toward the cap; now one that was sent does.
     await h.db.prisma.message.update({ where: { id: m1.id }, data: { status: "SENT" } });
     await h.db.prisma.journey.update({ where: { id: b.journeyId }, data: { status: "LIVE" } });
-    const c = await h.publish("C", [{ id: "t", type: "trigger.event", data: { event: "c" }, next: "m" }, push]);
+    const c = await h.publish("C", [
+      { id: "t", type: "trigger.event", data: { event: "c" }, next: "m" },
+      push,
+    ]);
     await track(h.ctx, h.workspaceId, { userId: "ann", event: "c" });
     const third = await ended(c.journeyId, ann);
     const m3 = await h.db.prisma.message.findFirstOrThrow({ where: { runId: third.id } });
     expect(m3.status).toBe("SKIPPED");
     expect(m3.error).toMatch(/workspace frequency cap: at most 1 per 1 day on push/);
-    const trace = await h.db.prisma.runTrace.findFirstOrThrow({ where: { runId: third.id, kind: "frequencyCap.skipped" } });
-    expect(trace.detail).toMatchObject({ rule: "frequencyCap", source: "workspace", channel: "push", max: 1 });
+    const trace = await h.db.prisma.runTrace.findFirstOrThrow({
+      where: { runId: third.id, kind: "frequencyCap.skipped" },
+    });
+    expect(trace.detail).toMatchObject({
+      rule: "frequencyCap",
+      source: "workspace",
+      channel: "push",
+      max: 1,
+    });
     expect(third.status).toBe("COMPLETED");
   });
 });
@@ -190,13 +330,33 @@ describe("workspace quiet hours", () => {
     const now = Date.now();
     await h.db.prisma.workspace.update({
       where: { id: h.workspaceId },
-      data: { settings: { limits: { quietHours: { start: hhmm(now - 3600_000), end: hhmm(now + 3600_000), mode: "hold", channels: ["push"] } } } },
+      data: {
+        settings: {
+          limits: {
+            quietHours: {
+              start: hhmm(now - 3600_000),
+              end: hhmm(now + 3600_000),
+              mode: "hold",
+              channels: ["push"],
+            },
+          },
+        },
+      },
     });
-    const { journeyId } = await h.publish("quiet", [{ id: "t", type: "trigger.manual", next: "m" }, { id: "m", type: "action.push", data: { title: "Hi", body: "There" }, next: "end" }]);
+    const { journeyId } = await h.publish("quiet", [
+      { id: "t", type: "trigger.manual", next: "m" },
+      { id: "m", type: "action.push", data: { title: "Hi", body: "There" }, next: "end" },
+    ]);
     await h.customer("ann", { push_token: "tok-1", timezone: "UTC" });
-    await startEnrolment(h.ctx, { workspaceId: h.workspaceId, journeyId, criteria: { externalIds: ["ann"] } }).then(({ enrolmentId }) => processMaintenanceJob(h.ctx, { kind: "enrolment", enrolmentId }));
+    await startEnrolment(h.ctx, {
+      workspaceId: h.workspaceId,
+      journeyId,
+      criteria: { externalIds: ["ann"] },
+    }).then(({ enrolmentId }) => processMaintenanceJob(h.ctx, { kind: "enrolment", enrolmentId }));
     const r = await h.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
-    expect(await processRunJob(h.ctx, { runId: r.id, seq: 0, input: { kind: "entered" } })).toBe("applied");
+    expect(await processRunJob(h.ctx, { runId: r.id, seq: 0, input: { kind: "entered" } })).toBe(
+      "applied",
+    );
     const msg = await h.db.prisma.message.findFirstOrThrow({ where: { runId: r.id } });
     expect(msg.recipient).toBe("tok-1");
     const out = await processSendJob(h.ctx, { messageId: msg.id }, { made: 0, max: 3 });
@@ -205,9 +365,18 @@ describe("workspace quiet hours", () => {
     expect(until).toBeGreaterThan(now);
     expect(until).toBeLessThanOrEqual(now + 3600_000);
     expect(hhmm(until)).toBe(hhmm(now + 3600_000));
-    const trace = await h.db.prisma.runTrace.findFirstOrThrow({ where: { runId: r.id, kind: "quietHours.held" } });
-    expect(trace.detail).toMatchObject({ rule: "quietHours", source: "workspace", channel: "push", timeZone: "UTC" });
-    expect((await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } })).status).toBe("PENDING");
+    const trace = await h.db.prisma.runTrace.findFirstOrThrow({
+      where: { runId: r.id, kind: "quietHours.held" },
+    });
+    expect(trace.detail).toMatchObject({
+      rule: "quietHours",
+      source: "workspace",
+      channel: "push",
+      timeZone: "UTC",
+    });
+    expect((await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } })).status).toBe(
+      "PENDING",
+    );
   });
 });
 
@@ -230,16 +399,28 @@ describe("operating journeys", () => {
     expect(await runOf(journeyId, bob)).toBeNull(); // no new entries while paused
     expect(await resumeJourney(h.ctx, h.workspaceId, journeyId)).toEqual({ status: "LIVE" });
     await waitFor("the held send", () => Promise.resolve(sink.deliveries.length === 1));
-    await waitFor("ann on the long wait", async () => (await runOf(journeyId, ann))?.currentStepId === "w2");
+    await waitFor(
+      "ann on the long wait",
+      async () => (await runOf(journeyId, ann))?.currentStepId === "w2",
+    );
     expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).w2).toMatchObject({ waiting: 1 });
 
     const stopped = await stopJourney(h.ctx, h.workspaceId, journeyId);
     expect(stopped).toMatchObject({ status: "STOPPED", exited: 1 });
     const run = await runOf(journeyId, ann);
     expect(run?.status).toBe("EXITED");
-    const last = await h.db.prisma.runTrace.findFirstOrThrow({ where: { runId: run!.id }, orderBy: { id: "desc" } });
-    expect(last).toMatchObject({ kind: "run.exited", stepId: "w2", detail: { reason: "journey stopped" } });
-    await expect(resumeJourney(h.ctx, h.workspaceId, journeyId)).rejects.toThrow(/Only a paused journey/);
+    const last = await h.db.prisma.runTrace.findFirstOrThrow({
+      where: { runId: run!.id },
+      orderBy: { id: "desc" },
+    });
+    expect(last).toMatchObject({
+      kind: "run.exited",
+      stepId: "w2",
+      detail: { reason: "journey stopped" },
+    });
+    await expect(resumeJourney(h.ctx, h.workspaceId, journeyId)).rejects.toThrow(
+      /Only a paused journey/,
+    );
   });
 
   it("versions in flight: a run finishes on its own version; new entries take the new one", async () => {
@@ -251,14 +432,29 @@ describe("operating journeys", () => {
     const ann = await h.customer("ann");
     const bob = await h.customer("bob");
     await track(h.ctx, h.workspaceId, { userId: "ann", event: "purchase" });
-    await waitFor("ann waiting", async () => (await runOf(v1.journeyId, ann))?.status === "WAITING");
-    const v2 = await h.publish("versions", [{ id: "t", type: "trigger.event", data: { event: "purchase" }, next: "m" }, hook("m", '{"v":2}')], {}, v1.journeyId);
+    await waitFor(
+      "ann waiting",
+      async () => (await runOf(v1.journeyId, ann))?.status === "WAITING",
+    );
+    const v2 = await h.publish(
+      "versions",
+      [
+        { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "m" },
+        hook("m", '{"v":2}'),
+      ],
+      {},
+      v1.journeyId,
+    );
     await track(h.ctx, h.workspaceId, { userId: "bob", event: "purchase" });
     const a = await ended(v1.journeyId, ann);
     const b = await ended(v1.journeyId, bob);
     expect(a.versionId).toBe(v1.versionId);
     expect(b.versionId).toBe(v2.versionId);
-    expect(sink.deliveries.map((d) => JSON.parse(d.body) as unknown).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))).toEqual([{ v: 1 }, { v: 2 }]);
+    expect(
+      sink.deliveries
+        .map((d) => JSON.parse(d.body) as unknown)
+        .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+    ).toEqual([{ v: 1 }, { v: 2 }]);
   });
 });
 
@@ -266,7 +462,15 @@ describe("enrolment", () => {
   it("segment entry on identify (an edge, not a level), with entry rules", async () => {
     const { journeyId } = await h.publish(
       "big spenders",
-      [{ id: "t", type: "trigger.segment", data: { conditions: [{ property: "total_spent", op: "gte", value: 100 }] }, next: "m" }, hook("m", '{"hi":"{{ customer.externalId }}"}')],
+      [
+        {
+          id: "t",
+          type: "trigger.segment",
+          data: { conditions: [{ property: "total_spent", op: "gte", value: 100 }] },
+          next: "m",
+        },
+        hook("m", '{"hi":"{{ customer.externalId }}"}'),
+      ],
       { entry: { mode: "afterExit" } },
     );
     const ann = await h.customer("ann", { total_spent: 50 });
@@ -280,13 +484,22 @@ describe("enrolment", () => {
     await h.customer("ann", { total_spent: 10 }); // leaves
     await sleep(300);
     await h.customer("ann", { total_spent: 300 }); // enters again (afterExit allows it)
-    await waitFor("second entry", async () => (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === 2);
+    await waitFor(
+      "second entry",
+      async () =>
+        (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === 2,
+    );
     expect(sink.deliveries).toHaveLength(2);
   });
 
   it("date trigger: the scheduler enrols customers whose date is due in their time zone, once per occurrence", async () => {
     const { journeyId } = await h.publish("anniversary", [
-      { id: "t", type: "trigger.date", data: { attribute: "registered_at", at: "00:00", recurrence: "once" }, next: "m" },
+      {
+        id: "t",
+        type: "trigger.date",
+        data: { attribute: "registered_at", at: "00:00", recurrence: "once" },
+        next: "m",
+      },
       hook("m", '{"hi":"{{ customer.externalId }}"}'),
     ]);
     const today = new Date().toISOString().slice(0, 10);
@@ -304,23 +517,49 @@ describe("enrolment", () => {
   });
 
   it("bulk enrolment by segment in batches, with progress, entry rules respected", async () => {
-    const { journeyId } = await h.publish("manual", [{ id: "t", type: "trigger.manual", next: "x" }, { id: "x", type: "flow.exit" }]);
+    const { journeyId } = await h.publish("manual", [
+      { id: "t", type: "trigger.manual", next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
     const N = 2500;
     await h.db.prisma.customer.createMany({
-      data: Array.from({ length: N }, (_, i) => ({ workspaceId: h.workspaceId, externalId: `c${i}`, attributes: { plan: i % 2 ? "pro" : "free" } })),
+      data: Array.from({ length: N }, (_, i) => ({
+        workspaceId: h.workspaceId,
+        externalId: `c${i}`,
+        attributes: { plan: i % 2 ? "pro" : "free" },
+      })),
     });
-    const { enrolmentId, total } = await startEnrolment(h.ctx, { workspaceId: h.workspaceId, journeyId, criteria: { segment: { conditions: [{ property: "plan", op: "eq", value: "pro" }] } } });
+    const { enrolmentId, total } = await startEnrolment(h.ctx, {
+      workspaceId: h.workspaceId,
+      journeyId,
+      criteria: { segment: { conditions: [{ property: "plan", op: "eq", value: "pro" }] } },
+    });
     expect(total).toBe(N);
-    const p = await waitFor("enrolment done", async () => {
-      const e = await enrolmentProgress(h.ctx, h.workspaceId, enrolmentId);
-      return e.status === "DONE" ? e : null;
-    }, 60_000);
+    const p = await waitFor(
+      "enrolment done",
+      async () => {
+        const e = await enrolmentProgress(h.ctx, h.workspaceId, enrolmentId);
+        return e.status === "DONE" ? e : null;
+      },
+      60_000,
+    );
     expect(p).toMatchObject({ done: N, total: N, enrolled: N / 2, skipped: 0 });
-    await waitFor("all runs exited", async () => {
-      return (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === N / 2;
-    }, 60_000);
+    await waitFor(
+      "all runs exited",
+      async () => {
+        return (
+          (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) ===
+          N / 2
+        );
+      },
+      60_000,
+    );
     // Again, by id: "once" means the 2 already enrolled are skipped, the 1 new one enters.
-    const again = await startEnrolment(h.ctx, { workspaceId: h.workspaceId, journeyId, criteria: { externalIds: ["c1", "c3", "c0"] } });
+    const again = await startEnrolment(h.ctx, {
+      workspaceId: h.workspaceId,
+      journeyId,
+      criteria: { externalIds: ["c1", "c3", "c0"] },
+    });
     const p2 = await waitFor("second enrolment", async () => {
       const e = await enrolmentProgress(h.ctx, h.workspaceId, again.enrolmentId);
       return e.status === "DONE" ? e : null;
@@ -335,32 +574,79 @@ describe("bad input never crashes a worker", () => {
     h.workers = null;
     await expect(processRunJob(h.ctx, { runId: 1 })).rejects.toThrow(/malformed run job/);
     await expect(processEventJob(h.ctx, { nope: true })).rejects.toThrow(/malformed event job/);
-    await expect(processSendJob(h.ctx, "garbage", { made: 0, max: 1 })).rejects.toThrow(/malformed send job/);
-    expect(await processRunJob(h.ctx, { runId: "r-missing", seq: 0, input: { kind: "entered" } })).toBe("missing");
-    expect(await processEventJob(h.ctx, { eventId: "ev-missing" })).toEqual({ enrolled: 0, delivered: 0 });
-    expect(await processEventJob(h.ctx, { customerId: "c-missing", reason: "identify" })).toEqual({ enrolled: 0, delivered: 0 });
-    expect(await processSendJob(h.ctx, { messageId: "m-missing" }, { made: 0, max: 1 })).toBe("missing");
+    await expect(processSendJob(h.ctx, "garbage", { made: 0, max: 1 })).rejects.toThrow(
+      /malformed send job/,
+    );
+    expect(
+      await processRunJob(h.ctx, { runId: "r-missing", seq: 0, input: { kind: "entered" } }),
+    ).toBe("missing");
+    expect(await processEventJob(h.ctx, { eventId: "ev-missing" })).toEqual({
+      enrolled: 0,
+      delivered: 0,
+    });
+    expect(await processEventJob(h.ctx, { customerId: "c-missing", reason: "identify" })).toEqual({
+      enrolled: 0,
+      delivered: 0,
+    });
+    expect(await processSendJob(h.ctx, { messageId: "m-missing" }, { made: 0, max: 1 })).toBe(
+      "missing",
+    );
 
     // A run whose stored plan is unreadable fails with a trace; its version deleted: ignored.
-    const { journeyId, versionId } = await h.publish("broken", [{ id: "t", type: "trigger.manual", next: "x" }, { id: "x", type: "flow.exit" }]);
+    const { journeyId, versionId } = await h.publish("broken", [
+      { id: "t", type: "trigger.manual", next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
     const ann = await h.customer("ann");
     const run = await h.db.prisma.journeyRun.create({
-      data: { id: "r-broken", workspaceId: h.workspaceId, journeyId, versionId, customerId: ann, entryNumber: 1, state: {}, currentStepId: "t" },
+      data: {
+        id: "r-broken",
+        workspaceId: h.workspaceId,
+        journeyId,
+        versionId,
+        customerId: ann,
+        entryNumber: 1,
+        state: {},
+        currentStepId: "t",
+      },
     });
-    await h.db.prisma.journeyVersion.update({ where: { id: versionId }, data: { plan: { garbage: true } } });
-    const v2 = await h.publish("broken2", [{ id: "t", type: "trigger.manual", next: "x" }, { id: "x", type: "flow.exit" }]);
+    await h.db.prisma.journeyVersion.update({
+      where: { id: versionId },
+      data: { plan: { garbage: true } },
+    });
+    const v2 = await h.publish("broken2", [
+      { id: "t", type: "trigger.manual", next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
     await h.db.prisma.journeyRun.create({
-      data: { id: "r-broken2", workspaceId: h.workspaceId, journeyId: v2.journeyId, versionId: v2.versionId, customerId: ann, entryNumber: 1, state: { nonsense: 1 }, currentStepId: "t" },
+      data: {
+        id: "r-broken2",
+        workspaceId: h.workspaceId,
+        journeyId: v2.journeyId,
+        versionId: v2.versionId,
+        customerId: ann,
+        entryNumber: 1,
+        state: { nonsense: 1 },
+        currentStepId: "t",
+      },
     });
-    expect(await processRunJob(h.ctx, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe("applied");
+    expect(await processRunJob(h.ctx, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe(
+      "applied",
+    );
     const failed = await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(failed.status).toBe("FAILED");
     expect(await kinds(run.id)).toEqual(["error"]);
     // A run state that is not a RunState: the run fails with a trace, the worker lives on.
-    expect(await processRunJob(h.ctx, { runId: "r-broken2", seq: 0, input: { kind: "entered" } })).toBe("applied");
-    expect((await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: "r-broken2" } })).status).toBe("FAILED");
+    expect(
+      await processRunJob(h.ctx, { runId: "r-broken2", seq: 0, input: { kind: "entered" } }),
+    ).toBe("applied");
+    expect(
+      (await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: "r-broken2" } })).status,
+    ).toBe("FAILED");
     await h.db.prisma.journeyVersion.delete({ where: { id: v2.versionId } });
-    expect(await processRunJob(h.ctx, { runId: "r-broken2", seq: 1, input: { kind: "entered" } })).toBe("missing");
+    expect(
+      await processRunJob(h.ctx, { runId: "r-broken2", seq: 1, input: { kind: "entered" } }),
+    ).toBe("missing");
   });
 });
 
@@ -379,7 +665,9 @@ describe("dead letters", () => {
     await track(h.ctx, h.workspaceId, { userId: "ann", event: "purchase" });
     const run = await ended(journeyId, ann);
     expect(run.status).toBe("COMPLETED");
-    expect((await h.db.prisma.customer.findUniqueOrThrow({ where: { id: ann } })).tags).toEqual(["webhook-failed"]);
+    expect((await h.db.prisma.customer.findUniqueOrThrow({ where: { id: ann } })).tags).toEqual([
+      "webhook-failed",
+    ]);
     expect(sink.deliveries).toHaveLength(3);
     expect(new Set(sink.deliveries.map((d) => d.key)).size).toBe(1);
     const t = await kinds(run.id);
@@ -388,15 +676,33 @@ describe("dead letters", () => {
     expect(t).toContain("send.failed");
     const dead = await listDeadLetters(h.ctx, { workspaceId: h.workspaceId });
     expect(dead.items).toHaveLength(1);
-    expect(dead.items[0]).toMatchObject({ journeyId, runId: run.id, stepId: "m", channel: "webhook", status: "DEAD", attempts: 3, customer: "ann" });
-    expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).m).toMatchObject({ failed: 1, sent: 0 });
+    expect(dead.items[0]).toMatchObject({
+      journeyId,
+      runId: run.id,
+      stepId: "m",
+      channel: "webhook",
+      status: "DEAD",
+      attempts: 3,
+      customer: "ann",
+    });
+    expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).m).toMatchObject({
+      failed: 1,
+      sent: 0,
+    });
 
     sink.setReply(() => ({ status: 200 }));
     await replayMessage(h.ctx, dead.items[0]!.messageId, { workspaceId: h.workspaceId });
-    await waitFor("replayed send", async () => (await h.db.prisma.message.findUniqueOrThrow({ where: { id: dead.items[0]!.messageId } })).status === "SENT");
+    await waitFor(
+      "replayed send",
+      async () =>
+        (await h.db.prisma.message.findUniqueOrThrow({ where: { id: dead.items[0]!.messageId } }))
+          .status === "SENT",
+    );
     expect(sink.processed.size).toBe(1);
     expect([...sink.processed.keys()][0]).toBe(sink.deliveries[0]!.key);
     expect((await listDeadLetters(h.ctx, { workspaceId: h.workspaceId })).items).toHaveLength(0);
-    await expect(replayMessage(h.ctx, dead.items[0]!.messageId)).rejects.toThrow(/Only dead or failed/);
+    await expect(replayMessage(h.ctx, dead.items[0]!.messageId)).rejects.toThrow(
+      /Only dead or failed/,
+    );
   });
 });

@@ -5,7 +5,15 @@ import { processEventJob } from "./events.ts";
 import type { Logger } from "./logger.ts";
 import { processMaintenanceJob } from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
-import { createQueues, QUEUES, RETENTION, type EngineQueues, type MaintenanceJob, type RunJob, type SendJob } from "./queues.ts";
+import {
+  createQueues,
+  QUEUES,
+  RETENTION,
+  type EngineQueues,
+  type MaintenanceJob,
+  type RunJob,
+  type SendJob,
+} from "./queues.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 
@@ -89,7 +97,10 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
   const sends = new Worker(
     QUEUES.sends,
     async (job: Job<SendJob>, token?: string) => {
-      const outcome = await processSendJob(ctx, job.data, { made: job.attemptsMade, max: job.opts.attempts ?? 1 });
+      const outcome = await processSendJob(ctx, job.data, {
+        made: job.attemptsMade,
+        max: job.opts.attempts ?? 1,
+      });
       if (typeof outcome === "object" && token) {
         // Workspace quiet hours: the same job (same idempotency key) waits for the window to open.
         await job.moveToDelayed(outcome.heldUntil, token);
@@ -100,12 +111,18 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     common,
   );
   // One housekeeping job at a time per process (sweeps must not pile up on a busy machine).
-  const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), { ...common, concurrency: 1 });
+  const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), {
+    ...common,
+    concurrency: 1,
+  });
   const workers = [events, runs, sends, jobs];
   for (const w of workers) {
     w.on("failed", (job, err) => {
       if (err instanceof DelayedError) return;
-      ctx.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job failed");
+      ctx.log.warn(
+        { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        "job failed",
+      );
     });
     w.on("error", (err) => ctx.log.error({ queue: w.name, err: err.message }, "worker error"));
   }
@@ -114,10 +131,19 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
   const schedule = (id: string, every: number, data: MaintenanceJob) =>
     ctx.queues.jobs
       .upsertJobScheduler(id, { every }, { name: data.kind, data })
-      .catch((err: unknown) => ctx.log.error({ scheduler: id, err: err instanceof Error ? err.message : String(err) }, "cannot register job scheduler"));
+      .catch((err: unknown) =>
+        ctx.log.error(
+          { scheduler: id, err: err instanceof Error ? err.message : String(err) },
+          "cannot register job scheduler",
+        ),
+      );
   // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.
   if (dateEvery > 0) void schedule("date-triggers", dateEvery, { kind: "dateTriggers" });
-  if (sweepEvery > 0) void schedule("sweep", sweepEvery, { kind: "sweep", ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}) });
+  if (sweepEvery > 0)
+    void schedule("sweep", sweepEvery, {
+      kind: "sweep",
+      ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
+    });
   return {
     workers,
     async close() {

@@ -1,5 +1,11 @@
 import { Prisma } from "@postpath/db";
-import { entryDecision, initialState, type CustomerSnapshot, type EntryDecision, type Plan } from "@postpath/journey";
+import {
+  entryDecision,
+  initialState,
+  type CustomerSnapshot,
+  type EntryDecision,
+  type Plan,
+} from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
 import { loadPlan } from "./plans.ts";
 import { runJobId, type RunJob } from "./queues.ts";
@@ -22,7 +28,10 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
 }
 
-function describeRefusal(d: Extract<EntryDecision, { ok: false }>, rules: Plan["settings"]["entry"]): string {
+function describeRefusal(
+  d: Extract<EntryDecision, { ok: false }>,
+  rules: Plan["settings"]["entry"],
+): string {
   switch (d.reason) {
     case "activeRun":
       return "entry rule: already in this journey";
@@ -62,7 +71,13 @@ export async function enrol(
 
   if (args.trigger) {
     const existing = await prisma.journeyRun.findUnique({
-      where: { journeyId_customerId_triggerEventId: { journeyId: args.journeyId, customerId: args.customer.id, triggerEventId: args.trigger.eventId } },
+      where: {
+        journeyId_customerId_triggerEventId: {
+          journeyId: args.journeyId,
+          customerId: args.customer.id,
+          triggerEventId: args.trigger.eventId,
+        },
+      },
       select: { id: true, seq: true },
     });
     if (existing) {
@@ -80,7 +95,11 @@ export async function enrol(
     select: { entryNumber: true, status: true, startedAt: true },
   });
   const history: History = previous
-    ? { entries: previous.entryNumber, active: previous.status === "ACTIVE" || previous.status === "WAITING", lastEnteredAt: previous.startedAt.getTime() }
+    ? {
+        entries: previous.entryNumber,
+        active: previous.status === "ACTIVE" || previous.status === "WAITING",
+        lastEnteredAt: previous.startedAt.getTime(),
+      }
     : { entries: 0, active: false, lastEnteredAt: null };
   const decision = entryDecision(plan.settings.entry, history, ctx.now());
   if (!decision.ok) return { runId: null, skipped: describeRefusal(decision, plan.settings.entry) };
@@ -90,7 +109,8 @@ export async function enrol(
   try {
     await prisma.journeyRun.create({ data: row });
   } catch (err) {
-    if (isUniqueViolation(err)) return { runId: null, skipped: "entry rule: a concurrent enrolment won" };
+    if (isUniqueViolation(err))
+      return { runId: null, skipped: "entry rule: a concurrent enrolment won" };
     throw err;
   }
   const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
@@ -101,12 +121,22 @@ export async function enrol(
 function runRow(
   ctx: EngineContext,
   plan: Plan,
-  a: { runId: string; workspaceId: string; journeyId: string; versionId: string; customer: CustomerSnapshot; trigger: TriggerInput | null; entryNumber: number },
+  a: {
+    runId: string;
+    workspaceId: string;
+    journeyId: string;
+    versionId: string;
+    customer: CustomerSnapshot;
+    trigger: TriggerInput | null;
+    entryNumber: number;
+  },
 ): Prisma.JourneyRunCreateManyInput {
   const state = initialState(plan, {
     runId: a.runId,
     customer: a.customer,
-    trigger: a.trigger ? { name: a.trigger.name, properties: a.trigger.properties, timestamp: a.trigger.timestamp } : null,
+    trigger: a.trigger
+      ? { name: a.trigger.name, properties: a.trigger.properties, timestamp: a.trigger.timestamp }
+      : null,
   });
   return {
     id: a.runId,
@@ -132,13 +162,21 @@ function runRow(
  */
 export async function enrolMany(
   ctx: EngineContext,
-  args: { workspaceId: string; journeyId: string; versionId: string; customers: CustomerSnapshot[]; trigger: TriggerInput },
+  args: {
+    workspaceId: string;
+    journeyId: string;
+    versionId: string;
+    customers: CustomerSnapshot[];
+    trigger: TriggerInput;
+  },
 ): Promise<{ enrolled: number; skipped: number }> {
   if (args.customers.length === 0) return { enrolled: 0, skipped: 0 };
   const { prisma } = ctx.db;
   const plan = await loadPlan(ctx, args.versionId);
   const ids = args.customers.map((c) => c.id);
-  const hist = await prisma.$queryRaw<{ customerId: string; entries: number; active: boolean; last: Date | null; mine: boolean }[]>`
+  const hist = await prisma.$queryRaw<
+    { customerId: string; entries: number; active: boolean; last: Date | null; mine: boolean }[]
+  >`
     SELECT "customerId", max("entryNumber")::int AS entries, bool_or(status IN ('ACTIVE', 'WAITING')) AS active,
            max("startedAt") AS last, bool_or("triggerEventId" = ${args.trigger.eventId}) AS mine
     FROM "JourneyRun" WHERE "journeyId" = ${args.journeyId} AND "customerId" = ANY(${ids}::text[])
@@ -150,12 +188,16 @@ export async function enrolMany(
   for (const customer of args.customers) {
     const h = byCustomer.get(customer.id);
     if (h?.mine) continue; // this enrolment already made the run (a retried batch)
-    const history: History = h ? { entries: h.entries, active: h.active, lastEnteredAt: h.last?.getTime() ?? null } : { entries: 0, active: false, lastEnteredAt: null };
+    const history: History = h
+      ? { entries: h.entries, active: h.active, lastEnteredAt: h.last?.getTime() ?? null }
+      : { entries: 0, active: false, lastEnteredAt: null };
     if (!entryDecision(plan.settings.entry, history, now).ok) {
       skipped++;
       continue;
     }
-    rows.push(runRow(ctx, plan, { ...args, customer, runId: newRunId(), entryNumber: history.entries + 1 }));
+    rows.push(
+      runRow(ctx, plan, { ...args, customer, runId: newRunId(), entryNumber: history.entries + 1 }),
+    );
   }
   // One INSERT … SELECT FROM unnest(arrays) (much cheaper than a per-row ORM insert); conflicts
   // with the unique constraints are skipped, exactly like concurrent single enrolments.
@@ -176,7 +218,15 @@ export async function enrolMany(
   const pending = [
     ...inserted,
     ...(retried.length
-      ? await prisma.journeyRun.findMany({ where: { journeyId: args.journeyId, triggerEventId: args.trigger.eventId, customerId: { in: retried }, seq: 0 }, select: { id: true } })
+      ? await prisma.journeyRun.findMany({
+          where: {
+            journeyId: args.journeyId,
+            triggerEventId: args.trigger.eventId,
+            customerId: { in: retried },
+            seq: 0,
+          },
+          select: { id: true },
+        })
       : []),
   ];
   if (pending.length) {

@@ -11,17 +11,29 @@ import { EventJob, runJobId, type RunJob } from "./queues.ts";
  * criteria, parked wait-for-event steps), then enrol the customer into every live journey whose
  * trigger matches. A customer-changed job checks segment triggers instead.
  */
-export async function processEventJob(ctx: EngineContext, data: unknown): Promise<{ enrolled: number; delivered: number }> {
+export async function processEventJob(
+  ctx: EngineContext,
+  data: unknown,
+): Promise<{ enrolled: number; delivered: number }> {
   const parsed = EventJob.safeParse(data);
   if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues, data }, "malformed event job payload; dropping it");
+    ctx.log.error(
+      { issues: parsed.error.issues, data },
+      "malformed event job payload; dropping it",
+    );
     throw new UnrecoverableError("malformed event job payload");
   }
   if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
   const { prisma } = ctx.db;
-  const event = await prisma.event.findUnique({ where: { id: parsed.data.eventId }, include: { customer: true } });
+  const event = await prisma.event.findUnique({
+    where: { id: parsed.data.eventId },
+    include: { customer: true },
+  });
   if (!event) {
-    ctx.log.warn({ eventId: parsed.data.eventId }, "event job for an event that no longer exists (or an unknown customer); ignoring");
+    ctx.log.warn(
+      { eventId: parsed.data.eventId },
+      "event job for an event that no longer exists (or an unknown customer); ignoring",
+    );
     return { enrolled: 0, delivered: 0 };
   }
   const customer = toSnapshot(event.customer);
@@ -30,7 +42,11 @@ export async function processEventJob(ctx: EngineContext, data: unknown): Promis
   // Runs already in flight see the event first (so a purchase that enrols does not also satisfy
   // the new run's own goal).
   const active = await prisma.journeyRun.findMany({
-    where: { workspaceId: event.workspaceId, customerId: event.customerId, status: { in: ["ACTIVE", "WAITING"] } },
+    where: {
+      workspaceId: event.workspaceId,
+      customerId: event.customerId,
+      status: { in: ["ACTIVE", "WAITING"] },
+    },
     select: { id: true, seq: true, versionId: true },
   });
   let delivered = 0;
@@ -42,13 +58,22 @@ export async function processEventJob(ctx: EngineContext, data: unknown): Promis
       listens = true; // let the run job report the unreadable plan
     }
     if (!listens) continue;
-    const job: RunJob = { runId: run.id, seq: run.seq, input: { kind: "event", eventId: event.id } };
+    const job: RunJob = {
+      runId: run.id,
+      seq: run.seq,
+      input: { kind: "event", eventId: event.id },
+    };
     await ctx.queues.runs.add("event", job, { jobId: runJobId(job) });
     delivered++;
   }
 
   const versions = await prisma.journeyVersion.findMany({
-    where: { workspaceId: event.workspaceId, status: "LIVE", triggerEvent: event.name, journey: { status: "LIVE" } },
+    where: {
+      workspaceId: event.workspaceId,
+      status: "LIVE",
+      triggerEvent: event.name,
+      journey: { status: "LIVE" },
+    },
     select: { id: true, journeyId: true },
   });
   let enrolled = 0;
@@ -60,10 +85,19 @@ export async function processEventJob(ctx: EngineContext, data: unknown): Promis
       journeyId: v.journeyId,
       versionId: v.id,
       customer,
-      trigger: { eventId: event.id, name: event.name, properties, timestamp: event.timestamp.getTime() },
+      trigger: {
+        eventId: event.id,
+        name: event.name,
+        properties,
+        timestamp: event.timestamp.getTime(),
+      },
     });
     if (res.runId && !res.skipped) enrolled++;
-    if (res.skipped) ctx.log.debug({ journeyId: v.journeyId, customerId: customer.id, reason: res.skipped }, "not enrolled");
+    if (res.skipped)
+      ctx.log.debug(
+        { journeyId: v.journeyId, customerId: customer.id, reason: res.skipped },
+        "not enrolled",
+      );
   }
   return { enrolled, delivered };
 }
@@ -73,7 +107,10 @@ export async function processEventJob(ctx: EngineContext, data: unknown): Promis
  * segment-triggered journey. Membership rows make "entry" an edge, not a level: only a customer
  * who was outside the segment enters (subject to the entry rules).
  */
-export async function processCustomerChanged(ctx: EngineContext, customerId: string): Promise<{ enrolled: number; delivered: number }> {
+export async function processCustomerChanged(
+  ctx: EngineContext,
+  customerId: string,
+): Promise<{ enrolled: number; delivered: number }> {
   const { prisma } = ctx.db;
   const row = await prisma.customer.findUnique({ where: { id: customerId } });
   if (!row) {
@@ -82,7 +119,12 @@ export async function processCustomerChanged(ctx: EngineContext, customerId: str
   }
   const customer: CustomerSnapshot = toSnapshot(row);
   const versions = await prisma.journeyVersion.findMany({
-    where: { workspaceId: row.workspaceId, status: "LIVE", triggerType: "trigger.segment", journey: { status: "LIVE" } },
+    where: {
+      workspaceId: row.workspaceId,
+      status: "LIVE",
+      triggerType: "trigger.segment",
+      journey: { status: "LIVE" },
+    },
     select: { id: true, journeyId: true },
   });
   let enrolled = 0;
@@ -95,7 +137,10 @@ export async function processCustomerChanged(ctx: EngineContext, customerId: str
     }
     await prisma.$executeRaw`
       INSERT INTO "SegmentMember" ("journeyId", "customerId", since) VALUES (${v.journeyId}, ${customerId}, ${new Date(ctx.now())}) ON CONFLICT DO NOTHING`;
-    const member = await prisma.segmentMember.findUnique({ where: { journeyId_customerId: { journeyId: v.journeyId, customerId } }, select: { since: true } });
+    const member = await prisma.segmentMember.findUnique({
+      where: { journeyId_customerId: { journeyId: v.journeyId, customerId } },
+      select: { since: true },
+    });
     if (!member) continue; // left again meanwhile
     // One entry per membership: the trigger id names when this membership began, so a retry (or a
     // later identify while still inside) finds the run it made instead of entering again.
@@ -105,10 +150,19 @@ export async function processCustomerChanged(ctx: EngineContext, customerId: str
       journeyId: v.journeyId,
       versionId: v.id,
       customer,
-      trigger: { eventId: `segment-${since}`, name: "segment_entered", properties: {}, timestamp: since },
+      trigger: {
+        eventId: `segment-${since}`,
+        name: "segment_entered",
+        properties: {},
+        timestamp: since,
+      },
     });
     if (res.runId && !res.skipped) enrolled++;
-    else if (res.skipped !== "already enrolled by this trigger") ctx.log.debug({ journeyId: v.journeyId, customerId, reason: res.skipped }, "segment entry not enrolled");
+    else if (res.skipped !== "already enrolled by this trigger")
+      ctx.log.debug(
+        { journeyId: v.journeyId, customerId, reason: res.skipped },
+        "segment entry not enrolled",
+      );
   }
   return { enrolled, delivered: 0 };
 }

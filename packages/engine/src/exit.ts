@@ -4,7 +4,11 @@ import type { EngineContext } from "./context.ts";
  * Exits runs in flight (batches of 5,000): bumping `seq` makes any job already holding the old
  * seq a no-op, and pending outbox rows are skipped by the send worker.
  */
-export async function exitRuns(ctx: EngineContext, where: { journeyId: string } | { runIds: string[] }, reason: string): Promise<number> {
+export async function exitRuns(
+  ctx: EngineContext,
+  where: { journeyId: string } | { runIds: string[] },
+  reason: string,
+): Promise<number> {
   const now = new Date(ctx.now());
   const detail = JSON.stringify({ reason });
   let total = 0;

@@ -48,7 +48,11 @@ function columnsFromTraits(traits: Record<string, unknown>) {
   };
 }
 
-export async function identify(ctx: EngineContext, workspaceId: string, raw: IdentifyInput): Promise<{ customerId: string }> {
+export async function identify(
+  ctx: EngineContext,
+  workspaceId: string,
+  raw: IdentifyInput,
+): Promise<{ customerId: string }> {
   const input = IdentifyInput.parse(raw);
   const cols = columnsFromTraits(input.traits);
   const traits = JSON.stringify(input.traits);
@@ -70,7 +74,11 @@ export async function identify(ctx: EngineContext, workspaceId: string, raw: Ide
   return { customerId: id };
 }
 
-async function ensureCustomer(ctx: EngineContext, workspaceId: string, externalId: string): Promise<string> {
+async function ensureCustomer(
+  ctx: EngineContext,
+  workspaceId: string,
+  externalId: string,
+): Promise<string> {
   const rows = await ctx.db.prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO "Customer" (id, "workspaceId", "externalId", "updatedAt")
     VALUES (${`c${randomUUID().replace(/-/g, "")}`}, ${workspaceId}, ${externalId}, now())
@@ -111,7 +119,10 @@ export async function track(
     eventId = ev.id;
   } catch (err) {
     if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
-    const ev = await ctx.db.prisma.event.findUniqueOrThrow({ where: { workspaceId_messageId: { workspaceId, messageId } }, select: { id: true } });
+    const ev = await ctx.db.prisma.event.findUniqueOrThrow({
+      where: { workspaceId_messageId: { workspaceId, messageId } },
+      select: { id: true },
+    });
     eventId = ev.id;
     duplicate = true;
   }

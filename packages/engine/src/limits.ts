@@ -1,4 +1,12 @@
-import { durationMs, FrequencyCap, frequencyCapAllows, nextAllowedSendTime, QuietHours, resolveTimeZone, type Plan } from "@postpath/journey";
+import {
+  durationMs,
+  FrequencyCap,
+  frequencyCapAllows,
+  nextAllowedSendTime,
+  QuietHours,
+  resolveTimeZone,
+  type Plan,
+} from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 
@@ -19,12 +27,18 @@ export async function capDecision(
   args: { workspaceId: string; customerId: string; channel: string; plan: Plan; now: number },
 ): Promise<{ reason: string; rule: Record<string, unknown> } | null> {
   const caps: { source: "journey" | "workspace"; cap: FrequencyCap }[] = [];
-  if (args.plan.settings.frequencyCap) caps.push({ source: "journey", cap: args.plan.settings.frequencyCap });
-  const ws = await ctx.db.prisma.workspace.findUnique({ where: { id: args.workspaceId }, select: { settings: true } });
+  if (args.plan.settings.frequencyCap)
+    caps.push({ source: "journey", cap: args.plan.settings.frequencyCap });
+  const ws = await ctx.db.prisma.workspace.findUnique({
+    where: { id: args.workspaceId },
+    select: { settings: true },
+  });
   // The admin's sending limits live in Workspace.settings.limits (api routers/limits.ts).
   const wsCap = FrequencyCap.safeParse(asRecord(asRecord(ws?.settings).limits).frequencyCap);
   if (wsCap.success) caps.push({ source: "workspace", cap: wsCap.data });
-  const applicable = caps.filter((c) => (c.cap.channels as readonly string[]).includes(args.channel));
+  const applicable = caps.filter((c) =>
+    (c.cap.channels as readonly string[]).includes(args.channel),
+  );
   if (applicable.length === 0) return null;
   const longest = Math.max(...applicable.map((c) => durationMs(c.cap.period)));
   const recent = await ctx.db.prisma.message.findMany({
@@ -40,7 +54,17 @@ export async function capDecision(
   for (const { source, cap } of applicable) {
     if (!frequencyCapAllows(cap, args.channel, times, args.now)) {
       const rule = `${source} frequency cap: ${describe(cap)} on ${args.channel}`;
-      return { reason: `skipped by the ${rule}`, rule: { rule: "frequencyCap", source, channel: args.channel, max: cap.max, period: cap.period, recent: times.length } };
+      return {
+        reason: `skipped by the ${rule}`,
+        rule: {
+          rule: "frequencyCap",
+          source,
+          channel: args.channel,
+          max: cap.max,
+          period: cap.period,
+          recent: times.length,
+        },
+      };
     }
   }
   return null;
@@ -48,10 +72,16 @@ export async function capDecision(
 
 /** The workspace's quiet hours (Workspace.settings.limits.quietHours), cached for a few seconds. */
 const quietCache = new Map<string, { at: number; value: QuietHours | null }>();
-async function workspaceQuietHours(ctx: EngineContext, workspaceId: string): Promise<QuietHours | null> {
+async function workspaceQuietHours(
+  ctx: EngineContext,
+  workspaceId: string,
+): Promise<QuietHours | null> {
   const hit = quietCache.get(workspaceId);
   if (hit && Date.now() - hit.at < 5000) return hit.value;
-  const ws = await ctx.db.prisma.workspace.findUnique({ where: { id: workspaceId }, select: { settings: true } });
+  const ws = await ctx.db.prisma.workspace.findUnique({
+    where: { id: workspaceId },
+    select: { settings: true },
+  });
   const parsed = QuietHours.safeParse(asRecord(asRecord(ws?.settings).limits).quietHours);
   const value = parsed.success ? parsed.data : null;
   quietCache.set(workspaceId, { at: Date.now(), value });
@@ -70,9 +100,24 @@ export async function workspaceQuietHold(
 ): Promise<{ until: number; detail: Record<string, unknown> } | null> {
   const qh = await workspaceQuietHours(ctx, args.workspaceId);
   if (!qh || !(qh.channels as readonly string[]).includes(args.channel)) return null;
-  const customer = args.customerId ? await ctx.db.prisma.customer.findUnique({ where: { id: args.customerId }, select: { timezone: true } }) : null;
+  const customer = args.customerId
+    ? await ctx.db.prisma.customer.findUnique({
+        where: { id: args.customerId },
+        select: { timezone: true },
+      })
+    : null;
   const timeZone = resolveTimeZone(customer?.timezone, "UTC");
   const until = nextAllowedSendTime(qh, timeZone, args.now);
   if (until <= args.now) return null;
-  return { until, detail: { rule: "quietHours", source: "workspace", channel: args.channel, timeZone, quietHours: `${qh.start}–${qh.end}`, until: new Date(until).toISOString() } };
+  return {
+    until,
+    detail: {
+      rule: "quietHours",
+      source: "workspace",
+      channel: args.channel,
+      timeZone,
+      quietHours: `${qh.start}–${qh.end}`,
+      until: new Date(until).toISOString(),
+    },
+  };
 }

@@ -7,6 +7,17 @@ export function createLogger(level: string, name = "postpath"): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ["*.password", "*.secret", "*.authToken", "*.apiKey", "*.pass", "config", "credentials"], censor: "[redacted]" },
+    redact: {
+      paths: [
+        "*.password",
+        "*.secret",
+        "*.authToken",
+        "*.apiKey",
+        "*.pass",
+        "config",
+        "credentials",
+      ],
+      censor: "[redacted]",
+    },
   });
 }

@@ -1,4 +1,10 @@
-import { dateTriggerDueAt, evaluateConditions, Condition, MatchMode, triggerOf } from "@postpath/journey";
+import {
+  dateTriggerDueAt,
+  evaluateConditions,
+  Condition,
+  MatchMode,
+  triggerOf,
+} from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
@@ -12,11 +18,15 @@ import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
 export const EnrolCriteria = z
   .object({
     externalIds: z.array(z.string().min(1)).max(100_000).optional(),
-    segment: z.object({ conditions: z.array(Condition).min(1), match: MatchMode.default("all") }).optional(),
+    segment: z
+      .object({ conditions: z.array(Condition).min(1), match: MatchMode.default("all") })
+      .optional(),
     /** Properties the run sees as `event.*` (manual trigger). */
     properties: z.record(z.string(), z.unknown()).default({}),
   })
-  .refine((c) => Boolean(c.externalIds?.length) !== Boolean(c.segment), { message: "Give either externalIds or a segment." });
+  .refine((c) => Boolean(c.externalIds?.length) !== Boolean(c.segment), {
+    message: "Give either externalIds or a segment.",
+  });
 export type EnrolCriteria = z.infer<typeof EnrolCriteria>;
 
 export const ENROL_BATCH = 1000;
@@ -24,7 +34,10 @@ export const ENROL_BATCH = 1000;
 export async function processMaintenanceJob(ctx: EngineContext, data: unknown): Promise<unknown> {
   const parsed = MaintenanceJob.safeParse(data);
   if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues, data }, "malformed maintenance job payload; dropping it");
+    ctx.log.error(
+      { issues: parsed.error.issues, data },
+      "malformed maintenance job payload; dropping it",
+    );
     throw new UnrecoverableError("malformed maintenance job payload");
   }
   const job = parsed.data;
@@ -42,7 +55,10 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
  * Works through a bulk enrolment in batches of ENROL_BATCH customers (keyset order by id), saving
  * progress and the cursor after each batch, so a crashed job resumes where it stopped.
  */
-export async function runEnrolment(ctx: EngineContext, enrolmentId: string): Promise<{ done: number; total: number }> {
+export async function runEnrolment(
+  ctx: EngineContext,
+  enrolmentId: string,
+): Promise<{ done: number; total: number }> {
   const { prisma } = ctx.db;
   const e = await prisma.enrolment.findUnique({ where: { id: enrolmentId } });
   if (!e) {
@@ -51,37 +67,71 @@ export async function runEnrolment(ctx: EngineContext, enrolmentId: string): Pro
   }
   if (e.status !== "RUNNING") return { done: e.done, total: e.total };
   const criteria = EnrolCriteria.safeParse(e.criteria);
-  const version = await prisma.journeyVersion.findFirst({ where: { journeyId: e.journeyId, status: "LIVE" }, select: { id: true } });
+  const version = await prisma.journeyVersion.findFirst({
+    where: { journeyId: e.journeyId, status: "LIVE" },
+    select: { id: true },
+  });
   if (!criteria.success || !version) {
-    const error = !criteria.success ? "the enrolment's criteria are unreadable" : "the journey has no live version";
-    await prisma.enrolment.update({ where: { id: e.id }, data: { status: "FAILED", error, finishedAt: new Date(ctx.now()) } });
+    const error = !criteria.success
+      ? "the enrolment's criteria are unreadable"
+      : "the journey has no live version";
+    await prisma.enrolment.update({
+      where: { id: e.id },
+      data: { status: "FAILED", error, finishedAt: new Date(ctx.now()) },
+    });
     ctx.log.error({ enrolmentId, error }, "enrolment failed");
     return { done: e.done, total: e.total };
   }
   const c = criteria.data;
-  const trigger = { eventId: `enrol-${e.id}`, name: "enrolled", properties: c.properties, timestamp: e.createdAt.getTime() };
+  const trigger = {
+    eventId: `enrol-${e.id}`,
+    name: "enrolled",
+    properties: c.properties,
+    timestamp: e.createdAt.getTime(),
+  };
   let { cursor, done, enrolled, skipped } = e;
   for (;;) {
     const rows = await prisma.customer.findMany({
       where: {
         workspaceId: e.workspaceId,
         ...(cursor ? { id: { gt: cursor } } : {}),
-        ...(c.externalIds ? { OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] } : {}),
+        ...(c.externalIds
+          ? { OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] }
+          : {}),
       },
       orderBy: { id: "asc" },
       take: ENROL_BATCH,
     });
     if (rows.length === 0) break;
     const customers = rows.map(toSnapshot);
-    const chosen = c.segment ? customers.filter((cu) => evaluateConditions(c.segment!.conditions, c.segment!.match, { ...cu.attributes, customer: { ...cu } })) : customers;
-    const res = await enrolMany(ctx, { workspaceId: e.workspaceId, journeyId: e.journeyId, versionId: version.id, customers: chosen, trigger });
+    const chosen = c.segment
+      ? customers.filter((cu) =>
+          evaluateConditions(c.segment!.conditions, c.segment!.match, {
+            ...cu.attributes,
+            customer: { ...cu },
+          }),
+        )
+      : customers;
+    const res = await enrolMany(ctx, {
+      workspaceId: e.workspaceId,
+      journeyId: e.journeyId,
+      versionId: version.id,
+      customers: chosen,
+      trigger,
+    });
     cursor = rows[rows.length - 1]!.id;
     done += c.segment ? rows.length : chosen.length;
     enrolled += res.enrolled;
     skipped += res.skipped;
-    await prisma.enrolment.update({ where: { id: e.id }, data: { cursor, done, enrolled, skipped } });
+    await prisma.enrolment.update({
+      where: { id: e.id },
+      data: { cursor, done, enrolled, skipped },
+    });
   }
-  await prisma.enrolment.update({ where: { id: e.id }, data: { status: "DONE", done, finishedAt: new Date(ctx.now()) } });
+  await prisma.enrolment.update({
+    where: { id: e.id },
+    data: { status: "DONE", done, finishedAt: new Date(ctx.now()) },
+  });
   return { done, total: e.total };
 }
 
@@ -111,7 +161,12 @@ export async function runDateTriggers(ctx: EngineContext): Promise<{ enrolled: n
       const ids = await prisma.$queryRaw<{ id: string }[]>`
         SELECT id FROM "Customer" WHERE "workspaceId" = ${v.workspaceId} AND attributes ? ${top} AND id > ${cursor ?? ""}
         ORDER BY id LIMIT ${ENROL_BATCH}`;
-      const rows = ids.length ? await prisma.customer.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: "asc" } }) : [];
+      const rows = ids.length
+        ? await prisma.customer.findMany({
+            where: { id: { in: ids.map((r) => r.id) } },
+            orderBy: { id: "asc" },
+          })
+        : [];
       if (rows.length === 0) break;
       cursor = rows[rows.length - 1]!.id;
       for (const row of rows) {
@@ -123,7 +178,12 @@ export async function runDateTriggers(ctx: EngineContext): Promise<{ enrolled: n
           journeyId: v.journeyId,
           versionId: v.id,
           customer,
-          trigger: { eventId: `date-${due}`, name: "date", properties: { attribute, dueAt: new Date(due).toISOString() }, timestamp: due },
+          trigger: {
+            eventId: `date-${due}`,
+            name: "date",
+            properties: { attribute, dueAt: new Date(due).toISOString() },
+            timestamp: due,
+          },
         });
         if (res.runId && !res.skipped) enrolled++;
       }
@@ -144,7 +204,10 @@ const SWEEP_LIMIT = 200;
  * failed after exhausting retries — and re-creates the job from the row. Every handler is
  * idempotent, so recreating a job that was merely slow is harmless.
  */
-export async function sweep(ctx: EngineContext, graceMs = SWEEP_GRACE_MS): Promise<{ runs: number; messages: number }> {
+export async function sweep(
+  ctx: EngineContext,
+  graceMs = SWEEP_GRACE_MS,
+): Promise<{ runs: number; messages: number }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
   const where = { journey: { status: { not: "PAUSED" as const } } };
@@ -169,7 +232,17 @@ export async function sweep(ctx: EngineContext, graceMs = SWEEP_GRACE_MS): Promi
     select: { id: true },
     take: SWEEP_LIMIT,
   });
-  for (const m of messages) await addUnlessPending(ctx.queues.sends, "send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
-  if (runs.length || messages.length) ctx.log.info({ runs: runs.length, messages: messages.length }, "sweeper re-created follow-up jobs");
+  for (const m of messages)
+    await addUnlessPending(
+      ctx.queues.sends,
+      "send",
+      { messageId: m.id },
+      { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
+    );
+  if (runs.length || messages.length)
+    ctx.log.info(
+      { runs: runs.length, messages: messages.length },
+      "sweeper re-created follow-up jobs",
+    );
   return { runs: runs.length, messages: messages.length };
 }

@@ -16,39 +16,73 @@ export class OperateError extends Error {
 }
 
 async function journeyOf(ctx: EngineContext, workspaceId: string, journeyId: string) {
-  const j = await ctx.db.prisma.journey.findFirst({ where: { id: journeyId, workspaceId }, select: { id: true, status: true, name: true } });
+  const j = await ctx.db.prisma.journey.findFirst({
+    where: { id: journeyId, workspaceId },
+    select: { id: true, status: true, name: true },
+  });
   if (!j) throw new OperateError("NOT_FOUND", "No journey with that id in this workspace.");
   return j;
 }
 
-async function setStatus(ctx: EngineContext, journeyId: string, from: JourneyStatus[], to: JourneyStatus): Promise<boolean> {
-  const r = await ctx.db.prisma.journey.updateMany({ where: { id: journeyId, status: { in: from } }, data: { status: to } });
+async function setStatus(
+  ctx: EngineContext,
+  journeyId: string,
+  from: JourneyStatus[],
+  to: JourneyStatus,
+): Promise<boolean> {
+  const r = await ctx.db.prisma.journey.updateMany({
+    where: { id: journeyId, status: { in: from } },
+    data: { status: to },
+  });
   return r.count > 0;
 }
 
 /** Pause: no new entries; runs hold at their next step (their jobs re-check until resumed). */
-export async function pauseJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus }> {
+export async function pauseJourney(
+  ctx: EngineContext,
+  workspaceId: string,
+  journeyId: string,
+): Promise<{ status: JourneyStatus }> {
   const j = await journeyOf(ctx, workspaceId, journeyId);
   if (j.status === "PAUSED") return { status: j.status };
-  if (!(await setStatus(ctx, j.id, ["LIVE"], "PAUSED"))) throw new OperateError("CONFLICT", `Only a live journey can be paused; this one is ${j.status.toLowerCase()}.`);
+  if (!(await setStatus(ctx, j.id, ["LIVE"], "PAUSED")))
+    throw new OperateError(
+      "CONFLICT",
+      `Only a live journey can be paused; this one is ${j.status.toLowerCase()}.`,
+    );
   ctx.log.info({ journeyId }, "journey paused");
   return { status: "PAUSED" };
 }
 
 /** Resume: entries open again and held runs continue with their next step. */
-export async function resumeJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus }> {
+export async function resumeJourney(
+  ctx: EngineContext,
+  workspaceId: string,
+  journeyId: string,
+): Promise<{ status: JourneyStatus }> {
   const j = await journeyOf(ctx, workspaceId, journeyId);
   if (j.status === "LIVE") return { status: j.status };
-  if (!(await setStatus(ctx, j.id, ["PAUSED"], "LIVE"))) throw new OperateError("CONFLICT", `Only a paused journey can be resumed; this one is ${j.status.toLowerCase()}.`);
+  if (!(await setStatus(ctx, j.id, ["PAUSED"], "LIVE")))
+    throw new OperateError(
+      "CONFLICT",
+      `Only a paused journey can be resumed; this one is ${j.status.toLowerCase()}.`,
+    );
   ctx.log.info({ journeyId }, "journey resumed");
   return { status: "LIVE" };
 }
 
 /** Stop: no new entries, and every run in flight exits with a trace saying why. */
-export async function stopJourney(ctx: EngineContext, workspaceId: string, journeyId: string): Promise<{ status: JourneyStatus; exited: number }> {
+export async function stopJourney(
+  ctx: EngineContext,
+  workspaceId: string,
+  journeyId: string,
+): Promise<{ status: JourneyStatus; exited: number }> {
   const j = await journeyOf(ctx, workspaceId, journeyId);
   if (j.status !== "STOPPED" && !(await setStatus(ctx, j.id, ["LIVE", "PAUSED"], "STOPPED"))) {
-    throw new OperateError("CONFLICT", `Only a live or paused journey can be stopped; this one is ${j.status.toLowerCase()}.`);
+    throw new OperateError(
+      "CONFLICT",
+      `Only a live or paused journey can be stopped; this one is ${j.status.toLowerCase()}.`,
+    );
   }
   const exited = await exitRuns(ctx, { journeyId: j.id }, "journey stopped");
   ctx.log.info({ journeyId, exited }, "journey stopped");
@@ -65,16 +99,30 @@ export interface NodeCount {
 }
 
 /** Per-step counts for the canvas overlay: summed counter shards + runs sitting at each step now. */
-export async function nodeCounts(ctx: EngineContext, workspaceId: string, journeyId: string, versionId?: string): Promise<Record<string, NodeCount>> {
+export async function nodeCounts(
+  ctx: EngineContext,
+  workspaceId: string,
+  journeyId: string,
+  versionId?: string,
+): Promise<Record<string, NodeCount>> {
   await journeyOf(ctx, workspaceId, journeyId);
   const { prisma } = ctx.db;
   const scope = versionId ? { journeyId, versionId } : { journeyId };
   const [sums, waiting] = await Promise.all([
-    prisma.stepCounter.groupBy({ by: ["stepId"], where: scope, _sum: { entered: true, completed: true, sent: true, failed: true, converted: true } }),
-    prisma.journeyRun.groupBy({ by: ["currentStepId"], where: { ...scope, status: { in: ["ACTIVE", "WAITING"] } }, _count: { _all: true } }),
+    prisma.stepCounter.groupBy({
+      by: ["stepId"],
+      where: scope,
+      _sum: { entered: true, completed: true, sent: true, failed: true, converted: true },
+    }),
+    prisma.journeyRun.groupBy({
+      by: ["currentStepId"],
+      where: { ...scope, status: { in: ["ACTIVE", "WAITING"] } },
+      _count: { _all: true },
+    }),
   ]);
   const out: Record<string, NodeCount> = {};
-  const get = (id: string) => (out[id] ??= { entered: 0, waiting: 0, completed: 0, sent: 0, failed: 0, converted: 0 });
+  const get = (id: string) =>
+    (out[id] ??= { entered: 0, waiting: 0, completed: 0, sent: 0, failed: 0, converted: 0 });
   for (const s of sums) {
     const c = get(s.stepId);
     c.entered = s._sum.entered ?? 0;
@@ -100,10 +148,18 @@ export interface CustomerRun {
 const TRACES_PER_RUN = 500;
 
 /** "Why did (not) customer U get message M": the customer's runs of a journey with their traces. */
-export async function customerRuns(ctx: EngineContext, workspaceId: string, journeyId: string, customer: string): Promise<CustomerRun[]> {
+export async function customerRuns(
+  ctx: EngineContext,
+  workspaceId: string,
+  journeyId: string,
+  customer: string,
+): Promise<CustomerRun[]> {
   await journeyOf(ctx, workspaceId, journeyId);
   const { prisma } = ctx.db;
-  const customers = await prisma.customer.findMany({ where: { workspaceId, OR: [{ externalId: customer }, { email: customer }] }, select: { id: true } });
+  const customers = await prisma.customer.findMany({
+    where: { workspaceId, OR: [{ externalId: customer }, { email: customer }] },
+    select: { id: true },
+  });
   if (customers.length === 0) return [];
   const runs = await prisma.journeyRun.findMany({
     where: { journeyId, customerId: { in: customers.map((c) => c.id) } },
@@ -116,7 +172,11 @@ export async function customerRuns(ctx: EngineContext, workspaceId: string, jour
       endedAt: true,
       currentStepId: true,
       version: { select: { version: true } },
-      traces: { orderBy: { id: "asc" }, take: TRACES_PER_RUN, select: { at: true, stepId: true, kind: true, detail: true } },
+      traces: {
+        orderBy: { id: "asc" },
+        take: TRACES_PER_RUN,
+        select: { at: true, stepId: true, kind: true, detail: true },
+      },
     },
   });
   return runs.map((r) => ({
@@ -126,7 +186,12 @@ export async function customerRuns(ctx: EngineContext, workspaceId: string, jour
     startedAt: r.startedAt.toISOString(),
     endedAt: r.endedAt?.toISOString() ?? null,
     currentStepId: r.currentStepId,
-    traces: r.traces.map((t) => ({ at: t.at.toISOString(), stepId: t.stepId, kind: t.kind, detail: t.detail })),
+    traces: r.traces.map((t) => ({
+      at: t.at.toISOString(),
+      stepId: t.stepId,
+      kind: t.kind,
+      detail: t.detail,
+    })),
   }));
 }
 
@@ -136,19 +201,39 @@ export async function startEnrolment(
   args: { workspaceId: string; journeyId: string; criteria: unknown; createdById?: string | null },
 ): Promise<{ enrolmentId: string; total: number }> {
   const j = await journeyOf(ctx, args.workspaceId, args.journeyId);
-  if (j.status !== "LIVE") throw new OperateError("CONFLICT", `Customers can only be enrolled into a live journey; this one is ${j.status.toLowerCase()}.`);
+  if (j.status !== "LIVE")
+    throw new OperateError(
+      "CONFLICT",
+      `Customers can only be enrolled into a live journey; this one is ${j.status.toLowerCase()}.`,
+    );
   const parsed = EnrolCriteria.safeParse(args.criteria);
-  if (!parsed.success) throw new OperateError("BAD_REQUEST", parsed.error.issues.map((i) => i.message).join("; "));
+  if (!parsed.success)
+    throw new OperateError("BAD_REQUEST", parsed.error.issues.map((i) => i.message).join("; "));
   const c = parsed.data;
   const { prisma } = ctx.db;
   const total = c.externalIds
-    ? await prisma.customer.count({ where: { workspaceId: args.workspaceId, OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] } })
+    ? await prisma.customer.count({
+        where: {
+          workspaceId: args.workspaceId,
+          OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }],
+        },
+      })
     : await prisma.customer.count({ where: { workspaceId: args.workspaceId } });
   const e = await prisma.enrolment.create({
-    data: { workspaceId: args.workspaceId, journeyId: j.id, criteria: c as unknown as Prisma.InputJsonValue, total, createdById: args.createdById ?? null },
+    data: {
+      workspaceId: args.workspaceId,
+      journeyId: j.id,
+      criteria: c as unknown as Prisma.InputJsonValue,
+      total,
+      createdById: args.createdById ?? null,
+    },
     select: { id: true },
   });
-  await ctx.queues.jobs.add("enrolment", { kind: "enrolment", enrolmentId: e.id }, { jobId: `enrolment-${e.id}` });
+  await ctx.queues.jobs.add(
+    "enrolment",
+    { kind: "enrolment", enrolmentId: e.id },
+    { jobId: `enrolment-${e.id}` },
+  );
   return { enrolmentId: e.id, total };
 }
 
@@ -156,7 +241,14 @@ export async function enrolmentProgress(
   ctx: EngineContext,
   workspaceId: string,
   enrolmentId: string,
-): Promise<{ done: number; total: number; status: "RUNNING" | "DONE" | "FAILED"; enrolled: number; skipped: number; error: string | null }> {
+): Promise<{
+  done: number;
+  total: number;
+  status: "RUNNING" | "DONE" | "FAILED";
+  enrolled: number;
+  skipped: number;
+  error: string | null;
+}> {
   const e = await ctx.db.prisma.enrolment.findFirst({
     where: { id: enrolmentId, workspaceId },
     select: { done: true, total: true, status: true, enrolled: true, skipped: true, error: true },
@@ -186,7 +278,13 @@ export interface DeadLetter {
  */
 export async function listDeadLetters(
   ctx: EngineContext,
-  args: { workspaceId: string; limit?: number; cursor?: string | null; includeFailed?: boolean; journeyId?: string },
+  args: {
+    workspaceId: string;
+    limit?: number;
+    cursor?: string | null;
+    includeFailed?: boolean;
+    journeyId?: string;
+  },
 ): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(args.limit ?? 50, 1), 200);
   const rows = await ctx.db.prisma.message.findMany({
@@ -208,7 +306,13 @@ export async function listDeadLetters(
       error: true,
       attempts: true,
       createdAt: true,
-      run: { select: { journeyId: true, journey: { select: { name: true } }, customer: { select: { externalId: true } } } },
+      run: {
+        select: {
+          journeyId: true,
+          journey: { select: { name: true } },
+          customer: { select: { externalId: true } },
+        },
+      },
     },
   });
   const page = rows.slice(0, limit);
@@ -236,7 +340,11 @@ export async function listDeadLetters(
  * send job. It delivers the message only — the run already took its error path or exited and is
  * not rewound. A message that was sent meanwhile is refused.
  */
-export async function replayMessage(ctx: EngineContext, messageId: string, opts: { workspaceId?: string; actorId?: string | null } = {}): Promise<{ status: "PENDING" }> {
+export async function replayMessage(
+  ctx: EngineContext,
+  messageId: string,
+  opts: { workspaceId?: string; actorId?: string | null } = {},
+): Promise<{ status: "PENDING" }> {
   const { prisma } = ctx.db;
   const msg = await prisma.message.findFirst({
     where: { id: messageId, ...(opts.workspaceId ? { workspaceId: opts.workspaceId } : {}) },
@@ -247,10 +355,23 @@ export async function replayMessage(ctx: EngineContext, messageId: string, opts:
     where: { id: msg.id, status: { in: ["DEAD", "FAILED"] } },
     data: { status: "PENDING", attempts: 0, error: null },
   });
-  if (updated.count === 0) throw new OperateError("CONFLICT", `Only dead or failed messages can be replayed; this one is ${msg.status.toLowerCase()}.`);
+  if (updated.count === 0)
+    throw new OperateError(
+      "CONFLICT",
+      `Only dead or failed messages can be replayed; this one is ${msg.status.toLowerCase()}.`,
+    );
   await prisma.runTrace.create({
-    data: { runId: msg.runId, stepId: msg.stepId, kind: "message.replayed", detail: { messageId: msg.id, previous: msg.status, by: opts.actorId ?? null } },
+    data: {
+      runId: msg.runId,
+      stepId: msg.stepId,
+      kind: "message.replayed",
+      detail: { messageId: msg.id, previous: msg.status, by: opts.actorId ?? null },
+    },
   });
-  await ctx.queues.sends.add("send", { messageId: msg.id, replay: true }, { jobId: `send-${msg.id}-replay-${ctx.now()}`, ...sendJobOptions(ctx) });
+  await ctx.queues.sends.add(
+    "send",
+    { messageId: msg.id, replay: true },
+    { jobId: `send-${msg.id}-replay-${ctx.now()}`, ...sendJobOptions(ctx) },
+  );
   return { status: "PENDING" };
 }

@@ -33,12 +33,26 @@ export async function makeOutput(
   return createPurl(ctx, payload, msg);
 }
 
-async function issueCoupon(ctx: EngineContext, payload: Record<string, unknown>, msg: OutputMessage): Promise<Record<string, unknown>> {
+async function issueCoupon(
+  ctx: EngineContext,
+  payload: Record<string, unknown>,
+  msg: OutputMessage,
+): Promise<Record<string, unknown>> {
   const source = payload.source as { kind?: string; pattern?: string; pool?: string } | undefined;
   const value = (payload.value ?? {}) as Record<string, unknown>;
-  const expiresAt = typeof payload.expiresAt === "number" ? new Date(payload.expiresAt).toISOString() : null;
-  const base = { value: value.amount, valueKind: value.kind, currency: value.currency ?? null, expiresAt };
-  if (source?.kind === "pattern" && typeof source.pattern === "string" && typeof payload.seed === "string") {
+  const expiresAt =
+    typeof payload.expiresAt === "number" ? new Date(payload.expiresAt).toISOString() : null;
+  const base = {
+    value: value.amount,
+    valueKind: value.kind,
+    currency: value.currency ?? null,
+    expiresAt,
+  };
+  if (
+    source?.kind === "pattern" &&
+    typeof source.pattern === "string" &&
+    typeof payload.seed === "string"
+  ) {
     return { code: fillCouponPattern(source.pattern, payload.seed), ...base };
   }
   if (source?.kind === "pool" && typeof source.pool === "string") {
@@ -47,21 +61,34 @@ async function issueCoupon(ctx: EngineContext, payload: Record<string, unknown>,
       where: { workspaceId: msg.workspaceId, OR: [{ id: source.pool }, { name: source.pool }] },
       select: { id: true, name: true },
     });
-    if (!pool) throw new ProviderError(`coupon pool "${source.pool}" does not exist in this workspace`, { retryable: false });
-    const mine = await prisma.couponCode.findUnique({ where: { messageId: msg.messageId }, select: { code: true } });
+    if (!pool)
+      throw new ProviderError(`coupon pool "${source.pool}" does not exist in this workspace`, {
+        retryable: false,
+      });
+    const mine = await prisma.couponCode.findUnique({
+      where: { messageId: msg.messageId },
+      select: { code: true },
+    });
     if (mine) return { code: mine.code, pool: pool.name, ...base };
     const claimed = await prisma.$queryRaw<{ code: string }[]>`
       UPDATE "CouponCode" SET "messageId" = ${msg.messageId}, "claimedAt" = now()
       WHERE id = (SELECT id FROM "CouponCode" WHERE "poolId" = ${pool.id} AND "messageId" IS NULL LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING code`;
     const code = claimed[0]?.code;
-    if (!code) throw new ProviderError(`coupon pool "${pool.name}" has no codes left`, { retryable: false });
+    if (!code)
+      throw new ProviderError(`coupon pool "${pool.name}" has no codes left`, { retryable: false });
     return { code, pool: pool.name, ...base };
   }
-  throw new ProviderError("coupon step has no usable source (pool or pattern)", { retryable: false });
+  throw new ProviderError("coupon step has no usable source (pool or pattern)", {
+    retryable: false,
+  });
 }
 
-async function createPurl(ctx: EngineContext, payload: Record<string, unknown>, msg: OutputMessage): Promise<Record<string, unknown>> {
+async function createPurl(
+  ctx: EngineContext,
+  payload: Record<string, unknown>,
+  msg: OutputMessage,
+): Promise<Record<string, unknown>> {
   const page = typeof payload.page === "string" ? payload.page : "";
   if (!page) throw new ProviderError("PURL step has no landing page", { retryable: false });
   const token = purlToken(msg.idempotencyKey);
@@ -100,9 +127,15 @@ export async function visitPurl(ctx: EngineContext, token: string): Promise<Purl
   const { prisma } = ctx.db;
   const p = await prisma.purl.findUnique({ where: { token } });
   if (!p || (p.expiresAt && p.expiresAt.getTime() < ctx.now())) return null;
-  const customer = await prisma.customer.findUnique({ where: { id: p.customerId }, select: { id: true, externalId: true, attributes: true } });
+  const customer = await prisma.customer.findUnique({
+    where: { id: p.customerId },
+    select: { id: true, externalId: true, attributes: true },
+  });
   if (!customer) return null;
-  await prisma.purl.update({ where: { token }, data: { visits: { increment: 1 }, lastVisitAt: new Date(ctx.now()) } });
+  await prisma.purl.update({
+    where: { token },
+    data: { visits: { increment: 1 }, lastVisitAt: new Date(ctx.now()) },
+  });
   const ev = await prisma.event.create({
     data: {
       workspaceId: p.workspaceId,
@@ -120,6 +153,9 @@ export async function visitPurl(ctx: EngineContext, token: string): Promise<Purl
     page: p.page,
     params: (p.params ?? {}) as Record<string, unknown>,
     url: `${ctx.publicUrl.replace(/\/$/, "")}/p/${token}`,
-    customer: { externalId: customer.externalId, attributes: (customer.attributes ?? {}) as Record<string, unknown> },
+    customer: {
+      externalId: customer.externalId,
+      attributes: (customer.attributes ?? {}) as Record<string, unknown>,
+    },
   };
 }

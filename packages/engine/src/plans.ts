@@ -16,7 +16,10 @@ export class VersionNotFoundError extends Error {
 export async function loadPlan(ctx: EngineContext, versionId: string): Promise<Plan> {
   const hit = cache.get(versionId);
   if (hit) return hit;
-  const v = await ctx.db.prisma.journeyVersion.findUnique({ where: { id: versionId }, select: { plan: true } });
+  const v = await ctx.db.prisma.journeyVersion.findUnique({
+    where: { id: versionId },
+    select: { plan: true },
+  });
   if (!v) throw new VersionNotFoundError(versionId);
   const plan = parsePlan(v.plan);
   if (cache.size >= MAX_CACHED) {

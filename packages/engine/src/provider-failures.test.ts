@@ -21,7 +21,10 @@ beforeEach(async () => {
   sink.deliveries.length = 0;
   sink.processed.clear();
   // Provider timeout 500 ms; 3 attempts from 100 ms backoff.
-  h = await startEngineHarness({ providers: { webhook: createProvider("webhook", { secret: "s", timeoutMs: 500 }) }, sendRetry: { attempts: 3, backoffMs: 100 } });
+  h = await startEngineHarness({
+    providers: { webhook: createProvider("webhook", { secret: "s", timeoutMs: 500 }) },
+    sendRetry: { attempts: 3, backoffMs: 100 },
+  });
 });
 afterEach(async () => {
   await h.close();
@@ -37,7 +40,9 @@ async function runJourney(onError: "continue" | "errorBranch" | "exit") {
       next: onError === "errorBranch" ? { next: "ok", error: "bad" } : "ok",
     },
     { id: "ok", type: "action.tag", data: { add: ["ok"] }, next: "end" },
-    ...(onError === "errorBranch" ? [{ id: "bad", type: "action.tag" as const, data: { add: ["bad"] }, next: "end" }] : []),
+    ...(onError === "errorBranch"
+      ? [{ id: "bad", type: "action.tag" as const, data: { add: ["bad"] }, next: "end" }]
+      : []),
   ];
   const { journeyId } = await h.publish(`j-${onError}`, steps);
   const customerId = await h.customer("ann");
@@ -46,9 +51,13 @@ async function runJourney(onError: "continue" | "errorBranch" | "exit") {
     const r = await h.db.prisma.journeyRun.findFirst({ where: { journeyId } });
     return r && ["COMPLETED", "EXITED", "FAILED"].includes(r.status) ? r : null;
   });
-  const message = await h.db.prisma.message.findFirstOrThrow({ where: { runId: run.id, channel: "webhook" } });
+  const message = await h.db.prisma.message.findFirstOrThrow({
+    where: { runId: run.id, channel: "webhook" },
+  });
   const customer = await h.db.prisma.customer.findUniqueOrThrow({ where: { id: customerId } });
-  const traces = (await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })).map((t) => t.kind);
+  const traces = (
+    await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })
+  ).map((t) => t.kind);
   expect(await h.db.prisma.message.count({ where: { runId: run.id, channel: "webhook" } })).toBe(1);
   expect(new Set(sink.deliveries.map((d) => d.key))).toEqual(new Set([message.idempotencyKey]));
   return { run, message, tags: customer.tags, traces };
@@ -67,7 +76,9 @@ describe("provider failures", () => {
   });
 
   it("500 then success: delivered once, the journey continues", async () => {
-    sink.setReply((_d, attempt) => (sink.deliveries.length === 1 ? { status: 500 } : { status: 200, body: { attempt } }));
+    sink.setReply((_d, attempt) =>
+      sink.deliveries.length === 1 ? { status: 500 } : { status: 200, body: { attempt } },
+    );
     const r = await runJourney("exit");
     expect(sink.deliveries).toHaveLength(2);
     expect([...sink.processed.values()]).toEqual([1]);

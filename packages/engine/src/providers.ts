@@ -5,7 +5,9 @@ export type ProviderResolver = (workspaceId: string, channel: string) => Promise
 
 export class NoProviderError extends Error {
   constructor(channel: string) {
-    super(`No ${channel} provider is configured for this workspace. An admin can add one under Channels.`);
+    super(
+      `No ${channel} provider is configured for this workspace. An admin can add one under Channels.`,
+    );
     this.name = "NoProviderError";
   }
 }

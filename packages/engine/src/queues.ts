@@ -73,13 +73,21 @@ export function createRedis(url: string): Redis {
 
 /** Checks Redis answers; throws a message naming where it looked. */
 export async function assertRedis(url: string): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+  });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    throw new Error(`Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(
+      `Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   } finally {
     probe.disconnect();
   }
@@ -123,14 +131,26 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Eng
   };
 }
 
-const LIVE_STATES = new Set(["waiting", "delayed", "active", "prioritized", "waiting-children", "paused"]);
+const LIVE_STATES = new Set([
+  "waiting",
+  "delayed",
+  "active",
+  "prioritized",
+  "waiting-children",
+  "paused",
+]);
 
 /**
  * Adds a job unless one with the same id is still pending or running. A finished (completed or
  * failed) job with that id is removed first, so recovery (the sweeper, resume) can re-create work
  * whose original job was lost or gave up. Safe because every handler is idempotent.
  */
-export async function addUnlessPending<T>(queue: Queue<T>, name: string, data: T, opts: JobsOptions & { jobId: string }): Promise<boolean> {
+export async function addUnlessPending<T>(
+  queue: Queue<T>,
+  name: string,
+  data: T,
+  opts: JobsOptions & { jobId: string },
+): Promise<boolean> {
   const q = queue as unknown as Queue;
   const existing = await q.getJob(opts.jobId);
   if (existing) {
@@ -147,6 +167,11 @@ export async function addUnlessPending<T>(queue: Queue<T>, name: string, data: T
 }
 
 /** Retry policy for send jobs (provider failures back off exponentially). */
-export function sendJobOptions(ctx: { sendRetry: { attempts: number; backoffMs: number } }): JobsOptions {
-  return { attempts: ctx.sendRetry.attempts, backoff: { type: "exponential", delay: ctx.sendRetry.backoffMs } };
+export function sendJobOptions(ctx: {
+  sendRetry: { attempts: number; backoffMs: number };
+}): JobsOptions {
+  return {
+    attempts: ctx.sendRetry.attempts,
+    backoff: { type: "exponential", delay: ctx.sendRetry.backoffMs },
+  };
 }

@@ -35,15 +35,34 @@ describe("Redis restart", () => {
   let h: EngineHarness;
 
   async function startRedis(): Promise<void> {
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""], { stdio: "ignore" });
-    await waitFor("redis up", async () => {
-      try {
-        await assertRedis(url);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000);
+    redis = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--appendonly",
+        "yes",
+        "--save",
+        "",
+      ],
+      { stdio: "ignore" },
+    );
+    await waitFor(
+      "redis up",
+      async () => {
+        try {
+          await assertRedis(url);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+    );
   }
 
   beforeAll(async () => {
@@ -56,7 +75,12 @@ describe("Redis restart", () => {
       redisUrl: url,
       providers: { webhook: createProvider("webhook", { secret: "s", timeoutMs: 2000 }) },
       sendRetry: { attempts: 10, backoffMs: 200 },
-      workers: { sweepEveryMs: 2000, sweepGraceMs: 4000, lockDurationMs: 5000, stalledIntervalMs: 2000 },
+      workers: {
+        sweepEveryMs: 2000,
+        sweepGraceMs: 4000,
+        lockDurationMs: 5000,
+        stalledIntervalMs: 2000,
+      },
     });
   });
   afterAll(async () => {
@@ -69,28 +93,58 @@ describe("Redis restart", () => {
   it("no customer is lost and runs resume after Redis dies and comes back", async () => {
     const { journeyId } = await h.publish("restart", [
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "m1" },
-      { id: "m1", type: "action.webhook", data: { url: `${sink.url}/1`, body: '{"c":"{{ customer.externalId }}"}' }, next: "w" },
+      {
+        id: "m1",
+        type: "action.webhook",
+        data: { url: `${sink.url}/1`, body: '{"c":"{{ customer.externalId }}"}' },
+        next: "w",
+      },
       { id: "w", type: "wait.duration", data: { amount: 3, unit: "seconds" }, next: "m2" },
-      { id: "m2", type: "action.webhook", data: { url: `${sink.url}/2`, body: '{"c":"{{ customer.externalId }}"}' }, next: "x" },
+      {
+        id: "m2",
+        type: "action.webhook",
+        data: { url: `${sink.url}/2`, body: '{"c":"{{ customer.externalId }}"}' },
+        next: "x",
+      },
       { id: "x", type: "flow.exit" },
     ]);
     for (let i = 0; i < CUSTOMERS; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, k) => track(h.ctx, h.workspaceId, { userId: `u${i + k}`, event: "purchase" })));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, k) =>
+          track(h.ctx, h.workspaceId, { userId: `u${i + k}`, event: "purchase" }),
+        ),
+      );
     }
-    await waitFor("some runs waiting", async () => (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) > CUSTOMERS / 3, 60_000);
+    await waitFor(
+      "some runs waiting",
+      async () =>
+        (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) >
+        CUSTOMERS / 3,
+      60_000,
+    );
     redis!.kill("SIGKILL");
     await new Promise((r) => redis!.once("exit", r));
     await sleep(1500);
     await startRedis();
 
-    await waitFor("every run completed", async () => (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === CUSTOMERS, 120_000);
+    await waitFor(
+      "every run completed",
+      async () =>
+        (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) ===
+        CUSTOMERS,
+      120_000,
+    );
     await sleep(500);
-    const messages = await h.db.prisma.message.findMany({ select: { idempotencyKey: true, status: true } });
+    const messages = await h.db.prisma.message.findMany({
+      select: { idempotencyKey: true, status: true },
+    });
     expect(messages).toHaveLength(CUSTOMERS * 2);
     expect(messages.every((m) => m.status === "SENT")).toBe(true);
     expect(sink.processed.size).toBe(CUSTOMERS * 2);
     const keys = new Set(messages.map((m) => m.idempotencyKey));
     for (const k of sink.processed.keys()) expect(keys.has(k)).toBe(true);
-    console.log(`Redis restart: ${sink.deliveries.length} deliveries of ${sink.processed.size} keys (${sink.deliveries.length - sink.processed.size} redeliveries absorbed by the receiver)`);
+    console.log(
+      `Redis restart: ${sink.deliveries.length} deliveries of ${sink.processed.size} keys (${sink.deliveries.length - sink.processed.size} redeliveries absorbed by the receiver)`,
+    );
   }, 240_000);
 });

@@ -1,4 +1,4 @@
-import type { Prisma} from "@postpath/db";
+import type { Prisma } from "@postpath/db";
 import { type RunStatus } from "@postpath/db";
 import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
@@ -43,12 +43,18 @@ function dbStatus(state: RunState): RunStatus {
 }
 
 /** Renders a string-valued tree with Liquid (every string is a template). */
-async function renderTree(value: unknown, vars: Record<string, unknown>, field: string): Promise<unknown> {
+async function renderTree(
+  value: unknown,
+  vars: Record<string, unknown>,
+  field: string,
+): Promise<unknown> {
   if (typeof value === "string") return renderTemplate(value, vars, { field });
-  if (Array.isArray(value)) return Promise.all(value.map((v, i) => renderTree(v, vars, `${field}.${i}`)));
+  if (Array.isArray(value))
+    return Promise.all(value.map((v, i) => renderTree(v, vars, `${field}.${i}`)));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await renderTree(v, vars, field ? `${field}.${k}` : k);
+    for (const [k, v] of Object.entries(value))
+      out[k] = await renderTree(v, vars, field ? `${field}.${k}` : k);
     return out;
   }
   return value;
@@ -69,7 +75,10 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
   if (effect.kind !== "send") return { recipient: null, payload: { ...effect } };
   const vars = templateContext(state);
   const customer = state.customer;
-  const token = customer.attributes.push_token ?? customer.attributes.pushToken ?? customer.attributes.device_token;
+  const token =
+    customer.attributes.push_token ??
+    customer.attributes.pushToken ??
+    customer.attributes.device_token;
   const recipient =
     effect.channel === "email"
       ? (customer.email ?? null)
@@ -82,18 +91,38 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
           : null;
   try {
     if (effect.channel === "email") {
-      const m = effect.message as { subject?: string; body?: string; format?: EmailFormat; preheader?: string; fromName?: string };
+      const m = effect.message as {
+        subject?: string;
+        body?: string;
+        format?: EmailFormat;
+        preheader?: string;
+        fromName?: string;
+      };
       const email = await renderMessage(
-        { channel: "email", subject: m.subject ?? "", body: m.body ?? "", format: m.format ?? "text", ...(m.preheader ? { preheader: m.preheader } : {}) },
+        {
+          channel: "email",
+          subject: m.subject ?? "",
+          body: m.body ?? "",
+          format: m.format ?? "text",
+          ...(m.preheader ? { preheader: m.preheader } : {}),
+        },
         vars,
       );
-      const fromName = m.fromName ? await renderTemplate(m.fromName, vars, { field: "fromName" }) : undefined;
+      const fromName = m.fromName
+        ? await renderTemplate(m.fromName, vars, { field: "fromName" })
+        : undefined;
       return { recipient, payload: { ...email, ...(fromName ? { fromName } : {}) } };
     }
     const payload = (await renderTree(effect.message, vars, "")) as Record<string, unknown>;
-    return { recipient: recipient ?? (typeof payload.to === "string" ? payload.to : null), payload };
+    return {
+      recipient: recipient ?? (typeof payload.to === "string" ? payload.to : null),
+      payload,
+    };
   } catch (err) {
-    const reason = err instanceof TemplateError ? err.message : `template failed: ${err instanceof Error ? err.message : String(err)}`;
+    const reason =
+      err instanceof TemplateError
+        ? err.message
+        : `template failed: ${err instanceof Error ? err.message : String(err)}`;
     return { recipient, payload: {}, error: reason };
   }
 }
@@ -108,13 +137,25 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
     case "event": {
       const ev = await ctx.db.prisma.event.findUnique({ where: { id: input.eventId } });
       if (!ev) return null;
-      return { kind: "event", event: { name: ev.name, properties: asRecord(ev.properties), timestamp: ev.timestamp.getTime() } };
+      return {
+        kind: "event",
+        event: {
+          name: ev.name,
+          properties: asRecord(ev.properties),
+          timestamp: ev.timestamp.getTime(),
+        },
+      };
     }
     case "result": {
       const msg = await ctx.db.prisma.message.findUnique({ where: { id: input.messageId } });
       if (!msg || msg.runId !== job.runId) return null;
       if (msg.status === "SENT" || msg.status === "SKIPPED") {
-        return { kind: "result", stepId: msg.stepId, ok: true, output: { ...asRecord(msg.output), providerMessageId: msg.providerMessageId } };
+        return {
+          kind: "result",
+          stepId: msg.stepId,
+          ok: true,
+          output: { ...asRecord(msg.output), providerMessageId: msg.providerMessageId },
+        };
       }
       if (msg.status === "FAILED" || msg.status === "DEAD") {
         return { kind: "result", stepId: msg.stepId, ok: false, error: msg.error ?? "send failed" };
@@ -134,7 +175,9 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   const parsed = RunJob.safeParse(data);
   if (!parsed.success) {
     ctx.log.error({ issues: parsed.error.issues, data }, "malformed run job payload; dropping it");
-    throw new UnrecoverableError(`malformed run job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new UnrecoverableError(
+      `malformed run job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   const job = parsed.data;
   // The hot path reads with one plain SQL query (no ORM query compilation per job).
@@ -155,7 +198,10 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   );
   const run = row ? { ...row, journey: { status: row.journeyStatus } } : null;
   if (!run) {
-    ctx.log.warn({ runId: job.runId, input: job.input.kind }, "run job for a run that no longer exists (deleted version or journey); ignoring");
+    ctx.log.warn(
+      { runId: job.runId, input: job.input.kind },
+      "run job for a run that no longer exists (deleted version or journey); ignoring",
+    );
     return "missing";
   }
   if (run.seq !== job.seq) {
@@ -174,13 +220,22 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   try {
     plan = await loadPlan(ctx, run.versionId);
   } catch (err) {
-    await failRun(ctx, run.id, run.seq, `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`);
+    await failRun(
+      ctx,
+      run.id,
+      run.seq,
+      `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return "applied";
   }
   const state = run.state as RunState;
   const input = await loadInput(ctx, job);
   if (!input) {
-    if (job.input.kind === "event") ctx.log.warn({ runId: run.id, eventId: job.input.eventId }, "event for a run no longer exists; ignoring");
+    if (job.input.kind === "event")
+      ctx.log.warn(
+        { runId: run.id, eventId: job.input.eventId },
+        "event for a run no longer exists; ignoring",
+      );
     return "stale";
   }
 
@@ -189,13 +244,25 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   try {
     result = advance(plan, state, input, now);
   } catch (err) {
-    await failRun(ctx, run.id, run.seq, `the journey could not advance: ${err instanceof Error ? err.message : String(err)}`);
+    await failRun(
+      ctx,
+      run.id,
+      run.seq,
+      `the journey could not advance: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return "applied";
   }
   if (result.effects.length === 0) return "unchanged"; // nothing applies (e.g. an event this run ignores)
   const committed = await commitTransition(
     ctx,
-    { id: run.id, seq: run.seq, workspaceId: run.workspaceId, journeyId: run.journeyId, versionId: run.versionId, customerId: run.customerId },
+    {
+      id: run.id,
+      seq: run.seq,
+      workspaceId: run.workspaceId,
+      journeyId: run.journeyId,
+      versionId: run.versionId,
+      customerId: run.customerId,
+    },
     plan,
     state,
     input,
@@ -242,7 +309,12 @@ async function commitTransition(
   for (const effect of effects) {
     switch (effect.kind) {
       case "trace":
-        traces.push({ runId: run.id, stepId: effect.stepId, kind: effect.decision, detail: effect.detail as Prisma.InputJsonValue });
+        traces.push({
+          runId: run.id,
+          stepId: effect.stepId,
+          kind: effect.decision,
+          detail: effect.detail as Prisma.InputJsonValue,
+        });
         break;
       case "schedule":
         waitingUntil = new Date(effect.at);
@@ -256,16 +328,39 @@ async function commitTransition(
       case "issueCoupon":
       case "createPurl": {
         const { recipient, payload, error } = await renderOutbox(effect, next);
-        const channel = effect.kind === "send" ? effect.channel : effect.kind === "issueCoupon" ? "coupon" : "purl";
+        const channel =
+          effect.kind === "send"
+            ? effect.channel
+            : effect.kind === "issueCoupon"
+              ? "coupon"
+              : "purl";
         let capped: { reason: string; rule: Record<string, unknown> } | null = null;
         if (!error && effect.kind === "send") {
-          capped = await capDecision(ctx, { workspaceId: run.workspaceId, customerId: run.customerId, channel: effect.channel, plan, now });
-          if (capped) traces.push({ runId: run.id, stepId: effect.stepId, kind: "frequencyCap.skipped", detail: capped.rule as Prisma.InputJsonValue });
+          capped = await capDecision(ctx, {
+            workspaceId: run.workspaceId,
+            customerId: run.customerId,
+            channel: effect.channel,
+            plan,
+            now,
+          });
+          if (capped)
+            traces.push({
+              runId: run.id,
+              stepId: effect.stepId,
+              kind: "frequencyCap.skipped",
+              detail: capped.rule as Prisma.InputJsonValue,
+            });
         }
         messages.push({
           id: `m${randomUUID().replace(/-/g, "").slice(0, 24)}`,
           ...(error ? { status: "FAILED" as const, error } : {}),
-          ...(capped ? { status: "SKIPPED" as const, error: capped.reason, output: { skipped: true, reason: capped.reason } } : {}),
+          ...(capped
+            ? {
+                status: "SKIPPED" as const,
+                error: capped.reason,
+                output: { skipped: true, reason: capped.reason },
+              }
+            : {}),
           workspaceId: run.workspaceId,
           runId: run.id,
           customerId: run.customerId,
@@ -287,7 +382,12 @@ async function commitTransition(
         break;
       case "convert":
         // Conversions are recorded as trace rows (kind "converted") for counts and "why" answers.
-        traces.push({ runId: run.id, stepId: effect.stepId ?? prev.stepId, kind: "converted", detail: { goal: effect.goal } });
+        traces.push({
+          runId: run.id,
+          stepId: effect.stepId ?? prev.stepId,
+          kind: "converted",
+          detail: { goal: effect.goal },
+        });
         break;
       case "exit":
       case "complete":
@@ -353,14 +453,26 @@ interface FollowUps {
 async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void> {
   if (f.status === "WAITING" && f.waitingUntil) {
     const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "timer", stepId: f.stepId } };
-    await ctx.queues.runs.add("timer", job, { jobId: runJobId(job), delay: Math.max(0, f.waitingUntil.getTime() - ctx.now()) });
+    await ctx.queues.runs.add("timer", job, {
+      jobId: runJobId(job),
+      delay: Math.max(0, f.waitingUntil.getTime() - ctx.now()),
+    });
     return;
   }
   if (f.status !== "ACTIVE") return;
   for (const m of f.messages) {
-    if (m.pending) await ctx.queues.sends.add("send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
+    if (m.pending)
+      await ctx.queues.sends.add(
+        "send",
+        { messageId: m.id },
+        { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
+      );
     else {
-      const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "result", messageId: m.id } };
+      const job: RunJob = {
+        runId: f.runId,
+        seq: f.seq,
+        input: { kind: "result", messageId: m.id },
+      };
       await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
     }
   }
@@ -371,19 +483,28 @@ const segmentCache = new Map<string, { at: number; yes: boolean }>();
 async function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<boolean> {
   const hit = segmentCache.get(workspaceId);
   if (hit && Date.now() - hit.at < 5000) return hit.yes;
-  const yes = (await ctx.db.prisma.journeyVersion.count({ where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" } })) > 0;
+  const yes =
+    (await ctx.db.prisma.journeyVersion.count({
+      where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" },
+    })) > 0;
   segmentCache.set(workspaceId, { at: Date.now(), yes });
   return yes;
 }
 
-async function failRun(ctx: EngineContext, runId: string, seq: number, reason: string): Promise<void> {
+async function failRun(
+  ctx: EngineContext,
+  runId: string,
+  seq: number,
+  reason: string,
+): Promise<void> {
   ctx.log.error({ runId, reason }, "run failed");
   await ctx.db.prisma.$transaction(async (tx) => {
     const updated = await tx.journeyRun.updateMany({
       where: { id: runId, seq },
       data: { seq: seq + 1, status: "FAILED", endedAt: new Date(ctx.now()), waitingUntil: null },
     });
-    if (updated.count > 0) await tx.runTrace.create({ data: { runId, kind: "error", detail: { reason } } });
+    if (updated.count > 0)
+      await tx.runTrace.create({ data: { runId, kind: "error", detail: { reason } } });
   });
 }
 
@@ -392,7 +513,11 @@ async function failRun(ctx: EngineContext, runId: string, seq: number, reason: s
  * source of truth). Safe to call any number of times: job ids are derived from (run, seq).
  * `recover` (the sweeper, resume) also replaces a finished or failed job under the same id.
  */
-export async function ensureFollowUps(ctx: EngineContext, runId: string, opts: { recover?: boolean } = {}): Promise<void> {
+export async function ensureFollowUps(
+  ctx: EngineContext,
+  runId: string,
+  opts: { recover?: boolean } = {},
+): Promise<void> {
   const run = await ctx.db.prisma.journeyRun.findUnique({
     where: { id: runId },
     select: { id: true, seq: true, status: true, currentStepId: true, waitingUntil: true },
@@ -404,7 +529,11 @@ export async function ensureFollowUps(ctx: EngineContext, runId: string, opts: {
     else await ctx.queues.runs.add(name, job, o);
   };
   if (run.status === "WAITING" && run.waitingUntil && run.currentStepId) {
-    await addRun("timer", { runId, seq: run.seq, input: { kind: "timer", stepId: run.currentStepId } }, Math.max(0, run.waitingUntil.getTime() - ctx.now()));
+    await addRun(
+      "timer",
+      { runId, seq: run.seq, input: { kind: "timer", stepId: run.currentStepId } },
+      Math.max(0, run.waitingUntil.getTime() - ctx.now()),
+    );
     return;
   }
   if (run.status === "ACTIVE") {
@@ -418,8 +547,19 @@ export async function ensureFollowUps(ctx: EngineContext, runId: string, opts: {
     });
     for (const m of messages) {
       if (m.status === "PENDING") {
-        if (opts.recover) await addUnlessPending(ctx.queues.sends, "send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
-        else await ctx.queues.sends.add("send", { messageId: m.id }, { jobId: `send-${m.id}`, ...sendJobOptions(ctx) });
+        if (opts.recover)
+          await addUnlessPending(
+            ctx.queues.sends,
+            "send",
+            { messageId: m.id },
+            { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
+          );
+        else
+          await ctx.queues.sends.add(
+            "send",
+            { messageId: m.id },
+            { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
+          );
       } else {
         await addRun("result", { runId, seq: run.seq, input: { kind: "result", messageId: m.id } });
       }

@@ -9,7 +9,12 @@ import { createEngineContext } from "./engine.ts";
 import type { EngineContext } from "./context.ts";
 import type { Logger } from "./logger.ts";
 import { staticProviders } from "./providers.ts";
-import { credentialProviders, KeyringError, loadKeyring, type Keyring } from "./credentials/index.ts"; // admin issue
+import {
+  credentialProviders,
+  KeyringError,
+  loadKeyring,
+  type Keyring,
+} from "./credentials/index.ts"; // admin issue
 import { assertRedis, createRedis } from "./queues.ts";
 
 /** Repository root: relative paths in the environment (POSTPATH_DATA_DIR, WEB_DIST) resolve here. */
@@ -49,7 +54,8 @@ export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess |
     await assertRedis(env.REDIS_URL);
     return null;
   } catch (err) {
-    if (!env.REDIS_AUTOSTART || !isLocal(env.REDIS_URL)) throw new StartupError((err as Error).message);
+    if (!env.REDIS_AUTOSTART || !isLocal(env.REDIS_URL))
+      throw new StartupError((err as Error).message);
     if (!commandExists("redis-server")) {
       throw new StartupError(
         `${(err as Error).message}. No redis-server found to start. Install Redis (Debian/Ubuntu: "sudo apt-get install redis-server", macOS: "brew install redis"), or set REDIS_URL to a running Redis.`,
@@ -60,10 +66,14 @@ export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess |
   const dir = path.resolve(REPO_ROOT, env.POSTPATH_DATA_DIR, "redis");
   fs.mkdirSync(dir, { recursive: true });
   log.info({ port, dir }, "Redis not running: starting a local redis-server");
-  const child = spawn("redis-server", ["--port", port, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""], {
-    stdio: "ignore",
-    detached: false,
-  });
+  const child = spawn(
+    "redis-server",
+    ["--port", port, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""],
+    {
+      stdio: "ignore",
+      detached: false,
+    },
+  );
   for (let i = 0; i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100));
     try {
@@ -88,18 +98,28 @@ export async function openAppDatabase(env: Env, log: Logger): Promise<Database> 
     throw new StartupError((err as Error).message);
   }
   const ran = await migrate(db);
-  log.info({ database: db.location, applied: ran }, ran.length ? "database migrated" : "database up to date");
+  log.info(
+    { database: db.location, applied: ran },
+    ran.length ? "database migrated" : "database up to date",
+  );
   return db;
 }
 
 /** Process-wide providers from the environment (workspace credentials come with the admin issue). */
 export function providersFromEnv(env: Env): Record<string, Provider> {
-  const email = env.SMTP_URL ? createProvider("email", { url: env.SMTP_URL, from: env.EMAIL_FROM }) : createLogEmailProvider({ from: env.EMAIL_FROM });
+  const email = env.SMTP_URL
+    ? createProvider("email", { url: env.SMTP_URL, from: env.EMAIL_FROM })
+    : createLogEmailProvider({ from: env.EMAIL_FROM });
   return { email };
 }
 
 /** The master keyring (generating a dev key file once, and saying so) and the credential-backed resolver. */
-export function openCredentialProviders(env: Env, log: Logger, db: Database, providers: Record<string, Provider>) {
+export function openCredentialProviders(
+  env: Env,
+  log: Logger,
+  db: Database,
+  providers: Record<string, Provider>,
+) {
   let loaded: ReturnType<typeof loadKeyring>;
   try {
     loaded = loadKeyring(env, REPO_ROOT);
@@ -108,7 +128,10 @@ export function openCredentialProviders(env: Env, log: Logger, db: Database, pro
     throw err;
   }
   if (loaded.generated) {
-    log.warn({ file: loaded.generated }, "No POSTPATH_MASTER_KEY(_FILE) set: generated a development master key for channel credentials. Back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production.");
+    log.warn(
+      { file: loaded.generated },
+      "No POSTPATH_MASTER_KEY(_FILE) set: generated a development master key for channel credentials. Back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production.",
+    );
   }
   return {
     keyring: loaded.keyring,
@@ -117,7 +140,10 @@ export function openCredentialProviders(env: Env, log: Logger, db: Database, pro
   };
 }
 
-export async function openRuntime(env: Env, log: Logger): Promise<Runtime & { redisChild: ChildProcess | null }> {
+export async function openRuntime(
+  env: Env,
+  log: Logger,
+): Promise<Runtime & { redisChild: ChildProcess | null }> {
   const redisChild = await ensureRedis(env, log);
   const db = await openAppDatabase(env, log);
   const redis = createRedis(env.REDIS_URL);
@@ -126,7 +152,13 @@ export async function openRuntime(env: Env, log: Logger): Promise<Runtime & { re
   // Providers: a workspace's own channel credentials (decrypted at send time), else the environment's.
   const providers = providersFromEnv(env);
   const { keyring, masterKey, resolver } = openCredentialProviders(env, log, db, providers);
-  const engine = createEngineContext({ db, connection: redis, prefix: env.QUEUE_PREFIX, log, providers: resolver });
+  const engine = createEngineContext({
+    db,
+    connection: redis,
+    prefix: env.QUEUE_PREFIX,
+    log,
+    providers: resolver,
+  });
   return {
     env,
     db,

@@ -30,7 +30,10 @@ export async function processSendJob(
     include: { run: { select: { status: true, versionId: true, journeyId: true } } },
   });
   if (!msg) {
-    ctx.log.warn({ messageId: parsed.data.messageId }, "send job for a message that no longer exists; ignoring");
+    ctx.log.warn(
+      { messageId: parsed.data.messageId },
+      "send job for a message that no longer exists; ignoring",
+    );
     return "missing";
   }
   if (msg.status !== "PENDING") {
@@ -44,14 +47,33 @@ export async function processSendJob(
       data: { status: "SKIPPED", error: "not sent: the run had already ended (journey stopped)" },
     });
     if (skipped.count) {
-      await prisma.runTrace.create({ data: { runId: msg.runId, stepId: msg.stepId, kind: "message.skipped", detail: { messageId: msg.id, reason: "run ended" } } });
+      await prisma.runTrace.create({
+        data: {
+          runId: msg.runId,
+          stepId: msg.stepId,
+          kind: "message.skipped",
+          detail: { messageId: msg.id, reason: "run ended" },
+        },
+      });
     }
     return "already";
   }
   if (!parsed.data.replay) {
-    const hold = await workspaceQuietHold(ctx, { workspaceId: msg.workspaceId, customerId: msg.customerId, channel: msg.channel, now: ctx.now() });
+    const hold = await workspaceQuietHold(ctx, {
+      workspaceId: msg.workspaceId,
+      customerId: msg.customerId,
+      channel: msg.channel,
+      now: ctx.now(),
+    });
     if (hold) {
-      await prisma.runTrace.create({ data: { runId: msg.runId, stepId: msg.stepId, kind: "quietHours.held", detail: { ...hold.detail, messageId: msg.id } } });
+      await prisma.runTrace.create({
+        data: {
+          runId: msg.runId,
+          stepId: msg.stepId,
+          kind: "quietHours.held",
+          detail: { ...hold.detail, messageId: msg.id },
+        },
+      });
       return { heldUntil: hold.until };
     }
   }
@@ -62,16 +84,34 @@ export async function processSendJob(
     let output: Record<string, unknown> = {};
     if (msg.channel === "coupon" || msg.channel === "purl") {
       // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
-      output = await makeOutput(ctx, msg.channel, payload, { messageId: msg.id, idempotencyKey: msg.idempotencyKey, workspaceId: msg.workspaceId, runId: msg.runId, customerId: msg.customerId });
+      output = await makeOutput(ctx, msg.channel, payload, {
+        messageId: msg.id,
+        idempotencyKey: msg.idempotencyKey,
+        workspaceId: msg.workspaceId,
+        runId: msg.runId,
+        customerId: msg.customerId,
+      });
       providerMessageId = msg.idempotencyKey;
       response = output;
     } else {
-      if (!msg.recipient && (msg.channel === "email" || msg.channel === "sms" || msg.channel === "push")) {
-        const what = msg.channel === "email" ? "email address" : msg.channel === "sms" ? "phone number" : "push token (attribute push_token)";
+      if (
+        !msg.recipient &&
+        (msg.channel === "email" || msg.channel === "sms" || msg.channel === "push")
+      ) {
+        const what =
+          msg.channel === "email"
+            ? "email address"
+            : msg.channel === "sms"
+              ? "phone number"
+              : "push token (attribute push_token)";
         throw new ProviderError(`no ${what} for this customer`, { retryable: false });
       }
       const provider = await ctx.providers(msg.workspaceId, msg.channel);
-      const result = await provider.send({ ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey });
+      const result = await provider.send({
+        ...payload,
+        to: msg.recipient ?? undefined,
+        idempotencyKey: msg.idempotencyKey,
+      });
       providerMessageId = result.providerMessageId;
       response = result.response;
     }
@@ -90,15 +130,40 @@ export async function processSendJob(
       });
       if (marked.count === 0) return; // a concurrent attempt recorded it first
       await tx.runTrace.create({
-        data: { runId: msg.runId, stepId: msg.stepId, kind: "message.sent", detail: { channel: msg.channel, messageId: msg.id, providerMessageId, attempt: attempt.made + 1 } },
+        data: {
+          runId: msg.runId,
+          stepId: msg.stepId,
+          kind: "message.sent",
+          detail: {
+            channel: msg.channel,
+            messageId: msg.id,
+            providerMessageId,
+            attempt: attempt.made + 1,
+          },
+        },
       });
-      await bumpCounters(tx, msg.run.versionId, msg.run.journeyId, singleCounter(msg.stepId, "sent"));
+      await bumpCounters(
+        tx,
+        msg.run.versionId,
+        msg.run.journeyId,
+        singleCounter(msg.stepId, "sent"),
+      );
     });
-    ctx.log.info({ messageId: msg.id, runId: msg.runId, stepId: msg.stepId, channel: msg.channel, providerMessageId }, "message sent");
+    ctx.log.info(
+      {
+        messageId: msg.id,
+        runId: msg.runId,
+        stepId: msg.stepId,
+        channel: msg.channel,
+        providerMessageId,
+      },
+      "message sent",
+    );
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "sent";
   } catch (err) {
-    const retryable = err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
+    const retryable =
+      err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
     const message = err instanceof Error ? err.message : String(err);
     const last = !retryable || attempt.made + 1 >= attempt.max;
     await prisma.$transaction(async (tx) => {
@@ -108,7 +173,10 @@ export async function processSendJob(
           attempts: { increment: 1 },
           error: message,
           ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
-          providerResponse: err instanceof ProviderError && err.response !== undefined ? (err.response as Prisma.InputJsonValue) : undefined,
+          providerResponse:
+            err instanceof ProviderError && err.response !== undefined
+              ? (err.response as Prisma.InputJsonValue)
+              : undefined,
         },
       });
       await tx.runTrace.create({
@@ -116,12 +184,28 @@ export async function processSendJob(
           runId: msg.runId,
           stepId: msg.stepId,
           kind: last ? "message.failed" : "message.retry",
-          detail: { channel: msg.channel, messageId: msg.id, attempt: attempt.made + 1, retryable, error: message, ...(last && retryable ? { deadLetter: true } : {}) },
+          detail: {
+            channel: msg.channel,
+            messageId: msg.id,
+            attempt: attempt.made + 1,
+            retryable,
+            error: message,
+            ...(last && retryable ? { deadLetter: true } : {}),
+          },
         },
       });
-      if (last) await bumpCounters(tx, msg.run.versionId, msg.run.journeyId, singleCounter(msg.stepId, "failed"));
+      if (last)
+        await bumpCounters(
+          tx,
+          msg.run.versionId,
+          msg.run.journeyId,
+          singleCounter(msg.stepId, "failed"),
+        );
     });
-    ctx.log.warn({ messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message }, "send failed");
+    ctx.log.warn(
+      { messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message },
+      "send failed",
+    );
     if (last) {
       await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
       return "failed";
@@ -130,7 +214,12 @@ export async function processSendJob(
   }
 }
 
-async function enqueueResult(ctx: EngineContext, runId: string, runSeq: number, messageId: string): Promise<void> {
+async function enqueueResult(
+  ctx: EngineContext,
+  runId: string,
+  runSeq: number,
+  messageId: string,
+): Promise<void> {
   const job: RunJob = { runId, seq: runSeq, input: { kind: "result", messageId } };
   await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
 }

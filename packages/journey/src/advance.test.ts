@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { advance, initialState, parseRunState } from "./index.ts";
-import { DAY, HOUR, T0, actions, customer, decisions, enter, feed, planOf } from "./steps/testing.ts";
+import {
+  DAY,
+  HOUR,
+  T0,
+  actions,
+  customer,
+  decisions,
+  enter,
+  feed,
+  planOf,
+} from "./steps/testing.ts";
 
 const purchase = { name: "purchase", properties: { order_id: "o1" }, timestamp: T0 };
 
@@ -13,14 +23,40 @@ const steps = [
 
 describe("advance: journey settings", () => {
   it("an exit-criteria event ends the run wherever it is", () => {
-    const plan = planOf(steps, { exitCriteria: [{ event: "unsubscribed" }, { event: "refund", filters: [{ property: "full", op: "eq", value: true }] }] });
+    const plan = planOf(steps, {
+      exitCriteria: [
+        { event: "unsubscribed" },
+        { event: "refund", filters: [{ property: "full", op: "eq", value: true }] },
+      ],
+    });
     const waiting = enter(plan, { trigger: purchase });
-    expect(feed(plan, waiting, { kind: "event", event: { name: "refund", properties: { full: false }, timestamp: T0 + HOUR } }, T0 + HOUR).effects).toEqual([]);
-    const r = feed(plan, waiting, { kind: "event", event: { name: "refund", properties: { full: true }, timestamp: T0 + HOUR } }, T0 + HOUR);
+    expect(
+      feed(
+        plan,
+        waiting,
+        {
+          kind: "event",
+          event: { name: "refund", properties: { full: false }, timestamp: T0 + HOUR },
+        },
+        T0 + HOUR,
+      ).effects,
+    ).toEqual([]);
+    const r = feed(
+      plan,
+      waiting,
+      {
+        kind: "event",
+        event: { name: "refund", properties: { full: true }, timestamp: T0 + HOUR },
+      },
+      T0 + HOUR,
+    );
     expect(actions(r.effects)).toEqual([{ kind: "exit", reason: "exit event: refund" }]);
     expect(r.state).toMatchObject({ status: "exited", endedAt: T0 + HOUR });
     // Afterwards nothing applies any more.
-    expect(feed(plan, r, { kind: "timer", stepId: "w" }, T0 + 3 * DAY)).toEqual({ effects: [], state: r.state });
+    expect(feed(plan, r, { kind: "timer", stepId: "w" }, T0 + 3 * DAY)).toEqual({
+      effects: [],
+      state: r.state,
+    });
   });
 
   it("the settings goal records a conversion once, without moving the run (unless told to exit)", () => {
@@ -28,19 +64,38 @@ describe("advance: journey settings", () => {
     const waiting = enter(plan, { trigger: purchase });
     const second = { name: "purchase", properties: { order_id: "o2" }, timestamp: T0 + DAY };
     const r = feed(plan, waiting, { kind: "event", event: second }, T0 + DAY);
-    expect(actions(r.effects)).toEqual([{ kind: "convert", stepId: null, goal: "second purchase" }]);
+    expect(actions(r.effects)).toEqual([
+      { kind: "convert", stepId: null, goal: "second purchase" },
+    ]);
     expect(r.state).toMatchObject({ status: "waiting", stepId: "w", converted: true });
-    expect(feed(plan, r, { kind: "event", event: { ...second, timestamp: T0 + 2 * DAY } }, T0 + 2 * DAY).effects).toEqual([]);
+    expect(
+      feed(plan, r, { kind: "event", event: { ...second, timestamp: T0 + 2 * DAY } }, T0 + 2 * DAY)
+        .effects,
+    ).toEqual([]);
 
-    const exiting = planOf(steps, { goal: { name: "second purchase", event: "purchase", exitOnConversion: true } });
-    const e = feed(exiting, enter(exiting, { trigger: purchase }), { kind: "event", event: second }, T0 + DAY);
+    const exiting = planOf(steps, {
+      goal: { name: "second purchase", event: "purchase", exitOnConversion: true },
+    });
+    const e = feed(
+      exiting,
+      enter(exiting, { trigger: purchase }),
+      { kind: "event", event: second },
+      T0 + DAY,
+    );
     expect(actions(e.effects).map((x) => x.kind)).toEqual(["convert", "exit"]);
   });
 
   it("events from before the run don't act on it", () => {
     const plan = planOf(steps, { exitCriteria: [{ event: "unsubscribed" }] });
     const waiting = enter(plan, { trigger: purchase });
-    expect(feed(plan, waiting, { kind: "event", event: { name: "unsubscribed", properties: {}, timestamp: T0 - DAY } }, T0 + 1).effects).toEqual([]);
+    expect(
+      feed(
+        plan,
+        waiting,
+        { kind: "event", event: { name: "unsubscribed", properties: {}, timestamp: T0 - DAY } },
+        T0 + 1,
+      ).effects,
+    ).toEqual([]);
   });
 
   it("inputs before entry do nothing", () => {
@@ -48,7 +103,10 @@ describe("advance: journey settings", () => {
     const fresh = initialState(plan, { runId: "r", customer: customer(), trigger: purchase });
     for (const input of [
       { kind: "timer" as const, stepId: "w" },
-      { kind: "event" as const, event: { name: "unsubscribed", properties: {}, timestamp: T0 + 1 } },
+      {
+        kind: "event" as const,
+        event: { name: "unsubscribed", properties: {}, timestamp: T0 + 1 },
+      },
       { kind: "result" as const, stepId: "mail", ok: true as const },
     ]) {
       expect(advance(plan, fresh, input, T0 + 1)).toEqual({ effects: [], nextState: fresh });
@@ -62,7 +120,9 @@ describe("advance: journey settings", () => {
     const r = advance(plan, state, { kind: "entered" }, T0);
     expect(JSON.stringify(state)).toBe(snapshot);
     const stored = parseRunState(JSON.parse(JSON.stringify(r.nextState)));
-    expect(advance(plan, stored, { kind: "timer", stepId: "w" }, T0 + 3 * DAY)).toEqual(advance(plan, r.nextState, { kind: "timer", stepId: "w" }, T0 + 3 * DAY));
+    expect(advance(plan, stored, { kind: "timer", stepId: "w" }, T0 + 3 * DAY)).toEqual(
+      advance(plan, r.nextState, { kind: "timer", stepId: "w" }, T0 + 3 * DAY),
+    );
   });
 
   it("traces every decision", () => {
@@ -71,8 +131,21 @@ describe("advance: journey settings", () => {
     const all = [...s.effects];
     s = feed(plan, s, { kind: "timer", stepId: "w" }, T0 + 3 * DAY);
     all.push(...s.effects);
-    s = feed(plan, s, { kind: "result", stepId: "mail", ok: false, error: "bounced" }, T0 + 3 * DAY);
+    s = feed(
+      plan,
+      s,
+      { kind: "result", stepId: "mail", ok: false, error: "bounced" },
+      T0 + 3 * DAY,
+    );
     all.push(...s.effects);
-    expect(decisions(all)).toEqual(["entered", "wait.scheduled", "wait.elapsed", "send.requested", "send.failed", "exit.reached", "run.completed"]);
+    expect(decisions(all)).toEqual([
+      "entered",
+      "wait.scheduled",
+      "wait.elapsed",
+      "send.requested",
+      "send.failed",
+      "exit.reached",
+      "run.completed",
+    ]);
   });
 });

@@ -7,7 +7,14 @@ import { registry } from "./registry.ts";
 import { type EventCriterion } from "./settings.ts";
 import { type FlowGoalConfig, goalName } from "./steps/flow-goal.ts";
 import type { Outcome, StepEnv } from "./steps/module.ts";
-import { type CustomerSnapshot, type Effect, type JourneyEvent, type RunInput, type RunState, isFinished } from "./state.ts";
+import {
+  type CustomerSnapshot,
+  type Effect,
+  type JourneyEvent,
+  type RunInput,
+  type RunState,
+  isFinished,
+} from "./state.ts";
 import { resolveTimeZone } from "./time.ts";
 
 /** Steps one advance() may run before it stops a run that loops without waiting. */
@@ -30,7 +37,13 @@ export function initialState(
     waitUntil: null,
     parkedFor: null,
     held: false,
-    trigger: args.trigger ? { name: args.trigger.name, properties: { ...args.trigger.properties }, timestamp: args.trigger.timestamp } : null,
+    trigger: args.trigger
+      ? {
+          name: args.trigger.name,
+          properties: { ...args.trigger.properties },
+          timestamp: args.trigger.timestamp,
+        }
+      : null,
     customer: structuredClone(args.customer),
     outputs: {},
     vars: {},
@@ -110,7 +123,11 @@ class Run {
       switch (outcome.kind) {
         case "go": {
           const target = step.next[outcome.branch];
-          this.trace(step.id, outcome.decision, { ...outcome.detail, branch: outcome.branch, next: target ?? null });
+          this.trace(step.id, outcome.decision, {
+            ...outcome.detail,
+            branch: outcome.branch,
+            next: target ?? null,
+          });
           this.effects.push(...(outcome.effects ?? []));
           if (target === undefined || target === null) {
             this.finish("complete", `the "${outcome.branch}" path of ${step.id} ends here`);
@@ -143,7 +160,13 @@ class Run {
           s.waitUntil = outcome.until;
           s.parkedFor = { event: outcome.event, correlation: outcome.correlation };
           this.effects.push(
-            { kind: "park", stepId: step.id, event: outcome.event, correlation: outcome.correlation, until: outcome.until },
+            {
+              kind: "park",
+              stepId: step.id,
+              event: outcome.event,
+              correlation: outcome.correlation,
+              until: outcome.until,
+            },
             { kind: "schedule", stepId: step.id, at: outcome.until },
           );
           return;
@@ -192,7 +215,9 @@ class Run {
   onEvent(event: JourneyEvent): boolean {
     const s = this.state;
     // The goal a run jumps to (a flow.goal step), once per goal.
-    const goal = goalsOf(this.plan).find((g) => s.conversion?.stepId !== g.id && criterionMatches(g.config, event));
+    const goal = goalsOf(this.plan).find(
+      (g) => s.conversion?.stepId !== g.id && criterionMatches(g.config, event),
+    );
     if (goal) {
       this.convert(goal.id, goalName(goal.config), event);
       this.enter(goal.id);
@@ -228,14 +253,24 @@ class Run {
 }
 
 function sameEvent(a: JourneyEvent | null, b: JourneyEvent): boolean {
-  return a !== null && a.name === b.name && a.timestamp === b.timestamp && JSON.stringify(a.properties) === JSON.stringify(b.properties);
+  return (
+    a !== null &&
+    a.name === b.name &&
+    a.timestamp === b.timestamp &&
+    JSON.stringify(a.properties) === JSON.stringify(b.properties)
+  );
 }
 
 /**
  * Advances a run by one input. Inputs that don't apply (a timer for another step, a result for a
  * step the run isn't on, anything after the run finished) return no effects and the same state.
  */
-export function advance(plan: Plan, state: RunState, input: RunInput, now: number): { effects: Effect[]; nextState: RunState } {
+export function advance(
+  plan: Plan,
+  state: RunState,
+  input: RunInput,
+  now: number,
+): { effects: Effect[]; nextState: RunState } {
   const unchanged = { effects: [], nextState: state };
   if (isFinished(state)) return unchanged;
   const run = new Run(plan, structuredClone(state), now);
@@ -249,7 +284,11 @@ export function advance(plan: Plan, state: RunState, input: RunInput, now: numbe
       break;
     }
     case "timer": {
-      if ((state.status !== "waiting" && state.status !== "parked") || state.stepId !== input.stepId) return unchanged;
+      if (
+        (state.status !== "waiting" && state.status !== "parked") ||
+        state.stepId !== input.stepId
+      )
+        return unchanged;
       // An earlier timer of a previous visit to this step (or a clock running early): the right one is scheduled.
       if (state.waitUntil !== null && now < state.waitUntil) return unchanged;
       const step = run.step(state.stepId);
@@ -263,7 +302,11 @@ export function advance(plan: Plan, state: RunState, input: RunInput, now: numbe
     }
     case "event": {
       if (!state.entered) return unchanged;
-      const event: JourneyEvent = { name: input.event.name, properties: input.event.properties, timestamp: input.event.timestamp };
+      const event: JourneyEvent = {
+        name: input.event.name,
+        properties: input.event.properties,
+        timestamp: input.event.timestamp,
+      };
       // Events from before the run, and the trigger event itself, don't act on it.
       const runStart = state.trigger?.timestamp ?? state.enteredAt ?? -Infinity;
       if (event.timestamp < runStart || sameEvent(state.trigger, event)) {
@@ -277,7 +320,13 @@ export function advance(plan: Plan, state: RunState, input: RunInput, now: numbe
       const step = run.step(state.stepId);
       const module = registry[step.type];
       if (!module.result) return unchanged;
-      run.apply(step, module.result(run.env(step), input.ok ? { ok: true, output: input.output ?? {} } : { ok: false, error: input.error }));
+      run.apply(
+        step,
+        module.result(
+          run.env(step),
+          input.ok ? { ok: true, output: input.output ?? {} } : { ok: false, error: input.error },
+        ),
+      );
       break;
     }
     default: {

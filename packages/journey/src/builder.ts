@@ -12,7 +12,10 @@ export type StepSpec = {
 };
 
 /** Builds a draft (not validated: it may be incomplete, just like a canvas draft). */
-export function draftFromSteps(steps: readonly StepSpec[], settings: JourneySettingsInput = {}): JourneyDraft {
+export function draftFromSteps(
+  steps: readonly StepSpec[],
+  settings: JourneySettingsInput = {},
+): JourneyDraft {
   const edges: JourneyDraft["edges"] = [];
   for (const s of steps) {
     const next = typeof s.next === "string" ? { [DEFAULT_BRANCH]: s.next } : (s.next ?? {});
@@ -29,7 +32,12 @@ export function draftFromSteps(steps: readonly StepSpec[], settings: JourneySett
   return JourneyDraft.parse({
     schemaVersion: SCHEMA_VERSION,
     settings,
-    nodes: steps.map((s) => ({ id: s.id, type: s.type, position: positions.get(s.id) ?? { x: 0, y: 0 }, data: s.data ?? {} })),
+    nodes: steps.map((s) => ({
+      id: s.id,
+      type: s.type,
+      position: positions.get(s.id) ?? { x: 0, y: 0 },
+      data: s.data ?? {},
+    })),
     edges,
   });
 }
@@ -38,7 +46,10 @@ const COLUMN = 300;
 const ROW = 160;
 
 /** Top-down layered layout: rows by distance from the entry points, branches side by side. */
-function layout(steps: readonly StepSpec[], edges: JourneyDraft["edges"]): Map<string, { x: number; y: number }> {
+function layout(
+  steps: readonly StepSpec[],
+  edges: JourneyDraft["edges"],
+): Map<string, { x: number; y: number }> {
   const depth = new Map<string, number>();
   const hasIncoming = new Set(edges.map((e) => e.target));
   const queue = steps.filter((s) => !hasIncoming.has(s.id)).map((s) => s.id);
@@ -58,7 +69,9 @@ function layout(steps: readonly StepSpec[], edges: JourneyDraft["edges"]): Map<s
   }
   const positions = new Map<string, { x: number; y: number }>();
   for (const [d, ids] of rows) {
-    ids.forEach((id, i) => positions.set(id, { x: (i - (ids.length - 1) / 2) * COLUMN, y: d * ROW }));
+    ids.forEach((id, i) =>
+      positions.set(id, { x: (i - (ids.length - 1) / 2) * COLUMN, y: d * ROW }),
+    );
   }
   return positions;
 }

@@ -4,7 +4,17 @@
 import { readFileSync } from "node:fs";
 // eslint-disable-next-line no-restricted-imports -- resolving the user's paths
 import { resolve } from "node:path";
-import { CustomerSnapshot, compile, parsePlan, simulate, templates, validate, type Plan, type SimulationEvent, type ValidationIssue } from "./index.ts";
+import {
+  CustomerSnapshot,
+  compile,
+  parsePlan,
+  simulate,
+  templates,
+  validate,
+  type Plan,
+  type SimulationEvent,
+  type ValidationIssue,
+} from "./index.ts";
 
 const USAGE = `Usage:
   journey simulate <journey.json | template:<id>> [--customer c.json] [--events e.json]
@@ -35,7 +45,10 @@ function readJson(path: string): unknown {
 function loadDocument(ref: string): unknown {
   if (ref.startsWith("template:")) {
     const t = templates.find((x) => x.id === ref.slice("template:".length));
-    if (!t) throw new UsageError(`No template "${ref.slice(9)}". Try: ${templates.map((x) => x.id).join(", ")}`);
+    if (!t)
+      throw new UsageError(
+        `No template "${ref.slice(9)}". Try: ${templates.map((x) => x.id).join(", ")}`,
+      );
     return t.draft;
   }
   return readJson(ref);
@@ -43,7 +56,12 @@ function loadDocument(ref: string): unknown {
 
 function printIssues(issues: ValidationIssue[]): void {
   for (const i of issues) {
-    const where = [i.nodeId && `node ${i.nodeId}`, i.edgeId && `edge ${i.edgeId}`, i.field && `field ${i.field}`, i.branch && `branch ${i.branch}`]
+    const where = [
+      i.nodeId && `node ${i.nodeId}`,
+      i.edgeId && `edge ${i.edgeId}`,
+      i.field && `field ${i.field}`,
+      i.branch && `branch ${i.branch}`,
+    ]
       .filter(Boolean)
       .join(", ");
     console.log(`  ✗ [${i.code}]${where ? ` (${where})` : ""} ${i.message}`);
@@ -62,7 +80,13 @@ function loadPlan(ref: string): Plan {
   return r.plan;
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 function parseRelative(text: string): number | null {
   const m = /^\+?(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
@@ -116,7 +140,15 @@ function runSimulate(positional: string[], flags: Map<string, string | true>): v
   const plan = loadPlan(ref);
   const customerFile = flag(flags, "customer");
   const customer = CustomerSnapshot.parse(
-    customerFile ? readJson(customerFile) : { id: "sim-customer", externalId: "sim-customer", email: "sim@example.com", attributes: {}, tags: [] },
+    customerFile
+      ? readJson(customerFile)
+      : {
+          id: "sim-customer",
+          externalId: "sim-customer",
+          email: "sim@example.com",
+          attributes: {},
+          tags: [],
+        },
   );
   const eventsFile = flag(flags, "events");
   const rawEvents = eventsFile ? readJson(eventsFile) : [];
@@ -124,19 +156,26 @@ function runSimulate(positional: string[], flags: Map<string, string | true>): v
   const startFlag = flag(flags, "start");
   let start: number | null = startFlag ? parseTime(startFlag, null, "--start") : null;
   const absolute = rawEvents
-    .map((e: { at?: unknown }) => (typeof e.at === "string" && e.at.trim().startsWith("+") ? null : e.at))
+    .map((e: { at?: unknown }) =>
+      typeof e.at === "string" && e.at.trim().startsWith("+") ? null : e.at,
+    )
     .filter((x): x is string | number => x !== null && x !== undefined)
     .map((x) => parseTime(x, null, "event"));
   start ??= absolute.length > 0 ? Math.min(...absolute) : Date.now();
   const base = start;
-  const events: SimulationEvent[] = rawEvents.map((e: { at?: unknown; name?: unknown; properties?: unknown }, i: number) => {
-    if (typeof e.name !== "string") throw new UsageError(`Event ${i + 1} has no name.`);
-    return {
-      at: parseTime(e.at, base, `event ${i + 1}`),
-      name: e.name,
-      properties: e.properties !== null && typeof e.properties === "object" ? (e.properties as Record<string, unknown>) : {},
-    };
-  });
+  const events: SimulationEvent[] = rawEvents.map(
+    (e: { at?: unknown; name?: unknown; properties?: unknown }, i: number) => {
+      if (typeof e.name !== "string") throw new UsageError(`Event ${i + 1} has no name.`);
+      return {
+        at: parseTime(e.at, base, `event ${i + 1}`),
+        name: e.name,
+        properties:
+          e.properties !== null && typeof e.properties === "object"
+            ? (e.properties as Record<string, unknown>)
+            : {},
+      };
+    },
+  );
   const untilFlag = flag(flags, "until") ?? "365d";
   const rel = parseRelative(untilFlag);
   const until = rel !== null ? start + rel : parseTime(untilFlag, start, "--until");
@@ -144,7 +183,10 @@ function runSimulate(positional: string[], flags: Map<string, string | true>): v
     start,
     until,
     runId: flag(flags, "run-id"),
-    failSteps: flag(flags, "fail")?.split(",").map((s) => s.trim()).filter(Boolean),
+    failSteps: flag(flags, "fail")
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
   });
   if (flags.get("json") === true) {
     console.log(JSON.stringify(result, null, 2));
@@ -158,7 +200,9 @@ function runSimulate(positional: string[], flags: Map<string, string | true>): v
   console.log("Timeline");
   for (const t of result.timeline) {
     const detail = Object.keys(t.detail).length > 0 ? `  ${short(t.detail)}` : "";
-    console.log(`  ${new Date(t.at).toISOString()}  ${(t.stepId ?? "-").padEnd(width)}  ${t.decision}${detail}`);
+    console.log(
+      `  ${new Date(t.at).toISOString()}  ${(t.stepId ?? "-").padEnd(width)}  ${t.decision}${detail}`,
+    );
   }
   if (result.messages.length > 0) {
     console.log("\nMessages");
@@ -193,11 +237,15 @@ function main(argv: string[]): void {
       return;
     }
     case "templates":
-      for (const t of templates) console.log(`${t.id.padEnd(24)} ${t.name}\n${" ".repeat(25)}${t.description}`);
+      for (const t of templates)
+        console.log(`${t.id.padEnd(24)} ${t.name}\n${" ".repeat(25)}${t.description}`);
       return;
     case "template": {
       const t = templates.find((x) => x.id === rest[0]);
-      if (!t) throw new UsageError(`No template "${rest[0] ?? ""}". Try: ${templates.map((x) => x.id).join(", ")}`);
+      if (!t)
+        throw new UsageError(
+          `No template "${rest[0] ?? ""}". Try: ${templates.map((x) => x.id).join(", ")}`,
+        );
       console.log(JSON.stringify(t.draft, null, 2));
       return;
     }

@@ -5,7 +5,17 @@ import { PlanError, compile, parsePlan } from "./index.ts";
 const draft = draftFromSteps(
   [
     { id: "t", type: "trigger.event", data: { event: "purchase", label: "Purchase" }, next: "s" },
-    { id: "s", type: "split.random", data: { variants: [{ id: "a", percent: 50 }, { id: "b", percent: 50 }] }, next: { a: "x", b: "x" } },
+    {
+      id: "s",
+      type: "split.random",
+      data: {
+        variants: [
+          { id: "a", percent: 50 },
+          { id: "b", percent: 50 },
+        ],
+      },
+      next: { a: "x", b: "x" },
+    },
     { id: "x", type: "flow.exit" },
     { id: "g", type: "flow.goal", data: { event: "review" } },
   ],
@@ -34,14 +44,18 @@ describe("compile / parsePlan", () => {
     const stored = JSON.parse(JSON.stringify(r.plan)) as Record<string, unknown>;
     expect(parsePlan(stored)).toEqual(r.plan);
     expect(() => parsePlan({ ...stored, schemaVersion: 99 })).toThrow(PlanError);
-    expect(() => parsePlan({ ...stored, triggerStepId: "nope" })).toThrow(/trigger step nope is missing/);
+    expect(() => parsePlan({ ...stored, triggerStepId: "nope" })).toThrow(
+      /trigger step nope is missing/,
+    );
     expect(() => parsePlan({ nodes: [] })).toThrow(PlanError);
   });
 
   it("fills defaults added to step configs after a plan was stored", () => {
     const r = compile(draft);
     if (!r.ok) throw new Error("expected a plan");
-    const stored = JSON.parse(JSON.stringify(r.plan)) as { steps: Record<string, { config: Record<string, unknown> }> };
+    const stored = JSON.parse(JSON.stringify(r.plan)) as {
+      steps: Record<string, { config: Record<string, unknown> }>;
+    };
     delete stored.steps["t"]?.config["filters"];
     expect(parsePlan(stored).steps["t"]?.config).toEqual({ event: "purchase", filters: [] });
   });

@@ -20,10 +20,16 @@ export function compile(draft: unknown, catalog: Catalog = {}): CompileResult {
   for (const n of analysis.nodes.values()) {
     const b = n.module.branches(n.config);
     const next: Record<string, string | null> = {};
-    for (const branch of [...b.required, ...(b.optional ?? [])]) next[branch] = n.out.get(branch) ?? null;
+    for (const branch of [...b.required, ...(b.optional ?? [])])
+      next[branch] = n.out.get(branch) ?? null;
     steps[n.id] = { id: n.id, type: n.type, config: n.config, next };
   }
-  const plan: Plan = { schemaVersion: SCHEMA_VERSION, settings: analysis.settings, triggerStepId: analysis.triggerId, steps };
+  const plan: Plan = {
+    schemaVersion: SCHEMA_VERSION,
+    settings: analysis.settings,
+    triggerStepId: analysis.triggerId,
+    steps,
+  };
   return { ok: true, plan: deepFreeze(plan) };
 }
 
@@ -41,7 +47,12 @@ const StoredPlan = z.object({
   triggerStepId: z.string(),
   steps: z.record(
     z.string(),
-    z.object({ id: z.string(), type: z.string(), config: z.unknown(), next: z.record(z.string(), z.string().nullable()) }),
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      config: z.unknown(),
+      next: z.record(z.string(), z.string().nullable()),
+    }),
   ),
 });
 type StoredPlan = z.infer<typeof StoredPlan>;
@@ -59,10 +70,13 @@ export class PlanError extends Error {
 /** Reads a stored plan of any schemaVersion this release knows, upgrading older ones. */
 export function parsePlan(stored: unknown): Plan {
   const parsed = StoredPlan.safeParse(stored);
-  if (!parsed.success) throw new PlanError(`Not a journey plan: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  if (!parsed.success)
+    throw new PlanError(`Not a journey plan: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   let plan = parsed.data;
   if (plan.schemaVersion > SCHEMA_VERSION) {
-    throw new PlanError(`This plan uses format ${plan.schemaVersion}; this release reads up to ${SCHEMA_VERSION}.`);
+    throw new PlanError(
+      `This plan uses format ${plan.schemaVersion}; this release reads up to ${SCHEMA_VERSION}.`,
+    );
   }
   while (plan.schemaVersion < SCHEMA_VERSION) {
     const upgrade = planUpgrades[plan.schemaVersion];
@@ -75,14 +89,24 @@ export function parsePlan(stored: unknown): Plan {
     const type = StepType.safeParse(s.type);
     if (!type.success) throw new PlanError(`Step ${id} has an unknown type "${s.type}".`);
     const config = registry[type.data].schema.safeParse(s.config);
-    if (!config.success) throw new PlanError(`Step ${id} (${type.data}) has an invalid config: ${config.error.issues[0]?.message ?? ""}`);
+    if (!config.success)
+      throw new PlanError(
+        `Step ${id} (${type.data}) has an invalid config: ${config.error.issues[0]?.message ?? ""}`,
+      );
     steps[id] = { id, type: type.data, config: config.data, next: { ...s.next } };
   }
-  if (!steps[plan.triggerStepId]) throw new PlanError(`The trigger step ${plan.triggerStepId} is missing.`);
+  if (!steps[plan.triggerStepId])
+    throw new PlanError(`The trigger step ${plan.triggerStepId} is missing.`);
   for (const s of Object.values(steps)) {
     for (const [branch, target] of Object.entries(s.next)) {
-      if (target !== null && !steps[target]) throw new PlanError(`Step ${s.id} leads ("${branch}") to a missing step ${target}.`);
+      if (target !== null && !steps[target])
+        throw new PlanError(`Step ${s.id} leads ("${branch}") to a missing step ${target}.`);
     }
   }
-  return deepFreeze({ schemaVersion: SCHEMA_VERSION, settings, triggerStepId: plan.triggerStepId, steps });
+  return deepFreeze({
+    schemaVersion: SCHEMA_VERSION,
+    settings,
+    triggerStepId: plan.triggerStepId,
+    steps,
+  });
 }

@@ -109,9 +109,13 @@ export function evaluateCondition(c: Condition, scope: unknown): boolean {
     case "notContains":
       return !contains(actual, expected);
     case "startsWith":
-      return typeof actual === "string" && isPrimitive(expected) && actual.startsWith(String(expected));
+      return (
+        typeof actual === "string" && isPrimitive(expected) && actual.startsWith(String(expected))
+      );
     case "endsWith":
-      return typeof actual === "string" && isPrimitive(expected) && actual.endsWith(String(expected));
+      return (
+        typeof actual === "string" && isPrimitive(expected) && actual.endsWith(String(expected))
+      );
     case "in":
       return Array.isArray(expected) && expected.some((x) => looseEquals(actual, x));
     case "notIn":
@@ -128,7 +132,11 @@ export function evaluateCondition(c: Condition, scope: unknown): boolean {
 }
 
 /** `all` of no conditions is true; `any` of no conditions is false. */
-export function evaluateConditions(conditions: readonly Condition[], match: MatchMode, scope: unknown): boolean {
+export function evaluateConditions(
+  conditions: readonly Condition[],
+  match: MatchMode,
+  scope: unknown,
+): boolean {
   return match === "all"
     ? conditions.every((c) => evaluateCondition(c, scope))
     : conditions.some((c) => evaluateCondition(c, scope));

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { advance, compile, draftFromSteps, initialState, parsePlan, validate, type CustomerSnapshot, type Effect, type Plan } from "./index.ts";
+import {
+  advance,
+  compile,
+  draftFromSteps,
+  initialState,
+  parsePlan,
+  validate,
+  type CustomerSnapshot,
+  type Effect,
+  type Plan,
+} from "./index.ts";
 
 const T0 = Date.UTC(2025, 2, 3, 9, 0, 0);
 const DAY = 86_400_000;
@@ -15,9 +25,22 @@ const customer: CustomerSnapshot = {
 };
 
 const draft = draftFromSteps([
-  { id: "trigger", type: "trigger.event", data: { event: "purchase", filters: [{ property: "product.tier", op: "eq", value: "premium" }] }, next: "wait" },
+  {
+    id: "trigger",
+    type: "trigger.event",
+    data: {
+      event: "purchase",
+      filters: [{ property: "product.tier", op: "eq", value: "premium" }],
+    },
+    next: "wait",
+  },
   { id: "wait", type: "wait.duration", data: { amount: 2, unit: "days" }, next: "email" },
-  { id: "email", type: "action.email", data: { subject: "Thanks {{ first_name }}", body: "Enjoy your {{ event.product.name }}" }, next: "exit" },
+  {
+    id: "email",
+    type: "action.email",
+    data: { subject: "Thanks {{ first_name }}", body: "Enjoy your {{ event.product.name }}" },
+    next: "exit",
+  },
   { id: "exit", type: "flow.exit" },
 ]);
 
@@ -47,15 +70,27 @@ describe("foundation slice: event trigger → wait → email → exit", () => {
 
   it("advances entered → waiting → awaiting the send → completed", () => {
     const plan = compiled();
-    const trigger = { name: "purchase", properties: { product: { tier: "premium", name: "Barista Pro" } }, timestamp: T0 };
+    const trigger = {
+      name: "purchase",
+      properties: { product: { tier: "premium", name: "Barista Pro" } },
+      timestamp: T0,
+    };
     let state = initialState(plan, { runId: "r1", customer, trigger });
     expect(state.status).toBe("active");
 
     const entered = advance(plan, state, { kind: "entered" }, T0);
     expect(kinds(entered.effects)).toEqual(["schedule"]);
     expect(entered.effects).toContainEqual({ kind: "schedule", stepId: "wait", at: T0 + 2 * DAY });
-    expect(entered.nextState).toMatchObject({ status: "waiting", stepId: "wait", waitUntil: T0 + 2 * DAY });
-    expect(entered.effects.filter((e) => e.kind === "trace").map((e) => e.kind === "trace" && e.decision)).toEqual(["entered", "wait.scheduled"]);
+    expect(entered.nextState).toMatchObject({
+      status: "waiting",
+      stepId: "wait",
+      waitUntil: T0 + 2 * DAY,
+    });
+    expect(
+      entered.effects
+        .filter((e) => e.kind === "trace")
+        .map((e) => e.kind === "trace" && e.decision),
+    ).toEqual(["entered", "wait.scheduled"]);
     state = entered.nextState;
 
     const fired = advance(plan, state, { kind: "timer", stepId: "wait" }, T0 + 2 * DAY);
@@ -63,12 +98,21 @@ describe("foundation slice: event trigger → wait → email → exit", () => {
       kind: "send",
       stepId: "email",
       channel: "email",
-      message: { subject: "Thanks {{ first_name }}", body: "Enjoy your {{ event.product.name }}", format: "html" },
+      message: {
+        subject: "Thanks {{ first_name }}",
+        body: "Enjoy your {{ event.product.name }}",
+        format: "html",
+      },
     });
     expect(fired.nextState).toMatchObject({ status: "awaiting", stepId: "email" });
     state = fired.nextState;
 
-    const sent = advance(plan, state, { kind: "result", stepId: "email", ok: true, output: { messageId: "m1" } }, T0 + 2 * DAY + 500);
+    const sent = advance(
+      plan,
+      state,
+      { kind: "result", stepId: "email", ok: true, output: { messageId: "m1" } },
+      T0 + 2 * DAY + 500,
+    );
     expect(kinds(sent.effects)).toEqual(["complete"]);
     expect(sent.nextState).toMatchObject({ status: "completed", endedAt: T0 + 2 * DAY + 500 });
     expect(sent.nextState.outputs["email"]).toEqual({ messageId: "m1" });
@@ -76,7 +120,12 @@ describe("foundation slice: event trigger → wait → email → exit", () => {
 
   it("ignores stale and duplicate inputs", () => {
     const plan = compiled();
-    const start = advance(plan, initialState(plan, { runId: "r1", customer, trigger: null }), { kind: "entered" }, T0).nextState;
+    const start = advance(
+      plan,
+      initialState(plan, { runId: "r1", customer, trigger: null }),
+      { kind: "entered" },
+      T0,
+    ).nextState;
     for (const input of [
       { kind: "entered" as const },
       { kind: "timer" as const, stepId: "email" },

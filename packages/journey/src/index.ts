@@ -27,7 +27,15 @@ export {
   entryDecision,
 } from "./settings.ts";
 export type { JourneySettingsInput, EntryHistory, EntryDecision } from "./settings.ts";
-export { Condition, ConditionOp, MatchMode, evaluateCondition, evaluateConditions, describeCondition, getPath } from "./conditions.ts";
+export {
+  Condition,
+  ConditionOp,
+  MatchMode,
+  evaluateCondition,
+  evaluateConditions,
+  describeCondition,
+  getPath,
+} from "./conditions.ts";
 export {
   Duration,
   CalendarOffset,
@@ -46,13 +54,34 @@ export { validate } from "./validate.ts";
 export { compile, parsePlan, PlanError } from "./compile.ts";
 export type { CompileResult } from "./compile.ts";
 export type { Catalog } from "./steps/module.ts";
-export { CustomerSnapshot, RunState, JourneyEvent, RunStatus, RUN_STATUSES, parseRunState, isFinished } from "./state.ts";
-export type { RunInput, Effect, EffectKind, SendChannel, Correlation, TriggerEventInput } from "./state.ts";
+export {
+  CustomerSnapshot,
+  RunState,
+  JourneyEvent,
+  RunStatus,
+  RUN_STATUSES,
+  parseRunState,
+  isFinished,
+} from "./state.ts";
+export type {
+  RunInput,
+  Effect,
+  EffectKind,
+  SendChannel,
+  Correlation,
+  TriggerEventInput,
+} from "./state.ts";
 export { initialState, advance, MAX_STEPS_PER_ADVANCE } from "./advance.ts";
 export { triggerOf, matchesTrigger, dateTriggerDueAt, listenedEvents } from "./trigger.ts";
 export { templateContext, renderTemplate, analyzeTemplate } from "./templating.ts";
 export { simulate } from "./simulate.ts";
-export type { SimulationResult, SimulationEvent, SimulateOptions, TimelineEntry, SimulatedMessage } from "./simulate.ts";
+export type {
+  SimulationResult,
+  SimulationEvent,
+  SimulateOptions,
+  TimelineEntry,
+  SimulatedMessage,
+} from "./simulate.ts";
 export { registry, stepModule, branchesFor, stepCatalog } from "./registry.ts";
 export { FORM_SUBMITTED_EVENT } from "./steps/trigger-form.ts";
 export { fillCouponPattern, CouponSource, CouponValue } from "./steps/action-coupon.ts";

@@ -3,16 +3,47 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type StepSpec, draftFromSteps } from "./builder.ts";
-import { advance, compile, initialState, isFinished, validate, type Effect, type Plan, type RunInput, type RunState, type StepType } from "./index.ts";
+import {
+  advance,
+  compile,
+  initialState,
+  isFinished,
+  validate,
+  type Effect,
+  type Plan,
+  type RunInput,
+  type RunState,
+  type StepType,
+} from "./index.ts";
 import { pickVariant, randomBucket } from "./steps/split-random.ts";
 
-type Kind = { type: StepType; data: Record<string, unknown>; branches: readonly string[]; wait?: boolean };
+type Kind = {
+  type: StepType;
+  data: Record<string, unknown>;
+  branches: readonly string[];
+  wait?: boolean;
+};
 
 const onError = fc.constantFrom("continue", "errorBranch", "exit");
 const kindArb: fc.Arbitrary<Kind> = fc.oneof(
-  fc.record({ amount: fc.integer({ min: 0, max: 5 }), unit: fc.constantFrom("minutes", "hours", "days") }).map((d) => ({ type: "wait.duration" as const, data: d, branches: ["next"], wait: true })),
-  fc.constant({ type: "wait.event" as const, data: { event: "click", timeout: { amount: 1, unit: "days" } }, branches: ["arrived", "timedOut"], wait: true }),
-  fc.constant({ type: "wait.timeOfDay" as const, data: { time: "09:00", days: ["mon", "fri"] }, branches: ["next"], wait: true }),
+  fc
+    .record({
+      amount: fc.integer({ min: 0, max: 5 }),
+      unit: fc.constantFrom("minutes", "hours", "days"),
+    })
+    .map((d) => ({ type: "wait.duration" as const, data: d, branches: ["next"], wait: true })),
+  fc.constant({
+    type: "wait.event" as const,
+    data: { event: "click", timeout: { amount: 1, unit: "days" } },
+    branches: ["arrived", "timedOut"],
+    wait: true,
+  }),
+  fc.constant({
+    type: "wait.timeOfDay" as const,
+    data: { time: "09:00", days: ["mon", "fri"] },
+    branches: ["next"],
+    wait: true,
+  }),
   fc.integer({ min: 0, max: 1000 }).map((v) => ({
     type: "split.condition" as const,
     data: { conditions: [{ property: "event.total", op: "gte", value: v }] },
@@ -20,17 +51,57 @@ const kindArb: fc.Arbitrary<Kind> = fc.oneof(
   })),
   fc.integer({ min: 0, max: 100 }).map((p) => ({
     type: "split.random" as const,
-    data: { variants: [{ id: "a", percent: p }, { id: "b", percent: 100 - p }] },
+    data: {
+      variants: [
+        { id: "a", percent: p },
+        { id: "b", percent: 100 - p },
+      ],
+    },
     branches: ["a", "b"],
   })),
-  fc.constant({ type: "split.multi" as const, data: { branches: [{ id: "vip", conditions: [{ property: "customer.tags", op: "contains", value: "vip" }] }] }, branches: ["vip", "else"] }),
-  fc.constant({ type: "split.channel" as const, data: {}, branches: ["email", "sms", "push", "none"] }),
-  onError.map((e) => ({ type: "action.email" as const, data: { subject: "Hi {{ first_name }}", body: "{{ event.total }}", onError: e }, branches: e === "errorBranch" ? ["next", "error"] : ["next"] })),
-  onError.map((e) => ({ type: "action.sms" as const, data: { body: "Hi", onError: e }, branches: e === "errorBranch" ? ["next", "error"] : ["next"] })),
-  fc.constant({ type: "action.attribute" as const, data: { set: { seen: true } }, branches: ["next"] }),
+  fc.constant({
+    type: "split.multi" as const,
+    data: {
+      branches: [
+        { id: "vip", conditions: [{ property: "customer.tags", op: "contains", value: "vip" }] },
+      ],
+    },
+    branches: ["vip", "else"],
+  }),
+  fc.constant({
+    type: "split.channel" as const,
+    data: {},
+    branches: ["email", "sms", "push", "none"],
+  }),
+  onError.map((e) => ({
+    type: "action.email" as const,
+    data: { subject: "Hi {{ first_name }}", body: "{{ event.total }}", onError: e },
+    branches: e === "errorBranch" ? ["next", "error"] : ["next"],
+  })),
+  onError.map((e) => ({
+    type: "action.sms" as const,
+    data: { body: "Hi", onError: e },
+    branches: e === "errorBranch" ? ["next", "error"] : ["next"],
+  })),
+  fc.constant({
+    type: "action.attribute" as const,
+    data: { set: { seen: true } },
+    branches: ["next"],
+  }),
   fc.constant({ type: "action.tag" as const, data: { add: ["vip"] }, branches: ["next"] }),
-  fc.constant({ type: "action.coupon" as const, data: { source: { kind: "pattern", pattern: "X-####" }, value: { kind: "percent", amount: 10 } }, branches: ["next"] }),
-  fc.constant({ type: "action.webhook" as const, data: { url: "https://hooks.example/x" }, branches: ["next"] }),
+  fc.constant({
+    type: "action.coupon" as const,
+    data: {
+      source: { kind: "pattern", pattern: "X-####" },
+      value: { kind: "percent", amount: 10 },
+    },
+    branches: ["next"],
+  }),
+  fc.constant({
+    type: "action.webhook" as const,
+    data: { url: "https://hooks.example/x" },
+    branches: ["next"],
+  }),
 );
 
 /**
@@ -50,25 +121,46 @@ const journeyArb = fc
     const id = (i: number) => (i >= n ? "exit" : `s${i}`);
     let j = 0;
     const jump = () => jumps[j++ % jumps.length] ?? 0;
-    const steps: StepSpec[] = [{ id: "trigger", type: "trigger.event", data: { event: "purchase" }, next: "s0" }];
+    const steps: StepSpec[] = [
+      { id: "trigger", type: "trigger.event", data: { event: "purchase" }, next: "s0" },
+    ];
     kinds.forEach((k, i) => {
       const next: Record<string, string> = {};
       k.branches.forEach((b, bi) => {
         if (bi === 0) next[b] = id(i + 1);
-        else if (k.wait && jump() % 3 === 0) next[b] = id(jump() % (i + 1)); // back (or self) edge from a wait
+        else if (k.wait && jump() % 3 === 0)
+          next[b] = id(jump() % (i + 1)); // back (or self) edge from a wait
         else next[b] = id(i + 1 + (jump() % (n - i)));
       });
       steps.push({ id: id(i), type: k.type, data: k.data, next });
     });
     steps.push({ id: "exit", type: "flow.exit" });
-    if (goal) steps.push({ id: "goal", type: "flow.goal", data: { event: "purchase" }, next: id(jump() % (n + 1)) });
+    if (goal)
+      steps.push({
+        id: "goal",
+        type: "flow.goal",
+        data: { event: "purchase" },
+        next: id(jump() % (n + 1)),
+      });
     return draftFromSteps(steps, exitCriteria ? { exitCriteria: [{ event: "unsubscribed" }] } : {});
   });
 
 /** What happens next, decided against the run's state so that most inputs are relevant. */
-type Choice = { kind: "timer" | "result-ok" | "result-fail" | "event" | "stale"; pick: number; advanceBy: number };
+type Choice = {
+  kind: "timer" | "result-ok" | "result-fail" | "event" | "stale";
+  pick: number;
+  advanceBy: number;
+};
 const choiceArb: fc.Arbitrary<Choice> = fc.record({
-  kind: fc.constantFrom("timer", "timer", "result-ok", "result-ok", "result-fail", "event", "stale"),
+  kind: fc.constantFrom(
+    "timer",
+    "timer",
+    "result-ok",
+    "result-ok",
+    "result-fail",
+    "event",
+    "stale",
+  ),
   pick: fc.nat(),
   advanceBy: fc.integer({ min: 0, max: 3 * 86_400_000 }),
 });
@@ -85,7 +177,14 @@ function inputFor(plan: Plan, state: RunState, choice: Choice, now: number): Run
     case "result-fail":
       return { kind: "result", stepId: state.stepId, ok: false, error: "boom" };
     case "event":
-      return { kind: "event", event: { name: EVENTS[choice.pick % EVENTS.length] ?? "click", properties: { total: choice.pick % 1000 }, timestamp: now } };
+      return {
+        kind: "event",
+        event: {
+          name: EVENTS[choice.pick % EVENTS.length] ?? "click",
+          properties: { total: choice.pick % 1000 },
+          timestamp: now,
+        },
+      };
     case "stale":
       return choice.pick % 2 === 0
         ? { kind: "timer", stepId: ids[choice.pick % ids.length] ?? "trigger" }
@@ -93,12 +192,24 @@ function inputFor(plan: Plan, state: RunState, choice: Choice, now: number): Run
   }
 }
 
-function run(plan: Plan, runId: string, choices: Choice[]): { effects: Effect[]; states: RunState[] } {
+function run(
+  plan: Plan,
+  runId: string,
+  choices: Choice[],
+): { effects: Effect[]; states: RunState[] } {
   const T0 = Date.UTC(2025, 0, 6, 12);
   let now = T0;
   let state = initialState(plan, {
     runId,
-    customer: { id: "c", externalId: "e", email: "a@b.example", phone: null, timezone: "Europe/Berlin", attributes: { first_name: "A" }, tags: [] },
+    customer: {
+      id: "c",
+      externalId: "e",
+      email: "a@b.example",
+      phone: null,
+      timezone: "Europe/Berlin",
+      attributes: { first_name: "A" },
+      tags: [],
+    },
     trigger: { name: "purchase", properties: { total: 250 }, timestamp: T0 },
   });
   const effects: Effect[] = [];
@@ -146,7 +257,10 @@ describe("properties", () => {
         }
         const last = states[states.length - 1];
         if (last && isFinished(last)) {
-          expect(advance(r.plan, last, { kind: "timer", stepId: last.stepId }, Number.MAX_SAFE_INTEGER).effects).toEqual([]);
+          expect(
+            advance(r.plan, last, { kind: "timer", stepId: last.stepId }, Number.MAX_SAFE_INTEGER)
+              .effects,
+          ).toEqual([]);
         }
       }),
       { numRuns: 150 },
@@ -155,11 +269,16 @@ describe("properties", () => {
 
   it("the same inputs always give the same path and effects", () => {
     fc.assert(
-      fc.property(journeyArb, fc.array(choiceArb, { maxLength: 30 }), fc.string({ minLength: 1, maxLength: 8 }), (draft, choices, runId) => {
-        const r = compile(draft);
-        if (!r.ok) throw new Error("generated journey must compile");
-        expect(run(r.plan, runId, choices)).toEqual(run(r.plan, runId, choices));
-      }),
+      fc.property(
+        journeyArb,
+        fc.array(choiceArb, { maxLength: 30 }),
+        fc.string({ minLength: 1, maxLength: 8 }),
+        (draft, choices, runId) => {
+          const r = compile(draft);
+          if (!r.ok) throw new Error("generated journey must compile");
+          expect(run(r.plan, runId, choices)).toEqual(run(r.plan, runId, choices));
+        },
+      ),
       { numRuns: 100 },
     );
   });

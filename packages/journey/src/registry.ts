@@ -61,7 +61,10 @@ export function stepModule(type: StepType): AnyStepModule {
 
 /** Outgoing branches of a node as the canvas should draw its handles (falls back to the defaults
  * when the data does not parse yet). */
-export function branchesFor(type: StepType, data: unknown): { required: readonly string[]; optional: readonly string[] } {
+export function branchesFor(
+  type: StepType,
+  data: unknown,
+): { required: readonly string[]; optional: readonly string[] } {
   const m = registry[type];
   const parsed = m.schema.safeParse(data);
   for (const candidate of [parsed.success ? parsed.data : data, m.defaults]) {
@@ -76,5 +79,14 @@ export function branchesFor(type: StepType, data: unknown): { required: readonly
 }
 
 /** The catalogue the canvas palette shows. */
-export const stepCatalog: readonly { type: StepType; family: AnyStepModule["family"]; label: string; defaults: Record<string, unknown> }[] =
-  Object.values(registry).map((m) => ({ type: m.type, family: m.family, label: m.label, defaults: m.defaults }));
+export const stepCatalog: readonly {
+  type: StepType;
+  family: AnyStepModule["family"];
+  label: string;
+  defaults: Record<string, unknown>;
+}[] = Object.values(registry).map((m) => ({
+  type: m.type,
+  family: m.family,
+  label: m.label,
+  defaults: m.defaults,
+}));

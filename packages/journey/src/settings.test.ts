@@ -1,8 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { EntryRules, entryDecision, frequencyCapAllows, isQuietTime, nextAllowedSendTime, type FrequencyCap, type QuietHours } from "./index.ts";
+import {
+  EntryRules,
+  entryDecision,
+  frequencyCapAllows,
+  isQuietTime,
+  nextAllowedSendTime,
+  type FrequencyCap,
+  type QuietHours,
+} from "./index.ts";
 
 const H = 3_600_000;
-const quiet: QuietHours = { start: "21:00", end: "08:00", mode: "hold", channels: ["email", "sms", "push"] };
+const quiet: QuietHours = {
+  start: "21:00",
+  end: "08:00",
+  mode: "hold",
+  channels: ["email", "sms", "push"],
+};
 
 describe("quiet hours", () => {
   it("wrap past midnight in the recipient's zone", () => {
@@ -17,13 +30,17 @@ describe("quiet hours", () => {
   it("nextAllowedSendTime is now outside quiet hours, else their local end", () => {
     const noon = Date.UTC(2025, 0, 6, 12);
     expect(nextAllowedSendTime(quiet, "UTC", noon)).toBe(noon);
-    expect(nextAllowedSendTime(quiet, "Europe/Berlin", Date.UTC(2025, 0, 6, 23))).toBe(Date.UTC(2025, 0, 7, 7));
+    expect(nextAllowedSendTime(quiet, "Europe/Berlin", Date.UTC(2025, 0, 6, 23))).toBe(
+      Date.UTC(2025, 0, 7, 7),
+    );
     expect(nextAllowedSendTime(null, "UTC", noon)).toBe(noon);
   });
 
   it("a same-hour daytime window works too", () => {
     const lunch: QuietHours = { ...quiet, start: "12:00", end: "13:00" };
-    expect(nextAllowedSendTime(lunch, "UTC", Date.UTC(2025, 0, 6, 12, 30))).toBe(Date.UTC(2025, 0, 6, 13));
+    expect(nextAllowedSendTime(lunch, "UTC", Date.UTC(2025, 0, 6, 12, 30))).toBe(
+      Date.UTC(2025, 0, 6, 13),
+    );
   });
 });
 
@@ -49,12 +66,25 @@ describe("entry rules", () => {
   it("again after exit, never two runs at once, up to a maximum", () => {
     const rules = EntryRules.parse({ mode: "afterExit", maxEntries: 2 });
     expect(entryDecision(rules, before, 5000)).toEqual({ ok: true });
-    expect(entryDecision(rules, { ...before, active: true }, 5000)).toEqual({ ok: false, reason: "activeRun" });
-    expect(entryDecision(rules, { ...before, entries: 2 }, 5000)).toEqual({ ok: false, reason: "maxEntries" });
+    expect(entryDecision(rules, { ...before, active: true }, 5000)).toEqual({
+      ok: false,
+      reason: "activeRun",
+    });
+    expect(entryDecision(rules, { ...before, entries: 2 }, 5000)).toEqual({
+      ok: false,
+      reason: "maxEntries",
+    });
   });
   it("again after a cool-down", () => {
-    const rules = EntryRules.parse({ mode: "afterCooldown", cooldown: { amount: 1, unit: "hours" } });
-    expect(entryDecision(rules, before, 1000 + H - 1)).toEqual({ ok: false, reason: "coolingDown", retryAt: 1000 + H });
+    const rules = EntryRules.parse({
+      mode: "afterCooldown",
+      cooldown: { amount: 1, unit: "hours" },
+    });
+    expect(entryDecision(rules, before, 1000 + H - 1)).toEqual({
+      ok: false,
+      reason: "coolingDown",
+      retryAt: 1000 + H,
+    });
     expect(entryDecision(rules, before, 1000 + H)).toEqual({ ok: true });
     expect(EntryRules.safeParse({ mode: "afterCooldown" }).success).toBe(false);
   });

@@ -2,7 +2,15 @@
 // and default time zone — plus the pure helpers the engine applies them with.
 import { z } from "zod";
 import { Condition } from "./conditions.ts";
-import { Duration, TimeOfDay, durationMs, isValidTimeZone, localParts, nextLocalTime, parseTimeOfDay } from "./time.ts";
+import {
+  Duration,
+  TimeOfDay,
+  durationMs,
+  isValidTimeZone,
+  localParts,
+  nextLocalTime,
+  parseTimeOfDay,
+} from "./time.ts";
 
 export const MessageChannel = z.enum(["email", "sms", "push"]);
 export type MessageChannel = z.infer<typeof MessageChannel>;
@@ -25,7 +33,11 @@ export const EntryRules = z
   })
   .superRefine((r, ctx) => {
     if (r.mode === "afterCooldown" && !r.cooldown) {
-      ctx.addIssue({ code: "custom", path: ["cooldown"], message: "Set how long a customer waits before entering again." });
+      ctx.addIssue({
+        code: "custom",
+        path: ["cooldown"],
+        message: "Set how long a customer waits before entering again.",
+      });
     }
   });
 export type EntryRules = z.infer<typeof EntryRules>;
@@ -94,12 +106,19 @@ export function isQuietTime(quietHours: QuietHours | null, timeZone: string, now
 }
 
 /** `now` when sending is allowed, else the instant quiet hours end in `timeZone`. */
-export function nextAllowedSendTime(quietHours: QuietHours | null, timeZone: string, now: number): number {
+export function nextAllowedSendTime(
+  quietHours: QuietHours | null,
+  timeZone: string,
+  now: number,
+): number {
   if (!quietHours || !isQuietTime(quietHours, timeZone, now)) return now;
   return nextLocalTime(now, timeZone, quietHours.end);
 }
 
-export function quietHoursApply(quietHours: QuietHours | null, channel: string): quietHours is QuietHours {
+export function quietHoursApply(
+  quietHours: QuietHours | null,
+  channel: string,
+): quietHours is QuietHours {
   return quietHours !== null && (quietHours.channels as readonly string[]).includes(channel);
 }
 
@@ -131,12 +150,21 @@ export type EntryHistory = {
 
 export type EntryDecision =
   | { ok: true }
-  | { ok: false; reason: "activeRun" | "enteredBefore" | "maxEntries" | "coolingDown"; retryAt?: number };
+  | {
+      ok: false;
+      reason: "activeRun" | "enteredBefore" | "maxEntries" | "coolingDown";
+      retryAt?: number;
+    };
 
 /** Whether a customer may enter (again). A customer never has two active runs of one journey. */
-export function entryDecision(rules: EntryRules, history: EntryHistory, now: number): EntryDecision {
+export function entryDecision(
+  rules: EntryRules,
+  history: EntryHistory,
+  now: number,
+): EntryDecision {
   if (history.active) return { ok: false, reason: "activeRun" };
-  if (rules.maxEntries !== null && history.entries >= rules.maxEntries) return { ok: false, reason: "maxEntries" };
+  if (rules.maxEntries !== null && history.entries >= rules.maxEntries)
+    return { ok: false, reason: "maxEntries" };
   if (history.entries === 0) return { ok: true };
   switch (rules.mode) {
     case "once":

@@ -23,10 +23,20 @@ export type SimulateOptions = {
   baseUrl?: string;
 };
 
-export type TimelineEntry = { at: number; stepId: string | null; decision: string; detail: Record<string, unknown> };
+export type TimelineEntry = {
+  at: number;
+  stepId: string | null;
+  decision: string;
+  detail: Record<string, unknown>;
+};
 
 /** A message as the customer would get it (Liquid rendered; MJML/HTML left to the channels). */
-export type SimulatedMessage = { at: number; stepId: string; channel: string; rendered: Record<string, unknown> };
+export type SimulatedMessage = {
+  at: number;
+  stepId: string;
+  channel: string;
+  rendered: Record<string, unknown>;
+};
 
 export type SimulationResult = {
   entered: boolean;
@@ -69,9 +79,7 @@ export function simulate(
   events: readonly SimulationEvent[],
   opts: SimulateOptions,
 ): SimulationResult {
-  const sorted = events
-    .map((e, i) => ({ ...e, i }))
-    .sort((a, b) => a.at - b.at || a.i - b.i);
+  const sorted = events.map((e, i) => ({ ...e, i })).sort((a, b) => a.at - b.at || a.i - b.i);
   const result: SimulationResult = {
     entered: false,
     notEntered: null,
@@ -88,10 +96,16 @@ export function simulate(
   // Entry
   const trigger = triggerOf(plan);
   let enterAt: number | null = null;
-  let triggerEvent: { name: string; properties: Record<string, unknown>; timestamp: number } | null = null;
+  let triggerEvent: {
+    name: string;
+    properties: Record<string, unknown>;
+    timestamp: number;
+  } | null = null;
   let nextEvent = 0;
   if (trigger.type === "trigger.event" || trigger.type === "trigger.form") {
-    const index = sorted.findIndex((e) => e.at >= opts.start && e.at <= opts.until && matchesTrigger(plan, e, customer));
+    const index = sorted.findIndex(
+      (e) => e.at >= opts.start && e.at <= opts.until && matchesTrigger(plan, e, customer),
+    );
     const first = sorted[index];
     if (first) {
       enterAt = first.at;
@@ -106,7 +120,11 @@ export function simulate(
   } else if (trigger.type === "trigger.date") {
     const due = dateTriggerDueAt(plan, customer, opts.start);
     if (due !== null && due <= opts.until) enterAt = due;
-    else result.notEntered = due === null ? "the customer has no usable date" : "the date falls after the simulated period";
+    else
+      result.notEntered =
+        due === null
+          ? "the customer has no usable date"
+          : "the date falls after the simulated period";
   } else {
     enterAt = opts.start;
   }
@@ -132,8 +150,14 @@ export function simulate(
       for (const effect of effects) {
         switch (effect.kind) {
           case "trace":
-            result.timeline.push({ at, stepId: effect.stepId, decision: effect.decision, detail: effect.detail });
-            if (effect.stepId !== null && result.path[result.path.length - 1] !== effect.stepId) result.path.push(effect.stepId);
+            result.timeline.push({
+              at,
+              stepId: effect.stepId,
+              decision: effect.decision,
+              detail: effect.detail,
+            });
+            if (effect.stepId !== null && result.path[result.path.length - 1] !== effect.stepId)
+              result.path.push(effect.stepId);
             continue;
           case "schedule":
             timers.push({ at: effect.at, stepId: effect.stepId, seq: seq++ });
@@ -143,7 +167,10 @@ export function simulate(
               at,
               stepId: effect.stepId,
               channel: effect.channel,
-              rendered: renderDeep(effect.message, templateContext(state)) as Record<string, unknown>,
+              rendered: renderDeep(effect.message, templateContext(state)) as Record<
+                string,
+                unknown
+              >,
             });
             queue.push(simulatedResult(effect.stepId, fail, {}));
             break;
@@ -156,9 +183,18 @@ export function simulate(
             break;
           }
           case "createPurl": {
-            const token = fillCouponPattern("##########", `${runId}:${effect.stepId}`).toLowerCase();
+            const token = fillCouponPattern(
+              "##########",
+              `${runId}:${effect.stepId}`,
+            ).toLowerCase();
             const url = `${baseUrl}/${effect.page}/${token}`;
-            queue.push(simulatedResult(effect.stepId, fail, effect.qr ? { url, token, qrUrl: `${url}/qr.png` } : { url, token }));
+            queue.push(
+              simulatedResult(
+                effect.stepId,
+                fail,
+                effect.qr ? { url, token, qrUrl: `${url}/qr.png` } : { url, token },
+              ),
+            );
             break;
           }
           case "park":
@@ -189,7 +225,13 @@ export function simulate(
     clock = Math.max(clock, at);
     if (eventFirst) {
       nextEvent++;
-      feed({ kind: "event", event: { name: event.name, properties: event.properties, timestamp: event.at } }, clock);
+      feed(
+        {
+          kind: "event",
+          event: { name: event.name, properties: event.properties, timestamp: event.at },
+        },
+        clock,
+      );
     } else if (timer) {
       timers.shift();
       feed({ kind: "timer", stepId: timer.stepId }, clock);
@@ -201,7 +243,11 @@ export function simulate(
   return result;
 }
 
-function simulatedResult(stepId: string, fail: Set<string>, output: Record<string, unknown>): RunInput {
+function simulatedResult(
+  stepId: string,
+  fail: Set<string>,
+  output: Record<string, unknown>,
+): RunInput {
   return fail.has(stepId)
     ? { kind: "result", stepId, ok: false, error: "simulated failure" }
     : { kind: "result", stepId, ok: true, output: { simulated: true, ...output } };

@@ -20,7 +20,14 @@ export const JourneyEvent = z.object({
 });
 export type JourneyEvent = z.infer<typeof JourneyEvent>;
 
-export const RUN_STATUSES = ["active", "awaiting", "waiting", "parked", "completed", "exited"] as const;
+export const RUN_STATUSES = [
+  "active",
+  "awaiting",
+  "waiting",
+  "parked",
+  "completed",
+  "exited",
+] as const;
 export const RunStatus = z.enum(RUN_STATUSES);
 /** active: entered or about to run steps; awaiting: an effect's result (send, coupon, PURL);
  * waiting: a timer; parked: an event (with a timeout timer); completed / exited: finished. */
@@ -50,7 +57,9 @@ export const RunState = z.object({
   /** Named values templates can use: `coupon`, `purl`, events a wait received... */
   vars: z.record(z.string(), z.unknown()),
   converted: z.boolean(),
-  conversion: z.object({ goal: z.string(), stepId: z.string().nullable(), at: z.number() }).nullable(),
+  conversion: z
+    .object({ goal: z.string(), stepId: z.string().nullable(), at: z.number() })
+    .nullable(),
   endedAt: z.number().nullable(),
   exitReason: z.string().nullable(),
   /** Steps executed so far (a guard against runaway loops). */
@@ -67,7 +76,11 @@ export function isFinished(state: RunState): boolean {
   return state.status === "completed" || state.status === "exited";
 }
 
-export type TriggerEventInput = { name: string; properties: Record<string, unknown>; timestamp: number };
+export type TriggerEventInput = {
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp: number;
+};
 
 export type RunInput =
   | { kind: "entered" }
@@ -100,7 +113,14 @@ export type Effect =
     }
   /** Create a personalised URL; answer with a `result` whose output carries at least `url`
    * (and `qrUrl` when `qr`). `params` are rendered. */
-  | { kind: "createPurl"; stepId: string; page: string; params: Record<string, string>; qr: boolean; expiresAt: number | null }
+  | {
+      kind: "createPurl";
+      stepId: string;
+      page: string;
+      params: Record<string, string>;
+      qr: boolean;
+      expiresAt: number | null;
+    }
   | { kind: "convert"; stepId: string | null; goal: string }
   | { kind: "trace"; stepId: string | null; decision: string; detail: Record<string, unknown> }
   | { kind: "exit"; reason: string }

@@ -8,11 +8,21 @@ describe("templates", () => {
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "x" },
       { id: "x", type: "flow.exit" },
     ]);
-    const state = enter(plan, { customer: customer(), trigger: { name: "purchase", properties: { product: { name: "Barista Pro" } }, timestamp: T0 } }).state;
+    const state = enter(plan, {
+      customer: customer(),
+      trigger: {
+        name: "purchase",
+        properties: { product: { name: "Barista Pro" } },
+        timestamp: T0,
+      },
+    }).state;
     const context = templateContext({ ...state, vars: { coupon: { code: "REG-1", value: 30 } } });
-    expect(renderTemplate("Hi {{ first_name }} ({{ customer.email }}): {{ coupon.value }}% off your {{ event.product.name }} with {{ coupon.code }}", context)).toBe(
-      "Hi Anna (anna@example.com): 30% off your Barista Pro with REG-1",
-    );
+    expect(
+      renderTemplate(
+        "Hi {{ first_name }} ({{ customer.email }}): {{ coupon.value }}% off your {{ event.product.name }} with {{ coupon.code }}",
+        context,
+      ),
+    ).toBe("Hi Anna (anna@example.com): 30% off your Barista Pro with REG-1");
     expect(renderTemplate("{{ missing.value | default: 'friend' }}", context)).toBe("friend");
   });
 

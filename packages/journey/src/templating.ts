@@ -47,12 +47,17 @@ function analyzeUncached(template: string): TemplateAnalysis {
     const segments = liquid.globalVariableSegmentsSync(parse(template));
     const unique = new Map<string, string[]>();
     for (const s of segments) {
-      const path = s.map((part) => (typeof part === "string" || typeof part === "number" ? String(part) : "*"));
+      const path = s.map((part) =>
+        typeof part === "string" || typeof part === "number" ? String(part) : "*",
+      );
       unique.set(path.join("."), path);
     }
     return { ok: true, variables: [...unique.values()] };
   } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message.split("\n")[0] ?? e.message : String(e) };
+    return {
+      ok: false,
+      error: e instanceof Error ? (e.message.split("\n")[0] ?? e.message) : String(e),
+    };
   }
 }
 

@@ -99,7 +99,15 @@ export function resolveTimeZone(preferred: string | null | undefined, fallback: 
   return "UTC";
 }
 
-const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const WEEKDAY_INDEX: Record<string, number> = {
+  Sun: 0,
+  Mon: 1,
+  Tue: 2,
+  Wed: 3,
+  Thu: 4,
+  Fri: 5,
+  Sat: 6,
+};
 
 /** Wall-clock time at `epoch` in `timeZone`; weekday 0 = Sunday. */
 export function localParts(epoch: number, timeZone: string): LocalDateTime & { weekday: number } {
@@ -186,7 +194,11 @@ export function readLocalDateTime(value: unknown, timeZone: string): LocalDateTi
   const trimmed = value.trim();
   const dateOnly = DATE_ONLY.exec(trimmed);
   if (dateOnly) {
-    const date = { year: Number(dateOnly[1]), month: Number(dateOnly[2]), day: Number(dateOnly[3]) };
+    const date = {
+      year: Number(dateOnly[1]),
+      month: Number(dateOnly[2]),
+      day: Number(dateOnly[3]),
+    };
     return validDate(date) ? { ...date, hour: 0, minute: 0, second: 0 } : null;
   }
   const local = LOCAL_DATE_TIME.exec(trimmed);
@@ -208,7 +220,11 @@ export function readLocalDateTime(value: unknown, timeZone: string): LocalDateTi
 /** Like readLocalDateTime but returns the instant. */
 export function readInstant(value: unknown, timeZone: string): number | null {
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && !DATE_ONLY.test(value.trim()) && !LOCAL_DATE_TIME.test(value.trim())) {
+  if (
+    typeof value === "string" &&
+    !DATE_ONLY.test(value.trim()) &&
+    !LOCAL_DATE_TIME.test(value.trim())
+  ) {
     const epoch = Date.parse(value);
     return Number.isNaN(epoch) ? null : epoch;
   }
@@ -224,7 +240,12 @@ function validDate(d: LocalDate): boolean {
  * The earliest instant at or after `now` when the wall clock in `timeZone` shows `time` on one of
  * `weekdays` (all days when empty).
  */
-export function nextLocalTime(now: number, timeZone: string, time: string, weekdays: readonly Weekday[] = []): number {
+export function nextLocalTime(
+  now: number,
+  timeZone: string,
+  time: string,
+  weekdays: readonly Weekday[] = [],
+): number {
   const { hour, minute } = parseTimeOfDay(time);
   const allowed = new Set(weekdays.map((w) => WEEKDAYS.indexOf(w)));
   const today = localParts(now, timeZone);

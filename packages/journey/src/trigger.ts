@@ -14,7 +14,9 @@ export function triggerOf(plan: Plan): { type: StepType; event?: string; config:
   const step = plan.steps[plan.triggerStepId];
   if (!step) throw new Error(`The plan has no trigger step "${plan.triggerStepId}".`);
   const info = registry[step.type].triggerInfo?.(step.config, {});
-  return info?.event ? { type: step.type, event: info.event, config: step.config } : { type: step.type, config: step.config };
+  return info?.event
+    ? { type: step.type, event: info.event, config: step.config }
+    : { type: step.type, config: step.config };
 }
 
 /**
@@ -33,7 +35,11 @@ export function matchesTrigger(
 }
 
 /** For a date trigger: the next instant at or after `after` when `customer` should enter, else null. */
-export function dateTriggerDueAt(plan: Plan, customer: CustomerSnapshot, after: number): number | null {
+export function dateTriggerDueAt(
+  plan: Plan,
+  customer: CustomerSnapshot,
+  after: number,
+): number | null {
   const step = plan.steps[plan.triggerStepId];
   if (step?.type !== "trigger.date") return null;
   const timeZone = resolveTimeZone(customer.timezone, plan.settings.timezone);

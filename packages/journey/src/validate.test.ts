@@ -40,7 +40,12 @@ describe("validate", () => {
   it("each branch is connected exactly once", () => {
     const draft = draftFromSteps([
       { id: "t", type: "trigger.manual", next: "s" },
-      { id: "s", type: "split.condition", data: { conditions: [{ property: "vip", op: "eq", value: true }] }, next: { yes: "x" } },
+      {
+        id: "s",
+        type: "split.condition",
+        data: { conditions: [{ property: "vip", op: "eq", value: true }] },
+        next: { yes: "x" },
+      },
       exit,
     ]);
     draft.edges.push({ id: "again", source: "s", sourceHandle: "yes", target: "x" });
@@ -51,22 +56,35 @@ describe("validate", () => {
       ["edge.unknown_branch", "maybe", "maybe"],
       ["branch.unconnected", null, "no"],
     ]);
-    expect(issues[2]?.message).toBe(`The "no" path of "Condition split" isn't connected. Connect it, or end it with an Exit.`);
+    expect(issues[2]?.message).toBe(
+      `The "no" path of "Condition split" isn't connected. Connect it, or end it with an Exit.`,
+    );
   });
 
   it("uses the node's label in messages", () => {
     const draft = draftFromSteps([
       { id: "t", type: "trigger.manual", next: "e" },
-      { id: "e", type: "action.email", data: { label: "Thank-you email", subject: "Hi", body: "Thanks" } },
+      {
+        id: "e",
+        type: "action.email",
+        data: { label: "Thank-you email", subject: "Hi", body: "Thanks" },
+      },
     ]);
-    expect(validate(draft)[0]?.message).toBe(`"Thank-you email" isn't connected to a next step. Connect it, or end the path with an Exit.`);
+    expect(validate(draft)[0]?.message).toBe(
+      `"Thank-you email" isn't connected to a next step. Connect it, or end the path with an Exit.`,
+    );
   });
 
   it("rejects a loop without a wait, accepts one with a wait", () => {
     const loop = (withWait: boolean) =>
       draftFromSteps([
         { id: "t", type: "trigger.manual", next: "a" },
-        { id: "a", type: "split.condition", data: { conditions: [{ property: "done", op: "eq", value: true }] }, next: { yes: "x", no: withWait ? "w" : "b" } },
+        {
+          id: "a",
+          type: "split.condition",
+          data: { conditions: [{ property: "done", op: "eq", value: true }] },
+          next: { yes: "x", no: withWait ? "w" : "b" },
+        },
         { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "b" },
         { id: "b", type: "action.tag", data: { add: ["nudged"] }, next: "a" },
         exit,
@@ -105,28 +123,61 @@ describe("validate", () => {
   it("checks template syntax and variables", () => {
     const d = draftFromSteps([
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "e" },
-      { id: "e", type: "action.email", data: { subject: "Hi {{ first_name | upcase }}", body: "{% if coupon %}{{ coupon.code }}{% endif %} {{ frist_name }} {{ event.total }}" }, next: "bad" },
+      {
+        id: "e",
+        type: "action.email",
+        data: {
+          subject: "Hi {{ first_name | upcase }}",
+          body: "{% if coupon %}{{ coupon.code }}{% endif %} {{ frist_name }} {{ event.total }}",
+        },
+        next: "bad",
+      },
       { id: "bad", type: "action.sms", data: { body: "Hi {{ first_name " }, next: "x" },
       exit,
     ]);
     // Without a catalogue, unknown top-level names may be customer attributes.
     expect(codes(d)).toEqual([["template.syntax", "bad"]]);
     // With one, misspellings are caught and event properties are checked.
-    const withCatalog = validate(d, { attributes: ["first_name"], eventProperties: { purchase: ["order_id"] } });
+    const withCatalog = validate(d, {
+      attributes: ["first_name"],
+      eventProperties: { purchase: ["order_id"] },
+    });
     expect(withCatalog.map((i) => [i.code, i.field, i.message])).toEqual([
-      ["template.unknown_variable", "body", `{{ coupon }}: no trigger, customer attribute or earlier step provides "coupon".`],
-      ["template.unknown_variable", "body", `{{ coupon.code }}: no trigger, customer attribute or earlier step provides "coupon".`],
-      ["template.unknown_variable", "body", `{{ frist_name }}: no trigger, customer attribute or earlier step provides "frist_name".`],
-      ["template.unknown_variable", "body", `{{ event.total }}: the trigger event doesn't carry "total".`],
+      [
+        "template.unknown_variable",
+        "body",
+        `{{ coupon }}: no trigger, customer attribute or earlier step provides "coupon".`,
+      ],
+      [
+        "template.unknown_variable",
+        "body",
+        `{{ coupon.code }}: no trigger, customer attribute or earlier step provides "coupon".`,
+      ],
+      [
+        "template.unknown_variable",
+        "body",
+        `{{ frist_name }}: no trigger, customer attribute or earlier step provides "frist_name".`,
+      ],
+      [
+        "template.unknown_variable",
+        "body",
+        `{{ event.total }}: the trigger event doesn't carry "total".`,
+      ],
       ["template.syntax", "body", expect.stringContaining("This text has a template error")],
     ]);
   });
 
   it("reports malformed documents, versions and settings", () => {
     expect(codes({ nodes: "nope" })[0]?.[0]).toBe("draft.invalid");
-    const d = { ...draftFromSteps([{ id: "t", type: "trigger.manual", next: "x" }, exit]), schemaVersion: 9 };
+    const d = {
+      ...draftFromSteps([{ id: "t", type: "trigger.manual", next: "x" }, exit]),
+      schemaVersion: 9,
+    };
     expect(codes(d)).toEqual([["draft.schema_version", "schemaVersion"]]);
-    const bad = { ...draftFromSteps([{ id: "t", type: "trigger.manual", next: "x" }, exit]), settings: { timezone: "Mars/Olympus", quietHours: { start: "9pm", end: "08:00" } } };
+    const bad = {
+      ...draftFromSteps([{ id: "t", type: "trigger.manual", next: "x" }, exit]),
+      settings: { timezone: "Mars/Olympus", quietHours: { start: "9pm", end: "08:00" } },
+    };
     expect(codes(bad)).toEqual([
       ["settings.invalid", "settings.quietHours.start"],
       ["settings.invalid", "settings.timezone"],

@@ -20,7 +20,12 @@ const LooseDraft = z.object({
     }),
   ),
   edges: z.array(
-    z.object({ id: z.string().min(1), source: z.string(), sourceHandle: z.string().nullish(), target: z.string() }),
+    z.object({
+      id: z.string().min(1),
+      source: z.string(),
+      sourceHandle: z.string().nullish(),
+      target: z.string(),
+    }),
   ),
 });
 
@@ -35,11 +40,24 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function looksLikeDraft(d: unknown): d is LooseDraft {
   if (!isRecord(d) || !Array.isArray(d["nodes"]) || !Array.isArray(d["edges"])) return false;
   for (const n of d["nodes"] as unknown[]) {
-    if (!isRecord(n) || typeof n["id"] !== "string" || n["id"] === "" || typeof n["type"] !== "string") return false;
+    if (
+      !isRecord(n) ||
+      typeof n["id"] !== "string" ||
+      n["id"] === "" ||
+      typeof n["type"] !== "string"
+    )
+      return false;
     if (n["data"] !== undefined && n["data"] !== null && !isRecord(n["data"])) return false;
   }
   for (const e of d["edges"] as unknown[]) {
-    if (!isRecord(e) || typeof e["id"] !== "string" || e["id"] === "" || typeof e["source"] !== "string" || typeof e["target"] !== "string") return false;
+    if (
+      !isRecord(e) ||
+      typeof e["id"] !== "string" ||
+      e["id"] === "" ||
+      typeof e["source"] !== "string" ||
+      typeof e["target"] !== "string"
+    )
+      return false;
     const h = e["sourceHandle"];
     if (h !== undefined && h !== null && typeof h !== "string") return false;
   }
@@ -68,7 +86,10 @@ function fieldOf(path: readonly PropertyKey[]): string | undefined {
   return path.length > 0 ? path.map(String).join(".") : undefined;
 }
 
-function nodeLabel(module: AnyStepModule, data: Record<string, unknown> | null | undefined): string {
+function nodeLabel(
+  module: AnyStepModule,
+  data: Record<string, unknown> | null | undefined,
+): string {
   const label = data?.["label"];
   return typeof label === "string" && label.trim() !== "" ? label.trim() : module.label;
 }
@@ -86,7 +107,11 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
     const envelope = LooseDraft.safeParse(draft);
     if (!envelope.success) {
       for (const i of envelope.error.issues) {
-        issues.push({ code: "draft.invalid", message: `The journey document is malformed: ${i.message}`, field: fieldOf(i.path) });
+        issues.push({
+          code: "draft.invalid",
+          message: `The journey document is malformed: ${i.message}`,
+          field: fieldOf(i.path),
+        });
       }
       return { issues, settings: null, nodes, triggerId: null };
     }
@@ -105,7 +130,11 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
   const settings = settingsResult.success ? settingsResult.data : null;
   if (!settingsResult.success) {
     for (const i of settingsResult.error.issues) {
-      issues.push({ code: "settings.invalid", message: i.message, field: fieldOf(["settings", ...i.path]) });
+      issues.push({
+        code: "settings.invalid",
+        message: i.message,
+        field: fieldOf(["settings", ...i.path]),
+      });
     }
   }
 
@@ -113,20 +142,33 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
   const dataById = new Map<string, Record<string, unknown>>();
   for (const n of doc.nodes) {
     if (nodes.has(n.id) || dataById.has(n.id)) {
-      issues.push({ code: "node.duplicate_id", message: `Two steps share the id "${n.id}".`, nodeId: n.id });
+      issues.push({
+        code: "node.duplicate_id",
+        message: `Two steps share the id "${n.id}".`,
+        nodeId: n.id,
+      });
       continue;
     }
     const data = n.data ?? {};
     dataById.set(n.id, data);
     if (!isStepType(n.type)) {
-      issues.push({ code: "node.unknown_type", message: `"${n.type}" is not a step this version knows.`, nodeId: n.id });
+      issues.push({
+        code: "node.unknown_type",
+        message: `"${n.type}" is not a step this version knows.`,
+        nodeId: n.id,
+      });
       continue;
     }
     const module = registry[n.type];
     const parsed = module.schema.safeParse(data);
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
-        issues.push({ code: "config.invalid", message: i.message, nodeId: n.id, field: fieldOf(i.path) });
+        issues.push({
+          code: "config.invalid",
+          message: i.message,
+          nodeId: n.id,
+          field: fieldOf(i.path),
+        });
       }
     }
     nodes.set(n.id, {
@@ -143,7 +185,10 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
   const triggers = [...nodes.values()].filter((n) => n.module.family === "trigger");
   const trigger = triggers[0] ?? null;
   if (!trigger) {
-    issues.push({ code: "trigger.missing", message: "Add a trigger: it decides who enters this journey." });
+    issues.push({
+      code: "trigger.missing",
+      message: "Add a trigger: it decides who enters this journey.",
+    });
   }
   for (const extra of triggers.slice(1)) {
     issues.push({
@@ -153,29 +198,41 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
     });
   }
   const triggerInfo: TriggerInfo | null =
-    trigger && trigger.config !== undefined && trigger.module.triggerInfo ? trigger.module.triggerInfo(trigger.config, catalog) : null;
+    trigger && trigger.config !== undefined && trigger.module.triggerInfo
+      ? trigger.module.triggerInfo(trigger.config, catalog)
+      : null;
 
   // Step-specific checks
   for (const n of nodes.values()) {
     if (n.config === undefined || !n.module.check) continue;
-    for (const i of n.module.check(n.config, { nodeId: n.id, trigger: triggerInfo, catalog })) issues.push({ ...i, nodeId: n.id });
+    for (const i of n.module.check(n.config, { nodeId: n.id, trigger: triggerInfo, catalog }))
+      issues.push({ ...i, nodeId: n.id });
   }
 
   // Edges
   const edgeIds = new Set<string>();
-  const branchInfo = new Map<string, { required: readonly string[]; optional: readonly string[] }>();
+  const branchInfo = new Map<
+    string,
+    { required: readonly string[]; optional: readonly string[] }
+  >();
   const branchesOf = (n: AnalyzedNode) => {
     let b = branchInfo.get(n.id);
     if (!b) {
       const raw = n.config !== undefined ? n.module.branches(n.config) : null;
-      b = raw ? { required: raw.required, optional: raw.optional ?? [] } : { required: [], optional: [] };
+      b = raw
+        ? { required: raw.required, optional: raw.optional ?? [] }
+        : { required: [], optional: [] };
       branchInfo.set(n.id, b);
     }
     return b;
   };
   for (const e of doc.edges) {
     if (edgeIds.has(e.id)) {
-      issues.push({ code: "edge.duplicate_id", message: `Two connections share the id "${e.id}".`, edgeId: e.id });
+      issues.push({
+        code: "edge.duplicate_id",
+        message: `Two connections share the id "${e.id}".`,
+        edgeId: e.id,
+      });
       continue;
     }
     edgeIds.add(e.id);
@@ -183,7 +240,11 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
     const target = nodes.get(e.target);
     if (!source) {
       if (!dataById.has(e.source)) {
-        issues.push({ code: "edge.missing_source", message: "This connection starts from a step that no longer exists.", edgeId: e.id });
+        issues.push({
+          code: "edge.missing_source",
+          message: "This connection starts from a step that no longer exists.",
+          edgeId: e.id,
+        });
       }
       continue;
     }
@@ -200,7 +261,12 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
     }
     const branch = e.sourceHandle ?? DEFAULT_BRANCH;
     if (target.module.family === "trigger") {
-      issues.push({ code: "edge.into_trigger", message: "Nothing can lead back into the trigger.", edgeId: e.id, nodeId: target.id });
+      issues.push({
+        code: "edge.into_trigger",
+        message: "Nothing can lead back into the trigger.",
+        edgeId: e.id,
+        nodeId: target.id,
+      });
       continue;
     }
     if (target.type === "flow.goal") {
@@ -294,7 +360,12 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
   }
 
   if (trigger) issues.push(...checkVariables(nodes, trigger.id, triggerInfo, catalog, reachable));
-  return { issues, settings, nodes, triggerId: triggers.length === 1 && trigger ? trigger.id : null };
+  return {
+    issues,
+    settings,
+    nodes,
+    triggerId: triggers.length === 1 && trigger ? trigger.id : null,
+  };
 }
 
 /** Strongly connected components that form a cycle (iterative Tarjan). */
@@ -322,7 +393,8 @@ function cyclicComponents(nodes: Map<string, AnalyzedNode>): string[][] {
       if (frame.i < frame.targets.length) {
         const t = frame.targets[frame.i++] as string;
         if (!index.has(t)) push(t);
-        else if (onStack.has(t)) low.set(frame.id, Math.min(low.get(frame.id) ?? 0, index.get(t) ?? 0));
+        else if (onStack.has(t))
+          low.set(frame.id, Math.min(low.get(frame.id) ?? 0, index.get(t) ?? 0));
         continue;
       }
       work.pop();
@@ -338,7 +410,10 @@ function cyclicComponents(nodes: Map<string, AnalyzedNode>): string[][] {
           component.push(id);
         } while (id !== frame.id);
         const only = component[0];
-        const selfLoop = component.length === 1 && only !== undefined && [...(nodes.get(only)?.out.values() ?? [])].includes(only);
+        const selfLoop =
+          component.length === 1 &&
+          only !== undefined &&
+          [...(nodes.get(only)?.out.values() ?? [])].includes(only);
         if (component.length > 1 || selfLoop) result.push(component.reverse());
       }
     }
@@ -364,7 +439,10 @@ function checkVariables(
   for (const n of nodes.values()) {
     if (n.config === undefined || !n.module.provides) continue;
     const p = n.module.provides(n.config);
-    provides.set(n.id, p.filter((x) => !x.attribute));
+    provides.set(
+      n.id,
+      p.filter((x) => !x.attribute),
+    );
     for (const x of p) {
       if (x.attribute) attributes?.add(x.name);
       else universe.add(x.name);
@@ -376,7 +454,9 @@ function checkVariables(
   const names = [...universe];
   const bit = new Map(names.map((n, i) => [n, i]));
   const words = Math.max(1, Math.ceil(names.length / 32));
-  const entries = [...reachable].filter((id) => id === triggerId || nodes.get(id)?.type === "flow.goal");
+  const entries = [...reachable].filter(
+    (id) => id === triggerId || nodes.get(id)?.type === "flow.goal",
+  );
   const entrySet = new Set(entries);
   const order = reversePostOrder(nodes, entries);
   const incoming = new Map<string, { from: string; mask: number[] }[]>();
@@ -387,7 +467,8 @@ function checkVariables(
       const mask: number[] = new Array<number>(words).fill(0);
       for (const p of provides.get(id) ?? []) {
         const i = bit.get(p.name);
-        if (i !== undefined && p.on.includes(branch)) mask[i >>> 5] = ((mask[i >>> 5] ?? 0) | (1 << (i & 31))) >>> 0;
+        if (i !== undefined && p.on.includes(branch))
+          mask[i >>> 5] = ((mask[i >>> 5] ?? 0) | (1 << (i & 31))) >>> 0;
       }
       const list = incoming.get(to) ?? [];
       list.push({ from: id, mask });
@@ -396,16 +477,18 @@ function checkVariables(
   }
   const ALL: readonly number[] = new Array<number>(words).fill(0xffffffff);
   const availableBits = new Map<string, number[]>();
-  for (const id of order) availableBits.set(id, entrySet.has(id) ? new Array<number>(words).fill(0) : [...ALL]);
+  for (const id of order)
+    availableBits.set(id, entrySet.has(id) ? new Array<number>(words).fill(0) : [...ALL]);
   const scratch: number[] = [...ALL];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const id of order) {
       if (entrySet.has(id)) continue;
       scratch.fill(0xffffffff);
       for (const { from, mask } of incoming.get(id) ?? []) {
         const before = availableBits.get(from) ?? ALL;
-        for (let w = 0; w < words; w++) scratch[w] = ((scratch[w] ?? 0) & ((before[w] ?? 0) | (mask[w] ?? 0))) >>> 0;
+        for (let w = 0; w < words; w++)
+          scratch[w] = ((scratch[w] ?? 0) & ((before[w] ?? 0) | (mask[w] ?? 0))) >>> 0;
       }
       const current = availableBits.get(id);
       if (!current) continue;
@@ -445,7 +528,8 @@ function checkVariables(
       }
       return;
     }
-    if ((BUILTIN_TEMPLATE_ROOTS as readonly string[]).includes(root) || attributes?.has(root)) return;
+    if ((BUILTIN_TEMPLATE_ROOTS as readonly string[]).includes(root) || attributes?.has(root))
+      return;
     if (universe.has(root)) {
       if (isAvailable(n.id, root)) return;
       issues.push({
@@ -471,7 +555,12 @@ function checkVariables(
     for (const { field, template } of n.module.templates?.(n.config) ?? []) {
       const analysis = analyzeTemplate(template);
       if (!analysis.ok) {
-        issues.push({ code: "template.syntax", message: `This text has a template error: ${analysis.error}`, nodeId: n.id, field });
+        issues.push({
+          code: "template.syntax",
+          message: `This text has a template error: ${analysis.error}`,
+          nodeId: n.id,
+          field,
+        });
         continue;
       }
       for (const path of analysis.variables) check(n, field, path, () => `{{ ${path.join(".")} }}`);
@@ -490,7 +579,9 @@ function reversePostOrder(nodes: Map<string, AnalyzedNode>, entries: readonly st
   for (const entry of entries) {
     if (seen.has(entry)) continue;
     seen.add(entry);
-    const stack: { id: string; targets: string[]; i: number }[] = [{ id: entry, targets: [...(nodes.get(entry)?.out.values() ?? [])], i: 0 }];
+    const stack: { id: string; targets: string[]; i: number }[] = [
+      { id: entry, targets: [...(nodes.get(entry)?.out.values() ?? [])], i: 0 },
+    ];
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as (typeof stack)[number];
       const t = top.targets[top.i++];

@@ -4,7 +4,19 @@ import type { AddressInfo } from "node:net";
 import { hashPassword } from "@postpath/api";
 import { parseEnv } from "@postpath/config";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, credentialProviders, providersFromEnv, startWorkers, staticProviders, type EngineContext, type Keyring, type Logger, type RunningWorkers } from "@postpath/engine";
+import {
+  createEngineContext,
+  createLogger,
+  createRedis,
+  credentialProviders,
+  providersFromEnv,
+  startWorkers,
+  staticProviders,
+  type EngineContext,
+  type Keyring,
+  type Logger,
+  type RunningWorkers,
+} from "@postpath/engine";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "../app.ts";
@@ -30,19 +42,39 @@ export interface Harness {
  * The real app on real services: a fresh Postgres database, the local Redis under a unique queue
  * prefix, Fastify on a random port, and BullMQ workers in-process.
  */
-export async function startHarness(opts: { smtpUrl?: string; /** admin issue */ log?: Logger; keyring?: Keyring } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { smtpUrl?: string; /** admin issue */ log?: Logger; keyring?: Keyring } = {},
+): Promise<Harness> {
   const prefix = `t${randomBytes(5).toString("hex")}`;
   const db = await createTestDatabase();
-  const env = parseEnv({ DATABASE_URL: db.url, SMTP_URL: opts.smtpUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: "warn" });
+  const env = parseEnv({
+    DATABASE_URL: db.url,
+    SMTP_URL: opts.smtpUrl,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: "warn",
+  });
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
   const redis: Redis = createRedis(env.REDIS_URL);
   await redis.connect();
   const providers = providersFromEnv(env);
   // admin issue: with a keyring, workspace channel credentials are used (decrypted at send time).
-  const credentials = opts.keyring ? credentialProviders(db, opts.keyring, staticProviders(providers)) : null;
-  const engine = createEngineContext({ db, connection: redis, prefix, log, providers: credentials ?? staticProviders(providers) });
+  const credentials = opts.keyring
+    ? credentialProviders(db, opts.keyring, staticProviders(providers))
+    : null;
+  const engine = createEngineContext({
+    db,
+    connection: redis,
+    prefix,
+    log,
+    providers: credentials ?? staticProviders(providers),
+  });
   const workers = startWorkers(engine, { connection: redis, prefix, concurrency: 10 });
-  const app = await buildApp({ db, engine, log, ...(opts.keyring ? { keyring: opts.keyring } : {}) });
+  const app = await buildApp({
+    db,
+    engine,
+    log,
+    ...(opts.keyring ? { keyring: opts.keyring } : {}),
+  });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
 
@@ -54,11 +86,27 @@ export async function startHarness(opts: { smtpUrl?: string; /** admin issue */ 
       slug: prefix,
       users: {
         create: [
-          { email: `marketer-${prefix}@example.com`, name: "Tess", role: "MARKETER", passwordHash: await hashPassword(password) },
-          { email: `admin-${prefix}@example.com`, name: "Adam", role: "ADMIN", passwordHash: await hashPassword(password) }, // admin issue
+          {
+            email: `marketer-${prefix}@example.com`,
+            name: "Tess",
+            role: "MARKETER",
+            passwordHash: await hashPassword(password),
+          },
+          {
+            email: `admin-${prefix}@example.com`,
+            name: "Adam",
+            role: "ADMIN",
+            passwordHash: await hashPassword(password),
+          }, // admin issue
         ],
       },
-      apiKeys: { create: { name: "test", prefix: writeKey.slice(0, 8), keyHash: createHash("sha256").update(writeKey).digest("hex") } },
+      apiKeys: {
+        create: {
+          name: "test",
+          prefix: writeKey.slice(0, 8),
+          keyHash: createHash("sha256").update(writeKey).digest("hex"),
+        },
+      },
     },
   });
   return {
@@ -88,11 +136,17 @@ export async function startHarness(opts: { smtpUrl?: string; /** admin issue */ 
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary tRPC envelopes
+type TrpcEnvelope = any;
+
 /** Minimal tRPC-over-HTTP client (no transformer), keeping the session cookie like a browser. */
 export function trpcHttp(baseUrl: string) {
   let cookie = "";
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary tRPC envelopes
-  async function call(kind: "query" | "mutation", path: string, input?: unknown): Promise<{ status: number; body: any }> {
+  async function call(
+    kind: "query" | "mutation",
+    path: string,
+    input?: unknown,
+  ): Promise<{ status: number; body: TrpcEnvelope }> {
     const url =
       kind === "query"
         ? `${baseUrl}/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`
@@ -115,7 +169,11 @@ export function trpcHttp(baseUrl: string) {
   };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -10,7 +10,11 @@ export interface ReceivedMail {
 }
 
 /** A real SMTP server on 127.0.0.1 (random port) that keeps what it receives. */
-export async function startSmtpSink(): Promise<{ url: string; messages: ReceivedMail[]; close(): Promise<void> }> {
+export async function startSmtpSink(): Promise<{
+  url: string;
+  messages: ReceivedMail[];
+  close(): Promise<void>;
+}> {
   const messages: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,

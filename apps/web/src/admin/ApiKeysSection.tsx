@@ -15,18 +15,31 @@ export function ApiKeysSection() {
   return (
     <>
       <h2>API keys (ingest write keys)</h2>
-      <p className="muted">Use a key as the Segment write key: HTTP Basic user name for /v1/track, /v1/identify, /v1/page and /v1/batch.</p>
+      <p className="muted">
+        Use a key as the Segment write key: HTTP Basic user name for /v1/track, /v1/identify,
+        /v1/page and /v1/batch.
+      </p>
       <form
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          create.mutate({ name, rateLimitPerMinute: Number(perMinute) }, { onSuccess: () => setName("") });
+          create.mutate(
+            { name, rateLimitPerMinute: Number(perMinute) },
+            { onSuccess: () => setName("") },
+          );
         }}
       >
         <label htmlFor="api-key-name">Name</label>
         <input id="api-key-name" required value={name} onChange={(e) => setName(e.target.value)} />
         <label htmlFor="api-key-rate">Requests per minute</label>
-        <input id="api-key-rate" type="number" min={1} required value={perMinute} onChange={(e) => setPerMinute(e.target.value)} />
+        <input
+          id="api-key-rate"
+          type="number"
+          min={1}
+          required
+          value={perMinute}
+          onChange={(e) => setPerMinute(e.target.value)}
+        />
         <button type="submit" className="primary" disabled={create.isPending}>
           Create key
         </button>
@@ -34,7 +47,8 @@ export function ApiKeysSection() {
       <MutationError error={create.error ?? revoke.error} />
       {create.data ? (
         <p className="admin__secret" role="status">
-          Copy the key for {create.data.key.name} now, it is not shown again: <code data-testid="new-api-key">{create.data.secret}</code>
+          Copy the key for {create.data.key.name} now, it is not shown again:{" "}
+          <code data-testid="new-api-key">{create.data.secret}</code>
         </p>
       ) : null}
       <Loading query={keys} what="API keys">
@@ -68,7 +82,11 @@ export function ApiKeysSection() {
                     {k.revokedAt ? (
                       <span className="muted">revoked</span>
                     ) : (
-                      <button type="button" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: k.id })}>
+                      <button
+                        type="button"
+                        disabled={revoke.isPending}
+                        onClick={() => revoke.mutate({ id: k.id })}
+                      >
                         Revoke
                       </button>
                     )}

@@ -9,7 +9,9 @@ export function AuditSection() {
   const trpc = useTRPC();
   const [cursors, setCursors] = useState<string[]>([]);
   const before = cursors.at(-1);
-  const audit = useQuery(trpc.audit.list.queryOptions({ limit: PAGE, ...(before ? { before } : {}) }));
+  const audit = useQuery(
+    trpc.audit.list.queryOptions({ limit: PAGE, ...(before ? { before } : {}) }),
+  );
   return (
     <>
       <h2>Audit log</h2>
@@ -43,10 +45,18 @@ export function AuditSection() {
               </tbody>
             </table>
             <div className="row-actions">
-              <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              <button
+                type="button"
+                disabled={cursors.length === 0}
+                onClick={() => setCursors(cursors.slice(0, -1))}
+              >
                 Newer
               </button>
-              <button type="button" disabled={list.length < PAGE} onClick={() => setCursors([...cursors, list.at(-1)?.id ?? ""])}>
+              <button
+                type="button"
+                disabled={list.length < PAGE}
+                onClick={() => setCursors([...cursors, list.at(-1)?.id ?? ""])}
+              >
                 Older
               </button>
             </div>

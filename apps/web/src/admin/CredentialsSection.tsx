@@ -53,16 +53,30 @@ const FORMS: Record<Kind, { title: string; fields: Field[]; toLabel?: string }> 
       { name: "secret", label: "Signing secret", type: "password" },
     ],
   },
-  SLACK: { title: "Slack-compatible webhook", fields: [{ name: "url", label: "Incoming webhook URL", type: "password" }] },
+  SLACK: {
+    title: "Slack-compatible webhook",
+    fields: [{ name: "url", label: "Incoming webhook URL", type: "password" }],
+  },
 };
 
 function configFrom(kind: Kind, values: Record<string, string | boolean>): Record<string, unknown> {
-  const v = (k: string) => (typeof values[k] === "string" ? (values[k]).trim() : "");
+  const v = (k: string) => (typeof values[k] === "string" ? values[k].trim() : "");
   switch (kind) {
     case "SMTP":
-      return { from: v("from"), host: v("host"), port: Number(v("port")), secure: values.secure === true, auth: { user: v("user"), pass: typeof values.pass === "string" ? values.pass : "" } };
+      return {
+        from: v("from"),
+        host: v("host"),
+        port: Number(v("port")),
+        secure: values.secure === true,
+        auth: { user: v("user"), pass: typeof values.pass === "string" ? values.pass : "" },
+      };
     case "SMS":
-      return { accountSid: v("accountSid"), authToken: v("authToken"), from: v("from"), ...(v("baseUrl") ? { baseUrl: v("baseUrl") } : {}) };
+      return {
+        accountSid: v("accountSid"),
+        authToken: v("authToken"),
+        from: v("from"),
+        ...(v("baseUrl") ? { baseUrl: v("baseUrl") } : {}),
+      };
     case "PUSH":
       return { endpoint: v("endpoint"), apiKey: v("apiKey") };
     case "WEBHOOK":
@@ -82,7 +96,10 @@ export function CredentialsSection() {
   return (
     <>
       <h2>Channel credentials</h2>
-      <p className="muted">Secrets are encrypted and write-only: after saving, only the last 4 characters are shown. Rotate to replace one.</p>
+      <p className="muted">
+        Secrets are encrypted and write-only: after saving, only the last 4 characters are shown.
+        Rotate to replace one.
+      </p>
       <div className="inline-form">
         <label htmlFor="credential-kind">Add</label>
         <select id="credential-kind" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
@@ -123,7 +140,15 @@ export function CredentialsSection() {
                     <td>
                       <When at={c.lastUsedAt} />
                     </td>
-                    <td>{c.lastTestedAt ? <span title={c.lastTestDetail ?? ""}>{c.lastTestOk ? "✓ works" : "✗ failed"}</span> : <span className="muted">not tested</span>}</td>
+                    <td>
+                      {c.lastTestedAt ? (
+                        <span title={c.lastTestDetail ?? ""}>
+                          {c.lastTestOk ? "✓ works" : "✗ failed"}
+                        </span>
+                      ) : (
+                        <span className="muted">not tested</span>
+                      )}
+                    </td>
                     <td className="row-actions">
                       <button type="button" onClick={() => setTesting(c)}>
                         Test
@@ -142,17 +167,34 @@ export function CredentialsSection() {
           )
         }
       </Loading>
-      {editing ? <CredentialDialog kind={editing.kind} rotate={editing.rotate} onClose={() => setEditing(null)} /> : null}
+      {editing ? (
+        <CredentialDialog
+          kind={editing.kind}
+          rotate={editing.rotate}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
       {testing ? <TestDialog credential={testing} onClose={() => setTesting(null)} /> : null}
       {deleting ? <DeleteDialog credential={deleting} onClose={() => setDeleting(null)} /> : null}
     </>
   );
 }
 
-function CredentialDialog({ kind, rotate, onClose }: { kind: Kind; rotate: Credential | undefined; onClose: () => void }) {
+function CredentialDialog({
+  kind,
+  rotate,
+  onClose,
+}: {
+  kind: Kind;
+  rotate: Credential | undefined;
+  onClose: () => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const done = { onSuccess: () => void queryClient.invalidateQueries(trpc.credentials.pathFilter()).then(onClose) };
+  const done = {
+    onSuccess: () =>
+      void queryClient.invalidateQueries(trpc.credentials.pathFilter()).then(onClose),
+  };
   const create = useMutation(trpc.credentials.create.mutationOptions(done));
   const rotateM = useMutation(trpc.credentials.rotate.mutationOptions(done));
   const [label, setLabel] = useState(rotate?.label ?? "");
@@ -170,13 +212,23 @@ function CredentialDialog({ kind, rotate, onClose }: { kind: Kind; rotate: Crede
       >
         <div className="field">
           <label htmlFor="credential-label">Label</label>
-          <input id="credential-label" required value={label} onChange={(e) => setLabel(e.target.value)} />
+          <input
+            id="credential-label"
+            required
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+          />
         </div>
         {form.fields.map((f) => (
           <div className={f.type === "checkbox" ? "field field--check" : "field"} key={f.name}>
             <label htmlFor={`credential-${f.name}`}>{f.label}</label>
             {f.type === "checkbox" ? (
-              <input id={`credential-${f.name}`} type="checkbox" checked={values[f.name] === true} onChange={(e) => setValues({ ...values, [f.name]: e.target.checked })} />
+              <input
+                id={`credential-${f.name}`}
+                type="checkbox"
+                checked={values[f.name] === true}
+                onChange={(e) => setValues({ ...values, [f.name]: e.target.checked })}
+              />
             ) : (
               <input
                 id={`credential-${f.name}`}
@@ -194,7 +246,11 @@ function CredentialDialog({ kind, rotate, onClose }: { kind: Kind; rotate: Crede
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={create.isPending || rotateM.isPending}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={create.isPending || rotateM.isPending}
+          >
             {rotate ? "Rotate secret" : "Save credential"}
           </button>
         </div>
@@ -206,7 +262,11 @@ function CredentialDialog({ kind, rotate, onClose }: { kind: Kind; rotate: Crede
 function TestDialog({ credential, onClose }: { credential: Credential; onClose: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const test = useMutation(trpc.credentials.test.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.credentials.pathFilter()) }));
+  const test = useMutation(
+    trpc.credentials.test.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.credentials.pathFilter()),
+    }),
+  );
   const [to, setTo] = useState("");
   const toLabel = FORMS[credential.kind].toLabel;
   return (
@@ -227,7 +287,11 @@ function TestDialog({ credential, onClose }: { credential: Credential; onClose: 
         )}
         <MutationError error={test.error} />
         {test.data ? (
-          <p role="status" className={test.data.ok ? "" : "form-error"} data-testid="credential-test-result">
+          <p
+            role="status"
+            className={test.data.ok ? "" : "form-error"}
+            data-testid="credential-test-result"
+          >
             {test.data.ok ? "Works: " : "Failed: "}
             {test.data.detail}
           </p>
@@ -248,7 +312,12 @@ function TestDialog({ credential, onClose }: { credential: Credential; onClose: 
 function DeleteDialog({ credential, onClose }: { credential: Credential; onClose: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const remove = useMutation(trpc.credentials.remove.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries(trpc.credentials.pathFilter()).then(onClose) }));
+  const remove = useMutation(
+    trpc.credentials.remove.mutationOptions({
+      onSuccess: () =>
+        void queryClient.invalidateQueries(trpc.credentials.pathFilter()).then(onClose),
+    }),
+  );
   return (
     <ConfirmDialog
       title="Delete credential"

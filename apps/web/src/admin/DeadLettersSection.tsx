@@ -6,11 +6,18 @@ export function DeadLettersSection() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const dead = useQuery(trpc.admin.deadLetters.queryOptions());
-  const replay = useMutation(trpc.admin.replay.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.admin.pathFilter()) }));
+  const replay = useMutation(
+    trpc.admin.replay.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.admin.pathFilter()),
+    }),
+  );
   return (
     <>
       <h2>Dead letters</h2>
-      <p className="muted">Messages that failed for good (newest 50). Replay sends one again with the same idempotency key; the journey run is not rewound.</p>
+      <p className="muted">
+        Messages that failed for good (newest 50). Replay sends one again with the same idempotency
+        key; the journey run is not rewound.
+      </p>
       <MutationError error={replay.error} />
       <Loading query={dead} what="dead letters">
         {({ items: list }) =>
@@ -43,7 +50,11 @@ export function DeadLettersSection() {
                     <td>{m.error ?? ""}</td>
                     <td>{m.attempts}</td>
                     <td>
-                      <button type="button" disabled={replay.isPending} onClick={() => replay.mutate({ id: m.messageId })}>
+                      <button
+                        type="button"
+                        disabled={replay.isPending}
+                        onClick={() => replay.mutate({ id: m.messageId })}
+                      >
                         Replay
                       </button>
                     </td>

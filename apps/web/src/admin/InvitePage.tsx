@@ -39,12 +39,27 @@ export function InvitePage({ token }: { token: string }) {
         ) : (
           <>
             <p>
-              You are invited to <strong>{invite.data.workspace}</strong> as {invite.data.role.toLowerCase()} ({invite.data.email}).
+              You are invited to <strong>{invite.data.workspace}</strong> as{" "}
+              {invite.data.role.toLowerCase()} ({invite.data.email}).
             </p>
             <label htmlFor="invite-name">Your name</label>
-            <input id="invite-name" required value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" />
+            <input
+              id="invite-name"
+              required
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              autoComplete="name"
+            />
             <label htmlFor="invite-password">Choose a password (at least 10 characters)</label>
-            <input id="invite-password" type="password" required minLength={10} value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+            <input
+              id="invite-password"
+              type="password"
+              required
+              minLength={10}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="new-password"
+            />
             {accept.error ? (
               <p className="form-error" role="alert">
                 {errorMessage(accept.error)}

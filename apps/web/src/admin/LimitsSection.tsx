@@ -22,7 +22,11 @@ export function LimitsSection() {
 function LimitsForm({ initial }: { initial: Limits }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const save = useMutation(trpc.limits.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.limits.pathFilter()) }));
+  const save = useMutation(
+    trpc.limits.update.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.limits.pathFilter()),
+    }),
+  );
   const [quiet, setQuiet] = useState(initial.quietHours !== null);
   const [start, setStart] = useState(initial.quietHours?.start ?? "21:00");
   const [end, setEnd] = useState(initial.quietHours?.end ?? "08:00");
@@ -30,15 +34,21 @@ function LimitsForm({ initial }: { initial: Limits }) {
   const [cap, setCap] = useState(initial.frequencyCap !== null);
   const [capMax, setCapMax] = useState(String(initial.frequencyCap?.max ?? 3));
   const [capAmount, setCapAmount] = useState(String(initial.frequencyCap?.period.amount ?? 1));
-  const [capUnit, setCapUnit] = useState<Unit>((initial.frequencyCap?.period.unit as Unit | undefined) ?? "days");
-  const [perMinute, setPerMinute] = useState(initial.maxPerMinute === null ? "" : String(initial.maxPerMinute));
+  const [capUnit, setCapUnit] = useState<Unit>(
+    (initial.frequencyCap?.period.unit as Unit | undefined) ?? "days",
+  );
+  const [perMinute, setPerMinute] = useState(
+    initial.maxPerMinute === null ? "" : String(initial.maxPerMinute),
+  );
   return (
     <form
       onSubmit={(e) => {
         e.preventDefault();
         save.mutate({
           quietHours: quiet ? { start, end, mode } : null,
-          frequencyCap: cap ? { max: Number(capMax), period: { amount: Number(capAmount), unit: capUnit } } : null,
+          frequencyCap: cap
+            ? { max: Number(capMax), period: { amount: Number(capAmount), unit: capUnit } }
+            : null,
           maxPerMinute: perMinute.trim() ? Number(perMinute) : null,
         });
       }}
@@ -46,12 +56,32 @@ function LimitsForm({ initial }: { initial: Limits }) {
       <fieldset>
         <legend>
           <label>
-            <input type="checkbox" checked={quiet} onChange={(e) => setQuiet(e.target.checked)} /> Quiet hours (customer&apos;s local time)
+            <input type="checkbox" checked={quiet} onChange={(e) => setQuiet(e.target.checked)} />{" "}
+            Quiet hours (customer&apos;s local time)
           </label>
         </legend>
-        <label htmlFor="quiet-start">From</label> <input id="quiet-start" type="time" disabled={!quiet} value={start} onChange={(e) => setStart(e.target.value)} />{" "}
-        <label htmlFor="quiet-end">until</label> <input id="quiet-end" type="time" disabled={!quiet} value={end} onChange={(e) => setEnd(e.target.value)} />{" "}
-        <select aria-label="During quiet hours" disabled={!quiet} value={mode} onChange={(e) => setMode(e.target.value as "hold" | "skip")}>
+        <label htmlFor="quiet-start">From</label>{" "}
+        <input
+          id="quiet-start"
+          type="time"
+          disabled={!quiet}
+          value={start}
+          onChange={(e) => setStart(e.target.value)}
+        />{" "}
+        <label htmlFor="quiet-end">until</label>{" "}
+        <input
+          id="quiet-end"
+          type="time"
+          disabled={!quiet}
+          value={end}
+          onChange={(e) => setEnd(e.target.value)}
+        />{" "}
+        <select
+          aria-label="During quiet hours"
+          disabled={!quiet}
+          value={mode}
+          onChange={(e) => setMode(e.target.value as "hold" | "skip")}
+        >
           <option value="hold">hold messages until the end</option>
           <option value="skip">skip messages</option>
         </select>
@@ -59,12 +89,34 @@ function LimitsForm({ initial }: { initial: Limits }) {
       <fieldset>
         <legend>
           <label>
-            <input type="checkbox" checked={cap} onChange={(e) => setCap(e.target.checked)} /> Frequency cap per customer
+            <input type="checkbox" checked={cap} onChange={(e) => setCap(e.target.checked)} />{" "}
+            Frequency cap per customer
           </label>
         </legend>
-        at most <input aria-label="Messages" type="number" min={1} disabled={!cap} value={capMax} onChange={(e) => setCapMax(e.target.value)} /> messages per{" "}
-        <input aria-label="Period" type="number" min={1} disabled={!cap} value={capAmount} onChange={(e) => setCapAmount(e.target.value)} />{" "}
-        <select aria-label="Period unit" disabled={!cap} value={capUnit} onChange={(e) => setCapUnit(e.target.value as Unit)}>
+        at most{" "}
+        <input
+          aria-label="Messages"
+          type="number"
+          min={1}
+          disabled={!cap}
+          value={capMax}
+          onChange={(e) => setCapMax(e.target.value)}
+        />{" "}
+        messages per{" "}
+        <input
+          aria-label="Period"
+          type="number"
+          min={1}
+          disabled={!cap}
+          value={capAmount}
+          onChange={(e) => setCapAmount(e.target.value)}
+        />{" "}
+        <select
+          aria-label="Period unit"
+          disabled={!cap}
+          value={capUnit}
+          onChange={(e) => setCapUnit(e.target.value as Unit)}
+        >
           <option value="minutes">minutes</option>
           <option value="hours">hours</option>
           <option value="days">days</option>
@@ -73,7 +125,13 @@ function LimitsForm({ initial }: { initial: Limits }) {
       </fieldset>
       <div className="field">
         <label htmlFor="limits-per-minute">Workspace messages per minute (empty: unlimited)</label>
-        <input id="limits-per-minute" type="number" min={1} value={perMinute} onChange={(e) => setPerMinute(e.target.value)} />
+        <input
+          id="limits-per-minute"
+          type="number"
+          min={1}
+          value={perMinute}
+          onChange={(e) => setPerMinute(e.target.value)}
+        />
       </div>
       <MutationError error={save.error} />
       {save.isSuccess ? <p role="status">Saved.</p> : null}

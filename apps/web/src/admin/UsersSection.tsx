@@ -39,7 +39,12 @@ export function UsersSection() {
                   <td>{u.name}</td>
                   <td>{u.email}</td>
                   <td>
-                    <select aria-label={`Role of ${u.email}`} value={u.role} disabled={setRole.isPending} onChange={(e) => setRole.mutate({ id: u.id, role: e.target.value as Role })}>
+                    <select
+                      aria-label={`Role of ${u.email}`}
+                      value={u.role}
+                      disabled={setRole.isPending}
+                      onChange={(e) => setRole.mutate({ id: u.id, role: e.target.value as Role })}
+                    >
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
                           {r.toLowerCase()}
@@ -52,7 +57,10 @@ export function UsersSection() {
                   </td>
                   <td>
                     {u.id !== me.data?.id ? (
-                      <button type="button" onClick={() => setRemoving({ id: u.id, email: u.email })}>
+                      <button
+                        type="button"
+                        onClick={() => setRemoving({ id: u.id, email: u.email })}
+                      >
                         Remove
                       </button>
                     ) : (
@@ -72,7 +80,9 @@ export function UsersSection() {
           confirmLabel="Remove"
           busy={remove.isPending}
           error={remove.error ? errorMessage(remove.error) : null}
-          onConfirm={() => remove.mutate({ id: removing.id }, { onSuccess: () => setRemoving(null) })}
+          onConfirm={() =>
+            remove.mutate({ id: removing.id }, { onSuccess: () => setRemoving(null) })
+          }
           onCancel={() => setRemoving(null)}
         />
       ) : null}
@@ -90,7 +100,9 @@ function Invites() {
   const revoke = useMutation(trpc.invites.revoke.mutationOptions({ onSuccess: refresh }));
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("MARKETER");
-  const link = create.data ? `${window.location.origin}${window.location.pathname}${adminHrefs.invite(create.data.token)}` : null;
+  const link = create.data
+    ? `${window.location.origin}${window.location.pathname}${adminHrefs.invite(create.data.token)}`
+    : null;
   return (
     <>
       <h2>Invite someone</h2>
@@ -102,7 +114,13 @@ function Invites() {
         }}
       >
         <label htmlFor="invite-email">Email</label>
-        <input id="invite-email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <input
+          id="invite-email"
+          type="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <label htmlFor="invite-role">Role</label>
         <select id="invite-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
@@ -118,7 +136,8 @@ function Invites() {
       <MutationError error={create.error} />
       {link ? (
         <p className="admin__secret" role="status">
-          Send this link to {create.data?.invite.email} (shown once, valid 7 days): <code data-testid="invite-link">{link}</code>
+          Send this link to {create.data?.invite.email} (shown once, valid 7 days):{" "}
+          <code data-testid="invite-link">{link}</code>
         </p>
       ) : null}
       <Loading query={invites} what="invites">
@@ -135,15 +154,28 @@ function Invites() {
               </thead>
               <tbody>
                 {list.map((i) => {
-                  const open = !i.acceptedAt && !i.revokedAt && new Date(i.expiresAt).getTime() > Date.now();
+                  const open =
+                    !i.acceptedAt && !i.revokedAt && new Date(i.expiresAt).getTime() > Date.now();
                   return (
                     <tr key={i.id}>
                       <td>{i.email}</td>
                       <td>{i.role.toLowerCase()}</td>
-                      <td>{i.acceptedAt ? "accepted" : i.revokedAt ? "revoked" : open ? "open" : "expired"}</td>
+                      <td>
+                        {i.acceptedAt
+                          ? "accepted"
+                          : i.revokedAt
+                            ? "revoked"
+                            : open
+                              ? "open"
+                              : "expired"}
+                      </td>
                       <td>
                         {open ? (
-                          <button type="button" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: i.id })}>
+                          <button
+                            type="button"
+                            disabled={revoke.isPending}
+                            onClick={() => revoke.mutate({ id: i.id })}
+                          >
                             Revoke
                           </button>
                         ) : null}

@@ -7,11 +7,24 @@ import { parseHash } from "../routing.ts";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
 
-const admin: Me = { id: "u1", email: "ada@example.com", name: "Ada", role: "ADMIN", workspace: { id: "w1", name: "Shop" } };
+const admin: Me = {
+  id: "u1",
+  email: "ada@example.com",
+  name: "Ada",
+  role: "ADMIN",
+  workspace: { id: "w1", name: "Shop" },
+};
 const marketer: Me = { ...admin, id: "u2", email: "mo@example.com", role: "MARKETER" };
 
 /** The whole app with the answers already cached; the client points at a closed port. */
-function renderAt(hash: string, me: Me | null, seed: (set: (key: readonly unknown[], data: unknown) => void, trpc: ReturnType<typeof createTRPCOptionsProxy<AppRouter>>) => void = () => undefined) {
+function renderAt(
+  hash: string,
+  me: Me | null,
+  seed: (
+    set: (key: readonly unknown[], data: unknown) => void,
+    trpc: ReturnType<typeof createTRPCOptionsProxy<AppRouter>>,
+  ) => void = () => undefined,
+) {
   window.location.hash = hash;
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { staleTime: Infinity, retry: false } });
@@ -39,7 +52,18 @@ describe("admin pages", () => {
   it("lists credentials with only their last 4 characters, and the header links admins to Admin", async () => {
     renderAt("#/admin/credentials", admin, (set, trpc) =>
       set(trpc.credentials.list.queryKey(), [
-        { id: "c1", kind: "SMTP", label: "Shop mail", last4: "x9Qz", createdAt: "2026-11-01T10:00:00.000Z", updatedAt: "2026-11-01T10:00:00.000Z", lastUsedAt: null, lastTestedAt: "2026-11-02T10:00:00.000Z", lastTestOk: true, lastTestDetail: "SMTP server accepted" },
+        {
+          id: "c1",
+          kind: "SMTP",
+          label: "Shop mail",
+          last4: "x9Qz",
+          createdAt: "2026-11-01T10:00:00.000Z",
+          updatedAt: "2026-11-01T10:00:00.000Z",
+          lastUsedAt: null,
+          lastTestedAt: "2026-11-02T10:00:00.000Z",
+          lastTestOk: true,
+          lastTestDetail: "SMTP server accepted",
+        },
       ]),
     );
     expect(await screen.findByText("Shop mail")).toBeTruthy();
@@ -61,7 +85,20 @@ describe("admin pages", () => {
     renderAt("#/admin/dead-letters", admin, (set, trpc) =>
       set(trpc.admin.deadLetters.queryKey(), {
         items: [
-          { messageId: "m1", journeyId: "j1", journeyName: "Thanks", runId: "r1", stepId: "s1", channel: "email", recipient: "a@example.com", customer: "cust-1", status: "DEAD", error: "SMTP 421", attempts: 8, createdAt: "2026-11-01T10:00:00.000Z" },
+          {
+            messageId: "m1",
+            journeyId: "j1",
+            journeyName: "Thanks",
+            runId: "r1",
+            stepId: "s1",
+            channel: "email",
+            recipient: "a@example.com",
+            customer: "cust-1",
+            status: "DEAD",
+            error: "SMTP 421",
+            attempts: 8,
+            createdAt: "2026-11-01T10:00:00.000Z",
+          },
         ],
         nextCursor: null,
       }),
@@ -72,7 +109,12 @@ describe("admin pages", () => {
 
   it("an invite link works without a session", async () => {
     renderAt("#/invite/inv_token_123", null, (set, trpc) =>
-      set(trpc.auth.invite.queryKey({ token: "inv_token_123" }), { email: "new@example.com", role: "VIEWER", workspace: "Shop", expiresAt: "2026-12-01T00:00:00.000Z" }),
+      set(trpc.auth.invite.queryKey({ token: "inv_token_123" }), {
+        email: "new@example.com",
+        role: "VIEWER",
+        workspace: "Shop",
+        expiresAt: "2026-12-01T00:00:00.000Z",
+      }),
     );
     expect(await screen.findByText(/You are invited to/)).toBeTruthy();
     expect(screen.getByLabelText(/Choose a password/)).toBeTruthy();

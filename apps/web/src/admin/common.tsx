@@ -11,7 +11,20 @@ export function When({ at }: { at: string | Date | null | undefined }) {
   return <time dateTime={d.toISOString()}>{d.toLocaleString()}</time>;
 }
 
-export function Loading<T>({ query, what, children }: { query: { isPending: boolean; isError: boolean; error: { message: string; data?: unknown } | null; data: T | undefined }; what: string; children: (data: T) => ReactNode }) {
+export function Loading<T>({
+  query,
+  what,
+  children,
+}: {
+  query: {
+    isPending: boolean;
+    isError: boolean;
+    error: { message: string; data?: unknown } | null;
+    data: T | undefined;
+  };
+  what: string;
+  children: (data: T) => ReactNode;
+}) {
   if (query.isPending) return <p role="status">Loading {what}…</p>;
   if (query.isError || query.data === undefined) {
     return (
@@ -31,4 +44,3 @@ export function MutationError({ error }: { error: { message: string; data?: unkn
     </p>
   );
 }
-

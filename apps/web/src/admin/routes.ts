@@ -1,5 +1,13 @@
 // Admin routes: `#/admin/<tab>`, and the public invite link `#/invite/<token>`.
-export const ADMIN_TABS = ["users", "credentials", "api-keys", "limits", "dead-letters", "queues", "audit"] as const;
+export const ADMIN_TABS = [
+  "users",
+  "credentials",
+  "api-keys",
+  "limits",
+  "dead-letters",
+  "queues",
+  "audit",
+] as const;
 export type AdminTab = (typeof ADMIN_TABS)[number];
 
 export const ADMIN_TAB_LABELS: Record<AdminTab, string> = {

@@ -15,7 +15,9 @@ describe("JourneyCanvas", () => {
     const { container } = render(<JourneyCanvas draftKey="j1@1" draft={thankYouDraft} />);
     await screen.findByText("Event: purchase");
 
-    expect(container.querySelectorAll(".react-flow__node")).toHaveLength(thankYouDraft.nodes.length);
+    expect(container.querySelectorAll(".react-flow__node")).toHaveLength(
+      thankYouDraft.nodes.length,
+    );
     expect(nodeElement(container, "trigger").textContent).toContain("Event trigger");
     expect(nodeElement(container, "wait").textContent).toContain("Wait 30 seconds");
     expect(nodeElement(container, "email").textContent).toContain("Email: Thanks {{ first_name }}");
@@ -39,7 +41,9 @@ describe("JourneyCanvas", () => {
     const trigger = nodeElement(container, "trigger");
     expect(trigger.querySelectorAll(".react-flow__handle.target")).toHaveLength(0);
     expect(trigger.querySelectorAll(".react-flow__handle.source")).toHaveLength(1);
-    expect(nodeElement(container, "exit").querySelectorAll(".react-flow__handle.source")).toHaveLength(0);
+    expect(
+      nodeElement(container, "exit").querySelectorAll(".react-flow__handle.source"),
+    ).toHaveLength(0);
   });
 
   it("gives a goal an optional output and no input: its event is how a run gets there", async () => {
@@ -49,7 +53,14 @@ describe("JourneyCanvas", () => {
         draft={JourneyDraft.parse({
           schemaVersion: 1,
           settings: {},
-          nodes: [{ id: "g", type: "flow.goal", position: { x: 0, y: 0 }, data: { event: "review_left", filters: [] } }],
+          nodes: [
+            {
+              id: "g",
+              type: "flow.goal",
+              position: { x: 0, y: 0 },
+              data: { event: "review_left", filters: [] },
+            },
+          ],
           edges: [],
         })}
       />,
@@ -57,7 +68,9 @@ describe("JourneyCanvas", () => {
     await screen.findByText("Goal: review_left");
     const goal = nodeElement(container, "g");
     expect(goal.querySelectorAll(".react-flow__handle.target")).toHaveLength(0);
-    expect(goal.querySelectorAll(".step__branch--optional .react-flow__handle.source")).toHaveLength(1);
+    expect(
+      goal.querySelectorAll(".step__branch--optional .react-flow__handle.source"),
+    ).toHaveLength(1);
   });
 
   it("replaces the drawing when another journey is shown", async () => {
@@ -83,6 +96,8 @@ describe("JourneyCanvas", () => {
       />,
     );
     await screen.findByText("Segment: vip = true");
-    expect([...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id)).toEqual(["t"]);
+    expect(
+      [...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id),
+    ).toEqual(["t"]);
   });
 });

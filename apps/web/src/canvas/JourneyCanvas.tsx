@@ -1,4 +1,13 @@
-import { Background, ControlButton, Controls, MarkerType, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import {
+  Background,
+  ControlButton,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+} from "@xyflow/react";
 import type { KeyboardEvent as ReactKeyboardEvent, DragEvent } from "react";
 import { useEffect, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
@@ -73,7 +82,10 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
     if (!node) return;
     const w = node.measured?.width ?? 240;
     const h = node.measured?.height ?? 90;
-    void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
+    void flow.setCenter(node.position.x + w / 2, node.position.y + h / 2, {
+      zoom: Math.max(flow.getZoom(), 1),
+      duration: 200,
+    });
   }, [s.focus, flow]);
 
   // Edges with problems are drawn red with the problem as their label; a test run's path is animated.
@@ -87,9 +99,16 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       if (!issues && !visited) return e;
       return {
         ...e,
-        className: [issues ? "edge--invalid" : "", visited ? "edge--visited" : ""].filter(Boolean).join(" "),
+        className: [issues ? "edge--invalid" : "", visited ? "edge--visited" : ""]
+          .filter(Boolean)
+          .join(" "),
         animated: visited,
-        ...(issues ? { label: issues[0]?.message, markerEnd: { type: MarkerType.ArrowClosed, color: "#b91c1c" } } : {}),
+        ...(issues
+          ? {
+              label: issues[0]?.message,
+              markerEnd: { type: MarkerType.ArrowClosed, color: "#b91c1c" },
+            }
+          : {}),
       };
     });
   }, [s.edges, s.issuesByEdge, s.highlight]);
@@ -129,11 +148,21 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       >
         <Background />
         <Controls showInteractive={false} fitViewOptions={fitViewOptions}>
-          <ControlButton onClick={() => setMiniMap((on) => !on)} aria-label={miniMap ? "Hide minimap" : "Show minimap"} title={miniMap ? "Hide minimap" : "Show minimap"}>
+          <ControlButton
+            onClick={() => setMiniMap((on) => !on)}
+            aria-label={miniMap ? "Hide minimap" : "Show minimap"}
+            title={miniMap ? "Hide minimap" : "Show minimap"}
+          >
             ▦
           </ControlButton>
         </Controls>
-        {miniMap ? <MiniMap<StepNode> pannable zoomable nodeColor={(node) => (node.type ? miniMapColors[node.type] : "#94a3b8")} /> : null}
+        {miniMap ? (
+          <MiniMap<StepNode>
+            pannable
+            zoomable
+            nodeColor={(node) => (node.type ? miniMapColors[node.type] : "#94a3b8")}
+          />
+        ) : null}
       </ReactFlow>
     </div>
   );
@@ -150,7 +179,8 @@ export function onEditorShortcut(event: ReactKeyboardEvent) {
   else if ((key === "z" && event.shiftKey) || key === "y") store.redo();
   else if (key === "c") store.copySelection();
   else if (key === "v") store.paste();
-  else if (key === "a") useEditorStore.setState({ nodes: store.nodes.map((n) => ({ ...n, selected: true })) });
+  else if (key === "a")
+    useEditorStore.setState({ nodes: store.nodes.map((n) => ({ ...n, selected: true })) });
   else return;
   event.preventDefault();
 }

@@ -27,7 +27,11 @@ export function Palette({ disabled }: { disabled?: boolean }) {
       <h2>Steps</h2>
       <p className="muted">Drag onto the canvas, or press Enter to add below.</p>
       {GROUPS.map((group) => (
-        <section key={group.family} className="palette__group" aria-labelledby={`palette-${group.family}`}>
+        <section
+          key={group.family}
+          className="palette__group"
+          aria-labelledby={`palette-${group.family}`}
+        >
           <h3 id={`palette-${group.family}`}>{group.title}</h3>
           <ul>
             {stepCatalog

@@ -5,7 +5,17 @@ import type { FieldErrors, JsonSchema } from "./SchemaForm.tsx";
 import { SchemaForm, humanize } from "./SchemaForm.tsx";
 import { stepJsonSchema } from "./panels/StepPanel.tsx";
 
-function Harness({ schema, initial, errors = {}, onValue }: { schema: JsonSchema; initial: unknown; errors?: FieldErrors; onValue: (v: unknown) => void }) {
+function Harness({
+  schema,
+  initial,
+  errors = {},
+  onValue,
+}: {
+  schema: JsonSchema;
+  initial: unknown;
+  errors?: FieldErrors;
+  onValue: (v: unknown) => void;
+}) {
   const [value, setValue] = useState(initial);
   return (
     <SchemaForm
@@ -24,13 +34,26 @@ function Harness({ schema, initial, errors = {}, onValue }: { schema: JsonSchema
 describe("SchemaForm (generated from a step's zod schema)", () => {
   it("draws one labelled control per field of the email step, typed by the schema", () => {
     let last: unknown;
-    render(<Harness schema={stepJsonSchema("action.email")} initial={{ subject: "", body: "", format: "html" }} onValue={(v) => (last = v)} />);
-    fireEvent.change(screen.getByLabelText("Subject"), { target: { value: "Hello {{ first_name }}" } });
+    render(
+      <Harness
+        schema={stepJsonSchema("action.email")}
+        initial={{ subject: "", body: "", format: "html" }}
+        onValue={(v) => (last = v)}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText("Subject"), {
+      target: { value: "Hello {{ first_name }}" },
+    });
     fireEvent.change(screen.getByLabelText("Body"), { target: { value: "Line 1" } });
     expect(screen.getByLabelText("Body").tagName).toBe("TEXTAREA");
     fireEvent.change(screen.getByLabelText(/^Format/), { target: { value: "text" } });
     fireEvent.click(screen.getByLabelText("Respect quiet hours"));
-    expect(last).toEqual({ subject: "Hello {{ first_name }}", body: "Line 1", format: "text", respectQuietHours: false });
+    expect(last).toEqual({
+      subject: "Hello {{ first_name }}",
+      body: "Line 1",
+      format: "text",
+      respectQuietHours: false,
+    });
   });
 
   it("shows a field's error under it and marks the control invalid", () => {
@@ -45,13 +68,19 @@ describe("SchemaForm (generated from a step's zod schema)", () => {
     const subject = screen.getByLabelText("Subject");
     expect(subject.getAttribute("aria-invalid")).toBe("true");
     const describedBy = subject.getAttribute("aria-describedby");
-    expect(describedBy && document.getElementById(describedBy)?.textContent).toBe("Write a subject line.");
+    expect(describedBy && document.getElementById(describedBy)?.textContent).toBe(
+      "Write a subject line.",
+    );
   });
 
   it("edits nested objects and numbers (a wait's timeout)", () => {
     let last: unknown;
     const { container } = render(
-      <Harness schema={stepJsonSchema("wait.event")} initial={{ event: "", timeout: { amount: 7, unit: "days" } }} onValue={(v) => (last = v)} />,
+      <Harness
+        schema={stepJsonSchema("wait.event")}
+        initial={{ event: "", timeout: { amount: 7, unit: "days" } }}
+        onValue={(v) => (last = v)}
+      />,
     );
     const amount = container.querySelector<HTMLInputElement>('[data-field="timeout.amount"] input');
     if (!amount) throw new Error("no timeout.amount field");
@@ -61,14 +90,27 @@ describe("SchemaForm (generated from a step's zod schema)", () => {
 
   it("adds and removes list items (a split's conditions), keeping typed values", () => {
     let last: unknown;
-    const { container } = render(<Harness schema={stepJsonSchema("split.condition")} initial={{ conditions: [], match: "all" }} onValue={(v) => (last = v)} />);
+    const { container } = render(
+      <Harness
+        schema={stepJsonSchema("split.condition")}
+        initial={{ conditions: [], match: "all" }}
+        onValue={(v) => (last = v)}
+      />,
+    );
     fireEvent.click(screen.getByRole("button", { name: "Add condition" }));
-    const property = container.querySelector<HTMLInputElement>('[data-field="conditions.0.property"] input');
-    const value = container.querySelector<HTMLInputElement>('[data-field="conditions.0.value"] input');
+    const property = container.querySelector<HTMLInputElement>(
+      '[data-field="conditions.0.property"] input',
+    );
+    const value = container.querySelector<HTMLInputElement>(
+      '[data-field="conditions.0.value"] input',
+    );
     if (!property || !value) throw new Error("condition fields missing");
     fireEvent.change(property, { target: { value: "event.total" } });
     fireEvent.change(value, { target: { value: "100" } });
-    expect(last).toEqual({ conditions: [{ property: "event.total", op: "eq", value: 100 }], match: "all" });
+    expect(last).toEqual({
+      conditions: [{ property: "event.total", op: "eq", value: 100 }],
+      match: "all",
+    });
     fireEvent.click(screen.getByRole("button", { name: "Remove condition 1" }));
     expect(last).toEqual({ conditions: [], match: "all" });
   });
@@ -76,7 +118,14 @@ describe("SchemaForm (generated from a step's zod schema)", () => {
   it("switches a discriminated union's kind (a coupon's source)", () => {
     let last: unknown;
     const { container } = render(
-      <Harness schema={stepJsonSchema("action.coupon")} initial={{ source: { kind: "pattern", pattern: "SAVE-######" }, value: { kind: "percent", amount: 10 } }} onValue={(v) => (last = v)} />,
+      <Harness
+        schema={stepJsonSchema("action.coupon")}
+        initial={{
+          source: { kind: "pattern", pattern: "SAVE-######" },
+          value: { kind: "percent", amount: 10 },
+        }}
+        onValue={(v) => (last = v)}
+      />,
     );
     const kind = container.querySelector<HTMLSelectElement>('[data-field="source"] select');
     if (!kind) throw new Error("no kind select");
@@ -87,9 +136,25 @@ describe("SchemaForm (generated from a step's zod schema)", () => {
   it("turns optional settings on and off (quiet hours)", () => {
     let last: unknown;
     const { container } = render(
-      <Harness schema={{ type: "object", properties: { quietHours: { anyOf: [{ type: "object", properties: { start: { type: "string" } }, required: ["start"] }, { type: "null" }] } } }} initial={{}} onValue={(v) => (last = v)} />,
+      <Harness
+        schema={{
+          type: "object",
+          properties: {
+            quietHours: {
+              anyOf: [
+                { type: "object", properties: { start: { type: "string" } }, required: ["start"] },
+                { type: "null" },
+              ],
+            },
+          },
+        }}
+        initial={{}}
+        onValue={(v) => (last = v)}
+      />,
     );
-    const toggle = container.querySelector<HTMLInputElement>('[data-field="quietHours"] legend input');
+    const toggle = container.querySelector<HTMLInputElement>(
+      '[data-field="quietHours"] legend input',
+    );
     if (!toggle) throw new Error("no toggle");
     fireEvent.click(toggle);
     expect(last).toEqual({ quietHours: { start: "" } });

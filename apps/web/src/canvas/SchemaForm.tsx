@@ -42,11 +42,15 @@ export interface SchemaFormProps {
 
 /** "respectQuietHours" → "Respect quiet hours". */
 export function humanize(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").toLowerCase();
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ")
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-const asObj = (v: Value): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const asObj = (v: Value): Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
 
 function nonNull(schema: JsonSchema): JsonSchema | null {
   const options = schema.anyOf?.filter((s) => s.type !== "null");
@@ -124,7 +128,9 @@ function join(path: string, key: string | number): string {
 function ObjectFields(props: FieldProps & { schema: JsonSchema }) {
   const { schema, value, onChange, path } = props;
   const obj = asObj(value);
-  const entries = Object.entries(schema.properties ?? {}).filter(([key]) => !props.hidden?.has(join(path, key)));
+  const entries = Object.entries(schema.properties ?? {}).filter(
+    ([key]) => !props.hidden?.has(join(path, key)),
+  );
   return (
     <>
       {entries.map(([key, sub]) => (
@@ -186,7 +192,9 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
               type="checkbox"
               checked={on}
               disabled={disabled}
-              onChange={(e) => onChange(e.target.checked ? emptyValue({ ...optional, default: undefined }) : null)}
+              onChange={(e) =>
+                onChange(e.target.checked ? emptyValue({ ...optional, default: undefined }) : null)
+              }
             />{" "}
             {label}
           </label>
@@ -223,7 +231,13 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
             ))}
           </select>
         </div>
-        {active ? <ObjectFields {...props} schema={active} hidden={new Set([join(path, "kind"), ...(props.hidden ?? [])])} /> : null}
+        {active ? (
+          <ObjectFields
+            {...props}
+            schema={active}
+            hidden={new Set([join(path, "kind"), ...(props.hidden ?? [])])}
+          />
+        ) : null}
         <Errors id={errorId} errors={fieldErrors} />
       </fieldset>
     );
@@ -240,7 +254,9 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         aria-describedby={described}
         onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
       >
-        {(value === undefined && schema.default === undefined) || value === "" ? <option value="">Choose…</option> : null}
+        {(value === undefined && schema.default === undefined) || value === "" ? (
+          <option value="">Choose…</option>
+        ) : null}
         {schema.enum.map((option) => (
           <option key={String(option)} value={String(option)}>
             {String(option)}
@@ -260,9 +276,16 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         disabled,
         "aria-invalid": invalid,
         "aria-describedby": described,
-        onChange: (e: { target: { value: string } }) => onChange(e.target.value === "" && !props.required ? undefined : e.target.value),
+        onChange: (e: { target: { value: string } }) =>
+          onChange(e.target.value === "" && !props.required ? undefined : e.target.value),
       };
-      return wrap(props.multiline?.has(path) ? <textarea rows={5} {...common} /> : <input type="text" list={props.lists?.[path]} {...common} />);
+      return wrap(
+        props.multiline?.has(path) ? (
+          <textarea rows={5} {...common} />
+        ) : (
+          <input type="text" list={props.lists?.[path]} {...common} />
+        ),
+      );
     }
     case "number":
     case "integer":
@@ -302,7 +325,15 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
           </fieldset>
         );
       }
-      return wrap(<RecordInput id={id} value={value} onChange={onChange} disabled={disabled} describedBy={described} />);
+      return wrap(
+        <RecordInput
+          id={id}
+          value={value}
+          onChange={onChange}
+          disabled={disabled}
+          describedBy={described}
+        />,
+      );
     case "array":
       return <ArrayField {...props} id={id} errorId={errorId} />;
     default:
@@ -321,7 +352,19 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
 }
 
 /** `{ key: value }` edited as "key = value" lines. */
-function RecordInput({ id, value, onChange, disabled, describedBy }: { id: string; value: Value; onChange: (v: Value) => void; disabled?: boolean | undefined; describedBy: string | undefined }) {
+function RecordInput({
+  id,
+  value,
+  onChange,
+  disabled,
+  describedBy,
+}: {
+  id: string;
+  value: Value;
+  onChange: (v: Value) => void;
+  disabled?: boolean | undefined;
+  describedBy: string | undefined;
+}) {
   const text = Object.entries(asObj(value))
     .map(([k, v]) => `${k} = ${showLoose(v)}`)
     .join("\n");
@@ -346,7 +389,15 @@ function RecordInput({ id, value, onChange, disabled, describedBy }: { id: strin
   );
 }
 
-function ArrayField(props: FieldProps & { schema: JsonSchema; label: string; required: boolean; id: string; errorId: string }) {
+function ArrayField(
+  props: FieldProps & {
+    schema: JsonSchema;
+    label: string;
+    required: boolean;
+    id: string;
+    errorId: string;
+  },
+) {
   const { schema, value, onChange, path, label, errors, id, errorId, disabled } = props;
   const items: unknown[] = Array.isArray(value) ? (value as unknown[]) : [];
   const item = schema.items ?? {};
@@ -362,7 +413,11 @@ function ArrayField(props: FieldProps & { schema: JsonSchema; label: string; req
                 type="checkbox"
                 checked={items.includes(option)}
                 disabled={disabled}
-                onChange={(e) => onChange(e.target.checked ? [...items, option] : items.filter((i) => i !== option))}
+                onChange={(e) =>
+                  onChange(
+                    e.target.checked ? [...items, option] : items.filter((i) => i !== option),
+                  )
+                }
               />{" "}
               {String(option)}
             </label>
@@ -410,12 +465,20 @@ function ArrayField(props: FieldProps & { schema: JsonSchema; label: string; req
             value={entry}
             onChange={(v) => onChange(items.map((old, i) => (i === index ? v : old)))}
           />
-          <button type="button" disabled={disabled} onClick={() => onChange(items.filter((_, i) => i !== index))}>
+          <button
+            type="button"
+            disabled={disabled}
+            onClick={() => onChange(items.filter((_, i) => i !== index))}
+          >
             Remove {noun} {index + 1}
           </button>
         </div>
       ))}
-      <button type="button" disabled={disabled} onClick={() => onChange([...items, emptyValue(item)])}>
+      <button
+        type="button"
+        disabled={disabled}
+        onClick={() => onChange([...items, emptyValue(item)])}
+      >
         Add {noun}
       </button>
       <Errors id={errorId} errors={fieldErrors} />

@@ -29,7 +29,11 @@ export function useAutosave(journeyId: string, initialRevision: number, enabled:
     setState("saving");
     const attempt = (async () => {
       try {
-        const result = await client.journeys.saveDraft.mutate({ id: journeyId, draft: toDraft(store), revision: revisionRef.current });
+        const result = await client.journeys.saveDraft.mutate({
+          id: journeyId,
+          draft: toDraft(store),
+          revision: revisionRef.current,
+        });
         revisionRef.current = result.revision;
         setRevision(result.revision);
         savedRev.current = rev;

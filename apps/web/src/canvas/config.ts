@@ -21,7 +21,8 @@ export function num(config: Config, ...keys: string[]): number | undefined {
   for (const key of keys) {
     const value = config[key];
     if (typeof value === "number" && Number.isFinite(value)) return value;
-    if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+    if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+      return Number(value);
   }
   return undefined;
 }
@@ -37,7 +38,8 @@ export function list(config: Config, ...keys: string[]): unknown[] {
 export function obj(config: Config, ...keys: string[]): Config | undefined {
   for (const key of keys) {
     const value = config[key];
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Config;
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Config;
   }
   return undefined;
 }

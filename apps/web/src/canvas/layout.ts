@@ -12,10 +12,14 @@ export function autoLayout(nodes: StepNode[], edges: StepEdge[]): StepNode[] {
   g.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 70, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of nodes) {
-    g.setNode(node.id, { width: node.measured?.width ?? NODE_WIDTH, height: node.measured?.height ?? NODE_HEIGHT });
+    g.setNode(node.id, {
+      width: node.measured?.width ?? NODE_WIDTH,
+      height: node.measured?.height ?? NODE_HEIGHT,
+    });
   }
   const ids = new Set(nodes.map((n) => n.id));
-  for (const edge of edges) if (ids.has(edge.source) && ids.has(edge.target)) g.setEdge(edge.source, edge.target);
+  for (const edge of edges)
+    if (ids.has(edge.source) && ids.has(edge.target)) g.setEdge(edge.source, edge.target);
   dagre.layout(g);
   const x = new Map<string, number>();
   for (const node of nodes) {
@@ -24,9 +28,16 @@ export function autoLayout(nodes: StepNode[], edges: StepEdge[]): StepNode[] {
   }
   orderBranches(nodes, edges, x);
   return nodes.map((node) => {
-    const p = g.node(node.id) as { x: number; y: number; width: number; height: number } | undefined;
+    const p = g.node(node.id) as
+      { x: number; y: number; width: number; height: number } | undefined;
     if (!p) return node;
-    return { ...node, position: { x: Math.round((x.get(node.id) ?? p.x) - p.width / 2), y: Math.round(p.y - p.height / 2) } };
+    return {
+      ...node,
+      position: {
+        x: Math.round((x.get(node.id) ?? p.x) - p.width / 2),
+        y: Math.round(p.y - p.height / 2),
+      },
+    };
   });
 }
 

@@ -19,7 +19,10 @@ import type {
 } from "./types.ts";
 
 function outputs(data: StepNodeData): Branch[] {
-  return [...branchesOf(data.stepType, data.config), ...data.extraBranches.map((id) => ({ id, label: id, optional: false }))];
+  return [
+    ...branchesOf(data.stepType, data.config),
+    ...data.extraBranches.map((id) => ({ id, label: id, optional: false })),
+  ];
 }
 
 /** Triggers start runs and goals are reached by their event, so neither takes a connection. */
@@ -43,16 +46,34 @@ function useOverlay(id: string) {
 export const FAR_ZOOM = 0.35;
 const isFar = (s: ReactFlowState) => s.transform[2] < FAR_ZOOM;
 
-function StepCard(props: { id: string; family: StepFamily; data: StepNodeData; selected: boolean }) {
+function StepCard(props: {
+  id: string;
+  family: StepFamily;
+  data: StepNodeData;
+  selected: boolean;
+}) {
   const far = useStore(isFar);
   return far ? <FarCard {...props} /> : <FullCard {...props} />;
 }
 
-function FarCard({ id, family, data, selected }: { id: string; family: StepFamily; data: StepNodeData; selected: boolean }) {
+function FarCard({
+  id,
+  family,
+  data,
+  selected,
+}: {
+  id: string;
+  family: StepFamily;
+  data: StepNodeData;
+  selected: boolean;
+}) {
   const invalid = useEditorStore((s) => s.issuesByNode[id] !== undefined);
   const branches = outputs(data);
   return (
-    <div className={`step step--far step--${family}${selected ? " step--selected" : ""}${invalid ? " step--invalid" : ""}`} data-step-type={data.stepType}>
+    <div
+      className={`step step--far step--${family}${selected ? " step--selected" : ""}${invalid ? " step--invalid" : ""}`}
+      data-step-type={data.stepType}
+    >
       {acceptsIncoming(data) ? <Handle type="target" position={Position.Top} /> : null}
       <div className="step__far-label">{stepLabel(data.stepType)}</div>
       {branches.length > 0 ? (
@@ -68,7 +89,17 @@ function FarCard({ id, family, data, selected }: { id: string; family: StepFamil
   );
 }
 
-function FullCard({ id, family, data, selected }: { id: string; family: StepFamily; data: StepNodeData; selected: boolean }) {
+function FullCard({
+  id,
+  family,
+  data,
+  selected,
+}: {
+  id: string;
+  family: StepFamily;
+  data: StepNodeData;
+  selected: boolean;
+}) {
   const label = stepLabel(data.stepType);
   const summary = summarizeStep(data.stepType, data.config);
   const branches = outputs(data);
@@ -80,14 +111,21 @@ function FullCard({ id, family, data, selected }: { id: string; family: StepFami
     issues ? "step--invalid" : "",
     notes ? "step--visited" : notes === null ? "step--skipped" : "",
   ];
-  const name = typeof (data.config as { label?: unknown } | null)?.label === "string" ? (data.config as { label: string }).label : "";
+  const name =
+    typeof (data.config as { label?: unknown } | null)?.label === "string"
+      ? (data.config as { label: string }).label
+      : "";
   return (
     <div className={classes.filter(Boolean).join(" ")} data-step-type={data.stepType}>
       {acceptsIncoming(data) ? <Handle type="target" position={Position.Top} /> : null}
       <div className="step__type">
         {label}
         {issues ? (
-          <span className="step__issues" title={issues.map((i) => i.message).join("\n")} aria-label={`${issues.length} problem(s)`}>
+          <span
+            className="step__issues"
+            title={issues.map((i) => i.message).join("\n")}
+            aria-label={`${issues.length} problem(s)`}
+          >
             ⚠ {issues.length}
           </span>
         ) : null}
@@ -123,9 +161,14 @@ function FullCard({ id, family, data, selected }: { id: string; family: StepFami
         </dl>
       ) : null}
       {branches.length > 0 ? (
-        <div className={`step__branches${branches.every((b) => b.label === "") ? " step__branches--bare" : ""}`}>
+        <div
+          className={`step__branches${branches.every((b) => b.label === "") ? " step__branches--bare" : ""}`}
+        >
           {branches.map((branch) => (
-            <div className={`step__branch${branch.optional ? " step__branch--optional" : ""}`} key={branch.id}>
+            <div
+              className={`step__branch${branch.optional ? " step__branch--optional" : ""}`}
+              key={branch.id}
+            >
               {branch.label ? <span className="step__branch-label">{branch.label}</span> : null}
               <Handle
                 type="source"
@@ -141,7 +184,11 @@ function FullCard({ id, family, data, selected }: { id: string; family: StepFami
   );
 }
 
-export const TriggerNode = memo(function TriggerNode({ id, data, selected }: NodeProps<TriggerStepNode>) {
+export const TriggerNode = memo(function TriggerNode({
+  id,
+  data,
+  selected,
+}: NodeProps<TriggerStepNode>) {
   return <StepCard id={id} family="trigger" data={data} selected={selected} />;
 });
 
@@ -153,7 +200,11 @@ export const SplitNode = memo(function SplitNode({ id, data, selected }: NodePro
   return <StepCard id={id} family="split" data={data} selected={selected} />;
 });
 
-export const ActionNode = memo(function ActionNode({ id, data, selected }: NodeProps<ActionStepNode>) {
+export const ActionNode = memo(function ActionNode({
+  id,
+  data,
+  selected,
+}: NodeProps<ActionStepNode>) {
   return <StepCard id={id} family="action" data={data} selected={selected} />;
 });
 

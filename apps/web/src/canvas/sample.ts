@@ -7,7 +7,12 @@ export const SAMPLE_CUSTOMER: CustomerSnapshot = {
   email: "ada@example.com",
   phone: "+41791234567",
   timezone: "Europe/Zurich",
-  attributes: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com", preferred_channel: "email" },
+  attributes: {
+    first_name: "Ada",
+    last_name: "Lovelace",
+    email: "ada@example.com",
+    preferred_channel: "email",
+  },
   tags: [],
 };
 
@@ -23,9 +28,21 @@ export function sampleContext(extra: Record<string, unknown> = {}): Record<strin
   return {
     ...c.attributes,
     coupon: { code: "REG-4F7K2Q9M", value: 25, kind: "percent" },
-    purl: { url: "https://go.postpath.example/register-machine/k3j9x2", token: "k3j9x2", qrUrl: "https://go.postpath.example/register-machine/k3j9x2/qr.png" },
+    purl: {
+      url: "https://go.postpath.example/register-machine/k3j9x2",
+      token: "k3j9x2",
+      qrUrl: "https://go.postpath.example/register-machine/k3j9x2/qr.png",
+    },
     ...extra,
-    customer: { id: c.id, externalId: c.externalId, email: c.email, phone: c.phone, timezone: c.timezone, attributes: c.attributes, tags: c.tags },
+    customer: {
+      id: c.id,
+      externalId: c.externalId,
+      email: c.email,
+      phone: c.phone,
+      timezone: c.timezone,
+      attributes: c.attributes,
+      tags: c.tags,
+    },
     event: SAMPLE_EVENT_PROPERTIES,
     run: { id: "run-preview", enteredAt: Date.UTC(2026, 0, 15, 9) },
     steps: {},

@@ -33,8 +33,15 @@ describe("editor store", () => {
   });
 
   it("connects one edge per branch: connecting a branch again moves it", () => {
-    store().connect({ source: "big-order", sourceHandle: "yes", target: "exit", targetHandle: null });
-    const fromYes = store().edges.filter((e) => e.source === "big-order" && e.sourceHandle === "yes");
+    store().connect({
+      source: "big-order",
+      sourceHandle: "yes",
+      target: "exit",
+      targetHandle: null,
+    });
+    const fromYes = store().edges.filter(
+      (e) => e.source === "big-order" && e.sourceHandle === "yes",
+    );
     expect(fromYes.map((e) => e.target)).toEqual(["exit"]);
     expect(store().edges).toHaveLength(thankYouDraft.edges.length);
   });
@@ -43,9 +50,15 @@ describe("editor store", () => {
     store().updateConfig("wait", { amount: 5, unit: "minutes" });
     store().selectOnly("email");
     store().undo();
-    expect(store().nodes.find((n) => n.id === "wait")?.data.config).toEqual({ amount: 30, unit: "seconds" });
+    expect(store().nodes.find((n) => n.id === "wait")?.data.config).toEqual({
+      amount: 30,
+      unit: "seconds",
+    });
     store().redo();
-    expect(store().nodes.find((n) => n.id === "wait")?.data.config).toEqual({ amount: 5, unit: "minutes" });
+    expect(store().nodes.find((n) => n.id === "wait")?.data.config).toEqual({
+      amount: 5,
+      unit: "minutes",
+    });
     expect(store().future).toHaveLength(0);
   });
 
@@ -60,7 +73,12 @@ describe("editor store", () => {
   });
 
   it("copies and pastes steps with the edges between them under new ids", () => {
-    useEditorStore.setState({ nodes: store().nodes.map((n) => ({ ...n, selected: n.id === "big-order" || n.id === "email" })) });
+    useEditorStore.setState({
+      nodes: store().nodes.map((n) => ({
+        ...n,
+        selected: n.id === "big-order" || n.id === "email",
+      })),
+    });
     store().copySelection();
     store().paste();
     const ids = store().nodes.map((n) => n.id);
@@ -69,14 +87,22 @@ describe("editor store", () => {
     expect(pastedEdge).toMatchObject({ sourceHandle: "yes", target: "email-2" });
     const original = store().nodes.find((n) => n.id === "email");
     const copy = store().nodes.find((n) => n.id === "email-2");
-    expect(copy?.position).toEqual({ x: (original?.position.x ?? 0) + 40, y: (original?.position.y ?? 0) + 40 });
+    expect(copy?.position).toEqual({
+      x: (original?.position.x ?? 0) + 40,
+      y: (original?.position.y ?? 0) + 40,
+    });
     expect(copy?.data.config).toEqual(original?.data.config);
   });
 
   it("moves nodes with one undo step per drag", () => {
     const start = store().nodes.find((n) => n.id === "exit")?.position;
-    for (const x of [160, 170, 180]) store().onNodesChange([{ type: "position", id: "exit", position: { x, y: 450 }, dragging: true }]);
-    store().onNodesChange([{ type: "position", id: "exit", position: { x: 190, y: 450 }, dragging: false }]);
+    for (const x of [160, 170, 180])
+      store().onNodesChange([
+        { type: "position", id: "exit", position: { x, y: 450 }, dragging: true },
+      ]);
+    store().onNodesChange([
+      { type: "position", id: "exit", position: { x: 190, y: 450 }, dragging: false },
+    ]);
     expect(store().nodes.find((n) => n.id === "exit")?.position).toEqual({ x: 190, y: 450 });
     store().undo();
     expect(store().nodes.find((n) => n.id === "exit")?.position).toEqual(start);
@@ -96,19 +122,24 @@ describe("editor store", () => {
     store().updateConfig("wait", { amount: 1, unit: "days" });
     store().deleteSelection();
     store().onNodesChange([{ type: "remove", id: "wait" }]);
-    expect(toDraft(store()).nodes.find((n) => n.id === "wait")?.data).toEqual({ amount: 30, unit: "seconds" });
+    expect(toDraft(store()).nodes.find((n) => n.id === "wait")?.data).toEqual({
+      amount: 30,
+      unit: "seconds",
+    });
     expect(store().docRev).toBe(0);
   });
 
   it("names new steps readably", () => {
-    expect(["wait.duration", "wait.event", "split.random", "action.sms", "flow.exit", "trigger.segment"].map((t) => baseIdFor(t as never))).toEqual([
-      "wait",
-      "wait-event",
-      "split-random",
-      "sms",
-      "exit",
-      "trigger",
-    ]);
+    expect(
+      [
+        "wait.duration",
+        "wait.event",
+        "split.random",
+        "action.sms",
+        "flow.exit",
+        "trigger.segment",
+      ].map((t) => baseIdFor(t as never)),
+    ).toEqual(["wait", "wait-event", "split-random", "sms", "exit", "trigger"]);
   });
 
   it("picks fresh ids", () => {
@@ -122,12 +153,17 @@ describe("auto-layout", () => {
     const draft = {
       ...thankYouDraft,
       // "no" listed first, so dagre alone would put the exit on the left.
-      edges: [...thankYouDraft.edges.filter((e) => e.source !== "big-order"), { id: "n", source: "big-order", sourceHandle: "no", target: "exit" }, { id: "y", source: "big-order", sourceHandle: "yes", target: "email" }],
+      edges: [
+        ...thankYouDraft.edges.filter((e) => e.source !== "big-order"),
+        { id: "n", source: "big-order", sourceHandle: "no", target: "exit" },
+        { id: "y", source: "big-order", sourceHandle: "yes", target: "email" },
+      ],
       nodes: thankYouDraft.nodes.map((n) => ({ ...n, position: { x: 0, y: 0 } })),
     };
     useEditorStore.getState().load("layout", draft);
     useEditorStore.getState().layout();
-    const x = (id: string) => useEditorStore.getState().nodes.find((n) => n.id === id)?.position.x ?? NaN;
+    const x = (id: string) =>
+      useEditorStore.getState().nodes.find((n) => n.id === id)?.position.x ?? NaN;
     expect(x("email")).toBeLessThan(x("exit"));
   });
 });

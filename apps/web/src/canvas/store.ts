@@ -2,7 +2,14 @@
 // It holds the document being edited (nodes, edges, settings), its undo/redo history, the
 // clipboard, and view-only overlays (test-run path, live counts) that never enter the draft.
 import { addEdge, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
-import type { Connection, EdgeChange, NodeChange, OnEdgesChange, OnNodesChange, XYPosition } from "@xyflow/react";
+import type {
+  Connection,
+  EdgeChange,
+  NodeChange,
+  OnEdgesChange,
+  OnNodesChange,
+  XYPosition,
+} from "@xyflow/react";
 import { stepCatalog, validate } from "@postpath/journey";
 import type { ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
@@ -23,7 +30,14 @@ interface Doc {
 }
 
 /** Per-step figures from the live journey (operate.nodeCounts). */
-export type NodeCounts = { entered: number; waiting: number; completed: number; sent: number; failed: number; converted: number };
+export type NodeCounts = {
+  entered: number;
+  waiting: number;
+  completed: number;
+  sent: number;
+  failed: number;
+  converted: number;
+};
 
 /** A test run drawn on the canvas: the path taken and what each step decided, when. */
 export type Highlight = { path: string[]; notes: Record<string, string[]> };
@@ -78,7 +92,12 @@ export function toDraft(state: Doc): JourneyDraft {
       position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
       data: n.data.config as Record<string, unknown>,
     })),
-    edges: state.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle ?? DEFAULT_BRANCH, target: e.target })),
+    edges: state.edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      sourceHandle: e.sourceHandle ?? DEFAULT_BRANCH,
+      target: e.target,
+    })),
   } as JourneyDraft;
 }
 
@@ -119,7 +138,10 @@ const snapshot = (s: Doc): Doc => ({ nodes: s.nodes, edges: s.edges, settings: s
 
 /** Node changes that alter the document (moves count once the drag ends). */
 function changesDoc(changes: NodeChange<StepNode>[] | EdgeChange<StepEdge>[]): boolean {
-  return changes.some((c) => c.type === "remove" || c.type === "add" || (c.type === "position" && c.dragging === false));
+  return changes.some(
+    (c) =>
+      c.type === "remove" || c.type === "add" || (c.type === "position" && c.dragging === false),
+  );
 }
 
 export const useEditorStore = create<EditorState>()((set, get) => {
@@ -172,7 +194,9 @@ export const useEditorStore = create<EditorState>()((set, get) => {
 
     onNodesChange: (changes) => {
       const state = get();
-      const allowed = state.editable ? changes : changes.filter((c) => c.type === "select" || c.type === "dimensions");
+      const allowed = state.editable
+        ? changes
+        : changes.filter((c) => c.type === "select" || c.type === "dimensions");
       if (allowed.length === 0) return;
       const nodes = applyNodeChanges(allowed, state.nodes);
       if (!changesDoc(allowed)) {
@@ -180,13 +204,20 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         return;
       }
       const removed = new Set(allowed.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
-      const edges = removed.size ? state.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : state.edges;
+      const edges = removed.size
+        ? state.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target))
+        : state.edges;
       // A drag's start position is the document before it: record that for undo.
       const dragStart = allowed.some((c) => c.type === "position" && c.dragging === false);
       if (dragStart && removed.size === 0) {
         const origin = dragOrigin ?? snapshot(state);
         dragOrigin = null;
-        set((s) => ({ nodes, past: [...s.past.slice(-(HISTORY_LIMIT - 1)), origin], future: [], docRev: s.docRev + 1 }));
+        set((s) => ({
+          nodes,
+          past: [...s.past.slice(-(HISTORY_LIMIT - 1)), origin],
+          future: [],
+          docRev: s.docRev + 1,
+        }));
         return;
       }
       commit({ nodes, edges });
@@ -206,18 +237,28 @@ export const useEditorStore = create<EditorState>()((set, get) => {
       if (!state.editable || connection.source === connection.target) return;
       const branch = connection.sourceHandle ?? DEFAULT_BRANCH;
       // One edge per branch: connecting a branch again moves it.
-      const kept = state.edges.filter((e) => !(e.source === connection.source && (e.sourceHandle ?? DEFAULT_BRANCH) === branch));
+      const kept = state.edges.filter(
+        (e) => !(e.source === connection.source && (e.sourceHandle ?? DEFAULT_BRANCH) === branch),
+      );
       const id = freshId(`e-${connection.source}-${branch}`, new Set(state.edges.map((e) => e.id)));
-      const edge = toStepEdge({ id, source: connection.source, sourceHandle: branch, target: connection.target });
+      const edge = toStepEdge({
+        id,
+        source: connection.source,
+        sourceHandle: branch,
+        target: connection.target,
+      });
       commit({ edges: addEdge(edge, kept) });
     },
 
     addStep: (type, position, config) => {
       const state = get();
       const id = freshId(baseIdFor(type), new Set(state.nodes.map((n) => n.id)));
-      const data = config ?? (JSON.parse(JSON.stringify(stepDefaults(type))) as Record<string, unknown>);
+      const data =
+        config ?? (JSON.parse(JSON.stringify(stepDefaults(type))) as Record<string, unknown>);
       const node = { ...toStepNode({ id, type, position, data }), selected: true };
-      commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node] });
+      commit({
+        nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
+      });
       return id;
     },
 
@@ -240,14 +281,18 @@ export const useEditorStore = create<EditorState>()((set, get) => {
       if (!state.editable) return;
       const gone = new Set(state.nodes.filter((n) => n.selected).map((n) => n.id));
       const nodes = state.nodes.filter((n) => !gone.has(n.id));
-      const edges = state.edges.filter((e) => !e.selected && !gone.has(e.source) && !gone.has(e.target));
+      const edges = state.edges.filter(
+        (e) => !e.selected && !gone.has(e.source) && !gone.has(e.target),
+      );
       if (nodes.length === state.nodes.length && edges.length === state.edges.length) return;
       commit({ nodes: rebuild(nodes, edges), edges });
     },
 
     selectOnly: (nodeId) =>
       set((state) => ({
-        nodes: state.nodes.map((n) => (n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId })),
+        nodes: state.nodes.map((n) =>
+          n.selected === (n.id === nodeId) ? n : { ...n, selected: n.id === nodeId },
+        ),
         edges: state.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
       })),
 
@@ -257,7 +302,12 @@ export const useEditorStore = create<EditorState>()((set, get) => {
       if (picked.length === 0) return;
       const ids = new Set(picked.map((n) => n.id));
       const draft = toDraft({ nodes: picked, edges: [], settings: {} });
-      set({ clipboard: { nodes: draft.nodes, edges: state.edges.filter((e) => ids.has(e.source) && ids.has(e.target)) } });
+      set({
+        clipboard: {
+          nodes: draft.nodes,
+          edges: state.edges.filter((e) => ids.has(e.source) && ids.has(e.target)),
+        },
+      });
     },
 
     paste: () => {
@@ -271,7 +321,10 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         taken.add(id);
         rename.set(node.id, id);
         const position = { x: node.position.x + 40, y: node.position.y + 40 };
-        pasted.push({ ...toStepNode({ ...node, id, position, data: structuredClone(node.data) }), selected: true });
+        pasted.push({
+          ...toStepNode({ ...node, id, position, data: structuredClone(node.data) }),
+          selected: true,
+        });
       }
       const edgeIds = new Set(state.edges.map((e) => e.id));
       const edges = state.clipboard.edges.map((e) => {
@@ -279,25 +332,45 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         const branch = e.sourceHandle ?? DEFAULT_BRANCH;
         const id = freshId(`e-${source}-${branch}`, edgeIds);
         edgeIds.add(id);
-        return toStepEdge({ id, source, sourceHandle: branch, target: rename.get(e.target) ?? e.target });
+        return toStepEdge({
+          id,
+          source,
+          sourceHandle: branch,
+          target: rename.get(e.target) ?? e.target,
+        });
       });
       // The copies (shifted) become the selection, so a second paste lands further along.
-      set({ clipboard: { nodes: toDraft({ nodes: pasted, edges: [], settings: {} }).nodes, edges } });
-      commit({ nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted], edges: [...state.edges, ...edges] });
+      set({
+        clipboard: { nodes: toDraft({ nodes: pasted, edges: [], settings: {} }).nodes, edges },
+      });
+      commit({
+        nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted],
+        edges: [...state.edges, ...edges],
+      });
     },
 
     undo: () =>
       set((state) => {
         const previous = state.past[state.past.length - 1];
         if (!previous || !state.editable) return state;
-        return { ...previous, past: state.past.slice(0, -1), future: [snapshot(state), ...state.future], docRev: state.docRev + 1 };
+        return {
+          ...previous,
+          past: state.past.slice(0, -1),
+          future: [snapshot(state), ...state.future],
+          docRev: state.docRev + 1,
+        };
       }),
 
     redo: () =>
       set((state) => {
         const next = state.future[0];
         if (!next || !state.editable) return state;
-        return { ...next, past: [...state.past, snapshot(state)], future: state.future.slice(1), docRev: state.docRev + 1 };
+        return {
+          ...next,
+          past: [...state.past, snapshot(state)],
+          future: state.future.slice(1),
+          docRev: state.docRev + 1,
+        };
       }),
 
     layout: () => {
@@ -315,8 +388,10 @@ export const useEditorStore = create<EditorState>()((set, get) => {
 // one undo step per drag).
 let dragOrigin: Doc | null = null;
 useEditorStore.subscribe((state, previous) => {
-  if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging)) dragOrigin = snapshot(previous);
-  if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey) useEditorStore.setState(checkDoc(state));
+  if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging))
+    dragOrigin = snapshot(previous);
+  if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey)
+    useEditorStore.setState(checkDoc(state));
 });
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */

@@ -16,7 +16,9 @@ describe("draftToFlow", () => {
 
   it("labels each node for assistive technology with its step and summary", () => {
     const { nodes } = draftToFlow(thankYouDraft);
-    expect(nodes.find((n) => n.id === "email")?.ariaLabel).toBe("Send email step, Email: Thanks {{ first_name }}");
+    expect(nodes.find((n) => n.id === "email")?.ariaLabel).toBe(
+      "Send email step, Email: Thanks {{ first_name }}",
+    );
     expect(nodes.find((n) => n.id === "wait")?.ariaLabel).toBe("Wait step, Wait 30 seconds");
   });
 
@@ -33,13 +35,19 @@ describe("draftToFlow", () => {
   it("keeps node data plain JSON", () => {
     const { nodes } = draftToFlow(thankYouDraft);
     for (const node of nodes) expect(JSON.parse(JSON.stringify(node.data))).toEqual(node.data);
-    expect(nodes.find((n) => n.id === "trigger")?.data.config).toEqual({ event: "purchase", filters: [] });
+    expect(nodes.find((n) => n.id === "trigger")?.data.config).toEqual({
+      event: "purchase",
+      filters: [],
+    });
   });
 
   it("adds a handle for a branch an edge uses but the step does not name, so no edge dangles", () => {
     const { nodes } = draftToFlow({
       ...thankYouDraft,
-      edges: [...thankYouDraft.edges, { id: "e5", source: "big-order", sourceHandle: "maybe", target: "exit" }],
+      edges: [
+        ...thankYouDraft.edges,
+        { id: "e5", source: "big-order", sourceHandle: "maybe", target: "exit" },
+      ],
     });
     expect(nodes.find((n) => n.id === "big-order")?.data.extraBranches).toEqual(["maybe"]);
     expect(nodes.find((n) => n.id === "wait")?.data.extraBranches).toEqual([]);

@@ -1,6 +1,13 @@
 // Draft document → React Flow nodes and edges. Pure: no React, no store.
 import { MarkerType } from "@xyflow/react";
-import type { DraftEdge, DraftNode, JourneyDraft, StepFamily, StepType, StepTypeOf } from "./draft.ts";
+import type {
+  DraftEdge,
+  DraftNode,
+  JourneyDraft,
+  StepFamily,
+  StepType,
+  StepTypeOf,
+} from "./draft.ts";
 import { DEFAULT_BRANCH, branchesOf, stepLabel, summarizeStep } from "./steps/index.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
@@ -16,11 +23,16 @@ export function toStepNode(node: DraftNode, extraBranches: string[] = []): StepN
   };
   const type = node.type;
   const config = node.data;
-  if (isFamily(type, "trigger")) return { ...base, type: "trigger", data: { stepType: type, config, extraBranches } };
-  if (isFamily(type, "wait")) return { ...base, type: "wait", data: { stepType: type, config, extraBranches } };
-  if (isFamily(type, "split")) return { ...base, type: "split", data: { stepType: type, config, extraBranches } };
-  if (isFamily(type, "action")) return { ...base, type: "action", data: { stepType: type, config, extraBranches } };
-  if (isFamily(type, "flow")) return { ...base, type: "flow", data: { stepType: type, config, extraBranches } };
+  if (isFamily(type, "trigger"))
+    return { ...base, type: "trigger", data: { stepType: type, config, extraBranches } };
+  if (isFamily(type, "wait"))
+    return { ...base, type: "wait", data: { stepType: type, config, extraBranches } };
+  if (isFamily(type, "split"))
+    return { ...base, type: "split", data: { stepType: type, config, extraBranches } };
+  if (isFamily(type, "action"))
+    return { ...base, type: "action", data: { stepType: type, config, extraBranches } };
+  if (isFamily(type, "flow"))
+    return { ...base, type: "flow", data: { stepType: type, config, extraBranches } };
   return assertNever(type);
 }
 

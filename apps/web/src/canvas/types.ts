@@ -19,6 +19,7 @@ export type SplitStepNode = StepNodeOf<"split">;
 export type ActionStepNode = StepNodeOf<"action">;
 export type FlowStepNode = StepNodeOf<"flow">;
 
-export type StepNode = TriggerStepNode | WaitStepNode | SplitStepNode | ActionStepNode | FlowStepNode;
+export type StepNode =
+  TriggerStepNode | WaitStepNode | SplitStepNode | ActionStepNode | FlowStepNode;
 
 export type StepEdge = Edge;

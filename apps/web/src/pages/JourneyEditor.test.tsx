@@ -7,15 +7,28 @@ import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 
 function journey(draft: JourneyDraft): JourneyDetail {
-  return { id: "j9", name: "Editor test", status: "DRAFT", draft, draftRevision: 1, liveVersion: null, updatedAt: "2025-11-20T10:15:00.000Z" };
+  return {
+    id: "j9",
+    name: "Editor test",
+    status: "DRAFT",
+    draft,
+    draftRevision: 1,
+    liveVersion: null,
+    updatedAt: "2025-11-20T10:15:00.000Z",
+  };
 }
 
 /** The fixture, completed: the email leads to the exit, so the journey is valid. */
-const valid = JourneyDraft.parse({ ...thankYouDraft, edges: [...thankYouDraft.edges, { id: "e5", source: "email", target: "exit" }] });
+const valid = JourneyDraft.parse({
+  ...thankYouDraft,
+  edges: [...thankYouDraft.edges, { id: "e5", source: "email", target: "exit" }],
+});
 
 const broken = JourneyDraft.parse({
   ...valid,
-  nodes: valid.nodes.map((n) => (n.id === "email" ? { ...n, data: { subject: "", body: "We hope you love it." } } : n)),
+  nodes: valid.nodes.map((n) =>
+    n.id === "email" ? { ...n, data: { subject: "", body: "We hope you love it." } } : n,
+  ),
 });
 
 describe("journey editor", () => {
@@ -24,7 +37,9 @@ describe("journey editor", () => {
     const { container } = renderApp({ me: marketer, journey: journey(broken) });
     const problems = await screen.findByRole("tab", { name: /Problems \(\d+\)/ });
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(true);
-    expect(container.querySelector('.react-flow__node[data-id="email"] .step--invalid')).not.toBeNull();
+    expect(
+      container.querySelector('.react-flow__node[data-id="email"] .step--invalid'),
+    ).not.toBeNull();
 
     fireEvent.click(problems);
     fireEvent.click(screen.getByRole("button", { name: /Write a subject line\./ }));
@@ -34,9 +49,13 @@ describe("journey editor", () => {
 
     fireEvent.change(subject, { target: { value: "Thanks {{ first_name }}" } });
     expect(container.querySelector('.react-flow__node[data-id="email"] .step--invalid')).toBeNull();
-    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(false);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(
+      false,
+    );
     // The live preview renders the template with the sample customer.
-    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain("Thanks Ada");
+    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain(
+      "Thanks Ada",
+    );
   });
 
   it("test-runs the journey and draws the path with each step's decisions", async () => {
@@ -46,16 +65,30 @@ describe("journey editor", () => {
     // A big order (total 149 > 100) takes the "yes" branch to the email (after the 30 s wait).
     fireEvent.click(screen.getByRole("button", { name: "Run test" }));
     const timeline = screen.getByRole("region", { name: "Test run timeline" });
-    expect(within(timeline).getByRole("status").textContent).toMatch(/Finished: (completed|exited)/);
-    expect(container.querySelector('.react-flow__node[data-id="email"] .step--visited')).not.toBeNull();
-    expect(container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent).toContain("+30s split.branch → yes");
+    expect(within(timeline).getByRole("status").textContent).toMatch(
+      /Finished: (completed|exited)/,
+    );
+    expect(
+      container.querySelector('.react-flow__node[data-id="email"] .step--visited'),
+    ).not.toBeNull();
+    expect(
+      container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent,
+    ).toContain("+30s split.branch → yes");
 
     // A small order takes "no".
-    fireEvent.change(screen.getByLabelText("Event 1 properties (JSON)"), { target: { value: '{"total": 20}' } });
+    fireEvent.change(screen.getByLabelText("Event 1 properties (JSON)"), {
+      target: { value: '{"total": 20}' },
+    });
     fireEvent.click(screen.getByRole("button", { name: "Run test" }));
-    expect(container.querySelector('.react-flow__node[data-id="exit"] .step--visited')).not.toBeNull();
-    expect(container.querySelector('.react-flow__node[data-id="email"] .step--skipped')).not.toBeNull();
-    expect(container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent).toContain("+30s split.branch → no");
+    expect(
+      container.querySelector('.react-flow__node[data-id="exit"] .step--visited'),
+    ).not.toBeNull();
+    expect(
+      container.querySelector('.react-flow__node[data-id="email"] .step--skipped'),
+    ).not.toBeNull();
+    expect(
+      container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent,
+    ).toContain("+30s split.branch → no");
   });
 
   it("edits journey settings with the time zone checked (entry rules, quiet hours, time zone…)", async () => {
@@ -68,12 +101,16 @@ describe("journey editor", () => {
     const timezone = container.querySelector<HTMLInputElement>('[data-field="timezone"] input');
     if (!timezone) throw new Error("no time zone field");
     fireEvent.change(timezone, { target: { value: "Mars/Olympus" } });
-    expect(container.querySelector('[data-field="timezone"] .field__error')?.textContent).toMatch(/time zone/i);
+    expect(container.querySelector('[data-field="timezone"] .field__error')?.textContent).toMatch(
+      /time zone/i,
+    );
     expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" }).disabled).toBe(true);
     fireEvent.change(timezone, { target: { value: "Europe/Zurich" } });
     expect(container.querySelector('[data-field="timezone"] .field__error')).toBeNull();
     // Quiet hours are off until switched on; then their fields appear.
-    const quiet = container.querySelector<HTMLInputElement>('[data-field="quietHours"] legend input');
+    const quiet = container.querySelector<HTMLInputElement>(
+      '[data-field="quietHours"] legend input',
+    );
     fireEvent.click(quiet!);
     expect(container.querySelector('[data-field="quietHours.start"] input')).not.toBeNull();
   });
@@ -83,6 +120,8 @@ describe("journey editor", () => {
     renderApp({ me: { ...marketer, role: "VIEWER" }, journey: journey(thankYouDraft) });
     await screen.findByText("Read only");
     expect(screen.queryByRole("button", { name: "Publish…" })).toBeNull();
-    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Send email" }).disabled).toBe(true);
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Send email" }).disabled).toBe(
+      true,
+    );
   });
 });

@@ -5,7 +5,12 @@ import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 
 const templates = [
-  { id: "machine-registration", name: "Machine registration", description: "Register a machine.", steps: 8 },
+  {
+    id: "machine-registration",
+    name: "Machine registration",
+    description: "Register a machine.",
+    steps: 8,
+  },
   { id: "ab-test", name: "A/B test", description: "Two variants.", steps: 5 },
 ];
 
@@ -15,8 +20,14 @@ describe("journey list actions", () => {
     fireEvent.click(screen.getByRole("button", { name: "New journey" }));
     const dialog = screen.getByRole("dialog", { name: "New journey" });
     const choices = within(dialog).getAllByRole("radio");
-    expect(choices.map((c) => c.getAttribute("value"))).toEqual(["", "machine-registration", "ab-test"]);
-    expect(within(dialog).getByRole<HTMLInputElement>("radio", { name: /Blank journey/ }).checked).toBe(true);
+    expect(choices.map((c) => c.getAttribute("value"))).toEqual([
+      "",
+      "machine-registration",
+      "ab-test",
+    ]);
+    expect(
+      within(dialog).getByRole<HTMLInputElement>("radio", { name: /Blank journey/ }).checked,
+    ).toBe(true);
     fireEvent.click(within(dialog).getByRole("radio", { name: /Machine registration/ }));
     // With a template the name is optional (the template's name is used).
     expect(within(dialog).getByText("(optional)")).toBeTruthy();
@@ -26,8 +37,14 @@ describe("journey list actions", () => {
 
   it("lets a marketer duplicate any journey and archive one that is not running, after confirming", () => {
     renderApp({ me: marketer, journeys: journeyRows });
-    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Archive Thank-you after purchase" }).disabled).toBe(true);
-    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Duplicate Thank-you after purchase" }).disabled).toBe(false);
+    expect(
+      screen.getByRole<HTMLButtonElement>("button", { name: "Archive Thank-you after purchase" })
+        .disabled,
+    ).toBe(true);
+    expect(
+      screen.getByRole<HTMLButtonElement>("button", { name: "Duplicate Thank-you after purchase" })
+        .disabled,
+    ).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Archive Win-back after 90 days" }));
     const confirm = screen.getByRole("dialog", { name: "Archive “Win-back after 90 days”?" });
     expect(confirm.textContent).toContain("versions and history are kept");

@@ -13,19 +13,25 @@ describe("journey list", () => {
     expect(rows).toHaveLength(2);
 
     const [first, second] = rows;
-    const firstCells = within(first!).getAllByRole("cell").map((c) => c.textContent);
-    expect(within(first!).getByRole("link", { name: "Thank-you after purchase" }).getAttribute("href")).toBe(
-      "#/journeys/j1",
-    );
+    const firstCells = within(first!)
+      .getAllByRole("cell")
+      .map((c) => c.textContent);
+    expect(
+      within(first!).getByRole("link", { name: "Thank-you after purchase" }).getAttribute("href"),
+    ).toBe("#/journeys/j1");
     expect(firstCells[0]).toBe("Live");
     expect(firstCells[1]).toBe("v3");
     expect(firstCells[2]).toMatch(/^1[,.\s]?200$/);
     expect(firstCells[3]).toContain("25%");
-    expect(within(first!).getByText((_, el) => el?.tagName === "TIME").getAttribute("datetime")).toBe(
-      "2025-11-20T10:15:00.000Z",
-    );
+    expect(
+      within(first!)
+        .getByText((_, el) => el?.tagName === "TIME")
+        .getAttribute("datetime"),
+    ).toBe("2025-11-20T10:15:00.000Z");
 
-    const secondCells = within(second!).getAllByRole("cell").map((c) => c.textContent);
+    const secondCells = within(second!)
+      .getAllByRole("cell")
+      .map((c) => c.textContent);
     expect(secondCells.slice(0, 2)).toEqual(["Draft", "—"]);
     expect(secondCells[3]).toContain("—");
   });

@@ -53,24 +53,44 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (template) fromTemplate.mutate({ templateId: template, ...(name.trim() ? { name } : {}) });
+          if (template)
+            fromTemplate.mutate({ templateId: template, ...(name.trim() ? { name } : {}) });
           else blank.mutate({ name });
         }}
       >
         <div className="field">
-          <label htmlFor="new-journey-name">Name{template ? <span className="muted"> (optional)</span> : null}</label>
-          <input id="new-journey-name" type="text" value={name} onChange={(e) => setName(e.target.value)} />
+          <label htmlFor="new-journey-name">
+            Name{template ? <span className="muted"> (optional)</span> : null}
+          </label>
+          <input
+            id="new-journey-name"
+            type="text"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </div>
         <fieldset className="gallery">
           <legend>Start from</legend>
           <label className="gallery__item">
-            <input type="radio" name="template" value="" checked={template === ""} onChange={() => setTemplate("")} />
+            <input
+              type="radio"
+              name="template"
+              value=""
+              checked={template === ""}
+              onChange={() => setTemplate("")}
+            />
             <strong>Blank journey</strong>
             <span className="muted">An event trigger to start from.</span>
           </label>
           {templates.data?.map((t) => (
             <label className="gallery__item" key={t.id}>
-              <input type="radio" name="template" value={t.id} checked={template === t.id} onChange={() => setTemplate(t.id)} />
+              <input
+                type="radio"
+                name="template"
+                value={t.id}
+                checked={template === t.id}
+                onChange={() => setTemplate(t.id)}
+              />
               <strong>{t.name}</strong>
               <span className="muted">
                 {t.description} ({t.steps} steps)
@@ -96,7 +116,13 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-export function JourneyTable({ journeys, canEdit = false }: { journeys: readonly JourneyListItem[]; canEdit?: boolean }) {
+export function JourneyTable({
+  journeys,
+  canEdit = false,
+}: {
+  journeys: readonly JourneyListItem[];
+  canEdit?: boolean;
+}) {
   if (journeys.length === 0) return <p>No journeys yet.</p>;
   return (
     <table className="journeys">
@@ -118,7 +144,11 @@ export function JourneyTable({ journeys, canEdit = false }: { journeys: readonly
       <tbody>
         {journeys.map((journey) => (
           // The name is the keyboard-reachable link; the rest of the row is a larger mouse target.
-          <tr key={journey.id} className="journeys__row" onClick={() => navigate(hrefs.journey(journey.id))}>
+          <tr
+            key={journey.id}
+            className="journeys__row"
+            onClick={() => navigate(hrefs.journey(journey.id))}
+          >
             <th scope="row">
               <a href={hrefs.journey(journey.id)}>{journey.name}</a>
             </th>
@@ -128,7 +158,8 @@ export function JourneyTable({ journeys, canEdit = false }: { journeys: readonly
             <td>{journey.liveVersion === null ? "—" : `v${journey.liveVersion}`}</td>
             <td className="num">{formatCount(journey.entered)}</td>
             <td className="num">
-              {formatCount(journey.converted)} <span className="muted">({formatRate(journey.converted, journey.entered)})</span>
+              {formatCount(journey.converted)}{" "}
+              <span className="muted">({formatRate(journey.converted, journey.entered)})</span>
             </td>
             <td>
               <time dateTime={journey.updatedAt}>{formatDateTime(journey.updatedAt)}</time>
@@ -155,7 +186,12 @@ function RowActions({ journey }: { journey: JourneyListItem }) {
   const running = journey.status === "LIVE" || journey.status === "PAUSED";
   return (
     <div className="row-actions">
-      <button type="button" onClick={() => duplicate.mutate({ id: journey.id })} disabled={duplicate.isPending} aria-label={`Duplicate ${journey.name}`}>
+      <button
+        type="button"
+        onClick={() => duplicate.mutate({ id: journey.id })}
+        disabled={duplicate.isPending}
+        aria-label={`Duplicate ${journey.name}`}
+      >
         Duplicate
       </button>
       <button
@@ -167,7 +203,9 @@ function RowActions({ journey }: { journey: JourneyListItem }) {
       >
         Archive
       </button>
-      {duplicate.isError ? <span className="form-error">{errorMessage(duplicate.error)}</span> : null}
+      {duplicate.isError ? (
+        <span className="form-error">{errorMessage(duplicate.error)}</span>
+      ) : null}
       {confirming ? (
         <ConfirmDialog
           title={`Archive “${journey.name}”?`}
@@ -175,7 +213,9 @@ function RowActions({ journey }: { journey: JourneyListItem }) {
           confirmLabel="Archive"
           busy={archive.isPending}
           error={archive.isError ? errorMessage(archive.error) : null}
-          onConfirm={() => archive.mutate({ id: journey.id }, { onSuccess: () => setConfirming(false) })}
+          onConfirm={() =>
+            archive.mutate({ id: journey.id }, { onSuccess: () => setConfirming(false) })
+          }
           onCancel={() => setConfirming(false)}
         />
       ) : null}

@@ -20,13 +20,17 @@ describe("journey view", () => {
       },
     });
 
-    expect((await screen.findByRole("heading", { level: 1 })).textContent).toBe("Thank-you after purchase");
+    expect((await screen.findByRole("heading", { level: 1 })).textContent).toBe(
+      "Thank-you after purchase",
+    );
     expect(screen.getByText("Live")).toBeTruthy();
     expect(screen.getByText(/Live v3 · draft revision 4/)).toBeTruthy();
     await screen.findByText("Email: Thanks {{ first_name }}");
-    expect([...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id)).toEqual(
-      thankYouDraft.nodes.map((n) => n.id),
+    expect(
+      [...container.querySelectorAll<HTMLElement>(".react-flow__node")].map((n) => n.dataset.id),
+    ).toEqual(thankYouDraft.nodes.map((n) => n.id));
+    expect(screen.getByRole("link", { name: "← Journeys" }).getAttribute("href")).toBe(
+      "#/journeys",
     );
-    expect(screen.getByRole("link", { name: "← Journeys" }).getAttribute("href")).toBe("#/journeys");
   });
 });

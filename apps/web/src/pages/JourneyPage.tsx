@@ -26,12 +26,19 @@ export function JourneyPage({ id }: { id: string }) {
   // Bumped by "load the latest version" after a conflict: the editor re-mounts on the fresh draft.
   const [generation, setGeneration] = useState(0);
 
-  if (journey.isPending) return <p className="page" role="status">Loading journey…</p>;
+  if (journey.isPending)
+    return (
+      <p className="page" role="status">
+        Loading journey…
+      </p>
+    );
   if (journey.isError) {
     return (
       <section className="page">
         <p className="form-error" role="alert">
-          {trpcErrorCode(journey.error) === "NOT_FOUND" ? "This journey does not exist." : `Could not load the journey: ${journey.error.message}`}
+          {trpcErrorCode(journey.error) === "NOT_FOUND"
+            ? "This journey does not exist."
+            : `Could not load the journey: ${journey.error.message}`}
         </p>
         <a href={hrefs.journeys()}>Back to journeys</a>
       </section>
@@ -53,7 +60,15 @@ export function JourneyPage({ id }: { id: string }) {
 
 type Tab = "step" | "settings" | "problems" | "test" | "operate";
 
-function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; canEdit: boolean; onReload: () => Promise<void> }) {
+function Editor({
+  journey: j,
+  canEdit,
+  onReload,
+}: {
+  journey: JourneyDetail;
+  canEdit: boolean;
+  onReload: () => Promise<void>;
+}) {
   // Fixed for this editor's life: refetches of the journey (after a save or publish) must not
   // reload the canvas over edits in progress.
   const [draftKey] = useState(() => `${j.id}@${j.draftRevision}`);
@@ -100,17 +115,35 @@ function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; can
         <h1 id="journey-title">{j.name}</h1>
         <StatusBadge status={j.status} />
         <span className="muted">
-          {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision {save.revision} · edited{" "}
-          <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>
+          {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision{" "}
+          {save.revision} · edited <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>
         </span>
         <span className="journey__spacer" />
-        {canEdit ? <SaveIndicator state={save.state} message={save.message} onReload={() => void onReload()} /> : <span className="muted">Read only</span>}
+        {canEdit ? (
+          <SaveIndicator
+            state={save.state}
+            message={save.message}
+            onReload={() => void onReload()}
+          />
+        ) : (
+          <span className="muted">Read only</span>
+        )}
         {canEdit ? (
           <div className="toolbar" role="toolbar" aria-label="Edit">
-            <button type="button" onClick={store.undo} disabled={past === 0} aria-keyshortcuts="Control+Z">
+            <button
+              type="button"
+              onClick={store.undo}
+              disabled={past === 0}
+              aria-keyshortcuts="Control+Z"
+            >
               Undo
             </button>
-            <button type="button" onClick={store.redo} disabled={future === 0} aria-keyshortcuts="Control+Shift+Z">
+            <button
+              type="button"
+              onClick={store.redo}
+              disabled={future === 0}
+              aria-keyshortcuts="Control+Shift+Z"
+            >
               Redo
             </button>
             <button type="button" onClick={store.layout}>
@@ -128,7 +161,9 @@ function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; can
           </div>
         ) : null}
       </header>
-      {publishing ? <PublishDialog journeyId={j.id} flush={save.flush} onClose={() => setPublishing(false)} /> : null}
+      {publishing ? (
+        <PublishDialog journeyId={j.id} flush={save.flush} onClose={() => setPublishing(false)} />
+      ) : null}
       <div className="editor" onKeyDown={canEdit ? onEditorShortcut : undefined}>
         <Palette disabled={!canEdit} />
         <JourneyCanvas draftKey={draftKey} draft={j.draft} editable={canEdit} />
@@ -149,12 +184,27 @@ function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; can
               </button>
             ))}
           </div>
-          <div className="sidebar__body" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === "step" ? selected ? <StepPanel node={selected} /> : <p className="panel">Select one step to edit it.</p> : null}
+          <div
+            className="sidebar__body"
+            role="tabpanel"
+            id={`tabpanel-${tab}`}
+            aria-labelledby={`tab-${tab}`}
+          >
+            {tab === "step" ? (
+              selected ? (
+                <StepPanel node={selected} />
+              ) : (
+                <p className="panel">Select one step to edit it.</p>
+              )
+            ) : null}
             {tab === "settings" ? <SettingsPanel /> : null}
-            {tab === "problems" ? <IssuesPanel onFocus={(issue) => focusIssue(issue, setTab)} /> : null}
+            {tab === "problems" ? (
+              <IssuesPanel onFocus={(issue) => focusIssue(issue, setTab)} />
+            ) : null}
             {tab === "test" ? <TestRunPanel /> : null}
-            {tab === "operate" ? <OperatePanel journeyId={j.id} status={j.status} canEdit={canEdit} /> : null}
+            {tab === "operate" ? (
+              <OperatePanel journeyId={j.id} status={j.status} canEdit={canEdit} />
+            ) : null}
           </div>
         </aside>
       </div>
@@ -162,7 +212,10 @@ function Editor({ journey: j, canEdit, onReload }: { journey: JourneyDetail; can
   );
 }
 
-function focusIssue(issue: { nodeId?: string; edgeId?: string; field?: string }, setTab: (t: Tab) => void) {
+function focusIssue(
+  issue: { nodeId?: string; edgeId?: string; field?: string },
+  setTab: (t: Tab) => void,
+) {
   const store = useEditorStore.getState();
   const nodeId = issue.nodeId ?? store.edges.find((e) => e.id === issue.edgeId)?.source;
   if (nodeId && store.nodes.some((n) => n.id === nodeId)) {
@@ -173,7 +226,15 @@ function focusIssue(issue: { nodeId?: string; edgeId?: string; field?: string },
   }
 }
 
-function SaveIndicator({ state, message, onReload }: { state: SaveState; message: string | null; onReload: () => void }) {
+function SaveIndicator({
+  state,
+  message,
+  onReload,
+}: {
+  state: SaveState;
+  message: string | null;
+  onReload: () => void;
+}) {
   const text: Record<SaveState, string> = {
     saved: "All changes saved",
     dirty: "Unsaved changes…",

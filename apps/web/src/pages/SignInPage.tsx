@@ -18,7 +18,11 @@ export function SignInPage() {
     }),
   );
   return (
-    <SignInForm pending={signIn.isPending} error={signIn.error ? errorMessage(signIn.error) : undefined} onSubmit={(credentials) => signIn.mutate(credentials)} />
+    <SignInForm
+      pending={signIn.isPending}
+      error={signIn.error ? errorMessage(signIn.error) : undefined}
+      onSubmit={(credentials) => signIn.mutate(credentials)}
+    />
   );
 }
 
@@ -46,9 +50,22 @@ export function SignInForm({
       <form className="sign-in__card" onSubmit={handleSubmit} aria-labelledby={`${id}-title`}>
         <h1 id={`${id}-title`}>Sign in to Postpath</h1>
         <label htmlFor={`${id}-email`}>Email</label>
-        <input id={`${id}-email`} name="email" type="email" autoComplete="username" required autoFocus />
+        <input
+          id={`${id}-email`}
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          autoFocus
+        />
         <label htmlFor={`${id}-password`}>Password</label>
-        <input id={`${id}-password`} name="password" type="password" autoComplete="current-password" required />
+        <input
+          id={`${id}-password`}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+        />
         {error ? (
           <p className="form-error" role="alert">
             {error}

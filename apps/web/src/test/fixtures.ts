@@ -6,8 +6,18 @@ export const thankYouDraft: JourneyDraft = JourneyDraft.parse({
   schemaVersion: 1,
   settings: {},
   nodes: [
-    { id: "trigger", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "purchase", filters: [] } },
-    { id: "wait", type: "wait.duration", position: { x: 0, y: 150 }, data: { amount: 30, unit: "seconds" } },
+    {
+      id: "trigger",
+      type: "trigger.event",
+      position: { x: 0, y: 0 },
+      data: { event: "purchase", filters: [] },
+    },
+    {
+      id: "wait",
+      type: "wait.duration",
+      position: { x: 0, y: 150 },
+      data: { amount: 30, unit: "seconds" },
+    },
     {
       id: "big-order",
       type: "split.condition",

@@ -22,7 +22,12 @@ export function renderApp(answers: {
   const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
   queryClient.setQueryData(trpc.auth.me.queryKey(), answers.me);
   if (answers.journeys) queryClient.setQueryData(trpc.journeys.list.queryKey(), answers.journeys);
-  if (answers.templates) queryClient.setQueryData(trpc.journeys.templates.queryKey(), answers.templates);
-  if (answers.journey) queryClient.setQueryData(trpc.journeys.get.queryKey({ id: answers.journey.id }), answers.journey);
+  if (answers.templates)
+    queryClient.setQueryData(trpc.journeys.templates.queryKey(), answers.templates);
+  if (answers.journey)
+    queryClient.setQueryData(
+      trpc.journeys.get.queryKey({ id: answers.journey.id }),
+      answers.journey,
+    );
   return { queryClient, ...render(<App trpcClient={trpcClient} queryClient={queryClient} />) };
 }

@@ -15,26 +15,60 @@ export const adminRouter = router({
     const queues = ctx.engine.queues;
     return Promise.all(
       QUEUE_NAMES.map(async (name) => {
-        const c = await queues[name].getJobCounts("waiting", "delayed", "active", "failed", "completed", "prioritized");
-        return { name, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), delayed: c.delayed ?? 0, active: c.active ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
+        const c = await queues[name].getJobCounts(
+          "waiting",
+          "delayed",
+          "active",
+          "failed",
+          "completed",
+          "prioritized",
+        );
+        return {
+          name,
+          waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+          delayed: c.delayed ?? 0,
+          active: c.active ?? 0,
+          failed: c.failed ?? 0,
+          completed: c.completed ?? 0,
+        };
       }),
     );
   }),
 
   /** Messages that gave up (DEAD) or were refused for good (FAILED), newest first; `cursor` pages. */
   deadLetters: adminProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(200).default(50), cursor: z.string().nullish() }).default({ limit: 50 }))
-    .query(({ ctx, input }) => listDeadLetters(ctx.engine, { workspaceId: ctx.user.workspaceId, limit: input.limit, cursor: input.cursor ?? null, includeFailed: true })),
+    .input(
+      z
+        .object({
+          limit: z.number().int().min(1).max(200).default(50),
+          cursor: z.string().nullish(),
+        })
+        .default({ limit: 50 }),
+    )
+    .query(({ ctx, input }) =>
+      listDeadLetters(ctx.engine, {
+        workspaceId: ctx.user.workspaceId,
+        limit: input.limit,
+        cursor: input.cursor ?? null,
+        includeFailed: true,
+      }),
+    ),
 
   /** Sends a dead message again with the same idempotency key (the run is not rewound). */
-  replay: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
-    try {
-      await replayMessage(ctx.engine, input.id, { workspaceId: ctx.user.workspaceId, actorId: ctx.user.id });
-    } catch (err) {
-      if (err instanceof OperateError) throw new TRPCError({ code: err.code, message: err.message });
-      throw err;
-    }
-    await recordAudit(ctx.db, ctx.user, "message.replay", { type: "Message", id: input.id });
-    return { ok: true };
-  }),
+  replay: adminProcedure
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        await replayMessage(ctx.engine, input.id, {
+          workspaceId: ctx.user.workspaceId,
+          actorId: ctx.user.id,
+        });
+      } catch (err) {
+        if (err instanceof OperateError)
+          throw new TRPCError({ code: err.code, message: err.message });
+        throw err;
+      }
+      await recordAudit(ctx.db, ctx.user, "message.replay", { type: "Message", id: input.id });
+      return { ok: true };
+    }),
 });

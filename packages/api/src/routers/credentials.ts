@@ -1,4 +1,11 @@
-import { CredentialConfigError, createCredential, credentialPublicSelect, rotateCredential, testCredential, type Keyring } from "@postpath/engine";
+import {
+  CredentialConfigError,
+  createCredential,
+  credentialPublicSelect,
+  rotateCredential,
+  testCredential,
+  type Keyring,
+} from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
@@ -9,15 +16,21 @@ const Label = z.string().trim().min(1, "Give the credential a label").max(100);
 /** Checked per kind by the channel's own schema (errors name fields, never values). */
 const Config = z.record(z.string(), z.unknown());
 
-const notFound = () => new TRPCError({ code: "NOT_FOUND", message: "No such credential in this workspace." });
+const notFound = () =>
+  new TRPCError({ code: "NOT_FOUND", message: "No such credential in this workspace." });
 
 function requireKeyring(keyring: Keyring | undefined): Keyring {
-  if (!keyring) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "No master key is configured (POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE)." });
+  if (!keyring)
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: "No master key is configured (POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE).",
+    });
   return keyring;
 }
 
 function badConfig(err: unknown): never {
-  if (err instanceof CredentialConfigError) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
+  if (err instanceof CredentialConfigError)
+    throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
   throw err;
 }
 
@@ -27,43 +40,103 @@ function badConfig(err: unknown): never {
  */
 export const credentialsRouter = router({
   list: marketerProcedure.query(({ ctx }) =>
-    ctx.db.prisma.channelCredential.findMany({ where: { workspaceId: ctx.user.workspaceId }, select: credentialPublicSelect, orderBy: [{ kind: "asc" }, { createdAt: "desc" }] }),
+    ctx.db.prisma.channelCredential.findMany({
+      where: { workspaceId: ctx.user.workspaceId },
+      select: credentialPublicSelect,
+      orderBy: [{ kind: "asc" }, { createdAt: "desc" }],
+    }),
   ),
 
-  create: adminProcedure.input(z.object({ kind: Kind, label: Label, config: Config })).mutation(async ({ ctx, input }) => {
-    const row = await createCredential(ctx.db, requireKeyring(ctx.keyring), { workspaceId: ctx.user.workspaceId, ...input }).catch(badConfig);
-    await recordAudit(ctx.db, ctx.user, "credential.create", { type: "ChannelCredential", id: row.id }, { kind: row.kind, label: row.label });
-    return row;
-  }),
+  create: adminProcedure
+    .input(z.object({ kind: Kind, label: Label, config: Config }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await createCredential(ctx.db, requireKeyring(ctx.keyring), {
+        workspaceId: ctx.user.workspaceId,
+        ...input,
+      }).catch(badConfig);
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "credential.create",
+        { type: "ChannelCredential", id: row.id },
+        { kind: row.kind, label: row.label },
+      );
+      return row;
+    }),
 
   /** Replaces the secret configuration (rotating the provider's secret); the label may change too. */
-  rotate: adminProcedure.input(z.object({ id: z.string().min(1), config: Config, label: Label.optional() })).mutation(async ({ ctx, input }) => {
-    const row = await rotateCredential(ctx.db, requireKeyring(ctx.keyring), { workspaceId: ctx.user.workspaceId, ...input }).catch(badConfig);
-    if (!row) throw notFound();
-    await recordAudit(ctx.db, ctx.user, "credential.rotate", { type: "ChannelCredential", id: row.id }, { kind: row.kind, label: row.label });
-    return row;
-  }),
+  rotate: adminProcedure
+    .input(z.object({ id: z.string().min(1), config: Config, label: Label.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await rotateCredential(ctx.db, requireKeyring(ctx.keyring), {
+        workspaceId: ctx.user.workspaceId,
+        ...input,
+      }).catch(badConfig);
+      if (!row) throw notFound();
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "credential.rotate",
+        { type: "ChannelCredential", id: row.id },
+        { kind: row.kind, label: row.label },
+      );
+      return row;
+    }),
 
-  rename: adminProcedure.input(z.object({ id: z.string().min(1), label: Label })).mutation(async ({ ctx, input }) => {
-    const res = await ctx.db.prisma.channelCredential.updateMany({ where: { id: input.id, workspaceId: ctx.user.workspaceId }, data: { label: input.label } });
-    if (res.count === 0) throw notFound();
-    await recordAudit(ctx.db, ctx.user, "credential.update", { type: "ChannelCredential", id: input.id }, { label: input.label });
-    return { ok: true };
-  }),
+  rename: adminProcedure
+    .input(z.object({ id: z.string().min(1), label: Label }))
+    .mutation(async ({ ctx, input }) => {
+      const res = await ctx.db.prisma.channelCredential.updateMany({
+        where: { id: input.id, workspaceId: ctx.user.workspaceId },
+        data: { label: input.label },
+      });
+      if (res.count === 0) throw notFound();
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "credential.update",
+        { type: "ChannelCredential", id: input.id },
+        { label: input.label },
+      );
+      return { ok: true };
+    }),
 
-  remove: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
-    const row = await ctx.db.prisma.channelCredential.findFirst({ where: { id: input.id, workspaceId: ctx.user.workspaceId }, select: { id: true, kind: true, label: true } });
-    if (!row) throw notFound();
-    await ctx.db.prisma.channelCredential.delete({ where: { id: row.id } });
-    await recordAudit(ctx.db, ctx.user, "credential.delete", { type: "ChannelCredential", id: row.id }, { kind: row.kind, label: row.label });
-    return { ok: true };
-  }),
+  remove: adminProcedure
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await ctx.db.prisma.channelCredential.findFirst({
+        where: { id: input.id, workspaceId: ctx.user.workspaceId },
+        select: { id: true, kind: true, label: true },
+      });
+      if (!row) throw notFound();
+      await ctx.db.prisma.channelCredential.delete({ where: { id: row.id } });
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "credential.delete",
+        { type: "ChannelCredential", id: row.id },
+        { kind: row.kind, label: row.label },
+      );
+      return { ok: true };
+    }),
 
   /** Checks the credential against its provider: a test message to `to`, else the provider's verification. */
-  test: adminProcedure.input(z.object({ id: z.string().min(1), to: z.string().trim().min(1).max(320).optional() })).mutation(async ({ ctx, input }) => {
-    const result = await testCredential(ctx.db, requireKeyring(ctx.keyring), { workspaceId: ctx.user.workspaceId, id: input.id, to: input.to });
-    if (!result) throw notFound();
-    await recordAudit(ctx.db, ctx.user, "credential.test", { type: "ChannelCredential", id: input.id }, { ok: result.ok });
-    return result;
-  }),
+  test: adminProcedure
+    .input(z.object({ id: z.string().min(1), to: z.string().trim().min(1).max(320).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const result = await testCredential(ctx.db, requireKeyring(ctx.keyring), {
+        workspaceId: ctx.user.workspaceId,
+        id: input.id,
+        to: input.to,
+      });
+      if (!result) throw notFound();
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "credential.test",
+        { type: "ChannelCredential", id: input.id },
+        { ok: result.ok },
+      );
+      return result;
+    }),
 });

@@ -40,8 +40,12 @@ const ref = (s: PlanStep): StepRef => ({ id: s.id, type: s.type });
 export function diffPlans(live: Plan | null, next: Plan): PlanDiff {
   const before = live?.steps ?? {};
   const after = next.steps;
-  const added = Object.values(after).filter((s) => !(s.id in before)).map(ref);
-  const removed = Object.values(before).filter((s) => !(s.id in after)).map(ref);
+  const added = Object.values(after)
+    .filter((s) => !(s.id in before))
+    .map(ref);
+  const removed = Object.values(before)
+    .filter((s) => !(s.id in after))
+    .map(ref);
   const changed: StepChange[] = [];
   const rewired: Rewire[] = [];
   for (const step of Object.values(after)) {
@@ -53,7 +57,9 @@ export function diffPlans(live: Plan | null, next: Plan): PlanDiff {
     }
     const fields = changedKeys(old.config, step.config);
     if (fields.length > 0) changed.push({ ...ref(step), fields });
-    for (const branch of [...new Set([...Object.keys(old.next), ...Object.keys(step.next)])].sort()) {
+    for (const branch of [
+      ...new Set([...Object.keys(old.next), ...Object.keys(step.next)]),
+    ].sort()) {
       const from = old.next[branch] ?? null;
       const to = step.next[branch] ?? null;
       if (from !== to) rewired.push({ id: step.id, branch, from, to });
@@ -66,6 +72,8 @@ export function diffPlans(live: Plan | null, next: Plan): PlanDiff {
     changed,
     rewired,
     settings,
-    same: live !== null && added.length + removed.length + changed.length + rewired.length + settings.length === 0,
+    same:
+      live !== null &&
+      added.length + removed.length + changed.length + rewired.length + settings.length === 0,
   };
 }

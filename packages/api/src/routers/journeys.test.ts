@@ -16,13 +16,34 @@ describe("journeys router (real Postgres, createCaller)", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     redis = createRedis("redis://127.0.0.1:6379");
-    const engine = createEngineContext({ db, connection: redis, prefix: `api${Date.now()}`, log: createLogger("silent"), providers: staticProviders({}) });
-    for (const [key, slug, role] of [["a", "ws-a", "MARKETER"], ["b", "ws-b", "MARKETER"], ["viewer", "ws-a", "VIEWER"]] as const) {
-      const ws = await db.prisma.workspace.upsert({ where: { slug }, create: { name: slug, slug }, update: {} });
-      const u = await db.prisma.user.create({ data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role } });
+    const engine = createEngineContext({
+      db,
+      connection: redis,
+      prefix: `api${Date.now()}`,
+      log: createLogger("silent"),
+      providers: staticProviders({}),
+    });
+    for (const [key, slug, role] of [
+      ["a", "ws-a", "MARKETER"],
+      ["b", "ws-b", "MARKETER"],
+      ["viewer", "ws-a", "VIEWER"],
+    ] as const) {
+      const ws = await db.prisma.workspace.upsert({
+        where: { slug },
+        create: { name: slug, slug },
+        update: {},
+      });
+      const u = await db.prisma.user.create({
+        data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role },
+      });
       users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
     }
-    ctxFor = (user) => ({ db, engine, user, session: { token: null, set: () => undefined, clear: () => undefined } });
+    ctxFor = (user) => ({
+      db,
+      engine,
+      user,
+      session: { token: null, set: () => undefined, clear: () => undefined },
+    });
   });
   afterAll(async () => {
     await redis?.quit();
@@ -51,15 +72,23 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect((await rejects(b.journeys.get({ id }))).code).toBe("NOT_FOUND");
     expect((await rejects(b.journeys.publish({ id }))).code).toBe("NOT_FOUND");
     expect((await b.journeys.list()).map((j) => j.id)).not.toContain(id);
-    expect((await createCaller(ctxFor(users.viewer)).journeys.list()).map((j) => j.id)).toContain(id);
+    expect((await createCaller(ctxFor(users.viewer)).journeys.list()).map((j) => j.id)).toContain(
+      id,
+    );
   });
 
   it("refuses a save based on an older revision (two tabs) instead of overwriting", async () => {
     const a = createCaller(ctxFor(users.a));
     const { id, draftRevision } = await a.journeys.create({ name: "Two tabs" });
-    const first = await a.journeys.saveDraft({ id, draft: demoJourneyDraft(5), revision: draftRevision });
+    const first = await a.journeys.saveDraft({
+      id,
+      draft: demoJourneyDraft(5),
+      revision: draftRevision,
+    });
     expect(first.revision).toBe(draftRevision + 1);
-    const err = await rejects(a.journeys.saveDraft({ id, draft: demoJourneyDraft(10), revision: draftRevision }));
+    const err = await rejects(
+      a.journeys.saveDraft({ id, draft: demoJourneyDraft(10), revision: draftRevision }),
+    );
     expect(err.code).toBe("CONFLICT");
     const stored = await a.journeys.get({ id });
     expect(stored.draft.nodes.find((n) => n.id === "wait")?.data).toMatchObject({ amount: 5 });
@@ -70,7 +99,10 @@ describe("journeys router (real Postgres, createCaller)", () => {
     const { id } = await a.journeys.create({ name: "Publish me", draft: demoJourneyDraft(1) });
     expect((await a.journeys.publish({ id })).version).toBe(1);
     expect((await a.journeys.publish({ id })).version).toBe(2);
-    const versions = await db.prisma.journeyVersion.findMany({ where: { journeyId: id }, orderBy: { version: "asc" } });
+    const versions = await db.prisma.journeyVersion.findMany({
+      where: { journeyId: id },
+      orderBy: { version: "asc" },
+    });
     expect(versions.map((v) => v.status)).toEqual(["SUPERSEDED", "LIVE"]);
 
     const broken = demoJourneyDraft(1);
@@ -96,7 +128,9 @@ describe("journeys router (real Postgres, createCaller)", () => {
     const created = await a.journeys.get({ id });
     expect(created.name).toBe("Machine registration");
     expect(created.draft.nodes.map((n) => n.type)).toContain("wait.event");
-    expect((await rejects(a.journeys.createFromTemplate({ templateId: "nope" }))).code).toBe("NOT_FOUND");
+    expect((await rejects(a.journeys.createFromTemplate({ templateId: "nope" }))).code).toBe(
+      "NOT_FOUND",
+    );
 
     const copy = await a.journeys.duplicate({ id });
     const copied = await a.journeys.get({ id: copy.id });
@@ -108,7 +142,9 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect((await a.journeys.list()).map((j) => j.id)).not.toContain(copy.id);
     expect((await a.journeys.get({ id: copy.id })).status).toBe("ARCHIVED");
     // Another workspace cannot duplicate it.
-    expect((await rejects(createCaller(ctxFor(users.b)).journeys.duplicate({ id }))).code).toBe("NOT_FOUND");
+    expect((await rejects(createCaller(ctxFor(users.b)).journeys.duplicate({ id }))).code).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("refuses to archive a live journey", async () => {
@@ -120,7 +156,10 @@ describe("journeys router (real Postgres, createCaller)", () => {
 
   it("lists versions and shows what changed since the live version", async () => {
     const a = createCaller(ctxFor(users.a));
-    const { id, draftRevision } = await a.journeys.create({ name: "Versions", draft: demoJourneyDraft(1) });
+    const { id, draftRevision } = await a.journeys.create({
+      name: "Versions",
+      draft: demoJourneyDraft(1),
+    });
     const first = await a.journeys.diff({ id });
     expect(first.ok && first.liveVersion).toBe(null);
     expect(first.diff?.added.length).toBe(demoJourneyDraft(1).nodes.length);
@@ -153,8 +192,14 @@ describe("journeys router (real Postgres, createCaller)", () => {
   });
   it("saves a draft whose settings are still half-filled, and reports them as issues", async () => {
     const a = createCaller(ctxFor(users.a));
-    const { id, draftRevision } = await a.journeys.create({ name: "Half-filled", draft: demoJourneyDraft(1) });
-    const draft = { ...demoJourneyDraft(1), settings: { timezone: "Mars/Olympus", quietHours: { start: "21:00" } } };
+    const { id, draftRevision } = await a.journeys.create({
+      name: "Half-filled",
+      draft: demoJourneyDraft(1),
+    });
+    const draft = {
+      ...demoJourneyDraft(1),
+      settings: { timezone: "Mars/Olympus", quietHours: { start: "21:00" } },
+    };
     const saved = await a.journeys.saveDraft({ id, draft, revision: draftRevision });
     expect(saved.issues.map((i) => i.field)).toEqual(expect.arrayContaining(["settings.timezone"]));
     expect((await a.journeys.get({ id })).draft.settings).toEqual(draft.settings);

@@ -1,5 +1,12 @@
 import type { Prisma } from "@postpath/db";
-import { compile, JourneyDraft, parsePlan, templates, triggerOf, validate } from "@postpath/journey";
+import {
+  compile,
+  JourneyDraft,
+  parsePlan,
+  templates,
+  triggerOf,
+  validate,
+} from "@postpath/journey";
 import type { Plan } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -12,20 +19,46 @@ const Id = z.object({ id: z.string().min(1, "id is required") });
 const SavableDraft = JourneyDraft.extend({ settings: z.record(z.string(), z.unknown()) });
 const Name = z.string().trim().min(1, "Give the journey a name").max(120);
 
-async function livePlan(prisma: Prisma.TransactionClient, journeyId: string): Promise<{ version: number; plan: Plan } | null> {
-  const live = await prisma.journeyVersion.findFirst({ where: { journeyId, status: "LIVE" }, select: { version: true, plan: true } });
+async function livePlan(
+  prisma: Prisma.TransactionClient,
+  journeyId: string,
+): Promise<{ version: number; plan: Plan } | null> {
+  const live = await prisma.journeyVersion.findFirst({
+    where: { journeyId, status: "LIVE" },
+    select: { version: true, plan: true },
+  });
   return live ? { version: live.version, plan: parsePlan(live.plan) } : null;
 }
 
 /** A blank journey: an event trigger the marketer fills in. */
 export function blankDraft(): JourneyDraft {
-  return { schemaVersion: 1, settings: {}, nodes: [{ id: "trigger", type: "trigger.event", position: { x: 0, y: 0 }, data: { event: "", filters: [] } }], edges: [] } as unknown as JourneyDraft;
+  return {
+    schemaVersion: 1,
+    settings: {},
+    nodes: [
+      {
+        id: "trigger",
+        type: "trigger.event",
+        position: { x: 0, y: 0 },
+        data: { event: "", filters: [] },
+      },
+    ],
+    edges: [],
+  } as unknown as JourneyDraft;
 }
 
-async function journeyInWorkspace(prisma: Prisma.TransactionClient, id: string, workspaceId: string) {
+async function journeyInWorkspace(
+  prisma: Prisma.TransactionClient,
+  id: string,
+  workspaceId: string,
+) {
   const journey = await prisma.journey.findFirst({ where: { id, workspaceId } });
   // Another workspace's journey is "not found", never "forbidden": ids leak nothing.
-  if (!journey) throw new TRPCError({ code: "NOT_FOUND", message: "No journey with that id in this workspace." });
+  if (!journey)
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: "No journey with that id in this workspace.",
+    });
   return journey;
 }
 
@@ -34,11 +67,21 @@ export const journeysRouter = router({
     const journeys = await ctx.db.prisma.journey.findMany({
       where: { workspaceId: ctx.user.workspaceId, status: { not: "ARCHIVED" } },
       orderBy: { updatedAt: "desc" },
-      select: { id: true, name: true, status: true, updatedAt: true, versions: { where: { status: "LIVE" }, select: { version: true } } },
+      select: {
+        id: true,
+        name: true,
+        status: true,
+        updatedAt: true,
+        versions: { where: { status: "LIVE" }, select: { version: true } },
+      },
     });
     const ids = journeys.map((j) => j.id);
     const entered = ids.length
-      ? await ctx.db.prisma.journeyRun.groupBy({ by: ["journeyId"], where: { journeyId: { in: ids } }, _count: { _all: true } })
+      ? await ctx.db.prisma.journeyRun.groupBy({
+          by: ["journeyId"],
+          where: { journeyId: { in: ids } },
+          _count: { _all: true },
+        })
       : [];
     const converted = ids.length
       ? await ctx.db.prisma.$queryRaw<{ journeyId: string; n: bigint }[]>`
@@ -60,7 +103,10 @@ export const journeysRouter = router({
 
   get: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
-    const live = await ctx.db.prisma.journeyVersion.findFirst({ where: { journeyId: j.id, status: "LIVE" }, select: { version: true } });
+    const live = await ctx.db.prisma.journeyVersion.findFirst({
+      where: { journeyId: j.id, status: "LIVE" },
+      select: { version: true },
+    });
     return {
       id: j.id,
       name: j.name,
@@ -76,7 +122,11 @@ export const journeysRouter = router({
     .input(z.object({ name: Name, draft: JourneyDraft.optional() }))
     .mutation(async ({ ctx, input }) => {
       const j = await ctx.db.prisma.journey.create({
-        data: { workspaceId: ctx.user.workspaceId, name: input.name, draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue },
+        data: {
+          workspaceId: ctx.user.workspaceId,
+          name: input.name,
+          draft: (input.draft ?? blankDraft()) as unknown as Prisma.InputJsonValue,
+        },
         select: { id: true, draftRevision: true },
       });
       return { id: j.id, draftRevision: j.draftRevision };
@@ -89,24 +139,44 @@ export const journeysRouter = router({
       await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
       const updated = await ctx.db.prisma.journey.updateMany({
         where: { id: input.id, workspaceId: ctx.user.workspaceId, draftRevision: input.revision },
-        data: { draft: input.draft as unknown as Prisma.InputJsonValue, draftRevision: { increment: 1 } },
+        data: {
+          draft: input.draft as unknown as Prisma.InputJsonValue,
+          draftRevision: { increment: 1 },
+        },
       });
       if (updated.count === 0) {
-        throw new TRPCError({ code: "CONFLICT", message: "This journey was changed in another tab or by someone else. Reload to see their changes before saving." });
+        throw new TRPCError({
+          code: "CONFLICT",
+          message:
+            "This journey was changed in another tab or by someone else. Reload to see their changes before saving.",
+        });
       }
-      return { revision: input.revision + 1, issues: validate(input.draft), savedAt: new Date().toISOString() };
+      return {
+        revision: input.revision + 1,
+        issues: validate(input.draft),
+        savedAt: new Date().toISOString(),
+      };
     }),
 
   /** The template gallery (from @postpath/journey): what "create from template" offers. */
   templates: viewerProcedure.query(() =>
-    templates.map((t) => ({ id: t.id, name: t.name, description: t.description, steps: t.draft.nodes.length })),
+    templates.map((t) => ({
+      id: t.id,
+      name: t.name,
+      description: t.description,
+      steps: t.draft.nodes.length,
+    })),
   ),
 
   createFromTemplate: marketerProcedure
     .input(z.object({ templateId: z.string().min(1), name: Name.optional() }))
     .mutation(async ({ ctx, input }) => {
       const template = templates.find((t) => t.id === input.templateId);
-      if (!template) throw new TRPCError({ code: "NOT_FOUND", message: `No template "${input.templateId}" in the gallery.` });
+      if (!template)
+        throw new TRPCError({
+          code: "NOT_FOUND",
+          message: `No template "${input.templateId}" in the gallery.`,
+        });
       const j = await ctx.db.prisma.journey.create({
         data: {
           workspaceId: ctx.user.workspaceId,
@@ -119,14 +189,20 @@ export const journeysRouter = router({
     }),
 
   /** A new draft journey with a copy of this one's draft (not its versions or runs). */
-  duplicate: marketerProcedure.input(Id.extend({ name: Name.optional() })).mutation(async ({ ctx, input }) => {
-    const source = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
-    const j = await ctx.db.prisma.journey.create({
-      data: { workspaceId: source.workspaceId, name: input.name ?? `${source.name} (copy)`, draft: source.draft as Prisma.InputJsonValue },
-      select: { id: true, draftRevision: true },
-    });
-    return { id: j.id, draftRevision: j.draftRevision };
-  }),
+  duplicate: marketerProcedure
+    .input(Id.extend({ name: Name.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const source = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+      const j = await ctx.db.prisma.journey.create({
+        data: {
+          workspaceId: source.workspaceId,
+          name: input.name ?? `${source.name} (copy)`,
+          draft: source.draft as Prisma.InputJsonValue,
+        },
+        select: { id: true, draftRevision: true },
+      });
+      return { id: j.id, draftRevision: j.draftRevision };
+    }),
 
   rename: marketerProcedure.input(Id.extend({ name: Name })).mutation(async ({ ctx, input }) => {
     await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
@@ -138,12 +214,22 @@ export const journeysRouter = router({
   archive: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
     if (j.status === "LIVE" || j.status === "PAUSED") {
-      throw new TRPCError({ code: "PRECONDITION_FAILED", message: "Stop the journey before archiving it: customers are still in it." });
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: "Stop the journey before archiving it: customers are still in it.",
+      });
     }
     await ctx.db.prisma.$transaction([
       ctx.db.prisma.journey.update({ where: { id: j.id }, data: { status: "ARCHIVED" } }),
       ctx.db.prisma.auditLog.create({
-        data: { workspaceId: j.workspaceId, actorId: ctx.user.id, action: "journey.archive", targetType: "Journey", targetId: j.id, detail: { from: j.status } },
+        data: {
+          workspaceId: j.workspaceId,
+          actorId: ctx.user.id,
+          action: "journey.archive",
+          targetType: "Journey",
+          targetId: j.id,
+          detail: { from: j.status },
+        },
       }),
     ]);
     return { status: "ARCHIVED" as const };
@@ -155,11 +241,23 @@ export const journeysRouter = router({
     const versions = await ctx.db.prisma.journeyVersion.findMany({
       where: { journeyId: input.id },
       orderBy: { version: "desc" },
-      select: { id: true, version: true, status: true, publishedAt: true, publishedById: true, _count: { select: { runs: true } } },
+      select: {
+        id: true,
+        version: true,
+        status: true,
+        publishedAt: true,
+        publishedById: true,
+        _count: { select: { runs: true } },
+      },
     });
-    const authorIds = [...new Set(versions.flatMap((v) => (v.publishedById ? [v.publishedById] : [])))];
+    const authorIds = [
+      ...new Set(versions.flatMap((v) => (v.publishedById ? [v.publishedById] : []))),
+    ];
     const authors = authorIds.length
-      ? await ctx.db.prisma.user.findMany({ where: { id: { in: authorIds } }, select: { id: true, name: true } })
+      ? await ctx.db.prisma.user.findMany({
+          where: { id: { in: authorIds } },
+          select: { id: true, name: true },
+        })
       : [];
     const nameOf = new Map(authors.map((a) => [a.id, a.name]));
     return versions.map((v) => ({
@@ -176,12 +274,20 @@ export const journeysRouter = router({
   diff: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
     const result = compile(j.draft);
-    if (!result.ok) return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
+    if (!result.ok)
+      return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
     const live = await livePlan(ctx.db.prisma, j.id);
-    return { ok: true as const, issues: [], liveVersion: live?.version ?? null, diff: diffPlans(live?.plan ?? null, result.plan) };
+    return {
+      ok: true as const,
+      issues: [],
+      liveVersion: live?.version ?? null,
+      diff: diffPlans(live?.plan ?? null, result.plan),
+    };
   }),
 
-  validate: viewerProcedure.input(z.object({ draft: z.unknown() })).query(({ input }) => ({ issues: validate(input.draft) })),
+  validate: viewerProcedure
+    .input(z.object({ draft: z.unknown() }))
+    .query(({ input }) => ({ issues: validate(input.draft) })),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
   publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
@@ -199,9 +305,16 @@ export const journeysRouter = router({
     return ctx.db.prisma.$transaction(async (tx) => {
       // Lock the journey row so two publishes cannot take the same version number.
       await tx.$executeRaw`SELECT id FROM "Journey" WHERE id = ${j.id} FOR UPDATE`;
-      const last = await tx.journeyVersion.findFirst({ where: { journeyId: j.id }, orderBy: { version: "desc" }, select: { version: true } });
+      const last = await tx.journeyVersion.findFirst({
+        where: { journeyId: j.id },
+        orderBy: { version: "desc" },
+        select: { version: true },
+      });
       const version = (last?.version ?? 0) + 1;
-      await tx.journeyVersion.updateMany({ where: { journeyId: j.id, status: "LIVE" }, data: { status: "SUPERSEDED" } });
+      await tx.journeyVersion.updateMany({
+        where: { journeyId: j.id, status: "LIVE" },
+        data: { status: "SUPERSEDED" },
+      });
       const v = await tx.journeyVersion.create({
         data: {
           journeyId: j.id,
@@ -216,7 +329,16 @@ export const journeysRouter = router({
         select: { id: true, version: true },
       });
       await tx.journey.update({ where: { id: j.id }, data: { status: "LIVE" } });
-      await tx.auditLog.create({ data: { workspaceId: j.workspaceId, actorId: ctx.user.id, action: "journey.publish", targetType: "Journey", targetId: j.id, detail: { version } } });
+      await tx.auditLog.create({
+        data: {
+          workspaceId: j.workspaceId,
+          actorId: ctx.user.id,
+          action: "journey.publish",
+          targetType: "Journey",
+          targetId: j.id,
+          detail: { version },
+        },
+      });
       return { versionId: v.id, version: v.version };
     });
   }),

@@ -1,7 +1,15 @@
 // The operate router through createCaller on a real database and Redis: the contract the canvas
 // calls (workspace scoping, roles, shapes). Behaviour under load lives in packages/engine's tests.
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, processMaintenanceJob, processRunJob, staticProviders, type EngineContext } from "@postpath/engine";
+import {
+  createEngineContext,
+  createLogger,
+  createRedis,
+  processMaintenanceJob,
+  processRunJob,
+  staticProviders,
+  type EngineContext,
+} from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +21,12 @@ const draft = {
   settings: {},
   nodes: [
     { id: "t", type: "trigger.manual", position: { x: 0, y: 0 }, data: {} },
-    { id: "w", type: "wait.duration", position: { x: 0, y: 100 }, data: { amount: 1, unit: "days" } },
+    {
+      id: "w",
+      type: "wait.duration",
+      position: { x: 0, y: 100 },
+      data: { amount: 1, unit: "days" },
+    },
     { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
   ],
   edges: [
@@ -33,13 +46,34 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     redis = createRedis("redis://127.0.0.1:6379");
-    engine = createEngineContext({ db, connection: redis, prefix, log: createLogger("silent"), providers: staticProviders({}) });
-    for (const [key, slug, role] of [["a", "op-a", "MARKETER"], ["b", "op-b", "MARKETER"], ["viewer", "op-a", "VIEWER"]] as const) {
-      const ws = await db.prisma.workspace.upsert({ where: { slug }, create: { name: slug, slug }, update: {} });
-      const u = await db.prisma.user.create({ data: { workspaceId: ws.id, email: `${key}-op@example.com`, name: key, role } });
+    engine = createEngineContext({
+      db,
+      connection: redis,
+      prefix,
+      log: createLogger("silent"),
+      providers: staticProviders({}),
+    });
+    for (const [key, slug, role] of [
+      ["a", "op-a", "MARKETER"],
+      ["b", "op-b", "MARKETER"],
+      ["viewer", "op-a", "VIEWER"],
+    ] as const) {
+      const ws = await db.prisma.workspace.upsert({
+        where: { slug },
+        create: { name: slug, slug },
+        update: {},
+      });
+      const u = await db.prisma.user.create({
+        data: { workspaceId: ws.id, email: `${key}-op@example.com`, name: key, role },
+      });
       users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
     }
-    ctxFor = (user) => ({ db, engine, user, session: { token: null, set: () => undefined, clear: () => undefined } });
+    ctxFor = (user) => ({
+      db,
+      engine,
+      user,
+      session: { token: null, set: () => undefined, clear: () => undefined },
+    });
   });
   afterAll(async () => {
     await engine?.queues.close();
@@ -63,28 +97,62 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     const a = createCaller(ctxFor(users.a));
     const { id: journeyId } = await a.journeys.create({ name: "Manual", draft: draft as never });
     await a.journeys.publish({ id: journeyId });
-    await db.prisma.customer.create({ data: { workspaceId: users.a.workspaceId, externalId: "ann", email: "ann@example.com" } });
+    await db.prisma.customer.create({
+      data: { workspaceId: users.a.workspaceId, externalId: "ann", email: "ann@example.com" },
+    });
 
-    const { enrolmentId } = await a.operate.enrol({ journeyId, externalIds: ["ann@example.com", "nobody"] });
+    const { enrolmentId } = await a.operate.enrol({
+      journeyId,
+      externalIds: ["ann@example.com", "nobody"],
+    });
     // Drive the jobs by hand (no workers in this test): the enrolment, then the run's entry.
     await processMaintenanceJob(engine, { kind: "enrolment", enrolmentId });
-    expect(await a.operate.enrolment({ enrolmentId })).toMatchObject({ done: 1, total: 1, status: "DONE" });
+    expect(await a.operate.enrolment({ enrolmentId })).toMatchObject({
+      done: 1,
+      total: 1,
+      status: "DONE",
+    });
     const run = await db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
-    expect(await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe("applied");
+    expect(await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe(
+      "applied",
+    );
 
     const viewer = createCaller(ctxFor(users.viewer));
     const counts = await viewer.operate.nodeCounts({ journeyId });
-    expect(counts.t).toEqual({ entered: 1, waiting: 0, completed: 1, sent: 0, failed: 0, converted: 0 });
-    expect(counts.w).toEqual({ entered: 1, waiting: 1, completed: 0, sent: 0, failed: 0, converted: 0 });
+    expect(counts.t).toEqual({
+      entered: 1,
+      waiting: 0,
+      completed: 1,
+      sent: 0,
+      failed: 0,
+      converted: 0,
+    });
+    expect(counts.w).toEqual({
+      entered: 1,
+      waiting: 1,
+      completed: 0,
+      sent: 0,
+      failed: 0,
+      converted: 0,
+    });
     const runs = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ runId: run.id, status: "WAITING", versionNumber: 1, currentStepId: "w", endedAt: null });
+    expect(runs[0]).toMatchObject({
+      runId: run.id,
+      status: "WAITING",
+      versionNumber: 1,
+      currentStepId: "w",
+      endedAt: null,
+    });
     expect(runs[0]!.traces.map((t) => t.kind)).toEqual(["entered", "wait.scheduled"]);
 
     expect(await a.operate.pause({ journeyId })).toEqual({ status: "PAUSED" });
     expect(await a.operate.resume({ journeyId })).toEqual({ status: "LIVE" });
     expect(await a.operate.stop({ journeyId })).toEqual({ status: "STOPPED" });
-    const audit = await db.prisma.auditLog.findMany({ where: { targetId: journeyId, action: { startsWith: "journey." } }, orderBy: { at: "asc" } });
+    const audit = await db.prisma.auditLog.findMany({
+      where: { targetId: journeyId, action: { startsWith: "journey." } },
+      orderBy: { at: "asc" },
+    });
     expect(audit.map((e) => [e.action, e.actorId])).toEqual([
       ["journey.publish", users.a.id],
       ["journey.pause", users.a.id],
@@ -93,8 +161,14 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     ]);
     const after = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
     expect(after[0]).toMatchObject({ status: "EXITED" });
-    expect(after[0]!.traces.at(-1)).toMatchObject({ kind: "run.exited", stepId: "w", detail: { reason: "journey stopped" } });
-    expect((await rejects(a.operate.enrol({ journeyId, externalIds: ["ann"] }))).code).toBe("CONFLICT");
+    expect(after[0]!.traces.at(-1)).toMatchObject({
+      kind: "run.exited",
+      stepId: "w",
+      detail: { reason: "journey stopped" },
+    });
+    expect((await rejects(a.operate.enrol({ journeyId, externalIds: ["ann"] }))).code).toBe(
+      "CONFLICT",
+    );
   });
 
   it("scopes to the workspace and refuses viewers' writes", async () => {
@@ -104,7 +178,9 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     const b = createCaller(ctxFor(users.b));
     expect((await rejects(b.operate.pause({ journeyId }))).code).toBe("NOT_FOUND");
     expect((await rejects(b.operate.nodeCounts({ journeyId }))).code).toBe("NOT_FOUND");
-    expect((await rejects(createCaller(ctxFor(users.viewer)).operate.stop({ journeyId }))).code).toBe("FORBIDDEN");
+    expect(
+      (await rejects(createCaller(ctxFor(users.viewer)).operate.stop({ journeyId }))).code,
+    ).toBe("FORBIDDEN");
     expect((await rejects(a.operate.enrolment({ enrolmentId: "nope" }))).code).toBe("NOT_FOUND");
     expect((await rejects(a.operate.enrol({ journeyId }))).code).toBe("BAD_REQUEST");
   });

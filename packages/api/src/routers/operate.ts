@@ -15,7 +15,13 @@ import { Condition, MatchMode } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { marketerProcedure, router, viewerProcedure, type ApiContext, type SessionUser } from "../trpc.ts";
+import {
+  marketerProcedure,
+  router,
+  viewerProcedure,
+  type ApiContext,
+  type SessionUser,
+} from "../trpc.ts";
 
 const JourneyId = z.object({ journeyId: z.string().min(1, "journeyId is required") });
 
@@ -36,48 +42,85 @@ async function audited<T extends { status: string }>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const result = await mapped(fn);
-  await recordAudit(ctx.db, ctx.user, action, { type: "Journey", id: journeyId }, { status: result.status });
+  await recordAudit(
+    ctx.db,
+    ctx.user,
+    action,
+    { type: "Journey", id: journeyId },
+    { status: result.status },
+  );
   return result;
 }
 
 export const operateRouter = router({
   pause: marketerProcedure
     .input(JourneyId)
-    .mutation(({ ctx, input }) => audited(ctx, "journey.pause", input.journeyId, () => pauseJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "journey.pause", input.journeyId, () =>
+        pauseJourney(ctx.engine, ctx.user.workspaceId, input.journeyId),
+      ),
+    ),
 
   resume: marketerProcedure
     .input(JourneyId)
-    .mutation(({ ctx, input }) => audited(ctx, "journey.resume", input.journeyId, () => resumeJourney(ctx.engine, ctx.user.workspaceId, input.journeyId))),
+    .mutation(({ ctx, input }) =>
+      audited(ctx, "journey.resume", input.journeyId, () =>
+        resumeJourney(ctx.engine, ctx.user.workspaceId, input.journeyId),
+      ),
+    ),
 
   /** Exits every run in flight (each gets a "run.exited" trace: journey stopped). */
-  stop: marketerProcedure
-    .input(JourneyId)
-    .mutation(({ ctx, input }) =>
-      audited(ctx, "journey.stop", input.journeyId, async () => ({ status: (await stopJourney(ctx.engine, ctx.user.workspaceId, input.journeyId)).status })),
-    ),
+  stop: marketerProcedure.input(JourneyId).mutation(({ ctx, input }) =>
+    audited(ctx, "journey.stop", input.journeyId, async () => ({
+      status: (await stopJourney(ctx.engine, ctx.user.workspaceId, input.journeyId)).status,
+    })),
+  ),
 
   nodeCounts: viewerProcedure
     .input(JourneyId.extend({ versionId: z.string().min(1).optional() }))
-    .query(({ ctx, input }) => mapped(() => nodeCounts(ctx.engine, ctx.user.workspaceId, input.journeyId, input.versionId))),
+    .query(({ ctx, input }) =>
+      mapped(() => nodeCounts(ctx.engine, ctx.user.workspaceId, input.journeyId, input.versionId)),
+    ),
 
   customerRuns: viewerProcedure
-    .input(JourneyId.extend({ customer: z.string().trim().min(1, "Enter the customer's id or e-mail address.").max(255) }))
-    .query(({ ctx, input }) => mapped(() => customerRuns(ctx.engine, ctx.user.workspaceId, input.journeyId, input.customer))),
+    .input(
+      JourneyId.extend({
+        customer: z.string().trim().min(1, "Enter the customer's id or e-mail address.").max(255),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      mapped(() => customerRuns(ctx.engine, ctx.user.workspaceId, input.journeyId, input.customer)),
+    ),
 
   enrol: marketerProcedure
     .input(
       JourneyId.extend({
-        externalIds: z.array(z.string().trim().min(1)).min(1, "List at least one customer.").max(100_000).optional(),
-        segment: z.object({ conditions: z.array(Condition).min(1, "Add at least one condition."), match: MatchMode.default("all") }).optional(),
+        externalIds: z
+          .array(z.string().trim().min(1))
+          .min(1, "List at least one customer.")
+          .max(100_000)
+          .optional(),
+        segment: z
+          .object({
+            conditions: z.array(Condition).min(1, "Add at least one condition."),
+            match: MatchMode.default("all"),
+          })
+          .optional(),
         properties: z.record(z.string(), z.unknown()).optional(),
-      }).refine((i) => Boolean(i.externalIds) !== Boolean(i.segment), { message: "Choose customers by id or by segment (one of the two)." }),
+      }).refine((i) => Boolean(i.externalIds) !== Boolean(i.segment), {
+        message: "Choose customers by id or by segment (one of the two).",
+      }),
     )
     .mutation(({ ctx, input }) =>
       mapped(async () => {
         const { enrolmentId } = await startEnrolment(ctx.engine, {
           workspaceId: ctx.user.workspaceId,
           journeyId: input.journeyId,
-          criteria: { externalIds: input.externalIds, segment: input.segment, properties: input.properties ?? {} },
+          criteria: {
+            externalIds: input.externalIds,
+            segment: input.segment,
+            properties: input.properties ?? {},
+          },
           createdById: ctx.user.id,
         });
         return { enrolmentId };
@@ -89,7 +132,14 @@ export const operateRouter = router({
     .query(({ ctx, input }) =>
       mapped(async () => {
         const p = await enrolmentProgress(ctx.engine, ctx.user.workspaceId, input.enrolmentId);
-        return { done: p.done, total: p.total, status: p.status, enrolled: p.enrolled, skipped: p.skipped, error: p.error };
+        return {
+          done: p.done,
+          total: p.total,
+          status: p.status,
+          enrolled: p.enrolled,
+          skipped: p.skipped,
+          error: p.error,
+        };
       }),
     ),
 });

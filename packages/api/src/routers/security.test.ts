@@ -4,7 +4,15 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, generateMasterKeyText, keyringFromText, staticProviders, type EngineContext } from "@postpath/engine";
+import {
+  createEngineContext,
+  createLogger,
+  createRedis,
+  generateMasterKeyText,
+  keyringFromText,
+  staticProviders,
+  type EngineContext,
+} from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
 import type { Redis } from "ioredis";
 import { z } from "zod";
@@ -21,23 +29,46 @@ interface Proc {
   inputs: unknown[];
 }
 
-const procedures: Proc[] = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: Proc["type"]; inputs: unknown[] } }> } })._def.procedures).map(
-  ([path, p]) => ({ path, type: p._def.type, inputs: p._def.inputs }),
-);
+const procedures: Proc[] = Object.entries(
+  (
+    appRouter as unknown as {
+      _def: { procedures: Record<string, { _def: { type: Proc["type"]; inputs: unknown[] } }> };
+    }
+  )._def.procedures,
+).map(([path, p]) => ({ path, type: p._def.type, inputs: p._def.inputs }));
 
 /** Procedures anyone may call (they are how a session starts or ends). */
-const PUBLIC = new Set(["auth.signIn", "auth.signOut", "auth.me", "auth.invite", "auth.acceptInvite"]);
+const PUBLIC = new Set([
+  "auth.signIn",
+  "auth.signOut",
+  "auth.me",
+  "auth.invite",
+  "auth.acceptInvite",
+]);
 /** Whole routers that are admin-only, and admin-only procedures of mixed routers. */
 const ADMIN_ROUTERS = new Set(["users", "invites", "apiKeys", "audit", "admin"]);
-const ADMIN_PROCS = new Set(["credentials.create", "credentials.rotate", "credentials.rename", "credentials.remove", "credentials.test", "limits.update"]);
+const ADMIN_PROCS = new Set([
+  "credentials.create",
+  "credentials.rotate",
+  "credentials.rename",
+  "credentials.remove",
+  "credentials.test",
+  "limits.update",
+]);
 const isAdminOnly = (p: string) => ADMIN_ROUTERS.has(p.split(".")[0] ?? "") || ADMIN_PROCS.has(p);
 
 /** Procedures that name one thing by id (`id`, or `journeyId` for the operate router). */
 function takesId(p: Proc): boolean {
-  return p.inputs.some((s) => s instanceof z.ZodObject && ("id" in s.shape || "journeyId" in s.shape));
+  return p.inputs.some(
+    (s) => s instanceof z.ZodObject && ("id" in s.shape || "journeyId" in s.shape),
+  );
 }
 
-async function call(ctx: ApiContext, path: string, input: unknown): Promise<{ ok: true; value: unknown } | { ok: false; error: TRPCError }> {
+async function call(
+  ctx: ApiContext,
+  path: string,
+  input: unknown,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: TRPCError }> {
   let node: unknown = createCaller(ctx);
   for (const part of path.split(".")) node = (node as AnyCaller)[part];
   try {
@@ -55,7 +86,8 @@ describe("API security (walks every procedure of appRouter)", () => {
   let hook: http.Server;
   let hookUrl: string;
   const keyring = keyringFromText(generateMasterKeyText(), "test");
-  const u: Record<"adminA" | "marketerA" | "viewerA" | "otherA" | "adminB", SessionUser> = {} as never;
+  const u: Record<"adminA" | "marketerA" | "viewerA" | "otherA" | "adminB", SessionUser> =
+    {} as never;
   const ids: Record<string, string> = {};
   const SECRETS = {
     smtp: "smtp-pass-Zq81xKk3",
@@ -65,15 +97,29 @@ describe("API security (walks every procedure of appRouter)", () => {
     slack: "https://hooks.example.test/services/T000/B000/slackSECRETtoken9",
   };
 
-  const ctxFor = (user: SessionUser | null): ApiContext => ({ db, engine, user, keyring, session: { token: null, set: () => undefined, clear: () => undefined } });
+  const ctxFor = (user: SessionUser | null): ApiContext => ({
+    db,
+    engine,
+    user,
+    keyring,
+    session: { token: null, set: () => undefined, clear: () => undefined },
+  });
 
   beforeAll(async () => {
     db = await createTestDatabase();
     redis = createRedis("redis://127.0.0.1:6379");
-    engine = createEngineContext({ db, connection: redis, prefix: `sec${Date.now()}`, log: createLogger("silent"), providers: staticProviders({}) });
+    engine = createEngineContext({
+      db,
+      connection: redis,
+      prefix: `sec${Date.now()}`,
+      log: createLogger("silent"),
+      providers: staticProviders({}),
+    });
     hook = http.createServer((req, res) => {
       req.resume();
-      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(`{"ok":true}`));
+      req.on("end", () =>
+        res.writeHead(200, { "content-type": "application/json" }).end(`{"ok":true}`),
+      );
     });
     await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
     hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
@@ -86,8 +132,20 @@ describe("API security (walks every procedure of appRouter)", () => {
       ["otherA", "sec-a", "MARKETER"],
       ["adminB", "sec-b", "ADMIN"],
     ] as const) {
-      const ws = await db.prisma.workspace.upsert({ where: { slug }, create: { name: slug, slug }, update: {} });
-      const row = await db.prisma.user.create({ data: { workspaceId: ws.id, email: `${key.toLowerCase()}@sec.example`, name: key, role, passwordHash } });
+      const ws = await db.prisma.workspace.upsert({
+        where: { slug },
+        create: { name: slug, slug },
+        update: {},
+      });
+      const row = await db.prisma.user.create({
+        data: {
+          workspaceId: ws.id,
+          email: `${key.toLowerCase()}@sec.example`,
+          name: key,
+          role,
+          passwordHash,
+        },
+      });
       u[key] = { id: row.id, email: row.email, name: row.name, role: row.role, workspaceId: ws.id };
     }
     // Workspace A's things, made through the API as A's admin.
@@ -96,21 +154,78 @@ describe("API security (walks every procedure of appRouter)", () => {
     ids.invites = (await a.invites.create({ email: "new@sec.example", role: "VIEWER" })).invite.id;
     ids.apiKeys = (await a.apiKeys.create({ name: "A key" })).key.id;
     const creds = [
-      await a.credentials.create({ kind: "SMTP", label: "Mail", config: { from: "Shop <shop@sec.example>", host: "127.0.0.1", port: 1, auth: { user: "shop", pass: SECRETS.smtp } } }),
-      await a.credentials.create({ kind: "SMS", label: "SMS", config: { accountSid: "AC123", authToken: SECRETS.sms, from: "+15550001111", baseUrl: hookUrl } }),
-      await a.credentials.create({ kind: "PUSH", label: "Push", config: { endpoint: hookUrl, apiKey: SECRETS.push } }),
-      await a.credentials.create({ kind: "WEBHOOK", label: "Hook", config: { url: hookUrl, secret: SECRETS.webhook } }),
+      await a.credentials.create({
+        kind: "SMTP",
+        label: "Mail",
+        config: {
+          from: "Shop <shop@sec.example>",
+          host: "127.0.0.1",
+          port: 1,
+          auth: { user: "shop", pass: SECRETS.smtp },
+        },
+      }),
+      await a.credentials.create({
+        kind: "SMS",
+        label: "SMS",
+        config: {
+          accountSid: "AC123",
+          authToken: SECRETS.sms,
+          from: "+15550001111",
+          baseUrl: hookUrl,
+        },
+      }),
+      await a.credentials.create({
+        kind: "PUSH",
+        label: "Push",
+        config: { endpoint: hookUrl, apiKey: SECRETS.push },
+      }),
+      await a.credentials.create({
+        kind: "WEBHOOK",
+        label: "Hook",
+        config: { url: hookUrl, secret: SECRETS.webhook },
+      }),
       await a.credentials.create({ kind: "SLACK", label: "Slack", config: { url: SECRETS.slack } }),
     ];
     ids.credentials = creds[2]?.id ?? "";
-    ids.journeys = (await createCaller(ctxFor(u.marketerA)).journeys.create({ name: "A journey", draft: demoJourneyDraft(1) })).id;
+    ids.journeys = (
+      await createCaller(ctxFor(u.marketerA)).journeys.create({
+        name: "A journey",
+        draft: demoJourneyDraft(1),
+      })
+    ).id;
     ids.operate = ids.journeys;
     // A dead message in A, for the admin dead-letter procedures.
-    const customer = await db.prisma.customer.create({ data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" } });
+    const customer = await db.prisma.customer.create({
+      data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
+    });
     await createCaller(ctxFor(u.marketerA)).journeys.publish({ id: ids.journeys });
-    const version = await db.prisma.journeyVersion.findFirstOrThrow({ where: { journeyId: ids.journeys } });
-    const run = await db.prisma.journeyRun.create({ data: { workspaceId: u.adminA.workspaceId, journeyId: ids.journeys, versionId: version.id, customerId: customer.id, entryNumber: 1, state: {} } });
-    ids.admin = (await db.prisma.message.create({ data: { workspaceId: u.adminA.workspaceId, runId: run.id, stepId: "email", runSeq: 0, channel: "email", idempotencyKey: "dead-1", status: "DEAD", error: "gave up" } })).id;
+    const version = await db.prisma.journeyVersion.findFirstOrThrow({
+      where: { journeyId: ids.journeys },
+    });
+    const run = await db.prisma.journeyRun.create({
+      data: {
+        workspaceId: u.adminA.workspaceId,
+        journeyId: ids.journeys,
+        versionId: version.id,
+        customerId: customer.id,
+        entryNumber: 1,
+        state: {},
+      },
+    });
+    ids.admin = (
+      await db.prisma.message.create({
+        data: {
+          workspaceId: u.adminA.workspaceId,
+          runId: run.id,
+          stepId: "email",
+          runSeq: 0,
+          channel: "email",
+          idempotencyKey: "dead-1",
+          status: "DEAD",
+          error: "gave up",
+        },
+      })
+    ).id;
   });
   afterAll(async () => {
     hook?.close();
@@ -145,22 +260,49 @@ describe("API security (walks every procedure of appRouter)", () => {
 
   it("marketers and viewers get FORBIDDEN from every admin procedure (and change nothing)", async () => {
     const admin = procedures.filter((p) => isAdminOnly(p.path));
-    expect(admin.map((p) => p.path)).toEqual(expect.arrayContaining(["users.setRole", "credentials.create", "apiKeys.create", "admin.replay", "audit.list", "limits.update"]));
+    expect(admin.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        "users.setRole",
+        "credentials.create",
+        "apiKeys.create",
+        "admin.replay",
+        "audit.list",
+        "limits.update",
+      ]),
+    );
     for (const user of [u.marketerA, u.viewerA]) {
       for (const p of admin) {
-        const res = await call(ctxFor(user), p.path, genericInput(ids[p.path.split(".")[0] ?? ""] ?? "x"));
+        const res = await call(
+          ctxFor(user),
+          p.path,
+          genericInput(ids[p.path.split(".")[0] ?? ""] ?? "x"),
+        );
         expect(res.ok ? "ok" : res.error.code, `${user.role} ${p.path}`).toBe("FORBIDDEN");
       }
     }
-    expect((await db.prisma.apiKey.findUniqueOrThrow({ where: { id: ids.apiKeys ?? "" } })).revokedAt).toBeNull();
-    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: u.otherA.id } })).role).toBe("MARKETER");
+    expect(
+      (await db.prisma.apiKey.findUniqueOrThrow({ where: { id: ids.apiKeys ?? "" } })).revokedAt,
+    ).toBeNull();
+    expect((await db.prisma.user.findUniqueOrThrow({ where: { id: u.otherA.id } })).role).toBe(
+      "MARKETER",
+    );
   });
 
   it("workspace B's admin reaching A's things by id gets NOT_FOUND from every router, and A's data is untouched", async () => {
     const before = JSON.stringify(await snapshotA());
     const withId = procedures.filter((p) => takesId(p) && !PUBLIC.has(p.path));
     const routers = new Set(withId.map((p) => p.path.split(".")[0]));
-    expect([...routers]).toEqual(expect.arrayContaining(["users", "invites", "apiKeys", "credentials", "admin", "journeys", "operate"]));
+    expect([...routers]).toEqual(
+      expect.arrayContaining([
+        "users",
+        "invites",
+        "apiKeys",
+        "credentials",
+        "admin",
+        "journeys",
+        "operate",
+      ]),
+    );
     for (const p of withId) {
       const router = p.path.split(".")[0] ?? "";
       const id = ids[router];
@@ -169,9 +311,13 @@ describe("API security (walks every procedure of appRouter)", () => {
       expect(res.ok ? "ok" : res.error.code, p.path).toBe("NOT_FOUND");
     }
     // Lists as B never show A's rows.
-    for (const p of procedures.filter((x) => x.type === "query" && !takesId(x) && !PUBLIC.has(x.path))) {
+    for (const p of procedures.filter(
+      (x) => x.type === "query" && !takesId(x) && !PUBLIC.has(x.path),
+    )) {
       const res = await call(ctxFor(u.adminB), p.path, undefined);
-      if (res.ok) for (const id of Object.values(ids)) expect(JSON.stringify(res.value), p.path).not.toContain(id);
+      if (res.ok)
+        for (const id of Object.values(ids))
+          expect(JSON.stringify(res.value), p.path).not.toContain(id);
     }
     expect(JSON.stringify(await snapshotA())).toBe(before);
   });
@@ -179,12 +325,31 @@ describe("API security (walks every procedure of appRouter)", () => {
   async function snapshotA() {
     const ws = u.adminA.workspaceId;
     return {
-      users: await db.prisma.user.findMany({ where: { workspaceId: ws }, select: { id: true, role: true, name: true }, orderBy: { id: "asc" } }),
-      keys: await db.prisma.apiKey.findMany({ where: { workspaceId: ws }, select: { id: true, revokedAt: true, rateLimitPerMinute: true } }),
-      invites: await db.prisma.invite.findMany({ where: { workspaceId: ws }, select: { id: true, revokedAt: true } }),
-      creds: await db.prisma.channelCredential.findMany({ where: { workspaceId: ws }, select: { id: true, label: true, updatedAt: true } }),
-      journeys: await db.prisma.journey.findMany({ where: { workspaceId: ws }, select: { id: true, name: true, status: true, draftRevision: true } }),
-      messages: await db.prisma.message.findMany({ where: { workspaceId: ws }, select: { id: true, status: true } }),
+      users: await db.prisma.user.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, role: true, name: true },
+        orderBy: { id: "asc" },
+      }),
+      keys: await db.prisma.apiKey.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, revokedAt: true, rateLimitPerMinute: true },
+      }),
+      invites: await db.prisma.invite.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, revokedAt: true },
+      }),
+      creds: await db.prisma.channelCredential.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, label: true, updatedAt: true },
+      }),
+      journeys: await db.prisma.journey.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, name: true, status: true, draftRevision: true },
+      }),
+      messages: await db.prisma.message.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, status: true },
+      }),
     };
   }
 
@@ -192,7 +357,11 @@ describe("API security (walks every procedure of appRouter)", () => {
     const outputs: unknown[] = [];
     for (const user of [u.adminA, u.marketerA]) {
       for (const p of procedures.filter((x) => x.type === "query")) {
-        const res = await call(ctxFor(user), p.path, takesId(p) ? genericInput(ids[p.path.split(".")[0] ?? ""] ?? "x") : undefined);
+        const res = await call(
+          ctxFor(user),
+          p.path,
+          takesId(p) ? genericInput(ids[p.path.split(".")[0] ?? ""] ?? "x") : undefined,
+        );
         if (res.ok) outputs.push(res.value);
       }
     }
@@ -200,12 +369,33 @@ describe("API security (walks every procedure of appRouter)", () => {
     const creds = await a.credentials.list();
     expect(creds).toHaveLength(5);
     for (const c of creds) {
-      expect(Object.keys(c).sort()).toEqual(["createdAt", "id", "kind", "label", "last4", "lastTestDetail", "lastTestOk", "lastTestedAt", "lastUsedAt", "updatedAt"]);
-      outputs.push(await a.credentials.test({ id: c.id, ...(c.kind === "SMS" || c.kind === "PUSH" ? { to: "+15550002222" } : {}) }));
+      expect(Object.keys(c).sort()).toEqual([
+        "createdAt",
+        "id",
+        "kind",
+        "label",
+        "last4",
+        "lastTestDetail",
+        "lastTestOk",
+        "lastTestedAt",
+        "lastUsedAt",
+        "updatedAt",
+      ]);
+      outputs.push(
+        await a.credentials.test({
+          id: c.id,
+          ...(c.kind === "SMS" || c.kind === "PUSH" ? { to: "+15550002222" } : {}),
+        }),
+      );
     }
     outputs.push(await a.credentials.list(), await a.audit.list());
     const after = await a.credentials.list();
-    outputs.push(await a.credentials.rotate({ id: ids.credentials ?? "", config: { endpoint: hookUrl, apiKey: SECRETS.push } }));
+    outputs.push(
+      await a.credentials.rotate({
+        id: ids.credentials ?? "",
+        config: { endpoint: hookUrl, apiKey: SECRETS.push },
+      }),
+    );
     const text = JSON.stringify(outputs);
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
     // The last 4 are the only part shown.

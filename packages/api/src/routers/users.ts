@@ -4,7 +4,8 @@ import { recordAudit } from "../audit.ts";
 import { adminProcedure, router } from "../trpc.ts";
 
 const RoleInput = z.enum(["ADMIN", "MARKETER", "VIEWER"]);
-const notFound = () => new TRPCError({ code: "NOT_FOUND", message: "No such user in this workspace." });
+const notFound = () =>
+  new TRPCError({ code: "NOT_FOUND", message: "No such user in this workspace." });
 
 export const usersRouter = router({
   list: adminProcedure.query(({ ctx }) =>
@@ -15,24 +16,60 @@ export const usersRouter = router({
     }),
   ),
 
-  setRole: adminProcedure.input(z.object({ id: z.string().min(1), role: RoleInput })).mutation(async ({ ctx, input }) => {
-    const user = await ctx.db.prisma.user.findFirst({ where: { id: input.id, workspaceId: ctx.user.workspaceId }, select: { id: true, role: true } });
-    if (!user) throw notFound();
-    if (user.role === "ADMIN" && input.role !== "ADMIN") {
-      const admins = await ctx.db.prisma.user.count({ where: { workspaceId: ctx.user.workspaceId, role: "ADMIN" } });
-      if (admins <= 1) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "A workspace needs at least one admin: make someone else admin first." });
-    }
-    const updated = await ctx.db.prisma.user.update({ where: { id: user.id }, data: { role: input.role }, select: { id: true, email: true, name: true, role: true, createdAt: true } });
-    await recordAudit(ctx.db, ctx.user, "user.role", { type: "User", id: user.id }, { from: user.role, to: input.role });
-    return updated;
-  }),
+  setRole: adminProcedure
+    .input(z.object({ id: z.string().min(1), role: RoleInput }))
+    .mutation(async ({ ctx, input }) => {
+      const user = await ctx.db.prisma.user.findFirst({
+        where: { id: input.id, workspaceId: ctx.user.workspaceId },
+        select: { id: true, role: true },
+      });
+      if (!user) throw notFound();
+      if (user.role === "ADMIN" && input.role !== "ADMIN") {
+        const admins = await ctx.db.prisma.user.count({
+          where: { workspaceId: ctx.user.workspaceId, role: "ADMIN" },
+        });
+        if (admins <= 1)
+          throw new TRPCError({
+            code: "PRECONDITION_FAILED",
+            message: "A workspace needs at least one admin: make someone else admin first.",
+          });
+      }
+      const updated = await ctx.db.prisma.user.update({
+        where: { id: user.id },
+        data: { role: input.role },
+        select: { id: true, email: true, name: true, role: true, createdAt: true },
+      });
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "user.role",
+        { type: "User", id: user.id },
+        { from: user.role, to: input.role },
+      );
+      return updated;
+    }),
 
-  remove: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
-    if (input.id === ctx.user.id) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "You cannot remove yourself; ask another admin." });
-    const user = await ctx.db.prisma.user.findFirst({ where: { id: input.id, workspaceId: ctx.user.workspaceId }, select: { id: true, email: true } });
-    if (!user) throw notFound();
-    await ctx.db.prisma.user.delete({ where: { id: user.id } }); // sessions cascade: signed out everywhere
-    await recordAudit(ctx.db, ctx.user, "user.remove", { type: "User", id: user.id }, { email: user.email });
-    return { ok: true };
-  }),
+  remove: adminProcedure
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.id === ctx.user.id)
+        throw new TRPCError({
+          code: "PRECONDITION_FAILED",
+          message: "You cannot remove yourself; ask another admin.",
+        });
+      const user = await ctx.db.prisma.user.findFirst({
+        where: { id: input.id, workspaceId: ctx.user.workspaceId },
+        select: { id: true, email: true },
+      });
+      if (!user) throw notFound();
+      await ctx.db.prisma.user.delete({ where: { id: user.id } }); // sessions cascade: signed out everywhere
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "user.remove",
+        { type: "User", id: user.id },
+        { email: user.email },
+      );
+      return { ok: true };
+    }),
 });

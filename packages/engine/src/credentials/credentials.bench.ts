@@ -6,7 +6,12 @@ import { openSecret, sealSecret } from "./envelope.ts";
 import { generateMasterKeyText, keyringFromText } from "./keyring.ts";
 
 const ring = keyringFromText(generateMasterKeyText(), "bench");
-const config = JSON.stringify({ accountSid: "AC123", authToken: "x".repeat(32), from: "+15550001111", baseUrl: "https://api.twilio.com" });
+const config = JSON.stringify({
+  accountSid: "AC123",
+  authToken: "x".repeat(32),
+  from: "+15550001111",
+  baseUrl: "https://api.twilio.com",
+});
 const sealed = sealSecret(ring, config, "aad");
 const rawKey = randomBytes(32);
 const rawIv = randomBytes(12);

@@ -29,22 +29,36 @@ describe("envelope encryption", () => {
     const ring = keyringFromText(k1, "test");
     const sealed = sealSecret(ring, "s3cret-token", "ws-a");
     expect(() => openSecret(ring, sealed, "ws-b")).toThrow(/authentication/);
-    const tampered = { ...sealed, ciphertext: Uint8Array.from(sealed.ciphertext, (x, i) => (i === 0 ? x ^ 1 : x)) };
+    const tampered = {
+      ...sealed,
+      ciphertext: Uint8Array.from(sealed.ciphertext, (x, i) => (i === 0 ? x ^ 1 : x)),
+    };
     expect(() => openSecret(ring, tampered, "ws-a")).toThrow(/authentication/);
-    expect(() => openSecret(keyringFromText(k2, "other"), sealed, "ws-a")).toThrow(/not configured/);
+    expect(() => openSecret(keyringFromText(k2, "other"), sealed, "ws-a")).toThrow(
+      /not configured/,
+    );
   });
 
   it("loads keys from env, a key file, or generates a dev key file once; production needs one", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-keys-"));
-    expect(loadKeyring({ POSTPATH_MASTER_KEY: `${k2},${k1}`, POSTPATH_DATA_DIR: dir, NODE_ENV: "test" }, dir).keyring.byId.size).toBe(2);
+    expect(
+      loadKeyring(
+        { POSTPATH_MASTER_KEY: `${k2},${k1}`, POSTPATH_DATA_DIR: dir, NODE_ENV: "test" },
+        dir,
+      ).keyring.byId.size,
+    ).toBe(2);
     const first = loadKeyring({ POSTPATH_DATA_DIR: dir, NODE_ENV: "development" }, dir);
     expect(first.generated).toBe(path.join(dir, "master.key"));
     expect(fs.statSync(path.join(dir, "master.key")).mode & 0o777).toBe(0o600);
     const second = loadKeyring({ POSTPATH_DATA_DIR: dir, NODE_ENV: "development" }, dir);
     expect(second.generated).toBeNull();
     expect(second.keyring.current.id).toBe(first.keyring.current.id);
-    expect(() => loadKeyring({ POSTPATH_DATA_DIR: dir, NODE_ENV: "production" }, dir)).toThrow(/POSTPATH_MASTER_KEY/);
-    expect(() => loadKeyring({ POSTPATH_MASTER_KEY: "short", POSTPATH_DATA_DIR: dir, NODE_ENV: "test" }, dir)).toThrow(/base64 of 32 bytes/);
+    expect(() => loadKeyring({ POSTPATH_DATA_DIR: dir, NODE_ENV: "production" }, dir)).toThrow(
+      /POSTPATH_MASTER_KEY/,
+    );
+    expect(() =>
+      loadKeyring({ POSTPATH_MASTER_KEY: "short", POSTPATH_DATA_DIR: dir, NODE_ENV: "test" }, dir),
+    ).toThrow(/base64 of 32 bytes/);
   });
 });
 
@@ -63,7 +77,9 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         received.push({ auth: req.headers.authorization, body });
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: `push-${received.length}` }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ id: `push-${received.length}` }));
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -76,7 +92,12 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
 
   it("stores only ciphertext and last 4; rotation of the master key re-wraps data keys and keeps secrets readable", async () => {
     const ring1 = keyringFromText(k1, "k1");
-    const row = await createCredential(db, ring1, { workspaceId, kind: "PUSH", label: "Push", config: { endpoint: url, apiKey: "push-api-key-ABCD" } });
+    const row = await createCredential(db, ring1, {
+      workspaceId,
+      kind: "PUSH",
+      label: "Push",
+      config: { endpoint: url, apiKey: "push-api-key-ABCD" },
+    });
     expect(row).not.toHaveProperty("ciphertext");
     expect(row.last4).toBe("ABCD");
     const raw = await db.prisma.channelCredential.findUniqueOrThrow({ where: { id: row.id } });
@@ -91,8 +112,12 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
     expect(Buffer.from(after.ciphertext).equals(Buffer.from(raw.ciphertext))).toBe(true);
     // The new key alone now opens it; the old key alone no longer does.
     const onlyNew = keyringFromText(k2, "k2");
-    expect((await readCredential(db, onlyNew, { workspaceId, id: row.id }))?.config.apiKey).toBe("push-api-key-ABCD");
-    await expect(readCredential(db, ring1, { workspaceId, id: row.id })).rejects.toThrow(/not configured/);
+    expect((await readCredential(db, onlyNew, { workspaceId, id: row.id }))?.config.apiKey).toBe(
+      "push-api-key-ABCD",
+    );
+    await expect(readCredential(db, ring1, { workspaceId, id: row.id })).rejects.toThrow(
+      /not configured/,
+    );
   });
 
   it("decrypts at send time: the provider uses the workspace credential, a rotated secret takes effect, no credential falls back", async () => {
@@ -102,15 +127,29 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
     await push.send({ idempotencyKey: "k-1", to: "device-1", title: "t", body: "b" } as never);
     expect(received.at(-1)?.auth).toBe("Bearer push-api-key-ABCD");
 
-    const cred = await db.prisma.channelCredential.findFirstOrThrow({ where: { workspaceId, kind: "PUSH" } });
-    await rotateCredential(db, ring, { workspaceId, id: cred.id, config: { endpoint: url, apiKey: "push-api-key-WXYZ" } });
-    await (await resolve(workspaceId, "push")).send({ idempotencyKey: "k-2", to: "device-1", title: "t", body: "b" } as never);
+    const cred = await db.prisma.channelCredential.findFirstOrThrow({
+      where: { workspaceId, kind: "PUSH" },
+    });
+    await rotateCredential(db, ring, {
+      workspaceId,
+      id: cred.id,
+      config: { endpoint: url, apiKey: "push-api-key-WXYZ" },
+    });
+    await (
+      await resolve(workspaceId, "push")
+    ).send({ idempotencyKey: "k-2", to: "device-1", title: "t", body: "b" } as never);
     expect(received.at(-1)?.auth).toBe("Bearer push-api-key-WXYZ");
 
     await expect(resolve(workspaceId, "sms")).rejects.toBeInstanceOf(NoProviderError);
     const other = (await db.prisma.workspace.create({ data: { name: "O", slug: "o" } })).id;
     await expect(resolve(other, "push")).rejects.toBeInstanceOf(NoProviderError);
-    expect(await rotateCredential(db, ring, { workspaceId: other, id: cred.id, config: { endpoint: url, apiKey: "x-api-key-0000" } })).toBeNull();
+    expect(
+      await rotateCredential(db, ring, {
+        workspaceId: other,
+        id: cred.id,
+        config: { endpoint: url, apiKey: "x-api-key-0000" },
+      }),
+    ).toBeNull();
     await resolve.close();
   });
 });
@@ -125,11 +164,22 @@ describe("pnpm credentials:rotate-master-key (the real script)", () => {
       const oldKey = generateMasterKeyText();
       fs.writeFileSync(keyFile, `${oldKey}\n`, { mode: 0o600 });
       const ws = (await db.prisma.workspace.create({ data: { name: "R", slug: "r" } })).id;
-      const cred = await createCredential(db, keyringFromText(oldKey, "old"), { workspaceId: ws, kind: "SMS", label: "sms", config: { accountSid: "AC1", authToken: "rotate-me-token-1234", from: "+15550000000" } });
+      const cred = await createCredential(db, keyringFromText(oldKey, "old"), {
+        workspaceId: ws,
+        kind: "SMS",
+        label: "sms",
+        config: { accountSid: "AC1", authToken: "rotate-me-token-1234", from: "+15550000000" },
+      });
 
       const res = spawnSync("pnpm", ["--silent", "credentials:rotate-master-key"], {
         cwd: path.resolve(import.meta.dirname, "../.."),
-        env: { ...process.env, DATABASE_URL: db.url, POSTPATH_MASTER_KEY_FILE: keyFile, POSTPATH_MASTER_KEY: "", LOG_LEVEL: "silent" },
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          POSTPATH_MASTER_KEY_FILE: keyFile,
+          POSTPATH_MASTER_KEY: "",
+          LOG_LEVEL: "silent",
+        },
         encoding: "utf8",
       });
       expect(res.stderr).toBe("");
@@ -137,8 +187,13 @@ describe("pnpm credentials:rotate-master-key (the real script)", () => {
       const newText = fs.readFileSync(keyFile, "utf8").trim();
       expect(newText).not.toContain(oldKey);
       const ring = keyringFromText(newText, "new");
-      expect((await db.prisma.channelCredential.findUniqueOrThrow({ where: { id: cred.id } })).masterKeyId).toBe(ring.current.id);
-      expect((await readCredential(db, ring, { workspaceId: ws, id: cred.id }))?.config.authToken).toBe("rotate-me-token-1234");
+      expect(
+        (await db.prisma.channelCredential.findUniqueOrThrow({ where: { id: cred.id } }))
+          .masterKeyId,
+      ).toBe(ring.current.id);
+      expect(
+        (await readCredential(db, ring, { workspaceId: ws, id: cred.id }))?.config.authToken,
+      ).toBe("rotate-me-token-1234");
     } finally {
       await db.drop();
     }
@@ -154,12 +209,24 @@ describe("on the embedded database (PGlite, the pnpm start default)", () => {
       await migrate(db);
       const ws = (await db.prisma.workspace.create({ data: { name: "E", slug: "e" } })).id;
       const ring = keyringFromText(k1, "k1");
-      const row = await createCredential(db, ring, { workspaceId: ws, kind: "PUSH", label: "Push", config: { endpoint: "https://push.example/send", apiKey: "embedded-key-AAAA" } });
+      const row = await createCredential(db, ring, {
+        workspaceId: ws,
+        kind: "PUSH",
+        label: "Push",
+        config: { endpoint: "https://push.example/send", apiKey: "embedded-key-AAAA" },
+      });
       expect(row.last4).toBe("AAAA");
-      await rotateCredential(db, ring, { workspaceId: ws, id: row.id, config: { endpoint: "https://push.example/send", apiKey: "embedded-key-BBBB" } });
+      await rotateCredential(db, ring, {
+        workspaceId: ws,
+        id: row.id,
+        config: { endpoint: "https://push.example/send", apiKey: "embedded-key-BBBB" },
+      });
       const ring2 = keyringFromText(`${k2},${k1}`, "k2,k1");
       expect(await rewrapAll(db, ring2)).toEqual({ rewrapped: 1, total: 1 });
-      expect((await readCredential(db, keyringFromText(k2, "k2"), { workspaceId: ws, id: row.id }))?.config.apiKey).toBe("embedded-key-BBBB");
+      expect(
+        (await readCredential(db, keyringFromText(k2, "k2"), { workspaceId: ws, id: row.id }))
+          ?.config.apiKey,
+      ).toBe("embedded-key-BBBB");
     } finally {
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });

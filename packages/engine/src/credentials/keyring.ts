@@ -35,7 +35,10 @@ export function keyringFromText(text: string, source: string): Keyring {
     .filter((p) => p.length > 0 && !p.startsWith("#"));
   if (parts.length === 0) throw new KeyringError(`${source} holds no master key`);
   const keys = parts.map((p, i) => {
-    if (!KEY_PATTERN.test(p)) throw new KeyringError(`${source}: key ${i + 1} is not base64 of 32 bytes (make one with: openssl rand -base64 32)`);
+    if (!KEY_PATTERN.test(p))
+      throw new KeyringError(
+        `${source}: key ${i + 1} is not base64 of 32 bytes (make one with: openssl rand -base64 32)`,
+      );
     const key = Buffer.from(p, "base64");
     return { id: masterKeyId(key), key };
   });
@@ -60,15 +63,30 @@ export interface KeyringSource {
  * production) `<dataDir>/master.key`, generating it once. `generated` names the file when it was
  * just created, so start-up can say so.
  */
-export function loadKeyring(env: KeyringSource, root: string): { keyring: Keyring; source: string; generated: string | null } {
-  if (env.POSTPATH_MASTER_KEY) return { keyring: keyringFromText(env.POSTPATH_MASTER_KEY, "POSTPATH_MASTER_KEY"), source: "POSTPATH_MASTER_KEY", generated: null };
+export function loadKeyring(
+  env: KeyringSource,
+  root: string,
+): { keyring: Keyring; source: string; generated: string | null } {
+  if (env.POSTPATH_MASTER_KEY)
+    return {
+      keyring: keyringFromText(env.POSTPATH_MASTER_KEY, "POSTPATH_MASTER_KEY"),
+      source: "POSTPATH_MASTER_KEY",
+      generated: null,
+    };
   if (env.POSTPATH_MASTER_KEY_FILE) {
     const file = path.resolve(root, env.POSTPATH_MASTER_KEY_FILE);
-    if (!fs.existsSync(file)) throw new KeyringError(`POSTPATH_MASTER_KEY_FILE=${file} does not exist`);
-    return { keyring: keyringFromText(fs.readFileSync(file, "utf8"), file), source: file, generated: null };
+    if (!fs.existsSync(file))
+      throw new KeyringError(`POSTPATH_MASTER_KEY_FILE=${file} does not exist`);
+    return {
+      keyring: keyringFromText(fs.readFileSync(file, "utf8"), file),
+      source: file,
+      generated: null,
+    };
   }
   if (env.NODE_ENV === "production") {
-    throw new KeyringError("Set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE: channel credentials are encrypted with it (make one with: openssl rand -base64 32)");
+    throw new KeyringError(
+      "Set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE: channel credentials are encrypted with it (make one with: openssl rand -base64 32)",
+    );
   }
   const file = path.resolve(root, env.POSTPATH_DATA_DIR, "master.key");
   let generated: string | null = null;

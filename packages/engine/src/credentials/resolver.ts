@@ -15,7 +15,11 @@ export interface CredentialResolver extends ProviderResolver {
  * the worker (job payloads carry message ids only); without one, asks `fallback` (process-wide
  * providers from the environment). Providers are cached per credential version.
  */
-export function credentialProviders(db: Database, keyring: Keyring, fallback: ProviderResolver): CredentialResolver {
+export function credentialProviders(
+  db: Database,
+  keyring: Keyring,
+  fallback: ProviderResolver,
+): CredentialResolver {
   const cache = new Map<string, { version: number; provider: Provider }>();
   const lastTouched = new Map<string, number>();
 
@@ -34,7 +38,8 @@ export function credentialProviders(db: Database, keyring: Keyring, fallback: Pr
     const cred = await readCredential(db, keyring, { workspaceId, id: head.id });
     if (!cred) return fallback(workspaceId, channel);
     let email: Provider<EmailRequest> | undefined;
-    if (kind === "SLACK") email = await resolve(workspaceId, "email").catch<undefined>(() => undefined);
+    if (kind === "SLACK")
+      email = await resolve(workspaceId, "email").catch<undefined>(() => undefined);
     const provider = providerForCredential(cred, email ? { email } : {});
     await cached?.provider.close?.();
     cache.set(head.id, { version: cred.updatedAt.getTime(), provider });
@@ -46,7 +51,9 @@ export function credentialProviders(db: Database, keyring: Keyring, fallback: Pr
     const now = Date.now();
     if ((lastTouched.get(id) ?? 0) > now - 60_000) return;
     lastTouched.set(id, now);
-    void db.prisma.channelCredential.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
+    void db.prisma.channelCredential
+      .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
+      .catch(() => undefined);
   }
 
   return Object.assign(resolve, {

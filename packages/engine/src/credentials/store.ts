@@ -1,7 +1,13 @@
 // Channel credentials at rest: the provider config (with its secrets) is sealed per record; only
 // kind, label, the secret's last 4 characters and usage times are readable without the keyring.
 import { randomUUID } from "node:crypto";
-import { configSchemas, createProvider, type Channel, type Provider, type ProviderDependencies } from "@postpath/channels";
+import {
+  configSchemas,
+  createProvider,
+  type Channel,
+  type Provider,
+  type ProviderDependencies,
+} from "@postpath/channels";
 import type { ChannelKind, Database } from "@postpath/db";
 import { openSecret, sealSecret, unwrapKey, wrapKey } from "./envelope.ts";
 import type { Keyring } from "./keyring.ts";
@@ -16,14 +22,17 @@ export const CHANNEL_OF_KIND = {
 } as const satisfies Record<ChannelKind, Channel>;
 
 export function kindOfChannel(channel: string): ChannelKind | null {
-  for (const [kind, ch] of Object.entries(CHANNEL_OF_KIND)) if (ch === channel) return kind as ChannelKind;
+  for (const [kind, ch] of Object.entries(CHANNEL_OF_KIND))
+    if (ch === channel) return kind as ChannelKind;
   return null;
 }
 
 export class CredentialConfigError extends Error {
   override name = "CredentialConfigError";
   constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid credential: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+    super(
+      `invalid credential: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
+    );
   }
 }
 
@@ -31,9 +40,15 @@ export class CredentialConfigError extends Error {
 export function parseCredentialConfig(kind: ChannelKind, config: unknown): Record<string, unknown> {
   const schema = configSchemas[CHANNEL_OF_KIND[kind]];
   const result = schema.safeParse(config);
-  if (!result.success) throw new CredentialConfigError(result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+  if (!result.success)
+    throw new CredentialConfigError(
+      result.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+    );
   const parsed = result.data as Record<string, unknown>;
-  if (kind === "SMTP" && parsed.transport === "log") throw new CredentialConfigError([{ path: "transport", message: "an SMTP credential needs an SMTP server" }]);
+  if (kind === "SMTP" && parsed.transport === "log")
+    throw new CredentialConfigError([
+      { path: "transport", message: "an SMTP credential needs an SMTP server" },
+    ]);
   return parsed;
 }
 
@@ -64,7 +79,10 @@ export function secretsOf(kind: ChannelKind, config: Record<string, unknown>): s
       list.push(config.apiKey as string | undefined);
       break;
     case "WEBHOOK":
-      list.push(config.secret as string | undefined, ...Object.values((config.headers ?? {}) as Record<string, string>));
+      list.push(
+        config.secret as string | undefined,
+        ...Object.values((config.headers ?? {}) as Record<string, string>),
+      );
       break;
     case "SLACK":
       list.push(config.url as string | undefined);
@@ -86,7 +104,8 @@ export function scrub(text: string, secrets: string[]): string {
   return out;
 }
 
-const aad = (workspaceId: string, kind: ChannelKind) => `postpath:credential:v1:${workspaceId}:${kind}`;
+const aad = (workspaceId: string, kind: ChannelKind) =>
+  `postpath:credential:v1:${workspaceId}:${kind}`;
 
 /** The only columns ever returned to clients. */
 export const credentialPublicSelect = {
@@ -106,7 +125,11 @@ export const credentialPublicSelect = {
 // (pglite-prisma-adapter 0.6) cannot bind Prisma's Bytes arguments, Postgres takes both.
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
-export async function createCredential(db: Database, keyring: Keyring, input: { workspaceId: string; kind: ChannelKind; label: string; config: unknown }) {
+export async function createCredential(
+  db: Database,
+  keyring: Keyring,
+  input: { workspaceId: string; kind: ChannelKind; label: string; config: unknown },
+) {
   const config = parseCredentialConfig(input.kind, input.config);
   const sealed = sealSecret(keyring, JSON.stringify(config), aad(input.workspaceId, input.kind));
   const id = `c${randomUUID().replace(/-/g, "")}`;
@@ -115,12 +138,22 @@ export async function createCredential(db: Database, keyring: Keyring, input: { 
     VALUES (${id}, ${input.workspaceId}, ${input.kind}::"ChannelKind", ${input.label}, ${last4Of(input.kind, config)},
       decode(${b64(sealed.ciphertext)}, 'base64'), decode(${b64(sealed.iv)}, 'base64'), decode(${b64(sealed.authTag)}, 'base64'),
       decode(${b64(sealed.wrappedKey)}, 'base64'), ${sealed.masterKeyId}, now())`;
-  return db.prisma.channelCredential.findUniqueOrThrow({ where: { id }, select: credentialPublicSelect });
+  return db.prisma.channelCredential.findUniqueOrThrow({
+    where: { id },
+    select: credentialPublicSelect,
+  });
 }
 
 /** Replaces a credential's secret config (a fresh data key too). Null when not in this workspace. */
-export async function rotateCredential(db: Database, keyring: Keyring, input: { workspaceId: string; id: string; config: unknown; label?: string | undefined }) {
-  const row = await db.prisma.channelCredential.findFirst({ where: { id: input.id, workspaceId: input.workspaceId }, select: { kind: true } });
+export async function rotateCredential(
+  db: Database,
+  keyring: Keyring,
+  input: { workspaceId: string; id: string; config: unknown; label?: string | undefined },
+) {
+  const row = await db.prisma.channelCredential.findFirst({
+    where: { id: input.id, workspaceId: input.workspaceId },
+    select: { kind: true },
+  });
   if (!row) return null;
   const config = parseCredentialConfig(row.kind, input.config);
   const sealed = sealSecret(keyring, JSON.stringify(config), aad(input.workspaceId, row.kind));
@@ -132,7 +165,10 @@ export async function rotateCredential(db: Database, keyring: Keyring, input: { 
       "lastTestedAt" = NULL, "lastTestOk" = NULL, "lastTestDetail" = NULL, "updatedAt" = now()
     WHERE id = ${input.id} AND "workspaceId" = ${input.workspaceId}`;
   if (n === 0) return null;
-  return db.prisma.channelCredential.findUniqueOrThrow({ where: { id: input.id }, select: credentialPublicSelect });
+  return db.prisma.channelCredential.findUniqueOrThrow({
+    where: { id: input.id },
+    select: credentialPublicSelect,
+  });
 }
 
 export interface DecryptedCredential {
@@ -143,17 +179,37 @@ export interface DecryptedCredential {
   secrets: string[];
 }
 
-export async function readCredential(db: Database, keyring: Keyring, where: { workspaceId: string; id?: string; kind?: ChannelKind }): Promise<DecryptedCredential | null> {
+export async function readCredential(
+  db: Database,
+  keyring: Keyring,
+  where: { workspaceId: string; id?: string; kind?: ChannelKind },
+): Promise<DecryptedCredential | null> {
   const row = await db.prisma.channelCredential.findFirst({
-    where: { workspaceId: where.workspaceId, ...(where.id ? { id: where.id } : {}), ...(where.kind ? { kind: where.kind } : {}) },
+    where: {
+      workspaceId: where.workspaceId,
+      ...(where.id ? { id: where.id } : {}),
+      ...(where.kind ? { kind: where.kind } : {}),
+    },
     orderBy: { createdAt: "desc" },
   });
   if (!row) return null;
-  const config = JSON.parse(openSecret(keyring, row, aad(row.workspaceId, row.kind))) as Record<string, unknown>;
-  return { id: row.id, kind: row.kind, updatedAt: row.updatedAt, config, secrets: secretsOf(row.kind, config) };
+  const config = JSON.parse(openSecret(keyring, row, aad(row.workspaceId, row.kind))) as Record<
+    string,
+    unknown
+  >;
+  return {
+    id: row.id,
+    kind: row.kind,
+    updatedAt: row.updatedAt,
+    config,
+    secrets: secretsOf(row.kind, config),
+  };
 }
 
-export function providerForCredential(cred: DecryptedCredential, deps?: ProviderDependencies): Provider {
+export function providerForCredential(
+  cred: DecryptedCredential,
+  deps?: ProviderDependencies,
+): Provider {
   return createProvider(CHANNEL_OF_KIND[cred.kind], cred.config, deps);
 }
 
@@ -161,8 +217,13 @@ export function providerForCredential(cred: DecryptedCredential, deps?: Provider
  * Re-wraps every data key not already under the keyring's current master key (after a master
  * key rotation). Ciphertexts are untouched. Returns how many rows changed.
  */
-export async function rewrapAll(db: Database, keyring: Keyring): Promise<{ rewrapped: number; total: number }> {
-  const rows = await db.prisma.channelCredential.findMany({ select: { id: true, wrappedKey: true, masterKeyId: true } });
+export async function rewrapAll(
+  db: Database,
+  keyring: Keyring,
+): Promise<{ rewrapped: number; total: number }> {
+  const rows = await db.prisma.channelCredential.findMany({
+    select: { id: true, wrappedKey: true, masterKeyId: true },
+  });
   let rewrapped = 0;
   for (const row of rows) {
     if (row.masterKeyId === keyring.current.id) continue;

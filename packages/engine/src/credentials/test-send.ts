@@ -14,7 +14,11 @@ export interface TestSendResult {
   status?: number;
 }
 
-function testRequest(kind: ChannelKind, to: string | undefined, idempotencyKey: string): Record<string, unknown> | null {
+function testRequest(
+  kind: ChannelKind,
+  to: string | undefined,
+  idempotencyKey: string,
+): Record<string, unknown> | null {
   const text = "Postpath test message: this channel credential works.";
   switch (kind) {
     case "SMTP":
@@ -30,7 +34,12 @@ function testRequest(kind: ChannelKind, to: string | undefined, idempotencyKey: 
   }
 }
 
-export async function testCredential(db: Database, keyring: Keyring, input: { workspaceId: string; id: string; to?: string | undefined }, now = Date.now()): Promise<TestSendResult | null> {
+export async function testCredential(
+  db: Database,
+  keyring: Keyring,
+  input: { workspaceId: string; id: string; to?: string | undefined },
+  now = Date.now(),
+): Promise<TestSendResult | null> {
   const cred = await readCredential(db, keyring, { workspaceId: input.workspaceId, id: input.id });
   if (!cred) return null;
   let provider: Provider | null = null;
@@ -40,7 +49,10 @@ export async function testCredential(db: Database, keyring: Keyring, input: { wo
     const req = testRequest(cred.kind, input.to, `pp-test-${randomUUID()}`);
     if (req) {
       const sent = await provider.send(req as never);
-      result = { ok: true, detail: `accepted: ${JSON.stringify(sent.response ?? sent.providerMessageId).slice(0, 400)}` };
+      result = {
+        ok: true,
+        detail: `accepted: ${JSON.stringify(sent.response ?? sent.providerMessageId).slice(0, 400)}`,
+      };
     } else if (provider.verify) {
       const v = await provider.verify();
       result = { ok: v.ok, detail: v.detail };

@@ -4,10 +4,21 @@ import { randomBytes } from "node:crypto";
 import type { Provider } from "@postpath/channels";
 import type { Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { compile, draftFromSteps, triggerOf, type JourneySettingsInput, type StepSpec } from "@postpath/journey";
+import {
+  compile,
+  draftFromSteps,
+  triggerOf,
+  type JourneySettingsInput,
+  type StepSpec,
+} from "@postpath/journey";
 import type { Redis } from "ioredis";
 import type { EngineContext } from "../context.ts";
-import { createEngineContext, startWorkers, type RunningWorkers, type WorkerOptions } from "../engine.ts";
+import {
+  createEngineContext,
+  startWorkers,
+  type RunningWorkers,
+  type WorkerOptions,
+} from "../engine.ts";
 import { identify } from "../ingest.ts";
 import { createLogger } from "../logger.ts";
 import { staticProviders } from "../providers.ts";
@@ -21,13 +32,26 @@ export interface EngineHarness {
   workers: RunningWorkers | null;
   workspaceId: string;
   startWorkers(opts?: Partial<WorkerOptions>): RunningWorkers;
-  publish(name: string, steps: StepSpec[], settings?: JourneySettingsInput, journeyId?: string): Promise<{ journeyId: string; versionId: string }>;
+  publish(
+    name: string,
+    steps: StepSpec[],
+    settings?: JourneySettingsInput,
+    journeyId?: string,
+  ): Promise<{ journeyId: string; versionId: string }>;
   customer(externalId: string, traits?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startEngineHarness(
-  opts: { sendRetry?: { attempts: number; backoffMs: number }; providers?: Record<string, Provider>; redisUrl?: string; now?: () => number; workers?: Partial<WorkerOptions> | false; db?: TestDatabase; logLevel?: string } = {},
+  opts: {
+    sendRetry?: { attempts: number; backoffMs: number };
+    providers?: Record<string, Provider>;
+    redisUrl?: string;
+    now?: () => number;
+    workers?: Partial<WorkerOptions> | false;
+    db?: TestDatabase;
+    logLevel?: string;
+  } = {},
 ): Promise<EngineHarness> {
   const prefix = `t${randomBytes(5).toString("hex")}`;
   const db = opts.db ?? (await createTestDatabase());
@@ -35,7 +59,16 @@ export async function startEngineHarness(
   redis.on("error", () => undefined);
   await redis.connect();
   const log = createLogger(opts.logLevel ?? process.env.ENGINE_TEST_LOG ?? "silent");
-  const ctx = createEngineContext({ db, connection: redis, prefix, log, providers: staticProviders(opts.providers ?? {}), publicUrl: "http://pp.test", sendRetry: opts.sendRetry ?? { attempts: 3, backoffMs: 100 }, ...(opts.now ? { now: opts.now } : {}) });
+  const ctx = createEngineContext({
+    db,
+    connection: redis,
+    prefix,
+    log,
+    providers: staticProviders(opts.providers ?? {}),
+    publicUrl: "http://pp.test",
+    sendRetry: opts.sendRetry ?? { attempts: 3, backoffMs: 100 },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const ws = await db.prisma.workspace.create({ data: { name: "Engine Co", slug: prefix } });
   const h: EngineHarness = {
     db,
@@ -45,21 +78,41 @@ export async function startEngineHarness(
     workers: null,
     workspaceId: ws.id,
     startWorkers(o = {}) {
-      h.workers = startWorkers(ctx, { connection: redis, prefix, concurrency: 20, pausePollMs: 300, dateTriggerEveryMs: 0, sweepEveryMs: 0, ...o });
+      h.workers = startWorkers(ctx, {
+        connection: redis,
+        prefix,
+        concurrency: 20,
+        pausePollMs: 300,
+        dateTriggerEveryMs: 0,
+        sweepEveryMs: 0,
+        ...o,
+      });
       return h.workers;
     },
     async publish(name, steps, settings = {}, journeyId) {
       // Steps may lead to "end" without declaring it: an exit is added.
-      const all = steps.some((s) => s.id === "end") || !JSON.stringify(steps.map((s) => s.next ?? null)).includes('"end"') ? steps : [...steps, { id: "end", type: "flow.exit" as const }];
+      const all =
+        steps.some((s) => s.id === "end") ||
+        !JSON.stringify(steps.map((s) => s.next ?? null)).includes('"end"')
+          ? steps
+          : [...steps, { id: "end", type: "flow.exit" as const }];
       const result = compile(draftFromSteps(all, settings));
       if (!result.ok) throw new Error(`journey does not compile: ${JSON.stringify(result.errors)}`);
       const plan = result.plan;
       const trigger = triggerOf(plan);
       const j = journeyId
         ? await db.prisma.journey.update({ where: { id: journeyId }, data: { status: "LIVE" } })
-        : await db.prisma.journey.create({ data: { workspaceId: ws.id, name, status: "LIVE", draft: {} } });
-      const last = await db.prisma.journeyVersion.findFirst({ where: { journeyId: j.id }, orderBy: { version: "desc" } });
-      await db.prisma.journeyVersion.updateMany({ where: { journeyId: j.id, status: "LIVE" }, data: { status: "SUPERSEDED" } });
+        : await db.prisma.journey.create({
+            data: { workspaceId: ws.id, name, status: "LIVE", draft: {} },
+          });
+      const last = await db.prisma.journeyVersion.findFirst({
+        where: { journeyId: j.id },
+        orderBy: { version: "desc" },
+      });
+      await db.prisma.journeyVersion.updateMany({
+        where: { journeyId: j.id, status: "LIVE" },
+        data: { status: "SUPERSEDED" },
+      });
       const v = await db.prisma.journeyVersion.create({
         data: {
           journeyId: j.id,
@@ -93,7 +146,11 @@ export async function startEngineHarness(
   return h;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -26,20 +26,33 @@ export interface Sink {
 }
 
 function keyOf(h: IncomingHttpHeaders): string | null {
-  const v = h["webhook-id"] ?? h["idempotency-key"] ?? h["i-twilio-idempotency-token"] ?? h["x-postpath-idempotency-key"];
+  const v =
+    h["webhook-id"] ??
+    h["idempotency-key"] ??
+    h["i-twilio-idempotency-token"] ??
+    h["x-postpath-idempotency-key"];
   return typeof v === "string" ? v : null;
 }
 
 export async function startSink(): Promise<Sink> {
   const deliveries: Delivery[] = [];
   const processed = new Map<string, number>();
-  let reply: (d: Delivery, attempt: number) => SinkReply = () => ({ status: 200, body: { ok: true } });
+  let reply: (d: Delivery, attempt: number) => SinkReply = () => ({
+    status: 200,
+    body: { ok: true },
+  });
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const d: Delivery = { key: keyOf(req.headers), path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+      const d: Delivery = {
+        key: keyOf(req.headers),
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
+      };
       deliveries.push(d);
       const attempt = d.key ? (processed.get(d.key) ?? 0) + 1 : 1;
       const r = reply(d, attempt);

@@ -29,7 +29,9 @@ const ctx = createEngineContext({
   connection: redis,
   prefix: config.prefix,
   log,
-  providers: staticProviders({ webhook: createProvider("webhook", { secret: "crash-test", timeoutMs: 5000 }) }),
+  providers: staticProviders({
+    webhook: createProvider("webhook", { secret: "crash-test", timeoutMs: 5000 }),
+  }),
   sendRetry: { attempts: 10, backoffMs: 200 },
 });
 startWorkers(ctx, {

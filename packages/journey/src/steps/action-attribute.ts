@@ -20,17 +20,26 @@ export default defineStep<ActionAttributeConfig>({
   check: (c) => {
     const issues: CheckIssue[] = [];
     if (Object.keys(c.set).length === 0 && c.unset.length === 0) {
-      issues.push({ code: "attribute.empty", field: "set", message: "Choose at least one attribute to set or clear." });
+      issues.push({
+        code: "attribute.empty",
+        field: "set",
+        message: "Choose at least one attribute to set or clear.",
+      });
     }
     return issues;
   },
   templates: (c) =>
-    Object.entries(c.set).flatMap(([k, v]) => (typeof v === "string" ? [{ field: `set.${k}`, template: v }] : [])),
+    Object.entries(c.set).flatMap(([k, v]) =>
+      typeof v === "string" ? [{ field: `set.${k}`, template: v }] : [],
+    ),
   provides: (c) => Object.keys(c.set).map((name) => ({ name, on: ["next"], attribute: true })),
   enter: (env) => {
     const context = templateContext(env.state);
     const set = Object.fromEntries(
-      Object.entries(env.config.set).map(([k, v]) => [k, typeof v === "string" ? renderTemplate(v, context) : v]),
+      Object.entries(env.config.set).map(([k, v]) => [
+        k,
+        typeof v === "string" ? renderTemplate(v, context) : v,
+      ]),
     );
     const unset = [...env.config.unset];
     const attributes = { ...env.state.customer.attributes, ...set };

@@ -15,7 +15,9 @@ export const actionFields = {
 };
 
 export function actionBranches(config: { onError: OnError }): Branches {
-  return config.onError === "errorBranch" ? { required: ["next", "error"] } : { required: ["next"] };
+  return config.onError === "errorBranch"
+    ? { required: ["next", "error"] }
+    : { required: ["next"] };
 }
 
 /**
@@ -41,7 +43,13 @@ export function handleResult(
     case "errorBranch":
       return { kind: "go", branch: "error", decision: `${what}.failed`, detail };
     case "exit":
-      return { kind: "end", how: "exit", reason: `${what} failed: ${result.error}`, decision: `${what}.failed`, detail };
+      return {
+        kind: "end",
+        how: "exit",
+        reason: `${what} failed: ${result.error}`,
+        decision: `${what}.failed`,
+        detail,
+      };
     default: {
       const never: never = env.config.onError;
       return never;
@@ -61,7 +69,13 @@ export function sendOrHold(
     if (allowed > env.now) {
       const detail = { channel, timeZone: env.timeZone, quietHours: `${qh.start}–${qh.end}` };
       return qh.mode === "hold"
-        ? { kind: "wait", until: allowed, held: true, decision: "quietHours.held", detail: { ...detail, until: formatInstant(allowed) } }
+        ? {
+            kind: "wait",
+            until: allowed,
+            held: true,
+            decision: "quietHours.held",
+            detail: { ...detail, until: formatInstant(allowed) },
+          }
         : { kind: "go", branch: "next", decision: "quietHours.skipped", detail };
     }
   }

@@ -9,7 +9,12 @@ const coupon = {
   data: {
     source: { kind: "pattern", pattern: "REG-########" },
     value: { kind: "percent", amount: 25 },
-    rules: [{ when: [{ property: "event.tier", op: "eq", value: "premium" }], value: { kind: "percent", amount: 30 } }],
+    rules: [
+      {
+        when: [{ property: "event.tier", op: "eq", value: "premium" }],
+        value: { kind: "percent", amount: 30 },
+      },
+    ],
     expiresIn: { amount: 30, unit: "days" },
   },
 };
@@ -33,8 +38,17 @@ describe("action.coupon", () => {
   });
 
   it("exposes the issued code and value as `coupon` to later steps", () => {
-    const r = feed(plan, enter(plan, { trigger: purchase("premium") }), { kind: "result", stepId: "s", ok: true, output: { code: "REG-ABCD1234" } }, T0);
-    expect(r.state.vars["coupon"]).toEqual({ code: "REG-ABCD1234", value: 30, valueKind: "percent" });
+    const r = feed(
+      plan,
+      enter(plan, { trigger: purchase("premium") }),
+      { kind: "result", stepId: "s", ok: true, output: { code: "REG-ABCD1234" } },
+      T0,
+    );
+    expect(r.state.vars["coupon"]).toEqual({
+      code: "REG-ABCD1234",
+      value: 30,
+      valueKind: "percent",
+    });
   });
 
   it("generates pattern codes deterministically from the seed", () => {
@@ -48,7 +62,15 @@ describe("action.coupon", () => {
     const issues = validate(
       draftFromSteps([
         { id: "t", type: "trigger.manual", next: "s" },
-        { id: "s", type: "action.coupon", data: { source: { kind: "pattern", pattern: "FIXED" }, value: { kind: "percent", amount: 130 } }, next: "x" },
+        {
+          id: "s",
+          type: "action.coupon",
+          data: {
+            source: { kind: "pattern", pattern: "FIXED" },
+            value: { kind: "percent", amount: 130 },
+          },
+          next: "x",
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );
@@ -56,7 +78,15 @@ describe("action.coupon", () => {
     const value = validate(
       draftFromSteps([
         { id: "t", type: "trigger.manual", next: "s" },
-        { id: "s", type: "action.coupon", data: { source: { kind: "pool", pool: "spring" }, value: { kind: "percent", amount: 130 } }, next: "x" },
+        {
+          id: "s",
+          type: "action.coupon",
+          data: {
+            source: { kind: "pool", pool: "spring" },
+            value: { kind: "percent", amount: 130 },
+          },
+          next: "x",
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );

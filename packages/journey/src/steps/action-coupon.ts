@@ -10,11 +10,17 @@ import { actionBranches, actionFields, handleResult } from "./action-common.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
 export const CouponSource = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("pool"), pool: z.string().trim().min(1, { error: "Choose the coupon pool." }) }),
+  z.object({
+    kind: z.literal("pool"),
+    pool: z.string().trim().min(1, { error: "Choose the coupon pool." }),
+  }),
   z.object({
     kind: z.literal("pattern"),
     /** Each # becomes a random letter or digit: "REG-########". */
-    pattern: z.string().trim().includes("#", { error: "Put at least one # where random characters go." }),
+    pattern: z
+      .string()
+      .trim()
+      .includes("#", { error: "Put at least one # where random characters go." }),
   }),
 ]);
 export type CouponSource = z.infer<typeof CouponSource>;
@@ -32,7 +38,13 @@ export const ActionCouponConfig = z.object({
   source: CouponSource,
   value: CouponValue,
   rules: z
-    .array(z.object({ when: z.array(Condition).min(1, { error: "Add a condition." }), match: MatchMode.default("all"), value: CouponValue }))
+    .array(
+      z.object({
+        when: z.array(Condition).min(1, { error: "Add a condition." }),
+        match: MatchMode.default("all"),
+        value: CouponValue,
+      }),
+    )
     .default([]),
   expiresIn: Duration.nullable().default(null),
   as: z.string().regex(IDENTIFIER, { error: "Use letters, digits and _ only." }).default("coupon"),
@@ -45,12 +57,17 @@ const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /** Fills a pattern's # deterministically from `seed` (the simulator's codes; engines may do the same). */
 export function fillCouponPattern(pattern: string, seed: string): string {
   let i = 0;
-  return pattern.replace(/#/g, () => CODE_ALPHABET[hash32(`${seed}:${i++}`) % CODE_ALPHABET.length] ?? "X");
+  return pattern.replace(
+    /#/g,
+    () => CODE_ALPHABET[hash32(`${seed}:${i++}`) % CODE_ALPHABET.length] ?? "X",
+  );
 }
 
 function checkValue(v: CouponValue, field: string): CheckIssue[] {
   if (v.kind === "percent" && (v.amount <= 0 || v.amount > 100)) {
-    return [{ code: "coupon.value", field, message: "A percentage discount must be between 0 and 100." }];
+    return [
+      { code: "coupon.value", field, message: "A percentage discount must be between 0 and 100." },
+    ];
   }
   if (v.kind === "amount" && v.amount <= 0) {
     return [{ code: "coupon.value", field, message: "A discount amount must be more than 0." }];
@@ -63,14 +80,20 @@ export default defineStep<ActionCouponConfig>({
   family: "action",
   label: "Issue coupon",
   schema: ActionCouponConfig,
-  defaults: { source: { kind: "pattern", pattern: "SAVE-######" }, value: { kind: "percent", amount: 10 }, rules: [] },
+  defaults: {
+    source: { kind: "pattern", pattern: "SAVE-######" },
+    value: { kind: "percent", amount: 10 },
+    rules: [],
+  },
   branches: actionBranches,
   check: (c) => [
     ...checkValue(c.value, "value.amount"),
     ...c.rules.flatMap((r, i) => checkValue(r.value, `rules.${i}.value.amount`)),
   ],
   references: (c) =>
-    c.rules.flatMap((r, i) => r.when.map((cond, j) => ({ field: `rules.${i}.when.${j}.property`, path: cond.property }))),
+    c.rules.flatMap((r, i) =>
+      r.when.map((cond, j) => ({ field: `rules.${i}.when.${j}.property`, path: cond.property })),
+    ),
   provides: (c) => [{ name: c.as, on: ["next"] }],
   enter: (env) => {
     const c = env.config;

@@ -1,16 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { validate } from "../index.ts";
 import { draftFromSteps } from "../builder.ts";
-import { HOUR, T0, actions, around, branchTaken, customer, decisions, enter, feed } from "./testing.ts";
+import {
+  HOUR,
+  T0,
+  actions,
+  around,
+  branchTaken,
+  customer,
+  decisions,
+  enter,
+  feed,
+} from "./testing.ts";
 
-const email = { id: "s", type: "action.email" as const, data: { subject: "Hi {{ first_name }}", body: "<p>Thanks</p>" } };
+const email = {
+  id: "s",
+  type: "action.email" as const,
+  data: { subject: "Hi {{ first_name }}", body: "<p>Thanks</p>" },
+};
 
 describe("action.email", () => {
   it("requests the send with the unrendered templates and waits for the result", () => {
     const plan = around(email);
     const r = enter(plan);
     expect(actions(r.effects)).toEqual([
-      { kind: "send", stepId: "s", channel: "email", message: { subject: "Hi {{ first_name }}", body: "<p>Thanks</p>", format: "html" } },
+      {
+        kind: "send",
+        stepId: "s",
+        channel: "email",
+        message: { subject: "Hi {{ first_name }}", body: "<p>Thanks</p>", format: "html" },
+      },
     ]);
     expect(r.state).toMatchObject({ status: "awaiting", stepId: "s" });
   });
@@ -20,13 +39,19 @@ describe("action.email", () => {
     const cont = around(email);
     expect(branchTaken(feed(cont, enter(cont), fail, T0).effects)).toBe("next");
 
-    const branch = around({ ...email, data: { ...email.data, onError: "errorBranch" } }, ["next", "error"]);
+    const branch = around({ ...email, data: { ...email.data, onError: "errorBranch" } }, [
+      "next",
+      "error",
+    ]);
     const viaError = feed(branch, enter(branch), fail, T0);
     expect(branchTaken(viaError.effects)).toBe("error");
     expect(decisions(viaError.effects)[0]).toBe("send.failed");
 
     const exit = around({ ...email, data: { ...email.data, onError: "exit" } });
-    expect(feed(exit, enter(exit), fail, T0).state).toMatchObject({ status: "exited", exitReason: "send failed: SMTP 550" });
+    expect(feed(exit, enter(exit), fail, T0).state).toMatchObject({
+      status: "exited",
+      exitReason: "send failed: SMTP 550",
+    });
   });
 
   it("an error branch must be connected", () => {
@@ -37,7 +62,9 @@ describe("action.email", () => {
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "branch.unconnected", nodeId: "s", branch: "error" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: "branch.unconnected", nodeId: "s", branch: "error" }),
+    ]);
   });
 
   describe("quiet hours in the recipient's time zone", () => {
@@ -63,9 +90,19 @@ describe("action.email", () => {
 
     it("sends at once outside quiet hours, or when the step opts out", () => {
       const plan = around(email, ["next"], quiet);
-      expect(actions(enter(plan, { customer: customer({ timezone: "Europe/London" }) }).effects).map((e) => e.kind)).toEqual(["send"]);
-      const optOut = around({ ...email, data: { ...email.data, respectQuietHours: false } }, ["next"], quiet);
-      expect(actions(enter(optOut, { customer: sydney }).effects).map((e) => e.kind)).toEqual(["send"]);
+      expect(
+        actions(enter(plan, { customer: customer({ timezone: "Europe/London" }) }).effects).map(
+          (e) => e.kind,
+        ),
+      ).toEqual(["send"]);
+      const optOut = around(
+        { ...email, data: { ...email.data, respectQuietHours: false } },
+        ["next"],
+        quiet,
+      );
+      expect(actions(enter(optOut, { customer: sydney }).effects).map((e) => e.kind)).toEqual([
+        "send",
+      ]);
     });
   });
 });

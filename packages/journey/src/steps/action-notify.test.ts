@@ -6,7 +6,16 @@ import { actions, around, customer, enter } from "./testing.ts";
 describe("action.notify", () => {
   it("notifies staff by email, ignoring customer quiet hours", () => {
     const plan = around(
-      { id: "s", type: "action.notify", data: { via: "email", to: "{{ event.clerk_email }}", subject: "Customer on the way", message: "{{ first_name }} viewed {{ event.product }}" } },
+      {
+        id: "s",
+        type: "action.notify",
+        data: {
+          via: "email",
+          to: "{{ event.clerk_email }}",
+          subject: "Customer on the way",
+          message: "{{ first_name }} viewed {{ event.product }}",
+        },
+      },
       ["next"],
       { quietHours: { start: "00:00", end: "23:59" } },
     );
@@ -15,7 +24,12 @@ describe("action.notify", () => {
         kind: "send",
         stepId: "s",
         channel: "notify",
-        message: { via: "email", to: "{{ event.clerk_email }}", subject: "Customer on the way", message: "{{ first_name }} viewed {{ event.product }}" },
+        message: {
+          via: "email",
+          to: "{{ event.clerk_email }}",
+          subject: "Customer on the way",
+          message: "{{ first_name }} viewed {{ event.product }}",
+        },
       },
     ]);
   });
@@ -27,8 +41,16 @@ describe("action.notify", () => {
         { id: "s", type: "action.notify", data, next: "x" },
         { id: "x", type: "flow.exit" },
       ]);
-    expect(validate(draft({ via: "email", message: "hi" }))).toEqual([expect.objectContaining({ code: "notify.recipient", field: "to" })]);
-    expect(validate(draft({ via: "slack", message: "hi" }))).toEqual([expect.objectContaining({ code: "notify.webhook", field: "webhookUrl" })]);
-    expect(validate(draft({ via: "slack", webhookUrl: "https://hooks.slack.example/T1", message: "hi" }))).toEqual([]);
+    expect(validate(draft({ via: "email", message: "hi" }))).toEqual([
+      expect.objectContaining({ code: "notify.recipient", field: "to" }),
+    ]);
+    expect(validate(draft({ via: "slack", message: "hi" }))).toEqual([
+      expect.objectContaining({ code: "notify.webhook", field: "webhookUrl" }),
+    ]);
+    expect(
+      validate(
+        draft({ via: "slack", webhookUrl: "https://hooks.slack.example/T1", message: "hi" }),
+      ),
+    ).toEqual([]);
   });
 });

@@ -26,10 +26,18 @@ export default defineStep<ActionNotifyConfig>({
   check: (c) => {
     const issues: CheckIssue[] = [];
     if (c.via === "email" && !c.to?.trim()) {
-      issues.push({ code: "notify.recipient", field: "to", message: "Enter who gets this notification." });
+      issues.push({
+        code: "notify.recipient",
+        field: "to",
+        message: "Enter who gets this notification.",
+      });
     }
     if (c.via === "slack" && !/^https?:\/\//i.test(c.webhookUrl ?? "")) {
-      issues.push({ code: "notify.webhook", field: "webhookUrl", message: "Enter the Slack webhook URL (https://…)." });
+      issues.push({
+        code: "notify.webhook",
+        field: "webhookUrl",
+        message: "Enter the Slack webhook URL (https://…).",
+      });
     }
     return issues;
   },

@@ -4,27 +4,73 @@ import { draftFromSteps } from "../builder.ts";
 import { T0, actions, around, customer, enter, feed } from "./testing.ts";
 
 describe("action.purl", () => {
-  const plan = around({ id: "s", type: "action.purl", data: { page: "register", params: { serial: "{{ event.serial }}", name: "{{ first_name }}" } } });
+  const plan = around({
+    id: "s",
+    type: "action.purl",
+    data: { page: "register", params: { serial: "{{ event.serial }}", name: "{{ first_name }}" } },
+  });
 
   it("requests a personalised URL with rendered params and a QR code", () => {
-    const r = enter(plan, { customer: customer(), trigger: { name: "purchase", properties: { serial: "SN-9" }, timestamp: T0 } });
+    const r = enter(plan, {
+      customer: customer(),
+      trigger: { name: "purchase", properties: { serial: "SN-9" }, timestamp: T0 },
+    });
     expect(actions(r.effects)).toEqual([
-      { kind: "createPurl", stepId: "s", page: "register", params: { serial: "SN-9", name: "Anna" }, qr: true, expiresAt: null },
+      {
+        kind: "createPurl",
+        stepId: "s",
+        page: "register",
+        params: { serial: "SN-9", name: "Anna" },
+        qr: true,
+        expiresAt: null,
+      },
     ]);
-    const done = feed(plan, r, { kind: "result", stepId: "s", ok: true, output: { url: "https://go.example/register/abc", qrUrl: "https://go.example/register/abc/qr.png" } }, T0);
-    expect(done.state.vars["purl"]).toEqual({ url: "https://go.example/register/abc", qrUrl: "https://go.example/register/abc/qr.png" });
+    const done = feed(
+      plan,
+      r,
+      {
+        kind: "result",
+        stepId: "s",
+        ok: true,
+        output: {
+          url: "https://go.example/register/abc",
+          qrUrl: "https://go.example/register/abc/qr.png",
+        },
+      },
+      T0,
+    );
+    expect(done.state.vars["purl"]).toEqual({
+      url: "https://go.example/register/abc",
+      qrUrl: "https://go.example/register/abc/qr.png",
+    });
   });
 
   it("templates after it may use purl.url; templates on a path that skips it may not", () => {
     const issues = validate(
       draftFromSteps([
         { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "split" },
-        { id: "split", type: "split.condition", data: { conditions: [{ property: "event.tier", op: "eq", value: "premium" }] }, next: { yes: "p", no: "mail" } },
+        {
+          id: "split",
+          type: "split.condition",
+          data: { conditions: [{ property: "event.tier", op: "eq", value: "premium" }] },
+          next: { yes: "p", no: "mail" },
+        },
         { id: "p", type: "action.purl", data: { page: "register" }, next: "mail" },
-        { id: "mail", type: "action.email", data: { subject: "Register", body: "{{ purl.url }}" }, next: "x" },
+        {
+          id: "mail",
+          type: "action.email",
+          data: { subject: "Register", body: "{{ purl.url }}" },
+          next: "x",
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "template.variable_not_provided", nodeId: "mail", field: "body" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        code: "template.variable_not_provided",
+        nodeId: "mail",
+        field: "body",
+      }),
+    ]);
   });
 });

@@ -13,7 +13,10 @@ export const ActionPurlConfig = z.object({
   params: z.record(z.string().trim().min(1), z.string()).default({}),
   qr: z.boolean().default(true),
   expiresIn: Duration.nullable().default(null),
-  as: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." }).default("purl"),
+  as: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." })
+    .default("purl"),
   ...actionFields,
 });
 export type ActionPurlConfig = z.infer<typeof ActionPurlConfig>;
@@ -25,12 +28,15 @@ export default defineStep<ActionPurlConfig>({
   schema: ActionPurlConfig,
   defaults: { page: "", params: {}, qr: true },
   branches: actionBranches,
-  templates: (c) => Object.entries(c.params).map(([k, v]) => ({ field: `params.${k}`, template: v })),
+  templates: (c) =>
+    Object.entries(c.params).map(([k, v]) => ({ field: `params.${k}`, template: v })),
   provides: (c) => [{ name: c.as, on: ["next"] }],
   enter: (env) => {
     const c = env.config;
     const context = templateContext(env.state);
-    const params = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, renderTemplate(v, context)]));
+    const params = Object.fromEntries(
+      Object.entries(c.params).map(([k, v]) => [k, renderTemplate(v, context)]),
+    );
     return {
       kind: "await",
       effect: {

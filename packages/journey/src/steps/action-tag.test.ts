@@ -5,9 +5,18 @@ import { actions, around, customer, enter } from "./testing.ts";
 
 describe("action.tag", () => {
   it("adds and removes tags on the snapshot and emits the update", () => {
-    const plan = around({ id: "s", type: "action.tag", data: { add: ["registered", "vip"], remove: ["prospect"] } });
+    const plan = around({
+      id: "s",
+      type: "action.tag",
+      data: { add: ["registered", "vip"], remove: ["prospect"] },
+    });
     const r = enter(plan, { customer: customer({ tags: ["prospect", "vip"] }) });
-    expect(actions(r.effects)[0]).toEqual({ kind: "updateTags", stepId: "s", add: ["registered", "vip"], remove: ["prospect"] });
+    expect(actions(r.effects)[0]).toEqual({
+      kind: "updateTags",
+      stepId: "s",
+      add: ["registered", "vip"],
+      remove: ["prospect"],
+    });
     expect(r.state.customer.tags).toEqual(["vip", "registered"]);
   });
 
@@ -18,7 +27,11 @@ describe("action.tag", () => {
         { id: "s", type: "action.tag", data, next: "x" },
         { id: "x", type: "flow.exit" },
       ]);
-    expect(validate(draft({}))).toEqual([expect.objectContaining({ code: "tag.empty", nodeId: "s" })]);
-    expect(validate(draft({ add: ["a"], remove: ["a"] }))).toEqual([expect.objectContaining({ code: "tag.conflict", nodeId: "s" })]);
+    expect(validate(draft({}))).toEqual([
+      expect.objectContaining({ code: "tag.empty", nodeId: "s" }),
+    ]);
+    expect(validate(draft({ add: ["a"], remove: ["a"] }))).toEqual([
+      expect.objectContaining({ code: "tag.conflict", nodeId: "s" }),
+    ]);
   });
 });

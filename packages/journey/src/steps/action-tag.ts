@@ -20,11 +20,19 @@ export default defineStep<ActionTagConfig>({
   check: (c) => {
     const issues: CheckIssue[] = [];
     if (c.add.length === 0 && c.remove.length === 0) {
-      issues.push({ code: "tag.empty", field: "add", message: "Choose at least one tag to add or remove." });
+      issues.push({
+        code: "tag.empty",
+        field: "add",
+        message: "Choose at least one tag to add or remove.",
+      });
     }
     const both = c.add.filter((t) => c.remove.includes(t));
     if (both.length > 0) {
-      issues.push({ code: "tag.conflict", field: "remove", message: `"${both[0]}" is both added and removed.` });
+      issues.push({
+        code: "tag.conflict",
+        field: "remove",
+        message: `"${both[0]}" is both added and removed.`,
+      });
     }
     return issues;
   },

@@ -7,7 +7,12 @@ describe("action.webhook", () => {
   const plan = around({
     id: "s",
     type: "action.webhook",
-    data: { url: "https://crm.example/hooks/{{ customer.externalId }}", headers: { "x-source": "postpath" }, body: '{"id":"{{ customer.id }}"}', as: "crm" },
+    data: {
+      url: "https://crm.example/hooks/{{ customer.externalId }}",
+      headers: { "x-source": "postpath" },
+      body: '{"id":"{{ customer.id }}"}',
+      as: "crm",
+    },
   });
 
   it("requests the call and keeps the response for later steps", () => {
@@ -17,10 +22,20 @@ describe("action.webhook", () => {
         kind: "send",
         stepId: "s",
         channel: "webhook",
-        message: { url: "https://crm.example/hooks/{{ customer.externalId }}", method: "POST", headers: { "x-source": "postpath" }, body: '{"id":"{{ customer.id }}"}' },
+        message: {
+          url: "https://crm.example/hooks/{{ customer.externalId }}",
+          method: "POST",
+          headers: { "x-source": "postpath" },
+          body: '{"id":"{{ customer.id }}"}',
+        },
       },
     ]);
-    const done = feed(plan, r, { kind: "result", stepId: "s", ok: true, output: { status: 200, body: { score: 7 } } }, T0);
+    const done = feed(
+      plan,
+      r,
+      { kind: "result", stepId: "s", ok: true, output: { status: 200, body: { score: 7 } } },
+      T0,
+    );
     expect(done.state.vars["crm"]).toEqual({ status: 200, body: { score: 7 } });
   });
 
@@ -32,6 +47,8 @@ describe("action.webhook", () => {
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "webhook.url", nodeId: "s", field: "url" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: "webhook.url", nodeId: "s", field: "url" }),
+    ]);
   });
 });

@@ -10,7 +10,10 @@ export const ActionWebhookConfig = z.object({
   headers: z.record(z.string(), z.string()).default({}),
   body: z.string().optional(),
   /** Name under which later templates see the response output. */
-  as: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." }).optional(),
+  as: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." })
+    .optional(),
   ...actionFields,
 });
 export type ActionWebhookConfig = z.infer<typeof ActionWebhookConfig>;
@@ -25,7 +28,11 @@ export default defineStep<ActionWebhookConfig>({
   check: (c) => {
     const issues: CheckIssue[] = [];
     if (!/^https?:\/\//i.test(c.url)) {
-      issues.push({ code: "webhook.url", field: "url", message: "The URL must start with https:// or http://." });
+      issues.push({
+        code: "webhook.url",
+        field: "url",
+        message: "The URL must start with https:// or http://.",
+      });
     }
     return issues;
   },

@@ -13,5 +13,10 @@ export default defineStep<FlowExitConfig>({
   schema: FlowExitConfig,
   defaults: {},
   branches: () => ({ required: [] }),
-  enter: () => ({ kind: "end", how: "complete", reason: "end of journey", decision: "exit.reached" }),
+  enter: () => ({
+    kind: "end",
+    how: "complete",
+    reason: "end of journey",
+    decision: "exit.reached",
+  }),
 });

@@ -26,6 +26,17 @@ export default defineStep<FlowGoalConfig>({
   branches: () => ({ required: [], optional: ["next"] }),
   enter: (env) =>
     env.step.next["next"]
-      ? { kind: "go", branch: "next", decision: "goal.reached", detail: { goal: goalName(env.config) } }
-      : { kind: "end", how: "complete", reason: "goal reached", decision: "goal.reached", detail: { goal: goalName(env.config) } },
+      ? {
+          kind: "go",
+          branch: "next",
+          decision: "goal.reached",
+          detail: { goal: goalName(env.config) },
+        }
+      : {
+          kind: "end",
+          how: "complete",
+          reason: "goal reached",
+          decision: "goal.reached",
+          detail: { goal: goalName(env.config) },
+        },
 });

@@ -56,7 +56,8 @@ export type Outcome =
   | (Traced & { kind: "await"; effect: Effect })
   | (Traced & { kind: "end"; how: "complete" | "exit"; reason: string; effects?: Effect[] });
 
-export type ResultInput = { ok: true; output?: Record<string, unknown> } | { ok: false; error: string };
+export type ResultInput =
+  { ok: true; output?: Record<string, unknown> } | { ok: false; error: string };
 
 /** A name a step adds to the template context on some of its branches. `attribute`: it is a
  * customer attribute (so it may exist before the step too). */
@@ -83,7 +84,11 @@ export interface StepModule<C> {
   /** For triggers: what the run starts from. */
   triggerInfo?: (config: C, catalog: Catalog) => TriggerInfo;
   /** For triggers: whether an incoming event (or the customer, for segments) starts a run. */
-  matches?: (config: C, event: { name: string; properties: Record<string, unknown> }, customer: CustomerSnapshot) => boolean;
+  matches?: (
+    config: C,
+    event: { name: string; properties: Record<string, unknown> },
+    customer: CustomerSnapshot,
+  ) => boolean;
   /** Runs when the run arrives at the step. */
   enter: (env: StepEnv<C>) => Outcome;
   /** A timer this step scheduled fired. */

@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { around, branchTaken, customer, enter } from "./testing.ts";
 
 describe("split.channel", () => {
-  const plan = around({ id: "s", type: "split.channel", data: { channels: ["email", "sms", "push"] } }, ["email", "sms", "push", "none"]);
-  const route = (over: Parameters<typeof customer>[0]) => branchTaken(enter(plan, { customer: customer(over) }).effects);
+  const plan = around(
+    { id: "s", type: "split.channel", data: { channels: ["email", "sms", "push"] } },
+    ["email", "sms", "push", "none"],
+  );
+  const route = (over: Parameters<typeof customer>[0]) =>
+    branchTaken(enter(plan, { customer: customer(over) }).effects);
 
   it("follows the stated preference when the customer is reachable there", () => {
     expect(route({ attributes: { preferred_channel: "sms" } })).toBe("sms");

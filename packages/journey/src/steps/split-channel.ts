@@ -7,7 +7,10 @@ import { defineStep } from "./module.ts";
 
 export const SplitChannelConfig = z.object({
   /** Channels in fallback order; each is a branch, plus "none". */
-  channels: z.array(MessageChannel).min(1, { error: "Choose at least one channel." }).default(["email", "sms", "push"]),
+  channels: z
+    .array(MessageChannel)
+    .min(1, { error: "Choose at least one channel." })
+    .default(["email", "sms", "push"]),
   /** Attribute holding the stated preference ("email" | "sms" | "push"). */
   preferenceAttribute: z.string().trim().min(1).default("preferred_channel"),
 });
@@ -50,7 +53,16 @@ export default defineStep<SplitChannelConfig>({
     const preferred = channels.find((ch) => ch === preference && reach[ch]);
     const fallback = channels.find((ch) => reach[ch]);
     const branch = preferred ?? fallback ?? "none";
-    const why = preferred ? "preference" : fallback ? "first reachable channel" : "no reachable channel";
-    return { kind: "go", branch, decision: "split.branch", detail: { preference: preference ?? null, reachable: reach, why } };
+    const why = preferred
+      ? "preference"
+      : fallback
+        ? "first reachable channel"
+        : "no reachable channel";
+    return {
+      kind: "go",
+      branch,
+      decision: "split.branch",
+      detail: { preference: preference ?? null, reachable: reach, why },
+    };
   },
 });

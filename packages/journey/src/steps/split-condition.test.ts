@@ -6,7 +6,13 @@ describe("split.condition", () => {
     {
       id: "s",
       type: "split.condition",
-      data: { conditions: [{ property: "event.total", op: "gte", value: 500 }, { property: "customer.tags", op: "contains", value: "vip" }], match: "any" },
+      data: {
+        conditions: [
+          { property: "event.total", op: "gte", value: 500 },
+          { property: "customer.tags", op: "contains", value: "vip" },
+        ],
+        match: "any",
+      },
     },
     ["yes", "no"],
   );
@@ -24,6 +30,10 @@ describe("split.condition", () => {
 
   it("takes no otherwise; attributes count too", () => {
     expect(branchTaken(enter(plan, { trigger: order(20) }).effects)).toBe("no");
-    expect(branchTaken(enter(plan, { trigger: order(20), customer: customer({ tags: ["vip"] }) }).effects)).toBe("yes");
+    expect(
+      branchTaken(
+        enter(plan, { trigger: order(20), customer: customer({ tags: ["vip"] }) }).effects,
+      ),
+    ).toBe("yes");
   });
 });

@@ -18,11 +18,16 @@ export default defineStep<SplitConditionConfig>({
   schema: SplitConditionConfig,
   defaults: { conditions: [], match: "all" },
   branches: () => ({ required: ["yes", "no"] }),
-  references: (c) => c.conditions.map((cond, i) => ({ field: `conditions.${i}.property`, path: cond.property })),
+  references: (c) =>
+    c.conditions.map((cond, i) => ({ field: `conditions.${i}.property`, path: cond.property })),
   enter: (env) => {
     const scope = templateContext(env.state);
-    const results = env.config.conditions.map((c) => ({ condition: describeCondition(c), holds: evaluateCondition(c, scope) }));
-    const yes = env.config.match === "all" ? results.every((r) => r.holds) : results.some((r) => r.holds);
+    const results = env.config.conditions.map((c) => ({
+      condition: describeCondition(c),
+      holds: evaluateCondition(c, scope),
+    }));
+    const yes =
+      env.config.match === "all" ? results.every((r) => r.holds) : results.some((r) => r.holds);
     return {
       kind: "go",
       branch: yes ? "yes" : "no",

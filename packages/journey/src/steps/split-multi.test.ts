@@ -12,11 +12,19 @@ const data = {
 
 describe("split.multi", () => {
   const plan = around({ id: "s", type: "split.multi", data }, ["vip", "clearance", "else"]);
-  const order = (properties: Record<string, unknown>) => ({ name: "purchase", properties, timestamp: T0 });
+  const order = (properties: Record<string, unknown>) => ({
+    name: "purchase",
+    properties,
+    timestamp: T0,
+  });
 
   it("takes the first branch that matches, else 'else'", () => {
-    expect(branchTaken(enter(plan, { trigger: order({ total: 1500, clearance: true }) }).effects)).toBe("vip");
-    expect(branchTaken(enter(plan, { trigger: order({ total: 50, clearance: true }) }).effects)).toBe("clearance");
+    expect(
+      branchTaken(enter(plan, { trigger: order({ total: 1500, clearance: true }) }).effects),
+    ).toBe("vip");
+    expect(
+      branchTaken(enter(plan, { trigger: order({ total: 50, clearance: true }) }).effects),
+    ).toBe("clearance");
     expect(branchTaken(enter(plan, { trigger: order({ total: 50 }) }).effects)).toBe("else");
   });
 
@@ -24,12 +32,26 @@ describe("split.multi", () => {
     const issues = validate(
       draftFromSteps([
         { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "s" },
-        { id: "s", type: "split.multi", data: { branches: [...data.branches, { id: "vip", conditions: [{ property: "x", op: "exists" }] }] }, next: { vip: "x", else: "x" } },
+        {
+          id: "s",
+          type: "split.multi",
+          data: {
+            branches: [
+              ...data.branches,
+              { id: "vip", conditions: [{ property: "x", op: "exists" }] },
+            ],
+          },
+          next: { vip: "x", else: "x" },
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );
     expect(issues).toEqual([
-      expect.objectContaining({ code: "split.duplicate_branch", nodeId: "s", field: "branches.2.id" }),
+      expect.objectContaining({
+        code: "split.duplicate_branch",
+        nodeId: "s",
+        field: "branches.2.id",
+      }),
       expect.objectContaining({ code: "branch.unconnected", nodeId: "s", branch: "clearance" }),
     ]);
   });

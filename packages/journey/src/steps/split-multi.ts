@@ -4,7 +4,9 @@ import { Condition, MatchMode, evaluateConditions } from "../conditions.ts";
 import { templateContext } from "../templating.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
-const BranchId = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "Use letters, digits, - and _ only." });
+const BranchId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, { error: "Use letters, digits, - and _ only." });
 
 export const SplitMultiConfig = z.object({
   branches: z
@@ -12,7 +14,9 @@ export const SplitMultiConfig = z.object({
       z.object({
         id: BranchId,
         label: z.string().optional(),
-        conditions: z.array(Condition).min(1, { error: "Add at least one condition to this branch." }),
+        conditions: z
+          .array(Condition)
+          .min(1, { error: "Add at least one condition to this branch." }),
         match: MatchMode.default("all"),
       }),
     )
@@ -28,7 +32,12 @@ export default defineStep<SplitMultiConfig>({
   defaults: { branches: [] },
   branches: (c) => ({ required: [...c.branches.map((b) => b.id), "else"] }),
   references: (c) =>
-    c.branches.flatMap((b, i) => b.conditions.map((cond, j) => ({ field: `branches.${i}.conditions.${j}.property`, path: cond.property }))),
+    c.branches.flatMap((b, i) =>
+      b.conditions.map((cond, j) => ({
+        field: `branches.${i}.conditions.${j}.property`,
+        path: cond.property,
+      })),
+    ),
   check: (c) => {
     const issues: CheckIssue[] = [];
     const seen = new Set<string>();
@@ -37,7 +46,10 @@ export default defineStep<SplitMultiConfig>({
         issues.push({
           code: "split.duplicate_branch",
           field: `branches.${i}.id`,
-          message: b.id === "else" ? `"else" is reserved for customers who match no branch.` : `Two branches are called "${b.id}".`,
+          message:
+            b.id === "else"
+              ? `"else" is reserved for customers who match no branch.`
+              : `Two branches are called "${b.id}".`,
         });
       }
       seen.add(b.id);
@@ -51,7 +63,10 @@ export default defineStep<SplitMultiConfig>({
       kind: "go",
       branch: hit ? hit.id : "else",
       decision: "split.branch",
-      detail: { matched: hit ? (hit.label ?? hit.id) : null, checked: env.config.branches.map((b) => b.id) },
+      detail: {
+        matched: hit ? (hit.label ?? hit.id) : null,
+        checked: env.config.branches.map((b) => b.id),
+      },
     };
   },
 });

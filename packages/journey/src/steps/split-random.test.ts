@@ -3,7 +3,13 @@ import { validate } from "../index.ts";
 import { draftFromSteps } from "../builder.ts";
 import { around, branchTaken, enter } from "./testing.ts";
 
-const data = { variants: [{ id: "a", percent: 45 }, { id: "b", percent: 45 }], holdout: 10 };
+const data = {
+  variants: [
+    { id: "a", percent: 45 },
+    { id: "b", percent: 45 },
+  ],
+  holdout: 10,
+};
 
 describe("split.random", () => {
   const plan = around({ id: "s", type: "split.random", data }, ["a", "b", "holdout"]);
@@ -31,12 +37,27 @@ describe("split.random", () => {
     const issues = validate(
       draftFromSteps([
         { id: "t", type: "trigger.manual", next: "s" },
-        { id: "s", type: "split.random", data: { variants: [{ id: "a", percent: 50 }, { id: "b", percent: 45 }] }, next: { a: "x", b: "x" } },
+        {
+          id: "s",
+          type: "split.random",
+          data: {
+            variants: [
+              { id: "a", percent: 50 },
+              { id: "b", percent: 45 },
+            ],
+          },
+          next: { a: "x", b: "x" },
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );
     expect(issues).toEqual([
-      expect.objectContaining({ code: "split.percent_sum", nodeId: "s", field: "variants", message: "The percentages add up to 95% — they must add up to 100%." }),
+      expect.objectContaining({
+        code: "split.percent_sum",
+        nodeId: "s",
+        field: "variants",
+        message: "The percentages add up to 95% — they must add up to 100%.",
+      }),
     ]);
   });
 
@@ -48,6 +69,8 @@ describe("split.random", () => {
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "branch.unconnected", nodeId: "s", branch: "holdout" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: "branch.unconnected", nodeId: "s", branch: "holdout" }),
+    ]);
   });
 });

@@ -4,7 +4,11 @@ import { z } from "zod";
 import { unitInterval } from "../hash.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
-const Percent = z.number().finite().min(0, { error: "Use 0–100." }).max(100, { error: "Use 0–100." });
+const Percent = z
+  .number()
+  .finite()
+  .min(0, { error: "Use 0–100." })
+  .max(100, { error: "Use 0–100." });
 
 export const SplitRandomConfig = z.object({
   variants: z
@@ -32,7 +36,11 @@ export function pickVariant(c: SplitRandomConfig, bucket: number): string {
   }
   if (c.holdout > 0) return "holdout";
   // Rounding at the top edge: the last variant with a share.
-  return [...c.variants].reverse().find((v) => v.percent > 0)?.id ?? c.variants[c.variants.length - 1]?.id ?? "holdout";
+  return (
+    [...c.variants].reverse().find((v) => v.percent > 0)?.id ??
+    c.variants[c.variants.length - 1]?.id ??
+    "holdout"
+  );
 }
 
 export function randomBucket(runId: string, stepId: string): number {
@@ -44,8 +52,16 @@ export default defineStep<SplitRandomConfig>({
   family: "split",
   label: "Random split (A/B)",
   schema: SplitRandomConfig,
-  defaults: { variants: [{ id: "a", percent: 50 }, { id: "b", percent: 50 }], holdout: 0 },
-  branches: (c) => ({ required: [...c.variants.map((v) => v.id), ...(c.holdout > 0 ? ["holdout"] : [])] }),
+  defaults: {
+    variants: [
+      { id: "a", percent: 50 },
+      { id: "b", percent: 50 },
+    ],
+    holdout: 0,
+  },
+  branches: (c) => ({
+    required: [...c.variants.map((v) => v.id), ...(c.holdout > 0 ? ["holdout"] : [])],
+  }),
   check: (c) => {
     const issues: CheckIssue[] = [];
     const total = c.variants.reduce((sum, v) => sum + v.percent, 0) + c.holdout;
@@ -62,7 +78,10 @@ export default defineStep<SplitRandomConfig>({
         issues.push({
           code: "split.duplicate_branch",
           field: `variants.${i}.id`,
-          message: v.id === "holdout" ? `"holdout" is reserved for the holdout group.` : `Two variants are called "${v.id}".`,
+          message:
+            v.id === "holdout"
+              ? `"holdout" is reserved for the holdout group.`
+              : `Two variants are called "${v.id}".`,
         });
       }
       seen.add(v.id);
@@ -72,6 +91,11 @@ export default defineStep<SplitRandomConfig>({
   enter: (env) => {
     const bucket = randomBucket(env.state.runId, env.step.id);
     const branch = pickVariant(env.config, bucket);
-    return { kind: "go", branch, decision: "split.branch", detail: { bucket: Math.round(bucket * 100) / 100 } };
+    return {
+      kind: "go",
+      branch,
+      decision: "split.branch",
+      detail: { bucket: Math.round(bucket * 100) / 100 },
+    };
   },
 });

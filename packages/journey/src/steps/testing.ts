@@ -32,7 +32,11 @@ export function planOf(steps: readonly StepSpec[], settings: JourneySettingsInpu
 }
 
 /** trigger.manual → the step under test (→ exits on each of its branches). */
-export function around(step: Omit<StepSpec, "next">, branches: readonly string[] = ["next"], settings: JourneySettingsInput = {}): Plan {
+export function around(
+  step: Omit<StepSpec, "next">,
+  branches: readonly string[] = ["next"],
+  settings: JourneySettingsInput = {},
+): Plan {
   return planOf(
     [
       { id: "t", type: "trigger.manual", next: step.id },
@@ -47,9 +51,18 @@ export type Step = { effects: Effect[]; state: RunState };
 
 export function enter(
   plan: Plan,
-  opts: { customer?: CustomerSnapshot; trigger?: { name: string; properties: Record<string, unknown>; timestamp: number } | null; runId?: string; now?: number } = {},
+  opts: {
+    customer?: CustomerSnapshot;
+    trigger?: { name: string; properties: Record<string, unknown>; timestamp: number } | null;
+    runId?: string;
+    now?: number;
+  } = {},
 ): Step {
-  const state = initialState(plan, { runId: opts.runId ?? "run-1", customer: opts.customer ?? customer(), trigger: opts.trigger ?? null });
+  const state = initialState(plan, {
+    runId: opts.runId ?? "run-1",
+    customer: opts.customer ?? customer(),
+    trigger: opts.trigger ?? null,
+  });
   const r = advance(plan, state, { kind: "entered" }, opts.now ?? T0);
   return { effects: r.effects, state: r.nextState };
 }

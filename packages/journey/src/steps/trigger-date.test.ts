@@ -9,17 +9,27 @@ const anniversary = (data: Record<string, unknown>) =>
   ]);
 
 describe("trigger.date", () => {
-  const plan = anniversary({ attribute: "registered_at", offset: { amount: 1, unit: "years" }, at: "10:00" });
+  const plan = anniversary({
+    attribute: "registered_at",
+    offset: { amount: 1, unit: "years" },
+    at: "10:00",
+  });
 
   it("fires one year after registration at 10:00 in the customer's time zone", () => {
-    const c = customer({ timezone: "America/New_York", attributes: { registered_at: "2024-06-15" } });
+    const c = customer({
+      timezone: "America/New_York",
+      attributes: { registered_at: "2024-06-15" },
+    });
     // 10:00 EDT = 14:00 UTC
     expect(dateTriggerDueAt(plan, c, Date.UTC(2025, 0, 1))).toBe(Date.UTC(2025, 5, 15, 14, 0));
   });
 
   it("uses the date the customer registered on in their zone, for a stored instant", () => {
     // 23:30 UTC on 14 June is already 15 June in Tokyo.
-    const c = customer({ timezone: "Asia/Tokyo", attributes: { registered_at: "2024-06-14T23:30:00Z" } });
+    const c = customer({
+      timezone: "Asia/Tokyo",
+      attributes: { registered_at: "2024-06-14T23:30:00Z" },
+    });
     expect(dateTriggerDueAt(plan, c, Date.UTC(2025, 0, 1))).toBe(Date.UTC(2025, 5, 15, 1, 0));
   });
 

@@ -4,7 +4,14 @@
 import { z } from "zod";
 import { getPath } from "../conditions.ts";
 import type { CustomerSnapshot } from "../state.ts";
-import { CalendarOffset, TimeOfDay, addCalendar, parseTimeOfDay, readLocalDateTime, zonedToEpoch } from "../time.ts";
+import {
+  CalendarOffset,
+  TimeOfDay,
+  addCalendar,
+  parseTimeOfDay,
+  readLocalDateTime,
+  zonedToEpoch,
+} from "../time.ts";
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
 export const TriggerDateConfig = z.object({
@@ -35,8 +42,15 @@ export function nextDateTriggerAt(
     return t >= after ? t : null;
   }
   const afterYear = new Date(after).getUTCFullYear();
-  for (let year = Math.max(base.year + 1, afterYear - 1); year <= Math.max(base.year + 1, afterYear + 2); year++) {
-    const anniversary = addCalendar({ year: base.year, month: base.month, day: base.day }, { amount: year - base.year, unit: "years" });
+  for (
+    let year = Math.max(base.year + 1, afterYear - 1);
+    year <= Math.max(base.year + 1, afterYear + 2);
+    year++
+  ) {
+    const anniversary = addCalendar(
+      { year: base.year, month: base.month, day: base.day },
+      { amount: year - base.year, unit: "years" },
+    );
     const t = at(anniversary);
     if (t >= after) return t;
   }
@@ -56,6 +70,10 @@ export default defineStep<TriggerDateConfig>({
     kind: "go",
     branch: "next",
     decision: "entered",
-    detail: { trigger: "date", attribute: env.config.attribute, value: getPath(env.state.customer.attributes, env.config.attribute) ?? null },
+    detail: {
+      trigger: "date",
+      attribute: env.config.attribute,
+      value: getPath(env.state.customer.attributes, env.config.attribute) ?? null,
+    },
   }),
 });

@@ -4,17 +4,31 @@ import { draftFromSteps } from "../builder.ts";
 import { T0, customer, decisions, enter, planOf } from "./testing.ts";
 
 const plan = planOf([
-  { id: "t", type: "trigger.event", data: { event: "purchase", filters: [{ property: "product.tier", op: "eq", value: "premium" }] }, next: "x" },
+  {
+    id: "t",
+    type: "trigger.event",
+    data: {
+      event: "purchase",
+      filters: [{ property: "product.tier", op: "eq", value: "premium" }],
+    },
+    next: "x",
+  },
   { id: "x", type: "flow.exit" },
 ]);
 
 describe("trigger.event", () => {
   it("matches the event name and every filter on its properties", () => {
     const c = customer();
-    expect(matchesTrigger(plan, { name: "purchase", properties: { product: { tier: "premium" } } }, c)).toBe(true);
-    expect(matchesTrigger(plan, { name: "purchase", properties: { product: { tier: "basic" } } }, c)).toBe(false);
+    expect(
+      matchesTrigger(plan, { name: "purchase", properties: { product: { tier: "premium" } } }, c),
+    ).toBe(true);
+    expect(
+      matchesTrigger(plan, { name: "purchase", properties: { product: { tier: "basic" } } }, c),
+    ).toBe(false);
     expect(matchesTrigger(plan, { name: "purchase", properties: {} }, c)).toBe(false);
-    expect(matchesTrigger(plan, { name: "refund", properties: { product: { tier: "premium" } } }, c)).toBe(false);
+    expect(
+      matchesTrigger(plan, { name: "refund", properties: { product: { tier: "premium" } } }, c),
+    ).toBe(false);
   });
 
   it("tells the engine which event it listens to", () => {
@@ -22,7 +36,9 @@ describe("trigger.event", () => {
   });
 
   it("traces the entry with the trigger event and moves on", () => {
-    const r = enter(plan, { trigger: { name: "purchase", properties: { product: { tier: "premium" } }, timestamp: T0 } });
+    const r = enter(plan, {
+      trigger: { name: "purchase", properties: { product: { tier: "premium" } }, timestamp: T0 },
+    });
     expect(decisions(r.effects)).toEqual(["entered", "exit.reached", "run.completed"]);
     expect(r.state.status).toBe("completed");
   });
@@ -34,6 +50,13 @@ describe("trigger.event", () => {
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "config.invalid", nodeId: "t", field: "event", message: "Choose the event that starts this journey." })]);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        code: "config.invalid",
+        nodeId: "t",
+        field: "event",
+        message: "Choose the event that starts this journey.",
+      }),
+    ]);
   });
 });

@@ -25,7 +25,8 @@ export default defineStep<TriggerEventConfig>({
       properties: known ? [...known, ...c.filters.map((f) => f.property)] : null,
     };
   },
-  matches: (c, event) => event.name === c.event && evaluateConditions(c.filters, "all", event.properties),
+  matches: (c, event) =>
+    event.name === c.event && evaluateConditions(c.filters, "all", event.properties),
   enter: (env) => ({
     kind: "go",
     branch: "next",

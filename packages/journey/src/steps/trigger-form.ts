@@ -25,6 +25,12 @@ export default defineStep<TriggerFormConfig>({
     event: FORM_SUBMITTED_EVENT,
     properties: c.fields.length > 0 ? ["form", ...c.fields] : null,
   }),
-  matches: (c, event) => event.name === FORM_SUBMITTED_EVENT && looseEquals(event.properties["form"], c.form),
-  enter: (env) => ({ kind: "go", branch: "next", decision: "entered", detail: { trigger: "form", form: env.config.form } }),
+  matches: (c, event) =>
+    event.name === FORM_SUBMITTED_EVENT && looseEquals(event.properties["form"], c.form),
+  enter: (env) => ({
+    kind: "go",
+    branch: "next",
+    decision: "entered",
+    detail: { trigger: "form", form: env.config.form },
+  }),
 });

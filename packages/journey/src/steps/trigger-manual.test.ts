@@ -6,12 +6,19 @@ import { customer, decisions, enter, planOf } from "./testing.ts";
 describe("trigger.manual", () => {
   const plan = planOf([
     { id: "t", type: "trigger.manual", data: { properties: ["reason"] }, next: "e" },
-    { id: "e", type: "action.email", data: { subject: "Because {{ event.reason }}", body: "Hi" }, next: "x" },
+    {
+      id: "e",
+      type: "action.email",
+      data: { subject: "Because {{ event.reason }}", body: "Hi" },
+      next: "x",
+    },
     { id: "x", type: "flow.exit" },
   ]);
 
   it("enters with the properties the API passed, visible to templates", () => {
-    const r = enter(plan, { trigger: { name: "manual", properties: { reason: "goodwill" }, timestamp: 0 } });
+    const r = enter(plan, {
+      trigger: { name: "manual", properties: { reason: "goodwill" }, timestamp: 0 },
+    });
     expect(decisions(r.effects)).toEqual(["entered", "send.requested"]);
     expect(r.state.trigger?.properties).toEqual({ reason: "goodwill" });
   });
@@ -25,10 +32,17 @@ describe("trigger.manual", () => {
     const issues = validate(
       draftFromSteps([
         { id: "t", type: "trigger.manual", data: { properties: ["reason"] }, next: "e" },
-        { id: "e", type: "action.email", data: { subject: "{{ event.order_id }}", body: "Hi" }, next: "x" },
+        {
+          id: "e",
+          type: "action.email",
+          data: { subject: "{{ event.order_id }}", body: "Hi" },
+          next: "x",
+        },
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "template.unknown_variable", nodeId: "e", field: "subject" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: "template.unknown_variable", nodeId: "e", field: "subject" }),
+    ]);
   });
 });

@@ -15,7 +15,11 @@ export default defineStep<TriggerManualConfig>({
   schema: TriggerManualConfig,
   defaults: { properties: [] },
   branches: () => NEXT_ONLY,
-  triggerInfo: (c) => ({ type: "trigger.manual", event: null, properties: c.properties.length > 0 ? c.properties : null }),
+  triggerInfo: (c) => ({
+    type: "trigger.manual",
+    event: null,
+    properties: c.properties.length > 0 ? c.properties : null,
+  }),
   matches: () => false,
   enter: () => ({ kind: "go", branch: "next", decision: "entered", detail: { trigger: "manual" } }),
 });

@@ -21,10 +21,18 @@ const plan = planOf([
 describe("trigger.segment", () => {
   it("matches customers whose attributes and tags meet the conditions", () => {
     const ev = { name: "identify", properties: {} };
-    expect(matchesTrigger(plan, ev, customer({ attributes: { total_spent: 1500 }, tags: ["vip"] }))).toBe(true);
-    expect(matchesTrigger(plan, ev, customer({ attributes: { total_spent: "1200" }, tags: ["vip"] }))).toBe(true);
-    expect(matchesTrigger(plan, ev, customer({ attributes: { total_spent: 900 }, tags: ["vip"] }))).toBe(false);
-    expect(matchesTrigger(plan, ev, customer({ attributes: { total_spent: 1500 }, tags: [] }))).toBe(false);
+    expect(
+      matchesTrigger(plan, ev, customer({ attributes: { total_spent: 1500 }, tags: ["vip"] })),
+    ).toBe(true);
+    expect(
+      matchesTrigger(plan, ev, customer({ attributes: { total_spent: "1200" }, tags: ["vip"] })),
+    ).toBe(true);
+    expect(
+      matchesTrigger(plan, ev, customer({ attributes: { total_spent: 900 }, tags: ["vip"] })),
+    ).toBe(false);
+    expect(
+      matchesTrigger(plan, ev, customer({ attributes: { total_spent: 1500 }, tags: [] })),
+    ).toBe(false);
   });
 
   it("has no event of its own", () => {

@@ -7,7 +7,9 @@ import { NEXT_ONLY, defineStep } from "./module.ts";
 
 export const TriggerSegmentConfig = z.object({
   /** Conditions on the customer: attribute names (`total_spent`) or `customer.tags`, `customer.email`. */
-  conditions: z.array(Condition).min(1, { error: "Add at least one condition that defines the segment." }),
+  conditions: z
+    .array(Condition)
+    .min(1, { error: "Add at least one condition that defines the segment." }),
   match: MatchMode.default("all"),
 });
 export type TriggerSegmentConfig = z.infer<typeof TriggerSegmentConfig>;
@@ -20,6 +22,12 @@ export default defineStep<TriggerSegmentConfig>({
   defaults: { conditions: [], match: "all" },
   branches: () => NEXT_ONLY,
   triggerInfo: () => ({ type: "trigger.segment", event: null, properties: [] }),
-  matches: (c, _event, customer) => evaluateConditions(c.conditions, c.match, customerScope(customer)),
-  enter: () => ({ kind: "go", branch: "next", decision: "entered", detail: { trigger: "segment" } }),
+  matches: (c, _event, customer) =>
+    evaluateConditions(c.conditions, c.match, customerScope(customer)),
+  enter: () => ({
+    kind: "go",
+    branch: "next",
+    decision: "entered",
+    detail: { trigger: "segment" },
+  }),
 });

@@ -3,7 +3,15 @@
 import { z } from "zod";
 import { getPath } from "../conditions.ts";
 import { templateContext } from "../templating.ts";
-import { CalendarOffset, TimeOfDay, addCalendar, formatInstant, parseTimeOfDay, readLocalDateTime, zonedToEpoch } from "../time.ts";
+import {
+  CalendarOffset,
+  TimeOfDay,
+  addCalendar,
+  formatInstant,
+  parseTimeOfDay,
+  readLocalDateTime,
+  zonedToEpoch,
+} from "../time.ts";
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
 export const WaitDatePropertyConfig = z.object({
@@ -32,7 +40,13 @@ export default defineStep<WaitDatePropertyConfig>({
     if (!local) {
       const detail = { property: c.property, value: value ?? null };
       return c.ifMissing === "exit"
-        ? { kind: "end", how: "exit", reason: `${c.property} is not a date`, decision: "wait.dateMissing", detail }
+        ? {
+            kind: "end",
+            how: "exit",
+            reason: `${c.property} is not a date`,
+            decision: "wait.dateMissing",
+            detail,
+          }
         : { kind: "go", branch: "next", decision: "wait.dateMissing", detail };
     }
     const time = c.at ? parseTimeOfDay(c.at) : { hour: local.hour, minute: local.minute };

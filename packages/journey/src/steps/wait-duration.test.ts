@@ -7,8 +7,14 @@ describe("wait.duration", () => {
   it("schedules a timer and continues when it fires", () => {
     const plan = around({ id: "s", type: "wait.duration", data: { amount: 36, unit: "hours" } });
     const waiting = enter(plan);
-    expect(actions(waiting.effects)).toEqual([{ kind: "schedule", stepId: "s", at: T0 + 36 * HOUR }]);
-    expect(waiting.state).toMatchObject({ status: "waiting", stepId: "s", waitUntil: T0 + 36 * HOUR });
+    expect(actions(waiting.effects)).toEqual([
+      { kind: "schedule", stepId: "s", at: T0 + 36 * HOUR },
+    ]);
+    expect(waiting.state).toMatchObject({
+      status: "waiting",
+      stepId: "s",
+      waitUntil: T0 + 36 * HOUR,
+    });
     const done = feed(plan, waiting, { kind: "timer", stepId: "s" }, T0 + 36 * HOUR);
     expect(decisions(done.effects)).toEqual(["wait.elapsed", "exit.reached", "run.completed"]);
   });
@@ -21,7 +27,9 @@ describe("wait.duration", () => {
         { id: "x", type: "flow.exit" },
       ]),
     );
-    expect(issues).toEqual([expect.objectContaining({ code: "config.invalid", nodeId: "s", field: "amount" })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: "config.invalid", nodeId: "s", field: "amount" }),
+    ]);
   });
 
   it("a timer that fires late still continues (at the late time)", () => {

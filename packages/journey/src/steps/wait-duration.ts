@@ -4,7 +4,10 @@ import { DurationUnit, describeDuration, durationMs, formatInstant } from "../ti
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
 export const WaitDurationConfig = z.object({
-  amount: z.number({ error: "Enter how long to wait." }).finite().nonnegative({ error: "The wait can't be negative." }),
+  amount: z
+    .number({ error: "Enter how long to wait." })
+    .finite()
+    .nonnegative({ error: "The wait can't be negative." }),
   unit: DurationUnit,
 });
 export type WaitDurationConfig = z.infer<typeof WaitDurationConfig>;

@@ -18,7 +18,10 @@ export const WaitEventConfig = z.object({
       /** Property on the awaited event… */
       property: z.string().trim().min(1, { error: "Choose the property of the awaited event." }),
       /** …that must equal this property of the event that started the run. */
-      triggerProperty: z.string().trim().min(1, { error: "Choose the property of the trigger event." }),
+      triggerProperty: z
+        .string()
+        .trim()
+        .min(1, { error: "Choose the property of the trigger event." }),
     })
     .nullable()
     .default(null),
@@ -46,13 +49,22 @@ export default defineStep<WaitEventConfig>({
     const issues: CheckIssue[] = [];
     if (!c.correlate) return issues;
     const trigger = ctx.trigger;
-    if (trigger && trigger.event === null && trigger.properties !== null && trigger.properties.length === 0) {
+    if (
+      trigger &&
+      trigger.event === null &&
+      trigger.properties !== null &&
+      trigger.properties.length === 0
+    ) {
       issues.push({
         code: "correlation.not_in_trigger",
         field: "correlate.triggerProperty",
         message: `This journey doesn't start from an event, so there is no "${c.correlate.triggerProperty}" to match ${c.event} against.`,
       });
-    } else if (trigger && trigger.properties !== null && !trigger.properties.includes(c.correlate.triggerProperty)) {
+    } else if (
+      trigger &&
+      trigger.properties !== null &&
+      !trigger.properties.includes(c.correlate.triggerProperty)
+    ) {
       issues.push({
         code: "correlation.not_in_trigger",
         field: "correlate.triggerProperty",
@@ -73,7 +85,10 @@ export default defineStep<WaitEventConfig>({
     const c = env.config;
     const until = env.now + durationMs(c.timeout);
     const correlation = c.correlate
-      ? { property: c.correlate.property, value: getPath(env.state.trigger?.properties, c.correlate.triggerProperty) ?? null }
+      ? {
+          property: c.correlate.property,
+          value: getPath(env.state.trigger?.properties, c.correlate.triggerProperty) ?? null,
+        }
       : null;
     return {
       kind: "park",
@@ -86,22 +101,42 @@ export default defineStep<WaitEventConfig>({
         timeout: describeDuration(c.timeout),
         until: formatInstant(until),
         correlation,
-        ...(correlation && correlation.value === null ? { warning: `the trigger has no ${c.correlate?.triggerProperty}; only the timeout can end this wait` } : {}),
+        ...(correlation && correlation.value === null
+          ? {
+              warning: `the trigger has no ${c.correlate?.triggerProperty}; only the timeout can end this wait`,
+            }
+          : {}),
       },
     };
   },
   event: (env, event) => {
     const c = env.config;
-    if (event.name !== c.event || !evaluateConditions(c.filters, "all", event.properties)) return null;
+    if (event.name !== c.event || !evaluateConditions(c.filters, "all", event.properties))
+      return null;
     const correlation = env.state.parkedFor?.correlation ?? null;
     if (correlation) {
       if (correlation.value === null || correlation.value === undefined) return null;
-      if (!looseEquals(getPath(event.properties, correlation.property), correlation.value)) return null;
+      if (!looseEquals(getPath(event.properties, correlation.property), correlation.value))
+        return null;
     }
-    env.state.outputs[env.step.id] = { event: event.name, properties: event.properties, timestamp: event.timestamp };
+    env.state.outputs[env.step.id] = {
+      event: event.name,
+      properties: event.properties,
+      timestamp: event.timestamp,
+    };
     const name = outputName(c);
     if (name) env.state.vars[name] = event.properties;
-    return { kind: "go", branch: "arrived", decision: "event.arrived", detail: { event: event.name, correlation } };
+    return {
+      kind: "go",
+      branch: "arrived",
+      decision: "event.arrived",
+      detail: { event: event.name, correlation },
+    };
   },
-  timer: (env) => ({ kind: "go", branch: "timedOut", decision: "event.timedOut", detail: { event: env.config.event } }),
+  timer: (env) => ({
+    kind: "go",
+    branch: "timedOut",
+    decision: "event.timedOut",
+    detail: { event: env.config.event },
+  }),
 });

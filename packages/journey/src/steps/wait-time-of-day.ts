@@ -19,7 +19,13 @@ export default defineStep<WaitTimeOfDayConfig>({
   branches: () => NEXT_ONLY,
   enter: (env) => {
     const until = nextLocalTime(env.now, env.timeZone, env.config.time, env.config.days);
-    if (until <= env.now) return { kind: "go", branch: "next", decision: "wait.passed", detail: { until: formatInstant(until) } };
+    if (until <= env.now)
+      return {
+        kind: "go",
+        branch: "next",
+        decision: "wait.passed",
+        detail: { until: formatInstant(until) },
+      };
     return {
       kind: "wait",
       until,

@@ -9,7 +9,9 @@ export const WaitUntilConfig = z.object({
     .string()
     .trim()
     .min(1, { error: "Choose the date and time to wait until." })
-    .refine((v) => readInstant(v, "UTC") !== null, { error: "Use a date and time such as 2025-12-24T09:00." }),
+    .refine((v) => readInstant(v, "UTC") !== null, {
+      error: "Use a date and time such as 2025-12-24T09:00.",
+    }),
 });
 export type WaitUntilConfig = z.infer<typeof WaitUntilConfig>;
 
@@ -23,9 +25,19 @@ export default defineStep<WaitUntilConfig>({
   enter: (env) => {
     const until = readInstant(env.config.at, env.timeZone) ?? env.now;
     if (until <= env.now) {
-      return { kind: "go", branch: "next", decision: "wait.passed", detail: { until: formatInstant(until) } };
+      return {
+        kind: "go",
+        branch: "next",
+        decision: "wait.passed",
+        detail: { until: formatInstant(until) },
+      };
     }
-    return { kind: "wait", until, decision: "wait.scheduled", detail: { until: formatInstant(until), timeZone: env.timeZone } };
+    return {
+      kind: "wait",
+      until,
+      decision: "wait.scheduled",
+      detail: { until: formatInstant(until), timeZone: env.timeZone },
+    };
   },
   timer: () => ({ kind: "go", branch: "next", decision: "wait.elapsed" }),
 });

@@ -5,18 +5,29 @@ import type { GalleryTemplate } from "./types.ts";
 export const anniversary: GalleryTemplate = {
   id: "anniversary",
   name: "Anniversary",
-  description: "One year after a customer registered, at 10:00 in their time zone, send a loyalty reward.",
+  description:
+    "One year after a customer registered, at 10:00 in their time zone, send a loyalty reward.",
   draft: draftFromSteps([
     {
       id: "anniversary",
       type: "trigger.date",
-      data: { label: "1 year after registration", attribute: "registered_at", offset: { amount: 1, unit: "years" }, at: "10:00" },
+      data: {
+        label: "1 year after registration",
+        attribute: "registered_at",
+        offset: { amount: 1, unit: "years" },
+        at: "10:00",
+      },
       next: "reward",
     },
     {
       id: "reward",
       type: "action.coupon",
-      data: { label: "Loyalty reward", source: { kind: "pool", pool: "loyalty-10" }, value: { kind: "amount", amount: 10, currency: "EUR" }, expiresIn: { amount: 30, unit: "days" } },
+      data: {
+        label: "Loyalty reward",
+        source: { kind: "pool", pool: "loyalty-10" },
+        value: { kind: "amount", amount: 10, currency: "EUR" },
+        expiresIn: { amount: 30, unit: "days" },
+      },
       next: "email",
     },
     {

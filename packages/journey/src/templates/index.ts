@@ -8,4 +8,10 @@ import type { GalleryTemplate } from "./types.ts";
 
 export type { GalleryTemplate } from "./types.ts";
 
-export const templates: readonly GalleryTemplate[] = [machineRegistration, postPurchaseSeries, storeVisit, anniversary, abTest];
+export const templates: readonly GalleryTemplate[] = [
+  machineRegistration,
+  postPurchaseSeries,
+  storeVisit,
+  anniversary,
+  abTest,
+];

@@ -15,7 +15,11 @@ export const machineRegistration: GalleryTemplate = {
       {
         id: "purchase",
         type: "trigger.event",
-        data: { label: "Machine purchased", event: "purchase", filters: [{ property: "product.category", op: "eq", value: "coffee-machine" }] },
+        data: {
+          label: "Machine purchased",
+          event: "purchase",
+          filters: [{ property: "product.category", op: "eq", value: "coffee-machine" }],
+        },
         next: "purl",
       },
       {
@@ -24,7 +28,11 @@ export const machineRegistration: GalleryTemplate = {
         data: {
           label: "Registration link + QR",
           page: "register-machine",
-          params: { serial: "{{ event.serial }}", model: "{{ event.product.model }}", name: "{{ first_name }}" },
+          params: {
+            serial: "{{ event.serial }}",
+            model: "{{ event.product.model }}",
+            name: "{{ first_name }}",
+          },
           qr: true,
           expiresIn: { amount: 60, unit: "days" },
         },
@@ -37,7 +45,12 @@ export const machineRegistration: GalleryTemplate = {
           label: "Registration discount",
           source: { kind: "pattern", pattern: "REG-########" },
           value: { kind: "percent", amount: 25 },
-          rules: [{ when: [{ property: "event.product.tier", op: "eq", value: "premium" }], value: { kind: "percent", amount: 30 } }],
+          rules: [
+            {
+              when: [{ property: "event.product.tier", op: "eq", value: "premium" }],
+              value: { kind: "percent", amount: 30 },
+            },
+          ],
           expiresIn: { amount: 60, unit: "days" },
         },
         next: "invite",
@@ -47,9 +60,9 @@ export const machineRegistration: GalleryTemplate = {
         type: "action.email",
         data: {
           label: "Registration invitation",
-          subject: "{{ first_name }}, register your {{ event.product.model }} and save {{ coupon.value }}%",
-          body:
-            "<p>Hi {{ first_name }},</p><p>Register your {{ event.product.model }} (serial {{ event.serial }}) at <a href=\"{{ purl.url }}\">{{ purl.url }}</a> or scan the code below, and get {{ coupon.value }}% off your next order with <strong>{{ coupon.code }}</strong>.</p><p><img src=\"{{ purl.qrUrl }}\" alt=\"QR code\"></p>",
+          subject:
+            "{{ first_name }}, register your {{ event.product.model }} and save {{ coupon.value }}%",
+          body: '<p>Hi {{ first_name }},</p><p>Register your {{ event.product.model }} (serial {{ event.serial }}) at <a href="{{ purl.url }}">{{ purl.url }}</a> or scan the code below, and get {{ coupon.value }}% off your next order with <strong>{{ coupon.code }}</strong>.</p><p><img src="{{ purl.qrUrl }}" alt="QR code"></p>',
         },
         next: "registered",
       },
@@ -85,6 +98,9 @@ export const machineRegistration: GalleryTemplate = {
       },
       { id: "done", type: "flow.exit", data: { label: "Done" } },
     ],
-    { timezone: "Europe/Zurich", quietHours: { start: "21:00", end: "08:00", mode: "hold", channels: ["sms", "push"] } },
+    {
+      timezone: "Europe/Zurich",
+      quietHours: { start: "21:00", end: "08:00", mode: "hold", channels: ["sms", "push"] },
+    },
   ),
 };

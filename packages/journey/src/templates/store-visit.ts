@@ -11,7 +11,12 @@ export const storeVisit: GalleryTemplate = {
     "When a customer walks into a store, push a coupon for the product they viewed online and tell the clerk; if they buy, thank them with an accessory coupon and a support link, invite them to a sale by SMS (never at night) and ask how satisfied they are two weeks later.",
   draft: draftFromSteps(
     [
-      { id: "visit", type: "trigger.event", data: { label: "Store visit", event: "store_visit" }, next: "viewed-coupon" },
+      {
+        id: "visit",
+        type: "trigger.event",
+        data: { label: "Store visit", event: "store_visit" },
+        next: "viewed-coupon",
+      },
       {
         id: "viewed-coupon",
         type: "action.coupon",
@@ -43,14 +48,20 @@ export const storeVisit: GalleryTemplate = {
           via: "email",
           to: "{{ event.clerk_email }}",
           subject: "{{ first_name }} is in the store",
-          message: "{{ customer.attributes.first_name }} viewed the {{ event.viewed_product.name }} online and has coupon {{ coupon.code }} ({{ coupon.value }}%).",
+          message:
+            "{{ customer.attributes.first_name }} viewed the {{ event.viewed_product.name }} online and has coupon {{ coupon.code }} ({{ coupon.value }}%).",
         },
         next: "bought",
       },
       {
         id: "bought",
         type: "wait.event",
-        data: { label: "Bought within 7 days?", event: "purchase", timeout: { amount: 7, unit: "days" }, as: "order" },
+        data: {
+          label: "Bought within 7 days?",
+          event: "purchase",
+          timeout: { amount: 7, unit: "days" },
+          as: "order",
+        },
         next: { arrived: "accessory-coupon", timedOut: "done" },
       },
       {
@@ -70,21 +81,36 @@ export const storeVisit: GalleryTemplate = {
         data: {
           label: "Thank-you email",
           subject: "Thanks for your purchase, {{ first_name }}",
-          body: "<p>Enjoy your {{ order.product.name }}! Take {{ accessory_coupon.value }}% off accessories with {{ accessory_coupon.code }}. Questions? <a href=\"https://support.example/{{ order.product.sku }}\">Our support team</a> is here.</p>",
+          body: '<p>Enjoy your {{ order.product.name }}! Take {{ accessory_coupon.value }}% off accessories with {{ accessory_coupon.code }}. Questions? <a href="https://support.example/{{ order.product.sku }}">Our support team</a> is here.</p>',
         },
         next: "wait-3d",
       },
       { id: "wait-3d", type: "wait.duration", data: { amount: 3, unit: "days" }, next: "sale-sms" },
-      { id: "sale-sms", type: "action.sms", data: { label: "Sale invitation", body: "{{ first_name }}, our members' sale starts now — in store and online." }, next: "wait-14d" },
+      {
+        id: "sale-sms",
+        type: "action.sms",
+        data: {
+          label: "Sale invitation",
+          body: "{{ first_name }}, our members' sale starts now — in store and online.",
+        },
+        next: "wait-14d",
+      },
       { id: "wait-14d", type: "wait.duration", data: { amount: 14, unit: "days" }, next: "survey" },
       {
         id: "survey",
         type: "action.email",
-        data: { label: "Satisfaction survey", subject: "How is your {{ order.product.name }}?", body: "<p>Tell us in two clicks: https://survey.example/{{ run.id }}</p>" },
+        data: {
+          label: "Satisfaction survey",
+          subject: "How is your {{ order.product.name }}?",
+          body: "<p>Tell us in two clicks: https://survey.example/{{ run.id }}</p>",
+        },
         next: "done",
       },
       { id: "done", type: "flow.exit" },
     ],
-    { timezone: "Europe/Paris", quietHours: { start: "21:00", end: "08:00", mode: "hold", channels: ["sms", "push"] } },
+    {
+      timezone: "Europe/Paris",
+      quietHours: { start: "21:00", end: "08:00", mode: "hold", channels: ["sms", "push"] },
+    },
   ),
 };

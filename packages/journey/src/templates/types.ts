@@ -1,3 +1,8 @@
 import type { JourneyDraft } from "../schema.ts";
 
-export type GalleryTemplate = { id: string; name: string; description: string; draft: JourneyDraft };
+export type GalleryTemplate = {
+  id: string;
+  name: string;
+  description: string;
+  draft: JourneyDraft;
+};

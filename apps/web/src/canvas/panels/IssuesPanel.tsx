@@ -4,7 +4,9 @@ import { useShallow } from "zustand/react/shallow";
 import { useEditorStore } from "../store.ts";
 
 export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => void }) {
-  const { issues, edges } = useEditorStore(useShallow((s) => ({ issues: s.issues, edges: s.edges })));
+  const { issues, edges } = useEditorStore(
+    useShallow((s) => ({ issues: s.issues, edges: s.edges })),
+  );
   if (issues.length === 0) {
     return (
       <section className="panel" aria-labelledby="issues-title">
@@ -21,9 +23,13 @@ export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => 
         {issues.map((issue, i) => {
           const stepId = issue.nodeId ?? edges.find((e) => e.id === issue.edgeId)?.source;
           return (
-            <li key={`${issue.code}-${issue.nodeId ?? ""}-${issue.edgeId ?? ""}-${issue.field ?? ""}-${i}`}>
+            <li
+              key={`${issue.code}-${issue.nodeId ?? ""}-${issue.edgeId ?? ""}-${issue.field ?? ""}-${i}`}
+            >
               <button type="button" className="issues__item" onClick={() => onFocus(issue)}>
-                <span className="issues__where">{stepId ?? (issue.field?.startsWith("settings") ? "Settings" : "Journey")}</span>
+                <span className="issues__where">
+                  {stepId ?? (issue.field?.startsWith("settings") ? "Settings" : "Journey")}
+                </span>
                 {issue.message}
               </button>
             </li>

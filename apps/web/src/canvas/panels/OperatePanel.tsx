@@ -15,18 +15,32 @@ type Action = "pause" | "resume" | "stop";
 const CONFIRM: Record<Action, { title: string; message: string; label: string }> = {
   pause: {
     title: "Pause this journey?",
-    message: "No new customers enter and runs stop where they are until you resume. Nothing is lost.",
+    message:
+      "No new customers enter and runs stop where they are until you resume. Nothing is lost.",
     label: "Pause journey",
   },
-  resume: { title: "Resume this journey?", message: "Customers enter again and paused runs continue.", label: "Resume journey" },
+  resume: {
+    title: "Resume this journey?",
+    message: "Customers enter again and paused runs continue.",
+    label: "Resume journey",
+  },
   stop: {
     title: "Stop this journey?",
-    message: "No new customers enter and every run in progress ends now. This cannot be undone; publish again to restart.",
+    message:
+      "No new customers enter and every run in progress ends now. This cannot be undone; publish again to restart.",
     label: "Stop journey",
   },
 };
 
-export function OperatePanel({ journeyId, status, canEdit }: { journeyId: string; status: JourneyStatus; canEdit: boolean }) {
+export function OperatePanel({
+  journeyId,
+  status,
+  canEdit,
+}: {
+  journeyId: string;
+  status: JourneyStatus;
+  canEdit: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const operate = useOperateClient();
@@ -36,7 +50,9 @@ export function OperatePanel({ journeyId, status, canEdit }: { journeyId: string
     mutationFn: (a: Action) => operate[a].mutate({ journeyId }),
     onSuccess: async () => {
       setConfirm(null);
-      await queryClient.invalidateQueries({ queryKey: trpc.journeys.get.queryKey({ id: journeyId }) });
+      await queryClient.invalidateQueries({
+        queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
+      });
       await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
     },
   });
@@ -150,7 +166,12 @@ function CustomerSearch({ journeyId }: { journeyId: string }) {
         }}
       >
         <label htmlFor="customer-search">Customer id or email</label>
-        <input id="customer-search" type="search" value={customer} onChange={(e) => setCustomer(e.target.value)} />
+        <input
+          id="customer-search"
+          type="search"
+          value={customer}
+          onChange={(e) => setCustomer(e.target.value)}
+        />
         <button type="submit" disabled={customer.trim() === ""}>
           Find
         </button>
@@ -170,8 +191,11 @@ function CustomerSearch({ journeyId }: { journeyId: string }) {
           <ol className="timeline">
             {run.traces.map((t, i) => (
               <li key={i}>
-                <span className="timeline__at">{formatDateTime(t.at)}</span> <code>{t.stepId ?? "journey"}</code> {t.kind}
-                {t.detail !== undefined && t.detail !== null ? <span className="muted"> {JSON.stringify(t.detail)}</span> : null}
+                <span className="timeline__at">{formatDateTime(t.at)}</span>{" "}
+                <code>{t.stepId ?? "journey"}</code> {t.kind}
+                {t.detail !== undefined && t.detail !== null ? (
+                  <span className="muted"> {JSON.stringify(t.detail)}</span>
+                ) : null}
               </li>
             ))}
           </ol>

@@ -5,7 +5,15 @@ import { useEffect, useState } from "react";
 import { Dialog } from "../../components/Dialog.tsx";
 import { errorMessage, useTRPC } from "../../trpc.ts";
 
-export function PublishDialog({ journeyId, flush, onClose }: { journeyId: string; flush: () => Promise<boolean>; onClose: () => void }) {
+export function PublishDialog({
+  journeyId,
+  flush,
+  onClose,
+}: {
+  journeyId: string;
+  flush: () => Promise<boolean>;
+  onClose: () => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [saved, setSaved] = useState<boolean | null>(null);
@@ -16,25 +24,38 @@ export function PublishDialog({ journeyId, flush, onClose }: { journeyId: string
       live = false;
     };
   }, [flush]);
-  const diff = useQuery({ ...trpc.journeys.diff.queryOptions({ id: journeyId }), enabled: saved === true, staleTime: 0, gcTime: 0 });
+  const diff = useQuery({
+    ...trpc.journeys.diff.queryOptions({ id: journeyId }),
+    enabled: saved === true,
+    staleTime: 0,
+    gcTime: 0,
+  });
   const publish = useMutation(
     trpc.journeys.publish.mutationOptions({
       onSuccess: async () => {
         await Promise.all([
-          queryClient.invalidateQueries({ queryKey: trpc.journeys.get.queryKey({ id: journeyId }) }),
-          queryClient.invalidateQueries({ queryKey: trpc.journeys.versions.queryKey({ id: journeyId }) }),
+          queryClient.invalidateQueries({
+            queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
+          }),
+          queryClient.invalidateQueries({
+            queryKey: trpc.journeys.versions.queryKey({ id: journeyId }),
+          }),
           queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() }),
         ]);
       },
     }),
   );
 
-  const label = (id: string, type: Parameters<typeof stepModule>[0]) => `${stepModule(type).label} “${id}”`;
+  const label = (id: string, type: Parameters<typeof stepModule>[0]) =>
+    `${stepModule(type).label} “${id}”`;
   let body;
   if (publish.isSuccess) {
     body = (
       <>
-        <p role="status">Published version {publish.data.version}. New customers enter it from now on; runs in progress keep theirs.</p>
+        <p role="status">
+          Published version {publish.data.version}. New customers enter it from now on; runs in
+          progress keep theirs.
+        </p>
         <div className="dialog__actions">
           <button type="button" className="primary" onClick={onClose}>
             Close
@@ -43,18 +64,32 @@ export function PublishDialog({ journeyId, flush, onClose }: { journeyId: string
       </>
     );
   } else if (saved === false) {
-    body = <p className="form-error">The draft could not be saved, so it cannot be published. See the message beside “Not saved”.</p>;
+    body = (
+      <p className="form-error">
+        The draft could not be saved, so it cannot be published. See the message beside “Not saved”.
+      </p>
+    );
   } else if (saved === null || diff.isPending) {
     body = <p role="status">Checking what changed…</p>;
   } else if (diff.isError) {
-    body = <p className="form-error">Could not compare with the live version: {diff.error.message}</p>;
+    body = (
+      <p className="form-error">Could not compare with the live version: {diff.error.message}</p>
+    );
   } else if (!diff.data.ok || !diff.data.diff) {
-    body = <p className="form-error">The journey has {diff.data.issues.length} problem(s) to fix first.</p>;
+    body = (
+      <p className="form-error">
+        The journey has {diff.data.issues.length} problem(s) to fix first.
+      </p>
+    );
   } else {
     const d = diff.data.diff;
     body = (
       <>
-        <p>{diff.data.liveVersion === null ? "This is the first version: every step is new." : `Changes since live version ${diff.data.liveVersion}:`}</p>
+        <p>
+          {diff.data.liveVersion === null
+            ? "This is the first version: every step is new."
+            : `Changes since live version ${diff.data.liveVersion}:`}
+        </p>
         {d.same ? <p>Nothing changed since the live version.</p> : null}
         <ul className="diff" aria-label="Changes">
           {diff.data.liveVersion !== null &&
@@ -91,7 +126,12 @@ export function PublishDialog({ journeyId, flush, onClose }: { journeyId: string
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="primary" disabled={publish.isPending} onClick={() => publish.mutate({ id: journeyId })}>
+          <button
+            type="button"
+            className="primary"
+            disabled={publish.isPending}
+            onClick={() => publish.mutate({ id: journeyId })}
+          >
             Publish now
           </button>
         </div>

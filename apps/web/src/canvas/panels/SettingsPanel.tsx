@@ -10,26 +10,41 @@ import { useEditorStore } from "../store.ts";
 
 let settingsSchema: JsonSchema | null = null;
 function schema(): JsonSchema {
-  settingsSchema ??= z.toJSONSchema(JourneySettings, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  settingsSchema ??= z.toJSONSchema(JourneySettings, {
+    io: "input",
+    unrepresentable: "any",
+  }) as JsonSchema;
   return settingsSchema;
 }
 
 export function SettingsPanel() {
   const { settings, issues, updateSettings, editable } = useEditorStore(
-    useShallow((s) => ({ settings: s.settings, issues: s.issues, updateSettings: s.updateSettings, editable: s.editable })),
+    useShallow((s) => ({
+      settings: s.settings,
+      issues: s.issues,
+      updateSettings: s.updateSettings,
+      editable: s.editable,
+    })),
   );
   const errors = useMemo(() => {
     const out: Record<string, string[]> = {};
     for (const issue of issues) {
-      if (!issue.nodeId && issue.field?.startsWith("settings.")) (out[issue.field.slice("settings.".length)] ??= []).push(issue.message);
+      if (!issue.nodeId && issue.field?.startsWith("settings."))
+        (out[issue.field.slice("settings.".length)] ??= []).push(issue.message);
     }
     return out;
   }, [issues]);
-  const timeZones = useMemo(() => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []), []);
+  const timeZones = useMemo(
+    () => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []),
+    [],
+  );
   return (
     <section className="panel" aria-labelledby="settings-title">
       <h2 id="settings-title">Journey settings</h2>
-      <p className="muted">Who may enter (and again), what ends a run early, the goal that counts as a conversion, and sending limits.</p>
+      <p className="muted">
+        Who may enter (and again), what ends a run early, the goal that counts as a conversion, and
+        sending limits.
+      </p>
       <SchemaForm
         schema={schema()}
         value={settings}

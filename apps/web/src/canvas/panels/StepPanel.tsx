@@ -18,7 +18,10 @@ const schemas = new Map<StepType, JsonSchema>();
 export function stepJsonSchema(type: StepType): JsonSchema {
   let s = schemas.get(type);
   if (!s) {
-    s = z.toJSONSchema(stepModule(type).schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    s = z.toJSONSchema(stepModule(type).schema, {
+      io: "input",
+      unrepresentable: "any",
+    }) as JsonSchema;
     schemas.set(type, s);
   }
   return s;
@@ -28,7 +31,10 @@ const MULTILINE = new Set(["body", "message"]);
 const TEMPLATE_FIELDS = ["subject", "preheader", "title", "body", "message", "url"];
 
 /** Issues with a field go under it; the rest are listed above the form. */
-export function errorsByField(issues: readonly ValidationIssue[]): { fields: FieldErrors; general: string[] } {
+export function errorsByField(issues: readonly ValidationIssue[]): {
+  fields: FieldErrors;
+  general: string[];
+} {
   const fields: Record<string, string[]> = {};
   const general: string[] = [];
   for (const issue of issues) {
@@ -51,14 +57,21 @@ function providedNames(nodes: readonly StepNode[]): string[] {
 
 export function StepPanel({ node }: { node: StepNode }) {
   const { issues, updateConfig, editable, nodes } = useEditorStore(
-    useShallow((s) => ({ issues: s.issuesByNode[node.id], updateConfig: s.updateConfig, editable: s.editable, nodes: s.nodes })),
+    useShallow((s) => ({
+      issues: s.issuesByNode[node.id],
+      updateConfig: s.updateConfig,
+      editable: s.editable,
+      nodes: s.nodes,
+    })),
   );
   const type = node.data.stepType;
   const module = stepModule(type);
   const config = asConfig(node.data.config);
   const { fields, general } = useMemo(() => errorsByField(issues ?? []), [issues]);
   const schema = stepJsonSchema(type);
-  const templateFields = TEMPLATE_FIELDS.filter((f) => typeof config[f] === "string" && f in (schema.properties ?? {}));
+  const templateFields = TEMPLATE_FIELDS.filter(
+    (f) => typeof config[f] === "string" && f in (schema.properties ?? {}),
+  );
   const provided = useMemo(() => providedNames(nodes), [nodes]);
 
   return (
@@ -87,7 +100,10 @@ export function StepPanel({ node }: { node: StepNode }) {
           disabled={!editable}
           onChange={(e) => {
             const { label: _old, ...rest } = config;
-            updateConfig(node.id, e.target.value === "" ? rest : { ...rest, label: e.target.value });
+            updateConfig(
+              node.id,
+              e.target.value === "" ? rest : { ...rest, label: e.target.value },
+            );
           }}
         />
       </div>
@@ -98,14 +114,29 @@ export function StepPanel({ node }: { node: StepNode }) {
         errors={fields}
         multiline={MULTILINE}
         disabled={!editable}
-        onChange={(value) => updateConfig(node.id, { ...(value as Record<string, unknown>), ...(config.label === undefined ? {} : { label: config.label }) })}
+        onChange={(value) =>
+          updateConfig(node.id, {
+            ...(value as Record<string, unknown>),
+            ...(config.label === undefined ? {} : { label: config.label }),
+          })
+        }
       />
-      {templateFields.length > 0 ? <TemplatePreview config={config} fields={templateFields} provided={provided} /> : null}
+      {templateFields.length > 0 ? (
+        <TemplatePreview config={config} fields={templateFields} provided={provided} />
+      ) : null}
     </section>
   );
 }
 
-function TemplatePreview({ config, fields, provided }: { config: Record<string, unknown>; fields: string[]; provided: string[] }) {
+function TemplatePreview({
+  config,
+  fields,
+  provided,
+}: {
+  config: Record<string, unknown>;
+  fields: string[];
+  provided: string[];
+}) {
   const context = useMemo(() => sampleContext(), []);
   const used = new Set<string>();
   for (const f of fields) {
@@ -113,7 +144,9 @@ function TemplatePreview({ config, fields, provided }: { config: Record<string, 
     if (a.ok) for (const path of a.variables) used.add(path.join("."));
   }
   const available = [
-    ...Object.keys(context).filter((k) => !["customer", "event", "run", "steps", "coupon", "purl"].includes(k)),
+    ...Object.keys(context).filter(
+      (k) => !["customer", "event", "run", "steps", "coupon", "purl"].includes(k),
+    ),
     "customer.email",
     "customer.phone",
     "event.<property>",
@@ -134,9 +167,7 @@ function TemplatePreview({ config, fields, provided }: { config: Record<string, 
         ))}
       </ul>
       {used.size > 0 ? (
-        <p className="muted">
-          This message uses: {[...used].map((u) => `{{ ${u} }}`).join(", ")}
-        </p>
+        <p className="muted">This message uses: {[...used].map((u) => `{{ ${u} }}`).join(", ")}</p>
       ) : null}
       <h3>Preview (sample customer Ada)</h3>
       {fields.map((f) => {
@@ -152,7 +183,12 @@ function TemplatePreview({ config, fields, provided }: { config: Record<string, 
             <div className="muted">{f}</div>
             {html ? (
               // Rendered HTML in a sandbox: no scripts, no access to the app.
-              <iframe className="preview__html" sandbox="" title={`Preview of the ${f}`} srcDoc={rendered} />
+              <iframe
+                className="preview__html"
+                sandbox=""
+                title={`Preview of the ${f}`}
+                srcDoc={rendered}
+              />
             ) : (
               <div className="preview__text">{rendered}</div>
             )}

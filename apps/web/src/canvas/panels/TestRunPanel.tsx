@@ -25,7 +25,9 @@ export function formatOffset(ms: number): string {
 
 /** "split.branch → no": a decision with the branch it took, when it chose one (not plain "next"). */
 export function describeDecision(decision: string, detail: Record<string, unknown>): string {
-  return typeof detail.branch === "string" && detail.branch !== "next" ? `${decision} → ${detail.branch}` : decision;
+  return typeof detail.branch === "string" && detail.branch !== "next"
+    ? `${decision} → ${detail.branch}`
+    : decision;
 }
 
 /** The simulator's timeline as canvas notes: per step, "+7d timedOut" lines in order. */
@@ -34,7 +36,9 @@ export function highlightOf(result: SimulationResult): Highlight {
   const notes: Record<string, string[]> = {};
   for (const entry of result.timeline) {
     if (entry.stepId === null) continue;
-    (notes[entry.stepId] ??= []).push(`${formatOffset(entry.at - start)} ${describeDecision(entry.decision, entry.detail)}`);
+    (notes[entry.stepId] ??= []).push(
+      `${formatOffset(entry.at - start)} ${describeDecision(entry.decision, entry.detail)}`,
+    );
   }
   return { path: result.path, notes };
 }
@@ -42,20 +46,35 @@ export function highlightOf(result: SimulationResult): Highlight {
 function parseJson(text: string, what: string): Record<string, unknown> {
   if (text.trim() === "") return {};
   const value: unknown = JSON.parse(text);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${what} must be a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`${what} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
 export function TestRunPanel() {
-  const { setHighlight, highlight } = useEditorStore(useShallow((s) => ({ setHighlight: s.setHighlight, highlight: s.highlight })));
+  const { setHighlight, highlight } = useEditorStore(
+    useShallow((s) => ({ setHighlight: s.setHighlight, highlight: s.highlight })),
+  );
   const [customerText, setCustomerText] = useState(() =>
-    JSON.stringify({ externalId: SAMPLE_CUSTOMER.externalId, email: SAMPLE_CUSTOMER.email, phone: SAMPLE_CUSTOMER.phone, timezone: SAMPLE_CUSTOMER.timezone, attributes: SAMPLE_CUSTOMER.attributes }, null, 2),
+    JSON.stringify(
+      {
+        externalId: SAMPLE_CUSTOMER.externalId,
+        email: SAMPLE_CUSTOMER.email,
+        phone: SAMPLE_CUSTOMER.phone,
+        timezone: SAMPLE_CUSTOMER.timezone,
+        attributes: SAMPLE_CUSTOMER.attributes,
+      },
+      null,
+      2,
+    ),
   );
   const [events, setEvents] = useState<TestEvent[]>(() => {
     const draft = toDraft(useEditorStore.getState());
     const trigger = draft.nodes.find((n) => n.type.startsWith("trigger."));
     const name = typeof trigger?.data.event === "string" ? trigger.data.event : "purchase";
-    return [{ name, after: 0, unit: "minutes", properties: JSON.stringify(SAMPLE_EVENT_PROPERTIES) }];
+    return [
+      { name, after: 0, unit: "minutes", properties: JSON.stringify(SAMPLE_EVENT_PROPERTIES) },
+    ];
   });
   const [result, setResult] = useState<SimulationResult | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,7 +85,9 @@ export function TestRunPanel() {
     if (!compiled.ok) {
       setResult(null);
       setHighlight(null);
-      setError(`Fix the ${compiled.errors.length} problem(s) listed under Problems before a test run.`);
+      setError(
+        `Fix the ${compiled.errors.length} problem(s) listed under Problems before a test run.`,
+      );
       return;
     }
     try {
@@ -84,24 +105,38 @@ export function TestRunPanel() {
         properties: parseJson(e.properties, `Event ${i + 1}'s properties`),
       }));
       const trigger = triggerOf(compiled.plan);
-      const sim = simulate(compiled.plan, customer, simEvents, { start, until: start + 90 * UNITS.days });
+      const sim = simulate(compiled.plan, customer, simEvents, {
+        start,
+        until: start + 90 * UNITS.days,
+      });
       setResult(sim);
       setHighlight(sim.entered ? highlightOf(sim) : null);
-      if (!sim.entered) setError(`The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${trigger.type}).`);
+      if (!sim.entered)
+        setError(
+          `The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${trigger.type}).`,
+        );
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
 
-  const update = (index: number, patch: Partial<TestEvent>) => setEvents(events.map((e, i) => (i === index ? { ...e, ...patch } : e)));
+  const update = (index: number, patch: Partial<TestEvent>) =>
+    setEvents(events.map((e, i) => (i === index ? { ...e, ...patch } : e)));
 
   return (
     <section className="panel" aria-labelledby="test-title">
       <h2 id="test-title">Test run</h2>
-      <p className="muted">Runs one test customer through the journey on a simulated clock. Nothing is sent.</p>
+      <p className="muted">
+        Runs one test customer through the journey on a simulated clock. Nothing is sent.
+      </p>
       <div className="field">
         <label htmlFor="test-customer">Test customer (JSON)</label>
-        <textarea id="test-customer" rows={7} value={customerText} onChange={(e) => setCustomerText(e.target.value)} />
+        <textarea
+          id="test-customer"
+          rows={7}
+          value={customerText}
+          onChange={(e) => setCustomerText(e.target.value)}
+        />
       </div>
       <fieldset className="field field--group">
         <legend>Events the customer sends</legend>
@@ -109,7 +144,12 @@ export function TestRunPanel() {
           <div className="test-event" key={i}>
             <div className="field">
               <label htmlFor={`test-event-${i}-name`}>Event {i + 1} name</label>
-              <input id={`test-event-${i}-name`} type="text" value={event.name} onChange={(e) => update(i, { name: e.target.value })} />
+              <input
+                id={`test-event-${i}-name`}
+                type="text"
+                value={event.name}
+                onChange={(e) => update(i, { name: e.target.value })}
+              />
             </div>
             <div className="field field--inline">
               <label htmlFor={`test-event-${i}-after`}>Event {i + 1} after</label>
@@ -120,7 +160,11 @@ export function TestRunPanel() {
                 value={event.after}
                 onChange={(e) => update(i, { after: Number(e.target.value) })}
               />
-              <select aria-label={`Event ${i + 1} unit`} value={event.unit} onChange={(e) => update(i, { unit: e.target.value as Unit })}>
+              <select
+                aria-label={`Event ${i + 1} unit`}
+                value={event.unit}
+                onChange={(e) => update(i, { unit: e.target.value as Unit })}
+              >
                 {Object.keys(UNITS).map((u) => (
                   <option key={u}>{u}</option>
                 ))}
@@ -128,14 +172,24 @@ export function TestRunPanel() {
             </div>
             <div className="field">
               <label htmlFor={`test-event-${i}-props`}>Event {i + 1} properties (JSON)</label>
-              <textarea id={`test-event-${i}-props`} rows={3} value={event.properties} onChange={(e) => update(i, { properties: e.target.value })} />
+              <textarea
+                id={`test-event-${i}-props`}
+                rows={3}
+                value={event.properties}
+                onChange={(e) => update(i, { properties: e.target.value })}
+              />
             </div>
             <button type="button" onClick={() => setEvents(events.filter((_, j) => j !== i))}>
               Remove event {i + 1}
             </button>
           </div>
         ))}
-        <button type="button" onClick={() => setEvents([...events, { name: "", after: 1, unit: "days", properties: "{}" }])}>
+        <button
+          type="button"
+          onClick={() =>
+            setEvents([...events, { name: "", after: 1, unit: "days", properties: "{}" }])
+          }
+        >
           Add event
         </button>
       </fieldset>
@@ -170,12 +224,15 @@ function Timeline({ result }: { result: SimulationResult }) {
   return (
     <section aria-label="Test run timeline">
       <p role="status">
-        Finished: <strong>{result.status}</strong> after {formatOffset(result.endedAt - start)}, {result.messages.length} message(s).
+        Finished: <strong>{result.status}</strong> after {formatOffset(result.endedAt - start)},{" "}
+        {result.messages.length} message(s).
       </p>
       <ol className="timeline">
         {result.timeline.map((entry, i) => (
           <li key={i}>
-            <span className="timeline__at">{formatOffset(entry.at - start)}</span> <code>{entry.stepId ?? "journey"}</code> {describeDecision(entry.decision, entry.detail)}
+            <span className="timeline__at">{formatOffset(entry.at - start)}</span>{" "}
+            <code>{entry.stepId ?? "journey"}</code>{" "}
+            {describeDecision(entry.decision, entry.detail)}
           </li>
         ))}
       </ol>
@@ -185,8 +242,11 @@ function Timeline({ result }: { result: SimulationResult }) {
           <ul className="timeline">
             {result.messages.map((m, i) => (
               <li key={i}>
-                <span className="timeline__at">{formatOffset(m.at - start)}</span> {m.channel} ({m.stepId}):{" "}
-                {showText(m.rendered.subject ?? m.rendered.title ?? m.rendered.body ?? m.rendered.message)}
+                <span className="timeline__at">{formatOffset(m.at - start)}</span> {m.channel} (
+                {m.stepId}):{" "}
+                {showText(
+                  m.rendered.subject ?? m.rendered.title ?? m.rendered.body ?? m.rendered.message,
+                )}
               </li>
             ))}
           </ul>

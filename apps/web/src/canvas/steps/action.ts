@@ -48,9 +48,14 @@ export const actionViews: Record<StepTypeOf<"action">, StepView> = {
   },
   "action.attribute": {
     summary: (c) => {
-      const set = Object.entries(obj(c, "set") ?? {}).map(([key, value]) => `${key} = ${show(value)}`);
+      const set = Object.entries(obj(c, "set") ?? {}).map(
+        ([key, value]) => `${key} = ${show(value)}`,
+      );
       const unset = strings(list(c, "unset"));
-      const parts = [...(set.length > 0 ? [`Set ${firstOf(set)}`] : []), ...(unset.length > 0 ? [`unset ${firstOf(unset)}`] : [])];
+      const parts = [
+        ...(set.length > 0 ? [`Set ${firstOf(set)}`] : []),
+        ...(unset.length > 0 ? [`unset ${firstOf(unset)}`] : []),
+      ];
       return parts.length === 0 ? NOT_CONFIGURED : parts.join("; ");
     },
   },
@@ -58,7 +63,10 @@ export const actionViews: Record<StepTypeOf<"action">, StepView> = {
     summary: (c) => {
       const add = strings(list(c, "add"));
       const remove = strings(list(c, "remove"));
-      const parts = [...(add.length > 0 ? [`Add ${firstOf(add)}`] : []), ...(remove.length > 0 ? [`remove ${firstOf(remove)}`] : [])];
+      const parts = [
+        ...(add.length > 0 ? [`Add ${firstOf(add)}`] : []),
+        ...(remove.length > 0 ? [`remove ${firstOf(remove)}`] : []),
+      ];
       return parts.length === 0 ? NOT_CONFIGURED : parts.join("; ");
     },
   },

@@ -60,7 +60,8 @@ export function summarizeStep(type: StepType, data: unknown): string {
 export function branchesOf(type: StepType, data: unknown): Branch[] {
   const config = asConfig(data);
   const { required, optional } = branchesFor(type, data);
-  const label = (id: string) => stepViews[type].branchLabel?.(id, config) ?? BRANCH_LABELS[id] ?? id;
+  const label = (id: string) =>
+    stepViews[type].branchLabel?.(id, config) ?? BRANCH_LABELS[id] ?? id;
   return [
     ...required.map((id) => ({ id, label: label(id), optional: false })),
     ...optional.map((id) => ({ id, label: label(id), optional: true })),

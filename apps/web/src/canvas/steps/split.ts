@@ -5,7 +5,10 @@ import type { StepView } from "./view.ts";
 import { NOT_CONFIGURED, conditionsText } from "./view.ts";
 
 /** `[{ id, label?, percent? }]` entries of a multi-split's branches or a random split's variants. */
-function entries(c: Config, key: string): { id: string; label: string | undefined; percent: number | undefined }[] {
+function entries(
+  c: Config,
+  key: string,
+): { id: string; label: string | undefined; percent: number | undefined }[] {
   return list(c, key).flatMap((item) => {
     const e = asConfig(item);
     const id = str(e, "id");

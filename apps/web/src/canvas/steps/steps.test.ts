@@ -4,7 +4,9 @@ import { NOT_CONFIGURED, branchesOf, formatDuration, stepLabel, summarizeStep } 
 
 describe("summarizeStep", () => {
   it("describes the configs the demo journey uses", () => {
-    expect(summarizeStep("trigger.event", { event: "purchase", filters: [] })).toBe("Event: purchase");
+    expect(summarizeStep("trigger.event", { event: "purchase", filters: [] })).toBe(
+      "Event: purchase",
+    );
     expect(summarizeStep("wait.duration", { amount: 30, unit: "seconds" })).toBe("Wait 30 seconds");
     expect(summarizeStep("action.email", { subject: "Thanks {{ first_name }}", body: "…" })).toBe(
       "Email: Thanks {{ first_name }}",
@@ -16,9 +18,9 @@ describe("summarizeStep", () => {
     expect(summarizeStep("trigger.event", { event: "purchase", filters: [filter, filter] })).toBe(
       "Event: purchase (2 filters)",
     );
-    expect(summarizeStep("wait.event", { event: "review_left", timeout: { amount: 7, unit: "days" } })).toBe(
-      "Event: review_left, up to 7 days",
-    );
+    expect(
+      summarizeStep("wait.event", { event: "review_left", timeout: { amount: 7, unit: "days" } }),
+    ).toBe("Event: review_left, up to 7 days");
   });
 
   it("says when a step is not configured yet instead of failing on an incomplete draft", () => {
@@ -57,15 +59,28 @@ describe("summarizeStep", () => {
         holdout: 10,
       }),
     ).toBe("Random: 45% / 45% / holdout 10%");
-    expect(summarizeStep("action.attribute", { set: { vip: true, tier: "gold" } })).toBe('Set vip = true, tier = gold');
-    expect(summarizeStep("trigger.date", { attribute: "registered_at", offset: { amount: 1, unit: "years" }, at: "09:00", recurrence: "yearly" })).toBe(
-      "Date: registered_at + 1 year at 09:00, every year",
-    );
-    expect(summarizeStep("wait.dateProperty", { property: "delivery_date", offset: { amount: -3, unit: "days" } })).toBe(
-      "Until delivery_date − 3 days",
+    expect(summarizeStep("action.attribute", { set: { vip: true, tier: "gold" } })).toBe(
+      "Set vip = true, tier = gold",
     );
     expect(
-      summarizeStep("action.coupon", { source: { kind: "pattern", pattern: "SAVE-######" }, value: { kind: "percent", amount: 10 } }),
+      summarizeStep("trigger.date", {
+        attribute: "registered_at",
+        offset: { amount: 1, unit: "years" },
+        at: "09:00",
+        recurrence: "yearly",
+      }),
+    ).toBe("Date: registered_at + 1 year at 09:00, every year");
+    expect(
+      summarizeStep("wait.dateProperty", {
+        property: "delivery_date",
+        offset: { amount: -3, unit: "days" },
+      }),
+    ).toBe("Until delivery_date − 3 days");
+    expect(
+      summarizeStep("action.coupon", {
+        source: { kind: "pattern", pattern: "SAVE-######" },
+        value: { kind: "percent", amount: 10 },
+      }),
     ).toBe("Coupon: 10% off (SAVE-######)");
   });
 });
@@ -119,6 +134,8 @@ describe("branchesOf", () => {
   });
 
   it("marks a goal's 'next' as optional", () => {
-    expect(branchesOf("flow.goal", { event: "review_left" })).toEqual([{ id: "next", label: "", optional: true }]);
+    expect(branchesOf("flow.goal", { event: "review_left" })).toEqual([
+      { id: "next", label: "", optional: true },
+    ]);
   });
 });

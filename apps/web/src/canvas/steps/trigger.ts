@@ -9,7 +9,9 @@ export const triggerViews: Record<StepTypeOf<"trigger">, StepView> = {
       const event = str(c, "event");
       if (!event) return NOT_CONFIGURED;
       const filters = list(c, "filters").length;
-      return filters > 0 ? `Event: ${event} (${filters} filter${filters === 1 ? "" : "s"})` : `Event: ${event}`;
+      return filters > 0
+        ? `Event: ${event} (${filters} filter${filters === 1 ? "" : "s"})`
+        : `Event: ${event}`;
     },
   },
   "trigger.segment": {

@@ -78,4 +78,3 @@ export function conditionsText(config: Config, key = "conditions"): string | und
   if (more === 0) return first;
   return `${first} ${str(config, "match") === "any" ? "or" : "and"} ${more} more`;
 }
-
