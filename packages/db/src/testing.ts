@@ -47,3 +47,18 @@ export async function createTestDatabase(prefix = "postpath_test"): Promise<Test
     },
   };
 }
+
+/** Polls `fn` every 100 ms until it returns something truthy; fails naming `what` after the timeout. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,7 +1,11 @@
 // jsdom lacks the layout APIs React Flow measures with; these stubs let it render nodes and
 // handles (sizes are zero, which is all a DOM test needs).
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// findBy*/waitFor poll for up to 10 s instead of 1 s: the journey page is lazy-loaded and a busy
+// CI machine can take longer than a second to import it. A budget for waiting, not a speed check.
+configure({ asyncUtilTimeout: 10_000 });
 
 class ResizeObserverStub {
   observe(): void {}
