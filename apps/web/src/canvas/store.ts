@@ -67,6 +67,8 @@ export interface EditorState extends Doc {
   onNodesChange: OnNodesChange<StepNode>;
   onEdgesChange: OnEdgesChange<StepEdge>;
   connect: (connection: Connection) => void;
+  /** Removes the edge leaving `source` by `branch` (keyboard alternative to deleting an edge). */
+  disconnect: (source: string, branch: string) => void;
   addStep: (type: StepType, position: XYPosition, config?: Record<string, unknown>) => string;
   updateConfig: (nodeId: string, config: Record<string, unknown>) => void;
   updateSettings: (settings: DraftSettings) => void;
@@ -248,6 +250,15 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         target: connection.target,
       });
       commit({ edges: addEdge(edge, kept) });
+    },
+
+    disconnect: (source, branch) => {
+      const state = get();
+      if (!state.editable) return;
+      const kept = state.edges.filter(
+        (e) => !(e.source === source && (e.sourceHandle ?? DEFAULT_BRANCH) === branch),
+      );
+      if (kept.length !== state.edges.length) commit({ edges: kept });
     },
 
     addStep: (type, position, config) => {

@@ -2,6 +2,7 @@ import { JourneyDraft } from "@postpath/journey";
 import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { JourneyDetail } from "../api/contract.ts";
+import { useEditorStore } from "../canvas/store.ts";
 import { thankYouDraft } from "../test/fixtures.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
@@ -56,6 +57,38 @@ describe("journey editor", () => {
     expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain(
       "Thanks Ada",
     );
+  });
+
+  it("connects and disconnects a branch from the keyboard, with the step panel's select", async () => {
+    window.location.hash = "#/journeys/j9";
+    // The fixture as drawn: the email's "next" branch leads nowhere yet.
+    renderApp({
+      me: marketer,
+      journey: journey(JourneyDraft.parse(thankYouDraft)),
+    });
+    const problems = await screen.findByRole("tab", { name: /Problems \(\d+\)/ });
+    fireEvent.click(problems);
+    const panel = screen.getByRole("region", { name: /Problems/ });
+    fireEvent.click(within(panel).getAllByRole("button")[0]!);
+    const publish = () => screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" });
+    expect(publish().disabled).toBe(true);
+    // jsdom cannot lay out edges (no sizes), so read the editor's document: the saved draft's edges.
+    const emailNext = () =>
+      useEditorStore
+        .getState()
+        .edges.filter((e) => e.source === "email")
+        .map((e) => `${e.sourceHandle ?? "next"}→${e.target}`);
+    expect(emailNext()).toEqual([]);
+
+    const select = screen.getByLabelText<HTMLSelectElement>("Then go to");
+    fireEvent.change(select, { target: { value: "exit" } });
+    expect(select.value).toBe("exit");
+    expect(publish().disabled).toBe(false);
+    expect(emailNext()).toEqual(["next→exit"]);
+
+    fireEvent.change(select, { target: { value: "" } });
+    expect(publish().disabled).toBe(true);
+    expect(emailNext()).toEqual([]);
   });
 
   it("test-runs the journey and draws the path with each step's decisions", async () => {

@@ -10,7 +10,8 @@ import { sampleContext } from "../sample.ts";
 import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
-import type { StepNode } from "../types.ts";
+import { branchesOf } from "../steps/index.ts";
+import type { StepEdge, StepNode } from "../types.ts";
 
 const schemas = new Map<StepType, JsonSchema>();
 
@@ -56,12 +57,15 @@ function providedNames(nodes: readonly StepNode[]): string[] {
 }
 
 export function StepPanel({ node }: { node: StepNode }) {
-  const { issues, updateConfig, editable, nodes } = useEditorStore(
+  const { issues, updateConfig, editable, nodes, edges, connect, disconnect } = useEditorStore(
     useShallow((s) => ({
       issues: s.issuesByNode[node.id],
       updateConfig: s.updateConfig,
       editable: s.editable,
       nodes: s.nodes,
+      edges: s.edges,
+      connect: s.connect,
+      disconnect: s.disconnect,
     })),
   );
   const type = node.data.stepType;
@@ -121,10 +125,77 @@ export function StepPanel({ node }: { node: StepNode }) {
           })
         }
       />
+      <Connections
+        node={node}
+        nodes={nodes}
+        edges={edges}
+        editable={editable}
+        onConnect={(branch, target) =>
+          target === ""
+            ? disconnect(node.id, branch)
+            : connect({ source: node.id, sourceHandle: branch, target, targetHandle: null })
+        }
+      />
       {templateFields.length > 0 ? (
         <TemplatePreview config={config} fields={templateFields} provided={provided} />
       ) : null}
     </section>
+  );
+}
+
+/**
+ * Where each branch of this step leads, as one select per branch: the keyboard (and screen
+ * reader) way to draw and move edges, equivalent to dragging from the branch's handle.
+ */
+function Connections({
+  node,
+  nodes,
+  edges,
+  editable,
+  onConnect,
+}: {
+  node: StepNode;
+  nodes: readonly StepNode[];
+  edges: readonly StepEdge[];
+  editable: boolean;
+  onConnect: (branch: string, target: string) => void;
+}) {
+  const branches = branchesOf(node.data.stepType, node.data.config);
+  if (branches.length === 0) return null;
+  const others = nodes.filter((n) => n.id !== node.id);
+  const nameOf = (n: StepNode) => {
+    const label = asConfig(n.data.config).label;
+    return `${typeof label === "string" && label ? label : stepModule(n.data.stepType).label} (${n.id})`;
+  };
+  return (
+    <fieldset className="panel__connections">
+      <legend>Connections</legend>
+      {branches.map((b) => {
+        const edge = edges.find((e) => e.source === node.id && (e.sourceHandle ?? "next") === b.id);
+        const id = `connect-${node.id}-${b.id}`;
+        return (
+          <div className="field" key={b.id}>
+            <label htmlFor={id}>
+              {branches.length === 1 && b.id === "next" ? "Then go to" : `${b.label} goes to`}
+              {b.optional ? <span className="muted"> (optional)</span> : null}
+            </label>
+            <select
+              id={id}
+              value={edge?.target ?? ""}
+              disabled={!editable}
+              onChange={(e) => onConnect(b.id, e.target.value)}
+            >
+              <option value="">— not connected —</option>
+              {others.map((n) => (
+                <option key={n.id} value={n.id}>
+                  {nameOf(n)}
+                </option>
+              ))}
+            </select>
+          </div>
+        );
+      })}
+    </fieldset>
   );
 }
 
