@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
+import { draftFromSteps } from "@postpath/journey";
 
 const SECRET = "smtp-Secret-pass-7Hq2Zx";
 
@@ -87,29 +88,16 @@ describe("channel credential secrets stay secret", () => {
     expect(listed.body.result.data).toHaveLength(1);
     expect((await marketer.mutation("credentials.test", { id: credId })).status).toBe(403);
 
-    const draft = {
-      schemaVersion: 1,
-      settings: {},
-      nodes: [
-        {
-          id: "t",
-          type: "trigger.event",
-          position: { x: 0, y: 0 },
-          data: { event: "purchase", filters: [] },
-        },
-        {
-          id: "m",
-          type: "action.email",
-          position: { x: 0, y: 100 },
-          data: { subject: "Thanks", body: "Thanks!", format: "text" },
-        },
-        { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
-      ],
-      edges: [
-        { id: "e1", source: "t", sourceHandle: "next", target: "m" },
-        { id: "e2", source: "m", sourceHandle: "next", target: "x" },
-      ],
-    };
+    const draft = draftFromSteps([
+      { id: "t", type: "trigger.event", data: { event: "purchase", filters: [] }, next: "m" },
+      {
+        id: "m",
+        type: "action.email",
+        data: { subject: "Thanks", body: "Thanks!", format: "text" },
+        next: "x",
+      },
+      { id: "x", type: "flow.exit" },
+    ]);
     const journeyId = (await marketer.mutation("journeys.create", { name: "Creds", draft })).body
       .result.data.id as string;
     expect((await marketer.mutation("journeys.publish", { id: journeyId })).status).toBe(200);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "./app.ts";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
 import { startSmtpSink } from "./testing/smtp-sink.ts";
+import { draftFromSteps } from "@postpath/journey";
 
 describe("Segment-compatible ingest", () => {
   let h: Harness;
@@ -37,29 +38,21 @@ describe("Segment-compatible ingest", () => {
   it("the official analytics-node client's identify + track arrive as customer and events and trigger a journey", async () => {
     const api = trpcHttp(h.baseUrl);
     expect((await api.mutation("auth.signIn", h.marketer)).status).toBe(200);
-    const draft = {
-      schemaVersion: 1,
-      settings: {},
-      nodes: [
-        {
-          id: "t",
-          type: "trigger.event",
-          position: { x: 0, y: 0 },
-          data: { event: "Order Completed", filters: [] },
-        },
-        {
-          id: "m",
-          type: "action.email",
-          position: { x: 0, y: 100 },
-          data: { subject: "Thanks {{ first_name }}", body: "Hi {{ first_name }}", format: "text" },
-        },
-        { id: "x", type: "flow.exit", position: { x: 0, y: 200 }, data: {} },
-      ],
-      edges: [
-        { id: "e1", source: "t", sourceHandle: "next", target: "m" },
-        { id: "e2", source: "m", sourceHandle: "next", target: "x" },
-      ],
-    };
+    const draft = draftFromSteps([
+      {
+        id: "t",
+        type: "trigger.event",
+        data: { event: "Order Completed", filters: [] },
+        next: "m",
+      },
+      {
+        id: "m",
+        type: "action.email",
+        data: { subject: "Thanks {{ first_name }}", body: "Hi {{ first_name }}", format: "text" },
+        next: "x",
+      },
+      { id: "x", type: "flow.exit" },
+    ]);
     const created = await api.mutation("journeys.create", { name: "Segment", draft });
     const journeyId = created.body.result.data.id as string;
     expect((await api.mutation("journeys.publish", { id: journeyId })).status).toBe(200);

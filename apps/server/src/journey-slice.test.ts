@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
 import { startSmtpSink } from "./testing/smtp-sink.ts";
+import { draftFromSteps } from "@postpath/journey";
 
 const WAIT_SECONDS = 2;
 
@@ -32,40 +33,26 @@ describe("purchase → wait → thank-you email, end to end", () => {
     expect(signIn.status).toBe(200);
     expect(api.cookie).toMatch(/^pp_session=/);
 
-    const draft = {
-      schemaVersion: 1,
-      settings: {},
-      nodes: [
-        {
-          id: "t",
-          type: "trigger.event",
-          position: { x: 0, y: 0 },
-          data: { event: "purchase", filters: [] },
+    const draft = draftFromSteps([
+      { id: "t", type: "trigger.event", data: { event: "purchase", filters: [] }, next: "w" },
+      {
+        id: "w",
+        type: "wait.duration",
+        data: { amount: WAIT_SECONDS, unit: "seconds" },
+        next: "m",
+      },
+      {
+        id: "m",
+        type: "action.email",
+        data: {
+          subject: "Thanks {{ first_name }}",
+          body: "Thanks {{ first_name }}, enjoy your coffee.",
+          format: "text",
         },
-        {
-          id: "w",
-          type: "wait.duration",
-          position: { x: 0, y: 100 },
-          data: { amount: WAIT_SECONDS, unit: "seconds" },
-        },
-        {
-          id: "m",
-          type: "action.email",
-          position: { x: 0, y: 200 },
-          data: {
-            subject: "Thanks {{ first_name }}",
-            body: "Thanks {{ first_name }}, enjoy your coffee.",
-            format: "text",
-          },
-        },
-        { id: "x", type: "flow.exit", position: { x: 0, y: 300 }, data: {} },
-      ],
-      edges: [
-        { id: "e1", source: "t", sourceHandle: "next", target: "w" },
-        { id: "e2", source: "w", sourceHandle: "next", target: "m" },
-        { id: "e3", source: "m", sourceHandle: "next", target: "x" },
-      ],
-    };
+        next: "x",
+      },
+      { id: "x", type: "flow.exit" },
+    ]);
     const created = await api.mutation("journeys.create", { name: "Thanks", draft });
     expect(created.status).toBe(200);
     const journeyId = created.body.result.data.id as string;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Database } from "@postpath/db";
 import type { EngineContext } from "@postpath/engine";
-import type { JourneyDraft } from "@postpath/journey";
+import { draftFromSteps, type JourneyDraft } from "@postpath/journey";
 import { hashPassword } from "./auth.ts";
 import { createCaller } from "./router.ts";
 
@@ -11,40 +11,31 @@ export const DEMO_JOURNEY_NAME = "Thank-you after purchase";
 
 /** The foundation's thin slice: purchase → wait → thank-you email. */
 export function demoJourneyDraft(waitSeconds = 30): JourneyDraft {
-  return {
-    schemaVersion: 1,
-    settings: {},
-    nodes: [
-      {
-        id: "trigger",
-        type: "trigger.event",
-        position: { x: 0, y: 0 },
-        data: { event: "purchase", filters: [] },
+  return draftFromSteps([
+    {
+      id: "trigger",
+      type: "trigger.event",
+      data: { event: "purchase", filters: [] },
+      next: "wait",
+    },
+    {
+      id: "wait",
+      type: "wait.duration",
+      data: { amount: waitSeconds, unit: "seconds" },
+      next: "email",
+    },
+    {
+      id: "email",
+      type: "action.email",
+      data: {
+        subject: "Thanks {{ first_name }}",
+        body: "Thanks {{ first_name }}, your order is on its way.",
+        format: "text",
       },
-      {
-        id: "wait",
-        type: "wait.duration",
-        position: { x: 0, y: 140 },
-        data: { amount: waitSeconds, unit: "seconds" },
-      },
-      {
-        id: "email",
-        type: "action.email",
-        position: { x: 0, y: 280 },
-        data: {
-          subject: "Thanks {{ first_name }}",
-          body: "Thanks {{ first_name }}, your order is on its way.",
-          format: "text",
-        },
-      },
-      { id: "exit", type: "flow.exit", position: { x: 0, y: 420 }, data: {} },
-    ],
-    edges: [
-      { id: "e1", source: "trigger", sourceHandle: "next", target: "wait" },
-      { id: "e2", source: "wait", sourceHandle: "next", target: "email" },
-      { id: "e3", source: "email", sourceHandle: "next", target: "exit" },
-    ],
-  } as JourneyDraft;
+      next: "exit",
+    },
+    { id: "exit", type: "flow.exit" },
+  ]);
 }
 
 export interface SeedResult {

@@ -83,13 +83,17 @@ export const journeysRouter = router({
           _count: { _all: true },
         })
       : [];
+    // Conversions from the per-step counters the engine keeps in each transition's transaction
+    // (a run converts at most once), not a scan of every run's traces.
     const converted = ids.length
-      ? await ctx.db.prisma.$queryRaw<{ journeyId: string; n: bigint }[]>`
-          SELECT r."journeyId", COUNT(DISTINCT r.id) AS n FROM "RunTrace" t JOIN "JourneyRun" r ON r.id = t."runId"
-          WHERE r."journeyId" = ANY(${ids}::text[]) AND t.kind = 'converted' GROUP BY r."journeyId"`
+      ? await ctx.db.prisma.stepCounter.groupBy({
+          by: ["journeyId"],
+          where: { journeyId: { in: ids } },
+          _sum: { converted: true },
+        })
       : [];
     const enteredBy = new Map(entered.map((e) => [e.journeyId, e._count._all]));
-    const convertedBy = new Map(converted.map((c) => [c.journeyId, Number(c.n)]));
+    const convertedBy = new Map(converted.map((c) => [c.journeyId, c._sum.converted ?? 0]));
     return journeys.map((j) => ({
       id: j.id,
       name: j.name,

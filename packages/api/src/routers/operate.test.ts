@@ -5,9 +5,11 @@ import {
   createEngineContext,
   createLogger,
   createRedis,
+  processEventJob,
   processMaintenanceJob,
   processRunJob,
   staticProviders,
+  track,
   type EngineContext,
 } from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
@@ -169,6 +171,37 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     expect((await rejects(a.operate.enrol({ journeyId, externalIds: ["ann"] }))).code).toBe(
       "CONFLICT",
     );
+  });
+
+  it("the journey list counts entries and conversions (goal reached by a later event)", async () => {
+    const a = createCaller(ctxFor(users.a));
+    const withGoal = { ...draft, settings: { goal: { name: "repurchase", event: "purchase" } } };
+    const { id: journeyId } = await a.journeys.create({ name: "Goal", draft: withGoal as never });
+    await a.journeys.publish({ id: journeyId });
+    await db.prisma.customer.create({
+      data: { workspaceId: users.a.workspaceId, externalId: "gus", email: "gus@example.com" },
+    });
+    const { enrolmentId } = await a.operate.enrol({ journeyId, externalIds: ["gus"] });
+    await processMaintenanceJob(engine, { kind: "enrolment", enrolmentId });
+    const run = await db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
+    await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } });
+    const listed = async () => (await a.journeys.list()).find((j) => j.id === journeyId);
+    expect(await listed()).toMatchObject({ entered: 1, converted: 0 });
+
+    const { eventId } = await track(engine, users.a.workspaceId, {
+      userId: "gus",
+      event: "purchase",
+    });
+    await processEventJob(engine, { eventId });
+    const waiting = await db.prisma.journeyRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(
+      await processRunJob(engine, {
+        runId: run.id,
+        seq: waiting.seq,
+        input: { kind: "event", eventId },
+      }),
+    ).toBe("applied");
+    expect(await listed()).toMatchObject({ entered: 1, converted: 1 });
   });
 
   it("scopes to the workspace and refuses viewers' writes", async () => {
