@@ -10,8 +10,15 @@ import { PrismaClient } from "./generated/prisma/client.ts";
 export interface SqlSession {
   /** Run a multi-statement SQL script as one simple query (no parameters). */
   exec(sql: string): Promise<void>;
-  /** Parameterised query returning rows. */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Parameterised query returning rows. `prepare` names a prepared statement: each connection
+   * parses and plans it once (hot paths; the same name must always carry the same SQL).
+   */
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    opts?: { prepare?: string },
+  ): Promise<T[]>;
 }
 
 /** A Prisma client plus direct access to the driver, for migration scripts and hot raw SQL. */
@@ -64,7 +71,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     await pool.end().catch(() => undefined);
     throw new DatabaseUnreachableError(location, err);
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // A busy worker shares the pool with batched raw SQL: wait longer than the 2 s default for a
+  // connection before an interactive transaction gives up.
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: { maxWait: 10_000, timeout: 15_000 },
+  });
   return {
     prisma,
     kind: "postgres",
@@ -72,8 +84,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async exec(sql) {
       await pool.query(sql);
     },
-    async query<T>(sql: string, params: unknown[] = []) {
-      const res = await pool.query(sql, params);
+    async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
+      const res = await pool.query({ text: sql, values: params, name: opts.prepare });
       return res.rows as T[];
     },
     async withSession(fn) {
@@ -83,8 +95,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
           async exec(sql) {
             await client.query(sql);
           },
-          async query<T>(sql: string, params: unknown[] = []) {
-            const res = await client.query(sql, params);
+          async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
+            const res = await client.query({ text: sql, values: params, name: opts.prepare });
             return res.rows as T[];
           },
         });

@@ -1,4 +1,3 @@
-import type { Prisma } from "@postpath/db";
 import { type RunStatus } from "@postpath/db";
 import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
@@ -13,11 +12,11 @@ import { UnrecoverableError } from "bullmq";
 import { randomUUID } from "node:crypto";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
-import { bumpCounters, countersFromTransition } from "./counters.ts";
+import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
-import { capDecision } from "./limits.ts";
 import { loadPlan } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
+import { runStore, type MessageRow, type TraceRow, type Transition } from "./store.ts";
 
 export type RunOutcome = "applied" | "unchanged" | "stale" | "missing" | "ended" | "paused";
 
@@ -180,22 +179,8 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     );
   }
   const job = parsed.data;
-  // The hot path reads with one plain SQL query (no ORM query compilation per job).
-  const [row] = await ctx.db.query<{
-    id: string;
-    seq: number;
-    status: RunStatus;
-    state: unknown;
-    workspaceId: string;
-    journeyId: string;
-    customerId: string;
-    versionId: string;
-    journeyStatus: string;
-  }>(
-    `SELECT r.id, r.seq, r.status, r.state, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus"
-     FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId" WHERE r.id = $1`,
-    [job.runId],
-  );
+  // The hot path reads through the batched run store (one query for all the jobs in flight).
+  const row = await runStore(ctx).load(job.runId);
   const run = row ? { ...row, journey: { status: row.journeyStatus } } : null;
   if (!run) {
     ctx.log.warn(
@@ -275,8 +260,6 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   return "applied";
 }
 
-class StaleTransition extends Error {}
-
 export interface RunRef {
   id: string;
   seq: number;
@@ -284,6 +267,42 @@ export interface RunRef {
   journeyId: string;
   versionId: string;
   customerId: string;
+}
+
+function foldAttributes(
+  ops: { set: Record<string, unknown>; unset: string[] }[],
+): Transition["attributes"] {
+  if (ops.length === 0) return null;
+  const set: Record<string, unknown> = {};
+  const unset = new Set<string>();
+  for (const op of ops) {
+    for (const [k, v] of Object.entries(op.set)) {
+      set[k] = v;
+      unset.delete(k);
+    }
+    for (const k of op.unset) {
+      delete set[k];
+      unset.add(k);
+    }
+  }
+  return { set, unset: [...unset] };
+}
+
+function foldTags(ops: { add: string[]; remove: string[] }[]): Transition["tags"] {
+  if (ops.length === 0) return null;
+  const add = new Set<string>();
+  const remove = new Set<string>();
+  for (const op of ops) {
+    for (const t of op.add) {
+      add.add(t);
+      remove.delete(t);
+    }
+    for (const t of op.remove) {
+      remove.add(t);
+      add.delete(t);
+    }
+  }
+  return { add: [...add], remove: [...remove] };
 }
 
 async function commitTransition(
@@ -296,11 +315,11 @@ async function commitTransition(
   next: RunState,
 ): Promise<FollowUps | null> {
   const status = dbStatus(next);
-  let waitingUntil: Date | null = null;
+  let waitingUntil: number | null = null;
   let parkedEvent: string | null = null;
   let parkedKey: string | null = null;
-  const traces: Prisma.RunTraceCreateManyInput[] = [];
-  const messages: Prisma.MessageCreateManyInput[] = [];
+  const traces: TraceRow[] = [];
+  const messages: MessageRow[] = [];
   const attributeOps: { set: Record<string, unknown>; unset: string[] }[] = [];
   const tagOps: { add: string[]; remove: string[] }[] = [];
   let ended = false;
@@ -310,67 +329,39 @@ async function commitTransition(
     switch (effect.kind) {
       case "trace":
         traces.push({
-          runId: run.id,
-          stepId: effect.stepId,
+          stepId: effect.stepId ?? null,
           kind: effect.decision,
-          detail: effect.detail as Prisma.InputJsonValue,
+          detail: effect.detail,
         });
         break;
       case "schedule":
-        waitingUntil = new Date(effect.at);
+        waitingUntil = effect.at;
         break;
       case "park":
         parkedEvent = effect.event;
         parkedKey = effect.correlation ? JSON.stringify(effect.correlation.value ?? null) : null;
-        waitingUntil = new Date(effect.until);
+        waitingUntil = effect.until;
         break;
       case "send":
       case "issueCoupon":
       case "createPurl": {
+        // Frequency caps, quiet hours and rate limits apply when the message is sent (sends.ts).
         const { recipient, payload, error } = await renderOutbox(effect, next);
-        const channel =
-          effect.kind === "send"
-            ? effect.channel
-            : effect.kind === "issueCoupon"
-              ? "coupon"
-              : "purl";
-        let capped: { reason: string; rule: Record<string, unknown> } | null = null;
-        if (!error && effect.kind === "send") {
-          capped = await capDecision(ctx, {
-            workspaceId: run.workspaceId,
-            customerId: run.customerId,
-            channel: effect.channel,
-            plan,
-            now,
-          });
-          if (capped)
-            traces.push({
-              runId: run.id,
-              stepId: effect.stepId,
-              kind: "frequencyCap.skipped",
-              detail: capped.rule as Prisma.InputJsonValue,
-            });
-        }
         messages.push({
           id: `m${randomUUID().replace(/-/g, "").slice(0, 24)}`,
-          ...(error ? { status: "FAILED" as const, error } : {}),
-          ...(capped
-            ? {
-                status: "SKIPPED" as const,
-                error: capped.reason,
-                output: { skipped: true, reason: capped.reason },
-              }
-            : {}),
-          workspaceId: run.workspaceId,
-          runId: run.id,
-          customerId: run.customerId,
           stepId: effect.stepId,
-          runSeq: run.seq + 1,
-          createdAt: new Date(now),
-          channel,
+          channel:
+            effect.kind === "send"
+              ? effect.channel
+              : effect.kind === "issueCoupon"
+                ? "coupon"
+                : "purl",
           idempotencyKey: `${run.id}:${run.seq}:${effect.stepId}`,
           recipient,
-          payload: payload as Prisma.InputJsonValue,
+          payload,
+          status: error ? "FAILED" : null,
+          error: error ?? null,
+          output: null,
         });
         break;
       }
@@ -383,7 +374,6 @@ async function commitTransition(
       case "convert":
         // Conversions are recorded as trace rows (kind "converted") for counts and "why" answers.
         traces.push({
-          runId: run.id,
           stepId: effect.stepId ?? prev.stepId,
           kind: "converted",
           detail: { goal: effect.goal },
@@ -395,38 +385,29 @@ async function commitTransition(
         break;
     }
   }
-  const counters = countersFromTransition(plan, prev, input, effects);
-
-  try {
-    await ctx.db.prisma.$transaction(async (tx) => {
-      const updated = await tx.journeyRun.updateMany({
-        where: { id: run.id, seq: run.seq },
-        data: {
-          seq: run.seq + 1,
-          status,
-          state: next as unknown as Prisma.InputJsonValue,
-          currentStepId: next.stepId,
-          waitingUntil: status === "WAITING" ? waitingUntil : null,
-          parkedEvent: next.status === "parked" ? parkedEvent : null,
-          parkedKey: next.status === "parked" ? parkedKey : null,
-          endedAt: ended || status === "COMPLETED" || status === "EXITED" ? new Date(now) : null,
-        },
-      });
-      if (updated.count === 0) throw new StaleTransition();
-      if (traces.length) await tx.runTrace.createMany({ data: traces });
-      if (messages.length) await tx.message.createMany({ data: messages });
-      for (const op of attributeOps) {
-        await tx.$executeRaw`UPDATE "Customer" SET attributes = (attributes || ${JSON.stringify(op.set)}::jsonb) - ${op.unset}::text[], "updatedAt" = now() WHERE id = ${run.customerId}`;
-      }
-      for (const op of tagOps) {
-        await tx.$executeRaw`UPDATE "Customer" SET tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${op.add}::text[]) AS t WHERE NOT (t = ANY(${op.remove}::text[])) ORDER BY t), "updatedAt" = now() WHERE id = ${run.customerId}`;
-      }
-      await bumpCounters(tx, run.versionId, run.journeyId, counters);
-    });
-  } catch (err) {
-    if (err instanceof StaleTransition) return null; // another job for this seq committed first
-    throw err;
-  }
+  const waiting = status === "WAITING" ? waitingUntil : null;
+  const committed = await runStore(ctx).commit({
+    runId: run.id,
+    seq: run.seq,
+    workspaceId: run.workspaceId,
+    journeyId: run.journeyId,
+    versionId: run.versionId,
+    customerId: run.customerId,
+    status,
+    state: next,
+    stepId: next.stepId,
+    waitingUntil: waiting,
+    parkedEvent: next.status === "parked" ? parkedEvent : null,
+    parkedKey: next.status === "parked" ? parkedKey : null,
+    endedAt: ended || status === "COMPLETED" || status === "EXITED" ? now : null,
+    now,
+    traces,
+    messages,
+    counters: countersFromTransition(plan, prev, input, effects),
+    attributes: foldAttributes(attributeOps),
+    tags: foldTags(tagOps),
+  });
+  if (!committed) return null; // another job for this seq committed first
   if ((attributeOps.length || tagOps.length) && (await hasSegmentJourneys(ctx, run.workspaceId))) {
     // The customer changed: segment-triggered journeys may now match.
     await ctx.queues.events.add("customer", { customerId: run.customerId, reason: "attributes" });
@@ -436,8 +417,8 @@ async function commitTransition(
     seq: run.seq + 1,
     status,
     stepId: next.stepId,
-    waitingUntil: status === "WAITING" ? waitingUntil : null,
-    messages: messages.map((m) => ({ id: m.id!, pending: m.status === undefined })),
+    waitingUntil: waiting === null ? null : new Date(waiting),
+    messages: messages.map((m) => ({ id: m.id, pending: m.status === null })),
   };
 }
 
@@ -453,7 +434,7 @@ interface FollowUps {
 async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void> {
   if (f.status === "WAITING" && f.waitingUntil) {
     const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "timer", stepId: f.stepId } };
-    await ctx.queues.runs.add("timer", job, {
+    await runStore(ctx).enqueue("runs", "timer", job, {
       jobId: runJobId(job),
       delay: Math.max(0, f.waitingUntil.getTime() - ctx.now()),
     });
@@ -462,7 +443,8 @@ async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void>
   if (f.status !== "ACTIVE") return;
   for (const m of f.messages) {
     if (m.pending)
-      await ctx.queues.sends.add(
+      await runStore(ctx).enqueue(
+        "sends",
         "send",
         { messageId: m.id },
         { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
@@ -473,7 +455,7 @@ async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void>
         seq: f.seq,
         input: { kind: "result", messageId: m.id },
       };
-      await ctx.queues.runs.add("result", job, { jobId: runJobId(job) });
+      await runStore(ctx).enqueue("runs", "result", job, { jobId: runJobId(job) });
     }
   }
 }
