@@ -297,8 +297,11 @@ describe("step execution", () => {
     const m2 = await h.db.prisma.message.findFirstOrThrow({ where: { runId: second.id } });
     expect(m1.status).toBe("FAILED");
     expect(m2.status).toBe("FAILED");
-    // FAILED messages don't count toward the cap; now one that was sent does.
-    await h.db.prisma.message.update({ where: { id: m1.id }, data: { status: "SENT" } });
+    // FAILED messages don't count toward the cap; now one that was sent (an hour ago) does.
+    await h.db.prisma.message.update({
+      where: { id: m1.id },
+      data: { status: "SENT", sentAt: new Date(Date.now() - 3600_000) },
+    });
     await h.db.prisma.journey.update({ where: { id: b.journeyId }, data: { status: "LIVE" } });
     const c = await h.publish("C", [
       { id: "t", type: "trigger.event", data: { event: "c" }, next: "m" },
@@ -317,8 +320,15 @@ describe("step execution", () => {
       source: "workspace",
       channel: "push",
       max: 1,
+      period: { amount: 1, unit: "days" },
+      onCap: "skip",
+      counted: 1,
     });
     expect(third.status).toBe("COMPLETED");
+    // The skipped send counts as done: the run continued past the step to its end.
+    expect(await kinds(third.id)).toEqual(
+      expect.arrayContaining(["frequencyCap.skipped", "send.succeeded", "run.completed"]),
+    );
   });
 });
 

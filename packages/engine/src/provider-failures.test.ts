@@ -30,13 +30,21 @@ afterEach(async () => {
   await h.close();
 });
 
-async function runJourney(onError: "continue" | "errorBranch" | "exit") {
+async function runJourney(
+  onError: "continue" | "errorBranch" | "exit",
+  extra: Record<string, unknown> = {},
+) {
   const steps: StepSpec[] = [
     { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "m" },
     {
       id: "m",
       type: "action.webhook",
-      data: { url: `${sink.url}/hook`, body: '{"c":"{{ customer.externalId }}"}', onError },
+      data: {
+        url: `${sink.url}/hook`,
+        body: '{"c":"{{ customer.externalId }}"}',
+        onError,
+        ...extra,
+      },
       next: onError === "errorBranch" ? { next: "ok", error: "bad" } : "ok",
     },
     { id: "ok", type: "action.tag", data: { add: ["ok"] }, next: "end" },
@@ -112,5 +120,32 @@ describe("provider failures", () => {
     expect(r.message).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(r.traces).toContain("send.failed");
     expect(r.tags).toEqual(["ok"]);
+  });
+
+  it("a step's own retries (1): exactly 2 attempts, fewer than the engine's 3, then the error branch", async () => {
+    sink.setReply(() => ({ status: 500, body: { error: "boom" } }));
+    const r = await runJourney("errorBranch", { retries: 1 });
+    expect(sink.deliveries).toHaveLength(2);
+    expect(r.message).toMatchObject({ status: "DEAD", attempts: 2 });
+    expect(r.traces.filter((k) => k === "message.retry")).toHaveLength(1);
+    expect(r.traces.filter((k) => k === "message.failed")).toHaveLength(1);
+    expect(r.tags).toEqual(["bad"]);
+  });
+
+  it("a step's own retries (4): exactly 5 attempts, more than the engine's 3, then the error branch", async () => {
+    sink.setReply(() => ({ status: 500, body: { error: "boom" } }));
+    const r = await runJourney("errorBranch", { retries: 4 });
+    expect(sink.deliveries).toHaveLength(5);
+    expect(r.message).toMatchObject({ status: "DEAD", attempts: 5 });
+    expect(r.traces.filter((k) => k === "message.retry")).toHaveLength(4);
+    expect(r.tags).toEqual(["bad"]);
+  });
+
+  it("retries: 0 means one attempt: the first 500 is final", async () => {
+    sink.setReply(() => ({ status: 500 }));
+    const r = await runJourney("exit", { retries: 0 });
+    expect(sink.deliveries).toHaveLength(1);
+    expect(r.message).toMatchObject({ status: "DEAD", attempts: 1 });
+    expect(r.run.status).toBe("EXITED");
   });
 });

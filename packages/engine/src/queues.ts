@@ -1,3 +1,4 @@
+import { MAX_RETRIES } from "@postpath/journey";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
@@ -166,12 +167,16 @@ export async function addUnlessPending<T>(
   return true;
 }
 
-/** Retry policy for send jobs (provider failures back off exponentially). */
+/**
+ * Retry policy for send jobs (provider failures back off exponentially). The job allows as many
+ * attempts as any step may ask for (`retries` + 1); the send handler decides which failure is
+ * final — by default after `sendRetry.attempts`.
+ */
 export function sendJobOptions(ctx: {
   sendRetry: { attempts: number; backoffMs: number };
 }): JobsOptions {
   return {
-    attempts: ctx.sendRetry.attempts,
+    attempts: Math.max(ctx.sendRetry.attempts, MAX_RETRIES + 1),
     backoff: { type: "exponential", delay: ctx.sendRetry.backoffMs },
   };
 }

@@ -1,11 +1,13 @@
 import { ProviderError } from "@postpath/channels";
 import type { Prisma } from "@postpath/db";
+import { stepAttempts, type Plan } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { bumpCounters, singleCounter } from "./counters.ts";
-import { workspaceQuietHold } from "./limits.ts";
+import { admitUnderCaps, rateLimitHold, workspaceLimits, workspaceQuietHold } from "./limits.ts";
 import { makeOutput } from "./outputs.ts";
+import { loadPlan } from "./plans.ts";
 import { NoProviderError } from "./providers.ts";
 import { SendJob, runJobId, type RunJob } from "./queues.ts";
 
@@ -13,12 +15,19 @@ import { SendJob, runJobId, type RunJob } from "./queues.ts";
  * Delivers one outbox message. The row (unique idempotency key) was committed with the run's
  * transition before this job existed; a message already SENT is never sent again, and the key is
  * handed to the provider so providers that deduplicate make a crash-retry harmless too.
+ *
+ * Before the provider is called, in this order: workspace quiet hours (hold), frequency caps
+ * across journeys (skip or delay, see `admitUnderCaps`), the workspace's messages per minute
+ * (delay). A hold or delay returns `{ heldUntil }`: the worker re-delivers this same job then.
+ * A replayed dead letter skips quiet hours and caps (an admin asked for it), not the rate limit.
+ * Failures retry up to the step's `retries` + 1 attempts (else the engine's `sendRetry.attempts`),
+ * never beyond the job's own attempts.
  */
 export async function processSendJob(
   ctx: EngineContext,
   data: unknown,
   attempt: { made: number; max: number },
-): Promise<"sent" | "already" | "failed" | "missing" | { heldUntil: number }> {
+): Promise<"sent" | "already" | "skipped" | "failed" | "missing" | { heldUntil: number }> {
   const parsed = SendJob.safeParse(data);
   if (!parsed.success) {
     ctx.log.error({ issues: parsed.error.issues }, "malformed send job payload; dropping it");
@@ -58,12 +67,21 @@ export async function processSendJob(
     }
     return "already";
   }
+  const plan = await loadPlan(ctx, msg.run.versionId).catch((err: unknown): Plan | null => {
+    ctx.log.warn(
+      { messageId: msg.id, versionId: msg.run.versionId, err: String(err) },
+      "send without its journey's plan: no journey frequency cap, default retries",
+    );
+    return null;
+  });
+  const limits = await workspaceLimits(ctx, msg.workspaceId);
+  const now = ctx.now();
   if (!parsed.data.replay) {
     const hold = await workspaceQuietHold(ctx, {
       workspaceId: msg.workspaceId,
       customerId: msg.customerId,
       channel: msg.channel,
-      now: ctx.now(),
+      now,
     });
     if (hold) {
       await prisma.runTrace.create({
@@ -76,7 +94,22 @@ export async function processSendJob(
       });
       return { heldUntil: hold.until };
     }
+    const cap = await admitUnderCaps(
+      ctx,
+      { ...msg, journeyId: msg.run.journeyId },
+      plan,
+      limits,
+      now,
+    );
+    if (cap.kind === "skipped") {
+      // Like any result: the run continues (a SKIPPED message counts as done, see runner.ts).
+      await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+      return "skipped";
+    }
+    if (cap.kind === "delayed") return { heldUntil: cap.until };
   }
+  const rate = await rateLimitHold(ctx, msg, limits, now);
+  if (rate) return { heldUntil: rate.until };
   const payload = asRecord(msg.payload);
   try {
     let providerMessageId: string;
@@ -165,14 +198,20 @@ export async function processSendJob(
     const retryable =
       err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
     const message = err instanceof Error ? err.message : String(err);
-    const last = !retryable || attempt.made + 1 >= attempt.max;
+    // The step's own retry count when it has one, never more than the job's attempts.
+    const allowed = Math.min(
+      attempt.max,
+      stepAttempts(plan?.steps[msg.stepId]?.config) ?? ctx.sendRetry.attempts,
+    );
+    const last = !retryable || attempt.made + 1 >= allowed;
     await prisma.$transaction(async (tx) => {
       await tx.message.update({
         where: { id: msg.id },
         data: {
           attempts: { increment: 1 },
           error: message,
-          ...(last ? { status: retryable ? "DEAD" : "FAILED" } : {}),
+          // Final: no longer counted by frequency caps (the claim, sentAt, is released).
+          ...(last ? { status: retryable ? "DEAD" : "FAILED", sentAt: null } : {}),
           providerResponse:
             err instanceof ProviderError && err.response !== undefined
               ? (err.response as Prisma.InputJsonValue)

@@ -24,6 +24,7 @@ export {
   isQuietTime,
   nextAllowedSendTime,
   frequencyCapAllows,
+  frequencyCapReleaseAt,
   entryDecision,
 } from "./settings.ts";
 export type { JourneySettingsInput, EntryHistory, EntryDecision } from "./settings.ts";
@@ -85,7 +86,7 @@ export type {
 export { registry, stepModule, branchesFor, stepCatalog } from "./registry.ts";
 export { FORM_SUBMITTED_EVENT } from "./steps/trigger-form.ts";
 export { fillCouponPattern, CouponSource, CouponValue } from "./steps/action-coupon.ts";
-export { OnError } from "./steps/action-common.ts";
+export { OnError, MAX_RETRIES, stepAttempts } from "./steps/action-common.ts";
 export { reachable as channelReachable } from "./steps/split-channel.ts";
 export { draftFromSteps } from "./builder.ts";
 export type { StepSpec } from "./builder.ts";

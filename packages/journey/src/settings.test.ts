@@ -3,6 +3,8 @@ import {
   EntryRules,
   entryDecision,
   frequencyCapAllows,
+  frequencyCapReleaseAt,
+  FrequencyCap as FrequencyCapSchema,
   isQuietTime,
   nextAllowedSendTime,
   type FrequencyCap,
@@ -45,13 +47,47 @@ describe("quiet hours", () => {
 });
 
 describe("frequency cap", () => {
-  const cap: FrequencyCap = { max: 2, period: { amount: 1, unit: "days" }, channels: ["email"] };
+  const cap: FrequencyCap = {
+    max: 2,
+    period: { amount: 1, unit: "days" },
+    channels: ["email"],
+    onCap: "skip",
+  };
   it("allows at most N messages per channel per period", () => {
     const now = Date.UTC(2025, 0, 6, 12);
     expect(frequencyCapAllows(cap, "email", [now - H], now)).toBe(true);
     expect(frequencyCapAllows(cap, "email", [now - H, now - 2 * H], now)).toBe(false);
     expect(frequencyCapAllows(cap, "email", [now - 25 * H, now - 2 * H], now)).toBe(true);
     expect(frequencyCapAllows(cap, "sms", [now - H, now - 2 * H, now - 3 * H], now)).toBe(true);
+  });
+
+  it("onCap defaults to skip, so documents stored before it existed stay valid", () => {
+    expect(FrequencyCapSchema.parse({ max: 1, period: { amount: 1, unit: "days" } }).onCap).toBe(
+      "skip",
+    );
+    expect(
+      FrequencyCapSchema.parse({ max: 1, period: { amount: 1, unit: "days" }, onCap: "delay" })
+        .onCap,
+    ).toBe("delay");
+    expect(
+      FrequencyCapSchema.safeParse({ max: 1, period: { amount: 1, unit: "days" }, onCap: "drop" })
+        .success,
+    ).toBe(false);
+  });
+
+  it("frequencyCapReleaseAt: when enough counted messages have left the period", () => {
+    const now = Date.UTC(2025, 0, 6, 12);
+    const D = 24 * H;
+    expect(frequencyCapReleaseAt(cap, "email", [now - H], now)).toBe(now);
+    expect(frequencyCapReleaseAt(cap, "email", [now - H, now - 2 * H], now)).toBe(now - 2 * H + D);
+    // Three counted under a cap of 2 (the cap was lowered): the second oldest must leave too.
+    expect(frequencyCapReleaseAt(cap, "email", [now - H, now - 3 * H, now - 2 * H], now)).toBe(
+      now - 2 * H + D,
+    );
+    // At the release instant one more fits.
+    const at = frequencyCapReleaseAt(cap, "email", [now - H, now - 2 * H], now);
+    expect(frequencyCapAllows(cap, "email", [now - H, now - 2 * H], at)).toBe(true);
+    expect(frequencyCapAllows(cap, "email", [now - H, now - 2 * H], at - 1)).toBe(false);
   });
 });
 

@@ -67,6 +67,9 @@ export const FrequencyCap = z.object({
   max: z.number().int().positive(),
   period: Duration,
   channels: z.array(MessageChannel).default(["email", "sms", "push"]),
+  /** skip: a capped message is not sent and the journey continues; delay: it is sent once the
+   * oldest counted message leaves the period. */
+  onCap: z.enum(["skip", "delay"]).default("skip"),
 });
 export type FrequencyCap = z.infer<typeof FrequencyCap>;
 
@@ -135,6 +138,24 @@ export function frequencyCapAllows(
   if (!cap || !(cap.channels as readonly string[]).includes(channel)) return true;
   const since = now - durationMs(cap.period);
   return sentAt.filter((t) => t > since && t <= now).length < cap.max;
+}
+
+/**
+ * When one more message on `channel` fits under the cap again: `now` if it fits already, else
+ * the instant enough of the counted messages (`sentAt`) have left the period.
+ */
+export function frequencyCapReleaseAt(
+  cap: FrequencyCap | null,
+  channel: string,
+  sentAt: readonly number[],
+  now: number,
+): number {
+  if (frequencyCapAllows(cap, channel, sentAt, now) || !cap) return now;
+  const period = durationMs(cap.period);
+  const inWindow = sentAt.filter((t) => t > now - period && t <= now).sort((a, b) => a - b);
+  // With n ≥ max counted, the (n - max)-th oldest leaving the period brings the count to max - 1.
+  const leaving = inWindow[inWindow.length - cap.max] ?? now;
+  return leaving + period;
 }
 
 // ---------------------------------------------------------------------------------------------

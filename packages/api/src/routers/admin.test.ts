@@ -270,9 +270,13 @@ describe("accounts, invites, API keys, limits, dead letters, audit (real Postgre
     });
     expect(await a.limits.get()).toMatchObject({
       quietHours: { start: "21:00", end: "08:00", mode: "hold" },
-      frequencyCap: { max: 3 },
+      frequencyCap: { max: 3, onCap: "skip" },
       maxPerMinute: 600,
     });
+    await a.limits.update({
+      frequencyCap: { max: 2, period: { amount: 1, unit: "hours" }, onCap: "delay" },
+    });
+    expect((await a.limits.get()).frequencyCap).toMatchObject({ max: 2, onCap: "delay" });
     expect(
       (await rejects(a.limits.update({ quietHours: { start: "25:00", end: "08:00" } }))).code,
     ).toBe("BAD_REQUEST");

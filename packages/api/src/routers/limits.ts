@@ -7,7 +7,8 @@ import { adminProcedure, router, viewerProcedure } from "../trpc.ts";
 export const SendingLimits = z.object({
   quietHours: QuietHours.nullable().default(null),
   frequencyCap: FrequencyCap.nullable().default(null),
-  /** Messages per minute across the workspace, per channel (null: unlimited). */
+  /** Messages per minute across the whole workspace, all provider channels together (null:
+   * unlimited). Enforced at send time by the engine; messages over it wait for the next minute. */
   maxPerMinute: z.number().int().positive().max(1_000_000).nullable().default(null),
 });
 export type SendingLimits = z.infer<typeof SendingLimits>;

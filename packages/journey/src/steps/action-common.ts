@@ -9,10 +9,27 @@ import type { Branches, Outcome, ResultInput, StepEnv } from "./module.ts";
 export const OnError = z.enum(["continue", "errorBranch", "exit"]);
 export type OnError = z.infer<typeof OnError>;
 
+/** Most retries a step may ask for after the first attempt. */
+export const MAX_RETRIES = 10;
+
 /** Fields every action config has. */
 export const actionFields = {
   onError: OnError.default("continue"),
+  /** Retries after a failed attempt before `onError` applies (unset: the engine's default).
+   * Failures that can never succeed (e.g. HTTP 400, no address) are not retried. */
+  retries: z.number().int().min(0).max(MAX_RETRIES).optional(),
 };
+
+/** The attempts a step allows (retries + 1), or null when it leaves it to the engine. */
+export function stepAttempts(config: unknown): number | null {
+  const retries =
+    config !== null && typeof config === "object"
+      ? (config as { retries?: unknown }).retries
+      : undefined;
+  return typeof retries === "number" && Number.isInteger(retries) && retries >= 0
+    ? Math.min(retries, MAX_RETRIES) + 1
+    : null;
+}
 
 export function actionBranches(config: { onError: OnError }): Branches {
   return config.onError === "errorBranch"

@@ -16,7 +16,7 @@ export const ActionEmailConfig = z.object({
 export type ActionEmailConfig = z.infer<typeof ActionEmailConfig>;
 
 function send(env: StepEnv<ActionEmailConfig>): Outcome {
-  const { onError: _e, respectQuietHours: _q, ...message } = env.config;
+  const { onError: _e, retries: _r, respectQuietHours: _q, ...message } = env.config;
   return sendOrHold(env, "email", message);
 }
 

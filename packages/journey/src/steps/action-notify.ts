@@ -47,7 +47,7 @@ export default defineStep<ActionNotifyConfig>({
     ...(c.subject ? [{ field: "subject", template: c.subject }] : []),
   ],
   enter: (env) => {
-    const { onError: _e, ...message } = env.config;
+    const { onError: _e, retries: _r, ...message } = env.config;
     return {
       kind: "await",
       effect: { kind: "send", stepId: env.step.id, channel: "notify", message },

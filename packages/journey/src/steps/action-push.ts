@@ -15,7 +15,7 @@ export const ActionPushConfig = z.object({
 export type ActionPushConfig = z.infer<typeof ActionPushConfig>;
 
 function send(env: StepEnv<ActionPushConfig>): Outcome {
-  const { onError: _e, respectQuietHours: _q, ...message } = env.config;
+  const { onError: _e, retries: _r, respectQuietHours: _q, ...message } = env.config;
   return sendOrHold(env, "push", message);
 }
 

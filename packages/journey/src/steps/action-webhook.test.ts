@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { validate } from "../index.ts";
+import { stepAttempts, validate } from "../index.ts";
+import { ActionWebhookConfig } from "./action-webhook.ts";
 import { draftFromSteps } from "../builder.ts";
 import { T0, actions, around, enter, feed } from "./testing.ts";
 
@@ -50,5 +51,32 @@ describe("action.webhook", () => {
     expect(issues).toEqual([
       expect.objectContaining({ code: "webhook.url", nodeId: "s", field: "url" }),
     ]);
+  });
+
+  it("takes an optional retry count (0–10) that the engine enforces; it is not part of the call", () => {
+    const withRetries = around(
+      {
+        id: "s",
+        type: "action.webhook",
+        data: { url: "https://crm.example/h", retries: 3, onError: "errorBranch" },
+      },
+      ["next", "error"],
+    );
+    expect(stepAttempts(withRetries.steps["s"]?.config)).toBe(4);
+    expect(stepAttempts(plan.steps["s"]?.config)).toBeNull();
+    expect(stepAttempts({ retries: 0 })).toBe(1);
+    const r = enter(withRetries);
+    expect(actions(r.effects)).toEqual([
+      {
+        kind: "send",
+        stepId: "s",
+        channel: "webhook",
+        message: { url: "https://crm.example/h", method: "POST", headers: {} },
+      },
+    ]);
+    expect(ActionWebhookConfig.safeParse({ url: "https://x", retries: 11 }).success).toBe(false);
+    expect(ActionWebhookConfig.safeParse({ url: "https://x", retries: -1 }).success).toBe(false);
+    expect(ActionWebhookConfig.safeParse({ url: "https://x", retries: 1.5 }).success).toBe(false);
+    expect(ActionWebhookConfig.parse({ url: "https://x" })).not.toHaveProperty("retries");
   });
 });

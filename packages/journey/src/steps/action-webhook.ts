@@ -43,7 +43,7 @@ export default defineStep<ActionWebhookConfig>({
   ],
   provides: (c) => (c.as ? [{ name: c.as, on: ["next"] }] : []),
   enter: (env) => {
-    const { onError: _e, as: _as, ...message } = env.config;
+    const { onError: _e, retries: _r, as: _as, ...message } = env.config;
     return {
       kind: "await",
       effect: { kind: "send", stepId: env.step.id, channel: "webhook", message },
