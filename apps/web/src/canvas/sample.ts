@@ -24,7 +24,18 @@ export const SAMPLE_EVENT_PROPERTIES: Record<string, unknown> = {
 
 /** What a template sees for the sample customer, with made-up outputs of earlier steps. */
 export function sampleContext(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const c = SAMPLE_CUSTOMER;
+  return previewContext(SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES, extra);
+}
+
+/**
+ * What a template sees for `customer` entering on an event with `event` properties (as the
+ * engine's templateContext builds it), with made-up outputs of earlier steps.
+ */
+export function previewContext(
+  c: CustomerSnapshot,
+  event: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     ...c.attributes,
     coupon: { code: "REG-4F7K2Q9M", value: 25, kind: "percent" },
@@ -37,13 +48,13 @@ export function sampleContext(extra: Record<string, unknown> = {}): Record<strin
     customer: {
       id: c.id,
       externalId: c.externalId,
-      email: c.email,
-      phone: c.phone,
-      timezone: c.timezone,
+      email: c.email ?? null,
+      phone: c.phone ?? null,
+      timezone: c.timezone ?? null,
       attributes: c.attributes,
       tags: c.tags,
     },
-    event: SAMPLE_EVENT_PROPERTIES,
+    event,
     run: { id: "run-preview", enteredAt: Date.UTC(2026, 0, 15, 9) },
     steps: {},
   };

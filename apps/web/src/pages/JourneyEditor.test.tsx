@@ -1,7 +1,8 @@
 import { JourneyDraft } from "@postpath/journey";
-import { fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { JourneyDetail } from "../api/contract.ts";
+import { useTestRunStore } from "../canvas/panels/testRunStore.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { thankYouDraft } from "../test/fixtures.ts";
 import { renderApp } from "../test/renderApp.tsx";
@@ -122,6 +123,63 @@ describe("journey editor", () => {
     expect(
       container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent,
     ).toContain("+30s split.branch → no");
+  });
+
+  it("previews messages with the test-run customer once one is described, else the sample", async () => {
+    window.location.hash = "#/journeys/j9";
+    const { container } = renderApp({ me: marketer, journey: journey(valid) });
+    fireEvent.click(await screen.findByRole("tab", { name: "Test run" }));
+    fireEvent.change(screen.getByLabelText("Test customer (JSON)"), {
+      target: {
+        value: JSON.stringify({
+          externalId: "grace-1",
+          email: "grace@example.com",
+          attributes: { first_name: "Grace" },
+        }),
+      },
+    });
+    fireEvent.change(screen.getByLabelText("Event 1 properties (JSON)"), {
+      target: { value: '{"total": 20}' },
+    });
+
+    act(() => useEditorStore.getState().focusNode("email"));
+    expect(screen.getByRole("tab", { name: "Step" }).getAttribute("aria-selected")).toBe("true");
+    fireEvent.change(screen.getByLabelText("Subject"), {
+      target: {
+        value: "Thanks {{ first_name }}, your {{ event.total }} € order ({{ customer.email }})",
+      },
+    });
+    const preview = screen.getByRole("region", { name: "Message preview" });
+    expect(
+      within(preview).getByRole("heading", { name: "Preview (test-run customer Grace)" }),
+    ).toBeTruthy();
+    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain(
+      "Thanks Grace, your 20 € order (grace@example.com)",
+    );
+
+    // The test customer stays when switching tabs; broken JSON falls back to the sample, saying so.
+    fireEvent.click(screen.getByRole("tab", { name: "Test run" }));
+    const customer = screen.getByLabelText<HTMLTextAreaElement>("Test customer (JSON)");
+    expect(customer.value).toContain("Grace");
+    fireEvent.change(customer, { target: { value: "{ not json" } });
+    fireEvent.click(screen.getByRole("tab", { name: "Step" }));
+    expect(screen.getByRole("heading", { name: "Preview (sample customer Ada)" })).toBeTruthy();
+    expect(screen.getByText(/not valid JSON.*so the sample customer is used/)).toBeTruthy();
+    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain(
+      "Thanks Ada, your 149 € order (ada@example.com)",
+    );
+  });
+
+  it("starts each journey page from the sample customer again", async () => {
+    useTestRunStore.getState().setCustomerText('{"attributes": {"first_name": "Grace"}}');
+    window.location.hash = "#/journeys/j9";
+    const { container } = renderApp({ me: marketer, journey: journey(valid) });
+    await screen.findByRole("tab", { name: "Test run" });
+    act(() => useEditorStore.getState().focusNode("email"));
+    expect(screen.getByRole("heading", { name: "Preview (sample customer Ada)" })).toBeTruthy();
+    expect(container.querySelector('[data-preview="subject"]')?.textContent).toContain(
+      "Thanks Ada",
+    );
   });
 
   it("edits journey settings with the time zone checked (entry rules, quiet hours, time zone…)", async () => {

@@ -13,6 +13,7 @@ import { PublishDialog } from "../canvas/panels/PublishDialog.tsx";
 import { SettingsPanel } from "../canvas/panels/SettingsPanel.tsx";
 import { StepPanel } from "../canvas/panels/StepPanel.tsx";
 import { TestRunPanel } from "../canvas/panels/TestRunPanel.tsx";
+import { useTestRunStore } from "../canvas/panels/testRunStore.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { formatDateTime } from "../format.ts";
 import { hrefs } from "../routing.ts";
@@ -23,8 +24,12 @@ export function JourneyPage({ id }: { id: string }) {
   const trpc = useTRPC();
   const journey = useQuery(trpc.journeys.get.queryOptions({ id }));
   const me = useQuery(trpc.auth.me.queryOptions());
-  // Bumped by "load the latest version" after a conflict: the editor re-mounts on the fresh draft.
+  // Bumped by "load the latest version" after a conflict (or a restored version): the editor
+  // re-mounts on the fresh draft.
   const [generation, setGeneration] = useState(0);
+  const [notice, setNotice] = useState<string | null>(null);
+  // Another journey starts from the sample test customer again.
+  useEffect(() => useTestRunStore.getState().reset(), [id]);
 
   if (journey.isPending)
     return (
@@ -50,9 +55,11 @@ export function JourneyPage({ id }: { id: string }) {
       key={`${journey.data.id}#${generation}`}
       journey={journey.data}
       canEdit={canEdit}
-      onReload={async () => {
+      notice={notice}
+      onReload={async (next) => {
         await journey.refetch();
         setGeneration((g) => g + 1);
+        setNotice(next ?? null);
       }}
     />
   );
@@ -63,11 +70,14 @@ type Tab = "step" | "settings" | "problems" | "test" | "operate";
 function Editor({
   journey: j,
   canEdit,
+  notice,
   onReload,
 }: {
   journey: JourneyDetail;
   canEdit: boolean;
-  onReload: () => Promise<void>;
+  /** What the last reload was for ("Restored version 2 as the draft…"). */
+  notice: string | null;
+  onReload: (notice?: string) => Promise<void>;
 }) {
   // Fixed for this editor's life: refetches of the journey (after a save or publish) must not
   // reload the canvas over edits in progress.
@@ -161,6 +171,11 @@ function Editor({
           </div>
         ) : null}
       </header>
+      {notice ? (
+        <p className="journey__notice" role="status">
+          {notice}
+        </p>
+      ) : null}
       {publishing ? (
         <PublishDialog journeyId={j.id} flush={save.flush} onClose={() => setPublishing(false)} />
       ) : null}
@@ -203,7 +218,20 @@ function Editor({
             ) : null}
             {tab === "test" ? <TestRunPanel /> : null}
             {tab === "operate" ? (
-              <OperatePanel journeyId={j.id} status={j.status} canEdit={canEdit} />
+              <OperatePanel
+                journeyId={j.id}
+                status={j.status}
+                canEdit={canEdit}
+                draft={{
+                  flush: save.flush,
+                  revision: save.revision,
+                  onRestored: (version) =>
+                    void onReload(
+                      `Version ${version} is now the draft. Review it, then publish it to make it live.`,
+                    ),
+                  onReload: () => void onReload(),
+                }}
+              />
             ) : null}
           </div>
         </aside>

@@ -1,13 +1,15 @@
 import type { Prisma } from "@postpath/db";
 import {
   compile,
+  draftFromSteps,
   JourneyDraft,
   parsePlan,
+  PlanError,
   templates,
   triggerOf,
   validate,
 } from "@postpath/journey";
-import type { Plan } from "@postpath/journey";
+import type { Plan, StepSpec } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
@@ -17,7 +19,15 @@ const Id = z.object({ id: z.string().min(1, "id is required") });
 /** A draft as the canvas saves it: well-formed nodes and edges, but settings may be half-filled
  * (a time zone being typed, quiet hours without an end yet). `validate()` reports what is wrong. */
 const SavableDraft = JourneyDraft.extend({ settings: z.record(z.string(), z.unknown()) });
+type SavableDraft = z.infer<typeof SavableDraft>;
 const Name = z.string().trim().min(1, "Give the journey a name").max(120);
+/** One published version of a journey; without `version`, the live one. */
+const VersionRef = z.object({
+  journeyId: z.string().min(1, "journeyId is required"),
+  version: z.number().int().positive().optional(),
+});
+const CONFLICT_MESSAGE =
+  "This journey was changed in another tab or by someone else. Reload to see their changes before saving.";
 
 async function livePlan(
   prisma: Prisma.TransactionClient,
@@ -60,6 +70,92 @@ async function journeyInWorkspace(
       message: "No journey with that id in this workspace.",
     });
   return journey;
+}
+
+async function storedVersion(
+  prisma: Prisma.TransactionClient,
+  journeyId: string,
+  version: number | undefined,
+) {
+  const v = await prisma.journeyVersion.findFirst({
+    where: version === undefined ? { journeyId, status: "LIVE" } : { journeyId, version },
+    select: {
+      id: true,
+      version: true,
+      status: true,
+      plan: true,
+      publishedAt: true,
+      publishedById: true,
+      _count: { select: { runs: true } },
+    },
+  });
+  if (!v)
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message:
+        version === undefined
+          ? "This journey has no live version."
+          : `This journey has no version ${version}.`,
+    });
+  let plan: Plan;
+  try {
+    plan = parsePlan(v.plan);
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err;
+    throw new TRPCError({
+      code: "PRECONDITION_FAILED",
+      message: `Version ${v.version} cannot be read: ${err.message}`,
+    });
+  }
+  return { ...v, plan };
+}
+
+/** Steps from the trigger outwards, following branches in order (stored plans keep no order). */
+function stepOrder(plan: Plan): Plan["steps"][string][] {
+  const seen = new Set<string>();
+  const queue = [plan.triggerStepId];
+  for (let i = 0; i < queue.length; i++) {
+    const step = plan.steps[queue[i] as string];
+    if (!step) continue;
+    for (const target of Object.values(step.next))
+      if (target !== null && !seen.has(target) && !queue.includes(target)) queue.push(target);
+    seen.add(step.id);
+  }
+  const rest = Object.keys(plan.steps)
+    .filter((id) => !seen.has(id))
+    .sort();
+  return [...queue, ...rest].flatMap((id) => (plan.steps[id] ? [plan.steps[id]] : []));
+}
+
+/**
+ * A published version as a canvas document. Plans keep no layout or canvas names, so steps that
+ * are still in `current` (same id and type) keep their position and name; others are laid out
+ * in rows from the trigger. Compiling the result gives the version's plan again.
+ */
+export function draftFromPlan(plan: Plan, current?: SavableDraft | null): JourneyDraft {
+  const specs: StepSpec[] = stepOrder(plan).map((s) => ({
+    id: s.id,
+    type: s.type,
+    data: JSON.parse(JSON.stringify(s.config ?? {})) as Record<string, unknown>,
+    next: Object.fromEntries(
+      Object.entries(s.next).flatMap(([branch, target]) => (target ? [[branch, target]] : [])),
+    ),
+  }));
+  const draft = draftFromSteps(specs, JSON.parse(JSON.stringify(plan.settings)) as object);
+  const before = new Map((current?.nodes ?? []).map((n) => [n.id, n]));
+  return {
+    ...draft,
+    nodes: draft.nodes.map((n) => {
+      const old = before.get(n.id);
+      if (!old || old.type !== n.type) return n;
+      const label = old.data.label;
+      return {
+        ...n,
+        position: old.position,
+        data: typeof label === "string" ? { ...n.data, label } : n.data,
+      };
+    }),
+  };
 }
 
 export const journeysRouter = router({
@@ -148,13 +244,7 @@ export const journeysRouter = router({
           draftRevision: { increment: 1 },
         },
       });
-      if (updated.count === 0) {
-        throw new TRPCError({
-          code: "CONFLICT",
-          message:
-            "This journey was changed in another tab or by someone else. Reload to see their changes before saving.",
-        });
-      }
+      if (updated.count === 0) throw new TRPCError({ code: "CONFLICT", message: CONFLICT_MESSAGE });
       return {
         revision: input.revision + 1,
         issues: validate(input.draft),
@@ -273,6 +363,78 @@ export const journeysRouter = router({
       runs: v._count.runs,
     }));
   }),
+
+  /**
+   * One published version, read-only: its plan as a canvas document, and what restoring it would
+   * change in the saved draft (null when the draft has problems and cannot be compiled).
+   */
+  version: viewerProcedure.input(VersionRef).query(async ({ ctx, input }) => {
+    const j = await journeyInWorkspace(ctx.db.prisma, input.journeyId, ctx.user.workspaceId);
+    const v = await storedVersion(ctx.db.prisma, j.id, input.version);
+    const author = v.publishedById
+      ? await ctx.db.prisma.user.findUnique({
+          where: { id: v.publishedById },
+          select: { name: true },
+        })
+      : null;
+    const current = compile(j.draft);
+    return {
+      journeyId: j.id,
+      version: v.version,
+      status: v.status,
+      publishedAt: v.publishedAt.toISOString(),
+      publishedBy: author?.name ?? null,
+      runs: v._count.runs,
+      draft: draftFromPlan(v.plan, SavableDraft.safeParse(j.draft).data),
+      /** The saved draft this was compared with. */
+      draftRevision: j.draftRevision,
+      draftIssues: current.ok ? 0 : current.errors.length,
+      /** From the saved draft to this version: what "restore" would change. */
+      diff: current.ok ? diffPlans(current.plan, v.plan) : null,
+    };
+  }),
+
+  /**
+   * Replaces the draft with a published version's document (the marketer then reviews and
+   * publishes as usual: a new version; runs in flight keep theirs). `revision` is the draft the
+   * editor loaded, as for saveDraft: a newer save elsewhere wins and the restore is refused.
+   */
+  restoreVersion: marketerProcedure
+    .input(VersionRef.extend({ revision: z.number().int().min(0) }))
+    .mutation(async ({ ctx, input }) => {
+      const j = await journeyInWorkspace(ctx.db.prisma, input.journeyId, ctx.user.workspaceId);
+      const v = await storedVersion(ctx.db.prisma, j.id, input.version);
+      const draft = draftFromPlan(v.plan, SavableDraft.safeParse(j.draft).data);
+      await ctx.db.prisma.$transaction(async (tx) => {
+        const updated = await tx.journey.updateMany({
+          where: { id: j.id, workspaceId: j.workspaceId, draftRevision: input.revision },
+          data: {
+            draft: draft as unknown as Prisma.InputJsonValue,
+            draftRevision: { increment: 1 },
+          },
+        });
+        if (updated.count === 0)
+          throw new TRPCError({
+            code: "CONFLICT",
+            message: `The draft was changed in another tab or by someone else, so version ${v.version} was not restored. Reload to see their changes, then restore again if you still want to.`,
+          });
+        await tx.auditLog.create({
+          data: {
+            workspaceId: j.workspaceId,
+            actorId: ctx.user.id,
+            action: "journey.restoreVersion",
+            targetType: "Journey",
+            targetId: j.id,
+            detail: { version: v.version, revision: input.revision + 1 },
+          },
+        });
+      });
+      return {
+        version: v.version,
+        revision: input.revision + 1,
+        issues: validate(draft),
+      };
+    }),
 
   /** What publishing the saved draft would change compared with the live version. */
   diff: viewerProcedure.input(Id).query(async ({ ctx, input }) => {

@@ -1,5 +1,5 @@
-// Operating a published journey: versions, pause / resume / stop (confirmed), and one customer's
-// path and trace.
+// Operating a published journey: versions (view one read-only, restore it as the draft), pause /
+// resume / stop (confirmed), and one customer's path and trace.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { JourneyStatus } from "../../api/contract.ts";
@@ -9,6 +9,7 @@ import { ConfirmDialog } from "../../components/Dialog.tsx";
 import { formatDateTime } from "../../format.ts";
 import { errorMessage, useTRPC } from "../../trpc.ts";
 import { useEditorStore } from "../store.ts";
+import { VersionDialog } from "./VersionDialog.tsx";
 
 type Action = "pause" | "resume" | "stop";
 
@@ -36,16 +37,25 @@ export function OperatePanel({
   journeyId,
   status,
   canEdit,
+  draft,
 }: {
   journeyId: string;
   status: JourneyStatus;
   canEdit: boolean;
+  /** The editor's draft, for viewing and restoring versions (see VersionDialog). */
+  draft: {
+    flush: () => Promise<boolean>;
+    revision: number;
+    onRestored: (version: number) => void;
+    onReload: () => void;
+  };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const operate = useOperateClient();
   const versions = useQuery(trpc.journeys.versions.queryOptions({ id: journeyId }));
   const [confirm, setConfirm] = useState<Action | null>(null);
+  const [viewing, setViewing] = useState<number | null>(null);
   const action = useMutation({
     mutationFn: (a: Action) => operate[a].mutate({ journeyId }),
     onSuccess: async () => {
@@ -111,6 +121,7 @@ export function OperatePanel({
               <th scope="col" className="num">
                 Runs
               </th>
+              <th scope="col" aria-label="Actions" />
             </tr>
           </thead>
           <tbody>
@@ -123,11 +134,32 @@ export function OperatePanel({
                   {v.publishedBy ? ` by ${v.publishedBy}` : ""}
                 </td>
                 <td className="num">{v.runs}</td>
+                <td>
+                  <button
+                    type="button"
+                    aria-label={`View version ${v.version}`}
+                    onClick={() => setViewing(v.version)}
+                  >
+                    View
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {viewing !== null ? (
+        <VersionDialog
+          journeyId={journeyId}
+          version={viewing}
+          canEdit={canEdit}
+          flush={draft.flush}
+          revision={draft.revision}
+          onRestored={draft.onRestored}
+          onReload={draft.onReload}
+          onClose={() => setViewing(null)}
+        />
+      ) : null}
       <CustomerSearch journeyId={journeyId} />
     </section>
   );

@@ -1,9 +1,9 @@
 // Publish: saves, then shows what changed since the live version and publishes on confirmation.
-import { stepModule } from "@postpath/journey";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Dialog } from "../../components/Dialog.tsx";
 import { errorMessage, useTRPC } from "../../trpc.ts";
+import { DiffList } from "./DiffList.tsx";
 
 export function PublishDialog({
   journeyId,
@@ -46,8 +46,6 @@ export function PublishDialog({
     }),
   );
 
-  const label = (id: string, type: Parameters<typeof stepModule>[0]) =>
-    `${stepModule(type).label} “${id}”`;
   let body;
   if (publish.isSuccess) {
     body = (
@@ -91,32 +89,7 @@ export function PublishDialog({
             : `Changes since live version ${diff.data.liveVersion}:`}
         </p>
         {d.same ? <p>Nothing changed since the live version.</p> : null}
-        <ul className="diff" aria-label="Changes">
-          {diff.data.liveVersion !== null &&
-            d.added.map((s) => (
-              <li key={`a-${s.id}`} className="diff--added">
-                Added {label(s.id, s.type)}
-              </li>
-            ))}
-          {d.removed.map((s) => (
-            <li key={`r-${s.id}`} className="diff--removed">
-              Removed {label(s.id, s.type)}
-            </li>
-          ))}
-          {d.changed.map((s) => (
-            <li key={`c-${s.id}`} className="diff--changed">
-              Changed {label(s.id, s.type)}: {s.fields.join(", ")}
-            </li>
-          ))}
-          {d.rewired.map((r) => (
-            <li key={`w-${r.id}-${r.branch}`}>
-              Reconnected “{r.id}” ({r.branch}): {r.from ?? "end"} → {r.to ?? "end"}
-            </li>
-          ))}
-          {d.settings.map((key) => (
-            <li key={`s-${key}`}>Changed setting: {key}</li>
-          ))}
-        </ul>
+        <DiffList diff={d} showAdded={diff.data.liveVersion !== null} />
         {publish.isError ? (
           <p className="form-error" role="alert">
             {errorMessage(publish.error)}

@@ -6,12 +6,13 @@ import { useMemo } from "react";
 import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
 import { asConfig } from "../config.ts";
-import { sampleContext } from "../sample.ts";
+import { previewContext } from "../sample.ts";
 import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
 import { branchesOf } from "../steps/index.ts";
 import type { StepEdge, StepNode } from "../types.ts";
+import { previewSubject, useTestRunStore } from "./testRunStore.ts";
 
 const schemas = new Map<StepType, JsonSchema>();
 
@@ -208,7 +209,12 @@ function TemplatePreview({
   fields: string[];
   provided: string[];
 }) {
-  const context = useMemo(() => sampleContext(), []);
+  // The test-run customer once the marketer described one (Test run tab), else the sample.
+  const { customerText, events } = useTestRunStore(
+    useShallow((s) => ({ customerText: s.customerText, events: s.events })),
+  );
+  const who = useMemo(() => previewSubject(customerText, events), [customerText, events]);
+  const context = useMemo(() => previewContext(who.customer, who.event), [who]);
   const used = new Set<string>();
   for (const f of fields) {
     const a = analyzeTemplate(String(config[f]));
@@ -240,7 +246,8 @@ function TemplatePreview({
       {used.size > 0 ? (
         <p className="muted">This message uses: {[...used].map((u) => `{{ ${u} }}`).join(", ")}</p>
       ) : null}
-      <h3>Preview (sample customer Ada)</h3>
+      <h3>Preview ({who.label})</h3>
+      {who.note ? <p className="muted">{who.note}</p> : null}
       {fields.map((f) => {
         let rendered: string;
         try {

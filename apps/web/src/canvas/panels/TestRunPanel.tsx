@@ -1,17 +1,22 @@
 // Test run: a test customer and the events it will send, run through the simulator on a virtual
 // clock; the path and each step's decisions are drawn on the canvas.
 import { compile, simulate, triggerOf } from "@postpath/journey";
-import type { CustomerSnapshot, SimulationResult, SimulationEvent } from "@postpath/journey";
+import type { SimulationResult, SimulationEvent } from "@postpath/journey";
 import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../sample.ts";
 import type { Highlight } from "../store.ts";
 import { toDraft, useEditorStore } from "../store.ts";
+import type { TestEvent, Unit } from "./testRunStore.ts";
+import {
+  SAMPLE_CUSTOMER_TEXT,
+  UNITS,
+  defaultEvents,
+  parseJsonObject,
+  parseTestCustomer,
+  useTestRunStore,
+} from "./testRunStore.ts";
 
-const UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
-type Unit = keyof typeof UNITS;
-
-export type TestEvent = { name: string; after: number; unit: Unit; properties: string };
+export type { TestEvent } from "./testRunStore.ts";
 
 /** "+0m", "+30s", "+2h 5m", "+7d" after entry. */
 export function formatOffset(ms: number): string {
@@ -43,39 +48,27 @@ export function highlightOf(result: SimulationResult): Highlight {
   return { path: result.path, notes };
 }
 
-function parseJson(text: string, what: string): Record<string, unknown> {
-  if (text.trim() === "") return {};
-  const value: unknown = JSON.parse(text);
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new Error(`${what} must be a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 export function TestRunPanel() {
   const { setHighlight, highlight } = useEditorStore(
     useShallow((s) => ({ setHighlight: s.setHighlight, highlight: s.highlight })),
   );
-  const [customerText, setCustomerText] = useState(() =>
-    JSON.stringify(
-      {
-        externalId: SAMPLE_CUSTOMER.externalId,
-        email: SAMPLE_CUSTOMER.email,
-        phone: SAMPLE_CUSTOMER.phone,
-        timezone: SAMPLE_CUSTOMER.timezone,
-        attributes: SAMPLE_CUSTOMER.attributes,
-      },
-      null,
-      2,
-    ),
-  );
-  const [events, setEvents] = useState<TestEvent[]>(() => {
-    const draft = toDraft(useEditorStore.getState());
-    const trigger = draft.nodes.find((n) => n.type.startsWith("trigger."));
-    const name = typeof trigger?.data.event === "string" ? trigger.data.event : "purchase";
-    return [
-      { name, after: 0, unit: "minutes", properties: JSON.stringify(SAMPLE_EVENT_PROPERTIES) },
-    ];
+  // The event the trigger listens for, until the marketer edits the events.
+  const triggerEvent = useEditorStore((s) => {
+    const trigger = s.nodes.find((n) => n.data.stepType.startsWith("trigger."));
+    const event = (trigger?.data.config as Record<string, unknown> | undefined)?.event;
+    return typeof event === "string" ? event : "purchase";
   });
+  const test = useTestRunStore(
+    useShallow((s) => ({
+      customerText: s.customerText,
+      events: s.events,
+      setCustomerText: s.setCustomerText,
+      setEvents: s.setEvents,
+    })),
+  );
+  const customerText = test.customerText ?? SAMPLE_CUSTOMER_TEXT;
+  const events = test.events ?? defaultEvents(triggerEvent);
+  const { setCustomerText, setEvents } = test;
   const [result, setResult] = useState<SimulationResult | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -91,18 +84,12 @@ export function TestRunPanel() {
       return;
     }
     try {
-      const c = parseJson(customerText, "The customer");
-      const customer: CustomerSnapshot = {
-        ...SAMPLE_CUSTOMER,
-        ...(c as Partial<CustomerSnapshot>),
-        attributes: (c.attributes as Record<string, unknown> | undefined) ?? {},
-        tags: Array.isArray(c.tags) ? (c.tags as string[]) : [],
-      };
+      const customer = parseTestCustomer(customerText);
       const start = Date.UTC(2026, 0, 15, 9, 0);
       const simEvents: SimulationEvent[] = events.map((e, i) => ({
         at: start + e.after * UNITS[e.unit],
         name: e.name.trim(),
-        properties: parseJson(e.properties, `Event ${i + 1}'s properties`),
+        properties: parseJsonObject(e.properties, `Event ${i + 1}'s properties`),
       }));
       const trigger = triggerOf(compiled.plan);
       const sim = simulate(compiled.plan, customer, simEvents, {
@@ -127,7 +114,8 @@ export function TestRunPanel() {
     <section className="panel" aria-labelledby="test-title">
       <h2 id="test-title">Test run</h2>
       <p className="muted">
-        Runs one test customer through the journey on a simulated clock. Nothing is sent.
+        Runs one test customer through the journey on a simulated clock. Nothing is sent. Message
+        previews in the Step panel use this customer and the first event’s properties.
       </p>
       <div className="field">
         <label htmlFor="test-customer">Test customer (JSON)</label>
