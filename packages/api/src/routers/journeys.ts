@@ -84,6 +84,7 @@ async function storedVersion(
       version: true,
       status: true,
       plan: true,
+      document: true,
       publishedAt: true,
       publishedById: true,
       _count: { select: { runs: true } },
@@ -156,6 +157,16 @@ export function draftFromPlan(plan: Plan, current?: SavableDraft | null): Journe
       };
     }),
   };
+}
+
+/** The document a version was published from; older versions (none kept) rebuilt from the plan. */
+function versionDocument(
+  v: { plan: Plan; document: unknown },
+  currentDraft: unknown,
+): SavableDraft | JourneyDraft {
+  const kept = SavableDraft.safeParse(v.document);
+  if (kept.success) return kept.data;
+  return draftFromPlan(v.plan, SavableDraft.safeParse(currentDraft).data);
 }
 
 export const journeysRouter = router({
@@ -385,7 +396,7 @@ export const journeysRouter = router({
       publishedAt: v.publishedAt.toISOString(),
       publishedBy: author?.name ?? null,
       runs: v._count.runs,
-      draft: draftFromPlan(v.plan, SavableDraft.safeParse(j.draft).data),
+      draft: versionDocument(v, j.draft),
       /** The saved draft this was compared with. */
       draftRevision: j.draftRevision,
       draftIssues: current.ok ? 0 : current.errors.length,
@@ -404,7 +415,7 @@ export const journeysRouter = router({
     .mutation(async ({ ctx, input }) => {
       const j = await journeyInWorkspace(ctx.db.prisma, input.journeyId, ctx.user.workspaceId);
       const v = await storedVersion(ctx.db.prisma, j.id, input.version);
-      const draft = draftFromPlan(v.plan, SavableDraft.safeParse(j.draft).data);
+      const draft = versionDocument(v, j.draft);
       await ctx.db.prisma.$transaction(async (tx) => {
         const updated = await tx.journey.updateMany({
           where: { id: j.id, workspaceId: j.workspaceId, draftRevision: input.revision },
@@ -488,6 +499,8 @@ export const journeysRouter = router({
           version,
           schemaVersion: plan.schemaVersion,
           plan: plan as unknown as Prisma.InputJsonValue,
+          // Exactly the document that compiled to this plan (layout and names included).
+          document: j.draft as Prisma.InputJsonValue,
           triggerType: trigger.type,
           triggerEvent: trigger.event ?? null,
           publishedById: ctx.user.id,

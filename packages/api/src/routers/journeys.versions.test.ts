@@ -1,4 +1,5 @@
 // Viewing an old version and restoring it as the draft (issue 5: versions list, rollback).
+import { Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import { createEngineContext, createLogger, createRedis, staticProviders } from "@postpath/engine";
 import { compile, parsePlan } from "@postpath/journey";
@@ -95,11 +96,9 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     });
     const recompiled = compile(v1.draft);
     expect(recompiled.ok && recompiled.plan).toEqual(parsePlan(stored.plan));
-    // Kept steps keep their place and canvas name.
-    expect(v1.draft.nodes.find((n) => n.id === "email")).toMatchObject({
-      position: { x: 420, y: 77 },
-      data: { label: "Thanks" },
-    });
+    // It is the very document that was published (layout and names included), not v2's.
+    expect(v1.draft).toEqual(JSON.parse(JSON.stringify(demoJourneyDraft(5))));
+    expect(v1.draft.nodes.find((n) => n.id === "email")?.data.label).not.toBe("Thanks");
     // Compared with the draft (= v2): the wait's amount and the time zone go back.
     expect(v1.diff?.changed).toEqual([{ id: "wait", type: "wait.duration", fields: ["amount"] }]);
     expect(v1.diff?.settings).toEqual(["timezone"]);
@@ -116,6 +115,25 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect((await rejects(b.journeys.version({ journeyId: id, version: 1 }))).code).toBe(
       "NOT_FOUND",
     );
+  });
+
+  it("rebuilds versions published before documents were kept from their plan, keeping what the draft knows", async () => {
+    const { a, id } = await twoVersions("Old version");
+    await db.prisma.journeyVersion.updateMany({
+      where: { journeyId: id, version: 1 },
+      data: { document: Prisma.DbNull },
+    });
+    const v1 = await a.journeys.version({ journeyId: id, version: 1 });
+    const stored = await db.prisma.journeyVersion.findFirstOrThrow({
+      where: { journeyId: id, version: 1 },
+    });
+    const recompiled = compile(v1.draft);
+    expect(recompiled.ok && recompiled.plan).toEqual(parsePlan(stored.plan));
+    // Steps still in the draft keep their place and canvas name.
+    expect(v1.draft.nodes.find((n) => n.id === "email")).toMatchObject({
+      position: { x: 420, y: 77 },
+      data: { label: "Thanks" },
+    });
   });
 
   it("lets a viewer read a version but not restore it", async () => {

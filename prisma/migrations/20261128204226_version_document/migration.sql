@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "JourneyVersion" ADD COLUMN     "document" JSONB;
+
