@@ -174,13 +174,24 @@ export async function enrolMany(
   const { prisma } = ctx.db;
   const plan = await loadPlan(ctx, args.versionId);
   const ids = args.customers.map((c) => c.id);
-  const hist = await prisma.$queryRaw<
-    { customerId: string; entries: number; active: boolean; last: Date | null; mine: boolean }[]
-  >`
-    SELECT "customerId", max("entryNumber")::int AS entries, bool_or(status IN ('ACTIVE', 'WAITING')) AS active,
-           max("startedAt") AS last, bool_or("triggerEventId" = ${args.trigger.eventId}) AS mine
-    FROM "JourneyRun" WHERE "journeyId" = ${args.journeyId} AND "customerId" = ANY(${ids}::text[])
-    GROUP BY "customerId"`;
+  const hist = await ctx.db.query<{
+    customerId: string;
+    entries: number;
+    active: boolean;
+    last: number | null;
+    mine: boolean;
+  }>(
+    // One probe of the (journey, customer) unique index per customer (OFFSET 0 keeps the lateral
+    // subquery from being flattened into a hash join over every run of the journey, which the
+    // planner picks from stale statistics while the table grows: O(runs) per batch).
+    `SELECT r."customerId", max(r."entryNumber")::int AS entries, bool_or(r.status IN ('ACTIVE', 'WAITING')) AS active,
+            (extract(epoch FROM max(r."startedAt")) * 1000)::float8 AS last, bool_or(r."triggerEventId" = $3) AS mine
+     FROM unnest($2::text[]) AS c(id)
+     CROSS JOIN LATERAL (SELECT * FROM "JourneyRun" WHERE "journeyId" = $1 AND "customerId" = c.id OFFSET 0) r
+     GROUP BY r."customerId"`,
+    [args.journeyId, ids, args.trigger.eventId],
+    { prepare: "engine.enrolHistory" },
+  );
   const byCustomer = new Map(hist.map((h) => [h.customerId, h]));
   const now = ctx.now();
   const rows: Prisma.JourneyRunCreateManyInput[] = [];
@@ -189,7 +200,7 @@ export async function enrolMany(
     const h = byCustomer.get(customer.id);
     if (h?.mine) continue; // this enrolment already made the run (a retried batch)
     const history: History = h
-      ? { entries: h.entries, active: h.active, lastEnteredAt: h.last?.getTime() ?? null }
+      ? { entries: h.entries, active: h.active, lastEnteredAt: h.last }
       : { entries: 0, active: false, lastEnteredAt: null };
     if (!entryDecision(plan.settings.entry, history, now).ok) {
       skipped++;
@@ -201,14 +212,27 @@ export async function enrolMany(
   }
   // One INSERT … SELECT FROM unnest(arrays) (much cheaper than a per-row ORM insert); conflicts
   // with the unique constraints are skipped, exactly like concurrent single enrolments.
-  const startedAt = new Date(now);
   const inserted = rows.length
-    ? await prisma.$queryRaw<{ id: string }[]>`
-        INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", state, "triggerEventId", "startedAt", "updatedAt")
-        SELECT id, ${args.workspaceId}, ${args.journeyId}, ${args.versionId}, cid, n, 'ACTIVE', ${plan.triggerStepId}, st::jsonb, ${args.trigger.eventId}, ${startedAt}, ${startedAt}
-        FROM unnest(${rows.map((r) => r.id!)}::text[], ${rows.map((r) => r.customerId)}::text[], ${rows.map((r) => r.entryNumber)}::int[], ${rows.map((r) => JSON.stringify(r.state))}::text[]) AS t(id, cid, n, st)
-        ON CONFLICT DO NOTHING
-        RETURNING id`
+    ? await ctx.db.query<{ id: string }>(
+        `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", state, "triggerEventId", "startedAt", "updatedAt")
+         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, st::jsonb, $5, to_timestamp($6) AT TIME ZONE 'UTC', to_timestamp($6) AT TIME ZONE 'UTC'
+         FROM unnest($7::text[], $8::text[], $9::int[], $10::text[]) AS t(id, cid, n, st)
+         ON CONFLICT DO NOTHING
+         RETURNING id`,
+        [
+          args.workspaceId,
+          args.journeyId,
+          args.versionId,
+          plan.triggerStepId,
+          args.trigger.eventId,
+          now / 1000,
+          rows.map((r) => r.id),
+          rows.map((r) => r.customerId),
+          rows.map((r) => r.entryNumber),
+          rows.map((r) => JSON.stringify(r.state)),
+        ],
+        { prepare: "engine.enrolInsert" },
+      )
     : [];
   const created = inserted.length;
   skipped += rows.length - created;
