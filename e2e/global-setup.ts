@@ -10,8 +10,8 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { startSmtpSink } from "@postpath/channels/testing";
 import pg from "pg";
-import { startMailSink } from "./support/smtp-sink.ts";
 
 const E2E_DIR = import.meta.dirname;
 const REPO_ROOT = path.resolve(E2E_DIR, "..");
@@ -114,10 +114,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const queuePrefix = `e2e${suffix}`;
   await withAdmin((client) => client.query(`CREATE DATABASE "${dbName}"`));
 
-  // A temporary data folder (the server writes the demo write key there) and a real SMTP sink.
+  // A temporary data folder (the server writes the demo write key there) and a real SMTP sink that
+  // writes each message it receives to mailDir, where the specs (other processes) read them.
   const dataDir = mkdtempSync(path.join(tmpdir(), "postpath-e2e-"));
   const mailDir = path.join(dataDir, "mail");
-  const sink = await startMailSink(mailDir);
+  const sink = await startSmtpSink({ dir: mailDir });
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;

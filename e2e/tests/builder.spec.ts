@@ -4,9 +4,9 @@
 // it, publishes, sends the purchase through the ingest API and sees the email arrive.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { readMailDir } from "@postpath/channels/testing";
 import { expect, test } from "@playwright/test";
 import type { Locator, Page } from "@playwright/test";
-import { receivedMail } from "../support/smtp-sink.ts";
 
 const MARKETER = { email: "marketer@postpath.local", password: "postpath-demo" };
 
@@ -19,6 +19,13 @@ async function signIn(page: Page): Promise<void> {
   await page.getByLabel("Password").fill(MARKETER.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
+}
+
+/** The folder global-setup.ts's SMTP sink writes each received message to. */
+function mailDir(): string {
+  const dir = process.env.E2E_MAIL_DIR;
+  if (!dir) throw new Error("E2E_MAIL_DIR is not set: run the specs through playwright.config.ts");
+  return dir;
 }
 
 function writeKey(): string {
@@ -231,8 +238,8 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   await expect
     .poll(
       () =>
-        receivedMail()
-          .filter((m) => m.to === email)
+        readMailDir(mailDir())
+          .filter((m) => m.to.includes(email))
           .map((m) => m.subject),
       { timeout: 60_000 },
     )

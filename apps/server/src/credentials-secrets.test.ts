@@ -1,45 +1,24 @@
 // A workspace's SMTP credential, end to end: stored encrypted, decrypted only by the worker at send
-// time (the SMTP server sees the password), and absent from every API response, every log line
+// time (the SMTP server, which requires that password, accepts the mail), and absent from every API response, every log line
 // (pino at trace level), every BullMQ job in Redis and every stored message, trace or audit row.
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { generateMasterKeyText, keyringFromText } from "@postpath/engine";
 import { pino } from "pino";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
+import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 
 const SECRET = "smtp-Secret-pass-7Hq2Zx";
 
 describe("channel credential secrets stay secret", () => {
   let h: Harness;
-  let smtp: SMTPServer;
-  let smtpPort: number;
+  let smtp: SmtpSink;
   const logs: string[] = [];
-  const authSeen: string[] = [];
-  const mails: string[] = [];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      allowInsecureAuth: true,
-      disabledCommands: ["STARTTLS"],
-      logger: false,
-      onAuth(auth, _session, cb) {
-        authSeen.push(auth.password ?? "");
-        if (auth.username === "shop" && auth.password === SECRET) cb(null, { user: "shop" });
-        else cb(new Error("535 Authentication failed"));
-      },
-      onData(stream, session, cb) {
-        stream.resume();
-        stream.on("end", () => {
-          mails.push(session.envelope.rcptTo.map((r) => r.address).join(","));
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", r));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    // Accepts mail only after AUTH as shop / SECRET.
+    smtp = await startSmtpSink({ auth: { user: "shop", pass: SECRET } });
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         logs.push(chunk.toString("utf8"));
@@ -53,7 +32,7 @@ describe("channel credential secrets stay secret", () => {
   });
   afterAll(async () => {
     await h?.close();
-    await new Promise<void>((r) => smtp?.close(() => r()));
+    await smtp?.close();
   });
 
   it("sends with the decrypted secret and never shows it anywhere else", async () => {
@@ -66,7 +45,7 @@ describe("channel credential secrets stay secret", () => {
       config: {
         from: "Shop <shop@example.com>",
         host: "127.0.0.1",
-        port: smtpPort,
+        port: smtp.port,
         secure: false,
         ignoreTLS: true,
         auth: { user: "shop", pass: SECRET },
@@ -116,10 +95,8 @@ describe("channel credential secrets stay secret", () => {
       body: JSON.stringify({ userId: "c1", event: "purchase" }),
     });
 
-    await waitFor("the email through the workspace's SMTP credential", () =>
-      Promise.resolve(mails.includes("lin@example.com")),
-    );
-    expect(authSeen).toContain(SECRET); // the worker decrypted it at send time
+    const [mail] = await smtp.waitFor(1, { match: (m) => m.to.includes("lin@example.com") });
+    expect(mail?.authUser).toBe("shop"); // the worker decrypted the secret at send time
     await waitFor(
       "lastUsedAt",
       async () =>

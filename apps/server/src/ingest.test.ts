@@ -7,12 +7,12 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "./app.ts";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
-import { startSmtpSink } from "./testing/smtp-sink.ts";
+import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 
 describe("Segment-compatible ingest", () => {
   let h: Harness;
-  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp: SmtpSink;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
@@ -100,10 +100,8 @@ describe("Segment-compatible ingest", () => {
     expect(page.customer.externalId).toBe("anon:anon-7");
     expect(page.properties).toMatchObject({ name: "Pricing", url: "https://shop.example/pricing" });
 
-    const mail = await waitFor("the journey's email", () =>
-      Promise.resolve(smtp.messages.find((m) => m.to.includes("grace@example.com"))),
-    );
-    expect(mail.header("subject")).toBe("Thanks Grace");
+    const [mail] = await smtp.waitFor(1, { match: (m) => m.to.includes("grace@example.com") });
+    expect(mail?.subject).toBe("Thanks Grace");
     expect(
       await h.db.prisma.journeyRun.count({ where: { journeyId, customerId: customer.id } }),
     ).toBe(1);
@@ -136,6 +134,53 @@ describe("Segment-compatible ingest", () => {
         where: { workspaceId: h.workspaceId, messageId: { in: ["dup-msg-1", "dup-msg-2"] } },
       }),
     ).toBe(2);
+  });
+
+  it("a replayed identify is a duplicate: traits not merged again, no second segment check", async () => {
+    type Identified = { success: boolean; customerId: string; duplicate: boolean };
+    const identify = async (body: unknown) =>
+      (await (await post("/v1/identify", body)).json()) as Identified;
+    const first = { userId: "idem-1", traits: { plan: "pro" }, messageId: "idem-msg-1" };
+    const sent = await identify(first);
+    expect(sent).toMatchObject({ success: true, duplicate: false });
+    expect(await identify({ ...first, traits: { plan: "free" }, messageId: "idem-msg-2" })).toEqual(
+      { success: true, customerId: sent.customerId, duplicate: false },
+    );
+    const plan = async () =>
+      (
+        (await h.db.prisma.customer.findUniqueOrThrow({ where: { id: sent.customerId } }))
+          .attributes as { plan?: string }
+      ).plan;
+    // idem-msg-1 again, arriving late: its plan must not overwrite idem-msg-2's.
+    expect(await identify(first)).toEqual({
+      success: true,
+      customerId: sent.customerId,
+      duplicate: true,
+    });
+    expect(await plan()).toBe("free");
+    const batch = await post("/v1/batch", {
+      batch: [
+        { type: "identify", ...first },
+        { type: "identify", ...first, messageId: "idem-msg-3" }, // same traits, new call
+      ],
+    });
+    expect(await batch.json()).toMatchObject({ success: true, stored: 1, duplicate: 1 });
+
+    expect(await plan()).toBe("pro"); // idem-msg-3 was merged
+    // One segment check per distinct call (idem-msg-1, -2, -3), none for the two replays.
+    const checks = async (
+      states: Parameters<Harness["engine"]["queues"]["events"]["getJobs"]>[0],
+    ) =>
+      (await h.engine.queues.events.getJobs(states)).filter(
+        (j) =>
+          j.name === "customer" && "customerId" in j.data && j.data.customerId === sent.customerId,
+      );
+    const finished = await waitFor("the segment checks to finish", async () => {
+      const jobs = await checks(["completed", "failed"]);
+      return jobs.length >= 3 && jobs;
+    });
+    expect(finished).toHaveLength(3);
+    expect(await checks(["waiting", "prioritized", "delayed", "active"])).toEqual([]);
   });
 
   it("bad input gets a clear 4xx and stores nothing", async () => {

@@ -2,7 +2,8 @@
 // Auth is Segment's: HTTP Basic with the write key (an API key) as user name, password empty.
 // Limits: 32 KB per call, 500 KB per batch (Segment's) → 413; a per-key request rate kept in
 // Redis (so it holds across server processes) → 429 with Retry-After. Replayed messageIds are
-// stored once (the Event unique constraint); a batch is validated whole before anything is stored.
+// stored once (the Event and IdentifyCall unique constraints) and answered `duplicate: true`; a
+// batch is validated whole before anything is stored.
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import { identify, track, type EngineContext } from "@postpath/engine";
@@ -141,8 +142,7 @@ async function processItem(
     case "screen":
       return (await doPage(engine, ws, item, "Screen Viewed")).duplicate ? "duplicate" : "stored";
     case "identify":
-      await doIdentify(engine, ws, item);
-      return "stored";
+      return (await doIdentify(engine, ws, item)).duplicate ? "duplicate" : "stored";
     case "group":
     case "alias":
       return "ignored";
@@ -273,7 +273,9 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
           .code(400)
           .send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
       const res = await doIdentify(engine, authed(req).workspaceId, parsed.data);
-      return reply.code(200).send({ success: true, customerId: res.customerId });
+      return reply
+        .code(200)
+        .send({ success: true, customerId: res.customerId, duplicate: res.duplicate });
     });
 
     scope.post("/v1/page", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {

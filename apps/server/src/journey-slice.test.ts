@@ -4,14 +4,14 @@
 // SMTP server started here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
-import { startSmtpSink } from "./testing/smtp-sink.ts";
+import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 
 const WAIT_SECONDS = 2;
 
 describe("purchase → wait → thank-you email, end to end", () => {
   let h: Harness;
-  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp: SmtpSink;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
@@ -104,11 +104,11 @@ describe("purchase → wait → thank-you email, end to end", () => {
     });
     // Give any duplicate a chance to show up before counting.
     await new Promise((r) => setTimeout(r, 500));
-    expect(smtp.messages).toHaveLength(1);
-    const mail = smtp.messages[0]!;
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!;
     expect(mail.to).toEqual(["ada@example.com"]);
-    expect(mail.header("subject")).toBe("Thanks Ada");
-    expect(mail.raw).toContain("Thanks Ada, enjoy your coffee.");
+    expect(mail.subject).toBe("Thanks Ada");
+    expect(mail.text).toContain("Thanks Ada, enjoy your coffee.");
     // The wait really waited (a lower bound on a delay, not a speed threshold).
     expect(mail.receivedAt - trackedAt).toBeGreaterThanOrEqual(WAIT_SECONDS * 1000);
 
@@ -116,6 +116,7 @@ describe("purchase → wait → thank-you email, end to end", () => {
     const message = await h.db.prisma.message.findFirstOrThrow({ where: { runId: run.id } });
     expect(message.status).toBe("SENT");
     expect(message.recipient).toBe("ada@example.com");
+    expect(mail.idempotencyKey).toBe(message.idempotencyKey); // the outbox key reached the wire
     const kinds = (
       await h.db.prisma.runTrace.findMany({ where: { runId: run.id }, orderBy: { id: "asc" } })
     ).map((t) => t.kind);

@@ -4,7 +4,7 @@ import { afterAll, bench, describe } from "vitest";
 import { createEmailProvider } from "./providers/email.ts";
 import { createWebhookProvider } from "./providers/webhook.ts";
 import { startServer } from "./test-support/http-server.ts";
-import { startSmtpSink } from "./test-support/smtp-sink.ts";
+import { startSmtpSink } from "./testing.ts";
 import { renderMessage } from "./templating/render.ts";
 
 const vars = {

@@ -2,8 +2,8 @@
 // its stored config, send with the outbox key, read back what the SMTP server got.
 import { afterEach, describe, expect, it } from "vitest";
 import { createProvider, renderMessage } from "./index.ts";
-import { startSmtpSink } from "./test-support/smtp-sink.ts";
-import type { SmtpSink } from "./test-support/smtp-sink.ts";
+import { startSmtpSink } from "./testing.ts";
+import type { SmtpSink } from "./testing.ts";
 
 let smtp: SmtpSink | undefined;
 afterEach(async () => {
@@ -42,9 +42,10 @@ describe("render + send", () => {
     }
 
     const got = smtp.received[0]!;
-    expect(got.headers.subject).toBe("Your pickup code, Ann");
+    expect(got.subject).toBe("Your pickup code, Ann");
+    expect(got.idempotencyKey).toBe("run-9:pickup");
     expect(got.raw).toContain("Content-Type: text/plain");
-    expect(got.raw).toContain("Show this code at the counter, Ann.");
+    expect(got.text).toContain("Show this code at the counter, Ann.");
     expect(got.raw).toMatch(/Content-Type: image\/png/);
     expect(got.raw).not.toContain("data:image/png;base64");
   });

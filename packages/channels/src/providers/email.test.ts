@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { providerError } from "../test-support/errors.ts";
-import { startSilentServer, startSmtpSink } from "../test-support/smtp-sink.ts";
+import { startSilentServer, startSmtpSink } from "../testing.ts";
+import type { SmtpSinkOptions } from "../testing.ts";
 import type { Provider } from "../types.ts";
 import {
   IDEMPOTENCY_HEADER,
@@ -16,8 +17,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function sink(options: Parameters<typeof startSmtpSink>[0] = {}) {
-  const s = await startSmtpSink(options);
+/** A sink that requires AUTH (mailer / s3cret-pass unless `options.auth` says otherwise). */
+async function sink(options: SmtpSinkOptions = {}) {
+  const s = await startSmtpSink({ auth: { user: "mailer", pass: "s3cret-pass" }, ...options });
   cleanups.push(() => s.close());
   return s;
 }
@@ -45,11 +47,14 @@ describe("email provider over SMTP", () => {
     const got = smtp.received[0]!;
     expect(got.to).toEqual(["ann@customer.example"]);
     expect(got.from).toBe("hello@shop.example");
-    expect(got.headers.subject).toBe("Thanks for your order, Ann");
+    expect(got.authUser).toBe("mailer");
+    expect(got.subject).toBe("Thanks for your order, Ann");
+    expect(got.idempotencyKey).toBe("run-1:step-email");
     expect(got.headers[IDEMPOTENCY_HEADER.toLowerCase()]).toBe("run-1:step-email");
     const expectedId = messageIdForKey("run-1:step-email", "shop.example");
     expect(got.headers["message-id"]).toBe(expectedId);
-    expect(got.raw).toContain("Your order #1001 is confirmed.");
+    expect(got.text?.trim()).toBe("Your order #1001 is confirmed.");
+    expect(got.html).toBeNull();
     expect(result.providerMessageId).toBe(expectedId);
     expect(result.response).toMatchObject({
       messageId: expectedId,
@@ -96,6 +101,8 @@ describe("email provider over SMTP", () => {
     expect(got.raw).toMatch(/src=3D"cid:|src="cid:/);
     expect(got.raw).toMatch(/Content-Id: </i);
     expect(got.raw).not.toContain("data:image/png;base64");
+    expect(got.text?.trim()).toBe("Your order #1001 is confirmed.");
+    expect(got.html).toMatch(/^<p>Hello <b>Ann<\/b><\/p><img src="cid:[^"]+">$/);
   });
 
   it("takes a journey step's rendered body: MJML compiled, text derived, preheader and sender name applied", async () => {
@@ -116,8 +123,10 @@ describe("email provider over SMTP", () => {
     expect(got.headers.from).toBe("Shop Support <hello@shop.example>");
     expect(got.raw).toContain("Content-Type: text/plain");
     expect(got.raw).toContain("Content-Type: text/html");
-    expect(got.raw).toContain("Thanks, Ann!");
-    expect(got.raw).toContain("It ships tomorrow");
+    expect(got.subject).toBe("Your order");
+    expect(got.text).toContain("Thanks, Ann!");
+    expect(got.html).toContain("Thanks, Ann!");
+    expect(got.html).toContain("It ships tomorrow");
     expect(got.raw).not.toContain("<mj-");
   });
 
@@ -155,7 +164,7 @@ describe("email provider over SMTP", () => {
   });
 
   it("bad credentials are not retryable and never show the password", async () => {
-    const smtp = await sink({ pass: "the-right-one" });
+    const smtp = await sink({ auth: { user: "mailer", pass: "the-right-one" } });
     const email = track(
       createEmailProvider({
         host: "127.0.0.1",

@@ -1,0 +1,99 @@
+// Identify calls deduplicated on messageId (real Postgres and Redis, no workers so the queued
+// segment checks stay countable): a replay merges no traits and queues no second segment check.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { identify } from "./ingest.ts";
+import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+
+let h: EngineHarness;
+beforeAll(async () => {
+  h = await startEngineHarness({ workers: false });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const call = (userId: string, traits: Record<string, unknown>, messageId?: string) =>
+  identify(h.ctx, h.workspaceId, { userId, traits, ...(messageId ? { messageId } : {}) });
+
+/** The segment-check jobs queued for a customer (the events queue's "customer" jobs). */
+async function segmentChecks(customerId: string) {
+  const jobs = await h.ctx.queues.events.getJobs([
+    "waiting",
+    "prioritized",
+    "delayed",
+    "active",
+    "completed",
+    "failed",
+  ]);
+  return jobs.filter(
+    (j) => j.name === "customer" && "customerId" in j.data && j.data.customerId === customerId,
+  );
+}
+
+async function customer(id: string) {
+  return h.db.prisma.customer.findUniqueOrThrow({ where: { id } });
+}
+
+describe("identify deduplication", () => {
+  it("a replayed messageId is a duplicate: no second merge, no second segment check", async () => {
+    const first = await call("ann", { plan: "pro", email: "ann@example.com" }, "msg-1");
+    expect(first.duplicate).toBe(false);
+    const later = await call("ann", { plan: "free" }, "msg-2");
+    expect(later).toEqual({ customerId: first.customerId, duplicate: false });
+    const before = await customer(first.customerId);
+
+    // msg-1 again, arriving late: its traits must not overwrite what msg-2 set.
+    const replay = await call("ann", { plan: "pro", email: "ann@example.com" }, "msg-1");
+    expect(replay).toEqual({ customerId: first.customerId, duplicate: true });
+    const after = await customer(first.customerId);
+    expect(after.attributes).toMatchObject({ plan: "free" });
+    expect(after.updatedAt).toEqual(before.updatedAt);
+    expect(await segmentChecks(first.customerId)).toHaveLength(2);
+
+    // The same traits under a new messageId are a new call: merged and checked.
+    const fresh = await call("ann", { plan: "pro", email: "ann@example.com" }, "msg-3");
+    expect(fresh).toEqual({ customerId: first.customerId, duplicate: false });
+    expect((await customer(first.customerId)).attributes).toMatchObject({ plan: "pro" });
+    expect(await segmentChecks(first.customerId)).toHaveLength(3);
+    expect(
+      await h.db.prisma.identifyCall.count({
+        where: { workspaceId: h.workspaceId, externalId: "ann" },
+      }),
+    ).toBe(3);
+  });
+
+  it("the same call sent concurrently is processed once", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => call("bob", { visits: 1 }, "msg-bob")),
+    );
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    const customerId = results[0]!.customerId;
+    expect(results.every((r) => r.customerId === customerId)).toBe(true);
+    expect(await segmentChecks(customerId)).toHaveLength(1);
+  });
+
+  it("a replay queues the segment check the first call never got into Redis, once", async () => {
+    const first = await call("cyd", { plan: "pro" }, "msg-cyd");
+    // What a crash (or Redis failure) between the commit and the queueing leaves behind.
+    for (const job of await segmentChecks(first.customerId)) await job.remove();
+    await h.db.prisma.identifyCall.updateMany({
+      where: { workspaceId: h.workspaceId, messageId: "msg-cyd" },
+      data: { enqueuedAt: null },
+    });
+
+    expect(await call("cyd", { plan: "pro" }, "msg-cyd")).toEqual({
+      customerId: first.customerId,
+      duplicate: true,
+    });
+    expect(await segmentChecks(first.customerId)).toHaveLength(1);
+    expect((await call("cyd", { plan: "pro" }, "msg-cyd")).duplicate).toBe(true);
+    expect(await segmentChecks(first.customerId)).toHaveLength(1);
+  });
+
+  it("calls without a messageId are each processed", async () => {
+    const a = await call("dee", { plan: "pro" });
+    const b = await call("dee", { plan: "pro" });
+    expect([a.duplicate, b.duplicate]).toEqual([false, false]);
+    expect(await segmentChecks(a.customerId)).toHaveLength(2);
+  });
+});
