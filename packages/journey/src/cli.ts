@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 import {
   CustomerSnapshot,
   compile,
+  errorsOnly,
+  isWarning,
   parsePlan,
   simulate,
   templates,
@@ -64,7 +66,8 @@ function printIssues(issues: ValidationIssue[]): void {
     ]
       .filter(Boolean)
       .join(", ");
-    console.log(`  ✗ [${i.code}]${where ? ` (${where})` : ""} ${i.message}`);
+    const mark = isWarning(i) ? "! warning" : "✗";
+    console.log(`  ${mark} [${i.code}]${where ? ` (${where})` : ""} ${i.message}`);
   }
 }
 
@@ -228,9 +231,13 @@ function main(argv: string[]): void {
       const ref = rest[0];
       if (!ref) throw new UsageError("validate: which journey?");
       const issues = validate(loadDocument(ref));
+      const errors = errorsOnly(issues);
       if (issues.length === 0) console.log("✓ The journey is valid.");
-      else {
-        console.log(`The journey has ${issues.length} problem(s):`);
+      else if (errors.length === 0) {
+        console.log(`✓ The journey is valid, with ${issues.length} warning(s):`);
+        printIssues(issues);
+      } else {
+        console.log(`The journey has ${errors.length} problem(s):`);
         printIssues(issues);
         process.exitCode = 1;
       }

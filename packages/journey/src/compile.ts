@@ -1,7 +1,7 @@
 // The compiler: a valid draft → an immutable plan. And the reader for stored plans of any
 // schemaVersion (older ones are upgraded step by step).
 import { z } from "zod";
-import type { ValidationIssue } from "./issues.ts";
+import { type ValidationIssue, errorsOnly } from "./issues.ts";
 import type { Plan, PlanStep } from "./plan.ts";
 import { registry } from "./registry.ts";
 import { SCHEMA_VERSION, StepType } from "./schema.ts";
@@ -9,12 +9,14 @@ import { JourneySettings } from "./settings.ts";
 import type { Catalog } from "./steps/module.ts";
 import { analyze } from "./validate.ts";
 
+/** `errors`: the issues that block publishing (warnings never do; `validate` lists them). */
 export type CompileResult = { ok: true; plan: Plan } | { ok: false; errors: ValidationIssue[] };
 
 export function compile(draft: unknown, catalog: Catalog = {}): CompileResult {
   const analysis = analyze(draft, catalog);
-  if (analysis.issues.length > 0 || !analysis.settings || !analysis.triggerId) {
-    return { ok: false, errors: analysis.issues };
+  const errors = errorsOnly(analysis.issues);
+  if (errors.length > 0 || !analysis.settings || !analysis.triggerId) {
+    return { ok: false, errors };
   }
   const steps: Record<string, PlanStep> = {};
   for (const n of analysis.nodes.values()) {

@@ -49,7 +49,8 @@ export {
   zonedToEpoch,
   nextLocalTime,
 } from "./time.ts";
-export type { ValidationIssue } from "./issues.ts";
+export type { ValidationIssue, IssueSeverity } from "./issues.ts";
+export { severityOf, isWarning, errorsOnly } from "./issues.ts";
 export type { Plan, PlanStep } from "./plan.ts";
 export { validate } from "./validate.ts";
 export { compile, parsePlan, PlanError } from "./compile.ts";
@@ -74,7 +75,8 @@ export type {
 } from "./state.ts";
 export { initialState, advance, MAX_STEPS_PER_ADVANCE } from "./advance.ts";
 export { triggerOf, matchesTrigger, dateTriggerDueAt, listenedEvents } from "./trigger.ts";
-export { templateContext, renderTemplate, analyzeTemplate } from "./templating.ts";
+export { templateContext, renderTemplate, analyzeTemplate, CUSTOMER_FIELDS } from "./templating.ts";
+export { closestName } from "./suggest.ts";
 export { simulate } from "./simulate.ts";
 export type {
   SimulationResult,

@@ -81,8 +81,22 @@ export function templateContext(state: RunState): Record<string, unknown> {
   };
 }
 
+/** The built-in fields of `customer` in a template. Attributes are readable as `{{ name }}`,
+ * `{{ customer.name }}` (as in Customer.io; a built-in field of the same name wins) and
+ * `{{ customer.attributes.name }}`. */
+export const CUSTOMER_FIELDS = [
+  "id",
+  "externalId",
+  "email",
+  "phone",
+  "timezone",
+  "attributes",
+  "tags",
+] as const;
+
 function customerView(c: CustomerSnapshot): Record<string, unknown> {
   return {
+    ...c.attributes,
     id: c.id,
     externalId: c.externalId,
     email: c.email ?? null,

@@ -137,33 +137,43 @@ describe("validate", () => {
     ]);
     // Without a catalogue, unknown top-level names may be customer attributes.
     expect(codes(d)).toEqual([["template.syntax", "bad"]]);
-    // With one, misspellings are caught and event properties are checked.
+    // With one, misspellings are caught and event properties are checked — as warnings: the
+    // catalogue is what the workspace has observed so far. The syntax error stays an error.
     const withCatalog = validate(d, {
       attributes: ["first_name"],
       eventProperties: { purchase: ["order_id"] },
     });
-    expect(withCatalog.map((i) => [i.code, i.field, i.message])).toEqual([
+    expect(withCatalog.map((i) => [i.code, i.field, i.severity ?? "error", i.message])).toEqual([
       [
         "template.unknown_variable",
         "body",
+        "warning",
         `{{ coupon }}: no trigger, customer attribute or earlier step provides "coupon".`,
       ],
       [
         "template.unknown_variable",
         "body",
+        "warning",
         `{{ coupon.code }}: no trigger, customer attribute or earlier step provides "coupon".`,
       ],
       [
         "template.unknown_variable",
         "body",
-        `{{ frist_name }}: no trigger, customer attribute or earlier step provides "frist_name".`,
+        "warning",
+        `{{ frist_name }}: no trigger, customer attribute or earlier step provides "frist_name". Did you mean {{ first_name }}?`,
       ],
       [
         "template.unknown_variable",
         "body",
-        `{{ event.total }}: the trigger event doesn't carry "total".`,
+        "warning",
+        `{{ event.total }}: the trigger event hasn't been seen carrying "total".`,
       ],
-      ["template.syntax", "body", expect.stringContaining("This text has a template error")],
+      [
+        "template.syntax",
+        "body",
+        "error",
+        expect.stringContaining("This text has a template error"),
+      ],
     ]);
   });
 

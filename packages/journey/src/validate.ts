@@ -6,7 +6,8 @@ import { registry } from "./registry.ts";
 import { DEFAULT_BRANCH, SCHEMA_VERSION, type StepType, isStepType } from "./schema.ts";
 import { JourneySettings } from "./settings.ts";
 import type { AnyStepModule, Catalog, Provided, TriggerInfo } from "./steps/module.ts";
-import { BUILTIN_TEMPLATE_ROOTS, analyzeTemplate } from "./templating.ts";
+import { closestName } from "./suggest.ts";
+import { BUILTIN_TEMPLATE_ROOTS, CUSTOMER_FIELDS, analyzeTemplate } from "./templating.ts";
 
 const LooseDraft = z.object({
   schemaVersion: z.unknown(),
@@ -507,8 +508,14 @@ function checkVariables(
   };
 
   const eventProps = trigger?.properties ?? null;
+  const warn = (issue: ValidationIssue, suggestion: string | undefined): ValidationIssue => ({
+    ...issue,
+    message: suggestion ? `${issue.message} Did you mean {{ ${suggestion} }}?` : issue.message,
+    severity: "warning",
+    ...(suggestion ? { suggestion } : {}),
+  });
   const check = (n: AnalyzedNode, field: string, path: readonly string[], show: () => string) => {
-    const [root, second] = path;
+    const [root, second, third] = path;
     if (root === undefined) return;
     if (root === "event") {
       if (trigger && trigger.event === null && eventProps !== null && eventProps.length === 0) {
@@ -519,12 +526,66 @@ function checkVariables(
           field,
         });
       } else if (eventProps !== null && second !== undefined && !eventProps.includes(second)) {
-        issues.push({
-          code: "template.unknown_variable",
-          message: `${show()}: the trigger event doesn't carry "${second}".`,
-          nodeId: n.id,
-          field,
-        });
+        if (trigger?.observed) {
+          // What the workspace has seen of this event so far: a new property may still arrive.
+          const near = closestName(second, eventProps);
+          issues.push(
+            warn(
+              {
+                code: "template.unknown_variable",
+                message: `${show()}: the trigger event hasn't been seen carrying "${second}".`,
+                nodeId: n.id,
+                field,
+              },
+              near && `event.${near}`,
+            ),
+          );
+        } else {
+          issues.push({
+            code: "template.unknown_variable",
+            message: `${show()}: the trigger event doesn't carry "${second}".`,
+            nodeId: n.id,
+            field,
+          });
+        }
+      }
+      return;
+    }
+    if (root === "customer" && second !== undefined && second !== "*") {
+      const builtIn = (CUSTOMER_FIELDS as readonly string[]).includes(second);
+      if (!builtIn && attributes && !attributes.has(second)) {
+        // customer.<name> reads the attribute <name>: checked against what has been observed.
+        const near = closestName(second, [...CUSTOMER_FIELDS, ...attributes]);
+        issues.push(
+          warn(
+            {
+              code: "template.unknown_variable",
+              message: `${show()}: no customer seen so far has the attribute "${second}", and it is no customer field.`,
+              nodeId: n.id,
+              field,
+            },
+            near && `customer.${near}`,
+          ),
+        );
+      } else if (
+        second === "attributes" &&
+        attributes &&
+        third !== undefined &&
+        third !== "*" &&
+        !attributes.has(third)
+      ) {
+        const near = closestName(third, attributes);
+        issues.push(
+          warn(
+            {
+              code: "template.unknown_variable",
+              message: `${show()}: no customer seen so far has the attribute "${third}".`,
+              nodeId: n.id,
+              field,
+            },
+            near && `customer.attributes.${near}`,
+          ),
+        );
       }
       return;
     }
@@ -541,12 +602,19 @@ function checkVariables(
       return;
     }
     if (attributes && !attributes.has(root)) {
-      issues.push({
-        code: "template.unknown_variable",
-        message: `${show()}: no trigger, customer attribute or earlier step provides "${root}".`,
-        nodeId: n.id,
-        field,
-      });
+      // The attributes are those seen on the workspace's customers so far: a warning, since a
+      // new attribute may arrive after publishing.
+      issues.push(
+        warn(
+          {
+            code: "template.unknown_variable",
+            message: `${show()}: no trigger, customer attribute or earlier step provides "${root}".`,
+            nodeId: n.id,
+            field,
+          },
+          closestName(root, [...attributes, ...universe]),
+        ),
+      );
     }
   };
 

@@ -3,7 +3,13 @@
 import type { TRPCOptionsProxy, inferOutput } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "../trpc.ts";
 import type { NodeCounts } from "../canvas/store.ts";
-import type { JourneyDetail, JourneyListItem, Me, SessionUser } from "./contract.ts";
+import type {
+  JourneyDetail,
+  JourneyListItem,
+  Me,
+  SessionUser,
+  WorkspaceCatalog,
+} from "./contract.ts";
 import type { CustomerRun, OperateStatus } from "./operate.ts";
 
 type Api = TRPCOptionsProxy<AppRouter>;
@@ -14,6 +20,7 @@ export type ContractCheck = [
   Fits<inferOutput<Api["auth"]["signIn"]>, { user: SessionUser }>,
   Fits<inferOutput<Api["journeys"]["list"]>, readonly JourneyListItem[]>,
   Fits<inferOutput<Api["journeys"]["get"]>, JourneyDetail>,
+  Fits<inferOutput<Api["journeys"]["catalog"]>, WorkspaceCatalog>,
   Fits<inferOutput<Api["operate"]["pause"]>, OperateStatus>,
   Fits<inferOutput<Api["operate"]["resume"]>, OperateStatus>,
   Fits<inferOutput<Api["operate"]["stop"]>, OperateStatus>,

@@ -36,3 +36,10 @@ export interface JourneyDetail {
   liveVersion: number | null;
   updatedAt: string;
 }
+
+/** `journeys.catalog`: what the workspace has observed (absent parts: nothing observed yet). */
+export interface WorkspaceCatalog {
+  attributes?: string[];
+  eventProperties?: Record<string, string[]>;
+  customerFields: string[];
+}

@@ -10,8 +10,8 @@ import type {
   OnNodesChange,
   XYPosition,
 } from "@xyflow/react";
-import { stepCatalog, validate } from "@postpath/journey";
-import type { ValidationIssue } from "@postpath/journey";
+import { isWarning, stepCatalog, validate } from "@postpath/journey";
+import type { Catalog, ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
 import type { DraftNode, JourneyDraft, StepType } from "./draft.ts";
 import { stepFamily } from "./draft.ts";
@@ -55,10 +55,20 @@ export interface EditorState extends Doc {
   /** Whether the document can be edited (false for viewers). */
   editable: boolean;
   highlight: Highlight | null;
-  /** `validate()` of the current document, recomputed on every document change. */
+  /** What the workspace has observed (`journeys.catalog`): template variables are checked
+   * against it, as warnings. `{}` until it arrives. */
+  catalog: Catalog;
+  setCatalog: (catalog: Catalog) => void;
+  /** `validate()` of the current document with the catalogue, recomputed on every document
+   * change: errors and warnings (`severity: "warning"`). */
   issues: ValidationIssue[];
+  /** The errors among `issues`: what blocks publishing. */
+  errorCount: number;
+  /** Errors per node / edge (what marks a step or a connection invalid). */
   issuesByNode: Record<string, ValidationIssue[]>;
   issuesByEdge: Record<string, ValidationIssue[]>;
+  /** Warnings per node: shown, but never block publishing. */
+  warningsByNode: Record<string, ValidationIssue[]>;
   counts: Record<string, NodeCounts> | null;
   /** A step the canvas should centre on (bumped `seq` re-centres on the same step). */
   focus: { nodeId: string; seq: number } | null;
@@ -167,9 +177,13 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     clipboard: null,
     editable: true,
     highlight: null,
+    catalog: {},
+    setCatalog: (catalog) => set((state) => ({ catalog, ...checkDoc(state, catalog) })),
     issues: [],
+    errorCount: 0,
     issuesByNode: {},
     issuesByEdge: {},
+    warningsByNode: {},
     counts: null,
     focus: null,
 
@@ -402,19 +416,29 @@ useEditorStore.subscribe((state, previous) => {
   if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging))
     dragOrigin = snapshot(previous);
   if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey)
-    useEditorStore.setState(checkDoc(state));
+    useEditorStore.setState(checkDoc(state, state.catalog));
 });
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */
-export function checkDoc(doc: Doc): Pick<EditorState, "issues" | "issuesByNode" | "issuesByEdge"> {
-  const issues = validate(toDraft(doc));
+export function checkDoc(
+  doc: Doc,
+  catalog: Catalog = {},
+): Pick<EditorState, "issues" | "errorCount" | "issuesByNode" | "issuesByEdge" | "warningsByNode"> {
+  const issues = validate(toDraft(doc), catalog);
+  let errorCount = 0;
   const issuesByNode: Record<string, ValidationIssue[]> = {};
   const issuesByEdge: Record<string, ValidationIssue[]> = {};
+  const warningsByNode: Record<string, ValidationIssue[]> = {};
   for (const issue of issues) {
+    if (isWarning(issue)) {
+      if (issue.nodeId) (warningsByNode[issue.nodeId] ??= []).push(issue);
+      continue;
+    }
+    errorCount++;
     if (issue.nodeId) (issuesByNode[issue.nodeId] ??= []).push(issue);
     if (issue.edgeId) (issuesByEdge[issue.edgeId] ??= []).push(issue);
   }
-  return { issues, issuesByNode, issuesByEdge };
+  return { issues, errorCount, issuesByNode, issuesByEdge, warningsByNode };
 }
 
 function stepDefaults(type: StepType): Record<string, unknown> {

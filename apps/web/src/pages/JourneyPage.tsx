@@ -5,6 +5,7 @@ import type { JourneyDetail } from "../api/contract.ts";
 import { useOperateClient } from "../api/operate.ts";
 import { useAutosave } from "../canvas/autosave.ts";
 import type { SaveState } from "../canvas/autosave.ts";
+import { useWorkspaceCatalog } from "../canvas/catalog.ts";
 import { JourneyCanvas, onEditorShortcut } from "../canvas/JourneyCanvas.tsx";
 import { Palette } from "../canvas/Palette.tsx";
 import { IssuesPanel } from "../canvas/panels/IssuesPanel.tsx";
@@ -83,11 +84,14 @@ function Editor({
   // reload the canvas over edits in progress.
   const [draftKey] = useState(() => `${j.id}@${j.draftRevision}`);
   const save = useAutosave(j.id, j.draftRevision, canEdit);
-  const { issueCount, selected, past, future, loadedKey } = useEditorStore(
+  useWorkspaceCatalog();
+  // Errors block publishing; warnings (e.g. a variable no customer has yet) are only shown.
+  const { errorCount, warningCount, selected, past, future, loadedKey } = useEditorStore(
     useShallow((s) => {
       const picked = s.nodes.filter((n) => n.selected);
       return {
-        issueCount: s.issues.length,
+        errorCount: s.errorCount,
+        warningCount: s.issues.length - s.errorCount,
         selected: picked.length === 1 ? picked[0] : undefined,
         past: s.past.length,
         future: s.future.length,
@@ -111,7 +115,7 @@ function Editor({
   const tabs: { id: Tab; label: string }[] = [
     { id: "step", label: "Step" },
     { id: "settings", label: "Settings" },
-    { id: "problems", label: issueCount > 0 ? `Problems (${issueCount})` : "Problems" },
+    { id: "problems", label: problemsLabel(errorCount, warningCount) },
     { id: "test", label: "Test run" },
     { id: "operate", label: "Operate" },
   ];
@@ -162,8 +166,8 @@ function Editor({
             <button
               type="button"
               className="primary"
-              disabled={issueCount > 0 || save.state === "conflict"}
-              title={issueCount > 0 ? "Fix the problems first" : undefined}
+              disabled={errorCount > 0 || save.state === "conflict"}
+              title={errorCount > 0 ? "Fix the problems first" : undefined}
               onClick={() => setPublishing(true)}
             >
               Publish…
@@ -192,7 +196,7 @@ function Editor({
                 id={`tab-${t.id}`}
                 aria-selected={tab === t.id}
                 aria-controls={`tabpanel-${t.id}`}
-                className={`tabs__tab${tab === t.id ? " tabs__tab--active" : ""}${t.id === "problems" && issueCount > 0 ? " tabs__tab--alert" : ""}`}
+                className={`tabs__tab${tab === t.id ? " tabs__tab--active" : ""}${t.id === "problems" && errorCount > 0 ? " tabs__tab--alert" : ""}`}
                 onClick={() => setTab(t.id)}
               >
                 {t.label}
@@ -238,6 +242,15 @@ function Editor({
       </div>
     </section>
   );
+}
+
+/** "Problems (2)", "Problems (2, 1 warning)", "Problems (1 warning)" or "Problems". */
+function problemsLabel(errors: number, warnings: number): string {
+  const parts = [
+    ...(errors > 0 ? [String(errors)] : []),
+    ...(warnings > 0 ? [`${warnings} warning${warnings === 1 ? "" : "s"}`] : []),
+  ];
+  return parts.length > 0 ? `Problems (${parts.join(", ")})` : "Problems";
 }
 
 function focusIssue(

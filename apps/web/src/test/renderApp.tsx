@@ -1,6 +1,7 @@
+import { CUSTOMER_FIELDS } from "@postpath/journey";
 import { render } from "@testing-library/react";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
-import type { JourneyDetail, JourneyListItem, Me } from "../api/contract.ts";
+import type { JourneyDetail, JourneyListItem, Me, WorkspaceCatalog } from "../api/contract.ts";
 import { App } from "../App.tsx";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
@@ -15,6 +16,8 @@ export function renderApp(answers: {
   journeys?: JourneyListItem[];
   journey?: JourneyDetail;
   templates?: { id: string; name: string; description: string; steps: number }[];
+  /** `journeys.catalog`; by default a workspace that has observed nothing yet. */
+  catalog?: WorkspaceCatalog;
 }) {
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { staleTime: Infinity, retry: false } });
@@ -24,6 +27,10 @@ export function renderApp(answers: {
   if (answers.journeys) queryClient.setQueryData(trpc.journeys.list.queryKey(), answers.journeys);
   if (answers.templates)
     queryClient.setQueryData(trpc.journeys.templates.queryKey(), answers.templates);
+  queryClient.setQueryData(
+    trpc.journeys.catalog.queryKey(),
+    answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] },
+  );
   if (answers.journey)
     queryClient.setQueryData(
       trpc.journeys.get.queryKey({ id: answers.journey.id }),

@@ -2,6 +2,7 @@ import type { Prisma } from "@postpath/db";
 import {
   compile,
   draftFromSteps,
+  isWarning,
   JourneyDraft,
   parsePlan,
   PlanError,
@@ -13,6 +14,7 @@ import type { Plan, StepSpec } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+import { editorCatalog, workspaceCatalog } from "./journeys.catalog.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
 const Id = z.object({ id: z.string().min(1, "id is required") });
@@ -163,8 +165,9 @@ export function draftFromPlan(plan: Plan, current?: SavableDraft | null): Journe
 function versionDocument(
   v: { plan: Plan; document: unknown },
   currentDraft: unknown,
-): SavableDraft | JourneyDraft {
-  const kept = SavableDraft.safeParse(v.document);
+): JourneyDraft {
+  // A published document compiled, so its settings are complete: the strict schema reads it.
+  const kept = JourneyDraft.safeParse(v.document);
   if (kept.success) return kept.data;
   return draftFromPlan(v.plan, SavableDraft.safeParse(currentDraft).data);
 }
@@ -256,9 +259,10 @@ export const journeysRouter = router({
         },
       });
       if (updated.count === 0) throw new TRPCError({ code: "CONFLICT", message: CONFLICT_MESSAGE });
+      const catalog = await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId);
       return {
         revision: input.revision + 1,
-        issues: validate(input.draft),
+        issues: validate(input.draft, catalog),
         savedAt: new Date().toISOString(),
       };
     }),
@@ -443,28 +447,42 @@ export const journeysRouter = router({
       return {
         version: v.version,
         revision: input.revision + 1,
-        issues: validate(draft),
+        issues: validate(draft, await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId)),
       };
     }),
 
-  /** What publishing the saved draft would change compared with the live version. */
+  /**
+   * What publishing the saved draft would change compared with the live version. `issues`: the
+   * errors that block publishing, or, when it can be published, its warnings.
+   */
   diff: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
     const result = compile(j.draft);
     if (!result.ok)
       return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
     const live = await livePlan(ctx.db.prisma, j.id);
+    const catalog = await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId);
     return {
       ok: true as const,
-      issues: [],
+      issues: validate(j.draft, catalog).filter(isWarning),
       liveVersion: live?.version ?? null,
       diff: diffPlans(live?.plan ?? null, result.plan),
     };
   }),
 
+  /** Errors and warnings (`severity`), checked against what the workspace has observed. */
   validate: viewerProcedure
     .input(z.object({ draft: z.unknown() }))
-    .query(({ input }) => ({ issues: validate(input.draft) })),
+    .query(async ({ ctx, input }) => ({
+      issues: validate(input.draft, await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId)),
+    })),
+
+  /**
+   * The customer attributes and event properties the workspace has observed (a bounded sample,
+   * cached for a minute), for the template editor's list of variables and the canvas's own
+   * validate(); `{}` parts mean nothing observed yet (and nothing checked).
+   */
+  catalog: viewerProcedure.query(({ ctx }) => editorCatalog(ctx.db.prisma, ctx.user.workspaceId)),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
   publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {

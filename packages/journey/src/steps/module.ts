@@ -10,7 +10,12 @@ import type { ValidationIssue } from "../issues.ts";
 /** Branches a step leaves by. `required` must each be connected exactly once; `optional` at most once. */
 export type Branches = { required: readonly string[]; optional?: readonly string[] };
 
-/** What validation knows beyond the draft: optional catalogue from the workspace. */
+/**
+ * What validation knows beyond the draft: optional catalogue from the workspace — what it has
+ * observed so far (customers' attributes, recent events' properties). Observations can be
+ * incomplete (an attribute may arrive after publishing), so what is checked against them is
+ * reported as a warning, never an error.
+ */
 export type Catalog = {
   /** Known customer attribute names; when given, template variables are checked against them. */
   attributes?: readonly string[];
@@ -24,6 +29,9 @@ export type TriggerInfo = {
   event: string | null;
   /** Properties the trigger event is known to carry (null: unknown, any may be present). */
   properties: readonly string[] | null;
+  /** `properties` were observed (the catalogue), not declared by the trigger: a property missing
+   * from them may still arrive, so reading one is a warning rather than an error. */
+  observed?: boolean;
 };
 
 export type CheckContext = {

@@ -23,6 +23,7 @@ export default defineStep<TriggerEventConfig>({
       type: "trigger.event",
       event: c.event,
       properties: known ? [...known, ...c.filters.map((f) => f.property)] : null,
+      observed: known !== undefined,
     };
   },
   matches: (c, event) =>

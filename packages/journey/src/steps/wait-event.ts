@@ -65,10 +65,14 @@ export default defineStep<WaitEventConfig>({
       trigger.properties !== null &&
       !trigger.properties.includes(c.correlate.triggerProperty)
     ) {
+      // Declared properties (a form's fields) are certain; observed ones may be incomplete.
       issues.push({
         code: "correlation.not_in_trigger",
         field: "correlate.triggerProperty",
-        message: `The trigger event${trigger.event ? ` "${trigger.event}"` : ""} doesn't carry "${c.correlate.triggerProperty}", so ${c.event} can never be matched to it.`,
+        message: trigger.observed
+          ? `The trigger event${trigger.event ? ` "${trigger.event}"` : ""} hasn't been seen carrying "${c.correlate.triggerProperty}", so ${c.event} may never be matched to it.`
+          : `The trigger event${trigger.event ? ` "${trigger.event}"` : ""} doesn't carry "${c.correlate.triggerProperty}", so ${c.event} can never be matched to it.`,
+        ...(trigger.observed ? { severity: "warning" as const } : {}),
       });
     }
     const known = ctx.catalog.eventProperties?.[c.event];
@@ -76,7 +80,8 @@ export default defineStep<WaitEventConfig>({
       issues.push({
         code: "correlation.not_in_event",
         field: "correlate.property",
-        message: `The event "${c.event}" doesn't carry "${c.correlate.property}".`,
+        message: `The event "${c.event}" hasn't been seen carrying "${c.correlate.property}".`,
+        severity: "warning",
       });
     }
     return issues;

@@ -1,11 +1,13 @@
-// Every problem `validate()` finds, as a list; choosing one selects and centres its step.
+// Every problem `validate()` finds, as a list; choosing one selects and centres its step. Errors
+// (which block publishing) come first; warnings are labelled as such and never block.
+import { isWarning } from "@postpath/journey";
 import type { ValidationIssue } from "@postpath/journey";
 import { useShallow } from "zustand/react/shallow";
 import { useEditorStore } from "../store.ts";
 
 export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => void }) {
-  const { issues, edges } = useEditorStore(
-    useShallow((s) => ({ issues: s.issues, edges: s.edges })),
+  const { issues, errorCount, edges } = useEditorStore(
+    useShallow((s) => ({ issues: s.issues, errorCount: s.errorCount, edges: s.edges })),
   );
   if (issues.length === 0) {
     return (
@@ -15,20 +17,45 @@ export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => 
       </section>
     );
   }
+  const warningCount = issues.length - errorCount;
+  // Errors first, each group in validate()'s order.
+  const ordered = [...issues.filter((i) => !isWarning(i)), ...issues.filter(isWarning)];
   return (
     <section className="panel" aria-labelledby="issues-title">
       <h2 id="issues-title">Problems ({issues.length})</h2>
-      <p className="muted">Fix these before publishing. Choose one to go to its step.</p>
+      {errorCount > 0 ? (
+        <p className="muted">
+          Fix the errors before publishing
+          {warningCount > 0 ? "; warnings don't prevent it" : ""}. Choose one to go to its step.
+        </p>
+      ) : (
+        <p role="status">
+          No errors: this journey can be published. Check the{" "}
+          {warningCount === 1 ? "warning" : "warnings"} below; choose one to go to its step.
+        </p>
+      )}
       <ul className="issues">
-        {issues.map((issue, i) => {
+        {ordered.map((issue, i) => {
           const stepId = issue.nodeId ?? edges.find((e) => e.id === issue.edgeId)?.source;
+          const warning = isWarning(issue);
           return (
             <li
               key={`${issue.code}-${issue.nodeId ?? ""}-${issue.edgeId ?? ""}-${issue.field ?? ""}-${i}`}
+              data-severity={warning ? "warning" : "error"}
             >
-              <button type="button" className="issues__item" onClick={() => onFocus(issue)}>
+              <button
+                type="button"
+                className={`issues__item${warning ? " issues__item--warning" : ""}`}
+                onClick={() => onFocus(issue)}
+              >
                 <span className="issues__where">
+                  <span
+                    className={`issues__severity ${warning ? "status status--paused" : "form-error"}`}
+                  >
+                    {warning ? "Warning" : "Error"}
+                  </span>{" "}
                   {stepId ?? (issue.field?.startsWith("settings") ? "Settings" : "Journey")}
+                  {issue.field && stepId ? ` · ${issue.field}` : ""}
                 </span>
                 {issue.message}
               </button>

@@ -90,6 +90,23 @@ export function PublishDialog({
         </p>
         {d.same ? <p>Nothing changed since the live version.</p> : null}
         <DiffList diff={d} showAdded={diff.data.liveVersion !== null} />
+        {diff.data.issues.length > 0 ? (
+          <>
+            <p>
+              {diff.data.issues.length === 1 ? "A warning" : `${diff.data.issues.length} warnings`}{" "}
+              (they don't prevent publishing):
+            </p>
+            <ul aria-label="Warnings">
+              {diff.data.issues.map((w, i) => (
+                <li key={i}>
+                  <span className="status status--paused">Warning</span>{" "}
+                  {w.nodeId ? <span className="muted">{w.nodeId}: </span> : null}
+                  {w.message}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
         {publish.isError ? (
           <p className="form-error" role="alert">
             {errorMessage(publish.error)}

@@ -1,7 +1,8 @@
 // The side panel for one step: a form generated from the step's zod schema, its problems per
-// field, and for messages the template variables and a live preview.
+// field (errors) and its warnings, and for messages the template variables (the sample's and the
+// workspace's observed attributes) and a live preview.
 import { analyzeTemplate, renderTemplate, stepModule } from "@postpath/journey";
-import type { StepType, ValidationIssue } from "@postpath/journey";
+import type { Catalog, StepType, ValidationIssue } from "@postpath/journey";
 import { useMemo } from "react";
 import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
@@ -57,18 +58,33 @@ function providedNames(nodes: readonly StepNode[]): string[] {
   return [...names];
 }
 
+/** The properties the workspace has seen on the journey's trigger event, if it starts from one. */
+function triggerEventProperties(
+  nodes: readonly StepNode[],
+  catalog: Catalog,
+): readonly string[] | null {
+  const trigger = nodes.find((n) => n.data.stepType === "trigger.event");
+  const event = trigger ? asConfig(trigger.data.config).event : undefined;
+  return typeof event === "string" ? (catalog.eventProperties?.[event] ?? null) : null;
+}
+
+const NO_ISSUES: ValidationIssue[] = [];
+
 export function StepPanel({ node }: { node: StepNode }) {
-  const { issues, updateConfig, editable, nodes, edges, connect, disconnect } = useEditorStore(
-    useShallow((s) => ({
-      issues: s.issuesByNode[node.id],
-      updateConfig: s.updateConfig,
-      editable: s.editable,
-      nodes: s.nodes,
-      edges: s.edges,
-      connect: s.connect,
-      disconnect: s.disconnect,
-    })),
-  );
+  const { issues, warnings, catalog, updateConfig, editable, nodes, edges, connect, disconnect } =
+    useEditorStore(
+      useShallow((s) => ({
+        issues: s.issuesByNode[node.id],
+        warnings: s.warningsByNode[node.id] ?? NO_ISSUES,
+        catalog: s.catalog,
+        updateConfig: s.updateConfig,
+        editable: s.editable,
+        nodes: s.nodes,
+        edges: s.edges,
+        connect: s.connect,
+        disconnect: s.disconnect,
+      })),
+    );
   const type = node.data.stepType;
   const module = stepModule(type);
   const config = asConfig(node.data.config);
@@ -78,6 +94,7 @@ export function StepPanel({ node }: { node: StepNode }) {
     (f) => typeof config[f] === "string" && f in (schema.properties ?? {}),
   );
   const provided = useMemo(() => providedNames(nodes), [nodes]);
+  const eventProperties = useMemo(() => triggerEventProperties(nodes, catalog), [nodes, catalog]);
 
   return (
     <section className="panel" aria-labelledby="step-panel-title">
@@ -90,6 +107,17 @@ export function StepPanel({ node }: { node: StepNode }) {
           {general.map((m, i) => (
             <li key={i} className="form-error">
               {m}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {warnings.length > 0 ? (
+        <ul className="panel__warnings" aria-label="Warnings for this step">
+          {warnings.map((w, i) => (
+            <li key={i}>
+              <span className="status status--paused">Warning</span>{" "}
+              {w.field ? <span className="muted">{w.field}: </span> : null}
+              {w.message}
             </li>
           ))}
         </ul>
@@ -138,7 +166,13 @@ export function StepPanel({ node }: { node: StepNode }) {
         }
       />
       {templateFields.length > 0 ? (
-        <TemplatePreview config={config} fields={templateFields} provided={provided} />
+        <TemplatePreview
+          config={config}
+          fields={templateFields}
+          provided={provided}
+          attributes={catalog.attributes ?? NO_NAMES}
+          eventProperties={eventProperties}
+        />
       ) : null}
     </section>
   );
@@ -200,14 +234,22 @@ function Connections({
   );
 }
 
+const NO_NAMES: readonly string[] = [];
+
 function TemplatePreview({
   config,
   fields,
   provided,
+  attributes,
+  eventProperties,
 }: {
   config: Record<string, unknown>;
   fields: string[];
   provided: string[];
+  /** Attribute names the workspace's customers have (journeys.catalog). */
+  attributes: readonly string[];
+  /** Properties seen on the trigger event (null: not known). */
+  eventProperties: readonly string[] | null;
 }) {
   // The test-run customer once the marketer described one (Test run tab), else the sample.
   const { customerText, events } = useTestRunStore(
@@ -221,14 +263,20 @@ function TemplatePreview({
     if (a.ok) for (const path of a.variables) used.add(path.join("."));
   }
   const available = [
-    ...Object.keys(context).filter(
-      (k) => !["customer", "event", "run", "steps", "coupon", "purl"].includes(k),
-    ),
-    "customer.email",
-    "customer.phone",
-    "event.<property>",
-    "run.id",
-    ...provided.map((p) => `${p}.…`),
+    ...new Set([
+      // The workspace's customers' attributes, then the preview customer's.
+      ...attributes,
+      ...Object.keys(context).filter(
+        (k) => !["customer", "event", "run", "steps", "coupon", "purl"].includes(k),
+      ),
+      "customer.email",
+      "customer.phone",
+      ...(eventProperties && eventProperties.length > 0
+        ? eventProperties.map((p) => `event.${p}`)
+        : ["event.<property>"]),
+      "run.id",
+      ...provided.map((p) => `${p}.…`),
+    ]),
   ];
   return (
     <section className="preview" aria-label="Message preview">
