@@ -3,7 +3,7 @@
 // size and view (whole journey fitted, and zoom 1) it pans with the mouse and drags a node for a
 // few seconds and prints frame-time p50 / p95 and fps from requestAnimationFrame deltas in the
 // page, against a baseline measured in the same page and run: the idle canvas (nothing moving).
-//   pnpm --filter @postpath/bench bench canvas-frames [--seconds 3] [--sizes 500,1000]
+//   pnpm --filter @postpath/bench bench canvas-frames [--seconds 3] [--sizes 500,1000] [--minimap]
 // Goals (issue 5): p95 ≤ 16.7 ms at 500 nodes; ≥ 30 fps at 1,000. No assertions: figures only.
 import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -229,6 +229,8 @@ function arg(args: string[], name: string): string | undefined {
 export default async function canvasFrames(args: string[]): Promise<void> {
   const seconds = Number(arg(args, "seconds") ?? 3);
   const sizes = (arg(args, "sizes") ?? "500,1000").split(",").map(Number);
+  // Journeys over 300 steps open with the minimap hidden; --minimap measures with it shown.
+  const showMiniMap = args.includes("--minimap");
   const outDir = mkdtempSync(path.join(tmpdir(), "postpath-canvas-bench-"));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -260,8 +262,11 @@ export default async function canvasFrames(args: string[]): Promise<void> {
         await page.goto(server.url);
         await page.locator(".react-flow__node").first().waitFor();
         const openMs = Date.now() - opened;
+        const miniMapButton = page.getByRole("button", { name: "Show minimap" });
+        if (showMiniMap && (await miniMapButton.count()) > 0) await miniMapButton.click();
+        const miniMap = (await page.locator(".react-flow__minimap").count()) > 0;
         console.log(
-          `\n${draft.nodes.length} nodes / ${draft.edges.length} edges — opened (first node drawn) in ${openMs} ms`,
+          `\n${draft.nodes.length} nodes / ${draft.edges.length} edges — opened (first node drawn) in ${openMs} ms; minimap ${miniMap ? "shown" : "hidden"}`,
         );
         console.log(`  ${"".padEnd(30)}  p50ms  p95ms  maxms    fps frames`);
         for (const view of ["fit (whole journey)", "zoom 1"] as const) {
@@ -276,11 +281,12 @@ export default async function canvasFrames(args: string[]): Promise<void> {
             await page.waitForTimeout(300);
           }
           const visible = await page.locator(".react-flow__node").count();
+          const far = await page.locator(".step--far").count();
           const idle = await measure(page, () => page.waitForTimeout(seconds * 1000));
           const panned = await measure(page, () => pan(page, seconds));
           const dragged = await measure(page, () => drag(page, seconds));
           console.log(
-            `  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM`,
+            `  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM, ${far} of them plain far-out boxes`,
           );
           console.log(row("idle (baseline)", idle, idle));
           console.log(row("pan", panned, idle));

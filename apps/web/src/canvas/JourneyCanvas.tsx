@@ -6,14 +6,18 @@ import {
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
+  ViewportPortal,
   useReactFlow,
+  useStore,
+  useUpdateNodeInternals,
 } from "@xyflow/react";
+import type { InternalNode, ReactFlowState } from "@xyflow/react";
 import type { KeyboardEvent as ReactKeyboardEvent, DragEvent } from "react";
-import { useEffect, useMemo, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { JourneyDraft } from "./draft.ts";
 import { isStepType } from "./draft.ts";
-import { nodeTypes } from "./nodes.tsx";
+import { nodeTypes, selectFar } from "./nodes.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
@@ -34,7 +38,10 @@ const selectCanvas = (s: EditorState) => ({
   addStep: s.addStep,
 });
 
-/** Large journeys start with the minimap hidden (it redraws every step on each move); a control shows it. */
+/**
+ * Large journeys start with the minimap hidden (it repaints a rectangle per step on every pan
+ * frame: see bench/README.md, `canvas-frames --minimap`); a control shows it.
+ */
 const MINIMAP_DEFAULT_MAX_NODES = 300;
 
 const fitViewOptions = { padding: 0.15, maxZoom: 1 };
@@ -47,6 +54,14 @@ const miniMapColors: Record<StepNode["type"], string> = {
   action: "#059669",
   flow: "#475569",
 };
+// Module scope: a new function per render would re-render every minimap rectangle.
+const miniMapNodeColor = (node: StepNode) => (node.type ? miniMapColors[node.type] : "#94a3b8");
+
+const EDGE_INVALID = "edge--invalid";
+const EDGE_VISITED = "edge--visited";
+
+/** Far out React Flow gets no edges: `FarEdges` draws them all as a few paths instead. */
+const NO_EDGES: StepEdge[] = [];
 
 export interface JourneyCanvasProps {
   draftKey: string;
@@ -69,6 +84,19 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const { load } = s;
   const flow = useReactFlow<StepNode, StepEdge>();
   const [miniMap, setMiniMap] = useState(() => draft.nodes.length <= MINIMAP_DEFAULT_MAX_NODES);
+  const far = useStore(selectFar);
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const updateNodeInternals = useUpdateNodeInternals();
+  const wasFar = useRef(far);
+  useEffect(() => {
+    // Far boxes have no handles: back at full detail, have React Flow measure the drawn steps'
+    // handles again (a step first drawn far out has never had them measured).
+    if (wasFar.current && !far && canvasRef.current) {
+      const drawn = canvasRef.current.querySelectorAll<HTMLElement>(".react-flow__node");
+      updateNodeInternals([...drawn].flatMap((el) => (el.dataset.id ? [el.dataset.id] : [])));
+    }
+    wasFar.current = far;
+  }, [far, updateNodeInternals]);
 
   useEffect(() => {
     load(draftKey, draft, { editable });
@@ -99,7 +127,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       if (!issues && !visited) return e;
       return {
         ...e,
-        className: [issues ? "edge--invalid" : "", visited ? "edge--visited" : ""]
+        className: [issues ? EDGE_INVALID : "", visited ? EDGE_VISITED : ""]
           .filter(Boolean)
           .join(" "),
         animated: visited,
@@ -129,10 +157,16 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   };
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div
+      ref={canvasRef}
+      className={far ? "canvas canvas--far" : "canvas"}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      data-testid="canvas"
+    >
       <ReactFlow<StepNode, StepEdge>
         nodes={s.nodes}
-        edges={edges}
+        edges={far ? NO_EDGES : edges}
         nodeTypes={nodeTypes}
         onNodesChange={s.onNodesChange}
         onEdgesChange={s.onEdgesChange}
@@ -144,9 +178,12 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
         fitView
         fitViewOptions={fitViewOptions}
         minZoom={0.05}
-        onlyRenderVisibleElements
+        // Far out every step is one cheap box, and mounting the ones a pan brings into view
+        // would cost more than keeping them all.
+        onlyRenderVisibleElements={!far}
       >
-        <Background />
+        {/* Far out the dots are a grey blur that would be repainted on every pan frame. */}
+        {far ? <FarEdges edges={edges} /> : <Background />}
         <Controls showInteractive={false} fitViewOptions={fitViewOptions}>
           <ControlButton
             onClick={() => setMiniMap((on) => !on)}
@@ -156,16 +193,101 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
             ▦
           </ControlButton>
         </Controls>
-        {miniMap ? (
-          <MiniMap<StepNode>
-            pannable
-            zoomable
-            nodeColor={(node) => (node.type ? miniMapColors[node.type] : "#94a3b8")}
-          />
-        ) : null}
+        {miniMap ? <MiniMap<StepNode> pannable zoomable nodeColor={miniMapNodeColor} /> : null}
       </ReactFlow>
     </div>
   );
+}
+
+type Point = { x: number; y: number };
+
+/** Where an edge leaves (a source handle's centre) or enters (the target handle's) a step. */
+function anchor(node: InternalNode, kind: "source" | "target", handle?: string | null): Point {
+  const { x, y } = node.internals.positionAbsolute;
+  const bounds = node.internals.handleBounds?.[kind];
+  const h = kind === "source" ? bounds?.find((b) => b.id === handle) : bounds?.[0];
+  if (h) return { x: x + h.x + h.width / 2, y: y + h.y + h.height / 2 };
+  // Never measured with handles (first drawn far out): the middle of the bottom or top side.
+  const width = node.measured.width ?? 0;
+  return { x: x + width / 2, y: kind === "source" ? y + (node.measured.height ?? 0) : y };
+}
+
+type FarPaths = { still: string; moving: string; invalid: string; visited: string };
+const FAR_PATH_KEYS = ["still", "moving", "invalid", "visited"] as const;
+
+/**
+ * The edges far out: straight lines, no arrowheads or labels, as four `<path>`s (one element each
+ * instead of an SVG with two paths per edge). Invalid and test-run edges keep their colour. Edges
+ * touching a dragged step go in their own path, so a drag repaints only those.
+ */
+const FarEdges = memo(function FarEdges({ edges }: { edges: StepEdge[] }) {
+  const select = useMemo(() => farPathsSelector(edges), [edges]);
+  const paths = useStore(select);
+  return (
+    <ViewportPortal>
+      <svg className="far-edges" aria-hidden="true">
+        {FAR_PATH_KEYS.map((key) =>
+          paths[key] ? (
+            <path key={key} className={`far-edges__path far-edges__path--${key}`} d={paths[key]} />
+          ) : null,
+        )}
+      </svg>
+    </ViewportPortal>
+  );
+});
+
+/**
+ * A store selector that rebuilds the paths only when an edge's end node changed (moved or was
+ * re-measured); on a pan it compares references and returns the same object.
+ */
+function farPathsSelector(edges: StepEdge[]): (s: ReactFlowState) => FarPaths {
+  let ends: (InternalNode | undefined)[] = [];
+  let last: FarPaths = { still: "", moving: "", invalid: "", visited: "" };
+  const unchanged = (s: ReactFlowState): boolean => {
+    if (ends.length !== edges.length * 2) return false;
+    let i = 0;
+    for (const e of edges) {
+      if (s.nodeLookup.get(e.source) !== ends[i++] || s.nodeLookup.get(e.target) !== ends[i++])
+        return false;
+    }
+    return true;
+  };
+  return (s) => {
+    if (unchanged(s)) return last;
+    ends = [];
+    const parts: Record<keyof FarPaths, string[]> = {
+      still: [],
+      moving: [],
+      invalid: [],
+      visited: [],
+    };
+    for (const e of edges) {
+      const source = s.nodeLookup.get(e.source);
+      const target = s.nodeLookup.get(e.target);
+      ends.push(source, target);
+      if (!source || !target) continue;
+      const a = anchor(source, "source", e.sourceHandle);
+      const b = anchor(target, "target", e.targetHandle);
+      const classes = e.className ?? "";
+      const key = classes.includes(EDGE_INVALID)
+        ? "invalid"
+        : classes.includes(EDGE_VISITED)
+          ? "visited"
+          : source.dragging || target.dragging
+            ? "moving"
+            : "still";
+      parts[key].push(
+        `M${Math.round(a.x)} ${Math.round(a.y)}L${Math.round(b.x)} ${Math.round(b.y)}`,
+      );
+    }
+    last = {
+      still: parts.still.join(""),
+      moving: parts.moving.join(""),
+      invalid: parts.invalid.join(""),
+      visited: parts.visited.join(""),
+    };
+    return last;
+  };
 }
 
 /** Undo/redo, copy/paste and select-all in the editor (form fields keep their own text editing keys). */

@@ -5,18 +5,12 @@ import type { ReactFlowState } from "@xyflow/react";
 import type { NodeProps, NodeTypes } from "@xyflow/react";
 import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
+import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
 import { branchesOf, stepLabel, summarizeStep } from "./steps/index.ts";
 import type { Branch } from "./steps/index.ts";
-import type {
-  ActionStepNode,
-  FlowStepNode,
-  SplitStepNode,
-  StepNodeData,
-  TriggerStepNode,
-  WaitStepNode,
-} from "./types.ts";
+import type { StepNodeData } from "./types.ts";
 
 function outputs(data: StepNodeData): Branch[] {
   return [
@@ -35,80 +29,71 @@ function useOverlay(id: string) {
   return useEditorStore(
     useShallow((s) => ({
       issues: s.issuesByNode[id],
+      warnings: s.warningsByNode[id],
       notes: s.highlight ? (s.highlight.notes[id] ?? null) : undefined,
       counts: s.counts?.[id],
     })),
   );
 }
 
-/** Below this zoom the text is unreadable anyway: steps are drawn as plain coloured cards (cheap
- * to paint when hundreds are on screen), keeping their handles so edges stay attached. */
+/**
+ * Level of detail: below this zoom a card's text is a few pixels high and unreadable, and with
+ * hundreds of steps in view the labels, badges and handles are most of what the browser lays out,
+ * hit-tests and paints on every frame. So far out each step is drawn as one plain box in its
+ * family's colour (red when invalid, green/faded on a test run's path, dark when selected) and the
+ * canvas draws the edges as straight lines in a few paths (`FarEdges` in JourneyCanvas.tsx).
+ * Nobody connects handles at this zoom, so the far box has none.
+ */
 export const FAR_ZOOM = 0.35;
-const isFar = (s: ReactFlowState) => s.transform[2] < FAR_ZOOM;
+/** Read with `useStore(selectFar)`: a boolean, so a pan re-renders nothing unless it crosses the threshold. */
+export const selectFar = (s: ReactFlowState) => s.transform[2] < FAR_ZOOM;
 
-function StepCard(props: {
+type CardProps = {
   id: string;
   family: StepFamily;
   data: StepNodeData;
   selected: boolean;
-}) {
-  const far = useStore(isFar);
+  /** The node's measured size (0 before React Flow has measured it). */
+  width: number;
+  height: number;
+};
+
+function StepCard(props: CardProps) {
+  const far = useStore(selectFar);
   return far ? <FarCard {...props} /> : <FullCard {...props} />;
 }
 
-function FarCard({
-  id,
-  family,
-  data,
-  selected,
-}: {
-  id: string;
-  family: StepFamily;
-  data: StepNodeData;
-  selected: boolean;
-}) {
-  const invalid = useEditorStore((s) => s.issuesByNode[id] !== undefined);
-  const branches = outputs(data);
+/** The overlay classes a far box keeps: whether it is invalid, visited or skipped by a test run. */
+function farOverlay(s: EditorState, id: string): string {
+  let classes = s.issuesByNode[id] ? " step--invalid" : s.warningsByNode[id] ? " step--warned" : "";
+  if (s.highlight) classes += s.highlight.notes[id] ? " step--visited" : " step--skipped";
+  return classes;
+}
+
+function FarCard({ id, family, data, selected, width, height }: CardProps) {
+  const overlay = useEditorStore((s) => farOverlay(s, id));
+  // Keeps the size the full card was measured at, so switching detail does not move the edges
+  // or make React Flow re-measure every node.
+  const size = width > 0 && height > 0 ? { width, height } : undefined;
   return (
     <div
-      className={`step step--far step--${family}${selected ? " step--selected" : ""}${invalid ? " step--invalid" : ""}`}
+      className={`step step--far step--${family}${selected ? " step--selected" : ""}${overlay}`}
       data-step-type={data.stepType}
-    >
-      {acceptsIncoming(data) ? <Handle type="target" position={Position.Top} /> : null}
-      <div className="step__far-label">{stepLabel(data.stepType)}</div>
-      {branches.length > 0 ? (
-        <div className="step__branches">
-          {branches.map((branch) => (
-            <div className="step__branch" key={branch.id}>
-              <Handle type="source" position={Position.Bottom} id={branch.id} />
-            </div>
-          ))}
-        </div>
-      ) : null}
-    </div>
+      style={size}
+    />
   );
 }
 
-function FullCard({
-  id,
-  family,
-  data,
-  selected,
-}: {
-  id: string;
-  family: StepFamily;
-  data: StepNodeData;
-  selected: boolean;
-}) {
+function FullCard({ id, family, data, selected }: CardProps) {
   const label = stepLabel(data.stepType);
   const summary = summarizeStep(data.stepType, data.config);
   const branches = outputs(data);
-  const { issues, notes, counts } = useOverlay(id);
+  const { issues, warnings, notes, counts } = useOverlay(id);
   const classes = [
     "step",
     `step--${family}`,
     selected ? "step--selected" : "",
-    issues ? "step--invalid" : "",
+    issues ? "step--invalid" : warnings ? "step--warned" : "",
     notes ? "step--visited" : notes === null ? "step--skipped" : "",
   ];
   const name =
@@ -127,6 +112,14 @@ function FullCard({
             aria-label={`${issues.length} problem(s)`}
           >
             ⚠ {issues.length}
+          </span>
+        ) : warnings ? (
+          <span
+            className="step__warnings"
+            title={warnings.map((w) => w.message).join("\n")}
+            aria-label={`${warnings.length} warning(s)`}
+          >
+            ⚠ {warnings.length}
           </span>
         ) : null}
       </div>
@@ -184,33 +177,55 @@ function FullCard({
   );
 }
 
-export const TriggerNode = memo(function TriggerNode({
-  id,
-  data,
-  selected,
-}: NodeProps<TriggerStepNode>) {
-  return <StepCard id={id} family="trigger" data={data} selected={selected} />;
-});
+/** What a step node reads of React Flow's `NodeProps`. */
+type StepNodeProps = Pick<NodeProps, "id" | "selected" | "width" | "height"> & {
+  data: StepNodeData;
+};
 
-export const WaitNode = memo(function WaitNode({ id, data, selected }: NodeProps<WaitStepNode>) {
-  return <StepCard id={id} family="wait" data={data} selected={selected} />;
-});
+/**
+ * A node re-renders only when what it draws changes: not while it is dragged (position props)
+ * and not when the store rebuilds every node's `data` wrapper around the same config (after an edit).
+ */
+function sameCard(prev: StepNodeProps, next: StepNodeProps): boolean {
+  return (
+    prev.id === next.id &&
+    prev.selected === next.selected &&
+    prev.width === next.width &&
+    prev.height === next.height &&
+    (prev.data === next.data ||
+      (prev.data.stepType === next.data.stepType &&
+        prev.data.config === next.data.config &&
+        sameStrings(prev.data.extraBranches, next.data.extraBranches)))
+  );
+}
 
-export const SplitNode = memo(function SplitNode({ id, data, selected }: NodeProps<SplitStepNode>) {
-  return <StepCard id={id} family="split" data={data} selected={selected} />;
-});
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
-export const ActionNode = memo(function ActionNode({
-  id,
-  data,
-  selected,
-}: NodeProps<ActionStepNode>) {
-  return <StepCard id={id} family="action" data={data} selected={selected} />;
-});
+/** The memoised node component of one step family. */
+function stepNode(family: StepFamily, displayName: string) {
+  const component = memo(function StepNode({ id, data, selected, width, height }: StepNodeProps) {
+    return (
+      <StepCard
+        id={id}
+        family={family}
+        data={data}
+        selected={selected}
+        width={width ?? 0}
+        height={height ?? 0}
+      />
+    );
+  }, sameCard);
+  component.displayName = displayName;
+  return component;
+}
 
-export const FlowNode = memo(function FlowNode({ id, data, selected }: NodeProps<FlowStepNode>) {
-  return <StepCard id={id} family="flow" data={data} selected={selected} />;
-});
+export const TriggerNode = stepNode("trigger", "TriggerNode");
+export const WaitNode = stepNode("wait", "WaitNode");
+export const SplitNode = stepNode("split", "SplitNode");
+export const ActionNode = stepNode("action", "ActionNode");
+export const FlowNode = stepNode("flow", "FlowNode");
 
 export const nodeTypes = {
   trigger: TriggerNode,
