@@ -2,7 +2,7 @@
 // each (the job data is { runId, seq, input }; the run's state lives in Postgres), measured as the
 // growth of Redis `used_memory` on a dedicated redis-server; baseline: N delayed no-op jobs.
 //   pnpm bench engine-memory [--customers 50000]
-import { runJobId, type RunJob } from "@postpath/engine";
+import { newRunId, runJobId, type RunJob } from "@postpath/engine";
 import { Queue } from "bullmq";
 import { arg, fmt, openBench } from "./_engine.ts";
 
@@ -21,8 +21,8 @@ export default async function main(args: string[]): Promise<void> {
     for (let i = 0; i < n; i += 2000) {
       await env.ctx.queues.runs.addBulk(
         Array.from({ length: Math.min(2000, n - i) }, (_, k) => {
-          // Ids shaped like real ones (newRunId(): 'r' + time base36 + 16 hex).
-          const runId = `r${(Date.now() + i + k).toString(36)}${(i + k).toString(16).padStart(16, "0")}`;
+          // Real run ids (newRunId()).
+          const runId = newRunId();
           const job: RunJob = { runId, seq: 1, input: { kind: "timer", stepId: "wait-3-days" } };
           return { name: "timer", data: job, opts: { jobId: runJobId(job), delay: day + k } };
         }),

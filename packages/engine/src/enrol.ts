@@ -264,7 +264,12 @@ export async function enrolMany(
   return { enrolled: created, skipped };
 }
 
-/** Run ids are made here (not by Postgres) so the initial state can carry its own id. */
+/**
+ * Run ids are made here (not by Postgres) so the initial state can carry its own id: "r", the
+ * time in base 36 (8 chars), 12 random base-36 chars (62 bits). Short on purpose: a waiting run's
+ * timer job carries its id four times in Redis (job key, delayed-set member, opts, data).
+ */
 export function newRunId(): string {
-  return `r${Date.now().toString(36)}${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const random = crypto.getRandomValues(new BigUint64Array(1))[0]!;
+  return `r${Date.now().toString(36)}${random.toString(36).padStart(13, "0").slice(-12)}`;
 }
