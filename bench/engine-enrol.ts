@@ -3,7 +3,7 @@
 //   pnpm bench engine-enrol [--customers 100000] [--batch 2000] [--parallel 4]
 // The goal is 1,000,000 in ≤ 60 s and ≥ 60% of raw; on a shared 2-core machine the
 // default is scaled down and the figure extrapolated linearly (printed as such).
-import { enrolMany, toSnapshot, type RunJob } from "@postpath/engine";
+import { customerPage, enrolMany, type RunJob } from "@postpath/engine";
 import { arg, createCustomers, fmt, openBench, publish } from "./_engine.ts";
 
 export default async function main(args: string[]): Promise<void> {
@@ -58,17 +58,16 @@ export default async function main(args: string[]): Promise<void> {
           for (;;) {
             const i = k++;
             if (i >= cursors.length) return;
-            const after = cursors[i];
-            const rows = await env.db.prisma.customer.findMany({
-              where: { workspaceId: env.workspaceId, ...(after ? { id: { gt: after } } : {}) },
-              orderBy: { id: "asc" },
-              take: batch,
+            const customers = await customerPage(env.db, {
+              workspaceId: env.workspaceId,
+              after: cursors[i] ?? null,
+              limit: batch,
             });
             const res = await enrolMany(env.ctx, {
               workspaceId: env.workspaceId,
               journeyId,
               versionId,
-              customers: rows.map(toSnapshot),
+              customers,
               trigger: {
                 eventId: "enrol-bench",
                 name: "enrolled",

@@ -8,7 +8,7 @@ import {
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
-import { toSnapshot } from "./customer.ts";
+import { customerPage, toSnapshot } from "./customer.ts";
 import { enrol, enrolMany } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
@@ -91,19 +91,13 @@ export async function runEnrolment(
   };
   let { cursor, done, enrolled, skipped } = e;
   for (;;) {
-    const rows = await prisma.customer.findMany({
-      where: {
-        workspaceId: e.workspaceId,
-        ...(cursor ? { id: { gt: cursor } } : {}),
-        ...(c.externalIds
-          ? { OR: [{ externalId: { in: c.externalIds } }, { email: { in: c.externalIds } }] }
-          : {}),
-      },
-      orderBy: { id: "asc" },
-      take: ENROL_BATCH,
+    const customers = await customerPage(ctx.db, {
+      workspaceId: e.workspaceId,
+      after: cursor,
+      limit: ENROL_BATCH,
+      ...(c.externalIds ? { externalIds: c.externalIds } : {}),
     });
-    if (rows.length === 0) break;
-    const customers = rows.map(toSnapshot);
+    if (customers.length === 0) break;
     const chosen = c.segment
       ? customers.filter((cu) =>
           evaluateConditions(c.segment!.conditions, c.segment!.match, {
@@ -119,8 +113,8 @@ export async function runEnrolment(
       customers: chosen,
       trigger,
     });
-    cursor = rows[rows.length - 1]!.id;
-    done += c.segment ? rows.length : chosen.length;
+    cursor = customers[customers.length - 1]!.id;
+    done += c.segment ? customers.length : chosen.length;
     enrolled += res.enrolled;
     skipped += res.skipped;
     await prisma.enrolment.update({
