@@ -1,14 +1,12 @@
 // Template variables checked against what the workspace has observed (real Postgres): a typo in
 // an attribute name is a warning naming the step, the field and the variable, with the closest
 // known name; a fresh workspace (nothing observed) gets no such check; warnings never block.
-import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, staticProviders } from "@postpath/engine";
+import type { TestDatabase } from "@postpath/db/testing";
 import { draftFromSteps } from "@postpath/journey";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
+import { openApiTestEnv, type ApiTestEnv } from "../testing.ts";
 import { CATALOG_TTL_MS, workspaceCatalog } from "./journeys.catalog.ts";
-import type { ApiContext, SessionUser } from "../trpc.ts";
 
 /** Event trigger "purchase" → an email whose subject is `subject` → exit. */
 function draftWith(subject: string) {
@@ -25,36 +23,23 @@ function draftWith(subject: string) {
 }
 
 describe("journeys: template variables against the workspace catalogue (real Postgres)", () => {
+  let env: ApiTestEnv<"observed" | "fresh" | "viewer">;
   let db: TestDatabase;
-  let redis: Redis;
-  let ctxFor: (user: SessionUser) => ApiContext;
-  const users: Record<"observed" | "fresh" | "viewer", SessionUser> = {} as never;
+  let users: ApiTestEnv<"observed" | "fresh" | "viewer">["users"];
+  let ctxFor: ApiTestEnv<"observed" | "fresh" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis("redis://127.0.0.1:6379");
-    const engine = createEngineContext({
-      db,
-      connection: redis,
-      prefix: `catalog${Date.now()}`,
-      log: createLogger("silent"),
-      providers: staticProviders({}),
-    });
-    for (const [key, slug, role] of [
-      ["observed", "ws-observed", "MARKETER"],
-      ["fresh", "ws-fresh", "MARKETER"],
-      ["viewer", "ws-observed", "VIEWER"],
-    ] as const) {
-      const ws = await db.prisma.workspace.upsert({
-        where: { slug },
-        create: { name: slug, slug },
-        update: {},
-      });
-      const u = await db.prisma.user.create({
-        data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role },
-      });
-      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
-    }
+    env = await openApiTestEnv(
+      [
+        ["observed", "ws-observed", "MARKETER"],
+        ["fresh", "ws-fresh", "MARKETER"],
+        ["viewer", "ws-observed", "VIEWER"],
+      ] as const,
+      { prefix: "catalog" },
+    );
+    db = env.db;
+    users = env.users;
+    ctxFor = env.ctxFor;
     // Everything observed is in place before the first call (the catalogue is cached a minute).
     const workspaceId = users.observed.workspaceId;
     const ada = await db.prisma.customer.create({
@@ -77,16 +62,9 @@ describe("journeys: template variables against the workspace catalogue (real Pos
         messageId: "m-1",
       },
     });
-    ctxFor = (user) => ({
-      db,
-      engine,
-      user,
-      session: { token: null, set: () => undefined, clear: () => undefined },
-    });
   });
   afterAll(async () => {
-    await redis?.quit();
-    await db?.drop();
+    await env?.close();
   });
 
   it("journeys.catalog lists what the workspace has observed; a fresh workspace has nothing", async () => {

@@ -1,64 +1,31 @@
-import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, staticProviders } from "@postpath/engine";
-import { TRPCError } from "@trpc/server";
-import type { Redis } from "ioredis";
+import type { TestDatabase } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
+import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
 import { demoJourneyDraft } from "../seed.ts";
-import type { ApiContext, SessionUser } from "../trpc.ts";
 
 describe("journeys router (real Postgres, createCaller)", () => {
+  let env: ApiTestEnv<"a" | "b" | "viewer">;
   let db: TestDatabase;
-  let redis: Redis;
-  let ctxFor: (user: SessionUser | null) => ApiContext;
-  const users: Record<"a" | "b" | "viewer", SessionUser> = {} as never;
+  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
+  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis("redis://127.0.0.1:6379");
-    const engine = createEngineContext({
-      db,
-      connection: redis,
-      prefix: `api${Date.now()}`,
-      log: createLogger("silent"),
-      providers: staticProviders({}),
-    });
-    for (const [key, slug, role] of [
-      ["a", "ws-a", "MARKETER"],
-      ["b", "ws-b", "MARKETER"],
-      ["viewer", "ws-a", "VIEWER"],
-    ] as const) {
-      const ws = await db.prisma.workspace.upsert({
-        where: { slug },
-        create: { name: slug, slug },
-        update: {},
-      });
-      const u = await db.prisma.user.create({
-        data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role },
-      });
-      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
-    }
-    ctxFor = (user) => ({
-      db,
-      engine,
-      user,
-      session: { token: null, set: () => undefined, clear: () => undefined },
-    });
+    env = await openApiTestEnv(
+      [
+        ["a", "ws-a", "MARKETER"],
+        ["b", "ws-b", "MARKETER"],
+        ["viewer", "ws-a", "VIEWER"],
+      ] as const,
+      { prefix: "api" },
+    );
+    db = env.db;
+    users = env.users;
+    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
-    await redis?.quit();
-    await db?.drop();
+    await env?.close();
   });
-
-  async function rejects(p: Promise<unknown>): Promise<TRPCError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(TRPCError);
-      return err as TRPCError;
-    }
-    throw new Error("expected the call to fail");
-  }
 
   it("refuses anonymous callers and viewers' writes", async () => {
     expect((await rejects(createCaller(ctxFor(null)).journeys.list())).code).toBe("UNAUTHORIZED");

@@ -1,68 +1,35 @@
 // Viewing an old version and restoring it as the draft (issue 5: versions list, rollback).
 import { Prisma } from "@postpath/db";
-import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
-import { createEngineContext, createLogger, createRedis, staticProviders } from "@postpath/engine";
+import type { TestDatabase } from "@postpath/db/testing";
 import { compile, parsePlan } from "@postpath/journey";
-import { TRPCError } from "@trpc/server";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
+import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
 import { demoJourneyDraft } from "../seed.ts";
-import type { ApiContext, SessionUser } from "../trpc.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
 describe("journey versions: view and restore (real Postgres, createCaller)", () => {
+  let env: ApiTestEnv<"a" | "b" | "viewer">;
   let db: TestDatabase;
-  let redis: Redis;
-  let ctxFor: (user: SessionUser | null) => ApiContext;
-  const users: Record<"a" | "b" | "viewer", SessionUser> = {} as never;
+  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
+  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis("redis://127.0.0.1:6379");
-    const engine = createEngineContext({
-      db,
-      connection: redis,
-      prefix: `apiv${Date.now()}`,
-      log: createLogger("silent"),
-      providers: staticProviders({}),
-    });
-    for (const [key, slug, role] of [
-      ["a", "ws-a", "MARKETER"],
-      ["b", "ws-b", "MARKETER"],
-      ["viewer", "ws-a", "VIEWER"],
-    ] as const) {
-      const ws = await db.prisma.workspace.upsert({
-        where: { slug },
-        create: { name: slug, slug },
-        update: {},
-      });
-      const u = await db.prisma.user.create({
-        data: { workspaceId: ws.id, email: `${key}@example.com`, name: key, role },
-      });
-      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
-    }
-    ctxFor = (user) => ({
-      db,
-      engine,
-      user,
-      session: { token: null, set: () => undefined, clear: () => undefined },
-    });
+    env = await openApiTestEnv(
+      [
+        ["a", "ws-a", "MARKETER"],
+        ["b", "ws-b", "MARKETER"],
+        ["viewer", "ws-a", "VIEWER"],
+      ] as const,
+      { prefix: "apiv" },
+    );
+    db = env.db;
+    users = env.users;
+    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
-    await redis?.quit();
-    await db?.drop();
+    await env?.close();
   });
-
-  async function rejects(p: Promise<unknown>): Promise<TRPCError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(TRPCError);
-      return err as TRPCError;
-    }
-    throw new Error("expected the call to fail");
-  }
 
   /** A journey published twice: v1 waits 5 s, v2 waits 60 s and has a time zone; the draft is v2's. */
   async function twoVersions(name: string) {

@@ -1,22 +1,16 @@
 // The operate router through createCaller on a real database and Redis: the contract the canvas
 // calls (workspace scoping, roles, shapes). Behaviour under load lives in packages/engine's tests.
-import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
+import type { TestDatabase } from "@postpath/db/testing";
 import {
-  createEngineContext,
-  createLogger,
-  createRedis,
   processEventJob,
   processMaintenanceJob,
   processRunJob,
-  staticProviders,
   track,
   type EngineContext,
 } from "@postpath/engine";
-import { TRPCError } from "@trpc/server";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
-import type { ApiContext, SessionUser } from "../trpc.ts";
+import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
 
 const draft = {
   schemaVersion: 1,
@@ -38,62 +32,29 @@ const draft = {
 };
 
 describe("operate router (real Postgres + Redis, createCaller)", () => {
+  let env: ApiTestEnv<"a" | "b" | "viewer">;
   let db: TestDatabase;
-  let redis: Redis;
   let engine: EngineContext;
-  let ctxFor: (user: SessionUser) => ApiContext;
-  const users: Record<"a" | "b" | "viewer", SessionUser> = {} as never;
-  const prefix = `op${Date.now()}`;
+  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
+  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis("redis://127.0.0.1:6379");
-    engine = createEngineContext({
-      db,
-      connection: redis,
-      prefix,
-      log: createLogger("silent"),
-      providers: staticProviders({}),
-    });
-    for (const [key, slug, role] of [
-      ["a", "op-a", "MARKETER"],
-      ["b", "op-b", "MARKETER"],
-      ["viewer", "op-a", "VIEWER"],
-    ] as const) {
-      const ws = await db.prisma.workspace.upsert({
-        where: { slug },
-        create: { name: slug, slug },
-        update: {},
-      });
-      const u = await db.prisma.user.create({
-        data: { workspaceId: ws.id, email: `${key}-op@example.com`, name: key, role },
-      });
-      users[key] = { id: u.id, email: u.email, name: u.name, role: u.role, workspaceId: ws.id };
-    }
-    ctxFor = (user) => ({
-      db,
-      engine,
-      user,
-      session: { token: null, set: () => undefined, clear: () => undefined },
-    });
+    env = await openApiTestEnv(
+      [
+        ["a", "op-a", "MARKETER"],
+        ["b", "op-b", "MARKETER"],
+        ["viewer", "op-a", "VIEWER"],
+      ] as const,
+      { prefix: "op" },
+    );
+    db = env.db;
+    engine = env.engine;
+    users = env.users;
+    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
-    await engine?.queues.close();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis?.quit();
-    await db?.drop();
+    await env?.close();
   });
-
-  async function rejects(p: Promise<unknown>): Promise<TRPCError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(TRPCError);
-      return err as TRPCError;
-    }
-    throw new Error("expected the call to fail");
-  }
 
   it("enrols by id, reports progress, counts per node, shows a customer's runs, pauses/resumes/stops", async () => {
     const a = createCaller(ctxFor(users.a));
