@@ -1,7 +1,6 @@
 // Template variables checked against what the workspace has observed (real Postgres): a typo in
 // an attribute name is a warning naming the step, the field and the variable, with the closest
 // known name; a fresh workspace (nothing observed) gets no such check; warnings never block.
-import type { TestDatabase } from "@postpath/db/testing";
 import { draftFromSteps } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
@@ -24,9 +23,6 @@ function draftWith(subject: string) {
 
 describe("journeys: template variables against the workspace catalogue (real Postgres)", () => {
   let env: ApiTestEnv<"observed" | "fresh" | "viewer">;
-  let db: TestDatabase;
-  let users: ApiTestEnv<"observed" | "fresh" | "viewer">["users"];
-  let ctxFor: ApiTestEnv<"observed" | "fresh" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
     env = await openApiTestEnv(
@@ -37,22 +33,19 @@ describe("journeys: template variables against the workspace catalogue (real Pos
       ] as const,
       { prefix: "catalog" },
     );
-    db = env.db;
-    users = env.users;
-    ctxFor = env.ctxFor;
     // Everything observed is in place before the first call (the catalogue is cached a minute).
-    const workspaceId = users.observed.workspaceId;
-    const ada = await db.prisma.customer.create({
+    const workspaceId = env.users.observed.workspaceId;
+    const ada = await env.db.prisma.customer.create({
       data: { workspaceId, externalId: "ada", attributes: { first_name: "Ada", tier: "gold" } },
     });
-    await db.prisma.customer.create({
+    await env.db.prisma.customer.create({
       data: { workspaceId, externalId: "bob", attributes: { first_name: "Bob" } },
     });
     // Attributes that are not an object are skipped, not an error.
-    await db.prisma.customer.create({
+    await env.db.prisma.customer.create({
       data: { workspaceId, externalId: "odd", attributes: ["not", "an", "object"] },
     });
-    await db.prisma.event.create({
+    await env.db.prisma.event.create({
       data: {
         workspaceId,
         customerId: ada.id,
@@ -68,18 +61,18 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("journeys.catalog lists what the workspace has observed; a fresh workspace has nothing", async () => {
-    expect(await createCaller(ctxFor(users.viewer)).journeys.catalog()).toEqual({
+    expect(await createCaller(env.ctxFor(env.users.viewer)).journeys.catalog()).toEqual({
       attributes: ["first_name", "tier"],
       eventProperties: { purchase: ["order_id", "total"] },
       customerFields: ["id", "externalId", "email", "phone", "timezone", "attributes", "tags"],
     });
-    expect(await createCaller(ctxFor(users.fresh)).journeys.catalog()).toEqual({
+    expect(await createCaller(env.ctxFor(env.users.fresh)).journeys.catalog()).toEqual({
       customerFields: ["id", "externalId", "email", "phone", "timezone", "attributes", "tags"],
     });
   });
 
   it("saveDraft warns about {{ frist_name }} (step, field, variable, closest name); publishing still works", async () => {
-    const api = createCaller(ctxFor(users.observed));
+    const api = createCaller(env.ctxFor(env.users.observed));
     const { id, draftRevision } = await api.journeys.create({ name: "Typo" });
     const saved = await api.journeys.saveDraft({
       id,
@@ -107,7 +100,7 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("observed event properties are checked too, as warnings", async () => {
-    const api = createCaller(ctxFor(users.observed));
+    const api = createCaller(env.ctxFor(env.users.observed));
     const { issues } = await api.journeys.validate({
       draft: draftWith("Order {{ event.order_id }}: {{ event.totl }}"),
     });
@@ -123,7 +116,7 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("{{ first_name }} and {{ tier }} get nothing", async () => {
-    const api = createCaller(ctxFor(users.observed));
+    const api = createCaller(env.ctxFor(env.users.observed));
     const { id, draftRevision } = await api.journeys.create({ name: "Fine" });
     const saved = await api.journeys.saveDraft({
       id,
@@ -134,7 +127,7 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("a fresh workspace (no customers yet) gets no catalogue check", async () => {
-    const api = createCaller(ctxFor(users.fresh));
+    const api = createCaller(env.ctxFor(env.users.fresh));
     const { id, draftRevision } = await api.journeys.create({ name: "Early" });
     const saved = await api.journeys.saveDraft({
       id,
@@ -148,14 +141,14 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("is cached per workspace for CATALOG_TTL_MS (the clock passed in, not waited for)", async () => {
-    const ws = await db.prisma.workspace.create({ data: { name: "cache", slug: "ws-cache" } });
+    const ws = await env.db.prisma.workspace.create({ data: { name: "cache", slug: "ws-cache" } });
     const t0 = 1_000_000;
-    expect(await workspaceCatalog(db.prisma, ws.id, t0)).toEqual({});
-    await db.prisma.customer.create({
+    expect(await workspaceCatalog(env.db.prisma, ws.id, t0)).toEqual({});
+    await env.db.prisma.customer.create({
       data: { workspaceId: ws.id, externalId: "c", attributes: { plan: "pro" } },
     });
-    expect(await workspaceCatalog(db.prisma, ws.id, t0 + CATALOG_TTL_MS - 1)).toEqual({});
-    expect(await workspaceCatalog(db.prisma, ws.id, t0 + CATALOG_TTL_MS)).toEqual({
+    expect(await workspaceCatalog(env.db.prisma, ws.id, t0 + CATALOG_TTL_MS - 1)).toEqual({});
+    expect(await workspaceCatalog(env.db.prisma, ws.id, t0 + CATALOG_TTL_MS)).toEqual({
       attributes: ["plan"],
     });
   });

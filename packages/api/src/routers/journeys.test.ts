@@ -1,4 +1,3 @@
-import type { TestDatabase } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
 import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
@@ -6,9 +5,6 @@ import { demoJourneyDraft } from "../seed.ts";
 
 describe("journeys router (real Postgres, createCaller)", () => {
   let env: ApiTestEnv<"a" | "b" | "viewer">;
-  let db: TestDatabase;
-  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
-  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
     env = await openApiTestEnv(
@@ -19,33 +15,36 @@ describe("journeys router (real Postgres, createCaller)", () => {
       ] as const,
       { prefix: "api" },
     );
-    db = env.db;
-    users = env.users;
-    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
     await env?.close();
   });
 
   it("refuses anonymous callers and viewers' writes", async () => {
-    expect((await rejects(createCaller(ctxFor(null)).journeys.list())).code).toBe("UNAUTHORIZED");
-    const err = await rejects(createCaller(ctxFor(users.viewer)).journeys.create({ name: "x" }));
+    expect((await rejects(createCaller(env.ctxFor(null)).journeys.list())).code).toBe(
+      "UNAUTHORIZED",
+    );
+    const err = await rejects(
+      createCaller(env.ctxFor(env.users.viewer)).journeys.create({ name: "x" }),
+    );
     expect(err.code).toBe("FORBIDDEN");
   });
 
   it("keeps workspaces apart: another workspace's journey is not found", async () => {
-    const { id } = await createCaller(ctxFor(users.a)).journeys.create({ name: "A's journey" });
-    const b = createCaller(ctxFor(users.b));
+    const { id } = await createCaller(env.ctxFor(env.users.a)).journeys.create({
+      name: "A's journey",
+    });
+    const b = createCaller(env.ctxFor(env.users.b));
     expect((await rejects(b.journeys.get({ id }))).code).toBe("NOT_FOUND");
     expect((await rejects(b.journeys.publish({ id }))).code).toBe("NOT_FOUND");
     expect((await b.journeys.list()).map((j) => j.id)).not.toContain(id);
-    expect((await createCaller(ctxFor(users.viewer)).journeys.list()).map((j) => j.id)).toContain(
-      id,
-    );
+    expect(
+      (await createCaller(env.ctxFor(env.users.viewer)).journeys.list()).map((j) => j.id),
+    ).toContain(id);
   });
 
   it("refuses a save based on an older revision (two tabs) instead of overwriting", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id, draftRevision } = await a.journeys.create({ name: "Two tabs" });
     const first = await a.journeys.saveDraft({
       id,
@@ -62,11 +61,11 @@ describe("journeys router (real Postgres, createCaller)", () => {
   });
 
   it("publishes valid drafts as numbered versions and refuses invalid ones with issues per node", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id } = await a.journeys.create({ name: "Publish me", draft: demoJourneyDraft(1) });
     expect((await a.journeys.publish({ id })).version).toBe(1);
     expect((await a.journeys.publish({ id })).version).toBe(2);
-    const versions = await db.prisma.journeyVersion.findMany({
+    const versions = await env.db.prisma.journeyVersion.findMany({
       where: { journeyId: id },
       orderBy: { version: "asc" },
     });
@@ -79,16 +78,18 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect(err.code).toBe("BAD_REQUEST");
     const issues = (err.cause as unknown as { issues: { nodeId?: string; code: string }[] }).issues;
     expect(issues.some((i) => i.nodeId === "wait")).toBe(true);
-    expect(await db.prisma.journeyVersion.count({ where: { journeyId: badId } })).toBe(0);
+    expect(await env.db.prisma.journeyVersion.count({ where: { journeyId: badId } })).toBe(0);
   });
 
   it("rejects malformed input with the field that is wrong", async () => {
-    const err = await rejects(createCaller(ctxFor(users.a)).journeys.create({ name: "   " }));
+    const err = await rejects(
+      createCaller(env.ctxFor(env.users.a)).journeys.create({ name: "   " }),
+    );
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toMatch(/name/i);
   });
   it("creates from the template gallery, duplicates and archives", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const gallery = await a.journeys.templates();
     expect(gallery.map((t) => t.id)).toContain("machine-registration");
     const { id } = await a.journeys.createFromTemplate({ templateId: "machine-registration" });
@@ -109,20 +110,20 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect((await a.journeys.list()).map((j) => j.id)).not.toContain(copy.id);
     expect((await a.journeys.get({ id: copy.id })).status).toBe("ARCHIVED");
     // Another workspace cannot duplicate it.
-    expect((await rejects(createCaller(ctxFor(users.b)).journeys.duplicate({ id }))).code).toBe(
-      "NOT_FOUND",
-    );
+    expect(
+      (await rejects(createCaller(env.ctxFor(env.users.b)).journeys.duplicate({ id }))).code,
+    ).toBe("NOT_FOUND");
   });
 
   it("refuses to archive a live journey", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id } = await a.journeys.create({ name: "Live one", draft: demoJourneyDraft(1) });
     await a.journeys.publish({ id });
     expect((await rejects(a.journeys.archive({ id }))).code).toBe("PRECONDITION_FAILED");
   });
 
   it("lists versions and shows what changed since the live version", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id, draftRevision } = await a.journeys.create({
       name: "Versions",
       draft: demoJourneyDraft(1),
@@ -151,14 +152,14 @@ describe("journeys router (real Postgres, createCaller)", () => {
   });
 
   it("reports an invalid draft's issues instead of a diff", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id } = await a.journeys.create({ name: "Blank" });
     const d = await a.journeys.diff({ id });
     expect(d.ok).toBe(false);
     expect(d.issues.some((i) => i.nodeId === "trigger")).toBe(true);
   });
   it("saves a draft whose settings are still half-filled, and reports them as issues", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id, draftRevision } = await a.journeys.create({
       name: "Half-filled",
       draft: demoJourneyDraft(1),

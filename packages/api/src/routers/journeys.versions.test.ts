@@ -1,6 +1,5 @@
 // Viewing an old version and restoring it as the draft (issue 5: versions list, rollback).
 import { Prisma } from "@postpath/db";
-import type { TestDatabase } from "@postpath/db/testing";
 import { compile, parsePlan } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
@@ -10,9 +9,6 @@ import { diffPlans } from "./journeys.diff.ts";
 
 describe("journey versions: view and restore (real Postgres, createCaller)", () => {
   let env: ApiTestEnv<"a" | "b" | "viewer">;
-  let db: TestDatabase;
-  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
-  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
     env = await openApiTestEnv(
@@ -23,9 +19,6 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
       ] as const,
       { prefix: "apiv" },
     );
-    db = env.db;
-    users = env.users;
-    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
     await env?.close();
@@ -33,7 +26,7 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
 
   /** A journey published twice: v1 waits 5 s, v2 waits 60 s and has a time zone; the draft is v2's. */
   async function twoVersions(name: string) {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id, draftRevision } = await a.journeys.create({ name, draft: demoJourneyDraft(5) });
     await a.journeys.publish({ id });
     const v2 = demoJourneyDraft(60);
@@ -58,7 +51,7 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect(v1.draft.nodes.find((n) => n.id === "wait")?.data).toMatchObject({ amount: 5 });
     expect(v1.draft.nodes.map((n) => n.id)).toEqual(["trigger", "wait", "email", "exit"]);
     // The document compiles to exactly the stored plan.
-    const stored = await db.prisma.journeyVersion.findFirstOrThrow({
+    const stored = await env.db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: id, version: 1 },
     });
     const recompiled = compile(v1.draft);
@@ -78,7 +71,7 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect((await rejects(a.journeys.version({ journeyId: id, version: 9 }))).code).toBe(
       "NOT_FOUND",
     );
-    const b = createCaller(ctxFor(users.b));
+    const b = createCaller(env.ctxFor(env.users.b));
     expect((await rejects(b.journeys.version({ journeyId: id, version: 1 }))).code).toBe(
       "NOT_FOUND",
     );
@@ -86,12 +79,12 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
 
   it("rebuilds versions published before documents were kept from their plan, keeping what the draft knows", async () => {
     const { a, id } = await twoVersions("Old version");
-    await db.prisma.journeyVersion.updateMany({
+    await env.db.prisma.journeyVersion.updateMany({
       where: { journeyId: id, version: 1 },
       data: { document: Prisma.DbNull },
     });
     const v1 = await a.journeys.version({ journeyId: id, version: 1 });
-    const stored = await db.prisma.journeyVersion.findFirstOrThrow({
+    const stored = await env.db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: id, version: 1 },
     });
     const recompiled = compile(v1.draft);
@@ -105,16 +98,18 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
 
   it("lets a viewer read a version but not restore it", async () => {
     const { id, revision } = await twoVersions("Viewer");
-    const viewer = createCaller(ctxFor(users.viewer));
+    const viewer = createCaller(env.ctxFor(env.users.viewer));
     expect((await viewer.journeys.version({ journeyId: id, version: 1 })).version).toBe(1);
     const err = await rejects(
       viewer.journeys.restoreVersion({ journeyId: id, version: 1, revision }),
     );
     expect(err.code).toBe("FORBIDDEN");
-    const j = await db.prisma.journey.findUniqueOrThrow({ where: { id } });
+    const j = await env.db.prisma.journey.findUniqueOrThrow({ where: { id } });
     expect(j.draftRevision).toBe(revision);
     expect(
-      await db.prisma.auditLog.count({ where: { targetId: id, action: "journey.restoreVersion" } }),
+      await env.db.prisma.auditLog.count({
+        where: { targetId: id, action: "journey.restoreVersion" },
+      }),
     ).toBe(0);
   });
 
@@ -129,13 +124,15 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect(stored.draftRevision).toBe(revision + 1);
     expect(stored.draft.nodes.find((n) => n.id === "wait")?.data).toMatchObject({ amount: 99 });
     expect(
-      await db.prisma.auditLog.count({ where: { targetId: id, action: "journey.restoreVersion" } }),
+      await env.db.prisma.auditLog.count({
+        where: { targetId: id, action: "journey.restoreVersion" },
+      }),
     ).toBe(0);
   });
 
   it("restores a version as the draft (audited); publishing then creates version N+1 equal to it", async () => {
     const { a, id, revision } = await twoVersions("Roll back");
-    const versionsBefore = await db.prisma.journeyVersion.findMany({
+    const versionsBefore = await env.db.prisma.journeyVersion.findMany({
       where: { journeyId: id },
       orderBy: { version: "asc" },
       select: { version: true, status: true, plan: true },
@@ -150,16 +147,16 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect(j.liveVersion).toBe(2);
     expect(j.draft.nodes.find((n) => n.id === "wait")?.data).toMatchObject({ amount: 5 });
     expect(
-      await db.prisma.journeyVersion.findMany({
+      await env.db.prisma.journeyVersion.findMany({
         where: { journeyId: id },
         orderBy: { version: "asc" },
         select: { version: true, status: true, plan: true },
       }),
     ).toEqual(versionsBefore);
-    const audit = await db.prisma.auditLog.findFirstOrThrow({
+    const audit = await env.db.prisma.auditLog.findFirstOrThrow({
       where: { targetId: id, action: "journey.restoreVersion" },
     });
-    expect(audit.actorId).toBe(users.a.id);
+    expect(audit.actorId).toBe(env.users.a.id);
     expect(audit.detail).toEqual({ version: 1, revision: revision + 1 });
 
     // The autosave's next save names the new revision; the old one is refused.
@@ -173,7 +170,7 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
     expect((await a.journeys.publish({ id })).version).toBe(3);
     const [v1, v3] = await Promise.all(
       [1, 3].map((version) =>
-        db.prisma.journeyVersion.findFirstOrThrow({ where: { journeyId: id, version } }),
+        env.db.prisma.journeyVersion.findFirstOrThrow({ where: { journeyId: id, version } }),
       ),
     );
     expect(parsePlan(v3!.plan)).toEqual(parsePlan(v1!.plan));

@@ -1,13 +1,6 @@
 // The operate router through createCaller on a real database and Redis: the contract the canvas
 // calls (workspace scoping, roles, shapes). Behaviour under load lives in packages/engine's tests.
-import type { TestDatabase } from "@postpath/db/testing";
-import {
-  processEventJob,
-  processMaintenanceJob,
-  processRunJob,
-  track,
-  type EngineContext,
-} from "@postpath/engine";
+import { processEventJob, processMaintenanceJob, processRunJob, track } from "@postpath/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
 import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
@@ -33,10 +26,6 @@ const draft = {
 
 describe("operate router (real Postgres + Redis, createCaller)", () => {
   let env: ApiTestEnv<"a" | "b" | "viewer">;
-  let db: TestDatabase;
-  let engine: EngineContext;
-  let users: ApiTestEnv<"a" | "b" | "viewer">["users"];
-  let ctxFor: ApiTestEnv<"a" | "b" | "viewer">["ctxFor"];
 
   beforeAll(async () => {
     env = await openApiTestEnv(
@@ -47,21 +36,17 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       ] as const,
       { prefix: "op" },
     );
-    db = env.db;
-    engine = env.engine;
-    users = env.users;
-    ctxFor = env.ctxFor;
   });
   afterAll(async () => {
     await env?.close();
   });
 
   it("enrols by id, reports progress, counts per node, shows a customer's runs, pauses/resumes/stops", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id: journeyId } = await a.journeys.create({ name: "Manual", draft: draft as never });
     await a.journeys.publish({ id: journeyId });
-    await db.prisma.customer.create({
-      data: { workspaceId: users.a.workspaceId, externalId: "ann", email: "ann@example.com" },
+    await env.db.prisma.customer.create({
+      data: { workspaceId: env.users.a.workspaceId, externalId: "ann", email: "ann@example.com" },
     });
 
     const { enrolmentId } = await a.operate.enrol({
@@ -69,18 +54,18 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       externalIds: ["ann@example.com", "nobody"],
     });
     // Drive the jobs by hand (no workers in this test): the enrolment, then the run's entry.
-    await processMaintenanceJob(engine, { kind: "enrolment", enrolmentId });
+    await processMaintenanceJob(env.engine, { kind: "enrolment", enrolmentId });
     expect(await a.operate.enrolment({ enrolmentId })).toMatchObject({
       done: 1,
       total: 1,
       status: "DONE",
     });
-    const run = await db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
-    expect(await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe(
-      "applied",
-    );
+    const run = await env.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
+    expect(
+      await processRunJob(env.engine, { runId: run.id, seq: 0, input: { kind: "entered" } }),
+    ).toBe("applied");
 
-    const viewer = createCaller(ctxFor(users.viewer));
+    const viewer = createCaller(env.ctxFor(env.users.viewer));
     const counts = await viewer.operate.nodeCounts({ journeyId });
     expect(counts.t).toEqual({
       entered: 1,
@@ -112,15 +97,15 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
     expect(await a.operate.pause({ journeyId })).toEqual({ status: "PAUSED" });
     expect(await a.operate.resume({ journeyId })).toEqual({ status: "LIVE" });
     expect(await a.operate.stop({ journeyId })).toEqual({ status: "STOPPED" });
-    const audit = await db.prisma.auditLog.findMany({
+    const audit = await env.db.prisma.auditLog.findMany({
       where: { targetId: journeyId, action: { startsWith: "journey." } },
       orderBy: { at: "asc" },
     });
     expect(audit.map((e) => [e.action, e.actorId])).toEqual([
-      ["journey.publish", users.a.id],
-      ["journey.pause", users.a.id],
-      ["journey.resume", users.a.id],
-      ["journey.stop", users.a.id],
+      ["journey.publish", env.users.a.id],
+      ["journey.pause", env.users.a.id],
+      ["journey.resume", env.users.a.id],
+      ["journey.stop", env.users.a.id],
     ]);
     const after = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
     expect(after[0]).toMatchObject({ status: "EXITED" });
@@ -135,28 +120,28 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
   });
 
   it("the journey list counts entries and conversions (goal reached by a later event)", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const withGoal = { ...draft, settings: { goal: { name: "repurchase", event: "purchase" } } };
     const { id: journeyId } = await a.journeys.create({ name: "Goal", draft: withGoal as never });
     await a.journeys.publish({ id: journeyId });
-    await db.prisma.customer.create({
-      data: { workspaceId: users.a.workspaceId, externalId: "gus", email: "gus@example.com" },
+    await env.db.prisma.customer.create({
+      data: { workspaceId: env.users.a.workspaceId, externalId: "gus", email: "gus@example.com" },
     });
     const { enrolmentId } = await a.operate.enrol({ journeyId, externalIds: ["gus"] });
-    await processMaintenanceJob(engine, { kind: "enrolment", enrolmentId });
-    const run = await db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
-    await processRunJob(engine, { runId: run.id, seq: 0, input: { kind: "entered" } });
+    await processMaintenanceJob(env.engine, { kind: "enrolment", enrolmentId });
+    const run = await env.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } });
+    await processRunJob(env.engine, { runId: run.id, seq: 0, input: { kind: "entered" } });
     const listed = async () => (await a.journeys.list()).find((j) => j.id === journeyId);
     expect(await listed()).toMatchObject({ entered: 1, converted: 0 });
 
-    const { eventId } = await track(engine, users.a.workspaceId, {
+    const { eventId } = await track(env.engine, env.users.a.workspaceId, {
       userId: "gus",
       event: "purchase",
     });
-    await processEventJob(engine, { eventId });
-    const waiting = await db.prisma.journeyRun.findUniqueOrThrow({ where: { id: run.id } });
+    await processEventJob(env.engine, { eventId });
+    const waiting = await env.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(
-      await processRunJob(engine, {
+      await processRunJob(env.engine, {
         runId: run.id,
         seq: waiting.seq,
         input: { kind: "event", eventId },
@@ -166,14 +151,14 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
   });
 
   it("scopes to the workspace and refuses viewers' writes", async () => {
-    const a = createCaller(ctxFor(users.a));
+    const a = createCaller(env.ctxFor(env.users.a));
     const { id: journeyId } = await a.journeys.create({ name: "Scoped", draft: draft as never });
     await a.journeys.publish({ id: journeyId });
-    const b = createCaller(ctxFor(users.b));
+    const b = createCaller(env.ctxFor(env.users.b));
     expect((await rejects(b.operate.pause({ journeyId }))).code).toBe("NOT_FOUND");
     expect((await rejects(b.operate.nodeCounts({ journeyId }))).code).toBe("NOT_FOUND");
     expect(
-      (await rejects(createCaller(ctxFor(users.viewer)).operate.stop({ journeyId }))).code,
+      (await rejects(createCaller(env.ctxFor(env.users.viewer)).operate.stop({ journeyId }))).code,
     ).toBe("FORBIDDEN");
     expect((await rejects(a.operate.enrolment({ enrolmentId: "nope" }))).code).toBe("NOT_FOUND");
     expect((await rejects(a.operate.enrol({ journeyId }))).code).toBe("BAD_REQUEST");
