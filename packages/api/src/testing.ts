@@ -23,6 +23,13 @@ export interface ApiTestEnv<K extends string> {
   close: () => Promise<void>;
 }
 
+/** Two marketers in two workspaces and a viewer in the first: the usual cast of a router test. */
+export const TWO_WORKSPACES = [
+  ["a", "ws-a", "MARKETER"],
+  ["b", "ws-b", "MARKETER"],
+  ["viewer", "ws-a", "VIEWER"],
+] as const;
+
 /** `users`: [key, workspace slug, role]; users sharing a slug share the workspace. */
 export async function openApiTestEnv<K extends string>(
   users: readonly (readonly [K, string, Role])[],

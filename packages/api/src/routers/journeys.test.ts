@@ -1,20 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
-import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
+import { openApiTestEnv, rejects, TWO_WORKSPACES, type ApiTestEnv } from "../testing.ts";
 import { demoJourneyDraft } from "../seed.ts";
 
 describe("journeys router (real Postgres, createCaller)", () => {
   let env: ApiTestEnv<"a" | "b" | "viewer">;
 
   beforeAll(async () => {
-    env = await openApiTestEnv(
-      [
-        ["a", "ws-a", "MARKETER"],
-        ["b", "ws-b", "MARKETER"],
-        ["viewer", "ws-a", "VIEWER"],
-      ] as const,
-      { prefix: "api" },
-    );
+    env = await openApiTestEnv(TWO_WORKSPACES, { prefix: "api" });
   });
   afterAll(async () => {
     await env?.close();

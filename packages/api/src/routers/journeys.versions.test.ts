@@ -3,7 +3,7 @@ import { Prisma } from "@postpath/db";
 import { compile, parsePlan } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
-import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
+import { openApiTestEnv, rejects, TWO_WORKSPACES, type ApiTestEnv } from "../testing.ts";
 import { demoJourneyDraft } from "../seed.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
@@ -11,14 +11,7 @@ describe("journey versions: view and restore (real Postgres, createCaller)", () 
   let env: ApiTestEnv<"a" | "b" | "viewer">;
 
   beforeAll(async () => {
-    env = await openApiTestEnv(
-      [
-        ["a", "ws-a", "MARKETER"],
-        ["b", "ws-b", "MARKETER"],
-        ["viewer", "ws-a", "VIEWER"],
-      ] as const,
-      { prefix: "apiv" },
-    );
+    env = await openApiTestEnv(TWO_WORKSPACES, { prefix: "apiv" });
   });
   afterAll(async () => {
     await env?.close();
