@@ -2,7 +2,7 @@ import type { RunStatus } from "@postpath/db";
 import type { JobsOptions, Queue } from "bullmq";
 import { Batcher } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
-import type { CounterDelta, Counters } from "./counters.ts";
+import type { Counters } from "./counters.ts";
 
 /**
  * The run hot path's Postgres and Redis traffic, batched across the jobs a worker runs at once:
@@ -132,150 +132,112 @@ function createRunStore(ctx: EngineContext): RunStore {
   };
 }
 
-const json = (v: unknown): string => JSON.stringify(v ?? null);
-const ts = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
+const seconds = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
 
 /**
  * Commits a batch of transitions in ONE statement (one implicit transaction): the seq-guarded run
  * updates, and — joined to the runs that actually moved — their traces, outbox messages, counter
  * increments (summed per step, in a stable lock order) and customer changes. A transition whose
- * run moved on meanwhile writes nothing.
+ * run moved on meanwhile writes nothing. The batch travels as one JSON document (one native
+ * `JSON.stringify`, parsed once by Postgres) rather than dozens of escaped array literals.
  */
 async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boolean[]> {
-  const runs = {
-    id: [] as string[],
-    seq: [] as number[],
-    status: [] as string[],
-    state: [] as string[],
-    step: [] as string[],
-    waiting: [] as (number | null)[],
-    pev: [] as (string | null)[],
-    pkey: [] as (string | null)[],
-    ended: [] as (number | null)[],
+  const doc = {
+    runs: batch.map((t) => ({
+      id: t.runId,
+      seq: t.seq,
+      status: t.status,
+      state: t.state ?? null,
+      step: t.stepId,
+      waiting: seconds(t.waitingUntil),
+      pev: t.parkedEvent,
+      pkey: t.parkedKey,
+      ended: seconds(t.endedAt),
+    })),
+    traces: batch
+      .flatMap((t) => t.traces.map((r) => ({ t, r })))
+      .map(({ t, r }, n) => ({
+        n, // their order: ids follow it
+        run: t.runId,
+        step: r.stepId,
+        kind: r.kind,
+        detail: r.detail ?? {},
+      })),
+    messages: batch.flatMap((t) =>
+      t.messages.map((m) => ({
+        id: m.id,
+        ws: t.workspaceId,
+        run: t.runId,
+        customer: t.customerId,
+        step: m.stepId,
+        seq: t.seq + 1,
+        at: t.now / 1000,
+        channel: m.channel,
+        key: m.idempotencyKey,
+        recipient: m.recipient,
+        payload: m.payload ?? {},
+        status: m.status,
+        error: m.error,
+        output: m.output ?? null,
+      })),
+    ),
+    counters: batch.flatMap((t) =>
+      [...t.counters].map(([step, d]) => ({
+        run: t.runId,
+        version: t.versionId,
+        journey: t.journeyId,
+        step,
+        ...d,
+      })),
+    ),
+    customers: batch.flatMap((t) =>
+      t.attributes || t.tags
+        ? [
+            {
+              run: t.runId,
+              customer: t.customerId,
+              set: t.attributes ? t.attributes.set : null,
+              unset: t.attributes?.unset ?? [],
+              add: t.tags ? t.tags.add : null,
+              remove: t.tags?.remove ?? [],
+            },
+          ]
+        : [],
+    ),
   };
-  const tr = {
-    run: [] as string[],
-    step: [] as (string | null)[],
-    kind: [] as string[],
-    detail: [] as string[],
-  };
-  const msg = {
-    id: [] as string[],
-    ws: [] as string[],
-    run: [] as string[],
-    customer: [] as string[],
-    step: [] as string[],
-    seq: [] as number[],
-    at: [] as number[],
-    channel: [] as string[],
-    key: [] as string[],
-    recipient: [] as (string | null)[],
-    payload: [] as string[],
-    status: [] as (string | null)[],
-    error: [] as (string | null)[],
-    output: [] as (string | null)[],
-  };
-  const cnt = {
-    run: [] as string[],
-    version: [] as string[],
-    journey: [] as string[],
-    step: [] as string[],
-    ...(Object.fromEntries(
-      (["entered", "completed", "sent", "failed", "converted"] as const).map((f) => [
-        f,
-        [] as number[],
-      ]),
-    ) as Record<keyof CounterDelta, number[]>),
-  };
-  const cu = {
-    run: [] as string[],
-    customer: [] as string[],
-    set: [] as (string | null)[],
-    unset: [] as string[],
-    add: [] as (string | null)[],
-    remove: [] as string[],
-  };
-  for (const t of batch) {
-    runs.id.push(t.runId);
-    runs.seq.push(t.seq);
-    runs.status.push(t.status);
-    runs.state.push(json(t.state));
-    runs.step.push(t.stepId);
-    runs.waiting.push(ts(t.waitingUntil));
-    runs.pev.push(t.parkedEvent);
-    runs.pkey.push(t.parkedKey);
-    runs.ended.push(ts(t.endedAt));
-    for (const r of t.traces) {
-      tr.run.push(t.runId);
-      tr.step.push(r.stepId);
-      tr.kind.push(r.kind);
-      tr.detail.push(json(r.detail ?? {}));
-    }
-    for (const m of t.messages) {
-      msg.id.push(m.id);
-      msg.ws.push(t.workspaceId);
-      msg.run.push(t.runId);
-      msg.customer.push(t.customerId);
-      msg.step.push(m.stepId);
-      msg.seq.push(t.seq + 1);
-      msg.at.push(t.now / 1000);
-      msg.channel.push(m.channel);
-      msg.key.push(m.idempotencyKey);
-      msg.recipient.push(m.recipient);
-      msg.payload.push(json(m.payload ?? {}));
-      msg.status.push(m.status);
-      msg.error.push(m.error);
-      msg.output.push(m.output === undefined || m.output === null ? null : json(m.output));
-    }
-    for (const [step, d] of t.counters) {
-      cnt.run.push(t.runId);
-      cnt.version.push(t.versionId);
-      cnt.journey.push(t.journeyId);
-      cnt.step.push(step);
-      for (const f of ["entered", "completed", "sent", "failed", "converted"] as const)
-        cnt[f].push(d[f]);
-    }
-    if (t.attributes || t.tags) {
-      cu.run.push(t.runId);
-      cu.customer.push(t.customerId);
-      cu.set.push(t.attributes ? json(t.attributes.set) : null);
-      cu.unset.push(json(t.attributes?.unset ?? []));
-      cu.add.push(t.tags ? json(t.tags.add) : null);
-      cu.remove.push(json(t.tags?.remove ?? []));
-    }
-  }
   const shard = nextShard;
   nextShard = (nextShard + 1) % SHARDS;
-  const rows = await ctx.db.query<{ id: string }>(
-    `WITH upd AS (
+  const rows = await ctx.db
+    .query<{ id: string }>(
+      `WITH upd AS (
        UPDATE "JourneyRun" r SET
-         seq = i.seq + 1, status = i.status::"RunStatus", state = i.state::jsonb, "currentStepId" = i.step,
+         seq = i.seq + 1, status = i.status::"RunStatus", state = i.state, "currentStepId" = i.step,
          "waitingUntil" = to_timestamp(i.waiting) AT TIME ZONE 'UTC',
          "parkedEvent" = i.pev, "parkedKey" = i.pkey,
          "endedAt" = to_timestamp(i.ended) AT TIME ZONE 'UTC',
          "updatedAt" = now() AT TIME ZONE 'UTC'
-       FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::text[], $9::float8[])
-         AS i(id, seq, status, state, step, waiting, pev, pkey, ended)
+       FROM jsonb_to_recordset($1::jsonb -> 'runs')
+         AS i(id text, seq int, status text, state jsonb, step text, waiting float8, pev text, pkey text, ended float8)
        WHERE r.id = i.id AND r.seq = i.seq
        RETURNING r.id
      ), traces AS (
        INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
-       SELECT t.run, t.step, t.kind, t.detail::jsonb
-       FROM unnest($10::text[], $11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS t(run, step, kind, detail, n)
+       SELECT t.run, t.step, t.kind, t.detail
+       FROM jsonb_to_recordset($1::jsonb -> 'traces') AS t(n int, run text, step text, kind text, detail jsonb)
        JOIN upd ON upd.id = t.run
        ORDER BY t.n
      ), messages AS (
        INSERT INTO "Message" (id, "workspaceId", "runId", "customerId", "stepId", "runSeq", "createdAt", channel, "idempotencyKey", recipient, payload, status, error, output)
        SELECT m.id, m.ws, m.run, m.customer, m.step, m.seq, to_timestamp(m.at) AT TIME ZONE 'UTC', m.channel, m.key, m.recipient,
-              m.payload::jsonb, COALESCE(m.status, 'PENDING')::"MessageStatus", m.error, m.output::jsonb
-       FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[], $20::float8[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[])
-         AS m(id, ws, run, customer, step, seq, at, channel, key, recipient, payload, status, error, output)
+              m.payload, COALESCE(m.status, 'PENDING')::"MessageStatus", m.error, NULLIF(m.output, 'null'::jsonb)
+       FROM jsonb_to_recordset($1::jsonb -> 'messages')
+         AS m(id text, ws text, run text, customer text, step text, seq int, at float8, channel text, key text, recipient text, payload jsonb, status text, error text, output jsonb)
        JOIN upd ON upd.id = m.run
      ), counters AS (
        INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", entered, completed, sent, failed, converted)
-       SELECT c.version, c.step, $37::int, min(c.journey), sum(c.e), sum(c.c), sum(c.se), sum(c.f), sum(c.cv)
-       FROM unnest($28::text[], $29::text[], $30::text[], $31::text[], $32::int[], $33::int[], $34::int[], $35::int[], $36::int[])
-         AS c(run, version, journey, step, e, c, se, f, cv)
+       SELECT c.version, c.step, $2::int, min(c.journey), sum(c.entered), sum(c.completed), sum(c.sent), sum(c.failed), sum(c.converted)
+       FROM jsonb_to_recordset($1::jsonb -> 'counters')
+         AS c(run text, version text, journey text, step text, entered int, completed int, sent int, failed int, converted int)
        JOIN upd ON upd.id = c.run
        GROUP BY c.version, c.step
        ORDER BY c.version, c.step
@@ -287,64 +249,25 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
          converted = "StepCounter".converted + EXCLUDED.converted
      ), customers AS (
        UPDATE "Customer" cu SET
-         attributes = CASE WHEN x.set IS NULL THEN cu.attributes
-           ELSE (cu.attributes || x.set::jsonb) - ARRAY(SELECT jsonb_array_elements_text(x.unset::jsonb)) END,
-         tags = CASE WHEN x.add IS NULL THEN cu.tags
-           ELSE ARRAY(SELECT DISTINCT g FROM unnest(cu.tags || ARRAY(SELECT jsonb_array_elements_text(x.add::jsonb))) AS g
-                      WHERE NOT (g = ANY(ARRAY(SELECT jsonb_array_elements_text(x.remove::jsonb)))) ORDER BY g) END,
+         attributes = CASE WHEN x.set IS NULL OR x.set = 'null'::jsonb THEN cu.attributes
+           ELSE (cu.attributes || x.set) - ARRAY(SELECT jsonb_array_elements_text(x.unset)) END,
+         tags = CASE WHEN x.add IS NULL OR x.add = 'null'::jsonb THEN cu.tags
+           ELSE ARRAY(SELECT DISTINCT g FROM unnest(cu.tags || ARRAY(SELECT jsonb_array_elements_text(x.add))) AS g
+                      WHERE NOT (g = ANY(ARRAY(SELECT jsonb_array_elements_text(x.remove)))) ORDER BY g) END,
          "updatedAt" = now() AT TIME ZONE 'UTC'
-       FROM unnest($38::text[], $39::text[], $40::text[], $41::text[], $42::text[], $43::text[]) AS x(run, customer, set, unset, add, remove)
+       FROM jsonb_to_recordset($1::jsonb -> 'customers')
+         AS x(run text, customer text, set jsonb, unset jsonb, add jsonb, remove jsonb)
        JOIN upd ON upd.id = x.run
        WHERE cu.id = x.customer
      )
      SELECT id FROM upd`,
-    [
-      runs.id,
-      runs.seq,
-      runs.status,
-      runs.state,
-      runs.step,
-      runs.waiting,
-      runs.pev,
-      runs.pkey,
-      runs.ended,
-      tr.run,
-      tr.step,
-      tr.kind,
-      tr.detail,
-      msg.id,
-      msg.ws,
-      msg.run,
-      msg.customer,
-      msg.step,
-      msg.seq,
-      msg.at,
-      msg.channel,
-      msg.key,
-      msg.recipient,
-      msg.payload,
-      msg.status,
-      msg.error,
-      msg.output,
-      cnt.run,
-      cnt.version,
-      cnt.journey,
-      cnt.step,
-      cnt.entered,
-      cnt.completed,
-      cnt.sent,
-      cnt.failed,
-      cnt.converted,
-      shard,
-      cu.run,
-      cu.customer,
-      cu.set,
-      cu.unset,
-      cu.add,
-      cu.remove,
-    ],
-    { prepare: "engine.commitRuns" },
-  );
+      [JSON.stringify(doc), shard],
+      { prepare: "engine.commitRunsJson" },
+    )
+    .catch((e: unknown) => {
+      console.error("COMMITERR", e);
+      throw e;
+    });
   const moved = new Set(rows.map((r) => r.id));
   return batch.map((t) => moved.has(t.runId));
 }
