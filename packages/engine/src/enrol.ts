@@ -215,8 +215,8 @@ export async function enrolMany(
   const inserted = rows.length
     ? await ctx.db.query<{ id: string }>(
         `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", state, "triggerEventId", "startedAt", "updatedAt")
-         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, st::jsonb, $5, to_timestamp($6) AT TIME ZONE 'UTC', to_timestamp($6) AT TIME ZONE 'UTC'
-         FROM unnest($7::text[], $8::text[], $9::int[], $10::text[]) AS t(id, cid, n, st)
+         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, st, $5, to_timestamp($6) AT TIME ZONE 'UTC', to_timestamp($6) AT TIME ZONE 'UTC'
+         FROM jsonb_to_recordset($7::jsonb) AS t(id text, cid text, n int, st jsonb)
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [
@@ -226,12 +226,12 @@ export async function enrolMany(
           plan.triggerStepId,
           args.trigger.eventId,
           now / 1000,
-          rows.map((r) => r.id),
-          rows.map((r) => r.customerId),
-          rows.map((r) => r.entryNumber),
-          rows.map((r) => JSON.stringify(r.state)),
+          // One JSON document (one native stringify), not escaped array literals.
+          JSON.stringify(
+            rows.map((r) => ({ id: r.id, cid: r.customerId, n: r.entryNumber, st: r.state })),
+          ),
         ],
-        { prepare: "engine.enrolInsert" },
+        { prepare: "engine.enrolInsertJson" },
       )
     : [];
   const created = inserted.length;
