@@ -57,7 +57,15 @@ export function useAutosave(journeyId: string, initialRevision: number, enabled:
   }, [client, journeyId]);
 
   useEffect(() => {
-    if (!enabled || docRev === 0 || docRev === savedRev.current || blocked.current) return;
+    if (!enabled || blocked.current) return;
+    if (docRev === 0) {
+      // The shared editor store was (re)loaded with a saved draft: nothing to save, and counting
+      // starts again (a stale savedRev would otherwise swallow the edit that reaches its value).
+      savedRev.current = 0;
+      if (!inFlight.current) setState("saved");
+      return;
+    }
+    if (docRev === savedRev.current) return;
     setState("dirty");
     const timer = setTimeout(() => void flush(), DEBOUNCE_MS);
     return () => clearTimeout(timer);

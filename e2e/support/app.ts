@@ -1,0 +1,34 @@
+// Helpers shared by the specs that drive the journey editor: signing in, creating a journey
+// through the API (setup that is not the point of a test) and finding canvas nodes.
+import { expect } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
+
+export const MARKETER = { email: "marketer@postpath.local", password: "postpath-demo" };
+
+export async function signIn(page: Page, who = MARKETER): Promise<void> {
+  await page.goto("/");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
+}
+
+/** Creates a journey with this draft through tRPC, with the session cookie signIn set. */
+export async function createJourney(page: Page, name: string, draft: unknown): Promise<string> {
+  const res = await page.request.post("/trpc/journeys.create", { data: { name, draft } });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { id: string } } }).result.data.id;
+}
+
+/** The saved draft, as journeys.get returns it. */
+export type SavedDraft = { nodes: { id: string; type: string; data: Record<string, unknown> }[] };
+
+export async function savedDraft(page: Page, id: string): Promise<SavedDraft> {
+  const input = encodeURIComponent(JSON.stringify({ id }));
+  const res = await page.request.get(`/trpc/journeys.get?input=${input}`);
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { draft: SavedDraft } } }).result.data.draft;
+}
+
+export const node = (page: Page, id: string): Locator =>
+  page.locator(`.react-flow__node[data-id="${id}"]`);
