@@ -21,7 +21,8 @@ const draft = {
       position: { x: 0, y: 160 },
       data: {
         subject: "Welcome, {{ first_name }}!",
-        body: "<p>Dear {{ customer.attributes.first_name }}, glad you are here.</p>",
+        // {{ customer.<attribute> }} reads the attribute, as in Customer.io.
+        body: "<p>Dear {{ customer.first_name }}, glad you are here.</p>",
       },
     },
     { id: "done", type: "flow.exit", position: { x: 0, y: 320 }, data: {} },

@@ -75,7 +75,13 @@ export type {
 } from "./state.ts";
 export { initialState, advance, MAX_STEPS_PER_ADVANCE } from "./advance.ts";
 export { triggerOf, matchesTrigger, dateTriggerDueAt, listenedEvents } from "./trigger.ts";
-export { templateContext, renderTemplate, analyzeTemplate, CUSTOMER_FIELDS } from "./templating.ts";
+export {
+  templateContext,
+  templateCustomer,
+  renderTemplate,
+  analyzeTemplate,
+  CUSTOMER_FIELDS,
+} from "./templating.ts";
 export { closestName } from "./suggest.ts";
 export { simulate } from "./simulate.ts";
 export type {

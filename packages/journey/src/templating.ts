@@ -74,7 +74,7 @@ export function templateContext(state: RunState): Record<string, unknown> {
   return {
     ...customerScope(state.customer),
     ...state.vars,
-    customer: customerView(state.customer),
+    customer: templateCustomer(state.customer),
     event: state.trigger?.properties ?? {},
     run: { id: state.runId, enteredAt: state.enteredAt },
     steps: state.outputs,
@@ -94,7 +94,8 @@ export const CUSTOMER_FIELDS = [
   "tags",
 ] as const;
 
-function customerView(c: CustomerSnapshot): Record<string, unknown> {
+/** `customer` as a template sees it: its attributes, then the built-in fields (which win). */
+export function templateCustomer(c: CustomerSnapshot): Record<string, unknown> {
   return {
     ...c.attributes,
     id: c.id,
@@ -109,5 +110,5 @@ function customerView(c: CustomerSnapshot): Record<string, unknown> {
 
 /** What segment conditions see: attributes at the top level plus `customer`. */
 export function customerScope(c: CustomerSnapshot): Record<string, unknown> {
-  return { ...c.attributes, customer: customerView(c) };
+  return { ...c.attributes, customer: templateCustomer(c) };
 }

@@ -1,5 +1,5 @@
 // Sample data for template previews and the test run's starting point.
-import type { CustomerSnapshot } from "@postpath/journey";
+import { templateCustomer, type CustomerSnapshot } from "@postpath/journey";
 
 export const SAMPLE_CUSTOMER: CustomerSnapshot = {
   id: "test-customer",
@@ -45,15 +45,7 @@ export function previewContext(
       qrUrl: "https://go.postpath.example/register-machine/k3j9x2/qr.png",
     },
     ...extra,
-    customer: {
-      id: c.id,
-      externalId: c.externalId,
-      email: c.email ?? null,
-      phone: c.phone ?? null,
-      timezone: c.timezone ?? null,
-      attributes: c.attributes,
-      tags: c.tags,
-    },
+    customer: templateCustomer(c),
     event,
     run: { id: "run-preview", enteredAt: Date.UTC(2026, 0, 15, 9) },
     steps: {},
