@@ -3,35 +3,23 @@
 // body use the customer's first name, and sees the preview say "Grace" and that it uses the
 // test-run customer — where it showed the sample customer, Ada, before.
 import { expect, test } from "@playwright/test";
+import { draftFromSteps } from "@postpath/journey";
 import { createJourney, node, signIn } from "../support/app.ts";
 
-const draft = {
-  schemaVersion: 1,
-  settings: {},
-  nodes: [
-    {
-      id: "trigger",
-      type: "trigger.event",
-      position: { x: 0, y: 0 },
-      data: { event: "e2e_preview_signup", filters: [] },
+const draft = draftFromSteps([
+  { id: "trigger", type: "trigger.event", data: { event: "e2e_preview_signup" }, next: "welcome" },
+  {
+    id: "welcome",
+    type: "action.email",
+    data: {
+      subject: "Welcome, {{ first_name }}!",
+      // {{ customer.<attribute> }} reads the attribute, as in Customer.io.
+      body: "<p>Dear {{ customer.first_name }}, glad you are here.</p>",
     },
-    {
-      id: "welcome",
-      type: "action.email",
-      position: { x: 0, y: 160 },
-      data: {
-        subject: "Welcome, {{ first_name }}!",
-        // {{ customer.<attribute> }} reads the attribute, as in Customer.io.
-        body: "<p>Dear {{ customer.first_name }}, glad you are here.</p>",
-      },
-    },
-    { id: "done", type: "flow.exit", position: { x: 0, y: 320 }, data: {} },
-  ],
-  edges: [
-    { id: "e1", source: "trigger", target: "welcome" },
-    { id: "e2", source: "welcome", target: "done" },
-  ],
-};
+    next: "done",
+  },
+  { id: "done", type: "flow.exit" },
+]);
 
 test("the email preview renders for the test-run customer described in the Test run panel", async ({
   page,

@@ -4,42 +4,24 @@
 // editor showing v1's subject (saved: it survives a reload), and publishes it as v3.
 import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
+import { draftFromSteps } from "@postpath/journey";
 import { createJourney, node, savedDraft, signIn } from "../support/app.ts";
 
 const V1_SUBJECT = "Thanks for your order, {{ first_name }}";
 const V2_SUBJECT = "Your order is on its way, {{ first_name }}";
 
 /** Its own trigger event, so the other specs' purchases never enter this live journey. */
-const draft = {
-  schemaVersion: 1,
-  settings: {},
-  nodes: [
-    {
-      id: "trigger",
-      type: "trigger.event",
-      position: { x: 0, y: 0 },
-      data: { event: "e2e_versions_order", filters: [] },
-    },
-    {
-      id: "wait",
-      type: "wait.duration",
-      position: { x: 0, y: 160 },
-      data: { amount: 2, unit: "days" },
-    },
-    {
-      id: "email",
-      type: "action.email",
-      position: { x: 0, y: 320 },
-      data: { subject: V1_SUBJECT, body: "<p>Thank you.</p>" },
-    },
-    { id: "done", type: "flow.exit", position: { x: 0, y: 480 }, data: {} },
-  ],
-  edges: [
-    { id: "e1", source: "trigger", target: "wait" },
-    { id: "e2", source: "wait", target: "email" },
-    { id: "e3", source: "email", target: "done" },
-  ],
-};
+const draft = draftFromSteps([
+  { id: "trigger", type: "trigger.event", data: { event: "e2e_versions_order" }, next: "wait" },
+  { id: "wait", type: "wait.duration", data: { amount: 2, unit: "days" }, next: "email" },
+  {
+    id: "email",
+    type: "action.email",
+    data: { subject: V1_SUBJECT, body: "<p>Thank you.</p>" },
+    next: "done",
+  },
+  { id: "done", type: "flow.exit" },
+]);
 
 /** Publishes the saved draft through the header's Publish dialog; `changes` must be listed. */
 async function publish(page: Page, version: number, changes: string | RegExp): Promise<void> {
