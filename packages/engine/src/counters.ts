@@ -11,7 +11,15 @@ export interface CounterDelta {
 }
 export type Counters = Map<string, CounterDelta>;
 
+/** Rows per (version, step): concurrent writers spread over them instead of queueing on one. */
 const SHARDS = 8;
+let nextShard = Math.floor(Math.random() * SHARDS);
+/** The shard for the next write: consecutive writes of one process take different shards. */
+export function takeShard(): number {
+  const shard = nextShard;
+  nextShard = (nextShard + 1) % SHARDS;
+  return shard;
+}
 
 function bump(c: Counters, stepId: string, field: keyof CounterDelta, n = 1): void {
   let d = c.get(stepId);
@@ -74,7 +82,7 @@ export async function bumpCounters(
   counters: Counters,
 ): Promise<void> {
   if (counters.size === 0) return;
-  const shard = Math.floor(Math.random() * SHARDS);
+  const shard = takeShard();
   const rows = [...counters.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const steps = rows.map(([s]) => s);
   const col = (f: keyof CounterDelta) => rows.map(([, d]) => d[f]);

@@ -2,7 +2,7 @@ import type { RunStatus } from "@postpath/db";
 import type { JobsOptions, Queue } from "bullmq";
 import { Batcher } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
-import type { Counters } from "./counters.ts";
+import { takeShard, type Counters } from "./counters.ts";
 
 /**
  * The run hot path's Postgres and Redis traffic, batched across the jobs a worker runs at once:
@@ -65,10 +65,6 @@ export interface Transition {
   attributes: { set: Record<string, unknown>; unset: string[] } | null;
   tags: { add: string[]; remove: string[] } | null;
 }
-
-const SHARDS = 8;
-/** Consecutive batches of one process take different counter shards: no lock waits between them. */
-let nextShard = Math.floor(Math.random() * SHARDS);
 
 export interface RunStore {
   load(runId: string): Promise<RunRow | null>;
@@ -205,8 +201,8 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
         : [],
     ),
   };
-  const shard = nextShard;
-  nextShard = (nextShard + 1) % SHARDS;
+  // Consecutive batches of one process take different counter shards: no lock waits between them.
+  const shard = takeShard();
   const rows = await ctx.db
     .query<{ id: string }>(
       `WITH upd AS (

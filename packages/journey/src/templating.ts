@@ -66,7 +66,8 @@ export const BUILTIN_TEMPLATE_ROOTS = ["customer", "event", "run", "steps"] as c
 
 /**
  * What Liquid templates see for a run: the customer's attributes at the top level (`{{ first_name }}`),
- * `customer` (id, externalId, email, phone, timezone, attributes, tags), `event` (the trigger's
+ * `customer` (its attributes, then id, externalId, email, phone, timezone, attributes, tags — the
+ * built-in fields win), `event` (the trigger's
  * properties), `run` (id, enteredAt), the named outputs of earlier steps (`coupon.code`, `purl.url`,
  * the event a wait received under its name) and `steps` (every output by step id).
  */

@@ -23,7 +23,7 @@ export type ObservedCatalog = {
 
 /** What the editor lists: the catalogue validate() checks against, and the customer's fields. */
 export type WorkspaceCatalog = ObservedCatalog & {
-  /** `customer.<field>` in templates (attributes are read at the top level). */
+  /** The built-in `customer.<field>`s (attributes are read as `<name>` and `customer.<name>`). */
   customerFields: string[];
 };
 
