@@ -1,7 +1,7 @@
 import type { Database } from "@postpath/db";
 import type { CustomerSnapshot } from "@postpath/journey";
 
-interface CustomerRow {
+export interface CustomerRow {
   id: string;
   externalId: string;
   email: string | null;

@@ -4,6 +4,8 @@
 import { createProvider } from "@postpath/channels";
 import type { StepSpec } from "@postpath/journey";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { customerPage } from "./customer.ts";
+import { enrolMany } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
 import { processMaintenanceJob, runDateTriggers } from "./maintenance.ts";
@@ -576,6 +578,42 @@ describe("enrolment", () => {
     });
     expect(p2).toMatchObject({ done: 3, total: 3, enrolled: 1, skipped: 2 });
   }, 120_000);
+  it("a bulk-enrolled run stores no profile: its first step renders the trigger's properties and the customer as they are when it starts", async () => {
+    const { journeyId, versionId } = await h.publish("lazy", [
+      { id: "t", type: "trigger.manual", next: "m" },
+      hook("m", '{"plan":"{{ customer.plan }}","source":"{{ event.source }}"}'),
+    ]);
+    const ann = await h.customer("ann", { plan: "free" });
+    // Paused, so the entry job holds the run before its first step.
+    await pauseJourney(h.ctx, h.workspaceId, journeyId);
+    const res = await enrolMany(h.ctx, {
+      workspaceId: h.workspaceId,
+      journeyId,
+      versionId,
+      customers: await customerPage(h.db, { workspaceId: h.workspaceId, after: null, limit: 10 }),
+      trigger: {
+        eventId: "import-1",
+        name: "enrolled",
+        properties: { source: "import" },
+        timestamp: 1,
+      },
+    });
+    expect(res).toEqual({ enrolled: 1, skipped: 0 });
+    const row = await runOf(journeyId, ann);
+    expect(row).toMatchObject({
+      state: null,
+      trigger: { name: "enrolled", properties: { source: "import" }, timestamp: 1 },
+      triggerEventId: "import-1",
+    });
+    await h.customer("ann", { plan: "pro" });
+    await resumeJourney(h.ctx, h.workspaceId, journeyId);
+    await ended(journeyId, ann);
+    expect(sink.deliveries.map((d) => JSON.parse(d.body) as unknown)).toEqual([
+      { plan: "pro", source: "import" },
+    ]);
+    const state = (await runOf(journeyId, ann))!.state as { customer: { attributes: unknown } };
+    expect(state.customer.attributes).toEqual({ plan: "pro" });
+  });
 });
 
 describe("bad input never crashes a worker", () => {

@@ -1,7 +1,7 @@
 import { Prisma } from "@postpath/db";
+import { customAlphabet } from "nanoid";
 import {
   entryDecision,
-  initialState,
   type CustomerSnapshot,
   type EntryDecision,
   type Plan,
@@ -130,14 +130,8 @@ function runRow(
     trigger: TriggerInput | null;
     entryNumber: number;
   },
-): Prisma.JourneyRunCreateManyInput {
-  const state = initialState(plan, {
-    runId: a.runId,
-    customer: a.customer,
-    trigger: a.trigger
-      ? { name: a.trigger.name, properties: a.trigger.properties, timestamp: a.trigger.timestamp }
-      : null,
-  });
+): Prisma.JourneyRunUncheckedCreateInput {
+  // No state yet: the run's first job builds it from `trigger` and the customer's profile.
   return {
     id: a.runId,
     workspaceId: a.workspaceId,
@@ -147,10 +141,19 @@ function runRow(
     entryNumber: a.entryNumber,
     status: "ACTIVE",
     currentStepId: plan.triggerStepId,
-    state: state as unknown as Prisma.InputJsonValue,
+    trigger: a.trigger ? (triggerOfRun(a.trigger) as Prisma.InputJsonObject) : Prisma.DbNull,
     triggerEventId: a.trigger?.eventId ?? null,
     startedAt: new Date(ctx.now()),
   };
+}
+
+/** What a run keeps of its trigger (the run state's `trigger`). */
+function triggerOfRun(t: TriggerInput): {
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp: number;
+} {
+  return { name: t.name, properties: t.properties, timestamp: t.timestamp };
 }
 
 /**
@@ -194,7 +197,10 @@ export async function enrolMany(
   );
   const byCustomer = new Map(hist.map((h) => [h.customerId, h]));
   const now = ctx.now();
-  const rows: Prisma.JourneyRunCreateManyInput[] = [];
+  // Only ids go into the rows: the state is built by each run's first job (see runRow).
+  const runIds: string[] = [];
+  const customerIds: string[] = [];
+  const entryNumbers: number[] = [];
   let skipped = 0;
   for (const customer of args.customers) {
     const h = byCustomer.get(customer.id);
@@ -206,17 +212,17 @@ export async function enrolMany(
       skipped++;
       continue;
     }
-    rows.push(
-      runRow(ctx, plan, { ...args, customer, runId: newRunId(), entryNumber: history.entries + 1 }),
-    );
+    runIds.push(newRunId());
+    customerIds.push(customer.id);
+    entryNumbers.push(history.entries + 1);
   }
   // One INSERT … SELECT FROM unnest(arrays) (much cheaper than a per-row ORM insert); conflicts
   // with the unique constraints are skipped, exactly like concurrent single enrolments.
-  const inserted = rows.length
+  const inserted = runIds.length
     ? await ctx.db.query<{ id: string }>(
-        `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", state, "triggerEventId", "startedAt", "updatedAt")
-         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, st, $5, to_timestamp($6) AT TIME ZONE 'UTC', to_timestamp($6) AT TIME ZONE 'UTC'
-         FROM jsonb_to_recordset($7::jsonb) AS t(id text, cid text, n int, st jsonb)
+        `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
+         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
+         FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
          ON CONFLICT DO NOTHING
          RETURNING id`,
         [
@@ -224,18 +230,18 @@ export async function enrolMany(
           args.journeyId,
           args.versionId,
           plan.triggerStepId,
+          JSON.stringify(triggerOfRun(args.trigger)),
           args.trigger.eventId,
           now / 1000,
-          // One JSON document (one native stringify), not escaped array literals.
-          JSON.stringify(
-            rows.map((r) => ({ id: r.id, cid: r.customerId, n: r.entryNumber, st: r.state })),
-          ),
+          runIds,
+          customerIds,
+          entryNumbers,
         ],
-        { prepare: "engine.enrolInsertJson" },
+        { prepare: "engine.enrolInsert" },
       )
     : [];
   const created = inserted.length;
-  skipped += rows.length - created;
+  skipped += runIds.length - created;
   // Entry jobs for the new runs, and (a retried batch) for this trigger's runs that have not
   // started yet — a crash between the insert and addBulk on an earlier attempt.
   const retried = args.customers.filter((c) => byCustomer.get(c.id)?.mine).map((c) => c.id);
@@ -264,12 +270,14 @@ export async function enrolMany(
   return { enrolled: created, skipped };
 }
 
+/** 12 random base-36 characters (62 bits), from nanoid's pooled random bytes. */
+const randomPart = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 12);
+
 /**
- * Run ids are made here (not by Postgres) so the initial state can carry its own id: "r", the
- * time in base 36 (8 chars), 12 random base-36 chars (62 bits). Short on purpose: a waiting run's
+ * Run ids are made here (not by Postgres), so a bulk insert knows its ids before Postgres answers:
+ * "r", the time in base 36 (8 chars), 12 random base-36 chars. Short on purpose: a waiting run's
  * timer job carries its id four times in Redis (job key, delayed-set member, opts, data).
  */
 export function newRunId(): string {
-  const random = crypto.getRandomValues(new BigUint64Array(1))[0]!;
-  return `r${Date.now().toString(36)}${random.toString(36).padStart(13, "0").slice(-12)}`;
+  return `r${Date.now().toString(36)}${randomPart()}`;
 }

@@ -204,7 +204,7 @@ export async function sweep(
 ): Promise<{ runs: number; messages: number }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
-  const where = { journey: { status: { not: "PAUSED" as const } } };
+  const where = { version: { journey: { status: { not: "PAUSED" as const } } } };
   const runs = [
     ...(await prisma.journeyRun.findMany({
       where: { status: "WAITING", waitingUntil: { lt: before }, ...where },

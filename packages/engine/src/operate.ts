@@ -309,7 +309,7 @@ export async function listDeadLetters(
       run: {
         select: {
           journeyId: true,
-          journey: { select: { name: true } },
+          version: { select: { journey: { select: { name: true } } } },
           customer: { select: { externalId: true } },
         },
       },
@@ -320,7 +320,7 @@ export async function listDeadLetters(
     items: page.map((m) => ({
       messageId: m.id,
       journeyId: m.run.journeyId,
-      journeyName: m.run.journey.name,
+      journeyName: m.run.version.journey.name,
       runId: m.runId,
       stepId: m.stepId,
       channel: m.channel,

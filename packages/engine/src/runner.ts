@@ -2,6 +2,7 @@ import { type RunStatus } from "@postpath/db";
 import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
 import {
   advance,
+  initialState,
   templateContext,
   type Effect,
   type Plan,
@@ -11,12 +12,12 @@ import {
 import { UnrecoverableError } from "bullmq";
 import { randomUUID } from "node:crypto";
 import type { EngineContext } from "./context.ts";
-import { asRecord } from "./customer.ts";
+import { asRecord, toSnapshot } from "./customer.ts";
 import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
 import { loadPlan } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
-import { runStore, type MessageRow, type TraceRow, type Transition } from "./store.ts";
+import { runStore, type MessageRow, type RunRow, type TraceRow, type Transition } from "./store.ts";
 
 export type RunOutcome = "applied" | "unchanged" | "stale" | "missing" | "ended" | "paused";
 
@@ -213,7 +214,11 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     );
     return "applied";
   }
-  const state = run.state as RunState;
+  const state = runState(run, plan);
+  if (!state) {
+    await failRun(ctx, run.id, run.seq, "the run has no state and its customer is gone");
+    return "applied";
+  }
   const input = await loadInput(ctx, job);
   if (!input) {
     if (job.input.kind === "event")
@@ -471,6 +476,17 @@ async function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Prom
     })) > 0;
   segmentCache.set(workspaceId, { at: Date.now(), yes });
   return yes;
+}
+
+/**
+ * The run's state; before its first job, the initial state, built from the trigger the run was
+ * enrolled with and the customer's profile as it is now (enrolment writes no copy of it).
+ */
+function runState(run: RunRow, plan: Plan): RunState | null {
+  if (run.state) return run.state as RunState;
+  if (!run.customer) return null;
+  const trigger = run.trigger as RunState["trigger"];
+  return initialState(plan, { runId: run.id, customer: toSnapshot(run.customer), trigger });
 }
 
 async function failRun(

@@ -3,6 +3,7 @@ import type { JobsOptions, Queue } from "bullmq";
 import { Batcher } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
 import { takeShard, type Counters } from "./counters.ts";
+import type { CustomerRow } from "./customer.ts";
 
 /**
  * The run hot path's Postgres and Redis traffic, batched across the jobs a worker runs at once:
@@ -15,7 +16,11 @@ export interface RunRow {
   id: string;
   seq: number;
   status: RunStatus;
+  /** Null until the run's first job builds it (from `trigger` and `customer`). */
   state: unknown;
+  trigger: unknown;
+  /** The customer's profile, read only while `state` is null. */
+  customer: CustomerRow | null;
   workspaceId: string;
   journeyId: string;
   customerId: string;
@@ -93,8 +98,12 @@ function createRunStore(ctx: EngineContext): RunStore {
   const loader = new Batcher<string, RunRow | null>(
     async (ids) => {
       const rows = await ctx.db.query<RunRow>(
-        `SELECT r.id, r.seq, r.status, r.state, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus"
-         FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId" WHERE r.id = ANY($1::text[])`,
+        `SELECT r.id, r.seq, r.status, r.state, r.trigger, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus",
+                CASE WHEN c.id IS NOT NULL THEN json_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
+                  'timezone', c.timezone, 'attributes', c.attributes, 'tags', c.tags) END AS customer
+         FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId"
+           LEFT JOIN "Customer" c ON r.state IS NULL AND c.id = r."customerId"
+         WHERE r.id = ANY($1::text[])`,
         [[...new Set(ids)]],
         { prepare: "engine.loadRuns" },
       );
