@@ -1,7 +1,7 @@
 // Step throughput of one worker process on a wait → split → attribute-update journey, against raw
 // no-op BullMQ processing of the same number of jobs at the same concurrency, same Redis.
 //   pnpm bench engine-steps [--runs 3000] [--concurrency 50]
-import { enrolMany, startWorkers, toSnapshot } from "@postpath/engine";
+import { enrolMany, startWorkers } from "@postpath/engine";
 import { Queue, Worker } from "bullmq";
 import { arg, createCustomers, fmt, openBench, publish } from "./_engine.ts";
 
@@ -25,14 +25,17 @@ export default async function main(args: string[]): Promise<void> {
     ]);
     await createCustomers(env, n);
     const customers = (
-      await env.db.prisma.customer.findMany({ where: { workspaceId: env.workspaceId } })
-    ).map(toSnapshot);
+      await env.db.prisma.customer.findMany({
+        where: { workspaceId: env.workspaceId },
+        select: { id: true },
+      })
+    ).map((c) => c.id);
     for (let i = 0; i < customers.length; i += 2000) {
       await enrolMany(env.ctx, {
         workspaceId: env.workspaceId,
         journeyId,
         versionId,
-        customers: customers.slice(i, i + 2000),
+        customerIds: customers.slice(i, i + 2000),
         trigger: { eventId: "bench", name: "enrolled", properties: {}, timestamp: Date.now() },
       });
     }

@@ -31,22 +31,53 @@ export function toSnapshot(c: CustomerRow): CustomerSnapshot {
 
 export { asRecord };
 
+interface PageArgs {
+  workspaceId: string;
+  /** Keyset cursor: the last id of the previous page (null: from the start). */
+  after: string | null;
+  limit: number;
+  /** Only the customers whose externalId or email is listed. */
+  externalIds?: string[];
+}
+
 /**
- * One keyset page of a workspace's customers (id order, after `after`), optionally only those
- * whose externalId or email is listed: plain SQL on the bulk-enrolment path (no ORM mapping of
- * thousands of rows per page).
+ * One keyset page of a workspace's customers, in id order, in plain SQL on the bulk-enrolment
+ * path (no ORM mapping of thousands of rows per page). Each shape of filter is its own prepared
+ * statement: one statement with `$2 IS NULL OR id > $2` gets a generic plan that cannot seek to the
+ * cursor, so every page read the whole workspace again (O(customers) per page).
  */
+function pageQuery(columns: string, a: PageArgs): [sql: string, params: unknown[], name: string] {
+  const byIds = a.externalIds !== undefined;
+  return [
+    `SELECT ${columns} FROM "Customer"
+     WHERE "workspaceId" = $1 AND id > $2${byIds ? ` AND ("externalId" = ANY($4) OR email = ANY($4))` : ""}
+     ORDER BY id LIMIT $3`,
+    // "" sorts before every id, so the first page needs no statement of its own.
+    [a.workspaceId, a.after ?? "", a.limit, ...(byIds ? [a.externalIds] : [])],
+    `${columns === "id" ? "ids" : "rows"}${byIds ? "ByExternalId" : ""}`,
+  ];
+}
+
 export async function customerPage(
   db: Pick<Database, "query">,
-  args: { workspaceId: string; after: string | null; limit: number; externalIds?: string[] },
+  args: PageArgs,
 ): Promise<CustomerSnapshot[]> {
-  const rows = await db.query<CustomerRow>(
-    `SELECT id, "externalId", email, phone, timezone, attributes, tags FROM "Customer"
-     WHERE "workspaceId" = $1 AND ($2::text IS NULL OR id > $2)
-       AND ($4::text[] IS NULL OR "externalId" = ANY($4) OR email = ANY($4))
-     ORDER BY id LIMIT $3`,
-    [args.workspaceId, args.after, args.limit, args.externalIds ?? null],
-    { prepare: "engine.customerPage" },
+  const [sql, params, name] = pageQuery(
+    `id, "externalId", email, phone, timezone, attributes, tags`,
+    args,
   );
+  const rows = await db.query<CustomerRow>(sql, params, { prepare: `engine.customerPage.${name}` });
   return rows.map(toSnapshot);
+}
+
+/** The same page, ids only (an index-only scan): enrolment without a segment reads no profiles. */
+export async function customerIdPage(
+  db: Pick<Database, "query">,
+  args: PageArgs,
+): Promise<string[]> {
+  const [sql, params, name] = pageQuery("id", args);
+  const rows = await db.query<{ id: string }>(sql, params, {
+    prepare: `engine.customerPage.${name}`,
+  });
+  return rows.map((r) => r.id);
 }

@@ -4,7 +4,6 @@
 import { createProvider } from "@postpath/channels";
 import type { StepSpec } from "@postpath/journey";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { customerPage } from "./customer.ts";
 import { enrolMany } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
@@ -578,6 +577,46 @@ describe("enrolment", () => {
     });
     expect(p2).toMatchObject({ done: 3, total: 3, enrolled: 1, skipped: 2 });
   }, 120_000);
+  it("bulk enrolment inserts entry 1 optimistically and falls back to the entry rules for those with history; a re-run batch adds nothing", async () => {
+    const { journeyId, versionId } = await h.publish(
+      "again",
+      [
+        { id: "t", type: "trigger.manual", next: "x" },
+        { id: "x", type: "flow.exit" },
+      ],
+      { entry: { mode: "afterExit" } },
+    );
+    const ann = await h.customer("ann");
+    const bob = await h.customer("bob");
+    const enrolBatch = (eventId: string, customerIds: string[]) =>
+      enrolMany(h.ctx, {
+        workspaceId: h.workspaceId,
+        journeyId,
+        versionId,
+        customerIds,
+        trigger: { eventId, name: "enrolled", properties: {}, timestamp: 1 },
+      });
+    expect(await enrolBatch("first", [ann])).toEqual({ enrolled: 1, skipped: 0 });
+    await ended(journeyId, ann);
+    // ann has exited (afterExit lets her in again, as entry 2); bob is new (entry 1).
+    expect(await enrolBatch("second", [ann, bob])).toEqual({ enrolled: 2, skipped: 0 });
+    // The same batch again (a retried enrolment job): nothing new, nothing counted as skipped.
+    expect(await enrolBatch("second", [ann, bob])).toEqual({ enrolled: 0, skipped: 0 });
+    await ended(journeyId, bob);
+    const runs = await h.db.prisma.journeyRun.findMany({
+      where: { journeyId },
+      select: { customerId: true, entryNumber: true, triggerEventId: true },
+    });
+    expect(runs).toHaveLength(3);
+    expect(runs).toEqual(
+      expect.arrayContaining([
+        { customerId: ann, entryNumber: 1, triggerEventId: "first" },
+        { customerId: ann, entryNumber: 2, triggerEventId: "second" },
+        { customerId: bob, entryNumber: 1, triggerEventId: "second" },
+      ]),
+    );
+  });
+
   it("a bulk-enrolled run stores no profile: its first step renders the trigger's properties and the customer as they are when it starts", async () => {
     const { journeyId, versionId } = await h.publish("lazy", [
       { id: "t", type: "trigger.manual", next: "m" },
@@ -590,7 +629,7 @@ describe("enrolment", () => {
       workspaceId: h.workspaceId,
       journeyId,
       versionId,
-      customers: await customerPage(h.db, { workspaceId: h.workspaceId, after: null, limit: 10 }),
+      customerIds: [ann],
       trigger: {
         eventId: "import-1",
         name: "enrolled",

@@ -157,8 +157,12 @@ function triggerOfRun(t: TriggerInput): {
 }
 
 /**
- * Enrols many customers at once (bulk/manual enrolment, benchmarks): one history query, one
- * multi-row insert that skips conflicts (the same unique constraints decide), then the first jobs
+ * Enrols many customers at once (bulk/manual enrolment, benchmarks), optimistically: most
+ * customers have never been in the journey, so every one is first inserted as entry 1 in one
+ * multi-row insert that skips conflicts (the (journey, customer, entryNumber) and (journey,
+ * customer, trigger) unique constraints decide, exactly as for concurrent single enrolments; the
+ * conflict check is the index probe a history query would have made). Only the customers that
+ * conflicted get a history query, the entry rules, and a second insert. Then the first jobs go out
  * with `addBulk`. Re-running a batch is harmless: `trigger.eventId` is the same, so the inserts
  * conflict, and the entry jobs of this trigger's runs still at seq 0 are (re-)added under their
  * deterministic ids.
@@ -169,86 +173,62 @@ export async function enrolMany(
     workspaceId: string;
     journeyId: string;
     versionId: string;
-    customers: CustomerSnapshot[];
+    /** Customer ids: a run reads its customer's profile when it starts, not at enrolment. */
+    customerIds: string[];
     trigger: TriggerInput;
   },
 ): Promise<{ enrolled: number; skipped: number }> {
-  if (args.customers.length === 0) return { enrolled: 0, skipped: 0 };
-  const { prisma } = ctx.db;
+  const ids = args.customerIds;
+  if (ids.length === 0) return { enrolled: 0, skipped: 0 };
   const plan = await loadPlan(ctx, args.versionId);
-  const ids = args.customers.map((c) => c.id);
-  const hist = await ctx.db.query<{
-    customerId: string;
-    entries: number;
-    active: boolean;
-    last: number | null;
-    mine: boolean;
-  }>(
-    // One probe of the (journey, customer) unique index per customer (OFFSET 0 keeps the lateral
-    // subquery from being flattened into a hash join over every run of the journey, which the
-    // planner picks from stale statistics while the table grows: O(runs) per batch).
-    `SELECT r."customerId", max(r."entryNumber")::int AS entries, bool_or(r.status IN ('ACTIVE', 'WAITING')) AS active,
-            (extract(epoch FROM max(r."startedAt")) * 1000)::float8 AS last, bool_or(r."triggerEventId" = $3) AS mine
-     FROM unnest($2::text[]) AS c(id)
-     CROSS JOIN LATERAL (SELECT * FROM "JourneyRun" WHERE "journeyId" = $1 AND "customerId" = c.id OFFSET 0) r
-     GROUP BY r."customerId"`,
-    [args.journeyId, ids, args.trigger.eventId],
-    { prepare: "engine.enrolHistory" },
-  );
-  const byCustomer = new Map(hist.map((h) => [h.customerId, h]));
   const now = ctx.now();
-  // Only ids go into the rows: the state is built by each run's first job (see runRow).
-  const runIds: string[] = [];
-  const customerIds: string[] = [];
-  const entryNumbers: number[] = [];
-  let skipped = 0;
-  for (const customer of args.customers) {
-    const h = byCustomer.get(customer.id);
-    if (h?.mine) continue; // this enrolment already made the run (a retried batch)
-    const history: History = h
-      ? { entries: h.entries, active: h.active, lastEnteredAt: h.last }
-      : { entries: 0, active: false, lastEnteredAt: null };
-    if (!entryDecision(plan.settings.entry, history, now).ok) {
-      skipped++;
-      continue;
-    }
-    runIds.push(newRunId());
-    customerIds.push(customer.id);
-    entryNumbers.push(history.entries + 1);
-  }
-  // One INSERT … SELECT FROM unnest(arrays) (much cheaper than a per-row ORM insert); conflicts
-  // with the unique constraints are skipped, exactly like concurrent single enrolments.
-  const inserted = runIds.length
-    ? await ctx.db.query<{ id: string }>(
-        `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
-         SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
-         FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
-         ON CONFLICT DO NOTHING
-         RETURNING id`,
-        [
-          args.workspaceId,
-          args.journeyId,
-          args.versionId,
-          plan.triggerStepId,
-          JSON.stringify(triggerOfRun(args.trigger)),
-          args.trigger.eventId,
-          now / 1000,
-          runIds,
-          customerIds,
-          entryNumbers,
-        ],
-        { prepare: "engine.enrolInsert" },
+  const rules = plan.settings.entry;
+  const insert = (customerIds: string[], entryNumbers: number[]) =>
+    insertRuns(ctx, args, plan, now, customerIds, entryNumbers);
+
+  const firstEntryAllowed = entryDecision(
+    rules,
+    { entries: 0, active: false, lastEnteredAt: null },
+    now,
+  ).ok;
+  const inserted = firstEntryAllowed
+    ? await insert(
+        ids,
+        ids.map(() => 1),
       )
     : [];
-  const created = inserted.length;
-  skipped += runIds.length - created;
+  let skipped = 0;
+  let retried: string[] = [];
+  if (inserted.length < ids.length) {
+    const done = new Set(inserted.map((r) => r.customerId));
+    const rest = ids.filter((id) => !done.has(id));
+    const hist = await history(ctx, args.journeyId, rest, args.trigger.eventId);
+    const again: string[] = [];
+    const entryNumbers: number[] = [];
+    for (const customerId of rest) {
+      const h = hist.get(customerId);
+      if (h?.mine) continue; // this enrolment already made the run (a retried batch)
+      const past: History = h
+        ? { entries: h.entries, active: h.active, lastEnteredAt: h.last }
+        : { entries: 0, active: false, lastEnteredAt: null };
+      if (!entryDecision(rules, past, now).ok) {
+        skipped++;
+        continue;
+      }
+      again.push(customerId);
+      entryNumbers.push(past.entries + 1);
+    }
+    const more = again.length ? await insert(again, entryNumbers) : [];
+    skipped += again.length - more.length; // lost a race with a concurrent enrolment
+    inserted.push(...more);
+    retried = rest.filter((id) => hist.get(id)?.mine);
+  }
   // Entry jobs for the new runs, and (a retried batch) for this trigger's runs that have not
   // started yet — a crash between the insert and addBulk on an earlier attempt.
-  const retried = args.customers.filter((c) => byCustomer.get(c.id)?.mine).map((c) => c.id);
   const pending = [
     ...inserted,
     ...(retried.length
-      ? await prisma.journeyRun.findMany({
+      ? await ctx.db.prisma.journeyRun.findMany({
           where: {
             journeyId: args.journeyId,
             triggerEventId: args.trigger.eventId,
@@ -267,7 +247,69 @@ export async function enrolMany(
       }),
     );
   }
-  return { enrolled: created, skipped };
+  return { enrolled: inserted.length, skipped };
+}
+
+/**
+ * One INSERT … SELECT FROM unnest(arrays) (much cheaper than per-row ORM inserts); rows that
+ * conflict with a unique constraint are skipped, and the inserted ones returned.
+ */
+async function insertRuns(
+  ctx: EngineContext,
+  args: { workspaceId: string; journeyId: string; versionId: string; trigger: TriggerInput },
+  plan: Plan,
+  now: number,
+  customerIds: string[],
+  entryNumbers: number[],
+): Promise<{ id: string; customerId: string }[]> {
+  return ctx.db.query<{ id: string; customerId: string }>(
+    `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
+     SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
+     FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
+     ON CONFLICT DO NOTHING
+     RETURNING id, "customerId"`,
+    [
+      args.workspaceId,
+      args.journeyId,
+      args.versionId,
+      plan.triggerStepId,
+      JSON.stringify(triggerOfRun(args.trigger)),
+      args.trigger.eventId,
+      now / 1000,
+      customerIds.map(() => newRunId()),
+      customerIds,
+      entryNumbers,
+    ],
+    { prepare: "engine.enrolInsert" },
+  );
+}
+
+/** The customers' past runs of the journey, folded per customer. */
+async function history(
+  ctx: EngineContext,
+  journeyId: string,
+  customerIds: string[],
+  triggerEventId: string,
+): Promise<Map<string, { entries: number; active: boolean; last: number | null; mine: boolean }>> {
+  const rows = await ctx.db.query<{
+    customerId: string;
+    entries: number;
+    active: boolean;
+    last: number | null;
+    mine: boolean;
+  }>(
+    // One probe of the (journey, customer) unique index per customer (OFFSET 0 keeps the lateral
+    // subquery from being flattened into a hash join over every run of the journey, which the
+    // planner picks from stale statistics while the table grows: O(runs) per batch).
+    `SELECT r."customerId", max(r."entryNumber")::int AS entries, bool_or(r.status IN ('ACTIVE', 'WAITING')) AS active,
+            (extract(epoch FROM max(r."startedAt")) * 1000)::float8 AS last, bool_or(r."triggerEventId" = $3) AS mine
+     FROM unnest($2::text[]) AS c(id)
+     CROSS JOIN LATERAL (SELECT * FROM "JourneyRun" WHERE "journeyId" = $1 AND "customerId" = c.id OFFSET 0) r
+     GROUP BY r."customerId"`,
+    [journeyId, customerIds, triggerEventId],
+    { prepare: "engine.enrolHistory" },
+  );
+  return new Map(rows.map((h) => [h.customerId, h]));
 }
 
 /** 12 random base-36 characters (62 bits), from nanoid's pooled random bytes. */

@@ -8,7 +8,7 @@ import {
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
-import { customerPage, toSnapshot } from "./customer.ts";
+import { customerIdPage, customerPage, toSnapshot } from "./customer.ts";
 import { enrol, enrolMany } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
@@ -91,30 +91,38 @@ export async function runEnrolment(
   };
   let { cursor, done, enrolled, skipped } = e;
   for (;;) {
-    const customers = await customerPage(ctx.db, {
+    const page = {
       workspaceId: e.workspaceId,
       after: cursor,
       limit: ENROL_BATCH,
       ...(c.externalIds ? { externalIds: c.externalIds } : {}),
-    });
-    if (customers.length === 0) break;
-    const chosen = c.segment
-      ? customers.filter((cu) =>
-          evaluateConditions(c.segment!.conditions, c.segment!.match, {
-            ...cu.attributes,
-            customer: { ...cu },
-          }),
+    };
+    // A segment is evaluated on the profiles; otherwise the ids are all enrolment needs.
+    let ids: string[];
+    let chosen: string[];
+    if (c.segment) {
+      const { conditions, match } = c.segment;
+      const customers = await customerPage(ctx.db, page);
+      ids = customers.map((cu) => cu.id);
+      chosen = customers
+        .filter((cu) =>
+          evaluateConditions(conditions, match, { ...cu.attributes, customer: { ...cu } }),
         )
-      : customers;
+        .map((cu) => cu.id);
+    } else {
+      ids = await customerIdPage(ctx.db, page);
+      chosen = ids;
+    }
+    if (ids.length === 0) break;
     const res = await enrolMany(ctx, {
       workspaceId: e.workspaceId,
       journeyId: e.journeyId,
       versionId: version.id,
-      customers: chosen,
+      customerIds: chosen,
       trigger,
     });
-    cursor = customers[customers.length - 1]!.id;
-    done += c.segment ? customers.length : chosen.length;
+    cursor = ids[ids.length - 1]!;
+    done += ids.length;
     enrolled += res.enrolled;
     skipped += res.skipped;
     await prisma.enrolment.update({

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Customer_workspaceId_id_idx" ON "Customer"("workspaceId", "id");
+
