@@ -108,6 +108,12 @@ export async function nodeCounts(
   await journeyOf(ctx, workspaceId, journeyId);
   const { prisma } = ctx.db;
   const scope = versionId ? { journeyId, versionId } : { journeyId };
+  // Runs in flight are counted per version (an index-only scan of (versionId, status, step)).
+  const versionIds = versionId
+    ? [versionId]
+    : (await prisma.journeyVersion.findMany({ where: { journeyId }, select: { id: true } })).map(
+        (v) => v.id,
+      );
   const [sums, waiting] = await Promise.all([
     prisma.stepCounter.groupBy({
       by: ["stepId"],
@@ -116,7 +122,7 @@ export async function nodeCounts(
     }),
     prisma.journeyRun.groupBy({
       by: ["currentStepId"],
-      where: { ...scope, status: { in: ["ACTIVE", "WAITING"] } },
+      where: { versionId: { in: versionIds }, status: { in: ["ACTIVE", "WAITING"] } },
       _count: { _all: true },
     }),
   ]);

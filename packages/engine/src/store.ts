@@ -98,11 +98,14 @@ function createRunStore(ctx: EngineContext): RunStore {
   const loader = new Batcher<string, RunRow | null>(
     async (ids) => {
       const rows = await ctx.db.query<RunRow>(
+        // The customer's profile only for a run that has no state yet (a scalar subquery under
+        // CASE: one primary-key probe for such a run, nothing for the others).
         `SELECT r.id, r.seq, r.status, r.state, r.trigger, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus",
-                CASE WHEN c.id IS NOT NULL THEN json_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
-                  'timezone', c.timezone, 'attributes', c.attributes, 'tags', c.tags) END AS customer
+                CASE WHEN r.state IS NULL THEN (
+                  SELECT json_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
+                    'timezone', c.timezone, 'attributes', c.attributes, 'tags', c.tags)
+                  FROM "Customer" c WHERE c.id = r."customerId") END AS customer
          FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId"
-           LEFT JOIN "Customer" c ON r.state IS NULL AND c.id = r."customerId"
          WHERE r.id = ANY($1::text[])`,
         [[...new Set(ids)]],
         { prepare: "engine.loadRuns" },
@@ -212,9 +215,8 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
   };
   // Consecutive batches of one process take different counter shards: no lock waits between them.
   const shard = takeShard();
-  const rows = await ctx.db
-    .query<{ id: string }>(
-      `WITH upd AS (
+  const rows = await ctx.db.query<{ id: string }>(
+    `WITH upd AS (
        UPDATE "JourneyRun" r SET
          seq = i.seq + 1, status = i.status::"RunStatus", state = i.state, "currentStepId" = i.step,
          "waitingUntil" = to_timestamp(i.waiting) AT TIME ZONE 'UTC',
@@ -266,13 +268,9 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
        WHERE cu.id = x.customer
      )
      SELECT id FROM upd`,
-      [JSON.stringify(doc), shard],
-      { prepare: "engine.commitRunsJson" },
-    )
-    .catch((e: unknown) => {
-      console.error("COMMITERR", e);
-      throw e;
-    });
+    [JSON.stringify(doc), shard],
+    { prepare: "engine.commitRunsJson" },
+  );
   const moved = new Set(rows.map((r) => r.id));
   return batch.map((t) => moved.has(t.runId));
 }
