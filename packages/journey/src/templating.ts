@@ -72,8 +72,9 @@ export const BUILTIN_TEMPLATE_ROOTS = ["customer", "event", "run", "steps"] as c
  * the event a wait received under its name) and `steps` (every output by step id).
  */
 export function templateContext(state: RunState): Record<string, unknown> {
+  // customerScope's fields, built once: attributes at the top level, then vars, then `customer`.
   return {
-    ...customerScope(state.customer),
+    ...state.customer.attributes,
     ...state.vars,
     customer: templateCustomer(state.customer),
     event: state.trigger?.properties ?? {},
