@@ -33,7 +33,7 @@ export default async function main(args: string[]): Promise<void> {
             const start = next;
             next += batch;
             if (start >= n) return;
-            const jobs = Array.from({ length: Math.min(batch, n - start) }, (_, i) => {
+            const jobs = Array.from({ length: Math.min(batch, n - start) }, () => {
               const job: RunJob = { runId: newRunId(), seq: 0, input: { kind: "entered" } };
               return { name: "entered", data: job, opts: { jobId: runJobId(job) } };
             });
