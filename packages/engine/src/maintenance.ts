@@ -29,7 +29,9 @@ export const EnrolCriteria = z
   });
 export type EnrolCriteria = z.infer<typeof EnrolCriteria>;
 
-export const ENROL_BATCH = 1000;
+export const ENROL_BATCH = 2000;
+/** Pages of a bulk enrolment being enrolled at once (each one insert and one addBulk). */
+export const ENROL_PARALLEL = 4;
 
 export async function processMaintenanceJob(ctx: EngineContext, data: unknown): Promise<unknown> {
   const parsed = MaintenanceJob.safeParse(data);
@@ -52,8 +54,9 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
 }
 
 /**
- * Works through a bulk enrolment in batches of ENROL_BATCH customers (keyset order by id), saving
- * progress and the cursor after each batch, so a crashed job resumes where it stopped.
+ * Works through a bulk enrolment in pages of ENROL_BATCH customers (keyset order by id),
+ * ENROL_PARALLEL pages at a time, saving progress and the cursor as pages finish in order, so a
+ * crashed job resumes where it stopped.
  */
 export async function runEnrolment(
   ctx: EngineContext,
@@ -90,37 +93,64 @@ export async function runEnrolment(
     timestamp: e.createdAt.getTime(),
   };
   let { cursor, done, enrolled, skipped } = e;
-  for (;;) {
+  // A page of customers: a segment is evaluated on the profiles; otherwise ids are all it needs.
+  const readPage = async (after: string | null): Promise<{ ids: string[]; chosen: string[] }> => {
     const page = {
       workspaceId: e.workspaceId,
-      after: cursor,
+      after,
       limit: ENROL_BATCH,
       ...(c.externalIds ? { externalIds: c.externalIds } : {}),
     };
-    // A segment is evaluated on the profiles; otherwise the ids are all enrolment needs.
-    let ids: string[];
-    let chosen: string[];
-    if (c.segment) {
-      const { conditions, match } = c.segment;
-      const customers = await customerPage(ctx.db, page);
-      ids = customers.map((cu) => cu.id);
-      chosen = customers
+    if (!c.segment) {
+      const ids = await customerIdPage(ctx.db, page);
+      return { ids, chosen: ids };
+    }
+    const { conditions, match } = c.segment;
+    const customers = await customerPage(ctx.db, page);
+    return {
+      ids: customers.map((cu) => cu.id),
+      chosen: customers
         .filter((cu) =>
           evaluateConditions(conditions, match, { ...cu.attributes, customer: { ...cu } }),
         )
-        .map((cu) => cu.id);
-    } else {
-      ids = await customerIdPage(ctx.db, page);
-      chosen = ids;
+        .map((cu) => cu.id),
+    };
+  };
+  // Pages are read in order and enrolled ENROL_PARALLEL at a time; progress is saved in page
+  // order, so the cursor only passes pages that are done (a resumed job re-runs at most the
+  // pages that were in flight, which enrolMany makes harmless).
+  type Settled = { ids: string[]; res?: { enrolled: number; skipped: number }; err?: unknown };
+  const inFlight: Promise<Settled>[] = [];
+  let readFrom = cursor;
+  let exhausted = false;
+  for (;;) {
+    while (!exhausted && inFlight.length < ENROL_PARALLEL) {
+      const { ids, chosen } = await readPage(readFrom);
+      if (ids.length === 0) {
+        exhausted = true;
+        break;
+      }
+      readFrom = ids[ids.length - 1]!;
+      inFlight.push(
+        enrolMany(ctx, {
+          workspaceId: e.workspaceId,
+          journeyId: e.journeyId,
+          versionId: version.id,
+          customerIds: chosen,
+          trigger,
+        }).then(
+          (res) => ({ ids, res }),
+          (err: unknown) => ({ ids, err }),
+        ),
+      );
     }
-    if (ids.length === 0) break;
-    const res = await enrolMany(ctx, {
-      workspaceId: e.workspaceId,
-      journeyId: e.journeyId,
-      versionId: version.id,
-      customerIds: chosen,
-      trigger,
-    });
+    const next = inFlight.shift();
+    if (!next) break;
+    const { ids, res, err } = await next;
+    if (!res) {
+      await Promise.all(inFlight); // let the rest settle before the job fails and is retried
+      throw err;
+    }
     cursor = ids[ids.length - 1]!;
     done += ids.length;
     enrolled += res.enrolled;
