@@ -1,7 +1,9 @@
 // Identify calls deduplicated on messageId (real Postgres and Redis, no workers so the queued
-// segment checks stay countable): a replay merges no traits and queues no second segment check.
+// segment checks stay countable): a replay merges no traits and queues no second segment check;
+// the sweeper forgets calls older than the dedupe window.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identify } from "./ingest.ts";
+import { IDENTIFY_DEDUPE_MS, sweep } from "./maintenance.ts";
 import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
 let h: EngineHarness;
@@ -95,5 +97,28 @@ describe("identify deduplication", () => {
     const b = await call("dee", { plan: "pro" });
     expect([a.duplicate, b.duplicate]).toEqual([false, false]);
     expect(await segmentChecks(a.customerId)).toHaveLength(2);
+  });
+
+  it("the sweeper forgets calls older than the dedupe window; a replay after that is a new call", async () => {
+    const old = await call("flo", { plan: "pro" }, "msg-flo-old");
+    await call("flo", { plan: "pro" }, "msg-flo-new");
+    await h.db.prisma.identifyCall.updateMany({
+      where: { workspaceId: h.workspaceId, messageId: "msg-flo-old" },
+      data: { receivedAt: new Date(Date.now() - IDENTIFY_DEDUPE_MS - 60_000) },
+    });
+    expect((await sweep(h.ctx)).identifyCalls).toBe(1);
+    const left = await h.db.prisma.identifyCall.findMany({
+      where: { workspaceId: h.workspaceId, externalId: "flo" },
+      select: { messageId: true },
+    });
+    expect(left).toEqual([{ messageId: "msg-flo-new" }]);
+    expect(await call("flo", { plan: "pro" }, "msg-flo-new")).toEqual({
+      customerId: old.customerId,
+      duplicate: true,
+    });
+    expect(await call("flo", { plan: "pro" }, "msg-flo-old")).toEqual({
+      customerId: old.customerId,
+      duplicate: false,
+    });
   });
 });

@@ -230,6 +230,14 @@ export const SWEEP_GRACE_MS = 60_000;
 const SWEEP_LIMIT = 200;
 
 /**
+ * How long identify calls are remembered for deduplication on messageId: a replay within a week
+ * merges nothing; an older one is taken as a new call (merging the same traits again changes
+ * nothing). The sweeper deletes older calls, at most PRUNE_LIMIT per sweep.
+ */
+export const IDENTIFY_DEDUPE_MS = 7 * 24 * 3600_000;
+const PRUNE_LIMIT = 5000;
+
+/**
  * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
  * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
  * long, a pending message that long) — lost with a Redis that died before its AOF was written, or
@@ -239,7 +247,7 @@ const SWEEP_LIMIT = 200;
 export async function sweep(
   ctx: EngineContext,
   graceMs = SWEEP_GRACE_MS,
-): Promise<{ runs: number; messages: number }> {
+): Promise<{ runs: number; messages: number; identifyCalls: number }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
   const where = { version: { journey: { status: { not: "PAUSED" as const } } } };
@@ -276,5 +284,9 @@ export async function sweep(
       { runs: runs.length, messages: messages.length },
       "sweeper re-created follow-up jobs",
     );
-  return { runs: runs.length, messages: messages.length };
+  const identifyCalls = await prisma.$executeRaw`
+    DELETE FROM "IdentifyCall" WHERE id IN (
+      SELECT id FROM "IdentifyCall" WHERE "receivedAt" < ${new Date(ctx.now() - IDENTIFY_DEDUPE_MS)}
+      LIMIT ${PRUNE_LIMIT})`;
+  return { runs: runs.length, messages: messages.length, identifyCalls };
 }

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "IdentifyCall_receivedAt_idx" ON "IdentifyCall"("receivedAt");
+
