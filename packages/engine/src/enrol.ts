@@ -105,9 +105,25 @@ export async function enrol(
   if (!decision.ok) return { runId: null, skipped: describeRefusal(decision, plan.settings.entry) };
 
   const runId = newRunId();
-  const row = runRow(ctx, plan, { ...args, runId, entryNumber: history.entries + 1 });
   try {
-    await prisma.journeyRun.create({ data: row });
+    // No state yet: the run's first job builds it from `trigger` and the customer's profile.
+    await prisma.journeyRun.create({
+      data: {
+        id: runId,
+        workspaceId: args.workspaceId,
+        journeyId: args.journeyId,
+        versionId: args.versionId,
+        customerId: args.customer.id,
+        entryNumber: history.entries + 1,
+        status: "ACTIVE",
+        currentStepId: plan.triggerStepId,
+        trigger: args.trigger
+          ? (triggerOfRun(args.trigger) as Prisma.InputJsonObject)
+          : Prisma.DbNull,
+        triggerEventId: args.trigger?.eventId ?? null,
+        startedAt: new Date(ctx.now()),
+      },
+    });
   } catch (err) {
     if (isUniqueViolation(err))
       return { runId: null, skipped: "entry rule: a concurrent enrolment won" };
@@ -116,35 +132,6 @@ export async function enrol(
   const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
   await ctx.queues.runs.add("entered", job, { jobId: runJobId(job) });
   return { runId };
-}
-
-function runRow(
-  ctx: EngineContext,
-  plan: Plan,
-  a: {
-    runId: string;
-    workspaceId: string;
-    journeyId: string;
-    versionId: string;
-    customer: CustomerSnapshot;
-    trigger: TriggerInput | null;
-    entryNumber: number;
-  },
-): Prisma.JourneyRunUncheckedCreateInput {
-  // No state yet: the run's first job builds it from `trigger` and the customer's profile.
-  return {
-    id: a.runId,
-    workspaceId: a.workspaceId,
-    journeyId: a.journeyId,
-    versionId: a.versionId,
-    customerId: a.customer.id,
-    entryNumber: a.entryNumber,
-    status: "ACTIVE",
-    currentStepId: plan.triggerStepId,
-    trigger: a.trigger ? (triggerOfRun(a.trigger) as Prisma.InputJsonObject) : Prisma.DbNull,
-    triggerEventId: a.trigger?.eventId ?? null,
-    startedAt: new Date(ctx.now()),
-  };
 }
 
 /** What a run keeps of its trigger (the run state's `trigger`). */

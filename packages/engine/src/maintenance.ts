@@ -1,5 +1,6 @@
 import {
   dateTriggerDueAt,
+  customerScope,
   evaluateConditions,
   Condition,
   MatchMode,
@@ -110,9 +111,8 @@ export async function runEnrolment(
     return {
       ids: customers.map((cu) => cu.id),
       chosen: customers
-        .filter((cu) =>
-          evaluateConditions(conditions, match, { ...cu.attributes, customer: { ...cu } }),
-        )
+        // The scope segment triggers see too (attributes at the top level and under `customer`).
+        .filter((cu) => evaluateConditions(conditions, match, customerScope(cu)))
         .map((cu) => cu.id),
     };
   };

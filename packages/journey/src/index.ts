@@ -78,6 +78,7 @@ export { triggerOf, matchesTrigger, dateTriggerDueAt, listenedEvents } from "./t
 export {
   templateContext,
   templateCustomer,
+  customerScope,
   renderTemplate,
   analyzeTemplate,
   CUSTOMER_FIELDS,
