@@ -166,9 +166,10 @@ interface AuthedKey {
 function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
   const opts = engine.queues.events.opts;
   const conn = opts.connection as unknown;
-  const redis =
+  // `instanceof` on the generic class narrows to Redis<any>; name the reply mode we use.
+  const redis: Redis =
     conn instanceof Redis
-      ? conn.duplicate()
+      ? (conn as Redis).duplicate()
       : new Redis({ ...(conn as object), lazyConnect: false });
   return { redis, prefix: opts.prefix ?? "bull" };
 }
