@@ -46,8 +46,14 @@ export function getPath(source: unknown, path: string): unknown {
   if (source !== null && typeof source === "object" && Object.hasOwn(source, path)) {
     return (source as Record<string, unknown>)[path];
   }
+  return walkPath(source, path.split("."), 0);
+}
+
+/** Follows `keys[from..]` through own properties of plain data (undefined when one is missing). */
+export function walkPath(source: unknown, keys: readonly string[], from: number): unknown {
   let cur: unknown = source;
-  for (const key of path.split(".")) {
+  for (let i = from; i < keys.length; i++) {
+    const key = keys[i]!;
     if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
@@ -81,7 +87,11 @@ function contains(haystack: unknown, needle: unknown): boolean {
 }
 
 export function evaluateCondition(c: Condition, scope: unknown): boolean {
-  const actual = getPath(scope, c.property);
+  return testCondition(c, getPath(scope, c.property));
+}
+
+/** Whether `actual` (the value at the condition's property) meets the condition. */
+export function testCondition(c: Condition, actual: unknown): boolean {
   const expected = c.value;
   switch (c.op) {
     case "eq":
@@ -137,9 +147,18 @@ export function evaluateConditions(
   match: MatchMode,
   scope: unknown,
 ): boolean {
+  return evaluateConditionsWith(conditions, match, (path) => getPath(scope, path));
+}
+
+/** The same, reading each condition's property through `read` (a scope that is never built). */
+export function evaluateConditionsWith(
+  conditions: readonly Condition[],
+  match: MatchMode,
+  read: (path: string) => unknown,
+): boolean {
   return match === "all"
-    ? conditions.every((c) => evaluateCondition(c, scope))
-    : conditions.some((c) => evaluateCondition(c, scope));
+    ? conditions.every((c) => testCondition(c, read(c.property)))
+    : conditions.some((c) => testCondition(c, read(c.property)));
 }
 
 const OP_WORDS: Record<ConditionOp, string> = {

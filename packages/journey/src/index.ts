@@ -79,6 +79,8 @@ export {
   templateContext,
   templateCustomer,
   customerScope,
+  customerPath,
+  matchesCustomer,
   renderTemplate,
   analyzeTemplate,
   CUSTOMER_FIELDS,

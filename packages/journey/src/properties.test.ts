@@ -6,7 +6,14 @@ import { type StepSpec, draftFromSteps } from "./builder.ts";
 import {
   advance,
   compile,
+  customerPath,
+  customerScope,
+  evaluateConditions,
+  getPath,
   initialState,
+  matchesCustomer,
+  type Condition,
+  type MatchMode,
   isFinished,
   validate,
   type Effect,
@@ -306,6 +313,61 @@ describe("properties", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe("customerPath", () => {
+  // Keys that collide on purpose: built-in field names, `customer`, dotted names, nesting.
+  const key = fc.constantFrom("tier", "email", "id", "customer", "a", "a.b", "b", "tags", "0");
+  const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      fc.string({ maxLength: 3 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(tie("v"), { maxLength: 2 }),
+      fc.dictionary(key, tie("v"), { maxKeys: 3 }),
+    ),
+  })).v;
+  const customer = fc.record({
+    id: fc.constant("c1"),
+    externalId: fc.constant("u1"),
+    email: fc.option(fc.constant("ann@example.com"), { nil: null }),
+    phone: fc.constant(null),
+    timezone: fc.constant("Europe/Berlin"),
+    attributes: fc.dictionary(key, value, { maxKeys: 5 }),
+    tags: fc.array(fc.constantFrom("vip", "new"), { maxLength: 2 }),
+  });
+  const path = fc
+    .array(fc.constantFrom("tier", "email", "customer", "a", "b", "a.b", "attributes", "0", "x"), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((keys) => keys.join("."));
+
+  it("reads what getPath reads from customerScope, for any customer and path", () => {
+    fc.assert(
+      fc.property(customer, path, (c, p) => {
+        expect(customerPath(c, p)).toEqual(getPath(customerScope(c), p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("segment conditions match the same customers either way", () => {
+    const conditions: Condition[] = [
+      { property: "tier", op: "eq", value: "gold" },
+      { property: "customer.email", op: "exists" },
+      { property: "a.b", op: "neq", value: 1 },
+    ];
+    fc.assert(
+      fc.property(customer, fc.constantFrom<MatchMode>("all", "any"), (c, match) => {
+        expect(matchesCustomer(conditions, match, c)).toBe(
+          evaluateConditions(conditions, match, customerScope(c)),
+        );
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,5 +1,6 @@
 // Liquid templates: rendering (synchronous) and the static analysis validation uses.
 import { Liquid, type Template } from "liquidjs";
+import { evaluateConditionsWith, walkPath, type Condition, type MatchMode } from "./conditions.ts";
 import type { CustomerSnapshot, RunState } from "./state.ts";
 
 // `templates: {}` gives Liquid an empty in-memory file system: `{% include %}` and `{% render %}` can
@@ -113,4 +114,29 @@ export function templateCustomer(c: CustomerSnapshot): Record<string, unknown> {
 /** What segment conditions see: attributes at the top level plus `customer`. */
 export function customerScope(c: CustomerSnapshot): Record<string, unknown> {
   return { ...c.attributes, customer: templateCustomer(c) };
+}
+
+/**
+ * `getPath(customerScope(c), path)` without building the scope (bulk enrolment evaluates a segment
+ * on every customer of a page): attributes are read in place, `customer` is built only when the
+ * path starts with it.
+ */
+export function customerPath(c: CustomerSnapshot, path: string): unknown {
+  const attrs = c.attributes;
+  if (path === "customer") return templateCustomer(c);
+  if (Object.hasOwn(attrs, path)) return attrs[path];
+  const keys = path.split(".");
+  const head = keys[0]!;
+  if (keys.length === 1) return undefined;
+  if (head === "customer") return walkPath(templateCustomer(c), keys, 1);
+  return Object.hasOwn(attrs, head) ? walkPath(attrs[head], keys, 1) : undefined;
+}
+
+/** Whether the customer meets segment conditions (evaluated on `customerScope`). */
+export function matchesCustomer(
+  conditions: readonly Condition[],
+  match: MatchMode,
+  c: CustomerSnapshot,
+): boolean {
+  return evaluateConditionsWith(conditions, match, (path) => customerPath(c, path));
 }

@@ -1,8 +1,8 @@
 // Trigger: the customer enters a segment (their attributes meet the conditions). The engine checks
 // it when a customer's attributes change; entry rules decide whether they may enter again.
 import { z } from "zod";
-import { Condition, MatchMode, evaluateConditions } from "../conditions.ts";
-import { customerScope } from "../templating.ts";
+import { Condition, MatchMode } from "../conditions.ts";
+import { matchesCustomer } from "../templating.ts";
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
 export const TriggerSegmentConfig = z.object({
@@ -22,8 +22,7 @@ export default defineStep<TriggerSegmentConfig>({
   defaults: { conditions: [], match: "all" },
   branches: () => NEXT_ONLY,
   triggerInfo: () => ({ type: "trigger.segment", event: null, properties: [] }),
-  matches: (c, _event, customer) =>
-    evaluateConditions(c.conditions, c.match, customerScope(customer)),
+  matches: (c, _event, customer) => matchesCustomer(c.conditions, c.match, customer),
   enter: () => ({
     kind: "go",
     branch: "next",
