@@ -656,7 +656,7 @@ describe("enrolment", () => {
 });
 
 describe("bad input never crashes a worker", () => {
-  it("malformed payloads are refused, deleted versions and unknown customers are logged and ignored", async () => {
+  it("malformed payloads are refused; unknown ids are logged and ignored; a run whose version or customer is gone fails with a trace", async () => {
     await h.workers?.close();
     h.workers = null;
     await expect(processRunJob(h.ctx, { runId: 1 })).rejects.toThrow(/malformed run job/);
@@ -730,10 +730,43 @@ describe("bad input never crashes a worker", () => {
     expect(
       (await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: "r-broken2" } })).status,
     ).toBe("FAILED");
-    await h.db.prisma.journeyVersion.delete({ where: { id: v2.versionId } });
-    expect(
-      await processRunJob(h.ctx, { runId: "r-broken2", seq: 1, input: { kind: "entered" } }),
-    ).toBe("missing");
+    // Runs have no foreign keys: a run whose version or customer was deleted fails with a trace
+    // naming what is gone, and the worker lives on.
+    const orphan = async (id: string, customerId: string) => {
+      const v = await h.publish(id, [
+        { id: "t", type: "trigger.manual", next: "x" },
+        { id: "x", type: "flow.exit" },
+      ]);
+      await h.db.prisma.journeyRun.create({
+        data: {
+          id,
+          workspaceId: h.workspaceId,
+          journeyId: v.journeyId,
+          versionId: v.versionId,
+          customerId,
+          entryNumber: 1,
+          currentStepId: "t",
+        },
+      });
+      return v;
+    };
+    const gone = await orphan("r-no-version", ann);
+    await h.db.prisma.journeyVersion.delete({ where: { id: gone.versionId } });
+    await orphan("r-no-customer", "c-deleted");
+    for (const runId of ["r-no-version", "r-no-customer"])
+      expect(await processRunJob(h.ctx, { runId, seq: 0, input: { kind: "entered" } })).toBe(
+        "applied",
+      );
+    for (const [id, reason] of [
+      ["r-no-customer", /customer is gone/],
+      ["r-no-version", /no longer exists/],
+    ] as const) {
+      const r = await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id } });
+      expect(r.status).toBe("FAILED");
+      const traces = await h.db.prisma.runTrace.findMany({ where: { runId: id } });
+      expect(traces.map((t) => t.kind)).toEqual(["error"]);
+      expect(JSON.stringify(traces[0]!.detail)).toMatch(reason);
+    }
   });
 });
 

@@ -239,7 +239,8 @@ export async function enrolMany(
 
 /**
  * One INSERT … SELECT FROM unnest(arrays) (much cheaper than per-row ORM inserts); rows that
- * conflict with a unique constraint are skipped, and the inserted ones returned.
+ * conflict with a unique constraint are skipped, and the inserted ones returned. The run ids are
+ * made here, so Postgres only answers with a count, plus the inserted ids when some conflicted.
  */
 async function insertRuns(
   ctx: EngineContext,
@@ -249,12 +250,15 @@ async function insertRuns(
   customerIds: string[],
   entryNumbers: number[],
 ): Promise<{ id: string; customerId: string }[]> {
-  return ctx.db.query<{ id: string; customerId: string }>(
-    `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
-     SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
-     FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
-     ON CONFLICT DO NOTHING
-     RETURNING id, "customerId"`,
+  const runIds = customerIds.map(() => newRunId());
+  const [res] = await ctx.db.query<{ n: number; ids: string[] | null }>(
+    `WITH ins AS (
+       INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
+       SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
+       FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
+       ON CONFLICT DO NOTHING
+       RETURNING id)
+     SELECT count(*)::int AS n, CASE WHEN count(*) < cardinality($8::text[]) THEN COALESCE(array_agg(id), '{}') END AS ids FROM ins`,
     [
       args.workspaceId,
       args.journeyId,
@@ -263,12 +267,18 @@ async function insertRuns(
       JSON.stringify(triggerOfRun(args.trigger)),
       args.trigger.eventId,
       now / 1000,
-      customerIds.map(() => newRunId()),
+      runIds,
       customerIds,
       entryNumbers,
     ],
     { prepare: "engine.enrolInsert" },
   );
+  const inserted = res?.ids ? new Set(res.ids) : null;
+  const out: { id: string; customerId: string }[] = [];
+  runIds.forEach((id, i) => {
+    if (!inserted || inserted.has(id)) out.push({ id, customerId: customerIds[i]! });
+  });
+  return out;
 }
 
 /** The customers' past runs of the journey, folded per customer. */

@@ -1,11 +1,11 @@
 import {
   dateTriggerDueAt,
-  customerScope,
-  evaluateConditions,
+  matchesCustomer,
   Condition,
   MatchMode,
   triggerOf,
 } from "@postpath/journey";
+import type { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
@@ -111,8 +111,8 @@ export async function runEnrolment(
     return {
       ids: customers.map((cu) => cu.id),
       chosen: customers
-        // The scope segment triggers see too (attributes at the top level and under `customer`).
-        .filter((cu) => evaluateConditions(conditions, match, customerScope(cu)))
+        // As segment triggers see the customer (attributes at the top level and under `customer`).
+        .filter((cu) => matchesCustomer(conditions, match, cu))
         .map((cu) => cu.id),
     };
   };
@@ -155,10 +155,12 @@ export async function runEnrolment(
     done += ids.length;
     enrolled += res.enrolled;
     skipped += res.skipped;
-    await prisma.enrolment.update({
-      where: { id: e.id },
-      data: { cursor, done, enrolled, skipped },
-    });
+    // Once per page: a prepared statement rather than an ORM round trip.
+    await ctx.db.query(
+      `UPDATE "Enrolment" SET cursor = $2, done = $3, enrolled = $4, skipped = $5 WHERE id = $1`,
+      [e.id, cursor, done, enrolled, skipped],
+      { prepare: "engine.enrolmentProgress" },
+    );
   }
   await prisma.enrolment.update({
     where: { id: e.id },
@@ -250,7 +252,14 @@ export async function sweep(
 ): Promise<{ runs: number; messages: number; identifyCalls: number }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
-  const where = { version: { journey: { status: { not: "PAUSED" as const } } } };
+  // Paused journeys hold their runs on purpose (resume re-creates their jobs).
+  const paused = await prisma.journey.findMany({
+    where: { status: "PAUSED" },
+    select: { id: true },
+  });
+  const where: Prisma.JourneyRunWhereInput = paused.length
+    ? { journeyId: { notIn: paused.map((j) => j.id) } }
+    : {};
   const runs = [
     ...(await prisma.journeyRun.findMany({
       where: { status: "WAITING", waitingUntil: { lt: before }, ...where },

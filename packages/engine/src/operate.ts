@@ -177,7 +177,7 @@ export async function customerRuns(
       startedAt: true,
       endedAt: true,
       currentStepId: true,
-      version: { select: { version: true } },
+      versionId: true,
       traces: {
         orderBy: { id: "asc" },
         take: TRACES_PER_RUN,
@@ -185,10 +185,15 @@ export async function customerRuns(
       },
     },
   });
+  const versions = await prisma.journeyVersion.findMany({
+    where: { id: { in: [...new Set(runs.map((r) => r.versionId))] } },
+    select: { id: true, version: true },
+  });
+  const numberOf = new Map(versions.map((v) => [v.id, v.version]));
   return runs.map((r) => ({
     runId: r.id,
     status: r.status,
-    versionNumber: r.version.version,
+    versionNumber: numberOf.get(r.versionId) ?? 0,
     startedAt: r.startedAt.toISOString(),
     endedAt: r.endedAt?.toISOString() ?? null,
     currentStepId: r.currentStepId,
@@ -312,26 +317,32 @@ export async function listDeadLetters(
       error: true,
       attempts: true,
       createdAt: true,
-      run: {
-        select: {
-          journeyId: true,
-          version: { select: { journey: { select: { name: true } } } },
-          customer: { select: { externalId: true } },
-        },
-      },
+      run: { select: { journeyId: true, customerId: true } },
     },
   });
   const page = rows.slice(0, limit);
+  const [journeys, customers] = await Promise.all([
+    ctx.db.prisma.journey.findMany({
+      where: { id: { in: [...new Set(page.map((m) => m.run.journeyId))] } },
+      select: { id: true, name: true },
+    }),
+    ctx.db.prisma.customer.findMany({
+      where: { id: { in: [...new Set(page.map((m) => m.run.customerId))] } },
+      select: { id: true, externalId: true },
+    }),
+  ]);
+  const journeyName = new Map(journeys.map((j) => [j.id, j.name]));
+  const externalId = new Map(customers.map((c) => [c.id, c.externalId]));
   return {
     items: page.map((m) => ({
       messageId: m.id,
       journeyId: m.run.journeyId,
-      journeyName: m.run.version.journey.name,
+      journeyName: journeyName.get(m.run.journeyId) ?? "(deleted journey)",
       runId: m.runId,
       stepId: m.stepId,
       channel: m.channel,
       recipient: m.recipient,
-      customer: m.run.customer.externalId,
+      customer: externalId.get(m.run.customerId) ?? "(deleted customer)",
       status: m.status as "DEAD" | "FAILED",
       error: m.error,
       attempts: m.attempts,

@@ -15,7 +15,7 @@ import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
-import { loadPlan } from "./plans.ts";
+import { loadPlan, VersionNotFoundError } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 import { runStore, type MessageRow, type RunRow, type TraceRow, type Transition } from "./store.ts";
 
@@ -206,11 +206,14 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   try {
     plan = await loadPlan(ctx, run.versionId);
   } catch (err) {
+    // A deleted version (runs have no foreign key to it) or a plan this code cannot read.
     await failRun(
       ctx,
       run.id,
       run.seq,
-      `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`,
+      err instanceof VersionNotFoundError
+        ? err.message
+        : `stored plan unreadable: ${err instanceof Error ? err.message : String(err)}`,
     );
     return "applied";
   }

@@ -137,11 +137,34 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect(d.diff?.same).toBe(false);
     await a.journeys.publish({ id });
 
+    // Runs per version: two customers entered version 1, one entered version 2.
+    const stored = await env.db.prisma.journeyVersion.findMany({
+      where: { journeyId: id },
+      orderBy: { version: "asc" },
+    });
+    const ws = stored[0]!.workspaceId;
+    for (const [n, version] of [
+      ["v1-a", stored[0]!],
+      ["v1-b", stored[0]!],
+      ["v2-a", stored[1]!],
+    ] as const) {
+      const c = await env.db.prisma.customer.create({ data: { workspaceId: ws, externalId: n } });
+      await env.db.prisma.journeyRun.create({
+        data: {
+          workspaceId: ws,
+          journeyId: id,
+          versionId: version.id,
+          customerId: c.id,
+          entryNumber: 1,
+        },
+      });
+    }
     const versions = await a.journeys.versions({ id });
-    expect(versions.map((v) => [v.version, v.status, v.publishedBy])).toEqual([
-      [2, "LIVE", "a"],
-      [1, "SUPERSEDED", "a"],
+    expect(versions.map((v) => [v.version, v.status, v.publishedBy, v.runs])).toEqual([
+      [2, "LIVE", "a", 1],
+      [1, "SUPERSEDED", "a", 2],
     ]);
+    expect((await a.journeys.version({ journeyId: id, version: 1 })).runs).toBe(2);
   });
 
   it("reports an invalid draft's issues instead of a diff", async () => {

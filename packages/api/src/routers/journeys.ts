@@ -74,6 +74,20 @@ async function journeyInWorkspace(
   return journey;
 }
 
+/** How many runs each version has had (runs carry no foreign key, so no relation count). */
+async function runsPerVersion(
+  prisma: Prisma.TransactionClient,
+  versionIds: string[],
+): Promise<Map<string, number>> {
+  if (versionIds.length === 0) return new Map();
+  const rows = await prisma.journeyRun.groupBy({
+    by: ["versionId"],
+    where: { versionId: { in: versionIds } },
+    _count: { _all: true },
+  });
+  return new Map(rows.map((r) => [r.versionId, r._count._all]));
+}
+
 async function storedVersion(
   prisma: Prisma.TransactionClient,
   journeyId: string,
@@ -89,7 +103,6 @@ async function storedVersion(
       document: true,
       publishedAt: true,
       publishedById: true,
-      _count: { select: { runs: true } },
     },
   });
   if (!v)
@@ -356,9 +369,12 @@ export const journeysRouter = router({
         status: true,
         publishedAt: true,
         publishedById: true,
-        _count: { select: { runs: true } },
       },
     });
+    const runs = await runsPerVersion(
+      ctx.db.prisma,
+      versions.map((v) => v.id),
+    );
     const authorIds = [
       ...new Set(versions.flatMap((v) => (v.publishedById ? [v.publishedById] : []))),
     ];
@@ -375,7 +391,7 @@ export const journeysRouter = router({
       status: v.status,
       publishedAt: v.publishedAt.toISOString(),
       publishedBy: v.publishedById ? (nameOf.get(v.publishedById) ?? null) : null,
-      runs: v._count.runs,
+      runs: runs.get(v.id) ?? 0,
     }));
   }),
 
@@ -399,7 +415,7 @@ export const journeysRouter = router({
       status: v.status,
       publishedAt: v.publishedAt.toISOString(),
       publishedBy: author?.name ?? null,
-      runs: v._count.runs,
+      runs: (await runsPerVersion(ctx.db.prisma, [v.id])).get(v.id) ?? 0,
       draft: versionDocument(v, j.draft),
       /** The saved draft this was compared with. */
       draftRevision: j.draftRevision,
