@@ -115,7 +115,7 @@ describe("SIGKILL loop", () => {
       // Say where things stand before failing.
       const stuck = await db.prisma.journeyRun.findFirst({
         where: { journeyId, status: { not: "COMPLETED" } },
-        include: { traces: true, messages: true },
+        include: { messages: true },
       });
       console.log(
         JSON.stringify(
@@ -133,6 +133,12 @@ describe("SIGKILL loop", () => {
               jobs: await h.ctx.queues.jobs.getJobCounts(),
             },
             stuck,
+            stuckTraces: stuck
+              ? await db.prisma.runTrace.findMany({
+                  where: { runId: stuck.id },
+                  orderBy: { id: "asc" },
+                })
+              : [],
             failedRunJobs: (await h.ctx.queues.runs.getFailed(0, 3)).map((j) => ({
               id: j.id,
               reason: j.failedReason,

@@ -178,18 +178,29 @@ export async function customerRuns(
       endedAt: true,
       currentStepId: true,
       versionId: true,
-      traces: {
-        orderBy: { id: "asc" },
-        take: TRACES_PER_RUN,
-        select: { at: true, stepId: true, kind: true, detail: true },
-      },
     },
   });
-  const versions = await prisma.journeyVersion.findMany({
-    where: { id: { in: [...new Set(runs.map((r) => r.versionId))] } },
-    select: { id: true, version: true },
-  });
+  const [versions, traces] = await Promise.all([
+    prisma.journeyVersion.findMany({
+      where: { id: { in: [...new Set(runs.map((r) => r.versionId))] } },
+      select: { id: true, version: true },
+    }),
+    // The first TRACES_PER_RUN traces of each run, in order (one index range per run).
+    ctx.db.query<CustomerRun["traces"][number] & { runId: string }>(
+      `SELECT t."runId", to_char(t.at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, t."stepId", t.kind, t.detail
+       FROM unnest($1::text[]) AS r(id)
+       CROSS JOIN LATERAL (SELECT * FROM "RunTrace" WHERE "runId" = r.id ORDER BY id LIMIT $2) t
+       ORDER BY t."runId", t.id`,
+      [runs.map((r) => r.id), TRACES_PER_RUN],
+    ),
+  ]);
   const numberOf = new Map(versions.map((v) => [v.id, v.version]));
+  const tracesOf = new Map<string, CustomerRun["traces"]>();
+  for (const { runId, ...t } of traces) {
+    const list = tracesOf.get(runId) ?? [];
+    list.push(t);
+    tracesOf.set(runId, list);
+  }
   return runs.map((r) => ({
     runId: r.id,
     status: r.status,
@@ -197,12 +208,7 @@ export async function customerRuns(
     startedAt: r.startedAt.toISOString(),
     endedAt: r.endedAt?.toISOString() ?? null,
     currentStepId: r.currentStepId,
-    traces: r.traces.map((t) => ({
-      at: t.at.toISOString(),
-      stepId: t.stepId,
-      kind: t.kind,
-      detail: t.detail,
-    })),
+    traces: tracesOf.get(r.id) ?? [],
   }));
 }
 

@@ -93,6 +93,12 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       endedAt: null,
     });
     expect(runs[0]!.traces.map((t) => t.kind)).toEqual(["entered", "wait.scheduled"]);
+    // Trace times are the stored UTC instants, as ISO strings.
+    const stored = await env.db.prisma.runTrace.findMany({
+      where: { runId: run.id },
+      orderBy: { id: "asc" },
+    });
+    expect(runs[0]!.traces.map((t) => t.at)).toEqual(stored.map((t) => t.at.toISOString()));
 
     expect(await a.operate.pause({ journeyId })).toEqual({ status: "PAUSED" });
     expect(await a.operate.resume({ journeyId })).toEqual({ status: "LIVE" });

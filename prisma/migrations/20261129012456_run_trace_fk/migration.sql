@@ -1,0 +1,3 @@
+-- DropForeignKey
+ALTER TABLE "RunTrace" DROP CONSTRAINT "RunTrace_runId_fkey";
+
