@@ -15,6 +15,8 @@ import {
   type RunJob,
 } from "@postpath/engine";
 import { Queue } from "bullmq";
+import os from "node:os";
+import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, createCustomers, fmt, openBench, publish } from "./_engine.ts";
 
 export default async function main(args: string[]): Promise<void> {
@@ -33,8 +35,10 @@ export default async function main(args: string[]): Promise<void> {
     // Raw baseline: addBulk of n jobs shaped like ours (ids of the same length), same batch size
     // and parallelism, on a queue of its own. Measured before and after ours (this machine's speed
     // drifts); the ratio uses the mean.
+    const cpu: string[] = [];
     const rawAddBulk = async (name: string): Promise<number> => {
       const raw = new Queue<RunJob>(name, { connection: env.redis, prefix: env.prefix });
+      const cpu0 = cpuSnapshot();
       const t = performance.now();
       let next = 0;
       await Promise.all(
@@ -52,6 +56,7 @@ export default async function main(args: string[]): Promise<void> {
         }),
       );
       const ms = performance.now() - t;
+      cpu.push(`raw ${name.replace("raw-", "")}: ${cpuSince(cpu0, ms)}`);
       await raw.obliterate({ force: true });
       await raw.close();
       return ms;
@@ -62,6 +67,7 @@ export default async function main(args: string[]): Promise<void> {
     // row, then its job's work — pages of ENROL_BATCH customers, ENROL_PARALLEL at a time, each
     // page evaluated against the segment (every customer here has a tier), runs inserted, entry
     // jobs added, progress saved per page. Run here in-process, as the jobs worker would.
+    const cpu0 = cpuSnapshot();
     const t = performance.now();
     const { enrolmentId } = await startEnrolment(env.ctx, {
       workspaceId: env.workspaceId,
@@ -72,6 +78,7 @@ export default async function main(args: string[]): Promise<void> {
     });
     await runEnrolment(env.ctx, enrolmentId);
     const oursMs = performance.now() - t;
+    cpu.push(`enrolment: ${cpuSince(cpu0, oursMs)}`);
     const progress = await enrolmentProgress(env.ctx, env.workspaceId, enrolmentId);
     const jobs = await env.ctx.queues.runs.getJobCountByTypes("waiting", "prioritized");
     const rawAfterMs = await rawAddBulk("raw-after");
@@ -87,6 +94,7 @@ export default async function main(args: string[]): Promise<void> {
       `  bulk enrolment of a segment (rows + first jobs): ${fmt(oursMs / 1000, 2)} s (${fmt(perSec(oursMs))} customers/s); ${progress.status}, ${fmt(progress.done)} of ${fmt(progress.total)} done, ${fmt(progress.enrolled)} runs, ${fmt(jobs)} jobs waiting`,
     );
     console.log(`  ratio to raw: ${fmt((rawMs / oursMs) * 100, 1)}% of raw throughput`);
+    console.log(`  CPU (% of one core of ${os.availableParallelism()}): ${cpu.join("; ")}`);
     if (n < 1_000_000)
       console.log(
         `  extrapolated to 1,000,000 customers (linear): ${fmt(((oursMs / n) * 1_000_000) / 1000, 0)} s (goal ≤ 60 s)`,

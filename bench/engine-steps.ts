@@ -1,12 +1,14 @@
 // Step throughput of one worker process on a wait → split → attribute-update journey, against raw
 // no-op BullMQ processing of the same number of jobs at the same concurrency, same Redis.
-//   pnpm bench engine-steps [--runs 10000] [--concurrency 50]
+//   pnpm bench engine-steps [--runs 50000] [--concurrency 50]
 import { enrolMany, startWorkers } from "@postpath/engine";
 import { Queue, Worker } from "bullmq";
+import os from "node:os";
+import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, createCustomers, fmt, openBench, publish } from "./_engine.ts";
 
 export default async function main(args: string[]): Promise<void> {
-  const n = arg(args, "runs", 10_000);
+  const n = arg(args, "runs", 50_000);
   const concurrency = arg(args, "concurrency", 50);
   const env = await openBench();
   try {
@@ -42,6 +44,7 @@ export default async function main(args: string[]): Promise<void> {
 
     // Raw: the same number of jobs, a no-op processor, the same concurrency. Measured before and
     // after the engine (this machine's speed drifts); the ratio uses their mean.
+    const cpu: string[] = [];
     const rawNoop = async (jobs: number, name: string): Promise<number> => {
       const q = new Queue(name, { connection: env.redis, prefix: env.prefix });
       for (let i = 0; i < jobs; i += 2000) {
@@ -54,6 +57,7 @@ export default async function main(args: string[]): Promise<void> {
         );
       }
       let processed = 0;
+      const cpu0 = cpuSnapshot();
       const t1 = performance.now();
       const raw = new Worker(name, () => Promise.resolve(), {
         connection: env.redis,
@@ -64,6 +68,7 @@ export default async function main(args: string[]): Promise<void> {
         raw.on("completed", () => ++processed >= jobs && resolve()),
       );
       const ms = performance.now() - t1;
+      cpu.push(`raw ${name.replace("noop-", "")}: ${cpuSince(cpu0, ms)}`);
       await raw.close();
       await q.obliterate({ force: true });
       await q.close();
@@ -73,6 +78,7 @@ export default async function main(args: string[]): Promise<void> {
 
     // Ours: one worker (this process), run jobs until every run has completed.
     let runJobs = 0;
+    const cpu0 = cpuSnapshot();
     const t0 = performance.now();
     const workers = startWorkers(env.ctx, {
       connection: env.redis,
@@ -97,6 +103,7 @@ export default async function main(args: string[]): Promise<void> {
       if (done >= n) break;
     }
     const oursMs = lastDone - t0;
+    cpu.push(`engine: ${cpuSince(cpu0, performance.now() - t0)}`);
     await workers.close();
 
     // Steps executed, from the engine's own per-step counters (every step a run entered).
@@ -121,6 +128,7 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `  step throughput: ${fmt((stepRate / base) * 100, 1)}% of raw no-op jobs/s (goal ≥ 50%); per job: ${fmt((ours / base) * 100, 1)}% (a run job here executes ${fmt(steps / runJobs, 1)} steps and adds the next job)`,
     );
+    console.log(`  CPU (% of one core of ${os.availableParallelism()}): ${cpu.join("; ")}`);
   } finally {
     await env.close();
   }
