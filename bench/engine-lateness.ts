@@ -2,14 +2,27 @@
 // engine's worker executing each due step (advance + commit); p50/p99/max of (step committed −
 // due) and of (job started − due). Baseline: raw BullMQ delayed no-op jobs with the same due
 // times on the same Redis.
-//   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 100]
+//   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 100] [--processes 1]
+// --processes N runs N worker processes (this one and N − 1 children, each at --concurrency),
+// as a deployment scales out: more worker processes on the same Redis and Postgres.
 import type { Prisma } from "@postpath/db";
 import { startWorkers, runJobId, toSnapshot, type RunJob } from "@postpath/engine";
 import { advance, initialState, parsePlan } from "@postpath/journey";
 import { Queue, Worker, type Job } from "bullmq";
+import { spawn } from "node:child_process";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
-import { arg, createCustomers, fmt, openBench, percentile, publish } from "./_engine.ts";
+import {
+  arg,
+  createCustomers,
+  fmt,
+  openBench,
+  percentile,
+  publish,
+  type BenchEnv,
+} from "./_engine.ts";
+import type { WorkerReport } from "./_lateness-worker.ts";
 
 function summary(label: string, xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
@@ -20,6 +33,7 @@ export default async function main(args: string[]): Promise<void> {
   const rate = arg(args, "rate", 10_000);
   const seconds = arg(args, "seconds", 1);
   const concurrency = arg(args, "concurrency", 100);
+  const processes = Math.max(1, arg(args, "processes", 1));
   const n = Math.round(rate * seconds);
   const env = await openBench();
   try {
@@ -86,16 +100,26 @@ export default async function main(args: string[]): Promise<void> {
         }),
       );
     }
+    const started: number[] = [];
+    const finished: number[] = [];
+    const record = (id: string, processedOn: number, finishedOn: number) => {
+      const d = due.get(id);
+      if (d === undefined) return;
+      started.push(processedOn - d);
+      finished.push(finishedOn - d);
+    };
+    const children = await Promise.all(
+      Array.from({ length: processes - 1 }, () => startChild(env, concurrency, record)),
+    );
+    const pids = children.map((c) => c.pid);
     if (Date.now() > t0 - 3000)
       console.log(
         "  (warning: set-up overran the lead time; the warm-up overlaps the measurement)",
       );
-    const started: number[] = [];
-    const finished: number[] = [];
     // The CPU split covers the measured timers only: from the first one's due time to the last
     // one's completion.
     let cpu0: ReturnType<typeof cpuSnapshot> = null;
-    const atT0 = setTimeout(() => (cpu0 = cpuSnapshot()), Math.max(0, t0 - Date.now()));
+    const atT0 = setTimeout(() => (cpu0 = cpuSnapshot(pids)), Math.max(0, t0 - Date.now()));
     const workers = startWorkers(env.ctx, {
       connection: env.redis,
       prefix: env.prefix,
@@ -105,16 +129,14 @@ export default async function main(args: string[]): Promise<void> {
     });
     workers.workers
       .find((w) => w.name === "runs")!
-      .on("completed", (job: Job) => {
-        const d = due.get(job.id ?? "");
-        if (d === undefined) return;
-        started.push((job.processedOn ?? 0) - d);
-        finished.push((job.finishedOn ?? Date.now()) - d);
-      });
+      .on("completed", (job: Job) =>
+        record(job.id ?? "", job.processedOn ?? 0, job.finishedOn ?? Date.now()),
+      );
     while (finished.length < n) await new Promise((r) => setTimeout(r, 20));
-    const cpu = cpuSince(cpu0, Date.now() - t0);
+    const cpu = cpuSince(cpu0, Date.now() - t0, pids);
     clearTimeout(atT0);
     await workers.close();
+    await Promise.all(children.map((c) => c.stop()));
     const done = await env.db.prisma.journeyRun.count({
       where: { journeyId, status: "COMPLETED" },
     });
@@ -146,11 +168,11 @@ export default async function main(args: string[]): Promise<void> {
     await q.close();
 
     console.log(
-      `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), one worker process, concurrency ${concurrency}; ${fmt(done - w)} runs completed`,
+      `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), ${processes === 1 ? "one worker process" : `${processes} worker processes`}, concurrency ${concurrency}${processes === 1 ? "" : " each"}; ${fmt(done - w)} runs completed`,
     );
     console.log(`  ${summary("engine, step committed − due", finished)}`);
     console.log(`  ${summary("engine, job started − due  ", started)}`);
-    console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)}`);
+    console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)} (one process)`);
     console.log("  goal: p99 ≤ 150 ms, max ≤ 1 s");
     console.log(
       `  CPU while the measured timers ran (% of one core of ${os.availableParallelism()}): ${cpu}`,
@@ -158,4 +180,35 @@ export default async function main(args: string[]): Promise<void> {
   } finally {
     await env.close();
   }
+}
+
+/** A child worker process on the benchmark's Redis and Postgres, reporting finished run jobs. */
+async function startChild(
+  env: BenchEnv,
+  concurrency: number,
+  record: (id: string, processedOn: number, finishedOn: number) => void,
+): Promise<{ pid: number; stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL("./_lateness-worker.ts", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", script, env.db.url, env.redisUrl, env.prefix, String(concurrency)],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
+    child.on("message", (msg: WorkerReport | "ready") => {
+      if (msg === "ready") resolve();
+      else record(msg.id, msg.processedOn, msg.finishedOn);
+    });
+  });
+  child.removeAllListeners("exit");
+  return {
+    pid: child.pid ?? 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.send("stop");
+      }),
+  };
 }

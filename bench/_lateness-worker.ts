@@ -1,0 +1,65 @@
+// A second (third, ...) worker process for `engine-lateness --processes N` (not a benchmark
+// itself: run.ts skips files starting with "_"). It runs the product's workers against the
+// benchmark's Redis and Postgres and reports each finished run job to the parent over IPC.
+//   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency>
+import { openDatabase } from "@postpath/db";
+import {
+  createEngineContext,
+  createLogger,
+  createRedis,
+  startWorkers,
+  staticProviders,
+} from "@postpath/engine";
+import type { Job } from "bullmq";
+
+export interface WorkerReport {
+  id: string;
+  processedOn: number;
+  finishedOn: number;
+}
+
+const [databaseUrl, redisUrl, prefix, concurrency] = process.argv.slice(2);
+if (!databaseUrl || !redisUrl || !prefix || !concurrency || !process.send)
+  throw new Error(
+    "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> (with IPC)",
+  );
+const send = process.send.bind(process);
+
+const db = await openDatabase({ url: databaseUrl });
+const redis = createRedis(redisUrl);
+await redis.connect();
+const ctx = createEngineContext({
+  db,
+  connection: redis,
+  prefix,
+  log: createLogger("error"),
+  providers: staticProviders({}),
+});
+const workers = startWorkers(ctx, {
+  connection: redis,
+  prefix,
+  concurrency: Number(concurrency),
+  dateTriggerEveryMs: 0,
+  sweepEveryMs: 0,
+});
+workers.workers
+  .find((w) => w.name === "runs")!
+  .on("completed", (job: Job) => {
+    const report: WorkerReport = {
+      id: job.id ?? "",
+      processedOn: job.processedOn ?? 0,
+      finishedOn: job.finishedOn ?? Date.now(),
+    };
+    send(report);
+  });
+process.on("message", (msg) => {
+  if (msg !== "stop") return;
+  void (async () => {
+    await workers.close();
+    await ctx.queues.close();
+    redis.disconnect();
+    await db.close();
+    process.exit(0);
+  })();
+});
+send("ready");
