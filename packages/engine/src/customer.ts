@@ -54,7 +54,7 @@ function pageQuery(columns: string, a: PageArgs): [sql: string, params: unknown[
      ORDER BY id LIMIT $3`,
     // "" sorts before every id, so the first page needs no statement of its own.
     [a.workspaceId, a.after ?? "", a.limit, ...(byIds ? [a.externalIds] : [])],
-    `${columns === "id" ? "ids" : "rows"}${byIds ? "ByExternalId" : ""}`,
+    `${columns.replace(/[^a-zA-Z]+/g, "_")}${byIds ? "ByExternalId" : ""}`,
   ];
 }
 
@@ -68,6 +68,18 @@ export async function customerPage(
   );
   const rows = await db.query<CustomerRow>(sql, params, { prepare: `engine.customerPage.${name}` });
   return rows.map(toSnapshot);
+}
+
+/** The same page, ids and attributes only: a segment that reads no `customer.*` field needs no more. */
+export async function customerAttributePage(
+  db: Pick<Database, "query">,
+  args: PageArgs,
+): Promise<{ id: string; attributes: Record<string, unknown> }[]> {
+  const [sql, params, name] = pageQuery("id, attributes", args);
+  const rows = await db.query<{ id: string; attributes: unknown }>(sql, params, {
+    prepare: `engine.customerPage.${name}`,
+  });
+  return rows.map((r) => ({ id: r.id, attributes: asRecord(r.attributes) }));
 }
 
 /** The same page, ids only (an index-only scan): enrolment without a segment reads no profiles. */

@@ -576,6 +576,38 @@ describe("enrolment", () => {
       return e.status === "DONE" ? e : null;
     });
     expect(p2).toMatchObject({ done: 3, total: 3, enrolled: 1, skipped: 2 });
+
+    // A segment that reads the profile (`customer.*`) as well as attributes: c7, c17, … c2497.
+    const profile = await h.publish("manual-profile", [
+      { id: "t", type: "trigger.manual", next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
+    const byProfile = await startEnrolment(h.ctx, {
+      workspaceId: h.workspaceId,
+      journeyId: profile.journeyId,
+      criteria: {
+        segment: {
+          conditions: [
+            { property: "customer.externalId", op: "endsWith", value: "7" },
+            { property: "plan", op: "eq", value: "pro" },
+          ],
+        },
+      },
+    });
+    const p3 = await waitFor("profile segment enrolment", async () => {
+      const e = await enrolmentProgress(h.ctx, h.workspaceId, byProfile.enrolmentId);
+      return e.status === "DONE" ? e : null;
+    });
+    expect(p3).toMatchObject({ done: N, enrolled: N / 10, skipped: 0 });
+    const enrolled = await h.db.prisma.journeyRun.findMany({
+      where: { journeyId: profile.journeyId },
+      select: { customerId: true },
+    });
+    const externalIds = await h.db.prisma.customer.findMany({
+      where: { id: { in: enrolled.map((r) => r.customerId) } },
+      select: { externalId: true },
+    });
+    expect(externalIds.every((c) => c.externalId.endsWith("7"))).toBe(true);
   }, 120_000);
   it("bulk enrolment inserts entry 1 optimistically and falls back to the entry rules for those with history; a re-run batch adds nothing", async () => {
     const { journeyId, versionId } = await h.publish(

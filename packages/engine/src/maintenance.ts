@@ -1,5 +1,6 @@
 import {
   dateTriggerDueAt,
+  evaluateConditions,
   matchesCustomer,
   Condition,
   MatchMode,
@@ -9,7 +10,7 @@ import type { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
-import { customerIdPage, customerPage, toSnapshot } from "./customer.ts";
+import { customerAttributePage, customerIdPage, customerPage, toSnapshot } from "./customer.ts";
 import { enrol, enrolMany } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
@@ -94,6 +95,9 @@ export async function runEnrolment(
     timestamp: e.createdAt.getTime(),
   };
   let { cursor, done, enrolled, skipped } = e;
+  const readsProfile = Boolean(
+    c.segment?.conditions.some((x) => x.property.split(".")[0] === "customer"),
+  );
   // A page of customers: a segment is evaluated on the profiles; otherwise ids are all it needs.
   const readPage = async (after: string | null): Promise<{ ids: string[]; chosen: string[] }> => {
     const page = {
@@ -107,13 +111,21 @@ export async function runEnrolment(
       return { ids, chosen: ids };
     }
     const { conditions, match } = c.segment;
+    // As segment triggers see the customer: attributes at the top level and under `customer`.
+    // Conditions that never read `customer` see only attributes, so only those are read.
+    if (!readsProfile) {
+      const rows = await customerAttributePage(ctx.db, page);
+      return {
+        ids: rows.map((r) => r.id),
+        chosen: rows
+          .filter((r) => evaluateConditions(conditions, match, r.attributes))
+          .map((r) => r.id),
+      };
+    }
     const customers = await customerPage(ctx.db, page);
     return {
       ids: customers.map((cu) => cu.id),
-      chosen: customers
-        // As segment triggers see the customer (attributes at the top level and under `customer`).
-        .filter((cu) => matchesCustomer(conditions, match, cu))
-        .map((cu) => cu.id),
+      chosen: customers.filter((cu) => matchesCustomer(conditions, match, cu)).map((cu) => cu.id),
     };
   };
   // Pages are read in order and enrolled ENROL_PARALLEL at a time; progress is saved in page
