@@ -3,7 +3,7 @@
 // are not disturbed by other users of the machine's Redis, and a fresh Postgres database.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import type { Prisma } from "@postpath/db";
+import type { Database, Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import {
   assertRedis,
@@ -57,12 +57,14 @@ export async function startRedisServer(): Promise<{ url: string; child: ChildPro
   throw new Error("redis-server did not start");
 }
 
-export async function openBench(): Promise<BenchEnv> {
-  const { url, child } = await startRedisServer();
-  const db = await createTestDatabase("postpath_bench");
-  const redis = createRedis(url);
+/** The engine as the benchmarks run it: errors-only logging, no channel providers. */
+export async function benchContext(
+  db: Database,
+  redisUrl: string,
+  prefix: string,
+): Promise<{ ctx: EngineContext; redis: Redis }> {
+  const redis = createRedis(redisUrl);
   await redis.connect();
-  const prefix = "bench";
   const ctx = createEngineContext({
     db,
     connection: redis,
@@ -70,6 +72,14 @@ export async function openBench(): Promise<BenchEnv> {
     log: createLogger("error"),
     providers: staticProviders({}),
   });
+  return { ctx, redis };
+}
+
+export async function openBench(): Promise<BenchEnv> {
+  const { url, child } = await startRedisServer();
+  const db = await createTestDatabase("postpath_bench");
+  const prefix = "bench";
+  const { ctx, redis } = await benchContext(db, url, prefix);
   const ws = await db.prisma.workspace.create({
     data: { name: "Bench", slug: `bench-${Date.now()}` },
   });

@@ -3,14 +3,9 @@
 // benchmark's Redis and Postgres and reports each finished run job to the parent over IPC.
 //   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency>
 import { openDatabase } from "@postpath/db";
-import {
-  createEngineContext,
-  createLogger,
-  createRedis,
-  startWorkers,
-  staticProviders,
-} from "@postpath/engine";
+import { startWorkers } from "@postpath/engine";
 import type { Job } from "bullmq";
+import { benchContext } from "./_engine.ts";
 
 export interface WorkerReport {
   id: string;
@@ -26,15 +21,7 @@ if (!databaseUrl || !redisUrl || !prefix || !concurrency || !process.send)
 const send = process.send.bind(process);
 
 const db = await openDatabase({ url: databaseUrl });
-const redis = createRedis(redisUrl);
-await redis.connect();
-const ctx = createEngineContext({
-  db,
-  connection: redis,
-  prefix,
-  log: createLogger("error"),
-  providers: staticProviders({}),
-});
+const { ctx, redis } = await benchContext(db, redisUrl, prefix);
 const workers = startWorkers(ctx, {
   connection: redis,
   prefix,

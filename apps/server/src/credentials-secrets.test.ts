@@ -132,9 +132,21 @@ describe("channel credential secrets stay secret", () => {
     // Stored messages, traces, audit rows.
     const rows = [
       await h.db.prisma.message.findMany({ where: { workspaceId: h.workspaceId } }),
-      await h.db.prisma.runTrace.findMany({ where: { run: { workspaceId: h.workspaceId } } }),
+      await h.db.prisma.runTrace.findMany({
+        where: {
+          runId: {
+            in: (
+              await h.db.prisma.journeyRun.findMany({
+                where: { workspaceId: h.workspaceId },
+                select: { id: true },
+              })
+            ).map((r) => r.id),
+          },
+        },
+      }),
       await h.db.prisma.auditLog.findMany({ where: { workspaceId: h.workspaceId } }),
     ];
+    expect(rows.map((r) => r.length > 0)).toEqual([true, true, true]);
     expect(
       JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
     ).not.toContain(SECRET);
