@@ -199,32 +199,31 @@ export const journeysRouter = router({
       },
     });
     const ids = journeys.map((j) => j.id);
-    const entered = ids.length
-      ? await ctx.db.prisma.journeyRun.groupBy({
-          by: ["journeyId"],
-          where: { journeyId: { in: ids } },
-          _count: { _all: true },
-        })
+    // Both from the per-step counters the engine keeps in each transition's transaction, not a
+    // scan of every run: entered = runs that entered the trigger step (of any version), converted
+    // = conversions anywhere (a run converts at most once).
+    const counts = ids.length
+      ? await ctx.db.prisma.$queryRaw<{ journeyId: string; entered: number; converted: number }[]>`
+          WITH v AS MATERIALIZED (
+            -- Each version's trigger step, read from its plan once (not once per counter row).
+            SELECT id, plan->>'triggerStepId' AS trigger FROM "JourneyVersion" WHERE "journeyId" = ANY(${ids})
+          )
+          SELECT c."journeyId",
+                 COALESCE(sum(c.entered) FILTER (WHERE c."stepId" = v.trigger), 0)::int AS entered,
+                 COALESCE(sum(c.converted), 0)::int AS converted
+          FROM "StepCounter" c JOIN v ON v.id = c."versionId"
+          WHERE c."journeyId" = ANY(${ids})
+          GROUP BY c."journeyId"`
       : [];
-    // Conversions from the per-step counters the engine keeps in each transition's transaction
-    // (a run converts at most once), not a scan of every run's traces.
-    const converted = ids.length
-      ? await ctx.db.prisma.stepCounter.groupBy({
-          by: ["journeyId"],
-          where: { journeyId: { in: ids } },
-          _sum: { converted: true },
-        })
-      : [];
-    const enteredBy = new Map(entered.map((e) => [e.journeyId, e._count._all]));
-    const convertedBy = new Map(converted.map((c) => [c.journeyId, c._sum.converted ?? 0]));
+    const countsOf = new Map(counts.map((c) => [c.journeyId, c]));
     return journeys.map((j) => ({
       id: j.id,
       name: j.name,
       status: j.status,
       liveVersion: j.versions[0]?.version ?? null,
       updatedAt: j.updatedAt.toISOString(),
-      entered: enteredBy.get(j.id) ?? 0,
-      converted: convertedBy.get(j.id) ?? 0,
+      entered: countsOf.get(j.id)?.entered ?? 0,
+      converted: countsOf.get(j.id)?.converted ?? 0,
     }));
   }),
 
