@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processMaintenanceJob, processRunJob } from "@postpath/engine";
 import { createCaller } from "../router.ts";
 import { openApiTestEnv, rejects, TWO_WORKSPACES, type ApiTestEnv } from "../testing.ts";
 import { demoJourneyDraft } from "../seed.ts";
@@ -121,11 +122,26 @@ describe("journeys router (real Postgres, createCaller)", () => {
       name: "Versions",
       draft: demoJourneyDraft(1),
     });
+    // Runs per version, from the engine's counters: two customers entered version 1, one entered
+    // version 2 (enrolled, then their first job run).
+    const enter = async (...externalIds: string[]) => {
+      for (const externalId of externalIds)
+        await env.db.prisma.customer.create({
+          data: { workspaceId: env.users.a.workspaceId, externalId },
+        });
+      const { enrolmentId } = await a.operate.enrol({ journeyId: id, externalIds });
+      await processMaintenanceJob(env.engine, { kind: "enrolment", enrolmentId });
+      for (const run of await env.db.prisma.journeyRun.findMany({
+        where: { journeyId: id, seq: 0 },
+      }))
+        await processRunJob(env.engine, { runId: run.id, seq: 0, input: { kind: "entered" } });
+    };
     const first = await a.journeys.diff({ id });
     expect(first.ok && first.liveVersion).toBe(null);
     expect(first.diff?.added.length).toBe(demoJourneyDraft(1).nodes.length);
     await a.journeys.publish({ id });
     expect((await a.journeys.diff({ id })).diff?.same).toBe(true);
+    await enter("v1-a", "v1-b");
 
     const edited = demoJourneyDraft(7);
     edited.settings = { ...edited.settings, timezone: "Europe/Berlin" };
@@ -136,29 +152,8 @@ describe("journeys router (real Postgres, createCaller)", () => {
     expect(d.diff?.settings).toEqual(["timezone"]);
     expect(d.diff?.same).toBe(false);
     await a.journeys.publish({ id });
+    await enter("v2-a");
 
-    // Runs per version: two customers entered version 1, one entered version 2.
-    const stored = await env.db.prisma.journeyVersion.findMany({
-      where: { journeyId: id },
-      orderBy: { version: "asc" },
-    });
-    const ws = stored[0]!.workspaceId;
-    for (const [n, version] of [
-      ["v1-a", stored[0]!],
-      ["v1-b", stored[0]!],
-      ["v2-a", stored[1]!],
-    ] as const) {
-      const c = await env.db.prisma.customer.create({ data: { workspaceId: ws, externalId: n } });
-      await env.db.prisma.journeyRun.create({
-        data: {
-          workspaceId: ws,
-          journeyId: id,
-          versionId: version.id,
-          customerId: c.id,
-          entryNumber: 1,
-        },
-      });
-    }
     const versions = await a.journeys.versions({ id });
     expect(versions.map((v) => [v.version, v.status, v.publishedBy, v.runs])).toEqual([
       [2, "LIVE", "a", 1],

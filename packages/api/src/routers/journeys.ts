@@ -74,18 +74,22 @@ async function journeyInWorkspace(
   return journey;
 }
 
-/** How many runs each version has had (runs carry no foreign key, so no relation count). */
+/**
+ * How many runs entered each version: its trigger step's counter (the engine keeps it in each
+ * transition's transaction), not a count of every run.
+ */
 async function runsPerVersion(
   prisma: Prisma.TransactionClient,
   versionIds: string[],
 ): Promise<Map<string, number>> {
   if (versionIds.length === 0) return new Map();
-  const rows = await prisma.journeyRun.groupBy({
-    by: ["versionId"],
-    where: { versionId: { in: versionIds } },
-    _count: { _all: true },
-  });
-  return new Map(rows.map((r) => [r.versionId, r._count._all]));
+  const rows = await prisma.$queryRaw<{ versionId: string; entered: number }[]>`
+    SELECT v.id AS "versionId", COALESCE(sum(c.entered), 0)::int AS entered
+    FROM "JourneyVersion" v
+    JOIN "StepCounter" c ON c."versionId" = v.id AND c."stepId" = v.plan->>'triggerStepId'
+    WHERE v.id = ANY(${versionIds})
+    GROUP BY v.id`;
+  return new Map(rows.map((r) => [r.versionId, r.entered]));
 }
 
 async function storedVersion(
