@@ -15,6 +15,7 @@ async function main() {
         connection: rt.redis,
         prefix: env.QUEUE_PREFIX,
         concurrency: env.WORKER_CONCURRENCY,
+        runConcurrency: env.RUN_CONCURRENCY,
       })
     : null;
   if (!env.DATABASE_URL && !env.RUN_WORKER)

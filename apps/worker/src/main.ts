@@ -15,8 +15,16 @@ async function main() {
     connection: rt.redis,
     prefix: env.QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
+    runConcurrency: env.RUN_CONCURRENCY,
   });
-  log.info({ concurrency: env.WORKER_CONCURRENCY, prefix: env.QUEUE_PREFIX }, "worker running");
+  log.info(
+    {
+      concurrency: env.WORKER_CONCURRENCY,
+      runConcurrency: env.RUN_CONCURRENCY,
+      prefix: env.QUEUE_PREFIX,
+    },
+    "worker running",
+  );
   const shutdown = async () => {
     await workers.close();
     await rt.close();

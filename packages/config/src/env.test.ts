@@ -8,6 +8,12 @@ describe("parseEnv", () => {
     expect(env.PORT).toBe(3000);
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.RUN_WORKER).toBe(true);
+    expect([env.WORKER_CONCURRENCY, env.RUN_CONCURRENCY]).toEqual([50, 200]);
+  });
+
+  it("reads the run concurrency on its own and refuses one that is not a whole number", () => {
+    expect(parseEnv({ RUN_CONCURRENCY: "500" }).RUN_CONCURRENCY).toBe(500);
+    expect(() => parseEnv({ RUN_CONCURRENCY: "lots" })).toThrow(/RUN_CONCURRENCY.*whole number/);
   });
 
   it("names the variable and the expected form for a malformed value", () => {

@@ -687,6 +687,21 @@ describe("enrolment", () => {
   });
 });
 
+describe("worker concurrency", () => {
+  it("runs take their own concurrency; events and sends keep the common one", async () => {
+    await h.workers?.close();
+    const w = h.startWorkers({ concurrency: 3, runConcurrency: 7 });
+    expect(Object.fromEntries(w.workers.map((x) => [x.name, x.concurrency]))).toEqual({
+      events: 3,
+      runs: 7,
+      sends: 3,
+      jobs: 1,
+    });
+    await w.close();
+    h.workers = null;
+  });
+});
+
 describe("bad input never crashes a worker", () => {
   it("malformed payloads are refused; unknown ids are logged and ignored; a run whose version or customer is gone fails with a trace", async () => {
     await h.workers?.close();

@@ -50,7 +50,10 @@ export interface RunningWorkers {
 export interface WorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
+  /** Jobs in flight per queue (events, sends). */
   concurrency: number;
+  /** Run jobs in flight (default: `concurrency`); they share batched reads and commits. */
+  runConcurrency?: number;
   /** How long a job's lock lives without renewal; a killed worker's jobs are retried after it (default 30 s). */
   lockDurationMs?: number;
   /** How often workers look for stalled jobs (default 30 s). */
@@ -92,7 +95,7 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       }
       return outcome;
     },
-    common,
+    { ...common, concurrency: opts.runConcurrency ?? opts.concurrency },
   );
   const sends = new Worker(
     QUEUES.sends,
