@@ -240,7 +240,7 @@ export async function enrolMany(
 /**
  * One INSERT … SELECT FROM unnest(arrays) (much cheaper than per-row ORM inserts); rows that
  * conflict with a unique constraint are skipped, and the inserted ones returned. The run ids are
- * made here, so Postgres only answers with a count, plus the inserted ids when some conflicted.
+ * made here, so Postgres answers with the inserted ids only when some conflicted (null: all went in).
  */
 async function insertRuns(
   ctx: EngineContext,
@@ -251,14 +251,14 @@ async function insertRuns(
   entryNumbers: number[],
 ): Promise<{ id: string; customerId: string }[]> {
   const runIds = customerIds.map(() => newRunId());
-  const [res] = await ctx.db.query<{ n: number; ids: string[] | null }>(
+  const [res] = await ctx.db.query<{ ids: string[] | null }>(
     `WITH ins AS (
        INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
        SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
        FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
        ON CONFLICT DO NOTHING
        RETURNING id)
-     SELECT count(*)::int AS n, CASE WHEN count(*) < cardinality($8::text[]) THEN COALESCE(array_agg(id), '{}') END AS ids FROM ins`,
+     SELECT CASE WHEN count(*) < cardinality($8::text[]) THEN COALESCE(array_agg(id), '{}') END AS ids FROM ins`,
     [
       args.workspaceId,
       args.journeyId,

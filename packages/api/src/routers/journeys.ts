@@ -1,4 +1,4 @@
-import type { Prisma } from "@postpath/db";
+import { Prisma } from "@postpath/db";
 import {
   compile,
   draftFromSteps,
@@ -75,6 +75,15 @@ async function journeyInWorkspace(
 }
 
 /**
+ * Versions with their trigger step, read from each plan once (MATERIALIZED: otherwise the planner
+ * may evaluate `plan->>…` — a detoast of the whole plan — once per joined counter row).
+ */
+const versionTriggers = (where: Prisma.Sql) => Prisma.sql`
+  v AS MATERIALIZED (
+    SELECT id, "journeyId", plan->>'triggerStepId' AS trigger FROM "JourneyVersion" WHERE ${where}
+  )`;
+
+/**
  * How many runs entered each version: its trigger step's counter (the engine keeps it in each
  * transition's transaction), not a count of every run.
  */
@@ -84,10 +93,9 @@ async function runsPerVersion(
 ): Promise<Map<string, number>> {
   if (versionIds.length === 0) return new Map();
   const rows = await prisma.$queryRaw<{ versionId: string; entered: number }[]>`
+    WITH ${versionTriggers(Prisma.sql`id = ANY(${versionIds})`)}
     SELECT v.id AS "versionId", COALESCE(sum(c.entered), 0)::int AS entered
-    FROM "JourneyVersion" v
-    JOIN "StepCounter" c ON c."versionId" = v.id AND c."stepId" = v.plan->>'triggerStepId'
-    WHERE v.id = ANY(${versionIds})
+    FROM v JOIN "StepCounter" c ON c."versionId" = v.id AND c."stepId" = v.trigger
     GROUP BY v.id`;
   return new Map(rows.map((r) => [r.versionId, r.entered]));
 }
@@ -208,10 +216,7 @@ export const journeysRouter = router({
     // = conversions anywhere (a run converts at most once).
     const counts = ids.length
       ? await ctx.db.prisma.$queryRaw<{ journeyId: string; entered: number; converted: number }[]>`
-          WITH v AS MATERIALIZED (
-            -- Each version's trigger step, read from its plan once (not once per counter row).
-            SELECT id, plan->>'triggerStepId' AS trigger FROM "JourneyVersion" WHERE "journeyId" = ANY(${ids})
-          )
+          WITH ${versionTriggers(Prisma.sql`"journeyId" = ANY(${ids})`)}
           SELECT c."journeyId",
                  COALESCE(sum(c.entered) FILTER (WHERE c."stepId" = v.trigger), 0)::int AS entered,
                  COALESCE(sum(c.converted), 0)::int AS converted
