@@ -1,27 +1,22 @@
 // A second (third, ...) worker process for `engine-lateness --processes N` (not a benchmark
 // itself: run.ts skips files starting with "_"). It runs the product's workers against the
-// benchmark's Redis and Postgres and reports each finished run job to the parent over IPC.
-//   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency>
+// benchmark's Redis and Postgres and reports each finished timer bucket job to the parent over IPC.
+//   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs>
 import { openDatabase } from "@postpath/db";
-import { startWorkers } from "@postpath/engine";
+import { startWorkers, type BucketOutcome, type TimerBucketJob } from "@postpath/engine";
 import type { Job } from "bullmq";
 import { benchContext } from "./_engine.ts";
+import { report } from "./_lateness-report.ts";
 
-export interface WorkerReport {
-  id: string;
-  processedOn: number;
-  finishedOn: number;
-}
-
-const [databaseUrl, redisUrl, prefix, concurrency] = process.argv.slice(2);
-if (!databaseUrl || !redisUrl || !prefix || !concurrency || !process.send)
+const [databaseUrl, redisUrl, prefix, concurrency, bucketMs] = process.argv.slice(2);
+if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !process.send)
   throw new Error(
-    "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> (with IPC)",
+    "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs> (with IPC)",
   );
 const send = process.send.bind(process);
 
 const db = await openDatabase({ url: databaseUrl });
-const { ctx, redis } = await benchContext(db, redisUrl, prefix);
+const { ctx, redis } = await benchContext(db, redisUrl, prefix, { bucketMs: Number(bucketMs) });
 const workers = startWorkers(ctx, {
   connection: redis,
   prefix,
@@ -30,15 +25,8 @@ const workers = startWorkers(ctx, {
   sweepEveryMs: 0,
 });
 workers.workers
-  .find((w) => w.name === "runs")!
-  .on("completed", (job: Job) => {
-    const report: WorkerReport = {
-      id: job.id ?? "",
-      processedOn: job.processedOn ?? 0,
-      finishedOn: job.finishedOn ?? Date.now(),
-    };
-    send(report);
-  });
+  .find((w) => w.name === "timers")!
+  .on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
 process.on("message", (msg) => {
   if (msg !== "stop") return;
   void (async () => {

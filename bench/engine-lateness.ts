@@ -1,12 +1,23 @@
 // Lateness of scheduled steps: N runs waiting on timers that fall due at --rate per second, the
-// engine's worker executing each due step (advance + commit); p50/p99/max of (step committed −
-// due) and of (job started − due). Baseline: raw BullMQ delayed no-op jobs with the same due
-// times on the same Redis.
-//   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 100] [--processes 1]
+// engine's worker executing each due step (advance + commit). The waits are scheduled the way the
+// engine schedules them (`scheduleTimer`: one delayed job per timer bucket of --bucket ms) and
+// woken by the product's workers. p50/p99/max of (step committed − due), from the step's trace
+// time, and of (the bucket's last job finished − due), an upper bound for each run. Baseline:
+// raw BullMQ delayed no-op jobs, one per timer, with the same due times on the same Redis.
+//   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 200] [--processes 1]
+//                              [--bucket 50]
 // --processes N runs N worker processes (this one and N − 1 children, each at --concurrency),
 // as a deployment scales out: more worker processes on the same Redis and Postgres.
 import type { Prisma } from "@postpath/db";
-import { startWorkers, runJobId, toSnapshot, type RunJob } from "@postpath/engine";
+import {
+  DEFAULT_TIMERS,
+  scheduleTimer,
+  startWorkers,
+  timerBucket,
+  toSnapshot,
+  type BucketOutcome,
+  type TimerBucketJob,
+} from "@postpath/engine";
 import { advance, initialState, parsePlan } from "@postpath/journey";
 import { Queue, Worker, type Job } from "bullmq";
 import { spawn } from "node:child_process";
@@ -22,7 +33,7 @@ import {
   publish,
   type BenchEnv,
 } from "./_engine.ts";
-import type { WorkerReport } from "./_lateness-worker.ts";
+import { report, type WorkerReport } from "./_lateness-report.ts";
 
 function summary(label: string, xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,10 +43,11 @@ function summary(label: string, xs: number[]): string {
 export default async function main(args: string[]): Promise<void> {
   const rate = arg(args, "rate", 10_000);
   const seconds = arg(args, "seconds", 1);
-  const concurrency = arg(args, "concurrency", 100);
+  const concurrency = arg(args, "concurrency", 200);
   const processes = Math.max(1, arg(args, "processes", 1));
+  const bucketMs = arg(args, "bucket", DEFAULT_TIMERS.bucketMs);
   const n = Math.round(rate * seconds);
-  const env = await openBench();
+  const env = await openBench({ bucketMs });
   try {
     const { journeyId, versionId } = await publish(env, [
       { id: "t", type: "trigger.manual", next: "w" },
@@ -61,7 +73,7 @@ export default async function main(args: string[]): Promise<void> {
     const t0 = Date.now() + lead;
     const dueOf = (i: number) =>
       i < w ? t0 - 3000 + Math.floor((i / w) * 1000) : t0 + Math.floor(((i - w) / rate) * 1000);
-    // Runs already waiting at "w" (state made by advance() itself), rows + timer jobs.
+    // Runs already waiting at "w" (state made by advance() itself): rows, then their timers.
     const rows: Prisma.JourneyRunCreateManyInput[] = customers.map((c, i) => {
       const id = `rl${i}`;
       const entered = advance(
@@ -86,30 +98,22 @@ export default async function main(args: string[]): Promise<void> {
     });
     for (let i = 0; i < rows.length; i += 2000)
       await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
-    const due = new Map<string, number>();
-    for (let i = 0; i < rows.length; i += 2000) {
-      await env.ctx.queues.runs.addBulk(
-        rows.slice(i, i + 2000).map((r, k) => {
-          const job: RunJob = { runId: r.id!, seq: 1, input: { kind: "timer", stepId: "w" } };
-          if (i + k >= w) due.set(runJobId(job), dueOf(i + k));
-          return {
-            name: "timer",
-            data: job,
-            opts: { jobId: runJobId(job), delay: dueOf(i + k) - Date.now() },
-          };
-        }),
-      );
-    }
-    const started: number[] = [];
-    const finished: number[] = [];
-    const record = (id: string, processedOn: number, finishedOn: number) => {
-      const d = due.get(id);
-      if (d === undefined) return;
-      started.push(processedOn - d);
-      finished.push(finishedOn - d);
+    for (let i = 0; i < rows.length; i++)
+      await scheduleTimer(env.ctx, { runId: rows[i]!.id!, seq: 1, stepId: "w" }, dueOf(i));
+    // Per bucket: when its first job started and its last one finished, and the runs it woke.
+    const buckets = new Map<string, { start: number; finish: number; applied: number }>();
+    let applied = 0;
+    const record = (r: WorkerReport) => {
+      const key = `${r.bucket.from}-${r.bucket.to}`;
+      const b = buckets.get(key) ?? { start: Infinity, finish: 0, applied: 0 };
+      b.start = Math.min(b.start, r.processedOn);
+      b.finish = Math.max(b.finish, r.finishedOn);
+      b.applied += r.applied;
+      buckets.set(key, b);
+      applied += r.applied;
     };
     const children = await Promise.all(
-      Array.from({ length: processes - 1 }, () => startChild(env, concurrency, record)),
+      Array.from({ length: processes - 1 }, () => startChild(env, concurrency, bucketMs, record)),
     );
     const pids = children.map((c) => c.pid);
     if (Date.now() > t0 - 3000)
@@ -128,11 +132,9 @@ export default async function main(args: string[]): Promise<void> {
       sweepEveryMs: 0,
     });
     workers.workers
-      .find((w) => w.name === "runs")!
-      .on("completed", (job: Job) =>
-        record(job.id ?? "", job.processedOn ?? 0, job.finishedOn ?? Date.now()),
-      );
-    while (finished.length < n) await new Promise((r) => setTimeout(r, 20));
+      .find((w) => w.name === "timers")!
+      .on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => record(report(job)));
+    while (applied < n + w) await new Promise((r) => setTimeout(r, 20));
     const cpu = cpuSince(cpu0, Date.now() - t0, pids);
     clearTimeout(atT0);
     await workers.close();
@@ -140,6 +142,25 @@ export default async function main(args: string[]): Promise<void> {
     const done = await env.db.prisma.journeyRun.count({
       where: { journeyId, status: "COMPLETED" },
     });
+    // Each measured run: its step's commit (the trace's time: the committing transaction's start)
+    // and its bucket's last job finishing, against its due time.
+    const traced = await env.db.query<{ runId: string; at: number }>(
+      `SELECT "runId", extract(epoch FROM at)::float8 * 1000 AS at FROM "RunTrace" WHERE "stepId" = 'a'`,
+    );
+    const tracedAt = new Map(traced.map((t) => [t.runId, t.at]));
+    const committed: number[] = [];
+    const finished: number[] = [];
+    const started: number[] = [];
+    for (let i = w; i < rows.length; i++) {
+      const due = dueOf(i);
+      const b = timerBucket(due, bucketMs);
+      const stats = buckets.get(`${b.from}-${b.to}`);
+      const at = tracedAt.get(rows[i]!.id!);
+      if (!stats || at === undefined) throw new Error(`run ${rows[i]!.id} was not woken`);
+      committed.push(at - due);
+      finished.push(stats.finish - due);
+      started.push(stats.start - due);
+    }
 
     // Raw: delayed no-op jobs with the same due times.
     const q = new Queue("raw-delayed", { connection: env.redis, prefix: env.prefix });
@@ -168,10 +189,11 @@ export default async function main(args: string[]): Promise<void> {
     await q.close();
 
     console.log(
-      `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), ${processes === 1 ? "one worker process" : `${processes} worker processes`}, concurrency ${concurrency}${processes === 1 ? "" : " each"}; ${fmt(done - w)} runs completed`,
+      `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), ${processes === 1 ? "one worker process" : `${processes} worker processes`}, concurrency ${concurrency}${processes === 1 ? "" : " each"}, buckets of ${bucketMs} ms (${fmt(buckets.size)} bucket jobs); ${fmt(done - w)} runs completed`,
     );
-    console.log(`  ${summary("engine, step committed − due", finished)}`);
-    console.log(`  ${summary("engine, job started − due  ", started)}`);
+    console.log(`  ${summary("engine, step committed − due       ", committed)}`);
+    console.log(`  ${summary("engine, bucket's jobs finished − due", finished)}`);
+    console.log(`  ${summary("engine, bucket's job started − due ", started)}`);
     console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)} (one process)`);
     console.log("  goal: p99 ≤ 150 ms, max ≤ 1 s");
     console.log(
@@ -182,16 +204,26 @@ export default async function main(args: string[]): Promise<void> {
   }
 }
 
-/** A child worker process on the benchmark's Redis and Postgres, reporting finished run jobs. */
+/** A child worker process on the benchmark's Redis and Postgres, reporting finished bucket jobs. */
 async function startChild(
   env: BenchEnv,
   concurrency: number,
-  record: (id: string, processedOn: number, finishedOn: number) => void,
+  bucketMs: number,
+  record: (r: WorkerReport) => void,
 ): Promise<{ pid: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL("./_lateness-worker.ts", import.meta.url));
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", script, env.db.url, env.redisUrl, env.prefix, String(concurrency)],
+    [
+      "--import",
+      "tsx",
+      script,
+      env.db.url,
+      env.redisUrl,
+      env.prefix,
+      String(concurrency),
+      String(bucketMs),
+    ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -199,7 +231,7 @@ async function startChild(
     child.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
     child.on("message", (msg: WorkerReport | "ready") => {
       if (msg === "ready") resolve();
-      else record(msg.id, msg.processedOn, msg.finishedOn);
+      else record(msg);
     });
   });
   child.removeAllListeners("exit");

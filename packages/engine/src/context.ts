@@ -2,6 +2,7 @@ import type { Database } from "@postpath/db";
 import type { Logger } from "./logger.ts";
 import type { ProviderResolver } from "./providers.ts";
 import type { EngineQueues } from "./queues.ts";
+import type { TimerSettings } from "./timers.ts";
 
 /** Everything the engine's job handlers need; built once per process. */
 export interface EngineContext {
@@ -13,6 +14,8 @@ export interface EngineContext {
   sendRetry: { attempts: number; backoffMs: number };
   /** Where people reach the app (PURL links). */
   publicUrl: string;
+  /** How waits are scheduled: their own delayed job, or a shared bucket job (timers.ts). */
+  timers: TimerSettings;
   /** The clock; tests may replace it. */
   now(): number;
 }

@@ -1,6 +1,6 @@
 // Failure is tested, not hoped for: worker processes are SIGKILLed over and over while 2,000
-// customers flow through a journey with two webhook sends and a wait. The receiver records every
-// delivery with its idempotency key (Standard Webhooks `webhook-id`).
+// customers flow through a journey with two webhook sends and a wait (woken by timer buckets).
+// The receiver records every delivery with its idempotency key (Standard Webhooks `webhook-id`).
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
@@ -43,6 +43,9 @@ describe("SIGKILL loop", () => {
       stalledIntervalMs: 2000,
       sweepEveryMs: 5000,
       sweepGraceMs: 20_000,
+      // The 1 s wait goes through timer buckets (small pages, so buckets continue in other jobs),
+      // which SIGKILLs interrupt like any other job.
+      timers: { directWithinMs: 0, bucketMs: 200, pageSize: 25 },
     };
     // node itself (not the tsx wrapper), so SIGKILL hits the process doing the work.
     const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], {

@@ -695,6 +695,7 @@ describe("worker concurrency", () => {
       events: 3,
       runs: 7,
       sends: 3,
+      timers: 4,
       jobs: 1,
     });
     await w.close();

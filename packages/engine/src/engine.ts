@@ -16,6 +16,8 @@ import {
 } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
+import { DEFAULT_TIMERS, type TimerSettings } from "./timers.ts";
+import { processTimerBucket } from "./wake.ts";
 
 export interface EngineOptions {
   db: Database;
@@ -25,6 +27,8 @@ export interface EngineOptions {
   providers: ProviderResolver;
   /** Where people reach the app (PURL links); default http://127.0.0.1:3000. */
   publicUrl?: string;
+  /** How waits are scheduled (default: 20 ms buckets for waits ending 2 s or more ahead). */
+  timers?: Partial<TimerSettings>;
   /** Attempts per message (default 8) and the first backoff (default 1 s, doubling). */
   sendRetry?: { attempts: number; backoffMs: number };
   now?: () => number;
@@ -38,6 +42,7 @@ export function createEngineContext(opts: EngineOptions): EngineContext {
     providers: opts.providers,
     publicUrl: opts.publicUrl ?? "http://127.0.0.1:3000",
     sendRetry: opts.sendRetry ?? { attempts: 8, backoffMs: 1000 },
+    timers: { ...DEFAULT_TIMERS, ...opts.timers },
     now: opts.now ?? Date.now,
   };
 }
@@ -54,6 +59,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** Run jobs in flight (default: `concurrency`); they share batched reads and commits. */
   runConcurrency?: number;
+  /** Timer bucket jobs in flight (default 4). */
+  timerConcurrency?: number;
   /** How long a job's lock lives without renewal; a killed worker's jobs are retried after it (default 30 s). */
   lockDurationMs?: number;
   /** How often workers look for stalled jobs (default 30 s). */
@@ -113,12 +120,23 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     },
     common,
   );
+  // Timer buckets: a few at once (a slow bucket must not hold up the next one); each applies its
+  // runs with up to the run concurrency in flight, sharing the run store's batches.
+  const timers = new Worker(
+    QUEUES.timers,
+    (job) =>
+      processTimerBucket(ctx, job.data, {
+        inFlight: opts.runConcurrency ?? opts.concurrency,
+        pausePollMs: pausePoll,
+      }),
+    { ...common, concurrency: opts.timerConcurrency ?? 4 },
+  );
   // One housekeeping job at a time per process (sweeps must not pile up on a busy machine).
   const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), {
     ...common,
     concurrency: 1,
   });
-  const workers = [events, runs, sends, jobs];
+  const workers = [events, runs, sends, timers, jobs];
   for (const w of workers) {
     w.on("failed", (job, err) => {
       if (err instanceof DelayedError) return;

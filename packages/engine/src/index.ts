@@ -14,5 +14,7 @@ export * from "./providers.ts";
 export * from "./queues.ts";
 export * from "./runner.ts";
 export * from "./sends.ts";
+export * from "./timers.ts";
+export * from "./wake.ts";
 export * from "./runtime.ts";
 export * from "./credentials/index.ts"; // admin issue

@@ -2,12 +2,15 @@ import { MAX_RETRIES } from "@postpath/journey";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
+import type { TimerBucketJob } from "./timers.ts";
 
 /** Queue names; Redis keys are namespaced by the configured prefix (QUEUE_PREFIX). */
 export const QUEUES = {
   events: "events",
   runs: "runs",
   sends: "sends",
+  /** Timer buckets: one delayed job wakes every run due in its slice of time (timers.ts). */
+  timers: "timers",
   /** Bulk enrolments, the date-trigger scheduler and the sweeper (repeatable jobs). */
   jobs: "jobs",
 } as const;
@@ -111,6 +114,7 @@ export interface EngineQueues {
   events: Queue<EventJob>;
   runs: Queue<RunJob>;
   sends: Queue<SendJob>;
+  timers: Queue<TimerBucketJob>;
   jobs: Queue<MaintenanceJob>;
   close(): Promise<void>;
 }
@@ -120,14 +124,22 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Eng
   const events = new Queue<EventJob>(QUEUES.events, opts);
   const runs = new Queue<RunJob>(QUEUES.runs, opts);
   const sends = new Queue<SendJob>(QUEUES.sends, opts);
+  const timers = new Queue<TimerBucketJob>(QUEUES.timers, opts);
   const jobs = new Queue<MaintenanceJob>(QUEUES.jobs, opts);
   return {
     events,
     runs,
     sends,
+    timers,
     jobs,
     async close() {
-      await Promise.all([events.close(), runs.close(), sends.close(), jobs.close()]);
+      await Promise.all([
+        events.close(),
+        runs.close(),
+        sends.close(),
+        timers.close(),
+        jobs.close(),
+      ]);
     },
   };
 }

@@ -17,6 +17,7 @@ import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
 import { loadPlan, VersionNotFoundError } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
+import { scheduleTimer } from "./timers.ts";
 import { runStore, type MessageRow, type RunRow, type TraceRow, type Transition } from "./store.ts";
 
 export type RunOutcome = "applied" | "unchanged" | "stale" | "missing" | "ended" | "paused";
@@ -171,7 +172,12 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
  * follow-up jobs are enqueued. A crash anywhere is safe: before the commit the job retries; after
  * it, the retry finds seq moved on and only re-enqueues the (idempotent) follow-ups.
  */
-export async function processRunJob(ctx: EngineContext, data: unknown): Promise<RunOutcome> {
+export async function processRunJob(
+  ctx: EngineContext,
+  data: unknown,
+  /** The run's row when the caller has just read it (a timer bucket); else it is loaded. */
+  loaded?: RunRow,
+): Promise<RunOutcome> {
   const parsed = RunJob.safeParse(data);
   if (!parsed.success) {
     ctx.log.error({ issues: parsed.error.issues, data }, "malformed run job payload; dropping it");
@@ -181,7 +187,7 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
   }
   const job = parsed.data;
   // The hot path reads through the batched run store (one query for all the jobs in flight).
-  const row = await runStore(ctx).load(job.runId);
+  const row = loaded?.id === job.runId ? loaded : await runStore(ctx).load(job.runId);
   const run = row ? { ...row, journey: { status: row.journeyStatus } } : null;
   if (!run) {
     ctx.log.warn(
@@ -263,9 +269,12 @@ export async function processRunJob(ctx: EngineContext, data: unknown): Promise<
     result.nextState,
   );
   // What to do next is known from the transition itself; a lost race re-derives it from Postgres.
-  if (committed) await enqueueFollowUps(ctx, committed);
-  else await ensureFollowUps(ctx, run.id);
-  return "applied";
+  if (committed) {
+    await enqueueFollowUps(ctx, committed);
+    return "applied";
+  }
+  await ensureFollowUps(ctx, run.id);
+  return "stale";
 }
 
 export interface RunRef {
@@ -441,11 +450,11 @@ interface FollowUps {
 
 async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void> {
   if (f.status === "WAITING" && f.waitingUntil) {
-    const job: RunJob = { runId: f.runId, seq: f.seq, input: { kind: "timer", stepId: f.stepId } };
-    await runStore(ctx).enqueue("runs", "timer", job, {
-      jobId: runJobId(job),
-      delay: Math.max(0, f.waitingUntil.getTime() - ctx.now()),
-    });
+    await scheduleTimer(
+      ctx,
+      { runId: f.runId, seq: f.seq, stepId: f.stepId },
+      f.waitingUntil.getTime(),
+    );
     return;
   }
   if (f.status !== "ACTIVE") return;

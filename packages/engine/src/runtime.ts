@@ -68,7 +68,22 @@ export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess |
   log.info({ port, dir }, "Redis not running: starting a local redis-server");
   const child = spawn(
     "redis-server",
-    ["--port", port, "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", ""],
+    // hz 100: delayed jobs (waits) wake through blocking-command timeouts, which an otherwise idle
+    // Redis checks only hz times a second (default 10: up to 100 ms late).
+    [
+      "--port",
+      port,
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--save",
+      "",
+      "--hz",
+      "100",
+    ],
     {
       stdio: "ignore",
       detached: false,

@@ -76,7 +76,7 @@ export interface RunStore {
   /** True when the transition committed; false when the run had moved past `seq`. */
   commit(t: Transition): Promise<boolean>;
   enqueue(
-    queue: "runs" | "sends",
+    queue: "runs" | "sends" | "timers",
     name: string,
     data: unknown,
     opts: JobsOptions,
@@ -94,17 +94,22 @@ export function runStore(ctx: EngineContext): RunStore {
   return store;
 }
 
+/**
+ * The columns of a `RunRow`, selected from `"JourneyRun" r JOIN "Journey" j`. The customer's
+ * profile only for a run that has no state yet (a scalar subquery under CASE: one primary-key
+ * probe for such a run, nothing for the others).
+ */
+export const RUN_ROW_COLUMNS = `r.id, r.seq, r.status, r.state, r.trigger, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus",
+  CASE WHEN r.state IS NULL THEN (
+    SELECT json_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
+      'timezone', c.timezone, 'attributes', c.attributes, 'tags', c.tags)
+    FROM "Customer" c WHERE c.id = r."customerId") END AS customer`;
+
 function createRunStore(ctx: EngineContext): RunStore {
   const loader = new Batcher<string, RunRow | null>(
     async (ids) => {
       const rows = await ctx.db.query<RunRow>(
-        // The customer's profile only for a run that has no state yet (a scalar subquery under
-        // CASE: one primary-key probe for such a run, nothing for the others).
-        `SELECT r.id, r.seq, r.status, r.state, r.trigger, r."workspaceId", r."journeyId", r."customerId", r."versionId", j.status AS "journeyStatus",
-                CASE WHEN r.state IS NULL THEN (
-                  SELECT json_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
-                    'timezone', c.timezone, 'attributes', c.attributes, 'tags', c.tags)
-                  FROM "Customer" c WHERE c.id = r."customerId") END AS customer
+        `SELECT ${RUN_ROW_COLUMNS}
          FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId"
          WHERE r.id = ANY($1::text[])`,
         [[...new Set(ids)]],

@@ -23,6 +23,7 @@ import { identify } from "../ingest.ts";
 import { createLogger } from "../logger.ts";
 import { staticProviders } from "../providers.ts";
 import { createRedis } from "../queues.ts";
+import type { TimerSettings } from "../timers.ts";
 
 export interface EngineHarness {
   db: TestDatabase;
@@ -48,6 +49,7 @@ export async function startEngineHarness(
     providers?: Record<string, Provider>;
     redisUrl?: string;
     now?: () => number;
+    timers?: Partial<TimerSettings>;
     workers?: Partial<WorkerOptions> | false;
     db?: TestDatabase;
     logLevel?: string;
@@ -68,6 +70,7 @@ export async function startEngineHarness(
     publicUrl: "http://pp.test",
     sendRetry: opts.sendRetry ?? { attempts: 3, backoffMs: 100 },
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.timers ? { timers: opts.timers } : {}),
   });
   const ws = await db.prisma.workspace.create({ data: { name: "Engine Co", slug: prefix } });
   const h: EngineHarness = {

@@ -6,6 +6,7 @@ import { createEngineContext, startWorkers } from "../engine.ts";
 import { createLogger } from "../logger.ts";
 import { staticProviders } from "../providers.ts";
 import { createRedis } from "../queues.ts";
+import type { TimerSettings } from "../timers.ts";
 
 interface Config {
   databaseUrl: string;
@@ -16,6 +17,7 @@ interface Config {
   stalledIntervalMs: number;
   sweepEveryMs: number;
   sweepGraceMs: number;
+  timers?: Partial<TimerSettings>;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
@@ -33,6 +35,7 @@ const ctx = createEngineContext({
     webhook: createProvider("webhook", { secret: "crash-test", timeoutMs: 5000 }),
   }),
   sendRetry: { attempts: 10, backoffMs: 200 },
+  ...(config.timers ? { timers: config.timers } : {}),
 });
 startWorkers(ctx, {
   connection: redis,

@@ -34,11 +34,14 @@ export default defineStep<ActionAttributeConfig>({
     ),
   provides: (c) => Object.keys(c.set).map((name) => ({ name, on: ["next"], attribute: true })),
   enter: (env) => {
-    const context = templateContext(env.state);
+    // The template context only when some value is a template (it copies the profile).
+    let context: Record<string, unknown> | undefined;
     const set = Object.fromEntries(
       Object.entries(env.config.set).map(([k, v]) => [
         k,
-        typeof v === "string" ? renderTemplate(v, context) : v,
+        typeof v === "string" && v.includes("{")
+          ? renderTemplate(v, (context ??= templateContext(env.state)))
+          : v,
       ]),
     );
     const unset = [...env.config.unset];

@@ -1,0 +1,106 @@
+import { UnrecoverableError } from "bullmq";
+import type { EngineContext } from "./context.ts";
+import { runJobId, type RunJob } from "./queues.ts";
+import { processRunJob } from "./runner.ts";
+import { RUN_ROW_COLUMNS, runStore, type RunRow } from "./store.ts";
+import { TimerBucketJob, timerBucketJobId } from "./timers.ts";
+
+interface DueRow extends RunRow {
+  step: string | null;
+  at: string;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.mmm` for a `timestamp` (UTC) column; exact to the millisecond. */
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, -1);
+
+export interface BucketOutcome {
+  /** Runs of this page that were due. */
+  runs: number;
+  applied: number;
+  /** Runs whose journey is paused: handed to their own job, which waits for the resume. */
+  held: number;
+  /** Set when the bucket went on in a continuation job. */
+  continued?: string;
+}
+
+/**
+ * Applies the timer to every run of one page of a bucket. Runs go through `processRunJob`, many at
+ * once, so the run store batches their reads and commits. A run that fails leaves the page's job to
+ * fail after the others are done; its retry finds only the runs still waiting.
+ */
+export async function processTimerBucket(
+  ctx: EngineContext,
+  data: unknown,
+  opts: { inFlight: number; pausePollMs: number },
+): Promise<BucketOutcome> {
+  const parsed = TimerBucketJob.safeParse(data);
+  if (!parsed.success) {
+    ctx.log.error({ issues: parsed.error.issues, data }, "malformed timer bucket job; dropping it");
+    throw new UnrecoverableError(
+      `malformed timer bucket job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  }
+  const bucket = parsed.data;
+  const { pageSize } = ctx.timers;
+  const rows = await ctx.db.query<DueRow>(
+    // The whole row, as the run store would load it: the runs need no second read.
+    `SELECT ${RUN_ROW_COLUMNS}, r."currentStepId" AS step,
+            to_char(r."waitingUntil", 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at
+     FROM "JourneyRun" r JOIN "Journey" j ON j.id = r."journeyId"
+     WHERE r.status = 'WAITING' AND r."waitingUntil" > $1::timestamp AND r."waitingUntil" <= $2::timestamp
+       AND (r."waitingUntil", r.id) > ($3::timestamp, $4::text)
+     ORDER BY r."waitingUntil", r.id
+     LIMIT $5`,
+    [
+      iso(bucket.from),
+      iso(bucket.to),
+      bucket.after?.at ?? iso(bucket.from),
+      bucket.after?.id ?? "",
+      pageSize,
+    ],
+    { prepare: "engine.dueRuns" },
+  );
+  const outcome: BucketOutcome = { runs: rows.length, applied: 0, held: 0 };
+  const last = rows.at(-1);
+  if (rows.length === pageSize && last) {
+    // Before this page's work, so another worker can take the next page meanwhile.
+    const next: TimerBucketJob = { ...bucket, after: { at: last.at, id: last.id } };
+    outcome.continued = timerBucketJobId(next);
+    await runStore(ctx).enqueue("timers", "timers", next, { jobId: outcome.continued });
+  }
+  const failures: unknown[] = [];
+  let i = 0;
+  const lane = async () => {
+    while (i < rows.length) {
+      const row = rows[i++]!;
+      if (!row.step) continue; // a waiting run always has a step; the sweeper reports any other
+      const job: RunJob = {
+        runId: row.id,
+        seq: row.seq,
+        input: { kind: "timer", stepId: row.step },
+      };
+      try {
+        const result = await processRunJob(ctx, job, row);
+        if (result === "applied") outcome.applied++;
+        else if (result === "paused") {
+          outcome.held++;
+          await runStore(ctx).enqueue("runs", "timer", job, {
+            jobId: runJobId(job),
+            delay: opts.pausePollMs,
+          });
+        }
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.inFlight, rows.length) }, lane));
+  if (failures.length) {
+    const first = failures[0];
+    throw new Error(
+      `${failures.length} of ${rows.length} due runs failed (retried with the bucket): ${first instanceof Error ? first.message : String(first)}`,
+      { cause: first },
+    );
+  }
+  return outcome;
+}
