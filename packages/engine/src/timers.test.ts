@@ -72,6 +72,27 @@ async function timerTraces(harness: EngineHarness, journeyId: string) {
   return { runs, traces };
 }
 
+/**
+ * Runs a bucket's jobs in this process, page after page as its continuation jobs would be
+ * (`workers` "workers" at once on each page); the runs applied.
+ */
+async function wakeBucket(harness: EngineHarness, bucket: TimerBucketJob, workers = 1) {
+  let applied = 0;
+  let page: TimerBucketJob | undefined = bucket;
+  while (page) {
+    const current: TimerBucketJob = page;
+    const outcomes: BucketOutcome[] = await Promise.all(
+      Array.from({ length: workers }, () =>
+        processTimerBucket(harness.ctx, current, { inFlight: 8, pausePollMs: 300 }),
+      ),
+    );
+    applied += outcomes.reduce((n, o) => n + o.applied, 0);
+    const next = outcomes.find((o) => o.continued)?.continued;
+    page = next ? (await harness.ctx.queues.timers.getJob(next))?.data : undefined;
+  }
+  return applied;
+}
+
 describe("waits through timer buckets", () => {
   it("runs due together share one delayed job per bucket and wake at or after their due time", async () => {
     h = await startEngineHarness({ timers: TIMERS });
@@ -130,17 +151,7 @@ describe("waits through timer buckets", () => {
     // Page by page, as the continuation jobs would, each page taken by two "workers" at once.
     let applied = 0;
     for (const bucket of buckets.values()) {
-      let page: TimerBucketJob | undefined = bucket;
-      while (page) {
-        const twice: BucketOutcome[] = await Promise.all([
-          processTimerBucket(h.ctx, page, { inFlight: 8, pausePollMs: 300 }),
-          processTimerBucket(h.ctx, page, { inFlight: 8, pausePollMs: 300 }),
-        ]);
-        applied += twice[0]!.applied + twice[1]!.applied;
-        const cont = twice.find((o) => o.continued)?.continued;
-        const job = cont ? await h.ctx.queues.timers.getJob(cont) : undefined;
-        page = job?.data;
-      }
+      applied += await wakeBucket(h, bucket, 2);
       // The retry of a bucket whose runs all moved on finds nothing to do.
       expect(await processTimerBucket(h.ctx, bucket, { inFlight: 8, pausePollMs: 300 })).toEqual({
         runs: 0,
@@ -153,6 +164,27 @@ describe("waits through timer buckets", () => {
     expect(runs.every((r) => r.status === "COMPLETED")).toBe(true);
     expect(traces).toHaveLength(N);
     expect(new Set(traces.map((t) => t.runId)).size).toBe(N);
+  });
+
+  it("a bucket fired early by another process's clock hands each run its own timer job", async () => {
+    let skew = 0;
+    h = await startEngineHarness({ timers: TIMERS, now: () => Date.now() - skew });
+    const { journeyId, due } = await waitingRuns(h, 3);
+    await h.workers!.close();
+    h.workers = null;
+    const last = Math.max(...due.values());
+    await new Promise((r) => setTimeout(r, last + 20 - Date.now()));
+    skew = 60_000; // this process's clock now says every run is due in about a minute
+    const buckets = new Map<string, TimerBucketJob>();
+    for (const d of due.values()) {
+      const b = timerBucket(d, TIMERS.bucketMs);
+      buckets.set(timerBucketJobId(b), b);
+    }
+    for (const b of buckets.values()) await wakeBucket(h, b);
+    expect(await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })).toBe(N);
+    const own = await h.ctx.queues.runs.getDelayed();
+    expect(new Set(own.map((j) => j.data.runId))).toEqual(new Set(due.keys()));
+    expect(own.every((j) => j.data.input.kind === "timer" && j.opts.delay! > 50_000)).toBe(true);
   });
 
   it("a paused journey's due runs are held and continue after resume", async () => {

@@ -71,8 +71,11 @@ function requestBucket(ctx: EngineContext, bucket: { from: number; to: number })
   const hit = mine.get(jobId);
   if (hit) return hit.added;
   if (mine.size >= 10_000) {
+    // Forget past buckets; if waits far ahead still fill it, forget everything (BullMQ keeps one
+    // job per id anyway: asking again costs a round trip, not a second job).
     const now = ctx.now();
     for (const [id, b] of mine) if (b.to < now) mine.delete(id);
+    if (mine.size >= 5_000) mine.clear();
   }
   const opts: JobsOptions = { jobId, delay: Math.max(0, bucket.to - ctx.now()) };
   const added = runStore(ctx)

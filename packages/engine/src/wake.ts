@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { runJobId, type RunJob } from "./queues.ts";
-import { processRunJob } from "./runner.ts";
+import { ensureFollowUps, processRunJob } from "./runner.ts";
 import { RUN_ROW_COLUMNS, runStore, type RunRow } from "./store.ts";
 import { TimerBucketJob, timerBucketJobId } from "./timers.ts";
 
@@ -82,7 +82,10 @@ export async function processTimerBucket(
       try {
         const result = await processRunJob(ctx, job, row);
         if (result === "applied") outcome.applied++;
-        else if (result === "paused") {
+        else if (result === "unchanged") {
+          // Not due by this process's clock (another one fired the bucket early): its own job.
+          await ensureFollowUps(ctx, row.id);
+        } else if (result === "paused") {
           outcome.held++;
           await runStore(ctx).enqueue("runs", "timer", job, {
             jobId: runJobId(job),
