@@ -98,6 +98,9 @@ export default async function main(args: string[]): Promise<void> {
     });
     for (let i = 0; i < rows.length; i += 2000)
       await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
+    // The tables were bulk-loaded just now: vacuum and analyze them here, as autovacuum would
+    // within the minute, rather than have it start during the measured second.
+    await env.db.exec(`VACUUM ANALYZE "JourneyRun", "Customer"`);
     for (let i = 0; i < rows.length; i++)
       await scheduleTimer(env.ctx, { runId: rows[i]!.id!, seq: 1, stepId: "w" }, dueOf(i));
     // Per bucket: when its first job started and its last one finished, and the runs it woke.
