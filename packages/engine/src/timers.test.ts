@@ -61,6 +61,16 @@ async function waitingRuns(harness: EngineHarness, seconds: number) {
   return { journeyId, due: new Map(runs.map((r) => [r.id, r.waitingUntil!.getTime()])) };
 }
 
+async function allCompleted(harness: EngineHarness, journeyId: string, what: string) {
+  await waitFor(
+    what,
+    async () =>
+      (await harness.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) ===
+      N,
+    20_000,
+  );
+}
+
 async function timerTraces(harness: EngineHarness, journeyId: string) {
   const runs = await harness.db.prisma.journeyRun.findMany({
     where: { journeyId },
@@ -108,12 +118,7 @@ describe("waits through timer buckets", () => {
     expect(await h.ctx.queues.timers.getDelayedCount()).toBe(buckets.size);
     for (const id of buckets.keys()) expect(await h.ctx.queues.timers.getJob(id)).toBeTruthy();
 
-    await waitFor(
-      "every run completed",
-      async () =>
-        (await h!.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === N,
-      20_000,
-    );
+    await allCompleted(h, journeyId, "every run completed");
     const customers = await h.db.prisma.customer.findMany({
       where: { workspaceId: h.workspaceId },
     });
@@ -204,12 +209,7 @@ describe("waits through timer buckets", () => {
     expect(await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })).toBe(N);
 
     await resumeJourney(h.ctx, h.workspaceId, journeyId);
-    await waitFor(
-      "every run completed after resume",
-      async () =>
-        (await h!.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === N,
-      20_000,
-    );
+    await allCompleted(h, journeyId, "every run completed after resume");
     expect((await timerTraces(h, journeyId)).traces).toHaveLength(N);
   });
 
@@ -220,12 +220,7 @@ describe("waits through timer buckets", () => {
     await new Promise((r) => setTimeout(r, Math.max(...due.values()) + 300 - Date.now()));
     expect(await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })).toBe(N);
     expect((await sweep(h.ctx, 100)).runs).toBe(N);
-    await waitFor(
-      "every run completed",
-      async () =>
-        (await h!.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === N,
-      20_000,
-    );
+    await allCompleted(h, journeyId, "every run completed");
   });
 
   it("a wait ending sooner than directWithinMs gets its own timer job", async () => {
@@ -233,12 +228,7 @@ describe("waits through timer buckets", () => {
     const { journeyId } = await waitingRuns(h, 3);
     expect(await h.ctx.queues.timers.getDelayedCount()).toBe(0);
     expect(await h.ctx.queues.runs.getDelayedCount()).toBe(N);
-    await waitFor(
-      "every run completed",
-      async () =>
-        (await h!.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === N,
-      20_000,
-    );
+    await allCompleted(h, journeyId, "every run completed");
   });
 
   it("a malformed bucket job is refused with the field and the reason", async () => {
