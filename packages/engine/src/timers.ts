@@ -10,7 +10,7 @@ import { runStore } from "./store.ts";
  * A wait that ends soon (within `directWithinMs`) gets its own delayed job, as every run input
  * does. A longer one joins a **timer bucket**: one delayed BullMQ job per `bucketMs` of due time,
  * firing at the bucket's end, whose worker applies the timer to every run of the bucket that
- * Postgres says is still waiting. At 10,000 timers falling due per second that is 20 jobs a
+ * Postgres says is still waiting. At 10,000 timers falling due per second that is 50 jobs a
  * second instead of 10,000 (no per-run job to promote, lock, complete and delete), the runs are
  * read and committed in full batches, and a waiting customer costs Redis nothing of their own.
  * A run is never woken early: the bucket fires at or after its due time.

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
-import { runJobId, type RunJob } from "./queues.ts";
+import { addUnlessPending, runJobId, type RunJob } from "./queues.ts";
 import { ensureFollowUps, processRunJob } from "./runner.ts";
 import { RUN_ROW_COLUMNS, runStore, type RunRow } from "./store.ts";
 import { TimerBucketJob, timerBucketJobId } from "./timers.ts";
@@ -73,7 +73,7 @@ export async function processTimerBucket(
   const lane = async () => {
     while (i < rows.length) {
       const row = rows[i++]!;
-      if (!row.step) continue; // a waiting run always has a step; the sweeper reports any other
+      if (!row.step) continue; // a waiting run always has a step
       const job: RunJob = {
         runId: row.id,
         seq: row.seq,
@@ -83,11 +83,12 @@ export async function processTimerBucket(
         const result = await processRunJob(ctx, job, row);
         if (result === "applied") outcome.applied++;
         else if (result === "unchanged") {
-          // Not due by this process's clock (another one fired the bucket early): its own job.
-          await ensureFollowUps(ctx, row.id);
+          // Not due by this process's clock (another one fired the bucket early): its own job
+          // (replacing a finished one of the same id, as recovery does).
+          await ensureFollowUps(ctx, row.id, { recover: true });
         } else if (result === "paused") {
           outcome.held++;
-          await runStore(ctx).enqueue("runs", "timer", job, {
+          await addUnlessPending(ctx.queues.runs, "timer", job, {
             jobId: runJobId(job),
             delay: opts.pausePollMs,
           });
