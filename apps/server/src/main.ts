@@ -16,6 +16,7 @@ async function main() {
         prefix: env.QUEUE_PREFIX,
         concurrency: env.WORKER_CONCURRENCY,
         runConcurrency: env.RUN_CONCURRENCY,
+        eventRetentionDays: env.EVENT_RETENTION_DAYS,
       })
     : null;
   if (!env.DATABASE_URL && !env.RUN_WORKER)

@@ -11,6 +11,15 @@ describe("parseEnv", () => {
     expect([env.WORKER_CONCURRENCY, env.RUN_CONCURRENCY]).toEqual([50, 200]);
   });
 
+  it("keeps events 90 days unless told otherwise; 0 keeps them forever", () => {
+    expect(parseEnv({}).EVENT_RETENTION_DAYS).toBe(90);
+    expect(parseEnv({ EVENT_RETENTION_DAYS: "0" }).EVENT_RETENTION_DAYS).toBe(0);
+    expect(() => parseEnv({ EVENT_RETENTION_DAYS: "-1" })).toThrow(/EVENT_RETENTION_DAYS/);
+    expect(() => parseEnv({ EVENT_RETENTION_DAYS: "a week" })).toThrow(
+      /EVENT_RETENTION_DAYS.*whole number of days/,
+    );
+  });
+
   it("reads the run concurrency on its own and refuses one that is not a whole number", () => {
     expect(parseEnv({ RUN_CONCURRENCY: "500" }).RUN_CONCURRENCY).toBe(500);
     expect(() => parseEnv({ RUN_CONCURRENCY: "lots" })).toThrow(/RUN_CONCURRENCY.*whole number/);

@@ -53,6 +53,13 @@ export const Env = z.object({
     .min(1)
     .max(2000)
     .default(200),
+  /** Days ingested events are kept; the sweeper deletes older ones (0: keep them forever). */
+  EVENT_RETENTION_DAYS: z.coerce
+    .number({ message: "expected a whole number of days" })
+    .int()
+    .min(0)
+    .max(36_500)
+    .default(90),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'")

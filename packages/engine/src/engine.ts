@@ -3,7 +3,7 @@ import type { Database } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { processEventJob } from "./events.ts";
 import type { Logger } from "./logger.ts";
-import { processMaintenanceJob } from "./maintenance.ts";
+import { EVENT_RETENTION_DAYS, processMaintenanceJob } from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
 import {
   createQueues,
@@ -70,8 +70,10 @@ export interface WorkerOptions {
   /** Repeatable housekeeping: the date-trigger scheduler and the sweeper (ms; 0 disables). */
   dateTriggerEveryMs?: number;
   sweepEveryMs?: number;
-  /** How overdue a run's follow-up must be before the sweeper re-creates it (default 30 s). */
+  /** How overdue a run's follow-up must be before the sweeper re-creates it (default 60 s). */
   sweepGraceMs?: number;
+  /** Days the sweeper keeps ingested events (default 90; 0 keeps them forever). */
+  eventRetentionDays?: number;
 }
 
 /**
@@ -164,6 +166,7 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     void schedule("sweep", sweepEvery, {
       kind: "sweep",
       ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
+      eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
     });
   return {
     workers,

@@ -1,8 +1,8 @@
 // Identify calls deduplicated on messageId (real Postgres and Redis, no workers so the queued
 // segment checks stay countable): a replay merges no traits and queues no second segment check;
-// the sweeper forgets calls older than the dedupe window.
+// the sweeper forgets calls older than the dedupe window, and events older than their retention.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { identify } from "./ingest.ts";
+import { identify, track } from "./ingest.ts";
 import { IDENTIFY_DEDUPE_MS, sweep } from "./maintenance.ts";
 import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
@@ -120,5 +120,44 @@ describe("identify deduplication", () => {
       customerId: old.customerId,
       duplicate: false,
     });
+  });
+});
+
+describe("event retention", () => {
+  it("the sweeper deletes events received before the retention period and keeps the rest; 0 keeps all", async () => {
+    const DAY = 24 * 3600_000;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push(
+        (
+          await track(h.ctx, h.workspaceId, {
+            userId: "gus",
+            event: "purchase",
+            messageId: `p${i}`,
+          })
+        ).eventId,
+      );
+    // Received 100, 95, 31, 29, 1 and 0 days ago.
+    const ages = [100, 95, 31, 29, 1, 0];
+    for (const [i, id] of ids.entries())
+      await h.db.prisma.event.update({
+        where: { id },
+        data: { receivedAt: new Date(Date.now() - ages[i]! * DAY) },
+      });
+    const left = async () =>
+      (
+        await h.db.prisma.event.findMany({
+          where: { workspaceId: h.workspaceId, customer: { externalId: "gus" } },
+          select: { messageId: true },
+          orderBy: { messageId: "asc" },
+        })
+      ).map((e) => e.messageId);
+
+    expect((await sweep(h.ctx, undefined, 0)).events).toBe(0);
+    expect(await left()).toEqual(["p0", "p1", "p2", "p3", "p4", "p5"]);
+    expect((await sweep(h.ctx)).events).toBe(2); // the default, 90 days
+    expect(await left()).toEqual(["p2", "p3", "p4", "p5"]);
+    expect((await sweep(h.ctx, undefined, 30)).events).toBe(1);
+    expect(await left()).toEqual(["p3", "p4", "p5"]);
   });
 });

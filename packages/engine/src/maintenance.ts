@@ -51,7 +51,7 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
     case "dateTriggers":
       return runDateTriggers(ctx);
     case "sweep":
-      return sweep(ctx, job.graceMs);
+      return sweep(ctx, job.graceMs, job.eventRetentionDays);
   }
 }
 
@@ -252,6 +252,15 @@ export const IDENTIFY_DEDUPE_MS = 7 * 24 * 3600_000;
 const PRUNE_LIMIT = 5000;
 
 /**
+ * Days ingested events are kept (EVENT_RETENTION_DAYS). Nothing reads an event after its jobs
+ * ran: runs keep their trigger's properties, traces the details. A sweep deletes at most
+ * EVENT_PRUNE_ROUNDS × PRUNE_LIMIT of them, oldest first, so a backlog drains over several sweeps
+ * without one long transaction.
+ */
+export const EVENT_RETENTION_DAYS = 90;
+const EVENT_PRUNE_ROUNDS = 20;
+
+/**
  * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
  * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
  * long, a pending message that long) — lost with a Redis that died before its AOF was written, or
@@ -261,7 +270,8 @@ const PRUNE_LIMIT = 5000;
 export async function sweep(
   ctx: EngineContext,
   graceMs = SWEEP_GRACE_MS,
-): Promise<{ runs: number; messages: number; identifyCalls: number }> {
+  eventRetentionDays = EVENT_RETENTION_DAYS,
+): Promise<{ runs: number; messages: number; identifyCalls: number; events: number }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
   // Paused journeys hold their runs on purpose (resume re-creates their jobs).
@@ -309,5 +319,17 @@ export async function sweep(
     DELETE FROM "IdentifyCall" WHERE id IN (
       SELECT id FROM "IdentifyCall" WHERE "receivedAt" < ${new Date(ctx.now() - IDENTIFY_DEDUPE_MS)}
       LIMIT ${PRUNE_LIMIT})`;
-  return { runs: runs.length, messages: messages.length, identifyCalls };
+  let events = 0;
+  if (eventRetentionDays > 0) {
+    const before = new Date(ctx.now() - eventRetentionDays * 24 * 3600_000);
+    for (let round = 0; round < EVENT_PRUNE_ROUNDS; round++) {
+      const n = await prisma.$executeRaw`
+        DELETE FROM "Event" WHERE id IN (
+          SELECT id FROM "Event" WHERE "receivedAt" < ${before} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
+      events += n;
+      if (n < PRUNE_LIMIT) break;
+    }
+    if (events) ctx.log.info({ events, eventRetentionDays }, "sweeper deleted expired events");
+  }
+  return { runs: runs.length, messages: messages.length, identifyCalls, events };
 }

@@ -29,7 +29,12 @@ export type EventJob = z.infer<typeof EventJob>;
 export const MaintenanceJob = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("enrolment"), enrolmentId: z.string().min(1) }),
   z.object({ kind: z.literal("dateTriggers") }),
-  z.object({ kind: z.literal("sweep"), graceMs: z.number().int().positive().optional() }),
+  z.object({
+    kind: z.literal("sweep"),
+    graceMs: z.number().int().positive().optional(),
+    /** Delete events received longer ago than this (0: keep them). */
+    eventRetentionDays: z.number().int().min(0).optional(),
+  }),
 ]);
 export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
 

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Event_receivedAt_idx" ON "Event"("receivedAt");
+
