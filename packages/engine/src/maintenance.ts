@@ -6,7 +6,7 @@ import {
   MatchMode,
   triggerOf,
 } from "@postpath/journey";
-import type { Prisma } from "@postpath/db";
+import { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
@@ -315,21 +315,44 @@ export async function sweep(
       { runs: runs.length, messages: messages.length },
       "sweeper re-created follow-up jobs",
     );
-  const identifyCalls = await prisma.$executeRaw`
-    DELETE FROM "IdentifyCall" WHERE id IN (
-      SELECT id FROM "IdentifyCall" WHERE "receivedAt" < ${new Date(ctx.now() - IDENTIFY_DEDUPE_MS)}
-      LIMIT ${PRUNE_LIMIT})`;
-  let events = 0;
-  if (eventRetentionDays > 0) {
-    const before = new Date(ctx.now() - eventRetentionDays * 24 * 3600_000);
-    for (let round = 0; round < EVENT_PRUNE_ROUNDS; round++) {
-      const n = await prisma.$executeRaw`
-        DELETE FROM "Event" WHERE id IN (
-          SELECT id FROM "Event" WHERE "receivedAt" < ${before} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
-      events += n;
-      if (n < PRUNE_LIMIT) break;
-    }
-    if (events) ctx.log.info({ events, eventRetentionDays }, "sweeper deleted expired events");
-  }
+  const identifyCalls = await pruneReceivedBefore(
+    ctx,
+    "IdentifyCall",
+    ctx.now() - IDENTIFY_DEDUPE_MS,
+    1,
+  );
+  const events =
+    eventRetentionDays > 0
+      ? await pruneReceivedBefore(
+          ctx,
+          "Event",
+          ctx.now() - eventRetentionDays * 24 * 3600_000,
+          EVENT_PRUNE_ROUNDS,
+        )
+      : 0;
+  if (events) ctx.log.info({ events, eventRetentionDays }, "sweeper deleted expired events");
   return { runs: runs.length, messages: messages.length, identifyCalls, events };
+}
+
+/**
+ * Deletes rows received before `cutoffMs`, oldest first, PRUNE_LIMIT per statement, at most
+ * `rounds` statements (each its own short transaction); how many went.
+ */
+async function pruneReceivedBefore(
+  ctx: EngineContext,
+  table: "IdentifyCall" | "Event",
+  cutoffMs: number,
+  rounds: number,
+): Promise<number> {
+  const name = Prisma.raw(`"${table}"`);
+  const cutoff = new Date(cutoffMs);
+  let deleted = 0;
+  for (let round = 0; round < rounds; round++) {
+    const n = await ctx.db.prisma.$executeRaw`
+      DELETE FROM ${name} WHERE id IN (
+        SELECT id FROM ${name} WHERE "receivedAt" < ${cutoff} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
+    deleted += n;
+    if (n < PRUNE_LIMIT) break;
+  }
+  return deleted;
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { createProvider } from "@postpath/channels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertRedis } from "./queues.ts";
+import { localRedisArgs } from "./runtime.ts";
 import { track } from "./ingest.ts";
 import { sleep, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
@@ -35,22 +36,8 @@ describe("Redis restart", () => {
   let h: EngineHarness;
 
   async function startRedis(): Promise<void> {
-    redis = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        dir,
-        "--appendonly",
-        "yes",
-        "--save",
-        "",
-      ],
-      { stdio: "ignore" },
-    );
+    // The same durable Redis that `pnpm start` starts when none is running.
+    redis = spawn("redis-server", localRedisArgs(String(port), dir), { stdio: "ignore" });
     await waitFor(
       "redis up",
       async () => {

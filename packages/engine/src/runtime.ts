@@ -45,6 +45,17 @@ function commandExists(cmd: string): boolean {
 }
 
 /**
+ * Arguments for a local redis-server keeping its data in `dir`: AOF on, so delayed jobs survive a
+ * restart (no RDB snapshots), and hz 100: delayed jobs (waits) wake through blocking-command
+ * timeouts, which an otherwise idle Redis checks only hz times a second (default 10: up to 100 ms
+ * late).
+ */
+export function localRedisArgs(port: string, dir: string): string[] {
+  const place = ["--port", port, "--bind", "127.0.0.1", "--dir", dir];
+  return [...place, "--appendonly", "yes", "--save", "", "--hz", "100"];
+}
+
+/**
  * Makes sure Redis answers. With REDIS_AUTOSTART and a local REDIS_URL, a missing Redis is started
  * from the machine's `redis-server` (data in POSTPATH_DATA_DIR/redis, AOF on, so delayed jobs
  * survive a restart); otherwise it stops with what to install.
@@ -66,29 +77,10 @@ export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess |
   const dir = path.resolve(REPO_ROOT, env.POSTPATH_DATA_DIR, "redis");
   fs.mkdirSync(dir, { recursive: true });
   log.info({ port, dir }, "Redis not running: starting a local redis-server");
-  const child = spawn(
-    "redis-server",
-    // hz 100: delayed jobs (waits) wake through blocking-command timeouts, which an otherwise idle
-    // Redis checks only hz times a second (default 10: up to 100 ms late).
-    [
-      "--port",
-      port,
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      dir,
-      "--appendonly",
-      "yes",
-      "--save",
-      "",
-      "--hz",
-      "100",
-    ],
-    {
-      stdio: "ignore",
-      detached: false,
-    },
-  );
+  const child = spawn("redis-server", localRedisArgs(port, dir), {
+    stdio: "ignore",
+    detached: false,
+  });
   for (let i = 0; i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100));
     try {
