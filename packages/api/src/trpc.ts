@@ -2,6 +2,8 @@ import type { Database, Role } from "@postpath/db";
 import type { EngineContext, Keyring } from "@postpath/engine";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { classifyUnexpected, genericMessage } from "./errors.ts";
+import { inputProblem, inputProblemError } from "./zod.ts";
 
 export interface SessionUser {
   id: string;
@@ -20,6 +22,8 @@ export interface ApiContext {
   keyring?: Keyring;
   /** admin issue: the caller's IP, for sign-in throttling. */
   ip?: string;
+  /** issue 12: the HTTP request's id; unexpected errors show it, and the log line carries it. */
+  requestId?: string;
   /** Session cookie plumbing, provided by the HTTP adapter. */
   session: {
     token: string | null;
@@ -29,7 +33,14 @@ export interface ApiContext {
 }
 
 const t = initTRPC.context<ApiContext>().create({
-  errorFormatter({ shape, error }) {
+  // Never a stack in a response, in any mode (the log has it).
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const requestId = ctx?.requestId ?? null;
+    // issue 12: an unexpected error shows a message for people and the request id, never its own
+    // message (database errors, file paths); the log line with the same id has the real error.
+    const message =
+      error.code === "INTERNAL_SERVER_ERROR" ? genericMessage(ctx?.requestId) : shape.message;
     // Flatten zod errors so clients can show "which field and why" next to the field.
     const fieldErrors =
       error.cause instanceof z.ZodError
@@ -43,15 +54,32 @@ const t = initTRPC.context<ApiContext>().create({
       error.cause && !(error.cause instanceof z.ZodError) && Array.isArray(cause?.issues)
         ? cause.issues
         : null;
-    return { ...shape, data: { ...shape.data, fieldErrors, journeyIssues } };
+    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: string };
+    return { ...shape, message, data: { ...data, requestId, fieldErrors, journeyIssues } };
   },
 });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * Every procedure starts here (issue 12): the raw input is refused, naming the field, when it
+ * holds what cannot be stored (NUL, lone surrogates) or is nested too deeply — before any schema
+ * or handler sees it; and unexpected errors a client can act on become 4xx (errors.ts).
+ */
+const baseProcedure = t.procedure.use(async ({ getRawInput, next }) => {
+  const problem = inputProblem(await getRawInput());
+  if (problem) throw inputProblemError(problem);
+  const result = await next();
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") {
+    const mapped = classifyUnexpected(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = baseProcedure;
 
 const ROLE_RANK: Record<Role, number> = { VIEWER: 0, MARKETER: 1, ADMIN: 2 };
 
@@ -69,8 +97,8 @@ function requireRole(min: Role) {
 }
 
 /** Any signed-in member of the workspace (read-only things). */
-export const viewerProcedure = t.procedure.use(requireRole("VIEWER"));
+export const viewerProcedure = baseProcedure.use(requireRole("VIEWER"));
 /** Marketers and admins: journeys, templates, customers. */
-export const marketerProcedure = t.procedure.use(requireRole("MARKETER"));
+export const marketerProcedure = baseProcedure.use(requireRole("MARKETER"));
 /** Admins only: users, credentials, API keys, limits. */
-export const adminProcedure = t.procedure.use(requireRole("ADMIN"));
+export const adminProcedure = baseProcedure.use(requireRole("ADMIN"));

@@ -109,11 +109,15 @@ export async function nodeCounts(
   const { prisma } = ctx.db;
   const scope = versionId ? { journeyId, versionId } : { journeyId };
   // Runs in flight are counted per version (an index-only scan of (versionId, status, step)).
-  const versionIds = versionId
-    ? [versionId]
-    : (await prisma.journeyVersion.findMany({ where: { journeyId }, select: { id: true } })).map(
-        (v) => v.id,
-      );
+  // Only versions of this journey: a version id of another journey (or workspace) is not found.
+  const versionIds = (
+    await prisma.journeyVersion.findMany({
+      where: versionId ? { journeyId, id: versionId } : { journeyId },
+      select: { id: true },
+    })
+  ).map((v) => v.id);
+  if (versionId && versionIds.length === 0)
+    throw new OperateError("NOT_FOUND", "This journey has no version with that id.");
   const [sums, waiting] = await Promise.all([
     prisma.stepCounter.groupBy({
       by: ["stepId"],

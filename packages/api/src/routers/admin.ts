@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { adminProcedure, router } from "../trpc.ts";
+import { IdText } from "../zod.ts";
 
 const QUEUE_NAMES = Object.values(QUEUES);
 
@@ -41,7 +42,7 @@ export const adminRouter = router({
       z
         .object({
           limit: z.number().int().min(1).max(200).default(50),
-          cursor: z.string().nullish(),
+          cursor: IdText("cursor").nullish(),
         })
         .default({ limit: 50 }),
     )
@@ -55,20 +56,18 @@ export const adminRouter = router({
     ),
 
   /** Sends a dead message again with the same idempotency key (the run is not rewound). */
-  replay: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      try {
-        await replayMessage(ctx.engine, input.id, {
-          workspaceId: ctx.user.workspaceId,
-          actorId: ctx.user.id,
-        });
-      } catch (err) {
-        if (err instanceof OperateError)
-          throw new TRPCError({ code: err.code, message: err.message });
-        throw err;
-      }
-      await recordAudit(ctx.db, ctx.user, "message.replay", { type: "Message", id: input.id });
-      return { ok: true };
-    }),
+  replay: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    try {
+      await replayMessage(ctx.engine, input.id, {
+        workspaceId: ctx.user.workspaceId,
+        actorId: ctx.user.id,
+      });
+    } catch (err) {
+      if (err instanceof OperateError)
+        throw new TRPCError({ code: err.code, message: err.message });
+      throw err;
+    }
+    await recordAudit(ctx.db, ctx.user, "message.replay", { type: "Message", id: input.id });
+    return { ok: true };
+  }),
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { newToken } from "../auth.ts";
 import { adminProcedure, router } from "../trpc.ts";
+import { IdText, Text } from "../zod.ts";
 
 const keySelect = {
   id: true,
@@ -27,7 +28,7 @@ export const apiKeysRouter = router({
   create: adminProcedure
     .input(
       z.object({
-        name: z.string().trim().min(1, "Name the key (e.g. the system that uses it)").max(100),
+        name: Text.trim().min(1, "Name the key (e.g. the system that uses it)").max(100),
         rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(6000),
       }),
     )
@@ -56,7 +57,7 @@ export const apiKeysRouter = router({
   setRateLimit: adminProcedure
     .input(
       z.object({
-        id: z.string().min(1),
+        id: IdText(),
         rateLimitPerMinute: z.number().int().min(1).max(1_000_000),
       }),
     )
@@ -77,19 +78,17 @@ export const apiKeysRouter = router({
       return { ok: true };
     }),
 
-  revoke: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      const res = await ctx.db.prisma.apiKey.updateMany({
-        where: { id: input.id, workspaceId: ctx.user.workspaceId, revokedAt: null },
-        data: { revokedAt: new Date() },
+  revoke: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    const res = await ctx.db.prisma.apiKey.updateMany({
+      where: { id: input.id, workspaceId: ctx.user.workspaceId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (res.count === 0)
+      throw new TRPCError({
+        code: "NOT_FOUND",
+        message: "No active API key with this id in this workspace.",
       });
-      if (res.count === 0)
-        throw new TRPCError({
-          code: "NOT_FOUND",
-          message: "No active API key with this id in this workspace.",
-        });
-      await recordAudit(ctx.db, ctx.user, "apiKey.revoke", { type: "ApiKey", id: input.id });
-      return { ok: true };
-    }),
+    await recordAudit(ctx.db, ctx.user, "apiKey.revoke", { type: "ApiKey", id: input.id });
+    return { ok: true };
+  }),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.ts";
+import { IdText } from "../zod.ts";
 
 export const auditRouter = router({
   /** Newest first; `before` is the id of the last entry of the previous page. */
@@ -8,7 +9,7 @@ export const auditRouter = router({
       z
         .object({
           limit: z.number().int().min(1).max(200).default(50),
-          before: z.string().optional(),
+          before: IdText("before").optional(),
         })
         .default({ limit: 50 }),
     )

@@ -10,11 +10,12 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { adminProcedure, marketerProcedure, router } from "../trpc.ts";
+import { IdText, Text } from "../zod.ts";
 
 const Kind = z.enum(["SMTP", "SMS", "PUSH", "WEBHOOK", "SLACK"]);
-const Label = z.string().trim().min(1, "Give the credential a label").max(100);
+const Label = Text.trim().min(1, "Give the credential a label").max(100);
 /** Checked per kind by the channel's own schema (errors name fields, never values). */
-const Config = z.record(z.string(), z.unknown());
+const Config = z.record(Text, z.unknown());
 
 const notFound = () =>
   new TRPCError({ code: "NOT_FOUND", message: "No such credential in this workspace." });
@@ -66,7 +67,7 @@ export const credentialsRouter = router({
 
   /** Replaces the secret configuration (rotating the provider's secret); the label may change too. */
   rotate: adminProcedure
-    .input(z.object({ id: z.string().min(1), config: Config, label: Label.optional() }))
+    .input(z.object({ id: IdText(), config: Config, label: Label.optional() }))
     .mutation(async ({ ctx, input }) => {
       const row = await rotateCredential(ctx.db, requireKeyring(ctx.keyring), {
         workspaceId: ctx.user.workspaceId,
@@ -84,7 +85,7 @@ export const credentialsRouter = router({
     }),
 
   rename: adminProcedure
-    .input(z.object({ id: z.string().min(1), label: Label }))
+    .input(z.object({ id: IdText(), label: Label }))
     .mutation(async ({ ctx, input }) => {
       const res = await ctx.db.prisma.channelCredential.updateMany({
         where: { id: input.id, workspaceId: ctx.user.workspaceId },
@@ -101,33 +102,32 @@ export const credentialsRouter = router({
       return { ok: true };
     }),
 
-  remove: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      const row = await ctx.db.prisma.channelCredential.findFirst({
-        where: { id: input.id, workspaceId: ctx.user.workspaceId },
-        select: { id: true, kind: true, label: true },
-      });
-      if (!row) throw notFound();
-      await ctx.db.prisma.channelCredential.delete({ where: { id: row.id } });
-      await recordAudit(
-        ctx.db,
-        ctx.user,
-        "credential.delete",
-        { type: "ChannelCredential", id: row.id },
-        { kind: row.kind, label: row.label },
-      );
-      return { ok: true };
-    }),
+  remove: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    const row = await ctx.db.prisma.channelCredential.findFirst({
+      where: { id: input.id, workspaceId: ctx.user.workspaceId },
+      select: { id: true, kind: true, label: true },
+    });
+    if (!row) throw notFound();
+    await ctx.db.prisma.channelCredential.delete({ where: { id: row.id } });
+    await recordAudit(
+      ctx.db,
+      ctx.user,
+      "credential.delete",
+      { type: "ChannelCredential", id: row.id },
+      { kind: row.kind, label: row.label },
+    );
+    return { ok: true };
+  }),
 
   /** Checks the credential against its provider: a test message to `to`, else the provider's verification. */
   test: adminProcedure
-    .input(z.object({ id: z.string().min(1), to: z.string().trim().min(1).max(320).optional() }))
+    .input(z.object({ id: IdText(), to: Text.trim().min(1).max(320).optional() }))
     .mutation(async ({ ctx, input }) => {
       const result = await testCredential(ctx.db, requireKeyring(ctx.keyring), {
         workspaceId: ctx.user.workspaceId,
         id: input.id,
         to: input.to,
+        outbound: ctx.engine.outbound,
       });
       if (!result) throw notFound();
       await recordAudit(

@@ -14,18 +14,19 @@ import type { Plan, StepSpec } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+import { IdText, Text } from "../zod.ts";
 import { editorCatalog, workspaceCatalog } from "./journeys.catalog.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
-const Id = z.object({ id: z.string().min(1, "id is required") });
+const Id = z.object({ id: IdText() });
 /** A draft as the canvas saves it: well-formed nodes and edges, but settings may be half-filled
  * (a time zone being typed, quiet hours without an end yet). `validate()` reports what is wrong. */
-const SavableDraft = JourneyDraft.extend({ settings: z.record(z.string(), z.unknown()) });
+const SavableDraft = JourneyDraft.extend({ settings: z.record(Text, z.unknown()) });
 type SavableDraft = z.infer<typeof SavableDraft>;
-const Name = z.string().trim().min(1, "Give the journey a name").max(120);
+const Name = Text.trim().min(1, "Give the journey a name").max(120);
 /** One published version of a journey; without `version`, the live one. */
 const VersionRef = z.object({
-  journeyId: z.string().min(1, "journeyId is required"),
+  journeyId: IdText("journeyId"),
   version: z.number().int().positive().optional(),
 });
 const CONFLICT_MESSAGE =
@@ -299,7 +300,7 @@ export const journeysRouter = router({
   ),
 
   createFromTemplate: marketerProcedure
-    .input(z.object({ templateId: z.string().min(1), name: Name.optional() }))
+    .input(z.object({ templateId: IdText("templateId"), name: Name.optional() }))
     .mutation(async ({ ctx, input }) => {
       const template = templates.find((t) => t.id === input.templateId);
       if (!template)

@@ -22,8 +22,9 @@ import {
   type ApiContext,
   type SessionUser,
 } from "../trpc.ts";
+import { IdText, Text } from "../zod.ts";
 
-const JourneyId = z.object({ journeyId: z.string().min(1, "journeyId is required") });
+const JourneyId = z.object({ journeyId: IdText("journeyId") });
 
 async function mapped<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -77,7 +78,7 @@ export const operateRouter = router({
   ),
 
   nodeCounts: viewerProcedure
-    .input(JourneyId.extend({ versionId: z.string().min(1).optional() }))
+    .input(JourneyId.extend({ versionId: IdText("versionId").optional() }))
     .query(({ ctx, input }) =>
       mapped(() => nodeCounts(ctx.engine, ctx.user.workspaceId, input.journeyId, input.versionId)),
     ),
@@ -85,7 +86,7 @@ export const operateRouter = router({
   customerRuns: viewerProcedure
     .input(
       JourneyId.extend({
-        customer: z.string().trim().min(1, "Enter the customer's id or e-mail address.").max(255),
+        customer: Text.trim().min(1, "Enter the customer's id or e-mail address.").max(255),
       }),
     )
     .query(({ ctx, input }) =>
@@ -96,7 +97,7 @@ export const operateRouter = router({
     .input(
       JourneyId.extend({
         externalIds: z
-          .array(z.string().trim().min(1))
+          .array(Text.trim().min(1, "Enter a customer id.").max(255))
           .min(1, "List at least one customer.")
           .max(100_000)
           .optional(),
@@ -106,7 +107,7 @@ export const operateRouter = router({
             match: MatchMode.default("all"),
           })
           .optional(),
-        properties: z.record(z.string(), z.unknown()).optional(),
+        properties: z.record(Text, z.unknown()).optional(),
       }).refine((i) => Boolean(i.externalIds) !== Boolean(i.segment), {
         message: "Choose customers by id or by segment (one of the two).",
       }),
@@ -128,7 +129,7 @@ export const operateRouter = router({
     ),
 
   enrolment: viewerProcedure
-    .input(z.object({ enrolmentId: z.string().min(1, "enrolmentId is required") }))
+    .input(z.object({ enrolmentId: IdText("enrolmentId") }))
     .query(({ ctx, input }) =>
       mapped(async () => {
         const p = await enrolmentProgress(ctx.engine, ctx.user.workspaceId, input.enrolmentId);

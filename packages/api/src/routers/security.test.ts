@@ -1,6 +1,7 @@
 // Walks the whole appRouter programmatically, so procedures added later are covered too:
 // every procedure declares a role, admin procedures refuse marketers and viewers, ids from
-// another workspace are NOT_FOUND, and no response ever carries a credential secret.
+// another workspace are NOT_FOUND (also when mixed with the caller's own ids in one call), and no
+// response ever carries a credential secret.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
@@ -86,9 +87,13 @@ describe("API security (walks every procedure of appRouter)", () => {
   let hook: http.Server;
   let hookUrl: string;
   const keyring = keyringFromText(generateMasterKeyText(), "test");
-  const u: Record<"adminA" | "marketerA" | "viewerA" | "otherA" | "adminB", SessionUser> =
-    {} as never;
+  const u: Record<
+    "adminA" | "marketerA" | "viewerA" | "otherA" | "adminB" | "otherB",
+    SessionUser
+  > = {} as never;
   const ids: Record<string, string> = {};
+  /** Workspace B's things, by the same keys as `ids` (plus versionId, enrolmentId). */
+  const idsB: Record<string, string> = {};
   const SECRETS = {
     smtp: "smtp-pass-Zq81xKk3",
     sms: "twilio-auth-token-Qm4V9s",
@@ -114,6 +119,8 @@ describe("API security (walks every procedure of appRouter)", () => {
       prefix: `sec${Date.now()}`,
       log: createLogger("silent"),
       providers: staticProviders({}),
+      // The test receivers listen on 127.0.0.1, a private address only an allow-list admits.
+      outbound: { allowHosts: ["127.0.0.1"] },
     });
     hook = http.createServer((req, res) => {
       req.resume();
@@ -131,6 +138,7 @@ describe("API security (walks every procedure of appRouter)", () => {
       ["viewerA", "sec-a", "VIEWER"],
       ["otherA", "sec-a", "MARKETER"],
       ["adminB", "sec-b", "ADMIN"],
+      ["otherB", "sec-b", "MARKETER"],
     ] as const) {
       const ws = await db.prisma.workspace.upsert({
         where: { slug },
@@ -202,6 +210,13 @@ describe("API security (walks every procedure of appRouter)", () => {
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: ids.journeys },
     });
+    ids.versionId = version.id;
+    ids.enrolmentId = (
+      await createCaller(ctxFor(u.marketerA)).operate.enrol({
+        journeyId: ids.journeys,
+        externalIds: ["cust-a"],
+      })
+    ).enrolmentId;
     const run = await db.prisma.journeyRun.create({
       data: {
         workspaceId: u.adminA.workspaceId,
@@ -226,7 +241,62 @@ describe("API security (walks every procedure of appRouter)", () => {
         },
       })
     ).id;
+    Object.assign(idsB, await workspaceThings(u.adminB, u.otherB));
   });
+
+  /** One of everything in the admin's workspace, made through the API (and the dead message by hand). */
+  async function workspaceThings(admin: SessionUser, other: SessionUser) {
+    const c = createCaller(ctxFor(admin));
+    const out: Record<string, string> = { users: other.id };
+    out.invites = (await c.invites.create({ email: "b@sec.example", role: "VIEWER" })).invite.id;
+    out.apiKeys = (await c.apiKeys.create({ name: "B key" })).key.id;
+    out.credentials = (
+      await c.credentials.create({
+        kind: "PUSH",
+        label: "B push",
+        config: { endpoint: hookUrl, apiKey: "b-push-key-0000" },
+      })
+    ).id;
+    out.journeys = out.operate = (
+      await c.journeys.create({ name: "B journey", draft: demoJourneyDraft(1) })
+    ).id;
+    await c.journeys.publish({ id: out.journeys });
+    const version = await db.prisma.journeyVersion.findFirstOrThrow({
+      where: { journeyId: out.journeys },
+    });
+    out.versionId = version.id;
+    const customer = await db.prisma.customer.create({
+      data: { workspaceId: admin.workspaceId, externalId: "cust-b" },
+    });
+    out.enrolmentId = (
+      await c.operate.enrol({ journeyId: out.journeys, externalIds: ["cust-b"] })
+    ).enrolmentId;
+    const run = await db.prisma.journeyRun.create({
+      data: {
+        workspaceId: admin.workspaceId,
+        journeyId: out.journeys,
+        versionId: version.id,
+        customerId: customer.id,
+        entryNumber: 1,
+        state: {},
+      },
+    });
+    out.admin = (
+      await db.prisma.message.create({
+        data: {
+          workspaceId: admin.workspaceId,
+          runId: run.id,
+          stepId: "email",
+          runSeq: 0,
+          channel: "email",
+          idempotencyKey: "dead-b",
+          status: "DEAD",
+          error: "gave up",
+        },
+      })
+    ).id;
+    return out;
+  }
   afterAll(async () => {
     hook?.close();
     await engine?.queues.close();
@@ -322,8 +392,62 @@ describe("API security (walks every procedure of appRouter)", () => {
     expect(JSON.stringify(await snapshotA())).toBe(before);
   });
 
-  async function snapshotA() {
-    const ws = u.adminA.workspaceId;
+  /** Input keys that name one stored thing of a workspace (`templateId` names a gallery entry). */
+  const idKeys = (p: Proc): string[] => [
+    ...new Set(
+      p.inputs.flatMap((s) =>
+        s instanceof z.ZodObject
+          ? Object.keys(s.shape).filter(
+              (k) => (k === "id" || k.endsWith("Id")) && k !== "templateId",
+            )
+          : [],
+      ),
+    ),
+  ];
+  /** The value of one id parameter from a workspace's things (`id` means the router's own kind). */
+  const idFor = (things: Record<string, string>, p: Proc, key: string): string | undefined =>
+    key === "id"
+      ? things[p.path.split(".")[0] ?? ""]
+      : key === "journeyId"
+        ? things.journeys
+        : things[key];
+
+  it("issue-012-cross-workspace-ids: every procedure taking ids refuses one from another workspace mixed with the caller's own (NOT_FOUND), and changes nothing", async () => {
+    const before = JSON.stringify([await snapshotA(), await snapshotA(u.adminB.workspaceId)]);
+    const withIds = procedures.filter((p) => idKeys(p).length > 0 && !PUBLIC.has(p.path));
+    expect(withIds.map((p) => p.path)).toEqual(
+      expect.arrayContaining(["operate.nodeCounts", "operate.enrolment", "journeys.version"]),
+    );
+    expect(idKeys(withIds.find((p) => p.path === "operate.nodeCounts")!).sort()).toEqual([
+      "journeyId",
+      "versionId",
+    ]);
+    let calls = 0;
+    for (const p of withIds) {
+      for (const [caller, home, foreign] of [
+        [u.adminA, ids, idsB],
+        [u.adminB, idsB, ids],
+      ] as const) {
+        for (const mixed of idKeys(p)) {
+          const input: Record<string, unknown> = genericInput(idFor(home, p, "id") ?? "x");
+          for (const key of idKeys(p)) {
+            const value = idFor(key === mixed ? foreign : home, p, key);
+            expect(value, `${p.path} ${key}`).toBeTruthy();
+            input[key] = value;
+          }
+          const res = await call(ctxFor(caller), p.path, input);
+          expect(res.ok ? "ok" : res.error.code, `${caller.name} ${p.path} foreign ${mixed}`).toBe(
+            "NOT_FOUND",
+          );
+          calls++;
+        }
+      }
+    }
+    expect(calls).toBeGreaterThan(withIds.length * 2);
+    expect(JSON.stringify([await snapshotA(), await snapshotA(u.adminB.workspaceId)])).toBe(before);
+  });
+
+  async function snapshotA(ws = u.adminA.workspaceId) {
     return {
       users: await db.prisma.user.findMany({
         where: { workspaceId: ws },
@@ -349,6 +473,11 @@ describe("API security (walks every procedure of appRouter)", () => {
       messages: await db.prisma.message.findMany({
         where: { workspaceId: ws },
         select: { id: true, status: true },
+      }),
+      enrolments: await db.prisma.enrolment.findMany({
+        where: { workspaceId: ws },
+        select: { id: true },
+        orderBy: { id: "asc" },
       }),
     };
   }
