@@ -82,8 +82,24 @@ export {
   customerPath,
   matchesCustomer,
   renderTemplate,
+  stepTemplateRenderer,
   analyzeTemplate,
+  createLiquid,
+  toTemplateError,
+  templateLimitOf,
+  describeLimit,
+  renderOptionsFor,
+  checkOutput,
+  TemplateError,
+  TEMPLATE_LIMITS,
   CUSTOMER_FIELDS,
+} from "./templating.ts";
+export type {
+  TemplateLimits,
+  TemplateLimit,
+  TemplateAnalysis,
+  CreateLiquidOptions,
+  RenderTemplateOptions,
 } from "./templating.ts";
 export { closestName } from "./suggest.ts";
 export { simulate } from "./simulate.ts";

@@ -1,11 +1,173 @@
-// Liquid templates: rendering (synchronous) and the static analysis validation uses.
-import { Liquid, type Template } from "liquidjs";
+// Liquid templates: the one place LiquidJS is configured (options and limits), synchronous
+// rendering for steps, test runs and previews, and the static analysis validation uses. The
+// channels package renders messages with a Liquid from `createLiquid` too (see its README).
+import {
+  ForTag,
+  Liquid,
+  TablerowTag,
+  TypeGuards,
+  toValueSync,
+  type LiquidOptions,
+  type Template,
+} from "liquidjs";
 import { evaluateConditionsWith, walkPath, type Condition, type MatchMode } from "./conditions.ts";
 import type { CustomerSnapshot, RunState } from "./state.ts";
 
-// `templates: {}` gives Liquid an empty in-memory file system: `{% include %}` and `{% render %}` can
-// never read files from the server (a journey author must not be able to print `.env`).
-const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, templates: {} });
+/** What one rendering may spend. LiquidJS enforces the first two while it renders. */
+export type TemplateLimits = {
+  /** Milliseconds of rendering (LiquidJS `renderLimit`, checked before every block and loop turn). */
+  renderLimit: number;
+  /** LiquidJS `memoryLimit`: roughly the characters and list items that ranges and filters create. */
+  memoryLimit: number;
+  /** Most characters the result may have (checked on the result, before it is used). */
+  outputLimit: number;
+};
+
+/**
+ * The limits of every template Postpath renders. A template over one fails with a TemplateError
+ * whose `limit` says which, instead of stalling the process that renders it.
+ *
+ * - `parseLimit`: characters of template source (per template, when it is parsed).
+ * - `step`: the values of attribute-update and personal-URL steps. They render synchronously inside
+ *   `advance()`, on the worker's event loop (which is the HTTP server's when the worker runs in
+ *   it), so the budget is small: 50 ms for all the templates of one step together. A real step
+ *   value renders in well under a millisecond.
+ * - `message`: email, SMS, push, webhook and notification content, and the previews and test runs
+ *   that show it. LiquidJS's async rendering of in-memory data does not yield to the event loop
+ *   either, so this is a stall bound too: 500 ms per field, 100× what a large email needs.
+ */
+export const TEMPLATE_LIMITS = {
+  parseLimit: 1_000_000,
+  step: { renderLimit: 50, memoryLimit: 1_000_000, outputLimit: 100_000 },
+  message: { renderLimit: 500, memoryLimit: 20_000_000, outputLimit: 5_000_000 },
+} as const satisfies { parseLimit: number; step: TemplateLimits; message: TemplateLimits };
+
+export type TemplateLimit = "time" | "memory" | "size" | "output";
+
+/** A template that failed to parse or render, naming the field ("set.tier", "body", …). */
+export class TemplateError extends Error {
+  override readonly name = "TemplateError";
+  constructor(
+    readonly field: string,
+    /** What went wrong, in words a marketer can act on, or LiquidJS's message with line/column. */
+    readonly detail: string,
+    /** Set when the template went over one of TEMPLATE_LIMITS. */
+    readonly limit: TemplateLimit | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(`template error in ${field}: ${detail}`, options);
+  }
+}
+
+const LIMIT_MESSAGES: readonly [RegExp, TemplateLimit][] = [
+  [/template render limit exceeded/, "time"],
+  [/memory alloc limit exceeded|Invalid string length|Invalid array length/, "memory"],
+  [/parse length limit exceeded/, "size"],
+];
+
+/** Which limit an error from LiquidJS reports, if any. */
+export function templateLimitOf(err: unknown): TemplateLimit | null {
+  if (err instanceof TemplateError) return err.limit;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    for (const [re, limit] of LIMIT_MESSAGES) if (re.test(e.message)) return limit;
+    e = (e as { originalError?: unknown }).originalError ?? e.cause;
+  }
+  return null;
+}
+
+/** "took too long to render (over 50 ms)" and so on: the reason a limit stopped a template. */
+export function describeLimit(limit: TemplateLimit, limits: TemplateLimits): string {
+  switch (limit) {
+    case "time":
+      return `took too long to render (over ${limits.renderLimit} ms); check its loops`;
+    case "memory":
+      return "used too much memory while rendering; check its loops and ranges";
+    case "size":
+      return `is too long (over ${TEMPLATE_LIMITS.parseLimit.toLocaleString("en")} characters)`;
+    case "output":
+      return `produced too much text (over ${limits.outputLimit.toLocaleString("en")} characters)`;
+  }
+}
+
+/** Any error thrown while parsing or rendering `field`, as a TemplateError. */
+export function toTemplateError(
+  field: string,
+  err: unknown,
+  limits: TemplateLimits = TEMPLATE_LIMITS.message,
+): TemplateError {
+  if (err instanceof TemplateError) return err;
+  const limit = templateLimitOf(err);
+  const detail =
+    limit !== null
+      ? describeLimit(limit, limits)
+      : err instanceof Error
+        ? (err.message.split("\n")[0] ?? err.message)
+        : String(err);
+  return new TemplateError(field, detail, limit, { cause: err });
+}
+
+export type CreateLiquidOptions = {
+  /** Escape every output as HTML (`| raw` opts out). */
+  escapeHtml?: boolean;
+  /** Named snippets `{% render 'name' %}` / `{% include 'name' %}` may use (nothing else). */
+  partials?: Record<string, string>;
+  /** Time zone of the date filter: IANA name or minutes offset. Default UTC. */
+  timezone?: string | number;
+  locale?: string;
+  /** Filters to add (e.g. the channels package's `qr_code`). */
+  filters?: Record<string, (value: unknown, ...args: unknown[]) => unknown>;
+};
+
+/**
+ * The one way Postpath makes a Liquid: strict filters (a misspelt filter is an error), lenient
+ * variables (a missing one renders empty), own properties only, no file system (`templates` is an
+ * in-memory map, so include/render can never read a file from the server, such as `.env`) and the
+ * parse limit. Render limits are passed per rendering (`renderOptions`), from TEMPLATE_LIMITS.
+ */
+export function createLiquid(options: CreateLiquidOptions = {}): Liquid {
+  const liquid = new Liquid({
+    strictFilters: true,
+    strictVariables: false,
+    ownPropertyOnly: true,
+    templates: { ...(options.partials ?? {}) },
+    cache: 500,
+    timezoneOffset: options.timezone ?? 0,
+    ...(options.locale === undefined ? {} : { locale: options.locale }),
+    ...(options.escapeHtml ? { outputEscape: "escape" as const } : {}),
+    parseLimit: TEMPLATE_LIMITS.parseLimit,
+    // Defaults for a rendering that passes none; every Postpath call passes its profile's.
+    renderLimit: TEMPLATE_LIMITS.message.renderLimit,
+    memoryLimit: TEMPLATE_LIMITS.message.memoryLimit,
+  } satisfies LiquidOptions);
+  // A preview of `{{ url | qr_code }}` shows the URL; the channels package registers the real one.
+  liquid.registerFilter("qr_code", (value: unknown) => (typeof value === "string" ? value : ""));
+  for (const [name, filter] of Object.entries(options.filters ?? {}))
+    liquid.registerFilter(name, filter);
+  return liquid;
+}
+
+/** LiquidJS render options for one rendering under `limits`, ending no later than `deadline`. */
+export function renderOptionsFor(
+  limits: TemplateLimits,
+  deadline?: number,
+): { renderLimit: number; memoryLimit: number } {
+  const renderLimit =
+    deadline === undefined
+      ? limits.renderLimit
+      : Math.max(0, Math.min(limits.renderLimit, deadline - performance.now()));
+  // A spent budget (0) fails at the first check, before any output.
+  return { renderLimit, memoryLimit: limits.memoryLimit };
+}
+
+/** The result of a rendering, refused when it is longer than `limits.outputLimit`. */
+export function checkOutput(field: string, output: unknown, limits: TemplateLimits): string {
+  const text = String(output);
+  if (text.length > limits.outputLimit)
+    throw new TemplateError(field, describeLimit("output", limits), "output");
+  return text;
+}
+
+const liquid = createLiquid();
 
 const MAX_CACHED = 2000;
 const parsed = new Map<string, Template[]>();
@@ -20,14 +182,64 @@ function parse(template: string): Template[] {
   return t;
 }
 
-/** Renders a Liquid template synchronously. Unknown variables render as empty text. */
-export function renderTemplate(template: string, context: Record<string, unknown>): string {
+export type RenderTemplateOptions = {
+  /** Named in errors ("set.tier", "subject"); default "template". */
+  field?: string;
+  /** Default: TEMPLATE_LIMITS.message (previews and test runs show what a send would render). */
+  limits?: TemplateLimits;
+  /** `performance.now()` time by which rendering must end (a budget shared by several fields). */
+  deadline?: number;
+};
+
+/**
+ * Renders a Liquid template synchronously. Unknown variables render as empty text. Throws a
+ * TemplateError (naming the field, and the limit when one was hit) when it cannot.
+ */
+export function renderTemplate(
+  template: string,
+  context: Record<string, unknown>,
+  options: RenderTemplateOptions = {},
+): string {
   if (!template.includes("{")) return template;
-  return String(liquid.renderSync(parse(template), context));
+  const field = options.field ?? "template";
+  const limits = options.limits ?? TEMPLATE_LIMITS.message;
+  try {
+    const output: unknown = liquid.renderSync(
+      parse(template),
+      context,
+      renderOptionsFor(limits, options.deadline),
+    );
+    return checkOutput(field, output, limits);
+  } catch (err) {
+    throw toTemplateError(field, err, limits);
+  }
 }
 
-/** `variables`: each distinct path once, in order of first use. */
-export type TemplateAnalysis = { ok: true; variables: string[][] } | { ok: false; error: string };
+/**
+ * Renders the templates of one step (its values, by field) within one shared time budget
+ * (TEMPLATE_LIMITS.step), so a step with many templated values cannot multiply it.
+ */
+export function stepTemplateRenderer(): (
+  template: string,
+  context: Record<string, unknown>,
+  field: string,
+) => string {
+  const limits = TEMPLATE_LIMITS.step;
+  let deadline: number | undefined;
+  return (template, context, field) => {
+    if (!template.includes("{")) return template;
+    deadline ??= performance.now() + limits.renderLimit;
+    return renderTemplate(template, context, { field, limits, deadline });
+  };
+}
+
+/**
+ * `variables`: each distinct path once, in order of first use. `risk`, when set, says in a
+ * marketer's words why the template may be slow for some customers, to follow "This text …" (a
+ * loop inside a loop, or a loop over a long range): it may hit the render limits when it runs.
+ */
+export type TemplateAnalysis =
+  { ok: true; variables: string[][]; risk?: string } | { ok: false; error: string };
 
 const analyses = new Map<string, TemplateAnalysis>();
 
@@ -45,7 +257,8 @@ export function analyzeTemplate(template: string): TemplateAnalysis {
 
 function analyzeUncached(template: string): TemplateAnalysis {
   try {
-    const segments = liquid.globalVariableSegmentsSync(parse(template));
+    const templates = parse(template);
+    const segments = liquid.globalVariableSegmentsSync(templates);
     const unique = new Map<string, string[]>();
     for (const s of segments) {
       const path = s.map((part) =>
@@ -53,13 +266,55 @@ function analyzeUncached(template: string): TemplateAnalysis {
       );
       unique.set(path.join("."), path);
     }
-    return { ok: true, variables: [...unique.values()] };
+    const risk = loopRisk(templates);
+    return { ok: true, variables: [...unique.values()], ...(risk ? { risk } : {}) };
   } catch (e) {
+    const limit = templateLimitOf(e);
     return {
       ok: false,
-      error: e instanceof Error ? (e.message.split("\n")[0] ?? e.message) : String(e),
+      error:
+        limit !== null
+          ? `the text ${describeLimit(limit, TEMPLATE_LIMITS.step)}`
+          : e instanceof Error
+            ? (e.message.split("\n")[0] ?? e.message)
+            : String(e),
     };
   }
+}
+
+/** A range in a loop longer than this is suspicious on its own. */
+export const LONG_RANGE = 1000;
+
+/** Why the loops of a template look dangerous, or null. */
+function loopRisk(templates: readonly Template[]): string | null {
+  let nested = false;
+  let longest = 0;
+  const visit = (list: readonly Template[], depth: number): void => {
+    for (const t of list) {
+      const isLoop = t instanceof ForTag || t instanceof TablerowTag;
+      if (isLoop) {
+        if (depth > 0) nested = true;
+        const c = t.collection;
+        if (
+          TypeGuards.isRangeToken(c) &&
+          TypeGuards.isNumberToken(c.lhs) &&
+          TypeGuards.isNumberToken(c.rhs)
+        )
+          longest = Math.max(longest, c.rhs.content - c.lhs.content + 1);
+      }
+      const children = (t as { children?: Template["children"] }).children;
+      if (children) {
+        const inner = toValueSync<Template[]>(children.call(t, false, true));
+        visit(inner, isLoop ? depth + 1 : depth);
+      }
+    }
+  };
+  visit(templates, 0);
+  if (nested)
+    return "has a loop inside a loop, which can take very long for customers with long lists. Simplify it, or the step may fail for them.";
+  if (longest > LONG_RANGE)
+    return `repeats ${longest.toLocaleString("en")} times, which can take very long. Use a shorter range, or the step may fail.`;
+  return null;
 }
 
 /** Names a template can always use, whatever the journey: */

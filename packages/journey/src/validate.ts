@@ -631,6 +631,15 @@ function checkVariables(
         });
         continue;
       }
+      if (analysis.risk) {
+        issues.push({
+          code: "template.slow",
+          message: `This text ${analysis.risk}`,
+          severity: "warning",
+          nodeId: n.id,
+          field,
+        });
+      }
       for (const path of analysis.variables) check(n, field, path, () => `{{ ${path.join(".")} }}`);
     }
     for (const { field, path } of n.module.references?.(n.config) ?? []) {

@@ -1,7 +1,7 @@
 // Action: update customer attributes. String values may be Liquid templates ("{{ event.sku }}"),
 // rendered here so the effect carries final values. Later steps see the new values.
 import { z } from "zod";
-import { renderTemplate, templateContext } from "../templating.ts";
+import { TemplateError, stepTemplateRenderer, templateContext } from "../templating.ts";
 import { type CheckIssue, NEXT_ONLY, defineStep } from "./module.ts";
 
 export const ActionAttributeConfig = z.object({
@@ -36,14 +36,31 @@ export default defineStep<ActionAttributeConfig>({
   enter: (env) => {
     // The template context only when some value is a template (it copies the profile).
     let context: Record<string, unknown> | undefined;
-    const set = Object.fromEntries(
-      Object.entries(env.config.set).map(([k, v]) => [
-        k,
-        typeof v === "string" && v.includes("{")
-          ? renderTemplate(v, (context ??= templateContext(env.state)))
-          : v,
-      ]),
-    );
+    const render = stepTemplateRenderer();
+    let set: Record<string, unknown>;
+    try {
+      set = Object.fromEntries(
+        Object.entries(env.config.set).map(([k, v]) => [
+          k,
+          typeof v === "string" && v.includes("{")
+            ? render(v, (context ??= templateContext(env.state)), `set.${k}`)
+            : v,
+        ]),
+      );
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      // Nothing is changed; the run goes on, as other actions do by default when they fail.
+      return {
+        kind: "go",
+        branch: "next",
+        decision: "attributes.failed",
+        detail: {
+          error: `The value of ${err.field} ${err.detail}.`,
+          field: err.field,
+          limit: err.limit,
+        },
+      };
+    }
     const unset = [...env.config.unset];
     const attributes = { ...env.state.customer.attributes, ...set };
     for (const k of unset) delete attributes[k];

@@ -1,7 +1,7 @@
 // Action: create a personalised URL (and QR code) for a landing page. Params are rendered here;
 // the engine answers with `url` (and `qrUrl`), which later templates see as `purl.url`.
 import { z } from "zod";
-import { renderTemplate, templateContext } from "../templating.ts";
+import { TemplateError, stepTemplateRenderer, templateContext } from "../templating.ts";
 import { Duration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
 import { defineStep } from "./module.ts";
@@ -34,9 +34,21 @@ export default defineStep<ActionPurlConfig>({
   enter: (env) => {
     const c = env.config;
     const context = templateContext(env.state);
-    const params = Object.fromEntries(
-      Object.entries(c.params).map(([k, v]) => [k, renderTemplate(v, context)]),
-    );
+    const render = stepTemplateRenderer();
+    let params: Record<string, string>;
+    try {
+      params = Object.fromEntries(
+        Object.entries(c.params).map(([k, v]) => [k, render(v, context, `params.${k}`)]),
+      );
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      // The step fails as if the link could not be made: its on-error policy applies.
+      return handleResult(
+        env,
+        { ok: false, error: `The value of ${err.field} ${err.detail}.` },
+        "purl",
+      );
+    }
     return {
       kind: "await",
       effect: {
