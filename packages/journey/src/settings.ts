@@ -3,8 +3,8 @@
 import { z } from "zod";
 import { Condition } from "./conditions.ts";
 import {
-  Duration,
   TimeOfDay,
+  boundedDuration,
   durationMs,
   isValidTimeZone,
   localParts,
@@ -22,14 +22,29 @@ export const EventCriterion = z.object({
 });
 export type EventCriterion = z.infer<typeof EventCriterion>;
 
+/** Most entries per customer a journey may allow (beyond that, leave the cap empty). */
+export const MAX_ENTRIES = 1000;
+const ENTRIES = `Entries per customer: a whole number from 1 to ${MAX_ENTRIES.toLocaleString("en-US")}, or leave it empty for no limit.`;
+
+/** Most messages a frequency cap may allow per period, and its longest period. */
+export const MAX_CAP_MESSAGES = 1000;
+export const MAX_CAP_PERIOD_YEARS = 1;
+const CAP_MESSAGES = `Messages per period: a whole number from 1 to ${MAX_CAP_MESSAGES.toLocaleString("en-US")}.`;
+
 export const EntryRules = z
   .object({
     /** once: a customer enters at most once ever; afterExit: again once the previous run ended;
      * afterCooldown: again once `cooldown` has passed since the previous entry (and it ended). */
     mode: z.enum(["once", "afterExit", "afterCooldown"]).default("once"),
-    cooldown: Duration.nullable().default(null),
+    cooldown: boundedDuration("a cool-down").nullable().default(null),
     /** Lifetime cap on entries per customer (null: no cap beyond `mode`). */
-    maxEntries: z.number().int().positive().nullable().default(null),
+    maxEntries: z
+      .number()
+      .int({ error: ENTRIES })
+      .min(1, { error: ENTRIES })
+      .max(MAX_ENTRIES, { error: ENTRIES })
+      .nullable()
+      .default(null),
   })
   .superRefine((r, ctx) => {
     if (r.mode === "afterCooldown" && !r.cooldown) {
@@ -64,8 +79,15 @@ export type QuietHours = z.infer<typeof QuietHours>;
 
 export const FrequencyCap = z.object({
   /** At most `max` messages per channel per `period`, counted across all journeys. */
-  max: z.number().int().positive(),
-  period: Duration,
+  max: z
+    .number({ error: CAP_MESSAGES })
+    .int({ error: CAP_MESSAGES })
+    .min(1, { error: CAP_MESSAGES })
+    .max(MAX_CAP_MESSAGES, { error: CAP_MESSAGES }),
+  period: boundedDuration("a frequency cap's period", MAX_CAP_PERIOD_YEARS).refine(
+    (d) => d.amount > 0,
+    { error: "Set the period the cap counts messages over.", path: ["amount"] },
+  ),
   channels: z.array(MessageChannel).default(["email", "sms", "push"]),
   /** skip: a capped message is not sent and the journey continues; delay: it is sent once the
    * oldest counted message leaves the period. */

@@ -10,12 +10,6 @@ const DAY = 24 * HOUR;
 export const DurationUnit = z.enum(["seconds", "minutes", "hours", "days", "weeks"]);
 export type DurationUnit = z.infer<typeof DurationUnit>;
 
-export const Duration = z.object({
-  amount: z.number().finite().nonnegative({ error: "The amount can't be negative." }),
-  unit: DurationUnit,
-});
-export type Duration = z.infer<typeof Duration>;
-
 const UNIT_MS: Record<DurationUnit, number> = {
   seconds: SECOND,
   minutes: MINUTE,
@@ -23,6 +17,56 @@ const UNIT_MS: Record<DurationUnit, number> = {
   days: DAY,
   weeks: 7 * DAY,
 };
+
+/** The longest duration a journey may configure (waits, timeouts, cool-downs, expiries). */
+export const MAX_DURATION_YEARS = 5;
+const YEAR = 365 * DAY;
+
+/**
+ * An amount of a duration unit: finite, not negative, and at most `maxYears` in seconds (the
+ * largest any unit can reach; the object's check then bounds amount × unit).
+ */
+export function durationAmount(what: string, maxYears = MAX_DURATION_YEARS): z.ZodNumber {
+  return z
+    .number({ error: `Enter ${what}.` })
+    .finite()
+    .nonnegative({ error: `${capitalize(what)} can't be negative.` })
+    .max((maxYears * YEAR) / SECOND, { error: tooLong(what, maxYears) });
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function tooLong(what: string, years: number): string {
+  return `${capitalize(what)} can be at most ${years} year${years === 1 ? "" : "s"}.`;
+}
+
+/**
+ * A duration bounded to `maxYears` (5 by default), with errors that say what it is, e.g.
+ * `boundedDuration("a cool-down")` → "A cool-down can be at most 5 years." Durations past the
+ * bound would put a wait beyond the dates a computer can represent; none makes sense to a marketer.
+ */
+export function boundedDuration(what: string, maxYears = MAX_DURATION_YEARS) {
+  return z
+    .object({ amount: durationAmount(what, maxYears), unit: DurationUnit })
+    .superRefine(withinMaxDuration(what, maxYears));
+}
+
+/**
+ * Adds the bound on amount × unit to a schema with `amount` and `unit` (a wait step's own
+ * fields). An amount over `durationAmount`'s own maximum is already reported there.
+ */
+export function withinMaxDuration(what: string, maxYears = MAX_DURATION_YEARS) {
+  const max = maxYears * YEAR;
+  return (d: { amount: number; unit: DurationUnit }, ctx: z.RefinementCtx): void => {
+    if (d.amount * UNIT_MS[d.unit] > max && d.amount <= max / SECOND)
+      ctx.addIssue({ code: "custom", path: ["amount"], message: tooLong(what, maxYears) });
+  };
+}
+
+export const Duration = boundedDuration("an amount");
+export type Duration = z.infer<typeof Duration>;
 
 export function durationMs(d: Duration): number {
   return Math.round(d.amount * UNIT_MS[d.unit]);
@@ -34,10 +78,30 @@ export function describeDuration(d: Duration): string {
 }
 
 /** A calendar offset (days follow the calendar, so a day is not always 24 h across DST). */
-export const CalendarOffset = z.object({
-  amount: z.number().int({ error: "Use a whole number." }),
-  unit: z.enum(["days", "weeks", "months", "years"]),
-});
+export const CalendarOffsetUnit = z.enum(["days", "weeks", "months", "years"]);
+/** Offsets reach at most this far before or after a date. */
+export const MAX_OFFSET_YEARS = 100;
+const MAX_OFFSET_AMOUNT: Record<z.infer<typeof CalendarOffsetUnit>, number> = {
+  days: MAX_OFFSET_YEARS * 366,
+  weeks: Math.ceil((MAX_OFFSET_YEARS * 366) / 7),
+  months: MAX_OFFSET_YEARS * 12,
+  years: MAX_OFFSET_YEARS,
+};
+const OFFSET_TOO_FAR = `An offset can be at most ${MAX_OFFSET_YEARS} years before or after the date.`;
+export const CalendarOffset = z
+  .object({
+    amount: z
+      .number({ error: "Enter the offset (0 for the date itself)." })
+      .int({ error: "Use a whole number." })
+      .min(-MAX_OFFSET_AMOUNT.days, { error: OFFSET_TOO_FAR })
+      .max(MAX_OFFSET_AMOUNT.days, { error: OFFSET_TOO_FAR }),
+    unit: CalendarOffsetUnit,
+  })
+  .superRefine((o, ctx) => {
+    const amount = Math.abs(o.amount);
+    if (amount > MAX_OFFSET_AMOUNT[o.unit] && amount <= MAX_OFFSET_AMOUNT.days)
+      ctx.addIssue({ code: "custom", path: ["amount"], message: OFFSET_TOO_FAR });
+  });
 export type CalendarOffset = z.infer<typeof CalendarOffset>;
 
 export const TimeOfDay = z
@@ -189,7 +253,21 @@ const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(
  * a number (epoch ms) is an instant. Returns the local date/time in `timeZone`, or null.
  */
 export function readLocalDateTime(value: unknown, timeZone: string): LocalDateTime | null {
-  if (typeof value === "number" && Number.isFinite(value)) return localParts(value, timeZone);
+  const read = readAnyLocalDateTime(value, timeZone);
+  return read && read.year >= MIN_YEAR && read.year <= MAX_YEAR ? read : null;
+}
+
+/**
+ * Dates are read only in years 1000–9999: with an offset of up to 100 years they stay where
+ * `Date` represents them exactly (it reads years below 100 as 19xx and ends in 275760).
+ */
+export const MIN_YEAR = 1000;
+export const MAX_YEAR = 9999;
+/** The largest epoch (ms) a `Date` can hold. */
+const MAX_EPOCH = 8.64e15;
+
+function readAnyLocalDateTime(value: unknown, timeZone: string): LocalDateTime | null {
+  if (typeof value === "number") return epochInRange(value) ? localParts(value, timeZone) : null;
   if (typeof value !== "string") return null;
   const trimmed = value.trim();
   const dateOnly = DATE_ONLY.exec(trimmed);
@@ -214,19 +292,26 @@ export function readLocalDateTime(value: unknown, timeZone: string): LocalDateTi
     return validDate(l) && l.hour < 24 && l.minute < 60 && l.second < 60 ? l : null;
   }
   const epoch = Date.parse(trimmed);
-  return Number.isNaN(epoch) ? null : localParts(epoch, timeZone);
+  return epochInRange(epoch) ? localParts(epoch, timeZone) : null;
 }
 
-/** Like readLocalDateTime but returns the instant. */
+/** Whether an instant is a real date in years 1000–9999 (UTC); false for NaN and ±Infinity. */
+function epochInRange(epoch: number): boolean {
+  if (!(Math.abs(epoch) <= MAX_EPOCH)) return false;
+  const year = new Date(epoch).getUTCFullYear();
+  return year >= MIN_YEAR && year <= MAX_YEAR;
+}
+
+/** Like readLocalDateTime but returns the instant (also only in years 1000–9999). */
 export function readInstant(value: unknown, timeZone: string): number | null {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
   if (
-    typeof value === "string" &&
-    !DATE_ONLY.test(value.trim()) &&
-    !LOCAL_DATE_TIME.test(value.trim())
+    typeof value === "number" ||
+    (typeof value === "string" &&
+      !DATE_ONLY.test(value.trim()) &&
+      !LOCAL_DATE_TIME.test(value.trim()))
   ) {
-    const epoch = Date.parse(value);
-    return Number.isNaN(epoch) ? null : epoch;
+    const epoch = typeof value === "number" ? value : Date.parse(value);
+    return epochInRange(epoch) ? epoch : null;
   }
   const local = readLocalDateTime(value, timeZone);
   return local ? zonedToEpoch(local, timeZone) : null;

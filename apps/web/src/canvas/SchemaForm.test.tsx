@@ -162,6 +162,18 @@ describe("SchemaForm (generated from a step's zod schema)", () => {
     expect(last).toEqual({ quietHours: null });
   });
 
+  it("gives number fields the schema's bounds (a step's retries: 0 to 10)", () => {
+    render(
+      <Harness
+        schema={stepJsonSchema("action.sms")}
+        initial={{ body: "Hi", retries: 2 }}
+        onValue={() => {}}
+      />,
+    );
+    const retries = screen.getByLabelText(/^Retries/);
+    expect([retries.getAttribute("min"), retries.getAttribute("max")]).toEqual(["0", "10"]);
+  });
+
   it("humanizes field names", () => {
     expect(humanize("respectQuietHours")).toBe("Respect quiet hours");
     expect(humanize("first_name")).toBe("First name");

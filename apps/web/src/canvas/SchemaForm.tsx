@@ -16,6 +16,7 @@ export type JsonSchema = {
   oneOf?: JsonSchema[];
   default?: unknown;
   minimum?: number;
+  exclusiveMinimum?: number;
   maximum?: number;
   pattern?: string;
 };
@@ -100,6 +101,11 @@ function parseLoose(text: string): Value {
     }
   }
   return text;
+}
+
+/** A number input's min/max: the schema's bound, unless it is only the safe-integer limit. */
+function bound(n: number | undefined): number | undefined {
+  return n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER ? n : undefined;
 }
 
 function showLoose(value: Value): string {
@@ -294,6 +300,8 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
           id={id}
           type="number"
           step={type === "integer" ? 1 : "any"}
+          min={bound(schema.minimum ?? schema.exclusiveMinimum)}
+          max={bound(schema.maximum)}
           value={typeof value === "number" ? value : ""}
           disabled={disabled}
           aria-invalid={invalid}

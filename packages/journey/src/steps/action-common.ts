@@ -17,7 +17,12 @@ export const actionFields = {
   onError: OnError.default("continue"),
   /** Retries after a failed attempt before `onError` applies (unset: the engine's default).
    * Failures that can never succeed (e.g. HTTP 400, no address) are not retried. */
-  retries: z.number().int().min(0).max(MAX_RETRIES).optional(),
+  retries: z
+    .number()
+    .int({ error: `Retries: a whole number from 0 to ${MAX_RETRIES}.` })
+    .min(0, { error: `Retries: 0 to ${MAX_RETRIES}.` })
+    .max(MAX_RETRIES, { error: `Retries: 0 to ${MAX_RETRIES}.` })
+    .optional(),
 };
 
 /** The attempts a step allows (retries + 1), or null when it leaves it to the engine. */

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Condition, MatchMode, evaluateConditions } from "../conditions.ts";
 import { hash32 } from "../hash.ts";
 import { templateContext } from "../templating.ts";
-import { Duration, durationMs } from "../time.ts";
+import { boundedDuration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
@@ -25,9 +25,17 @@ export const CouponSource = z.discriminatedUnion("kind", [
 ]);
 export type CouponSource = z.infer<typeof CouponSource>;
 
+/** The largest discount amount (percentages are further limited to 100). */
+export const MAX_COUPON_AMOUNT = 1_000_000;
+
 export const CouponValue = z.object({
   kind: z.enum(["percent", "amount", "freeShipping"]),
-  amount: z.number().finite().nonnegative().default(0),
+  amount: z
+    .number({ error: "Enter the discount." })
+    .finite()
+    .nonnegative({ error: "A discount can't be negative." })
+    .max(MAX_COUPON_AMOUNT, { error: "A discount can be at most 1,000,000." })
+    .default(0),
   currency: z.string().nullish(),
 });
 export type CouponValue = z.infer<typeof CouponValue>;
@@ -46,7 +54,7 @@ export const ActionCouponConfig = z.object({
       }),
     )
     .default([]),
-  expiresIn: Duration.nullable().default(null),
+  expiresIn: boundedDuration("a coupon's validity").nullable().default(null),
   as: z.string().regex(IDENTIFIER, { error: "Use letters, digits and _ only." }).default("coupon"),
   ...actionFields,
 });

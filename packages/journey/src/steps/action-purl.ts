@@ -2,7 +2,7 @@
 // the engine answers with `url` (and `qrUrl`), which later templates see as `purl.url`.
 import { z } from "zod";
 import { TemplateError, stepTemplateRenderer, templateContext } from "../templating.ts";
-import { Duration, durationMs } from "../time.ts";
+import { boundedDuration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
 import { defineStep } from "./module.ts";
 
@@ -12,7 +12,7 @@ export const ActionPurlConfig = z.object({
   /** Values the page is personalised with (Liquid templates). */
   params: z.record(z.string().trim().min(1), z.string()).default({}),
   qr: z.boolean().default(true),
-  expiresIn: Duration.nullable().default(null),
+  expiresIn: boundedDuration("a personal URL's validity").nullable().default(null),
   as: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." })

@@ -1,15 +1,21 @@
 // Wait: a fixed duration.
 import { z } from "zod";
-import { DurationUnit, describeDuration, durationMs, formatInstant } from "../time.ts";
+import {
+  DurationUnit,
+  describeDuration,
+  durationAmount,
+  durationMs,
+  formatInstant,
+  withinMaxDuration,
+} from "../time.ts";
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
-export const WaitDurationConfig = z.object({
-  amount: z
-    .number({ error: "Enter how long to wait." })
-    .finite()
-    .nonnegative({ error: "The wait can't be negative." }),
-  unit: DurationUnit,
-});
+export const WaitDurationConfig = z
+  .object({
+    amount: durationAmount("a wait"),
+    unit: DurationUnit,
+  })
+  .superRefine(withinMaxDuration("a wait"));
 export type WaitDurationConfig = z.infer<typeof WaitDurationConfig>;
 
 export default defineStep<WaitDurationConfig>({

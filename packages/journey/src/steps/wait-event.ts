@@ -4,14 +4,16 @@
 // templates under `as` (default: the event name).
 import { z } from "zod";
 import { Condition, evaluateConditions, getPath, looseEquals } from "../conditions.ts";
-import { Duration, describeDuration, durationMs, formatInstant } from "../time.ts";
+import { boundedDuration, describeDuration, durationMs, formatInstant } from "../time.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const WaitEventConfig = z.object({
   event: z.string().trim().min(1, { error: "Choose the event to wait for." }),
-  timeout: Duration.refine((d) => d.amount > 0, { error: "Set how long to wait at most." }),
+  timeout: boundedDuration("the wait for the event").refine((d) => d.amount > 0, {
+    error: "Set how long to wait at most.",
+  }),
   filters: z.array(Condition).default([]),
   correlate: z
     .object({

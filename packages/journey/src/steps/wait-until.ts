@@ -10,7 +10,7 @@ export const WaitUntilConfig = z.object({
     .trim()
     .min(1, { error: "Choose the date and time to wait until." })
     .refine((v) => readInstant(v, "UTC") !== null, {
-      error: "Use a date and time such as 2025-12-24T09:00.",
+      error: "Use a date and time such as 2025-12-24T09:00, in the years 1000 to 9999.",
     }),
 });
 export type WaitUntilConfig = z.infer<typeof WaitUntilConfig>;
