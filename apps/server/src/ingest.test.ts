@@ -188,6 +188,21 @@ describe("Segment-compatible ingest", () => {
     const malformed = await post("/v1/track", '{"userId": "x", "event": ', h.writeKey, true);
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: string }).error).toMatch(/JSON/i);
+    const send = (body: string, contentType?: string) =>
+      fetch(`${h.baseUrl}/v1/track`, {
+        method: "POST",
+        headers: {
+          authorization: basic(h.writeKey),
+          ...(contentType ? { "content-type": contentType } : {}),
+        },
+        body,
+      });
+    const wrongType = await send('{"userId":"x","event":"e"}', "application/xml");
+    expect(wrongType.status).toBe(415);
+    expect(((await wrongType.json()) as { error: string }).error).toMatch(/application\/json/);
+    const empty = await send("", "application/json");
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: string }).error).toMatch(/empty/);
 
     const wrongTypes = await post("/v1/track", {
       userId: { id: 1 },
@@ -208,20 +223,20 @@ describe("Segment-compatible ingest", () => {
       (await post("/v1/track", { userId: "u", event: "e", timestamp: "yesterday" })).status,
     ).toBe(400);
 
-    // One bad item rejects the whole batch: the good items before it are not stored either.
+    // A batch where no item can be taken is refused whole, naming each bad field.
     const badBatch = await post("/v1/batch", {
       batch: [
-        { type: "identify", userId: "half-1", traits: {} },
-        { type: "track", userId: "half-1", event: "ok" },
         { type: "track", userId: "half-1" },
+        { type: "identify", traits: {} },
       ],
     });
     expect(badBatch.status).toBe(400);
-    expect(((await badBatch.json()) as { fields: { field: string }[] }).fields[0]?.field).toBe(
-      "batch.2.event",
-    );
+    expect(
+      ((await badBatch.json()) as { fields: { field: string }[] }).fields.map((f) => f.field),
+    ).toEqual(["batch.0.event", "batch.1.userId"]);
     expect((await post("/v1/batch", { batch: [{ type: "bogus" }] })).status).toBe(400);
     expect((await post("/v1/batch", { batch: [] })).status).toBe(400);
+    expect((await post("/v1/batch", { batch: "nope" })).status).toBe(400);
 
     // Payload limits: 32 KB per call, 500 KB per batch, 32 KB per batch item.
     const big = "x".repeat(40 * 1024);
@@ -241,13 +256,16 @@ describe("Segment-compatible ingest", () => {
         })
       ).status,
     ).toBe(413);
-    expect(
-      (
-        await post("/v1/batch", {
-          batch: [{ type: "track", userId: "big", event: "e", properties: { big } }],
-        })
-      ).status,
-    ).toBe(413);
+    // An item over 32 KB is refused on its own (here the only one: the batch is refused).
+    const bigItem = await post("/v1/batch", {
+      batch: [{ type: "track", userId: "big", event: "e", properties: { big } }],
+    });
+    expect(bigItem.status).toBe(400);
+    expect(await bigItem.json()).toMatchObject({
+      refused: [
+        { index: 0, fields: [{ field: "batch.0", message: expect.stringMatching(/32 KB/) }] },
+      ],
+    });
 
     // Unknown, missing and revoked write keys.
     expect((await post("/v1/track", { userId: "u", event: "e" }, "pp_unknown")).status).toBe(401);
@@ -275,6 +293,47 @@ describe("Segment-compatible ingest", () => {
     expect(await counts()).toEqual(before);
   });
 
+  it("a bad item in a batch costs only itself: the good ones are stored and the bad listed", async () => {
+    const res = await post("/v1/batch", {
+      batch: [
+        { type: "identify", userId: "half-1", traits: { plan: "pro" }, messageId: "half-m1" },
+        { type: "track", userId: "half-1", event: "ok", messageId: "half-m2" },
+        { type: "track", userId: "half-1", messageId: "half-m3" },
+        {
+          type: "track",
+          userId: "half-1",
+          event: "big",
+          messageId: "half-m4",
+          properties: { big: "z".repeat(40 * 1024) },
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      success: true,
+      stored: 2,
+      duplicate: 0,
+      ignored: 0,
+      refused: [
+        {
+          index: 2,
+          messageId: "half-m3",
+          fields: [{ field: "batch.2.event", message: expect.any(String) as string }],
+        },
+        {
+          index: 3,
+          messageId: "half-m4",
+          fields: [{ field: "batch.3", message: expect.stringMatching(/32 KB/) as string }],
+        },
+      ],
+    });
+    const stored = await h.db.prisma.event.findMany({
+      where: { workspaceId: h.workspaceId, messageId: { startsWith: "half-m" } },
+      select: { messageId: true },
+    });
+    expect(stored.map((e) => e.messageId)).toEqual(["half-m2"]);
+  });
+
   it("rate-limits per write key in Redis, shared by every server process; other keys are unaffected", async () => {
     const limited = `pp_${randomBytes(8).toString("hex")}`;
     await h.db.prisma.apiKey.create({
@@ -287,7 +346,12 @@ describe("Segment-compatible ingest", () => {
       },
     });
     // A second server process on the same Redis and Postgres.
-    const other = await buildApp({ db: h.db, engine: h.engine, log: h.engine.log });
+    const other = await buildApp({
+      db: h.db,
+      engine: h.engine,
+      log: h.engine.log,
+      monitor: h.monitor,
+    });
     await other.listen({ host: "127.0.0.1", port: 0 });
     const otherUrl = `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
     try {

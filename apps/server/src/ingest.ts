@@ -2,15 +2,25 @@
 // Auth is Segment's: HTTP Basic with the write key (an API key) as user name, password empty.
 // Limits: 32 KB per call, 500 KB per batch (Segment's) → 413; a per-key request rate kept in
 // Redis (so it holds across server processes) → 429 with Retry-After. Replayed messageIds are
-// stored once (the Event and IdentifyCall unique constraints) and answered `duplicate: true`; a
-// batch is validated whole before anything is stored.
+// stored once (the Event and IdentifyCall unique constraints) and answered `duplicate: true`.
+// Nothing a client sends answers 5xx: every call and batch item goes through the engine's
+// sanitizeJson (lone surrogates and NUL → U+FFFD; too deep or an infinite number → 400 naming
+// the field) before its schema, and in a batch each item stands alone — the good ones are
+// stored, the bad ones listed in the answer (see README, "Admin, credentials and ingest").
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
-import { identify, track, type EngineContext } from "@postpath/engine";
+import {
+  identify,
+  isUnstorableInput,
+  sanitizeJson,
+  track,
+  type EngineContext,
+} from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import type { AppOptions } from "./app.ts";
+import { outageOf, sendUnavailable } from "./health.ts";
 
 export const SINGLE_LIMIT_BYTES = 32 * 1024;
 export const BATCH_LIMIT_BYTES = 500 * 1024;
@@ -80,9 +90,10 @@ const BatchItem = z.discriminatedUnion("type", [
   z.object({ type: z.literal("group") }).loose(),
   z.object({ type: z.literal("alias") }).loose(),
 ]);
+/** The batch envelope; its items are checked one by one (checkCall), so one cannot sink the rest. */
 export const SegmentBatch = z.object({
-  batch: z.array(BatchItem).min(1, "batch is empty").max(BATCH_MAX_ITEMS),
-  context: Json.optional(),
+  batch: z.array(z.unknown()).min(1, "batch is empty").max(BATCH_MAX_ITEMS),
+  context: z.unknown().optional(), // not stored (each item's own context is what counts)
 });
 
 type Track = z.infer<typeof SegmentTrack>;
@@ -149,12 +160,48 @@ async function processItem(
   }
 }
 
-function fieldErrors(error: z.ZodError) {
+interface FieldError {
+  field: string;
+  message: string;
+}
+
+function fieldErrors(error: z.ZodError, prefix: readonly (string | number)[] = []): FieldError[] {
   return error.issues.map((i) => ({
-    field: i.path.map(String).join(".") || "(body)",
+    field: [...prefix, ...i.path].map(String).join(".") || "(body)",
     message: i.message,
   }));
 }
+
+/**
+ * The one gate every call and batch item goes through: made storable (sanitizeJson, depth
+ * counted from the call itself), then the call's schema. `prefix` names where the call sits
+ * in the request (`batch.3`), for the field names in errors.
+ */
+function checkCall<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+  prefix: readonly (string | number)[] = [],
+): { ok: true; value: z.output<S> } | { ok: false; fields: FieldError[] } {
+  const clean = sanitizeJson(body, { path: prefix, level: 1 });
+  if (!clean.ok)
+    return { ok: false, fields: [{ field: clean.refusal.field, message: clean.refusal.message }] };
+  const parsed = schema.safeParse(clean.value);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, fields: fieldErrors(parsed.error, prefix) };
+}
+
+/** What a client sees when the database refused a value the gate let through (never expected). */
+const UNSTORABLE = "contains a value that cannot be stored";
+
+/** Fastify's own 4xx errors for a body it cannot read, in words a client developer can act on. */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: `Payload too large: at most ${SINGLE_LIMIT_BYTES / 1024} KB per call and ${BATCH_LIMIT_BYTES / 1024} KB per batch.`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    "Unsupported content type: send the call as JSON with the header Content-Type: application/json.",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "The body is empty: send the call as a JSON object.",
+  FST_ERR_CTP_INVALID_JSON_BODY: "The body is not valid JSON: send the call as a JSON object.",
+};
 
 interface AuthedKey {
   id: string;
@@ -169,7 +216,7 @@ function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
   // `instanceof` on the generic class narrows to Redis<any>; name the reply mode we use.
   const redis: Redis =
     conn instanceof Redis
-      ? (conn as Redis).duplicate()
+      ? (conn as Redis).duplicate().on("error", () => undefined) // outages: see health.ts
       : new Redis({ ...(conn as object), lazyConnect: false });
   return { redis, prefix: opts.prefix ?? "bull" };
 }
@@ -181,14 +228,13 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
 
   // Malformed JSON, too-large bodies and limits never reach a handler: a clear 4xx, nothing stored.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    // Postgres or Redis down (issue 13): 503 + Retry-After, which Segment's clients retry.
+    const down = outageOf(opts.monitor, err);
+    if (down) return sendUnavailable(reply, down);
     const status = err.statusCode ?? 500;
     if (status >= 500) opts.log.error({ err: err.message }, "request failed");
     const message =
-      status >= 500
-        ? "Internal error"
-        : err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
-          ? `Payload too large: at most ${SINGLE_LIMIT_BYTES / 1024} KB per call and ${BATCH_LIMIT_BYTES / 1024} KB per batch.`
-          : err.message;
+      status >= 500 ? "Internal error" : (CLIENT_ERROR_MESSAGES[err.code ?? ""] ?? err.message);
     return reply.code(status).send({ error: message });
   });
 
@@ -255,59 +301,111 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       },
     });
 
-    scope.post("/v1/track", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
-      const parsed = SegmentTrack.safeParse(req.body);
-      if (!parsed.success)
-        return reply
-          .code(400)
-          .send({ error: "Invalid track call", fields: fieldErrors(parsed.error) });
-      const res = await doTrack(engine, authed(req).workspaceId, parsed.data);
-      return reply
-        .code(200)
-        .send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
-    });
-
-    scope.post("/v1/identify", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
-      const parsed = SegmentIdentify.safeParse(req.body);
-      if (!parsed.success)
-        return reply
-          .code(400)
-          .send({ error: "Invalid identify call", fields: fieldErrors(parsed.error) });
-      const res = await doIdentify(engine, authed(req).workspaceId, parsed.data);
-      return reply
-        .code(200)
-        .send({ success: true, customerId: res.customerId, duplicate: res.duplicate });
-    });
-
-    scope.post("/v1/page", limited(SINGLE_LIMIT_BYTES), async (req, reply) => {
-      const parsed = SegmentPage.safeParse(req.body);
-      if (!parsed.success)
-        return reply
-          .code(400)
-          .send({ error: "Invalid page call", fields: fieldErrors(parsed.error) });
-      const res = await doPage(engine, authed(req).workspaceId, parsed.data);
-      return reply
-        .code(200)
-        .send({ success: true, eventId: res.eventId, duplicate: res.duplicate });
-    });
-
-    // Validated whole first: one bad item rejects the batch with nothing stored. Items are then
-    // stored in order (identify before the track that follows it); a retried batch is deduplicated.
-    scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
-      const parsed = SegmentBatch.safeParse(req.body);
-      if (!parsed.success)
-        return reply.code(400).send({ error: "Invalid batch", fields: fieldErrors(parsed.error) });
-      const oversized = parsed.data.batch.findIndex(
-        (item) => Buffer.byteLength(JSON.stringify(item)) > SINGLE_LIMIT_BYTES,
-      );
-      if (oversized >= 0)
-        return reply.code(413).send({
-          error: `Payload too large: batch item ${oversized} is over ${SINGLE_LIMIT_BYTES / 1024} KB.`,
+    /** Stores one checked call; a value the database still refuses answers 400, not 500. */
+    async function single<S extends z.ZodType, R>(
+      kind: string,
+      schema: S,
+      req: FastifyRequest,
+      reply: FastifyReply,
+      store: (ws: string, value: z.output<S>) => Promise<R>,
+    ) {
+      const checked = checkCall(schema, req.body);
+      if (!checked.ok)
+        return reply.code(400).send({ error: `Invalid ${kind} call`, fields: checked.fields });
+      try {
+        return reply.code(200).send({
+          success: true,
+          ...(await store(authed(req).workspaceId, checked.value)),
         });
+      } catch (err) {
+        if (!isUnstorableInput(err)) throw err;
+        opts.log.warn(
+          { err: (err as Error).message },
+          `ingest: ${kind} call refused by the database`,
+        );
+        return reply.code(400).send({
+          error: `Invalid ${kind} call`,
+          fields: [{ field: "(body)", message: UNSTORABLE }],
+        });
+      }
+    }
+
+    scope.post("/v1/track", limited(SINGLE_LIMIT_BYTES), (req, reply) =>
+      single("track", SegmentTrack, req, reply, async (ws, v) => {
+        const res = await doTrack(engine, ws, v);
+        return { eventId: res.eventId, duplicate: res.duplicate };
+      }),
+    );
+
+    scope.post("/v1/identify", limited(SINGLE_LIMIT_BYTES), (req, reply) =>
+      single("identify", SegmentIdentify, req, reply, async (ws, v) => {
+        const res = await doIdentify(engine, ws, v);
+        return { customerId: res.customerId, duplicate: res.duplicate };
+      }),
+    );
+
+    scope.post("/v1/page", limited(SINGLE_LIMIT_BYTES), (req, reply) =>
+      single("page", SegmentPage, req, reply, async (ws, v) => {
+        const res = await doPage(engine, ws, v);
+        return { eventId: res.eventId, duplicate: res.duplicate };
+      }),
+    );
+
+    // Each item is checked and stored on its own, in order (identify before the track that
+    // follows it): the good ones are stored, the bad ones listed under `refused` with the field
+    // and reason, and the answer is 200 — Segment's clients count a 2xx as delivered and retry a
+    // 5xx whole, so a bad item must never cost the good ones. Only when no item could be taken
+    // is the answer 400 (not retried). A retried batch is deduplicated on messageId.
+    scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
+      const envelope = SegmentBatch.safeParse(req.body);
+      if (!envelope.success)
+        return reply
+          .code(400)
+          .send({ error: "Invalid batch", fields: fieldErrors(envelope.error) });
       const counts = { stored: 0, duplicate: 0, ignored: 0 };
+      const refused: { index: number; messageId?: string; fields: FieldError[] }[] = [];
       const ws = authed(req).workspaceId;
-      for (const item of parsed.data.batch) counts[await processItem(engine, ws, item)]++;
-      return reply.code(200).send({ success: true, ...counts });
+      for (const [index, raw] of envelope.data.batch.entries()) {
+        const refuse = (fields: FieldError[]) => {
+          const messageId = (raw as { messageId?: unknown } | null)?.messageId;
+          refused.push({
+            index,
+            ...(typeof messageId === "string" ? { messageId } : {}),
+            fields,
+          });
+        };
+        const checked = checkCall(BatchItem, raw, ["batch", index]);
+        if (!checked.ok) {
+          refuse(checked.fields);
+          continue;
+        }
+        if (Buffer.byteLength(JSON.stringify(checked.value)) > SINGLE_LIMIT_BYTES) {
+          refuse([
+            {
+              field: `batch.${index}`,
+              message: `is too large: at most ${SINGLE_LIMIT_BYTES / 1024} KB per item`,
+            },
+          ]);
+          continue;
+        }
+        try {
+          counts[await processItem(engine, ws, checked.value)]++;
+        } catch (err) {
+          if (!isUnstorableInput(err)) throw err;
+          opts.log.warn(
+            { err: (err as Error).message },
+            "ingest: batch item refused by the database",
+          );
+          refuse([{ field: `batch.${index}`, message: UNSTORABLE }]);
+        }
+      }
+      if (refused.length === envelope.data.batch.length)
+        return reply.code(400).send({
+          error: "Invalid batch: no item could be accepted",
+          fields: refused.flatMap((r) => r.fields),
+          refused,
+        });
+      return reply.code(200).send({ success: true, ...counts, refused });
     });
   });
 }

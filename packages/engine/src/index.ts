@@ -17,4 +17,5 @@ export * from "./sends.ts";
 export * from "./timers.ts";
 export * from "./wake.ts";
 export * from "./runtime.ts";
+export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue

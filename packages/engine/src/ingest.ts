@@ -2,27 +2,46 @@ import { randomUUID } from "node:crypto";
 import { Prisma } from "@postpath/db";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
+import { eventTime, sanitizeJson, sanitizeString } from "./sanitize.ts";
 
-const Json = z.record(z.string(), z.unknown());
+/**
+ * A JSON object field of a call, made storable by sanitizeJson (lone surrogates and NUL →
+ * U+FFFD; too deep or a non-finite number → an issue naming the path). Depth counts from the
+ * call, as the HTTP layer counts it.
+ */
+const StorableJson = (field: string) =>
+  z.record(z.string(), z.unknown()).transform((value, ctx) => {
+    const clean = sanitizeJson(value, { path: [field], level: 2 });
+    if (clean.ok) return clean.value;
+    ctx.addIssue({
+      code: "custom",
+      message: clean.refusal.message,
+      path: clean.refusal.path.slice(1),
+    });
+    return z.NEVER;
+  });
+const Text = (max: number, required?: string) =>
+  z.string().min(1, required).max(max).transform(sanitizeString);
 
 /** Segment's track call (https://segment.com/docs/connections/spec/track/), the fields we use. */
 export const TrackInput = z.object({
-  userId: z.string().min(1, "userId is required").max(255),
-  event: z.string().min(1, "event is required").max(200),
-  properties: Json.default({}),
+  userId: Text(255, "userId is required"),
+  event: Text(200, "event is required"),
+  properties: StorableJson("properties").default({}),
+  /** Out of range (before 1970, over a day ahead): the event is stored at its arrival time. */
   timestamp: z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time" }).optional(),
-  messageId: z.string().min(1).max(255).optional(),
-  context: Json.optional(),
+  messageId: Text(255).optional(),
+  context: StorableJson("context").optional(),
 });
 export type TrackInput = z.input<typeof TrackInput>;
 
 /** Segment's identify call: traits become customer attributes; email/phone/timezone are columns. */
 export const IdentifyInput = z.object({
-  userId: z.string().min(1, "userId is required").max(255),
-  traits: Json.default({}),
+  userId: Text(255, "userId is required"),
+  traits: StorableJson("traits").default({}),
   timestamp: z.iso.datetime({ offset: true, message: "expected an ISO-8601 date-time" }).optional(),
-  messageId: z.string().min(1).max(255).optional(),
-  context: Json.optional(),
+  messageId: Text(255).optional(),
+  context: StorableJson("context").optional(),
 });
 export type IdentifyInput = z.input<typeof IdentifyInput>;
 
@@ -137,8 +156,9 @@ async function ensureCustomer(
 
 /**
  * Stores an event (deduplicated on messageId) and enqueues its processing. A replayed messageId
- * stores nothing new but re-enqueues under the same job id, so a client retrying after a Redis
- * hiccup still gets its event processed exactly once.
+ * stores nothing new; while the event is not yet processed (`processedAt` null) it re-enqueues
+ * under the same job id, so a client retrying after a Redis hiccup still gets its event processed;
+ * once processed, a replay queues nothing (the sweeper re-queues events left unprocessed).
  */
 export async function track(
   ctx: EngineContext,
@@ -157,7 +177,7 @@ export async function track(
         customerId,
         name: input.event,
         properties: input.properties as Prisma.InputJsonValue,
-        timestamp: input.timestamp ? new Date(input.timestamp) : new Date(ctx.now()),
+        timestamp: eventTime(input.timestamp, ctx.now()),
         messageId,
       },
       select: { id: true },
@@ -167,10 +187,13 @@ export async function track(
     if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
     const ev = await ctx.db.prisma.event.findUniqueOrThrow({
       where: { workspaceId_messageId: { workspaceId, messageId } },
-      select: { id: true },
+      select: { id: true, processedAt: true },
     });
     eventId = ev.id;
     duplicate = true;
+    // Processed already (decided in Postgres, not by how long the queue keeps finished jobs):
+    // a replay, even long after, queues nothing (issue 13).
+    if (ev.processedAt) return { eventId, duplicate };
   }
   await ctx.queues.events.add("event", { eventId }, { jobId: `ev-${eventId}` });
   return { eventId, duplicate };

@@ -1,0 +1,57 @@
+// The ingest sanitiser on its own: every string comes out storable (well-formed UTF-16, no NUL)
+// and clean input comes out unchanged; depth and non-finite numbers are refused with the path.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { eventTime, MAX_JSON_DEPTH, sanitizeJson, sanitizeString } from "./sanitize.ts";
+
+// Well-formed UTF-16 (every surrogate in a pair) and no NUL.
+const storable = (s: string) =>
+  !s.includes("\u0000") &&
+  !/[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
+
+describe("sanitizeString / sanitizeJson", () => {
+  it("any string becomes storable; a storable one is unchanged; pairs stay pairs", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), (any, clean) => {
+        const out = sanitizeString(any);
+        expect(storable(out)).toBe(true);
+        expect(out.length).toBe(any.length); // one U+FFFD per bad code unit
+        if (storable(any)) expect(out).toBe(any);
+        expect(sanitizeString(clean.replaceAll("\u0000", ""))).toBe(clean.replaceAll("\u0000", ""));
+      }),
+      { seed: 12, numRuns: 500 },
+    );
+  });
+
+  it("sanitises keys and values at every level, keeping __proto__ a plain key", () => {
+    const input = JSON.parse('{"a\\u0000":["\\ud83d",{"__proto__":{"x":"\\udc00"}}]}') as unknown;
+    const out = sanitizeJson(input);
+    expect(out).toEqual({
+      ok: true,
+      value: { "a\uFFFD": ["\uFFFD", { ["__proto__"]: { x: "\uFFFD" } }] },
+    });
+    if (out.ok)
+      expect(Object.getPrototypeOf((out.value as { "a\uFFFD": unknown[] })["a\uFFFD"][1])).toBe(
+        Object.prototype,
+      );
+  });
+
+  it("refuses nesting past the limit and infinite numbers, naming the path", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) deep = [deep];
+    expect(sanitizeJson({ p: deep }).ok).toBe(false); // the body is level 1
+    expect(sanitizeJson(deep).ok).toBe(true);
+    const refused = sanitizeJson({ p: [{ n: Number.POSITIVE_INFINITY }] }, { path: ["batch", 2] });
+    expect(refused).toMatchObject({ ok: false, refusal: { field: "batch.2.p.0.n" } });
+  });
+
+  it("a timestamp before 1970 or over a day ahead becomes the arrival time", () => {
+    const now = Date.parse("2026-06-01T00:00:00Z");
+    expect(eventTime("0000-01-01T00:00:00Z", now).getTime()).toBe(now);
+    expect(eventTime("1969-12-31T23:59:59Z", now).getTime()).toBe(now);
+    expect(eventTime("2026-06-02T00:00:01Z", now).getTime()).toBe(now);
+    expect(eventTime(undefined, now).getTime()).toBe(now);
+    expect(eventTime("2026-06-02T00:00:00Z", now).toISOString()).toBe("2026-06-02T00:00:00.000Z");
+    expect(eventTime("1970-01-01T00:00:00Z", now).getTime()).toBe(0);
+  });
+});
