@@ -16,11 +16,13 @@ export default defineConfig({
       "/healthz": apiServer,
     },
   },
-  build: { outDir: "dist", sourcemap: true },
+  // Source maps hold the original sources: built only when asked for (POSTPATH_SOURCEMAP=true),
+  // and the server serves *.map files only outside production (issue 12).
+  build: { outDir: "dist", sourcemap: process.env.POSTPATH_SOURCEMAP === "true" },
   test: {
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
-    testTimeout: 30_000,
+    testTimeout: 300_000, // a backstop against a hang on a busy machine, not a speed check
     include: ["src/**/*.test.{ts,tsx}"],
   },
 });

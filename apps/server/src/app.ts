@@ -6,15 +6,20 @@ import {
   readCookie,
   SESSION_COOKIE,
   userForSession,
+  type AccountSettings,
   type ApiContext,
 } from "@postpath/api";
 import type { Database } from "@postpath/db";
-import type { EngineContext, Keyring, Logger } from "@postpath/engine";
+import type { DependencyMonitor, EngineContext, Keyring, Logger } from "@postpath/engine";
+import { TRPCError } from "@trpc/server";
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AppRouter } from "@postpath/api";
+import { outageOf, registerHealth, RETRY_AFTER_SECONDS, unavailableMessage } from "./health.ts";
 import { registerIngest } from "./ingest.ts";
+import { serializeRequest } from "./log-redact.ts"; // issue 12
 import { registerPurl } from "./purl.ts"; // engine issue
+import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 12
 
 export interface AppOptions {
   db: Database;
@@ -28,28 +33,44 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** admin issue: master keys for channel credentials (the credentials router needs them). */
   keyring?: Keyring;
+  /** issue 12: ALLOW_SIGNUP and INSTANCE_OWNER_EMAILS (absent: sign-up off, owners by flag only). */
+  accounts?: AccountSettings;
+  /** issue 12: PUBLIC_URL; a mutation whose Origin is this site's is accepted without the client header. */
+  publicUrl?: string;
+  /** issue 12: serve `*.map` files of the web app (development; production only when asked for). */
+  serveSourceMaps?: boolean;
+  /** Postgres/Redis reachability: /healthz, /readyz and 503 + Retry-After while one is down. */
+  monitor: DependencyMonitor;
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
-  const logger: FastifyBaseLogger = opts.log.child({ component: "http" });
+  // issue 12: request lines are logged without tokens (see log-redact.ts).
+  const logger: FastifyBaseLogger = opts.log.child(
+    { component: "http" },
+    { serializers: { req: serializeRequest } },
+  );
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 512 * 1024,
     // Only behind a known reverse proxy may X-Forwarded-For decide the client IP (sign-in throttling).
     trustProxy: opts.trustProxy ?? false,
+    // issue 12: random request ids, shown to the client with unexpected errors and in every log line.
+    genReqId: () => newRequestId(),
   });
 
-  app.get("/healthz", async () => {
-    await opts.db.query("SELECT 1");
-    return { ok: true };
-  });
+  registerHealth(app, opts.monitor);
+  guardTrpcBoundary(app, { publicUrl: opts.publicUrl }); // issue 12: request ids, cross-site mutations
 
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
       router: appRouter,
+      // issue 12: a bounded batch (the web client's httpBatchLink sends at most as many).
+      maxBatchSize: 100,
       async createContext({ req, res }): Promise<ApiContext> {
+        const down = opts.monitor.down();
+        if (down) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: unavailableMessage(down) });
         const token = readCookie(req.headers.cookie, SESSION_COOKIE);
         const user = await userForSession(opts.db, token);
         const cookie = (value: string, expires: Date) =>
@@ -60,6 +81,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           user,
           ...(opts.keyring ? { keyring: opts.keyring } : {}), // admin issue
           ip: req.ip, // admin issue: sign-in throttling
+          requestId: req.id, // issue 12
+          ...(opts.accounts ? { accounts: opts.accounts } : {}), // issue 12
           session: {
             token,
             set: (t, expiresAt) => void res.header("set-cookie", cookie(t, expiresAt)),
@@ -67,9 +90,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           },
         };
       },
-      onError({ error, path: p }) {
+      responseMeta({ errors }) {
+        // An outage (known, or met by this request) is a 503 the client may retry, not a 500.
+        const unavailable = errors.some(
+          (e) => e.code === "SERVICE_UNAVAILABLE" || outageOf(opts.monitor, e.cause) !== null,
+        );
+        return unavailable
+          ? { status: 503, headers: new Headers({ "retry-after": String(RETRY_AFTER_SECONDS) }) }
+          : {};
+      },
+      onError({ error, path: p, req }) {
+        // issue 12: the client saw a generic message and this request id; the log has the real error.
         if (error.code === "INTERNAL_SERVER_ERROR")
-          opts.log.error({ path: p, err: error.message }, "tRPC error");
+          req.log.error({ reqId: req.id, path: p, err: error.cause ?? error }, "tRPC error");
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
   });
@@ -78,9 +111,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerPurl(app, opts); // engine issue
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
-    await app.register(fastifyStatic, { root: opts.webDist, wildcard: false });
+    // issue 12: source maps (the original sources) only when asked for.
+    const isMap = (p: string) => /\.map(?:$|\?)/.test(p);
+    await app.register(fastifyStatic, {
+      root: opts.webDist,
+      wildcard: false,
+      allowedPath: (p) => opts.serveSourceMaps === true || !isMap(p),
+    });
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === "GET" && !req.url.startsWith("/trpc") && !req.url.startsWith("/v1/")) {
+      if (
+        req.method === "GET" &&
+        !req.url.startsWith("/trpc") &&
+        !req.url.startsWith("/v1/") &&
+        !isMap(req.url)
+      ) {
         return reply.type("text/html").sendFile("index.html");
       }
       return reply.code(404).send({ error: "Not found" });

@@ -17,6 +17,7 @@ async function main() {
         concurrency: env.WORKER_CONCURRENCY,
         runConcurrency: env.RUN_CONCURRENCY,
         eventRetentionDays: env.EVENT_RETENTION_DAYS,
+        monitor: rt.monitor,
       })
     : null;
   if (!env.DATABASE_URL && !env.RUN_WORKER)
@@ -29,10 +30,14 @@ async function main() {
     db: rt.db,
     engine: rt.engine,
     keyring: rt.keyring,
+    monitor: rt.monitor,
     log,
     webDist,
     secureCookies: env.PUBLIC_URL?.startsWith("https:") ?? false,
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}), // issue 12: same-origin mutations
+    serveSourceMaps: env.NODE_ENV !== "production", // issue 12
     trustProxy: env.TRUST_PROXY,
+    accounts: { allowSignup: env.ALLOW_SIGNUP, instanceOwnerEmails: env.INSTANCE_OWNER_EMAILS }, // issue 12
   });
 
   let seedNote = "";

@@ -17,6 +17,7 @@ async function main() {
     concurrency: env.WORKER_CONCURRENCY,
     runConcurrency: env.RUN_CONCURRENCY,
     eventRetentionDays: env.EVENT_RETENTION_DAYS,
+    monitor: rt.monitor,
   });
   log.info(
     {

@@ -55,6 +55,18 @@ export async function deleteSession(db: Database, token: string): Promise<void> 
   await db.prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
 }
 
+/** issue 12: signs a user out everywhere, or everywhere but the session holding `keepToken`. */
+export async function endSessions(
+  db: { prisma: Pick<Database["prisma"], "session"> },
+  userId: string,
+  keepToken?: string | null,
+): Promise<number> {
+  const res = await db.prisma.session.deleteMany({
+    where: { userId, ...(keepToken ? { tokenHash: { not: tokenHash(keepToken) } } : {}) },
+  });
+  return res.count;
+}
+
 /** Reads one cookie from a Cookie header. */
 export function readCookie(header: string | undefined, name: string): string | null {
   if (!header) return null;
@@ -120,7 +132,7 @@ export async function clearSignInFailures(db: Database, email: string): Promise<
   await db.prisma.loginThrottle.deleteMany({ where: { key: `email:${email.toLowerCase()}` } });
 }
 
-/** Random single-use tokens (invites, API keys): the plain value goes to the person once, the sha256 is stored. */
+/** Random single-use tokens (invites, reset links, API keys): the plain value goes to the person once, the sha256 is stored. */
 export function newToken(prefix: string, bytes = 24): { token: string; hash: string } {
   const token = `${prefix}${randomBytes(bytes).toString("base64url")}`;
   return { token, hash: tokenHash(token) };

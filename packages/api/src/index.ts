@@ -5,7 +5,7 @@ export {
   type RouterInputs,
   type RouterOutputs,
 } from "./router.ts";
-export type { ApiContext, SessionUser } from "./trpc.ts";
+export type { AccountSettings, ApiContext, SessionUser } from "./trpc.ts";
 export {
   SESSION_COOKIE,
   SESSION_TTL_MS,

@@ -10,6 +10,7 @@ import { credentialsRouter } from "./routers/credentials.ts";
 import { invitesRouter } from "./routers/invites.ts";
 import { limitsRouter } from "./routers/limits.ts";
 import { usersRouter } from "./routers/users.ts";
+import { workspacesRouter } from "./routers/workspaces.ts"; // issue 12
 import { createCallerFactory, router } from "./trpc.ts";
 
 export const appRouter = router({
@@ -24,6 +25,7 @@ export const appRouter = router({
   audit: auditRouter,
   limits: limitsRouter,
   admin: adminRouter,
+  workspaces: workspacesRouter, // issue 12
 });
 
 export type AppRouter = typeof appRouter;

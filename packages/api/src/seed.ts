@@ -60,7 +60,13 @@ export async function seedDemo(db: Database, engine: EngineContext): Promise<See
       slug: "demo",
       users: {
         create: [
-          { email: "admin@postpath.local", name: "Ada Admin", role: "ADMIN", passwordHash },
+          {
+            email: "admin@postpath.local",
+            name: "Ada Admin",
+            role: "ADMIN",
+            passwordHash,
+            instanceOwner: true, // issue 12: may create workspaces
+          },
           { email: "marketer@postpath.local", name: "Mo Marketer", role: "MARKETER", passwordHash },
         ],
       },

@@ -13,6 +13,14 @@ export interface SessionUser {
   workspaceId: string;
 }
 
+/** issue 12: instance-wide account settings, from the environment. */
+export interface AccountSettings {
+  /** ALLOW_SIGNUP: anyone may create a workspace (and its first admin) by signing up. */
+  allowSignup: boolean;
+  /** INSTANCE_OWNER_EMAILS: these people may create workspaces (as may users flagged instanceOwner). */
+  instanceOwnerEmails: readonly string[];
+}
+
 /** What every procedure receives. Built per request by the server (or by tests for createCaller). */
 export interface ApiContext {
   db: Database;
@@ -22,6 +30,8 @@ export interface ApiContext {
   keyring?: Keyring;
   /** admin issue: the caller's IP, for sign-in throttling. */
   ip?: string;
+  /** issue 12: who may create workspaces (absent: sign-up off, owners only by their flag). */
+  accounts?: AccountSettings;
   /** issue 12: the HTTP request's id; unexpected errors show it, and the log line carries it. */
   requestId?: string;
   /** Session cookie plumbing, provided by the HTTP adapter. */

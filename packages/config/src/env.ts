@@ -65,6 +65,21 @@ export const Env = z.object({
     .regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'")
     .default("postpath"),
   SEED_DEMO: bool.default(true),
+  /** issue 12: anyone may create a workspace (becoming its first admin) from the sign-in page. */
+  ALLOW_SIGNUP: bool.default(false),
+  /** issue 12: comma-separated emails of people who may create workspaces (instance owners). */
+  INSTANCE_OWNER_EMAILS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((emails) => emails.every((e) => z.email().safeParse(e).success), {
+      message: "expected email addresses separated by commas",
+    })
+    .default([]),
   WEB_DIST: z.string().optional(),
   /** Master key(s) wrapping channel-credential data keys: base64 of 32 bytes; comma-separated, current first (admin issue). */
   POSTPATH_MASTER_KEY: z

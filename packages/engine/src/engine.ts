@@ -1,19 +1,25 @@
+import { PUBLIC_ONLY, type OutboundPolicy } from "@postpath/channels";
 import { DelayedError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Database } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { processEventJob } from "./events.ts";
+import { dependencyOutage, type DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { EVENT_RETENTION_DAYS, processMaintenanceJob } from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
 import {
+  cappedBackoff,
   createQueues,
+  DEFAULT_JOB_RETRY,
   QUEUES,
   RETENTION,
   type EngineQueues,
+  type JobRetry,
   type MaintenanceJob,
   type RunJob,
   type SendJob,
 } from "./queues.ts";
+import { resumeOverdueWaits } from "./recovery.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 import { DEFAULT_TIMERS, type TimerSettings } from "./timers.ts";
@@ -27,20 +33,27 @@ export interface EngineOptions {
   providers: ProviderResolver;
   /** Where people reach the app (PURL links); default http://127.0.0.1:3000. */
   publicUrl?: string;
+  /** Private hosts provider requests may reach (default none: public addresses only). */
+  outbound?: OutboundPolicy;
   /** How waits are scheduled (default: 20 ms buckets for waits ending 2 s or more ahead). */
   timers?: Partial<TimerSettings>;
   /** Attempts per message (default 8) and the first backoff (default 1 s, doubling). */
   sendRetry?: { attempts: number; backoffMs: number };
+  /** Retries of event, run, timer and housekeeping jobs (default: ~12 min, capped at 30 s apart). */
+  jobRetry?: Partial<JobRetry>;
   now?: () => number;
 }
 
 export function createEngineContext(opts: EngineOptions): EngineContext {
+  const jobRetry = { ...DEFAULT_JOB_RETRY, ...opts.jobRetry };
   return {
     db: opts.db,
-    queues: createQueues(opts.connection, opts.prefix),
+    queues: createQueues(opts.connection, opts.prefix, jobRetry),
+    jobRetry,
     log: opts.log,
     providers: opts.providers,
     publicUrl: opts.publicUrl ?? "http://127.0.0.1:3000",
+    outbound: opts.outbound ?? PUBLIC_ONLY,
     sendRetry: opts.sendRetry ?? { attempts: 8, backoffMs: 1000 },
     timers: { ...DEFAULT_TIMERS, ...opts.timers },
     now: opts.now ?? Date.now,
@@ -74,6 +87,12 @@ export interface WorkerOptions {
   sweepGraceMs?: number;
   /** Days the sweeper keeps ingested events (default 90; 0 keeps them forever). */
   eventRetentionDays?: number;
+  /**
+   * Postgres/Redis reachability: while Postgres is down the workers pause (jobs keep their
+   * attempts) and resume when it answers; when Redis comes back, overdue waits get their timers
+   * at once; a job failing because a dependency is down is not logged one line per job.
+   */
+  monitor?: DependencyMonitor;
 }
 
 /**
@@ -90,6 +109,8 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     lockDuration: opts.lockDurationMs ?? 30_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: 1000,
+    // The queues' capped exponential backoff (queues.ts): long enough to outlast an outage.
+    settings: { backoffStrategy: cappedBackoff(ctx.jobRetry.maxBackoffMs) },
     ...RETENTION,
   };
   const pausePoll = opts.pausePollMs ?? 5000;
@@ -112,6 +133,8 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       const outcome = await processSendJob(ctx, job.data, {
         made: job.attemptsMade,
         max: job.opts.attempts ?? 1,
+        // issue 13: an acceptance Postgres would not take travels with the job to its next attempt.
+        remember: (accepted) => job.updateData({ ...job.data, accepted }),
       });
       if (typeof outcome === "object" && token) {
         // Workspace quiet hours: the same job (same idempotency key) waits for the window to open.
@@ -142,12 +165,19 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
   for (const w of workers) {
     w.on("failed", (job, err) => {
       if (err instanceof DelayedError) return;
+      // An outage is logged once, by the monitor, when it begins and when it ends.
+      if (opts.monitor && (opts.monitor.report(err) || dependencyOutage(err))) return;
       ctx.log.warn(
         { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
         "job failed",
       );
     });
-    w.on("error", (err) => ctx.log.error({ queue: w.name, err: err.message }, "worker error"));
+    w.on("error", (err) => {
+      // A worker's errors come from its Redis connections: an outage is the monitor's one line.
+      if (opts.monitor && (opts.monitor.report(err, "redis") || dependencyOutage(err, "redis")))
+        return;
+      ctx.log.error({ queue: w.name, err: err.message }, "worker error");
+    });
   }
   const dateEvery = opts.dateTriggerEveryMs ?? 60_000;
   const sweepEvery = opts.sweepEveryMs ?? 15_000;
@@ -168,12 +198,46 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
       eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
     });
+  const unwatch = opts.monitor ? watchDependencies(ctx, workers, opts.monitor) : () => undefined;
   return {
     workers,
     async close() {
+      unwatch();
       await Promise.all(workers.map((w) => w.close()));
     },
   };
+}
+
+/**
+ * Postgres down: the workers stop taking jobs (those in flight finish or fail and retry with
+ * backoff) instead of failing every waiting job through its attempts; they resume when it answers.
+ * Redis back: the waits that fell due meanwhile get their timer jobs now, not at the next sweep.
+ */
+function watchDependencies(
+  ctx: EngineContext,
+  workers: Worker[],
+  monitor: DependencyMonitor,
+): () => void {
+  let paused = false;
+  return monitor.onChange((dep, state) => {
+    if (dep === "postgres") {
+      if (!state.up && !paused) {
+        paused = true;
+        for (const w of workers) void w.pause(true).catch(() => undefined);
+      } else if (state.up && paused) {
+        paused = false;
+        for (const w of workers) w.resume();
+      }
+    } else if (state.up && monitor.state("postgres").up) {
+      void resumeOverdueWaits(ctx).catch((err: unknown) => {
+        monitor.report(err);
+        ctx.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          "could not re-create overdue timers after Redis came back; the sweeper will",
+        );
+      });
+    }
+  });
 }
 
 export type { EngineQueues };

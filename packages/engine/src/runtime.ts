@@ -1,12 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { createLogEmailProvider, createProvider, type Provider } from "@postpath/channels";
+import {
+  allowListProblem,
+  createLogEmailProvider,
+  createProvider,
+  type OutboundPolicy,
+  type Provider,
+} from "@postpath/channels";
 import type { Env } from "@postpath/config";
 import { migrate, openDatabase, type Database } from "@postpath/db";
 import type { Redis } from "ioredis";
 import { createEngineContext } from "./engine.ts";
 import type { EngineContext } from "./context.ts";
+import { DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { staticProviders } from "./providers.ts";
 import {
@@ -32,6 +39,8 @@ export interface Runtime {
   /** Master keys for channel credentials (admin issue), and where they came from. */
   keyring: Keyring;
   masterKey: { source: string; generated: boolean };
+  /** Postgres/Redis reachability (started; stopped by close). */
+  monitor: DependencyMonitor;
   close(): Promise<void>;
 }
 
@@ -112,6 +121,14 @@ export async function openAppDatabase(env: Env, log: Logger): Promise<Database> 
   return db;
 }
 
+/** Which private hosts provider requests may reach: OUTBOUND_ALLOW_HOSTS (checked at start-up). */
+export function outboundFromEnv(env: Env): OutboundPolicy {
+  const problem = allowListProblem(env.OUTBOUND_ALLOW_HOSTS);
+  if (problem)
+    throw new StartupError(`Invalid environment variable OUTBOUND_ALLOW_HOSTS: ${problem}`);
+  return { allowHosts: env.OUTBOUND_ALLOW_HOSTS };
+}
+
 /** Process-wide providers from the environment (workspace credentials come with the admin issue). */
 export function providersFromEnv(env: Env): Record<string, Provider> {
   const email = env.SMTP_URL
@@ -154,8 +171,8 @@ export async function openRuntime(
   const redisChild = await ensureRedis(env, log);
   const db = await openAppDatabase(env, log);
   const redis = createRedis(env.REDIS_URL);
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
+  const monitor = new DependencyMonitor({ db, redis, log }).start();
   // Providers: a workspace's own channel credentials (decrypted at send time), else the environment's.
   const providers = providersFromEnv(env);
   const { keyring, masterKey, resolver } = openCredentialProviders(env, log, db, providers);
@@ -165,6 +182,7 @@ export async function openRuntime(
     prefix: env.QUEUE_PREFIX,
     log,
     providers: resolver,
+    outbound: outboundFromEnv(env),
   });
   return {
     env,
@@ -174,7 +192,9 @@ export async function openRuntime(
     keyring,
     masterKey,
     redisChild,
+    monitor,
     async close() {
+      monitor.stop();
       await engine.queues.close();
       await resolver.close();
       await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));

@@ -3,12 +3,15 @@ import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { hashPassword } from "@postpath/api";
 import { parseEnv } from "@postpath/config";
-import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
+import { openDatabase } from "@postpath/db";
+import { createTestDatabase, type OutageProxy, type TestDatabase } from "@postpath/db/testing";
 import {
   createEngineContext,
   createLogger,
   createRedis,
   credentialProviders,
+  DependencyMonitor,
+  outboundFromEnv,
   providersFromEnv,
   startWorkers,
   staticProviders,
@@ -16,10 +19,11 @@ import {
   type Keyring,
   type Logger,
   type RunningWorkers,
+  type WorkerOptions,
 } from "@postpath/engine";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { buildApp } from "../app.ts";
+import { buildApp, type AppOptions } from "../app.ts";
 
 export interface Harness {
   db: TestDatabase;
@@ -35,6 +39,7 @@ export interface Harness {
   /** The queue prefix (Redis keys of this test start with it). */
   prefix: string;
   redis: Redis;
+  monitor: DependencyMonitor;
   close(): Promise<void>;
 }
 
@@ -43,18 +48,41 @@ export interface Harness {
  * prefix, Fastify on a random port, and BullMQ workers in-process.
  */
 export async function startHarness(
-  opts: { smtpUrl?: string; /** admin issue */ log?: Logger; keyring?: Keyring } = {},
+  opts: {
+    smtpUrl?: string;
+    /** admin issue */ log?: Logger;
+    keyring?: Keyring;
+    /** Reach Postgres and/or Redis through proxies the test can cut (outage tests). */
+    via?: { postgres?: OutageProxy; redis?: OutageProxy };
+    /** Worker settings over the defaults (e.g. `sweepEveryMs: 0` to prove another path recovers). */
+    workers?: Partial<WorkerOptions>;
+    /** issue 12: app settings (PUBLIC_URL, the web app and its source maps). */
+    app?: Pick<AppOptions, "publicUrl" | "webDist" | "serveSourceMaps">;
+  } = {},
 ): Promise<Harness> {
   const prefix = `t${randomBytes(5).toString("hex")}`;
-  const db = await createTestDatabase();
+  const testDb = await createTestDatabase();
+  const db: TestDatabase = opts.via?.postgres
+    ? Object.assign(await openDatabase({ url: opts.via.postgres.via(testDb.url) }), {
+        url: testDb.url,
+        drop: async () => {
+          await db.close().catch(() => undefined);
+          await testDb.drop();
+        },
+      })
+    : testDb;
   const env = parseEnv({
     DATABASE_URL: db.url,
     SMTP_URL: opts.smtpUrl,
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: "warn",
+    // Test receivers (webhook, SMS, push) listen on 127.0.0.1, a private address.
+    OUTBOUND_ALLOW_HOSTS: "127.0.0.1",
   });
   const log = opts.log ?? createLogger(env.LOG_LEVEL);
-  const redis: Redis = createRedis(env.REDIS_URL);
+  const redis: Redis = createRedis(
+    opts.via?.redis ? opts.via.redis.via(env.REDIS_URL) : env.REDIS_URL,
+  );
   await redis.connect();
   const providers = providersFromEnv(env);
   // admin issue: with a keyring, workspace channel credentials are used (decrypted at send time).
@@ -67,13 +95,23 @@ export async function startHarness(
     prefix,
     log,
     providers: credentials ?? staticProviders(providers),
+    outbound: outboundFromEnv(env),
   });
-  const workers = startWorkers(engine, { connection: redis, prefix, concurrency: 10 });
+  const monitor = new DependencyMonitor({ db, redis, log }).start();
+  const workers = startWorkers(engine, {
+    connection: redis,
+    prefix,
+    concurrency: 10,
+    monitor,
+    ...opts.workers,
+  });
   const app = await buildApp({
     db,
     engine,
     log,
+    monitor,
     ...(opts.keyring ? { keyring: opts.keyring } : {}),
+    ...opts.app,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
@@ -121,7 +159,9 @@ export async function startHarness(
     admin: { email: `admin-${prefix}@example.com`, password },
     prefix,
     redis,
+    monitor,
     async close() {
+      monitor.stop();
       await app.close();
       await workers.close();
       await engine.queues.close();
@@ -153,7 +193,11 @@ export function trpcHttp(baseUrl: string) {
         : `${baseUrl}/trpc/${path}`;
     const res = await fetch(url, {
       method: kind === "query" ? "GET" : "POST",
-      headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+      headers: {
+        "content-type": "application/json",
+        "x-postpath-client": "test", // issue 12: as the web app's client sends it
+        ...(cookie ? { cookie } : {}),
+      },
       body: kind === "mutation" ? JSON.stringify(input ?? null) : undefined,
     });
     const set = res.headers.get("set-cookie");

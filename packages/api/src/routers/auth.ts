@@ -5,6 +5,7 @@ import {
   clearSignInFailures,
   createSession,
   deleteSession,
+  endSessions,
   hashPassword,
   recordSignInFailure,
   sha256Hex,
@@ -12,17 +13,29 @@ import {
   throttleWait,
   verifyPassword,
 } from "../auth.ts";
-import { publicProcedure, router } from "../trpc.ts";
+import { assertStrongPassword, fieldError, NewPassword } from "../password.ts";
+import { publicProcedure, router, viewerProcedure, type ApiContext } from "../trpc.ts";
+import { createWorkspaceRow, isInstanceOwner, WorkspaceName } from "./workspaces.ts";
 
 // Verifying against this when the user does not exist keeps wrong-user and wrong-password
 // indistinguishable by timing as well as by message.
 const dummyHash = hashPassword("postpath-timing-equaliser");
 
 const Email = z.email("Enter a valid email address").transform((e) => e.toLowerCase());
-export const NewPassword = z
-  .string()
-  .min(10, "Use at least 10 characters")
-  .max(200, "Use at most 200 characters");
+// Link tokens travel in the URL fragment (never sent to the server) and reach the API only in
+// POST bodies: lookups by token are mutations, so no token is in a request line or a log.
+const LinkToken = z.string().min(10).max(200);
+
+const invalidInvite = () =>
+  new TRPCError({
+    code: "NOT_FOUND",
+    message: "This invite link is invalid, used or expired. Ask an admin for a new one.",
+  });
+const invalidReset = () =>
+  new TRPCError({
+    code: "NOT_FOUND",
+    message: "This password reset link is invalid, used or expired. Ask an admin for a new one.",
+  });
 
 function tooMany(waitMs: number): TRPCError {
   return new TRPCError({
@@ -72,50 +85,65 @@ export const authRouter = router({
       name: ctx.user.name,
       role: ctx.user.role,
       workspace: ws,
+      canCreateWorkspaces: await isInstanceOwner(ctx, ctx.user), // issue 12
     };
   }),
 
-  /** What an invite link is for (public: the invitee has no session yet). */
-  invite: publicProcedure
-    .input(z.object({ token: z.string().min(10).max(200) }))
-    .query(async ({ ctx, input }) => {
-      const inv = await ctx.db.prisma.invite.findUnique({
-        where: { tokenHash: sha256Hex(input.token) },
-        select: {
-          email: true,
-          role: true,
-          expiresAt: true,
-          acceptedAt: true,
-          revokedAt: true,
-          workspace: { select: { name: true } },
-        },
-      });
-      if (!inv || inv.acceptedAt || inv.revokedAt || inv.expiresAt.getTime() <= Date.now()) {
-        throw new TRPCError({
-          code: "NOT_FOUND",
-          message: "This invite link is invalid, used or expired. Ask an admin for a new one.",
-        });
-      }
-      return {
-        email: inv.email,
-        role: inv.role,
-        workspace: inv.workspace.name,
-        expiresAt: inv.expiresAt,
-      };
-    }),
+  /** issue 12: what the signed-out pages may offer. */
+  settings: publicProcedure.query(({ ctx }) => ({
+    signUp: ctx.accounts?.allowSignup ?? false,
+  })),
+
+  /**
+   * What an invite link is for (public: the invitee has no session yet). A mutation, so the
+   * token travels in a POST body, never in a logged URL (issue 12); it changes nothing.
+   */
+  invite: publicProcedure.input(z.object({ token: LinkToken })).mutation(async ({ ctx, input }) => {
+    const inv = await ctx.db.prisma.invite.findUnique({
+      where: { tokenHash: sha256Hex(input.token) },
+      select: {
+        email: true,
+        role: true,
+        expiresAt: true,
+        acceptedAt: true,
+        revokedAt: true,
+        workspace: { select: { name: true } },
+      },
+    });
+    if (!inv || inv.acceptedAt || inv.revokedAt || inv.expiresAt.getTime() <= Date.now())
+      throw invalidInvite();
+    return {
+      email: inv.email,
+      role: inv.role,
+      workspace: inv.workspace.name,
+      expiresAt: inv.expiresAt,
+    };
+  }),
 
   /** Accepts an invite: creates the user with a password and signs them in. Single use. */
   acceptInvite: publicProcedure
     .input(
       z.object({
-        token: z.string().min(10).max(200),
+        token: LinkToken,
         name: z.string().trim().min(1, "Enter your name").max(100),
         password: NewPassword,
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const passwordHash = await hashPassword(input.password);
       const now = new Date();
+      // Checked before the invite is claimed, so a refused password does not use up the link.
+      const open = await ctx.db.prisma.invite.findFirst({
+        where: {
+          tokenHash: sha256Hex(input.token),
+          acceptedAt: null,
+          revokedAt: null,
+          expiresAt: { gt: now },
+        },
+        select: { email: true },
+      });
+      if (!open) throw invalidInvite();
+      assertStrongPassword(input.password, { email: open.email, name: input.name });
+      const passwordHash = await hashPassword(input.password);
       const user = await ctx.db.prisma.$transaction(async (tx) => {
         // Claim the invite atomically: a second accept (or a race) finds nothing to claim.
         const claimed = await tx.invite.updateManyAndReturn({
@@ -129,11 +157,7 @@ export const authRouter = router({
           select: { id: true, workspaceId: true, email: true, role: true, invitedById: true },
         });
         const inv = claimed[0];
-        if (!inv)
-          throw new TRPCError({
-            code: "NOT_FOUND",
-            message: "This invite link is invalid, used or expired. Ask an admin for a new one.",
-          });
+        if (!inv) throw invalidInvite();
         if (await tx.user.findUnique({ where: { email: inv.email }, select: { id: true } })) {
           throw new TRPCError({
             code: "CONFLICT",
@@ -163,4 +187,156 @@ export const authRouter = router({
       ctx.session.set(session.token, session.expiresAt);
       return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
     }),
+
+  // --- issue 12: password change, reset links, sign-up ----------------------------------------
+
+  /** Changes the caller's password: the current one is required, every other session ends. */
+  changePassword: viewerProcedure
+    .input(
+      z.object({
+        currentPassword: z.string().min(1, "Enter your current password").max(200),
+        newPassword: NewPassword,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      // A wrong current password counts like a failed sign-in: a borrowed session cannot guess it.
+      const keys = throttleKeys(ctx.user.email, ctx.ip);
+      const wait = await throttleWait(ctx.db, keys);
+      if (wait > 0) throw tooMany(wait);
+      const row = await ctx.db.prisma.user.findUniqueOrThrow({
+        where: { id: ctx.user.id },
+        select: { passwordHash: true },
+      });
+      if (!row.passwordHash || !(await verifyPassword(row.passwordHash, input.currentPassword))) {
+        await recordSignInFailure(ctx.db, keys);
+        throw fieldError("currentPassword", "Your current password is not right.");
+      }
+      await clearSignInFailures(ctx.db, ctx.user.email);
+      assertStrongPassword(
+        input.newPassword,
+        { email: ctx.user.email, name: ctx.user.name },
+        "newPassword",
+      );
+      const passwordHash = await hashPassword(input.newPassword);
+      const ended = await ctx.db.prisma.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: ctx.user.id }, data: { passwordHash } });
+        const n = await endSessions({ prisma: tx }, ctx.user.id, ctx.session.token);
+        await recordAudit(
+          { prisma: tx },
+          ctx.user,
+          "user.password_change",
+          { type: "User", id: ctx.user.id },
+          { otherSessionsEnded: n },
+        );
+        return n;
+      });
+      return { ok: true, otherSessionsEnded: ended };
+    }),
+
+  /** Whose password a reset link sets (a mutation for the same reason as `invite`). */
+  resetInfo: publicProcedure
+    .input(z.object({ token: LinkToken }))
+    .mutation(async ({ ctx, input }) => {
+      const reset = await openReset(ctx.db, input.token);
+      if (!reset) throw invalidReset();
+      return { email: reset.user.email, name: reset.user.name, expiresAt: reset.expiresAt };
+    }),
+
+  /** Sets a new password through a reset link (single use): every session of the user ends, then this browser is signed in. */
+  resetPassword: publicProcedure
+    .input(z.object({ token: LinkToken, password: NewPassword }))
+    .mutation(async ({ ctx, input }) => {
+      const reset = await openReset(ctx.db, input.token);
+      if (!reset) throw invalidReset();
+      assertStrongPassword(input.password, reset.user);
+      const passwordHash = await hashPassword(input.password);
+      const now = new Date();
+      const user = await ctx.db.prisma.$transaction(async (tx) => {
+        const claimed = await tx.passwordReset.updateMany({
+          where: { id: reset.id, usedAt: null, expiresAt: { gt: now } },
+          data: { usedAt: now },
+        });
+        if (claimed.count === 0) throw invalidReset();
+        const u = await tx.user.update({
+          where: { id: reset.user.id },
+          data: { passwordHash },
+          select: { id: true, email: true, name: true, role: true, workspaceId: true },
+        });
+        const ended = await endSessions({ prisma: tx }, u.id);
+        await recordAudit(
+          { prisma: tx },
+          u,
+          "user.password_reset",
+          { type: "User", id: u.id },
+          { resetId: reset.id, sessionsEnded: ended },
+        );
+        return u;
+      });
+      await clearSignInFailures(ctx.db, user.email);
+      const session = await createSession(ctx.db, user.id);
+      ctx.session.set(session.token, session.expiresAt);
+      return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
+    }),
+
+  /** With ALLOW_SIGNUP: creates a workspace with the caller as its first admin, and signs them in. */
+  signUp: publicProcedure
+    .input(
+      z.object({
+        workspace: WorkspaceName,
+        name: z.string().trim().min(1, "Enter your name").max(100),
+        email: Email,
+        password: NewPassword,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.accounts?.allowSignup)
+        throw new TRPCError({
+          code: "FORBIDDEN",
+          message: "Sign-up is turned off here. Ask an admin of your workspace for an invite.",
+        });
+      assertStrongPassword(input.password, { email: input.email, name: input.name });
+      const passwordHash = await hashPassword(input.password);
+      const taken = () =>
+        new TRPCError({
+          code: "CONFLICT",
+          message: "An account with this email already exists. Sign in instead.",
+        });
+      const user = await ctx.db.prisma
+        .$transaction(async (tx) => {
+          if (await tx.user.findUnique({ where: { email: input.email }, select: { id: true } }))
+            throw taken();
+          const ws = await createWorkspaceRow(tx, input.workspace);
+          const u = await tx.user.create({
+            data: {
+              workspaceId: ws.id,
+              email: input.email,
+              name: input.name,
+              role: "ADMIN",
+              passwordHash,
+            },
+            select: { id: true, email: true, name: true, role: true, workspaceId: true },
+          });
+          await recordAudit({ prisma: tx }, u, "workspace.signup", {
+            type: "Workspace",
+            id: ws.id,
+          });
+          return u;
+        })
+        .catch((err: unknown) => {
+          // Two sign-ups with one email at once: the unique index decides, the loser hears why.
+          if ((err as { code?: unknown }).code === "P2002") throw taken();
+          throw err;
+        });
+      const session = await createSession(ctx.db, user.id);
+      ctx.session.set(session.token, session.expiresAt);
+      return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };
+    }),
 });
+
+/** An unused, unexpired reset link and its user. */
+function openReset(db: ApiContext["db"], token: string) {
+  return db.prisma.passwordReset.findFirst({
+    where: { tokenHash: sha256Hex(token), usedAt: null, expiresAt: { gt: new Date() } },
+    select: { id: true, expiresAt: true, user: { select: { id: true, email: true, name: true } } },
+  });
+}

@@ -1,8 +1,8 @@
 // Engine tests on real services: a fresh Postgres database, a Redis (the local one, or one the
 // test started) under a unique queue prefix, workers in-process, one workspace.
 import { randomBytes } from "node:crypto";
-import type { Provider } from "@postpath/channels";
-import type { Prisma } from "@postpath/db";
+import type { OutboundPolicy, Provider } from "@postpath/channels";
+import type { Database, Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import {
   compile,
@@ -22,7 +22,7 @@ import {
 import { identify } from "../ingest.ts";
 import { createLogger } from "../logger.ts";
 import { staticProviders } from "../providers.ts";
-import { createRedis } from "../queues.ts";
+import { createRedis, type JobRetry } from "../queues.ts";
 import type { TimerSettings } from "../timers.ts";
 
 export interface EngineHarness {
@@ -46,7 +46,11 @@ export interface EngineHarness {
 export async function startEngineHarness(
   opts: {
     sendRetry?: { attempts: number; backoffMs: number };
+    /** Retries of event/run/timer/housekeeping jobs (default: the product's, ~12 minutes). */
+    jobRetry?: Partial<JobRetry>;
     providers?: Record<string, Provider>;
+    /** Private hosts providers may reach (default 127.0.0.1, where the test receivers listen). */
+    outbound?: OutboundPolicy;
     redisUrl?: string;
     now?: () => number;
     timers?: Partial<TimerSettings>;
@@ -67,10 +71,12 @@ export async function startEngineHarness(
     prefix,
     log,
     providers: staticProviders(opts.providers ?? {}),
+    outbound: opts.outbound ?? { allowHosts: ["127.0.0.1"] },
     publicUrl: "http://pp.test",
     sendRetry: opts.sendRetry ?? { attempts: 3, backoffMs: 100 },
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.timers ? { timers: opts.timers } : {}),
+    ...(opts.jobRetry ? { jobRetry: opts.jobRetry } : {}),
   });
   const ws = await db.prisma.workspace.create({ data: { name: "Engine Co", slug: prefix } });
   const h: EngineHarness = {
@@ -150,5 +156,27 @@ export async function startEngineHarness(
 }
 
 export { waitFor } from "@postpath/db/testing";
+
+/**
+ * What a waiting test watches to tell a slow machine from a stuck one: a journey's runs by status
+ * and step, and the outbox by status. Any change restarts waitFor's stall clock.
+ */
+export async function runProgress(db: Database, journeyId: string): Promise<unknown> {
+  const [runs, messages] = await Promise.all([
+    db.prisma.journeyRun.groupBy({
+      by: ["status", "currentStepId"],
+      where: { journeyId },
+      _count: { _all: true },
+      orderBy: [{ status: "asc" }, { currentStepId: "asc" }],
+    }),
+    db.prisma.message.groupBy({
+      by: ["status"],
+      where: { run: { journeyId } },
+      _count: { _all: true },
+      orderBy: { status: "asc" },
+    }),
+  ]);
+  return { runs, messages };
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
