@@ -15,7 +15,10 @@ export async function signIn(page: Page, who = MARKETER): Promise<void> {
 
 /** Creates a journey with this draft through tRPC, with the session cookie signIn set. */
 export async function createJourney(page: Page, name: string, draft: unknown): Promise<string> {
-  const res = await page.request.post("/trpc/journeys.create", { data: { name, draft } });
+  const res = await page.request.post("/trpc/journeys.create", {
+    data: { name, draft },
+    headers: { "x-postpath-client": "e2e" }, // mutations need it (issue 12)
+  });
   expect(res.status(), await res.text()).toBe(200);
   return ((await res.json()) as { result: { data: { id: string } } }).result.data.id;
 }

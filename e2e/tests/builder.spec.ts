@@ -309,6 +309,7 @@ test("a second tab's save is refused, not silently overwritten", async ({ page, 
   await signIn(page);
   const res = await page.request.post("/trpc/journeys.create", {
     data: { name: `Two tabs ${Date.now()}` },
+    headers: { "x-postpath-client": "e2e" }, // mutations need it (issue 12)
   });
   const { id } = ((await res.json()) as { result: { data: { id: string } } }).result.data;
 

@@ -129,6 +129,7 @@ test("a split draws one labelled handle per branch and every edge leaves from it
   };
   const res = await page.request.post("/trpc/journeys.create", {
     data: { name: "Big orders", draft },
+    headers: { "x-postpath-client": "e2e" }, // mutations need it (issue 12)
   });
   expect(res.status(), await res.text()).toBe(200);
   const created = ((await res.json()) as { result: { data: { id: string } } }).result.data;

@@ -14,6 +14,11 @@ export function makeTrpcClient(url = "/trpc") {
     links: [
       httpBatchLink({
         url,
+        // The server refuses mutations without it (or a same-site Origin): a page on another
+        // site cannot send a custom header with the user's cookie (apps/server/src/trpc-boundary.ts).
+        headers: { "x-postpath-client": "web" },
+        // The server's maxBatchSize.
+        maxItems: 100,
         fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }),
       }),
     ],

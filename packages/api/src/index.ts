@@ -15,3 +15,4 @@ export {
 } from "./auth.ts";
 export { seedDemo, DEMO_PASSWORD } from "./seed.ts";
 export { recordAudit } from "./audit.ts"; // admin issue
+export { IdText, NUL_MESSAGE, SURROGATE_MESSAGE, Text } from "./zod.ts"; // issue 12

@@ -93,11 +93,10 @@ function isPlain(value: object): value is Record<string, unknown> {
 /** The BAD_REQUEST for a problem, shaped like a zod error so clients show it next to the field. */
 export function inputProblemError(problem: InputProblem): TRPCError {
   const field = problem.path.length ? problem.path.join(".") : "input";
-  return new TRPCError({
-    code: "BAD_REQUEST",
-    message: `${field}: ${problem.message}`,
-    cause: new z.ZodError([
-      { code: "custom", path: problem.path, message: problem.message, input: undefined },
-    ]),
-  });
+  const error = new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${problem.message}` });
+  // Set after construction: TRPCError would wrap a cause that is not an `Error` (a ZodError is not).
+  (error as { cause?: unknown }).cause = new z.ZodError([
+    { code: "custom", path: problem.path, message: problem.message, input: undefined },
+  ]);
+  return error;
 }
