@@ -142,6 +142,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       PUBLIC_URL: baseUrl,
       POSTPATH_DATA_DIR: dataDir,
       SMTP_URL: sink.url,
+      // The specs' webhook receivers listen on 127.0.0.1, a private address.
+      OUTBOUND_ALLOW_HOSTS: "127.0.0.1",
     },
   });
   const record = (chunk: Buffer) => {

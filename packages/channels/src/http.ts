@@ -1,5 +1,10 @@
-// Shared HTTP plumbing for the HTTP providers: global fetch with a deadline, bounded body reads,
-// and one place that decides which failures are worth retrying.
+// Shared HTTP plumbing for the HTTP providers: the one function every outbound request goes
+// through. A deadline, bounded body reads, no redirects followed, one place that decides which
+// failures are worth retrying, and the destination check (outbound.ts): requests connect only to
+// addresses the outbound policy accepts, checked after DNS resolution.
+import http from "node:http";
+import https from "node:https";
+import { OutboundRefusedError, PUBLIC_ONLY, outboundFor, type OutboundPolicy } from "./outbound.ts";
 import { ProviderError } from "./types.ts";
 
 export interface HttpCall {
@@ -13,6 +18,8 @@ export interface HttpCall {
   signal?: AbortSignal | undefined;
   /** Values that must never appear in an error message or response summary (tokens, keys). */
   secrets?: readonly string[];
+  /** Which private hosts may be reached (default: public addresses only). */
+  outbound?: OutboundPolicy | undefined;
 }
 
 export interface HttpAnswer {
@@ -31,7 +38,7 @@ const SUMMARY_CHARS = 2_000;
 /**
  * Performs one HTTP request. Resolves only for a 2xx answer; everything else becomes a
  * ProviderError: 5xx, 408, 429, network failures, timeouts and caller aborts are retryable,
- * other 4xx and unexpected redirects are not.
+ * other 4xx, redirects (never followed) and destinations the outbound policy refuses are not.
  */
 export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
   const { provider } = call;
@@ -61,26 +68,26 @@ export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
     return undefined;
   };
 
-  let res: Response;
-  let text: string;
+  let res: Exchanged;
   try {
-    res = await fetch(url, {
-      method: call.method ?? "POST",
-      headers: call.headers ?? {},
-      ...(call.body === undefined ? {} : { body: call.body }),
-      redirect: "manual",
-      signal,
-    });
-    text = await readBounded(res);
+    res = await exchange(url, call, signal);
   } catch (err) {
+    const refused = findInChain(err, (e) => e instanceof OutboundRefusedError);
+    if (refused) throw new ProviderError(`${provider}: ${refused.message}`, { retryable: false });
     const aborted = abortReason();
     if (aborted) throw withCause(aborted, err);
     const code = networkErrorCode(err);
+    if (code === "ERR_INVALID_CHAR" || code === "ERR_INVALID_HTTP_TOKEN")
+      throw new ProviderError(`${provider}: invalid request header (${code})`, {
+        retryable: false,
+        cause: err,
+      });
     throw new ProviderError(`${provider}: network error${code ? ` (${code})` : ""}`, {
       retryable: true,
       cause: err,
     });
   }
+  const { text } = res;
 
   const json = parseJson(res.headers.get("content-type"), text);
   if (res.status >= 200 && res.status < 300)
@@ -109,21 +116,66 @@ export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
 }
 
-async function readBounded(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const room = MAX_BODY_BYTES - size;
-    chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
-    size += Math.min(value.byteLength, room);
-    if (size >= MAX_BODY_BYTES) {
-      await reader.cancel();
-      break;
+interface Exchanged {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * One request over node:http(s) through the policy's agents, whose socket lookup refuses private
+ * addresses (an IP literal is checked before connecting). Redirects are answers like any other.
+ */
+function exchange(url: URL, call: HttpCall, signal: AbortSignal): Promise<Exchanged> {
+  const agents = outboundFor(call.outbound ?? PUBLIC_ONLY, url.hostname);
+  const secure = url.protocol === "https:";
+  const body = call.body === undefined ? undefined : Buffer.from(call.body, "utf8");
+  const headers: Record<string, string> = { "user-agent": "Postpath", ...call.headers };
+  if (body !== undefined) headers["content-length"] = String(body.byteLength);
+  return new Promise<Exchanged>((resolve, reject) => {
+    const options: http.RequestOptions = {
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port === "" ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: call.method ?? "POST",
+      headers,
+      signal,
+    };
+    const req = secure
+      ? https.request({ ...options, agent: agents.https }, onResponse)
+      : http.request({ ...options, agent: agents.http }, onResponse);
+    function onResponse(res: http.IncomingMessage) {
+      readBounded(res).then(
+        (text) =>
+          resolve({ status: res.statusCode ?? 0, headers: headersOf(res.rawHeaders), text }),
+        reject,
+      );
     }
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i]!, raw[i + 1]!);
+    } catch {
+      // A header value fetch's Headers refuses is not one we read.
+    }
+  }
+  return headers;
+}
+
+async function readBounded(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    const room = MAX_BODY_BYTES - size;
+    chunks.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.byteLength, room);
+    if (size >= MAX_BODY_BYTES) break; // leaving the loop destroys the response
   }
   return Buffer.concat(chunks).toString("utf8");
 }
@@ -180,11 +232,16 @@ function parseRetryAfter(header: string | null): number | undefined {
 }
 
 function networkErrorCode(err: unknown): string | undefined {
-  // undici wraps the socket error: TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }).
-  // Only the code is reported: the cause's message can contain the URL, which may be a secret.
+  // Only the code is reported: the error's message can contain the URL, which may be a secret.
+  const found = findInChain(err, (e) => typeof (e as { code?: unknown }).code === "string");
+  return found ? ((found as { code?: unknown }).code as string) : undefined;
+}
+
+function findInChain<T extends object>(err: unknown, test: (e: object) => e is T): T | undefined;
+function findInChain(err: unknown, test: (e: object) => boolean): object | undefined;
+function findInChain(err: unknown, test: (e: object) => boolean): object | undefined {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    if (test(e)) return e;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;

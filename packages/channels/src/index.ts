@@ -17,6 +17,13 @@ export type {
 } from "./types.ts";
 
 export { ProviderConfigError, configSchemas, createProvider, isChannel } from "./registry.ts";
+export {
+  OutboundRefusedError,
+  PUBLIC_ONLY,
+  allowListProblem,
+  classifyAddress,
+} from "./outbound.ts";
+export type { AddressKind, OutboundPolicy } from "./outbound.ts";
 export type { ChannelRequests, ProviderDependencies, ProviderFor } from "./registry.ts";
 
 export {

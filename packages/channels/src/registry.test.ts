@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ProviderConfigError, configSchemas, createProvider, isChannel } from "./registry.ts";
-import { startServer } from "./test-support/http-server.ts";
+import { startServer, LOCAL } from "./test-support/http-server.ts";
 import type { TestServer } from "./test-support/http-server.ts";
 import { CHANNELS } from "./types.ts";
 
@@ -27,7 +27,7 @@ describe("createProvider", () => {
 
     const sms = createProvider("sms", JSON.parse(JSON.stringify(configs.sms)));
     await expect(
-      sms.send({ idempotencyKey: "k1", to: "+1666", body: "hi" }),
+      sms.send({ idempotencyKey: "k1", to: "+1666", body: "hi" }, LOCAL),
     ).resolves.toMatchObject({ providerMessageId: "SM9" });
     const email = createProvider("email", configs.email);
     await expect(

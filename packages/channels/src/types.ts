@@ -2,6 +2,7 @@
 // unique idempotency key BEFORE calling send(), and passes that key in: providers forward it to
 // whatever deduplication the far side offers (Twilio's idempotency token, an Idempotency-Key
 // header, the Standard Webhooks `webhook-id`, a stable e-mail Message-ID).
+import type { OutboundPolicy } from "./outbound.ts";
 
 export const CHANNELS = ["email", "sms", "push", "webhook", "notify"] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -23,6 +24,8 @@ export interface SendResult {
 export interface SendOptions {
   /** Aborts the send (e.g. worker shutdown). An aborted send fails with a retryable ProviderError. */
   signal?: AbortSignal;
+  /** Which private hosts HTTP providers may reach (default: public addresses only; outbound.ts). */
+  outbound?: OutboundPolicy;
 }
 
 export interface VerifyResult {
@@ -36,7 +39,7 @@ export interface Provider<Req extends SendRequest = SendRequest> {
   readonly name: string;
   send(req: Req, opts?: SendOptions): Promise<SendResult>;
   /** Checks configuration/credentials without sending, for an admin "test connection". */
-  verify?(): Promise<VerifyResult>;
+  verify?(opts?: Pick<SendOptions, "outbound">): Promise<VerifyResult>;
   /** Releases pooled connections. */
   close?(): Promise<void>;
 }

@@ -25,6 +25,17 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ RUN_CONCURRENCY: "lots" })).toThrow(/RUN_CONCURRENCY.*whole number/);
   });
 
+  it("reads the outbound allow-list as a list (none by default) and refuses what is not a host", () => {
+    expect(parseEnv({}).OUTBOUND_ALLOW_HOSTS).toEqual([]);
+    expect(
+      parseEnv({ OUTBOUND_ALLOW_HOSTS: " 10.0.0.5, hooks.internal ,fd00::/8," })
+        .OUTBOUND_ALLOW_HOSTS,
+    ).toEqual(["10.0.0.5", "hooks.internal", "fd00::/8"]);
+    expect(() => parseEnv({ OUTBOUND_ALLOW_HOSTS: "http://10.0.0.5/" })).toThrow(
+      /OUTBOUND_ALLOW_HOSTS.*CIDR/,
+    );
+  });
+
   it("names the variable and the expected form for a malformed value", () => {
     try {
       parseEnv({ DATABASE_URL: "mysql://x", PORT: "eighty" });

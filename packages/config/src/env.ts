@@ -16,6 +16,12 @@ const url = (protocols: string[], example: string) =>
     { message: `expected a URL like ${example}` },
   );
 
+const hostList = (v: string) =>
+  v
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
+
 /** Every environment variable Postpath reads, with its default. README lists the same. */
 export const Env = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -91,6 +97,16 @@ export const Env = z.object({
     .optional(),
   /** File holding the master key(s), one base64 key per line, current first (admin issue). */
   POSTPATH_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** Private hosts that webhook/SMS/push/Slack requests may reach anyway: host names, IP
+   * addresses or CIDR ranges, comma-separated. Everything else must resolve to public addresses. */
+  OUTBOUND_ALLOW_HOSTS: z
+    .string()
+    .refine((v) => hostList(v).every((h) => /^\[?[A-Za-z0-9._:-]+\]?(\/\d{1,3})?$/.test(h)), {
+      message:
+        "expected host names, IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.5,hooks.internal,10.1.0.0/16)",
+    })
+    .transform(hostList)
+    .default([]),
 });
 export type Env = z.infer<typeof Env>;
 

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from "@postpath/channels";
 import type { Database } from "@postpath/db";
 import type { Logger } from "./logger.ts";
 import type { ProviderResolver } from "./providers.ts";
@@ -14,6 +15,8 @@ export interface EngineContext {
   sendRetry: { attempts: number; backoffMs: number };
   /** Where people reach the app (PURL links). */
   publicUrl: string;
+  /** Private hosts provider requests may reach (OUTBOUND_ALLOW_HOSTS); everything else public only. */
+  outbound: OutboundPolicy;
   /** How waits are scheduled: their own delayed job, or a shared bucket job (timers.ts). */
   timers: TimerSettings;
   /** The clock; tests may replace it. */

@@ -140,11 +140,11 @@ export async function processSendJob(
         throw new ProviderError(`no ${what} for this customer`, { retryable: false });
       }
       const provider = await ctx.providers(msg.workspaceId, msg.channel);
-      const result = await provider.send({
-        ...payload,
-        to: msg.recipient ?? undefined,
-        idempotencyKey: msg.idempotencyKey,
-      });
+      const result = await provider.send(
+        { ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey },
+        // Private hosts only when an admin allowed them (OUTBOUND_ALLOW_HOSTS).
+        { outbound: ctx.outbound },
+      );
       providerMessageId = result.providerMessageId;
       response = result.response;
     }

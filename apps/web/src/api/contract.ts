@@ -42,4 +42,6 @@ export interface WorkspaceCatalog {
   attributes?: string[];
   eventProperties?: Record<string, string[]>;
   customerFields: string[];
+  /** The webhook connection's origin: webhook steps may only call paths on it (an error otherwise). */
+  webhookOrigin?: string;
 }

@@ -17,6 +17,7 @@ export function toCatalog(data: WorkspaceCatalog | undefined): Catalog {
   return {
     ...(data.attributes ? { attributes: data.attributes } : {}),
     ...(data.eventProperties ? { eventProperties: data.eventProperties } : {}),
+    ...(data.webhookOrigin ? { webhookOrigin: data.webhookOrigin } : {}),
   };
 }
 

@@ -15,7 +15,8 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
 import { IdText, Text } from "../zod.ts";
-import { editorCatalog, workspaceCatalog } from "./journeys.catalog.ts";
+import { editorCatalog } from "./journeys.catalog.ts";
+import { connectionBounds, validationCatalog } from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
 
 const Id = z.object({ id: IdText() });
@@ -281,7 +282,7 @@ export const journeysRouter = router({
         },
       });
       if (updated.count === 0) throw new TRPCError({ code: "CONFLICT", message: CONFLICT_MESSAGE });
-      const catalog = await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId);
+      const catalog = await validationCatalog(ctx.db, ctx.keyring, ctx.user.workspaceId);
       return {
         revision: input.revision + 1,
         issues: validate(input.draft, catalog),
@@ -472,7 +473,7 @@ export const journeysRouter = router({
       return {
         version: v.version,
         revision: input.revision + 1,
-        issues: validate(draft, await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId)),
+        issues: validate(draft, await validationCatalog(ctx.db, ctx.keyring, ctx.user.workspaceId)),
       };
     }),
 
@@ -482,11 +483,14 @@ export const journeysRouter = router({
    */
   diff: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
-    const result = compile(j.draft);
+    const result = compile(
+      j.draft,
+      await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId),
+    );
     if (!result.ok)
       return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
     const live = await livePlan(ctx.db.prisma, j.id);
-    const catalog = await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId);
+    const catalog = await validationCatalog(ctx.db, ctx.keyring, ctx.user.workspaceId);
     return {
       ok: true as const,
       issues: validate(j.draft, catalog).filter(isWarning),
@@ -499,7 +503,10 @@ export const journeysRouter = router({
   validate: viewerProcedure
     .input(z.object({ draft: z.unknown() }))
     .query(async ({ ctx, input }) => ({
-      issues: validate(input.draft, await workspaceCatalog(ctx.db.prisma, ctx.user.workspaceId)),
+      issues: validate(
+        input.draft,
+        await validationCatalog(ctx.db, ctx.keyring, ctx.user.workspaceId),
+      ),
     })),
 
   /**
@@ -507,12 +514,19 @@ export const journeysRouter = router({
    * cached for a minute), for the template editor's list of variables and the canvas's own
    * validate(); `{}` parts mean nothing observed yet (and nothing checked).
    */
-  catalog: viewerProcedure.query(({ ctx }) => editorCatalog(ctx.db.prisma, ctx.user.workspaceId)),
+  catalog: viewerProcedure.query(async ({ ctx }) => ({
+    ...(await editorCatalog(ctx.db.prisma, ctx.user.workspaceId)),
+    ...(await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId)),
+  })),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
   publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
     const j = await journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
-    const result = compile(j.draft);
+    // A webhook step outside the webhook connection's address is an error here too.
+    const result = compile(
+      j.draft,
+      await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId),
+    );
     if (!result.ok) {
       throw new TRPCError({
         code: "BAD_REQUEST",

@@ -98,6 +98,7 @@ export function createNotifyProvider(
         }),
         timeoutMs: config.timeoutMs,
         signal: opts?.signal,
+        outbound: opts?.outbound,
         secrets,
       });
       return { providerMessageId: req.idempotencyKey, response: summarise(answer, secrets) };

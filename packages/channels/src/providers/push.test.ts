@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { providerError } from "../test-support/errors.ts";
-import { closedPortUrl, startServer } from "../test-support/http-server.ts";
+import { closedPortUrl, startServer, LOCAL } from "../test-support/http-server.ts";
 import type { Reply, TestServer } from "../test-support/http-server.ts";
 import { createPushProvider } from "./push.ts";
 
@@ -32,7 +32,7 @@ describe("push provider", () => {
     const result = await createPushProvider({
       endpoint: `${srv.url}/v1/push`,
       apiKey: API_KEY,
-    }).send(request);
+    }).send(request, LOCAL);
 
     expect(result.providerMessageId).toBe("push-123");
     expect(result.response).toEqual({ status: 200, body: { id: "push-123" } });
@@ -51,14 +51,17 @@ describe("push provider", () => {
 
   it("a journey step's url and image travel in data", async () => {
     const srv = await gateway({ status: 200, body: { messageId: "m-1" } });
-    const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send({
-      idempotencyKey: "k",
-      to: "device-token-abc",
-      title: "t",
-      body: "b",
-      url: "shop://orders/o-1",
-      image: "https://cdn.shop.example/o-1.png",
-    });
+    const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(
+      {
+        idempotencyKey: "k",
+        to: "device-token-abc",
+        title: "t",
+        body: "b",
+        url: "shop://orders/o-1",
+        image: "https://cdn.shop.example/o-1.png",
+      },
+      LOCAL,
+    );
     expect(result.providerMessageId).toBe("m-1");
     expect(JSON.parse(srv.requests[0]!.body)).toMatchObject({
       data: { url: "shop://orders/o-1", image: "https://cdn.shop.example/o-1.png" },
@@ -67,7 +70,10 @@ describe("push provider", () => {
 
   it("falls back to the idempotency key when the gateway returns no id", async () => {
     const srv = await gateway({ status: 202, body: "accepted" });
-    const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request);
+    const result = await createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(
+      request,
+      LOCAL,
+    );
     expect(result.providerMessageId).toBe("run7:push1");
     expect(result.response).toEqual({ status: 202, body: "accepted" });
   });
@@ -76,7 +82,7 @@ describe("push provider", () => {
     const echo = { message: `bad key ${API_KEY}` };
     const unavailable = await gateway({ status: 503, body: echo });
     const err503 = await providerError(
-      createPushProvider({ endpoint: unavailable.url, apiKey: API_KEY }).send(request),
+      createPushProvider({ endpoint: unavailable.url, apiKey: API_KEY }).send(request, LOCAL),
     );
     expect(err503.retryable).toBe(true);
     expect(err503.status).toBe(503);
@@ -84,7 +90,7 @@ describe("push provider", () => {
 
     const unauthorised = await gateway({ status: 401, body: echo });
     const err401 = await providerError(
-      createPushProvider({ endpoint: unauthorised.url, apiKey: API_KEY }).send(request),
+      createPushProvider({ endpoint: unauthorised.url, apiKey: API_KEY }).send(request, LOCAL),
     );
     expect(err401.retryable).toBe(false);
     expect(err401.message).toBe("push: HTTP 401: bad key [redacted]");
@@ -94,7 +100,7 @@ describe("push provider", () => {
   it("a refused connection is a retryable network error", async () => {
     const url = await closedPortUrl();
     const err = await providerError(
-      createPushProvider({ endpoint: url, apiKey: API_KEY }).send(request),
+      createPushProvider({ endpoint: url, apiKey: API_KEY }).send(request, LOCAL),
     );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("push: network error (ECONNREFUSED)");
@@ -103,7 +109,10 @@ describe("push provider", () => {
   it("a gateway that never answers times out as retryable", async () => {
     const srv = await gateway("hang");
     const err = await providerError(
-      createPushProvider({ endpoint: srv.url, apiKey: API_KEY, timeoutMs: 200 }).send(request),
+      createPushProvider({ endpoint: srv.url, apiKey: API_KEY, timeoutMs: 200 }).send(
+        request,
+        LOCAL,
+      ),
     );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("push: timed out after 200 ms");
@@ -113,6 +122,7 @@ describe("push provider", () => {
     const srv = await gateway("hang");
     const controller = new AbortController();
     const pending = createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request, {
+      ...LOCAL,
       signal: controller.signal,
     });
     controller.abort();
@@ -127,7 +137,7 @@ describe("push provider", () => {
       headers: { location: "http://127.0.0.1:1/elsewhere" },
     });
     const err = await providerError(
-      createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request),
+      createPushProvider({ endpoint: srv.url, apiKey: API_KEY }).send(request, LOCAL),
     );
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(302);

@@ -66,6 +66,7 @@ export function createPushProvider(input: PushConfigInput): Provider<PushRequest
         }),
         timeoutMs: config.timeoutMs,
         signal: opts?.signal,
+        outbound: opts?.outbound,
         secrets,
       });
       const json = asRecord(answer.json);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startServer } from "../test-support/http-server.ts";
+import { startServer, LOCAL } from "../test-support/http-server.ts";
 import type { Reply, TestServer } from "../test-support/http-server.ts";
 import { providerError } from "../test-support/errors.ts";
 import { createSmsProvider } from "./sms.ts";
@@ -35,11 +35,14 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
       body: { sid: "SM42", status: "queued", num_segments: "1", to: "+15552223333" },
     });
 
-    const result = await provider(srv.url).send({
-      idempotencyKey: "run1:step1",
-      to: "+15552223333",
-      body: "Your order shipped 📦",
-    });
+    const result = await provider(srv.url).send(
+      {
+        idempotencyKey: "run1:step1",
+        to: "+15552223333",
+        body: "Your order shipped 📦",
+      },
+      LOCAL,
+    );
 
     expect(result.providerMessageId).toBe("SM42");
     expect(result.response).toEqual({
@@ -73,7 +76,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
       baseUrl: `${srv.url}/`,
     });
 
-    await sms.send({ idempotencyKey: "k2", to: "+15552223333", body: "hi" });
+    await sms.send({ idempotencyKey: "k2", to: "+15552223333", body: "hi" }, LOCAL);
 
     const form = new URLSearchParams(srv.requests[0]!.body);
     expect(form.get("From")).toBeNull();
@@ -85,7 +88,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   it("turns a 500 into a retryable error", async () => {
     const srv = await twilio({ status: 500, body: "upstream exploded" });
     const err = await providerError(
-      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }, LOCAL),
     );
     expect(err.retryable).toBe(true);
     expect(err.status).toBe(500);
@@ -102,7 +105,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
       },
     });
     const err = await providerError(
-      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }, LOCAL),
     );
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(400);
@@ -119,7 +122,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
       headers: { "retry-after": "7" },
     });
     const err = await providerError(
-      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }, LOCAL),
     );
     expect(err.retryable).toBe(true);
     expect(err.retryAfterMs).toBe(7000);
@@ -128,7 +131,10 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   it("cuts off a provider that never answers, as a retryable timeout", async () => {
     const srv = await twilio("hang");
     const err = await providerError(
-      provider(srv.url, { timeoutMs: 200 }).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+      provider(srv.url, { timeoutMs: 200 }).send(
+        { idempotencyKey: "k", to: "+1555", body: "x" },
+        LOCAL,
+      ),
     );
     expect(err.retryable).toBe(true);
     expect(err.message).toBe("sms (twilio): timed out after 200 ms");
@@ -137,7 +143,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
   it("refuses a 2xx answer without a sid instead of reporting a phantom message", async () => {
     const srv = await twilio({ status: 200, body: { ok: true } });
     const err = await providerError(
-      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }),
+      provider(srv.url).send({ idempotencyKey: "k", to: "+1555", body: "x" }, LOCAL),
     );
     expect(err.retryable).toBe(false);
   });
@@ -146,10 +152,10 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
     const srv = await twilio({ status: 201, body: { sid: "SM1" } });
     const sms = provider(srv.url);
     expect(
-      (await providerError(sms.send({ idempotencyKey: "k", to: "", body: "x" }))).retryable,
+      (await providerError(sms.send({ idempotencyKey: "k", to: "", body: "x" }, LOCAL))).retryable,
     ).toBe(false);
     expect(
-      (await providerError(sms.send({ idempotencyKey: "bad key\n", to: "+1", body: "x" })))
+      (await providerError(sms.send({ idempotencyKey: "bad key\n", to: "+1", body: "x" }, LOCAL)))
         .retryable,
     ).toBe(false);
     expect(srv.requests).toHaveLength(0);
@@ -161,7 +167,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
         ? { status: 200, body: { friendly_name: "Shop", status: "active" } }
         : { status: 404 },
     );
-    await expect(provider(srv.url).verify!()).resolves.toEqual({
+    await expect(provider(srv.url).verify!(LOCAL)).resolves.toEqual({
       ok: true,
       detail: "account Shop is active",
     });
@@ -170,7 +176,7 @@ describe("sms provider (Twilio-shaped Messages API)", () => {
 
   it("verify() reports bad credentials without leaking them", async () => {
     const srv = await twilio({ status: 401, body: { code: 20003, message: "Authenticate" } });
-    const result = await provider(srv.url).verify!();
+    const result = await provider(srv.url).verify!(LOCAL);
     expect(result.ok).toBe(false);
     expect(result.detail).toBe("sms (twilio): HTTP 401: Authenticate");
   });

@@ -86,6 +86,7 @@ export function createSmsProvider(input: SmsConfigInput): Provider<SmsRequest> {
         body: form.toString(),
         timeoutMs: config.timeoutMs,
         signal: opts?.signal,
+        outbound: opts?.outbound,
         secrets,
       });
       const json = asRecord(answer.json);
@@ -106,7 +107,7 @@ export function createSmsProvider(input: SmsConfigInput): Provider<SmsRequest> {
       return { providerMessageId: sid, response };
     },
 
-    async verify(): Promise<VerifyResult> {
+    async verify(opts?: Pick<SendOptions, "outbound">): Promise<VerifyResult> {
       try {
         const answer = await httpRequest({
           provider: NAME,
@@ -115,6 +116,7 @@ export function createSmsProvider(input: SmsConfigInput): Provider<SmsRequest> {
           headers: { authorization: auth, accept: "application/json" },
           timeoutMs: config.timeoutMs,
           secrets,
+          outbound: opts?.outbound,
         });
         const json = asRecord(answer.json);
         const label = stringOrNull(json?.friendly_name) ?? config.accountSid;

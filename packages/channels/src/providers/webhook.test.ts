@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { providerError } from "../test-support/errors.ts";
-import { startServer } from "../test-support/http-server.ts";
+import { startServer, LOCAL } from "../test-support/http-server.ts";
 import type { RecordedRequest, Reply, TestServer } from "../test-support/http-server.ts";
 import { verifyWebhookSignature } from "../webhook-signature.ts";
 import { createWebhookProvider } from "./webhook.ts";
@@ -34,7 +34,7 @@ describe("webhook provider", () => {
       headers: { "x-api-key": "k-1" },
     });
 
-    const result = await webhook.send({ idempotencyKey: "run3:hook1", payload });
+    const result = await webhook.send({ idempotencyKey: "run3:hook1", payload }, LOCAL);
 
     expect(result).toEqual({
       providerMessageId: "run3:hook1",
@@ -68,11 +68,14 @@ describe("webhook provider", () => {
   it("a request may name its own URL", async () => {
     const srv = await receiver({ status: 204 });
     const webhook = createWebhookProvider({ secret: SECRET });
-    const result = await webhook.send({
-      idempotencyKey: "k",
-      payload: { a: 1 },
-      url: `${srv.url}/per-step`,
-    });
+    const result = await webhook.send(
+      {
+        idempotencyKey: "k",
+        payload: { a: 1 },
+        url: `${srv.url}/per-step`,
+      },
+      LOCAL,
+    );
     expect(result.response).toEqual({ status: 204, body: "" });
     expect(srv.requests[0]!.path).toBe("/per-step");
   });
@@ -86,14 +89,17 @@ describe("webhook provider", () => {
     });
     const body = '{ "order": "o-1",  "total": 42.5 }';
 
-    await webhook.send({
-      idempotencyKey: "k-put",
-      method: "PUT",
-      body,
-      headers: { "x-api-key": "from-step" },
-    });
-    await webhook.send({ idempotencyKey: "k-text", body: "plain words" });
-    await webhook.send({ idempotencyKey: "k-get", method: "GET", body: "ignored" });
+    await webhook.send(
+      {
+        idempotencyKey: "k-put",
+        method: "PUT",
+        body,
+        headers: { "x-api-key": "from-step" },
+      },
+      LOCAL,
+    );
+    await webhook.send({ idempotencyKey: "k-text", body: "plain words" }, LOCAL);
+    await webhook.send({ idempotencyKey: "k-get", method: "GET", body: "ignored" }, LOCAL);
 
     const [put, text, get] = srv.requests;
     expect(put!.method).toBe("PUT");
@@ -115,20 +121,26 @@ describe("webhook provider", () => {
   it("500 → retryable, 422 → not, hang → retryable timeout", async () => {
     const failing = await receiver({ status: 500 });
     const e500 = await providerError(
-      createWebhookProvider({ url: failing.url, secret: SECRET }).send({
-        idempotencyKey: "k",
-        payload,
-      }),
+      createWebhookProvider({ url: failing.url, secret: SECRET }).send(
+        {
+          idempotencyKey: "k",
+          payload,
+        },
+        LOCAL,
+      ),
     );
     expect([e500.retryable, e500.status, e500.message]).toEqual([true, 500, "webhook: HTTP 500"]);
     await failing.close();
 
     const rejecting = await receiver({ status: 422, body: { error: "unknown event" } });
     const e422 = await providerError(
-      createWebhookProvider({ url: rejecting.url, secret: SECRET }).send({
-        idempotencyKey: "k",
-        payload,
-      }),
+      createWebhookProvider({ url: rejecting.url, secret: SECRET }).send(
+        {
+          idempotencyKey: "k",
+          payload,
+        },
+        LOCAL,
+      ),
     );
     expect([e422.retryable, e422.status, e422.message]).toEqual([
       false,
@@ -139,10 +151,13 @@ describe("webhook provider", () => {
 
     const hanging = await receiver("hang");
     const eHang = await providerError(
-      createWebhookProvider({ url: hanging.url, secret: SECRET, timeoutMs: 200 }).send({
-        idempotencyKey: "k",
-        payload,
-      }),
+      createWebhookProvider({ url: hanging.url, secret: SECRET, timeoutMs: 200 }).send(
+        {
+          idempotencyKey: "k",
+          payload,
+        },
+        LOCAL,
+      ),
     );
     expect([eHang.retryable, eHang.message]).toEqual([true, "webhook: timed out after 200 ms"]);
   });
@@ -150,19 +165,22 @@ describe("webhook provider", () => {
   it("requests that can never succeed fail without a call", async () => {
     const srv = await receiver({ status: 200 });
     const webhook = createWebhookProvider({ secret: SECRET });
-    expect((await providerError(webhook.send({ idempotencyKey: "k", payload }))).message).toMatch(
-      /no `url`/,
-    );
+    expect(
+      (await providerError(webhook.send({ idempotencyKey: "k", payload }, LOCAL))).message,
+    ).toMatch(/no `url`/);
     expect(
       (
         await providerError(
-          webhook.send({ idempotencyKey: "k", payload, url: "file:///etc/passwd" }),
+          webhook.send({ idempotencyKey: "k", payload, url: "file:///etc/passwd" }, LOCAL),
         )
       ).retryable,
     ).toBe(false);
     expect(
-      (await providerError(webhook.send({ idempotencyKey: "k", payload: undefined, url: srv.url })))
-        .retryable,
+      (
+        await providerError(
+          webhook.send({ idempotencyKey: "k", payload: undefined, url: srv.url }, LOCAL),
+        )
+      ).retryable,
     ).toBe(false);
     expect(srv.requests).toHaveLength(0);
   });

@@ -32,23 +32,32 @@ const HeaderMap = z
 export const WebhookMethod = z.enum(["POST", "PUT", "PATCH", "GET", "DELETE"]);
 export type WebhookMethod = z.infer<typeof WebhookMethod>;
 
-export const WebhookConfig = z.object({
-  /** Default destination; a request may name its own `url`. */
-  url: HttpUrl.optional(),
-  /** Signing secret: "whsec_<base64>" (decoded) or any other string (its UTF-8 bytes). */
-  secret: z
-    .string()
-    .min(1)
-    .refine(
-      (s) =>
-        !s.startsWith(WEBHOOK_SECRET_PREFIX) ||
-        /^[A-Za-z0-9+/]+={0,2}$/.test(s.slice(WEBHOOK_SECRET_PREFIX.length)),
-      "a whsec_ secret must be followed by base64",
-    ),
-  /** Extra static headers (e.g. an API key the receiver expects). */
-  headers: HeaderMap.default({}),
-  timeoutMs: TimeoutMs,
-});
+export const WebhookConfig = z
+  .object({
+    /**
+     * Default destination. It also binds the config to its origin (scheme, host and port): a
+     * request may name its own `url` only on that origin, so the headers and signatures never go
+     * anywhere else. Without it, requests name any URL (then the config may carry no headers).
+     */
+    url: HttpUrl.optional(),
+    /** Signing secret: "whsec_<base64>" (decoded) or any other string (its UTF-8 bytes). */
+    secret: z
+      .string()
+      .min(1)
+      .refine(
+        (s) =>
+          !s.startsWith(WEBHOOK_SECRET_PREFIX) ||
+          /^[A-Za-z0-9+/]+={0,2}$/.test(s.slice(WEBHOOK_SECRET_PREFIX.length)),
+        "a whsec_ secret must be followed by base64",
+      ),
+    /** Extra static headers (e.g. an API key the receiver expects). */
+    headers: HeaderMap.default({}),
+    timeoutMs: TimeoutMs,
+  })
+  .refine((c) => c.url !== undefined || Object.keys(c.headers).length === 0, {
+    message: "Enter the URL these headers are for: they are only ever sent to its address.",
+    path: ["url"],
+  });
 export type WebhookConfig = z.infer<typeof WebhookConfig>;
 export type WebhookConfigInput = z.input<typeof WebhookConfig>;
 
@@ -82,6 +91,13 @@ export function createWebhookProvider(input: WebhookConfigInput): Provider<Webho
       const parsedUrl = HttpUrl.safeParse(url);
       if (!parsedUrl.success)
         throw invalidRequest(NAME, "`url` must be an http(s) URL without credentials");
+      const bound = config.url === undefined ? undefined : new URL(config.url).origin;
+      const origin = new URL(parsedUrl.data).origin;
+      if (bound !== undefined && origin !== bound)
+        throw invalidRequest(
+          NAME,
+          `the URL's address (${origin}) is not the webhook connection's (${bound}); a step may only choose a path on ${bound}`,
+        );
       const method = WebhookMethod.safeParse(req.method ?? "POST");
       if (!method.success)
         throw invalidRequest(NAME, "`method` must be POST, PUT, PATCH, GET or DELETE");
@@ -110,6 +126,7 @@ export function createWebhookProvider(input: WebhookConfigInput): Provider<Webho
         ...(hasBody ? { body } : {}),
         timeoutMs: config.timeoutMs,
         signal: opts?.signal,
+        outbound: opts?.outbound,
         secrets: [...configSecrets, ...Object.values(extra.data)],
       });
       return { providerMessageId: req.idempotencyKey, response: summarise(answer, configSecrets) };

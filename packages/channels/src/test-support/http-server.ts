@@ -3,6 +3,10 @@
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { SendOptions } from "../types.ts";
+
+/** Send options that let providers reach these servers: 127.0.0.1 is private, so it must be allowed. */
+export const LOCAL = { outbound: { allowHosts: ["127.0.0.1"] } } satisfies SendOptions;
 
 export interface RecordedRequest {
   method: string;

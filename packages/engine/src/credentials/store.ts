@@ -206,6 +206,26 @@ export async function readCredential(
   };
 }
 
+/**
+ * The origin (scheme://host[:port]) the workspace's webhook connection is bound to — the one sends
+ * use (the newest WEBHOOK credential) — or undefined when it has none or it names no URL (then it
+ * carries no headers, and steps may call any address).
+ */
+export async function webhookOriginOf(
+  db: Database,
+  keyring: Keyring,
+  workspaceId: string,
+): Promise<string | undefined> {
+  const cred = await readCredential(db, keyring, { workspaceId, kind: "WEBHOOK" });
+  const url = cred?.config.url;
+  if (typeof url !== "string") return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export function providerForCredential(
   cred: DecryptedCredential,
   deps?: ProviderDependencies,

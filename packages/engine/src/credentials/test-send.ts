@@ -2,7 +2,12 @@
 // (secrets scrubbed). With `to`, a real test message goes out; without, the provider's own
 // verify() (SMTP login, SMS account lookup) is used, or a test call to the configured URL.
 import { randomUUID } from "node:crypto";
-import { isProviderError, type Provider } from "@postpath/channels";
+import {
+  isProviderError,
+  PUBLIC_ONLY,
+  type OutboundPolicy,
+  type Provider,
+} from "@postpath/channels";
 import type { ChannelKind, Database } from "@postpath/db";
 import type { Keyring } from "./keyring.ts";
 import { providerForCredential, readCredential, scrub } from "./store.ts";
@@ -37,9 +42,16 @@ function testRequest(
 export async function testCredential(
   db: Database,
   keyring: Keyring,
-  input: { workspaceId: string; id: string; to?: string | undefined },
+  input: {
+    workspaceId: string;
+    id: string;
+    to?: string | undefined;
+    /** Private hosts the test may reach: the engine's (OUTBOUND_ALLOW_HOSTS), as for real sends. */
+    outbound?: OutboundPolicy;
+  },
   now = Date.now(),
 ): Promise<TestSendResult | null> {
+  const outbound = input.outbound ?? PUBLIC_ONLY;
   const cred = await readCredential(db, keyring, { workspaceId: input.workspaceId, id: input.id });
   if (!cred) return null;
   let provider: Provider | null = null;
@@ -48,13 +60,13 @@ export async function testCredential(
     provider = providerForCredential(cred);
     const req = testRequest(cred.kind, input.to, `pp-test-${randomUUID()}`);
     if (req) {
-      const sent = await provider.send(req as never);
+      const sent = await provider.send(req as never, { outbound });
       result = {
         ok: true,
         detail: `accepted: ${JSON.stringify(sent.response ?? sent.providerMessageId).slice(0, 400)}`,
       };
     } else if (provider.verify) {
-      const v = await provider.verify();
+      const v = await provider.verify({ outbound });
       result = { ok: v.ok, detail: v.detail };
     } else {
       result = { ok: false, detail: "give a recipient to send a test message to" };

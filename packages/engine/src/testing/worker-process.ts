@@ -35,6 +35,7 @@ const ctx = createEngineContext({
     webhook: createProvider("webhook", { secret: "crash-test", timeoutMs: 5000 }),
   }),
   sendRetry: { attempts: 10, backoffMs: 200 },
+  outbound: { allowHosts: ["127.0.0.1"] }, // the test's receiver
   ...(config.timers ? { timers: config.timers } : {}),
 });
 startWorkers(ctx, {

@@ -18,6 +18,29 @@ export const ActionWebhookConfig = z.object({
 });
 export type ActionWebhookConfig = z.infer<typeof ActionWebhookConfig>;
 
+/**
+ * The origin (scheme://host[:port]) a URL template always has, or null when it does not parse or
+ * a variable could change it: the host must be complete, ended by / ? # or a backslash (where a URL's
+ * authority ends), before the first {{ or {%. A variable in the path cannot move the host.
+ */
+export function fixedOrigin(template: string): string | null {
+  const cut = template.search(/\{\{|\{%/);
+  // The URL parser drops tabs and line breaks anywhere, so they cannot end the host.
+  const fixed = (cut === -1 ? template : template.slice(0, cut)).replace(/[\t\n\r]/g, "");
+  let head = fixed;
+  if (cut !== -1) {
+    const authority = /^https?:\/\/[^/?#\\]*[/?#\\]/i.exec(fixed);
+    if (!authority) return null;
+    head = authority[0];
+  }
+  try {
+    const origin = new URL(head).origin;
+    return origin === "null" ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
 export default defineStep<ActionWebhookConfig>({
   type: "action.webhook",
   family: "action",
@@ -25,7 +48,7 @@ export default defineStep<ActionWebhookConfig>({
   schema: ActionWebhookConfig,
   defaults: { url: "", method: "POST", headers: {} },
   branches: actionBranches,
-  check: (c) => {
+  check: (c, ctx) => {
     const issues: CheckIssue[] = [];
     if (!/^https?:\/\//i.test(c.url)) {
       issues.push({
@@ -33,6 +56,15 @@ export default defineStep<ActionWebhookConfig>({
         field: "url",
         message: "The URL must start with https:// or http://.",
       });
+    } else if (ctx.catalog.webhookOrigin !== undefined) {
+      const bound = ctx.catalog.webhookOrigin;
+      if (fixedOrigin(c.url) !== bound) {
+        issues.push({
+          code: "webhook.origin",
+          field: "url",
+          message: `The webhook connection only calls ${bound}: start the URL with ${bound}/ and choose the path after it.`,
+        });
+      }
     }
     return issues;
   },

@@ -14,13 +14,17 @@ export type Branches = { required: readonly string[]; optional?: readonly string
  * What validation knows beyond the draft: optional catalogue from the workspace — what it has
  * observed so far (customers' attributes, recent events' properties). Observations can be
  * incomplete (an attribute may arrive after publishing), so what is checked against them is
- * reported as a warning, never an error.
+ * reported as a warning, never an error. `webhookOrigin` is configuration, not an observation:
+ * what breaks it is an error.
  */
 export type Catalog = {
   /** Known customer attribute names; when given, template variables are checked against them. */
   attributes?: readonly string[];
   /** Known properties per event name; when given, correlation keys and `event.*` are checked. */
   eventProperties?: Readonly<Record<string, readonly string[]>>;
+  /** The origin (scheme://host[:port]) the workspace's webhook connection is bound to: webhook
+   * steps may only choose a path on it (its secret headers go nowhere else). */
+  webhookOrigin?: string;
 };
 
 export type TriggerInfo = {
