@@ -21,6 +21,16 @@ const AdminPage = lazy(() =>
 const InvitePage = lazy(() =>
   import("./admin/InvitePage.tsx").then((m) => ({ default: m.InvitePage })),
 );
+// issue 12: password reset link, sign-up (public) and the account page.
+const ResetPage = lazy(() =>
+  import("./admin/ResetPage.tsx").then((m) => ({ default: m.ResetPage })),
+);
+const SignUpPage = lazy(() =>
+  import("./admin/SignUpPage.tsx").then((m) => ({ default: m.SignUpPage })),
+);
+const AccountPage = lazy(() =>
+  import("./admin/AccountPage.tsx").then((m) => ({ default: m.AccountPage })),
+);
 
 export function App({
   trpcClient,
@@ -62,8 +72,8 @@ function Shell() {
       </main>
     );
   }
-  if (route.page === "invite") {
-    // admin issue: an invite link works without a session.
+  if (route.page === "invite" || route.page === "reset" || route.page === "signup") {
+    // admin issue: an invite link works without a session; issue 12: so do reset links and sign-up.
     return (
       <Suspense
         fallback={
@@ -72,7 +82,13 @@ function Shell() {
           </p>
         }
       >
-        <InvitePage token={route.token} />
+        {route.page === "invite" ? (
+          <InvitePage token={route.token} />
+        ) : route.page === "reset" ? (
+          <ResetPage token={route.token} />
+        ) : (
+          <SignUpPage />
+        )}
       </Suspense>
     );
   }
@@ -106,6 +122,12 @@ function Page({ me }: { me: Me }) {
       return <AdminPage tab={route.tab} isAdmin={me.role === "ADMIN"} />;
     case "invite": // admin issue: shown by Shell before the session check
       return <InvitePage token={route.token} />;
+    case "reset": // issue 12: shown by Shell before the session check
+      return <ResetPage token={route.token} />;
+    case "signup":
+      return <SignUpPage />;
+    case "account": // issue 12
+      return <AccountPage me={me} />;
     case "notFound":
       return (
         <section className="page">
@@ -132,9 +154,9 @@ function AppHeader({ me }: { me: Me }) {
       <span className="muted">{me.workspace.name}</span>
       {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}
       <span className="app-header__spacer" />
-      <span>
+      <a href={adminHrefs.account()} title="Your account: change your password">
         {me.name} <span className="muted">({me.email})</span>
-      </span>
+      </a>
       <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
         Sign out
       </button>

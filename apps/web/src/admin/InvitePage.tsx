@@ -1,13 +1,25 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { hrefs, navigate } from "../routing.ts";
-import { errorMessage, useTRPC } from "../trpc.ts";
+import { errorMessage, useTRPC, useTRPCClient } from "../trpc.ts";
+import { fieldMessage, NewPasswordField } from "./PasswordField.tsx";
+
+/**
+ * The cache key of an invite lookup. The lookup is a POST (`auth.invite` is a mutation, so the
+ * token never sits in a request URL or a server log — issue 12), cached like a query.
+ */
+export const inviteLookupKey = (token: string) => ["auth.invite", token] as const;
 
 /** Where an invite link lands: set a name and password, then you are signed in. No session needed. */
 export function InvitePage({ token }: { token: string }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const queryClient = useQueryClient();
-  const invite = useQuery(trpc.auth.invite.queryOptions({ token }));
+  const invite = useQuery({
+    queryKey: inviteLookupKey(token),
+    queryFn: () => client.auth.invite.mutate({ token }),
+    staleTime: Infinity,
+  });
   const accept = useMutation(
     trpc.auth.acceptInvite.mutationOptions({
       onSuccess: async () => {
@@ -19,6 +31,7 @@ export function InvitePage({ token }: { token: string }) {
   );
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
+  const passwordError = fieldMessage(accept.error, "password");
   return (
     <main className="sign-in">
       <form
@@ -50,17 +63,8 @@ export function InvitePage({ token }: { token: string }) {
               onChange={(e) => setName(e.target.value)}
               autoComplete="name"
             />
-            <label htmlFor="invite-password">Choose a password (at least 10 characters)</label>
-            <input
-              id="invite-password"
-              type="password"
-              required
-              minLength={10}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete="new-password"
-            />
-            {accept.error ? (
+            <NewPasswordField value={password} onChange={setPassword} error={passwordError} />
+            {accept.error && !passwordError ? (
               <p className="form-error" role="alert">
                 {errorMessage(accept.error)}
               </p>

@@ -17,10 +17,22 @@ export function UsersSection() {
   const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: refresh }));
   const [removing, setRemoving] = useState<{ id: string; email: string } | null>(null);
+  // issue 12: a one-time reset link (shown once, valid 24 h); using it signs the user out everywhere.
+  const resetLink = useMutation(trpc.users.resetLink.mutationOptions());
+  const reset = resetLink.data
+    ? `${window.location.origin}${window.location.pathname}${adminHrefs.reset(resetLink.data.token)}`
+    : null;
   return (
     <>
       <h2>Users and roles</h2>
       <MutationError error={setRole.error} />
+      <MutationError error={resetLink.error} />
+      {reset && resetLink.data ? (
+        <p className="admin__secret" role="status">
+          Send this password reset link to {resetLink.data.email} (shown once, works once, valid 24
+          hours; it signs them out everywhere): <code data-testid="reset-link">{reset}</code>
+        </p>
+      ) : null}
       <Loading query={users} what="users">
         {(list) => (
           <table className="admin__table">
@@ -57,14 +69,25 @@ export function UsersSection() {
                   </td>
                   <td>
                     {u.id !== me.data?.id ? (
-                      <button
-                        type="button"
-                        onClick={() => setRemoving({ id: u.id, email: u.email })}
-                      >
-                        Remove
-                      </button>
+                      <span className="row-actions">
+                        <button
+                          type="button"
+                          disabled={resetLink.isPending}
+                          onClick={() => resetLink.mutate({ id: u.id })}
+                        >
+                          Reset password
+                        </button>
+                        <button
+                          type="button"
+                          onClick={() => setRemoving({ id: u.id, email: u.email })}
+                        >
+                          Remove
+                        </button>
+                      </span>
                     ) : (
-                      <span className="muted">you</span>
+                      <a className="muted" href={adminHrefs.account()}>
+                        you
+                      </a>
                     )}
                   </td>
                 </tr>

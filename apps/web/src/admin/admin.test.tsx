@@ -3,6 +3,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Me } from "../api/contract.ts";
 import { App } from "../App.tsx";
+import { inviteLookupKey } from "./InvitePage.tsx";
 import { parseHash } from "../routing.ts";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
@@ -108,8 +109,8 @@ describe("admin pages", () => {
   });
 
   it("an invite link works without a session", async () => {
-    renderAt("#/invite/inv_token_123", null, (set, trpc) =>
-      set(trpc.auth.invite.queryKey({ token: "inv_token_123" }), {
+    renderAt("#/invite/inv_token_123", null, (set) =>
+      set(inviteLookupKey("inv_token_123"), {
         email: "new@example.com",
         role: "VIEWER",
         workspace: "Shop",

@@ -1,6 +1,7 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import type { FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { FormEvent, ReactNode } from "react";
 import { useId } from "react";
+import { adminHrefs } from "../admin/routes.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
 
 export interface Credentials {
@@ -17,11 +18,18 @@ export function SignInPage() {
       onSuccess: () => queryClient.invalidateQueries(trpc.auth.me.queryFilter()),
     }),
   );
+  // issue 12: with ALLOW_SIGNUP on the server, a new team can create its own workspace.
+  const settings = useQuery(trpc.auth.settings.queryOptions());
   return (
     <SignInForm
       pending={signIn.isPending}
       error={signIn.error ? errorMessage(signIn.error) : undefined}
       onSubmit={(credentials) => signIn.mutate(credentials)}
+      footer={
+        settings.data?.signUp ? (
+          <a href={adminHrefs.signup()}>New here? Create a workspace</a>
+        ) : null
+      }
     />
   );
 }
@@ -30,10 +38,12 @@ export function SignInForm({
   onSubmit,
   pending,
   error,
+  footer,
 }: {
   onSubmit: (credentials: Credentials) => void;
   pending: boolean;
   error: string | undefined;
+  footer?: ReactNode;
 }) {
   const id = useId();
   const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
@@ -74,6 +84,7 @@ export function SignInForm({
         <button type="submit" disabled={pending}>
           {pending ? "Signing in…" : "Sign in"}
         </button>
+        {footer}
       </form>
     </main>
   );

@@ -15,7 +15,7 @@ import {
 } from "../auth.ts";
 import { assertStrongPassword, fieldError, NewPassword } from "../password.ts";
 import { publicProcedure, router, viewerProcedure, type ApiContext } from "../trpc.ts";
-import { createWorkspaceRow, isInstanceOwner, WorkspaceName } from "./workspaces.ts";
+import { createWorkspaceRow, WorkspaceName } from "./workspaces.ts";
 
 // Verifying against this when the user does not exist keeps wrong-user and wrong-password
 // indistinguishable by timing as well as by message.
@@ -85,7 +85,6 @@ export const authRouter = router({
       name: ctx.user.name,
       role: ctx.user.role,
       workspace: ws,
-      canCreateWorkspaces: await isInstanceOwner(ctx, ctx.user), // issue 12
     };
   }),
 

@@ -244,7 +244,7 @@ describe("issue 12: accounts (real Postgres)", () => {
 
   it("workspace creation: an instance owner (flag or INSTANCE_OWNER_EMAILS) creates one with an admin invite; others are refused", async () => {
     const notOwner = createCaller(ctxFor(u.adminA));
-    expect((await notOwner.auth.me())?.canCreateWorkspaces).toBe(false);
+    expect(await notOwner.workspaces.canCreate()).toBe(false);
     expect(
       (await rejects(notOwner.workspaces.create({ name: "Nope", adminEmail: "n@acc.example" })))
         .code,
@@ -253,7 +253,7 @@ describe("issue 12: accounts (real Postgres)", () => {
 
     await env.db.prisma.user.update({ where: { id: u.adminA.id }, data: { instanceOwner: true } });
     const owner = createCaller(ctxFor(u.adminA));
-    expect((await owner.auth.me())?.canCreateWorkspaces).toBe(true);
+    expect(await owner.workspaces.canCreate()).toBe(true);
     const made = await owner.workspaces.create({
       name: "Roastery North",
       adminEmail: "Boss@North.example",
@@ -308,7 +308,7 @@ describe("issue 12: accounts (real Postgres)", () => {
         { allowSignup: false, instanceOwnerEmails: [u.adminB.email] },
       ),
     );
-    expect((await byEnv.auth.me())?.canCreateWorkspaces).toBe(true);
+    expect(await byEnv.workspaces.canCreate()).toBe(true);
     expect(
       (await byEnv.workspaces.create({ name: "By env", adminEmail: "env@acc.example" })).workspace
         .name,

@@ -56,6 +56,9 @@ const ownerProcedure = viewerProcedure.use(async ({ ctx, next }) => {
 });
 
 export const workspacesRouter = router({
+  /** Whether the caller may create workspaces (the account page offers it then). */
+  canCreate: viewerProcedure.query(({ ctx }) => isInstanceOwner(ctx, ctx.user)),
+
   /** Creates a workspace and an invite link (shown once) for its first admin. */
   create: ownerProcedure
     .input(
