@@ -2,7 +2,7 @@ import type { OutboundPolicy } from "@postpath/channels";
 import type { Database } from "@postpath/db";
 import type { Logger } from "./logger.ts";
 import type { ProviderResolver } from "./providers.ts";
-import type { EngineQueues } from "./queues.ts";
+import type { EngineQueues, JobRetry } from "./queues.ts";
 import type { TimerSettings } from "./timers.ts";
 
 /** Everything the engine's job handlers need; built once per process. */
@@ -13,6 +13,8 @@ export interface EngineContext {
   providers: ProviderResolver;
   /** Provider failures: attempts per message and the first backoff (exponential). */
   sendRetry: { attempts: number; backoffMs: number };
+  /** Retries of event, run, timer and housekeeping jobs (capped exponential; see queues.ts). */
+  jobRetry: JobRetry;
   /** Where people reach the app (PURL links). */
   publicUrl: string;
   /** Private hosts provider requests may reach (OUTBOUND_ALLOW_HOSTS); everything else public only. */

@@ -28,6 +28,45 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
 }
 
+/** Why an entry was refused (stored in EntrySkip.reason; the words go in `detail`). */
+export type EntrySkipReason =
+  Extract<EntryDecision, { ok: false }>["reason"] | "filter" | "concurrentEntry";
+
+/**
+ * Records a refused entry (issue 13): one row per (journey, customer, trigger), so a retried
+ * event job, a second pass of the date scheduler or a replay records it once.
+ */
+export async function recordEntrySkip(
+  ctx: EngineContext,
+  s: {
+    workspaceId: string;
+    journeyId: string;
+    versionId: string;
+    customerId: string;
+    triggerId: string;
+    reason: EntrySkipReason;
+    detail: string;
+  },
+): Promise<void> {
+  await ctx.db.query(
+    `INSERT INTO "EntrySkip" (id, "workspaceId", "journeyId", "versionId", "customerId", "triggerId", reason, detail, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9) AT TIME ZONE 'UTC')
+     ON CONFLICT ("journeyId", "customerId", "triggerId") DO NOTHING`,
+    [
+      `k${newRunId().slice(1)}`,
+      s.workspaceId,
+      s.journeyId,
+      s.versionId,
+      s.customerId,
+      s.triggerId,
+      s.reason,
+      s.detail,
+      ctx.now() / 1000,
+    ],
+    { prepare: "engine.entrySkip" },
+  );
+}
+
 function describeRefusal(
   d: Extract<EntryDecision, { ok: false }>,
   rules: Plan["settings"]["entry"],
@@ -102,7 +141,20 @@ export async function enrol(
       }
     : { entries: 0, active: false, lastEnteredAt: null };
   const decision = entryDecision(plan.settings.entry, history, ctx.now());
-  if (!decision.ok) return { runId: null, skipped: describeRefusal(decision, plan.settings.entry) };
+  const skip = async (reason: EntrySkipReason, detail: string): Promise<EnrolResult> => {
+    if (args.trigger)
+      await recordEntrySkip(ctx, {
+        workspaceId: args.workspaceId,
+        journeyId: args.journeyId,
+        versionId: args.versionId,
+        customerId: args.customer.id,
+        triggerId: args.trigger.eventId,
+        reason,
+        detail,
+      });
+    return { runId: null, skipped: detail };
+  };
+  if (!decision.ok) return skip(decision.reason, describeRefusal(decision, plan.settings.entry));
 
   const runId = newRunId();
   try {
@@ -125,9 +177,23 @@ export async function enrol(
       },
     });
   } catch (err) {
-    if (isUniqueViolation(err))
-      return { runId: null, skipped: "entry rule: a concurrent enrolment won" };
-    throw err;
+    if (!isUniqueViolation(err)) throw err;
+    // This trigger's own run, made meanwhile by another pass over the same event (a retry, an
+    // earlier-first pass): not a refusal.
+    const mine = args.trigger
+      ? await prisma.journeyRun.findUnique({
+          where: {
+            journeyId_customerId_triggerEventId: {
+              journeyId: args.journeyId,
+              customerId: args.customer.id,
+              triggerEventId: args.trigger.eventId,
+            },
+          },
+          select: { id: true },
+        })
+      : null;
+    if (mine) return { runId: mine.id, skipped: "already enrolled by this trigger" };
+    return skip("concurrentEntry", "entry rule: a concurrent entry won");
   }
   const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
   await ctx.queues.runs.add("entered", job, { jobId: runJobId(job) });
@@ -186,6 +252,7 @@ export async function enrolMany(
     : [];
   let skipped = 0;
   let retried: string[] = [];
+  const refused: { customerId: string; reason: EntrySkipReason; detail: string }[] = [];
   if (inserted.length < ids.length) {
     const done = new Set(inserted.map((r) => r.customerId));
     const rest = ids.filter((id) => !done.has(id));
@@ -198,8 +265,10 @@ export async function enrolMany(
       const past: History = h
         ? { entries: h.entries, active: h.active, lastEnteredAt: h.last }
         : { entries: 0, active: false, lastEnteredAt: null };
-      if (!entryDecision(rules, past, now).ok) {
+      const d = entryDecision(rules, past, now);
+      if (!d.ok) {
         skipped++;
+        refused.push({ customerId, reason: d.reason, detail: describeRefusal(d, rules) });
         continue;
       }
       again.push(customerId);
@@ -207,6 +276,14 @@ export async function enrolMany(
     }
     const more = again.length ? await insert(again, entryNumbers) : [];
     skipped += again.length - more.length; // lost a race with a concurrent enrolment
+    const got = new Set(more.map((r) => r.customerId));
+    for (const customerId of again)
+      if (!got.has(customerId))
+        refused.push({
+          customerId,
+          reason: "concurrentEntry",
+          detail: "entry rule: a concurrent entry won",
+        });
     inserted.push(...more);
     retried = rest.filter((id) => hist.get(id)?.mine);
   }
@@ -226,6 +303,7 @@ export async function enrolMany(
         })
       : []),
   ];
+  if (refused.length) await recordEntrySkips(ctx, args, refused);
   if (pending.length) {
     await ctx.queues.runs.addBulk(
       pending.map((r) => {
@@ -279,6 +357,32 @@ async function insertRuns(
     if (!inserted || inserted.has(id)) out.push({ id, customerId: customerIds[i]! });
   });
   return out;
+}
+
+/** Refused entries of a bulk enrolment, in one statement (see recordEntrySkip). */
+async function recordEntrySkips(
+  ctx: EngineContext,
+  args: { workspaceId: string; journeyId: string; versionId: string; trigger: TriggerInput },
+  refused: { customerId: string; reason: EntrySkipReason; detail: string }[],
+): Promise<void> {
+  await ctx.db.query(
+    `INSERT INTO "EntrySkip" (id, "workspaceId", "journeyId", "versionId", "customerId", "triggerId", reason, detail, at)
+     SELECT id, $1, $2, $3, cid, $4, reason, detail, to_timestamp($5) AT TIME ZONE 'UTC'
+     FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS t(id, cid, reason, detail)
+     ON CONFLICT ("journeyId", "customerId", "triggerId") DO NOTHING`,
+    [
+      args.workspaceId,
+      args.journeyId,
+      args.versionId,
+      args.trigger.eventId,
+      ctx.now() / 1000,
+      refused.map(() => `k${newRunId().slice(1)}`),
+      refused.map((r) => r.customerId),
+      refused.map((r) => r.reason),
+      refused.map((r) => r.detail),
+    ],
+    { prepare: "engine.entrySkips" },
+  );
 }
 
 /** The customers' past runs of the journey, folded per customer. */

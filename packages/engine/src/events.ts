@@ -2,7 +2,7 @@ import { listenedEvents, matchesTrigger, type CustomerSnapshot } from "@postpath
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
-import { enrol } from "./enrol.ts";
+import { enrol, recordEntrySkip } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
@@ -24,17 +24,69 @@ export async function processEventJob(
     throw new UnrecoverableError("malformed event job payload");
   }
   if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
+  return processEvent(ctx, parsed.data.eventId, { earlierFirst: true });
+}
+
+/** Earlier events of the customer an event job processes first (more wait for their own jobs). */
+const EARLIER_FIRST_LIMIT = 50;
+
+/**
+ * Processes one stored event, then marks it processed (`processedAt`). Everything it does is
+ * idempotent and decided in Postgres — an enrolment by the (journey, customer, trigger) unique
+ * key, a run's use of the event by the run's `consumed` ids, a refused entry by its unique row —
+ * so processing an event again (a retried job, the sweeper, an earlier-first pass) changes nothing.
+ *
+ * `earlierFirst`: when the event can enrol (a live journey is triggered by its name), the same
+ * customer's stored, not yet processed events of that name with an earlier timestamp are processed
+ * first, in timestamp order. So for an entry rule such as "once", the earliest event wins among
+ * those received by the time the entry is decided, whatever order their jobs run in. (An event
+ * that arrives after another has already enrolled the customer cannot take the entry back: the
+ * run has started; it is recorded as refused, with the reason.)
+ */
+async function processEvent(
+  ctx: EngineContext,
+  eventId: string,
+  opts: { earlierFirst: boolean },
+): Promise<{ enrolled: number; delivered: number }> {
   const { prisma } = ctx.db;
   const event = await prisma.event.findUnique({
-    where: { id: parsed.data.eventId },
+    where: { id: eventId },
     include: { customer: true },
   });
   if (!event) {
     ctx.log.warn(
-      { eventId: parsed.data.eventId },
+      { eventId },
       "event job for an event that no longer exists (or an unknown customer); ignoring",
     );
     return { enrolled: 0, delivered: 0 };
+  }
+  const versions = await prisma.journeyVersion.findMany({
+    where: {
+      workspaceId: event.workspaceId,
+      status: "LIVE",
+      triggerEvent: event.name,
+      journey: { status: "LIVE" },
+    },
+    select: { id: true, journeyId: true },
+  });
+  if (opts.earlierFirst && versions.length > 0) {
+    const earlier = await ctx.db.query<{ id: string }>(
+      `SELECT id FROM "Event"
+       WHERE "workspaceId" = $1 AND "customerId" = $2 AND name = $3 AND "processedAt" IS NULL
+         AND (timestamp, id) < ($4::timestamp, $5::text)
+       ORDER BY timestamp, id
+       LIMIT $6`,
+      [
+        event.workspaceId,
+        event.customerId,
+        event.name,
+        event.timestamp.toISOString().slice(0, -1),
+        event.id,
+        EARLIER_FIRST_LIMIT,
+      ],
+      { prepare: "engine.earlierEvents" },
+    );
+    for (const e of earlier) await processEvent(ctx, e.id, { earlierFirst: false });
   }
   const customer = toSnapshot(event.customer);
   const properties = asRecord(event.properties);
@@ -67,19 +119,21 @@ export async function processEventJob(
     delivered++;
   }
 
-  const versions = await prisma.journeyVersion.findMany({
-    where: {
-      workspaceId: event.workspaceId,
-      status: "LIVE",
-      triggerEvent: event.name,
-      journey: { status: "LIVE" },
-    },
-    select: { id: true, journeyId: true },
-  });
   let enrolled = 0;
   for (const v of versions) {
     const plan = await loadPlan(ctx, v.id);
-    if (!matchesTrigger(plan, { name: event.name, properties }, customer)) continue;
+    if (!matchesTrigger(plan, { name: event.name, properties }, customer)) {
+      await recordEntrySkip(ctx, {
+        workspaceId: event.workspaceId,
+        journeyId: v.journeyId,
+        versionId: v.id,
+        customerId: customer.id,
+        triggerId: event.id,
+        reason: "filter",
+        detail: "the event doesn't meet the trigger's conditions",
+      });
+      continue;
+    }
     const res = await enrol(ctx, {
       workspaceId: event.workspaceId,
       journeyId: v.journeyId,
@@ -99,6 +153,13 @@ export async function processEventJob(
         "not enrolled",
       );
   }
+  // Right after its effects (all idempotent): a crash before this line has the sweeper (or a
+  // replay) process the event again, harmlessly; after it, a replay is answered without a job.
+  await ctx.db.query(
+    `UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1 AND "processedAt" IS NULL`,
+    [event.id],
+    { prepare: "engine.eventProcessed" },
+  );
   return { enrolled, delivered };
 }
 

@@ -142,7 +142,11 @@ describe("event retention", () => {
     for (const [i, id] of ids.entries())
       await h.db.prisma.event.update({
         where: { id },
-        data: { receivedAt: new Date(Date.now() - ages[i]! * DAY) },
+        // Processed (an unprocessed event is kept whatever its age: issue-013-event-outage.test.ts).
+        data: {
+          receivedAt: new Date(Date.now() - ages[i]! * DAY),
+          processedAt: new Date(Date.now() - ages[i]! * DAY),
+        },
       });
     const left = async () =>
       (

@@ -263,7 +263,7 @@ const EVENT_PRUNE_ROUNDS = 20;
 /**
  * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
  * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
- * long, a pending message that long) — lost with a Redis that died before its AOF was written, or
+ * long, a pending message that long, an event received that long ago and not yet processed) — lost with a Redis that died before its AOF was written, or
  * failed after exhausting retries — and re-creates the job from the row. Every handler is
  * idempotent, so recreating a job that was merely slow is harmless.
  */
@@ -271,7 +271,15 @@ export async function sweep(
   ctx: EngineContext,
   graceMs = SWEEP_GRACE_MS,
   eventRetentionDays = EVENT_RETENTION_DAYS,
-): Promise<{ runs: number; messages: number; identifyCalls: number; events: number }> {
+): Promise<{
+  runs: number;
+  messages: number;
+  /** Unprocessed events whose job was re-created. */
+  eventJobs: number;
+  identifyCalls: number;
+  /** Expired events deleted. */
+  events: number;
+}> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
   // Paused journeys hold their runs on purpose (resume re-creates their jobs).
@@ -310,9 +318,24 @@ export async function sweep(
       { messageId: m.id },
       { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
     );
-  if (runs.length || messages.length)
+  // Events acknowledged (stored) but not processed: their job was lost with Redis, or failed
+  // after its last attempt (a long Postgres outage). Re-queued under the same id, replacing a
+  // failed job; processing is idempotent, so one that was merely slow loses nothing.
+  const events = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM "Event" WHERE "processedAt" IS NULL AND "receivedAt" < $1::timestamp
+     ORDER BY "receivedAt" LIMIT $2`,
+    [before.toISOString().slice(0, -1), SWEEP_LIMIT],
+    { prepare: "engine.unprocessedEvents" },
+  );
+  let eventJobs = 0;
+  for (const e of events)
+    if (
+      await addUnlessPending(ctx.queues.events, "event", { eventId: e.id }, { jobId: `ev-${e.id}` })
+    )
+      eventJobs++;
+  if (runs.length || messages.length || eventJobs)
     ctx.log.info(
-      { runs: runs.length, messages: messages.length },
+      { runs: runs.length, messages: messages.length, events: eventJobs },
       "sweeper re-created follow-up jobs",
     );
   const identifyCalls = await pruneReceivedBefore(
@@ -321,7 +344,7 @@ export async function sweep(
     ctx.now() - IDENTIFY_DEDUPE_MS,
     1,
   );
-  const events =
+  const expired =
     eventRetentionDays > 0
       ? await pruneReceivedBefore(
           ctx,
@@ -330,8 +353,15 @@ export async function sweep(
           EVENT_PRUNE_ROUNDS,
         )
       : 0;
-  if (events) ctx.log.info({ events, eventRetentionDays }, "sweeper deleted expired events");
-  return { runs: runs.length, messages: messages.length, identifyCalls, events };
+  if (expired)
+    ctx.log.info({ events: expired, eventRetentionDays }, "sweeper deleted expired events");
+  return {
+    runs: runs.length,
+    messages: messages.length,
+    eventJobs,
+    identifyCalls,
+    events: expired,
+  };
 }
 
 /**
@@ -346,11 +376,13 @@ async function pruneReceivedBefore(
 ): Promise<number> {
   const name = Prisma.raw(`"${table}"`);
   const cutoff = new Date(cutoffMs);
+  // An event not yet processed is kept whatever its age (the sweeper queues it again).
+  const keep = Prisma.raw(table === "Event" ? `AND "processedAt" IS NOT NULL` : "");
   let deleted = 0;
   for (let round = 0; round < rounds; round++) {
     const n = await ctx.db.prisma.$executeRaw`
       DELETE FROM ${name} WHERE id IN (
-        SELECT id FROM ${name} WHERE "receivedAt" < ${cutoff} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
+        SELECT id FROM ${name} WHERE "receivedAt" < ${cutoff} ${keep} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
     deleted += n;
     if (n < PRUNE_LIMIT) break;
   }

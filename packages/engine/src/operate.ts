@@ -96,6 +96,11 @@ export interface NodeCount {
   sent: number;
   failed: number;
   converted: number;
+  /**
+   * On the trigger step only: entries the journey refused, by reason (issue 13) — `activeRun`,
+   * `enteredBefore`, `maxEntries`, `coolingDown`, `filter`, `concurrentEntry`.
+   */
+  refused?: Record<string, number>;
 }
 
 /** Per-step counts for the canvas overlay: summed counter shards + runs sitting at each step now. */
@@ -142,6 +147,19 @@ export async function nodeCounts(
     c.converted = s._sum.converted ?? 0;
   }
   for (const w of waiting) if (w.currentStepId) get(w.currentStepId).waiting = w._count._all;
+  // Refused entries, on each version's trigger step (the (journeyId, reason) index).
+  const refused = await ctx.db.query<{ step: string | null; reason: string; n: number }>(
+    `SELECT v.plan->>'triggerStepId' AS step, s.reason, count(*)::int AS n
+     FROM "EntrySkip" s JOIN "JourneyVersion" v ON v.id = s."versionId"
+     WHERE s."journeyId" = $1 AND s."versionId" = ANY($2::text[])
+     GROUP BY 1, 2`,
+    [journeyId, versionIds],
+  );
+  for (const r of refused) {
+    if (!r.step) continue;
+    const c = get(r.step);
+    c.refused = { ...c.refused, [r.reason]: (c.refused?.[r.reason] ?? 0) + r.n };
+  }
   return out;
 }
 
@@ -157,7 +175,14 @@ export interface CustomerRun {
 
 const TRACES_PER_RUN = 500;
 
-/** "Why did (not) customer U get message M": the customer's runs of a journey with their traces. */
+/** How a refused entry shows among a customer's runs (status; its one trace's kind). */
+export const REFUSED_ENTRY = { status: "NOT_ENTERED", kind: "entry.refused" } as const;
+
+/**
+ * "Why did (not) customer U get message M": the customer's runs of a journey with their traces,
+ * and the entries the journey refused them (status NOT_ENTERED, one `entry.refused` trace whose
+ * detail says why and which trigger asked), newest first.
+ */
 export async function customerRuns(
   ctx: EngineContext,
   workspaceId: string,
@@ -184,9 +209,17 @@ export async function customerRuns(
       versionId: true,
     },
   });
+  const refused = await prisma.entrySkip.findMany({
+    where: { journeyId, customerId: { in: customers.map((c) => c.id) } },
+    orderBy: { at: "desc" },
+    take: 50,
+    select: { id: true, versionId: true, triggerId: true, reason: true, detail: true, at: true },
+  });
   const [versions, traces] = await Promise.all([
     prisma.journeyVersion.findMany({
-      where: { id: { in: [...new Set(runs.map((r) => r.versionId))] } },
+      where: {
+        id: { in: [...new Set([...runs, ...refused].map((r) => r.versionId))] },
+      },
       select: { id: true, version: true },
     }),
     // The first TRACES_PER_RUN traces of each run, in order (one index range per run).
@@ -205,7 +238,7 @@ export async function customerRuns(
     list.push(t);
     tracesOf.set(runId, list);
   }
-  return runs.map((r) => ({
+  const out: CustomerRun[] = runs.map((r) => ({
     runId: r.id,
     status: r.status,
     versionNumber: numberOf.get(r.versionId) ?? 0,
@@ -214,6 +247,24 @@ export async function customerRuns(
     currentStepId: r.currentStepId,
     traces: tracesOf.get(r.id) ?? [],
   }));
+  for (const s of refused)
+    out.push({
+      runId: s.id,
+      status: REFUSED_ENTRY.status,
+      versionNumber: numberOf.get(s.versionId) ?? 0,
+      startedAt: s.at.toISOString(),
+      endedAt: s.at.toISOString(),
+      currentStepId: null,
+      traces: [
+        {
+          at: s.at.toISOString(),
+          stepId: null,
+          kind: REFUSED_ENTRY.kind,
+          detail: { reason: s.reason, why: s.detail, trigger: s.triggerId },
+        },
+      ],
+    });
+  return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
 /** Starts a bulk (or single-customer) enrolment; the `jobs` worker runs it in batches. */

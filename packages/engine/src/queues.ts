@@ -104,10 +104,42 @@ export async function assertRedis(url: string): Promise<void> {
 
 /** Stored with every job, so kept small (Redis memory per waiting customer). Retention of
  * finished jobs is a worker option (RETENTION), not repeated in each job. */
-export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: "exponential", delay: 500 },
-};
+export function jobOptions(retry: JobRetry = DEFAULT_JOB_RETRY): JobsOptions {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: CAPPED_BACKOFF, delay: retry.firstBackoffMs },
+  };
+}
+export const DEFAULT_JOB_OPTIONS: JobsOptions = jobOptions();
+
+/**
+ * The workers' `settings.backoffStrategy`: the wait before retry `attemptsMade` of a job whose
+ * backoff is CAPPED_BACKOFF — `delay` doubled per attempt, at most `maxBackoffMs`. Other types are
+ * BullMQ's own (sends use plain exponential), which it computes before consulting this.
+ */
+export function cappedBackoff(maxBackoffMs: number) {
+  return (
+    attemptsMade: number,
+    type?: string,
+    _err?: Error,
+    job?: { opts: JobsOptions },
+  ): number => {
+    const b = job?.opts.backoff;
+    const first = typeof b === "object" && b.delay !== undefined ? b.delay : 500;
+    if (type !== CAPPED_BACKOFF) return first;
+    return Math.min(maxBackoffMs, first * 2 ** Math.max(0, Math.min(attemptsMade - 1, 30)));
+  };
+}
+
+/** Total time a job keeps retrying under `retry` (the sum of its backoffs): the outage it outlasts. */
+export function retryWindowMs(retry: JobRetry): number {
+  const strategy = cappedBackoff(retry.maxBackoffMs);
+  const job = { opts: jobOptions(retry) };
+  let total = 0;
+  for (let made = 1; made < retry.attempts; made++)
+    total += strategy(made, CAPPED_BACKOFF, undefined, job);
+  return total;
+}
 
 /** Finished jobs kept for inspection: completed for an hour (at most 10,000), failed for a week. */
 export const RETENTION = {
@@ -117,6 +149,29 @@ export const RETENTION = {
 
 export interface EngineQueues {
   events: Queue<EventJob>;
+/**
+ * How the events, runs, timers and jobs queues retry a failing job: exponential from
+ * `firstBackoffMs`, each wait capped at `maxBackoffMs`, `attempts` in all. The defaults keep a job
+ * alive through about 12 minutes of Postgres (or provider-side) outage — 0.5 + 1 + 2 + 4 + 8 + 16 s,
+ * then 30 s between tries — and take it up again at most 30 s after the dependency is back (plain
+ * exponential growth would leave it waiting minutes). Past that, the sweeper re-creates the work
+ * from Postgres (events not yet processed, overdue runs, pending messages), so nothing
+ * acknowledged depends on the attempts running out later than the outage ends.
+ */
+export interface JobRetry {
+  attempts: number;
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+}
+export const DEFAULT_JOB_RETRY: JobRetry = {
+  attempts: 30,
+  firstBackoffMs: 500,
+  maxBackoffMs: 30_000,
+};
+
+/** The name of the capped exponential backoff; workers compute it with `cappedBackoff`. */
+export const CAPPED_BACKOFF = "capped";
+
   runs: Queue<RunJob>;
   sends: Queue<SendJob>;
   timers: Queue<TimerBucketJob>;
@@ -124,8 +179,12 @@ export interface EngineQueues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): EngineQueues {
-  const opts = { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  retry: JobRetry = DEFAULT_JOB_RETRY,
+): EngineQueues {
+  const opts = { connection, prefix, defaultJobOptions: jobOptions(retry) };
   const events = new Queue<EventJob>(QUEUES.events, opts);
   const runs = new Queue<RunJob>(QUEUES.runs, opts);
   const sends = new Queue<SendJob>(QUEUES.sends, opts);

@@ -141,6 +141,7 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
       return {
         kind: "event",
         event: {
+          id: ev.id,
           name: ev.name,
           properties: asRecord(ev.properties),
           timestamp: ev.timestamp.getTime(),
@@ -274,6 +275,8 @@ export async function processRunJob(
     return "applied";
   }
   await ensureFollowUps(ctx, run.id);
+    if (result.nextState.status === "parked")
+      await lookBackForEvent(ctx, run, committed.seq, plan, result.nextState);
   return "stale";
 }
 
@@ -530,7 +533,18 @@ export async function ensureFollowUps(
 ): Promise<void> {
   const run = await ctx.db.prisma.journeyRun.findUnique({
     where: { id: runId },
-    select: { id: true, seq: true, status: true, currentStepId: true, waitingUntil: true },
+    select: {
+      id: true,
+      seq: true,
+      status: true,
+      currentStepId: true,
+      waitingUntil: true,
+      parkedEvent: true,
+      state: true,
+      versionId: true,
+      workspaceId: true,
+      customerId: true,
+    },
   });
   if (!run || ENDED.includes(run.status)) return;
   const addRun = async (name: string, job: RunJob, delay?: number) => {
@@ -547,6 +561,14 @@ export async function ensureFollowUps(
     return;
   }
   if (run.status === "ACTIVE") {
+    // A park whose look-back never ran (the worker died right after the commit) runs it now.
+    if (run.parkedEvent && run.state) {
+      // An unreadable plan: the run job reports it.
+      const plan = await loadPlan(ctx, run.versionId).catch(() => null);
+      const state = run.state as RunState;
+      if (plan && state.status === "parked")
+        await lookBackForEvent(ctx, run, run.seq, plan, state, opts);
+    }
     if (run.seq === 0) {
       await addRun("entered", { runId, seq: 0, input: { kind: "entered" } });
       return;
@@ -574,5 +596,67 @@ export async function ensureFollowUps(
         await addRun("result", { runId, seq: run.seq, input: { kind: "result", messageId: m.id } });
       }
     }
+  }
+}
+
+/** Events a parked run looks back over, oldest first (more than this many candidates: the rest are ignored). */
+export const LOOK_BACK_LIMIT = 200;
+
+/**
+ * A run that has just parked on a wait-for-event looks back for a matching event that arrived
+ * before the park — since its trigger (by timestamp, as `advance` counts "after the run began"),
+ * not one it has acted on before (`consumed`) — and if one would move it, queues that event for
+ * the parked seq. This closes the race between the two jobs (issue 13): a `registered` event
+ * processed before the run existed, or while it was still on an earlier step, was offered to the
+ * run at a seq where it meant nothing.
+ *
+ * Why AFTER the park commit, and not inside the park statement: an event's row is committed
+ * before its job is queued, and that job reads the customer's runs only when it runs. If the
+ * event's row committed before this query's snapshot, this query sees it. If it committed after,
+ * the park (committed before this query started) is visible to the event job's read of the runs,
+ * so that job offers the event at the parked seq itself. Either way one of them delivers it. A
+ * look-back inside the park statement would read its snapshot before the park is committed, and
+ * an event committed in between would be seen by neither. Both deliveries of one event use the
+ * same job id (run, seq, event), and the seq guard and `consumed` make any second one a no-op.
+ */
+async function lookBackForEvent(
+  ctx: EngineContext,
+  run: { id: string; workspaceId: string; customerId: string },
+  seq: number,
+  plan: Plan,
+  state: RunState,
+  opts: { recover?: boolean } = {},
+): Promise<void> {
+  const event = state.parkedFor?.event;
+  if (!event) return;
+  const since = state.trigger?.timestamp ?? state.enteredAt ?? 0;
+  const rows = await ctx.db.query<{
+    id: string;
+    name: string;
+    properties: unknown;
+    ts: number;
+  }>(
+    `SELECT id, name, properties, (extract(epoch FROM timestamp) * 1000)::float8 AS ts
+     FROM "Event"
+     WHERE "workspaceId" = $1 AND "customerId" = $2 AND name = $3 AND timestamp >= to_timestamp($4) AT TIME ZONE 'UTC'
+     ORDER BY timestamp, id
+     LIMIT $5`,
+    [run.workspaceId, run.customerId, event, since / 1000, LOOK_BACK_LIMIT],
+    { prepare: "engine.lookBack" },
+  );
+  const now = ctx.now();
+  for (const ev of rows) {
+    // `advance` decides (filters, correlation, consumed, the trigger itself), as it will in the job.
+    const input: RunInput = {
+      kind: "event",
+      event: { id: ev.id, name: ev.name, properties: asRecord(ev.properties), timestamp: ev.ts },
+    };
+    if (advance(plan, state, input, now).effects.length === 0) continue;
+    const job: RunJob = { runId: run.id, seq, input: { kind: "event", eventId: ev.id } };
+    if (opts.recover)
+      await addUnlessPending(ctx.queues.runs, "event", job, { jobId: runJobId(job) });
+    else await runStore(ctx).enqueue("runs", "event", job, { jobId: runJobId(job) });
+    ctx.log.debug({ runId: run.id, eventId: ev.id }, "parked run found its event already here");
+    return;
   }
 }

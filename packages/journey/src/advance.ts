@@ -13,6 +13,7 @@ import {
   type JourneyEvent,
   type RunInput,
   type RunState,
+  CONSUMED_EVENTS_KEPT,
   isFinished,
 } from "./state.ts";
 import { resolveTimeZone } from "./time.ts";
@@ -307,12 +308,19 @@ export function advance(
         properties: input.event.properties,
         timestamp: input.event.timestamp,
       };
-      // Events from before the run, and the trigger event itself, don't act on it.
+      // Events from before the run, and the trigger event itself, don't act on it; nor does an
+      // event it has already acted on (delivered again: a replay, a retry, a look-back).
       const runStart = state.trigger?.timestamp ?? state.enteredAt ?? -Infinity;
-      if (event.timestamp < runStart || sameEvent(state.trigger, event)) {
+      const id = input.event.id;
+      if (
+        event.timestamp < runStart ||
+        sameEvent(state.trigger, event) ||
+        (id !== undefined && state.consumed?.includes(id))
+      ) {
         return unchanged;
       }
       if (!run.onEvent(structuredClone(event))) return unchanged;
+      if (id !== undefined) s.consumed = [...(s.consumed ?? []), id].slice(-CONSUMED_EVENTS_KEPT);
       break;
     }
     case "result": {

@@ -62,6 +62,7 @@ export {
   JourneyEvent,
   RunStatus,
   RUN_STATUSES,
+  CONSUMED_EVENTS_KEPT,
   parseRunState,
   isFinished,
 } from "./state.ts";

@@ -64,8 +64,18 @@ export const RunState = z.object({
   exitReason: z.string().nullable(),
   /** Steps executed so far (a guard against runaway loops). */
   stepsRun: z.number().int(),
+  /**
+   * Ids of the events this run has acted on (a goal, an exit, a wait), oldest first, at most
+   * CONSUMED_EVENTS_KEPT: an event is never taken twice — not by a second wait-for-event, not when
+   * it is delivered again (a replay, a retried event job, a look-back at a park). Absent in states
+   * stored before it existed.
+   */
+  consumed: z.array(z.string()).optional(),
 });
 export type RunState = z.infer<typeof RunState>;
+
+/** How many consumed event ids a run remembers (the newest). */
+export const CONSUMED_EVENTS_KEPT = 100;
 
 /** Reads a stored run state (validates its shape). */
 export function parseRunState(stored: unknown): RunState {
@@ -77,6 +87,8 @@ export function isFinished(state: RunState): boolean {
 }
 
 export type TriggerEventInput = {
+  /** The stored event's id: once a run acts on it, the same id never acts on that run again. */
+  id?: string;
   name: string;
   properties: Record<string, unknown>;
   timestamp: number;
