@@ -112,7 +112,8 @@ export async function admitUnderCaps(
       where: {
         customerId,
         channel: msg.channel,
-        status: { in: ["SENT", "PENDING"] },
+        // Being sent (PENDING with a claim, SENDING) or maybe sent (UNCERTAIN) counts as sent.
+        status: { in: ["SENT", "PENDING", "SENDING", "UNCERTAIN"] },
         sentAt: { gt: new Date(now - longest) },
         id: { not: msg.id },
       },

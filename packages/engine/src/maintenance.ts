@@ -306,7 +306,8 @@ export async function sweep(
   ];
   for (const r of runs) await ensureFollowUps(ctx, r.id, { recover: true });
   const messages = await prisma.message.findMany({
-    where: { status: "PENDING", createdAt: { lt: before } },
+    // SENDING too (issue 13): a claim whose job was lost; its send job resolves it by policy.
+    where: { status: { in: ["PENDING", "SENDING"] }, createdAt: { lt: before } },
     orderBy: { createdAt: "asc" },
     select: { id: true },
     take: SWEEP_LIMIT,

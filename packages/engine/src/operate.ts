@@ -1,6 +1,9 @@
 import type { JourneyStatus, Prisma } from "@postpath/db";
+import { stepModule, type Effect, type Plan, type RunState } from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
-import { sendJobOptions } from "./queues.ts";
+import { loadPlan } from "./plans.ts";
+import { addUnlessPending, sendJobOptions } from "./queues.ts";
+import { renderOutbox } from "./runner.ts";
 import { exitRuns } from "./exit.ts";
 import { EnrolCriteria } from "./maintenance.ts";
 
@@ -96,6 +99,8 @@ export interface NodeCount {
   sent: number;
   failed: number;
   converted: number;
+  /** Messages whose delivery is unknown and that wait for a person (issue 13): UNCERTAIN now. */
+  uncertain: number;
   /**
    * On the trigger step only: entries the journey refused, by reason (issue 13) — `activeRun`,
    * `enteredBefore`, `maxEntries`, `coolingDown`, `filter`, `concurrentEntry`.
@@ -123,7 +128,7 @@ export async function nodeCounts(
   ).map((v) => v.id);
   if (versionId && versionIds.length === 0)
     throw new OperateError("NOT_FOUND", "This journey has no version with that id.");
-  const [sums, waiting] = await Promise.all([
+  const [sums, waiting, uncertain] = await Promise.all([
     prisma.stepCounter.groupBy({
       by: ["stepId"],
       where: scope,
@@ -134,10 +139,27 @@ export async function nodeCounts(
       where: { versionId: { in: versionIds }, status: { in: ["ACTIVE", "WAITING"] } },
       _count: { _all: true },
     }),
+    // Rare by design, so read live from the outbox (workspace + status index), not a counter:
+    // a resend or a dismissal takes the message off the badge.
+    ctx.db.query<{ stepId: string; n: number }>(
+      `SELECT m."stepId", count(*)::int AS n FROM "Message" m JOIN "JourneyRun" r ON r.id = m."runId"
+       WHERE m."workspaceId" = $1 AND m.status = 'UNCERTAIN' AND m."dismissedAt" IS NULL
+         AND r."journeyId" = $2 AND r."versionId" = ANY($3::text[])
+       GROUP BY m."stepId"`,
+      [workspaceId, journeyId, versionIds],
+    ),
   ]);
   const out: Record<string, NodeCount> = {};
   const get = (id: string) =>
-    (out[id] ??= { entered: 0, waiting: 0, completed: 0, sent: 0, failed: 0, converted: 0 });
+    (out[id] ??= {
+      entered: 0,
+      waiting: 0,
+      completed: 0,
+      sent: 0,
+      failed: 0,
+      converted: 0,
+      uncertain: 0,
+    });
   for (const s of sums) {
     const c = get(s.stepId);
     c.entered = s._sum.entered ?? 0;
@@ -147,6 +169,7 @@ export async function nodeCounts(
     c.converted = s._sum.converted ?? 0;
   }
   for (const w of waiting) if (w.currentStepId) get(w.currentStepId).waiting = w._count._all;
+  for (const u of uncertain) get(u.stepId).uncertain = u.n;
   // Refused entries, on each version's trigger step (the (journeyId, reason) index).
   const refused = await ctx.db.query<{ step: string | null; reason: string; n: number }>(
     `SELECT v.plan->>'triggerStepId' AS step, s.reason, count(*)::int AS n
@@ -329,6 +352,19 @@ export async function enrolmentProgress(
   return e;
 }
 
+/** One earlier outcome of a message, kept when it was replayed or dismissed (issue 13). */
+export interface MessageHistoryEntry {
+  status: string;
+  error: string | null;
+  attempts: number;
+  /** When the outcome was set aside (replay or dismissal), ISO. */
+  at: string;
+  action: "replay" | "dismiss";
+  by: string | null;
+  /** A replay's choice: the message as it was rendered, or rendered again from the current step. */
+  render?: ReplayRender;
+}
+
 export interface DeadLetter {
   messageId: string;
   journeyId: string;
@@ -338,15 +374,20 @@ export interface DeadLetter {
   channel: string;
   recipient: string | null;
   customer: string | null;
-  status: "DEAD" | "FAILED";
+  status: "DEAD" | "FAILED" | "UNCERTAIN";
   error: string | null;
   attempts: number;
   createdAt: string;
+  /** Earlier outcomes, oldest first: a replayed message keeps its original failure here. */
+  history: MessageHistoryEntry[];
+  /** Whether a rendered message is stored (a template error stores none: replay must re-render). */
+  rendered: boolean;
 }
 
 /**
- * Messages that could not be delivered: DEAD (retries exhausted) and, with `includeFailed`,
- * FAILED (refused outright, e.g. a 4xx or a template error). Newest first, keyset by id.
+ * Messages that need a person: DEAD (retries exhausted), UNCERTAIN (an at-most-once send whose
+ * delivery is unknown; not sent again) and, with `includeFailed`, FAILED (refused outright, e.g.
+ * a 4xx or a template error). Dismissed ones are left out. Newest first, keyset by id.
  */
 export async function listDeadLetters(
   ctx: EngineContext,
@@ -362,7 +403,8 @@ export async function listDeadLetters(
   const rows = await ctx.db.prisma.message.findMany({
     where: {
       workspaceId: args.workspaceId,
-      status: { in: args.includeFailed ? ["DEAD", "FAILED"] : ["DEAD"] },
+      status: { in: args.includeFailed ? ["DEAD", "UNCERTAIN", "FAILED"] : ["DEAD", "UNCERTAIN"] },
+      dismissedAt: null,
       ...(args.journeyId ? { run: { journeyId: args.journeyId } } : {}),
       ...(args.cursor ? { id: { lt: args.cursor } } : {}),
     },
@@ -378,6 +420,8 @@ export async function listDeadLetters(
       error: true,
       attempts: true,
       createdAt: true,
+      history: true,
+      payload: true,
       run: { select: { journeyId: true, customerId: true } },
     },
   });
@@ -404,52 +448,243 @@ export async function listDeadLetters(
       channel: m.channel,
       recipient: m.recipient,
       customer: externalId.get(m.run.customerId) ?? "(deleted customer)",
-      status: m.status as "DEAD" | "FAILED",
+      status: m.status as DeadLetter["status"],
       error: m.error,
       attempts: m.attempts,
       createdAt: m.createdAt.toISOString(),
+      history: Array.isArray(m.history) ? (m.history as unknown as MessageHistoryEntry[]) : [],
+      rendered: isRendered(m.payload),
     })),
     nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
   };
 }
 
+function isRendered(payload: unknown): boolean {
+  return payload !== null && typeof payload === "object" && Object.keys(payload).length > 0;
+}
+
 /**
- * Replays a dead (or failed) message: back to PENDING with the SAME idempotency key, and a new
- * send job. It delivers the message only — the run already took its error path or exited and is
- * not rewound. A message that was sent meanwhile is refused.
+ * `stored`: the message exactly as it was rendered for the failed attempt. `current`: rendered
+ * again from the step as it is in the journey's live version (else its newest), with what the run
+ * knows now (customer, trigger, earlier steps' outputs) — for a template fixed since.
+ */
+export type ReplayRender = "stored" | "current";
+
+const REPLAYABLE = ["DEAD", "FAILED", "UNCERTAIN"] as const;
+
+/**
+ * Replays a dead, failed or uncertain message: the failed step's send runs again with the SAME
+ * idempotency key, as it was rendered or rendered again (`render`; default: stored when there is
+ * a rendered message, else current). The earlier outcome (status, error, attempts) is appended to
+ * the message's history and traced; only then is the message PENDING again. One retry chain per
+ * send: the replay uses the message's own job id (`send-<id>`), replacing its finished job, so the
+ * sweeper or a stale run job can never start a second one beside it. It delivers the message only
+ * — the run already took its error path (or continued) and is not rewound. A message that was
+ * sent meanwhile is refused.
  */
 export async function replayMessage(
   ctx: EngineContext,
   messageId: string,
-  opts: { workspaceId?: string; actorId?: string | null } = {},
-): Promise<{ status: "PENDING" }> {
+  opts: { workspaceId?: string; actorId?: string | null; render?: ReplayRender } = {},
+): Promise<{ status: "PENDING"; render: ReplayRender }> {
   const { prisma } = ctx.db;
   const msg = await prisma.message.findFirst({
     where: { id: messageId, ...(opts.workspaceId ? { workspaceId: opts.workspaceId } : {}) },
-    select: { id: true, status: true, runId: true, stepId: true },
+    select: {
+      id: true,
+      status: true,
+      runId: true,
+      stepId: true,
+      channel: true,
+      payload: true,
+      error: true,
+      attempts: true,
+      run: { select: { journeyId: true, versionId: true, state: true } },
+    },
   });
   if (!msg) throw new OperateError("NOT_FOUND", "No message with that id in this workspace.");
-  const updated = await prisma.message.updateMany({
-    where: { id: msg.id, status: { in: ["DEAD", "FAILED"] } },
-    data: { status: "PENDING", attempts: 0, error: null },
-  });
-  if (updated.count === 0)
+  if (!(REPLAYABLE as readonly string[]).includes(msg.status))
     throw new OperateError(
       "CONFLICT",
-      `Only dead or failed messages can be replayed; this one is ${msg.status.toLowerCase()}.`,
+      `Only dead, failed or uncertain messages can be replayed; this one is ${msg.status.toLowerCase()}.`,
     );
+  const render = opts.render ?? (isRendered(msg.payload) ? "stored" : "current");
+  if (render === "stored" && !isRendered(msg.payload))
+    throw new OperateError(
+      "BAD_REQUEST",
+      "This message was never rendered (its template failed), so there is nothing stored to send: replay it with the current template.",
+    );
+  const rendered = render === "current" ? await renderAgain(ctx, msg) : null;
+  const entry: MessageHistoryEntry = {
+    status: msg.status,
+    error: msg.error,
+    attempts: msg.attempts,
+    at: new Date(ctx.now()).toISOString(),
+    action: "replay",
+    by: opts.actorId ?? null,
+    render,
+  };
+  // Guarded on the status it had: a concurrent replay or record wins, this one is refused.
+  const updated = await ctx.db.query<{ id: string }>(
+    `UPDATE "Message" SET status = 'PENDING', attempts = 0, error = NULL, "claimToken" = NULL,
+       history = history || $3::jsonb, "replayedAt" = $4, "dismissedAt" = NULL,
+       payload = COALESCE($5::jsonb, payload),
+       recipient = CASE WHEN $6::boolean THEN $7 ELSE recipient END
+     WHERE id = $1 AND status = $2::"MessageStatus"
+     RETURNING id`,
+    [
+      msg.id,
+      msg.status,
+      JSON.stringify([entry]),
+      new Date(ctx.now()),
+      rendered ? JSON.stringify(rendered.payload) : null,
+      rendered !== null,
+      rendered?.recipient ?? null,
+    ],
+  );
+  if (updated.length === 0)
+    throw new OperateError("CONFLICT", "The message changed meanwhile; reload and try again.");
   await prisma.runTrace.create({
     data: {
       runId: msg.runId,
       stepId: msg.stepId,
       kind: "message.replayed",
-      detail: { messageId: msg.id, previous: msg.status, by: opts.actorId ?? null },
+      detail: {
+        messageId: msg.id,
+        previous: msg.status,
+        previousError: msg.error,
+        render,
+        by: opts.actorId ?? null,
+      },
     },
   });
-  await ctx.queues.sends.add(
-    "send",
-    { messageId: msg.id, replay: true },
-    { jobId: `send-${msg.id}-replay-${ctx.now()}`, ...sendJobOptions(ctx) },
+  await enqueueSendChain(ctx, msg.id);
+  return { status: "PENDING", render };
+}
+
+/**
+ * Re-creates the message's one send job (`send-<id>`), replacing its finished job. A job still
+ * live under that id (the previous chain finishing its last step) is waited for briefly; if it
+ * is still there, the sweeper re-creates the job once it is gone (the message is PENDING).
+ */
+async function enqueueSendChain(ctx: EngineContext, messageId: string): Promise<void> {
+  const opts = { jobId: `send-${messageId}`, ...sendJobOptions(ctx) };
+  for (let i = 0; i < 20; i++) {
+    if (await addUnlessPending(ctx.queues.sends, "send", { messageId, replay: true }, opts)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  ctx.log.warn(
+    { messageId },
+    "replay: the previous send job is still running; the sweeper will pick it up",
   );
-  return { status: "PENDING" };
+}
+
+/** The step as the journey has it now (live version, else newest) rendered with the run's state. */
+async function renderAgain(
+  ctx: EngineContext,
+  msg: {
+    stepId: string;
+    channel: string;
+    run: { journeyId: string; versionId: string; state: unknown };
+  },
+): Promise<{ payload: Record<string, unknown>; recipient: string | null }> {
+  const version =
+    (await ctx.db.prisma.journeyVersion.findFirst({
+      where: { journeyId: msg.run.journeyId, status: "LIVE" },
+      select: { id: true },
+    })) ??
+    (await ctx.db.prisma.journeyVersion.findFirst({
+      where: { journeyId: msg.run.journeyId },
+      orderBy: { version: "desc" },
+      select: { id: true },
+    }));
+  const plan: Plan | null = version ? await loadPlan(ctx, version.id).catch(() => null) : null;
+  const step = plan?.steps[msg.stepId];
+  const state = msg.run.state as RunState | null;
+  if (!plan || !step || !state)
+    throw new OperateError(
+      "BAD_REQUEST",
+      "This step is no longer in the journey, so it cannot be rendered again: replay the message as it was.",
+    );
+  // The step's own enter() builds its message from its config; quiet hours don't apply to a replay.
+  const outcome = stepModule(step.type).enter({
+    plan,
+    step,
+    config: step.config,
+    state: structuredClone(state),
+    now: ctx.now(),
+    timeZone: "UTC",
+    settings: { ...plan.settings, quietHours: null },
+  });
+  const effect: Effect | undefined = outcome.kind === "await" ? outcome.effect : undefined;
+  const channelOf = (e: Effect) =>
+    e.kind === "send"
+      ? e.channel
+      : e.kind === "issueCoupon"
+        ? "coupon"
+        : e.kind === "createPurl"
+          ? "purl"
+          : null;
+  if (
+    !effect ||
+    (effect.kind !== "send" && effect.kind !== "issueCoupon" && effect.kind !== "createPurl") ||
+    channelOf(effect) !== msg.channel
+  )
+    throw new OperateError(
+      "BAD_REQUEST",
+      "The step no longer sends this kind of message, so it cannot be rendered again: replay the message as it was.",
+    );
+  const out = await renderOutbox(effect, state);
+  if (out.error)
+    throw new OperateError(
+      "BAD_REQUEST",
+      `The current template still cannot be rendered: ${out.error}. Fix the step and publish, then replay.`,
+    );
+  return { payload: out.payload, recipient: out.recipient };
+}
+
+/**
+ * Dismisses a dead, failed or uncertain message from the dead letters: a person looked at it and
+ * nothing more will be done (an uncertain email that did arrive, a customer who left). Recorded in
+ * its history and its run's trace; the message keeps its status.
+ */
+export async function dismissMessage(
+  ctx: EngineContext,
+  messageId: string,
+  opts: { workspaceId?: string; actorId?: string | null } = {},
+): Promise<{ dismissed: true }> {
+  const msg = await ctx.db.prisma.message.findFirst({
+    where: { id: messageId, ...(opts.workspaceId ? { workspaceId: opts.workspaceId } : {}) },
+    select: { id: true, status: true, runId: true, stepId: true, error: true, attempts: true },
+  });
+  if (!msg) throw new OperateError("NOT_FOUND", "No message with that id in this workspace.");
+  const entry: MessageHistoryEntry = {
+    status: msg.status,
+    error: msg.error,
+    attempts: msg.attempts,
+    at: new Date(ctx.now()).toISOString(),
+    action: "dismiss",
+    by: opts.actorId ?? null,
+  };
+  const updated = await ctx.db.query<{ id: string }>(
+    `UPDATE "Message" SET "dismissedAt" = $3, history = history || $4::jsonb
+     WHERE id = $1 AND status = $2::"MessageStatus" AND status IN ('DEAD', 'FAILED', 'UNCERTAIN')
+       AND "dismissedAt" IS NULL
+     RETURNING id`,
+    [msg.id, msg.status, new Date(ctx.now()), JSON.stringify([entry])],
+  );
+  if (updated.length === 0)
+    throw new OperateError(
+      "CONFLICT",
+      `Only dead, failed or uncertain messages can be dismissed, once; this one is ${msg.status.toLowerCase()}.`,
+    );
+  await ctx.db.prisma.runTrace.create({
+    data: {
+      runId: msg.runId,
+      stepId: msg.stepId,
+      kind: "message.dismissed",
+      detail: { messageId: msg.id, status: msg.status, by: opts.actorId ?? null },
+    },
+  });
+  return { dismissed: true };
 }

@@ -54,11 +54,22 @@ export const RunJob = z.object({
 });
 export type RunJob = z.infer<typeof RunJob>;
 
+/** A provider's acceptance of a claimed send (issue 13), kept with the job when Postgres would
+ * not take the record: the next attempt records it instead of sending again. */
+export const SendAccepted = z.object({
+  token: z.string().min(1),
+  providerMessageId: z.string(),
+  response: z.unknown(),
+  output: z.record(z.string(), z.unknown()),
+});
+export type SendAccepted = z.infer<typeof SendAccepted>;
+
 /** Deliver one outbox message (the row carries the rendered content; never credentials). */
 export const SendJob = z.object({
   messageId: z.string().min(1),
   /** A dead letter an admin replays: delivered even though its run has moved on or ended. */
   replay: z.boolean().optional(),
+  accepted: SendAccepted.optional(),
 });
 export type SendJob = z.infer<typeof SendJob>;
 

@@ -151,7 +151,10 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
     case "result": {
       const msg = await ctx.db.prisma.message.findUnique({ where: { id: input.messageId } });
       if (!msg || msg.runId !== job.runId) return null;
-      if (msg.status === "SENT" || msg.status === "SKIPPED") {
+      // UNCERTAIN (issue 13): at most once, not sent again, maybe delivered. The run continues as
+      // after a send — what a marketer expects of the journey; the message waits for a person in
+      // the dead letters (resend or dismiss), which does not rewind the run.
+      if (msg.status === "SENT" || msg.status === "SKIPPED" || msg.status === "UNCERTAIN") {
         return {
           kind: "result",
           stepId: msg.stepId,
@@ -162,7 +165,7 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
       if (msg.status === "FAILED" || msg.status === "DEAD") {
         return { kind: "result", stepId: msg.stepId, ok: false, error: msg.error ?? "send failed" };
       }
-      return null; // still pending: the send job will enqueue the result when it is done
+      return null; // still pending or being sent: the send job enqueues the result when done
     }
   }
 }
@@ -578,7 +581,7 @@ export async function ensureFollowUps(
       select: { id: true, status: true },
     });
     for (const m of messages) {
-      if (m.status === "PENDING") {
+      if (m.status === "PENDING" || m.status === "SENDING") {
         if (opts.recover)
           await addUnlessPending(
             ctx.queues.sends,

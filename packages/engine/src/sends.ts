@@ -1,43 +1,78 @@
+import { randomUUID } from "node:crypto";
 import { ProviderError } from "@postpath/channels";
 import type { Prisma } from "@postpath/db";
-import { stepAttempts, type Plan } from "@postpath/journey";
+import { stepAttempts, stepDelivery, type Delivery, type Plan } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
-import { bumpCounters, singleCounter } from "./counters.ts";
+import { bumpCounters, singleCounter, takeShard } from "./counters.ts";
 import { admitUnderCaps, rateLimitHold, workspaceLimits, workspaceQuietHold } from "./limits.ts";
 import { makeOutput } from "./outputs.ts";
 import { loadPlan } from "./plans.ts";
 import { NoProviderError } from "./providers.ts";
-import { SendJob, runJobId, type RunJob } from "./queues.ts";
+import { SendJob, runJobId, type RunJob, type SendAccepted } from "./queues.ts";
+
+export type SendOutcome =
+  "sent" | "already" | "skipped" | "failed" | "missing" | "uncertain" | { heldUntil: number };
+
+export interface SendAttempt {
+  /** Attempts this job made before (BullMQ's attemptsMade) and the most it may make. */
+  made: number;
+  max: number;
+  /**
+   * Keeps a provider's acceptance with the job (in Redis) when Postgres would not take the record
+   * even after retrying: the next attempt records it instead of calling the provider again.
+   */
+  remember?: (accepted: SendAccepted) => Promise<void>;
+}
+
+/** How long the record of an accepted send is retried in process before the job hands it on. */
+export const RECORD_RETRY_MS = 60_000;
+
+type Msg = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
+
+function loadMessage(ctx: EngineContext, id: string) {
+  return ctx.db.prisma.message.findUnique({
+    where: { id },
+    include: { run: { select: { status: true, versionId: true, journeyId: true } } },
+  });
+}
 
 /**
  * Delivers one outbox message. The row (unique idempotency key) was committed with the run's
- * transition before this job existed; a message already SENT is never sent again, and the key is
- * handed to the provider so providers that deduplicate make a crash-retry harmless too.
+ * transition before this job existed; the key is handed to the provider so providers that
+ * de-duplicate make a resend harmless.
  *
- * Before the provider is called, in this order: workspace quiet hours (hold), frequency caps
- * across journeys (skip or delay, see `admitUnderCaps`), the workspace's messages per minute
- * (delay). A hold or delay returns `{ heldUntil }`: the worker re-delivers this same job then.
- * A replayed dead letter skips quiet hours and caps (an admin asked for it), not the rate limit.
- * Failures retry up to the step's `retries` + 1 attempts (else the engine's `sendRetry.attempts`),
- * never beyond the job's own attempts.
+ * claim → send → record, each one round trip: the message is claimed (PENDING → SENDING with a
+ * fresh token, committed) before the provider is called, and the provider's acceptance is recorded
+ * (SENT, its trace and the step counter in ONE statement) only by the claim's holder. The provider's
+ * answer is never confused with our bookkeeping: once it accepted, only the record is retried
+ * (`RECORD_RETRY_MS`, then the acceptance travels with the job), never the send. A failure known to
+ * have happened before acceptance (connection refused, an error answer) releases the claim for a
+ * retry. An attempt that finds the message still SENDING knows the previous one may have reached
+ * the provider and applies the step's delivery policy (`stepDelivery`): at least once → send again
+ * with the same key; at most once → UNCERTAIN (not sent again, traced, counted, listed with the
+ * dead letters). A provider timeout on an at-most-once step is uncertain too.
+ *
+ * Before the claim, in this order: workspace quiet hours (hold), frequency caps across journeys
+ * (skip or delay, see `admitUnderCaps`), the workspace's messages per minute (delay). A hold or
+ * delay returns `{ heldUntil }`: the worker re-delivers this same job then. A replayed dead letter
+ * skips quiet hours and caps (an admin asked for it), not the rate limit. Failures retry up to the
+ * step's `retries` + 1 attempts (else the engine's `sendRetry.attempts`), never beyond the job's
+ * own attempts.
  */
 export async function processSendJob(
   ctx: EngineContext,
   data: unknown,
-  attempt: { made: number; max: number },
-): Promise<"sent" | "already" | "skipped" | "failed" | "missing" | { heldUntil: number }> {
+  attempt: SendAttempt,
+): Promise<SendOutcome> {
   const parsed = SendJob.safeParse(data);
   if (!parsed.success) {
     ctx.log.error({ issues: parsed.error.issues }, "malformed send job payload; dropping it");
     throw new UnrecoverableError("malformed send job payload");
   }
   const { prisma } = ctx.db;
-  const msg = await prisma.message.findUnique({
-    where: { id: parsed.data.messageId },
-    include: { run: { select: { status: true, versionId: true, journeyId: true } } },
-  });
+  const msg = await loadMessage(ctx, parsed.data.messageId);
   if (!msg) {
     ctx.log.warn(
       { messageId: parsed.data.messageId },
@@ -45,11 +80,25 @@ export async function processSendJob(
     );
     return "missing";
   }
+  const accepted = parsed.data.accepted;
+  if (
+    accepted &&
+    (msg.status === "SENDING" || msg.status === "UNCERTAIN") &&
+    msg.claimToken === accepted.token
+  ) {
+    // A previous attempt of this job was accepted but could not record it: record it now.
+    await recordSent(ctx, msg, accepted, attempt);
+    await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+    return "sent";
+  }
+  const plan = await planOf(ctx, msg);
+  if (msg.status === "SENDING") return resumeInterrupted(ctx, msg, plan, attempt);
   if (msg.status !== "PENDING") {
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "already";
   }
-  if (!parsed.data.replay && (msg.run.status === "EXITED" || msg.run.status === "FAILED")) {
+  const replay = parsed.data.replay === true || msg.replayedAt !== null;
+  if (!replay && (msg.run.status === "EXITED" || msg.run.status === "FAILED")) {
     // The run was stopped (journey stopped) after it asked for this message: don't send it.
     const skipped = await prisma.message.updateMany({
       where: { id: msg.id, status: "PENDING" },
@@ -67,16 +116,9 @@ export async function processSendJob(
     }
     return "already";
   }
-  const plan = await loadPlan(ctx, msg.run.versionId).catch((err: unknown): Plan | null => {
-    ctx.log.warn(
-      { messageId: msg.id, versionId: msg.run.versionId, err: String(err) },
-      "send without its journey's plan: no journey frequency cap, default retries",
-    );
-    return null;
-  });
   const limits = await workspaceLimits(ctx, msg.workspaceId);
   const now = ctx.now();
-  if (!parsed.data.replay) {
+  if (!replay) {
     const hold = await workspaceQuietHold(ctx, {
       workspaceId: msg.workspaceId,
       customerId: msg.customerId,
@@ -110,114 +152,313 @@ export async function processSendJob(
   }
   const rate = await rateLimitHold(ctx, msg, limits, now);
   if (rate) return { heldUntil: rate.until };
-  const payload = asRecord(msg.payload);
-  try {
-    let providerMessageId: string;
-    let response: unknown;
-    let output: Record<string, unknown> = {};
-    if (msg.channel === "coupon" || msg.channel === "purl") {
-      // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
-      output = await makeOutput(ctx, msg.channel, payload, {
-        messageId: msg.id,
-        idempotencyKey: msg.idempotencyKey,
-        workspaceId: msg.workspaceId,
-        runId: msg.runId,
-        customerId: msg.customerId,
-      });
-      providerMessageId = msg.idempotencyKey;
-      response = output;
-    } else {
-      if (
-        !msg.recipient &&
-        (msg.channel === "email" || msg.channel === "sms" || msg.channel === "push")
-      ) {
-        const what =
-          msg.channel === "email"
-            ? "email address"
-            : msg.channel === "sms"
-              ? "phone number"
-              : "push token (attribute push_token)";
-        throw new ProviderError(`no ${what} for this customer`, { retryable: false });
-      }
-      const provider = await ctx.providers(msg.workspaceId, msg.channel);
-      const result = await provider.send(
-        { ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey },
-        // Private hosts only when an admin allowed them (OUTBOUND_ALLOW_HOSTS).
-        { outbound: ctx.outbound },
-      );
-      providerMessageId = result.providerMessageId;
-      response = result.response;
-    }
-    await prisma.$transaction(async (tx) => {
-      const marked = await tx.message.updateMany({
-        where: { id: msg.id, status: "PENDING" },
-        data: {
-          status: "SENT",
-          sentAt: new Date(ctx.now()),
-          providerMessageId,
-          providerResponse: (response ?? null) as Prisma.InputJsonValue,
-          output: output as Prisma.InputJsonValue,
-          attempts: { increment: 1 },
-          error: null,
-        },
-      });
-      if (marked.count === 0) return; // a concurrent attempt recorded it first
-      await tx.runTrace.create({
-        data: {
-          runId: msg.runId,
-          stepId: msg.stepId,
-          kind: "message.sent",
-          detail: {
-            channel: msg.channel,
-            messageId: msg.id,
-            providerMessageId,
-            attempt: attempt.made + 1,
-          },
-        },
-      });
-      await bumpCounters(
-        tx,
-        msg.run.versionId,
-        msg.run.journeyId,
-        singleCounter(msg.stepId, "sent"),
-      );
-    });
-    ctx.log.info(
-      {
-        messageId: msg.id,
-        runId: msg.runId,
-        stepId: msg.stepId,
+  // The claim: committed before the provider hears of the message.
+  const token = randomUUID();
+  const claimed = await prisma.message.updateMany({
+    where: { id: msg.id, status: "PENDING" },
+    data: { status: "SENDING", claimToken: token },
+  });
+  if (claimed.count === 0) return "already"; // another attempt moved it first
+  return deliver(ctx, msg, token, plan, attempt);
+}
+
+async function planOf(ctx: EngineContext, msg: Msg): Promise<Plan | null> {
+  return loadPlan(ctx, msg.run.versionId).catch((err: unknown): Plan | null => {
+    ctx.log.warn(
+      { messageId: msg.id, versionId: msg.run.versionId, err: String(err) },
+      "send without its journey's plan: no journey frequency cap, default retries and delivery",
+    );
+    return null;
+  });
+}
+
+/** The step's delivery policy; engine-made outputs (coupon, PURL) are idempotent: at least once. */
+export function deliveryOf(plan: Plan | null, msg: { stepId: string; channel: string }): Delivery {
+  if (msg.channel === "coupon" || msg.channel === "purl") return "atLeastOnce";
+  return stepDelivery(plan?.steps[msg.stepId]?.config, msg.channel);
+}
+
+/**
+ * The previous attempt claimed the message and stopped before recording an answer (its worker
+ * died, or lost its lock): the provider may or may not have the message.
+ */
+async function resumeInterrupted(
+  ctx: EngineContext,
+  msg: Msg,
+  plan: Plan | null,
+  attempt: SendAttempt,
+): Promise<SendOutcome> {
+  const policy = deliveryOf(plan, msg);
+  const reason = "the previous attempt stopped after handing the message to the provider";
+  if (policy === "atMostOnce") {
+    await markUncertain(ctx, msg, msg.claimToken, plan, attempt, reason);
+    return "uncertain";
+  }
+  const token = randomUUID();
+  const taken = await ctx.db.prisma.message.updateMany({
+    where: { id: msg.id, status: "SENDING", claimToken: msg.claimToken },
+    data: { claimToken: token },
+  });
+  if (taken.count === 0) return "already";
+  await ctx.db.prisma.runTrace.create({
+    data: {
+      runId: msg.runId,
+      stepId: msg.stepId,
+      kind: "message.resending",
+      detail: { channel: msg.channel, messageId: msg.id, delivery: policy, reason },
+    },
+  });
+  ctx.log.info(
+    { messageId: msg.id, channel: msg.channel },
+    "outcome of an interrupted send unknown; sending again with the same idempotency key",
+  );
+  return deliver(ctx, msg, token, plan, attempt);
+}
+
+async function markUncertain(
+  ctx: EngineContext,
+  msg: Msg,
+  token: string | null,
+  plan: Plan | null,
+  attempt: SendAttempt,
+  reason: string,
+): Promise<void> {
+  const error = `Not sent again: ${reason}, so it may or may not have been delivered.`;
+  const rows = await ctx.db.query<{ id: string }>(
+    `WITH m AS (
+       UPDATE "Message" SET status = 'UNCERTAIN', error = $2, attempts = attempts + 1
+       WHERE id = $1 AND status = 'SENDING' AND "claimToken" IS NOT DISTINCT FROM $3
+       RETURNING id
+     ), t AS (
+       INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
+       SELECT $4, $5, 'message.uncertain', $6::jsonb FROM m
+     )
+     SELECT id FROM m`,
+    [
+      msg.id,
+      error,
+      token,
+      msg.runId,
+      msg.stepId,
+      JSON.stringify({
         channel: msg.channel,
-        providerMessageId,
-      },
-      "message sent",
-    );
-    await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
-    return "sent";
+        messageId: msg.id,
+        delivery: deliveryOf(plan, msg),
+        attempt: attempt.made + 1,
+        reason,
+      }),
+    ],
+  );
+  if (rows.length === 0) return; // recorded or taken over meanwhile
+  ctx.log.warn(
+    { messageId: msg.id, runId: msg.runId, channel: msg.channel, reason },
+    "send outcome uncertain: not sent again (at most once); listed with the dead letters",
+  );
+  await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+}
+
+/** Calls the provider under the claim `token`, then records the answer. */
+async function deliver(
+  ctx: EngineContext,
+  msg: Msg,
+  token: string,
+  plan: Plan | null,
+  attempt: SendAttempt,
+): Promise<SendOutcome> {
+  let accepted: SendAccepted;
+  try {
+    accepted = await callProvider(ctx, msg, token);
   } catch (err) {
-    const retryable =
-      err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
-    const message = err instanceof Error ? err.message : String(err);
-    // The step's own retry count when it has one, never more than the job's attempts.
-    const allowed = Math.min(
-      attempt.max,
-      stepAttempts(plan?.steps[msg.stepId]?.config) ?? ctx.sendRetry.attempts,
+    return failAttempt(ctx, msg, token, plan, attempt, err);
+  }
+  await recordSent(ctx, msg, accepted, attempt);
+  ctx.log.info(
+    {
+      messageId: msg.id,
+      runId: msg.runId,
+      stepId: msg.stepId,
+      channel: msg.channel,
+      providerMessageId: accepted.providerMessageId,
+    },
+    "message sent",
+  );
+  await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+  return "sent";
+}
+
+async function callProvider(ctx: EngineContext, msg: Msg, token: string): Promise<SendAccepted> {
+  const payload = asRecord(msg.payload);
+  if (msg.channel === "coupon" || msg.channel === "purl") {
+    // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
+    const output = await makeOutput(ctx, msg.channel, payload, {
+      messageId: msg.id,
+      idempotencyKey: msg.idempotencyKey,
+      workspaceId: msg.workspaceId,
+      runId: msg.runId,
+      customerId: msg.customerId,
+    });
+    return { token, providerMessageId: msg.idempotencyKey, response: output, output };
+  }
+  if (
+    !msg.recipient &&
+    (msg.channel === "email" || msg.channel === "sms" || msg.channel === "push")
+  ) {
+    const what =
+      msg.channel === "email"
+        ? "email address"
+        : msg.channel === "sms"
+          ? "phone number"
+          : "push token (attribute push_token)";
+    throw new ProviderError(`no ${what} for this customer`, { retryable: false });
+  }
+  const provider = await ctx.providers(msg.workspaceId, msg.channel);
+  const result = await provider.send(
+    { ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey },
+    // Private hosts only when an admin allowed them (OUTBOUND_ALLOW_HOSTS).
+    { outbound: ctx.outbound },
+  );
+  return {
+    token,
+    providerMessageId: result.providerMessageId,
+    response: result.response ?? null,
+    output: {},
+  };
+}
+
+/**
+ * Records an accepted send: SENT, its trace and the step's `sent` counter in one statement, only
+ * while `accepted.token` holds the claim (an UNCERTAIN mark by a later attempt is overwritten: it
+ * was delivered after all). Retried on database errors for up to RECORD_RETRY_MS; after that the
+ * acceptance is kept with the job and the error thrown, so the next attempt records it.
+ */
+async function recordSent(
+  ctx: EngineContext,
+  msg: Msg,
+  accepted: SendAccepted,
+  attempt: SendAttempt,
+): Promise<void> {
+  const sql = `WITH m AS (
+      UPDATE "Message" SET status = 'SENT', "sentAt" = $2, "providerMessageId" = $3,
+        "providerResponse" = $4::jsonb, output = $5::jsonb, attempts = attempts + 1, error = NULL,
+        "claimToken" = NULL
+      WHERE id = $1 AND "claimToken" = $6 AND status IN ('SENDING', 'UNCERTAIN')
+      RETURNING id
+    ), t AS (
+      INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
+      SELECT $7, $8, 'message.sent', $9::jsonb FROM m
+    ), c AS (
+      INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", sent)
+      SELECT $10, $8, $11, $12, 1 FROM m
+      ON CONFLICT ("versionId", "stepId", shard) DO UPDATE SET sent = "StepCounter".sent + 1
+    )
+    SELECT id FROM m`;
+  const params = [
+    msg.id,
+    new Date(ctx.now()),
+    accepted.providerMessageId,
+    JSON.stringify(accepted.response ?? null),
+    JSON.stringify(accepted.output),
+    accepted.token,
+    msg.runId,
+    msg.stepId,
+    JSON.stringify({
+      channel: msg.channel,
+      messageId: msg.id,
+      providerMessageId: accepted.providerMessageId,
+      attempt: attempt.made + 1,
+    }),
+    msg.run.versionId,
+    takeShard(),
+    msg.run.journeyId,
+  ];
+  try {
+    await retryBookkeeping(ctx, msg.id, "recording an accepted send", () =>
+      ctx.db.query(sql, params),
     );
-    const last = !retryable || attempt.made + 1 >= allowed;
-    await prisma.$transaction(async (tx) => {
-      await tx.message.update({
-        where: { id: msg.id },
+  } catch (err) {
+    ctx.log.error(
+      { messageId: msg.id, err: err instanceof Error ? err.message : String(err) },
+      "provider accepted the message but the record failed; the job keeps the acceptance",
+    );
+    await attempt.remember?.(accepted).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Our own bookkeeping around a provider call, retried on database errors (a pool timeout, a
+ * restart) with backoff for up to RECORD_RETRY_MS: what the provider said is already known and
+ * must not be lost to a hiccup, nor turned into a second call.
+ */
+async function retryBookkeeping<T>(
+  ctx: EngineContext,
+  messageId: string,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() - started + wait > RECORD_RETRY_MS) throw err;
+      ctx.log.warn(
+        { messageId, err: err instanceof Error ? err.message : String(err), retryInMs: wait },
+        `${what} failed; retrying it (never the send)`,
+      );
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/**
+ * A provider timeout: the request left, the answer did not come back. The far side may have the
+ * message (an SMTP server that accepted the DATA but whose "250" was late).
+ */
+function outcomeUnknown(err: unknown): boolean {
+  return err instanceof ProviderError && err.status === undefined && /timed out/i.test(err.message);
+}
+
+/** A failed provider call under our claim: retry (back to PENDING), final, or uncertain. */
+async function failAttempt(
+  ctx: EngineContext,
+  msg: Msg,
+  token: string,
+  plan: Plan | null,
+  attempt: SendAttempt,
+  err: unknown,
+): Promise<SendOutcome> {
+  const message = err instanceof Error ? err.message : String(err);
+  if (outcomeUnknown(err) && deliveryOf(plan, msg) === "atMostOnce") {
+    await markUncertain(ctx, msg, token, plan, attempt, `the provider did not answer (${message})`);
+    return "uncertain";
+  }
+  const retryable =
+    err instanceof ProviderError ? err.retryable : !(err instanceof NoProviderError);
+  // The step's own retry count when it has one, never more than the job's attempts.
+  const allowed = Math.min(
+    attempt.max,
+    stepAttempts(plan?.steps[msg.stepId]?.config) ?? ctx.sendRetry.attempts,
+  );
+  const last = !retryable || attempt.made + 1 >= allowed;
+  const release = () =>
+    ctx.db.prisma.$transaction(async (tx) => {
+      const updated = await tx.message.updateMany({
+        where: { id: msg.id, status: "SENDING", claimToken: token },
         data: {
           attempts: { increment: 1 },
           error: message,
+          claimToken: null,
           // Final: no longer counted by frequency caps (the claim, sentAt, is released).
-          ...(last ? { status: retryable ? "DEAD" : "FAILED", sentAt: null } : {}),
-          providerResponse:
-            err instanceof ProviderError && err.response !== undefined
-              ? (err.response as Prisma.InputJsonValue)
-              : undefined,
+          ...(last
+            ? { status: retryable ? "DEAD" : "FAILED", sentAt: null }
+            : { status: "PENDING" }),
+          ...(err instanceof ProviderError && err.response !== undefined
+            ? { providerResponse: err.response as Prisma.InputJsonValue }
+            : {}),
         },
       });
+      if (updated.count === 0) return false;
       await tx.runTrace.create({
         data: {
           runId: msg.runId,
@@ -240,17 +481,20 @@ export async function processSendJob(
           msg.run.journeyId,
           singleCounter(msg.stepId, "failed"),
         );
+      return true;
     });
-    ctx.log.warn(
-      { messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message },
-      "send failed",
-    );
-    if (last) {
-      await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
-      return "failed";
-    }
-    throw err; // BullMQ retries with backoff
+  // Known not accepted: the claim must come back, or the next attempt would take it as uncertain.
+  const released = await retryBookkeeping(ctx, msg.id, "recording a failed send", release);
+  if (!released) return "already"; // another attempt took the claim over meanwhile
+  ctx.log.warn(
+    { messageId: msg.id, channel: msg.channel, attempt: attempt.made + 1, last, error: message },
+    "send failed",
+  );
+  if (last) {
+    await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+    return "failed";
   }
+  throw err; // BullMQ retries with backoff
 }
 
 async function enqueueResult(

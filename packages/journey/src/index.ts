@@ -115,6 +115,7 @@ export { registry, stepModule, branchesFor, stepCatalog } from "./registry.ts";
 export { FORM_SUBMITTED_EVENT } from "./steps/trigger-form.ts";
 export { fillCouponPattern, CouponSource, CouponValue } from "./steps/action-coupon.ts";
 export { OnError, MAX_RETRIES, stepAttempts } from "./steps/action-common.ts";
+export { Delivery, defaultDelivery, stepDelivery } from "./steps/action-common.ts"; // issue 13
 export { reachable as channelReachable } from "./steps/split-channel.ts";
 export { draftFromSteps } from "./builder.ts";
 export type { StepSpec } from "./builder.ts";

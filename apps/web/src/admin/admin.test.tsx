@@ -99,6 +99,8 @@ describe("admin pages", () => {
             error: "SMTP 421",
             attempts: 8,
             createdAt: "2026-11-01T10:00:00.000Z",
+            history: [],
+            rendered: true,
           },
         ],
         nextCursor: null,

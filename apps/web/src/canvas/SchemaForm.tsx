@@ -19,6 +19,10 @@ export type JsonSchema = {
   exclusiveMinimum?: number;
   maximum?: number;
   pattern?: string;
+  /** A label for the field (zod `.meta({ title })`); else the key, humanized. */
+  title?: string;
+  /** Labels for `enum` options, in order (zod `.meta({ enumNames })`); else the values. */
+  enumNames?: string[];
 };
 
 /** Field errors by dotted path ("conditions.0.property"); "" for the whole value. */
@@ -144,7 +148,7 @@ function ObjectFields(props: FieldProps & { schema: JsonSchema }) {
           key={key}
           {...props}
           schema={sub}
-          label={humanize(key)}
+          label={sub.title ?? humanize(key)}
           required={schema.required?.includes(key) ?? false}
           path={join(path, key)}
           value={obj[key]}
@@ -265,7 +269,7 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         ) : null}
         {schema.enum.map((option) => (
           <option key={String(option)} value={String(option)}>
-            {String(option)}
+            {schema.enumNames?.[i] ?? String(option)}
           </option>
         ))}
       </select>,

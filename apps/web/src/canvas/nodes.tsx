@@ -147,6 +147,14 @@ function FullCard({ id, family, data, selected }: CardProps) {
               <dd>{counts.sent}</dd>
               <dt>failed</dt>
               <dd>{counts.failed}</dd>
+              {counts.uncertain ? (
+                <>
+                  <dt title="Sending was interrupted and not repeated: these may or may not have arrived. See Admin → Dead letters.">
+                    unconfirmed
+                  </dt>
+                  <dd>{counts.uncertain}</dd>
+                </>
+              ) : null}
             </>
           ) : null}
           <dt>converted</dt>

@@ -37,6 +37,10 @@ export type NodeCounts = {
   sent: number;
   failed: number;
   converted: number;
+  /** Sends interrupted mid-way and not repeated: may or may not have arrived (see Dead letters). */
+  uncertain?: number;
+  /** On the trigger step: entries the journey refused, by reason (issue 13; see OperatePanel). */
+  refused?: Record<string, number>;
 };
 
 /** A test run drawn on the canvas: the path taken and what each step decided, when. */

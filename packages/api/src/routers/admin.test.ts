@@ -318,6 +318,7 @@ describe("accounts, invites, API keys, limits, dead letters, audit (real Postgre
         runSeq: 0,
         channel: "email",
         idempotencyKey: "k-dead",
+        payload: { subject: "Hello", text: "Hi" },
         status: "DEAD",
         attempts: 8,
         error: "SMTP 421",

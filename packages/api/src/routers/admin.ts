@@ -1,4 +1,10 @@
-import { listDeadLetters, OperateError, QUEUES, replayMessage } from "@postpath/engine";
+import {
+  dismissMessage,
+  listDeadLetters,
+  OperateError,
+  QUEUES,
+  replayMessage,
+} from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
@@ -36,7 +42,10 @@ export const adminRouter = router({
     );
   }),
 
-  /** Messages that gave up (DEAD) or were refused for good (FAILED), newest first; `cursor` pages. */
+  /**
+   * Messages that gave up (DEAD), were refused for good (FAILED) or whose delivery is unknown
+   * (UNCERTAIN, not sent again), newest first, dismissed ones left out; `cursor` pages.
+   */
   deadLetters: adminProcedure
     .input(
       z
@@ -55,10 +64,41 @@ export const adminRouter = router({
       }),
     ),
 
-  /** Sends a dead message again with the same idempotency key (the run is not rewound). */
-  replay: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+  /**
+   * Sends a dead, failed or uncertain message again with the same idempotency key (the run is not
+   * rewound): as it was rendered (`stored`) or rendered again from the step as the journey has it
+   * now (`current`); unset: stored when there is a rendered message. The earlier outcome is kept
+   * in the message's history.
+   */
+  replay: adminProcedure
+    .input(z.object({ id: IdText(), render: z.enum(["stored", "current"]).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      let render: string;
+      try {
+        ({ render } = await replayMessage(ctx.engine, input.id, {
+          workspaceId: ctx.user.workspaceId,
+          actorId: ctx.user.id,
+          ...(input.render ? { render: input.render } : {}),
+        }));
+      } catch (err) {
+        if (err instanceof OperateError)
+          throw new TRPCError({ code: err.code, message: err.message });
+        throw err;
+      }
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "message.replay",
+        { type: "Message", id: input.id },
+        { render },
+      );
+      return { ok: true };
+    }),
+
+  /** Takes a dead, failed or uncertain message off the list (nothing sent; kept in its history). */
+  dismiss: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
     try {
-      await replayMessage(ctx.engine, input.id, {
+      await dismissMessage(ctx.engine, input.id, {
         workspaceId: ctx.user.workspaceId,
         actorId: ctx.user.id,
       });
@@ -67,7 +107,7 @@ export const adminRouter = router({
         throw new TRPCError({ code: err.code, message: err.message });
       throw err;
     }
-    await recordAudit(ctx.db, ctx.user, "message.replay", { type: "Message", id: input.id });
+    await recordAudit(ctx.db, ctx.user, "message.dismiss", { type: "Message", id: input.id });
     return { ok: true };
   }),
 });

@@ -20,7 +20,10 @@ export function credentialProviders(
   keyring: Keyring,
   fallback: ProviderResolver,
 ): CredentialResolver {
-  const cache = new Map<string, { version: number; provider: Provider }>();
+  // Keyed on the sealed config's IV, which changes exactly when the config is re-sealed (create,
+  // rotate) — not on updatedAt, which any update bumps (a label, a test, once a usage stamp: issue
+  // 13, where rebuilding the SMTP transport closed its pool under queued sends).
+  const cache = new Map<string, { version: string; provider: Provider }>();
   const lastTouched = new Map<string, number>();
 
   async function resolve(workspaceId: string, channel: string): Promise<Provider> {
@@ -29,12 +32,13 @@ export function credentialProviders(
     const head = await db.prisma.channelCredential.findFirst({
       where: { workspaceId, kind },
       orderBy: { createdAt: "desc" },
-      select: { id: true, updatedAt: true },
+      select: { id: true, iv: true },
     });
     if (!head) return fallback(workspaceId, channel);
     touch(head.id);
+    const version = Buffer.from(head.iv).toString("base64");
     const cached = cache.get(head.id);
-    if (cached && cached.version === head.updatedAt.getTime()) return cached.provider;
+    if (cached && cached.version === version) return cached.provider;
     const cred = await readCredential(db, keyring, { workspaceId, id: head.id });
     if (!cred) return fallback(workspaceId, channel);
     let email: Provider<EmailRequest> | undefined;
@@ -42,18 +46,20 @@ export function credentialProviders(
       email = await resolve(workspaceId, "email").catch<undefined>(() => undefined);
     const provider = providerForCredential(cred, email ? { email } : {});
     await cached?.provider.close?.();
-    cache.set(head.id, { version: cred.updatedAt.getTime(), provider });
+    cache.set(head.id, { version, provider });
     return provider;
   }
 
-  // lastUsedAt, at most once a minute per credential per process.
+  // lastUsedAt, at most once a minute per credential per process. In SQL, so the usage stamp
+  // leaves updatedAt (Prisma's @updatedAt: "last changed", shown to admins) alone.
   function touch(id: string) {
     const now = Date.now();
     if ((lastTouched.get(id) ?? 0) > now - 60_000) return;
     lastTouched.set(id, now);
-    void db.prisma.channelCredential
-      .update({ where: { id }, data: { lastUsedAt: new Date(now) } })
-      .catch(() => undefined);
+    void db.prisma
+      .$executeRaw`UPDATE "ChannelCredential" SET "lastUsedAt" = ${new Date(now)} WHERE id = ${id}`.catch(
+      () => undefined,
+    );
   }
 
   return Object.assign(resolve, {

@@ -18,6 +18,12 @@ interface Config {
   sweepEveryMs: number;
   sweepGraceMs: number;
   timers?: Partial<TimerSettings>;
+  /** An SMTP server for the email channel (issue 13 tests); else email has no provider. */
+  smtpUrl?: string;
+  /** A Twilio-shaped SMS API (the test's HTTP receiver) for the sms channel. */
+  smsUrl?: string;
+  /** Provider timeout for webhook (default 5000 ms). */
+  webhookTimeoutMs?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as Config;
@@ -32,13 +38,27 @@ const ctx = createEngineContext({
   prefix: config.prefix,
   log,
   providers: staticProviders({
-    webhook: createProvider("webhook", { secret: "crash-test", timeoutMs: 5000 }),
+    webhook: createProvider("webhook", {
+      secret: "crash-test",
+      timeoutMs: config.webhookTimeoutMs ?? 5000,
+    }),
+    ...(config.smtpUrl
+      ? {
+          email: createProvider("email", { url: config.smtpUrl, from: "Shop <shop@pp.test>" }),
+          sms: createProvider("sms", {
+            accountSid: "AC-crash",
+            authToken: "crash-token",
+            from: "+15550000000",
+            baseUrl: config.smsUrl ?? "http://127.0.0.1:9",
+          }),
+        }
+      : {}),
   }),
   sendRetry: { attempts: 10, backoffMs: 200 },
   outbound: { allowHosts: ["127.0.0.1"] }, // the test's receiver
   ...(config.timers ? { timers: config.timers } : {}),
 });
-startWorkers(ctx, {
+const workers = startWorkers(ctx, {
   connection: redis,
   prefix: config.prefix,
   concurrency: config.concurrency,
@@ -47,5 +67,14 @@ startWorkers(ctx, {
   dateTriggerEveryMs: 0,
   sweepEveryMs: config.sweepEveryMs,
   sweepGraceMs: config.sweepGraceMs,
+});
+// Graceful shutdown (SIGTERM), as apps/worker does it: in-flight jobs finish, none are taken.
+process.on("SIGTERM", () => {
+  void workers.close().then(async () => {
+    await ctx.queues.close();
+    redis.disconnect();
+    await db.close();
+    process.exit(0);
+  });
 });
 process.stdout.write("ready\n");

@@ -36,6 +36,47 @@ export function stepAttempts(config: unknown): number | null {
     : null;
 }
 
+/**
+ * What a send does when its outcome is unknown: the worker stopped after handing the message to
+ * the provider and before recording the answer (or the provider timed out). `atLeastOnce` sends
+ * it again with the same idempotency key (receivers that de-duplicate on it: webhooks, SMS APIs,
+ * push); `atMostOnce` never sends it again and marks it uncertain for a person to resend or
+ * dismiss. Unset: the channel's default (`defaultDelivery`).
+ */
+export const Delivery = z.enum(["atMostOnce", "atLeastOnce"]);
+export type Delivery = z.infer<typeof Delivery>;
+
+/** The per-step override, on the message-sending steps (email, SMS, push, webhook, notify). */
+export const deliveryField = {
+  delivery: Delivery.optional().meta({
+    title: "Delivery if a send is interrupted",
+    enumNames: [
+      "At most once: never send twice; unclear sends wait for a person",
+      "At least once: send again; the receiver drops repeats",
+    ],
+  }),
+};
+
+/**
+ * Email is at most once: an SMTP server cannot recognise a repeat, so a second send is a second
+ * email in the customer's inbox. Everything else is at least once: webhooks carry a Standard
+ * Webhooks id, SMS and push APIs take an idempotency key, so a repeat is dropped by the receiver
+ * and a lost message is worse than a repeat.
+ */
+export function defaultDelivery(channel: string): Delivery {
+  return channel === "email" ? "atMostOnce" : "atLeastOnce";
+}
+
+/** The delivery policy of a step's config for a channel (its override, else the default). */
+export function stepDelivery(config: unknown, channel: string): Delivery {
+  const d =
+    config !== null && typeof config === "object"
+      ? (config as { delivery?: unknown }).delivery
+      : undefined;
+  const parsed = Delivery.safeParse(d);
+  return parsed.success ? parsed.data : defaultDelivery(channel);
+}
+
 export function actionBranches(config: { onError: OnError }): Branches {
   return config.onError === "errorBranch"
     ? { required: ["next", "error"] }

@@ -1,6 +1,12 @@
 // Action: send an email. Subject and body are Liquid templates, rendered by the engine at send time.
 import { z } from "zod";
-import { actionBranches, actionFields, handleResult, sendOrHold } from "./action-common.ts";
+import {
+  actionBranches,
+  actionFields,
+  deliveryField,
+  handleResult,
+  sendOrHold,
+} from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
 
 export const ActionEmailConfig = z.object({
@@ -12,11 +18,12 @@ export const ActionEmailConfig = z.object({
   replyTo: z.string().optional(),
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
+  ...deliveryField,
 });
 export type ActionEmailConfig = z.infer<typeof ActionEmailConfig>;
 
 function send(env: StepEnv<ActionEmailConfig>): Outcome {
-  const { onError: _e, retries: _r, respectQuietHours: _q, ...message } = env.config;
+  const { onError: _e, retries: _r, respectQuietHours: _q, delivery: _d, ...message } = env.config;
   return sendOrHold(env, "email", message);
 }
 

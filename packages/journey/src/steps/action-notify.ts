@@ -1,7 +1,7 @@
 // Action: an internal notification — an email to a colleague (a store clerk) or a message to a
 // Slack-compatible incoming webhook. Not subject to quiet hours: it goes to staff, not customers.
 import { z } from "zod";
-import { actionBranches, actionFields, handleResult } from "./action-common.ts";
+import { actionBranches, actionFields, deliveryField, handleResult } from "./action-common.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
 export const ActionNotifyConfig = z.object({
@@ -13,6 +13,7 @@ export const ActionNotifyConfig = z.object({
   subject: z.string().optional(),
   message: z.string().trim().min(1, { error: "Write the notification." }),
   ...actionFields,
+  ...deliveryField,
 });
 export type ActionNotifyConfig = z.infer<typeof ActionNotifyConfig>;
 
@@ -47,7 +48,7 @@ export default defineStep<ActionNotifyConfig>({
     ...(c.subject ? [{ field: "subject", template: c.subject }] : []),
   ],
   enter: (env) => {
-    const { onError: _e, retries: _r, ...message } = env.config;
+    const { onError: _e, retries: _r, delivery: _d, ...message } = env.config;
     return {
       kind: "await",
       effect: { kind: "send", stepId: env.step.id, channel: "notify", message },

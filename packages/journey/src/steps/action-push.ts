@@ -1,6 +1,12 @@
 // Action: send a push notification.
 import { z } from "zod";
-import { actionBranches, actionFields, handleResult, sendOrHold } from "./action-common.ts";
+import {
+  actionBranches,
+  actionFields,
+  deliveryField,
+  handleResult,
+  sendOrHold,
+} from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
 
 export const ActionPushConfig = z.object({
@@ -11,11 +17,12 @@ export const ActionPushConfig = z.object({
   image: z.string().optional(),
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
+  ...deliveryField,
 });
 export type ActionPushConfig = z.infer<typeof ActionPushConfig>;
 
 function send(env: StepEnv<ActionPushConfig>): Outcome {
-  const { onError: _e, retries: _r, respectQuietHours: _q, ...message } = env.config;
+  const { onError: _e, retries: _r, respectQuietHours: _q, delivery: _d, ...message } = env.config;
   return sendOrHold(env, "push", message);
 }
 

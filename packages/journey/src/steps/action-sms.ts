@@ -1,12 +1,19 @@
 // Action: send an SMS (Liquid body, rendered by the engine at send time).
 import { z } from "zod";
-import { actionBranches, actionFields, handleResult, sendOrHold } from "./action-common.ts";
+import {
+  actionBranches,
+  actionFields,
+  deliveryField,
+  handleResult,
+  sendOrHold,
+} from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
 
 export const ActionSmsConfig = z.object({
   body: z.string().trim().min(1, { error: "Write the text message." }),
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
+  ...deliveryField,
 });
 export type ActionSmsConfig = z.infer<typeof ActionSmsConfig>;
 

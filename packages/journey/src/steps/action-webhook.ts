@@ -1,7 +1,7 @@
 // Action: call a webhook. URL, header values and body are Liquid templates rendered by the engine.
 // The response (as the engine reports it in the result output) is available under `as`.
 import { z } from "zod";
-import { actionBranches, actionFields, handleResult } from "./action-common.ts";
+import { actionBranches, actionFields, deliveryField, handleResult } from "./action-common.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
 export const ActionWebhookConfig = z.object({
@@ -15,6 +15,7 @@ export const ActionWebhookConfig = z.object({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "Use letters, digits and _ only." })
     .optional(),
   ...actionFields,
+  ...deliveryField,
 });
 export type ActionWebhookConfig = z.infer<typeof ActionWebhookConfig>;
 
@@ -75,7 +76,7 @@ export default defineStep<ActionWebhookConfig>({
   ],
   provides: (c) => (c.as ? [{ name: c.as, on: ["next"] }] : []),
   enter: (env) => {
-    const { onError: _e, retries: _r, as: _as, ...message } = env.config;
+    const { onError: _e, retries: _r, as: _as, delivery: _d, ...message } = env.config;
     return {
       kind: "await",
       effect: { kind: "send", stepId: env.step.id, channel: "webhook", message },
