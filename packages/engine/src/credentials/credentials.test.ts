@@ -11,6 +11,8 @@ import { generateMasterKeyText, keyringFromText, loadKeyring } from "./keyring.t
 import { credentialProviders } from "./resolver.ts";
 import { createCredential, readCredential, rewrapAll, rotateCredential } from "./store.ts";
 
+// The test's receiver listens on 127.0.0.1, a private address the engine must be told to allow.
+const LOCAL = { outbound: { allowHosts: ["127.0.0.1"] } };
 const k1 = generateMasterKeyText();
 const k2 = generateMasterKeyText();
 
@@ -124,7 +126,10 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
     const ring = keyringFromText(k2, "k2");
     const resolve = credentialProviders(db, ring, staticProviders({}));
     const push = await resolve(workspaceId, "push");
-    await push.send({ idempotencyKey: "k-1", to: "device-1", title: "t", body: "b" } as never);
+    await push.send(
+      { idempotencyKey: "k-1", to: "device-1", title: "t", body: "b" } as never,
+      LOCAL,
+    );
     expect(received.at(-1)?.auth).toBe("Bearer push-api-key-ABCD");
 
     const cred = await db.prisma.channelCredential.findFirstOrThrow({
@@ -137,7 +142,7 @@ describe("stored credentials (real Postgres) and the credential-backed resolver"
     });
     await (
       await resolve(workspaceId, "push")
-    ).send({ idempotencyKey: "k-2", to: "device-1", title: "t", body: "b" } as never);
+    ).send({ idempotencyKey: "k-2", to: "device-1", title: "t", body: "b" } as never, LOCAL);
     expect(received.at(-1)?.auth).toBe("Bearer push-api-key-WXYZ");
 
     await expect(resolve(workspaceId, "sms")).rejects.toBeInstanceOf(NoProviderError);
