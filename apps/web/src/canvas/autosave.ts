@@ -1,8 +1,9 @@
 // Autosave: every document change is saved shortly after, naming the revision it was based on.
 // If another tab (or person) saved in between, the server refuses with CONFLICT and nothing is
 // overwritten: the editor says so and offers to load the latest version.
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { errorMessage, trpcErrorCode, useTRPCClient } from "../trpc.ts";
+import { errorMessage, trpcErrorCode, useTRPC, useTRPCClient } from "../trpc.ts";
 import { toDraft, useEditorStore } from "./store.ts";
 
 export type SaveState = "saved" | "dirty" | "saving" | "conflict" | "error";
@@ -11,6 +12,8 @@ const DEBOUNCE_MS = 700;
 
 export function useAutosave(journeyId: string, initialRevision: number, enabled: boolean) {
   const client = useTRPCClient();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const docRev = useEditorStore((s) => s.docRev);
   const [state, setState] = useState<SaveState>("saved");
   const [message, setMessage] = useState<string | null>(null);
@@ -36,6 +39,14 @@ export function useAutosave(journeyId: string, initialRevision: number, enabled:
         });
         revisionRef.current = result.revision;
         setRevision(result.revision);
+        // Cached copies of this journey are out of date now: the editor, opened again, fetches
+        // the saved draft (marked stale here, not refetched on every save), and the list shows
+        // the new "last edited".
+        void queryClient.invalidateQueries({
+          queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
+          refetchType: "none",
+        });
+        void queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
         savedRev.current = rev;
         setMessage(null);
         setState(useEditorStore.getState().docRev === rev ? "saved" : "dirty");
@@ -54,7 +65,7 @@ export function useAutosave(journeyId: string, initialRevision: number, enabled:
     await attempt;
     inFlight.current = null;
     return !blocked.current && useEditorStore.getState().docRev === savedRev.current;
-  }, [client, journeyId]);
+  }, [client, journeyId, queryClient, trpc]);
 
   useEffect(() => {
     if (!enabled || blocked.current) return;

@@ -43,7 +43,14 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
   const templates = useQuery(trpc.journeys.templates.queryOptions());
   const [name, setName] = useState("");
   const [template, setTemplate] = useState("");
-  const opened = { onSuccess: (r: { id: string }) => navigate(hrefs.journey(r.id)) };
+  const queryClient = useQueryClient();
+  // The list includes the new journey when it is shown again.
+  const opened = {
+    onSuccess: async (r: { id: string }) => {
+      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+      navigate(hrefs.journey(r.id));
+    },
+  };
   const blank = useMutation(trpc.journeys.create.mutationOptions(opened));
   const fromTemplate = useMutation(trpc.journeys.createFromTemplate.mutationOptions(opened));
   const error = blank.error ?? fromTemplate.error;

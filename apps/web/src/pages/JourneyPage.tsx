@@ -23,8 +23,19 @@ import { StatusBadge } from "./StatusBadge.tsx";
 
 export function JourneyPage({ id }: { id: string }) {
   const trpc = useTRPC();
-  const journey = useQuery(trpc.journeys.get.queryOptions({ id }));
+  // The editor starts from the server's latest draft, never from the client cache: a cached
+  // revision would make the next save look like a conflict with this tab's own earlier edits.
+  const journey = useQuery({
+    ...trpc.journeys.get.queryOptions({ id }),
+    staleTime: 0,
+    refetchOnMount: "always",
+  });
   const me = useQuery(trpc.auth.me.queryOptions());
+  // Whether the editor has started (from a fetch made after this page opened). Once started, a
+  // failed background refetch must not take the editor, and its unsaved edits, away.
+  const fresh = journey.isFetchedAfterMount && journey.isSuccess && !journey.isFetching;
+  const [started, setStarted] = useState(false);
+  if (fresh && !started) setStarted(true);
   // Bumped by "load the latest version" after a conflict (or a restored version): the editor
   // re-mounts on the fresh draft.
   const [generation, setGeneration] = useState(0);
@@ -32,20 +43,25 @@ export function JourneyPage({ id }: { id: string }) {
   // Another journey starts from the sample test customer again.
   useEffect(() => useTestRunStore.getState().reset(), [id]);
 
-  if (journey.isPending)
+  if (!started && !journey.isError)
     return (
       <p className="page" role="status">
         Loading journey…
       </p>
     );
-  if (journey.isError) {
+  if (!started || !journey.data) {
     return (
       <section className="page">
         <p className="form-error" role="alert">
           {trpcErrorCode(journey.error) === "NOT_FOUND"
             ? "This journey does not exist."
-            : `Could not load the journey: ${journey.error.message}`}
+            : `Could not load the journey: ${journey.error?.message ?? "no answer"}`}
         </p>
+        {trpcErrorCode(journey.error) === "NOT_FOUND" ? null : (
+          <button type="button" onClick={() => void journey.refetch()}>
+            Try again
+          </button>
+        )}{" "}
         <a href={hrefs.journeys()}>Back to journeys</a>
       </section>
     );

@@ -237,6 +237,7 @@ describe("journey versions: view one read-only, restore it as the draft", () => 
     fakeServer({
       "journeys.versions": () => versionRows,
       "journeys.version": () => version1,
+      "journeys.get": () => journey,
       "operate.nodeCounts": () => ({}),
     });
     renderApp({ me: { ...marketer, role: "VIEWER" }, journey });
