@@ -281,6 +281,28 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       nameSpace: `${prefix}:ingest-rate:`,
       skipOnError: true, // Redis down: let events in rather than drop them
     });
+    // Plain JSON.parse instead of Fastify's secure parser: that one refuses the whole body for a
+    // `__proto__` key anywhere, so one such item would cost a batch all its good ones. JSON.parse
+    // makes such keys plain own properties; the gate (sanitizeJson) refuses just that item.
+    scope.removeContentTypeParser("application/json");
+    scope.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+      const text = body as string;
+      if (text.trim() === "")
+        return done(
+          Object.assign(new Error(CLIENT_ERROR_MESSAGES.FST_ERR_CTP_EMPTY_JSON_BODY), {
+            statusCode: 400,
+          }),
+        );
+      try {
+        done(null, JSON.parse(text) as unknown);
+      } catch {
+        done(
+          Object.assign(new Error(CLIENT_ERROR_MESSAGES.FST_ERR_CTP_INVALID_JSON_BODY), {
+            statusCode: 400,
+          }),
+        );
+      }
+    });
     scope.addHook("preValidation", authenticate);
     const limited = (bodyLimit: number) => ({
       bodyLimit,

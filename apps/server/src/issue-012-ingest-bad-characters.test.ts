@@ -229,6 +229,24 @@ describe("issue 12: one bad character never loses a client's batch", () => {
     );
   });
 
+  it("a __proto__ key (found by the fuzz: the JSON parser refused the whole batch) refuses only its item", async () => {
+    const res = await fetch(`${h.baseUrl}/v1/batch`, {
+      method: "POST",
+      headers: { authorization: basic(), "content-type": "application/json" },
+      body: JSON.stringify(batchAround("proto", [])).replace(
+        '"batch":[',
+        '"batch":[{"type":"track","userId":"p","event":"e","messageId":"proto-bad","properties":{"__proto__":{"admin":true}}},',
+      ),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      stored: 2,
+      refused: [{ index: 0, fields: [{ field: "batch.0.properties.__proto__" }] }],
+    });
+    await expectProcessed(["proto-good-1", "proto-good-2"]);
+    expect(await event("proto-bad")).toBeNull();
+  });
+
   it("alone on /v1/track, /v1/identify and /v1/page: sanitised (200) or refused (400), never 5xx", async () => {
     const user = { userId: "single-user" };
     const cases: [string, Record<string, unknown>, number][] = [

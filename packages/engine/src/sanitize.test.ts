@@ -23,17 +23,20 @@ describe("sanitizeString / sanitizeJson", () => {
     );
   });
 
-  it("sanitises keys and values at every level, keeping __proto__ a plain key", () => {
-    const input = JSON.parse('{"a\\u0000":["\\ud83d",{"__proto__":{"x":"\\udc00"}}]}') as unknown;
-    const out = sanitizeJson(input);
-    expect(out).toEqual({
+  it("sanitises keys and values at every level", () => {
+    const input = JSON.parse('{"a\\u0000":["\\ud83d",{"constructor":{"x":"\\udc00"}}]}') as unknown;
+    expect(sanitizeJson(input)).toEqual({
       ok: true,
-      value: { "a\uFFFD": ["\uFFFD", { ["__proto__"]: { x: "\uFFFD" } }] },
+      value: { "a\uFFFD": ["\uFFFD", { constructor: { x: "\uFFFD" } }] },
     });
-    if (out.ok)
-      expect(Object.getPrototypeOf((out.value as { "a\uFFFD": unknown[] })["a\uFFFD"][1])).toBe(
-        Object.prototype,
-      );
+  });
+
+  it("refuses a __proto__ key (JSON.parse makes it an own property), naming it", () => {
+    const input = JSON.parse('{"p":{"ok":1,"__proto__":{"polluted":true}}}') as unknown;
+    expect(sanitizeJson(input, { path: ["batch", 0] })).toMatchObject({
+      ok: false,
+      refusal: { field: "batch.0.p.__proto__" },
+    });
   });
 
   it("refuses nesting past the limit and infinite numbers, naming the path", () => {

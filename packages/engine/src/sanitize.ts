@@ -7,6 +7,7 @@
 //   replacement character), as Node's own UTF-8 encoder and most collectors do: the item is kept;
 // - nesting deeper than MAX_JSON_DEPTH levels → the item is refused, naming the path;
 // - a number beyond ±1.8e308 (JSON.parse makes it ±Infinity, which JSON cannot store) → refused;
+// - a key named `__proto__` (a prototype-pollution vector for any code that merges it) → refused;
 // - a timestamp before 1970 or more than a day after the call arrived → the arrival time
 //   (as Segment corrects skewed client clocks towards receivedAt).
 
@@ -101,6 +102,14 @@ export function sanitizeJson<T = unknown>(
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(v)) {
       path.push(key);
+      if (key === "__proto__") {
+        refusal = {
+          field: fieldName(path),
+          path: [...path],
+          message: "is a key that is not accepted (__proto__)",
+        };
+        break;
+      }
       const clean = walk(item, level + 1);
       path.pop();
       if (refusal) break;
