@@ -15,6 +15,7 @@ import {
 } from "../auth.ts";
 import { assertStrongPassword, fieldError, NewPassword } from "../password.ts";
 import { publicProcedure, router, viewerProcedure, type ApiContext } from "../trpc.ts";
+import { Text } from "../zod.ts";
 import { createWorkspaceRow, WorkspaceName } from "./workspaces.ts";
 
 // Verifying against this when the user does not exist keeps wrong-user and wrong-password
@@ -24,7 +25,7 @@ const dummyHash = hashPassword("postpath-timing-equaliser");
 const Email = z.email("Enter a valid email address").transform((e) => e.toLowerCase());
 // Link tokens travel in the URL fragment (never sent to the server) and reach the API only in
 // POST bodies: lookups by token are mutations, so no token is in a request line or a log.
-const LinkToken = z.string().min(10).max(200);
+const LinkToken = Text.min(10).max(200);
 
 const invalidInvite = () =>
   new TRPCError({
@@ -47,7 +48,7 @@ function tooMany(waitMs: number): TRPCError {
 export const authRouter = router({
   // Public by nature: it is how a session starts. Throttled per email and per IP.
   signIn: publicProcedure
-    .input(z.object({ email: Email, password: z.string().min(1, "Enter your password").max(200) }))
+    .input(z.object({ email: Email, password: Text.min(1, "Enter your password").max(200) }))
     .mutation(async ({ ctx, input }) => {
       const keys = throttleKeys(input.email, ctx.ip);
       const wait = await throttleWait(ctx.db, keys);
@@ -124,7 +125,7 @@ export const authRouter = router({
     .input(
       z.object({
         token: LinkToken,
-        name: z.string().trim().min(1, "Enter your name").max(100),
+        name: Text.trim().min(1, "Enter your name").max(100),
         password: NewPassword,
       }),
     )
@@ -193,7 +194,7 @@ export const authRouter = router({
   changePassword: viewerProcedure
     .input(
       z.object({
-        currentPassword: z.string().min(1, "Enter your current password").max(200),
+        currentPassword: Text.min(1, "Enter your current password").max(200),
         newPassword: NewPassword,
       }),
     )
@@ -282,7 +283,7 @@ export const authRouter = router({
     .input(
       z.object({
         workspace: WorkspaceName,
-        name: z.string().trim().min(1, "Enter your name").max(100),
+        name: Text.trim().min(1, "Enter your name").max(100),
         email: Email,
         password: NewPassword,
       }),

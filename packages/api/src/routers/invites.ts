@@ -3,6 +3,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { newToken } from "../auth.ts";
 import { adminProcedure, router } from "../trpc.ts";
+import { IdText } from "../zod.ts";
 
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -65,24 +66,22 @@ export const invitesRouter = router({
       return { invite, token, path: `/#/invite/${token}` };
     }),
 
-  revoke: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      const res = await ctx.db.prisma.invite.updateMany({
-        where: {
-          id: input.id,
-          workspaceId: ctx.user.workspaceId,
-          acceptedAt: null,
-          revokedAt: null,
-        },
-        data: { revokedAt: new Date() },
+  revoke: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    const res = await ctx.db.prisma.invite.updateMany({
+      where: {
+        id: input.id,
+        workspaceId: ctx.user.workspaceId,
+        acceptedAt: null,
+        revokedAt: null,
+      },
+      data: { revokedAt: new Date() },
+    });
+    if (res.count === 0)
+      throw new TRPCError({
+        code: "NOT_FOUND",
+        message: "No open invite with this id in this workspace.",
       });
-      if (res.count === 0)
-        throw new TRPCError({
-          code: "NOT_FOUND",
-          message: "No open invite with this id in this workspace.",
-        });
-      await recordAudit(ctx.db, ctx.user, "invite.revoke", { type: "Invite", id: input.id });
-      return { ok: true };
-    }),
+    await recordAudit(ctx.db, ctx.user, "invite.revoke", { type: "Invite", id: input.id });
+    return { ok: true };
+  }),
 });

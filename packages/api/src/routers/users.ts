@@ -3,6 +3,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { newToken } from "../auth.ts";
 import { adminProcedure, router } from "../trpc.ts";
+import { IdText } from "../zod.ts";
 
 /** issue 12: how long an admin-made password reset link works. */
 export const RESET_TTL_MS = 24 * 3600 * 1000;
@@ -21,7 +22,7 @@ export const usersRouter = router({
   ),
 
   setRole: adminProcedure
-    .input(z.object({ id: z.string().min(1), role: RoleInput }))
+    .input(z.object({ id: IdText(), role: RoleInput }))
     .mutation(async ({ ctx, input }) => {
       const user = await ctx.db.prisma.user.findFirst({
         where: { id: input.id, workspaceId: ctx.user.workspaceId },
@@ -53,58 +54,54 @@ export const usersRouter = router({
       return updated;
     }),
 
-  remove: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      if (input.id === ctx.user.id)
-        throw new TRPCError({
-          code: "PRECONDITION_FAILED",
-          message: "You cannot remove yourself; ask another admin.",
-        });
-      const user = await ctx.db.prisma.user.findFirst({
-        where: { id: input.id, workspaceId: ctx.user.workspaceId },
-        select: { id: true, email: true },
+  remove: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    if (input.id === ctx.user.id)
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: "You cannot remove yourself; ask another admin.",
       });
-      if (!user) throw notFound();
-      await ctx.db.prisma.user.delete({ where: { id: user.id } }); // sessions cascade: signed out everywhere
-      await recordAudit(
-        ctx.db,
-        ctx.user,
-        "user.remove",
-        { type: "User", id: user.id },
-        { email: user.email },
-      );
-      return { ok: true };
-    }),
+    const user = await ctx.db.prisma.user.findFirst({
+      where: { id: input.id, workspaceId: ctx.user.workspaceId },
+      select: { id: true, email: true },
+    });
+    if (!user) throw notFound();
+    await ctx.db.prisma.user.delete({ where: { id: user.id } }); // sessions cascade: signed out everywhere
+    await recordAudit(
+      ctx.db,
+      ctx.user,
+      "user.remove",
+      { type: "User", id: user.id },
+      { email: user.email },
+    );
+    return { ok: true };
+  }),
 
   /**
    * issue 12: a one-time link (shown once, valid 24 h) with which the user sets a new password;
    * using it ends all their sessions. A newer link replaces any unused older one.
    */
-  resetLink: adminProcedure
-    .input(z.object({ id: z.string().min(1) }))
-    .mutation(async ({ ctx, input }) => {
-      const user = await ctx.db.prisma.user.findFirst({
-        where: { id: input.id, workspaceId: ctx.user.workspaceId },
-        select: { id: true, email: true },
+  resetLink: adminProcedure.input(z.object({ id: IdText() })).mutation(async ({ ctx, input }) => {
+    const user = await ctx.db.prisma.user.findFirst({
+      where: { id: input.id, workspaceId: ctx.user.workspaceId },
+      select: { id: true, email: true },
+    });
+    if (!user) throw notFound();
+    const { token, hash } = newToken("rst_");
+    const expiresAt = new Date(Date.now() + RESET_TTL_MS);
+    await ctx.db.prisma.$transaction(async (tx) => {
+      await tx.passwordReset.deleteMany({ where: { userId: user.id, usedAt: null } });
+      const reset = await tx.passwordReset.create({
+        data: { userId: user.id, tokenHash: hash, createdById: ctx.user.id, expiresAt },
+        select: { id: true },
       });
-      if (!user) throw notFound();
-      const { token, hash } = newToken("rst_");
-      const expiresAt = new Date(Date.now() + RESET_TTL_MS);
-      await ctx.db.prisma.$transaction(async (tx) => {
-        await tx.passwordReset.deleteMany({ where: { userId: user.id, usedAt: null } });
-        const reset = await tx.passwordReset.create({
-          data: { userId: user.id, tokenHash: hash, createdById: ctx.user.id, expiresAt },
-          select: { id: true },
-        });
-        await recordAudit(
-          { prisma: tx },
-          ctx.user,
-          "user.reset_link",
-          { type: "User", id: user.id },
-          { email: user.email, resetId: reset.id },
-        );
-      });
-      return { email: user.email, expiresAt, token, path: `/#/reset/${token}` };
-    }),
+      await recordAudit(
+        { prisma: tx },
+        ctx.user,
+        "user.reset_link",
+        { type: "User", id: user.id },
+        { email: user.email, resetId: reset.id },
+      );
+    });
+    return { email: user.email, expiresAt, token, path: `/#/reset/${token}` };
+  }),
 });
