@@ -45,6 +45,11 @@ const PUBLIC = new Set([
   "auth.me",
   "auth.invite",
   "auth.acceptInvite",
+  // issue 12 (accounts): what the signed-out pages offer, reset by link, sign-up.
+  "auth.settings",
+  "auth.resetInfo",
+  "auth.resetPassword",
+  "auth.signUp",
 ]);
 /** Whole routers that are admin-only, and admin-only procedures of mixed routers. */
 const ADMIN_ROUTERS = new Set(["users", "invites", "apiKeys", "audit", "admin"]);
