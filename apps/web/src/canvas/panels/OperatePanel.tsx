@@ -160,7 +160,42 @@ export function OperatePanel({
           onClose={() => setViewing(null)}
         />
       ) : null}
+      <RefusedEntries />
       <CustomerSearch journeyId={journeyId} />
+    </section>
+  );
+}
+
+/** Why an entry was refused, in a marketer's words (EntrySkip reasons, issue 13). */
+const REFUSAL: Record<string, string> = {
+  activeRun: "Already in this journey",
+  enteredBefore: "Enters only once",
+  maxEntries: "Entry limit reached",
+  coolingDown: "Still cooling down",
+  filter: "Didn't meet the trigger's conditions",
+  concurrentEntry: "Another entry came first",
+};
+const refusalWords = (reason: string) => REFUSAL[reason] ?? reason;
+
+/** Customers the trigger asked to enter and the journey refused, by reason (from the live counts). */
+function RefusedEntries() {
+  const counts = useEditorStore((s) => s.counts);
+  const byReason = new Map<string, number>();
+  for (const c of Object.values(counts ?? {}))
+    for (const [reason, n] of Object.entries(c.refused ?? {}))
+      byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+  if (byReason.size === 0) return null;
+  return (
+    <section aria-labelledby="refused-entries-title">
+      <h3 id="refused-entries-title">Not entered</h3>
+      <dl className="refused-entries">
+        {[...byReason].map(([reason, n]) => (
+          <div key={reason}>
+            <dt>{refusalWords(reason)}</dt>
+            <dd>{n.toLocaleString("en-US")}</dd>
+          </div>
+        ))}
+      </dl>
     </section>
   );
 }
@@ -211,28 +246,44 @@ function CustomerSearch({ journeyId }: { journeyId: string }) {
       {runs.isFetching ? <p role="status">Searching…</p> : null}
       {runs.isError ? <p className="form-error">Could not search: {runs.error.message}</p> : null}
       {runs.data?.length === 0 ? <p>This customer has not entered this journey.</p> : null}
-      {runs.data?.map((run) => (
-        <details key={run.runId} className="run" open={runs.data.length === 1}>
-          <summary>
-            v{run.versionNumber} · {run.status} · entered {formatDateTime(run.startedAt)}
-            {run.currentStepId ? ` · at ${run.currentStepId}` : ""}
-          </summary>
-          <button type="button" onClick={() => show(run)}>
-            Show on canvas
-          </button>
-          <ol className="timeline">
-            {run.traces.map((t, i) => (
-              <li key={i}>
-                <span className="timeline__at">{formatDateTime(t.at)}</span>{" "}
-                <code>{t.stepId ?? "journey"}</code> {t.kind}
-                {t.detail !== undefined && t.detail !== null ? (
-                  <span className="muted"> {JSON.stringify(t.detail)}</span>
-                ) : null}
-              </li>
-            ))}
-          </ol>
-        </details>
-      ))}
+      {runs.data?.map((run) =>
+        run.status === NOT_ENTERED ? (
+          <p key={run.runId} className="run run--refused">
+            v{run.versionNumber} · Not entered {formatDateTime(run.startedAt)}:{" "}
+            {refusalWords(refusedReason(run))}
+          </p>
+        ) : (
+          <details key={run.runId} className="run" open={runs.data.length === 1}>
+            <summary>
+              v{run.versionNumber} · {run.status} · entered {formatDateTime(run.startedAt)}
+              {run.currentStepId ? ` · at ${run.currentStepId}` : ""}
+            </summary>
+            <button type="button" onClick={() => show(run)}>
+              Show on canvas
+            </button>
+            <ol className="timeline">
+              {run.traces.map((t, i) => (
+                <li key={i}>
+                  <span className="timeline__at">{formatDateTime(t.at)}</span>{" "}
+                  <code>{t.stepId ?? "journey"}</code> {t.kind}
+                  {t.detail !== undefined && t.detail !== null ? (
+                    <span className="muted"> {JSON.stringify(t.detail)}</span>
+                  ) : null}
+                </li>
+              ))}
+            </ol>
+          </details>
+        ),
+      )}
     </section>
   );
+}
+
+/** A refused entry among a customer's runs (engine operate.ts REFUSED_ENTRY). */
+const NOT_ENTERED = "NOT_ENTERED";
+function refusedReason(run: CustomerRun): string {
+  const detail = run.traces[0]?.detail;
+  return detail !== null && typeof detail === "object" && "reason" in detail
+    ? String(detail.reason)
+    : "";
 }
