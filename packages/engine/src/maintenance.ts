@@ -376,9 +376,9 @@ async function pruneReceivedBefore(
   rounds: number,
 ): Promise<number> {
   const name = Prisma.raw(`"${table}"`);
-  const cutoff = new Date(cutoffMs);
   // An event not yet processed is kept whatever its age (the sweeper queues it again).
   const keep = Prisma.raw(table === "Event" ? `AND "processedAt" IS NOT NULL` : "");
+  const cutoff = new Date(cutoffMs);
   let deleted = 0;
   for (let round = 0; round < rounds; round++) {
     const n = await ctx.db.prisma.$executeRaw`

@@ -275,11 +275,11 @@ export async function processRunJob(
   // What to do next is known from the transition itself; a lost race re-derives it from Postgres.
   if (committed) {
     await enqueueFollowUps(ctx, committed);
+    if (result.nextState.status === "parked")
+      await lookBackForEvent(ctx, run, committed.seq, plan, result.nextState);
     return "applied";
   }
   await ensureFollowUps(ctx, run.id);
-    if (result.nextState.status === "parked")
-      await lookBackForEvent(ctx, run, committed.seq, plan, result.nextState);
   return "stale";
 }
 
@@ -561,9 +561,6 @@ export async function ensureFollowUps(
       { runId, seq: run.seq, input: { kind: "timer", stepId: run.currentStepId } },
       Math.max(0, run.waitingUntil.getTime() - ctx.now()),
     );
-    return;
-  }
-  if (run.status === "ACTIVE") {
     // A park whose look-back never ran (the worker died right after the commit) runs it now.
     if (run.parkedEvent && run.state) {
       // An unreadable plan: the run job reports it.
@@ -572,6 +569,9 @@ export async function ensureFollowUps(
       if (plan && state.status === "parked")
         await lookBackForEvent(ctx, run, run.seq, plan, state, opts);
     }
+    return;
+  }
+  if (run.status === "ACTIVE") {
     if (run.seq === 0) {
       await addRun("entered", { runId, seq: 0, input: { kind: "entered" } });
       return;
