@@ -88,7 +88,11 @@ export function runJobId(job: RunJob): string {
 
 export function createRedis(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait, not fail).
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  // Without a listener ioredis prints every reconnect failure; the DependencyMonitor (health.ts)
+  // watches this connection and logs once when Redis goes away and once when it is back.
+  redis.on("error", () => undefined);
+  return redis;
 }
 
 /** Checks Redis answers; throws a message naming where it looked. */
@@ -112,6 +116,29 @@ export async function assertRedis(url: string): Promise<void> {
     probe.disconnect();
   }
 }
+
+/**
+ * How the events, runs, timers and jobs queues retry a failing job: exponential from
+ * `firstBackoffMs`, each wait capped at `maxBackoffMs`, `attempts` in all. The defaults keep a job
+ * alive through about 12 minutes of Postgres (or provider-side) outage — 0.5 + 1 + 2 + 4 + 8 + 16 s,
+ * then 30 s between tries — and take it up again at most 30 s after the dependency is back (plain
+ * exponential growth would leave it waiting minutes). Past that, the sweeper re-creates the work
+ * from Postgres (events not yet processed, overdue runs, pending messages), so nothing
+ * acknowledged depends on the attempts running out later than the outage ends.
+ */
+export interface JobRetry {
+  attempts: number;
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+}
+export const DEFAULT_JOB_RETRY: JobRetry = {
+  attempts: 30,
+  firstBackoffMs: 500,
+  maxBackoffMs: 30_000,
+};
+
+/** The name of the capped exponential backoff; workers compute it with `cappedBackoff`. */
+export const CAPPED_BACKOFF = "capped";
 
 /** Stored with every job, so kept small (Redis memory per waiting customer). Retention of
  * finished jobs is a worker option (RETENTION), not repeated in each job. */
@@ -160,29 +187,6 @@ export const RETENTION = {
 
 export interface EngineQueues {
   events: Queue<EventJob>;
-/**
- * How the events, runs, timers and jobs queues retry a failing job: exponential from
- * `firstBackoffMs`, each wait capped at `maxBackoffMs`, `attempts` in all. The defaults keep a job
- * alive through about 12 minutes of Postgres (or provider-side) outage — 0.5 + 1 + 2 + 4 + 8 + 16 s,
- * then 30 s between tries — and take it up again at most 30 s after the dependency is back (plain
- * exponential growth would leave it waiting minutes). Past that, the sweeper re-creates the work
- * from Postgres (events not yet processed, overdue runs, pending messages), so nothing
- * acknowledged depends on the attempts running out later than the outage ends.
- */
-export interface JobRetry {
-  attempts: number;
-  firstBackoffMs: number;
-  maxBackoffMs: number;
-}
-export const DEFAULT_JOB_RETRY: JobRetry = {
-  attempts: 30,
-  firstBackoffMs: 500,
-  maxBackoffMs: 30_000,
-};
-
-/** The name of the capped exponential backoff; workers compute it with `cappedBackoff`. */
-export const CAPPED_BACKOFF = "capped";
-
   runs: Queue<RunJob>;
   sends: Queue<SendJob>;
   timers: Queue<TimerBucketJob>;
@@ -201,6 +205,9 @@ export function createQueues(
   const sends = new Queue<SendJob>(QUEUES.sends, opts);
   const timers = new Queue<TimerBucketJob>(QUEUES.timers, opts);
   const jobs = new Queue<MaintenanceJob>(QUEUES.jobs, opts);
+  // A queue without an error listener prints every failed reconnect; Redis outages are logged
+  // once by the DependencyMonitor (health.ts), and a failed add() rejects to its caller anyway.
+  for (const q of [events, runs, sends, timers, jobs]) q.on("error", () => undefined);
   return {
     events,
     runs,
