@@ -1,6 +1,9 @@
 // issue 12, finding 8: tRPC errors carried stacks with file paths, and raw database messages
 // reached the client. Now an unexpected error answers a generic message with a request id; the
 // log line with that id carries the real error. Errors meant for the user keep their message.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +21,19 @@ describe("issue-012-error-internals", () => {
         done();
       },
     });
-    h = await startHarness({ log: pino({ level: "info" }, sink) });
+    // A built web app with a source map beside its bundle, served as in production.
+    const webDist = fs.mkdtempSync(path.join(os.tmpdir(), "pp-web-"));
+    fs.mkdirSync(path.join(webDist, "assets"));
+    fs.writeFileSync(path.join(webDist, "index.html"), "<!doctype html><title>Postpath</title>");
+    fs.writeFileSync(
+      path.join(webDist, "assets/app.js"),
+      "console.log(1);\n//# sourceMappingURL=app.js.map",
+    );
+    fs.writeFileSync(
+      path.join(webDist, "assets/app.js.map"),
+      `{"sourcesContent":["secret source"]}`,
+    );
+    h = await startHarness({ log: pino({ level: "info" }, sink), app: { webDist } });
     api = trpcHttp(h.baseUrl);
     expect((await api.mutation("auth.signIn", h.admin)).status).toBe(200);
   });
@@ -72,5 +87,15 @@ describe("issue-012-error-internals", () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toBe("No journey with that id in this workspace.");
     expect(missing.body.error.data.stack).toBeUndefined();
+  });
+
+  it("source maps are not served unless asked for; the app and its bundle are", async () => {
+    expect((await fetch(`${h.baseUrl}/assets/app.js`)).status).toBe(200);
+    expect((await fetch(`${h.baseUrl}/journeys`)).status).toBe(200); // the SPA fallback
+    for (const url of ["/assets/app.js.map", "/assets/app.js.map?v=1", "/app.js.map"]) {
+      const res = await fetch(`${h.baseUrl}${url}`);
+      expect(res.status, url).toBe(404);
+      expect(await res.text(), url).not.toContain("secret source");
+    }
   });
 });
