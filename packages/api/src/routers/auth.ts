@@ -294,6 +294,15 @@ export const authRouter = router({
           code: "FORBIDDEN",
           message: "Sign-up is turned off here. Ask an admin of your workspace for an invite.",
         });
+      // Workspaces made from one address count like failed sign-ins: from the 5th within an
+      // hour, that address waits (1 s, doubling, up to 15 min) before it may make another.
+      const keys = ctx.ip ? [`signup:${ctx.ip}`] : [];
+      const wait = await throttleWait(ctx.db, keys);
+      if (wait > 0)
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `Many workspaces were just created from your network. Try again in ${Math.ceil(wait / 1000)} s.`,
+        });
       assertStrongPassword(input.password, { email: input.email, name: input.name });
       const passwordHash = await hashPassword(input.password);
       const taken = () =>
@@ -327,6 +336,7 @@ export const authRouter = router({
           if ((err as { code?: unknown }).code === "P2002") throw taken();
           throw err;
         });
+      await recordSignInFailure(ctx.db, keys);
       const session = await createSession(ctx.db, user.id);
       ctx.session.set(session.token, session.expiresAt);
       return { user: { id: user.id, email: user.email, name: user.name, role: user.role } };

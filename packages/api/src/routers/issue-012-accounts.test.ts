@@ -77,7 +77,7 @@ describe("issue 12: accounts (real Postgres)", () => {
 
   it("the strength check refuses the email itself, common and repeated passwords, and says why", () => {
     const about = { email: "ada.lovelace@example.com", name: "Ada Lovelace" };
-    for (const weak of [about.email, "adalovelace1", ...WEAK]) {
+    for (const weak of [about.email, "adalovelace1", "P@$$w0rd12", "p4ssw0rd!!", ...WEAK]) {
       const verdict = checkPassword(weak, about);
       expect(verdict.ok, weak).toBe(false);
       if (!verdict.ok) expect(verdict.message).toMatch(/^This password is too easy to guess\. /);
@@ -88,6 +88,10 @@ describe("issue 12: accounts (real Postgres)", () => {
     expect(!mine.ok && mine.message).toMatch(/personal/);
     expect(checkPassword(STRONG, about)).toMatchObject({ ok: true });
     expect(checkPassword("x".repeat(201), about)).toMatchObject({ ok: false });
+    // Slow inputs for the estimator (l33t runs, digit runs) are scored on their first 64 characters.
+    expect(checkPassword("4@8({[<3&6#!1|7+0%$5z2".repeat(10).slice(0, 200), about).ok).toBe(true);
+    expect(checkPassword("1234567890".repeat(20), about).ok).toBe(false);
+    expect(checkPassword(`${"a".repeat(64)}${STRONG}`, about).ok).toBe(false);
   });
 
   it("invite acceptance refuses weak passwords (field error on `password`, link still usable) and accepts a strong one", async () => {
@@ -347,5 +351,23 @@ describe("issue 12: accounts (real Postgres)", () => {
       (await rejects(on.auth.signUp({ ...input, email: "JOINER@acc.example", workspace: "Other" })))
         .code,
     ).toBe("CONFLICT");
+
+    // One address cannot create workspaces without end: the 6th in a row waits.
+    for (let i = 2; i <= 5; i++)
+      await on.auth.signUp({ ...input, email: `sam${i}@beanthere.example` });
+    const row = await env.db.prisma.loginThrottle.findUniqueOrThrow({
+      where: { key: "signup:10.9.0.1" },
+    });
+    expect(row.failures).toBe(5);
+    expect(row.lockedUntil).not.toBeNull();
+    // (The first lock is 1 s; made longer here so the next call meets it however slow the machine.)
+    await env.db.prisma.loginThrottle.update({
+      where: { key: row.key },
+      data: { lockedUntil: new Date(Date.now() + 3600_000) },
+    });
+    const throttled = await rejects(on.auth.signUp({ ...input, email: "sam6@beanthere.example" }));
+    expect(throttled.code).toBe("TOO_MANY_REQUESTS");
+    expect(await env.db.prisma.user.count({ where: { email: "sam6@beanthere.example" } })).toBe(0);
+    await env.db.prisma.loginThrottle.deleteMany();
   });
 });
