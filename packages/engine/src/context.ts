@@ -1,5 +1,4 @@
 import type { OutboundPolicy } from "@postpath/channels";
-import type { OutboundPolicy } from "@postpath/channels";
 import type { Database } from "@postpath/db";
 import type { Logger } from "./logger.ts";
 import type { ProviderResolver } from "./providers.ts";
@@ -18,8 +17,6 @@ export interface EngineContext {
   jobRetry: JobRetry;
   /** Where people reach the app (PURL links). */
   publicUrl: string;
-  /** Private hosts provider requests may reach (OUTBOUND_ALLOW_HOSTS); everything else public only. */
-  outbound: OutboundPolicy;
   /** Private hosts provider requests may reach (OUTBOUND_ALLOW_HOSTS); everything else public only. */
   outbound: OutboundPolicy;
   /** How waits are scheduled: their own delayed job, or a shared bucket job (timers.ts). */
