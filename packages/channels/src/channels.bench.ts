@@ -3,7 +3,7 @@
 import { afterAll, bench, describe } from "vitest";
 import { createEmailProvider } from "./providers/email.ts";
 import { createWebhookProvider } from "./providers/webhook.ts";
-import { startServer } from "./test-support/http-server.ts";
+import { LOCAL, startServer } from "./test-support/http-server.ts";
 import { startSmtpSink } from "./testing.ts";
 import { renderMessage } from "./templating/render.ts";
 
@@ -60,8 +60,8 @@ describe("templating", () => {
 });
 
 describe("providers against local servers", () => {
-  bench("webhook send (sign + fetch to 127.0.0.1)", async () => {
-    await webhook.send({ idempotencyKey: `bench-w-${n++}`, payload: { order: vars.order } });
+  bench("webhook send (sign + HTTP POST to 127.0.0.1)", async () => {
+    await webhook.send({ idempotencyKey: `bench-w-${n++}`, payload: { order: vars.order } }, LOCAL);
   });
   bench("email send (pooled SMTP to local smtp-server), 10 in parallel", async () => {
     await Promise.all(
