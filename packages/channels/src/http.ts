@@ -4,7 +4,13 @@
 // addresses the outbound policy accepts, checked after DNS resolution.
 import http from "node:http";
 import https from "node:https";
-import { OutboundRefusedError, PUBLIC_ONLY, outboundFor, type OutboundPolicy } from "./outbound.ts";
+import {
+  OutboundPolicyError,
+  OutboundRefusedError,
+  PUBLIC_ONLY,
+  outboundFor,
+  type OutboundPolicy,
+} from "./outbound.ts";
 import { ProviderError } from "./types.ts";
 
 export interface HttpCall {
@@ -72,7 +78,10 @@ export async function httpRequest(call: HttpCall): Promise<HttpAnswer> {
   try {
     res = await exchange(url, call, signal);
   } catch (err) {
-    const refused = findInChain(err, (e) => e instanceof OutboundRefusedError);
+    const refused = findInChain(
+      err,
+      (e) => e instanceof OutboundRefusedError || e instanceof OutboundPolicyError,
+    );
     if (refused) throw new ProviderError(`${provider}: ${refused.message}`, { retryable: false });
     const aborted = abortReason();
     if (aborted) throw withCause(aborted, err);

@@ -69,6 +69,15 @@ describe("address classification", () => {
     expect(allowListProblem(["http://10.0.0.5/"])).toMatch(/not a host name/);
     expect(allowListProblem(["10.0.0.0/33"])).toMatch(/prefix length/);
   });
+
+  it("a malformed allow-list fails the send for good, naming the entry", async () => {
+    const webhook = createWebhookProvider({ secret: SECRET });
+    const err = await providerError(
+      webhook.send({ idempotencyKey: "k", payload, url: "http://10.0.0.5/" }, allow("http://x/")),
+    );
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/"http:\/\/x\/" is not a host name/);
+  });
 });
 
 describe("outbound requests from steps (real local servers)", () => {
