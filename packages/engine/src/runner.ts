@@ -18,6 +18,7 @@ import { exitRuns } from "./exit.ts";
 import { loadPlan, VersionNotFoundError } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 import { scheduleTimer } from "./timers.ts";
+import { cpuTurn } from "./turns.ts";
 import { runStore, type MessageRow, type RunRow, type TraceRow, type Transition } from "./store.ts";
 
 export type RunOutcome = "applied" | "unchanged" | "stale" | "missing" | "ended" | "paused";
@@ -74,6 +75,7 @@ export interface RenderedOutbox {
  */
 export async function renderOutbox(effect: OutboxEffect, state: RunState): Promise<RenderedOutbox> {
   if (effect.kind !== "send") return { recipient: null, payload: { ...effect } };
+  await cpuTurn();
   const vars = templateContext(state);
   const customer = state.customer;
   const token =
@@ -242,6 +244,8 @@ export async function processRunJob(
     return "stale";
   }
 
+  // advance() renders step templates synchronously: take a turn, so HTTP is served in between.
+  await cpuTurn();
   const now = ctx.now();
   let result: ReturnType<typeof advance>;
   try {
