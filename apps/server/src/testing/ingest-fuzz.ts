@@ -380,9 +380,11 @@ function canonical(v: unknown): unknown {
   return v;
 }
 /**
- * Equal JSON, numbers within a few units in the last place: Prisma's JSON layer (serde_json
- * without float_roundtrip) may store a double of extreme exponent one ULP off
- * (-1.0000073884300071e-269 reads back as -1.000007388430007e-269) — a known limit, not a loss.
+ * Equal JSON, numbers within a few units in the last place. KNOWN LOSS, not fixed here: track
+ * stores properties through Prisma's JSON layer (its WASM query compiler; a float parser that
+ * is not round-trip exact, we suppose), which wrote 493 of 2,011 random doubles one ULP off:
+ * 0.30000000000000004 reads back as 0.3, 1234567.8901234567 as 1234567.890123457. identify
+ * (raw SQL, `::jsonb`) stores them exactly.
  */
 function near(a: unknown, b: unknown): boolean {
   if (typeof a === "number" && typeof b === "number")
