@@ -154,9 +154,10 @@ function AppHeader({ me }: { me: Me }) {
       <span className="muted">{me.workspace.name}</span>
       {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}
       <span className="app-header__spacer" />
-      <a href={adminHrefs.account()} title="Your account: change your password">
+      <span>
         {me.name} <span className="muted">({me.email})</span>
-      </a>
+      </span>
+      <a href={adminHrefs.account()}>Account</a>
       <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
         Sign out
       </button>
