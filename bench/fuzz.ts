@@ -5,6 +5,7 @@
 // stored, a well-formed call refused, a value stored differently), grouped by kind; exits 1 when
 // there is any.
 //   pnpm bench fuzz [--runs 5000] [--seed N] [--concurrency 4]
+//   pnpm bench fuzz --trpc [--runs 200] [--seed N]   (every tRPC procedure: _fuzz-trpc.ts)
 import { startHarness } from "../apps/server/src/testing/harness.ts";
 import {
   healthy,
@@ -14,8 +15,10 @@ import {
   type Finding,
 } from "../apps/server/src/testing/ingest-fuzz.ts";
 import { arg, fmt } from "./_engine.ts";
+import fuzzTrpc from "./_fuzz-trpc.ts";
 
 export default async function fuzz(args: string[]): Promise<void> {
+  if (args.includes("--trpc")) return fuzzTrpc(args); // every tRPC procedure instead (_fuzz-trpc.ts)
   const runs = arg(args, "runs", 5000);
   const seed = arg(args, "seed", Math.floor(Math.random() * 2 ** 31));
   const concurrency = arg(args, "concurrency", 4);

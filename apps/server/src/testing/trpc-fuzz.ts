@@ -259,6 +259,17 @@ export function caseFor(p: Procedure, journeyId: string, draft: unknown): fc.Arb
   );
 }
 
+/** `count` cases for one procedure, reproducible from `seed` (bench/fuzz --trpc). */
+export function sampleTrpcCases(
+  p: Procedure,
+  journeyId: string,
+  draft: unknown,
+  seed: number,
+  count: number,
+): TrpcCase[] {
+  return fc.sample(caseFor(p, journeyId, draft), { seed, numRuns: count });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running
 
