@@ -1,3 +1,4 @@
+import { Liquid } from "liquidjs";
 import { describe, expect, it } from "vitest";
 import { TemplateError, createTemplateEngine, renderTemplate } from "./liquid.ts";
 
@@ -72,7 +73,37 @@ describe("Liquid templates", () => {
     const err = await templateError(
       renderTemplate("{% for i in (1..100000000) %}xxxxxxxx{% endfor %}", {}, { field: "body" }),
     );
-    expect(err.detail).toMatch(/limit exceeded/);
+    expect(err.message).toBe(
+      "template error in body: used too much memory while rendering; check its loops and ranges",
+    );
+    const nested =
+      "{% for i in (1..3000) %}{% for j in (1..3000) %}{{ i }}{% endfor %}{% endfor %}";
+    await expect(renderTemplate(nested, {}, { field: "subject" })).rejects.toThrow(
+      "template error in subject: took too long to render (over 500 ms); check its loops",
+    );
+  });
+
+  it("takes its Liquid and limits from the caller (the engine passes journey's)", async () => {
+    const made: boolean[] = [];
+    const engine = createTemplateEngine({
+      createLiquid: (o) => {
+        made.push(o.escapeHtml === true);
+        const liquid = new Liquid({ strictFilters: true, templates: {} });
+        for (const [name, f] of Object.entries(o.filters ?? {})) liquid.registerFilter(name, f);
+        return liquid;
+      },
+      limits: { renderLimit: 1_000, memoryLimit: 1_000, outputLimit: 10 },
+    });
+    expect(made).toEqual([false, true]);
+    await expect(engine.render("{{ 'abc' | upcase }}", {}, { field: "x" })).resolves.toBe("ABC");
+    await expect(engine.render("{{ a }}{{ a }}", { a: "123456" }, { field: "x" })).rejects.toThrow(
+      "template error in x: produced too much text (over 10 characters)",
+    );
+    await expect(
+      engine.render("{% for i in (1..5000) %}{% endfor %}", {}, { field: "x" }),
+    ).rejects.toThrow(/used too much memory/);
+    // The factory is given the qr_code filter to register.
+    await expect(engine.render("{{ '' | qr_code }}", {}, { field: "x" })).resolves.toBe("");
   });
 
   it("only own properties are visible (no prototype walking)", async () => {

@@ -1,7 +1,13 @@
-// LiquidJS set up for marketer-written templates: strict filters (a typo in a filter name is an
-// error), lenient variables (a missing variable renders empty), no file system (include/render
-// only see registered partials), and parse/render/memory limits so one template cannot stall a
-// worker. Errors become TemplateError naming the field ("subject", "body", …).
+// Liquid for message templates: strict filters (a typo in a filter name is an error), lenient
+// variables (a missing variable renders empty), no file system (include/render only see registered
+// partials), and parse/render/memory/output limits so one template cannot stall a worker. Errors
+// become TemplateError naming the field ("subject", "body", …).
+//
+// The Liquid itself comes from `createLiquid` and the limits from `limits`: the engine passes
+// @postpath/journey's `createLiquid` and `TEMPLATE_LIMITS.message`, the one configuration every
+// template in Postpath is rendered with (steps, test runs, previews, messages). This package does
+// not depend on @postpath/journey (no such dependency is declared), so without them it builds the
+// same Liquid itself, with MESSAGE_LIMITS below (keep both in step with journey's templating.ts).
 import { Liquid } from "liquidjs";
 import type { Template } from "liquidjs";
 import { qrCodeDataUrl } from "./qrcode.ts";
@@ -28,6 +34,25 @@ export interface RenderOptions {
   escape?: Escape;
 }
 
+/** What a Liquid factory is given (the shape of @postpath/journey's `createLiquid`). */
+export interface LiquidFactoryOptions {
+  escapeHtml?: boolean;
+  partials?: Record<string, string>;
+  timezone?: string | number;
+  locale?: string;
+  filters?: Record<string, (value: unknown, ...args: unknown[]) => unknown>;
+}
+
+/** What one rendering may spend (the shape of journey's `TemplateLimits`). */
+export interface MessageLimits {
+  /** Milliseconds of rendering per field (LiquidJS renderLimit). */
+  renderLimit: number;
+  /** LiquidJS memoryLimit: roughly the characters and list items ranges and filters create. */
+  memoryLimit: number;
+  /** Most characters one rendered field may have. */
+  outputLimit: number;
+}
+
 export interface TemplateEngineOptions {
   /** Named snippets available to {% render 'name' %} / {% include 'name' %}. */
   partials?: Record<string, string>;
@@ -35,6 +60,10 @@ export interface TemplateEngineOptions {
   timezone?: string | number;
   /** Locale for date names. */
   locale?: string;
+  /** Makes the Liquid instances: pass @postpath/journey's `createLiquid`. */
+  createLiquid?: (options: LiquidFactoryOptions) => Liquid;
+  /** Pass @postpath/journey's `TEMPLATE_LIMITS.message`. */
+  limits?: MessageLimits;
 }
 
 export interface TemplateEngine {
@@ -47,40 +76,60 @@ export interface TemplateEngine {
   variables(source: string, field: string): Promise<string[]>;
 }
 
-const LIMITS = {
-  /** Template source size. */
-  parseLimit: 1_000_000,
-  /** Milliseconds of rendering work per template. */
-  renderLimit: 2_000,
-  /** Rough bytes allocated by loops/strings while rendering. */
+/**
+ * journey's TEMPLATE_LIMITS.message, for an engine made without `limits`. LiquidJS's async
+ * rendering of in-memory data does not yield to the event loop, so renderLimit is also the
+ * longest one field can hold a worker's (and an in-process HTTP server's) event loop.
+ */
+export const MESSAGE_LIMITS: MessageLimits = {
+  renderLimit: 500,
   memoryLimit: 20_000_000,
-} as const;
+  outputLimit: 5_000_000,
+};
+/** Characters of template source (journey's TEMPLATE_LIMITS.parseLimit). */
+const PARSE_LIMIT = 1_000_000;
 
-export function createTemplateEngine(options: TemplateEngineOptions = {}): TemplateEngine {
-  const base = {
+function ownLiquid(o: LiquidFactoryOptions): Liquid {
+  const liquid = new Liquid({
     strictFilters: true,
     strictVariables: false,
     ownPropertyOnly: true,
     // An in-memory map replaces the file system: include/render can reach registered partials only.
-    templates: { ...(options.partials ?? {}) },
+    templates: { ...(o.partials ?? {}) },
     cache: 500,
-    timezoneOffset: options.timezone ?? 0,
+    timezoneOffset: o.timezone ?? 0,
+    ...(o.locale === undefined ? {} : { locale: o.locale }),
+    ...(o.escapeHtml ? { outputEscape: "escape" as const } : {}),
+    parseLimit: PARSE_LIMIT,
+    renderLimit: MESSAGE_LIMITS.renderLimit,
+    memoryLimit: MESSAGE_LIMITS.memoryLimit,
+  });
+  for (const [name, filter] of Object.entries(o.filters ?? {})) liquid.registerFilter(name, filter);
+  return liquid;
+}
+
+export function createTemplateEngine(options: TemplateEngineOptions = {}): TemplateEngine {
+  const make = options.createLiquid ?? ownLiquid;
+  const limits = options.limits ?? MESSAGE_LIMITS;
+  const renderOptions = { renderLimit: limits.renderLimit, memoryLimit: limits.memoryLimit };
+  const base: LiquidFactoryOptions = {
+    ...(options.partials ? { partials: options.partials } : {}),
+    ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     ...(options.locale === undefined ? {} : { locale: options.locale }),
-    ...LIMITS,
+    filters: {
+      qr_code: (value: unknown) =>
+        typeof value === "string" && value.length > 0 ? qrCodeDataUrl(value) : "",
+    },
   };
-  const plain = new Liquid(base);
-  const html = new Liquid({ ...base, outputEscape: "escape" });
-  for (const engine of [plain, html]) {
-    engine.registerFilter("qr_code", (value: unknown) =>
-      typeof value === "string" && value.length > 0 ? qrCodeDataUrl(value) : "",
-    );
-  }
+  const plain = make(base);
+  const html = make({ ...base, escapeHtml: true });
+  const toError = (field: string, err: unknown) => toTemplateError(field, err, limits);
 
   const parse = (engine: Liquid, source: string, field: string): Template[] => {
     try {
       return engine.parse(source);
     } catch (err) {
-      throw toTemplateError(field, err);
+      throw toError(field, err);
     }
   };
 
@@ -88,18 +137,21 @@ export function createTemplateEngine(options: TemplateEngineOptions = {}): Templ
     async render(source, vars, opts) {
       const engine = opts.escape === "html" ? html : plain;
       const templates = parse(engine, source, opts.field);
+      let output: string;
       try {
-        return String(await engine.render(templates, vars));
+        output = String(await engine.render(templates, vars, renderOptions));
       } catch (err) {
-        throw toTemplateError(opts.field, err);
+        throw toError(opts.field, err);
       }
+      if (output.length > limits.outputLimit) throw toError(opts.field, new OutputTooLong());
+      return output;
     },
 
     async evaluate(expression, vars, field) {
       try {
         return (await plain.evalValue(expression, vars)) as unknown;
       } catch (err) {
-        throw toTemplateError(field, err);
+        throw toError(field, err);
       }
     },
 
@@ -112,15 +164,33 @@ export function createTemplateEngine(options: TemplateEngineOptions = {}): Templ
       try {
         return await plain.globalFullVariables(templates);
       } catch (err) {
-        throw toTemplateError(field, err);
+        throw toError(field, err);
       }
     },
   };
 }
 
-function toTemplateError(field: string, err: unknown): TemplateError {
+class OutputTooLong extends Error {}
+
+/** The limit an error from LiquidJS reports, in a marketer's words, or null. */
+function limitDetail(err: unknown, limits: MessageLimits): string | null {
+  if (err instanceof OutputTooLong)
+    return `produced too much text (over ${limits.outputLimit.toLocaleString("en")} characters)`;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (/template render limit exceeded/.test(e.message))
+      return `took too long to render (over ${limits.renderLimit} ms); check its loops`;
+    if (/memory alloc limit exceeded|Invalid string length|Invalid array length/.test(e.message))
+      return "used too much memory while rendering; check its loops and ranges";
+    if (/parse length limit exceeded/.test(e.message))
+      return `is too long (over ${PARSE_LIMIT.toLocaleString("en")} characters)`;
+    e = (e as { originalError?: unknown }).originalError ?? e.cause;
+  }
+  return null;
+}
+
+function toTemplateError(field: string, err: unknown, limits: MessageLimits): TemplateError {
   if (err instanceof TemplateError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = limitDetail(err, limits) ?? (err instanceof Error ? err.message : String(err));
   return new TemplateError(field, message, { cause: err });
 }
 
