@@ -2,14 +2,17 @@
 // - A TRPCError thrown on purpose keeps its code and message (written for the marketer).
 // - Anything else is unexpected: `classifyUnexpected` may recognise it as the client's doing
 //   (a 4xx) or as an outage (issue 13: a dependency down answers 503 — add the recognition there);
-//   otherwise it stays INTERNAL_SERVER_ERROR, and the client sees only GENERIC_MESSAGE with the
+//   otherwise it stays INTERNAL_SERVER_ERROR, and the client sees only genericMessage() with the
 //   request id while the log line with the same id carries the real error.
 import { Prisma } from "@postpath/db";
 import { TRPCError } from "@trpc/server";
 
 /** What a client sees for an unexpected error; the request id lets support find the log line. */
 export function genericMessage(requestId: string | undefined): string {
-  return `Something went wrong on our side and nothing was changed by it. Try again; if it keeps happening, give support this reference: ${requestId ?? "(none)"}.`;
+  const reference = requestId
+    ? `give support this reference: ${requestId}`
+    : "tell support when it happened";
+  return `Something went wrong on our side. Try again; if it keeps happening, ${reference}.`;
 }
 
 /**
