@@ -16,7 +16,7 @@ import {
 } from "./testing/trpc-fuzz.ts";
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const numRuns = Number(process.env.FUZZ_RUNS ?? 25);
+const numRuns = Number(process.env.FUZZ_RUNS ?? 20);
 
 describe("tRPC fuzzing", () => {
   let h: Harness;
