@@ -1,8 +1,15 @@
 import { type RunStatus } from "@postpath/db";
-import { renderMessage, renderTemplate, TemplateError, type EmailFormat } from "@postpath/channels";
+import {
+  createTemplateEngine,
+  renderMessage,
+  TemplateError,
+  type EmailFormat,
+} from "@postpath/channels";
 import {
   advance,
+  createLiquid,
   initialState,
+  TEMPLATE_LIMITS,
   templateContext,
   type Effect,
   type Plan,
@@ -44,13 +51,16 @@ function dbStatus(state: RunState): RunStatus {
   }
 }
 
+/** Messages render with the one Liquid configuration of Postpath (journey's) and its limits. */
+const messages = createTemplateEngine({ createLiquid, limits: TEMPLATE_LIMITS.message });
+
 /** Renders a string-valued tree with Liquid (every string is a template). */
 async function renderTree(
   value: unknown,
   vars: Record<string, unknown>,
   field: string,
 ): Promise<unknown> {
-  if (typeof value === "string") return renderTemplate(value, vars, { field });
+  if (typeof value === "string") return messages.render(value, vars, { field });
   if (Array.isArray(value))
     return Promise.all(value.map((v, i) => renderTree(v, vars, `${field}.${i}`)));
   if (value !== null && typeof value === "object") {
@@ -110,9 +120,10 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
           ...(m.preheader ? { preheader: m.preheader } : {}),
         },
         vars,
+        messages,
       );
       const fromName = m.fromName
-        ? await renderTemplate(m.fromName, vars, { field: "fromName" })
+        ? await messages.render(m.fromName, vars, { field: "fromName" })
         : undefined;
       return { recipient, payload: { ...email, ...(fromName ? { fromName } : {}) } };
     }
