@@ -15,7 +15,9 @@ export async function connectionBounds(
 ): Promise<Pick<Catalog, "webhookOrigin">> {
   // Without a master key no connection can be read here, nor used by a send.
   if (!keyring) return {};
-  const origin = await webhookOriginOf(db, keyring, workspaceId);
+  // A connection this process cannot open (its master key is missing) cannot send either; the
+  // check is then left to the provider at send time rather than failing a save that went through.
+  const origin = await webhookOriginOf(db, keyring, workspaceId).catch(() => undefined);
   return origin === undefined ? {} : { webhookOrigin: origin };
 }
 
