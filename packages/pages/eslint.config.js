@@ -1,0 +1,5 @@
+import { packageRestrictedImports, preset } from "@postpath/config/eslint";
+export default preset({
+  tsconfigRootDir: import.meta.dirname,
+  restrictedImports: packageRestrictedImports,
+});
