@@ -35,8 +35,11 @@ export const IdText = (label = "id") => Text.min(1, `${label} is required`).max(
 
 /** Nesting deeper than this (objects and arrays) is refused; journey drafts need about 8. */
 export const MAX_INPUT_DEPTH = 32;
-/** More strings, numbers, keys and containers than this in one input is refused. */
-export const MAX_INPUT_VALUES = 100_000;
+/**
+ * More strings, numbers and containers than this in one input is refused (over HTTP the 512 KB
+ * body limit binds first: enrolling 100,000 customer ids by hand must still fit).
+ */
+export const MAX_INPUT_VALUES = 300_000;
 
 export interface InputProblem {
   path: (string | number)[];
