@@ -107,4 +107,15 @@ describe("issue-012: unstorable strings and deep JSON in tRPC inputs are a 400 n
     expect(await h.db.prisma.enrolment.count()).toBe(0);
     expect((await fetch(`${h.baseUrl}/healthz`)).status).toBe(200);
   });
+
+  it("a malformed session cookie is no session, not a 500", async () => {
+    for (const cookie of ["pp_session=%E0%A4%A", "pp_session=%", "pp_session=\u0000"]) {
+      const res = await fetch(`${h.baseUrl}/trpc/auth.me`, { headers: { cookie } }).catch(
+        () => null,
+      );
+      if (res === null) continue; // fetch itself refuses some header values
+      expect(res.status, cookie).toBe(200);
+      expect(((await res.json()) as { result: { data: unknown } }).result.data).toBeNull();
+    }
+  });
 });
