@@ -870,7 +870,7 @@ describe("dead letters", () => {
     expect([...sink.processed.keys()][0]).toBe(sink.deliveries[0]!.key);
     expect((await listDeadLetters(h.ctx, { workspaceId: h.workspaceId })).items).toHaveLength(0);
     await expect(replayMessage(h.ctx, dead.items[0]!.messageId)).rejects.toThrow(
-      /Only dead or failed/,
+      /Only dead, failed or uncertain/,
     );
   });
 });
