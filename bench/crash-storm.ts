@@ -225,6 +225,7 @@ export default async function crashStorm(args: string[]) {
     );
     // Drain: every run finished and no message left to send (or being sent).
     let drained = 0;
+    let reported = Date.now();
     for (;;) {
       const [done, open] = await Promise.all([
         finished(),
@@ -235,6 +236,13 @@ export default async function crashStorm(args: string[]) {
       if (done === customers && open === 0) {
         drained = Date.now();
         break;
+      }
+      if (Date.now() - reported > 15_000) {
+        // Where the drain goes: a steady climb is backlog (a busy machine); steps are recovery.
+        reported = Date.now();
+        console.log(
+          `  +${fmt((reported - lastKill) / 1000)} s: ${done} runs completed, ${open} messages to send`,
+        );
       }
       if (Date.now() - lastKill > 600_000) {
         console.log(
