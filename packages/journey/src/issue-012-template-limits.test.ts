@@ -164,6 +164,13 @@ describe("issue 12: a template over the render limits fails its step instead of 
     const output = "{% for i in (1..20) %}{{ big }}{% endfor %}";
     expect(err(() => renderTemplate(output, { big }, { limits: step })).limit).toBe("output");
     expect(renderTemplate(output, { big }).length).toBe(200_000); // a message may be longer
+    // The time limit applies to templates with loops: a process short of CPU (here: a budget
+    // already spent) still renders one without.
+    const spent = { limits: step, deadline: performance.now() - 1_000 };
+    expect(renderTemplate("Hi {{ name | upcase }}", { name: "Ann" }, spent)).toBe("Hi ANN");
+    expect(
+      err(() => renderTemplate("{% for t in tags %}{{ t }}{% endfor %}", {}, spent)).limit,
+    ).toBe("time");
     // A syntax error is no limit.
     expect(err(() => renderTemplate("{{ oops", {}))).toMatchObject({ limit: null });
   });

@@ -28,6 +28,10 @@ export type TemplateLimits = {
  * whose `limit` says which, instead of stalling the process that renders it.
  *
  * - `parseLimit`: characters of template source (per template, when it is parsed).
+ * A template without loops renders without the time limit (see isLoopFree): its work is bounded
+ * by its length and memoryLimit, and renderLimit is wall-clock time, which a machine short of CPU
+ * could spend before `{{ first_name }}` is done.
+ *
  * - `step`: the values of attribute-update and personal-URL steps. They render synchronously inside
  *   `advance()`, on the worker's event loop (which is the HTTP server's when the worker runs in
  *   it), so the budget is small: 50 ms for all the templates of one step together. A real step
@@ -204,10 +208,13 @@ export function renderTemplate(
   const field = options.field ?? "template";
   const limits = options.limits ?? TEMPLATE_LIMITS.message;
   try {
+    const templates = parse(template);
     const output: unknown = liquid.renderSync(
-      parse(template),
+      templates,
       context,
-      renderOptionsFor(limits, options.deadline),
+      isLoopFree(templates)
+        ? { renderLimit: Infinity, memoryLimit: limits.memoryLimit }
+        : renderOptionsFor(limits, options.deadline),
     );
     return checkOutput(field, output, limits);
   } catch (err) {
@@ -287,12 +294,26 @@ export const LONG_RANGE = 1000;
 
 /** Why the loops of a template look dangerous, or null. */
 function loopRisk(templates: readonly Template[]): string | null {
+  const { nested, longest } = loopShape(templates);
+  if (nested)
+    return "has a loop inside a loop, which can take very long for customers with long lists. Simplify it, or the step may fail for them.";
+  if (longest > LONG_RANGE)
+    return `repeats ${longest.toLocaleString("en")} times, which can take very long. Use a shorter range, or the step may fail.`;
+  return null;
+}
+
+type LoopShape = { loops: boolean; nested: boolean; longest: number };
+
+/** Whether a template loops (for, tablerow), loops inside a loop, and its longest literal range. */
+function loopShape(templates: readonly Template[]): LoopShape {
+  let loops = false;
   let nested = false;
   let longest = 0;
   const visit = (list: readonly Template[], depth: number): void => {
     for (const t of list) {
       const isLoop = t instanceof ForTag || t instanceof TablerowTag;
       if (isLoop) {
+        loops = true;
         if (depth > 0) nested = true;
         const c = t.collection;
         if (
@@ -310,11 +331,24 @@ function loopRisk(templates: readonly Template[]): string | null {
     }
   };
   visit(templates, 0);
-  if (nested)
-    return "has a loop inside a loop, which can take very long for customers with long lists. Simplify it, or the step may fail for them.";
-  if (longest > LONG_RANGE)
-    return `repeats ${longest.toLocaleString("en")} times, which can take very long. Use a shorter range, or the step may fail.`;
-  return null;
+  return { loops, nested, longest };
+}
+
+const loopFree = new WeakMap<Template[], boolean>();
+
+/**
+ * Whether a parsed template has no loop. Without loops (and without partials, which this Liquid
+ * has none of) a template's work is bounded by its length and the memory limit, so it renders
+ * without the time limit: renderLimit is wall-clock time, and a process the machine starves of
+ * CPU for a moment must not fail `{{ first_name }}`.
+ */
+function isLoopFree(templates: Template[]): boolean {
+  let free = loopFree.get(templates);
+  if (free === undefined) {
+    free = !loopShape(templates).loops;
+    loopFree.set(templates, free);
+  }
+  return free;
 }
 
 /** Names a template can always use, whatever the journey: */
