@@ -188,7 +188,9 @@ function plausible(key: string, journeyId: string, draft: unknown): fc.Arbitrary
 export type TrpcCase =
   | { kind: "input"; path: string; input: unknown }
   | { kind: "raw"; path: string; contentType: string | null; body: string }
-  | { kind: "batch"; paths: string[]; input: unknown };
+  | { kind: "batch"; paths: string[]; input: unknown }
+  /** The procedure called with an odd session cookie instead of ours (header-safe characters). */
+  | { kind: "cookie"; path: string; cookie: string };
 
 /** One case for one procedure: an input (plausible, hostile or mixed), or a raw/odd request. */
 export function caseFor(p: Procedure, journeyId: string, draft: unknown): fc.Arbitrary<TrpcCase> {
@@ -242,7 +244,14 @@ export function caseFor(p: Procedure, journeyId: string, draft: unknown): fc.Arb
       anyString,
     ),
   });
+  const cookie = fc
+    .string({
+      unit: fc.constantFrom("%", "E0", "A4", "=", ";", " ", "a", "0", "\t", "\u00e9"),
+      maxLength: 12,
+    })
+    .map((v) => ({ kind: "cookie" as const, path: p.path, cookie: `pp_session=${v}` }));
   return fc.oneof(
+    { weight: 1, arbitrary: cookie },
     {
       weight: 8,
       arbitrary: input.map((i) => ({ kind: "input" as const, path: p.path, input: i })),
@@ -350,6 +359,16 @@ export async function runTrpcCase(s: Session, c: TrpcCase): Promise<Outcome> {
         ...(c.contentType === null ? {} : { "content-type": c.contentType }),
       },
       body: c.body,
+    });
+  } else if (c.kind === "cookie") {
+    const p = s.byPath.get(c.path)!;
+    res = await fetch(`${s.h.baseUrl}/trpc/${c.path}`, {
+      method: p.type === "query" ? "GET" : "POST",
+      headers: {
+        cookie: c.cookie,
+        ...(p.type === "query" ? {} : { "content-type": "application/json", ...CLIENT }),
+      },
+      ...(p.type === "query" ? {} : { body: "{}" }),
     });
   } else if (c.kind === "batch") {
     const p = s.byPath.get(c.paths[0] ?? "")!;
