@@ -15,8 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { sweep } from "./maintenance.ts";
 import { retryWindowMs, type JobRetry } from "./queues.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
-import { until } from "./testing/until.ts";
+import { startEngineHarness, type EngineHarness, waitFor } from "./testing/harness.ts";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const PURCHASES = 120;
@@ -104,11 +103,9 @@ describe("issue 13: Postgres down longer than every backoff", () => {
     const down = Date.now();
     h.startWorkers({ concurrency: 20 });
     const failed = () => h.ctx.queues.events.getJobCountByTypes("failed");
-    await until(
-      "every event job to fail for good",
-      async () => (await failed()) === PURCHASES,
-      failed,
-    );
+    await waitFor("every event job to fail for good", async () => (await failed()) === PURCHASES, {
+      progress: failed,
+    });
     // Each failed job went through all its attempts and backoffs: the outage outlasted them.
     const outage = Date.now() - down;
     expect(outage).toBeGreaterThan(retryWindowMs(RETRY));
@@ -126,13 +123,13 @@ describe("issue 13: Postgres down longer than every backoff", () => {
     // replacing the failed ones of the same id.
     const processed = () => h.db.prisma.event.count({ where: { processedAt: { not: null } } });
     let recreated = 0;
-    await until(
+    await waitFor(
       "every acknowledged event processed",
       async () => {
         recreated += (await sweep(h.ctx, 1)).eventJobs;
         return (await processed()) === PURCHASES;
       },
-      processed,
+      { progress: processed },
     );
     expect(recreated).toBeGreaterThanOrEqual(PURCHASES);
     const runs = await h.db.prisma.journeyRun.findMany({

@@ -10,8 +10,7 @@ import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
 import { processRunJob } from "./runner.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
-import { until } from "./testing/until.ts";
+import { startEngineHarness, type EngineHarness, waitFor } from "./testing/harness.ts";
 
 let sink: Sink;
 let h: EngineHarness | undefined;
@@ -107,15 +106,17 @@ async function processEvent(x: EngineHarness, eventId: string) {
 /** Workers take what was queued; the run must take the arrived branch, once. */
 async function drainAndCheck(x: EngineHarness, journeyId: string, customerId: string) {
   x.startWorkers();
-  const r = await until(
+  const r = await waitFor(
     "the run to end",
     async () => {
       const run = await theRun(x, journeyId, customerId);
       return run.status === "COMPLETED" ? run : null;
     },
-    async () => {
-      const run = await theRun(x, journeyId, customerId);
-      return [run.seq, run.status, sink.deliveries.length];
+    {
+      progress: async () => {
+        const run = await theRun(x, journeyId, customerId);
+        return [run.seq, run.status, sink.deliveries.length];
+      },
     },
   );
   const steps = sink.deliveries.map((d) => JSON.parse(d.body) as { step: string; serial: string });
@@ -243,7 +244,7 @@ describe("issue 13: the event a run waits for is taken whatever order the jobs r
     await processEvent(x, e.eventId);
     await processEvent(x, p.eventId);
     x.startWorkers();
-    const r = await until(
+    const r = await waitFor(
       "the run to end",
       async () => {
         const run = await x.db.prisma.journeyRun.findFirst({
@@ -251,7 +252,7 @@ describe("issue 13: the event a run waits for is taken whatever order the jobs r
         });
         return run?.status === "COMPLETED" ? run : null;
       },
-      () => Promise.resolve(sink.deliveries.length),
+      { progress: () => Promise.resolve(sink.deliveries.length) },
     );
     const steps = sink.deliveries.map((d) => (JSON.parse(d.body) as { step: string }).step);
     expect(steps).toEqual(["late"]); // w1 took it (by look-back); w2 did not take it again

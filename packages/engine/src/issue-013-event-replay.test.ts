@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processEventJob } from "./events.ts";
 import { track } from "./ingest.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
-import { until } from "./testing/until.ts";
+import { startEngineHarness, type EngineHarness, waitFor } from "./testing/harness.ts";
 
 let sink: Sink;
 let h: EngineHarness;
@@ -59,10 +58,10 @@ describe("issue 13: a replayed event never acts twice", () => {
       return [r?.seq, r?.status, sink.deliveries.length];
     };
     await track(h.ctx, h.workspaceId, { userId: "ann", event: "purchase", messageId: "buy-1" });
-    await until(
+    await waitFor(
       "ann parked at the first wait",
       async () => (await run())?.currentStepId === "w1" && (await run())?.status === "WAITING",
-      progress,
+      { progress: progress },
     );
 
     const first = await track(h.ctx, h.workspaceId, {
@@ -71,21 +70,21 @@ describe("issue 13: a replayed event never acts twice", () => {
       messageId: "reg-1",
     });
     expect(first.duplicate).toBe(false);
-    await until(
+    await waitFor(
       "ann parked at the second wait",
       async () => {
         const r = await run();
         return r?.currentStepId === "w2" && r.status === "WAITING";
       },
-      progress,
+      { progress: progress },
     );
     const jobId = `ev-${first.eventId}`;
     // The event was processed: Postgres says so.
-    await until(
+    await waitFor(
       "the event marked processed",
       async () =>
         (await h.db.prisma.event.findUnique({ where: { id: first.eventId } }))?.processedAt,
-      progress,
+      { progress: progress },
     );
     // BullMQ drops finished jobs after an hour (or 10,000 newer ones): remove it now.
     const job = await h.ctx.queues.events.getJob(jobId);
@@ -104,13 +103,13 @@ describe("issue 13: a replayed event never acts twice", () => {
     // hand), the run does not act on an event it has consumed.
     await processEventJob(h.ctx, { eventId: first.eventId });
 
-    const ended = await until(
+    const ended = await waitFor(
       "ann's run to end",
       async () => {
         const r = await run();
         return r && r.status === "COMPLETED" ? r : null;
       },
-      progress,
+      { progress: progress },
     );
     const steps = sink.deliveries.map((d) => (JSON.parse(d.body) as { step: string }).step);
     expect(steps).toEqual(["first", "late"]); // the second wait timed out: no second action
@@ -135,7 +134,7 @@ describe("issue 13: a replayed event never acts twice", () => {
       event: "browse",
       messageId: "b-1",
     });
-    await until(
+    await waitFor(
       "bob's event processed",
       async () => (await h.db.prisma.event.findUnique({ where: { id: eventId } }))?.processedAt,
     );
@@ -148,7 +147,7 @@ describe("issue 13: a replayed event never acts twice", () => {
       messageId: "b-1",
     });
     expect(replay).toEqual({ eventId, duplicate: true });
-    await until(
+    await waitFor(
       "the replayed event processed",
       async () => (await h.db.prisma.event.findUnique({ where: { id: eventId } }))?.processedAt,
     );
