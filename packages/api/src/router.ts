@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { authRouter } from "./routers/auth.ts";
 import { journeysRouter } from "./routers/journeys.ts";
 import { operateRouter } from "./routers/operate.ts"; // engine issue
+import { pagesRouter } from "./routers/pages.ts"; // issue 14
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -26,6 +27,7 @@ export const appRouter = router({
   limits: limitsRouter,
   admin: adminRouter,
   workspaces: workspacesRouter, // issue 12
+  pages: pagesRouter, // issue 14
 });
 
 export type AppRouter = typeof appRouter;

@@ -121,3 +121,33 @@ export { draftFromSteps } from "./builder.ts";
 export type { StepSpec } from "./builder.ts";
 export { templates } from "./templates/index.ts";
 export type { GalleryTemplate } from "./templates/index.ts";
+// issue 14: landing-page documents (the pure model; React components live in @postpath/pages)
+export {
+  PAGE_SCHEMA_VERSION,
+  PageSlug,
+  PageDocument,
+  FORM_FIELD_TYPES,
+  FormFieldType,
+  FormField,
+  FormProps,
+  HeadingProps,
+  TextProps,
+  ImageProps,
+  ButtonProps,
+  ProductCardProps,
+  CouponCardProps,
+  ColumnsProps,
+  COLUMN_LAYOUTS,
+  RootProps as PageRootProps,
+  Block as PageBlock,
+  BLOCK_PROPS,
+  BLOCK_TYPES,
+  RESERVED_FIELD_NAMES,
+  formsOf,
+  walkBlocks,
+  validatePageDocument,
+  parsePublishedPage,
+  selectOptions,
+  submissionSchema,
+} from "./pages.ts";
+export type { BlockType, PageIssue, PublishedPage, LooseBlock } from "./pages.ts";

@@ -207,6 +207,8 @@ describe("API security (walks every procedure of appRouter)", () => {
       })
     ).id;
     ids.operate = ids.journeys;
+    ids.pages = // issue 14
+    (await createCaller(ctxFor(u.marketerA)).pages.create({ name: "A page", slug: "a-page" })).id;
     // A dead message in A, for the admin dead-letter procedures.
     const customer = await db.prisma.customer.create({
       data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
@@ -266,6 +268,7 @@ describe("API security (walks every procedure of appRouter)", () => {
       await c.journeys.create({ name: "B journey", draft: demoJourneyDraft(1) })
     ).id;
     await c.journeys.publish({ id: out.journeys });
+    out.pages = (await c.pages.create({ name: "B page", slug: "b-page" })).id; // issue 14
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: out.journeys },
     });
