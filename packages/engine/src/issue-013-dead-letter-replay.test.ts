@@ -17,15 +17,19 @@ let sink: Sink;
 let h: EngineHarness;
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
   sink = await startSink();
 });
 afterAll(async () => {
-  await smtp.close();
   await sink.close();
 });
+// A fresh SMTP sink per test: its list of received mail starts empty.
 beforeEach(async () => {
-  smtp.received.length = 0;
+  smtp = await startSmtpSink();
+});
+afterEach(async () => {
+  await smtp.close();
+});
+beforeEach(async () => {
   sink.deliveries.length = 0;
   sink.processed.clear();
   h = await startEngineHarness({
@@ -44,7 +48,7 @@ afterEach(async () => {
 async function idle() {
   await waitFor("send queue idle", async () => {
     const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed");
-    return c.active + c.waiting + c.delayed === 0;
+    return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0;
   });
 }
 

@@ -23,12 +23,17 @@ let smtp: SmtpSink;
 let sink: Sink;
 
 beforeAll(async () => {
-  smtp = await startSmtpSink();
   sink = await startSink();
 });
 afterAll(async () => {
-  await smtp.close();
   await sink.close();
+});
+// A fresh SMTP sink per test: its list of received mail starts empty.
+beforeEach(async () => {
+  smtp = await startSmtpSink();
+});
+afterEach(async () => {
+  await smtp.close();
 });
 
 /**
@@ -72,7 +77,6 @@ async function withholdingProxy(target: { host: string; port: number }) {
 describe("a database error after the provider accepted (item 1)", () => {
   let h: EngineHarness;
   beforeEach(async () => {
-    smtp.received.length = 0;
     h = await startEngineHarness({
       providers: { email: createProvider("email", { url: smtp.url, from: "Shop <s@pp.test>" }) },
       sendRetry: { attempts: 3, backoffMs: 100 },
@@ -108,7 +112,7 @@ describe("a database error after the provider accepted (item 1)", () => {
     );
     await waitFor("send queue idle", async () => {
       const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed");
-      return c.active + c.waiting + c.delayed === 0;
+      return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0;
     });
     const msg = await h.db.prisma.message.findFirstOrThrow({ where: { runId: run.id } });
     expect(msg).toMatchObject({ status: "SENT", attempts: 1, error: null });
@@ -129,7 +133,6 @@ describe("a worker SIGKILLed between the provider's acceptance and the record (i
   let child: ChildProcess | null = null;
 
   beforeEach(async () => {
-    smtp.received.length = 0;
     sink.deliveries.length = 0;
     sink.processed.clear();
     db = await createTestDatabase();
@@ -178,7 +181,7 @@ describe("a worker SIGKILLed between the provider's acceptance and the record (i
     );
     await waitFor("send queue idle", async () => {
       const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed");
-      return c.active + c.waiting + c.delayed === 0;
+      return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0;
     });
     return run;
   }
@@ -314,7 +317,7 @@ describe("a worker SIGKILLed between the provider's acceptance and the record (i
     );
     await waitFor("send queue idle", async () => {
       const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed");
-      return c.active + c.waiting + c.delayed === 0;
+      return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0;
     });
     expect(await h.db.prisma.message.count({ where: { status: "SENT" } })).toBe(20);
     expect(smtp.received).toHaveLength(20);
