@@ -6,6 +6,7 @@ import { JourneyListPage } from "./pages/JourneyListPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
 import { hrefs, useRoute } from "./routing.ts";
 import { adminHrefs } from "./admin/routes.ts"; // admin issue
+import { pagesHrefs } from "./pages-area/routes.ts"; // issue 14
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
@@ -30,6 +31,13 @@ const SignUpPage = lazy(() =>
 );
 const AccountPage = lazy(() =>
   import("./admin/AccountPage.tsx").then((m) => ({ default: m.AccountPage })),
+);
+// issue 14: landing pages; the block editor (Puck) loads only when a page is opened.
+const PageListPage = lazy(() =>
+  import("./pages-area/PageListPage.tsx").then((m) => ({ default: m.PageListPage })),
+);
+const PageEditorPage = lazy(() =>
+  import("./pages-area/PageEditorPage.tsx").then((m) => ({ default: m.PageEditorPage })),
 );
 
 export function App({
@@ -128,6 +136,10 @@ function Page({ me }: { me: Me }) {
       return <SignUpPage />;
     case "account": // issue 12
       return <AccountPage me={me} />;
+    case "pages": // issue 14
+      return <PageListPage />;
+    case "landingPage": // issue 14
+      return <PageEditorPage key={route.id} id={route.id} />;
     case "notFound":
       return (
         <section className="page">
@@ -140,6 +152,9 @@ function Page({ me }: { me: Me }) {
 
 function AppHeader({ me }: { me: Me }) {
   const trpc = useTRPC();
+  const area = useRoute().page;
+  const inPages = area === "pages" || area === "landingPage";
+  const inJourneys = area === "journeys" || area === "journey";
   const queryClient = useQueryClient();
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
@@ -152,6 +167,14 @@ function AppHeader({ me }: { me: Me }) {
         Postpath
       </a>
       <span className="muted">{me.workspace.name}</span>
+      <nav className="app-header__nav" aria-label="Main">
+        <a href={hrefs.journeys()} aria-current={inJourneys ? "page" : undefined}>
+          Journeys
+        </a>
+        <a href={pagesHrefs.pages()} aria-current={inPages ? "page" : undefined}>
+          Pages
+        </a>
+      </nav>
       {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}
       <span className="app-header__spacer" />
       <span>

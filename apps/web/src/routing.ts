@@ -1,11 +1,13 @@
 // Hash routing: `#/journeys`, `#/journeys/<id>`. No router library until the app needs one.
 import { useSyncExternalStore } from "react";
 import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin issue
+import { parsePagesPath, type PagesRoute } from "./pages-area/routes.ts"; // issue 14
 
 export type Route =
   | { page: "journeys" }
   | { page: "journey"; id: string }
   | AdminRoute
+  | PagesRoute
   | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
@@ -15,6 +17,8 @@ export function parseHash(hash: string): Route {
   if (match?.[1]) return { page: "journey", id: decodeURIComponent(match[1]) };
   const admin = parseAdminPath(path); // admin issue: #/admin/<tab>, #/invite/<token>
   if (admin) return admin;
+  const pages = parsePagesPath(path); // issue 14: #/pages, #/pages/<id>
+  if (pages) return pages;
   return { page: "notFound", hash };
 }
 

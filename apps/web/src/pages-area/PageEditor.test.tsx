@@ -1,0 +1,149 @@
+// issue 14: the page editor (Puck with @postpath/pages' blocks) against a fake API at the HTTP
+// boundary: it starts from the server's latest draft, saves edits naming the revision it loaded,
+// says so when someone else saved first, and publishes the saved draft.
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
+import { createTRPCClient } from "@trpc/client";
+import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppRouter } from "../trpc.ts";
+import { renderApp } from "../test/renderApp.tsx";
+import { marketer } from "../test/users.ts";
+import { ApiError, draftWithHeading, fakePagesServer, pageDetail } from "./testServer.ts";
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+/** Selects the page's heading block in Puck's outline; its fields open in the sidebar. */
+async function selectHeading(): Promise<HTMLInputElement> {
+  const layer = await waitFor(() => {
+    const el = document.querySelector<HTMLButtonElement>(
+      '[data-puck-layer-tree-id="heading-1"] button[class*="Layer-clickable"]',
+    );
+    if (!el) throw new Error("the outline does not list the heading yet");
+    return el;
+  });
+  act(() => layer.click());
+  return waitFor(() => {
+    const input = document.querySelector<HTMLInputElement>('input[name="text"]');
+    if (!input) throw new Error("the heading's fields are not shown yet");
+    return input;
+  });
+}
+
+function typeInto(input: HTMLInputElement, value: string) {
+  fireEvent.change(input, { target: { value } });
+}
+
+describe("page editor", () => {
+  it("starts from the server's latest draft, not a cached one, and saves edits with its revision", async () => {
+    const server = fakePagesServer([
+      pageDetail({ revision: 3, draft: draftWithHeading("Hello from revision 3") }),
+    ]);
+    window.location.hash = "#/pages";
+    const { queryClient } = renderApp({ me: marketer });
+    await screen.findByRole("link", { name: "Machine registration" });
+    // The cache holds an older copy, as after an earlier visit in this tab.
+    const trpc = createTRPCOptionsProxy<AppRouter>({
+      client: createTRPCClient<AppRouter>({ links: [] }),
+      queryClient,
+    });
+    queryClient.setQueryData(
+      trpc.pages.get.queryKey({ id: "pg1" }),
+      pageDetail({ revision: 1, draft: draftWithHeading("Old cached heading") }),
+    );
+    fireEvent.click(screen.getByRole("link", { name: "Machine registration" }));
+
+    const text = await selectHeading();
+    expect(text.value).toBe("Hello from revision 3");
+    expect(document.querySelector(".save")?.textContent).toBe("Saved");
+    expect(server.callsTo("pages.save")).toEqual([]);
+
+    typeInto(text, "Welcome, {{ customer.first_name }}!");
+    await screen.findByText("Unsaved changes…");
+    await waitFor(() => expect(server.callsTo("pages.save")).toHaveLength(1));
+    await screen.findByText("Saved");
+    const [save] = server.callsTo("pages.save");
+    expect(save?.input).toMatchObject({ id: "pg1", revision: 3 });
+    expect(server.page("pg1")?.revision).toBe(4);
+    expect(server.page("pg1")?.draft.content[0]?.props).toMatchObject({
+      id: "heading-1",
+      text: "Welcome, {{ customer.first_name }}!",
+    });
+
+    // The next save names the revision the last one produced.
+    typeInto(text, "Welcome back");
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(server.callsTo("pages.save")).toHaveLength(2));
+    await screen.findByText("Saved");
+    expect(server.callsTo("pages.save")[1]?.input).toMatchObject({ revision: 4 });
+    expect(server.page("pg1")?.revision).toBe(5);
+  });
+
+  it("says so when someone else saved first, and loads their version", async () => {
+    const server = fakePagesServer([pageDetail({ revision: 2 })]);
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: marketer });
+    const text = await selectHeading();
+    // Another tab saves in between.
+    server.saveElsewhere("pg1", draftWithHeading("Their heading"));
+
+    typeInto(text, "My heading");
+    const alert = await screen.findByText(
+      /Someone else changed this page — load the latest version/,
+    );
+    expect(alert.getAttribute("role")).toBe("alert");
+    expect(server.callsTo("pages.save").map((c) => c.input)).toMatchObject([{ revision: 2 }]);
+    expect(server.page("pg1")?.draft.content[0]?.props).toMatchObject({ text: "Their heading" });
+    // Nothing more is sent while the conflict stands, and Publish waits for it to be resolved.
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Publish" }).disabled).toBe(true);
+
+    fireEvent.click(screen.getByRole("button", { name: "Load the latest version" }));
+    await waitFor(() =>
+      expect(screen.queryByRole("button", { name: "Load the latest version" })).toBeNull(),
+    );
+    const reloaded = await selectHeading();
+    expect(reloaded.value).toBe("Their heading");
+    typeInto(reloaded, "Our heading, agreed");
+    await waitFor(() => expect(server.page("pg1")?.revision).toBe(4));
+    expect(server.callsTo("pages.save").map((c) => c.input)).toMatchObject([
+      { revision: 2 },
+      { revision: 3 },
+    ]);
+  });
+
+  it("publishes the saved draft (saving pending edits first) and shows the version", async () => {
+    const server = fakePagesServer([pageDetail({ revision: 1 })]);
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: marketer });
+    const text = await selectHeading();
+    typeInto(text, "Register your machine");
+    fireEvent.click(screen.getByRole("button", { name: "Publish" }));
+    await screen.findByText(/Published as version 1\./);
+    const order = server.calls
+      .map((c) => c.path)
+      .filter((p) => p === "pages.save" || p === "pages.publish");
+    expect(order).toEqual(["pages.save", "pages.publish"]);
+    expect(server.page("pg1")?.publishedVersion).toBe(1);
+    await screen.findByText(/Published v1/);
+  });
+
+  it("shows why the server refused to publish, naming the block", async () => {
+    fakePagesServer([pageDetail({ revision: 1 })], {
+      "pages.publish": () => {
+        throw new ApiError(
+          "BAD_REQUEST",
+          "The page has 1 problem(s) to fix before publishing: Form “registration”: Add at least one field to the form.",
+        );
+      },
+    });
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: marketer });
+    await selectHeading();
+    fireEvent.click(screen.getByRole("button", { name: "Publish" }));
+    const alert = await screen.findByText(
+      /Not published: .*Form “registration”: Add at least one field/,
+    );
+    expect(alert.closest('[role="alert"]')).not.toBeNull();
+  });
+});

@@ -1,0 +1,158 @@
+// issue 14: a fake API at the HTTP boundary for the Pages area's jsdom tests: `pages.*` kept in
+// memory, refusing a save based on an older revision (CONFLICT) and a publish with problems
+// (BAD_REQUEST), as the real router does.
+import type { PageDocument } from "@postpath/journey";
+import { vi } from "vitest";
+import type { PageDetail, PageListItem } from "./contract.ts";
+
+// jsdom lacks matchMedia, which Puck reads for its responsive layout (a desktop-sized answer).
+if (typeof window.matchMedia !== "function") {
+  window.matchMedia = (query: string): MediaQueryList =>
+    ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: () => {},
+      removeListener: () => {},
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: "CONFLICT" | "BAD_REQUEST" | "NOT_FOUND",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HTTP_STATUS = { CONFLICT: 409, BAD_REQUEST: 400, NOT_FOUND: 404 } as const;
+const JSON_RPC_CODE = { CONFLICT: -32009, BAD_REQUEST: -32600, NOT_FOUND: -32004 } as const;
+
+export function draftWithHeading(text: string): PageDocument {
+  return {
+    root: { props: { title: "Welcome", accent: "#1f5f8b", schemaVersion: 1 } },
+    content: [{ type: "Heading", props: { id: "heading-1", text, level: "h1", align: "left" } }],
+  };
+}
+
+export function pageDetail(overrides: Partial<PageDetail> = {}): PageDetail {
+  return {
+    id: "pg1",
+    name: "Machine registration",
+    slug: "machine-registration",
+    draft: draftWithHeading("Welcome, {{ customer.first_name }}"),
+    revision: 1,
+    publishedVersion: null,
+    updatedAt: "2026-11-20T10:15:00.000Z",
+    versions: [],
+    ...overrides,
+  };
+}
+
+export type Call = { path: string; input: unknown };
+
+/** Stubs `fetch`: every tRPC call is answered from `pages` (and `extra` handlers). */
+export function fakePagesServer(
+  initial: PageDetail[],
+  extra: Record<string, (input: unknown) => unknown> = {},
+) {
+  const pages = new Map(initial.map((p) => [p.id, structuredClone(p)]));
+  const calls: Call[] = [];
+  let nextId = 1;
+  const find = (input: unknown) => {
+    const page = pages.get((input as { id: string }).id);
+    if (!page) throw new ApiError("NOT_FOUND", "No page with that id in this workspace.");
+    return page;
+  };
+  const listItem = (p: PageDetail): PageListItem => ({
+    id: p.id,
+    name: p.name,
+    slug: p.slug,
+    publishedVersion: p.publishedVersion,
+    updatedAt: p.updatedAt,
+  });
+  const handlers: Record<string, (input: unknown) => unknown> = {
+    "pages.list": () => [...pages.values()].map(listItem),
+    "pages.get": (input) => structuredClone(find(input)),
+    "pages.create": (input) => {
+      const { name, slug } = input as { name: string; slug: string };
+      const id = `new${nextId++}`;
+      pages.set(id, pageDetail({ id, name, slug, draft: draftWithHeading(name), revision: 0 }));
+      return { id, revision: 0, slug };
+    },
+    "pages.save": (input) => {
+      const { revision, draft, name } = input as {
+        id: string;
+        revision: number;
+        draft: PageDocument;
+        name?: string;
+      };
+      const page = find(input);
+      if (revision !== page.revision)
+        throw new ApiError(
+          "CONFLICT",
+          "This page was changed in another tab or by someone else. Reload to see their changes before saving.",
+        );
+      page.draft = draft;
+      page.revision += 1;
+      if (name !== undefined) page.name = name;
+      page.updatedAt = new Date().toISOString();
+      return { revision: page.revision, issues: [], savedAt: page.updatedAt };
+    },
+    "pages.publish": (input) => {
+      const page = find(input);
+      const version = (page.versions[0]?.version ?? 0) + 1;
+      page.versions = [{ version, createdAt: new Date().toISOString() }, ...page.versions];
+      page.publishedVersion = version;
+      return { version };
+    },
+    ...extra,
+  };
+  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
+    const u = new URL(url instanceof Request ? url.url : String(url));
+    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
+    const inputs = JSON.parse(
+      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
+    ) as Record<string, unknown>;
+    const items = paths.map((path, i) => {
+      const input = inputs[String(i)];
+      calls.push({ path, input });
+      try {
+        const handler = handlers[path];
+        if (!handler) throw new ApiError("NOT_FOUND", `No such procedure: ${path}`);
+        return { result: { data: handler(input) ?? null } };
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError("BAD_REQUEST", String(e));
+        return {
+          error: {
+            message: err.message,
+            code: JSON_RPC_CODE[err.code],
+            data: { code: err.code, httpStatus: HTTP_STATUS[err.code], path },
+          },
+        };
+      }
+    });
+    return Promise.resolve(
+      new Response(JSON.stringify(items), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+  });
+  return {
+    calls,
+    page: (id: string) => pages.get(id),
+    /** Someone else saves the page (another tab or person). */
+    saveElsewhere(id: string, draft: PageDocument) {
+      const page = pages.get(id);
+      if (!page) throw new Error(`no page ${id}`);
+      page.draft = draft;
+      page.revision += 1;
+    },
+    callsTo: (path: string) => calls.filter((c) => c.path === path),
+  };
+}
