@@ -19,6 +19,7 @@ import { outageOf, registerHealth, RETRY_AFTER_SECONDS, unavailableMessage } fro
 import { registerIngest } from "./ingest.ts";
 import { serializeRequest } from "./log-redact.ts"; // issue 12
 import { registerPurl } from "./purl.ts"; // engine issue
+import { registerPrintRun } from "./print-run.ts"; // issue 14: print runs
 import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 12
 
 export interface AppOptions {
@@ -109,6 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   registerIngest(app, opts);
   registerPurl(app, opts); // engine issue
+  registerPrintRun(app, opts); // issue 14: print runs (CSV + PDF proof of a PURL step)
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     // issue 12: source maps (the original sources) only when asked for.
