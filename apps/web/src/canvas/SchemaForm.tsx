@@ -267,7 +267,7 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         {(value === undefined && schema.default === undefined) || value === "" ? (
           <option value="">Choose…</option>
         ) : null}
-        {schema.enum.map((option) => (
+        {schema.enum.map((option, i) => (
           <option key={String(option)} value={String(option)}>
             {schema.enumNames?.[i] ?? String(option)}
           </option>

@@ -56,7 +56,6 @@ const ctx = createEngineContext({
   }),
   sendRetry: { attempts: 10, backoffMs: 200 },
   outbound: { allowHosts: ["127.0.0.1"] }, // the test's receiver
-  outbound: { allowHosts: ["127.0.0.1"] }, // the test's receiver
   ...(config.timers ? { timers: config.timers } : {}),
 });
 const workers = startWorkers(ctx, {
