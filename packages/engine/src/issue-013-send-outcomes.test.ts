@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import type { StepSpec } from "@postpath/journey";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { listDeadLetters, nodeCounts } from "./operate.ts";
+import { dismissMessage, listDeadLetters, nodeCounts } from "./operate.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
@@ -228,6 +228,16 @@ describe("a worker SIGKILLed between the provider's acceptance and the record (i
       expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).m?.uncertain).toBe(1);
       const dead = await listDeadLetters(h.ctx, { workspaceId: h.workspaceId });
       expect(dead.items.map((d) => [d.messageId, d.status])).toEqual([[msg.id, "UNCERTAIN"]]);
+      // A person checks the customer got it and dismisses it: off the list and the badge, kept
+      // in the message's history.
+      await dismissMessage(h.ctx, msg.id, { workspaceId: h.workspaceId, actorId: null });
+      expect((await listDeadLetters(h.ctx, { workspaceId: h.workspaceId })).items).toEqual([]);
+      expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).m?.uncertain).toBe(0);
+      const dismissed = await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } });
+      expect(dismissed.status).toBe("UNCERTAIN");
+      expect(dismissed.history).toEqual([
+        expect.objectContaining({ status: "UNCERTAIN", action: "dismiss" }),
+      ]);
     } finally {
       await proxy.close();
     }
