@@ -1,6 +1,8 @@
 // issue 14: a landing page in the block editor (Puck, with the same blocks the server renders).
-// Loaded only when a page is opened (App.tsx lazy-loads this module), with Puck's stylesheet.
-import "@puckeditor/core/puck.css";
+// Loaded only when a page is opened (App.tsx lazy-loads this module), with Puck's stylesheet: the
+// variant without the web-font @import (puck.css loads Inter from rsms.me, a third-party request
+// that fails on a closed network and breaks loading this module's CSS).
+import "@puckeditor/core/no-external.css";
 import "./pages.css";
 import type { Data } from "@puckeditor/core";
 import { Puck } from "@puckeditor/core";
