@@ -210,7 +210,7 @@ interface AuthedKey {
 }
 
 /** The Redis connection BullMQ uses, duplicated for the limiter (so its Lua command lives on its own client). */
-function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
+export function limiterRedis(engine: EngineContext): { redis: Redis; prefix: string } {
   const opts = engine.queues.events.opts;
   const conn = opts.connection as unknown;
   // `instanceof` on the generic class narrows to Redis<any>; name the reply mode we use.

@@ -31,7 +31,7 @@ describe("GET /p/:token", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('data-page="welcome"');
-    expect(html).toContain("Ann &#60;3"); // escaped
+    expect(html).toContain("Ann &lt;3"); // escaped
     expect((await h.db.prisma.purl.findUniqueOrThrow({ where: { token: "tok_abc" } })).visits).toBe(
       1,
     );

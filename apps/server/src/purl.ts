@@ -1,38 +1,634 @@
-// Landing pages for personalised URLs (engine issue): GET /p/:token shows the page the PURL step
-// made, personalised with its params, and records the visit (a `purl_visited` event);
-// GET /p/:token/qr.png is the QR code of the same URL.
+// Landing pages (issue 14; the engine issue made the bare version). GET /p/:token renders the
+// published page whose slug the PURL names — the version live when the link is opened, so a link
+// mailed before a re-publish shows the new version — personalised with Liquid over the customer,
+// the PURL's params (`purl.*`) and the run's earlier outputs (`coupon.code`…), and records the
+// visit. Forms post to /p/:token/forms/:formId (CSRF token, honeypot, rate limits, size limit,
+// zod per field, one submission per idempotency key → one `form_submitted` event); the thank-you
+// page /p/:token/thanks/:formId waits (bounded) for the journey's coupon. GET /p/:token/qr.png is
+// the QR code of the link.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createQrCode } from "@postpath/channels";
-import { visitPurl, type EngineContext } from "@postpath/engine";
-import type { FastifyInstance } from "fastify";
+import { track, visitPurl, type EngineContext, type Keyring } from "@postpath/engine";
+import {
+  CustomerSnapshot,
+  formsOf,
+  isFinished,
+  PageRootProps,
+  parseRunState,
+  stepTemplateRenderer,
+  submissionSchema,
+  templateContext,
+  walkBlocks,
+  type FormProps,
+  type RunState,
+} from "@postpath/journey";
+import { PAGE_CSS, pageElement, type FormRuntime, type PageMetadata } from "@postpath/pages";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { renderToStaticMarkup } from "react-dom/server";
+import { limiterRedis } from "./ingest.ts";
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Most bytes a form post may have. */
+export const FORM_BODY_LIMIT = 16 * 1024;
+/** Form posts per minute: from one IP address, and to one personal link. */
+export const FORM_RATE = { perIp: 30, perToken: 10, windowMs: 60_000 } as const;
+/** How long the thank-you page waits for the journey to issue what it shows (coupon code). */
+export const THANKS_WAIT_MS = 3000;
+const THANKS_POLL_MS = 150;
 
-export function registerPurl(app: FastifyInstance, opts: { engine: EngineContext }): void {
-  app.get<{ Params: { token: string } }>("/p/:token", async (req, reply) => {
-    const visit = await visitPurl(opts.engine, req.params.token);
-    if (!visit)
-      return reply
-        .code(404)
-        .type("text/html; charset=utf-8")
-        .send(
-          "<!doctype html><title>Link expired</title><p>This link is unknown or has expired.</p>",
+export const FORM_SUBMITTED = "form_submitted";
+
+type Ctx = Record<string, unknown>;
+type Doc = { content: unknown[]; root: { props: Record<string, unknown> } };
+
+/** Text props rendered with Liquid, per block type (forms: title and each field's pre-fill). */
+const TEMPLATED: Record<string, readonly string[]> = {
+  Heading: ["text"],
+  Text: ["text"],
+  Image: ["src", "alt"],
+  Button: ["label", "href"],
+  ProductCard: ["title", "subtitle", "imageSrc", "imageAlt", "details"],
+  CouponCard: ["title", "code", "description", "pendingText"],
+  Form: ["title"],
+};
+
+export interface PurlOptions {
+  engine: EngineContext;
+  keyring?: Keyring;
+}
+
+/** A Liquid renderer for one page: one shared time budget; a failing part renders as nothing. */
+function pageRenderer(context: Ctx): (template: string, field: string) => string {
+  const render = stepTemplateRenderer();
+  return (template, field) => {
+    if (!template.includes("{")) return template;
+    try {
+      return render(template, context, field);
+    } catch {
+      // Keep the literal text and every expression that renders on its own; drop the rest
+      // (a bad filter, a tag left open, the time budget spent).
+      return template
+        .split(/(\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\})/)
+        .map((part) => {
+          if (part.startsWith("{%")) return "";
+          if (!part.startsWith("{{")) return part;
+          try {
+            return render(part, context, field);
+          } catch {
+            return "";
+          }
+        })
+        .join("");
+    }
+  };
+}
+
+/** The document with its Liquid resolved (a deep copy; the stored version is never touched). */
+function personalise(doc: Doc, render: (t: string, field: string) => string): Doc {
+  const block = (raw: unknown): unknown => {
+    if (!raw || typeof raw !== "object") return raw;
+    const b = raw as { type?: unknown; props?: Record<string, unknown> };
+    if (typeof b.type !== "string" || !b.props) return raw;
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(b.props)) {
+      if (typeof v === "string" && TEMPLATED[b.type]?.includes(k))
+        props[k] = render(v, `${b.type}.${k}`);
+      else if (Array.isArray(v) && v.every((x) => x && typeof x === "object" && "type" in x))
+        props[k] = v.map(block); // slots (columns)
+      else props[k] = v;
+    }
+    return { ...b, props };
+  };
+  const rootProps = { ...doc.root.props };
+  if (typeof rootProps["title"] === "string")
+    rootProps["title"] = render(rootProps["title"], "title");
+  return { ...doc, content: doc.content.map(block), root: { ...doc.root, props: rootProps } };
+}
+
+/** A run state for a PURL whose run has none yet (or cannot be read). */
+function emptyState(runId: string, customer: CustomerSnapshot): RunState {
+  return {
+    runId,
+    status: "active",
+    stepId: "",
+    entered: true,
+    enteredAt: null,
+    waitUntil: null,
+    parkedFor: null,
+    held: false,
+    trigger: null,
+    customer,
+    outputs: {},
+    vars: {},
+    converted: false,
+    conversion: null,
+    endedAt: null,
+    exitReason: null,
+    stepsRun: 0,
+  };
+}
+
+/** Whether any coupon card of the (personalised) document has no code yet. */
+function couponPending(doc: Doc): boolean {
+  let pending = false;
+  walkBlocks(doc.content, (b) => {
+    if (b.type === "CouponCard" && typeof b.props["code"] === "string" && !b.props["code"].trim())
+      pending = true;
+  });
+  return pending;
+}
+
+const SECURITY_HEADERS = {
+  "cache-control": "private, no-store",
+  // The token is in the URL: never send it to an image host or a linked site.
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+};
+
+function htmlDocument(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head><body>${body}</body></html>`;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+
+function send(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).headers(SECURITY_HEADERS).type("text/html; charset=utf-8").send(html);
+}
+
+/** A plain branded message page (expired link, thank you, form expired). */
+function messagePage(title: string, text: string): string {
+  return htmlDocument(
+    title,
+    `<main class="pp-page pp-message"><h1 class="pp-heading">${escapeHtml(title)}</h1><div class="pp-text"><p>${escapeHtml(text)}</p></div></main>`,
+  );
+}
+
+const EXPIRED = messagePage(
+  "This link has expired",
+  "The personal link you opened is unknown or no longer valid. If you received it by post or email, please contact us and we will send you a new one.",
+);
+
+type PurlRow = {
+  token: string;
+  workspaceId: string;
+  runId: string;
+  customerId: string;
+  page: string;
+  params: Record<string, unknown>;
+};
+
+export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
+  const { engine } = opts;
+  const prisma = engine.db.prisma;
+  const publicBase = engine.publicUrl.replace(/\/$/, "");
+  // Same-origin form tokens: an HMAC with a key derived from the master key (stable across
+  // restarts and servers); without a keyring, a key of this process.
+  const formSecret = opts.keyring
+    ? createHmac("sha256", opts.keyring.current.key).update("postpath:page-forms:v1").digest()
+    : randomBytes(32);
+  const csrfFor = (token: string, formId: string, version: number) =>
+    createHmac("sha256", formSecret).update(`${token}\n${formId}\n${version}`).digest("base64url");
+
+  async function livePurl(token: string): Promise<PurlRow | null> {
+    if (token.length > 200) return null;
+    const p = await prisma.purl.findUnique({ where: { token } });
+    if (!p || (p.expiresAt && p.expiresAt.getTime() < engine.now())) return null;
+    return { ...p, params: (p.params ?? {}) as Record<string, unknown> };
+  }
+
+  /** The published version of the page a slug names, or null. */
+  async function publishedPage(workspaceId: string, slug: string, version?: number) {
+    const page = await prisma.page.findUnique({
+      where: { workspaceId_slug: { workspaceId, slug } },
+      select: { id: true, slug: true, publishedVersion: true },
+    });
+    const v = version ?? page?.publishedVersion;
+    if (!page || v === null || v === undefined) return null;
+    const pv = await prisma.pageVersion.findUnique({
+      where: { pageId_version: { pageId: page.id, version: v } },
+      select: { id: true, version: true, document: true },
+    });
+    return pv ? { slug: page.slug, ...pv, document: pv.document as unknown as Doc } : null;
+  }
+
+  /** What Liquid sees: the run's context with the customer as stored now, and `purl`. */
+  async function contextFor(purl: PurlRow, extraRunIds: string[] = []): Promise<Ctx> {
+    const [customer, runs] = await Promise.all([
+      prisma.customer.findUnique({
+        where: { id: purl.customerId },
+        select: {
+          id: true,
+          externalId: true,
+          email: true,
+          phone: true,
+          timezone: true,
+          attributes: true,
+          tags: true,
+        },
+      }),
+      prisma.journeyRun.findMany({
+        where: { id: { in: [purl.runId, ...extraRunIds] }, workspaceId: purl.workspaceId },
+        select: { id: true, state: true },
+      }),
+    ]);
+    const snapshot = CustomerSnapshot.parse(
+      customer ?? { id: purl.customerId, externalId: "", attributes: {}, tags: [] },
+    );
+    let vars: Record<string, unknown> = {};
+    let base: RunState | null = null;
+    // The PURL's run first, then runs the submission started (their outputs win).
+    for (const id of [purl.runId, ...extraRunIds]) {
+      const row = runs.find((r) => r.id === id);
+      if (!row?.state) continue;
+      try {
+        const state = parseRunState(row.state);
+        base ??= state;
+        vars = { ...vars, ...state.vars };
+      } catch {
+        // A state this version cannot read: personalise without it.
+      }
+    }
+    const state: RunState = {
+      ...(base ?? emptyState(purl.runId, snapshot)),
+      customer: snapshot,
+      vars,
+    };
+    const ctx = templateContext(state);
+    const purlVar = ctx["purl"] && typeof ctx["purl"] === "object" ? ctx["purl"] : {};
+    return {
+      ...ctx,
+      purl: {
+        ...purlVar,
+        ...purl.params,
+        token: purl.token,
+        url: `${publicBase}/p/${purl.token}`,
+      },
+      params: purl.params,
+    };
+  }
+
+  /** The page's HTML: personalised, forms filled with pre-fills (or what was typed) and errors. */
+  function renderPage(
+    purl: PurlRow,
+    page: { version: number; document: Doc },
+    ctx: Ctx,
+    posted?: {
+      formId: string;
+      values: Record<string, string | boolean>;
+      errors: Record<string, string>;
+      key: string;
+    },
+  ): { html: string; doc: Doc } {
+    const render = pageRenderer(ctx);
+    const doc = personalise(page.document, render);
+    const forms: Record<string, FormRuntime> = {};
+    for (const form of formsOf(page.document)) {
+      const own = posted?.formId === form.formId ? posted : undefined;
+      const values: Record<string, string | boolean> = {};
+      for (const f of form.fields)
+        values[f.name] =
+          f.type === "checkbox"
+            ? own
+              ? own.values[f.name] === true
+              : ["true", "yes", "on", "1"].includes(
+                  render(f.prefill, `${form.formId}.${f.name}`).trim().toLowerCase(),
+                )
+            : own
+              ? String(own.values[f.name] ?? "")
+              : render(f.prefill, `${form.formId}.${f.name}`);
+      if (own && form.consent.enabled) values["consent"] = own.values["consent"] === true;
+      forms[form.formId] = {
+        action: `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(form.formId)}?v=${page.version}`,
+        csrf: csrfFor(purl.token, form.formId, page.version),
+        key: own?.key ?? randomBytes(16).toString("base64url"),
+        values,
+        errors: own?.errors ?? {},
+      };
+    }
+    const metadata: PageMetadata = { forms };
+    const root = PageRootProps.safeParse(doc.root.props);
+    const body = renderToStaticMarkup(pageElement(doc, metadata));
+    return {
+      html: htmlDocument(root.success ? root.data.title || purl.page : purl.page, body),
+      doc,
+    };
+  }
+
+  /** A fixed-window counter in Redis; true while under `max`. Redis down: allowed. */
+  const { redis: limiter, prefix } = limiterRedis(engine);
+  app.addHook("onClose", (_i, done) => {
+    limiter.disconnect();
+    done();
+  });
+  async function allowed(key: string, max: number): Promise<boolean> {
+    try {
+      const k = `${prefix}:form-rate:${key}`;
+      const res = await limiter.multi().incr(k).pexpire(k, FORM_RATE.windowMs, "NX").exec();
+      const count = Number(res?.[0]?.[1] ?? 0);
+      return count <= max;
+    } catch {
+      return true;
+    }
+  }
+
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser(
+      "application/x-www-form-urlencoded",
+      { parseAs: "string", bodyLimit: FORM_BODY_LIMIT },
+      (_req, body, done) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of new URLSearchParams(body as string)) {
+          const prev = out[k];
+          out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        }
+        done(null, out);
+      },
+    );
+
+    scope.get<{ Params: { token: string } }>("/p/:token", async (req, reply) => {
+      const visit = await visitPurl(engine, req.params.token);
+      const purl = visit ? await livePurl(req.params.token) : null;
+      if (!purl) return send(reply, 404, EXPIRED);
+      const [page, ctx] = await Promise.all([
+        publishedPage(purl.workspaceId, purl.page),
+        contextFor(purl),
+      ]);
+      if (!page) return send(reply, 200, fallbackPage(purl));
+      return send(reply, 200, renderPage(purl, page, ctx).html);
+    });
+
+    scope.post<{
+      Params: { token: string; formId: string };
+      Querystring: { v?: string };
+      Body: Record<string, string | string[]> | undefined;
+    }>("/p/:token/forms/:formId", { bodyLimit: FORM_BODY_LIMIT }, async (req, reply) => {
+      const { token, formId } = req.params;
+      if (
+        !(await allowed(`ip:${req.ip}`, FORM_RATE.perIp)) ||
+        !(await allowed(`t:${token}`, FORM_RATE.perToken))
+      )
+        return send(
+          reply.header("retry-after", "60"),
+          429,
+          messagePage(
+            "Please wait a moment",
+            "We received many submissions from here. Please try again in a minute.",
+          ),
         );
-    const rows = Object.entries(visit.params)
-      .map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(String(v))}</dd>`)
-      .join("");
-    return reply
-      .type("text/html; charset=utf-8")
-      .header("cache-control", "no-store")
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>${escape(visit.page)}</title><main data-page="${escape(visit.page)}"><h1>${escape(visit.page)}</h1><dl>${rows}</dl></main>`,
-      );
+      const purl = await livePurl(token);
+      if (!purl) return send(reply, 404, EXPIRED);
+      const body = req.body && typeof req.body === "object" ? req.body : {};
+      const one = (k: string) => {
+        const v = body[k];
+        return typeof v === "string" ? v : Array.isArray(v) ? (v[0] ?? "") : "";
+      };
+      const version = Number(req.query.v);
+      const expected = Number.isInteger(version) ? csrfFor(token, formId, version) : "";
+      const given = one("_csrf");
+      if (
+        !expected ||
+        given.length !== expected.length ||
+        !timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+      )
+        return send(
+          reply,
+          403,
+          messagePage(
+            "This form has expired",
+            "Please open your personal link again and resubmit the form.",
+          ),
+        );
+      const page = await publishedVersionBySlug(purl, version);
+      const form = page ? formsOf(page.document).find((f) => f.formId === formId) : undefined;
+      if (!page || !form) return send(reply, 404, EXPIRED);
+      const thanks = `/p/${encodeURIComponent(token)}/thanks/${encodeURIComponent(formId)}`;
+      // A bot filled the field people never see: it is told "thank you" and nothing is stored.
+      if (one("_hp") !== "") return reply.code(303).header("location", thanks).send();
+      const key = one("_key").slice(0, 100);
+      const parsed = submissionSchema(form).safeParse(body);
+      if (!parsed.success || key === "") {
+        const errors: Record<string, string> = {};
+        for (const issue of parsed.success ? [] : parsed.error.issues) {
+          const name = String(issue.path[0] ?? "");
+          errors[name] ??= issue.message;
+        }
+        const values: Record<string, string | boolean> = {};
+        for (const f of form.fields)
+          values[f.name] =
+            f.type === "checkbox" ? ["on", "true", "1"].includes(one(f.name)) : one(f.name);
+        values["consent"] = ["on", "true", "1"].includes(one("consent"));
+        const ctx = await contextFor(purl);
+        return send(
+          reply,
+          422,
+          renderPage(purl, page, ctx, {
+            formId,
+            values,
+            errors,
+            key: key || randomBytes(16).toString("base64url"),
+          }).html,
+        );
+      }
+      await submit(purl, page, form, parsed.data, key, req);
+      return reply.code(303).header("location", thanks).send();
+    });
+
+    scope.get<{ Params: { token: string; formId: string } }>(
+      "/p/:token/thanks/:formId",
+      async (req, reply) => {
+        const { token, formId } = req.params;
+        const purl = await livePurl(token);
+        if (!purl) return send(reply, 404, EXPIRED);
+        const submission = await prisma.formSubmission.findFirst({
+          where: { purlToken: token, formId, workspaceId: purl.workspaceId },
+          orderBy: { createdAt: "desc" },
+          select: { id: true, pageVersionId: true },
+        });
+        const sourceVersion = submission
+          ? await prisma.pageVersion.findUnique({
+              where: { id: submission.pageVersionId },
+              select: { document: true },
+            })
+          : null;
+        const source =
+          (sourceVersion?.document as Doc | undefined) ??
+          (await publishedPage(purl.workspaceId, purl.page))?.document;
+        const form = source ? formsOf(source).find((f) => f.formId === formId) : undefined;
+        const page = form?.thankYouSlug
+          ? await publishedPage(purl.workspaceId, form.thankYouSlug)
+          : null;
+        if (!page)
+          return send(reply, 200, messagePage("Thank you", "We have received your details."));
+        // Runs the submission started (e.g. a "Form submitted" trigger) may issue the coupon too.
+        const started = async () =>
+          submission
+            ? (
+                await prisma.journeyRun.findMany({
+                  where: {
+                    workspaceId: purl.workspaceId,
+                    triggerEventId: {
+                      in: (
+                        await prisma.event.findMany({
+                          where: {
+                            workspaceId: purl.workspaceId,
+                            messageId: `form-${submission.id}`,
+                          },
+                          select: { id: true },
+                        })
+                      ).map((e) => e.id),
+                    },
+                  },
+                  select: { id: true },
+                })
+              ).map((r) => r.id)
+            : [];
+        // Wait (bounded) while a coupon card has no code and the journey is still going.
+        const until = Date.now() + THANKS_WAIT_MS;
+        for (;;) {
+          const ctx = await contextFor(purl, await started());
+          const rendered = renderPage(purl, page, ctx);
+          if (
+            !couponPending(rendered.doc) ||
+            Date.now() >= until ||
+            (await runFinished(purl.runId))
+          )
+            return send(reply, 200, rendered.html);
+          await new Promise((r) => setTimeout(r, THANKS_POLL_MS));
+        }
+      },
+    );
+
+    scope.get<{ Params: { token: string } }>("/p/:token/qr.png", async (req, reply) => {
+      const url = `${publicBase}/p/${req.params.token}`;
+      const qr = await createQrCode(url, { width: 300 });
+      return reply
+        .type("image/png")
+        .header("cache-control", "public, max-age=86400")
+        .send(Buffer.from(qr.pngDataUrl.split(",")[1] ?? "", "base64"));
+    });
+    done();
   });
-  app.get<{ Params: { token: string } }>("/p/:token/qr.png", async (req, reply) => {
-    const url = `${opts.engine.publicUrl.replace(/\/$/, "")}/p/${req.params.token}`;
-    const qr = await createQrCode(url, { width: 300 });
-    return reply
-      .type("image/png")
-      .header("cache-control", "public, max-age=86400")
-      .send(Buffer.from(qr.pngDataUrl.split(",")[1] ?? "", "base64"));
-  });
+
+  async function runFinished(runId: string): Promise<boolean> {
+    const run = await prisma.journeyRun.findUnique({
+      where: { id: runId },
+      select: { state: true },
+    });
+    if (!run?.state) return false;
+    try {
+      return isFinished(parseRunState(run.state));
+    } catch {
+      return true;
+    }
+  }
+
+  /** The version a form was rendered from (`?v=`), when it is still stored. */
+  async function publishedVersionBySlug(purl: PurlRow, version: number) {
+    return publishedPage(purl.workspaceId, purl.page, version);
+  }
+
+  /**
+   * Stores the submission once per idempotency key (a concurrent double POST: the unique index
+   * decides), saves mapped attributes in the same transaction, then records `form_submitted`
+   * through ingest with the submission id as messageId — a replay records it again only if the
+   * first attempt never did, and ingest de-duplicates.
+   */
+  async function submit(
+    purl: PurlRow,
+    page: { id: string; slug: string },
+    form: FormProps,
+    values: Record<string, string | boolean | undefined>,
+    key: string,
+    req: FastifyRequest,
+  ): Promise<void> {
+    const fields: Record<string, string | boolean> = {};
+    for (const f of form.fields) {
+      const v = values[f.name];
+      if (v !== undefined) fields[f.name] = v;
+    }
+    const consent = form.consent.enabled
+      ? {
+          given: values["consent"] === true,
+          text: form.consent.text,
+          version: form.consent.version,
+          at: new Date(engine.now()).toISOString(),
+          ip: req.ip,
+        }
+      : null;
+    const idempotencyKey = `${purl.token}:${form.formId}:${key}`;
+    const id = `fs${randomBytes(12).toString("hex")}`;
+    const inserted = await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO "FormSubmission" (id, "workspaceId", "pageVersionId", "purlToken", "customerId", "formId", "idempotencyKey", fields, consent)
+        VALUES (${id}, ${purl.workspaceId}, ${page.id}, ${purl.token}, ${purl.customerId}, ${form.formId}, ${idempotencyKey}, ${JSON.stringify(fields)}::jsonb, ${consent === null ? null : JSON.stringify(consent)}::jsonb)
+        ON CONFLICT ("workspaceId", "idempotencyKey") DO NOTHING
+        RETURNING id`;
+      if (rows.length === 0) return false;
+      const attributes: Record<string, string | boolean> = {};
+      let email: string | null = null;
+      let phone: string | null = null;
+      for (const f of form.fields) {
+        const v = fields[f.name];
+        if (!f.saveTo || v === undefined || v === "") continue;
+        if (f.saveTo === "email" && typeof v === "string") email = v;
+        else if (f.saveTo === "phone" && typeof v === "string") phone = v;
+        else attributes[f.saveTo] = v;
+      }
+      if (Object.keys(attributes).length > 0 || email !== null || phone !== null)
+        await tx.$executeRaw`
+          UPDATE "Customer" SET
+            attributes = attributes || ${JSON.stringify(attributes)}::jsonb,
+            email = COALESCE(${email}, email),
+            phone = COALESCE(${phone}, phone),
+            "updatedAt" = now()
+          WHERE id = ${purl.customerId} AND "workspaceId" = ${purl.workspaceId}`;
+      return true;
+    });
+    const submissionId = inserted
+      ? id
+      : (
+          await prisma.formSubmission.findUniqueOrThrow({
+            where: {
+              workspaceId_idempotencyKey: { workspaceId: purl.workspaceId, idempotencyKey },
+            },
+            select: { id: true },
+          })
+        ).id;
+    const customer = await prisma.customer.findUnique({
+      where: { id: purl.customerId },
+      select: { externalId: true },
+    });
+    if (!customer) return;
+    await track(engine, purl.workspaceId, {
+      userId: customer.externalId,
+      event: FORM_SUBMITTED,
+      properties: {
+        ...fields,
+        form: form.formId,
+        formId: form.formId,
+        pageSlug: page.slug,
+        token: purl.token,
+      },
+      messageId: `form-${submissionId}`,
+    });
+  }
+}
+
+/** A PURL whose page is not (yet) published: a plain page with its params, still personal. */
+function fallbackPage(purl: PurlRow): string {
+  const rows = Object.entries(purl.params)
+    .map(
+      ([k, v]) =>
+        `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(typeof v === "string" ? v : JSON.stringify(v))}</dd>`,
+    )
+    .join("");
+  return htmlDocument(
+    purl.page,
+    `<main class="pp-page" data-page="${escapeHtml(purl.page)}"><h1 class="pp-heading">${escapeHtml(purl.page)}</h1><dl>${rows}</dl></main>`,
+  );
 }

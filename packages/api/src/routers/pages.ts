@@ -1,7 +1,12 @@
 // issue 14: landing pages — Puck block documents with drafts and immutable published versions.
 // `/p/:token` (apps/server) serves the published version of the page whose slug a PURL names.
 import { Prisma } from "@postpath/db";
-import { PageDocument, PageSlug, validatePageDocument } from "@postpath/journey";
+import {
+  PageDocument,
+  PageSlug,
+  parsePublishedPage,
+  validatePageDocument,
+} from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
@@ -164,7 +169,8 @@ export const pagesRouter = router({
           pageId: p.id,
           workspaceId: p.workspaceId,
           version,
-          document: p.draft as Prisma.InputJsonValue,
+          // Every prop filled in (defaults applied), so what serves it never meets a gap.
+          document: parsePublishedPage(p.draft),
         },
       });
       await tx.page.update({ where: { id: p.id }, data: { publishedVersion: version } });
