@@ -146,4 +146,41 @@ describe("page editor", () => {
     );
     expect(alert.closest('[role="alert"]')).not.toBeNull();
   });
+
+  it("renames the page with the draft's revision; the list shows the new name", async () => {
+    const server = fakePagesServer([pageDetail({ revision: 5 })]);
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: marketer });
+    await selectHeading();
+    fireEvent.click(screen.getByRole("button", { name: "Rename" }));
+    const input = screen.getByLabelText<HTMLInputElement>("Page name");
+    fireEvent.change(input, { target: { value: "   " } });
+    expect(screen.getByText("Give the page a name.")).toBeTruthy();
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Save name" }).disabled).toBe(
+      true,
+    );
+    fireEvent.change(input, { target: { value: "Coffee machine registration" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save name" }));
+    await screen.findByRole("heading", { level: 1, name: "Coffee machine registration" });
+    expect(server.callsTo("pages.save").map((c) => c.input)).toMatchObject([
+      { id: "pg1", revision: 5, name: "Coffee machine registration" },
+    ]);
+    expect(server.page("pg1")?.name).toBe("Coffee machine registration");
+    fireEvent.click(screen.getByRole("link", { name: "← Pages" }));
+    expect(await screen.findByRole("link", { name: "Coffee machine registration" })).toBeTruthy();
+  });
+
+  it("shows a viewer the page read-only: no rename, save or publish", async () => {
+    const server = fakePagesServer([pageDetail()]);
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: { ...marketer, role: "VIEWER" } });
+    await screen.findByText("Read only");
+    expect(screen.getByRole("heading", { level: 1, name: "Machine registration" })).toBeTruthy();
+    for (const name of ["Rename", "Save", "Publish"])
+      expect(screen.queryByRole("button", { name })).toBeNull();
+    fireEvent.click(screen.getByRole("link", { name: "← Pages" }));
+    await screen.findByRole("link", { name: "Machine registration" });
+    expect(screen.queryByRole("button", { name: "New page" })).toBeNull();
+    expect(server.callsTo("pages.save")).toEqual([]);
+  });
 });

@@ -146,7 +146,15 @@ function PageEditor({
         <a href={pagesHrefs.pages()} className="journey__back">
           ← Pages
         </a>
-        <h1 id="page-title">{page.name}</h1>
+        {canEdit ? (
+          <PageName
+            name={save.savedName ?? page.name}
+            disabled={save.state === "conflict"}
+            onRename={save.rename}
+          />
+        ) : (
+          <h1 id="page-title">{page.name}</h1>
+        )}
         <span className="muted">
           <code>{page.slug}</code> · {live === null ? "Not published" : `Published v${live}`} ·
           edited <time dateTime={page.updatedAt}>{formatDateTime(page.updatedAt)}</time>
@@ -223,6 +231,76 @@ function PageEditor({
         />
       </div>
     </section>
+  );
+}
+
+/** The page's name, and renaming it (saved at once, with the draft and its revision). */
+function PageName({
+  name,
+  disabled,
+  onRename,
+}: {
+  name: string;
+  disabled: boolean;
+  onRename: (name: string) => Promise<boolean>;
+}) {
+  const [editing, setEditing] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (editing === null)
+    return (
+      <>
+        <h1 id="page-title">{name}</h1>
+        <button type="button" onClick={() => setEditing(name)} disabled={disabled}>
+          Rename
+        </button>
+      </>
+    );
+  const problem = !editing.trim()
+    ? "Give the page a name."
+    : editing.trim().length > 120
+      ? "Keep the name under 120 characters."
+      : null;
+  return (
+    <form
+      className="page-editor__rename"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (problem) return;
+        setBusy(true);
+        void onRename(editing.trim()).then((ok) => {
+          setBusy(false);
+          if (ok) setEditing(null);
+        });
+      }}
+    >
+      <h1 id="page-title" className="visually-hidden">
+        {name}
+      </h1>
+      <label htmlFor="page-name">Page name</label>
+      <input
+        id="page-name"
+        type="text"
+        value={editing}
+        onChange={(e) => setEditing(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") setEditing(null);
+        }}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? "page-name-error" : undefined}
+        autoFocus
+      />
+      {problem ? (
+        <span id="page-name-error" className="field__error">
+          {problem}
+        </span>
+      ) : null}
+      <button type="submit" disabled={busy || problem !== null}>
+        Save name
+      </button>
+      <button type="button" onClick={() => setEditing(null)}>
+        Cancel
+      </button>
+    </form>
   );
 }
 

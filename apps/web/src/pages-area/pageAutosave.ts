@@ -37,7 +37,6 @@ export function usePageAutosave(
   const [state, setState] = useState<PageSaveState>("saved");
   const [message, setMessage] = useState<string | null>(null);
   const [revision, setRevision] = useState(initial.revision);
-  const [savedAt, setSavedAt] = useState<Date | null>(null);
   const revisionRef = useRef(initial.revision);
   // What the server holds (as of this editor's last load or save) and what the editor shows.
   const savedKey = useRef<string | null>(null);
@@ -46,14 +45,20 @@ export function usePageAutosave(
   const blocked = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   if (savedKey.current === null) savedKey.current = documentKey(initial.draft);
+  const initialDraft = useRef(initial.draft);
+  // A new name waiting to be saved, and the name the server has (after this editor's renames).
+  const pendingName = useRef<string | null>(null);
+  const [savedName, setSavedName] = useState<string | null>(null);
 
   const flush = useCallback(async (): Promise<boolean> => {
     if (timer.current) clearTimeout(timer.current);
     timer.current = null;
     while (inFlight.current) await inFlight.current;
     if (blocked.current) return false;
-    const doc = latest.current;
-    if (!doc || doc.key === savedKey.current) return true;
+    // A rename alone is saved with the document as the server has it (or as the editor shows it).
+    const doc = latest.current ?? { doc: initialDraft.current, key: savedKey.current ?? "" };
+    const name = pendingName.current;
+    if (doc.key === savedKey.current && name === null) return true;
     setState("saving");
     const attempt = (async () => {
       try {
@@ -61,13 +66,19 @@ export function usePageAutosave(
           id: pageId,
           revision: revisionRef.current,
           draft: doc.doc as Record<string, unknown>,
+          ...(name === null ? {} : { name }),
         });
         revisionRef.current = result.revision;
         setRevision(result.revision);
         savedKey.current = doc.key;
-        setSavedAt(new Date());
+        if (name !== null && pendingName.current === name) pendingName.current = null;
+        if (name !== null) setSavedName(name);
         setMessage(null);
-        setState(latest.current?.key === doc.key ? "saved" : "dirty");
+        setState(
+          (latest.current?.key ?? doc.key) === doc.key && pendingName.current === null
+            ? "saved"
+            : "dirty",
+        );
         // Cached copies are out of date: the editor, opened again, fetches the saved draft
         // (marked stale, not refetched on every save), and the list shows the new "last edited".
         void queryClient.invalidateQueries({
@@ -81,6 +92,8 @@ export function usePageAutosave(
           setState("conflict");
           setMessage(null);
         } else {
+          // A refused rename is not retried with the next edit; the message says why.
+          if (name !== null && pendingName.current === name) pendingName.current = null;
           setState("error");
           setMessage(errorMessage(e as Error & { data?: unknown }));
         }
@@ -89,7 +102,11 @@ export function usePageAutosave(
     inFlight.current = attempt;
     await attempt;
     inFlight.current = null;
-    return !blocked.current && latest.current?.key === savedKey.current;
+    return (
+      !blocked.current &&
+      (latest.current?.key ?? savedKey.current) === savedKey.current &&
+      pendingName.current === null
+    );
   }, [client, pageId, queryClient, trpc]);
 
   /** The editor's document changed (Puck's onChange). */
@@ -109,6 +126,16 @@ export function usePageAutosave(
     [enabled, flush],
   );
 
+  /** Renames the page: saved at once, with the document. */
+  const rename = useCallback(
+    async (name: string): Promise<boolean> => {
+      if (!enabled || blocked.current) return false;
+      pendingName.current = name;
+      return flush();
+    },
+    [enabled, flush],
+  );
+
   // Leaving with unsaved changes: let the browser ask. Leaving the editor inside the app saves them.
   useEffect(() => {
     const onBeforeUnload = (event: BeforeUnloadEvent) => {
@@ -121,5 +148,5 @@ export function usePageAutosave(
     };
   }, [flush]);
 
-  return { state, message, revision, savedAt, change, flush };
+  return { state, message, revision, savedName, change, flush, rename };
 }
