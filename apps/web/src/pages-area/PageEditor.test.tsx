@@ -183,4 +183,17 @@ describe("page editor", () => {
     expect(screen.queryByRole("button", { name: "New page" })).toBeNull();
     expect(server.callsTo("pages.save")).toEqual([]);
   });
+
+  it("saves an edit still waiting for autosave when the marketer leaves for the list", async () => {
+    const server = fakePagesServer([pageDetail({ revision: 1 })]);
+    window.location.hash = "#/pages/pg1";
+    renderApp({ me: marketer });
+    const text = await selectHeading();
+    typeInto(text, "Left in a hurry");
+    await screen.findByText("Unsaved changes…");
+    fireEvent.click(screen.getByRole("link", { name: "← Pages" }));
+    await screen.findByRole("heading", { level: 1, name: "Pages" });
+    await waitFor(() => expect(server.page("pg1")?.revision).toBe(2));
+    expect(server.page("pg1")?.draft.content[0]?.props).toMatchObject({ text: "Left in a hurry" });
+  });
 });

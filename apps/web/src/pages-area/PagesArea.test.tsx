@@ -3,7 +3,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
-import { fakePagesServer, pageDetail } from "./testServer.ts";
+import { ApiError, fakePagesServer, pageDetail } from "./testServer.ts";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -63,5 +63,36 @@ describe("Pages area", () => {
       await screen.findByRole("heading", { name: "Machine registration (Café)" }),
     ).toBeTruthy();
     await screen.findByText("Saved");
+  });
+
+  it("says in words why a page could not be created, and keeps what was typed", async () => {
+    fakePagesServer([], {
+      "pages.create": (input) => {
+        const { slug } = input as { slug: string };
+        throw new ApiError(
+          "CONFLICT",
+          `Another page already uses the address “${slug}”. Choose another.`,
+        );
+      },
+    });
+    window.location.hash = "#/pages";
+    renderApp({ me: marketer });
+    fireEvent.click(await screen.findByRole("button", { name: "New page" }));
+    const dialog = screen.getByRole("dialog", { name: "New page" });
+    fireEvent.change(within(dialog).getByLabelText("Page address"), {
+      target: { value: "Not An Address" },
+    });
+    fireEvent.change(within(dialog).getByLabelText("Name"), { target: { value: "Thanks" } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Create" }));
+    expect(within(dialog).getByText(/Use lower-case letters, digits and dashes/)).toBeTruthy();
+    fireEvent.change(within(dialog).getByLabelText("Page address"), {
+      target: { value: "thank-you" },
+    });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Create" }));
+    expect((await within(dialog).findByRole("alert")).textContent).toBe(
+      "Another page already uses the address “thank-you”. Choose another.",
+    );
+    expect(within(dialog).getByLabelText<HTMLInputElement>("Name").value).toBe("Thanks");
+    expect(window.location.hash).toBe("#/pages");
   });
 });
