@@ -14,6 +14,7 @@ export default defineConfig({
       "/trpc": apiServer,
       "/v1": apiServer,
       "/healthz": apiServer,
+      "/exports": apiServer, // issue 14: print-run downloads
     },
   },
   // Source maps hold the original sources: built only when asked for (POSTPATH_SOURCEMAP=true),

@@ -14,6 +14,7 @@ import { useEditorStore } from "../store.ts";
 import { branchesOf } from "../steps/index.ts";
 import type { StepEdge, StepNode } from "../types.ts";
 import { previewSubject, useTestRunStore } from "./testRunStore.ts";
+import { PrintRunPanel } from "./PrintRunPanel.tsx"; // issue 14: print runs
 
 const schemas = new Map<StepType, JsonSchema>();
 
@@ -174,6 +175,7 @@ export function StepPanel({ node }: { node: StepNode }) {
           eventProperties={eventProperties}
         />
       ) : null}
+      {type === "action.purl" ? <PrintRunPanel stepId={node.id} /> : null}
     </section>
   );
 }
