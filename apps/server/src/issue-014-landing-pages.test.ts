@@ -389,4 +389,35 @@ describe("issue 14: landing pages and forms", () => {
     expect(statuses.slice(0, 10).every((s) => s === 403)).toBe(true);
     expect(statuses[10]).toBe(429);
   });
+  it("a post over the size limit is refused (413) and stores nothing", async () => {
+    const { token } = await purlFor({});
+    const f = formOf(await (await fetch(`${h.baseUrl}/p/${token}`)).text());
+    const res = await post(f.action, {
+      _csrf: f.csrf,
+      _key: f.key,
+      email: "a@example.com",
+      city: "x".repeat(20_000),
+    });
+    expect(res.status).toBe(413);
+    expect(await h.db.prisma.formSubmission.count({ where: { purlToken: token } })).toBe(0);
+  });
+
+  it("the page's funnel counts links, unique and total visits, submissions and submitters", async () => {
+    const funnel = (await api.query("pages.funnel", { id: pageId })).body.result.data as {
+      visits: number;
+      visited: number;
+      submissions: number;
+    };
+    const purls = await h.db.prisma.purl.findMany({ where: { page: "registration" } });
+    const subs = await h.db.prisma.formSubmission.findMany({ where: { formId: "registration" } });
+    expect(funnel).toEqual({
+      links: purls.length,
+      visited: purls.filter((p) => p.visits > 0).length,
+      visits: purls.reduce((n, p) => n + p.visits, 0),
+      submissions: subs.length,
+      submitters: new Set(subs.map((s) => s.customerId)).size,
+    });
+    expect(funnel.submissions).toBeGreaterThanOrEqual(4);
+    expect(funnel.visits).toBeGreaterThan(funnel.visited);
+  });
 });

@@ -75,6 +75,32 @@ export const pagesRouter = router({
     };
   }),
 
+  /**
+   * The page's funnel: personal links made for it (mail drop), links opened at least once
+   * (unique visits) and opens in all (total visits), form submissions and the customers who sent
+   * them (each counted once however many forms or versions).
+   */
+  funnel: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
+    const p = await pageInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
+    const [links] = await ctx.db.prisma.$queryRaw<
+      { links: number; visited: number; visits: number }[]
+    >`
+      SELECT count(*)::int AS links, count(*) FILTER (WHERE visits > 0)::int AS visited,
+             COALESCE(sum(visits), 0)::int AS visits
+      FROM "Purl" WHERE "workspaceId" = ${p.workspaceId} AND page = ${p.slug}`;
+    const [subs] = await ctx.db.prisma.$queryRaw<{ submissions: number; submitters: number }[]>`
+      SELECT count(*)::int AS submissions, count(DISTINCT s."customerId")::int AS submitters
+      FROM "FormSubmission" s JOIN "PageVersion" v ON v.id = s."pageVersionId"
+      WHERE v."pageId" = ${p.id} AND s."workspaceId" = ${p.workspaceId}`;
+    return {
+      links: links?.links ?? 0,
+      visited: links?.visited ?? 0,
+      visits: links?.visits ?? 0,
+      submissions: subs?.submissions ?? 0,
+      submitters: subs?.submitters ?? 0,
+    };
+  }),
+
   create: marketerProcedure
     .input(z.object({ name: Name, slug: PageSlug, draft: PageDocument.optional() }))
     .mutation(async ({ ctx, input }) => {
