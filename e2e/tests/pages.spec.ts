@@ -104,3 +104,75 @@ test("create a page, drag a Heading onto it, edit the text and publish", async (
   expect(elsewhere).toEqual([]);
   expect(errors).toEqual([]);
 });
+
+/** Creates a page through tRPC (setup that is not the point of the test). */
+async function createPage(page: Page, name: string, draft?: unknown): Promise<string> {
+  const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+  const res = await page.request.post("/trpc/pages.create", {
+    data: { name, slug, ...(draft ? { draft } : {}) },
+    headers: { "x-postpath-client": "e2e" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { result: { data: { id: string } } }).result.data.id;
+}
+
+test("a save from elsewhere in between: the editor says so and loads the latest version", async ({
+  page,
+}) => {
+  await signIn(page);
+  const name = `Conflict ${Date.now()}`;
+  const id = await createPage(page, name);
+  await page.goto(`/#/pages/${id}`);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  const canvas = page.frameLocator("#preview-frame");
+  await expect(canvas.getByRole("heading", { name })).toBeVisible();
+
+  // Another tab saves the page first.
+  const theirs = await savedPage(page, id);
+  const res = await page.request.post("/trpc/pages.save", {
+    data: {
+      id,
+      revision: theirs.revision,
+      draft: {
+        ...theirs.draft,
+        content: [{ type: "Heading", props: { id: "h-theirs", text: "Their heading" } }],
+      },
+    },
+    headers: { "x-postpath-client": "e2e" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+
+  // This tab edits the heading it shows: refused, nothing overwritten.
+  await canvas.getByRole("heading", { name }).click();
+  await page.locator('input[name="text"]:visible').fill("My heading");
+  await expect(
+    page.getByText(/Someone else changed this page — load the latest version/),
+  ).toBeVisible({ timeout: 30_000 });
+  expect((await savedPage(page, id)).draft.content.map((b) => b.props["text"])).toEqual([
+    "Their heading",
+  ]);
+  await page.getByRole("button", { name: "Load the latest version" }).click();
+  await expect(canvas.getByRole("heading", { name: "Their heading" })).toBeVisible();
+  await expect(page.locator(".save")).toHaveText("Saved");
+});
+
+test("publishing a page with a problem names the block", async ({ page }) => {
+  await signIn(page);
+  const name = `Form check ${Date.now()}`;
+  const id = await createPage(page, name, {
+    root: { props: { title: name, accent: "#1f5f8b", schemaVersion: 1 } },
+    content: [
+      {
+        type: "Form",
+        props: { id: "form-1", formId: "registration", title: "Register", fields: [] },
+      },
+    ],
+  });
+  await page.goto(`/#/pages/${id}`);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Not published" })).toContainText(
+    "Form “registration”",
+  );
+  expect((await savedPage(page, id)).publishedVersion).toBeNull();
+});
