@@ -46,7 +46,8 @@ export type FormBlock = {
   thankYouSlug: string;
 };
 export type ColumnsBlock = { layout: "1:1" | "2:1" | "1:2"; left: Slot; right: Slot };
-export type PageRoot = { title: string; accent: string; schemaVersion: number };
+/** `schemaVersion` is kept in the document but is not something the editor shows. */
+export type PageRoot = { title: string; accent: string; schemaVersion?: number };
 
 export type Blocks = {
   Heading: HeadingBlock;
@@ -285,7 +286,6 @@ export const pageConfig: Config<Blocks, PageRoot> = {
     fields: {
       title: textField("Browser tab title"),
       accent: textField("Accent colour (#rrggbb)"),
-      schemaVersion: { type: "number", label: "Document version", min: 1, max: 1 },
     },
     defaultProps: { title: "", accent: "#1f5f8b", schemaVersion: 1 },
     render: ({ children, accent }) => (
