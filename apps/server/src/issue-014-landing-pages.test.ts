@@ -420,4 +420,63 @@ describe("issue 14: landing pages and forms", () => {
     expect(funnel.submissions).toBeGreaterThanOrEqual(4);
     expect(funnel.visits).toBeGreaterThan(funnel.visited);
   });
+  it("an expired link shows the workspace's own “link expired” page, whose form asks for the serial and still reaches the journey", async () => {
+    const created = await api.mutation("pages.create", {
+      name: "Link expired",
+      slug: "link-expired",
+      draft: {
+        root: { props: { title: "Link expired" } },
+        content: [
+          {
+            type: "Heading",
+            props: { id: "h", text: "This link has expired, {{ customer.first_name }}" },
+          },
+          {
+            type: "Form",
+            props: {
+              id: "f",
+              formId: "serial-lookup",
+              fields: [{ name: "serial", label: "Serial number", type: "text", required: true }],
+            },
+          },
+        ],
+      },
+    });
+    expect((await api.mutation("pages.publish", { id: created.body.result.data.id })).status).toBe(
+      200,
+    );
+    const { token, customer } = await purlFor({ first_name: "Secret" });
+    await h.db.prisma.purl.update({ where: { token }, data: { expiresAt: new Date(1000) } });
+    const res = await fetch(`${h.baseUrl}/p/${token}`);
+    expect(res.status).toBe(404);
+    const html = await res.text();
+    // Not personalised: an expired link shows nothing about the customer.
+    expect(html).toContain("This link has expired, </h1>");
+    expect(html).not.toContain("Secret");
+    const f = formOf(html);
+    expect(f.action).toContain("page=link-expired");
+    const empty = await post(f.action, { _csrf: f.csrf, _key: f.key, _hp: "", serial: "" });
+    expect(empty.status).toBe(422);
+    expect(await empty.text()).toContain("Fill in “Serial number”.");
+    const sent = await post(f.action, { _csrf: f.csrf, _key: f.key, _hp: "", serial: "SN-42" });
+    expect(sent.status).toBe(303);
+    const event = await h.db.prisma.event.findFirstOrThrow({
+      where: { customerId: customer.id, name: "form_submitted" },
+    });
+    expect(event.properties).toMatchObject({
+      form: "serial-lookup",
+      pageSlug: "link-expired",
+      serial: "SN-42",
+    });
+    expect(await (await fetch(`${h.baseUrl}${sent.headers.get("location")}`)).text()).toContain(
+      "Thank you",
+    );
+    // The expired page's CSRF token does not open the expired link's own page forms.
+    const own = f.action.replace("&page=link-expired", "");
+    expect((await post(own, { _csrf: f.csrf, _key: "k2", _hp: "", serial: "x" })).status).toBe(404);
+    // Unknown tokens still get the built-in page.
+    expect(await (await fetch(`${h.baseUrl}/p/nope-nope`)).text()).toContain(
+      "This link has expired",
+    );
+  });
 });

@@ -36,6 +36,12 @@ export const THANKS_WAIT_MS = 3000;
 const THANKS_POLL_MS = 150;
 
 export const FORM_SUBMITTED = "form_submitted";
+/**
+ * The address of a workspace's own "link expired" page: a known but expired link shows it when it
+ * is published (not personalised; its forms — e.g. one asking for the serial — still post for
+ * that customer), else the built-in expired page.
+ */
+export const EXPIRED_PAGE_SLUG = "link-expired";
 
 type Ctx = Record<string, unknown>;
 type Doc = { content: unknown[]; root: { props: Record<string, unknown> } };
@@ -191,14 +197,33 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
   const formSecret = opts.keyring
     ? createHmac("sha256", opts.keyring.current.key).update("postpath:page-forms:v1").digest()
     : randomBytes(32);
-  const csrfFor = (token: string, formId: string, version: number) =>
-    createHmac("sha256", formSecret).update(`${token}\n${formId}\n${version}`).digest("base64url");
+  const csrfFor = (token: string, slug: string, formId: string, version: number) =>
+    createHmac("sha256", formSecret)
+      .update(`${token}\n${slug}\n${formId}\n${version}`)
+      .digest("base64url");
 
-  async function livePurl(token: string): Promise<PurlRow | null> {
+  /** The PURL of a token, live or expired (`expired` says which), or null when unknown. */
+  async function purlRow(token: string): Promise<(PurlRow & { expired: boolean }) | null> {
     if (token.length > 200) return null;
     const p = await prisma.purl.findUnique({ where: { token } });
-    if (!p || (p.expiresAt && p.expiresAt.getTime() < engine.now())) return null;
-    return { ...p, params: (p.params ?? {}) as Record<string, unknown> };
+    if (!p) return null;
+    return {
+      ...p,
+      params: (p.params ?? {}) as Record<string, unknown>,
+      expired: p.expiresAt !== null && p.expiresAt.getTime() < engine.now(),
+    };
+  }
+  async function livePurl(token: string): Promise<PurlRow | null> {
+    const p = await purlRow(token);
+    return p && !p.expired ? p : null;
+  }
+
+  /** A known but expired link: the workspace's "link expired" page when published. */
+  async function expiredPage(token: string, reply: FastifyReply): Promise<FastifyReply> {
+    const row = await purlRow(token);
+    const page = row?.expired ? await publishedPage(row.workspaceId, EXPIRED_PAGE_SLUG) : null;
+    if (!row || !page) return send(reply, 404, EXPIRED);
+    return send(reply, 404, renderPage(row, page, {}).html);
   }
 
   /** The published version of the page a slug names, or null. */
@@ -275,7 +300,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
   /** The page's HTML: personalised, forms filled with pre-fills (or what was typed) and errors. */
   function renderPage(
     purl: PurlRow,
-    page: { version: number; document: Doc },
+    page: { slug: string; version: number; document: Doc },
     ctx: Ctx,
     posted?: {
       formId: string;
@@ -303,8 +328,8 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
               : render(f.prefill, `${form.formId}.${f.name}`);
       if (own && form.consent.enabled) values["consent"] = own.values["consent"] === true;
       forms[form.formId] = {
-        action: `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(form.formId)}?v=${page.version}`,
-        csrf: csrfFor(purl.token, form.formId, page.version),
+        action: `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(form.formId)}?v=${page.version}${page.slug === purl.page ? "" : `&page=${encodeURIComponent(page.slug)}`}`,
+        csrf: csrfFor(purl.token, page.slug, form.formId, page.version),
         key: own?.key ?? randomBytes(16).toString("base64url"),
         values,
         errors: own?.errors ?? {},
@@ -353,7 +378,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     scope.get<{ Params: { token: string } }>("/p/:token", async (req, reply) => {
       const visit = await visitPurl(engine, req.params.token);
       const purl = visit ? await livePurl(req.params.token) : null;
-      if (!purl) return send(reply, 404, EXPIRED);
+      if (!purl) return expiredPage(req.params.token, reply);
       const [page, ctx] = await Promise.all([
         publishedPage(purl.workspaceId, purl.page),
         contextFor(purl),
@@ -364,7 +389,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
 
     scope.post<{
       Params: { token: string; formId: string };
-      Querystring: { v?: string };
+      Querystring: { v?: string; page?: string };
       Body: Record<string, string | string[]> | undefined;
     }>("/p/:token/forms/:formId", { bodyLimit: FORM_BODY_LIMIT }, async (req, reply) => {
       const { token, formId } = req.params;
@@ -380,15 +405,20 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
             "We received many submissions from here. Please try again in a minute.",
           ),
         );
-      const purl = await livePurl(token);
+      // A form of the "link expired" page posts for the expired link's customer; any other needs a
+      // live link.
+      const fallback = req.query.page === EXPIRED_PAGE_SLUG;
+      const row = await purlRow(token);
+      const purl = row && (fallback || !row.expired) ? row : null;
       if (!purl) return send(reply, 404, EXPIRED);
+      const slug = fallback ? EXPIRED_PAGE_SLUG : purl.page;
       const body = req.body && typeof req.body === "object" ? req.body : {};
       const one = (k: string) => {
         const v = body[k];
         return typeof v === "string" ? v : Array.isArray(v) ? (v[0] ?? "") : "";
       };
       const version = Number(req.query.v);
-      const expected = Number.isInteger(version) ? csrfFor(token, formId, version) : "";
+      const expected = Number.isInteger(version) ? csrfFor(token, slug, formId, version) : "";
       const given = one("_csrf");
       if (
         !expected ||
@@ -403,7 +433,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
             "Please open your personal link again and resubmit the form.",
           ),
         );
-      const page = await publishedVersionBySlug(purl, version);
+      const page = await publishedPage(purl.workspaceId, slug, version);
       const form = page ? formsOf(page.document).find((f) => f.formId === formId) : undefined;
       if (!page || !form) return send(reply, 404, EXPIRED);
       const thanks = `/p/${encodeURIComponent(token)}/thanks/${encodeURIComponent(formId)}`;
@@ -422,7 +452,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
           values[f.name] =
             f.type === "checkbox" ? ["on", "true", "1"].includes(one(f.name)) : one(f.name);
         values["consent"] = ["on", "true", "1"].includes(one("consent"));
-        const ctx = await contextFor(purl);
+        const ctx = fallback ? {} : await contextFor(purl);
         return send(
           reply,
           422,
@@ -442,8 +472,16 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       "/p/:token/thanks/:formId",
       async (req, reply) => {
         const { token, formId } = req.params;
-        const purl = await livePurl(token);
-        if (!purl) return send(reply, 404, EXPIRED);
+        const row = await purlRow(token);
+        if (!row) return send(reply, 404, EXPIRED);
+        if (row.expired) {
+          // Sent from the "link expired" page's form: a plain thank you (nothing personal).
+          const sent = await prisma.formSubmission.count({ where: { purlToken: token, formId } });
+          return sent > 0
+            ? send(reply, 200, messagePage("Thank you", "We have received your details."))
+            : send(reply, 404, EXPIRED);
+        }
+        const purl = row;
         const submission = await prisma.formSubmission.findFirst({
           where: { purlToken: token, formId, workspaceId: purl.workspaceId },
           orderBy: { createdAt: "desc" },
@@ -525,11 +563,6 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     } catch {
       return true;
     }
-  }
-
-  /** The version a form was rendered from (`?v=`), when it is still stored. */
-  async function publishedVersionBySlug(purl: PurlRow, version: number) {
-    return publishedPage(purl.workspaceId, purl.page, version);
   }
 
   /**
