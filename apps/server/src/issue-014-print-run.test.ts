@@ -62,7 +62,7 @@ const ADA = {
 const TRICKY = {
   first_name: 'Jean "JJ", Jr.',
   last_name: "O'Neil\nSecond line",
-  city: "Saint-Denis, Réunion",
+  city: "Saint-Denis, Réunion – Łódź", // Ł is not in the PDF standard fonts
 };
 const FORMULA = {
   first_name: "=cmd|' /C calc'!A0",
