@@ -146,7 +146,8 @@ export async function* printRunRows(
 
 /**
  * The journey's PURL step as a print-run source, or why not: null when the journey is not in this
- * workspace or has no such step; "unpublished" when the step exists only in the draft.
+ * workspace or the step is published as another kind of step; "unpublished" when no published
+ * version has the step (yet: it may be in the draft, or not saved).
  */
 export async function findPrintRunSource(
   db: Database,
@@ -158,7 +159,7 @@ export async function findPrintRunSource(
   if (journeyId.length > 200 || stepId.length > 200) return null;
   const journey = await db.prisma.journey.findFirst({
     where: { id: journeyId, workspaceId },
-    select: { id: true, name: true, draft: true },
+    select: { id: true, name: true },
   });
   if (!journey) return null;
   const versions = await db.prisma.journeyVersion.findMany({
@@ -166,8 +167,10 @@ export async function findPrintRunSource(
     orderBy: { version: "desc" },
     select: { plan: true },
   });
+  let published = false;
   for (const v of versions) {
     const step = stepOfPlan(v.plan, stepId);
+    if (step) published = true;
     if (step?.type === "action.purl")
       return {
         workspaceId,
@@ -178,7 +181,7 @@ export async function findPrintRunSource(
         asOf,
       };
   }
-  return draftHasPurlStep(journey.draft, stepId) ? "unpublished" : null;
+  return published ? null : "unpublished";
 }
 
 type Json = Record<string, unknown>;
@@ -188,11 +191,6 @@ function stepOfPlan(plan: unknown, stepId: string): { type: unknown; config: unk
   if (!isObject(plan) || !isObject(plan.steps)) return null;
   const step = Object.hasOwn(plan.steps, stepId) ? plan.steps[stepId] : undefined;
   return isObject(step) ? { type: step.type, config: step.config } : null;
-}
-
-function draftHasPurlStep(draft: unknown, stepId: string): boolean {
-  if (!isObject(draft) || !Array.isArray(draft.nodes)) return false;
-  return draft.nodes.some((n) => isObject(n) && n.id === stepId && n.type === "action.purl");
 }
 
 function labelOf(config: unknown): string | null {
