@@ -323,7 +323,7 @@ export function qrPath(url: string, x: number, y: number, size: number): string 
 function cropMarks(doc: PDFKit.PDFDocument): void {
   const ops: string[] = [];
   const gap = 2 * MM;
-  const len = 6 * MM;
+  const len = 5 * MM;
   for (let c = 0; c <= COLS; c++) {
     const x = n2(LEFT + c * CARD.width);
     const top = TOP - gap;
@@ -495,14 +495,23 @@ export function printRunPdf(
   doc.on("end", () => out.end());
   const pages = Math.max(1, Math.ceil(opts.total / CARDS_PER_PAGE));
   const footer = (page: number) => {
-    doc.font("Helvetica").fontSize(6).fillColor("#666666");
-    const text = `Postpath print proof · ${opts.source.journeyName} · ${opts.source.stepName} · page ${page} of ${pages} · ${opts.total.toLocaleString("en-US")} cards`;
-    doc.text(text, LEFT + 10 * MM, A4.height - 4.5 * MM, {
-      width: COLS * CARD.width - 20 * MM,
-      height: 8,
-      ellipsis: true,
-      lineBreak: false,
-    });
+    const text = useFont(
+      doc,
+      oneLine(
+        `Postpath print proof · ${opts.source.journeyName} · ${opts.source.stepName} · page ${page} of ${pages} · ${opts.total.toLocaleString("en-US")} cards`,
+      ),
+      "regular",
+      6,
+    );
+    doc.fillColor("#666666");
+    doc.text(
+      fit(doc, text, COLS * CARD.width - 20 * MM),
+      LEFT + 10 * MM,
+      TOP + ROWS * CARD.height + 8 * MM,
+      {
+        lineBreak: false,
+      },
+    );
   };
   void (async () => {
     let index = 0;
