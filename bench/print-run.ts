@@ -1,8 +1,8 @@
 // Print run export (issue 14, item 5): 100,000 PURLs of a journey's PURL step exported as CSV and
 // as the PDF proof sheet through the real routes (the server app in-process on a fresh database,
 // signed in as a marketer, the body read as a browser would and thrown away). Prints seconds,
-// rows/s, MB and the peak RSS growth of this process (sampled every 20 ms) over the RSS before the
-// export, against two baselines in the same run:
+// rows/s, MB and the peak RSS of this process (sampled every 20 ms) over its RSS before that step
+// and over its RSS before the first one (after set-up), against two baselines in the same run:
 //   - psql: `COPY (the same rows, same join) TO STDOUT CSV` into /dev/null (Postgres alone);
 //   - raw read: the export's own keyset pages (2,000 rows) read in-process, nothing formatted.
 //   pnpm bench print-run [--purls 100000] [--skip-pdf]
@@ -24,7 +24,7 @@ const MB = 1024 * 1024;
 /** Samples RSS while `fn` runs; peak growth over the RSS at the start. */
 async function measure<T>(
   fn: () => Promise<T>,
-): Promise<{ value: T; seconds: number; peakGrowthMb: number }> {
+): Promise<{ value: T; seconds: number; peakGrowthMb: number; peakMb: number }> {
   (globalThis as { gc?: () => void }).gc?.();
   const start = process.memoryUsage().rss;
   let peak = start;
@@ -35,7 +35,12 @@ async function measure<T>(
   try {
     const value = await fn();
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, seconds: (performance.now() - t0) / 1000, peakGrowthMb: (peak - start) / MB };
+    return {
+      value,
+      seconds: (performance.now() - t0) / 1000,
+      peakGrowthMb: (peak - start) / MB,
+      peakMb: peak / MB,
+    };
   } finally {
     clearInterval(timer);
   }
@@ -142,10 +147,12 @@ export default async function printRun(args: string[]): Promise<void> {
         JOIN "Purl" p ON p."messageId" = m.id JOIN "Customer" c ON c.id = p."customerId"
       WHERE r."journeyId" = ${lit(journeyId)} ORDER BY r."customerId", r."entryNumber", p.token`;
     const rows: string[][] = [];
+    (globalThis as { gc?: () => void }).gc?.();
+    const startMb = process.memoryUsage().rss / MB;
     const line = (
       what: string,
       n: number,
-      r: { seconds: number; peakGrowthMb: number },
+      r: { seconds: number; peakGrowthMb: number; peakMb: number },
       bytes?: number,
     ) =>
       rows.push([
@@ -154,6 +161,7 @@ export default async function printRun(args: string[]): Promise<void> {
         fmt(n / r.seconds),
         bytes === undefined ? "" : fmt(bytes / MB, 1),
         fmt(r.peakGrowthMb, 1),
+        fmt(r.peakMb - startMb, 1),
       ]);
 
     const copy = await measure(() => psqlCopy(h.db.url, copySql));
@@ -181,6 +189,10 @@ export default async function printRun(args: string[]): Promise<void> {
       console.log(`!! CSV has ${csv.value.newlines - 1} rows, expected ${purls}`);
 
     if (!args.includes("--skip-pdf")) {
+      t0 = performance.now();
+      const pdf = await measure(async () => drain(await get("proof.pdf")));
+      line(`export PDF proof (HTTP, ${CARDS_PER_PAGE} cards/page)`, purls, pdf, pdf.value.bytes);
+      if (!pdf.value.tail.includes("%%EOF")) console.log("!! the PDF does not end with %%EOF");
       // The same proof drawn in-process into nothing: what HTTP and the reader add.
       const direct = await measure(async () => {
         let bytes = 0;
@@ -193,13 +205,9 @@ export default async function printRun(args: string[]): Promise<void> {
         return bytes;
       });
       line("PDF proof drawn in-process (no HTTP)", purls, direct, direct.value);
-      t0 = performance.now();
-      const pdf = await measure(async () => drain(await get("proof.pdf")));
-      line(`export PDF proof (HTTP, ${CARDS_PER_PAGE} cards/page)`, purls, pdf, pdf.value.bytes);
-      if (!pdf.value.tail.includes("%%EOF")) console.log("!! the PDF does not end with %%EOF");
     }
 
-    const head = ["", "seconds", "rows/s", "MB", "peak RSS growth MB"];
+    const head = ["", "seconds", "rows/s", "MB", "peak RSS growth MB", "peak RSS over start MB"];
     const widths = head.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
     const pad = (r: string[]) =>
       r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
