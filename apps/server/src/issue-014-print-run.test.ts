@@ -243,6 +243,14 @@ describe("print run of a journey's personal URL step", () => {
       where: { workspaceId: h.workspaceId, action: "printRun.export" },
       orderBy: { at: "asc" },
     });
+    // A HEAD request starts no export (and is not audited as one).
+    const head = await fetch(url("proof.pdf"), { method: "HEAD", headers: { cookie: api.cookie } });
+    expect(head.status).toBe(404);
+    expect(
+      await h.db.prisma.auditLog.count({
+        where: { workspaceId: h.workspaceId, action: "printRun.export" },
+      }),
+    ).toBe(audits.length);
     expect(audits.map((a) => [a.actorId, a.targetId, a.detail])).toEqual(
       expect.arrayContaining([
         [marketer.id, journeyId, { stepId: "card", format: "csv", rows: 4 }],

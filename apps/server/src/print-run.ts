@@ -645,7 +645,8 @@ export function registerPrintRun(app: FastifyInstance, opts: PrintRunOptions): v
 
   for (const format of ["csv", "pdf"] as const) {
     const route = format === "csv" ? `${base}/purls.csv` : `${base}/proof.pdf`;
-    app.get<{ Params: Params }>(route, async (req, reply) => {
+    // No HEAD twin: it would count, audit and start drawing an export nobody receives.
+    app.get<{ Params: Params }>(route, { exposeHeadRoute: false }, async (req, reply) => {
       const user = await signedIn(opts, req, reply);
       if (!user) return reply;
       if (!EXPORT_ROLES.has(user.role))
