@@ -157,6 +157,9 @@ describe("issue 13: Postgres or Redis down → 503 + Retry-After, then everythin
     // A Redis that restarts empty: this test's queues are gone, timers included.
     const direct = new Redis(REDIS_URL);
     const keys = await direct.keys(`${h.prefix}:*`);
+    // The housekeeping schedulers go with them (checked here: this test's own queue handles
+    // would wait for the cut connection).
+    expect(keys.some((k) => k.includes("date-triggers"))).toBe(true);
     if (keys.length) await direct.del(...keys);
     direct.disconnect();
 
@@ -173,9 +176,8 @@ describe("issue 13: Postgres or Redis down → 503 + Retry-After, then everythin
       where: { journeyId, status: "WAITING" },
       _max: { waitingUntil: true },
     });
-    await waitFor(
-      "the waits to fall due",
-      async () => Date.now() > (lastDue._max.waitingUntil?.getTime() ?? 0) + 200,
+    await waitFor("the waits to fall due", () =>
+      Promise.resolve(Date.now() > (lastDue._max.waitingUntil?.getTime() ?? 0) + 200),
     );
 
     redis.restore();
@@ -188,6 +190,8 @@ describe("issue 13: Postgres or Redis down → 503 + Retry-After, then everythin
         })) === users.length,
       { progress: runsByStatus },
     );
+    // The housekeeping schedulers lived in the lost keys too: they are put back.
+    expect(await h.engine.queues.jobs.getJobScheduler("date-triggers")).toBeTruthy();
     const sent = await h.db.prisma.message.count({
       where: { run: { journeyId }, status: "SENT", customerId: { in: ids } },
     });

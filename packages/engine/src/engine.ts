@@ -190,18 +190,39 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
           "cannot register job scheduler",
         ),
       );
-  // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.
-  if (dateEvery > 0) void schedule("date-triggers", dateEvery, { kind: "dateTriggers" });
+  const schedulers: [string, number, MaintenanceJob][] = [];
+  if (dateEvery > 0) schedulers.push(["date-triggers", dateEvery, { kind: "dateTriggers" }]);
   if (sweepEvery > 0)
-    void schedule("sweep", sweepEvery, {
-      kind: "sweep",
-      ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
-      eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
-    });
-  const unwatch = opts.monitor ? watchDependencies(ctx, workers, opts.monitor) : () => undefined;
+    schedulers.push([
+      "sweep",
+      sweepEvery,
+      {
+        kind: "sweep",
+        ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
+        eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
+      },
+    ]);
+  // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.
+  for (const [id, every, data] of schedulers) void schedule(id, every, data);
+  // The schedulers live in Redis: a Redis that comes back empty has none, and nothing would ever
+  // sweep again. Every process checks now and then and puts back what is missing.
+  const restoreSchedulers = async () => {
+    for (const [id, every, data] of schedulers)
+      if (!(await ctx.queues.jobs.getJobScheduler(id).catch(() => "unknown")))
+        await schedule(id, every, data);
+  };
+  const checkEvery = 30_000;
+  const check = schedulers.length
+    ? setInterval(() => void restoreSchedulers().catch(() => undefined), checkEvery)
+    : null;
+  check?.unref();
+  const unwatch = opts.monitor
+    ? watchDependencies(ctx, workers, opts.monitor, restoreSchedulers)
+    : () => undefined;
   return {
     workers,
     async close() {
+      if (check) clearInterval(check);
       unwatch();
       await Promise.all(workers.map((w) => w.close()));
     },
@@ -211,12 +232,14 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
 /**
  * Postgres down: the workers stop taking jobs (those in flight finish or fail and retry with
  * backoff) instead of failing every waiting job through its attempts; they resume when it answers.
- * Redis back: the waits that fell due meanwhile get their timer jobs now, not at the next sweep.
+ * Redis back: the waits that fell due meanwhile get their timer jobs now, not at the next sweep,
+ * and the housekeeping schedulers are put back if Redis lost them.
  */
 function watchDependencies(
   ctx: EngineContext,
   workers: Worker[],
   monitor: DependencyMonitor,
+  restoreSchedulers: () => Promise<void>,
 ): () => void {
   let paused = false;
   return monitor.onChange((dep, state) => {
@@ -226,9 +249,10 @@ function watchDependencies(
         for (const w of workers) void w.pause(true).catch(() => undefined);
       } else if (state.up && paused) {
         paused = false;
-        for (const w of workers) w.resume();
+        for (const w of workers) void Promise.resolve(w.resume()).catch(() => undefined);
       }
     } else if (state.up && monitor.state("postgres").up) {
+      void restoreSchedulers().catch(() => undefined);
       void resumeOverdueWaits(ctx).catch((err: unknown) => {
         monitor.report(err);
         ctx.log.warn(

@@ -88,7 +88,13 @@ export function runJobId(job: RunJob): string {
 
 export function createRedis(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait, not fail).
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    // Reconnect within half a second of Redis coming back (ioredis' default backs off to 2 s);
+    // BullMQ's worker connections are duplicates of this one and inherit it.
+    retryStrategy: (times) => Math.min(times * 50, 500),
+  });
   // Without a listener ioredis prints every reconnect failure; the DependencyMonitor (health.ts)
   // watches this connection and logs once when Redis goes away and once when it is back.
   redis.on("error", () => undefined);
