@@ -71,7 +71,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       maxBatchSize: 100,
       async createContext({ req, res }): Promise<ApiContext> {
         const down = opts.monitor.down();
-        if (down) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: unavailableMessage(down) });
+        if (down)
+          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: unavailableMessage(down) });
         const token = readCookie(req.headers.cookie, SESSION_COOKIE);
         const user = await userForSession(opts.db, token);
         const cookie = (value: string, expires: Date) =>

@@ -208,7 +208,7 @@ describe("API security (walks every procedure of appRouter)", () => {
     ).id;
     ids.operate = ids.journeys;
     ids.pages = // issue 14
-    (await createCaller(ctxFor(u.marketerA)).pages.create({ name: "A page", slug: "a-page" })).id;
+      (await createCaller(ctxFor(u.marketerA)).pages.create({ name: "A page", slug: "a-page" })).id;
     // A dead message in A, for the admin dead-letter procedures.
     const customer = await db.prisma.customer.create({
       data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
