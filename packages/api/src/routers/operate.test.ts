@@ -74,6 +74,7 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       sent: 0,
       failed: 0,
       converted: 0,
+      uncertain: 0,
     });
     expect(counts.w).toEqual({
       entered: 1,
@@ -82,6 +83,7 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       sent: 0,
       failed: 0,
       converted: 0,
+      uncertain: 0,
     });
     const runs = await viewer.operate.customerRuns({ journeyId, customer: "ann" });
     expect(runs).toHaveLength(1);
