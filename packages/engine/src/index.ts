@@ -4,6 +4,7 @@ export * from "./engine.ts";
 export * from "./enrol.ts";
 export * from "./events.ts";
 export * from "./exit.ts";
+export * from "./funnel.ts";
 export * from "./health.ts";
 export * from "./ingest.ts";
 export * from "./logger.ts";

@@ -5,6 +5,7 @@ import { loadPlan } from "./plans.ts";
 import { addUnlessPending, sendJobOptions } from "./queues.ts";
 import { renderOutbox } from "./runner.ts";
 import { exitRuns } from "./exit.ts";
+import { linkFunnel } from "./funnel.ts";
 import { EnrolCriteria } from "./maintenance.ts";
 
 /** A refusal the API turns into a TRPCError with the same code. */
@@ -106,6 +107,11 @@ export interface NodeCount {
    * `enteredBefore`, `maxEntries`, `coolingDown`, `filter`, `concurrentEntry`.
    */
   refused?: Record<string, number>;
+  /**
+   * On a PURL step only (issue 14): its links — made, opened at least once (`visited`), opened in
+   * all (`visits`), with a form sent (`submitted`).
+   */
+  page?: { links: number; visited: number; visits: number; submitted: number };
 }
 
 /** Per-step counts for the canvas overlay: summed counter shards + runs sitting at each step now. */
@@ -182,6 +188,24 @@ export async function nodeCounts(
     if (!r.step) continue;
     const c = get(r.step);
     c.refused = { ...c.refused, [r.reason]: (c.refused?.[r.reason] ?? 0) + r.n };
+  }
+  // The page funnel of the steps that made personal links (one grouped query over their links).
+  const stepIds = Object.keys(out);
+  if (stepIds.length > 0) {
+    const links = await linkFunnel(
+      ctx.db,
+      workspaceId,
+      { journeyId, stepIds, ...(versionId ? { versionId } : {}) },
+      true,
+    );
+    for (const l of links)
+      if (l.stepId)
+        get(l.stepId).page = {
+          links: l.links,
+          visited: l.visited,
+          visits: l.visits,
+          submitted: l.submitted,
+        };
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { ProviderError } from "@postpath/channels";
 import type { Prisma } from "@postpath/db";
 import { fillCouponPattern } from "@postpath/journey";
@@ -10,6 +10,8 @@ export interface OutputMessage {
   workspaceId: string;
   runId: string;
   customerId: string | null;
+  /** The journey step that asked for the output (a PURL keeps it for the step's funnel). */
+  stepId?: string;
 }
 
 /** A PURL token: derived from the outbox key, so a retried step makes the same URL. */
@@ -101,6 +103,7 @@ async function createPurl(
       runId: msg.runId,
       customerId: msg.customerId ?? "",
       messageId: msg.messageId,
+      stepId: msg.stepId ?? null,
       page,
       params,
       expiresAt: typeof payload.expiresAt === "number" ? new Date(payload.expiresAt) : null,
@@ -113,49 +116,113 @@ async function createPurl(
 
 export interface PurlVisit {
   token: string;
+  workspaceId: string;
+  runId: string;
+  customerId: string;
+  stepId: string | null;
   page: string;
   params: Record<string, unknown>;
   url: string;
+  /** The published version of the page at the visit (null: not published), read in the same statement. */
+  published: { id: string; version: number; document: unknown } | null;
+  /** This link's visits so far, this one included. */
+  visits: number;
   customer: { externalId: string; attributes: Record<string, unknown> };
 }
 
 /**
- * A PURL was opened: counts the visit and records a `purl_visited` event for the customer (so a
- * wait-for-event, goal or exit criterion can react to it). Null for unknown or expired tokens.
+ * Opening the same link again within this time counts as a visit but writes no new trace line
+ * (the trace lists a run's first lines only: reloads must not push the journey's steps out).
+ */
+export const VISIT_TRACE_GAP_MS = 30 * 60_000;
+
+/**
+ * A PURL was opened. One statement counts the visit on the link, stores a PageVisit row (which
+ * page version was live), writes "Opened personal page …" to the run's trace (not for a reload
+ * within VISIT_TRACE_GAP_MS) and records a `purl_visited` event for the customer (so a
+ * wait-for-event, goal or exit criterion can react to it); then the event is queued. Null for
+ * unknown or expired tokens and for links whose customer is gone (nothing is counted).
  */
 export async function visitPurl(ctx: EngineContext, token: string): Promise<PurlVisit | null> {
-  const { prisma } = ctx.db;
-  const p = await prisma.purl.findUnique({ where: { token } });
-  if (!p || (p.expiresAt && p.expiresAt.getTime() < ctx.now())) return null;
-  const customer = await prisma.customer.findUnique({
-    where: { id: p.customerId },
-    select: { id: true, externalId: true, attributes: true },
-  });
-  if (!customer) return null;
-  await prisma.purl.update({
-    where: { token },
-    data: { visits: { increment: 1 }, lastVisitAt: new Date(ctx.now()) },
-  });
-  const ev = await prisma.event.create({
-    data: {
-      workspaceId: p.workspaceId,
-      customerId: customer.id,
-      name: "purl_visited",
-      properties: { page: p.page, token, ...(p.params as Record<string, unknown>) },
-      timestamp: new Date(ctx.now()),
-      messageId: `purl-${token}-${ctx.now()}`,
-    },
-    select: { id: true },
-  });
-  await ctx.queues.events.add("event", { eventId: ev.id }, { jobId: `ev-${ev.id}` });
+  if (token.length > 200) return null;
+  const now = new Date(ctx.now());
+  const since = new Date(ctx.now() - VISIT_TRACE_GAP_MS);
+  const eventId = `ev${randomBytes(12).toString("hex")}`;
+  const messageId = `purl-${token}-${ctx.now()}-${randomBytes(4).toString("hex")}`;
+  const rows = await ctx.db.prisma.$queryRaw<
+    {
+      workspaceId: string;
+      runId: string;
+      customerId: string;
+      stepId: string | null;
+      page: string;
+      params: unknown;
+      visits: number;
+      pageVersion: number | null;
+      pageVersionId: string | null;
+      document: unknown;
+      externalId: string;
+      attributes: unknown;
+    }[]
+  >`
+    WITH prev AS (
+      SELECT token, "lastVisitAt" AS last FROM "Purl"
+      WHERE token = ${token} AND ("expiresAt" IS NULL OR "expiresAt" >= ${now})
+      FOR UPDATE
+    ), p AS (
+      UPDATE "Purl" u SET visits = u.visits + 1, "lastVisitAt" = ${now}
+      FROM prev
+      WHERE u.token = prev.token
+        AND EXISTS (SELECT 1 FROM "Customer" c WHERE c.id = u."customerId" AND c."workspaceId" = u."workspaceId")
+      RETURNING u.*, prev.last
+    ), pv AS (
+      SELECT p.token, v.version, v.id, v.document FROM p
+      LEFT JOIN "Page" pg ON pg."workspaceId" = p."workspaceId" AND pg.slug = p.page
+      LEFT JOIN "PageVersion" v ON v."pageId" = pg.id AND v.version = pg."publishedVersion"
+    ), visit AS (
+      INSERT INTO "PageVisit" ("workspaceId", token, page, "pageVersion", "customerId", "runId", "stepId", at)
+      SELECT p."workspaceId", p.token, p.page, pv.version, p."customerId", p."runId", p."stepId", ${now}
+      FROM p JOIN pv ON pv.token = p.token
+    ), traced AS (
+      INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+      SELECT p."runId", p."stepId", 'page.visited',
+             jsonb_build_object('text', 'Opened personal page ' || p.page, 'page', p.page,
+                                'version', pv.version, 'visits', p.visits),
+             ${now}
+      FROM p JOIN pv ON pv.token = p.token
+      WHERE p.last IS NULL OR p.last < ${since}
+    ), ev AS (
+      INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId")
+      SELECT ${eventId}, p."workspaceId", p."customerId", 'purl_visited',
+             jsonb_build_object('page', p.page, 'token', p.token) || COALESCE(p.params, '{}'::jsonb),
+             ${now}, ${messageId}
+      FROM p
+    )
+    SELECT p."workspaceId", p."runId", p."customerId", p."stepId", p.page, p.params, p.visits,
+           pv.version AS "pageVersion", pv.id AS "pageVersionId", pv.document,
+           c."externalId", c.attributes
+    FROM p JOIN pv ON pv.token = p.token JOIN "Customer" c ON c.id = p."customerId"`;
+  const row = rows[0];
+  if (!row) return null;
+  await ctx.queues.events.add("event", { eventId }, { jobId: `ev-${eventId}` });
+  const params = (row.params ?? {}) as Record<string, unknown>;
   return {
     token,
-    page: p.page,
-    params: (p.params ?? {}) as Record<string, unknown>,
+    workspaceId: row.workspaceId,
+    runId: row.runId,
+    customerId: row.customerId,
+    stepId: row.stepId,
+    page: row.page,
+    params,
     url: `${ctx.publicUrl.replace(/\/$/, "")}/p/${token}`,
+    published:
+      row.pageVersion !== null && row.pageVersionId !== null
+        ? { id: row.pageVersionId, version: row.pageVersion, document: row.document }
+        : null,
+    visits: row.visits,
     customer: {
-      externalId: customer.externalId,
-      attributes: (customer.attributes ?? {}) as Record<string, unknown>,
+      externalId: row.externalId,
+      attributes: (row.attributes ?? {}) as Record<string, unknown>,
     },
   };
 }

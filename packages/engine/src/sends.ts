@@ -296,6 +296,7 @@ async function callProvider(ctx: EngineContext, msg: Msg, token: string): Promis
       workspaceId: msg.workspaceId,
       runId: msg.runId,
       customerId: msg.customerId,
+      stepId: msg.stepId,
     });
     return { token, providerMessageId: msg.idempotencyKey, response: output, output };
   }

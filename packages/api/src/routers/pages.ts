@@ -1,6 +1,7 @@
 // issue 14: landing pages — Puck block documents with drafts and immutable published versions.
 // `/p/:token` (apps/server) serves the published version of the page whose slug a PURL names.
 import { Prisma } from "@postpath/db";
+import { emptyFunnel, linkFunnel, pageVersionFunnel } from "@postpath/engine";
 import {
   PageDocument,
   PageSlug,
@@ -76,28 +77,33 @@ export const pagesRouter = router({
   }),
 
   /**
-   * The page's funnel: personal links made for it (mail drop), links opened at least once
-   * (unique visits) and opens in all (total visits), form submissions and the customers who sent
-   * them (each counted once however many forms or versions).
+   * The page's funnel (issue 14): personal links made for it (the mail drop) → links opened
+   * (unique; and openings in all) → links with a form sent (unique; and submissions in all) →
+   * runs that made the links and reached their journey's goal. The same per journey step that
+   * made links, and visits/submissions per published version. Counted in SQL.
    */
   funnel: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
     const p = await pageInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId);
-    const [links] = await ctx.db.prisma.$queryRaw<
-      { links: number; visited: number; visits: number }[]
-    >`
-      SELECT count(*)::int AS links, count(*) FILTER (WHERE visits > 0)::int AS visited,
-             COALESCE(sum(visits), 0)::int AS visits
-      FROM "Purl" WHERE "workspaceId" = ${p.workspaceId} AND page = ${p.slug}`;
-    const [subs] = await ctx.db.prisma.$queryRaw<{ submissions: number; submitters: number }[]>`
-      SELECT count(*)::int AS submissions, count(DISTINCT s."customerId")::int AS submitters
-      FROM "FormSubmission" s JOIN "PageVersion" v ON v.id = s."pageVersionId"
-      WHERE v."pageId" = ${p.id} AND s."workspaceId" = ${p.workspaceId}`;
+    const [total, steps, versions] = await Promise.all([
+      linkFunnel(ctx.db, p.workspaceId, { page: p.slug }),
+      linkFunnel(ctx.db, p.workspaceId, { page: p.slug }, true),
+      pageVersionFunnel(ctx.db, p.workspaceId, { id: p.id, slug: p.slug }),
+    ]);
+    const journeyIds = [...new Set(steps.flatMap((s) => (s.journeyId ? [s.journeyId] : [])))];
+    const journeys = await ctx.db.prisma.journey.findMany({
+      where: { id: { in: journeyIds }, workspaceId: p.workspaceId },
+      select: { id: true, name: true },
+    });
+    const nameOf = new Map(journeys.map((j) => [j.id, j.name]));
     return {
-      links: links?.links ?? 0,
-      visited: links?.visited ?? 0,
-      visits: links?.visits ?? 0,
-      submissions: subs?.submissions ?? 0,
-      submitters: subs?.submitters ?? 0,
+      ...(total[0] ?? emptyFunnel()),
+      steps: steps.map(({ journeyId, stepId, ...counts }) => ({
+        journeyId,
+        journeyName: journeyId ? (nameOf.get(journeyId) ?? null) : null,
+        stepId,
+        ...counts,
+      })),
+      versions,
     };
   }),
 
