@@ -108,8 +108,10 @@ describe("editor store", () => {
     expect(store().nodes.find((n) => n.id === "exit")?.position).toEqual(start);
   });
 
-  it("auto-layout puts every step below the one before it", () => {
-    store().layout();
+  it("auto-layout puts every step below the one before it, as one undo step", async () => {
+    const rev = store().past.length;
+    await store().layout();
+    expect(store().past.length).toBe(rev + 1);
     const y = (id: string) => store().nodes.find((n) => n.id === id)?.position.y ?? NaN;
     expect(y("trigger")).toBeLessThan(y("wait"));
     expect(y("wait")).toBeLessThan(y("big-order"));
@@ -149,10 +151,10 @@ describe("editor store", () => {
 });
 
 describe("auto-layout", () => {
-  it("puts a split's branches left to right in handle order", () => {
+  it("puts a split's branches left to right in handle order", async () => {
     const draft = {
       ...thankYouDraft,
-      // "no" listed first, so dagre alone would put the exit on the left.
+      // "no" listed first: the handle order, not the edge order, decides.
       edges: [
         ...thankYouDraft.edges.filter((e) => e.source !== "big-order"),
         { id: "n", source: "big-order", sourceHandle: "no", target: "exit" },
@@ -161,7 +163,7 @@ describe("auto-layout", () => {
       nodes: thankYouDraft.nodes.map((n) => ({ ...n, position: { x: 0, y: 0 } })),
     };
     useEditorStore.getState().load("layout", draft);
-    useEditorStore.getState().layout();
+    await useEditorStore.getState().layout();
     const x = (id: string) =>
       useEditorStore.getState().nodes.find((n) => n.id === id)?.position.x ?? NaN;
     expect(x("email")).toBeLessThan(x("exit"));

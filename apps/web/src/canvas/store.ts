@@ -15,7 +15,7 @@ import type { Catalog, ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
 import type { DraftNode, JourneyDraft, StepType } from "./draft.ts";
 import { stepFamily } from "./draft.ts";
-import { autoLayout } from "./layout.ts";
+import { layoutPositions } from "./layout.ts";
 import { DEFAULT_BRANCH } from "./steps/index.ts";
 import { draftToFlow, toStepEdge, toStepNode } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
@@ -41,6 +41,8 @@ export type NodeCounts = {
   uncertain?: number;
   /** On the trigger step: entries the journey refused, by reason (issue 13; see OperatePanel). */
   refused?: Record<string, number>;
+  /** On a PURL step (issue 14): its links made, opened (unique, total) and with a form sent. */
+  page?: { links: number; visited: number; visits: number; submitted: number };
 };
 
 /** A test run drawn on the canvas: the path taken and what each step decided, when. */
@@ -92,7 +94,8 @@ export interface EditorState extends Doc {
   paste: () => void;
   undo: () => void;
   redo: () => void;
-  layout: () => void;
+  /** Auto-layout (ELK, loaded on first use): one undo step; steps removed meanwhile stay removed. */
+  layout: () => Promise<void>;
   setHighlight: (highlight: Highlight | null) => void;
   setCounts: (counts: Record<string, NodeCounts> | null) => void;
 }
@@ -402,10 +405,19 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         };
       }),
 
-    layout: () => {
+    layout: async () => {
+      const before = get();
+      if (!before.editable) return;
+      const positions = await layoutPositions(before.nodes, before.edges);
+      // Edits made while ELK worked are kept: only the nodes it placed move.
       const state = get();
-      if (!state.editable) return;
-      commit({ nodes: autoLayout(state.nodes, state.edges) });
+      if (state.loadedKey !== before.loadedKey) return;
+      commit({
+        nodes: state.nodes.map((n) => {
+          const p = positions.get(n.id);
+          return p ? { ...n, position: p } : n;
+        }),
+      });
     },
 
     setHighlight: (highlight) => set({ highlight }),

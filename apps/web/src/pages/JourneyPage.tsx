@@ -176,7 +176,7 @@ function Editor({
             >
               Redo
             </button>
-            <button type="button" onClick={store.layout}>
+            <button type="button" onClick={() => void store.layout()}>
               Auto-layout
             </button>
             <button
