@@ -1,3 +1,7 @@
+/** @jsxRuntime automatic */
+// ^ for tsx, which compiles this file with the tsconfig of where it runs (apps/server, whose
+// `include` does not cover packages/pages): without it, `pnpm start` answered every landing page
+// with a 500, "React is not defined".
 // issue 14: the landing-page blocks — one set of React components that the Puck editor (web) and
 // the server (`/p/:token`, via Puck's Render) both render. They read only their props and, for
 // forms, `puck.metadata.forms[formId]` (action, CSRF token, values, errors) that the server
