@@ -204,6 +204,9 @@ export default async function crashStorm(args: string[]) {
     let lastKill = Date.now();
     while (Date.now() - started < stormMs) {
       await new Promise((r) => setTimeout(r, killMin + Math.random() * (killMax - killMin)));
+      // A kill after every run completed would measure nothing: the drain counts from the last
+      // kill that hit work still in progress.
+      if ((await finished()) === customers) break;
       // Messages claimed for a provider call right now (all processes): an upper bound on what
       // this kill can leave uncertain.
       inFlightAtKills += await patiently(() =>
@@ -217,7 +220,6 @@ export default async function crashStorm(args: string[]) {
         lastKill = Date.now();
       }
       spawnWorker();
-      if ((await finished()) === customers) break;
     }
     await ingest;
     console.log(
@@ -240,8 +242,15 @@ export default async function crashStorm(args: string[]) {
       if (Date.now() - reported > 15_000) {
         // Where the drain goes: a steady climb is backlog (a busy machine); steps are recovery.
         reported = Date.now();
+        const [runs] = await patiently(
+          () => env.db.prisma.$queryRaw<{ active: bigint; waiting: bigint; overdue: bigint }[]>`
+            SELECT count(*) FILTER (WHERE status = 'ACTIVE') AS active,
+                   count(*) FILTER (WHERE status = 'WAITING') AS waiting,
+                   count(*) FILTER (WHERE status = 'WAITING' AND "waitingUntil" < now()) AS overdue
+            FROM "JourneyRun" WHERE "journeyId" = ${journeyId}`,
+        );
         console.log(
-          `  +${fmt((reported - lastKill) / 1000)} s: ${done} runs completed, ${open} messages to send`,
+          `  +${fmt((reported - lastKill) / 1000)} s: ${done} runs completed, ${runs?.active ?? 0} active, ${runs?.waiting ?? 0} waiting (${runs?.overdue ?? 0} overdue), ${open} messages to send`,
         );
       }
       if (Date.now() - lastKill > 600_000) {
