@@ -34,10 +34,13 @@ export {
   createEmailProvider,
   createLogEmailProvider,
   messageIdForKey,
+  UNSUBSCRIBE_URL_PLACEHOLDER, // issue 16
+  withUnsubscribe, // issue 16
 } from "./providers/email.ts";
 export type {
   EmailRequest,
   EmailResponse,
+  EmailUnsubscribe, // issue 16
   LogEmailConfigInput,
   SmtpEmailConfigInput,
 } from "./providers/email.ts";

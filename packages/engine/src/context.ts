@@ -1,5 +1,6 @@
 import type { OutboundPolicy } from "@postpath/channels";
 import type { Database } from "@postpath/db";
+import type { Keyring } from "./credentials/keyring.ts";
 import type { Logger } from "./logger.ts";
 import type { ProviderResolver } from "./providers.ts";
 import type { EngineQueues, JobRetry } from "./queues.ts";
@@ -21,6 +22,8 @@ export interface EngineContext {
   outbound: OutboundPolicy;
   /** How waits are scheduled: their own delayed job, or a shared bucket job (timers.ts). */
   timers: TimerSettings;
+  /** issue 16: the master keyring; signs unsubscribe links (absent: a key of this process). */
+  keyring?: Keyring;
   /** The clock; tests may replace it. */
   now(): number;
 }

@@ -2,6 +2,7 @@ import { PUBLIC_ONLY, type OutboundPolicy } from "@postpath/channels";
 import { DelayedError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Database } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
+import type { Keyring } from "./credentials/keyring.ts";
 import { processEventJob } from "./events.ts";
 import { dependencyOutage, type DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** Retries of event, run, timer and housekeeping jobs (default: ~12 min, capped at 30 s apart). */
   jobRetry?: Partial<JobRetry>;
   now?: () => number;
+  /** issue 16: the master keyring (signs unsubscribe links). */
+  keyring?: Keyring;
 }
 
 export function createEngineContext(opts: EngineOptions): EngineContext {
@@ -57,6 +60,7 @@ export function createEngineContext(opts: EngineOptions): EngineContext {
     sendRetry: opts.sendRetry ?? { attempts: 8, backoffMs: 1000 },
     timers: { ...DEFAULT_TIMERS, ...opts.timers },
     now: opts.now ?? Date.now,
+    ...(opts.keyring ? { keyring: opts.keyring } : {}),
   };
 }
 

@@ -22,3 +22,4 @@ export * from "./wake.ts";
 export * from "./runtime.ts";
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
+export * from "./consent.ts"; // issue 16

@@ -3,6 +3,7 @@ import {
   createTemplateEngine,
   renderMessage,
   TemplateError,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
   type EmailFormat,
 } from "@postpath/channels";
 import {
@@ -119,7 +120,8 @@ export async function renderOutbox(effect: OutboxEffect, state: RunState): Promi
           format: m.format ?? "text",
           ...(m.preheader ? { preheader: m.preheader } : {}),
         },
-        vars,
+        // issue 16: the recipient's own link replaces the placeholder when it is sent (sends.ts).
+        { ...vars, unsubscribe_url: UNSUBSCRIBE_URL_PLACEHOLDER },
         messages,
       );
       const fromName = m.fromName

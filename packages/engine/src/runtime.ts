@@ -183,6 +183,9 @@ export async function openRuntime(
     log,
     providers: resolver,
     outbound: outboundFromEnv(env),
+    keyring, // issue 16: unsubscribe links
+    // issue 16: links in messages (unsubscribe, PURLs) point where people reach the app.
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
   });
   return {
     env,

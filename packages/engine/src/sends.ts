@@ -1,8 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { ProviderError } from "@postpath/channels";
 import type { Prisma } from "@postpath/db";
-import { stepAttempts, stepDelivery, type Delivery, type Plan } from "@postpath/journey";
+import {
+  stepAttempts,
+  stepDelivery,
+  stepPurpose,
+  type Delivery,
+  type Plan,
+} from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
+import {
+  isConsentChannel,
+  MARKETING_BLOCKED_SQL,
+  marketingBlock,
+  unsubscribeUrl,
+} from "./consent.ts"; // issue 16
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { bumpCounters, singleCounter, takeShard } from "./counters.ts";
@@ -152,14 +164,85 @@ export async function processSendJob(
   }
   const rate = await rateLimitHold(ctx, msg, limits, now);
   if (rate) return { heldUntil: rate.until };
-  // The claim: committed before the provider hears of the message.
-  const token = randomUUID();
-  const claimed = await prisma.message.updateMany({
-    where: { id: msg.id, status: "PENDING" },
-    data: { status: "SENDING", claimToken: token },
-  });
-  if (claimed.count === 0) return "already"; // another attempt moved it first
-  return deliver(ctx, msg, token, plan, attempt);
+  // The claim: committed before the provider hears of the message. issue 16: a marketing message
+  // is claimed only while its customer is subscribed and its address not suppressed, checked in
+  // the claim's own statement — the last moment before the provider call, on every path (first
+  // send, retry, replay, a version in flight).
+  const marketing = isMarketing(plan, msg);
+  for (let tries = 0; ; tries++) {
+    const token = randomUUID();
+    const claimed = await ctx.db.query(
+      `UPDATE "Message" m SET status = 'SENDING', "claimToken" = $2
+       WHERE m.id = $1 AND m.status = 'PENDING' AND NOT ($3::boolean AND ${MARKETING_BLOCKED_SQL})
+       RETURNING m.id`,
+      [msg.id, token, marketing],
+    );
+    if (claimed.length > 0) return deliver(ctx, msg, token, plan, attempt);
+    if (!marketing) return "already"; // another attempt moved it first
+    const skipped = await skipForConsent(ctx, msg, null);
+    if (skipped !== null) return skipped;
+    // Not blocked (any more) and not claimed: moved by another attempt, or re-subscribed meanwhile.
+    const current = await prisma.message.findUnique({
+      where: { id: msg.id },
+      select: { status: true },
+    });
+    if (current?.status !== "PENDING" || tries >= 2) return "already";
+  }
+}
+
+/** issue 16: marketing unless the step says transactional; engine outputs are neither. */
+export function isMarketing(plan: Plan | null, msg: { stepId: string; channel: string }): boolean {
+  if (!isConsentChannel(msg.channel)) return false;
+  return stepPurpose(plan?.steps[msg.stepId]?.config) === "marketing";
+}
+
+/**
+ * issue 16: a marketing message its customer may not get (unsubscribed, suppressed) becomes
+ * SKIPPED with a trace line saying why; the run continues as after any skipped message. `token`:
+ * the claim it held (an interrupted send not sent again), null for a PENDING message. Returns null
+ * when nothing blocks it (any more).
+ */
+async function skipForConsent(
+  ctx: EngineContext,
+  msg: Msg,
+  token: string | null,
+): Promise<SendOutcome | null> {
+  const block = await marketingBlock(ctx, msg);
+  if (!block) return null;
+  const error = token === null ? block.line : block.line.replace(/^Not sent/, "Not sent again");
+  const done = await ctx.db.query(
+    `WITH m AS (
+       UPDATE "Message" SET status = 'SKIPPED', error = $2, "claimToken" = NULL, "sentAt" = NULL
+       WHERE id = $1 AND status = $3 AND "claimToken" IS NOT DISTINCT FROM $4
+       RETURNING id
+     ), t AS (
+       INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
+       SELECT $5, $6, 'message.skipped', $7::jsonb FROM m
+     )
+     SELECT id FROM m`,
+    [
+      msg.id,
+      error,
+      token === null ? "PENDING" : "SENDING",
+      token,
+      msg.runId,
+      msg.stepId,
+      JSON.stringify({
+        channel: msg.channel,
+        messageId: msg.id,
+        reason: block.reason,
+        message: error,
+        ...block.detail,
+      }),
+    ],
+  );
+  if (done.length === 0) return "already";
+  ctx.log.info(
+    { messageId: msg.id, runId: msg.runId, channel: msg.channel, reason: block.reason },
+    "marketing message not sent (consent)",
+  );
+  await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
+  return "skipped";
 }
 
 async function planOf(ctx: EngineContext, msg: Msg): Promise<Plan | null> {
@@ -195,11 +278,17 @@ async function resumeInterrupted(
     return "uncertain";
   }
   const token = randomUUID();
-  const taken = await ctx.db.prisma.message.updateMany({
-    where: { id: msg.id, status: "SENDING", claimToken: msg.claimToken },
-    data: { claimToken: token },
-  });
-  if (taken.count === 0) return "already";
+  // issue 16: sent again only while a marketing message's customer is still subscribed.
+  const marketing = isMarketing(plan, msg);
+  const taken = await ctx.db.query(
+    `UPDATE "Message" m SET "claimToken" = $2
+     WHERE m.id = $1 AND m.status = 'SENDING' AND m."claimToken" IS NOT DISTINCT FROM $3
+       AND NOT ($4::boolean AND ${MARKETING_BLOCKED_SQL})
+     RETURNING m.id`,
+    [msg.id, token, msg.claimToken, marketing],
+  );
+  if (taken.length === 0)
+    return (marketing ? await skipForConsent(ctx, msg, msg.claimToken) : null) ?? "already";
   await ctx.db.prisma.runTrace.create({
     data: {
       runId: msg.runId,
@@ -267,7 +356,7 @@ async function deliver(
 ): Promise<SendOutcome> {
   let accepted: SendAccepted;
   try {
-    accepted = await callProvider(ctx, msg, token);
+    accepted = await callProvider(ctx, msg, token, plan);
   } catch (err) {
     return failAttempt(ctx, msg, token, plan, attempt, err);
   }
@@ -286,7 +375,12 @@ async function deliver(
   return "sent";
 }
 
-async function callProvider(ctx: EngineContext, msg: Msg, token: string): Promise<SendAccepted> {
+async function callProvider(
+  ctx: EngineContext,
+  msg: Msg,
+  token: string,
+  plan: Plan | null,
+): Promise<SendAccepted> {
   const payload = asRecord(msg.payload);
   if (msg.channel === "coupon" || msg.channel === "purl") {
     // Made by the engine itself (deterministic per idempotency key) — see outputs.ts.
@@ -313,8 +407,23 @@ async function callProvider(ctx: EngineContext, msg: Msg, token: string): Promis
     throw new ProviderError(`no ${what} for this customer`, { retryable: false });
   }
   const provider = await ctx.providers(msg.workspaceId, msg.channel);
+  // issue 16: the recipient's unsubscribe link (footer and one-click headers when marketing).
+  const unsubscribe =
+    msg.channel === "email" && msg.customerId
+      ? {
+          unsubscribe: {
+            url: unsubscribeUrl(ctx, msg.customerId, "email"),
+            marketing: isMarketing(plan, msg),
+          },
+        }
+      : {};
   const result = await provider.send(
-    { ...payload, to: msg.recipient ?? undefined, idempotencyKey: msg.idempotencyKey },
+    {
+      ...payload,
+      ...unsubscribe,
+      to: msg.recipient ?? undefined,
+      idempotencyKey: msg.idempotencyKey,
+    },
     // Private hosts only when an admin allowed them (OUTBOUND_ALLOW_HOSTS).
     { outbound: ctx.outbound },
   );

@@ -116,6 +116,7 @@ export { FORM_SUBMITTED_EVENT } from "./steps/trigger-form.ts";
 export { fillCouponPattern, CouponSource, CouponValue } from "./steps/action-coupon.ts";
 export { OnError, MAX_RETRIES, stepAttempts } from "./steps/action-common.ts";
 export { Delivery, defaultDelivery, stepDelivery } from "./steps/action-common.ts"; // issue 13
+export { Purpose, stepPurpose } from "./steps/action-common.ts"; // issue 16: marketing or transactional
 export { reachable as channelReachable } from "./steps/split-channel.ts";
 export { draftFromSteps } from "./builder.ts";
 export type { StepSpec } from "./builder.ts";

@@ -352,7 +352,14 @@ function isLoopFree(templates: Template[]): boolean {
 }
 
 /** Names a template can always use, whatever the journey: */
-export const BUILTIN_TEMPLATE_ROOTS = ["customer", "event", "run", "steps"] as const;
+// issue 16: `unsubscribe_url` is filled in by the engine when an email is sent (a personal link).
+export const BUILTIN_TEMPLATE_ROOTS = [
+  "customer",
+  "event",
+  "run",
+  "steps",
+  "unsubscribe_url",
+] as const;
 
 /**
  * What Liquid templates see for a run: the customer's attributes at the top level (`{{ first_name }}`),

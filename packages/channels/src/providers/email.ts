@@ -94,6 +94,27 @@ export interface EmailRequest extends SendRequest {
   replyTo?: string;
   /** Extra headers (e.g. List-Unsubscribe). Message-ID and the idempotency header are fixed. */
   headers?: Record<string, string>;
+  /** issue 16: the recipient's unsubscribe link (see `EmailUnsubscribe`). */
+  unsubscribe?: EmailUnsubscribe;
+}
+
+/**
+ * issue 16: what `{{ unsubscribe_url }}` renders to when a journey's email is rendered; the
+ * provider puts the recipient's own link in its place when the message is sent. A URL in a
+ * reserved domain (never resolvable), made of characters no escaping or MJML changes.
+ */
+export const UNSUBSCRIBE_URL_PLACEHOLDER = "https://unsubscribe.postpath.invalid/u/your-link";
+
+/** issue 16: the recipient's unsubscribe link, given by the engine at send time. */
+export interface EmailUnsubscribe {
+  /** The hosted page (`https://…/u/<signed token>`); the same URL takes RFC 8058 one-click POSTs. */
+  url: string;
+  /**
+   * A marketing message: each part (HTML, text) that does not show the link gets a footer with it,
+   * and the message carries `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+   * (RFC 8058). Transactional: the link only where the body asks for `{{ unsubscribe_url }}`.
+   */
+  marketing: boolean;
 }
 
 export interface EmailResponse {
@@ -254,7 +275,14 @@ async function buildMessage(
     if (lower === "message-id" || lower === IDEMPOTENCY_HEADER.toLowerCase()) continue;
     extra[name] = value;
   }
-  const { text, html } = await content(provider, req);
+  const parts = await content(provider, req);
+  const { text, html } = req.unsubscribe
+    ? withUnsubscribe(provider, parts, req.unsubscribe)
+    : parts;
+  if (req.unsubscribe?.marketing) {
+    extra["List-Unsubscribe"] = `<${req.unsubscribe.url}>`;
+    extra["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+  }
   return {
     from:
       req.from ??
@@ -302,6 +330,43 @@ async function content(
     if (err instanceof TemplateError) throw invalidRequest(provider, err.message);
     throw err;
   }
+}
+
+const UNSUBSCRIBE_URL = /^https?:\/\/[^\s<>"'`\\]+$/;
+
+/**
+ * issue 16: the recipient's link in place of `{{ unsubscribe_url }}`; for marketing, a footer with
+ * it on each part that does not show it. The link is marked so that click tracking leaves it
+ * alone (an unsubscribe link is never rewritten through a redirect).
+ */
+export function withUnsubscribe(
+  provider: string,
+  parts: { text?: string; html?: string },
+  unsubscribe: EmailUnsubscribe,
+): { text?: string; html?: string } {
+  const { url, marketing } = unsubscribe;
+  if (!UNSUBSCRIBE_URL.test(url) || url.length > 2000)
+    throw invalidRequest(provider, "the unsubscribe link is not an http(s) URL");
+  const put = (part: string) => part.split(UNSUBSCRIBE_URL_PLACEHOLDER).join(url);
+  const out: { text?: string; html?: string } = {};
+  if (parts.html !== undefined) {
+    let html = put(parts.html);
+    if (marketing && !parts.html.includes(UNSUBSCRIBE_URL_PLACEHOLDER)) {
+      const footer =
+        `<p style="margin:24px 0 0;font-size:12px;line-height:18px;color:#6b7280;text-align:center">` +
+        `Don't want these emails? <a href="${url}" data-postpath-unsubscribe="1" style="color:#6b7280">Unsubscribe</a></p>`;
+      const end = html.toLowerCase().lastIndexOf("</body>");
+      html = end >= 0 ? `${html.slice(0, end)}${footer}${html.slice(end)}` : `${html}${footer}`;
+    }
+    out.html = html;
+  }
+  if (parts.text !== undefined) {
+    let text = put(parts.text);
+    if (marketing && !parts.text.includes(UNSUBSCRIBE_URL_PLACEHOLDER))
+      text = `${text.replace(/\s+$/, "")}\n\n--\nDon't want these emails? Unsubscribe: ${url}\n`;
+    out.text = text;
+  }
+  return out;
 }
 
 /** "Shop <hello@shop.example>" → "hello@shop.example". */

@@ -77,6 +77,34 @@ export function stepDelivery(config: unknown, channel: string): Delivery {
   return parsed.success ? parsed.data : defaultDelivery(channel);
 }
 
+/**
+ * issue 16: what a message is for. Marketing messages respect unsubscribes and the suppression
+ * list (checked when the message is sent, sends.ts); transactional ones (a receipt, a password
+ * reset) are always sent. Unset — steps published before the field existed — is marketing.
+ */
+export const Purpose = z.enum(["marketing", "transactional"]);
+export type Purpose = z.infer<typeof Purpose>;
+
+/** The per-step choice, on the customer-facing message steps (email, SMS, push). */
+export const purposeField = {
+  purpose: Purpose.default("marketing").meta({
+    title: "Kind of message",
+    enumNames: [
+      "Marketing message — respects unsubscribes",
+      "Transactional (receipt, password reset) — always sent",
+    ],
+  }),
+};
+
+/** A step config's purpose: `transactional` only when it says so; anything else is marketing. */
+export function stepPurpose(config: unknown): Purpose {
+  const p =
+    config !== null && typeof config === "object"
+      ? (config as { purpose?: unknown }).purpose
+      : undefined;
+  return p === "transactional" ? "transactional" : "marketing";
+}
+
 export function actionBranches(config: { onError: OnError }): Branches {
   return config.onError === "errorBranch"
     ? { required: ["next", "error"] }

@@ -5,6 +5,7 @@ import {
   actionFields,
   deliveryField,
   handleResult,
+  purposeField,
   sendOrHold,
 } from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
@@ -19,11 +20,19 @@ export const ActionEmailConfig = z.object({
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
   ...deliveryField,
+  ...purposeField,
 });
 export type ActionEmailConfig = z.infer<typeof ActionEmailConfig>;
 
 function send(env: StepEnv<ActionEmailConfig>): Outcome {
-  const { onError: _e, retries: _r, respectQuietHours: _q, delivery: _d, ...message } = env.config;
+  const {
+    onError: _e,
+    retries: _r,
+    respectQuietHours: _q,
+    delivery: _d,
+    purpose: _p,
+    ...message
+  } = env.config;
   return sendOrHold(env, "email", message);
 }
 

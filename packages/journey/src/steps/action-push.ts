@@ -5,6 +5,7 @@ import {
   actionFields,
   deliveryField,
   handleResult,
+  purposeField,
   sendOrHold,
 } from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
@@ -18,11 +19,19 @@ export const ActionPushConfig = z.object({
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
   ...deliveryField,
+  ...purposeField,
 });
 export type ActionPushConfig = z.infer<typeof ActionPushConfig>;
 
 function send(env: StepEnv<ActionPushConfig>): Outcome {
-  const { onError: _e, retries: _r, respectQuietHours: _q, delivery: _d, ...message } = env.config;
+  const {
+    onError: _e,
+    retries: _r,
+    respectQuietHours: _q,
+    delivery: _d,
+    purpose: _p,
+    ...message
+  } = env.config;
   return sendOrHold(env, "push", message);
 }
 

@@ -5,6 +5,7 @@ import {
   actionFields,
   deliveryField,
   handleResult,
+  purposeField,
   sendOrHold,
 } from "./action-common.ts";
 import { type Outcome, type StepEnv, defineStep } from "./module.ts";
@@ -14,6 +15,7 @@ export const ActionSmsConfig = z.object({
   respectQuietHours: z.boolean().default(true),
   ...actionFields,
   ...deliveryField,
+  ...purposeField,
 });
 export type ActionSmsConfig = z.infer<typeof ActionSmsConfig>;
 
