@@ -54,7 +54,9 @@ describe("JourneyCanvas", () => {
     const split = nodeElement(container, "big-order");
     const sources = [...split.querySelectorAll<HTMLElement>(".react-flow__handle.source")];
     expect(sources.map((h) => h.dataset.handleid)).toEqual(["yes", "no"]);
-    expect(sources.map((h) => h.getAttribute("aria-label"))).toEqual([
+    // A tooltip, not aria-label: a handle has no role that allows one (axe aria-prohibited-attr).
+    expect(sources.map((h) => h.getAttribute("aria-label"))).toEqual([null, null]);
+    expect(sources.map((h) => h.getAttribute("title"))).toEqual([
       "Condition split branch: Yes",
       "Condition split branch: No",
     ]);

@@ -11,7 +11,7 @@ import {
   useStore,
   useUpdateNodeInternals,
 } from "@xyflow/react";
-import type { InternalNode, ReactFlowState } from "@xyflow/react";
+import type { InternalNode, OnBeforeDelete, ReactFlowState } from "@xyflow/react";
 import type { KeyboardEvent as ReactKeyboardEvent, DragEvent } from "react";
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
@@ -22,6 +22,7 @@ import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepEdge, StepNode } from "./types.ts";
+import "./canvas.css";
 
 const selectCanvas = (s: EditorState) => ({
   loadedKey: s.loadedKey,
@@ -43,6 +44,29 @@ const selectCanvas = (s: EditorState) => ({
  * frame: see bench/README.md, `canvas-frames --minimap`); a control shows it.
  */
 const MINIMAP_DEFAULT_MAX_NODES = 300;
+/**
+ * Below this window width (1280 × 800 laptops) the canvas is too narrow for the minimap not to
+ * cover steps: it starts hidden there (the control shows it).
+ */
+const MINIMAP_DEFAULT_MIN_WIDTH = 1440;
+const miniMapStyle = { width: 160, height: 110 };
+
+function miniMapByDefault(nodeCount: number): boolean {
+  const wide = typeof window === "undefined" || window.innerWidth >= MINIMAP_DEFAULT_MIN_WIDTH;
+  return wide && nodeCount <= MINIMAP_DEFAULT_MAX_NODES;
+}
+
+/**
+ * React Flow deletes a step's connections and then the step, as two document changes (two
+ * undos, the first restoring the step without its edges). The store removes both at once.
+ */
+const removeInOneStep: OnBeforeDelete<StepNode, StepEdge> = ({ nodes, edges }) => {
+  useEditorStore.getState().removeElements(
+    nodes.map((n) => n.id),
+    edges.map((e) => e.id),
+  );
+  return Promise.resolve(false);
+};
 
 const fitViewOptions = { padding: 0.15, maxZoom: 1 };
 const deleteKeys = ["Delete", "Backspace"];
@@ -83,7 +107,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const s = useEditorStore(useShallow(selectCanvas));
   const { load } = s;
   const flow = useReactFlow<StepNode, StepEdge>();
-  const [miniMap, setMiniMap] = useState(() => draft.nodes.length <= MINIMAP_DEFAULT_MAX_NODES);
+  const [miniMap, setMiniMap] = useState(() => miniMapByDefault(draft.nodes.length));
   const far = useStore(selectFar);
   const canvasRef = useRef<HTMLDivElement>(null);
   const updateNodeInternals = useUpdateNodeInternals();
@@ -103,6 +127,23 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
     // Loads once per key: later refetches of the same journey must not replace the edits.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [draftKey, load]);
+
+  // A deleted step took the keyboard focus with it: keep it on the canvas, so Ctrl+Z (handled
+  // by the editor around it) and the arrow keys still work.
+  const nodeCount = s.nodes.length;
+  const lastCount = useRef(nodeCount);
+  useEffect(() => {
+    const removed = nodeCount < lastCount.current;
+    lastCount.current = nodeCount;
+    const canvas = canvasRef.current;
+    if (!removed || !canvas) return;
+    // React Flow unmounts the step's element on its next render: look once that has happened.
+    const frame = requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.isConnected) canvas.focus();
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [nodeCount]);
 
   useEffect(() => {
     if (!s.focus) return;
@@ -163,6 +204,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       onDragOver={onDragOver}
       onDrop={onDrop}
       data-testid="canvas"
+      tabIndex={-1}
     >
       <ReactFlow<StepNode, StepEdge>
         nodes={s.nodes}
@@ -175,6 +217,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
         nodesConnectable={s.editable}
         edgesReconnectable={false}
         deleteKeyCode={s.editable ? deleteKeys : null}
+        onBeforeDelete={removeInOneStep}
         fitView
         fitViewOptions={fitViewOptions}
         minZoom={0.05}
@@ -193,7 +236,9 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
             ▦
           </ControlButton>
         </Controls>
-        {miniMap ? <MiniMap<StepNode> pannable zoomable nodeColor={miniMapNodeColor} /> : null}
+        {miniMap ? (
+          <MiniMap<StepNode> pannable zoomable nodeColor={miniMapNodeColor} style={miniMapStyle} />
+        ) : null}
       </ReactFlow>
     </div>
   );

@@ -5,12 +5,19 @@ import type { ReactFlowState } from "@xyflow/react";
 import type { NodeProps, NodeTypes } from "@xyflow/react";
 import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
-import type { EditorState } from "./store.ts";
+import type { EditorState, NodeCounts } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
 import { branchesOf, stepLabel, summarizeStep } from "./steps/index.ts";
 import type { Branch } from "./steps/index.ts";
 import type { StepNodeData } from "./types.ts";
+import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
+
+/**
+ * Every full card has exactly this size, whatever it shows (issues, live counts, a test run's
+ * path): overlays never change the layout or cover a neighbour. Detail is in tooltips and panels.
+ */
+const CARD_SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT } as const;
 
 function outputs(data: StepNodeData): Branch[] {
   return [
@@ -101,25 +108,31 @@ function FullCard({ id, family, data, selected }: CardProps) {
       ? (data.config as { label: string }).label
       : "";
   return (
-    <div className={classes.filter(Boolean).join(" ")} data-step-type={data.stepType}>
-      {acceptsIncoming(data) ? <Handle type="target" position={Position.Top} /> : null}
+    <div
+      className={classes.filter(Boolean).join(" ")}
+      data-step-type={data.stepType}
+      style={CARD_SIZE}
+    >
+      {acceptsIncoming(data) ? (
+        // Only a drop target: dragging from the top of a card moves the card.
+        <Handle type="target" position={Position.Top} isConnectableStart={false} />
+      ) : null}
       <div className="step__type">
-        {label}
+        <span className="step__type-label">{label}</span>
+        {notes ? (
+          <span className="step__visited-badge" title={notes.join("\n")}>
+            ✓<span className="sr-only"> Test run came here: {notes.join("; ")}</span>
+          </span>
+        ) : null}
         {issues ? (
-          <span
-            className="step__issues"
-            title={issues.map((i) => i.message).join("\n")}
-            aria-label={`${issues.length} problem(s)`}
-          >
+          <span className="step__issues" title={issues.map((i) => i.message).join("\n")}>
             ⚠ {issues.length}
+            <span className="sr-only"> {plural(issues.length, "problem")}</span>
           </span>
         ) : warnings ? (
-          <span
-            className="step__warnings"
-            title={warnings.map((w) => w.message).join("\n")}
-            aria-label={`${warnings.length} warning(s)`}
-          >
+          <span className="step__warnings" title={warnings.map((w) => w.message).join("\n")}>
             ⚠ {warnings.length}
+            <span className="sr-only"> {plural(warnings.length, "warning")}</span>
           </span>
         ) : null}
       </div>
@@ -127,16 +140,13 @@ function FullCard({ id, family, data, selected }: CardProps) {
       <div className="step__summary" title={summary}>
         {summary}
       </div>
-      {issues ? <div className="step__issue-text">{issues[0]?.message}</div> : null}
-      {notes ? (
-        <ol className="step__notes" aria-label="Test run">
-          {notes.map((note, i) => (
-            <li key={i}>{note}</li>
-          ))}
-        </ol>
+      {issues ? (
+        <div className="step__issue-text" title={issues[0]?.message}>
+          {issues[0]?.message}
+        </div>
       ) : null}
       {counts ? (
-        <dl className="step__counts" aria-label="Live counts">
+        <dl className="step__counts" title={countsDetail(family, counts)}>
           <dt>entered</dt>
           <dd>{counts.entered}</dd>
           <dt>waiting</dt>
@@ -175,7 +185,7 @@ function FullCard({ id, family, data, selected }: CardProps) {
                 type="source"
                 position={Position.Bottom}
                 id={branch.id}
-                aria-label={branch.label ? `${label} branch: ${branch.label}` : `${label} output`}
+                title={branch.label ? `${label} branch: ${branch.label}` : `${label} output`}
               />
             </div>
           ))}
@@ -183,6 +193,24 @@ function FullCard({ id, family, data, selected }: CardProps) {
       ) : null}
     </div>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The live counts in full, for the tooltip (the card shows them in one short line). */
+function countsDetail(family: StepFamily, c: NodeCounts): string {
+  const lines = [`${c.entered} entered`, `${c.waiting} waiting here now`];
+  if (family === "action") {
+    lines.push(`${c.sent} sent`, `${c.failed} failed`);
+    if (c.uncertain)
+      lines.push(
+        `${c.uncertain} unconfirmed (sending was interrupted and not repeated: these may or may not have arrived; see Admin → Dead letters)`,
+      );
+  }
+  lines.push(`${c.converted} converted`);
+  return `Live counts\n${lines.join("\n")}`;
 }
 
 /** What a step node reads of React Flow's `NodeProps`. */

@@ -85,10 +85,18 @@ export interface EditorState extends Doc {
   connect: (connection: Connection) => void;
   /** Removes the edge leaving `source` by `branch` (keyboard alternative to deleting an edge). */
   disconnect: (source: string, branch: string) => void;
-  addStep: (type: StepType, position: XYPosition, config?: Record<string, unknown>) => string;
+  /** Adds a step (selected); with `from`, connected from that step's branch, in the same undo step. */
+  addStep: (
+    type: StepType,
+    position: XYPosition,
+    config?: Record<string, unknown>,
+    from?: { source: string; branch: string },
+  ) => string;
   updateConfig: (nodeId: string, config: Record<string, unknown>) => void;
   updateSettings: (settings: DraftSettings) => void;
   deleteSelection: () => void;
+  /** Removes these steps and connections, and every connection to a removed step: one undo step. */
+  removeElements: (nodeIds: readonly string[], edgeIds: readonly string[]) => void;
   selectOnly: (nodeId: string | null) => void;
   copySelection: () => void;
   paste: () => void;
@@ -282,15 +290,31 @@ export const useEditorStore = create<EditorState>()((set, get) => {
       if (kept.length !== state.edges.length) commit({ edges: kept });
     },
 
-    addStep: (type, position, config) => {
+    addStep: (type, position, config, from) => {
       const state = get();
       const id = freshId(baseIdFor(type), new Set(state.nodes.map((n) => n.id)));
       const data =
         config ?? (JSON.parse(JSON.stringify(stepDefaults(type))) as Record<string, unknown>);
       const node = { ...toStepNode({ id, type, position, data }), selected: true };
-      commit({
-        nodes: [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
+      const nodes = [...state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+      if (!from || !state.nodes.some((n) => n.id === from.source)) {
+        commit({ nodes });
+        return id;
+      }
+      const kept = state.edges.filter(
+        (e) => !(e.source === from.source && (e.sourceHandle ?? DEFAULT_BRANCH) === from.branch),
+      );
+      const edgeId = freshId(
+        `e-${from.source}-${from.branch}`,
+        new Set(state.edges.map((e) => e.id)),
+      );
+      const edge = toStepEdge({
+        id: edgeId,
+        source: from.source,
+        sourceHandle: from.branch,
+        target: id,
       });
+      commit({ nodes, edges: [...kept, edge] });
       return id;
     },
 
@@ -310,11 +334,20 @@ export const useEditorStore = create<EditorState>()((set, get) => {
 
     deleteSelection: () => {
       const state = get();
+      get().removeElements(
+        state.nodes.filter((n) => n.selected).map((n) => n.id),
+        state.edges.filter((e) => e.selected).map((e) => e.id),
+      );
+    },
+
+    removeElements: (nodeIds, edgeIds) => {
+      const state = get();
       if (!state.editable) return;
-      const gone = new Set(state.nodes.filter((n) => n.selected).map((n) => n.id));
+      const gone = new Set(nodeIds);
+      const goneEdges = new Set(edgeIds);
       const nodes = state.nodes.filter((n) => !gone.has(n.id));
       const edges = state.edges.filter(
-        (e) => !e.selected && !gone.has(e.source) && !gone.has(e.target),
+        (e) => !goneEdges.has(e.id) && !gone.has(e.source) && !gone.has(e.target),
       );
       if (nodes.length === state.nodes.length && edges.length === state.edges.length) return;
       commit({ nodes: rebuild(nodes, edges), edges });
