@@ -2,8 +2,10 @@ import { Prisma } from "@postpath/db";
 import { customAlphabet } from "nanoid";
 import {
   entryDecision,
+  entryKeyOf,
   type CustomerSnapshot,
   type EntryDecision,
+  type EntryKey,
   type Plan,
 } from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
@@ -30,7 +32,10 @@ function isUniqueViolation(err: unknown): boolean {
 
 /** Why an entry was refused (stored in EntrySkip.reason; the words go in `detail`). */
 export type EntrySkipReason =
-  Extract<EntryDecision, { ok: false }>["reason"] | "filter" | "concurrentEntry";
+  | Extract<EntryDecision, { ok: false }>["reason"]
+  | Extract<EntryKey, { ok: false }>["reason"]
+  | "filter"
+  | "concurrentEntry";
 
 /**
  * Records a refused entry (issue 13): one row per (journey, customer, trigger), so a retried
@@ -70,16 +75,19 @@ export async function recordEntrySkip(
 function describeRefusal(
   d: Extract<EntryDecision, { ok: false }>,
   rules: Plan["settings"]["entry"],
+  key: string,
 ): string {
+  // Entries counted per value of a trigger property: "… for serial SN-1".
+  const per = rules.perValueOf && key ? ` for ${rules.perValueOf} ${key}` : "";
   switch (d.reason) {
     case "activeRun":
-      return "entry rule: already in this journey";
+      return `entry rule: already in this journey${per}`;
     case "enteredBefore":
-      return "entry rule: enters once";
+      return `entry rule: enters once${per}`;
     case "maxEntries":
-      return `entry rule: at most ${rules.maxEntries ?? 0} entries`;
+      return `entry rule: at most ${rules.maxEntries ?? 0} entries${per}`;
     case "coolingDown":
-      return `entry rule: cooling down until ${new Date(d.retryAt ?? 0).toISOString()}`;
+      return `entry rule: cooling down${per} until ${new Date(d.retryAt ?? 0).toISOString()}`;
   }
 }
 
@@ -91,9 +99,11 @@ interface History {
 
 /**
  * Enrols one customer into one published version. Entry rules are decided by the journey
- * package's `entryDecision` and enforced by the (journey, customer, entryNumber) and
+ * package's `entryDecision` and enforced by the (journey, customer, entryKey, entryNumber) and
  * (journey, customer, triggerEventId) unique constraints: two racing enrolments compute the same
- * entry number and exactly one insert wins.
+ * entry number and exactly one insert wins. `entryKey` is "" unless the journey counts entries per
+ * value of a trigger property (`entry.perValueOf`, e.g. a serial): then the history, the entry
+ * number and the rules are those of that value, so runs for two values go side by side.
  */
 export async function enrol(
   ctx: EngineContext,
@@ -128,19 +138,6 @@ export async function enrol(
       return { runId: existing.id, skipped: "already enrolled by this trigger" };
     }
   }
-  const previous = await prisma.journeyRun.findFirst({
-    where: { journeyId: args.journeyId, customerId: args.customer.id },
-    orderBy: { entryNumber: "desc" },
-    select: { entryNumber: true, status: true, startedAt: true },
-  });
-  const history: History = previous
-    ? {
-        entries: previous.entryNumber,
-        active: previous.status === "ACTIVE" || previous.status === "WAITING",
-        lastEnteredAt: previous.startedAt.getTime(),
-      }
-    : { entries: 0, active: false, lastEnteredAt: null };
-  const decision = entryDecision(plan.settings.entry, history, ctx.now());
   const skip = async (reason: EntrySkipReason, detail: string): Promise<EnrolResult> => {
     if (args.trigger)
       await recordEntrySkip(ctx, {
@@ -154,7 +151,24 @@ export async function enrol(
       });
     return { runId: null, skipped: detail };
   };
-  if (!decision.ok) return skip(decision.reason, describeRefusal(decision, plan.settings.entry));
+  const keyed = entryKeyOf(plan.settings.entry, args.trigger?.properties ?? null);
+  if (!keyed.ok) return skip(keyed.reason, keyed.detail);
+  const entryKey = keyed.key;
+  const previous = await prisma.journeyRun.findFirst({
+    where: { journeyId: args.journeyId, customerId: args.customer.id, entryKey },
+    orderBy: { entryNumber: "desc" },
+    select: { entryNumber: true, status: true, startedAt: true },
+  });
+  const history: History = previous
+    ? {
+        entries: previous.entryNumber,
+        active: previous.status === "ACTIVE" || previous.status === "WAITING",
+        lastEnteredAt: previous.startedAt.getTime(),
+      }
+    : { entries: 0, active: false, lastEnteredAt: null };
+  const decision = entryDecision(plan.settings.entry, history, ctx.now());
+  if (!decision.ok)
+    return skip(decision.reason, describeRefusal(decision, plan.settings.entry, entryKey));
 
   const runId = newRunId();
   try {
@@ -167,6 +181,7 @@ export async function enrol(
         versionId: args.versionId,
         customerId: args.customer.id,
         entryNumber: history.entries + 1,
+        entryKey,
         status: "ACTIVE",
         currentStepId: plan.triggerStepId,
         trigger: args.trigger
@@ -236,8 +251,19 @@ export async function enrolMany(
   const plan = await loadPlan(ctx, args.versionId);
   const now = ctx.now();
   const rules = plan.settings.entry;
+  // One trigger for all: one value to count entries by (or none, and no one enters).
+  const keyed = entryKeyOf(rules, args.trigger.properties);
+  if (!keyed.ok) {
+    await recordEntrySkips(
+      ctx,
+      args,
+      ids.map((customerId) => ({ customerId, reason: keyed.reason, detail: keyed.detail })),
+    );
+    return { enrolled: 0, skipped: ids.length };
+  }
+  const entryKey = keyed.key;
   const insert = (customerIds: string[], entryNumbers: number[]) =>
-    insertRuns(ctx, args, plan, now, customerIds, entryNumbers);
+    insertRuns(ctx, args, plan, now, entryKey, customerIds, entryNumbers);
 
   const firstEntryAllowed = entryDecision(
     rules,
@@ -256,7 +282,7 @@ export async function enrolMany(
   if (inserted.length < ids.length) {
     const done = new Set(inserted.map((r) => r.customerId));
     const rest = ids.filter((id) => !done.has(id));
-    const hist = await history(ctx, args.journeyId, rest, args.trigger.eventId);
+    const hist = await history(ctx, args.journeyId, entryKey, rest, args.trigger.eventId);
     const again: string[] = [];
     const entryNumbers: number[] = [];
     for (const customerId of rest) {
@@ -268,7 +294,11 @@ export async function enrolMany(
       const d = entryDecision(rules, past, now);
       if (!d.ok) {
         skipped++;
-        refused.push({ customerId, reason: d.reason, detail: describeRefusal(d, rules) });
+        refused.push({
+          customerId,
+          reason: d.reason,
+          detail: describeRefusal(d, rules, entryKey),
+        });
         continue;
       }
       again.push(customerId);
@@ -325,14 +355,15 @@ async function insertRuns(
   args: { workspaceId: string; journeyId: string; versionId: string; trigger: TriggerInput },
   plan: Plan,
   now: number,
+  entryKey: string,
   customerIds: string[],
   entryNumbers: number[],
 ): Promise<{ id: string; customerId: string }[]> {
   const runIds = customerIds.map(() => newRunId());
   const [res] = await ctx.db.query<{ ids: string[] | null }>(
     `WITH ins AS (
-       INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
-       SELECT id, $1, $2, $3, cid, n, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
+       INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", "entryKey", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
+       SELECT id, $1, $2, $3, cid, n, $11, 'ACTIVE', $4, $5::jsonb, $6, to_timestamp($7) AT TIME ZONE 'UTC', to_timestamp($7) AT TIME ZONE 'UTC'
        FROM unnest($8::text[], $9::text[], $10::int[]) AS t(id, cid, n)
        ON CONFLICT DO NOTHING
        RETURNING id)
@@ -348,6 +379,7 @@ async function insertRuns(
       runIds,
       customerIds,
       entryNumbers,
+      entryKey,
     ],
     { prepare: "engine.enrolInsert" },
   );
@@ -385,10 +417,11 @@ async function recordEntrySkips(
   );
 }
 
-/** The customers' past runs of the journey, folded per customer. */
+/** The customers' past runs of the journey with this entry key, folded per customer. */
 async function history(
   ctx: EngineContext,
   journeyId: string,
+  entryKey: string,
   customerIds: string[],
   triggerEventId: string,
 ): Promise<Map<string, { entries: number; active: boolean; last: number | null; mine: boolean }>> {
@@ -405,9 +438,9 @@ async function history(
     `SELECT r."customerId", max(r."entryNumber")::int AS entries, bool_or(r.status IN ('ACTIVE', 'WAITING')) AS active,
             (extract(epoch FROM max(r."startedAt")) * 1000)::float8 AS last, bool_or(r."triggerEventId" = $3) AS mine
      FROM unnest($2::text[]) AS c(id)
-     CROSS JOIN LATERAL (SELECT * FROM "JourneyRun" WHERE "journeyId" = $1 AND "customerId" = c.id OFFSET 0) r
+     CROSS JOIN LATERAL (SELECT * FROM "JourneyRun" WHERE "journeyId" = $1 AND "customerId" = c.id AND "entryKey" = $4 OFFSET 0) r
      GROUP BY r."customerId"`,
-    [journeyId, customerIds, triggerEventId],
+    [journeyId, customerIds, triggerEventId, entryKey],
     { prepare: "engine.enrolHistory" },
   );
   return new Map(rows.map((h) => [h.customerId, h]));

@@ -26,8 +26,10 @@ export {
   frequencyCapAllows,
   frequencyCapReleaseAt,
   entryDecision,
+  entryKeyOf,
+  MAX_ENTRY_KEY_LENGTH,
 } from "./settings.ts";
-export type { JourneySettingsInput, EntryHistory, EntryDecision } from "./settings.ts";
+export type { JourneySettingsInput, EntryHistory, EntryDecision, EntryKey } from "./settings.ts";
 export {
   Condition,
   ConditionOp,

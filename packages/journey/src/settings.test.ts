@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   EntryRules,
   entryDecision,
+  entryKeyOf,
   frequencyCapAllows,
+  JourneySettings,
+  draftFromSteps,
+  validate,
   frequencyCapReleaseAt,
   FrequencyCap as FrequencyCapSchema,
   isQuietTime,
@@ -123,5 +127,106 @@ describe("entry rules", () => {
     });
     expect(entryDecision(rules, before, 1000 + H)).toEqual({ ok: true });
     expect(EntryRules.safeParse({ mode: "afterCooldown" }).success).toBe(false);
+  });
+
+  describe("per value of a trigger property (issue 14: one entry per machine serial)", () => {
+    const rules = EntryRules.parse({ perValueOf: "serial" });
+    it("counts entries by the trigger's value, trimmed; numbers and booleans as text", () => {
+      expect(entryKeyOf(rules, { serial: "  SN-1 " })).toEqual({ ok: true, key: "SN-1" });
+      expect(entryKeyOf(rules, { serial: 1042 })).toEqual({ ok: true, key: "1042" });
+      expect(
+        entryKeyOf(EntryRules.parse({ perValueOf: "machine.serial" }), {
+          machine: { serial: "B" },
+        }),
+      ).toEqual({ ok: true, key: "B" });
+      // A dotted name that is itself a property wins over the path (as in conditions).
+      expect(
+        entryKeyOf(EntryRules.parse({ perValueOf: "a.b" }), { "a.b": "x", a: { b: "y" } }),
+      ).toEqual({ ok: true, key: "x" });
+    });
+    it("without the setting, one count per customer: the key is empty whatever the trigger", () => {
+      expect(EntryRules.parse({}).perValueOf).toBe(null);
+      expect(entryKeyOf(EntryRules.parse({}), { serial: "SN-1" })).toEqual({ ok: true, key: "" });
+      expect(entryKeyOf(EntryRules.parse({}), null)).toEqual({ ok: true, key: "" });
+    });
+    it("a trigger without a usable value is refused, saying why", () => {
+      const detail = (p: Record<string, unknown> | null) => {
+        const k = entryKeyOf(rules, p);
+        return k.ok ? null : [k.reason, k.detail];
+      };
+      expect(detail({})).toEqual([
+        "noEntryValue",
+        "entry rule: counts entries per serial, and the trigger has no serial",
+      ]);
+      expect(detail(null)?.[1]).toMatch(/has no serial$/);
+      expect(detail({ serial: null })?.[1]).toMatch(/has no serial$/);
+      expect(detail({ serial: "   " })?.[1]).toMatch(/serial is empty$/);
+      expect(detail({ serial: ["a", "b"] })?.[1]).toMatch(/not a single value$/);
+      expect(detail({ serial: { id: 1 } })?.[1]).toMatch(/not a single value$/);
+      expect(detail({ serial: Number.NaN })?.[1]).toMatch(/not a single value$/);
+      expect(detail({ serial: "x".repeat(201) })?.[1]).toMatch(/longer than 200 characters$/);
+      expect(entryKeyOf(rules, { serial: "x".repeat(200) }).ok).toBe(true);
+    });
+    it("the decision itself is per value: the engine passes the history of this value's runs", () => {
+      // Machine A entered before; machine B has no runs: B enters, a repeat of A does not.
+      expect(entryDecision(rules, none, 0)).toEqual({ ok: true });
+      expect(entryDecision(rules, before, 5000)).toEqual({ ok: false, reason: "enteredBefore" });
+      const again = EntryRules.parse({ perValueOf: "serial", mode: "afterExit", maxEntries: 2 });
+      expect(entryDecision(again, { ...before, active: true }, 5000)).toMatchObject({
+        reason: "activeRun",
+      });
+    });
+    it("the setting is checked, in a marketer's words", () => {
+      const message = (perValueOf: unknown) => {
+        const r = JourneySettings.safeParse({ entry: { perValueOf } });
+        return r.success ? null : r.error.issues.map((i) => [i.path.join("."), i.message]);
+      };
+      expect(message("serial")).toBe(null);
+      expect(message(" product.serial ")).toBe(null);
+      expect(JourneySettings.parse({ entry: { perValueOf: " serial " } }).entry.perValueOf).toBe(
+        "serial",
+      );
+      for (const bad of ["", "   ", "serial number", "a..b", ".serial", 42])
+        expect(message(bad), String(bad)).toEqual([
+          [
+            "entry.perValueOf",
+            "Name the trigger event's property to count entries by, e.g. serial or product.serial.",
+          ],
+        ]);
+      expect(message("x".repeat(101))?.[0]?.[1]).toBe(
+        "Keep the property name under 100 characters.",
+      );
+    });
+  });
+
+  it("validate() says when the trigger cannot carry the value entries are counted by", () => {
+    const journey = (fields: string[], trigger = "trigger.form") =>
+      draftFromSteps(
+        [
+          {
+            id: "t",
+            type: trigger as "trigger.form",
+            data:
+              trigger === "trigger.form"
+                ? { form: "registration", fields }
+                : { conditions: [{ property: "plan", op: "eq", value: "gold" }], match: "all" },
+            next: "x",
+          },
+          { id: "x", type: "flow.exit" },
+        ],
+        { entry: { perValueOf: "serial" } },
+      );
+    const issues = (d: ReturnType<typeof journey>) =>
+      validate(d).filter((i) => i.field === "settings.entry.perValueOf");
+    expect(issues(journey(["serial", "email"]))).toEqual([]);
+    expect(issues(journey(["email"]))).toEqual([
+      expect.objectContaining({
+        code: "settings.entry_value_not_in_trigger",
+        message: expect.stringContaining('doesn\'t carry "serial", so no one could enter'),
+      }),
+    ]);
+    expect(issues(journey([], "trigger.segment"))[0]?.message).toMatch(
+      /doesn't start from an event, so there is no "serial"/,
+    );
   });
 });

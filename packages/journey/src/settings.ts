@@ -1,7 +1,7 @@
 // Journey-wide settings: entry rules, exit criteria, conversion goal, quiet hours, frequency cap
 // and default time zone — plus the pure helpers the engine applies them with.
 import { z } from "zod";
-import { Condition } from "./conditions.ts";
+import { Condition, getPath } from "./conditions.ts";
 import {
   TimeOfDay,
   boundedDuration,
@@ -31,6 +31,13 @@ export const MAX_CAP_MESSAGES = 1000;
 export const MAX_CAP_PERIOD_YEARS = 1;
 const CAP_MESSAGES = `Messages per period: a whole number from 1 to ${MAX_CAP_MESSAGES.toLocaleString("en-US")}.`;
 
+/** Longest trigger-property value entries are counted by (a serial, an order or contract id). */
+export const MAX_ENTRY_KEY_LENGTH = 200;
+const PER_VALUE_OF =
+  "Name the trigger event's property to count entries by, e.g. serial or product.serial.";
+/** A property path: names of letters, digits, _ or - separated by dots (`serial`, `machine.serial`). */
+const PROPERTY_PATH = /^[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*$/;
+
 export const EntryRules = z
   .object({
     /** once: a customer enters at most once ever; afterExit: again once the previous run ended;
@@ -45,6 +52,17 @@ export const EntryRules = z
       .max(MAX_ENTRIES, { error: ENTRIES })
       .nullable()
       .default(null),
+    /** The rules above apply per customer and value of this trigger property (e.g. `serial`:
+     * a customer who bought two machines enters once for each); null: per customer. */
+    perValueOf: z
+      .string({ error: PER_VALUE_OF })
+      .trim()
+      .min(1, { error: PER_VALUE_OF, abort: true })
+      .max(100, { error: "Keep the property name under 100 characters." })
+      .regex(PROPERTY_PATH, { error: PER_VALUE_OF })
+      .nullable()
+      .default(null)
+      .meta({ title: "Count entries separately for each value of" }),
   })
   .superRefine((r, ctx) => {
     if (r.mode === "afterCooldown" && !r.cooldown) {
@@ -199,7 +217,43 @@ export type EntryDecision =
       retryAt?: number;
     };
 
-/** Whether a customer may enter (again). A customer never has two active runs of one journey. */
+/**
+ * What the entry rules count by for one trigger: "" when they count per customer (no
+ * `perValueOf`), else the trigger property's value as text (trimmed). A trigger without the
+ * property, with an empty one, or with a list or object there cannot enter; `detail` says why in
+ * a marketer's words.
+ */
+export type EntryKey =
+  { ok: true; key: string } | { ok: false; reason: "noEntryValue"; detail: string };
+
+export function entryKeyOf(
+  rules: Pick<EntryRules, "perValueOf">,
+  properties: Record<string, unknown> | null,
+): EntryKey {
+  const path = rules.perValueOf ?? null;
+  if (path === null) return { ok: true, key: "" };
+  const refuse = (why: string): EntryKey => ({
+    ok: false,
+    reason: "noEntryValue",
+    detail: `entry rule: counts entries per ${path}, and ${why}`,
+  });
+  const value = properties === null ? undefined : getPath(properties, path);
+  if (value === undefined || value === null) return refuse(`the trigger has no ${path}`);
+  let key: string;
+  if (typeof value === "string") key = value.trim();
+  else if (typeof value === "number" && Number.isFinite(value)) key = String(value);
+  else if (typeof value === "boolean") key = String(value);
+  else return refuse(`the trigger's ${path} is not a single value`);
+  if (key === "") return refuse(`the trigger's ${path} is empty`);
+  if (key.length > MAX_ENTRY_KEY_LENGTH)
+    return refuse(`the trigger's ${path} is longer than ${MAX_ENTRY_KEY_LENGTH} characters`);
+  return { ok: true, key };
+}
+
+/**
+ * Whether a customer may enter (again). A customer never has two active runs of one journey —
+ * per value of `perValueOf` when set: `history` is then the customer's runs with this value.
+ */
 export function entryDecision(
   rules: EntryRules,
   history: EntryHistory,

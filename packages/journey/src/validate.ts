@@ -203,6 +203,25 @@ export function analyze(draft: unknown, catalog: Catalog = {}): Analysis {
       ? trigger.module.triggerInfo(trigger.config, catalog)
       : null;
 
+  // Entries counted per value of a trigger property (issue 14): the trigger must carry it.
+  const perValueOf = settings?.entry.perValueOf ?? null;
+  const carried = triggerInfo?.properties ?? null;
+  if (perValueOf !== null && triggerInfo && carried !== null) {
+    const top = perValueOf.split(".")[0] ?? perValueOf;
+    if (!carried.includes(perValueOf) && !carried.includes(top))
+      issues.push({
+        code: "settings.entry_value_not_in_trigger",
+        field: "settings.entry.perValueOf",
+        message:
+          triggerInfo.event === null && carried.length === 0
+            ? `This journey doesn't start from an event, so there is no "${perValueOf}" to count entries by: no one could enter.`
+            : triggerInfo.observed
+              ? `The trigger event${triggerInfo.event ? ` "${triggerInfo.event}"` : ""} hasn't been seen carrying "${perValueOf}"; customers whose event lacks it cannot enter.`
+              : `The trigger event${triggerInfo.event ? ` "${triggerInfo.event}"` : ""} doesn't carry "${perValueOf}", so no one could enter.`,
+        ...(triggerInfo.observed ? { severity: "warning" as const } : {}),
+      });
+  }
+
   // Step-specific checks
   for (const n of nodes.values()) {
     if (n.config === undefined || !n.module.check) continue;

@@ -174,6 +174,7 @@ const REFUSAL: Record<string, string> = {
   coolingDown: "Still cooling down",
   filter: "Didn't meet the trigger's conditions",
   concurrentEntry: "Another entry came first",
+  noEntryValue: "Missing the value entries are counted by",
 };
 const refusalWords = (reason: string) => REFUSAL[reason] ?? reason;
 

@@ -9,7 +9,8 @@ import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
 
 let settingsSchema: JsonSchema | null = null;
-function schema(): JsonSchema {
+/** The settings form's JSON Schema (entry rules include "Count entries separately for each value of"). */
+export function schema(): JsonSchema {
   settingsSchema ??= z.toJSONSchema(JourneySettings, {
     io: "input",
     unrepresentable: "any",
