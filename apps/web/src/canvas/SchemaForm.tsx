@@ -45,6 +45,97 @@ export interface SchemaFormProps {
   lists?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Words a marketer uses for fields whose schema has no title (zod `.meta({ title })` wins), by
+ * the field's key. The stored keys never change: only what the form shows.
+ */
+export const FIELD_WORDS: Readonly<Record<string, string>> = {
+  op: "Comparison",
+  qr: "QR code",
+  as: "Name for later messages",
+  onError: "If it still fails",
+  ifMissing: "If the date is missing",
+  onCap: "When the cap is reached",
+  "entry.mode": "A customer can enter",
+  "quietHours.mode": "During quiet hours",
+  perValueOf: "Count entries separately for each value of",
+  maxEntries: "At most this many entries",
+  expiresIn: "Expires after",
+};
+
+/**
+ * Words for enum values whose schema has no `enumNames`, by the field's key, then the value.
+ * (`mode` is the entry rule's and quiet hours'; their values differ.)
+ */
+export const VALUE_WORDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  op: {
+    eq: "equals",
+    neq: "does not equal",
+    gt: "is more than",
+    gte: "is at least",
+    lt: "is less than",
+    lte: "is at most",
+    contains: "contains",
+    notContains: "does not contain",
+    startsWith: "starts with",
+    endsWith: "ends with",
+    in: "is one of",
+    notIn: "is not one of",
+    exists: "is set",
+    notExists: "is not set",
+  },
+  onError: {
+    continue: "Continue to the next step",
+    errorBranch: "Take the 'failed' path",
+    exit: "End the journey for this customer",
+  },
+  mode: {
+    once: "Once ever",
+    afterExit: "Again after they leave",
+    afterCooldown: "Again after a cool-down",
+    hold: "Hold messages until quiet hours end",
+    skip: "Skip the message and continue",
+  },
+  onCap: {
+    skip: "Skip the message and continue",
+    delay: "Send it once the cap allows",
+  },
+  ifMissing: {
+    continue: "Continue right away",
+    exit: "End the journey for this customer",
+  },
+  match: { all: "All of these", any: "Any of these" },
+  recurrence: { once: "Once", yearly: "Every year" },
+  channels: { email: "Email", sms: "SMS", push: "Push" },
+  unit: {
+    seconds: "seconds",
+    minutes: "minutes",
+    hours: "hours",
+    days: "days",
+    weeks: "weeks",
+    months: "months",
+    years: "years",
+  },
+};
+
+/** The last key of a dotted path, skipping list indexes ("conditions.0.op" → "op"). */
+function keyOf(path: string): string {
+  const parts = path.split(".").filter((p) => !/^\d+$/.test(p));
+  return parts[parts.length - 1] ?? "";
+}
+
+/** Marketer words for a field: by its parent and key ("entry.mode"), else by its key. */
+function fieldWords(path: string): string | undefined {
+  const parts = path.split(".").filter((p) => !/^\d+$/.test(p));
+  const key = parts[parts.length - 1] ?? "";
+  return FIELD_WORDS[parts.slice(-2).join(".")] ?? FIELD_WORDS[key];
+}
+
+/** What the form shows for an enum option: the schema's `enumNames`, else marketer words. */
+export function optionLabel(schema: JsonSchema, path: string, option: unknown, i: number): string {
+  return schema.enumNames?.[i] ?? VALUE_WORDS[keyOf(path)]?.[String(option)] ?? String(option);
+}
+
 /** "respectQuietHours" → "Respect quiet hours". */
 export function humanize(key: string): string {
   const words = key
@@ -148,7 +239,7 @@ function ObjectFields(props: FieldProps & { schema: JsonSchema }) {
           key={key}
           {...props}
           schema={sub}
-          label={sub.title ?? humanize(key)}
+          label={sub.title ?? fieldWords(join(path, key)) ?? humanize(key)}
           required={schema.required?.includes(key) ?? false}
           path={join(path, key)}
           value={obj[key]}
@@ -269,7 +360,7 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         ) : null}
         {schema.enum.map((option, i) => (
           <option key={String(option)} value={String(option)}>
-            {schema.enumNames?.[i] ?? String(option)}
+            {optionLabel(schema, path, option, i)}
           </option>
         ))}
       </select>,
@@ -419,7 +510,7 @@ function ArrayField(
       <fieldset className="field field--group" data-field={path}>
         <legend>{label}</legend>
         <div className="field__choices">
-          {item.enum.map((option) => (
+          {item.enum.map((option, i) => (
             <label key={String(option)}>
               <input
                 type="checkbox"
@@ -431,7 +522,7 @@ function ArrayField(
                   )
                 }
               />{" "}
-              {String(option)}
+              {optionLabel(item, path, option, i)}
             </label>
           ))}
         </div>

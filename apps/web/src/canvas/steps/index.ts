@@ -41,7 +41,7 @@ const BRANCH_LABELS: Readonly<Record<string, string>> = {
   else: "Else",
   arrived: "Arrived",
   timedOut: "Timed out",
-  error: "On error",
+  error: "Failed",
   none: "None",
   holdout: "Holdout",
 };

@@ -112,7 +112,7 @@ describe("branchesOf", () => {
     ]);
     expect(labels("action.email", { subject: "Hi", body: "…", onError: "errorBranch" })).toEqual([
       ["next", ""],
-      ["error", "On error"],
+      ["error", "Failed"],
     ]);
     expect(
       labels("split.multi", {
