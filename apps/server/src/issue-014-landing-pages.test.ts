@@ -403,23 +403,77 @@ describe("issue 14: landing pages and forms", () => {
   });
 
   it("the page's funnel counts links, unique and total visits, submissions and submitters", async () => {
-    const funnel = (await api.query("pages.funnel", { id: pageId })).body.result.data as {
-      visits: number;
-      visited: number;
-      submissions: number;
-    };
+    const funnel = (await api.query("pages.funnel", { id: pageId })).body.result.data as Record<
+      string,
+      unknown
+    > & { visits: number; visited: number; submissions: number };
     const purls = await h.db.prisma.purl.findMany({ where: { page: "registration" } });
-    const subs = await h.db.prisma.formSubmission.findMany({ where: { formId: "registration" } });
-    expect(funnel).toEqual({
+    const subs = await h.db.prisma.formSubmission.findMany({
+      where: { purlToken: { in: purls.map((p) => p.token) } },
+    });
+    const submitted = new Set(subs.map((s) => s.purlToken));
+    expect(funnel).toMatchObject({
       links: purls.length,
+      customers: new Set(purls.map((p) => p.customerId)).size,
       visited: purls.filter((p) => p.visits > 0).length,
       visits: purls.reduce((n, p) => n + p.visits, 0),
+      submitted: submitted.size,
       submissions: subs.length,
       submitters: new Set(subs.map((s) => s.customerId)).size,
+      runs: new Set(purls.map((p) => p.runId)).size,
+      reachedGoal: 0,
     });
     expect(funnel.submissions).toBeGreaterThanOrEqual(4);
     expect(funnel.visits).toBeGreaterThan(funnel.visited);
   });
+
+  it("a visit and a submit are counted (unique vs total, a double POST once) and written to the run's trace", async () => {
+    const before = (await api.query("pages.funnel", { id: pageId })).body.result.data as Record<
+      string,
+      number
+    >;
+    const { token, run } = await purlFor({ first_name: "Trace" });
+    const html = await (await fetch(`${h.baseUrl}/p/${token}`)).text();
+    expect((await fetch(`${h.baseUrl}/p/${token}`)).status).toBe(200);
+    const f = formOf(html);
+    const fields = {
+      _csrf: f.csrf,
+      _key: f.key,
+      _hp: "",
+      serial: "S",
+      email: "t@example.com",
+      city: "Lyon",
+    };
+    const posted = await Promise.all([post(f.action, fields), post(f.action, fields)]);
+    expect(posted.map((r) => r.status)).toEqual([303, 303]);
+    const after = (await api.query("pages.funnel", { id: pageId })).body.result.data as Record<
+      string,
+      number
+    >;
+    expect({
+      links: after["links"]! - before["links"]!,
+      visited: after["visited"]! - before["visited"]!,
+      visits: after["visits"]! - before["visits"]!,
+      submitted: after["submitted"]! - before["submitted"]!,
+      submissions: after["submissions"]! - before["submissions"]!,
+    }).toEqual({ links: 1, visited: 1, visits: 2, submitted: 1, submissions: 1 });
+    const visits = await h.db.prisma.pageVisit.findMany({ where: { token } });
+    expect(visits.map((v) => [v.page, v.pageVersion, v.runId])).toEqual([
+      ["registration", 2, run.id],
+      ["registration", 2, run.id],
+    ]);
+    // The trace: one line for the opening (the reload a moment later is counted, not traced) and
+    // one for the submission.
+    const traces = await h.db.prisma.runTrace.findMany({
+      where: { runId: run.id },
+      orderBy: { id: "asc" },
+    });
+    expect(traces.map((t) => [t.kind, (t.detail as { text?: string }).text])).toEqual([
+      ["page.visited", "Opened personal page registration"],
+      ["form.submitted", "Submitted form registration"],
+    ]);
+  });
+
   it("an expired link shows the workspace's own “link expired” page, whose form asks for the serial and still reaches the journey", async () => {
     const created = await api.mutation("pages.create", {
       name: "Link expired",

@@ -152,5 +152,19 @@ describe("issue 14: registration journey with a landing page and form", () => {
     expect(code).toMatch(/^REG-/);
     const thanksHtml = await (await fetch(`${h.baseUrl}${res.headers.get("location")}`)).text();
     expect(thanksHtml).toContain(code);
+
+    // The page funnel (issue 14, item 6): the link knows the step that made it; the customer's
+    // trace has the visit and the submission between the PURL and the coupon.
+    expect(purl.stepId).toBe("purl");
+    const trace = await h.db.prisma.runTrace.findMany({
+      where: { runId: purl.runId },
+      orderBy: { id: "asc" },
+    });
+    const lines = trace.map((t) => (t.detail as { text?: string }).text ?? t.kind);
+    const visited = lines.indexOf("Opened personal page register-machine");
+    const submitted = lines.indexOf("Submitted form registration");
+    expect(visited, lines.join("\n")).toBeGreaterThan(-1);
+    expect(submitted).toBeGreaterThan(visited);
+    expect(trace[visited]?.stepId).toBe("purl");
   });
 });

@@ -184,6 +184,7 @@ type PurlRow = {
   workspaceId: string;
   runId: string;
   customerId: string;
+  stepId: string | null;
   page: string;
   params: Record<string, unknown>;
 };
@@ -212,10 +213,6 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       params: (p.params ?? {}) as Record<string, unknown>,
       expired: p.expiresAt !== null && p.expiresAt.getTime() < engine.now(),
     };
-  }
-  async function livePurl(token: string): Promise<PurlRow | null> {
-    const p = await purlRow(token);
-    return p && !p.expired ? p : null;
   }
 
   /** A known but expired link: the workspace's "link expired" page when published. */
@@ -376,14 +373,17 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     );
 
     scope.get<{ Params: { token: string } }>("/p/:token", async (req, reply) => {
+      // One statement counts the visit, traces it and reads the link and its live page version.
       const visit = await visitPurl(engine, req.params.token);
-      const purl = visit ? await livePurl(req.params.token) : null;
-      if (!purl) return expiredPage(req.params.token, reply);
-      const [page, ctx] = await Promise.all([
-        publishedPage(purl.workspaceId, purl.page),
-        contextFor(purl),
-      ]);
-      if (!page) return send(reply, 200, fallbackPage(purl));
+      if (!visit) return expiredPage(req.params.token, reply);
+      const purl: PurlRow = visit;
+      const ctx = await contextFor(purl);
+      if (!visit.published) return send(reply, 200, fallbackPage(purl));
+      const page = {
+        slug: purl.page,
+        ...visit.published,
+        document: visit.published.document as Doc,
+      };
       return send(reply, 200, renderPage(purl, page, ctx).html);
     });
 
@@ -573,7 +573,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
    */
   async function submit(
     purl: PurlRow,
-    page: { id: string; slug: string },
+    page: { id: string; slug: string; version: number },
     form: FormProps,
     values: Record<string, string | boolean | undefined>,
     key: string,
@@ -602,6 +602,12 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
         ON CONFLICT ("workspaceId", "idempotencyKey") DO NOTHING
         RETURNING id`;
       if (rows.length === 0) return false;
+      // The customer's run trace: "Submitted form registration" (once per submission).
+      await tx.$executeRaw`
+        INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+        VALUES (${purl.runId}, ${purl.stepId}, 'form.submitted',
+                ${JSON.stringify({ text: `Submitted form ${form.formId}`, formId: form.formId, page: page.slug, version: page.version, submissionId: id })}::jsonb,
+                ${new Date(engine.now())})`;
       const attributes: Record<string, string | boolean> = {};
       let email: string | null = null;
       let phone: string | null = null;

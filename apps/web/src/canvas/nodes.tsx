@@ -5,6 +5,7 @@ import type { ReactFlowState } from "@xyflow/react";
 import type { NodeProps, NodeTypes } from "@xyflow/react";
 import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { formatCount } from "../format.ts";
 import type { EditorState, NodeCounts } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
@@ -170,6 +171,14 @@ function FullCard({ id, family, data, selected }: CardProps) {
           <dt>converted</dt>
           <dd>{counts.converted}</dd>
         </dl>
+      ) : null}
+      {counts?.page ? (
+        <p
+          className="step__page-counts"
+          title={`Of ${formatCount(counts.page.links)} personal links: ${formatCount(counts.page.visited)} opened at least once, ${formatCount(counts.page.visits)} visits in all (reloads included), ${formatCount(counts.page.submitted)} with a form sent.`}
+        >
+          {formatCount(counts.page.visits)} visits · {formatCount(counts.page.submitted)} forms
+        </p>
       ) : null}
       {branches.length > 0 ? (
         <div

@@ -16,6 +16,7 @@ import { errorMessage, trpcErrorCode, useTRPC } from "../trpc.ts";
 import type { PageDetail } from "./contract.ts";
 import type { PageSaveState } from "./pageAutosave.ts";
 import { usePageAutosave } from "./pageAutosave.ts";
+import { PageFunnelPanel } from "./PageFunnel.tsx";
 import { pagesHrefs } from "./routes.ts";
 
 export function PageEditorPage({ id }: { id: string }) {
@@ -203,6 +204,7 @@ function PageEditor({
           Not published: the page could not be saved first.
         </p>
       ) : null}
+      <PageFunnelPanel pageId={page.id} />
       {canEdit && shownIssues.length > 0 ? (
         <details className="page-editor__issues">
           <summary>

@@ -20,3 +20,36 @@ export interface PageDetail {
   updatedAt: string;
   versions: { version: number; createdAt: string }[];
 }
+
+/** `pages.funnel` (issue 14): a page's links made → visited → form sent → goal reached. */
+export interface FunnelCounts {
+  /** Personal links made for the page (cards sent). */
+  links: number;
+  customers: number;
+  /** Links opened at least once (unique); `visits` counts every opening. */
+  visited: number;
+  visitors: number;
+  visits: number;
+  /** Links through which a form was sent (unique); `submissions` counts each submission. */
+  submitted: number;
+  submitters: number;
+  submissions: number;
+  /** Journey runs that made the links, and of those the ones that reached the goal. */
+  runs: number;
+  reachedGoal: number;
+}
+
+export interface PageFunnelData extends FunnelCounts {
+  steps: (FunnelCounts & {
+    journeyId: string | null;
+    journeyName: string | null;
+    stepId: string | null;
+  })[];
+  versions: {
+    version: number;
+    visits: number;
+    visitors: number;
+    submissions: number;
+    submitters: number;
+  }[];
+}

@@ -3,7 +3,7 @@
 // (BAD_REQUEST), as the real router does.
 import type { PageDocument } from "@postpath/journey";
 import { vi } from "vitest";
-import type { PageDetail, PageListItem } from "./contract.ts";
+import type { PageDetail, PageFunnelData, PageListItem } from "./contract.ts";
 
 // jsdom lacks matchMedia, which Puck reads for its responsive layout (a desktop-sized answer).
 if (typeof window.matchMedia !== "function") {
@@ -50,6 +50,24 @@ export function pageDetail(overrides: Partial<PageDetail> = {}): PageDetail {
     updatedAt: "2026-11-20T10:15:00.000Z",
     versions: [],
     ...overrides,
+  };
+}
+
+/** `pages.funnel` of a page nobody has been sent yet. */
+export function emptyFunnel(): PageFunnelData {
+  return {
+    links: 0,
+    customers: 0,
+    visited: 0,
+    visitors: 0,
+    visits: 0,
+    submitted: 0,
+    submitters: 0,
+    submissions: 0,
+    runs: 0,
+    reachedGoal: 0,
+    steps: [],
+    versions: [],
   };
 }
 
@@ -109,6 +127,10 @@ export function fakePagesServer(
       page.versions = [{ version, createdAt: new Date().toISOString() }, ...page.versions];
       page.publishedVersion = version;
       return { version };
+    },
+    "pages.funnel": (input) => {
+      find(input);
+      return emptyFunnel();
     },
     ...extra,
   };
