@@ -21,6 +21,7 @@ import { serializeRequest } from "./log-redact.ts"; // issue 12
 import { registerPurl } from "./purl.ts"; // engine issue
 import { registerPrintRun } from "./print-run.ts"; // issue 14: print runs
 import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 12
+import { registerUnsubscribe } from "./unsubscribe.ts"; // issue 16: unsubscribe pages, SMS STOP
 
 export interface AppOptions {
   db: Database;
@@ -112,6 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerIngest(app, opts);
   registerPurl(app, opts); // engine issue
   registerPrintRun(app, opts); // issue 14: print runs (CSV + PDF proof of a PURL step)
+  registerUnsubscribe(app, opts); // issue 16: /u/:token and /sms/inbound
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     // issue 12: source maps (the original sources) only when asked for.
