@@ -3,6 +3,8 @@ import { authRouter } from "./routers/auth.ts";
 import { journeysRouter } from "./routers/journeys.ts";
 import { operateRouter } from "./routers/operate.ts"; // engine issue
 import { pagesRouter } from "./routers/pages.ts"; // issue 14
+import { consentRouter } from "./routers/consent.ts"; // issue 16: subscriptions, suppressions
+import { customersRouter } from "./routers/customers.ts"; // issue 16
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -28,6 +30,8 @@ export const appRouter = router({
   admin: adminRouter,
   workspaces: workspacesRouter, // issue 12
   pages: pagesRouter, // issue 14
+  consent: consentRouter, // issue 16: subscriptions, suppressions
+  customers: customersRouter, // issue 16
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,545 @@
+// issue 16: the Customers area — search (external id, email, phone prefix, attribute `key = value`;
+// keyset-paged, on indexes: see Customer in schema.prisma), a profile (attributes, tags, consent per
+// channel), the event timeline, every run with its trace in words and its rendered messages, and
+// erasure (right to be forgotten) in one audited transaction.
+import { createHash } from "node:crypto";
+import { CONSENT_CHANNELS, SOURCE_WORDS } from "@postpath/engine";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { recordAudit } from "../audit.ts";
+import { adminProcedure, marketerProcedure, router, type ApiContext } from "../trpc.ts";
+import { IdText, Text } from "../zod.ts";
+import { channelWords, stepNames, traceWords, valueWords } from "./customers.words.ts";
+
+export const SEARCH_KINDS = ["id", "email", "phone", "attribute"] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+const Cursor = Text.max(1000).optional();
+const CustomerId = z.object({ id: IdText("customer id") });
+/** Above every character: `value < prefix || MAX` bounds a prefix range on a btree index. */
+const MAX_CHAR = String.fromCodePoint(0x10ffff);
+const TRACES_PER_RUN = 200;
+
+/** Which kind of search a query looks like when the caller did not say. */
+export function guessSearchKind(query: string): SearchKind {
+  if (query.includes("=")) return "attribute";
+  if (query.includes("@")) return "email";
+  if (/^\+?[\d\s().-]{3,}$/.test(query)) return "phone";
+  return "id";
+}
+
+function badRequest(field: string, message: string): TRPCError {
+  return new TRPCError({
+    code: "BAD_REQUEST",
+    message,
+    cause: new z.ZodError([{ code: "custom", path: [field], message, input: undefined }]),
+  });
+}
+
+function encodeCursor(parts: string[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString("base64url");
+}
+
+function decodeCursor(cursor: string | undefined, size: number): string[] | null {
+  if (cursor === undefined) return null;
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (
+      Array.isArray(parts) &&
+      parts.length === size &&
+      parts.every((p): p is string => typeof p === "string")
+    )
+      return parts;
+  } catch {
+    // answered below
+  }
+  throw badRequest("cursor", "This page link is not valid any more; search again.");
+}
+
+/** `plan = basic` → the JSON values an attribute may hold for it (string, and number/boolean). */
+export function attributeCandidates(query: string): { key: string; values: unknown[] } {
+  const at = query.indexOf("=");
+  const key = query.slice(0, at).trim();
+  const raw = query.slice(at + 1).trim();
+  if (!key)
+    throw badRequest("query", "Write an attribute search as “name = value”, e.g. plan = gold.");
+  const quoted = /^"(.*)"$/.exec(raw);
+  if (quoted) return { key, values: [quoted[1]] };
+  const values: unknown[] = [raw];
+  if (/^-?\d+(\.\d+)?$/.test(raw)) values.push(Number(raw));
+  else if (raw === "true" || raw === "false") values.push(raw === "true");
+  return { key, values };
+}
+
+type Row = {
+  id: string;
+  externalId: string;
+  email: string | null;
+  phone: string | null;
+  attributes: Record<string, unknown>;
+  updatedAt: Date;
+};
+
+function displayName(attributes: Record<string, unknown>): string | null {
+  const s = (k: string) => (typeof attributes[k] === "string" ? (attributes[k]) : "");
+  const full = [s("first_name") || s("firstName"), s("last_name") || s("lastName")]
+    .filter(Boolean)
+    .join(" ");
+  return full || s("name") || null;
+}
+
+const COLUMN: Record<Exclude<SearchKind, "attribute">, string> = {
+  id: `"externalId"`,
+  email: "email",
+  phone: "phone",
+};
+
+async function searchCustomers(
+  ctx: ApiContext,
+  workspaceId: string,
+  input: { query: string; by: SearchKind; cursor?: string; limit: number },
+): Promise<{ rows: Row[]; cursorOf: (r: Row) => string[] }> {
+  const select = `SELECT id, "externalId", email, phone, attributes, "updatedAt" FROM "Customer"`;
+  if (input.by === "attribute") {
+    const { key, values } = attributeCandidates(input.query);
+    const after = decodeCursor(input.cursor, 1)?.[0] ?? null;
+    // One containment test per typed value (`plan = 3` matches "3" and 3): each is a GIN lookup.
+    const tests = values.map((_, i) => `attributes @> $${i + 4}::jsonb`).join(" OR ");
+    const rows = await ctx.db.query<Row>(
+      `${select} WHERE "workspaceId" = $1 AND ($2::text IS NULL OR id > $2) AND (${tests})
+       ORDER BY id LIMIT $3`,
+      [workspaceId, after, input.limit + 1, ...values.map((v) => JSON.stringify({ [key]: v }))],
+    );
+    return { rows, cursorOf: (r) => [r.id] };
+  }
+  const col = COLUMN[input.by];
+  const prefix = input.query;
+  const after = decodeCursor(input.cursor, 2);
+  // A prefix as an index range, rechecked with starts_with (exact whatever the collation).
+  const rows = await ctx.db.query<Row>(
+    `${select} WHERE "workspaceId" = $1 AND ${col} >= $2 AND ${col} < $3 AND starts_with(${col}, $2)
+       AND ($4::text IS NULL OR (${col}, id) > ($4, $5::text))
+     ORDER BY ${col}, id LIMIT $6`,
+    [workspaceId, prefix, prefix + MAX_CHAR, after?.[0] ?? null, after?.[1] ?? "", input.limit + 1],
+  );
+  const valueOf = (r: Row) =>
+    (input.by === "id" ? r.externalId : input.by === "email" ? r.email : r.phone) ?? "";
+  return { rows, cursorOf: (r) => [valueOf(r), r.id] };
+}
+
+async function customerIn(ctx: ApiContext, workspaceId: string, id: string) {
+  const c = await ctx.db.prisma.customer.findFirst({
+    where: { id, workspaceId },
+    select: {
+      id: true,
+      externalId: true,
+      email: true,
+      phone: true,
+      timezone: true,
+      attributes: true,
+      tags: true,
+      createdAt: true,
+      updatedAt: true,
+    },
+  });
+  // Another workspace's customer is "not found": ids leak nothing.
+  if (!c)
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: "No customer with that id in this workspace (erased, or never seen).",
+    });
+  return c;
+}
+
+const RUN_STATUS_WORDS: Record<string, string> = {
+  ACTIVE: "In progress",
+  WAITING: "Waiting",
+  COMPLETED: "Completed",
+  EXITED: "Left early",
+  FAILED: "Stopped by an error",
+};
+
+const MESSAGE_STATUS_WORDS: Record<string, string> = {
+  PENDING: "Queued",
+  SENDING: "Sending",
+  SENT: "Sent",
+  FAILED: "Failed",
+  DEAD: "Failed for good",
+  SKIPPED: "Not sent",
+  UNCERTAIN: "Maybe sent (interrupted)",
+};
+
+const CONSENT_LABEL: Record<string, string> = { email: "Email", sms: "SMS", push: "Push" };
+
+function sha256(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+export const customersRouter = router({
+  /** Customers by external id, email or phone (prefix), or attribute `key = value`; keyset pages. */
+  search: marketerProcedure
+    .input(
+      z.object({
+        query: Text.trim()
+          .min(1, "Type an id, email, phone number or “attribute = value”")
+          .max(500, "Keep the search under 500 characters"),
+        by: z.enum(SEARCH_KINDS).optional(),
+        cursor: Cursor,
+        limit: z.number().int().min(1).max(100).default(25),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const by = input.by ?? guessSearchKind(input.query);
+      const { rows, cursorOf } = await searchCustomers(ctx, ctx.user.workspaceId, {
+        ...input,
+        by,
+      });
+      const page = rows.slice(0, input.limit);
+      const last = page.at(-1);
+      return {
+        by,
+        items: page.map((r) => ({
+          id: r.id,
+          externalId: r.externalId,
+          name: displayName(r.attributes),
+          email: r.email,
+          phone: r.phone,
+          updatedAt: r.updatedAt.toISOString(),
+        })),
+        nextCursor: rows.length > input.limit && last ? encodeCursor(cursorOf(last)) : null,
+      };
+    }),
+
+  /** The profile: columns, attributes as name/value lines, tags, consent per channel. */
+  get: marketerProcedure.input(CustomerId).query(async ({ ctx, input }) => {
+    const c = await customerIn(ctx, ctx.user.workspaceId, input.id);
+    const [subscriptions, events, runs] = await Promise.all([
+      ctx.db.prisma.subscription.findMany({
+        where: { customerId: c.id, workspaceId: ctx.user.workspaceId },
+        select: { channel: true, status: true, source: true, changedAt: true },
+      }),
+      ctx.db.prisma.event.count({ where: { workspaceId: ctx.user.workspaceId, customerId: c.id } }),
+      ctx.db.prisma.journeyRun.count({ where: { customerId: c.id } }),
+    ]);
+    const attributes = c.attributes as Record<string, unknown>;
+    const byChannel = new Map(subscriptions.map((s) => [s.channel, s]));
+    return {
+      id: c.id,
+      externalId: c.externalId,
+      name: displayName(attributes),
+      email: c.email,
+      phone: c.phone,
+      timezone: c.timezone,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+      attributes: Object.keys(attributes)
+        .sort((a, b) => a.localeCompare(b))
+        .map((key) => ({ key, value: valueWords(attributes[key]) })),
+      tags: c.tags,
+      consent: CONSENT_CHANNELS.map((channel) => {
+        const s = byChannel.get(channel);
+        return {
+          channel,
+          label: CONSENT_LABEL[channel] ?? channel,
+          status: (s?.status ?? "never asked") as "subscribed" | "unsubscribed" | "never asked",
+          source: s
+            ? ((SOURCE_WORDS as Record<string, string | undefined>)[s.source] ?? s.source)
+            : null,
+          changedAt: s?.changedAt.toISOString() ?? null,
+        };
+      }),
+      counts: { events, runs },
+    };
+  }),
+
+  /** The customer's events, newest first, keyset-paged on (timestamp, id). */
+  timeline: marketerProcedure
+    .input(
+      CustomerId.extend({ cursor: Cursor, limit: z.number().int().min(1).max(100).default(50) }),
+    )
+    .query(async ({ ctx, input }) => {
+      const c = await customerIn(ctx, ctx.user.workspaceId, input.id);
+      const after = decodeCursor(input.cursor, 2);
+      const rows = await ctx.db.query<{
+        id: string;
+        name: string;
+        properties: Record<string, unknown>;
+        timestamp: Date;
+      }>(
+        `SELECT id, name, properties, timestamp FROM "Event"
+         WHERE "workspaceId" = $1 AND "customerId" = $2
+           AND ($3::timestamptz IS NULL OR (timestamp, id) < ($3::timestamptz, $4::text))
+         ORDER BY timestamp DESC, id DESC LIMIT $5`,
+        [ctx.user.workspaceId, c.id, after?.[0] ?? null, after?.[1] ?? "", input.limit + 1],
+      );
+      const page = rows.slice(0, input.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((e) => ({
+          id: e.id,
+          name: e.name,
+          timestamp: e.timestamp.toISOString(),
+          properties: Object.entries(e.properties ?? {})
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([key, v]) => ({
+              key,
+              value: valueWords(v),
+            })),
+        })),
+        nextCursor:
+          rows.length > input.limit && last
+            ? encodeCursor([last.timestamp.toISOString(), last.id])
+            : null,
+      };
+    }),
+
+  /** Every run of the customer, newest first (keyset pages), with its trace in words. */
+  runs: marketerProcedure
+    .input(
+      CustomerId.extend({ cursor: Cursor, limit: z.number().int().min(1).max(50).default(20) }),
+    )
+    .query(async ({ ctx, input }) => {
+      const c = await customerIn(ctx, ctx.user.workspaceId, input.id);
+      const after = decodeCursor(input.cursor, 2);
+      const runs = await ctx.db.query<{
+        id: string;
+        journeyId: string;
+        versionId: string;
+        status: string;
+        currentStepId: string | null;
+        startedAt: Date;
+        endedAt: Date | null;
+      }>(
+        `SELECT id, "journeyId", "versionId", status, "currentStepId", "startedAt", "endedAt"
+         FROM "JourneyRun"
+         WHERE "customerId" = $1 AND "workspaceId" = $2
+           AND ($3::timestamptz IS NULL OR ("startedAt", id) < ($3::timestamptz, $4::text))
+         ORDER BY "startedAt" DESC, id DESC LIMIT $5`,
+        [c.id, ctx.user.workspaceId, after?.[0] ?? null, after?.[1] ?? "", input.limit + 1],
+      );
+      const page = runs.slice(0, input.limit);
+      const runIds = page.map((r) => r.id);
+      const [versions, traces, messages] = await Promise.all([
+        ctx.db.prisma.journeyVersion.findMany({
+          where: { id: { in: [...new Set(page.map((r) => r.versionId))] } },
+          select: { id: true, version: true, plan: true, journey: { select: { name: true } } },
+        }),
+        ctx.db.query<{
+          runId: string;
+          id: string;
+          stepId: string | null;
+          kind: string;
+          detail: unknown;
+          at: Date;
+        }>(
+          `SELECT t."runId", t.id::text AS id, t."stepId", t.kind, t.detail, t.at
+           FROM unnest($1::text[]) AS r(id)
+           CROSS JOIN LATERAL (SELECT * FROM "RunTrace" WHERE "runId" = r.id ORDER BY id LIMIT $2) t
+           ORDER BY t."runId", t.id`,
+          [runIds, TRACES_PER_RUN],
+        ),
+        ctx.db.prisma.message.findMany({
+          where: { runId: { in: runIds } },
+          orderBy: { createdAt: "asc" },
+          select: {
+            id: true,
+            runId: true,
+            stepId: true,
+            channel: true,
+            status: true,
+            recipient: true,
+            createdAt: true,
+            sentAt: true,
+          },
+        }),
+      ]);
+      const versionOf = new Map(versions.map((v) => [v.id, v]));
+      const namesOf = new Map(versions.map((v) => [v.id, stepNames(v.plan)]));
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => {
+          const v = versionOf.get(r.versionId);
+          const names = namesOf.get(r.versionId) ?? new Map<string, string>();
+          const nameOf = (id: string | null) => (id ? (names.get(id) ?? null) : null);
+          return {
+            id: r.id,
+            journeyId: r.journeyId,
+            journeyName: v?.journey.name ?? "A deleted journey",
+            versionNumber: v?.version ?? null,
+            status: r.status,
+            statusWords: RUN_STATUS_WORDS[r.status] ?? r.status,
+            currentStep: nameOf(r.currentStepId),
+            startedAt: r.startedAt.toISOString(),
+            endedAt: r.endedAt?.toISOString() ?? null,
+            trace: traces
+              .filter((t) => t.runId === r.id)
+              .map((t) => {
+                const d = (t.detail ?? {}) as Record<string, unknown>;
+                return {
+                  id: t.id,
+                  at: t.at.toISOString(),
+                  stepName: nameOf(t.stepId),
+                  text: traceWords(t.kind, d, nameOf(t.stepId), nameOf),
+                  messageId: typeof d.messageId === "string" ? d.messageId : null,
+                };
+              }),
+            messages: messages
+              .filter((m) => m.runId === r.id)
+              .map((m) => ({
+                id: m.id,
+                stepName: nameOf(m.stepId),
+                channel: m.channel,
+                channelWords: channelWords(m.channel),
+                status: m.status,
+                statusWords: MESSAGE_STATUS_WORDS[m.status] ?? m.status,
+                recipient: m.recipient,
+                createdAt: m.createdAt.toISOString(),
+                sentAt: m.sentAt?.toISOString() ?? null,
+              })),
+          };
+        }),
+        nextCursor:
+          runs.length > input.limit && last
+            ? encodeCursor([last.startedAt.toISOString(), last.id])
+            : null,
+      };
+    }),
+
+  /** A message as rendered for the customer (subject, text, HTML, SMS body, push title/body). */
+  message: marketerProcedure.input(CustomerId).query(async ({ ctx, input }) => {
+    const m = await ctx.db.prisma.message.findFirst({
+      where: { id: input.id, workspaceId: ctx.user.workspaceId },
+      select: {
+        id: true,
+        channel: true,
+        status: true,
+        recipient: true,
+        payload: true,
+        error: true,
+        createdAt: true,
+        sentAt: true,
+      },
+    });
+    if (!m) throw new TRPCError({ code: "NOT_FOUND", message: "No message with that id here." });
+    const p = (m.payload ?? {}) as Record<string, unknown>;
+    const s = (k: string) => (typeof p[k] === "string" ? (p[k]) : null);
+    const known = ["subject", "text", "html", "body", "title", "preheader", "fromName", "to"];
+    const other = Object.entries(p).filter(([k]) => !known.includes(k));
+    return {
+      id: m.id,
+      channel: m.channel,
+      channelWords: channelWords(m.channel),
+      status: m.status,
+      statusWords: MESSAGE_STATUS_WORDS[m.status] ?? m.status,
+      recipient: m.recipient,
+      error: m.error,
+      createdAt: m.createdAt.toISOString(),
+      sentAt: m.sentAt?.toISOString() ?? null,
+      subject: s("subject"),
+      title: s("title"),
+      text: s("text") ?? s("body"),
+      html: s("html"),
+      fromName: s("fromName"),
+      details: other.map(([key, v]) => ({ key, value: valueWords(v) })),
+    };
+  }),
+
+  /**
+   * Right to erasure (admins): in one transaction the customer's runs, traces, messages, personal
+   * links, page visits, form submissions, subscriptions and their history, refused entries,
+   * segment memberships, identify calls and events are deleted with the customer, and an audit row
+   * says who did it (with counts; the external id only as a hash). A later event with the same
+   * external id starts a fresh profile. The suppression list (bounced/complained addresses) is
+   * kept: it exists so that an address is never mailed again.
+   */
+  erase: adminProcedure
+    .input(CustomerId.extend({ confirmExternalId: Text.max(255) }))
+    .mutation(async ({ ctx, input }) => {
+      const workspaceId = ctx.user.workspaceId;
+      return ctx.db.prisma.$transaction(
+        async (tx) => {
+          // Locks the row: a concurrent identify merges before, or creates a fresh one after.
+          const found = await tx.$queryRaw<{ id: string; externalId: string }[]>`
+            SELECT id, "externalId" FROM "Customer"
+            WHERE id = ${input.id} AND "workspaceId" = ${workspaceId} FOR UPDATE`;
+          const c = found[0];
+          if (!c)
+            throw new TRPCError({
+              code: "NOT_FOUND",
+              message: "No customer with that id in this workspace (erased already?).",
+            });
+          if (c.externalId !== input.confirmExternalId)
+            throw badRequest(
+              "confirmExternalId",
+              "Type the customer's id exactly as shown to confirm the erasure.",
+            );
+          const id = c.id;
+          const counts: Record<string, number> = {};
+          const run = async (name: string, q: Promise<number>) => {
+            counts[name] = await q;
+          };
+          // Children first; runs by customer (no foreign keys: see JourneyRun).
+          await run(
+            "traces",
+            tx.$executeRaw`DELETE FROM "RunTrace" WHERE "runId" IN
+              (SELECT id FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId})`,
+          );
+          await run(
+            "messages",
+            tx.$executeRaw`DELETE FROM "Message" WHERE "workspaceId" = ${workspaceId} AND ("customerId" = ${id}
+              OR "runId" IN (SELECT id FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}))`,
+          );
+          await run(
+            "runs",
+            tx.$executeRaw`DELETE FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "purls",
+            tx.$executeRaw`DELETE FROM "Purl" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "pageVisits",
+            tx.$executeRaw`DELETE FROM "PageVisit" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "formSubmissions",
+            tx.$executeRaw`DELETE FROM "FormSubmission" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "subscriptions",
+            tx.$executeRaw`DELETE FROM "Subscription" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "subscriptionChanges",
+            tx.$executeRaw`DELETE FROM "SubscriptionChange" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "refusedEntries",
+            tx.$executeRaw`DELETE FROM "EntrySkip" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "segmentMemberships",
+            tx.$executeRaw`DELETE FROM "SegmentMember" WHERE "customerId" = ${id}`,
+          );
+          await run(
+            "identifyCalls",
+            tx.$executeRaw`DELETE FROM "IdentifyCall" WHERE "workspaceId" = ${workspaceId} AND "externalId" = ${c.externalId}`,
+          );
+          await run(
+            "events",
+            tx.$executeRaw`DELETE FROM "Event" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run("customer", tx.$executeRaw`DELETE FROM "Customer" WHERE id = ${id}`);
+          await recordAudit(
+            { prisma: tx },
+            ctx.user,
+            "customer.erase",
+            { type: "Customer", id },
+            { externalIdSha256: sha256(`${workspaceId}:${c.externalId}`), ...counts },
+          );
+          return { erased: true as const, counts };
+        },
+        { timeout: 60_000 },
+      );
+    }),
+});

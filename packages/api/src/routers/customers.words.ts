@@ -1,0 +1,154 @@
+// issue 16: a run's trace in a marketer's words — step names as drawn on the canvas (the step's
+// own label, else its kind of step), decisions as sentences, never raw JSON.
+import { registry, type Plan, type StepType } from "@postpath/journey";
+
+/** The name a step has on the canvas: its label, else the kind of step ("Send email"). */
+export function stepNames(plan: unknown): Map<string, string> {
+  const names = new Map<string, string>();
+  const steps = (plan as Partial<Plan> | null)?.steps;
+  if (!steps || typeof steps !== "object") return names;
+  for (const [id, step] of Object.entries(steps)) {
+    const label = (step.config as { label?: unknown } | null)?.label;
+    const kind = (registry as Partial<Record<StepType, { label: string }>>)[step.type]?.label;
+    names.set(id, typeof label === "string" && label.trim() ? label.trim() : (kind ?? "Step"));
+  }
+  return names;
+}
+
+/** One value for a sentence: strings as they are, the rest compact. */
+export function valueWords(v: unknown): string {
+  if (v === null || v === undefined) return "nothing";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return v.map(valueWords).join(", ");
+  return Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${k}: ${valueWords(x)}`)
+    .join(", ");
+}
+
+const CHANNEL_WORDS: Record<string, string> = {
+  email: "email",
+  sms: "SMS",
+  push: "push notification",
+  webhook: "webhook call",
+  notify: "team notification",
+  coupon: "coupon",
+  purl: "personal link",
+};
+
+export function channelWords(channel: unknown): string {
+  return typeof channel === "string" ? (CHANNEL_WORDS[channel] ?? channel) : "message";
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v ? v : null;
+}
+
+function when(v: unknown): string {
+  const s = str(v);
+  if (!s) return "";
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? s : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}
+
+/**
+ * A trace line as a sentence. `name` is the step's name on the canvas; `nameOf` names other steps
+ * (the step a branch leads to).
+ */
+export function traceWords(
+  kind: string,
+  detail: unknown,
+  name: string | null,
+  nameOf: (id: string) => string | null,
+): string {
+  const d = (detail && typeof detail === "object" ? detail : {}) as Record<string, unknown>;
+  const step = name ? `“${name}”` : "the journey";
+  const next = str(d.next) ? nameOf(d.next as string) : null;
+  const then = next ? ` → “${next}”` : "";
+  const message = str(d.message);
+  switch (kind) {
+    case "entered":
+      return `Entered the journey at ${step}`;
+    case "wait.scheduled":
+      return `Waiting${str(d.duration) ? ` ${d.duration as string}` : ""}${d.until ? ` until ${when(d.until)}` : ""}`;
+    case "wait.elapsed":
+    case "wait.passed":
+      return `The wait was over${then}`;
+    case "wait.dateMissing":
+      return `The customer has no date to wait for; moved on${then}`;
+    case "event.parked":
+      return `Waiting for “${valueWords(d.event)}”${d.until ? ` until ${when(d.until)}` : ""}`;
+    case "event.arrived":
+      return `“${valueWords(d.event)}” arrived${then}`;
+    case "event.timedOut":
+      return `“${valueWords(d.event)}” did not arrive in time${then}`;
+    case "split.branch": {
+      const branch = str(d.branch);
+      const matched = str(d.matched);
+      return `Took the “${matched ?? branch ?? "next"}” path${then}`;
+    }
+    case "send.requested":
+      return `Prepared the ${channelWords(d.channel)}`;
+    case "coupon.requested":
+      return "Asked for a coupon code";
+    case "purl.requested":
+      return "Made a personal link";
+    case "attributes.updated":
+      return "Updated the customer's profile";
+    case "attributes.failed":
+      return `Could not update the profile${message ? `: ${message}` : ""}`;
+    case "tags.updated":
+      return "Updated the customer's tags";
+    case "goal.reached":
+    case "goal.converted":
+    case "converted":
+      return `Reached the goal${str(d.goal) ? ` “${d.goal as string}”` : ""}`;
+    case "exit.reached":
+      return "Reached the end of the journey";
+    case "run.completed":
+      return "Completed the journey";
+    case "run.exited":
+      return `Left the journey${str(d.reason) ? `: ${d.reason as string}` : ""}`;
+    case "quietHours.held":
+      return `Held for quiet hours${d.until ? ` until ${when(d.until)}` : ""}`;
+    case "quietHours.skipped":
+      return "Not sent: quiet hours";
+    case "frequencyCap.delayed":
+      return `Delayed by a sending limit${d.until ? ` until ${when(d.until)}` : ""}`;
+    case "frequencyCap.skipped":
+      return "Not sent: the customer already had enough messages";
+    case "rateLimit.delayed":
+      return "Delayed: the workspace's sending rate was reached";
+    case "message.sent":
+      return `Sent the ${channelWords(d.channel)}`;
+    case "message.skipped":
+      return message ?? `Not sent${str(d.reason) ? `: ${d.reason as string}` : ""}`;
+    case "message.failed":
+      return `Sending failed${str(d.error) ? `: ${d.error as string}` : ""}`;
+    case "message.retry":
+      return `Sending failed; trying again${str(d.error) ? ` (${d.error as string})` : ""}`;
+    case "message.resending":
+      return "Sending again after an interruption";
+    case "message.replayed":
+      return "Sent again by a team member";
+    case "message.dismissed":
+      return "A team member dismissed the failed message";
+    case "page.visited":
+      return "Opened their personal page";
+    case "entry.refused":
+      return `Not entered${str(d.why) ? `: ${d.why as string}` : ""}`;
+    case "error":
+      return `Stopped by an error${str(d.reason) ? `: ${d.reason as string}` : ""}`;
+    default: {
+      const words = kind
+        .replace(/[._]/g, " ")
+        .replace(/([a-z])([A-Z])/g, "$1 $2")
+        .toLowerCase();
+      const rest = Object.entries(d)
+        .filter(([k, v]) => k !== "messageId" && k !== "next" && v !== null && v !== undefined)
+        .map(([k, v]) => `${k}: ${valueWords(v)}`)
+        .join("; ");
+      return `${words.charAt(0).toUpperCase()}${words.slice(1)}${rest ? ` (${rest})` : ""}`;
+    }
+  }
+}
