@@ -123,7 +123,7 @@ export { reachable as channelReachable } from "./steps/split-channel.ts";
 export { draftFromSteps } from "./builder.ts";
 export type { StepSpec } from "./builder.ts";
 export { templates } from "./templates/index.ts";
-export type { GalleryTemplate } from "./templates/index.ts";
+export type { GalleryTemplate, StarterPage } from "./templates/index.ts";
 // issue 14: landing-page documents (the pure model; React components live in @postpath/pages)
 export {
   PAGE_SCHEMA_VERSION,
@@ -154,3 +154,18 @@ export {
   submissionSchema,
 } from "./pages.ts";
 export type { BlockType, PageIssue, PublishedPage, LooseBlock } from "./pages.ts";
+// issue 17: experiment statistics for random splits (fixed horizon; jstat distributions)
+export {
+  analyseExperiment,
+  wilsonInterval,
+  plannedSamplePerArm,
+  DEFAULT_EXPERIMENT_OPTIONS,
+  SAMPLE_RATIO_ALPHA,
+} from "./experiments.ts";
+export type {
+  ArmFigures,
+  ArmReport,
+  ExperimentOptions,
+  ExperimentReport,
+  Verdict,
+} from "./experiments.ts";
