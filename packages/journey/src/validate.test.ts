@@ -198,7 +198,7 @@ describe("validate", () => {
   it("an empty settings object gets the defaults", () => {
     const r = compile(draftFromSteps([{ id: "t", type: "trigger.manual", next: "x" }, exit]));
     expect(r.ok && r.plan.settings).toEqual({
-      entry: { mode: "once", cooldown: null, maxEntries: null },
+      entry: { mode: "once", cooldown: null, maxEntries: null, perValueOf: null },
       exitCriteria: [],
       goal: null,
       quietHours: null,

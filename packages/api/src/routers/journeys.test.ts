@@ -109,6 +109,53 @@ describe("journeys router (real Postgres, createCaller)", () => {
     ).toBe("NOT_FOUND");
   });
 
+  it("'Use template' also creates the template's pages as drafts, never replacing a page at that address (issue 14)", async () => {
+    const a = createCaller(env.ctxFor(env.users.a));
+    const gallery = await a.journeys.templates();
+    expect(gallery.find((t) => t.id === "machine-registration")?.pages).toEqual([
+      { slug: "register-machine", name: "Register your machine" },
+      { slug: "machine-registered", name: "Machine registered" },
+    ]);
+    // Pages an earlier test's "Use template" made, gone: this one starts from none.
+    const slugs = ["register-machine", "machine-registered"];
+    const ws = [env.users.a.workspaceId, env.users.b.workspaceId];
+    const made = await env.db.prisma.page.findMany({
+      where: { workspaceId: { in: ws }, slug: { in: slugs } },
+      select: { id: true },
+    });
+    const ids = made.map((p) => p.id);
+    await env.db.prisma.pageVersion.deleteMany({ where: { pageId: { in: ids } } });
+    await env.db.prisma.page.deleteMany({ where: { id: { in: ids } } });
+    // The workspace already has its own thank-you page: it stays as it is.
+    const own = await a.pages.create({ name: "Our thanks", slug: "machine-registered" });
+    const first = await a.journeys.createFromTemplate({ templateId: "machine-registration" });
+    expect(first.pages.map((p) => [p.slug, p.created])).toEqual([
+      ["register-machine", true],
+      ["machine-registered", false],
+    ]);
+    expect(first.pages[1]?.id).toBe(own.id);
+    expect((await a.pages.get({ id: own.id })).name).toBe("Our thanks");
+    const page = await a.pages.get({ id: first.pages[0]!.id });
+    expect(page).toMatchObject({ name: "Register your machine", publishedVersion: null });
+    expect(JSON.stringify(page.draft)).toContain('"formId":"registration"');
+    // The starter publishes as it is, and the journey's settings count entries per serial.
+    expect((await a.pages.publish({ id: page.id })).version).toBe(1);
+    const journey = await a.journeys.get({ id: first.id });
+    expect(journey.draft.settings).toMatchObject({ entry: { perValueOf: "serial" } });
+    // A second use finds both pages; without pages, none are touched.
+    const second = await a.journeys.createFromTemplate({ templateId: "machine-registration" });
+    expect(second.pages.map((p) => p.created)).toEqual([false, false]);
+    const bare = await a.journeys.createFromTemplate({
+      templateId: "machine-registration",
+      withPages: false,
+    });
+    expect(bare.pages).toEqual([]);
+    // Another workspace gets its own copies.
+    const b = createCaller(env.ctxFor(env.users.b));
+    const other = await b.journeys.createFromTemplate({ templateId: "machine-registration" });
+    expect(other.pages.map((p) => p.created)).toEqual([true, true]);
+  });
+
   it("refuses to archive a live journey", async () => {
     const a = createCaller(env.ctxFor(env.users.a));
     const { id } = await a.journeys.create({ name: "Live one", draft: demoJourneyDraft(1) });

@@ -297,11 +297,25 @@ export const journeysRouter = router({
       name: t.name,
       description: t.description,
       steps: t.draft.nodes.length,
+      /** Pages "Use template" creates too, unless the workspace has one at that address. */
+      pages: (t.pages ?? []).map((p) => ({ slug: p.slug, name: p.name })),
     })),
   ),
 
+  /**
+   * A draft journey from the gallery, and (issue 14) the landing pages it links to as drafts —
+   * each only if the workspace has no page at that address yet (a marketer's page is never
+   * replaced). `pages` says which were created and which were already there.
+   */
   createFromTemplate: marketerProcedure
-    .input(z.object({ templateId: IdText("templateId"), name: Name.optional() }))
+    .input(
+      z.object({
+        templateId: IdText("templateId"),
+        name: Name.optional(),
+        /** Also create the template's pages (default: yes). */
+        withPages: z.boolean().default(true),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const template = templates.find((t) => t.id === input.templateId);
       if (!template)
@@ -317,7 +331,36 @@ export const journeysRouter = router({
         },
         select: { id: true, draftRevision: true },
       });
-      return { id: j.id, draftRevision: j.draftRevision };
+      const pages: { id: string; slug: string; name: string; created: boolean }[] = [];
+      for (const starter of input.withPages ? (template.pages ?? []) : []) {
+        const where = {
+          workspaceId_slug: { workspaceId: ctx.user.workspaceId, slug: starter.slug },
+        };
+        const existing = await ctx.db.prisma.page.findUnique({ where, select: { id: true } });
+        if (existing) {
+          pages.push({ id: existing.id, slug: starter.slug, name: starter.name, created: false });
+          continue;
+        }
+        try {
+          const p = await ctx.db.prisma.page.create({
+            data: {
+              workspaceId: ctx.user.workspaceId,
+              name: starter.name,
+              slug: starter.slug,
+              draft: JSON.parse(JSON.stringify(starter.document)) as Prisma.InputJsonValue,
+            },
+            select: { id: true },
+          });
+          pages.push({ id: p.id, slug: starter.slug, name: starter.name, created: true });
+        } catch (err) {
+          // Made meanwhile (a double click): theirs stands.
+          if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002"))
+            throw err;
+          const made = await ctx.db.prisma.page.findUniqueOrThrow({ where, select: { id: true } });
+          pages.push({ id: made.id, slug: starter.slug, name: starter.name, created: false });
+        }
+      }
+      return { id: j.id, draftRevision: j.draftRevision, pages };
     }),
 
   /** A new draft journey with a copy of this one's draft (not its versions or runs). */

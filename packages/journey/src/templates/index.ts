@@ -6,7 +6,7 @@ import { postPurchaseSeries } from "./post-purchase-series.ts";
 import { storeVisit } from "./store-visit.ts";
 import type { GalleryTemplate } from "./types.ts";
 
-export type { GalleryTemplate } from "./types.ts";
+export type { GalleryTemplate, StarterPage } from "./types.ts";
 
 export const templates: readonly GalleryTemplate[] = [
   machineRegistration,

@@ -7,6 +7,9 @@ import {
   type CustomerSnapshot,
   type Plan,
   type SimulationEvent,
+  PageSlug,
+  formsOf,
+  validatePageDocument,
 } from "../index.ts";
 
 const DAY = 86_400_000;
@@ -56,32 +59,32 @@ describe("template gallery", () => {
       name: "purchase",
       properties: { serial, product: { category: "coffee-machine", model: "Barista Pro", tier } },
     });
+    /** What the landing page's form sends (apps/server/src/purl.ts): fields + form id. */
+    const registration = (at: number, serial: string, form = "registration"): SimulationEvent => ({
+      at,
+      name: "form_submitted",
+      properties: { form, formId: form, first_name: "Anna", email: "anna@example.com", serial },
+    });
 
-    it("registered within 7 days (same serial): personal link + QR, 30% for premium, then a thank-you with the model", () => {
+    it("registered on the page within 7 days (same serial): personal link + QR, then the 30% code for premium by email", () => {
       const r = simulate(
         plan("machine-registration"),
         anna,
         [
           purchase("premium"),
-          {
-            at: start + 2 * DAY,
-            name: "machine_registered",
-            properties: { serial: "SN-999", model: "Other" },
-          },
-          {
-            at: start + 3 * DAY,
-            name: "machine_registered",
-            properties: { serial: "SN-100", model: "Barista Pro" },
-          },
+          // Another machine's registration, and another form with this serial: not this run's.
+          registration(start + 2 * DAY, "SN-999"),
+          registration(start + 2 * DAY + 1, "SN-100", "newsletter"),
+          registration(start + 3 * DAY, "SN-100"),
         ],
         { start, until: start + 30 * DAY },
       );
       expect(r.path).toEqual([
         "purchase",
         "purl",
-        "discount",
         "invite",
         "registered",
+        "discount",
         "thanks",
         "done",
       ]);
@@ -91,15 +94,18 @@ describe("template gallery", () => {
       expect(invite?.rendered["body"]).toMatch(
         /https:\/\/go\.postpath\.example\/register-machine\/[a-z0-9]{10}/,
       );
-      expect(invite?.rendered["body"]).toMatch(/<strong>REG-[A-Z2-9]{8}<\/strong>/);
+      expect(invite?.rendered["body"]).toContain("get 30% off your next order");
       expect(invite?.rendered["body"]).toContain("/qr.png");
       expect(thanks).toMatchObject({ stepId: "thanks", at: start + 3 * DAY });
       expect(thanks?.rendered["body"]).toContain(
         "Your Barista Pro is registered. Enjoy your coffee, Anna.",
       );
+      expect(thanks?.rendered["body"]).toMatch(
+        /30% off your next order: <strong>REG-[A-Z2-9]{8}<\/strong>/,
+      );
     });
 
-    it("not registered: 25% for other tiers and a reminder SMS after 7 days", () => {
+    it("not registered: a reminder SMS after 7 days (25% for other tiers); registering after it still earns the code", () => {
       const r = simulate(plan("machine-registration"), anna, [purchase("basic")], {
         start,
         until: start + 30 * DAY,
@@ -110,6 +116,16 @@ describe("template gallery", () => {
         /^Anna, register your Barista Pro for 25% off: https:\/\//,
       );
       expect(r.timeline.map((t) => t.decision)).toContain("event.timedOut");
+      expect(r.finalState?.endedAt).toBe(start + 21 * DAY);
+
+      const late = simulate(
+        plan("machine-registration"),
+        anna,
+        [purchase("basic"), registration(start + 10 * DAY, "SN-100")],
+        { start, until: start + 30 * DAY },
+      );
+      expect(sentSteps(late)).toEqual(["invite", "reminder", "thanks"]);
+      expect(late.messages[2]?.rendered["body"]).toMatch(/25% off your next order: <strong>REG-/);
     });
 
     it("the SMS reminder waits for the end of quiet hours", () => {
@@ -129,6 +145,36 @@ describe("template gallery", () => {
         { start, until: start + DAY },
       );
       expect(r).toMatchObject({ entered: false, status: "notEntered" });
+    });
+
+    it("counts entries per serial, and ships its two pages, ready to publish", () => {
+      const t = templates.find((x) => x.id === "machine-registration");
+      expect(plan("machine-registration").settings.entry).toMatchObject({
+        mode: "once",
+        perValueOf: "serial",
+      });
+      expect(t?.pages?.map((p) => p.slug)).toEqual(["register-machine", "machine-registered"]);
+      for (const p of t?.pages ?? []) {
+        expect(PageSlug.parse(p.slug)).toBe(p.slug);
+        expect(validatePageDocument(JSON.parse(JSON.stringify(p.document))), p.slug).toEqual([]);
+      }
+      const [form] = formsOf(t!.pages![0]!.document);
+      // The form sends what the journey waits for: its id, and the serial the run is matched by.
+      expect(form?.formId).toBe("registration");
+      expect(form?.thankYouSlug).toBe("machine-registered");
+      expect(form?.fields.map((f) => [f.name, f.type, f.prefill])).toEqual([
+        ["first_name", "text", "{{ customer.first_name }}"],
+        ["email", "email", "{{ customer.email }}"],
+        ["phone", "phone", "{{ customer.phone }}"],
+        ["serial", "hidden", "{{ purl.serial }}"],
+      ]);
+      expect(form?.consent).toMatchObject({ enabled: true, required: false });
+      // The PURL step names the page and passes what its blocks read.
+      const purl = t!.draft.nodes.find((n) => n.id === "purl");
+      expect(purl?.data).toMatchObject({
+        page: "register-machine",
+        params: { serial: expect.any(String), model: expect.any(String), tier: expect.any(String) },
+      });
     });
   });
 
