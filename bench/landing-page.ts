@@ -1,0 +1,798 @@
+// Landing pages (issue 14): `/p/:token` rendered on the server, and form posts, against a raw
+// Fastify server answering a static string, in the same run, each server in its own process.
+// The real server (apps/server/src/main.ts, worker in-process as `pnpm start` runs it) runs on a
+// fresh database and its own redis-server, seeded with a published page (heading with a Liquid
+// greeting, product card, text, form) and N PURLs of a journey's PURL step as the engine stores
+// them. Load comes from this process over keep-alive HTTP/1.1 connections (node:http):
+//   - max req/s: `--connections` closed loops for `--seconds`, latency p50/p99;
+//   - a fixed offered rate (`--rate`, 200 req/s): requests start on schedule whatever the server
+//     does, latency measured from the scheduled start (no coordinated omission);
+//   - form submits: valid posts with fresh idempotency keys and the CSRF token read from each
+//     link's rendered page, at most 8 per link and 20 per client address (X-Forwarded-For with
+//     TRUST_PROXY, as behind a proxy) so the rate limits (10 a link, 30 an IP a minute) stay out
+//     of the way; the raw baseline parses the same body and answers 303.
+// Every GET of /p/:token is a visit (counted, traced, a `purl_visited` event queued): that is
+// part of what is measured. Goals from the issue: p99 ≤ 20 ms at 200 req/s, ≥ 25 % of the raw
+// static throughput.
+//   pnpm bench landing-page [--purls 2000] [--seconds 10] [--connections 16] [--rate 200]
+//                           [--submits 600] [--profile]
+// --profile runs the real server with --cpu-prof and prints where its CPU time went, by package.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Prisma } from "@postpath/db";
+import { visitPurl } from "@postpath/engine";
+import {
+  parsePublishedPage,
+  stepTemplateRenderer,
+  validatePageDocument,
+  walkBlocks,
+} from "@postpath/journey";
+import { pageElement, type PageMetadata } from "../packages/pages/src/index.ts";
+import { insertPurls } from "../apps/server/src/testing/print-run.ts";
+import { cpuSince, cpuSnapshot } from "./_cpu.ts";
+import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const PAGE = {
+  root: { props: { title: "Register your machine, {{ customer.first_name }}", accent: "#1f5f8b" } },
+  content: [
+    {
+      type: "Heading",
+      props: { id: "h1", text: "Welcome, {{ customer.first_name | capitalize }}!", level: "h1" },
+    },
+    {
+      type: "ProductCard",
+      props: {
+        id: "p1",
+        title: "{{ purl.model | default: 'Barista Pro' }}",
+        subtitle: "Serial {{ purl.serial }}",
+        details: "Bought by {{ customer.first_name }} {{ customer.last_name }}.",
+      },
+    },
+    {
+      type: "Text",
+      props: {
+        id: "t1",
+        text: "Register in a minute and we send you a discount code for your next order.",
+      },
+    },
+    {
+      type: "Form",
+      props: {
+        id: "f1",
+        formId: "registration",
+        title: "Register your machine",
+        submitLabel: "Register",
+        thankYouSlug: "thanks",
+        fields: [
+          { name: "serial", label: "Serial number", type: "hidden", prefill: "{{ purl.serial }}" },
+          {
+            name: "email",
+            label: "Email",
+            type: "email",
+            required: true,
+            prefill: "{{ customer.email }}",
+          },
+          { name: "city", label: "City", type: "text", required: true, saveTo: "city" },
+        ],
+        consent: {
+          enabled: true,
+          text: "I agree to receive offers.",
+          version: "1",
+          required: false,
+        },
+      },
+    },
+  ],
+};
+const THANKS = {
+  root: { props: { title: "Thank you" } },
+  content: [{ type: "Heading", props: { id: "h", text: "Thank you, {{ customer.first_name }}" } }],
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Pids in the process group of `child` (tsx and the node process it runs). */
+function groupPids(child: ChildProcess): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === child.pid) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not start within 60 s`);
+}
+
+async function startServer(
+  env: BenchEnv,
+  {
+    profileDir,
+    showLog,
+    production,
+  }: { profileDir?: string; showLog: boolean; production: boolean },
+) {
+  const port = await freePort();
+  const child = spawn(
+    resolve(here, "node_modules/.bin/tsx"),
+    [...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), "src/main.ts"],
+    {
+      // As `pnpm start` runs it: apps/server's tsconfig (React's automatic JSX runtime).
+      cwd: resolve(REPO, "apps/server"),
+      detached: true, // its own process group: tsx runs the server in a child process
+      // The server logs (errors only) to stdout: shown with --log.
+      stdio: ["ignore", showLog ? "inherit" : "ignore", "inherit"],
+      env: {
+        ...process.env,
+        DATABASE_URL: env.db.url,
+        REDIS_URL: env.redisUrl,
+        REDIS_AUTOSTART: "false",
+        QUEUE_PREFIX: env.prefix,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        SEED_DEMO: "false",
+        LOG_LEVEL: "error",
+        RUN_WORKER: "true",
+        TRUST_PROXY: "true",
+        NODE_ENV: production ? "production" : "development",
+        POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
+        WEB_DIST: "/nonexistent",
+      },
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/healthz`, child, "the server");
+  return { url, child };
+}
+
+async function startRaw() {
+  const port = await freePort();
+  const child = spawn(
+    resolve(here, "node_modules/.bin/tsx"),
+    [resolve(here, "_raw-fastify.ts"), String(port)],
+    {
+      detached: true,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/static`, child, "the raw Fastify server");
+  return { url, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  stopGroup(child, "SIGTERM");
+  await Promise.race([exited, sleep(30_000)]);
+  stopGroup(child, "SIGKILL");
+}
+
+// ---- the load generator -------------------------------------------------------------------
+
+type Req = {
+  path: string;
+  method?: "GET" | "POST";
+  body?: string;
+  headers?: http.OutgoingHttpHeaders;
+};
+type Res = { status: number; body: string };
+
+function send(agent: http.Agent, base: string, r: Req, keepBody = false): Promise<Res> {
+  return new Promise((ok, fail) => {
+    const req = http.request(
+      `${base}${r.path}`,
+      {
+        agent,
+        method: r.method ?? "GET",
+        headers: {
+          ...(r.body !== undefined
+            ? {
+                "content-type": "application/x-www-form-urlencoded",
+                "content-length": Buffer.byteLength(r.body),
+              }
+            : {}),
+          ...r.headers,
+        },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => keepBody && chunks.push(c));
+        res.on("end", () =>
+          ok({
+            status: res.statusCode ?? 0,
+            body: keepBody ? Buffer.concat(chunks).toString() : "",
+          }),
+        );
+        res.on("error", fail);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timed out after 30 s")));
+    req.on("error", fail);
+    req.end(r.body);
+  });
+}
+
+type Result = { ms: number[]; seconds: number; errors: Map<string, number> };
+
+function tally(errors: Map<string, number>, what: string): void {
+  errors.set(what, (errors.get(what) ?? 0) + 1);
+}
+
+/** `connections` loops, each sending the next request when the last answered, for `seconds`. */
+async function closedLoop(
+  base: string,
+  next: () => Req,
+  expect: number,
+  connections: number,
+  seconds: number,
+): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const ms: number[] = [];
+  const errors = new Map<string, number>();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          const res = await send(agent, base, next());
+          if (res.status !== expect) tally(errors, String(res.status));
+        } catch (err) {
+          tally(errors, (err as Error).message);
+        }
+        ms.push(performance.now() - t);
+      }
+    }),
+  );
+  const took = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { ms: ms.sort((a, b) => a - b), seconds: took, errors };
+}
+
+/**
+ * `rate` requests a second for `seconds`, each started on its schedule (up to 256 open
+ * connections; beyond that requests queue, and the wait counts); latency from the scheduled start.
+ */
+async function openLoop(
+  base: string,
+  next: () => Req,
+  expect: number,
+  rate: number,
+  seconds: number,
+): Promise<Result & { late: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const ms: number[] = [];
+  const errors = new Map<string, number>();
+  const total = Math.round(rate * seconds);
+  const pending: Promise<void>[] = [];
+  let late = 0; // requests the generator itself started > 5 ms after schedule
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait - 1);
+    while (performance.now() < due) {
+      // spin for the last millisecond
+    }
+    if (performance.now() - due > 5) late++;
+    pending.push(
+      send(agent, base, next()).then(
+        (res) => {
+          if (res.status !== expect) tally(errors, String(res.status));
+          ms.push(performance.now() - due);
+        },
+        (err: Error) => {
+          tally(errors, err.message);
+          ms.push(performance.now() - due);
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const took = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { ms: ms.sort((a, b) => a - b), seconds: took, errors, late };
+}
+
+// ---- seeding --------------------------------------------------------------------------------
+
+async function publishPage(env: BenchEnv, slug: string, doc: unknown): Promise<void> {
+  const issues = validatePageDocument(doc);
+  if (issues.length) throw new Error(`page ${slug}: ${JSON.stringify(issues)}`);
+  // What pages.publish stores: the page with its draft and version 1, the parsed document.
+  const page = await env.db.prisma.page.create({
+    data: {
+      workspaceId: env.workspaceId,
+      name: slug,
+      slug,
+      draft: doc as Prisma.InputJsonValue,
+      publishedVersion: 1,
+    },
+  });
+  await env.db.prisma.pageVersion.create({
+    data: {
+      pageId: page.id,
+      workspaceId: env.workspaceId,
+      version: 1,
+      document: parsePublishedPage(doc),
+    },
+  });
+}
+
+function formOf(html: string) {
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "";
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+  const serial = /name="serial" value="([^"]*)"/.exec(html)?.[1] ?? "";
+  return { action, csrf, serial };
+}
+
+// ---- the profile ------------------------------------------------------------------------------
+
+type CpuProfile = {
+  nodes: {
+    id: number;
+    callFrame: { url: string; functionName: string; lineNumber: number };
+    children?: number[];
+  }[];
+  samples: number[];
+  timeDeltas: number[];
+};
+
+function packageOf(url: string, fn: string): string {
+  const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.includes("/packages/") || url.includes("/apps/"))
+    return url.replace(/^.*?\/(packages|apps)\//, "$1/");
+  if (url.startsWith("node:")) return url;
+  if (url === "") return fn || "(native)";
+  return url;
+}
+
+/**
+ * The largest profile in `dir` (the node process tsx started): busy time (idle left out) by
+ * package, self time; and the repo's own functions (plus React's and Liquid's entry points) by
+ * inclusive CPU time — synchronous stretches only, as a CPU profile sees async code.
+ */
+function summariseProfile(dir: string): string[] {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  if (!files.length) return ["(no profile written)"];
+  const biggest = files
+    .map((f) => join(dir, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]!;
+  const prof = JSON.parse(fs.readFileSync(biggest, "utf8")) as CpuProfile;
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const entry =
+    /^(renderToStaticMarkup|parseAndRender|renderSync|\$queryRaw|\$executeRaw|findUnique|findMany|add|personalise|renderPage|contextFor|visitPurl|submit|track|processEventJob)$/;
+  let busy = 0;
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    const fn = node?.callFrame.functionName ?? "";
+    if (fn === "(idle)" || fn === "(program)") return;
+    busy += dt;
+    const g = fn === "(garbage collector)" ? "(gc)" : packageOf(node?.callFrame.url ?? "", fn);
+    self.set(g, (self.get(g) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const n = byId.get(at);
+      if (!n) break;
+      const { url, functionName } = n.callFrame;
+      const mine = /\/work\/main\/(apps|packages)\//.test(url) && !url.includes("node_modules");
+      if (!functionName || (!mine && !entry.test(functionName))) continue;
+      const key = `${functionName} (${packageOf(url, functionName)})`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+    }
+  });
+  const pct = (us: number) => `${fmt((us / busy) * 100, 1).padStart(5)} %`;
+  return [
+    `busy ${fmt(busy / 1e6, 1)} s; self time by package:`,
+    ...[...self]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 14)
+      .map(([g, us]) => `  ${pct(us)}  ${g}`),
+    "inclusive time (synchronous stretches) of the repo's functions and library entry points:",
+    ...[...inclusive]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 28)
+      .map(([g, us]) => `  ${pct(us)}  ${g}`),
+  ];
+}
+
+// ---- where one render's time goes, in this process ---------------------------------------------
+
+/**
+ * The parts of a `/p/:token` render timed one by one in this process (no HTTP): the engine's visit
+ * statement, the two reads for the Liquid context, Liquid over the page's texts, React's
+ * renderToStaticMarkup of the blocks; and `SELECT 1` through Prisma and through the raw `pg` driver
+ * and one Prisma findUnique, to show what one query costs.
+ */
+async function renderSplit(env: BenchEnv, tokens: string[], n: number): Promise<string[]> {
+  const { renderToStaticMarkup } = createRequire(resolve(REPO, "apps/server/package.json"))(
+    "react-dom/server",
+  ) as { renderToStaticMarkup: (el: unknown) => string };
+  const prisma = env.db.prisma;
+  const doc = parsePublishedPage(PAGE) as unknown;
+  const texts: string[] = [];
+  walkBlocks(PAGE.content, (b) => {
+    for (const v of Object.values(b.props))
+      if (typeof v === "string" && v.includes("{")) texts.push(v);
+  });
+  const context = {
+    customer: { first_name: "ann", last_name: "Lee", email: "ann@example.com" },
+    purl: { serial: "SN1", url: "http://127.0.0.1/p/x" },
+  };
+  const metadata: PageMetadata = {
+    forms: {
+      registration: {
+        action: "/p/x/forms/registration?v=1",
+        csrf: "c".repeat(43),
+        key: "k".repeat(22),
+        values: { serial: "SN1", email: "ann@example.com", city: "" },
+        errors: {},
+      },
+    },
+  };
+  // Interleaved (one turn of each in turn), so load from elsewhere falls on all alike; wall time
+  // per turn, and this process's CPU time per turn (user + system, mean).
+  const parts: [string, (i: number) => unknown][] = [
+    ["pg SELECT 1 (raw driver)", () => env.db.query("SELECT 1")],
+    ["Prisma $queryRaw SELECT 1", () => prisma.$queryRaw`SELECT 1`],
+    [
+      "Prisma customer.findUnique",
+      (i) =>
+        prisma.customer.findUnique({
+          where: { id: `lp-c${String((i % tokens.length) + 1).padStart(7, "0")}` },
+        }),
+    ],
+    ["visit statement (engine visitPurl)", (i) => visitPurl(env.ctx, tokens[i % tokens.length]!)],
+    [
+      "context reads (customer + run, Prisma)",
+      (i) =>
+        Promise.all([
+          prisma.customer.findUnique({
+            where: { id: `lp-c${String((i % tokens.length) + 1).padStart(7, "0")}` },
+          }),
+          prisma.journeyRun.findMany({
+            where: { id: { in: [`lp-r${String((i % tokens.length) + 1).padStart(7, "0")}`] } },
+            select: { id: true, state: true },
+          }),
+        ]),
+    ],
+    [
+      `Liquid: the page's ${texts.length} templated texts`,
+      () => {
+        const render = stepTemplateRenderer();
+        for (const t of texts) render(t, context, "x");
+      },
+    ],
+    [
+      `React renderToStaticMarkup (NODE_ENV=${process.env.NODE_ENV ?? "unset"})`,
+      () => renderToStaticMarkup(pageElement(doc, metadata)),
+    ],
+  ];
+  const wall = parts.map(() => [] as number[]);
+  const cpu = parts.map(() => 0);
+  for (let i = -20; i < n; i++) {
+    for (const [k, [, fn]] of parts.entries()) {
+      const c = process.cpuUsage();
+      const t = performance.now();
+      await fn(i + 20);
+      if (i < 0) continue; // warm-up
+      wall[k]!.push(performance.now() - t);
+      const d = process.cpuUsage(c);
+      cpu[k]! += (d.user + d.system) / 1000;
+    }
+  }
+  return parts.map(([what], k) => {
+    const ms = wall[k]!.sort((a, b) => a - b);
+    return `  ${what.padEnd(44)} p50 ${fmt(percentile(ms, 50), 2).padStart(6)} ms   p99 ${fmt(percentile(ms, 99), 2).padStart(7)} ms   CPU here ${fmt(cpu[k]! / n, 2).padStart(5)} ms`;
+  });
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+export default async function landingPage(args: string[]): Promise<void> {
+  const purls = arg(args, "purls", 2000);
+  const seconds = arg(args, "seconds", 10);
+  const connections = arg(args, "connections", 16);
+  const rate = arg(args, "rate", 200);
+  const submits = arg(args, "submits", 600);
+  const profileDir = args.includes("--profile")
+    ? fs.mkdtempSync(join(os.tmpdir(), "landing-prof-"))
+    : undefined;
+
+  const env = await openBench();
+  let server: ChildProcess | undefined;
+  let raw: ChildProcess | undefined;
+  try {
+    const journey = await publish(env, [
+      { id: "t", type: "trigger.event", data: { event: "purchase", filters: [] }, next: "card" },
+      { id: "card", type: "action.purl", data: { page: "register" }, next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
+    await publishPage(env, "register", PAGE);
+    await publishPage(env, "thanks", THANKS);
+    await insertPurls(env.db, {
+      workspaceId: env.workspaceId,
+      ...journey,
+      stepId: "card",
+      prefix: "lp",
+      count: purls,
+    });
+    await env.db.exec(`ANALYZE "Purl"; ANALYZE "Customer"; ANALYZE "JourneyRun";`);
+    const tokens = (
+      await env.db.prisma.purl.findMany({ select: { token: true }, orderBy: { token: "asc" } })
+    ).map((p) => p.token);
+
+    const production = args.includes("--production");
+    const started = await startServer(env, {
+      profileDir,
+      showLog: args.includes("--log"),
+      production,
+    });
+    server = started.child;
+    const rawStarted = await startRaw();
+    raw = rawStarted.child;
+    const serverPids = groupPids(server);
+    const rawPids = groupPids(raw);
+
+    // The page renders as expected (greeting, product, form) before anything is measured.
+    const probeAgent = new http.Agent({ keepAlive: true });
+    const first = await send(probeAgent, started.url, { path: `/p/${tokens[0]}` }, true);
+    if (first.status !== 200 || !first.body.includes("Welcome, First 1!"))
+      throw new Error(`/p/:token answered ${first.status}: ${first.body.slice(0, 300)}`);
+    console.log(
+      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${connections} connections for max req/s; ${seconds} s per phase`,
+    );
+
+    let i = 0;
+    const page = (): Req => ({ path: `/p/${tokens[i++ % tokens.length]}` });
+    const staticReq = (): Req => ({ path: "/static" });
+
+    type Row = { what: string; r: Result; cpu: string; perRequest: string };
+    const rows: Row[] = [];
+    /** CPU seconds of a group (server: its process group; postgres) between two snapshots. */
+    const used = (
+      before: ReturnType<typeof cpuSnapshot>,
+      after: ReturnType<typeof cpuSnapshot>,
+      group: string,
+    ) => {
+      let sum = 0;
+      for (const [pid, v] of after ?? [])
+        if (v.group === group) sum += v.seconds - (before?.get(pid)?.seconds ?? 0);
+      return sum;
+    };
+    const phase = async <R extends Result>(
+      what: string,
+      run: () => Promise<R>,
+      serverCpu = serverPids,
+    ): Promise<R> => {
+      const before = cpuSnapshot(serverCpu);
+      const t = performance.now();
+      const r = await run();
+      const ms = performance.now() - t;
+      const after = cpuSnapshot(serverCpu);
+      // CPU per request: the only figure here that other load on a shared machine barely moves.
+      const per = (g: string) => fmt((used(before, after, g) * 1000) / Math.max(1, r.ms.length), 2);
+      rows.push({
+        what,
+        r,
+        cpu: cpuSince(before, ms, serverCpu),
+        perRequest: `${per("node (worker processes)")} / ${per("postgres")}`,
+      });
+      return r;
+    };
+
+    // Warm-up: connections, JIT, Prisma's first queries.
+    await closedLoop(rawStarted.url, staticReq, 200, connections, 2);
+    await closedLoop(started.url, page, 200, connections, 3);
+
+    const rawMax = await phase(
+      "raw Fastify static, max",
+      () => closedLoop(rawStarted.url, staticReq, 200, connections, seconds),
+      rawPids,
+    );
+    const pageMax = await phase("/p/:token render, max", () =>
+      closedLoop(started.url, page, 200, connections, seconds),
+    );
+    await sleep(2000); // let the worker catch up with the visits' events
+    const rawRate = await phase(
+      `raw Fastify static at ${rate}/s`,
+      () => openLoop(rawStarted.url, staticReq, 200, rate, seconds),
+      rawPids,
+    );
+    const pageRate = await phase(`/p/:token render at ${rate}/s`, () =>
+      openLoop(started.url, page, 200, rate, seconds),
+    );
+
+    // Form submits: the CSRF token and action read from each link's page.
+    const forms: { action: string; csrf: string; serial: string }[] = [];
+    const perLink = 8;
+    const links = Math.ceil(submits / perLink);
+    for (const token of tokens.slice(-links)) {
+      const res = await send(probeAgent, started.url, { path: `/p/${token}` }, true);
+      forms.push(formOf(res.body));
+    }
+    let s = 0;
+    const submit = (): Req => {
+      const n = s++;
+      const f = forms[n % forms.length]!;
+      const body = new URLSearchParams({
+        _csrf: f.csrf,
+        _key: randomBytes(12).toString("base64url"),
+        _hp: "",
+        serial: f.serial,
+        email: `buyer${n}@example.com`,
+        city: "Hamburg",
+        consent: "on",
+      }).toString();
+      // 20 posts per client address, from the documentation ranges (a header only: no traffic).
+      const ip = Math.floor(n / 20);
+      return {
+        path: f.action,
+        method: "POST",
+        body,
+        headers: { "x-forwarded-for": `198.${18 + (ip >> 16)}.${(ip >> 8) & 255}.${ip & 255}` },
+      };
+    };
+    const submitConns = 4;
+    const limited = <T>(n: number, next: () => T) => {
+      let left = n;
+      return () => (left-- > 0 ? next() : null);
+    };
+    const bounded = async (
+      base: string,
+      next: () => Req | null,
+      expect: number,
+    ): Promise<Result> => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: submitConns });
+      const ms: number[] = [];
+      const errors = new Map<string, number>();
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: submitConns }, async () => {
+          for (let r = next(); r; r = next()) {
+            const t = performance.now();
+            try {
+              const res = await send(agent, base, r);
+              if (res.status !== expect) tally(errors, String(res.status));
+            } catch (err) {
+              tally(errors, (err as Error).message);
+            }
+            ms.push(performance.now() - t);
+          }
+        }),
+      );
+      agent.destroy();
+      return { ms: ms.sort((a, b) => a - b), seconds: (performance.now() - t0) / 1000, errors };
+    };
+    const rawSubmit = await phase(
+      `raw Fastify form post, ${submitConns} conns`,
+      () =>
+        bounded(
+          rawStarted.url,
+          limited(submits, () => ({ ...submit(), path: "/form" })),
+          303,
+        ),
+      rawPids,
+    );
+    s = 0;
+    const pageSubmit = await phase(`form submit, ${submitConns} conns`, () =>
+      bounded(started.url, limited(submits, submit), 303),
+    );
+    probeAgent.destroy();
+    const stored = await env.db.prisma.formSubmission.count();
+    await sleep(1000);
+    const events = await env.db.prisma.event.count({ where: { name: "form_submitted" } });
+
+    // ---- report ----
+    const p = (r: Result, q: number) => fmt(percentile(r.ms, q), 1);
+    const rps = (r: Result) => r.ms.length / r.seconds;
+    const head = [
+      "",
+      "requests",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "errors",
+      "CPU (% of one core)",
+    ];
+    const table = rows.map(({ what, r, cpu, perRequest }) => [
+      what,
+      fmt(r.ms.length),
+      fmt(rps(r)),
+      p(r, 50),
+      p(r, 99),
+      fmt(r.ms[r.ms.length - 1] ?? NaN, 1),
+      r.errors.size ? [...r.errors].map(([k, v]) => `${k}×${v}`).join(" ") : "0",
+      perRequest,
+      cpu.replace("node (worker processes)", "server"),
+    ]);
+    const widths = head.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
+    const pad = (r: string[]) =>
+      r
+        .map((c, k) => (k === 0 || k === 8 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!)))
+        .join("  ");
+    console.log(pad(head));
+    for (const r of table) console.log(pad(r));
+    console.log(
+      `\nrender max throughput: ${fmt((rps(pageMax) / rps(rawMax)) * 100, 1)} % of raw static (goal ≥ 25 %)`,
+    );
+    console.log(
+      `render p99 at ${rate}/s: ${p(pageRate, 99)} ms (goal ≤ 20 ms), ${fmt(percentile(pageRate.ms, 99) / percentile(rawRate.ms, 99), 1)}× raw static's ${p(rawRate, 99)} ms; p50 ${p(pageRate, 50)} ms; generator late > 5 ms: ${fmt(pageRate.late)} / ${fmt(pageRate.ms.length)}`,
+    );
+    console.log(
+      `form submit p99: ${p(pageSubmit, 99)} ms (p50 ${p(pageSubmit, 50)}), ${fmt(percentile(pageSubmit.ms, 99) / percentile(rawSubmit.ms, 99), 1)}× the raw post's ${p(rawSubmit, 99)} ms; ${fmt(stored)} submissions stored, ${fmt(events)} form_submitted events`,
+    );
+    const splitTurns = arg(args, "split", 300);
+    if (splitTurns > 0) {
+      console.log(
+        `\none render's parts timed alone in the bench process (${fmt(splitTurns)} turns each; server still up, idle):`,
+      );
+      for (const line of await renderSplit(env, tokens, splitTurns)) console.log(line);
+    }
+    if (profileDir) {
+      await stop(server);
+      server = undefined;
+      console.log(`\nserver CPU profile (self time by package; ${profileDir}):`);
+      for (const line of summariseProfile(profileDir)) console.log(line);
+    }
+  } finally {
+    if (raw) await stop(raw);
+    if (server) await stop(server);
+    await env.close();
+  }
+}
