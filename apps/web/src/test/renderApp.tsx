@@ -64,7 +64,13 @@ export function renderApp(answers: {
   me: Me | null;
   journeys?: JourneyListItem[];
   journey?: JourneyDetail;
-  templates?: { id: string; name: string; description: string; steps: number }[];
+  templates?: {
+    id: string;
+    name: string;
+    description: string;
+    steps: number;
+    pages?: { slug: string; name: string }[];
+  }[];
   /** `journeys.catalog`; by default a workspace that has observed nothing yet. */
   catalog?: WorkspaceCatalog;
 }) {
@@ -77,7 +83,10 @@ export function renderApp(answers: {
   queryClient.setQueryData(trpc.auth.me.queryKey(), answers.me);
   if (answers.journeys) queryClient.setQueryData(trpc.journeys.list.queryKey(), answers.journeys);
   if (answers.templates)
-    queryClient.setQueryData(trpc.journeys.templates.queryKey(), answers.templates);
+    queryClient.setQueryData(
+      trpc.journeys.templates.queryKey(),
+      answers.templates.map((t) => ({ ...t, pages: t.pages ?? [] })),
+    );
   queryClient.setQueryData(
     trpc.journeys.catalog.queryKey(),
     answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] },
