@@ -107,7 +107,7 @@ describe("journey editor", () => {
     ).not.toBeNull();
     expect(
       container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent,
-    ).toContain("+30s split.branch → yes");
+    ).toContain("+30s Took the “Yes” path → “Send email”");
 
     // A small order takes "no".
     fireEvent.change(screen.getByLabelText("Event 1 properties (JSON)"), {
@@ -122,7 +122,7 @@ describe("journey editor", () => {
     ).not.toBeNull();
     expect(
       container.querySelector('.react-flow__node[data-id="big-order"]')?.textContent,
-    ).toContain("+30s split.branch → no");
+    ).toContain("+30s Took the “No” path");
   });
 
   it("previews messages with the test-run customer once one is described, else the sample", async () => {

@@ -18,7 +18,7 @@ import { useTestRunStore } from "../canvas/panels/testRunStore.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { formatDateTime } from "../format.ts";
 import { hrefs } from "../routing.ts";
-import { trpcErrorCode, useTRPC } from "../trpc.ts";
+import { trpcErrorCode, useTRPC, useTRPCClient } from "../trpc.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 export function JourneyPage({ id }: { id: string }) {
@@ -126,6 +126,9 @@ function Editor({
   }
   const tab = chosenTab;
   useLiveCounts(j.id, j.liveVersion !== null && loadedKey === draftKey);
+  const unchanged =
+    useUnchangedSinceLive(j.id, j.liveVersion, save.revision, canEdit && save.state === "saved") &&
+    save.state === "saved";
 
   const store = useEditorStore.getState();
   const tabs: { id: Tab; label: string }[] = [
@@ -182,8 +185,14 @@ function Editor({
             <button
               type="button"
               className="primary"
-              disabled={errorCount > 0 || save.state === "conflict"}
-              title={errorCount > 0 ? "Fix the problems first" : undefined}
+              disabled={errorCount > 0 || save.state === "conflict" || unchanged}
+              title={
+                errorCount > 0
+                  ? "Fix the problems first"
+                  : unchanged
+                    ? `Nothing changed since live version ${j.liveVersion ?? ""}`
+                    : undefined
+              }
               onClick={() => setPublishing(true)}
             >
               Publish…
@@ -197,7 +206,12 @@ function Editor({
         </p>
       ) : null}
       {publishing ? (
-        <PublishDialog journeyId={j.id} flush={save.flush} onClose={() => setPublishing(false)} />
+        <PublishDialog
+          journeyId={j.id}
+          journeyName={j.name}
+          flush={save.flush}
+          onClose={() => setPublishing(false)}
+        />
       ) : null}
       <div className="editor" onKeyDown={canEdit ? onEditorShortcut : undefined}>
         <Palette disabled={!canEdit} />
@@ -317,6 +331,27 @@ function SaveIndicator({
       ) : null}
     </span>
   );
+}
+
+/**
+ * Whether the saved draft is exactly the live version (issue 18): then "Publish…" has nothing
+ * to offer. Asked again after every save and every publish.
+ */
+function useUnchangedSinceLive(
+  journeyId: string,
+  liveVersion: number | null,
+  revision: number,
+  enabled: boolean,
+): boolean {
+  const client = useTRPCClient();
+  const diff = useQuery({
+    queryKey: ["journeys", "diff", journeyId, liveVersion, revision],
+    queryFn: () => client.journeys.diff.query({ id: journeyId }),
+    enabled: enabled && liveVersion !== null,
+    staleTime: 0,
+    retry: false,
+  });
+  return diff.data?.ok === true && diff.data.liveVersion !== null && diff.data.diff?.same === true;
 }
 
 /** Per-step counts of the live journey, refreshed every few seconds while the page is open. */

@@ -52,9 +52,8 @@ describe("journey editor: warnings", () => {
     expect(container.querySelector('.react-flow__node[data-id="email"] .step--invalid')).toBeNull();
     // The node carries an amber warning badge instead.
     const node = container.querySelector('.react-flow__node[data-id="email"] .step--warned');
-    expect(node?.querySelector('[aria-label="1 warning(s)"]')?.getAttribute("title")).toContain(
-      "frist_name",
-    );
+    expect(node?.querySelector(".step__warnings")?.textContent).toContain("1 warning");
+    expect(node?.querySelector(".step__warnings")?.getAttribute("title")).toContain("frist_name");
 
     fireEvent.click(tab);
     const panel = screen.getByRole("region", { name: /Problems/ });

@@ -18,6 +18,7 @@ import { IdText, Text } from "../zod.ts";
 import { editorCatalog } from "./journeys.catalog.ts";
 import { connectionBounds, validationCatalog } from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
+import { sameTriggerJourneys } from "./journeys.overlap.ts";
 
 const Id = z.object({ id: IdText() });
 /** A draft as the canvas saves it: well-formed nodes and edges, but settings may be half-filled
@@ -531,7 +532,13 @@ export const journeysRouter = router({
       await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId),
     );
     if (!result.ok)
-      return { ok: false as const, issues: result.errors, liveVersion: null, diff: null };
+      return {
+        ok: false as const,
+        issues: result.errors,
+        liveVersion: null,
+        diff: null,
+        sameTrigger: [],
+      };
     const live = await livePlan(ctx.db.prisma, j.id);
     const catalog = await validationCatalog(ctx.db, ctx.keyring, ctx.user.workspaceId);
     return {
@@ -539,6 +546,13 @@ export const journeysRouter = router({
       issues: validate(j.draft, catalog).filter(isWarning),
       liveVersion: live?.version ?? null,
       diff: diffPlans(live?.plan ?? null, result.plan),
+      /** issue 18: other live journeys this trigger also starts (a customer would get both). */
+      sameTrigger: await sameTriggerJourneys(
+        ctx.db.prisma,
+        ctx.user.workspaceId,
+        j.id,
+        result.plan,
+      ),
     };
   }),
 

@@ -2,15 +2,27 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Dialog } from "../../components/Dialog.tsx";
+import { hrefs } from "../../routing.ts";
 import { errorMessage, useTRPC } from "../../trpc.ts";
+import { SAMPLE_CUSTOMER } from "../sample.ts";
+import { useEditorStore } from "../store.ts";
 import { DiffList } from "./DiffList.tsx";
+
+/** Who the same-trigger warning speaks of: the sample customer ("Ada would enter both…"). */
+const someone =
+  typeof SAMPLE_CUSTOMER.attributes.first_name === "string"
+    ? SAMPLE_CUSTOMER.attributes.first_name
+    : "A customer";
 
 export function PublishDialog({
   journeyId,
+  journeyName = "this journey",
   flush,
   onClose,
 }: {
   journeyId: string;
+  /** For the same-trigger warning ("Ada would enter both 'Welcome' and 'Post-purchase'"). */
+  journeyName?: string;
   flush: () => Promise<boolean>;
   onClose: () => void;
 }) {
@@ -33,6 +45,8 @@ export function PublishDialog({
   const publish = useMutation(
     trpc.journeys.publish.mutationOptions({
       onSuccess: async () => {
+        // A test run drew the draft's path; the canvas now shows the live version's counts.
+        useEditorStore.getState().setHighlight(null);
         await Promise.all([
           queryClient.invalidateQueries({
             queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
@@ -81,6 +95,7 @@ export function PublishDialog({
     );
   } else {
     const d = diff.data.diff;
+    const unchanged = d.same && diff.data.liveVersion !== null;
     body = (
       <>
         <p>
@@ -88,8 +103,23 @@ export function PublishDialog({
             ? "This is the first version: every step is new."
             : `Changes since live version ${diff.data.liveVersion}:`}
         </p>
-        {d.same ? <p>Nothing changed since the live version.</p> : null}
+        {unchanged ? (
+          <p role="status">Nothing changed since the live version: there is nothing to publish.</p>
+        ) : null}
         <DiffList diff={d} showAdded={diff.data.liveVersion !== null} />
+        {diff.data.sameTrigger.length > 0 ? (
+          <ul className="publish__overlap" aria-label="Same trigger">
+            {diff.data.sameTrigger.map((o) => (
+              <li key={o.journeyId} role="alert">
+                <span className="status status--paused">Warning</span> {someone}{" "}
+                {o.certain ? "would" : "may"} enter both “{journeyName}” and “
+                <a href={hrefs.journey(o.journeyId)}>{o.name}</a>” on {o.on}
+                {o.certain ? "" : " (if the event matches both journeys' filters)"}, and get both
+                journeys' messages.
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {diff.data.issues.length > 0 ? (
           <>
             <p>
@@ -119,7 +149,8 @@ export function PublishDialog({
           <button
             type="button"
             className="primary"
-            disabled={publish.isPending}
+            disabled={publish.isPending || unchanged}
+            title={unchanged ? "Nothing changed since the live version" : undefined}
             onClick={() => publish.mutate({ id: journeyId })}
           >
             Publish now

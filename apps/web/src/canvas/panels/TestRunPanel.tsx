@@ -6,6 +6,8 @@ import { useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { Highlight } from "../store.ts";
 import { toDraft, useEditorStore } from "../store.ts";
+import type { StepNode } from "../types.ts";
+import { canvasNames, decisionWords, plainText } from "./testRunWords.ts";
 import type { TestEvent, Unit } from "./testRunStore.ts";
 import {
   SAMPLE_CUSTOMER_TEXT,
@@ -28,22 +30,31 @@ export function formatOffset(ms: number): string {
   return `+${[d ? `${d}d` : "", h ? `${h}h` : "", m || (!d && !h) ? `${m}m` : ""].filter(Boolean).join(" ")}`;
 }
 
-/** "split.branch → no": a decision with the branch it took, when it chose one (not plain "next"). */
-export function describeDecision(decision: string, detail: Record<string, unknown>): string {
-  return typeof detail.branch === "string" && detail.branch !== "next"
-    ? `${decision} → ${detail.branch}`
-    : decision;
+/** Names steps and words decisions as the canvas shows them (see testRunWords.ts). */
+export function timelineWords(nodes: readonly StepNode[]) {
+  const names = canvasNames(nodes);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const nameOf = (id: string) => names.get(id) ?? id;
+  return {
+    nameOf,
+    words: (entry: SimulationResult["timeline"][number]) =>
+      decisionWords(
+        entry.decision,
+        entry.detail,
+        entry.stepId ? byId.get(entry.stepId) : undefined,
+        nameOf,
+      ),
+  };
 }
 
-/** The simulator's timeline as canvas notes: per step, "+7d timedOut" lines in order. */
-export function highlightOf(result: SimulationResult): Highlight {
+/** The simulator's timeline as canvas notes: per step, "+7d “Reminder” did not arrive in time" lines in order. */
+export function highlightOf(result: SimulationResult, nodes: readonly StepNode[] = []): Highlight {
   const start = result.enteredAt ?? 0;
+  const { words } = timelineWords(nodes);
   const notes: Record<string, string[]> = {};
   for (const entry of result.timeline) {
     if (entry.stepId === null) continue;
-    (notes[entry.stepId] ??= []).push(
-      `${formatOffset(entry.at - start)} ${describeDecision(entry.decision, entry.detail)}`,
-    );
+    (notes[entry.stepId] ??= []).push(`${formatOffset(entry.at - start)} ${words(entry)}`);
   }
   return { path: result.path, notes };
 }
@@ -97,7 +108,7 @@ export function TestRunPanel() {
         until: start + 90 * UNITS.days,
       });
       setResult(sim);
-      setHighlight(sim.entered ? highlightOf(sim) : null);
+      setHighlight(sim.entered ? highlightOf(sim, useEditorStore.getState().nodes) : null);
       if (!sim.entered)
         setError(
           `The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${trigger.type}).`,
@@ -209,6 +220,8 @@ export function TestRunPanel() {
 
 function Timeline({ result }: { result: SimulationResult }) {
   const start = result.enteredAt ?? 0;
+  const nodes = useEditorStore((s) => s.nodes);
+  const { nameOf, words } = timelineWords(nodes);
   return (
     <section aria-label="Test run timeline">
       <p role="status">
@@ -219,8 +232,7 @@ function Timeline({ result }: { result: SimulationResult }) {
         {result.timeline.map((entry, i) => (
           <li key={i}>
             <span className="timeline__at">{formatOffset(entry.at - start)}</span>{" "}
-            <code>{entry.stepId ?? "journey"}</code>{" "}
-            {describeDecision(entry.decision, entry.detail)}
+            <strong>{entry.stepId ? nameOf(entry.stepId) : "Journey"}</strong>: {words(entry)}
           </li>
         ))}
       </ol>
@@ -229,12 +241,10 @@ function Timeline({ result }: { result: SimulationResult }) {
           <h3>Messages</h3>
           <ul className="timeline">
             {result.messages.map((m, i) => (
-              <li key={i}>
-                <span className="timeline__at">{formatOffset(m.at - start)}</span> {m.channel} (
-                {m.stepId}):{" "}
-                {showText(
-                  m.rendered.subject ?? m.rendered.title ?? m.rendered.body ?? m.rendered.message,
-                )}
+              <li key={i} className="timeline__message">
+                <span className="timeline__at">{formatOffset(m.at - start)}</span>{" "}
+                <strong>{nameOf(m.stepId)}</strong> ({channelName(m.channel)})
+                <MessageText rendered={m.rendered} />
               </li>
             ))}
           </ul>
@@ -244,6 +254,36 @@ function Timeline({ result }: { result: SimulationResult }) {
   );
 }
 
-function showText(value: unknown): string {
-  return typeof value === "string" ? value : (JSON.stringify(value) ?? "");
+const CHANNEL_NAMES: Readonly<Record<string, string>> = {
+  email: "email",
+  sms: "SMS",
+  push: "push",
+  webhook: "webhook",
+  notify: "team notification",
+};
+
+function channelName(channel: string): string {
+  return CHANNEL_NAMES[channel] ?? channel;
+}
+
+/** A message as the customer gets it: its subject (or title) and its body, as text. */
+function MessageText({ rendered }: { rendered: Record<string, unknown> }) {
+  const heading = rendered.subject ?? rendered.title;
+  const body = plainText(rendered.body ?? rendered.message ?? rendered.text ?? "");
+  return (
+    <dl className="timeline__text">
+      {heading !== undefined ? (
+        <>
+          <dt>{rendered.subject !== undefined ? "Subject" : "Title"}</dt>
+          <dd>{plainText(heading)}</dd>
+        </>
+      ) : null}
+      {body ? (
+        <>
+          <dt>Text</dt>
+          <dd>{body}</dd>
+        </>
+      ) : null}
+    </dl>
+  );
 }
