@@ -7,6 +7,7 @@ import { SignInPage } from "./pages/SignInPage.tsx";
 import { hrefs, useRoute } from "./routing.ts";
 import { adminHrefs } from "./admin/routes.ts"; // admin issue
 import { pagesHrefs } from "./pages-area/routes.ts"; // issue 14
+import { customersHrefs } from "./customers-area/routes.ts"; // issue 16
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
@@ -38,6 +39,17 @@ const PageListPage = lazy(() =>
 );
 const PageEditorPage = lazy(() =>
   import("./pages-area/PageEditorPage.tsx").then((m) => ({ default: m.PageEditorPage })),
+);
+// issue 16: customers — search, and a profile with the timeline and journey traces.
+const CustomerSearchPage = lazy(() =>
+  import("./customers-area/CustomerSearchPage.tsx").then((m) => ({
+    default: m.CustomerSearchPage,
+  })),
+);
+const CustomerProfilePage = lazy(() =>
+  import("./customers-area/CustomerProfilePage.tsx").then((m) => ({
+    default: m.CustomerProfilePage,
+  })),
 );
 
 export function App({
@@ -140,6 +152,10 @@ function Page({ me }: { me: Me }) {
       return <PageListPage />;
     case "landingPage": // issue 14
       return <PageEditorPage key={route.id} id={route.id} />;
+    case "customers": // issue 16
+      return <CustomerSearchPage />;
+    case "customer": // issue 16
+      return <CustomerProfilePage key={route.id} id={route.id} canErase={me.role === "ADMIN"} />;
     case "notFound":
       return (
         <section className="page">
@@ -155,6 +171,7 @@ function AppHeader({ me }: { me: Me }) {
   const area = useRoute().page;
   const inPages = area === "pages" || area === "landingPage";
   const inJourneys = area === "journeys" || area === "journey";
+  const inCustomers = area === "customers" || area === "customer";
   const queryClient = useQueryClient();
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
@@ -173,6 +190,9 @@ function AppHeader({ me }: { me: Me }) {
         </a>
         <a href={pagesHrefs.pages()} aria-current={inPages ? "page" : undefined}>
           Pages
+        </a>
+        <a href={customersHrefs.customers()} aria-current={inCustomers ? "page" : undefined}>
+          Customers
         </a>
       </nav>
       {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}

@@ -2,12 +2,14 @@
 import { useSyncExternalStore } from "react";
 import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin issue
 import { parsePagesPath, type PagesRoute } from "./pages-area/routes.ts"; // issue 14
+import { parseCustomersPath, type CustomersRoute } from "./customers-area/routes.ts"; // issue 16
 
 export type Route =
   | { page: "journeys" }
   | { page: "journey"; id: string }
   | AdminRoute
   | PagesRoute
+  | CustomersRoute
   | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
@@ -19,6 +21,8 @@ export function parseHash(hash: string): Route {
   if (admin) return admin;
   const pages = parsePagesPath(path); // issue 14: #/pages, #/pages/<id>
   if (pages) return pages;
+  const customers = parseCustomersPath(path); // issue 16: #/customers, #/customers/<id>
+  if (customers) return customers;
   return { page: "notFound", hash };
 }
 
