@@ -24,3 +24,4 @@ export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
 export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17
+export * from "./experiments.ts"; // issue 17

@@ -19,6 +19,9 @@
 // revenue per recipient; and a sample-ratio-mismatch check (chi-square goodness of fit of the
 // recipients against the configured percentages, p < 0.001) that withholds the verdict, since a
 // split that is not what was configured means the assignment or the tracking is broken.
+// jstat ships no types; the declaration travels with this file into the packages that compile it.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./jstat.d.ts" />
 import { jStat } from "jstat";
 
 export interface ArmFigures {
