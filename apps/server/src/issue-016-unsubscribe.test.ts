@@ -7,13 +7,14 @@ import {
   generateMasterKeyText,
   keyringFromText,
   setSubscription,
+  smsInboundPath,
   unsubscribeToken,
 } from "@postpath/engine";
 import { draftFromSteps } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
 import { redactUrl } from "./log-redact.ts";
-import { smsInboundPath, twilioSignature } from "./unsubscribe.ts";
+import { twilioSignature } from "./unsubscribe.ts";
 
 let h: Harness;
 let smtp: SmtpSink;
@@ -193,7 +194,7 @@ describe("inbound SMS", () => {
   it("without an SMS credential: the keyed address takes STOP and START; a wrong key is 403, a missing From 400", async () => {
     await ingest("identify", { userId: "dan", traits: { phone: "+1 555 0111" } });
     const dan = await customerId("dan");
-    const path = smsInboundPath(h.engine, h.workspaceId, keyring);
+    const path = smsInboundPath(h.engine, h.workspaceId);
     let r = await form(`${h.baseUrl}${path}`, { From: "+15550111", Body: "STOP", To: "+15550000" });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/xml/);
@@ -241,10 +242,7 @@ describe("inbound SMS", () => {
     });
     expect(bad.status).toBe(403);
     // The keyed address alone is not enough once the workspace has a credential.
-    const keyed = await form(
-      `${h.baseUrl}${smsInboundPath(h.engine, h.workspaceId, keyring)}`,
-      params,
-    );
+    const keyed = await form(`${h.baseUrl}${smsInboundPath(h.engine, h.workspaceId)}`, params);
     expect(keyed.status).toBe(403);
     expect((await consentOf(h.engine, h.workspaceId, eli))?.channels[1]?.status).toBe(
       "never_asked",

@@ -14,13 +14,14 @@
 //
 // The token is `<customer id>.<channel>.<HMAC>` (packages/engine/src/consent.ts): no secret, no
 // destination. The pages never redirect anywhere, so there is nothing to open-redirect.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import {
   CONSENT_CHANNELS,
   handleInboundSms,
   readCredential,
   readUnsubscribeToken,
   setSubscription,
+  smsInboundKey,
   type ConsentChannel,
   type ConsentSource,
   type EngineContext,
@@ -290,13 +291,11 @@ export function registerUnsubscribe(app: FastifyInstance, opts: UnsubscribeOptio
         const given = req.headers["x-twilio-signature"];
         const url = `${engine.publicUrl.replace(/\/+$/, "")}${req.url}`;
         if (typeof given !== "string" || !sameText(given, twilioSignature(authToken, url, body)))
-          return reply
-            .code(403)
-            .send({
-              error:
-                "X-Twilio-Signature is missing or does not match this workspace's SMS credential.",
-            });
-      } else if (!key || !sameText(key, inboundKey(keyring, workspaceId))) {
+          return reply.code(403).send({
+            error:
+              "X-Twilio-Signature is missing or does not match this workspace's SMS credential.",
+          });
+      } else if (!key || !sameText(key, smsInboundKey(engine, workspaceId))) {
         return reply
           .code(403)
           .send({ error: "The key in this address is not valid for the workspace." });
@@ -318,25 +317,6 @@ export function registerUnsubscribe(app: FastifyInstance, opts: UnsubscribeOptio
     scope.post("/sms/inbound/:workspaceId/:key", { bodyLimit: BODY_LIMIT }, inbound);
     done();
   });
-}
-
-const processKey = randomBytes(32);
-
-/** The secret part of a workspace's inbound SMS address: an HMAC of its id (master key derived). */
-function inboundKey(keyring: Keyring | undefined, workspaceId: string): string {
-  const base = keyring
-    ? createHmac("sha256", keyring.current.key).update("postpath:sms-inbound:v1").digest()
-    : processKey;
-  return createHmac("sha256", base).update(workspaceId).digest("base64url").slice(0, 32);
-}
-
-/** The address to give the SMS provider for a workspace's inbound messages (key in the path). */
-export function smsInboundPath(
-  engine: EngineContext,
-  workspaceId: string,
-  keyring?: Keyring,
-): string {
-  return `/sms/inbound/${workspaceId}/${inboundKey(keyring ?? engine.keyring, workspaceId)}`;
 }
 
 /** Twilio's request signature: base64 HMAC-SHA1 of the URL followed by each POST key and value, keys sorted. */

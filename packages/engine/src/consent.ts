@@ -391,6 +391,22 @@ export async function removeSuppression(
   return r.count > 0;
 }
 
+/**
+ * The address a workspace gives its SMS provider for inbound messages when it has no SMS
+ * credential to verify signatures with: `/sms/inbound/<workspace id>/<key>`, the key an HMAC of
+ * the workspace id with a key derived from the master key (stable across restarts and servers).
+ */
+export function smsInboundPath(ctx: EngineContext, workspaceId: string): string {
+  return `/sms/inbound/${workspaceId}/${smsInboundKey(ctx, workspaceId)}`;
+}
+
+export function smsInboundKey(ctx: EngineContext, workspaceId: string): string {
+  const base = ctx.keyring
+    ? createHmac("sha256", ctx.keyring.current.key).update("postpath:sms-inbound:v1").digest()
+    : (processKey ??= randomBytes(32));
+  return createHmac("sha256", base).update(workspaceId).digest("base64url").slice(0, 32);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inbound SMS keywords (the words carriers and Twilio treat as opt-out / opt-in)
 

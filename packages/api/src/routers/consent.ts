@@ -9,6 +9,7 @@ import {
   consentOf,
   removeSuppression,
   setSubscription,
+  smsInboundPath,
   suppressionAddress,
 } from "@postpath/engine";
 import type { Database } from "@postpath/db";
@@ -206,4 +207,23 @@ export const consentRouter = router({
       );
       return { removed };
     }),
+
+  /**
+   * Where to point the SMS provider's inbound messages (STOP / START). With an SMS credential the
+   * provider's signature is checked (Twilio's X-Twilio-Signature, the credential's auth token) at
+   * /sms/inbound/<workspace>; without one, the keyed address is the only way in.
+   */
+  smsInbound: adminProcedure.query(async ({ ctx }) => {
+    const base = ctx.engine.publicUrl.replace(/\/+$/, "");
+    const credential = await ctx.db.prisma.channelCredential.findFirst({
+      where: { workspaceId: ctx.user.workspaceId, kind: "SMS" },
+      select: { id: true },
+    });
+    return credential
+      ? { url: `${base}/sms/inbound/${ctx.user.workspaceId}`, verifiedBy: "signature" as const }
+      : {
+          url: `${base}${smsInboundPath(ctx.engine, ctx.user.workspaceId)}`,
+          verifiedBy: "key" as const,
+        };
+  }),
 });

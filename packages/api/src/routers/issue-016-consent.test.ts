@@ -139,4 +139,15 @@ describe("consent router", () => {
         .code,
     ).toBe("NOT_FOUND");
   });
+
+  it("admins read the inbound SMS address: keyed without an SMS credential", async () => {
+    const admin = createCaller(env.ctxFor(env.users.admin));
+    const r = await admin.consent.smsInbound();
+    expect(r.verifiedBy).toBe("key");
+    expect(r.url).toMatch(
+      new RegExp(`/sms/inbound/${env.users.admin.workspaceId}/[A-Za-z0-9_-]{32}$`),
+    );
+    const marketer = createCaller(env.ctxFor(env.users.marketer));
+    expect((await rejects(marketer.consent.smsInbound())).code).toBe("FORBIDDEN");
+  });
 });
