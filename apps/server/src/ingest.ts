@@ -14,7 +14,9 @@ import {
   isUnstorableInput,
   sanitizeJson,
   track,
+  trackMany,
   type EngineContext,
+  type TrackInput,
 } from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Redis } from "ioredis";
@@ -104,15 +106,18 @@ type Item = z.infer<typeof BatchItem>;
 const externalId = (v: { userId?: string | undefined; anonymousId?: string | undefined }) =>
   v.userId ?? `anon:${v.anonymousId ?? ""}`;
 
-async function doTrack(engine: EngineContext, ws: string, v: Track) {
-  return track(engine, ws, {
+function trackInput(v: Track): TrackInput {
+  return {
     userId: externalId(v),
     event: v.event,
     properties: v.properties,
     timestamp: v.timestamp,
     messageId: v.messageId,
     context: v.context,
-  });
+  };
+}
+async function doTrack(engine: EngineContext, ws: string, v: Track) {
+  return track(engine, ws, trackInput(v));
 }
 async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
   return identify(engine, ws, {
@@ -124,20 +129,39 @@ async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
   });
 }
 /** A page (or screen) view is stored as the event "Page Viewed" ("Screen Viewed"), with name and category as properties. */
-async function doPage(engine: EngineContext, ws: string, v: Page, event = "Page Viewed") {
+function pageInput(v: Page, event = "Page Viewed"): TrackInput {
   const properties = {
     ...v.properties,
     ...(v.name ? { name: v.name } : {}),
     ...(v.category ? { category: v.category } : {}),
   };
-  return track(engine, ws, {
+  return {
     userId: externalId(v),
     event,
     properties,
     timestamp: v.timestamp,
     messageId: v.messageId,
     context: v.context,
-  });
+  };
+}
+async function doPage(engine: EngineContext, ws: string, v: Page, event = "Page Viewed") {
+  return track(engine, ws, pageInput(v, event));
+}
+
+/** The event a batch item stores, or null for an item that is not an event (identify, group, alias). */
+function eventOf(item: Item): TrackInput | null {
+  switch (item.type) {
+    case "track":
+      return trackInput(item);
+    case "page":
+      return pageInput(item);
+    case "screen":
+      return pageInput(item, "Screen Viewed");
+    case "identify":
+    case "group":
+    case "alias":
+      return null;
+  }
 }
 
 async function processItem(
@@ -373,11 +397,13 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       }),
     );
 
-    // Each item is checked and stored on its own, in order (identify before the track that
-    // follows it): the good ones are stored, the bad ones listed under `refused` with the field
-    // and reason, and the answer is 200 — Segment's clients count a 2xx as delivered and retry a
-    // 5xx whole, so a bad item must never cost the good ones. Only when no item could be taken
-    // is the answer 400 (not retried). A retried batch is deduplicated on messageId.
+    // Each item is checked on its own: the good ones are stored, the bad ones listed under
+    // `refused` with the field and reason, and the answer is 200 — Segment's clients count a 2xx
+    // as delivered and retry a 5xx whole, so a bad item must never cost the good ones. Only when
+    // no item could be taken is the answer 400 (not retried). A retried batch is deduplicated on
+    // messageId. Consecutive events (track, page, screen) are stored together, all or nothing,
+    // through the engine's group commit (shared with concurrent requests); an identify is stored
+    // in its place between them, so it still precedes the events that follow it.
     scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
       const envelope = SegmentBatch.safeParse(req.body);
       if (!envelope.success)
@@ -387,15 +413,49 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       const counts = { stored: 0, duplicate: 0, ignored: 0 };
       const refused: { index: number; messageId?: string; fields: FieldError[] }[] = [];
       const ws = authed(req).workspaceId;
+      const refuseAt = (index: number, fields: FieldError[]) => {
+        const messageId = (envelope.data.batch[index] as { messageId?: unknown } | null)?.messageId;
+        refused.push({
+          index,
+          ...(typeof messageId === "string" ? { messageId } : {}),
+          fields,
+        });
+      };
+      const refuseUnstorable = (index: number, err: unknown) => {
+        opts.log.warn(
+          { err: (err as Error).message },
+          "ingest: batch item refused by the database",
+        );
+        refuseAt(index, [{ field: `batch.${index}`, message: UNSTORABLE }]);
+      };
+      /** The events waiting to be stored together (index in the batch, the call). */
+      let run: { index: number; input: TrackInput }[] = [];
+      const storeRun = async () => {
+        const items = run;
+        run = [];
+        if (items.length === 0) return;
+        try {
+          const res = await trackMany(
+            engine,
+            ws,
+            items.map((i) => i.input),
+          );
+          for (const r of res) counts[r.duplicate ? "duplicate" : "stored"]++;
+        } catch (err) {
+          if (!isUnstorableInput(err) && !(err instanceof z.ZodError)) throw err;
+          // Some value the gate let through was refused: find which, one event at a time.
+          for (const i of items)
+            try {
+              counts[(await track(engine, ws, i.input)).duplicate ? "duplicate" : "stored"]++;
+            } catch (e) {
+              if (e instanceof z.ZodError) refuseAt(i.index, fieldErrors(e, ["batch", i.index]));
+              else if (isUnstorableInput(e)) refuseUnstorable(i.index, e);
+              else throw e;
+            }
+        }
+      };
       for (const [index, raw] of envelope.data.batch.entries()) {
-        const refuse = (fields: FieldError[]) => {
-          const messageId = (raw as { messageId?: unknown } | null)?.messageId;
-          refused.push({
-            index,
-            ...(typeof messageId === "string" ? { messageId } : {}),
-            fields,
-          });
-        };
+        const refuse = (fields: FieldError[]) => refuseAt(index, fields);
         const checked = checkCall(BatchItem, raw, ["batch", index]);
         if (!checked.ok) {
           refuse(checked.fields);
@@ -410,17 +470,21 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
           ]);
           continue;
         }
+        const input = eventOf(checked.value);
+        if (input) {
+          run.push({ index, input });
+          continue;
+        }
+        await storeRun();
         try {
           counts[await processItem(engine, ws, checked.value)]++;
         } catch (err) {
           if (!isUnstorableInput(err)) throw err;
-          opts.log.warn(
-            { err: (err as Error).message },
-            "ingest: batch item refused by the database",
-          );
-          refuse([{ field: `batch.${index}`, message: UNSTORABLE }]);
+          refuseUnstorable(index, err);
         }
       }
+      await storeRun();
+      refused.sort((a, b) => a.index - b.index);
       if (refused.length === envelope.data.batch.length)
         return reply.code(400).send({
           error: "Invalid batch: no item could be accepted",

@@ -24,7 +24,227 @@ export async function processEventJob(
     throw new UnrecoverableError("malformed event job payload");
   }
   if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
+  if ("eventIds" in parsed.data) return processEventBatch(ctx, parsed.data.eventIds);
   return processEvent(ctx, parsed.data.eventId, { earlierFirst: true });
+}
+
+interface BatchEvent {
+  id: string;
+  workspaceId: string;
+  customerId: string;
+  name: string;
+  properties: unknown;
+  ts: number;
+  processed: boolean;
+  externalId: string;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  attributes: unknown;
+  tags: string[];
+}
+
+const LOAD_EVENTS = `
+SELECT e.id, e."workspaceId", e."customerId", e.name, e.properties,
+       (extract(epoch FROM e.timestamp) * 1000)::float8 AS ts, e."processedAt" IS NOT NULL AS processed,
+       c."externalId", c.email, c.phone, c.timezone, c.attributes, c.tags
+FROM "Event" e JOIN "Customer" c ON c.id = e."customerId"
+WHERE e.id = ANY($1::text[])`;
+
+/** The live versions whose trigger is one of the batch's event names, for all its workspaces at once. */
+const TRIGGERED_VERSIONS = `
+SELECT v.id, v."journeyId", v."workspaceId", v."triggerEvent"
+FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+WHERE v."workspaceId" = ANY($1::text[]) AND v.status = 'LIVE' AND j.status = 'LIVE'
+  AND v."triggerEvent" = ANY($2::text[])`;
+
+/** Per (customer, name) that can enrol: its stored, unprocessed events earlier than the batch's latest. */
+const EARLIER_EVENTS = `
+SELECT DISTINCT x.id
+FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) AS b(ws, cust, name, ts, id)
+CROSS JOIN LATERAL (
+  SELECT id FROM "Event"
+  WHERE "workspaceId" = b.ws AND "customerId" = b.cust AND name = b.name AND "processedAt" IS NULL
+    AND (timestamp, id) < (to_timestamp(b.ts / 1000) AT TIME ZONE 'UTC', b.id)
+  ORDER BY timestamp, id
+  LIMIT $6
+) x`;
+
+const ACTIVE_RUNS = `
+SELECT id, seq, "versionId", "customerId" FROM "JourneyRun"
+WHERE "customerId" = ANY($1::text[]) AND status IN ('ACTIVE', 'WAITING')`;
+
+/** Customers whose events are processed at once within one batch (each customer's in order). */
+const CUSTOMERS_IN_PARALLEL = 16;
+
+/**
+ * Many stored events at once (a job from ingest's group commit), with what processEvent does for
+ * one, per batch instead of per event: one read of the events and their customers, one of the
+ * triggered journey versions for every workspace and name in the batch, one for the customers'
+ * earlier unprocessed events (earlier-first, as in processEvent), one for the customers' active
+ * runs (goals, exit criteria, parked waits), one `addBulk` of the run jobs, one update marking the
+ * events processed. Enrolment stays one `enrol()` per entry. Each customer's events are handled in
+ * (timestamp, id) order, so a run one event starts is told of that customer's later events in the
+ * batch, as when the events were processed one by one; customers go in parallel. Events already
+ * processed are skipped. If some customer fails, the others are still marked processed and the
+ * job fails (its retry skips what was done).
+ */
+export async function processEventBatch(
+  ctx: EngineContext,
+  eventIds: readonly string[],
+): Promise<{ enrolled: number; delivered: number }> {
+  let events = (
+    await ctx.db.query<BatchEvent>(LOAD_EVENTS, [eventIds], { prepare: "engine.batchEvents" })
+  ).filter((e) => !e.processed);
+  if (events.length === 0) return { enrolled: 0, delivered: 0 };
+  const workspaces = [...new Set(events.map((e) => e.workspaceId))];
+  const versionRows = await ctx.db.query<{
+    id: string;
+    journeyId: string;
+    workspaceId: string;
+    triggerEvent: string;
+  }>(TRIGGERED_VERSIONS, [workspaces, [...new Set(events.map((e) => e.name))]], {
+    prepare: "engine.batchVersions",
+  });
+  const versionsOf = new Map<string, { id: string; journeyId: string }[]>();
+  for (const v of versionRows) {
+    const key = `${v.workspaceId}\u0000${v.triggerEvent}`;
+    versionsOf.set(key, [...(versionsOf.get(key) ?? []), { id: v.id, journeyId: v.journeyId }]);
+  }
+  const triggers = (e: { workspaceId: string; name: string }) =>
+    versionsOf.get(`${e.workspaceId}\u0000${e.name}`) ?? [];
+
+  // Earlier-first: the latest batch event per (customer, name) that can enrol names the bound.
+  const latest = new Map<string, BatchEvent>();
+  for (const e of events) {
+    if (triggers(e).length === 0) continue;
+    const key = `${e.customerId}\u0000${e.name}`;
+    const l = latest.get(key);
+    if (!l || e.ts > l.ts || (e.ts === l.ts && e.id > l.id)) latest.set(key, e);
+  }
+  if (latest.size > 0) {
+    const ls = [...latest.values()];
+    const inBatch = new Set(events.map((e) => e.id));
+    const earlier = (
+      await ctx.db.query<{ id: string }>(
+        EARLIER_EVENTS,
+        [
+          ls.map((e) => e.workspaceId),
+          ls.map((e) => e.customerId),
+          ls.map((e) => e.name),
+          ls.map((e) => e.ts),
+          ls.map((e) => e.id),
+          EARLIER_FIRST_LIMIT,
+        ],
+        { prepare: "engine.batchEarlierEvents" },
+      )
+    )
+      .map((r) => r.id)
+      .filter((id) => !inBatch.has(id));
+    if (earlier.length > 0)
+      events = events.concat(
+        (
+          await ctx.db.query<BatchEvent>(LOAD_EVENTS, [earlier], { prepare: "engine.batchEvents" })
+        ).filter((e) => !e.processed),
+      );
+  }
+
+  const byCustomer = new Map<string, BatchEvent[]>();
+  for (const e of events)
+    byCustomer.set(e.customerId, [...(byCustomer.get(e.customerId) ?? []), e]);
+  const runs = await ctx.db.query<{
+    id: string;
+    seq: number;
+    versionId: string;
+    customerId: string;
+  }>(ACTIVE_RUNS, [[...byCustomer.keys()]], { prepare: "engine.batchActiveRuns" });
+  const activeOf = new Map<string, { id: string; seq: number; versionId: string }[]>();
+  for (const r of runs) activeOf.set(r.customerId, [...(activeOf.get(r.customerId) ?? []), r]);
+
+  const runJobs: RunJob[] = [];
+  let enrolled = 0;
+  const done: string[] = [];
+  const customer = async (list: BatchEvent[]) => {
+    list.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const first = list[0]!;
+    const active = activeOf.get(first.customerId) ?? [];
+    const snapshot = toSnapshot({
+      id: first.customerId,
+      externalId: first.externalId,
+      email: first.email,
+      phone: first.phone,
+      timezone: first.timezone,
+      attributes: first.attributes,
+      tags: first.tags,
+    });
+    for (const event of list) {
+      // Runs already in flight see the event first (as in processEvent).
+      for (const run of active) {
+        let listens: boolean;
+        try {
+          listens = listenedEvents(await loadPlan(ctx, run.versionId)).includes(event.name);
+        } catch {
+          listens = true; // let the run job report the unreadable plan
+        }
+        if (listens)
+          runJobs.push({
+            runId: run.id,
+            seq: run.seq,
+            input: { kind: "event", eventId: event.id },
+          });
+      }
+      const properties = asRecord(event.properties);
+      for (const v of triggers(event)) {
+        const plan = await loadPlan(ctx, v.id);
+        if (!matchesTrigger(plan, { name: event.name, properties }, snapshot)) {
+          await recordEntrySkip(ctx, {
+            workspaceId: event.workspaceId,
+            journeyId: v.journeyId,
+            versionId: v.id,
+            customerId: snapshot.id,
+            triggerId: event.id,
+            reason: "filter",
+            detail: "the event doesn't meet the trigger's conditions",
+          });
+          continue;
+        }
+        const res = await enrol(ctx, {
+          workspaceId: event.workspaceId,
+          journeyId: v.journeyId,
+          versionId: v.id,
+          customer: snapshot,
+          trigger: { eventId: event.id, name: event.name, properties, timestamp: event.ts },
+        });
+        if (res.runId && !res.skipped) {
+          enrolled++;
+          // The customer's later events in this batch reach the new run, as one by one they would.
+          active.push({ id: res.runId, seq: 0, versionId: v.id });
+        }
+      }
+    }
+    for (const e of list) done.push(e.id);
+  };
+  const groups = [...byCustomer.values()];
+  const failures: unknown[] = [];
+  for (let at = 0; at < groups.length; at += CUSTOMERS_IN_PARALLEL) {
+    const settled = await Promise.allSettled(
+      groups.slice(at, at + CUSTOMERS_IN_PARALLEL).map(customer),
+    );
+    for (const s of settled) if (s.status === "rejected") failures.push(s.reason);
+  }
+  if (runJobs.length > 0)
+    await ctx.queues.runs.addBulk(
+      runJobs.map((job) => ({ name: "event", data: job, opts: { jobId: runJobId(job) } })),
+    );
+  // After their effects (all idempotent), as in processEvent.
+  if (done.length > 0)
+    await ctx.db.query(
+      `UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY($1::text[]) AND "processedAt" IS NULL`,
+      [done],
+      { prepare: "engine.batchEventsProcessed" },
+    );
+  if (failures.length > 0) throw failures[0];
+  return { enrolled, delivered: runJobs.length };
 }
 
 /** Earlier events of the customer an event job processes first (more wait for their own jobs). */

@@ -22,6 +22,6 @@ export * from "./wake.ts";
 export * from "./runtime.ts";
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
+export * from "./group-commit.ts";
 export * from "./consent.ts"; // issue 16
-export * from "./experiments.ts"; // issue 17
 export * from "./experiments.ts"; // issue 17

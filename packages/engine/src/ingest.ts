@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Prisma } from "@postpath/db";
 import { z } from "zod";
 import type { EngineContext } from "./context.ts";
+import { eventCommitter, type IngestRow } from "./group-commit.ts";
 import { eventTime, sanitizeJson, sanitizeString } from "./sanitize.ts";
 
 /**
@@ -139,62 +139,44 @@ async function enqueueSegmentCheck(
   });
 }
 
-async function ensureCustomer(
-  ctx: EngineContext,
-  workspaceId: string,
-  externalId: string,
-): Promise<string> {
-  const rows = await ctx.db.prisma.$queryRaw<{ id: string }[]>`
-    INSERT INTO "Customer" (id, "workspaceId", "externalId", "updatedAt")
-    VALUES (${`c${randomUUID().replace(/-/g, "")}`}, ${workspaceId}, ${externalId}, now())
-    ON CONFLICT ("workspaceId", "externalId") DO UPDATE SET "externalId" = EXCLUDED."externalId"
-    RETURNING id`;
-  const id = rows[0]?.id;
-  if (!id) throw new Error("track: customer upsert returned no row");
-  return id;
-}
-
 /**
- * Stores an event (deduplicated on messageId) and enqueues its processing. A replayed messageId
- * stores nothing new; while the event is not yet processed (`processedAt` null) it re-enqueues
- * under the same job id, so a client retrying after a Redis hiccup still gets its event processed;
- * once processed, a replay queues nothing (the sweeper re-queues events left unprocessed).
+ * Stores an event (deduplicated on messageId) and enqueues its processing, through the process's
+ * group commit (group-commit.ts): concurrent calls share one statement and one queue round trip,
+ * and the promise resolves once the event is committed. A replayed messageId stores nothing new;
+ * while the event is not yet processed (`processedAt` null) it re-enqueues under its own job id,
+ * so a client retrying after a Redis hiccup still gets its event processed; once processed, a
+ * replay queues nothing (the sweeper re-queues events left unprocessed).
  */
 export async function track(
   ctx: EngineContext,
   workspaceId: string,
   raw: TrackInput,
 ): Promise<{ eventId: string; duplicate: boolean }> {
-  const input = TrackInput.parse(raw);
-  const customerId = await ensureCustomer(ctx, workspaceId, input.userId);
-  const messageId = input.messageId ?? randomUUID();
-  let eventId: string;
-  let duplicate = false;
-  try {
-    const ev = await ctx.db.prisma.event.create({
-      data: {
-        workspaceId,
-        customerId,
-        name: input.event,
-        properties: input.properties as Prisma.InputJsonValue,
-        timestamp: eventTime(input.timestamp, ctx.now()),
-        messageId,
-      },
-      select: { id: true },
-    });
-    eventId = ev.id;
-  } catch (err) {
-    if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
-    const ev = await ctx.db.prisma.event.findUniqueOrThrow({
-      where: { workspaceId_messageId: { workspaceId, messageId } },
-      select: { id: true, processedAt: true },
-    });
-    eventId = ev.id;
-    duplicate = true;
-    // Processed already (decided in Postgres, not by how long the queue keeps finished jobs):
-    // a replay, even long after, queues nothing (issue 13).
-    if (ev.processedAt) return { eventId, duplicate };
-  }
-  await ctx.queues.events.add("event", { eventId }, { jobId: `ev-${eventId}` });
-  return { eventId, duplicate };
+  const [result] = await trackMany(ctx, workspaceId, [raw]);
+  return result!;
+}
+
+/**
+ * Several track calls stored all or nothing (one /v1/batch request's run of tracks): every call
+ * is checked first (a ZodError names the first bad one and nothing is stored), then the group is
+ * committed with whatever else is queued. Answers in the order of the calls.
+ */
+export async function trackMany(
+  ctx: EngineContext,
+  workspaceId: string,
+  raws: readonly TrackInput[],
+): Promise<{ eventId: string; duplicate: boolean }[]> {
+  const now = ctx.now();
+  const rows: IngestRow[] = raws.map((raw) => {
+    const input = TrackInput.parse(raw);
+    return {
+      workspaceId,
+      userId: input.userId,
+      name: input.event,
+      properties: input.properties,
+      timestamp: eventTime(input.timestamp, now),
+      messageId: input.messageId ?? randomUUID(),
+    };
+  });
+  return eventCommitter(ctx).push(rows);
 }

@@ -21,6 +21,8 @@ export const QUEUES = {
  */
 export const EventJob = z.union([
   z.object({ eventId: z.string().min(1) }).strict(),
+  /** Events stored together by ingest's group commit (issue 15), processed as one batch. */
+  z.object({ eventIds: z.array(z.string().min(1)).min(1) }).strict(),
   z.object({ customerId: z.string().min(1), reason: z.enum(["identify", "attributes"]) }).strict(),
 ]);
 export type EventJob = z.infer<typeof EventJob>;

@@ -1,0 +1,325 @@
+// Group commit for ingest (issue 15): concurrent track calls — single calls and whole /v1/batch
+// requests — share one statement per round trip instead of a customer upsert, an event insert
+// and a queue job each. A caller's group of events is committed all or nothing: when a combined
+// statement fails, each group is tried again on its own, so one bad group (a value Postgres
+// refuses) fails only itself, and an outage fails every group it met (the caller answers 503).
+// The answer waits for the commit: a resolved promise means the events are durably stored.
+import { randomBytes } from "node:crypto";
+import type { EngineContext } from "./context.ts";
+import type { EventJob } from "./queues.ts";
+
+/** One event to store, already checked and sanitised by the caller. */
+export interface IngestRow {
+  workspaceId: string;
+  /** The customer's externalId (Segment's userId). */
+  userId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  timestamp: Date;
+  messageId: string;
+}
+
+export interface IngestResult {
+  eventId: string;
+  duplicate: boolean;
+}
+
+export interface GroupCommitOptions {
+  /** Flush as soon as this many events are queued (and a flush slot is free). */
+  maxEvents: number;
+  /** Otherwise flush this long after the first event was queued (ms). */
+  lingerMs: number;
+  /** Statements in flight at once per process. */
+  concurrency: number;
+  /** Event ids per `events` job (the worker processes them as one batch). */
+  eventsPerJob: number;
+}
+
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = {
+  maxEvents: 2000,
+  lingerMs: 2,
+  concurrency: 2,
+  eventsPerJob: 250,
+};
+
+interface Group {
+  rows: IngestRow[];
+  resolve: (results: IngestResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Time-ordered ids (like cuid: `e`, ms time, a per-process counter, random), so `(timestamp, id)` keeps arrival order within a millisecond. */
+let counter = 0;
+const PROCESS_TAG = randomBytes(4).toString("hex");
+export function newEventId(): string {
+  counter = (counter + 1) % 1_679_616; // 36^4
+  return `e${Date.now().toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${PROCESS_TAG}${randomBytes(3).toString("hex")}`;
+}
+export function newCustomerId(): string {
+  return `c${Date.now().toString(36).padStart(9, "0")}${randomBytes(8).toString("hex")}`;
+}
+
+/**
+ * One statement: the batch's customers looked up and the missing ones inserted (ON CONFLICT DO
+ * NOTHING), then every event inserted with its messageId de-duplicated by the unique key in the
+ * same statement. A customer inserted meanwhile by another statement not yet visible to this
+ * one's snapshot is missing from `cust`; its events are not inserted and go into the next flush.
+ * Rows are inserted in key order, so two statements in flight take their locks in the same order.
+ */
+const INSERT_EVENTS = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+    AS t(id, ws, ext, name, props, ts, mid, cid)
+),
+keys AS (
+  SELECT DISTINCT ON (ws, ext) ws, ext, cid FROM input ORDER BY ws, ext
+),
+existing AS (
+  SELECT c.id, c."workspaceId" AS ws, c."externalId" AS ext
+  FROM "Customer" c JOIN keys k ON c."workspaceId" = k.ws AND c."externalId" = k.ext
+),
+created AS (
+  INSERT INTO "Customer" (id, "workspaceId", "externalId", "updatedAt")
+  SELECT k.cid, k.ws, k.ext, now() FROM keys k
+  WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.ws = k.ws AND e.ext = k.ext)
+  ORDER BY k.ws, k.ext
+  ON CONFLICT ("workspaceId", "externalId") DO NOTHING
+  RETURNING id, "workspaceId" AS ws, "externalId" AS ext
+),
+cust AS (
+  SELECT * FROM existing UNION ALL SELECT * FROM created
+),
+ins AS (
+  INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId", "receivedAt")
+  SELECT i.id, i.ws, c.id, i.name, i.props::jsonb, i.ts::timestamp, i.mid, now() AT TIME ZONE 'UTC'
+  FROM input i JOIN cust c ON c.ws = i.ws AND c.ext = i.ext
+  ORDER BY i.ws, i.mid
+  ON CONFLICT ("workspaceId", "messageId") DO NOTHING
+  RETURNING id
+)
+SELECT 'e' AS kind, id AS v FROM ins
+UNION ALL
+SELECT 'c', ws || chr(31) || ext FROM cust`;
+
+/** The events a batch found already stored (replays, or a duplicate inside the batch itself). */
+const FIND_DUPLICATES = `
+SELECT e.id, e."workspaceId" AS ws, e."messageId" AS mid, e."processedAt" IS NOT NULL AS processed
+FROM unnest($1::text[], $2::text[]) AS d(ws, mid)
+JOIN "Event" e ON e."workspaceId" = d.ws AND e."messageId" = d.mid`;
+
+const utc = (d: Date) => d.toISOString().slice(0, -1);
+const SEP = String.fromCharCode(31);
+/** Transient conflicts between two statements in flight: tried again at once. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+export class EventCommitter {
+  private queue: Group[] = [];
+  private queued = 0;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly opts: GroupCommitOptions;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    opts: Partial<GroupCommitOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_GROUP_COMMIT, ...opts };
+  }
+
+  /** Stores a group of events all or nothing; resolves once committed and queued. */
+  push(rows: IngestRow[]): Promise<IngestResult[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      this.queued += rows.length;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.queue.length === 0 || this.inFlight >= this.opts.concurrency) return;
+    if (this.queued >= this.opts.maxEvents) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.opts.lingerMs);
+    }
+  }
+
+  private take(): Group[] {
+    const taken: Group[] = [];
+    let n = 0;
+    while (
+      this.queue.length &&
+      (n === 0 || n + this.queue[0]!.rows.length <= this.opts.maxEvents)
+    ) {
+      const g = this.queue.shift()!;
+      n += g.rows.length;
+      taken.push(g);
+    }
+    this.queued -= n;
+    return taken;
+  }
+
+  private flush(): void {
+    if (this.inFlight >= this.opts.concurrency) return;
+    const groups = this.take();
+    if (groups.length === 0) return;
+    this.inFlight++;
+    this.schedule(); // another slot may take what is left
+    void this.settle(groups).finally(() => {
+      this.inFlight--;
+      this.schedule();
+    });
+  }
+
+  private async settle(groups: Group[]): Promise<void> {
+    try {
+      const results = await this.commit(groups.flatMap((g) => g.rows));
+      let at = 0;
+      for (const g of groups) {
+        g.resolve(results.slice(at, at + g.rows.length));
+        at += g.rows.length;
+      }
+    } catch (err) {
+      if (groups.length === 1) {
+        groups[0]!.reject(err);
+        return;
+      }
+      // Isolate the failure: each group on its own (one bad value must not cost the others).
+      await Promise.all(groups.map((g) => this.settle([g])));
+    }
+  }
+
+  /** Commits the rows (one statement, plus a look-up when some were already stored), then queues their processing. */
+  async commit(rows: IngestRow[]): Promise<IngestResult[]> {
+    const ids = rows.map(() => newEventId());
+    const results: (IngestResult | undefined)[] = rows.map(() => undefined);
+    const fresh: string[] = [];
+    let pending = rows.map((_, i) => i);
+    for (let round = 0; pending.length > 0; round++) {
+      const { inserted, customers } = await this.insert(
+        pending.map((i) => ({ row: rows[i]!, id: ids[i]! })),
+      );
+      const dupes: number[] = [];
+      const retry: number[] = [];
+      for (const i of pending) {
+        const r = rows[i]!;
+        if (inserted.has(ids[i]!)) {
+          results[i] = { eventId: ids[i]!, duplicate: false };
+          fresh.push(ids[i]!);
+        } else if (customers.has(`${r.workspaceId}${SEP}${r.userId}`)) dupes.push(i);
+        else retry.push(i);
+      }
+      if (dupes.length) await this.resolveDuplicates(rows, dupes, results, new Set(fresh));
+      if (retry.length && round >= 5) throw new Error("ingest: customers could not be resolved");
+      pending = retry;
+    }
+    await this.enqueue(fresh);
+    return results as IngestResult[];
+  }
+
+  private async insert(
+    batch: { row: IngestRow; id: string }[],
+  ): Promise<{ inserted: Set<string>; customers: Set<string> }> {
+    const cols: string[][] = [[], [], [], [], [], [], [], []];
+    // One customer id per input row; the first row of each customer proposes the id used.
+    for (const { row, id } of batch) {
+      cols[0]!.push(id);
+      cols[1]!.push(row.workspaceId);
+      cols[2]!.push(row.userId);
+      cols[3]!.push(row.name);
+      cols[4]!.push(JSON.stringify(row.properties));
+      cols[5]!.push(utc(row.timestamp));
+      cols[6]!.push(row.messageId);
+      cols[7]!.push(newCustomerId());
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.ctx.db.query<{ kind: string; v: string }>(INSERT_EVENTS, cols, {
+          prepare: "engine.ingestEvents",
+        });
+        const inserted = new Set<string>();
+        const customers = new Set<string>();
+        for (const r of out) (r.kind === "e" ? inserted : customers).add(r.v);
+        return { inserted, customers };
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async resolveDuplicates(
+    rows: IngestRow[],
+    dupes: number[],
+    results: (IngestResult | undefined)[],
+    fresh: Set<string>,
+  ): Promise<void> {
+    const found = await this.ctx.db.query<{
+      id: string;
+      ws: string;
+      mid: string;
+      processed: boolean;
+    }>(
+      FIND_DUPLICATES,
+      [dupes.map((i) => rows[i]!.workspaceId), dupes.map((i) => rows[i]!.messageId)],
+      { prepare: "engine.ingestDuplicates" },
+    );
+    const byKey = new Map(found.map((f) => [`${f.ws}${SEP}${f.mid}`, f]));
+    const requeue: string[] = [];
+    for (const i of dupes) {
+      const f = byKey.get(`${rows[i]!.workspaceId}${SEP}${rows[i]!.messageId}`);
+      if (!f) throw new Error("ingest: a duplicate event's original is missing");
+      results[i] = { eventId: f.id, duplicate: true };
+      // Not processed yet (and not stored by this very batch): queue it again under its own job
+      // id, so a client retrying after a Redis hiccup still gets it processed (issue 13).
+      if (!f.processed && !fresh.has(f.id)) requeue.push(f.id);
+    }
+    if (requeue.length)
+      await this.ctx.queues.events.addBulk(
+        [...new Set(requeue)].map((eventId) => ({
+          name: "event",
+          data: { eventId },
+          opts: { jobId: `ev-${eventId}` },
+        })),
+      );
+  }
+
+  /** One `events` job per `eventsPerJob` new events, all in one round trip to Redis. */
+  private async enqueue(fresh: string[]): Promise<void> {
+    if (fresh.length === 0) return;
+    const per = this.opts.eventsPerJob;
+    const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
+    for (let at = 0; at < fresh.length; at += per) {
+      const eventIds = fresh.slice(at, at + per);
+      // One event alone: the same job the sweeper and a replay would queue for it.
+      if (eventIds.length === 1)
+        jobs.push({
+          name: "event",
+          data: { eventId: eventIds[0]! },
+          opts: { jobId: `ev-${eventIds[0]!}` },
+        });
+      else
+        jobs.push({ name: "events", data: { eventIds }, opts: { jobId: `evb-${eventIds[0]!}` } });
+    }
+    await this.ctx.queues.events.addBulk(jobs);
+  }
+}
+
+const committers = new WeakMap<EngineContext, EventCommitter>();
+
+/** The process's committer for this engine context (created on first use). */
+export function eventCommitter(ctx: EngineContext): EventCommitter {
+  let c = committers.get(ctx);
+  if (!c) {
+    c = new EventCommitter(ctx);
+    committers.set(ctx, c);
+  }
+  return c;
+}
