@@ -436,6 +436,26 @@ describe("issue 14: landing pages and forms", () => {
     const html = await (await fetch(`${h.baseUrl}/p/${token}`)).text();
     expect((await fetch(`${h.baseUrl}/p/${token}`)).status).toBe(200);
     const f = formOf(html);
+    // Form start: the page's stylesheet asks for a same-origin image when the form takes the
+    // focus (no script); twice is one start.
+    const beacon = /form\[action="([^"]+)"\]:focus-within\{background-image:url\("([^"]+)"\)/.exec(
+      html,
+    );
+    expect(beacon?.[1]).toBe(f.action);
+    expect(beacon?.[2]).toBe(`/p/${token}/forms/registration/start.gif?v=2`);
+    expect(html).not.toMatch(/<script/);
+    for (let i = 0; i < 2; i++) {
+      const pixel = await fetch(`${h.baseUrl}${beacon?.[2] ?? ""}`);
+      expect(pixel.status).toBe(200);
+      expect(pixel.headers.get("content-type")).toBe("image/gif");
+      expect(pixel.headers.get("cache-control")).toBe("private, no-store");
+    }
+    // An unknown link or a bad version answers the same pixel and stores nothing.
+    expect((await fetch(`${h.baseUrl}/p/nope/forms/registration/start.gif?v=2`)).status).toBe(200);
+    expect((await fetch(`${h.baseUrl}/p/${token}/forms/x/start.gif?v=abc`)).status).toBe(200);
+    expect(await h.db.prisma.formStart.findMany({ where: { token } })).toMatchObject([
+      { formId: "registration", page: "registration", pageVersion: 2 },
+    ]);
     const fields = {
       _csrf: f.csrf,
       _key: f.key,
@@ -454,9 +474,10 @@ describe("issue 14: landing pages and forms", () => {
       links: after["links"]! - before["links"]!,
       visited: after["visited"]! - before["visited"]!,
       visits: after["visits"]! - before["visits"]!,
+      started: after["started"]! - before["started"]!,
       submitted: after["submitted"]! - before["submitted"]!,
       submissions: after["submissions"]! - before["submissions"]!,
-    }).toEqual({ links: 1, visited: 1, visits: 2, submitted: 1, submissions: 1 });
+    }).toEqual({ links: 1, visited: 1, visits: 2, started: 1, submitted: 1, submissions: 1 });
     const visits = await h.db.prisma.pageVisit.findMany({ where: { token } });
     expect(visits.map((v) => [v.page, v.pageVersion, v.runId])).toEqual([
       ["registration", 2, run.id],

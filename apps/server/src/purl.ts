@@ -152,9 +152,24 @@ const SECURITY_HEADERS = {
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
-function htmlDocument(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head><body>${body}</body></html>`;
+function htmlDocument(title: string, body: string, css = ""): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_CSS}${css}</style></head><body>${body}</body></html>`;
 }
+
+/** A CSS string literal: quotes, backslashes, line breaks and `<` (no `</style>`) escaped. */
+const cssString = (s: string) =>
+  `"${s.replace(/["\\<\n\r]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}"`;
+
+/**
+ * "Form started" without a script: the page's own stylesheet asks for a same-origin image when a
+ * field of the form first takes the focus (`:focus-within`), drawn outside the form's box.
+ */
+function formStartCss(action: string, beacon: string): string {
+  return `form[action=${cssString(action)}]:focus-within{background-image:url(${cssString(beacon)});background-repeat:no-repeat;background-size:1px 1px;background-position:-10px -10px}`;
+}
+
+/** A 1×1 transparent GIF: the answer to the form-start image. */
+const PIXEL = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
 
 const escapeHtml = (s: string) =>
   s.replace(
@@ -309,6 +324,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     const render = pageRenderer(ctx);
     const doc = personalise(page.document, render);
     const forms: Record<string, FormRuntime> = {};
+    let css = "";
     for (const form of formsOf(page.document)) {
       const own = posted?.formId === form.formId ? posted : undefined;
       const values: Record<string, string | boolean> = {};
@@ -332,11 +348,18 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
         errors: own?.errors ?? {},
       };
     }
+    // Form starts are counted on the link's own page (not on the "link expired" page).
+    if (page.slug === purl.page)
+      for (const [formId, runtime] of Object.entries(forms))
+        css += formStartCss(
+          runtime.action,
+          `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(formId)}/start.gif?v=${page.version}`,
+        );
     const metadata: PageMetadata = { forms };
     const root = PageRootProps.safeParse(doc.root.props);
     const body = renderToStaticMarkup(pageElement(doc, metadata));
     return {
-      html: htmlDocument(root.success ? root.data.title || purl.page : purl.page, body),
+      html: htmlDocument(root.success ? root.data.title || purl.page : purl.page, body, css),
       doc,
     };
   }
@@ -538,6 +561,31 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
             return send(reply, 200, rendered.html);
           await new Promise((r) => setTimeout(r, THANKS_POLL_MS));
         }
+      },
+    );
+
+    // A form on the page was started (see formStartCss): the first start per link and form is
+    // stored; always answered with the pixel, so it tells nothing about the token.
+    scope.get<{ Params: { token: string; formId: string }; Querystring: { v?: string } }>(
+      "/p/:token/forms/:formId/start.gif",
+      async (req, reply) => {
+        const { token, formId } = req.params;
+        const version = Number(req.query.v);
+        if (token.length <= 200 && formId.length <= 100 && Number.isInteger(version) && version > 0)
+          await prisma.$executeRaw`
+            INSERT INTO "FormStart" (token, "formId", "workspaceId", page, "pageVersion", "customerId", at)
+            SELECT p.token, ${formId}, p."workspaceId", p.page, ${version}, p."customerId", ${new Date(engine.now())}
+            FROM "Purl" p
+            WHERE p.token = ${token} AND (p."expiresAt" IS NULL OR p."expiresAt" >= ${new Date(engine.now())})
+            ON CONFLICT DO NOTHING`;
+        return reply
+          .headers({
+            "cache-control": "private, no-store",
+            "referrer-policy": "no-referrer",
+            "x-content-type-options": "nosniff",
+          })
+          .type("image/gif")
+          .send(PIXEL);
       },
     );
 

@@ -15,6 +15,11 @@ export interface LinkFunnel {
   visitors: number;
   /** Openings in all (total visits, reloads included). */
   visits: number;
+  /**
+   * Links whose form was started (a field took the focus; counted by the page's own stylesheet,
+   * no script — browsers that do not load it are not counted).
+   */
+  started: number;
   /** Links with at least one form sent (a double click or replay is one submission). */
   submitted: number;
   /** Customers who sent a form through one of their links. */
@@ -35,6 +40,7 @@ const EMPTY: LinkFunnel = {
   visited: 0,
   visitors: 0,
   visits: 0,
+  started: 0,
   submitted: 0,
   submitters: 0,
   submissions: 0,
@@ -83,6 +89,7 @@ export async function linkFunnel(
        WHERE ${where.join(" AND ")}
      ), f AS (
        SELECT l.*, sub.n AS subs,
+              EXISTS (SELECT 1 FROM "FormStart" fs WHERE fs.token = l.token) AS started,
               EXISTS (SELECT 1 FROM "RunTrace" t WHERE t."runId" = l."runId" AND t.kind = 'converted') AS goal
        FROM l CROSS JOIN LATERAL (
          SELECT count(*)::int AS n FROM "FormSubmission" s
@@ -95,6 +102,7 @@ export async function linkFunnel(
             (count(*) FILTER (WHERE visits > 0))::int AS visited,
             (count(DISTINCT "customerId") FILTER (WHERE visits > 0))::int AS visitors,
             COALESCE(sum(visits), 0)::int AS visits,
+            (count(*) FILTER (WHERE started))::int AS started,
             (count(*) FILTER (WHERE subs > 0))::int AS submitted,
             (count(DISTINCT "customerId") FILTER (WHERE subs > 0))::int AS submitters,
             COALESCE(sum(subs), 0)::int AS submissions,

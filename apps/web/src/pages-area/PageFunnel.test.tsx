@@ -17,6 +17,7 @@ const seeded: PageFunnelData = counts({
   visited: 530,
   visitors: 528,
   visits: 812,
+  started: 300,
   submitted: 212,
   submitters: 210,
   submissions: 215,
@@ -77,6 +78,7 @@ describe("page funnel (issue 14)", () => {
     ]);
     // Unique vs total, and what each stage means.
     expect(screen.getByText(/812 total\s+visits/)).toBeTruthy();
+    expect(screen.getAllByText("Started the form")[0]?.nextElementSibling?.textContent).toBe("300");
     expect(screen.getByText(/each customer's link counts once \(unique\)/)).toBeTruthy();
     expect(
       screen.getByText(/A double click or a reload of the form is one submission/),

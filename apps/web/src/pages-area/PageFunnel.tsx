@@ -25,6 +25,10 @@ const DEFINITIONS: [string, string][] = [
     "Links opened at least once — each customer's link counts once (unique). Total visits counts every opening, reloads included.",
   ],
   [
+    "Started the form",
+    "Links whose form someone began to fill in (a field was selected). Counted without any script, by the page's own stylesheet: a browser that loads no styles is not counted.",
+  ],
+  [
     "Registered",
     "Links through which a form on the page was sent. A double click or a reload of the form is one submission.",
   ],
@@ -65,6 +69,11 @@ export function PageFunnel({ funnel }: { funnel: PageFunnelData }) {
             {formatRate(funnel.visited, funnel.links)} of cards · {formatCount(funnel.visits)} total
             visits
           </dd>
+        </div>
+        <div>
+          <dt>Started the form</dt>
+          <dd>{formatCount(funnel.started)}</dd>
+          <dd className="muted">{formatRate(funnel.started, funnel.visited)} of visitors</dd>
         </div>
         <div>
           <dt>Registered</dt>

@@ -30,6 +30,8 @@ export interface FunnelCounts {
   visited: number;
   visitors: number;
   visits: number;
+  /** Links whose form was started (a field took the focus). */
+  started: number;
   /** Links through which a form was sent (unique); `submissions` counts each submission. */
   submitted: number;
   submitters: number;

@@ -61,6 +61,7 @@ export function emptyFunnel(): PageFunnelData {
     visited: 0,
     visitors: 0,
     visits: 0,
+    started: 0,
     submitted: 0,
     submitters: 0,
     submissions: 0,

@@ -148,6 +148,7 @@ describe("pages.funnel (issue 14)", () => {
         visited: 2,
         visitors: 2,
         visits: 4,
+        started: 0,
         submitted: 2,
         submitters: 2,
         submissions: 3,
