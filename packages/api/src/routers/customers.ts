@@ -59,7 +59,7 @@ function decodeCursor(cursor: string | undefined, size: number): string[] | null
 /** `plan = basic` → the JSON values an attribute may hold for it (string, and number/boolean). */
 export function attributeCandidates(query: string): { key: string; values: unknown[] } {
   const at = query.indexOf("=");
-  const key = query.slice(0, at).trim();
+  const key = at < 0 ? "" : query.slice(0, at).trim();
   const raw = query.slice(at + 1).trim();
   if (!key)
     throw badRequest("query", "Write an attribute search as “name = value”, e.g. plan = gold.");
@@ -81,7 +81,7 @@ type Row = {
 };
 
 function displayName(attributes: Record<string, unknown>): string | null {
-  const s = (k: string) => (typeof attributes[k] === "string" ? (attributes[k]) : "");
+  const s = (k: string) => (typeof attributes[k] === "string" ? attributes[k] : "");
   const full = [s("first_name") || s("firstName"), s("last_name") || s("lastName")]
     .filter(Boolean)
     .join(" ");
@@ -422,7 +422,7 @@ export const customersRouter = router({
     });
     if (!m) throw new TRPCError({ code: "NOT_FOUND", message: "No message with that id here." });
     const p = (m.payload ?? {}) as Record<string, unknown>;
-    const s = (k: string) => (typeof p[k] === "string" ? (p[k]) : null);
+    const s = (k: string) => (typeof p[k] === "string" ? p[k] : null);
     const known = ["subject", "text", "html", "body", "title", "preheader", "fromName", "to"];
     const other = Object.entries(p).filter(([k]) => !known.includes(k));
     return {

@@ -106,6 +106,8 @@ describe("customers router (issue 16)", () => {
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.message).toContain("search again");
     expect((await rejects(a.customers.search({ query: "= gold" }))).code).toBe("BAD_REQUEST");
+    const noValue = await rejects(a.customers.search({ query: "gold", by: "attribute" }));
+    expect(noValue.message).toContain("“name = value”");
   });
 
   it("shows the profile with consent per channel, the timeline in pages, and viewers cannot look", async () => {
