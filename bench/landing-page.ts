@@ -15,7 +15,7 @@
 // part of what is measured. Goals from the issue: p99 ≤ 20 ms at 200 req/s, ≥ 25 % of the raw
 // static throughput.
 //   pnpm bench landing-page [--purls 2000] [--seconds 10] [--connections 16] [--rate 200]
-//                           [--submits 600] [--profile]
+//                           [--submits 600] [--profile] [--production] [--no-worker] [--split 300]
 // --profile runs the real server with --cpu-prof and prints where its CPU time went, by package.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -154,7 +154,8 @@ async function startServer(
     profileDir,
     showLog,
     production,
-  }: { profileDir?: string; showLog: boolean; production: boolean },
+    worker,
+  }: { profileDir?: string; showLog: boolean; production: boolean; worker: boolean },
 ) {
   const port = await freePort();
   const child = spawn(
@@ -176,7 +177,8 @@ async function startServer(
         PORT: String(port),
         SEED_DEMO: "false",
         LOG_LEVEL: "error",
-        RUN_WORKER: "true",
+        // --no-worker: the worker elsewhere (RUN_WORKER=false), so the visits' events wait in Redis.
+        RUN_WORKER: worker ? "true" : "false",
         TRUST_PROXY: "true",
         NODE_ENV: production ? "production" : "development",
         POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
@@ -581,6 +583,7 @@ export default async function landingPage(args: string[]): Promise<void> {
       profileDir,
       showLog: args.includes("--log"),
       production,
+      worker: !args.includes("--no-worker"),
     });
     server = started.child;
     const rawStarted = await startRaw();
@@ -594,7 +597,7 @@ export default async function landingPage(args: string[]): Promise<void> {
     if (first.status !== 200 || !first.body.includes("Welcome, First 1!"))
       throw new Error(`/p/:token answered ${first.status}: ${first.body.slice(0, 300)}`);
     console.log(
-      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${connections} connections for max req/s; ${seconds} s per phase`,
+      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}, worker ${args.includes("--no-worker") ? "off (RUN_WORKER=false)" : "in-process"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${connections} connections for max req/s; ${seconds} s per phase`,
     );
 
     let i = 0;
