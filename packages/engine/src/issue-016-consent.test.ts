@@ -20,6 +20,7 @@ import {
 import { track } from "./ingest.ts";
 import { replayMessage } from "./operate.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startSink } from "./testing/sink.ts";
 
 let smtp: SmtpSink;
 let failing: SmtpSink;
@@ -251,6 +252,67 @@ describe("consent at send time", () => {
     expect(readUnsubscribeToken(h.ctx, token.replace(".e.", ".s."))).toBeNull();
     expect(readUnsubscribeToken(h.ctx, `x${token}`)).toBeNull();
     expect(token).not.toContain("dee@example.com");
+  });
+});
+
+describe("interrupted sends", () => {
+  it("a worker died holding the claim: the at-least-once resend checks consent again (SMS)", async () => {
+    const sink = await startSink();
+    sink.setReply(() => ({ status: 201, body: { sid: "SM1", status: "queued" } }));
+    const sms = createProvider("sms", {
+      accountSid: "AC1",
+      authToken: "t",
+      from: "+15550000",
+      baseUrl: sink.url,
+    });
+    const hs = await startEngineHarness({ providers: { sms }, workers: false });
+    try {
+      await hs.publish("sms promo", [
+        { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "s" },
+        { id: "s", type: "action.sms", data: { body: "2 for 1 on beans" }, next: "end" },
+      ]);
+      const fay = await hs.customer("fay", { phone: "+15550101" });
+      await hs.customer("gus", { phone: "+15550102" });
+      hs.startWorkers();
+      await hs.ctx.queues.sends.pause();
+      await track(hs.ctx, hs.workspaceId, { userId: "fay", event: "purchase" });
+      await track(hs.ctx, hs.workspaceId, { userId: "gus", event: "purchase" });
+      await waitFor("both SMS in the outbox, jobs queued", async () => {
+        const n = await hs.db.prisma.message.count({ where: { status: "PENDING" } });
+        const jobs = await hs.ctx.queues.sends.getJobCounts("paused", "waiting");
+        return n === 2 && (jobs.paused ?? 0) + (jobs.waiting ?? 0) === 2;
+      });
+      // As if a worker had claimed both, handed them over (or not) and died before recording.
+      await hs.db.query(`UPDATE "Message" SET status = 'SENDING', "claimToken" = 'dead-worker'`);
+      await setSubscription(hs.ctx, {
+        workspaceId: hs.workspaceId,
+        customerId: fay,
+        channel: "sms",
+        status: "unsubscribed",
+        source: "sms_stop",
+        actor: "customer",
+      });
+      await hs.ctx.queues.sends.resume();
+      const done = await waitFor("both settle", async () => {
+        const rows = await hs.db.prisma.message.findMany({
+          where: { status: { in: ["SENT", "SKIPPED"] } },
+          include: { run: { select: { customerId: true } } },
+        });
+        return rows.length === 2 ? rows : null;
+      });
+      const fays = done.find((m) => m.run.customerId === fay);
+      expect(fays?.status).toBe("SKIPPED");
+      expect(fays?.error).toMatch(
+        /^Not sent again: fay unsubscribed from SMS on .+ \(replied STOP\)$/,
+      );
+      expect(done.find((m) => m.run.customerId !== fay)?.status).toBe("SENT");
+      expect(sink.deliveries.map((d) => new URLSearchParams(d.body).get("To"))).toEqual([
+        "+15550102",
+      ]);
+    } finally {
+      await hs.close();
+      await sink.close();
+    }
   });
 });
 
