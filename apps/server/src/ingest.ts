@@ -27,6 +27,8 @@ import { outageOf, sendUnavailable } from "./health.ts";
 export const SINGLE_LIMIT_BYTES = 32 * 1024;
 export const BATCH_LIMIT_BYTES = 500 * 1024;
 export const BATCH_MAX_ITEMS = 2500;
+/** How long a looked-up write key (or its absence) is trusted without asking the database again. */
+export const KEY_CACHE_MS = 1000;
 
 /** Segment's write-key auth; also `Bearer <key>` and a `writeKey` body field (Segment's browser fallback). */
 function writeKeyFrom(req: FastifyRequest): string | null {
@@ -249,6 +251,20 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
   const { db, engine } = opts;
   const keys = new WeakMap<FastifyRequest, AuthedKey>();
   const touched = new Map<string, number>();
+  // Write keys looked up in the last second (issue 15: one query per request was a tenth of a
+  // single track's cost); a revoked key stops working within KEY_CACHE_MS.
+  const keyCache = new Map<
+    string,
+    {
+      key: {
+        id: string;
+        workspaceId: string;
+        revokedAt: Date | null;
+        rateLimitPerMinute: number;
+      } | null;
+      at: number;
+    }
+  >();
 
   // Malformed JSON, too-large bodies and limits never reach a handler: a clear 4xx, nothing stored.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -268,15 +284,24 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       return reply
         .code(401)
         .send({ error: "Missing write key: send it as the Basic auth user name." });
-    const apiKey = await db.prisma.apiKey.findUnique({
-      where: { keyHash: createHash("sha256").update(key).digest("hex") },
-      select: { id: true, workspaceId: true, revokedAt: true, rateLimitPerMinute: true },
-    });
+    const keyHash = createHash("sha256").update(key).digest("hex");
+    const cached = keyCache.get(keyHash);
+    const now = Date.now();
+    const apiKey =
+      cached && cached.at > now - KEY_CACHE_MS
+        ? cached.key
+        : await db.prisma.apiKey.findUnique({
+            where: { keyHash },
+            select: { id: true, workspaceId: true, revokedAt: true, rateLimitPerMinute: true },
+          });
+    if (!cached || cached.at <= now - KEY_CACHE_MS) {
+      if (keyCache.size >= 10_000) keyCache.clear();
+      keyCache.set(keyHash, { key: apiKey, at: now });
+    }
     if (!apiKey || apiKey.revokedAt)
       return reply.code(401).send({ error: "Unknown or revoked write key." });
     keys.set(req, apiKey);
     // lastUsedAt: at most one write per key per minute per process.
-    const now = Date.now();
     if ((touched.get(apiKey.id) ?? 0) < now - 60_000) {
       touched.set(apiKey.id, now);
       await db.prisma.apiKey.update({

@@ -1,0 +1,369 @@
+// Issue 15: ingest at line rate. In one run: a bare Fastify server that only parses the same JSON
+// (the baseline, its own process), then the real server (apps/server/src/main.ts, its own process)
+// on a fresh Postgres database and its own redis-server:
+//   1. /v1/batch, 100 tracks per request, `--connections` concurrent, unique messageIds: events/s
+//      acknowledged (stored) while sending, then events/s processed (Event.processedAt set; every
+//      `--trigger-every`-th event enrols in a published journey) — with 1 and 2 worker processes
+//      (the server's in-process worker, plus one apps/worker process);
+//   2. /v1/track, one event per request, the same connections: events/s;
+//   3. /v1/batch at a fixed offered rate (`--rate` events/s, 100 per request, sent on schedule
+//      whatever the answers): p50/p99 per request.
+// The load generator runs in this process on the same machine: its CPU is part of the picture.
+// Prints the load average before and after.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import { loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, "..");
+const TSX = resolve(here, "node_modules/.bin/tsx");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function stopGroup(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): void {
+  try {
+    if (child?.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function spawnGroup(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(TSX, args, {
+    cwd: REPO,
+    detached: true, // its own process group: tsx runs the script in a child process
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, ...env },
+  });
+}
+
+async function waitUp(url: string, child: ChildProcess, path = "/healthz"): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
+    try {
+      const res = await fetch(`${url}${path}`, { method: path === "/healthz" ? "GET" : "POST" });
+      await res.arrayBuffer();
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not start within 120 s`);
+}
+
+function serverEnv(env: BenchEnv, port: number, runWorker: boolean): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: env.db.url,
+    REDIS_URL: env.redisUrl,
+    REDIS_AUTOSTART: "false",
+    QUEUE_PREFIX: env.prefix,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    SEED_DEMO: "false",
+    LOG_LEVEL: "error",
+    RUN_WORKER: runWorker ? "true" : "false",
+    POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
+    WEB_DIST: "/nonexistent",
+  };
+}
+
+interface Target {
+  url: URL;
+  auth: string;
+  agent: http.Agent;
+}
+
+function post(t: Target, path: string, body: string): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((ok, fail) => {
+    const req = http.request(
+      {
+        host: t.url.hostname,
+        port: t.url.port,
+        path,
+        method: "POST",
+        agent: t.agent,
+        headers: {
+          authorization: t.auth,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => ok({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      },
+    );
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+let seq = 0;
+const RUN = randomBytes(3).toString("hex");
+function track(users: number, triggerEvery: number) {
+  const n = seq++;
+  return {
+    type: "track",
+    userId: `u${n % users}`,
+    event: triggerEvery > 0 && n % triggerEvery === 0 ? "Order Completed" : "Product Viewed",
+    properties: { sku: `SKU-${n % 500}`, price: 19.99, n },
+    messageId: `${RUN}-${n}`,
+  };
+}
+const batchBody = (users: number, triggerEvery: number) =>
+  JSON.stringify({ batch: Array.from({ length: 100 }, () => track(users, triggerEvery)) });
+
+/** `connections` loops sending one request after another for `seconds`; counts 2xx answers. */
+async function closedLoop(
+  t: Target,
+  path: string,
+  body: () => string,
+  perRequest: number,
+  connections: number,
+  seconds: number,
+): Promise<{ eventsPerSec: number; ok: number; failed: number; p50: number; p99: number }> {
+  const end = performance.now() + seconds * 1000;
+  const times: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const r = await post(t, path, body()).catch(() => ({ status: 0, ms: 0 }));
+        if (r.status >= 200 && r.status < 300) {
+          ok++;
+          times.push(r.ms);
+        } else {
+          failed++;
+          if (failed === 1) console.log(`    first failure: HTTP ${r.status}`);
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    eventsPerSec: (ok * perRequest) / elapsed,
+    ok,
+    failed,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+  };
+}
+
+/** Open loop: a 100-event batch every 100/rate seconds, whatever the answers; latency per request. */
+async function openLoop(
+  t: Target,
+  rate: number,
+  seconds: number,
+  users: number,
+  triggerEvery: number,
+): Promise<{ sent: number; ok: number; p50: number; p99: number; max: number }> {
+  const interval = 100_000 / rate; // ms between requests
+  const times: number[] = [];
+  const pending: Promise<void>[] = [];
+  let ok = 0;
+  const t0 = performance.now();
+  let sent = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = t0 + sent * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const body = batchBody(users, triggerEvery);
+    const scheduled = due;
+    sent++;
+    pending.push(
+      post(t, "/v1/batch", body)
+        .then((r) => {
+          // From when it was due (coordinated omission: a late send counts its lateness).
+          if (r.status === 200) {
+            ok++;
+            times.push(performance.now() - scheduled);
+          }
+        })
+        .catch(() => undefined),
+    );
+  }
+  await Promise.all(pending);
+  times.sort((a, b) => a - b);
+  return {
+    sent,
+    ok,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? NaN,
+  };
+}
+
+async function countEvents(env: BenchEnv): Promise<{ stored: number; processed: number }> {
+  const [r] = await env.db.query<{ stored: string; processed: string }>(
+    `SELECT count(*) AS stored, count("processedAt") AS processed FROM "Event"`,
+  );
+  return { stored: Number(r!.stored), processed: Number(r!.processed) };
+}
+
+async function waitProcessed(env: BenchEnv, maxSeconds: number): Promise<number> {
+  const t0 = performance.now();
+  let last = -1;
+  let still = 0;
+  for (;;) {
+    const c = await countEvents(env);
+    if (c.processed >= c.stored) return (performance.now() - t0) / 1000;
+    if (c.processed === last) still++;
+    else still = 0;
+    last = c.processed;
+    if (still > 60 || performance.now() - t0 > maxSeconds * 1000) {
+      console.log(`    gave up waiting: ${fmt(c.processed)} of ${fmt(c.stored)} processed`);
+      return NaN;
+    }
+    await sleep(250);
+  }
+}
+
+const la = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
+
+export default async function main(args: string[]): Promise<void> {
+  const seconds = arg(args, "seconds", 10);
+  const connections = arg(args, "connections", 20);
+  const users = arg(args, "users", 10_000);
+  const triggerEvery = arg(args, "trigger-every", 10);
+  const rate = arg(args, "rate", 10_000);
+  const workerCounts = args.includes("--workers")
+    ? String(args[args.indexOf("--workers") + 1])
+        .split(",")
+        .map(Number)
+    : [1, 2];
+  console.log(
+    `engine-ingest: ${seconds} s per phase, ${connections} connections, ${fmt(users)} customers, every ${triggerEvery}th event enrols; load average ${la()}`,
+  );
+
+  // 1. The baseline.
+  const rawPort = await freePort();
+  const raw = spawnGroup(["bench/_raw-ingest.ts", String(rawPort)], {});
+  const agent = () => new http.Agent({ keepAlive: true, maxSockets: connections });
+  let rawBatch: Awaited<ReturnType<typeof closedLoop>>;
+  let rawTrack: Awaited<ReturnType<typeof closedLoop>>;
+  try {
+    const url = `http://127.0.0.1:${rawPort}`;
+    await waitUp(url, raw, "/v1/track");
+    const t: Target = { url: new URL(url), auth: "Basic eDo=", agent: agent() };
+    rawBatch = await closedLoop(
+      t,
+      "/v1/batch",
+      () => batchBody(users, triggerEvery),
+      100,
+      connections,
+      seconds,
+    );
+    const one = () => JSON.stringify(track(users, triggerEvery));
+    rawTrack = await closedLoop(t, "/v1/track", one, 1, connections, seconds);
+    t.agent.destroy();
+  } finally {
+    stopGroup(raw);
+  }
+  console.log(
+    `  raw Fastify, parse only: /v1/batch ${fmt(rawBatch.eventsPerSec)} events/s (${fmt(rawBatch.eventsPerSec / 100)} req/s), /v1/track ${fmt(rawTrack.eventsPerSec)} req/s`,
+  );
+
+  for (const workers of workerCounts) {
+    const env = await openBench();
+    const children: ChildProcess[] = [];
+    try {
+      await publish(env, [
+        {
+          id: "t",
+          type: "trigger.event",
+          data: { event: "Order Completed", filters: [] },
+          next: "w",
+        },
+        { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
+        { id: "x", type: "flow.exit" },
+      ]);
+      const key = `pp_${randomBytes(12).toString("hex")}`;
+      await env.db.prisma.apiKey.create({
+        data: {
+          workspaceId: env.workspaceId,
+          name: "bench",
+          prefix: key.slice(0, 8),
+          keyHash: createHash("sha256").update(key).digest("hex"),
+          rateLimitPerMinute: 100_000_000,
+        },
+      });
+      const port = await freePort();
+      const server = spawnGroup(["apps/server/src/main.ts"], serverEnv(env, port, true));
+      children.push(server);
+      for (let i = 1; i < workers; i++)
+        children.push(spawnGroup(["apps/worker/src/main.ts"], serverEnv(env, port, true)));
+      const url = `http://127.0.0.1:${port}`;
+      await waitUp(url, server);
+      await sleep(2000); // let the worker processes connect
+      const t: Target = {
+        url: new URL(url),
+        auth: `Basic ${Buffer.from(`${key}:`).toString("base64")}`,
+        agent: agent(),
+      };
+      // Warm-up (prepared statements, plan cache, JIT), not counted.
+      await closedLoop(t, "/v1/batch", () => batchBody(users, triggerEvery), 100, connections, 2);
+      await waitProcessed(env, 120);
+      const before = await countEvents(env);
+      const t0 = performance.now();
+      const batch = await closedLoop(
+        t,
+        "/v1/batch",
+        () => batchBody(users, triggerEvery),
+        100,
+        connections,
+        seconds,
+      );
+      const sendS = (performance.now() - t0) / 1000;
+      const mid = await countEvents(env);
+      await waitProcessed(env, 600);
+      const allS = (performance.now() - t0) / 1000;
+      const after = await countEvents(env);
+      const n = after.stored - before.stored;
+      const runs = await env.db.prisma.journeyRun.count();
+      console.log(
+        `  Postpath, ${workers} worker process${workers > 1 ? "es" : ""}: /v1/batch ${fmt(batch.eventsPerSec)} events/s stored (${fmt((batch.eventsPerSec / rawBatch.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(batch.p50)} ms, p99 ${fmt(batch.p99)} ms per request${batch.failed ? `, ${batch.failed} failed` : ""}); processed ${fmt(n / allS)} events/s (${fmt(n)} events, ${fmt(mid.processed - before.processed)} processed while sending ${fmt(sendS, 1)} s, all by ${fmt(allS, 1)} s; ${fmt(runs)} runs in all)`,
+      );
+      if (workers === workerCounts[0]) {
+        const one = () => JSON.stringify(track(users, triggerEvery));
+        const single = await closedLoop(t, "/v1/track", one, 1, connections, seconds);
+        console.log(
+          `    /v1/track ${fmt(single.eventsPerSec)} events/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""})`,
+        );
+        await waitProcessed(env, 600);
+        const open = await openLoop(t, rate, seconds, users, triggerEvery);
+        console.log(
+          `    /v1/batch at ${fmt(rate)} events/s offered: ${fmt(open.ok)} of ${fmt(open.sent)} requests answered 200, p50 ${fmt(open.p50)} ms, p99 ${fmt(open.p99)} ms, max ${fmt(open.max)} ms per 100-event request`,
+        );
+      }
+      t.agent.destroy();
+    } finally {
+      for (const c of children) stopGroup(c);
+      await sleep(500);
+      await env.close();
+    }
+  }
+  console.log(`  load average at the end ${la()}`);
+}
