@@ -6,7 +6,6 @@ import { pagesRouter } from "./routers/pages.ts"; // issue 14
 import { consentRouter } from "./routers/consent.ts"; // issue 16: subscriptions, suppressions
 import { customersRouter } from "./routers/customers.ts"; // issue 16
 import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
-import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -34,7 +33,6 @@ export const appRouter = router({
   pages: pagesRouter, // issue 14
   consent: consentRouter, // issue 16: subscriptions, suppressions
   customers: customersRouter, // issue 16
-  analytics: analyticsRouter, // issue 17
   analytics: analyticsRouter, // issue 17
 });
 
