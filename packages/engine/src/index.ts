@@ -25,3 +25,4 @@ export * from "./credentials/index.ts"; // admin issue
 export * from "./group-commit.ts";
 export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17
+export * from "./analytics.ts"; // issue 17, item 4
