@@ -1,0 +1,133 @@
+// issue 17, item 4: analytics.steps and analytics.daily through the caller on real Postgres —
+// figures per version and step (rollups summed over shards, waiting now), names as drawn, other
+// workspaces refused, and the per-day range bounded with the field named.
+import { draftFromSteps, compile } from "@postpath/journey";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCaller } from "../router.ts";
+import { openApiTestEnv, rejects, TWO_WORKSPACES, type ApiTestEnv } from "../testing.ts";
+
+describe("analytics.steps / analytics.daily (issue 17)", () => {
+  let env: ApiTestEnv<"a" | "b" | "viewer">;
+  beforeAll(async () => {
+    env = await openApiTestEnv(TWO_WORKSPACES, { prefix: "analytics" });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  const steps = [
+    {
+      id: "t",
+      type: "trigger.event" as const,
+      data: { event: "signup", label: "Signed up" },
+      next: "w",
+    },
+    { id: "w", type: "wait.duration" as const, data: { amount: 1, unit: "days" }, next: "x" },
+    { id: "x", type: "flow.exit" as const },
+  ];
+
+  it("sums the shards per version, adds versions up, names steps as drawn", async () => {
+    const ws = env.users.a.workspaceId;
+    const prisma = env.db.prisma;
+    const draft = draftFromSteps(steps);
+    const compiled = compile(draft);
+    if (!compiled.ok) throw new Error("does not compile");
+    const j = await prisma.journey.create({
+      data: { workspaceId: ws, name: "Welcome", draft: {}, status: "LIVE" },
+    });
+    const versions = [];
+    for (const version of [1, 2])
+      versions.push(
+        await prisma.journeyVersion.create({
+          data: {
+            journeyId: j.id,
+            workspaceId: ws,
+            version,
+            schemaVersion: compiled.plan.schemaVersion,
+            plan: JSON.parse(JSON.stringify(compiled.plan)) as object,
+            document: JSON.parse(JSON.stringify(draft)) as object,
+            triggerType: "trigger.event",
+            triggerEvent: "signup",
+          },
+        }),
+      );
+    const [v1, v2] = versions as [(typeof versions)[0], (typeof versions)[0]];
+    await prisma.stepCounter.createMany({
+      data: [
+        { versionId: v1.id, journeyId: j.id, stepId: "t", shard: 0, entered: 3 },
+        { versionId: v1.id, journeyId: j.id, stepId: "t", shard: 5, entered: 4 },
+        { versionId: v1.id, journeyId: j.id, stepId: "w", shard: 1, entered: 7, converted: 2 },
+        { versionId: v2.id, journeyId: j.id, stepId: "t", shard: 2, entered: 5 },
+      ],
+    });
+    const customer = await prisma.customer.create({
+      data: { workspaceId: ws, externalId: `an-${j.id}`, attributes: {} },
+    });
+    for (const [i, status] of (["WAITING", "ACTIVE", "COMPLETED"] as const).entries())
+      await prisma.journeyRun.create({
+        data: {
+          workspaceId: ws,
+          journeyId: j.id,
+          versionId: v1.id,
+          customerId: customer.id,
+          entryNumber: i + 1,
+          status,
+          currentStepId: "w",
+        },
+      });
+
+    const viewer = createCaller(env.ctxFor(env.users.viewer));
+    const got = await viewer.analytics.steps({ journeyId: j.id });
+    expect(got.versions.map((v) => v.version)).toEqual([2, 1]);
+    const first = got.versions[1]!;
+    expect(first.steps.map((s) => [s.name, s.entered, s.waitingNow, s.converted])).toEqual([
+      ["Signed up", 7, 0, 0],
+      ["Wait", 7, 2, 2],
+      [expect.any(String), 0, 0, 0],
+    ]);
+    expect(typeof first.publishedAt).toBe("string");
+    expect(got.all.find((s) => s.stepId === "t")?.entered).toBe(12);
+    const one = await viewer.analytics.steps({ journeyId: j.id, versionId: v2.id });
+    expect(one.all.find((s) => s.stepId === "w")).toMatchObject({ entered: 0, waitingNow: 0 });
+
+    const b = createCaller(env.ctxFor(env.users.b));
+    expect((await rejects(b.analytics.steps({ journeyId: j.id }))).code).toBe("NOT_FOUND");
+    expect(
+      (await rejects(b.analytics.daily({ journeyId: j.id, from: "2026-01-01", to: "2026-01-02" })))
+        .code,
+    ).toBe("NOT_FOUND");
+    expect(
+      (await rejects(viewer.analytics.steps({ journeyId: j.id, versionId: "nope" }))).code,
+    ).toBe("NOT_FOUND");
+
+    const today = new Date().toISOString().slice(0, 10);
+    const days = await viewer.analytics.daily({ journeyId: j.id, from: today, to: today });
+    expect(days).toEqual([{ day: today, entries: 3, sends: 0, conversions: 0, revenue: 0 }]);
+  });
+
+  it("bounds the range and names the field", async () => {
+    const viewer = createCaller(env.ctxFor(env.users.viewer));
+    const long = await rejects(
+      viewer.analytics.daily({ journeyId: "j", from: "2025-01-01", to: "2026-01-02" }),
+    );
+    expect(long.code).toBe("BAD_REQUEST");
+    expect(long.message).toContain("Choose at most 366 days");
+    expect(long.message).toMatch(/"path": \[\s*"to"\s*\]/);
+    const backwards = await rejects(
+      viewer.analytics.daily({ journeyId: "j", from: "2026-02-02", to: "2026-02-01" }),
+    );
+    expect(backwards.message).toContain("to must be on or after from");
+    const notDate = await rejects(
+      viewer.analytics.daily({ journeyId: "j", from: "2026-02-30", to: "2026-03-01" }),
+    );
+    expect(notDate.message).toContain("from is not a date in the calendar");
+    // 366 days (a leap year) is allowed.
+    expect(
+      (
+        await rejects(
+          viewer.analytics.daily({ journeyId: "j", from: "2024-01-01", to: "2024-12-31" }),
+        )
+      ).code,
+    ).toBe("NOT_FOUND");
+  });
+});
