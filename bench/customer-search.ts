@@ -61,7 +61,7 @@ export default async function main(args: string[]): Promise<void> {
     const cols = `id, "externalId", email, phone, attributes, "updatedAt"`;
     const kinds: Kind[] = [
       {
-        name: "external id (exact)",
+        name: "external id (prefix of one id)",
         by: "id",
         query: (g) => `user-${g}`,
         raw: (g) => [
@@ -70,7 +70,7 @@ export default async function main(args: string[]): Promise<void> {
         ],
       },
       {
-        name: "external id prefix (~11 rows)",
+        name: "external id prefix (~111 rows)",
         by: "id",
         query: (g) => `user-${Math.floor(g / 10) || 1}`,
         raw: (g) => [
