@@ -14,10 +14,10 @@ import type { Locator, Page } from "@playwright/test";
 import { readMailDir, type ReceivedMail } from "@postpath/channels/testing";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { signIn } from "../support/app.ts";
+import pg from "pg";
+import { node, signIn } from "../support/app.ts";
 
 test.use({ actionTimeout: 15_000 });
-
 
 /** Moves the mouse from the middle of `from` to a point in steps, as a hand would. */
 async function drag(page: Page, from: Locator, to: { x: number; y: number }): Promise<void> {
@@ -218,4 +218,41 @@ test("the case study: page built with drags, template journey, purchase, QR from
       },
     )
     .toContain(code);
+
+  // 8. The canvas counts the visits and the form on the personal-link step.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(journeyUrl);
+  await expect(node(page, "purl").locator(".step__page-counts")).toHaveText("2 visits · 1 forms", {
+    timeout: 30_000,
+  });
+
+  // 9. The customer's journey trace: visit → submit → coupon → thank-you email, in that order.
+  const db = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await db.connect();
+  const customerId = await db
+    .query<{ id: string }>(`SELECT id FROM "Customer" WHERE "externalId" = $1`, [userId])
+    .then((r) => r.rows[0]?.id)
+    .finally(() => db.end());
+  expect(customerId).toBeDefined();
+  await page.goto(`/#/customers/${encodeURIComponent(customerId!)}`);
+  await page.getByRole("tab", { name: "Journeys" }).click();
+  const run = page.locator("article.customers__run", { hasText: journeyName });
+  await expect(run).toContainText("Sent the email", { timeout: 30_000 });
+  const trace = (await run.innerText()).split("\n");
+  const at = (re: RegExp) => trace.findIndex((line) => re.test(line));
+  const steps = [
+    at(/Opened their personal page/),
+    at(/[Ff]orm submitted|Submitted form/),
+    at(/Asked for a coupon code/),
+    trace.findLastIndex((line) => /Sent the email/.test(line)),
+  ];
+  expect(
+    steps.every((i) => i >= 0),
+    trace.join("\n"),
+  ).toBe(true);
+  expect(
+    [...steps].sort((a, b) => a - b),
+    trace.join("\n"),
+  ).toEqual(steps);
+  await page.screenshot({ path: testInfo.outputPath("customer-trace.png"), fullPage: true });
 });
