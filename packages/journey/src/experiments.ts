@@ -22,7 +22,11 @@
 // jstat ships no types; the declaration travels with this file into the packages that compile it.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./jstat.d.ts" />
-import { jStat } from "jstat";
+import jstat from "jstat";
+
+// A default import: jstat is CommonJS, and Node's ESM loader (tsx, `pnpm start`) finds no named
+// export in it ("does not provide an export named 'jStat'"); Vite and Vitest accept both forms.
+const { jStat } = jstat;
 
 export interface ArmFigures {
   /** The split's branch id ("a", "b", "holdout"). */

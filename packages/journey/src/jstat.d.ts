@@ -12,4 +12,7 @@ declare module "jstat" {
     beta: Continuous;
     betaln(a: number, b: number): number;
   };
+  /** jstat is CommonJS: Node's ESM loader offers only its default export (module.exports). */
+  const jstat: { jStat: typeof jStat };
+  export default jstat;
 }
