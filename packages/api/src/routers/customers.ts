@@ -446,7 +446,7 @@ export const customersRouter = router({
 
   /**
    * Right to erasure (admins): in one transaction the customer's runs, traces, messages, personal
-   * links, page visits, form submissions, subscriptions and their history, refused entries,
+   * links, page visits, forms started and submitted, subscriptions and their history, refused entries,
    * segment memberships, identify calls and events are deleted with the customer, and an audit row
    * says who did it (with counts; the external id only as a hash). A later event with the same
    * external id starts a fresh profile. The suppression list (bounced/complained addresses) is
@@ -504,6 +504,10 @@ export const customersRouter = router({
           await run(
             "formSubmissions",
             tx.$executeRaw`DELETE FROM "FormSubmission" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
+          );
+          await run(
+            "formStarts",
+            tx.$executeRaw`DELETE FROM "FormStart" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,
           );
           await run(
             "subscriptions",

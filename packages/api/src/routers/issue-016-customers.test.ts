@@ -296,6 +296,16 @@ describe("customers router (issue 16)", () => {
           fields: { email: "x@example.com" },
         },
       });
+      await prisma.formStart.create({
+        data: {
+          token: `tok-${k}`,
+          formId: "f",
+          workspaceId: ws,
+          page: "welcome",
+          pageVersion: 1,
+          customerId,
+        },
+      });
       await prisma.subscription.create({
         data: { customerId, workspaceId: ws, channel: "sms", status: "subscribed", source: "form" },
       });
@@ -368,6 +378,7 @@ describe("customers router (issue 16)", () => {
        UNION ALL SELECT 'Message', count(*)::int FROM "Message" WHERE "customerId" = $1 OR "runId" = $2
        UNION ALL SELECT 'Purl', count(*)::int FROM "Purl" WHERE "customerId" = $1
        UNION ALL SELECT 'PageVisit', count(*)::int FROM "PageVisit" WHERE "customerId" = $1
+       UNION ALL SELECT 'FormStart', count(*)::int FROM "FormStart" WHERE "customerId" = $1
        UNION ALL SELECT 'FormSubmission', count(*)::int FROM "FormSubmission" WHERE "customerId" = $1
        UNION ALL SELECT 'Subscription', count(*)::int FROM "Subscription" WHERE "customerId" = $1
        UNION ALL SELECT 'SubscriptionChange', count(*)::int FROM "SubscriptionChange" WHERE "customerId" = $1
@@ -384,6 +395,7 @@ describe("customers router (issue 16)", () => {
             + (SELECT count(*) FROM "Purl" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "PageVisit" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "FormSubmission" WHERE "customerId" = $1)::int
+            + (SELECT count(*) FROM "FormStart" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "Subscription" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "SubscriptionChange" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "Event" WHERE "customerId" = $1)::int
@@ -391,7 +403,7 @@ describe("customers router (issue 16)", () => {
             + (SELECT count(*) FROM "SegmentMember" WHERE "customerId" = $1)::int AS n`,
       [other.id, theirs.run.id],
     );
-    expect(kept[0]?.n).toBe(12);
+    expect(kept[0]?.n).toBe(13);
 
     const audit = await prisma.auditLog.findMany({
       where: { workspaceId: ws, action: "customer.erase" },
