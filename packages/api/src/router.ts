@@ -6,6 +6,7 @@ import { pagesRouter } from "./routers/pages.ts"; // issue 14
 import { consentRouter } from "./routers/consent.ts"; // issue 16: subscriptions, suppressions
 import { customersRouter } from "./routers/customers.ts"; // issue 16
 import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
+import { migrationRouter } from "./routers/migration.ts"; // issue 18
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -34,6 +35,7 @@ export const appRouter = router({
   consent: consentRouter, // issue 16: subscriptions, suppressions
   customers: customersRouter, // issue 16
   analytics: analyticsRouter, // issue 17
+  migration: migrationRouter, // issue 18
 });
 
 export type AppRouter = typeof appRouter;

@@ -26,3 +26,4 @@ export * from "./group-commit.ts";
 export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17
 export * from "./analytics.ts"; // issue 17, item 4
+export * from "./migration.ts"; // issue 18

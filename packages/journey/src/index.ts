@@ -169,3 +169,15 @@ export type {
   ExperimentReport,
   Verdict,
 } from "./experiments.ts";
+// issue 18: where customers already inside go when a new version is published
+export { previewMigration } from "./migration.ts";
+export type {
+  ChangedWaitRule,
+  Destination,
+  MigrationChoices,
+  MigrationLine,
+  MigrationMode,
+  MigrationPreview,
+  StepPopulation,
+  VersionInfo,
+} from "./migration.ts";

@@ -1,0 +1,241 @@
+// Editing a live journey (issue 18, items 1–2): what publishing a new version does to the customers
+// already inside, said before anything happens. Pure: the caller counts who is where (per version
+// and step, from the database) and names the steps as drawn; this decides, per step of the old
+// versions, where its customers go and says it in a sentence:
+//   "412 waiting at Reminder (deleted) → SMS reminder"
+//   "96 waiting at Wait for registration → same step, timeout now 14 days (counted from when each
+//    customer started waiting)"
+// Rules: a step that still exists keeps its customers there (a changed wait keeps each customer's
+// due time, or recomputes it from when they started waiting — the marketer picks; a wait-for-event
+// whose event or matching changed waits for the new one and keeps its deadline); a deleted step
+// (or one whose kind changed) needs the marketer's choice — a step of the new version, where its
+// customers continue, or leaving the journey; nothing defaults to dropping people. Splits already
+// passed are not decided again and A/B assignments are never re-rolled: only the current step moves.
+import type { Plan, PlanStep } from "./plan.ts";
+
+export type MigrationMode = "keep" | "move";
+/** Changed waits: each customer keeps the due time they had, or it is computed again from when
+ * they started waiting with the new duration. */
+export type ChangedWaitRule = "keepDueTime" | "fromStart";
+
+export interface MigrationChoices {
+  mode: MigrationMode;
+  /** Per deleted step (that has customers): a step id of the new version, or null to let them leave. */
+  deletedSteps: Record<string, string | null>;
+  changedWaits: ChangedWaitRule;
+}
+
+/** Customers of one version at one step, from the database at preview time. */
+export interface StepPopulation {
+  versionId: string;
+  stepId: string;
+  /** Waiting on a timer (a wait step, quiet hours, a frequency cap). */
+  waiting: number;
+  /** Parked on a wait-for-event. */
+  parked: number;
+  /** Being moved by a worker right now (they are moved once the step commits). */
+  active: number;
+}
+
+export interface VersionInfo {
+  version: number;
+  plan: Plan;
+  /** Step names as drawn on that version's canvas (missing: the step's id is shown). */
+  labels: Record<string, string>;
+}
+
+export type Destination =
+  | { kind: "stay" } // keep mode: on their version
+  | { kind: "same" }
+  | { kind: "step"; stepId: string }
+  | { kind: "exit" }
+  | { kind: "unmapped" };
+
+export interface MigrationLine {
+  versionId: string;
+  version: number;
+  stepId: string;
+  label: string;
+  customers: number;
+  waiting: number;
+  parked: number;
+  active: number;
+  /** deleted: gone from the new version; replaced: same id, another kind of step. */
+  change: "unchanged" | "changed" | "deleted" | "replaced";
+  to: Destination;
+  sentence: string;
+}
+
+export interface MigrationPreview {
+  lines: MigrationLine[];
+  /** Deleted steps with customers and no choice yet: publishing must wait for one. */
+  unmapped: string[];
+  /** Choices naming a step the new version lacks (or its trigger). */
+  invalidTargets: string[];
+  customers: number;
+  moving: number;
+  leaving: number;
+  /** What happens to new entries. */
+  newEntries: string;
+}
+
+const WAIT_TYPES = new Set(["wait.duration", "wait.until", "wait.timeOfDay", "wait.dateProperty"]);
+
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`)
+      .join(",")}}`;
+  return JSON.stringify(value) ?? "undefined";
+}
+
+type Config = Record<string, unknown>;
+const cfg = (s: PlanStep): Config => (s.config ?? {}) as Config;
+
+function duration(d: unknown): string | null {
+  const r = d as { amount?: number; unit?: string } | undefined;
+  if (!r || typeof r.amount !== "number" || typeof r.unit !== "string") return null;
+  const unit = r.amount === 1 ? r.unit.replace(/s$/, "") : r.unit;
+  return `${r.amount.toLocaleString("en-US")} ${unit}`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/** How a kept step changed, in words (null: nothing a waiting customer notices). */
+function waitChange(before: PlanStep, after: PlanStep, rule: ChangedWaitRule): string | null {
+  if (stable(before.config) === stable(after.config)) return null;
+  const counted =
+    rule === "keepDueTime"
+      ? "each customer keeps the due time they had"
+      : "counted from when each customer started waiting";
+  if (after.type === "wait.event") {
+    const b = cfg(before);
+    const a = cfg(after);
+    const parts: string[] = [];
+    if (
+      stable(b["event"]) !== stable(a["event"]) ||
+      stable(b["correlate"]) !== stable(a["correlate"])
+    )
+      parts.push(
+        `now waits for ${typeof a["event"] === "string" ? a["event"] : "the new event"}, keeping each deadline`,
+      );
+    if (stable(b["timeout"]) !== stable(a["timeout"])) {
+      const t = duration(a["timeout"]);
+      parts.push(`timeout now ${t ?? "changed"} (${counted})`);
+    }
+    return parts.length > 0 ? parts.join("; ") : "settings changed";
+  }
+  if (WAIT_TYPES.has(after.type)) {
+    const d = duration(cfg(after));
+    return `${d ? `wait now ${d}` : "wait changed"} (${counted})`;
+  }
+  return "step changed; customers already waiting here are not affected until they move on";
+}
+
+function population(p: StepPopulation): string {
+  const parts: string[] = [];
+  if (p.waiting) parts.push(`${p.waiting.toLocaleString("en-US")} waiting`);
+  if (p.parked) parts.push(`${p.parked.toLocaleString("en-US")} waiting for an event`);
+  if (p.active) parts.push(`${p.active.toLocaleString("en-US")} in progress`);
+  return parts.join(", ") || "0";
+}
+
+/** Where every customer of the old versions goes if the marketer publishes `next` with `choices`. */
+export function previewMigration(args: {
+  versions: Record<string, VersionInfo>;
+  next: Plan;
+  nextLabels: Record<string, string>;
+  nextVersion: number;
+  populations: StepPopulation[];
+  choices: MigrationChoices;
+}): MigrationPreview {
+  const { versions, next, nextLabels, choices } = args;
+  const labelNext = (id: string) => nextLabels[id] ?? id;
+  const lines: MigrationLine[] = [];
+  const unmapped = new Set<string>();
+  const invalidTargets = new Set<string>();
+  for (const [target, to] of Object.entries(choices.deletedSteps))
+    if (to !== null && (!next.steps[to] || to === next.triggerStepId)) invalidTargets.add(target);
+
+  for (const p of args.populations) {
+    const v = versions[p.versionId];
+    if (!v) continue;
+    const customers = p.waiting + p.parked + p.active;
+    if (customers === 0) continue;
+    const label = v.labels[p.stepId] ?? p.stepId;
+    const before = v.plan.steps[p.stepId];
+    const after = next.steps[p.stepId];
+    const change: MigrationLine["change"] = !after
+      ? "deleted"
+      : before && before.type !== after.type
+        ? "replaced"
+        : before && stable(before.config) !== stable(after.config)
+          ? "changed"
+          : "unchanged";
+    const who = `${population(p)} at ${label}`;
+    const base = { ...p, version: v.version, label, customers, change };
+    if (choices.mode === "keep") {
+      lines.push({
+        ...base,
+        to: { kind: "stay" },
+        sentence: `${who} stay on version ${v.version}`,
+      });
+      continue;
+    }
+    if (change === "deleted" || change === "replaced") {
+      const gone = change === "deleted" ? "deleted" : "now another kind of step";
+      const choice = choices.deletedSteps[p.stepId];
+      if (choice === undefined || invalidTargets.has(p.stepId)) {
+        unmapped.add(p.stepId);
+        lines.push({
+          ...base,
+          to: { kind: "unmapped" },
+          sentence: `${who} (${gone}) → choose a step for them, or let them leave the journey`,
+        });
+      } else if (choice === null) {
+        lines.push({
+          ...base,
+          to: { kind: "exit" },
+          sentence: `${who} (${gone}) → leave the journey`,
+        });
+      } else {
+        lines.push({
+          ...base,
+          to: { kind: "step", stepId: choice },
+          sentence: `${who} (${gone}) → ${labelNext(choice)} (they start that step)`,
+        });
+      }
+      continue;
+    }
+    const note = before && after ? waitChange(before, after, choices.changedWaits) : null;
+    lines.push({
+      ...base,
+      to: { kind: "same" },
+      sentence: `${who} → same step${note ? `, ${note}` : ""}`,
+    });
+  }
+
+  const customers = lines.reduce((s, l) => s + l.customers, 0);
+  const leaving = lines.filter((l) => l.to.kind === "exit").reduce((s, l) => s + l.customers, 0);
+  const moving =
+    choices.mode === "keep"
+      ? 0
+      : lines.filter((l) => l.to.kind !== "unmapped").reduce((s, l) => s + l.customers, 0);
+  return {
+    lines,
+    unmapped: [...unmapped],
+    invalidTargets: [...invalidTargets],
+    customers,
+    moving,
+    leaving,
+    newEntries: `New entries start version ${args.nextVersion} at ${labelNext(next.triggerStepId)}.${
+      choices.mode === "keep"
+        ? ` ${plural(customers, "customer")} already inside finish on the version they entered.`
+        : ""
+    }`,
+  };
+}
