@@ -106,7 +106,10 @@ describe("dead-letter replay", () => {
     });
     await idle();
     expect(smtp.received).toHaveLength(1);
-    expect(smtp.received[0]?.text?.trim()).toBe("Hello Ann, thanks!");
+    // A marketing email (the default, issue 16): the unsubscribe footer follows the body.
+    expect(smtp.received[0]?.text).toMatch(
+      /^Hello Ann, thanks!\n\n--\nDon't want these emails\? Unsubscribe: http:\/\/pp\.test\/u\/\S+\n?$/,
+    );
     expect(smtp.received[0]?.idempotencyKey).toBe(failed.idempotencyKey);
     expect(sent.history).toEqual([
       expect.objectContaining({
