@@ -8,7 +8,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { adminProcedure, marketerProcedure, router, type ApiContext } from "../trpc.ts";
-import { IdText, Text } from "../zod.ts";
+import { IdText, Text, unstorableText } from "../zod.ts";
 import { channelWords, stepNames, traceWords, valueWords } from "./customers.words.ts";
 
 export const SEARCH_KINDS = ["id", "email", "phone", "attribute"] as const;
@@ -40,14 +40,16 @@ function encodeCursor(parts: string[]): string {
   return Buffer.from(JSON.stringify(parts)).toString("base64url");
 }
 
-function decodeCursor(cursor: string | undefined, size: number): string[] | null {
+/** A cursor this router made: `size` strings (the first a date when `dated`), else BAD_REQUEST. */
+function decodeCursor(cursor: string | undefined, size: number, dated = false): string[] | null {
   if (cursor === undefined) return null;
   try {
     const parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
     if (
       Array.isArray(parts) &&
       parts.length === size &&
-      parts.every((p): p is string => typeof p === "string")
+      parts.every((p): p is string => typeof p === "string" && !unstorableText(p)) &&
+      (!dated || !Number.isNaN(Date.parse(parts[0])))
     )
       return parts;
   } catch {
@@ -259,7 +261,7 @@ export const customersRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const c = await customerIn(ctx, ctx.user.workspaceId, input.id);
-      const after = decodeCursor(input.cursor, 2);
+      const after = decodeCursor(input.cursor, 2, true);
       const rows = await ctx.db.query<{
         id: string;
         name: string;
@@ -300,7 +302,7 @@ export const customersRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const c = await customerIn(ctx, ctx.user.workspaceId, input.id);
-      const after = decodeCursor(input.cursor, 2);
+      const after = decodeCursor(input.cursor, 2, true);
       const runs = await ctx.db.query<{
         id: string;
         journeyId: string;

@@ -159,6 +159,16 @@ describe("customers router (issue 16)", () => {
     const second = await a.customers.timeline({ id: c.id, limit: 3, cursor: first.nextCursor! });
     expect(second.items.map((e) => e.timestamp.slice(0, 10))).toEqual(["2026-11-02", "2026-11-01"]);
     expect(second.nextCursor).toBeNull();
+    // A forged cursor is a 400 naming it, never a database error.
+    for (const parts of [
+      ["not a date", "x"],
+      ["2026-11-01T00:00:00Z", "a\u0000b"],
+      [1, 2],
+    ]) {
+      const cursor = Buffer.from(JSON.stringify(parts)).toString("base64url");
+      const err = await rejects(a.customers.timeline({ id: c.id, cursor }));
+      expect(err.code).toBe("BAD_REQUEST");
+    }
     expect((await rejects(caller("viewer").customers.get({ id: c.id }))).code).toBe("FORBIDDEN");
     expect((await rejects(caller("b").customers.get({ id: c.id }))).code).toBe("NOT_FOUND");
   });
