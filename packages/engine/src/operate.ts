@@ -5,7 +5,7 @@ import { loadPlan } from "./plans.ts";
 import { addUnlessPending, sendJobOptions } from "./queues.ts";
 import { renderOutbox } from "./runner.ts";
 import { exitRuns } from "./exit.ts";
-import { linkFunnel } from "./funnel.ts";
+import { stepLinkCounts } from "./funnel.ts";
 import { EnrolCriteria } from "./maintenance.ts";
 
 /** A refusal the API turns into a TRPCError with the same code. */
@@ -192,20 +192,8 @@ export async function nodeCounts(
   // The page funnel of the steps that made personal links (one grouped query over their links).
   const stepIds = Object.keys(out);
   if (stepIds.length > 0) {
-    const links = await linkFunnel(
-      ctx.db,
-      workspaceId,
-      { journeyId, stepIds, ...(versionId ? { versionId } : {}) },
-      true,
-    );
-    for (const l of links)
-      if (l.stepId)
-        get(l.stepId).page = {
-          links: l.links,
-          visited: l.visited,
-          visits: l.visits,
-          submitted: l.submitted,
-        };
+    const links = await stepLinkCounts(ctx.db, workspaceId, journeyId, stepIds, versionId);
+    for (const { stepId, ...page } of links) get(stepId).page = page;
   }
   return out;
 }
