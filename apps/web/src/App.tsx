@@ -51,6 +51,12 @@ const CustomerProfilePage = lazy(() =>
     default: m.CustomerProfilePage,
   })),
 );
+// issue 17: a journey's analytics (Recharts loads only here, never with the canvas).
+const JourneyAnalyticsPage = lazy(() =>
+  import("./analytics-area/JourneyAnalyticsPage.tsx").then((m) => ({
+    default: m.JourneyAnalyticsPage,
+  })),
+);
 
 export function App({
   trpcClient,
@@ -156,6 +162,8 @@ function Page({ me }: { me: Me }) {
       return <CustomerSearchPage />;
     case "customer": // issue 16
       return <CustomerProfilePage key={route.id} id={route.id} canErase={me.role === "ADMIN"} />;
+    case "journeyAnalytics": // issue 17
+      return <JourneyAnalyticsPage key={route.id} id={route.id} />;
     case "notFound":
       return (
         <section className="page">
@@ -170,7 +178,7 @@ function AppHeader({ me }: { me: Me }) {
   const trpc = useTRPC();
   const area = useRoute().page;
   const inPages = area === "pages" || area === "landingPage";
-  const inJourneys = area === "journeys" || area === "journey";
+  const inJourneys = area === "journeys" || area === "journey" || area === "journeyAnalytics";
   const inCustomers = area === "customers" || area === "customer";
   const queryClient = useQueryClient();
   const signOut = useMutation(

@@ -3,6 +3,7 @@ import { useSyncExternalStore } from "react";
 import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin issue
 import { parsePagesPath, type PagesRoute } from "./pages-area/routes.ts"; // issue 14
 import { parseCustomersPath, type CustomersRoute } from "./customers-area/routes.ts"; // issue 16
+import { parseAnalyticsPath, type AnalyticsRoute } from "./analytics-area/routes.ts"; // issue 17
 
 export type Route =
   | { page: "journeys" }
@@ -10,6 +11,7 @@ export type Route =
   | AdminRoute
   | PagesRoute
   | CustomersRoute
+  | AnalyticsRoute
   | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
@@ -23,6 +25,8 @@ export function parseHash(hash: string): Route {
   if (pages) return pages;
   const customers = parseCustomersPath(path); // issue 16: #/customers, #/customers/<id>
   if (customers) return customers;
+  const analytics = parseAnalyticsPath(path); // issue 17: #/journeys/<id>/analytics
+  if (analytics) return analytics;
   return { page: "notFound", hash };
 }
 

@@ -147,6 +147,7 @@ function Editor({
         </a>
         <h1 id="journey-title">{j.name}</h1>
         <StatusBadge status={j.status} />
+        <a href={`${hrefs.journey(j.id)}/analytics`}>Analytics</a>
         <span className="muted">
           {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision{" "}
           {save.revision} · edited <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>

@@ -1,0 +1,168 @@
+// issue 17: a fake API at the HTTP boundary for the analytics page's jsdom tests: `analytics.*`
+// and the journey's name answered from memory; every call recorded.
+import { vi } from "vitest";
+import { marketer } from "../test/users.ts";
+import type { DayFigures, Experiment, StepsAnswer } from "./contract.ts";
+
+const step = (
+  stepId: string,
+  name: string,
+  kind: string,
+  n: Partial<Record<"entered" | "waitingNow" | "sent" | "failed" | "converted", number>>,
+) => ({
+  stepId,
+  name,
+  kind,
+  type: "",
+  entered: 0,
+  waitingNow: 0,
+  sent: 0,
+  failed: 0,
+  converted: 0,
+  ...n,
+});
+
+export const stepsAnswer: StepsAnswer = {
+  versions: [
+    {
+      versionId: "v2",
+      version: 2,
+      status: "LIVE",
+      publishedAt: "2026-11-20T10:00:00.000Z",
+      steps: [
+        step("t", "Placed an order", "When an event happens", { entered: 40 }),
+        step("ab", "Thank-you test", "Random split", { entered: 40 }),
+        step("mail", "Thank-you email", "Send email", {
+          entered: 40,
+          sent: 38,
+          failed: 2,
+          converted: 10,
+        }),
+        step("wait", "Wait", "Wait", { entered: 38, waitingNow: 12 }),
+      ],
+    },
+    {
+      versionId: "v1",
+      version: 1,
+      status: "SUPERSEDED",
+      publishedAt: "2026-11-01T10:00:00.000Z",
+      steps: [
+        step("t", "Placed an order", "When an event happens", { entered: 60 }),
+        step("mail", "Send email", "Send email", { entered: 60, sent: 60, converted: 5 }),
+      ],
+    },
+  ],
+  all: [
+    step("t", "Placed an order", "When an event happens", { entered: 100 }),
+    step("ab", "Thank-you test", "Random split", { entered: 40 }),
+    step("mail", "Thank-you email", "Send email", {
+      entered: 100,
+      sent: 98,
+      failed: 2,
+      converted: 15,
+    }),
+    step("wait", "Wait", "Wait", { entered: 38, waitingNow: 12 }),
+  ],
+};
+
+export function daysOf(from: string, to: string): DayFigures[] {
+  const out: DayFigures[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    out.push({
+      day: new Date(t).toISOString().slice(0, 10),
+      entries: 2,
+      sends: 3,
+      conversions: 1,
+      revenue: 10,
+    });
+  return out;
+}
+
+const arm = (
+  id: string,
+  label: string,
+  recipients: number,
+  conversions: number,
+  extra: Partial<Experiment["report"]["arms"][number]> = {},
+) => ({
+  id,
+  label,
+  recipients,
+  conversions,
+  conversionRate: conversions / recipients,
+  conversionInterval: { low: 0.05, high: 0.4 },
+  revenuePerRecipient: 4.5,
+  uplift: null,
+  adjustedPValue: null,
+  chanceToBeBest: 0.5,
+  ...extra,
+});
+
+export const experiments: Experiment[] = [
+  {
+    versionId: "v2",
+    version: 2,
+    stepId: "ab",
+    report: {
+      baselineId: "holdout",
+      arms: [
+        arm("a", "Plain", 16, 4, { uplift: 0.25, chanceToBeBest: 0.61 }),
+        arm("holdout", "Holdout", 20, 4, { chanceToBeBest: 0.39 }),
+      ],
+      sampleRatioPValue: 0.4,
+      plannedPerArm: 6_000,
+      verdict: { kind: "collecting", neededPerArm: 6_000, smallestArm: 16 },
+      summary:
+        "Collecting: the smallest variant has 16 of 6,000 recipients. No verdict before then — looking early makes false winners likely. Fixed horizon: 6,000 recipients per variant.",
+    },
+  },
+];
+
+export type Call = { path: string; input: unknown };
+
+/** Stubs `fetch`; `extra` replaces or adds handlers. A thrown Error answers BAD_REQUEST. */
+export function fakeAnalyticsServer(extra: Record<string, (input: unknown) => unknown> = {}) {
+  const calls: Call[] = [];
+  const handlers: Record<string, (input: unknown) => unknown> = {
+    "auth.me": () => marketer,
+    "journeys.get": () => ({ id: "j1", name: "Post-purchase" }),
+    "analytics.steps": () => stepsAnswer,
+    "analytics.daily": (input) => {
+      const { from, to } = input as { from: string; to: string };
+      return daysOf(from, to);
+    },
+    "analytics.experiments": () => experiments,
+    ...extra,
+  };
+  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
+    const u = new URL(url instanceof Request ? url.url : String(url));
+    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
+    const inputs = JSON.parse(
+      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
+    ) as Record<string, unknown>;
+    const items = paths.map((path, i) => {
+      const input = inputs[String(i)];
+      calls.push({ path, input });
+      try {
+        const handler = handlers[path];
+        if (!handler) throw new Error(`No such procedure: ${path}`);
+        return { result: { data: handler(input) ?? null } };
+      } catch (e) {
+        return {
+          error: {
+            message: e instanceof Error ? e.message : String(e),
+            code: -32600,
+            data: { code: "BAD_REQUEST", httpStatus: 400, path },
+          },
+        };
+      }
+    });
+    return Promise.resolve(
+      new Response(JSON.stringify(items), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      }),
+    );
+  });
+  return { calls, callsTo: (path: string) => calls.filter((c) => c.path === path) };
+}
