@@ -49,7 +49,7 @@ function decodeCursor(cursor: string | undefined, size: number, dated = false): 
       Array.isArray(parts) &&
       parts.length === size &&
       parts.every((p): p is string => typeof p === "string" && !unstorableText(p)) &&
-      (!dated || !Number.isNaN(Date.parse(parts[0])))
+      (!dated || !Number.isNaN(Date.parse(parts[0] ?? "")))
     )
       return parts;
   } catch {
