@@ -312,6 +312,46 @@ export async function applyConsentTraits(
   return changed;
 }
 
+/**
+ * issue 16: a landing-page form's consent checkbox, ticked: the customer subscribes to the
+ * channels the form asks about (email unless told), source "form", with what they agreed to.
+ * Unticked changes nothing (not ticking a box is not an unsubscribe). To be called once per
+ * stored FormSubmission (apps/server/src/purl.ts, after the insert that returned a row).
+ */
+export async function recordFormConsent(
+  ctx: EngineContext,
+  input: {
+    workspaceId: string;
+    customerId: string;
+    submissionId: string;
+    formId: string;
+    consent: { given: boolean; text: string; version?: string | number; ip?: string | null } | null;
+    channels?: readonly ConsentChannel[];
+  },
+): Promise<ConsentChannel[]> {
+  if (!input.consent?.given) return [];
+  const changed: ConsentChannel[] = [];
+  for (const channel of input.channels ?? ["email"]) {
+    const r = await setSubscription(ctx, {
+      workspaceId: input.workspaceId,
+      customerId: input.customerId,
+      channel,
+      status: "subscribed",
+      source: "form",
+      actor: "customer",
+      detail: {
+        formId: input.formId,
+        submissionId: input.submissionId,
+        text: input.consent.text.slice(0, 1000),
+        ...(input.consent.version !== undefined ? { version: String(input.consent.version) } : {}),
+        ...(input.consent.ip ? { ip: input.consent.ip } : {}),
+      },
+    });
+    if (r.changed) changed.push(channel);
+  }
+  return changed;
+}
+
 /** The subscription states identify traits ask for (see applyConsentTraits). */
 export function consentFromTraits(
   traits: Record<string, unknown>,

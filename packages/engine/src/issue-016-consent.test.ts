@@ -14,6 +14,7 @@ import {
   consentOf,
   handleInboundSms,
   readUnsubscribeToken,
+  recordFormConsent,
   setSubscription,
   unsubscribeToken,
 } from "./consent.ts";
@@ -377,5 +378,31 @@ describe("subscription state", () => {
         actor: "api",
       }),
     ).toEqual({ found: false, changed: false, previous: null });
+  });
+
+  it("a ticked form consent subscribes (source form, with the text agreed to); unticked changes nothing", async () => {
+    const id = await h.customer("fin", { email: "fin@example.com" });
+    const base = { workspaceId: h.workspaceId, customerId: id, formId: "register" };
+    expect(
+      await recordFormConsent(h.ctx, {
+        ...base,
+        submissionId: "fs1",
+        consent: { given: false, text: "Send me offers", version: 1 },
+      }),
+    ).toEqual([]);
+    expect(
+      await recordFormConsent(h.ctx, {
+        ...base,
+        submissionId: "fs2",
+        consent: { given: true, text: "Send me offers", version: 1, ip: "203.0.113.9" },
+      }),
+    ).toEqual(["email"]);
+    const c = await consentOf(h.ctx, h.workspaceId, id);
+    expect(c?.channels[0]).toMatchObject({ status: "subscribed", source: "form" });
+    expect(c?.history[0]).toMatchObject({
+      actor: "customer",
+      sourceLabel: "a form",
+      detail: { formId: "register", submissionId: "fs2", text: "Send me offers", version: "1" },
+    });
   });
 });
