@@ -360,8 +360,10 @@ export default async function main(args: string[]): Promise<void> {
       }
       t.agent.destroy();
     } finally {
+      // SIGTERM first (a clean shutdown; profiles from --cpu-prof get written), then SIGKILL.
+      for (const c of children) stopGroup(c, "SIGTERM");
+      await sleep(3000);
       for (const c of children) stopGroup(c);
-      await sleep(500);
       await env.close();
     }
   }

@@ -24,8 +24,11 @@ export async function processEventJob(
     throw new UnrecoverableError("malformed event job payload");
   }
   if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
-  if ("eventIds" in parsed.data) return processEventBatch(ctx, parsed.data.eventIds);
-  return processEvent(ctx, parsed.data.eventId, { earlierFirst: true });
+  // One event is a batch of one: the same plain-SQL path (processEvent's Prisma reads cost more).
+  return processEventBatch(
+    ctx,
+    "eventIds" in parsed.data ? parsed.data.eventIds : [parsed.data.eventId],
+  );
 }
 
 interface BatchEvent {
@@ -78,10 +81,19 @@ WHERE "customerId" = ANY($1::text[]) AND status IN ('ACTIVE', 'WAITING')`;
 const CUSTOMERS_IN_PARALLEL = 16;
 
 /**
- * Many stored events at once (a job from ingest's group commit), with what processEvent does for
- * one, per batch instead of per event: one read of the events and their customers, one of the
+ * Processes stored events (one, or many from ingest's group commit), then marks them processed
+ * (`processedAt`). Everything it does is idempotent and decided in Postgres — an enrolment by the
+ * (journey, customer, trigger) unique key, a run's use of the event by the run's `consumed` ids, a
+ * refused entry by its unique row — so processing an event again changes nothing.
+ *
+ * Earlier first: when an event can enrol (a live journey is triggered by its name), the same
+ * customer's stored, not yet processed events of that name with an earlier timestamp are processed
+ * with it, in timestamp order. So for an entry rule such as "once", the earliest event wins among
+ * those received by the time the entry is decided, whatever order their jobs run in.
+ *
+ * Per batch instead of per event: one read of the events and their customers, one of the
  * triggered journey versions for every workspace and name in the batch, one for the customers'
- * earlier unprocessed events (earlier-first, as in processEvent), one for the customers' active
+ * earlier unprocessed events, one for the customers' active
  * runs (goals, exit criteria, parked waits), one `addBulk` of the run jobs, one update marking the
  * events processed. Enrolment stays one `enrol()` per entry. Each customer's events are handled in
  * (timestamp, id) order, so a run one event starts is told of that customer's later events in the
@@ -93,9 +105,17 @@ export async function processEventBatch(
   ctx: EngineContext,
   eventIds: readonly string[],
 ): Promise<{ enrolled: number; delivered: number }> {
-  let events = (
-    await ctx.db.query<BatchEvent>(LOAD_EVENTS, [eventIds], { prepare: "engine.batchEvents" })
-  ).filter((e) => !e.processed);
+  const loaded = await ctx.db.query<BatchEvent>(LOAD_EVENTS, [eventIds], {
+    prepare: "engine.batchEvents",
+  });
+  if (loaded.length < eventIds.length) {
+    const found = new Set(loaded.map((e) => e.id));
+    ctx.log.warn(
+      { eventIds: eventIds.filter((id) => !found.has(id)) },
+      "event job for events that no longer exist (or an unknown customer); ignoring them",
+    );
+  }
+  let events = loaded.filter((e) => !e.processed);
   if (events.length === 0) return { enrolled: 0, delivered: 0 };
   const workspaces = [...new Set(events.map((e) => e.workspaceId))];
   const versionRows = await ctx.db.query<{
@@ -162,6 +182,9 @@ export async function processEventBatch(
   for (const r of runs) activeOf.set(r.customerId, [...(activeOf.get(r.customerId) ?? []), r]);
 
   const runJobs: RunJob[] = [];
+  // Counted for the events asked for (an earlier event processed with them counts for its own job).
+  const asked = new Set(eventIds);
+  let delivered = 0;
   let enrolled = 0;
   const done: string[] = [];
   const customer = async (list: BatchEvent[]) => {
@@ -186,12 +209,9 @@ export async function processEventBatch(
         } catch {
           listens = true; // let the run job report the unreadable plan
         }
-        if (listens)
-          runJobs.push({
-            runId: run.id,
-            seq: run.seq,
-            input: { kind: "event", eventId: event.id },
-          });
+        if (!listens) continue;
+        runJobs.push({ runId: run.id, seq: run.seq, input: { kind: "event", eventId: event.id } });
+        if (asked.has(event.id)) delivered++;
       }
       const properties = asRecord(event.properties);
       for (const v of triggers(event)) {
@@ -216,7 +236,7 @@ export async function processEventBatch(
           trigger: { eventId: event.id, name: event.name, properties, timestamp: event.ts },
         });
         if (res.runId && !res.skipped) {
-          enrolled++;
+          if (asked.has(event.id)) enrolled++;
           // The customer's later events in this batch reach the new run, as one by one they would.
           active.push({ id: res.runId, seq: 0, versionId: v.id });
         }
@@ -244,144 +264,11 @@ export async function processEventBatch(
       { prepare: "engine.batchEventsProcessed" },
     );
   if (failures.length > 0) throw failures[0];
-  return { enrolled, delivered: runJobs.length };
+  return { enrolled, delivered };
 }
 
 /** Earlier events of the customer an event job processes first (more wait for their own jobs). */
 const EARLIER_FIRST_LIMIT = 50;
-
-/**
- * Processes one stored event, then marks it processed (`processedAt`). Everything it does is
- * idempotent and decided in Postgres — an enrolment by the (journey, customer, trigger) unique
- * key, a run's use of the event by the run's `consumed` ids, a refused entry by its unique row —
- * so processing an event again (a retried job, the sweeper, an earlier-first pass) changes nothing.
- *
- * `earlierFirst`: when the event can enrol (a live journey is triggered by its name), the same
- * customer's stored, not yet processed events of that name with an earlier timestamp are processed
- * first, in timestamp order. So for an entry rule such as "once", the earliest event wins among
- * those received by the time the entry is decided, whatever order their jobs run in. (An event
- * that arrives after another has already enrolled the customer cannot take the entry back: the
- * run has started; it is recorded as refused, with the reason.)
- */
-async function processEvent(
-  ctx: EngineContext,
-  eventId: string,
-  opts: { earlierFirst: boolean },
-): Promise<{ enrolled: number; delivered: number }> {
-  const { prisma } = ctx.db;
-  const event = await prisma.event.findUnique({
-    where: { id: eventId },
-    include: { customer: true },
-  });
-  if (!event) {
-    ctx.log.warn(
-      { eventId },
-      "event job for an event that no longer exists (or an unknown customer); ignoring",
-    );
-    return { enrolled: 0, delivered: 0 };
-  }
-  const versions = await prisma.journeyVersion.findMany({
-    where: {
-      workspaceId: event.workspaceId,
-      status: "LIVE",
-      triggerEvent: event.name,
-      journey: { status: "LIVE" },
-    },
-    select: { id: true, journeyId: true },
-  });
-  if (opts.earlierFirst && versions.length > 0) {
-    const earlier = await ctx.db.query<{ id: string }>(
-      `SELECT id FROM "Event"
-       WHERE "workspaceId" = $1 AND "customerId" = $2 AND name = $3 AND "processedAt" IS NULL
-         AND (timestamp, id) < ($4::timestamp, $5::text)
-       ORDER BY timestamp, id
-       LIMIT $6`,
-      [
-        event.workspaceId,
-        event.customerId,
-        event.name,
-        event.timestamp.toISOString().slice(0, -1),
-        event.id,
-        EARLIER_FIRST_LIMIT,
-      ],
-      { prepare: "engine.earlierEvents" },
-    );
-    for (const e of earlier) await processEvent(ctx, e.id, { earlierFirst: false });
-  }
-  const customer = toSnapshot(event.customer);
-  const properties = asRecord(event.properties);
-
-  // Runs already in flight see the event first (so a purchase that enrols does not also satisfy
-  // the new run's own goal).
-  const active = await prisma.journeyRun.findMany({
-    where: {
-      workspaceId: event.workspaceId,
-      customerId: event.customerId,
-      status: { in: ["ACTIVE", "WAITING"] },
-    },
-    select: { id: true, seq: true, versionId: true },
-  });
-  let delivered = 0;
-  for (const run of active) {
-    let listens: boolean;
-    try {
-      listens = listenedEvents(await loadPlan(ctx, run.versionId)).includes(event.name);
-    } catch {
-      listens = true; // let the run job report the unreadable plan
-    }
-    if (!listens) continue;
-    const job: RunJob = {
-      runId: run.id,
-      seq: run.seq,
-      input: { kind: "event", eventId: event.id },
-    };
-    await ctx.queues.runs.add("event", job, { jobId: runJobId(job) });
-    delivered++;
-  }
-
-  let enrolled = 0;
-  for (const v of versions) {
-    const plan = await loadPlan(ctx, v.id);
-    if (!matchesTrigger(plan, { name: event.name, properties }, customer)) {
-      await recordEntrySkip(ctx, {
-        workspaceId: event.workspaceId,
-        journeyId: v.journeyId,
-        versionId: v.id,
-        customerId: customer.id,
-        triggerId: event.id,
-        reason: "filter",
-        detail: "the event doesn't meet the trigger's conditions",
-      });
-      continue;
-    }
-    const res = await enrol(ctx, {
-      workspaceId: event.workspaceId,
-      journeyId: v.journeyId,
-      versionId: v.id,
-      customer,
-      trigger: {
-        eventId: event.id,
-        name: event.name,
-        properties,
-        timestamp: event.timestamp.getTime(),
-      },
-    });
-    if (res.runId && !res.skipped) enrolled++;
-    if (res.skipped)
-      ctx.log.debug(
-        { journeyId: v.journeyId, customerId: customer.id, reason: res.skipped },
-        "not enrolled",
-      );
-  }
-  // Right after its effects (all idempotent): a crash before this line has the sweeper (or a
-  // replay) process the event again, harmlessly; after it, a replay is answered without a job.
-  await ctx.db.query(
-    `UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1 AND "processedAt" IS NULL`,
-    [event.id],
-    { prepare: "engine.eventProcessed" },
-  );
-  return { enrolled, delivered };
-}
 
 /**
  * Segment entry: a customer whose attributes changed now matches (or no longer matches) a live
