@@ -260,6 +260,28 @@ export function RunTrace({ run, onView }: { run: CustomerRun; onView: (id: strin
           </li>
         ))}
       </ol>
+      {run.messages.length ? (
+        <>
+          <h4>Messages</h4>
+          <ul className="customers__trace" aria-label={`Messages in ${run.journeyName}`}>
+            {run.messages.map((m) => (
+              <li key={m.id}>
+                <time dateTime={m.sentAt ?? m.createdAt}>
+                  {formatDateTime(m.sentAt ?? m.createdAt)}
+                </time>
+                {m.stepName ? <span className="customers__step">{m.stepName}</span> : null}
+                <span>
+                  {m.channelWords}
+                  {m.recipient ? ` to ${m.recipient}` : ""} · {m.statusWords}
+                </span>
+                <button type="button" className="link" onClick={() => onView(m.id)}>
+                  View message
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </article>
   );
 }

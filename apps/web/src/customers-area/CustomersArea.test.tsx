@@ -79,6 +79,10 @@ describe("Customers area", () => {
       expect.stringContaining("Gold welcomeSent the email"),
     ]);
     expect(screen.queryByText(/split\.branch|messageId|\{"/)).toBeNull();
+    const sent = screen.getByRole("list", { name: "Messages in Welcome series" });
+    expect(within(sent).getByRole("listitem").textContent).toContain(
+      "Gold welcomeemail to ada@example.com · Sent",
+    );
     fireEvent.click(within(trace).getByRole("button", { name: "View message" }));
     const dialog = await screen.findByRole("dialog", { name: "Email" });
     await within(dialog).findByText("Welcome, Ada");
