@@ -21,6 +21,7 @@ const Day = (field: string) =>
     .regex(/^\d{4}-\d{2}-\d{2}$/, `${field} must be a date written as YYYY-MM-DD`)
     .refine(
       (s) =>
+        Number(s.slice(0, 4)) >= 1900 &&
         !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
         new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
       {

@@ -121,6 +121,12 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
       viewer.analytics.daily({ journeyId: "j", from: "2026-02-30", to: "2026-03-01" }),
     );
     expect(notDate.message).toContain("from is not a date in the calendar");
+    // Year 0 parses in JavaScript but not in Postgres: refused here, never a 500.
+    const yearZero = await rejects(
+      viewer.analytics.daily({ journeyId: "j", from: "0000-01-01", to: "0000-01-02" }),
+    );
+    expect(yearZero.code).toBe("BAD_REQUEST");
+    expect(yearZero.message).toContain("from is not a date in the calendar");
     // 366 days (a leap year) is allowed.
     expect(
       (
