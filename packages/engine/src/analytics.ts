@@ -218,7 +218,7 @@ export async function journeyDailyFigures(
        SELECT $2::date AS d0, $3::date + 1 AS d1
      ), days AS (
        SELECT generate_series($2::date, $3::date, interval '1 day')::date AS day
-     ), runs AS (
+     ), runs AS NOT MATERIALIZED (
        SELECT r.id, r."customerId", r."startedAt" FROM "JourneyRun" r WHERE r."journeyId" = $1
      ), entries AS (
        SELECT r."startedAt"::date AS day, count(*)::int AS n FROM runs r, bounds b
