@@ -78,8 +78,8 @@ const journey: StepSpec[] = [
 
 async function sendsIdle() {
   await waitFor("send queue idle", async () => {
-    const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed", "paused");
-    return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) + (c.paused ?? 0) === 0;
+    const c = await h.ctx.queues.sends.getJobCounts("active", "waiting", "delayed");
+    return (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0;
   });
 }
 
@@ -96,8 +96,8 @@ describe("consent at send time", () => {
     await track(h.ctx, h.workspaceId, { userId: "ada", event: "purchase" });
     const queued = await waitFor("the promo is in the outbox, its send job queued", async () => {
       const m = await h.db.prisma.message.findFirst({ where: { stepId: "promo" } });
-      const jobs = await h.ctx.queues.sends.getJobCounts("paused", "waiting");
-      return m && (jobs.paused ?? 0) + (jobs.waiting ?? 0) > 0 ? m : null;
+      const jobs = await h.ctx.queues.sends.getJobCounts("waiting");
+      return m && (jobs.waiting ?? 0) > 0 ? m : null;
     });
     expect(queued.status).toBe("PENDING");
 
@@ -280,8 +280,8 @@ describe("interrupted sends", () => {
       await track(hs.ctx, hs.workspaceId, { userId: "gus", event: "purchase" });
       await waitFor("both SMS in the outbox, jobs queued", async () => {
         const n = await hs.db.prisma.message.count({ where: { status: "PENDING" } });
-        const jobs = await hs.ctx.queues.sends.getJobCounts("paused", "waiting");
-        return n === 2 && (jobs.paused ?? 0) + (jobs.waiting ?? 0) === 2;
+        const jobs = await hs.ctx.queues.sends.getJobCounts("waiting");
+        return n === 2 && (jobs.waiting ?? 0) === 2;
       });
       // As if a worker had claimed both, handed them over (or not) and died before recording.
       await hs.db.query(`UPDATE "Message" SET status = 'SENDING', "claimToken" = 'dead-worker'`);
