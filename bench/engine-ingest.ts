@@ -311,7 +311,8 @@ export default async function main(args: string[]): Promise<void> {
         },
       });
       const port = await freePort();
-      const server = spawnGroup(["apps/server/src/main.ts"], serverEnv(env, port, true));
+      // --workers 0: the server alone (RUN_WORKER=false): ingest only, nothing processed.
+      const server = spawnGroup(["apps/server/src/main.ts"], serverEnv(env, port, workers > 0));
       children.push(server);
       for (let i = 1; i < workers; i++)
         children.push(spawnGroup(["apps/worker/src/main.ts"], serverEnv(env, port, true)));
@@ -325,7 +326,7 @@ export default async function main(args: string[]): Promise<void> {
       };
       // Warm-up (prepared statements, plan cache, JIT), not counted.
       await closedLoop(t, "/v1/batch", () => batchBody(users, triggerEvery), 100, connections, 2);
-      await waitProcessed(env, 120);
+      if (workers > 0) await waitProcessed(env, 120);
       const before = await countEvents(env);
       const t0 = performance.now();
       const batch = await closedLoop(
@@ -338,13 +339,13 @@ export default async function main(args: string[]): Promise<void> {
       );
       const sendS = (performance.now() - t0) / 1000;
       const mid = await countEvents(env);
-      await waitProcessed(env, 600);
+      if (workers > 0) await waitProcessed(env, 600);
       const allS = (performance.now() - t0) / 1000;
       const after = await countEvents(env);
       const n = after.stored - before.stored;
       const runs = await env.db.prisma.journeyRun.count();
       console.log(
-        `  Postpath, ${workers} worker process${workers > 1 ? "es" : ""}: /v1/batch ${fmt(batch.eventsPerSec)} events/s stored (${fmt((batch.eventsPerSec / rawBatch.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(batch.p50)} ms, p99 ${fmt(batch.p99)} ms per request${batch.failed ? `, ${batch.failed} failed` : ""}); processed ${fmt(n / allS)} events/s (${fmt(n)} events, ${fmt(mid.processed - before.processed)} processed while sending ${fmt(sendS, 1)} s, all by ${fmt(allS, 1)} s; ${fmt(runs)} runs in all)`,
+        `  Postpath, ${workers} worker process${workers === 1 ? "" : "es"}${workers === 0 ? " (ingest only)" : ""}: /v1/batch ${fmt(batch.eventsPerSec)} events/s stored (${fmt((batch.eventsPerSec / rawBatch.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(batch.p50)} ms, p99 ${fmt(batch.p99)} ms per request${batch.failed ? `, ${batch.failed} failed` : ""}); processed ${fmt(n / allS)} events/s (${fmt(n)} events, ${fmt(mid.processed - before.processed)} processed while sending ${fmt(sendS, 1)} s, all by ${fmt(allS, 1)} s; ${fmt(runs)} runs in all)`,
       );
       if (workers === workerCounts[0]) {
         const one = () => JSON.stringify(track(users, triggerEvery));
@@ -352,7 +353,7 @@ export default async function main(args: string[]): Promise<void> {
         console.log(
           `    /v1/track ${fmt(single.eventsPerSec)} events/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""})`,
         );
-        await waitProcessed(env, 600);
+        if (workers > 0) await waitProcessed(env, 600);
         const open = await openLoop(t, rate, seconds, users, triggerEvery);
         console.log(
           `    /v1/batch at ${fmt(rate)} events/s offered: ${fmt(open.ok)} of ${fmt(open.sent)} requests answered 200, p50 ${fmt(open.p50)} ms, p99 ${fmt(open.p99)} ms, max ${fmt(open.max)} ms per 100-event request`,
