@@ -189,8 +189,16 @@ export async function nodeCounts(
     const c = get(r.step);
     c.refused = { ...c.refused, [r.reason]: (c.refused?.[r.reason] ?? 0) + r.n };
   }
-  // The page funnel of the steps that made personal links (one grouped query over their links).
-  const stepIds = Object.keys(out);
+  // The page funnel of the steps that make personal links (one grouped query over their links);
+  // journeys without such a step never touch the link tables.
+  const plans = await Promise.all(versionIds.map((id) => loadPlan(ctx, id).catch(() => null)));
+  const stepIds = [
+    ...new Set(
+      plans.flatMap((p) =>
+        Object.values(p?.steps ?? {}).flatMap((s) => (s.type === "action.purl" ? [s.id] : [])),
+      ),
+    ),
+  ];
   if (stepIds.length > 0) {
     const links = await stepLinkCounts(ctx.db, workspaceId, journeyId, stepIds, versionId);
     for (const { stepId, ...page } of links) get(stepId).page = page;

@@ -3,6 +3,7 @@
 // journey step that made the links and per published version; the canvas's PURL step counts;
 // visits written to the run's trace.
 import { visitPurl } from "@postpath/engine";
+import { compile, draftFromSteps } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
 import { openApiTestEnv, rejects, TWO_WORKSPACES, type ApiTestEnv } from "../testing.ts";
@@ -50,6 +51,18 @@ describe("pages.funnel (issue 14)", () => {
     return { token, customerId: customer.id, runId: run.id };
   }
 
+  /** The version's plan: the two steps that make the links ("card", "reminder"). */
+  const compiled = compile(
+    draftFromSteps([
+      { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "card" },
+      { id: "card", type: "action.purl", data: { page: "register-machine" }, next: "reminder" },
+      { id: "reminder", type: "action.purl", data: { page: "register-machine" }, next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]),
+  );
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+  const plan = compiled.plan;
+
   async function journey(workspaceId: string, name: string) {
     const j = await env.db.prisma.journey.create({
       data: { workspaceId, name, draft: {}, status: "LIVE" },
@@ -60,8 +73,8 @@ describe("pages.funnel (issue 14)", () => {
         journeyId: j.id,
         workspaceId,
         version: 1,
-        schemaVersion: 1,
-        plan: {},
+        schemaVersion: plan.schemaVersion,
+        plan: JSON.parse(JSON.stringify(plan)) as object,
         triggerType: "event",
       },
     });
