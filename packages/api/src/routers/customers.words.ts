@@ -135,11 +135,27 @@ export function traceWords(
       return "A team member dismissed the failed message";
     case "page.visited":
       return "Opened their personal page";
+    case "form.submitted":
+      return str(d.text) ?? `Sent the form${str(d.formId) ? ` “${d.formId as string}”` : ""}`;
+    case "send.succeeded":
+      return "Handed to the provider";
+    case "coupon.succeeded": {
+      const out = (d.output ?? {}) as Record<string, unknown>;
+      return `Issued the coupon${str(out.code) ? ` ${out.code as string}` : ""}`;
+    }
+    case "purl.succeeded":
+      return "Made their personal link and QR code";
+    case "send.failed":
+    case "coupon.failed":
+    case "purl.failed":
+      return `Failed${str(d.error) ? `: ${d.error as string}` : ""}`;
     case "entry.refused":
       return `Not entered${str(d.why) ? `: ${d.why as string}` : ""}`;
     case "error":
       return `Stopped by an error${str(d.reason) ? `: ${d.reason as string}` : ""}`;
     default: {
+      // Lines that carry their own sentence (landing pages, consent) say it.
+      if (str(d.text)) return d.text as string;
       const words = kind
         .replace(/[._]/g, " ")
         .replace(/([a-z])([A-Z])/g, "$1 $2")
