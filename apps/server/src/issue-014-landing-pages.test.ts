@@ -260,6 +260,18 @@ describe("issue 14: landing pages and forms", () => {
       text: "I agree to receive offers.",
       version: "2",
     });
+    // issue 16: the ticked box subscribed Grace to email, once, with what she was shown.
+    const changes = await h.db.prisma.subscriptionChange.findMany({
+      where: { customerId: customer.id },
+    });
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ channel: "email", status: "subscribed", source: "form" });
+    expect(changes[0]?.detail).toMatchObject({
+      formId: "registration",
+      submissionId: subs[0]?.id,
+      text: "I agree to receive offers.",
+      version: "2",
+    });
     const events = await h.db.prisma.event.findMany({
       where: { customerId: customer.id, name: "form_submitted" },
     });

@@ -8,7 +8,13 @@
 // the QR code of the link.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createQrCode } from "@postpath/channels";
-import { track, visitPurl, type EngineContext, type Keyring } from "@postpath/engine";
+import {
+  recordFormConsent,
+  track,
+  visitPurl,
+  type EngineContext,
+  type Keyring,
+} from "@postpath/engine";
 import {
   CustomerSnapshot,
   formsOf,
@@ -692,6 +698,16 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
             select: { id: true },
           })
         ).id;
+    // issue 16: a ticked consent box subscribes the customer (history: the text shown, its
+    // version, the time and IP). A replay records it again only if the first attempt did not.
+    if (consent?.given)
+      await recordFormConsent(engine, {
+        workspaceId: purl.workspaceId,
+        customerId: purl.customerId,
+        submissionId,
+        formId: form.formId,
+        consent,
+      });
     const customer = await prisma.customer.findUnique({
       where: { id: purl.customerId },
       select: { externalId: true },
