@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { applyConsentTraits } from "./consent.ts"; // issue 16
 import type { EngineContext } from "./context.ts";
 import { eventCommitter, type IngestRow } from "./group-commit.ts";
 import { eventTime, sanitizeJson, sanitizeString } from "./sanitize.ts";
@@ -105,6 +106,9 @@ export async function identify(
     RETURNING id`;
   const id = rows[0]?.id;
   if (id) {
+    // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
+    // customer's subscription state (a replayed call does not come here).
+    await applyConsentTraits(ctx, id, input.traits);
     await enqueueSegmentCheck(ctx, callId, id);
     return { customerId: id, duplicate: false };
   }

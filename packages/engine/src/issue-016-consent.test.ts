@@ -18,7 +18,7 @@ import {
   setSubscription,
   unsubscribeToken,
 } from "./consent.ts";
-import { track } from "./ingest.ts";
+import { identify, track } from "./ingest.ts";
 import { replayMessage } from "./operate.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { startSink } from "./testing/sink.ts";
@@ -318,6 +318,19 @@ describe("interrupted sends", () => {
 });
 
 describe("subscription state", () => {
+  it("identify traits set it through ingest, once per call", async () => {
+    const call = { userId: "fay", messageId: "id-fay-1", traits: { email_subscribed: false } };
+    const { customerId } = await identify(h.ctx, h.workspaceId, call);
+    expect(await identify(h.ctx, h.workspaceId, call)).toMatchObject({ duplicate: true });
+    const c = await consentOf(h.ctx, h.workspaceId, customerId);
+    expect(c?.channels[0]).toMatchObject({
+      channel: "email",
+      status: "unsubscribed",
+      source: "identify",
+    });
+    expect(c?.history).toHaveLength(1);
+  });
+
   it("history records each change once, with who and the source; identify traits and SMS STOP/START set it", async () => {
     const id = await h.customer("eve", { email: "eve@example.com", phone: "+44 7700 900123" });
     expect((await consentOf(h.ctx, h.workspaceId, id))?.channels.map((c) => c.status)).toEqual([
