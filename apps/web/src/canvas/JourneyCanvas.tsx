@@ -7,17 +7,19 @@ import {
   ReactFlow,
   ReactFlowProvider,
   ViewportPortal,
+  getViewportForBounds,
   useReactFlow,
   useStore,
   useUpdateNodeInternals,
 } from "@xyflow/react";
-import type { InternalNode, OnBeforeDelete, ReactFlowState } from "@xyflow/react";
+import type { InternalNode, OnBeforeDelete, ReactFlowState, Viewport } from "@xyflow/react";
 import type { KeyboardEvent as ReactKeyboardEvent, DragEvent } from "react";
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { JourneyDraft } from "./draft.ts";
 import { isStepType } from "./draft.ts";
-import { nodeTypes, selectFar } from "./nodes.tsx";
+import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
+import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
@@ -30,6 +32,8 @@ const selectCanvas = (s: EditorState) => ({
   edges: s.edges,
   editable: s.editable,
   issuesByEdge: s.issuesByEdge,
+  issuesByNode: s.issuesByNode,
+  warningsByNode: s.warningsByNode,
   highlight: s.highlight,
   focus: s.focus,
   load: s.load,
@@ -69,6 +73,40 @@ const removeInOneStep: OnBeforeDelete<StepNode, StepEdge> = ({ nodes, edges }) =
 };
 
 const fitViewOptions = { padding: 0.15, maxZoom: 1 };
+const MIN_ZOOM = 0.05;
+
+/**
+ * The viewport `fitView` will settle on, computed from the steps' positions and the cards' fixed
+ * size before anything is drawn. React Flow starts at zoom 1 and fits only once every step has
+ * been measured, so without this a big journey is first drawn in full detail (every card, handle
+ * and edge, mounted at zoom 1 to be measured) and then redrawn far out: most of the opening time.
+ * Starting at the fitted viewport, a big journey is drawn once, as far-out boxes.
+ */
+function fittedViewport(
+  nodes: readonly { position: { x: number; y: number } }[],
+  canvas: HTMLElement | null,
+): Viewport | undefined {
+  const box = canvas?.getBoundingClientRect();
+  if (!box || box.width === 0 || box.height === 0 || nodes.length === 0) return undefined;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const n of nodes) {
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + NODE_WIDTH);
+    y1 = Math.max(y1, n.position.y + NODE_HEIGHT);
+  }
+  return getViewportForBounds(
+    { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+    box.width,
+    box.height,
+    MIN_ZOOM,
+    fitViewOptions.maxZoom,
+    fitViewOptions.padding,
+  );
+}
 const deleteKeys = ["Delete", "Backspace"];
 
 const miniMapColors: Record<StepNode["type"], string> = {
@@ -110,6 +148,8 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const [miniMap, setMiniMap] = useState(() => miniMapByDefault(draft.nodes.length));
   const far = useStore(selectFar);
   const canvasRef = useRef<HTMLDivElement>(null);
+  // Where the journey is first drawn (React Flow reads `defaultViewport` when it mounts).
+  const [initial, setInitial] = useState<{ key: string; viewport?: Viewport } | null>(null);
   const updateNodeInternals = useUpdateNodeInternals();
   const wasFar = useRef(far);
   useEffect(() => {
@@ -123,6 +163,8 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   }, [far, updateNodeInternals]);
 
   useEffect(() => {
+    // Measured on the placeholder, which is the same element as the canvas (React keeps it).
+    setInitial({ key: draftKey, viewport: fittedViewport(draft.nodes, canvasRef.current) });
     load(draftKey, draft, { editable });
     // Loads once per key: later refetches of the same journey must not replace the edits.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -182,7 +224,16 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
     });
   }, [s.edges, s.issuesByEdge, s.highlight]);
 
-  if (s.loadedKey !== draftKey) return <div className="canvas" aria-busy="true" />;
+  const farOverlay = useMemo(
+    () => ({
+      issuesByNode: s.issuesByNode,
+      warningsByNode: s.warningsByNode,
+      highlight: s.highlight,
+    }),
+    [s.issuesByNode, s.warningsByNode, s.highlight],
+  );
+
+  if (s.loadedKey !== draftKey) return <div ref={canvasRef} className="canvas" aria-busy="true" />;
 
   const onDragOver = (event: DragEvent) => {
     if (!s.editable || !event.dataTransfer.types.includes(PALETTE_MIME)) return;
@@ -206,40 +257,50 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       data-testid="canvas"
       tabIndex={-1}
     >
-      <ReactFlow<StepNode, StepEdge>
-        nodes={s.nodes}
-        edges={far ? NO_EDGES : edges}
-        nodeTypes={nodeTypes}
-        onNodesChange={s.onNodesChange}
-        onEdgesChange={s.onEdgesChange}
-        onConnect={s.connect}
-        nodesDraggable={s.editable}
-        nodesConnectable={s.editable}
-        edgesReconnectable={false}
-        deleteKeyCode={s.editable ? deleteKeys : null}
-        onBeforeDelete={removeInOneStep}
-        fitView
-        fitViewOptions={fitViewOptions}
-        minZoom={0.05}
-        // Far out every step is one cheap box, and mounting the ones a pan brings into view
-        // would cost more than keeping them all.
-        onlyRenderVisibleElements={!far}
-      >
-        {/* Far out the dots are a grey blur that would be repainted on every pan frame. */}
-        {far ? <FarEdges edges={edges} /> : <Background />}
-        <Controls showInteractive={false} fitViewOptions={fitViewOptions}>
-          <ControlButton
-            onClick={() => setMiniMap((on) => !on)}
-            aria-label={miniMap ? "Hide minimap" : "Show minimap"}
-            title={miniMap ? "Hide minimap" : "Show minimap"}
+      <FarContext value={far}>
+        <FarOverlayContext value={farOverlay}>
+          <ReactFlow<StepNode, StepEdge>
+            nodes={s.nodes}
+            edges={far ? NO_EDGES : edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={s.onNodesChange}
+            onEdgesChange={s.onEdgesChange}
+            onConnect={s.connect}
+            nodesDraggable={s.editable}
+            nodesConnectable={s.editable}
+            edgesReconnectable={false}
+            deleteKeyCode={s.editable ? deleteKeys : null}
+            onBeforeDelete={removeInOneStep}
+            fitView
+            fitViewOptions={fitViewOptions}
+            defaultViewport={initial?.key === draftKey ? initial.viewport : undefined}
+            minZoom={MIN_ZOOM}
+            // Far out every step is one cheap box, and mounting the ones a pan brings into view
+            // would cost more than keeping them all.
+            onlyRenderVisibleElements={!far}
           >
-            ▦
-          </ControlButton>
-        </Controls>
-        {miniMap ? (
-          <MiniMap<StepNode> pannable zoomable nodeColor={miniMapNodeColor} style={miniMapStyle} />
-        ) : null}
-      </ReactFlow>
+            {/* Far out the dots are a grey blur that would be repainted on every pan frame. */}
+            {far ? <FarEdges edges={edges} /> : <Background />}
+            <Controls showInteractive={false} fitViewOptions={fitViewOptions}>
+              <ControlButton
+                onClick={() => setMiniMap((on) => !on)}
+                aria-label={miniMap ? "Hide minimap" : "Show minimap"}
+                title={miniMap ? "Hide minimap" : "Show minimap"}
+              >
+                ▦
+              </ControlButton>
+            </Controls>
+            {miniMap ? (
+              <MiniMap<StepNode>
+                pannable
+                zoomable
+                nodeColor={miniMapNodeColor}
+                style={miniMapStyle}
+              />
+            ) : null}
+          </ReactFlow>
+        </FarOverlayContext>
+      </FarContext>
     </div>
   );
 }

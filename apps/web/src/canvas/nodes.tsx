@@ -1,9 +1,9 @@
 // One custom node component per step family, registered in a module-scope `nodeTypes`
 // (a new object per render would make React Flow re-mount every node).
-import { Handle, Position, useStore } from "@xyflow/react";
+import { Handle, Position } from "@xyflow/react";
 import type { ReactFlowState } from "@xyflow/react";
 import type { NodeProps, NodeTypes } from "@xyflow/react";
-import { memo } from "react";
+import { createContext, memo, useContext } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { formatCount } from "../format.ts";
 import type { EditorState, NodeCounts } from "./store.ts";
@@ -55,6 +55,11 @@ function useOverlay(id: string) {
 export const FAR_ZOOM = 0.35;
 /** Read with `useStore(selectFar)`: a boolean, so a pan re-renders nothing unless it crosses the threshold. */
 export const selectFar = (s: ReactFlowState) => s.transform[2] < FAR_ZOOM;
+/**
+ * Whether the canvas is far out, given to the steps by the canvas (which reads `selectFar` once):
+ * one store subscription per step would run thousands of selectors on every pan frame.
+ */
+export const FarContext = createContext(false);
 
 type CardProps = {
   id: string;
@@ -67,22 +72,32 @@ type CardProps = {
 };
 
 function StepCard(props: CardProps) {
-  const far = useStore(selectFar);
+  const far = useContext(FarContext);
   return far ? <FarCard {...props} /> : <FullCard {...props} />;
 }
 
+/** What a far box shows of the overlays, given by the canvas (see `FarContext`). */
+export type FarOverlay = Pick<EditorState, "issuesByNode" | "warningsByNode" | "highlight">;
+export const FarOverlayContext = createContext<FarOverlay>({
+  issuesByNode: {},
+  warningsByNode: {},
+  highlight: null,
+});
+
 /** The overlay classes a far box keeps: whether it is invalid, visited or skipped by a test run. */
-function farOverlay(s: EditorState, id: string): string {
+function farOverlay(s: FarOverlay, id: string): string {
   let classes = s.issuesByNode[id] ? " step--invalid" : s.warningsByNode[id] ? " step--warned" : "";
   if (s.highlight) classes += s.highlight.notes[id] ? " step--visited" : " step--skipped";
   return classes;
 }
 
 function FarCard({ id, family, data, selected, width, height }: CardProps) {
-  const overlay = useEditorStore((s) => farOverlay(s, id));
+  // From context, not a store subscription per box: a drag changes the store on every frame.
+  const overlay = farOverlay(useContext(FarOverlayContext), id);
   // Keeps the size the full card was measured at, so switching detail does not move the edges
-  // or make React Flow re-measure every node.
-  const size = width > 0 && height > 0 ? { width, height } : undefined;
+  // or make React Flow re-measure every node; a step first drawn far out (a big journey opens
+  // fitted, far out) gets the full card's fixed size.
+  const size = width > 0 && height > 0 ? { width, height } : CARD_SIZE;
   return (
     <div
       className={`step step--far step--${family}${selected ? " step--selected" : ""}${overlay}`}

@@ -464,9 +464,38 @@ let dragOrigin: Doc | null = null;
 useEditorStore.subscribe((state, previous) => {
   if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging))
     dragOrigin = snapshot(previous);
-  if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey)
+  if (state.loadedKey !== previous.loadedKey && state.nodes.length > VALIDATE_LATER_OVER) {
+    useEditorStore.setState(NO_ISSUES);
+    validateAfterPaint(state.loadedKey, state.docRev);
+  } else if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey)
     useEditorStore.setState(checkDoc(state, state.catalog));
 });
+
+/**
+ * A big journey is drawn before it is checked: validating 1,000 steps takes longer than drawing
+ * them far out, and nothing on the first screen needs the result (problems show as the marks
+ * appear a moment later). Smaller journeys are checked at once, as before.
+ */
+const VALIDATE_LATER_OVER = 300;
+const NO_ISSUES = {
+  issues: [],
+  errorCount: 0,
+  issuesByNode: {},
+  issuesByEdge: {},
+  warningsByNode: {},
+} satisfies Partial<EditorState>;
+
+function validateAfterPaint(key: string | null, docRev: number): void {
+  const run = () => {
+    const state = useEditorStore.getState();
+    // A change since then has been checked already (and a new journey checks itself).
+    if (state.loadedKey !== key || state.docRev !== docRev) return;
+    useEditorStore.setState(checkDoc(state, state.catalog));
+  };
+  // After the next frame has been painted (a timeout queued from an animation frame).
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(run, 0));
+  else setTimeout(run, 0);
+}
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */
 export function checkDoc(

@@ -56,8 +56,24 @@ export function summarizeStep(type: StepType, data: unknown): string {
   return stepViews[type].summary(asConfig(data));
 }
 
+/**
+ * Branches already worked out, per config object and step type. A config is never changed in
+ * place (the editor store replaces it), and working the branches out parses the config with its
+ * schema: without this, loading or editing a 1,000-step journey parsed every step again.
+ */
+const branchCache = new WeakMap<object, Map<StepType, Branch[]>>();
+
 /** The step's outgoing branches, in the order their handles are drawn. */
 export function branchesOf(type: StepType, data: unknown): Branch[] {
+  if (typeof data !== "object" || data === null) return computeBranches(type, data);
+  let byType = branchCache.get(data);
+  if (!byType) branchCache.set(data, (byType = new Map<StepType, Branch[]>()));
+  let branches = byType.get(type);
+  if (!branches) byType.set(type, (branches = computeBranches(type, data)));
+  return [...branches];
+}
+
+function computeBranches(type: StepType, data: unknown): Branch[] {
   const config = asConfig(data);
   const { required, optional } = branchesFor(type, data);
   const label = (id: string) =>
