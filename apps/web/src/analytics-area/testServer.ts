@@ -1,6 +1,6 @@
 // issue 17: a fake API at the HTTP boundary for the analytics page's jsdom tests: `analytics.*`
 // and the journey's name answered from memory; every call recorded.
-import { vi } from "vitest";
+import { stubTrpc, type Handlers } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 import type { DayFigures, Experiment, StepsAnswer } from "./contract.ts";
 
@@ -118,12 +118,9 @@ export const experiments: Experiment[] = [
   },
 ];
 
-export type Call = { path: string; input: unknown };
-
 /** Stubs `fetch`; `extra` replaces or adds handlers. A thrown Error answers BAD_REQUEST. */
 export function fakeAnalyticsServer(extra: Record<string, (input: unknown) => unknown> = {}) {
-  const calls: Call[] = [];
-  const handlers: Record<string, (input: unknown) => unknown> = {
+  const handlers: Handlers = {
     "auth.me": () => marketer,
     "journeys.get": () => ({ id: "j1", name: "Post-purchase" }),
     "analytics.steps": () => stepsAnswer,
@@ -134,35 +131,6 @@ export function fakeAnalyticsServer(extra: Record<string, (input: unknown) => un
     "analytics.experiments": () => experiments,
     ...extra,
   };
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      const input = inputs[String(i)];
-      calls.push({ path, input });
-      try {
-        const handler = handlers[path];
-        if (!handler) throw new Error(`No such procedure: ${path}`);
-        return { result: { data: handler(input) ?? null } };
-      } catch (e) {
-        return {
-          error: {
-            message: e instanceof Error ? e.message : String(e),
-            code: -32600,
-            data: { code: "BAD_REQUEST", httpStatus: 400, path },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
+  const calls = stubTrpc(handlers);
   return { calls, callsTo: (path: string) => calls.filter((c) => c.path === path) };
 }

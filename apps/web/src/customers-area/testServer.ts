@@ -1,6 +1,6 @@
 // issue 16: a fake API at the HTTP boundary for the Customers area's jsdom tests: `customers.*`
 // answered from memory (search by id prefix with keyset pages, erase refusing a wrong id).
-import { vi } from "vitest";
+import { ApiError, stubTrpc, type Handlers } from "../test/trpcStub.ts";
 import type {
   CustomerProfile,
   CustomerRow,
@@ -8,18 +8,6 @@ import type {
   RunsPage,
   TimelinePage,
 } from "./contract.ts";
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: "BAD_REQUEST" | "NOT_FOUND" | "FORBIDDEN",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const HTTP_STATUS = { BAD_REQUEST: 400, NOT_FOUND: 404, FORBIDDEN: 403 } as const;
-const JSON_RPC_CODE = { BAD_REQUEST: -32600, NOT_FOUND: -32004, FORBIDDEN: -32003 } as const;
 
 export function customerRow(n: number): CustomerRow {
   const id = String(n).padStart(3, "0");
@@ -148,15 +136,12 @@ export const message: RenderedMessage = {
   details: [],
 };
 
-export type Call = { path: string; input: unknown };
-
 /** Stubs `fetch`: `customers.*` from `rows` (search: id prefix, pages of `limit`) and fixtures. */
 export function fakeCustomersServer(
   rows: CustomerRow[],
   extra: Record<string, (input: unknown) => unknown> = {},
 ) {
-  const calls: Call[] = [];
-  const handlers: Record<string, (input: unknown) => unknown> = {
+  const handlers: Handlers = {
     "customers.search": (input) => {
       const { query, limit, cursor } = input as { query: string; limit: number; cursor?: string };
       const hits = rows.filter((r) => r.externalId.startsWith(query));
@@ -184,36 +169,6 @@ export function fakeCustomersServer(
     },
     ...extra,
   };
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      const input = inputs[String(i)];
-      calls.push({ path, input });
-      try {
-        const handler = handlers[path];
-        if (!handler) throw new ApiError("NOT_FOUND", `No such procedure: ${path}`);
-        return { result: { data: handler(input) ?? null } };
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError("BAD_REQUEST", String(e));
-        return {
-          error: {
-            message: err.message,
-            code: JSON_RPC_CODE[err.code],
-            data: { code: err.code, httpStatus: HTTP_STATUS[err.code], path },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
+  const calls = stubTrpc(handlers);
   return { calls, callsTo: (path: string) => calls.filter((c) => c.path === path) };
 }

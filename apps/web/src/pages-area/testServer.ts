@@ -2,8 +2,10 @@
 // memory, refusing a save based on an older revision (CONFLICT) and a publish with problems
 // (BAD_REQUEST), as the real router does.
 import type { PageDocument } from "@postpath/journey";
-import { vi } from "vitest";
+import { ApiError, stubTrpc, type Handlers } from "../test/trpcStub.ts";
 import type { PageDetail, PageFunnelData, PageListItem } from "./contract.ts";
+
+export { ApiError } from "../test/trpcStub.ts";
 
 // jsdom lacks matchMedia, which Puck reads for its responsive layout (a desktop-sized answer).
 if (typeof window.matchMedia !== "function") {
@@ -19,18 +21,6 @@ if (typeof window.matchMedia !== "function") {
       dispatchEvent: () => false,
     }) as MediaQueryList;
 }
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: "CONFLICT" | "BAD_REQUEST" | "NOT_FOUND",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const HTTP_STATUS = { CONFLICT: 409, BAD_REQUEST: 400, NOT_FOUND: 404 } as const;
-const JSON_RPC_CODE = { CONFLICT: -32009, BAD_REQUEST: -32600, NOT_FOUND: -32004 } as const;
 
 export function draftWithHeading(text: string): PageDocument {
   return {
@@ -72,15 +62,12 @@ export function emptyFunnel(): PageFunnelData {
   };
 }
 
-export type Call = { path: string; input: unknown };
-
 /** Stubs `fetch`: every tRPC call is answered from `pages` (and `extra` handlers). */
 export function fakePagesServer(
   initial: PageDetail[],
   extra: Record<string, (input: unknown) => unknown> = {},
 ) {
   const pages = new Map(initial.map((p) => [p.id, structuredClone(p)]));
-  const calls: Call[] = [];
   let nextId = 1;
   const find = (input: unknown) => {
     const page = pages.get((input as { id: string }).id);
@@ -94,7 +81,7 @@ export function fakePagesServer(
     publishedVersion: p.publishedVersion,
     updatedAt: p.updatedAt,
   });
-  const handlers: Record<string, (input: unknown) => unknown> = {
+  const handlers: Handlers = {
     "pages.list": () => [...pages.values()].map(listItem),
     "pages.get": (input) => structuredClone(find(input)),
     "pages.create": (input) => {
@@ -135,37 +122,7 @@ export function fakePagesServer(
     },
     ...extra,
   };
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      const input = inputs[String(i)];
-      calls.push({ path, input });
-      try {
-        const handler = handlers[path];
-        if (!handler) throw new ApiError("NOT_FOUND", `No such procedure: ${path}`);
-        return { result: { data: handler(input) ?? null } };
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError("BAD_REQUEST", String(e));
-        return {
-          error: {
-            message: err.message,
-            code: JSON_RPC_CODE[err.code],
-            data: { code: err.code, httpStatus: HTTP_STATUS[err.code], path },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
+  const calls = stubTrpc(handlers);
   return {
     calls,
     page: (id: string) => pages.get(id),
