@@ -6,6 +6,7 @@
 // few seconds and prints frame-time p50 / p95 and fps from requestAnimationFrame deltas in the
 // page, against a baseline measured in the same page and run: the idle canvas (nothing moving).
 //   pnpm --filter @postpath/bench bench canvas-frames [--seconds 3] [--sizes 500,1000,5000] [--minimap]
+//     [--web <dir>] (another copy of apps/web, e.g. an older commit's, for before/after runs)
 // Goals (issue 5): p95 ≤ 16.7 ms at 500 nodes; ≥ 30 fps at 1,000. Issue 18: first step drawn
 // ≤ 1 s at 1,000 steps; 60 fps fitted pan at 5,000. No assertions: figures only (a summary of
 // the issue 18 figures ends the output). Where the time goes: bench/_canvas-profile.ts.
@@ -95,7 +96,7 @@ export function generateCanvasJourney(nodes: number, edges: number): JourneyDraf
   return { schemaVersion: 1, settings: {}, nodes: out, edges: links } as unknown as JourneyDraft;
 }
 
-function buildBenchPage(outDir: string): void {
+function buildBenchPage(outDir: string, web: string): void {
   execFileSync(
     "pnpm",
     [
@@ -110,7 +111,7 @@ function buildBenchPage(outDir: string): void {
       "warn",
     ],
     {
-      cwd: WEB,
+      cwd: web,
       stdio: ["ignore", "inherit", "inherit"],
     },
   );
@@ -262,7 +263,7 @@ export default async function canvasFrames(args: string[]): Promise<void> {
   });
   try {
     process.stdout.write("Building the canvas benchmark page (vite, production)…\n");
-    buildBenchPage(outDir);
+    buildBenchPage(outDir, arg(args, "web") ?? WEB);
     const server = await serve(outDir);
     try {
       console.log(
