@@ -3,9 +3,10 @@ import path from "node:path";
 import fastifyStatic from "@fastify/static";
 import {
   appRouter,
+  cachedUserForSession,
+  LIST_FIGURES_MAX_AGE_MS,
   readCookie,
   SESSION_COOKIE,
-  userForSession,
   type AccountSettings,
   type ApiContext,
 } from "@postpath/api";
@@ -75,7 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         if (down)
           throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: unavailableMessage(down) });
         const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-        const user = await userForSession(opts.db, token);
+        const user = await cachedUserForSession(opts.db, token); // issue 15: cached briefly
         const cookie = (value: string, expires: Date) =>
           `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Expires=${expires.toUTCString()}${opts.secureCookies ? "; Secure" : ""}`;
         return {
@@ -86,6 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           ip: req.ip, // admin issue: sign-in throttling
           requestId: req.id, // issue 12
           ...(opts.accounts ? { accounts: opts.accounts } : {}), // issue 12
+          listFiguresMaxAgeMs: LIST_FIGURES_MAX_AGE_MS, // issue 15: the list's counts, shared briefly
           session: {
             token,
             set: (t, expiresAt) => void res.header("set-cookie", cookie(t, expiresAt)),

@@ -51,8 +51,84 @@ export async function userForSession(
   return session.user;
 }
 
+// --- issue 15: the session lookup of every request, cached briefly in-process -------------------
+// Every tRPC request read its session and user (two statements through Prisma). The server now
+// looks a session up once per SESSION_CACHE_MS per process: a bounded LRU of token hash → user.
+// Signing out, ending sessions, a role change and removing a user forget the entries at once in
+// this process; another server process notices within SESSION_CACHE_MS (its entry expires).
+
+/** How long a looked-up session is trusted without reading it again. */
+export const SESSION_CACHE_MS = 5_000;
+/** At most this many sessions are kept (least recently used go first). */
+export const SESSION_CACHE_MAX = 10_000;
+
+type CachedSession = {
+  user: SessionUser | null;
+  userId: string | null;
+  /** The session's own expiry (ms); null when there is no such session. */
+  expiresAt: number | null;
+  /** Read again after this (ms). */
+  until: number;
+};
+const sessionCache = new Map<string, CachedSession>();
+/** Bumped by every forget: a lookup that started before it does not store what it read. */
+let sessionEpoch = 0;
+
+/** userForSession through the in-process cache (the HTTP server's per-request lookup). */
+export async function cachedUserForSession(
+  db: Database,
+  token: string | null,
+  now = Date.now(),
+): Promise<SessionUser | null> {
+  if (!token) return null;
+  const key = tokenHash(token);
+  const hit = sessionCache.get(key);
+  if (hit && hit.until > now) {
+    sessionCache.delete(key); // most recently used last
+    sessionCache.set(key, hit);
+    return hit.expiresAt !== null && hit.expiresAt > now ? hit.user : null;
+  }
+  const epoch = sessionEpoch;
+  const session = await db.prisma.session.findUnique({
+    where: { tokenHash: key },
+    select: {
+      expiresAt: true,
+      user: { select: { id: true, email: true, name: true, role: true, workspaceId: true } },
+    },
+  });
+  if (epoch === sessionEpoch) {
+    sessionCache.delete(key);
+    sessionCache.set(key, {
+      user: session?.user ?? null,
+      userId: session?.user.id ?? null,
+      expiresAt: session?.expiresAt.getTime() ?? null,
+      until: now + SESSION_CACHE_MS,
+    });
+    while (sessionCache.size > SESSION_CACHE_MAX) {
+      const oldest = sessionCache.keys().next().value;
+      if (oldest === undefined) break;
+      sessionCache.delete(oldest);
+    }
+  }
+  if (!session || session.expiresAt.getTime() <= now) return null;
+  return session.user;
+}
+
+/** Forgets one session's cached lookup (sign-out). */
+export function forgetSession(token: string): void {
+  sessionEpoch++;
+  sessionCache.delete(tokenHash(token));
+}
+
+/** Forgets every cached session of a user (role change, removal, password change or reset). */
+export function forgetUserSessions(userId: string): void {
+  sessionEpoch++;
+  for (const [key, entry] of sessionCache) if (entry.userId === userId) sessionCache.delete(key);
+}
+
 export async function deleteSession(db: Database, token: string): Promise<void> {
   await db.prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
+  forgetSession(token);
 }
 
 /** issue 12: signs a user out everywhere, or everywhere but the session holding `keepToken`. */
@@ -64,6 +140,9 @@ export async function endSessions(
   const res = await db.prisma.session.deleteMany({
     where: { userId, ...(keepToken ? { tokenHash: { not: tokenHash(keepToken) } } : {}) },
   });
+  // Inside a transaction a lookup may still read the old rows until the commit: callers that pass
+  // a transaction forget again after it (forgetUserSessions).
+  forgetUserSessions(userId);
   return res.count;
 }
 

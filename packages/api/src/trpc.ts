@@ -34,6 +34,11 @@ export interface ApiContext {
   accounts?: AccountSettings;
   /** issue 12: the HTTP request's id; unexpected errors show it, and the log line carries it. */
   requestId?: string;
+  /**
+   * issue 15: how old the journey list's figures (entered, converted) may be, in ms; the HTTP
+   * server sets it (journeys.list.ts). Absent: they are read on every call.
+   */
+  listFiguresMaxAgeMs?: number;
   /** Session cookie plumbing, provided by the HTTP adapter. */
   session: {
     token: string | null;

@@ -6,6 +6,7 @@ import {
   createSession,
   deleteSession,
   endSessions,
+  forgetUserSessions,
   hashPassword,
   recordSignInFailure,
   sha256Hex,
@@ -230,6 +231,7 @@ export const authRouter = router({
         );
         return n;
       });
+      forgetUserSessions(ctx.user.id); // issue 15: lookups made before the commit are not kept
       return { ok: true, otherSessionsEnded: ended };
     }),
 
@@ -272,6 +274,7 @@ export const authRouter = router({
         );
         return u;
       });
+      forgetUserSessions(user.id); // issue 15: lookups made before the commit are not kept
       await clearSignInFailures(ctx.db, user.email);
       const session = await createSession(ctx.db, user.id);
       ctx.session.set(session.token, session.expiresAt);

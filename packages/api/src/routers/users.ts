@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { newToken } from "../auth.ts";
+import { forgetUserSessions, newToken } from "../auth.ts";
 import { adminProcedure, router } from "../trpc.ts";
 import { IdText } from "../zod.ts";
 
@@ -44,6 +44,7 @@ export const usersRouter = router({
         data: { role: input.role },
         select: { id: true, email: true, name: true, role: true, createdAt: true },
       });
+      forgetUserSessions(user.id); // issue 15: the new role holds from their next request
       await recordAudit(
         ctx.db,
         ctx.user,
@@ -66,6 +67,7 @@ export const usersRouter = router({
     });
     if (!user) throw notFound();
     await ctx.db.prisma.user.delete({ where: { id: user.id } }); // sessions cascade: signed out everywhere
+    forgetUserSessions(user.id); // issue 15: and this process forgets its cached lookups
     await recordAudit(
       ctx.db,
       ctx.user,
