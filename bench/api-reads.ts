@@ -108,9 +108,12 @@ async function onServer<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
-/** The marker written last by a complete seeding: the workspace's name names the sizes. */
+/**
+ * The marker written last by a complete seeding: the workspace's name names the seeding's version
+ * and sizes (v2: run statuses vary within each journey; v1 gave each journey's runs one status).
+ */
 const seededName = (journeys: number, runs: number) =>
-  `API reads bench: ${journeys} journeys, ${runs} runs`;
+  `API reads bench v2: ${journeys} journeys, ${runs} runs`;
 
 async function openSeeded(
   journeys: number,
