@@ -206,13 +206,14 @@ describe("API security (walks every procedure of appRouter)", () => {
         draft: demoJourneyDraft(1),
       })
     ).id;
-    ids.operate = ids.journeys;
+    ids.operate = ids.analytics = ids.migration = ids.journeys; // issues 17, 18: by journey
     ids.pages = // issue 14
       (await createCaller(ctxFor(u.marketerA)).pages.create({ name: "A page", slug: "a-page" })).id;
     // A dead message in A, for the admin dead-letter procedures.
     const customer = await db.prisma.customer.create({
       data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
     });
+    ids.customers = ids.customerId = customer.id; // issue 16: customers.*, consent.*
     await createCaller(ctxFor(u.marketerA)).journeys.publish({ id: ids.journeys });
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: ids.journeys },
@@ -264,9 +265,11 @@ describe("API security (walks every procedure of appRouter)", () => {
         config: { endpoint: hookUrl, apiKey: "b-push-key-0000" },
       })
     ).id;
-    out.journeys = out.operate = (
-      await c.journeys.create({ name: "B journey", draft: demoJourneyDraft(1) })
-    ).id;
+    out.journeys =
+      out.operate =
+      out.analytics =
+      out.migration =
+        (await c.journeys.create({ name: "B journey", draft: demoJourneyDraft(1) })).id;
     await c.journeys.publish({ id: out.journeys });
     out.pages = (await c.pages.create({ name: "B page", slug: "b-page" })).id; // issue 14
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
@@ -276,6 +279,7 @@ describe("API security (walks every procedure of appRouter)", () => {
     const customer = await db.prisma.customer.create({
       data: { workspaceId: admin.workspaceId, externalId: "cust-b" },
     });
+    out.customers = out.customerId = customer.id; // issue 16
     out.enrolmentId = (
       await c.operate.enrol({ journeyId: out.journeys, externalIds: ["cust-b"] })
     ).enrolmentId;
@@ -317,6 +321,10 @@ describe("API security (walks every procedure of appRouter)", () => {
     id,
     journeyId: id,
     customer: "cust-a",
+    confirmExternalId: "cust-a", // customers.erase: typed to confirm
+    from: "2026-01-01", // analytics.daily
+    to: "2026-01-31",
+    choices: { mode: "keep" }, // migration.preview
     externalIds: ["cust-a"],
     role: "VIEWER",
     label: "renamed",
@@ -400,13 +408,15 @@ describe("API security (walks every procedure of appRouter)", () => {
     expect(JSON.stringify(await snapshotA())).toBe(before);
   });
 
-  /** Input keys that name one stored thing of a workspace (`templateId` names a gallery entry). */
+  /** Input keys that name one stored thing of a workspace (`templateId` names a gallery entry;
+   * `externalId` is the workspace's own name for a customer, meaningful only inside it). */
   const idKeys = (p: Proc): string[] => [
     ...new Set(
       p.inputs.flatMap((s) =>
         s instanceof z.ZodObject
           ? Object.keys(s.shape).filter(
-              (k) => (k === "id" || k.endsWith("Id")) && k !== "templateId",
+              (k) =>
+                (k === "id" || k.endsWith("Id")) && k !== "templateId" && !/externalId$/i.test(k),
             )
           : [],
       ),
