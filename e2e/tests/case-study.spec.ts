@@ -224,7 +224,7 @@ test("the case study: page built with drags, template journey, purchase, QR from
   // 8. The canvas counts the visits and the form on the personal-link step.
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(journeyUrl);
-  await expect(node(page, "purl").locator(".step__page-counts")).toHaveText("2 visits · 1 forms", {
+  await expect(node(page, "purl").locator(".step__page-counts")).toHaveText("2 visits · 1 form", {
     timeout: 30_000,
   });
 

@@ -12,6 +12,11 @@ export function formatCount(n: number): string {
   return count.format(n);
 }
 
+/** "1 visit", "530 visits": the count and the noun in the number it needs. */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 /** Share of entered customers who converted, "—" before anyone entered. */
 export function formatRate(converted: number, entered: number): string {
   if (entered <= 0) return "—";

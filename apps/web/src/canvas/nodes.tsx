@@ -5,7 +5,7 @@ import type { ReactFlowState } from "@xyflow/react";
 import type { NodeProps, NodeTypes } from "@xyflow/react";
 import { createContext, memo, useContext } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { formatCount } from "../format.ts";
+import { countOf, formatCount } from "../format.ts";
 import type { EditorState, NodeCounts } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
@@ -192,7 +192,7 @@ function FullCard({ id, family, data, selected }: CardProps) {
           className="step__page-counts"
           title={`Of ${formatCount(counts.page.links)} personal links: ${formatCount(counts.page.visited)} opened at least once, ${formatCount(counts.page.visits)} visits in all (reloads included), ${formatCount(counts.page.submitted)} with a form sent.`}
         >
-          {formatCount(counts.page.visits)} visits · {formatCount(counts.page.submitted)} forms
+          {countOf(counts.page.visits, "visit")} · {countOf(counts.page.submitted, "form")}
         </p>
       ) : null}
       {branches.length > 0 ? (
