@@ -138,11 +138,11 @@ test("a split draws one labelled handle per branch and every edge leaves from it
   const split = page.locator('.react-flow__node[data-id="big"]');
   await expect(split).toContainText("If event.total > 100");
   await expect(split.locator(".react-flow__handle.source")).toHaveCount(2);
-  await expect(split.getByLabel("Condition split branch: Yes")).toHaveAttribute(
+  await expect(split.getByTitle("Condition split branch: Yes")).toHaveAttribute(
     "data-handleid",
     "yes",
   );
-  await expect(split.getByLabel("Condition split branch: No")).toHaveAttribute(
+  await expect(split.getByTitle("Condition split branch: No")).toHaveAttribute(
     "data-handleid",
     "no",
   );

@@ -9,6 +9,7 @@
 // stored, the bad ones listed in the answer (see README, "Admin, credentials and ingest").
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
+import { onApiKeyRevoked } from "@postpath/api";
 import {
   identify,
   isUnstorableInput,
@@ -265,6 +266,16 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
       at: number;
     }
   >();
+
+  // A key revoked in this process is refused from the next request (other server processes
+  // refuse it once their cached lookup is older than KEY_CACHE_MS).
+  const stopListening = onApiKeyRevoked((apiKeyId) => {
+    for (const [hash, entry] of keyCache) if (entry.key?.id === apiKeyId) keyCache.delete(hash);
+  });
+  app.addHook("onClose", (_app, done) => {
+    stopListening();
+    done();
+  });
 
   // Malformed JSON, too-large bodies and limits never reach a handler: a clear 4xx, nothing stored.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {

@@ -126,6 +126,20 @@ export function forgetUserSessions(userId: string): void {
   for (const [key, entry] of sessionCache) if (entry.userId === userId) sessionCache.delete(key);
 }
 
+/** Who in this process keeps write keys cached (the ingest routes); told when one is revoked. */
+const apiKeyRevokedListeners = new Set<(apiKeyId: string) => void>();
+
+/** Subscribes to revocations made in this process; returns the unsubscribe. */
+export function onApiKeyRevoked(listener: (apiKeyId: string) => void): () => void {
+  apiKeyRevokedListeners.add(listener);
+  return () => apiKeyRevokedListeners.delete(listener);
+}
+
+/** A write key was revoked: this process's cached lookups of it are dropped at once. */
+export function apiKeyRevoked(apiKeyId: string): void {
+  for (const listener of apiKeyRevokedListeners) listener(apiKeyId);
+}
+
 export async function deleteSession(db: Database, token: string): Promise<void> {
   await db.prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
   forgetSession(token);

@@ -10,6 +10,7 @@ export {
   SESSION_COOKIE,
   SESSION_TTL_MS,
   cachedUserForSession, // issue 15
+  onApiKeyRevoked, // issue 15: the ingest key cache
   hashPassword,
   readCookie,
   userForSession,

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { newToken } from "../auth.ts";
+import { apiKeyRevoked, newToken } from "../auth.ts";
 import { adminProcedure, router } from "../trpc.ts";
 import { IdText, Text } from "../zod.ts";
 
@@ -88,6 +88,7 @@ export const apiKeysRouter = router({
         code: "NOT_FOUND",
         message: "No active API key with this id in this workspace.",
       });
+    apiKeyRevoked(input.id); // issue 15: refused at once here (other processes within a second)
     await recordAudit(ctx.db, ctx.user, "apiKey.revoke", { type: "ApiKey", id: input.id });
     return { ok: true };
   }),
