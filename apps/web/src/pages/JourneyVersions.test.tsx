@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { JourneyDetail } from "../api/contract.ts";
 import { thankYouDraft } from "../test/fixtures.ts";
 import { renderApp } from "../test/renderApp.tsx";
+import { ApiError, stubTrpc as fakeServer } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 
 /** The fixture, valid: the email leads to the exit. The live version (v2) and the draft. */
@@ -67,57 +68,6 @@ const version1 = {
     same: false,
   },
 };
-
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const JSON_RPC: Record<string, number> = { CONFLICT: -32009, NOT_FOUND: -32004 };
-
-/**
- * The server at its HTTP boundary: answers tRPC batch requests (GET queries, POST mutations)
- * from per-procedure handlers, and records every call.
- */
-function fakeServer(handlers: Record<string, (input: unknown) => unknown>) {
-  const calls: { path: string; input: unknown }[] = [];
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      const input = inputs[String(i)];
-      calls.push({ path, input });
-      try {
-        const handler = handlers[path];
-        if (!handler) throw new ApiError("NOT_FOUND", `no fake for ${path}`);
-        return { result: { data: handler(input) } };
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError("INTERNAL_SERVER_ERROR", String(e));
-        return {
-          error: {
-            message: err.message,
-            code: JSON_RPC[err.code] ?? -32603,
-            data: { code: err.code, httpStatus: 400, path },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
-  return calls;
-}
 
 async function openVersion1() {
   window.location.hash = "#/journeys/j7";

@@ -9,6 +9,7 @@ import type { JourneyDetail, JourneyListItem } from "../api/contract.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { thankYouDraft } from "../test/fixtures.ts";
 import { renderApp } from "../test/renderApp.tsx";
+import { ApiError, stubTrpc } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 
 const draft = JourneyDraft.parse({
@@ -44,7 +45,8 @@ function server() {
       const { revision, draft: saved } = input as { revision: number; draft: JourneyDraft };
       const ok = revision === stored.draftRevision;
       saves.push({ revision, ok });
-      if (!ok) throw new Error("CONFLICT");
+      if (!ok)
+        throw new ApiError("CONFLICT", "The draft was changed in another tab or by someone else.");
       stored = {
         ...stored,
         draft: saved,
@@ -55,38 +57,7 @@ function server() {
     },
     "journeys.catalog": () => ({}),
   };
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      try {
-        const handler = handlers[path];
-        if (!handler) throw new Error("NOT_FOUND");
-        return { result: { data: handler(inputs[String(i)]) } };
-      } catch (e) {
-        const code = e instanceof Error ? e.message : "INTERNAL_SERVER_ERROR";
-        return {
-          error: {
-            message:
-              code === "CONFLICT"
-                ? "The draft was changed in another tab or by someone else."
-                : code,
-            code: code === "CONFLICT" ? -32009 : -32004,
-            data: { code, httpStatus: 409, path },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
+  stubTrpc(handlers);
   return { saves, current: () => stored, listItem };
 }
 

@@ -7,6 +7,7 @@ import type { JourneyDetail } from "../api/contract.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { thankYouDraft } from "../test/fixtures.ts";
 import { renderApp } from "../test/renderApp.tsx";
+import { stubTrpc as fakeServer } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 
 const draft = JourneyDraft.parse({
@@ -32,38 +33,6 @@ const NO_CHANGE = {
   settings: [],
   same: true,
 };
-
-/** The server at its HTTP boundary: tRPC batches answered by per-procedure handlers. */
-function fakeServer(handlers: Record<string, (input: unknown) => unknown>) {
-  const calls: string[] = [];
-  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
-    const u = new URL(url instanceof Request ? url.url : String(url));
-    const paths = decodeURIComponent(u.pathname.replace(/^\/trpc\//, "")).split(",");
-    const inputs = JSON.parse(
-      init?.method === "POST" ? (init.body as string) : (u.searchParams.get("input") ?? "{}"),
-    ) as Record<string, unknown>;
-    const items = paths.map((path, i) => {
-      calls.push(path);
-      const handler = handlers[path];
-      if (!handler)
-        return {
-          error: {
-            message: `no fake for ${path}`,
-            code: -32004,
-            data: { code: "NOT_FOUND", httpStatus: 404, path },
-          },
-        };
-      return { result: { data: handler(inputs[String(i)]) } };
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(items), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      }),
-    );
-  });
-  return calls;
-}
 
 const publishButton = () => screen.getByRole<HTMLButtonElement>("button", { name: "Publish…" });
 
@@ -121,7 +90,7 @@ describe("issue 18: publishing", () => {
         .getState()
         .setHighlight({ path: ["trigger", "wait"], notes: { trigger: ["Entered"] } }),
     );
-    await waitFor(() => expect(calls).toContain("journeys.diff"));
+    await waitFor(() => expect(calls.map((c) => c.path)).toContain("journeys.diff"));
     expect(publishButton().disabled).toBe(false);
 
     fireEvent.click(publishButton());
