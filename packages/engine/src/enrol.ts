@@ -138,8 +138,27 @@ export async function enrol(
       return { runId: existing.id, skipped: "already enrolled by this trigger" };
     }
   }
+  // This trigger's own run, made meanwhile by another pass over the same event (a retry, an
+  // earlier-first pass of a later event's job): not a refusal.
+  const mine = async () =>
+    args.trigger
+      ? prisma.journeyRun.findUnique({
+          where: {
+            journeyId_customerId_triggerEventId: {
+              journeyId: args.journeyId,
+              customerId: args.customer.id,
+              triggerEventId: args.trigger.eventId,
+            },
+          },
+          select: { id: true },
+        })
+      : null;
   const skip = async (reason: EntrySkipReason, detail: string): Promise<EnrolResult> => {
-    if (args.trigger)
+    if (args.trigger) {
+      // The other pass may have committed the run between the check above and the history read
+      // that refused this one (it then counts as "already in this journey").
+      const own = await mine();
+      if (own) return { runId: own.id, skipped: "already enrolled by this trigger" };
       await recordEntrySkip(ctx, {
         workspaceId: args.workspaceId,
         journeyId: args.journeyId,
@@ -149,6 +168,7 @@ export async function enrol(
         reason,
         detail,
       });
+    }
     return { runId: null, skipped: detail };
   };
   const keyed = entryKeyOf(plan.settings.entry, args.trigger?.properties ?? null);
@@ -193,21 +213,6 @@ export async function enrol(
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    // This trigger's own run, made meanwhile by another pass over the same event (a retry, an
-    // earlier-first pass): not a refusal.
-    const mine = args.trigger
-      ? await prisma.journeyRun.findUnique({
-          where: {
-            journeyId_customerId_triggerEventId: {
-              journeyId: args.journeyId,
-              customerId: args.customer.id,
-              triggerEventId: args.trigger.eventId,
-            },
-          },
-          select: { id: true },
-        })
-      : null;
-    if (mine) return { runId: mine.id, skipped: "already enrolled by this trigger" };
     return skip("concurrentEntry", "entry rule: a concurrent entry won");
   }
   const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
