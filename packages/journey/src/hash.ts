@@ -19,3 +19,15 @@ export function hash32(input: string): number {
 export function unitInterval(key: string): number {
   return hash32(key) / 0x1_0000_0000;
 }
+
+/** JSON with object keys sorted (undefined members left out): equal values, equal strings. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`)
+      .join(",")}}`;
+  return JSON.stringify(value) ?? "undefined";
+}

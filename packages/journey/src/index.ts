@@ -171,6 +171,7 @@ export type {
 } from "./experiments.ts";
 // issue 18: where customers already inside go when a new version is published
 export { previewMigration } from "./migration.ts";
+export { stableJson } from "./hash.ts";
 export type {
   ChangedWaitRule,
   Destination,

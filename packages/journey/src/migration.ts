@@ -11,6 +11,7 @@
 // (or one whose kind changed) needs the marketer's choice — a step of the new version, where its
 // customers continue, or leaving the journey; nothing defaults to dropping people. Splits already
 // passed are not decided again and A/B assignments are never re-rolled: only the current step moves.
+import { stableJson } from "./hash.ts";
 import type { Plan, PlanStep } from "./plan.ts";
 
 export type MigrationMode = "keep" | "move";
@@ -81,17 +82,6 @@ export interface MigrationPreview {
 
 const WAIT_TYPES = new Set(["wait.duration", "wait.until", "wait.timeOfDay", "wait.dateProperty"]);
 
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
-  if (value !== null && typeof value === "object")
-    return `{${Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`)
-      .join(",")}}`;
-  return JSON.stringify(value) ?? "undefined";
-}
-
 type Config = Record<string, unknown>;
 const cfg = (s: PlanStep): Config => (s.config ?? {}) as Config;
 
@@ -107,7 +97,7 @@ const plural = (n: number, one: string, many = `${one}s`) =>
 
 /** How a kept step changed, in words (null: nothing a waiting customer notices). */
 function waitChange(before: PlanStep, after: PlanStep, rule: ChangedWaitRule): string | null {
-  if (stable(before.config) === stable(after.config)) return null;
+  if (stableJson(before.config) === stableJson(after.config)) return null;
   const counted =
     rule === "keepDueTime"
       ? "each customer keeps the due time they had"
@@ -117,13 +107,13 @@ function waitChange(before: PlanStep, after: PlanStep, rule: ChangedWaitRule): s
     const a = cfg(after);
     const parts: string[] = [];
     if (
-      stable(b["event"]) !== stable(a["event"]) ||
-      stable(b["correlate"]) !== stable(a["correlate"])
+      stableJson(b["event"]) !== stableJson(a["event"]) ||
+      stableJson(b["correlate"]) !== stableJson(a["correlate"])
     )
       parts.push(
         `now waits for ${typeof a["event"] === "string" ? a["event"] : "the new event"}, keeping each deadline`,
       );
-    if (stable(b["timeout"]) !== stable(a["timeout"])) {
+    if (stableJson(b["timeout"]) !== stableJson(a["timeout"])) {
       const t = duration(a["timeout"]);
       parts.push(`timeout now ${t ?? "changed"} (${counted})`);
     }
@@ -173,7 +163,7 @@ export function previewMigration(args: {
       ? "deleted"
       : before && before.type !== after.type
         ? "replaced"
-        : before && stable(before.config) !== stable(after.config)
+        : before && stableJson(before.config) !== stableJson(after.config)
           ? "changed"
           : "unchanged";
     const who = `${population(p)} at ${label}`;

@@ -1,5 +1,5 @@
 // What publishing would change: the compiled draft against the live version's plan, step by step.
-import type { Plan, PlanStep, StepType } from "@postpath/journey";
+import { stableJson, type Plan, type PlanStep, type StepType } from "@postpath/journey";
 
 export type StepRef = { id: string; type: StepType };
 export type StepChange = StepRef & { fields: string[] };
@@ -16,22 +16,11 @@ export type PlanDiff = {
   same: boolean;
 };
 
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "undefined";
-}
-
 function changedKeys(a: unknown, b: unknown): string[] {
   const ra = (a ?? {}) as Record<string, unknown>;
   const rb = (b ?? {}) as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort();
-  return keys.filter((k) => stable(ra[k]) !== stable(rb[k]));
+  return keys.filter((k) => stableJson(ra[k]) !== stableJson(rb[k]));
 }
 
 const ref = (s: PlanStep): StepRef => ({ id: s.id, type: s.type });
