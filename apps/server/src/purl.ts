@@ -13,6 +13,7 @@ import {
   track,
   visitPurl,
   type EngineContext,
+  type PurlVisit,
   type Keyring,
 } from "@postpath/engine";
 import {
@@ -42,6 +43,8 @@ export const THANKS_WAIT_MS = 3000;
 const THANKS_POLL_MS = 150;
 
 export const FORM_SUBMITTED = "form_submitted";
+/** Published page documents kept in memory per server process (immutable, by version id). */
+const DOCUMENT_CACHE = 200;
 /**
  * The address of a workspace's own "link expired" page: a known but expired link shows it when it
  * is published (not personalised; its forms — e.g. one asking for the serial — still post for
@@ -137,6 +140,17 @@ function emptyState(runId: string, customer: CustomerSnapshot): RunState {
     exitReason: null,
     stepsRun: 0,
   };
+}
+
+/** The forms of a document, parsed once per document object (cached documents are shared). */
+const parsedForms = new WeakMap<Doc, ReturnType<typeof formsOf>>();
+function formsOfDocument(doc: Doc): ReturnType<typeof formsOf> {
+  let forms = parsedForms.get(doc);
+  if (!forms) {
+    forms = formsOf(doc);
+    parsedForms.set(doc, forms);
+  }
+  return forms;
 }
 
 /** Whether any coupon card of the (personalised) document has no code yet. */
@@ -261,18 +275,10 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
 
   /** What Liquid sees: the run's context with the customer as stored now, and `purl`. */
   async function contextFor(purl: PurlRow, extraRunIds: string[] = []): Promise<Ctx> {
-    // One prepared statement for the customer and the runs, as this runs on every render: the two
-    // Prisma queries it replaces cost 1.3–2.7 ms more server CPU per page (bench/landing-page).
+    // One prepared statement for the customer and the runs (two Prisma queries cost 1.3–2.7 ms
+    // more server CPU per page: bench/landing-page). A visit reads both in its own statement.
     const [row] = await engine.db.query<{
-      customer: {
-        id: string;
-        externalId: string;
-        email: string | null;
-        phone: string | null;
-        timezone: string | null;
-        attributes: unknown;
-        tags: string[];
-      } | null;
+      customer: PurlVisit["customer"] | null;
       runs: { id: string; state: unknown }[];
     }>(
       `SELECT (SELECT jsonb_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email,
@@ -283,8 +289,16 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       [purl.customerId, [purl.runId, ...extraRunIds], purl.workspaceId],
       { prepare: "purl-context" },
     );
-    const customer = row?.customer ?? null;
-    const runs = row?.runs ?? [];
+    return contextFrom(purl, row?.customer ?? null, row?.runs ?? [], extraRunIds);
+  }
+
+  /** The Liquid context from the customer and the runs as read (the PURL's run first). */
+  function contextFrom(
+    purl: PurlRow,
+    customer: PurlVisit["customer"] | null,
+    runs: { id: string; state: unknown }[],
+    extraRunIds: string[] = [],
+  ): Ctx {
     const snapshot = CustomerSnapshot.parse(
       customer ?? { id: purl.customerId, externalId: "", attributes: {}, tags: [] },
     );
@@ -321,6 +335,27 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     };
   }
 
+  /**
+   * Published page versions are immutable: their documents are kept in memory by version id
+   * (the visit statement names the live version; a re-publish names a new id).
+   */
+  const documents = new Map<string, Promise<Doc | null>>();
+  function documentOf(versionId: string): Promise<Doc | null> {
+    let doc = documents.get(versionId);
+    if (!doc) {
+      doc = engine.db
+        .query<{ document: Doc }>(`SELECT document FROM "PageVersion" WHERE id = $1`, [versionId], {
+          prepare: "purl-page-document",
+        })
+        .then((rows) => rows[0]?.document ?? null);
+      // A failed read is not kept.
+      doc.catch(() => documents.delete(versionId));
+      if (documents.size >= DOCUMENT_CACHE) documents.delete(documents.keys().next().value!);
+      documents.set(versionId, doc);
+    }
+    return doc;
+  }
+
   /** The page's HTML: personalised, forms filled with pre-fills (or what was typed) and errors. */
   function renderPage(
     purl: PurlRow,
@@ -337,7 +372,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     const doc = personalise(page.document, render);
     const forms: Record<string, FormRuntime> = {};
     let css = "";
-    for (const form of formsOf(page.document)) {
+    for (const form of formsOfDocument(page.document)) {
       const own = posted?.formId === form.formId ? posted : undefined;
       const values: Record<string, string | boolean> = {};
       for (const f of form.fields)
@@ -412,13 +447,10 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       const visit = await visitPurl(engine, req.params.token);
       if (!visit) return expiredPage(req.params.token, reply);
       const purl: PurlRow = visit;
-      const ctx = await contextFor(purl);
-      if (!visit.published) return send(reply, 200, fallbackPage(purl));
-      const page = {
-        slug: purl.page,
-        ...visit.published,
-        document: visit.published.document as Doc,
-      };
+      const document = visit.published ? await documentOf(visit.published.id) : null;
+      if (!visit.published || !document) return send(reply, 200, fallbackPage(purl));
+      const ctx = contextFrom(purl, visit.customer, [{ id: purl.runId, state: visit.runState }]);
+      const page = { slug: purl.page, version: visit.published.version, document };
       return send(reply, 200, renderPage(purl, page, ctx).html);
     });
 

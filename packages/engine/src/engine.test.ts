@@ -19,7 +19,7 @@ import {
   startEnrolment,
   stopJourney,
 } from "./operate.ts";
-import { visitPurl } from "./outputs.ts";
+import { visitPurl } from "./visits.ts";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 import { startSink, type Sink } from "./testing/sink.ts";

@@ -5,6 +5,7 @@
 // refuses) fails only itself, and an outage fails every group it met (the caller answers 503).
 // The answer waits for the commit: a resolved promise means the events are durably stored.
 import { randomBytes } from "node:crypto";
+import { GroupBatcher } from "./batcher.ts";
 import type { EngineContext } from "./context.ts";
 import type { EventJob } from "./queues.ts";
 
@@ -41,12 +42,6 @@ export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = {
   concurrency: 2,
   eventsPerJob: 250,
 };
-
-interface Group {
-  rows: IngestRow[];
-  resolve: (results: IngestResult[]) => void;
-  reject: (err: unknown) => void;
-}
 
 /** Time-ordered ids (like cuid: `e`, ms time, a per-process counter, random), so `(timestamp, id)` keeps arrival order within a millisecond. */
 let counter = 0;
@@ -113,86 +108,24 @@ const SEP = String.fromCharCode(31);
 const RETRYABLE = new Set(["40001", "40P01"]);
 
 export class EventCommitter {
-  private queue: Group[] = [];
-  private queued = 0;
-  private inFlight = 0;
-  private timer: NodeJS.Timeout | null = null;
   private readonly opts: GroupCommitOptions;
+  private readonly batcher: GroupBatcher<IngestRow, IngestResult>;
 
   constructor(
     private readonly ctx: EngineContext,
     opts: Partial<GroupCommitOptions> = {},
   ) {
     this.opts = { ...DEFAULT_GROUP_COMMIT, ...opts };
+    this.batcher = new GroupBatcher((rows) => this.commit(rows), {
+      maxItems: this.opts.maxEvents,
+      lingerMs: this.opts.lingerMs,
+      concurrency: this.opts.concurrency,
+    });
   }
 
   /** Stores a group of events all or nothing; resolves once committed and queued. */
   push(rows: IngestRow[]): Promise<IngestResult[]> {
-    if (rows.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
-      this.queued += rows.length;
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.queue.length === 0 || this.inFlight >= this.opts.concurrency) return;
-    if (this.queued >= this.opts.maxEvents) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, this.opts.lingerMs);
-    }
-  }
-
-  private take(): Group[] {
-    const taken: Group[] = [];
-    let n = 0;
-    while (
-      this.queue.length &&
-      (n === 0 || n + this.queue[0]!.rows.length <= this.opts.maxEvents)
-    ) {
-      const g = this.queue.shift()!;
-      n += g.rows.length;
-      taken.push(g);
-    }
-    this.queued -= n;
-    return taken;
-  }
-
-  private flush(): void {
-    if (this.inFlight >= this.opts.concurrency) return;
-    const groups = this.take();
-    if (groups.length === 0) return;
-    this.inFlight++;
-    this.schedule(); // another slot may take what is left
-    void this.settle(groups).finally(() => {
-      this.inFlight--;
-      this.schedule();
-    });
-  }
-
-  private async settle(groups: Group[]): Promise<void> {
-    try {
-      const results = await this.commit(groups.flatMap((g) => g.rows));
-      let at = 0;
-      for (const g of groups) {
-        g.resolve(results.slice(at, at + g.rows.length));
-        at += g.rows.length;
-      }
-    } catch (err) {
-      if (groups.length === 1) {
-        groups[0]!.reject(err);
-        return;
-      }
-      // Isolate the failure: each group on its own (one bad value must not cost the others).
-      await Promise.all(groups.map((g) => this.settle([g])));
-    }
+    return this.batcher.push(rows);
   }
 
   /** Commits the rows (one statement, plus a look-up when some were already stored), then queues their processing. */
@@ -219,7 +152,7 @@ export class EventCommitter {
       if (retry.length && round >= 5) throw new Error("ingest: customers could not be resolved");
       pending = retry;
     }
-    await this.enqueue(fresh);
+    await enqueueEvents(this.ctx, fresh, this.opts.eventsPerJob);
     return results as IngestResult[];
   }
 
@@ -290,26 +223,28 @@ export class EventCommitter {
         })),
       );
   }
+}
 
-  /** One `events` job per `eventsPerJob` new events, all in one round trip to Redis. */
-  private async enqueue(fresh: string[]): Promise<void> {
-    if (fresh.length === 0) return;
-    const per = this.opts.eventsPerJob;
-    const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
-    for (let at = 0; at < fresh.length; at += per) {
-      const eventIds = fresh.slice(at, at + per);
-      // One event alone: the same job the sweeper and a replay would queue for it.
-      if (eventIds.length === 1)
-        jobs.push({
-          name: "event",
-          data: { eventId: eventIds[0]! },
-          opts: { jobId: `ev-${eventIds[0]!}` },
-        });
-      else
-        jobs.push({ name: "events", data: { eventIds }, opts: { jobId: `evb-${eventIds[0]!}` } });
-    }
-    await this.ctx.queues.events.addBulk(jobs);
+/** One `events` job per `per` new events, all in one round trip to Redis. */
+export async function enqueueEvents(
+  ctx: EngineContext,
+  fresh: readonly string[],
+  per: number = DEFAULT_GROUP_COMMIT.eventsPerJob,
+): Promise<void> {
+  if (fresh.length === 0) return;
+  const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
+  for (let at = 0; at < fresh.length; at += per) {
+    const eventIds = fresh.slice(at, at + per);
+    // One event alone: the same job the sweeper and a replay would queue for it.
+    if (eventIds.length === 1)
+      jobs.push({
+        name: "event",
+        data: { eventId: eventIds[0]! },
+        opts: { jobId: `ev-${eventIds[0]!}` },
+      });
+    else jobs.push({ name: "events", data: { eventIds }, opts: { jobId: `evb-${eventIds[0]!}` } });
   }
+  await ctx.queues.events.addBulk(jobs);
 }
 
 const committers = new WeakMap<EngineContext, EventCommitter>();

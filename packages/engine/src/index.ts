@@ -11,6 +11,7 @@ export * from "./logger.ts";
 export * from "./maintenance.ts";
 export * from "./operate.ts";
 export * from "./outputs.ts";
+export * from "./visits.ts";
 export * from "./plans.ts";
 export * from "./providers.ts";
 export * from "./queues.ts";
