@@ -4,12 +4,19 @@
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { createTRPCClient } from "@trpc/client";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { AppRouter } from "../trpc.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
-import { ApiError, draftWithHeading, fakePagesServer, pageDetail } from "./testServer.ts";
+import {
+  ApiError,
+  draftWithHeading,
+  fakePagesServer,
+  pageDetail,
+  letPuckTimersFire,
+} from "./testServer.ts";
 
+afterAll(letPuckTimersFire);
 afterEach(() => {
   vi.unstubAllGlobals();
 });

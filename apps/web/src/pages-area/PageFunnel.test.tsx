@@ -2,12 +2,12 @@
 // step, against fake APIs at the HTTP boundary.
 import { JourneyDraft } from "@postpath/journey";
 import { fireEvent, screen, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { JourneyDetail } from "../api/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import type { PageFunnelData } from "./contract.ts";
-import { emptyFunnel, fakePagesServer, pageDetail } from "./testServer.ts";
+import { emptyFunnel, fakePagesServer, pageDetail, letPuckTimersFire } from "./testServer.ts";
 
 const counts = (n: Partial<PageFunnelData>) => ({ ...emptyFunnel(), ...n });
 
@@ -43,6 +43,7 @@ const seeded: PageFunnelData = counts({
   ],
 });
 
+afterAll(letPuckTimersFire);
 afterEach(() => {
   vi.unstubAllGlobals();
 });

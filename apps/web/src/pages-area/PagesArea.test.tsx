@@ -1,10 +1,11 @@
 // issue 14: the Pages area against a fake API at the HTTP boundary (testServer.ts).
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
-import { ApiError, fakePagesServer, pageDetail } from "./testServer.ts";
+import { ApiError, fakePagesServer, pageDetail, letPuckTimersFire } from "./testServer.ts";
 
+afterAll(letPuckTimersFire);
 afterEach(() => {
   vi.unstubAllGlobals();
 });

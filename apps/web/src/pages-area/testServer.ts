@@ -136,3 +136,11 @@ export function fakePagesServer(
     callsTo: (path: string) => calls.filter((c) => c.path === path),
   };
 }
+
+/**
+ * Puck's editor starts a 500 ms timer when it mounts (its loading indicator) and never clears
+ * it; on a busy machine it could fire after the test file's jsdom window is gone and fail the run
+ * ("window is not defined"). For `afterAll`: a timer queued after it fires after it, while the
+ * window still exists.
+ */
+export const letPuckTimersFire = () => new Promise<void>((done) => setTimeout(done, 600));
