@@ -136,7 +136,7 @@ test("a split draws one labelled handle per branch and every edge leaves from it
 
   await page.goto(`/#/journeys/${created.id}`);
   const split = page.locator('.react-flow__node[data-id="big"]');
-  await expect(split).toContainText("If event.total > 100");
+  await expect(split).toContainText("If event.total is greater than 100");
   await expect(split.locator(".react-flow__handle.source")).toHaveCount(2);
   await expect(split.getByTitle("Condition split branch: Yes")).toHaveAttribute(
     "data-handleid",

@@ -161,13 +161,17 @@ export function evaluateConditionsWith(
     : conditions.some((c) => testCondition(c, read(c.property)));
 }
 
-const OP_WORDS: Record<ConditionOp, string> = {
-  eq: "is",
-  neq: "is not",
-  gt: ">",
-  gte: "≥",
-  lt: "<",
-  lte: "≤",
+/**
+ * Each comparison in the words a marketer reads ("is at least", never `gte`), as the trace's split
+ * details show it. The editor words them the same (apps/web canvas/words.ts; a test checks both).
+ */
+const CONDITION_OP_WORDS: Readonly<Record<ConditionOp, string>> = {
+  eq: "equals",
+  neq: "does not equal",
+  gt: "is greater than",
+  gte: "is at least",
+  lt: "is less than",
+  lte: "is at most",
   contains: "contains",
   notContains: "does not contain",
   startsWith: "starts with",
@@ -180,5 +184,5 @@ const OP_WORDS: Record<ConditionOp, string> = {
 
 export function describeCondition(c: Condition): string {
   const value = VALUELESS.includes(c.op) ? "" : ` ${JSON.stringify(c.value)}`;
-  return `${c.property} ${OP_WORDS[c.op]}${value}`;
+  return `${c.property} ${CONDITION_OP_WORDS[c.op]}${value}`;
 }

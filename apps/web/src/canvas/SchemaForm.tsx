@@ -1,6 +1,7 @@
 // A form generated from a step's zod schema (via its JSON Schema): one labelled control per field,
 // nested objects as fieldsets, lists with add/remove, and the field's errors under it. The zod
 // schema stays the judge: the caller parses the value and passes the issues back as `errors`.
+import { OPERATOR_WORDS } from "./words.ts";
 import { useId } from "react";
 import type { ReactNode } from "react";
 
@@ -68,22 +69,7 @@ export const FIELD_WORDS: Readonly<Record<string, string>> = {
  * (`mode` is the entry rule's and quiet hours'; their values differ.)
  */
 export const VALUE_WORDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  op: {
-    eq: "equals",
-    neq: "does not equal",
-    gt: "is more than",
-    gte: "is at least",
-    lt: "is less than",
-    lte: "is at most",
-    contains: "contains",
-    notContains: "does not contain",
-    startsWith: "starts with",
-    endsWith: "ends with",
-    in: "is one of",
-    notIn: "is not one of",
-    exists: "is set",
-    notExists: "is not set",
-  },
+  op: OPERATOR_WORDS,
   onError: {
     continue: "Continue to the next step",
     errorBranch: "Take the 'failed' path",

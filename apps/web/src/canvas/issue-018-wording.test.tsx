@@ -46,7 +46,7 @@ describe("issue 18: marketer wording in forms", () => {
     expect(optionTexts(op)).toEqual([
       "equals",
       "does not equal",
-      "is more than",
+      "is greater than",
       "is at least",
       "is less than",
       "is at most",

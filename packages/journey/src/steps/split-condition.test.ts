@@ -23,7 +23,7 @@ describe("split.condition", () => {
     expect(branchTaken(r.effects)).toBe("yes");
     const trace = r.effects.find((e) => e.kind === "trace" && e.stepId === "s");
     expect(trace?.kind === "trace" && trace.detail["results"]).toEqual([
-      { condition: "event.total ≥ 500", holds: true },
+      { condition: "event.total is at least 500", holds: true },
       { condition: 'customer.tags contains "vip"', holds: false },
     ]);
   });

@@ -49,7 +49,7 @@ describe("summarizeStep", () => {
         ],
         match: "any",
       }),
-    ).toBe("If total > 100 or 1 more");
+    ).toBe("If total is greater than 100 or 1 more");
     expect(
       summarizeStep("split.random", {
         variants: [

@@ -4,6 +4,7 @@
 // Labels and branch ids themselves come from @postpath/journey's step registry.
 import type { Config } from "../config.ts";
 import { asConfig, list, num, str } from "../config.ts";
+import { OPERATOR_WORDS } from "../words.ts";
 
 export interface StepView {
   summary: (config: Config) => string;
@@ -41,24 +42,10 @@ export function show(value: unknown): string {
   return typeof value === "string" ? value : (JSON.stringify(value) ?? "");
 }
 
-const OPERATORS: Record<string, string> = {
-  eq: "=",
-  neq: "≠",
-  gt: ">",
-  gte: "≥",
-  lt: "<",
-  lte: "≤",
-  contains: "contains",
-  notContains: "does not contain",
-  startsWith: "starts with",
-  endsWith: "ends with",
-  in: "in",
-  notIn: "not in",
-  exists: "is set",
-  notExists: "is not set",
-};
+/** Comparisons in words ("is at least"), as the forms name them. */
+const OPERATORS: Readonly<Record<string, string>> = OPERATOR_WORDS;
 
-/** "total > 100", or undefined when the condition is incomplete. */
+/** "total is greater than 100", or undefined when the condition is incomplete. */
 export function conditionText(condition: Config): string | undefined {
   const property = str(condition, "property");
   const op = str(condition, "op");
@@ -69,7 +56,7 @@ export function conditionText(condition: Config): string | undefined {
     : `${property} ${operator} ${show(condition.value)}`;
 }
 
-/** The first condition of a list, with how many more follow ("total > 100 and 2 more"). */
+/** The first condition of a list, with how many more follow ("total is greater than 100 and 2 more"). */
 export function conditionsText(config: Config, key = "conditions"): string | undefined {
   const conditions = list(config, key).map(asConfig);
   const first = conditions[0] && conditionText(conditions[0]);
