@@ -456,6 +456,8 @@ function checkVariables(
   const provides = new Map<string, Provided[]>();
   const universe = new Set<string>();
   const attributes = catalog.attributes ? new Set(catalog.attributes) : null;
+  /** The fields under each provided name, over every step providing it; null: any field. */
+  const fieldsOf = new Map<string, Set<string> | null>();
   for (const n of nodes.values()) {
     if (n.config === undefined || !n.module.provides) continue;
     const p = n.module.provides(n.config);
@@ -465,7 +467,12 @@ function checkVariables(
     );
     for (const x of p) {
       if (x.attribute) attributes?.add(x.name);
-      else universe.add(x.name);
+      else {
+        universe.add(x.name);
+        const known = fieldsOf.get(x.name);
+        if (known === null) continue;
+        fieldsOf.set(x.name, x.fields ? new Set([...(known ?? []), ...x.fields]) : null);
+      }
     }
   }
 
@@ -611,7 +618,26 @@ function checkVariables(
     if ((BUILTIN_TEMPLATE_ROOTS as readonly string[]).includes(root) || attributes?.has(root))
       return;
     if (universe.has(root)) {
-      if (isAvailable(n.id, root)) return;
+      if (isAvailable(n.id, root)) {
+        // A field the step's output never has (`{{ purl.link }}`): rendered empty at send time.
+        const fields = fieldsOf.get(root);
+        if (fields && second !== undefined && second !== "*" && !fields.has(second)) {
+          const known = [...fields];
+          const near = closestName(second, known);
+          issues.push(
+            warn(
+              {
+                code: "template.unknown_variable",
+                message: `${show()}: "${root}" has no "${second}"; it has ${known.map((f) => `${root}.${f}`).join(", ")}.`,
+                nodeId: n.id,
+                field,
+              },
+              near && `${root}.${near}`,
+            ),
+          );
+        }
+        return;
+      }
       issues.push({
         code: "template.variable_not_provided",
         message: `${show()} comes from a step that not every customer passes before "${n.label}".`,

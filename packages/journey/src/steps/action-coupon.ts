@@ -60,6 +60,9 @@ export const ActionCouponConfig = z.object({
 });
 export type ActionCouponConfig = z.infer<typeof ActionCouponConfig>;
 
+/** What later templates read under the step's name: `{{ coupon.code }}`, `{{ coupon.value }}`… */
+const COUPON_FIELDS = ["code", "value", "valueKind", "currency", "expiresAt"] as const;
+
 const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /** Fills a pattern's # deterministically from `seed` (the simulator's codes; engines may do the same). */
@@ -102,7 +105,14 @@ export default defineStep<ActionCouponConfig>({
     c.rules.flatMap((r, i) =>
       r.when.map((cond, j) => ({ field: `rules.${i}.when.${j}.property`, path: cond.property })),
     ),
-  provides: (c) => [{ name: c.as, on: ["next"] }],
+  // The engine's output (engine outputs.ts issueCoupon); `pool` only for a code from a pool.
+  provides: (c) => [
+    {
+      name: c.as,
+      on: ["next"],
+      fields: c.source.kind === "pool" ? [...COUPON_FIELDS, "pool"] : COUPON_FIELDS,
+    },
+  ],
   enter: (env) => {
     const c = env.config;
     const scope = templateContext(env.state);

@@ -21,6 +21,10 @@ export const ActionPurlConfig = z.object({
 });
 export type ActionPurlConfig = z.infer<typeof ActionPurlConfig>;
 
+/** What later templates read under the step's name: `{{ purl.url }}`, `{{ purl.qrUrl }}`. */
+const PURL_FIELDS = ["url", "qrUrl", "token", "page"] as const;
+const PURL_FIELDS_WITHOUT_QR = ["url", "token", "page"] as const;
+
 export default defineStep<ActionPurlConfig>({
   type: "action.purl",
   family: "action",
@@ -30,7 +34,10 @@ export default defineStep<ActionPurlConfig>({
   branches: actionBranches,
   templates: (c) =>
     Object.entries(c.params).map(([k, v]) => ({ field: `params.${k}`, template: v })),
-  provides: (c) => [{ name: c.as, on: ["next"] }],
+  // The engine's output (engine outputs.ts createPurl): no QR image without `qr`.
+  provides: (c) => [
+    { name: c.as, on: ["next"], fields: c.qr ? PURL_FIELDS : PURL_FIELDS_WITHOUT_QR },
+  ],
   enter: (env) => {
     const c = env.config;
     const context = templateContext(env.state);

@@ -13,7 +13,7 @@ import { type Outcome, type StepEnv, defineStep } from "./module.ts";
 export const ActionPushConfig = z.object({
   title: z.string().trim().min(1, { error: "Write the notification's title." }),
   body: z.string().trim().min(1, { error: "Write the notification's text." }),
-  /** Where tapping the notification leads (may use templates, e.g. {{ coupon.url }}). */
+  /** Where tapping the notification leads (may use templates, e.g. {{ purl.url }}). */
   url: z.string().optional(),
   image: z.string().optional(),
   respectQuietHours: z.boolean().default(true),

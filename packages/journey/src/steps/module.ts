@@ -72,8 +72,15 @@ export type ResultInput =
   { ok: true; output?: Record<string, unknown> } | { ok: false; error: string };
 
 /** A name a step adds to the template context on some of its branches. `attribute`: it is a
- * customer attribute (so it may exist before the step too). */
-export type Provided = { name: string; on: readonly string[]; attribute?: boolean };
+ * customer attribute (so it may exist before the step too). `fields`: what later templates read
+ * under it (`{{ purl.url }}`), as the engine's output has them; absent: not known in advance
+ * (a webhook's response), so any field is accepted. */
+export type Provided = {
+  name: string;
+  on: readonly string[];
+  attribute?: boolean;
+  fields?: readonly string[];
+};
 
 export interface StepModule<C> {
   type: StepType;
