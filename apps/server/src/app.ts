@@ -23,9 +23,12 @@ import { registerPurl } from "./purl.ts"; // engine issue
 import { registerPrintRun } from "./print-run.ts"; // issue 14: print runs
 import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 12
 import { registerUnsubscribe } from "./unsubscribe.ts"; // issue 16: unsubscribe pages, SMS STOP
+import { registerEngagement } from "./engagement.ts"; // issue 17
 
 export interface AppOptions {
   db: Database;
+  /** issue 15: DATABASE_REPLICA_URL, for read-only figures (ApiContext.readDb). */
+  replica?: Database | null;
   engine: EngineContext;
   log: Logger;
   /** Built web app to serve (apps/web/dist); skipped when missing. */
@@ -81,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Expires=${expires.toUTCString()}${opts.secureCookies ? "; Secure" : ""}`;
         return {
           db: opts.db,
+          ...(opts.replica ? { readDb: opts.replica } : {}), // issue 15: read-only figures
           engine: opts.engine,
           user,
           ...(opts.keyring ? { keyring: opts.keyring } : {}), // admin issue
@@ -116,6 +120,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerPurl(app, opts); // engine issue
   registerPrintRun(app, opts); // issue 14: print runs (CSV + PDF proof of a PURL step)
   registerUnsubscribe(app, opts); // issue 16: /u/:token and /sms/inbound
+  registerEngagement(app, opts); // issue 17: /c/:token clicks, /o/:token.gif opens
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     // issue 12: source maps (the original sources) only when asked for.

@@ -28,6 +28,7 @@ async function main() {
   const webDist = path.resolve(REPO_ROOT, env.WEB_DIST ?? "apps/web/dist");
   const app = await buildApp({
     db: rt.db,
+    replica: rt.replica, // issue 15
     engine: rt.engine,
     keyring: rt.keyring,
     monitor: rt.monitor,

@@ -24,6 +24,11 @@ export interface AccountSettings {
 /** What every procedure receives. Built per request by the server (or by tests for createCaller). */
 export interface ApiContext {
   db: Database;
+  /**
+   * issue 15: a read replica for read-only figures (analytics, the journey list's counts) —
+   * reads that may lag the primary by the replica's delay. Absent: they read `db`. Use `readerOf`.
+   */
+  readDb?: Database;
   engine: EngineContext;
   user: SessionUser | null;
   /** admin issue: master keys for channel credentials (absent: credentials cannot be added). */
@@ -46,6 +51,9 @@ export interface ApiContext {
     clear(): void;
   };
 }
+
+/** The database read-only figures come from: the replica when there is one. */
+export const readerOf = (ctx: Pick<ApiContext, "db" | "readDb">): Database => ctx.readDb ?? ctx.db;
 
 const t = initTRPC.context<ApiContext>().create({
   // Never a stack in a response, in any mode (the log has it).

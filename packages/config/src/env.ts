@@ -29,6 +29,11 @@ export const Env = z.object({
     ["postgres:", "postgresql:"],
     "postgresql://user@127.0.0.1:5432/postpath",
   ).optional(),
+  /** issue 15: a read replica of DATABASE_URL for read-only figures (analytics, list counts). */
+  DATABASE_REPLICA_URL: url(
+    ["postgres:", "postgresql:"],
+    "postgresql://user@replica.internal:5432/postpath",
+  ).optional(),
   POSTPATH_DATA_DIR: z.string().min(1).default(".postpath"),
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").default("redis://127.0.0.1:6379"),
   REDIS_AUTOSTART: bool.default(true),

@@ -8,7 +8,7 @@ import { visitPurl } from "./visits.ts";
 
 let h: EngineHarness;
 beforeAll(async () => {
-  h = await startEngineHarness({ workers: true });
+  h = await startEngineHarness();
 });
 afterAll(async () => {
   await h?.close();

@@ -34,6 +34,8 @@ export class StartupError extends Error {
 export interface Runtime {
   env: Env;
   db: Database;
+  /** issue 15: DATABASE_REPLICA_URL opened for read-only figures; null: reads go to `db`. */
+  replica: Database | null;
   redis: Redis;
   engine: EngineContext;
   /** Master keys for channel credentials (admin issue), and where they came from. */
@@ -121,6 +123,26 @@ export async function openAppDatabase(env: Env, log: Logger): Promise<Database> 
   return db;
 }
 
+/**
+ * issue 15: the read replica (DATABASE_REPLICA_URL), never migrated from here (a standby follows
+ * the primary's schema). Unreachable at start-up: a clear start-up error, as for the primary.
+ */
+export async function openReplica(env: Env, log: Logger): Promise<Database | null> {
+  if (!env.DATABASE_REPLICA_URL) return null;
+  if (!env.DATABASE_URL)
+    throw new StartupError(
+      "DATABASE_REPLICA_URL is set but DATABASE_URL is not: a replica needs a PostgreSQL primary",
+    );
+  try {
+    const replica = await openDatabase({ url: env.DATABASE_REPLICA_URL });
+    await replica.query("SELECT 1");
+    log.info({ database: replica.location }, "read replica connected");
+    return replica;
+  } catch (err) {
+    throw new StartupError(`DATABASE_REPLICA_URL: ${(err as Error).message}`);
+  }
+}
+
 /** Which private hosts provider requests may reach: OUTBOUND_ALLOW_HOSTS (checked at start-up). */
 export function outboundFromEnv(env: Env): OutboundPolicy {
   const problem = allowListProblem(env.OUTBOUND_ALLOW_HOSTS);
@@ -170,6 +192,7 @@ export async function openRuntime(
 ): Promise<Runtime & { redisChild: ChildProcess | null }> {
   const redisChild = await ensureRedis(env, log);
   const db = await openAppDatabase(env, log);
+  const replica = await openReplica(env, log);
   const redis = createRedis(env.REDIS_URL);
   await redis.connect();
   const monitor = new DependencyMonitor({ db, redis, log }).start();
@@ -190,6 +213,7 @@ export async function openRuntime(
   return {
     env,
     db,
+    replica,
     redis,
     engine,
     keyring,
@@ -203,6 +227,7 @@ export async function openRuntime(
       await Promise.all(Object.values(providers).map((p) => p.close?.() ?? Promise.resolve()));
       redis.disconnect();
       await db.close();
+      await replica?.close();
       redisChild?.kill();
     },
   };

@@ -87,10 +87,15 @@ async function figures(db: Database, workspaceId: string, maxAgeMs?: number): Pr
   return e.figures;
 }
 
+/**
+ * The names, statuses and versions come from `db` (the primary: a journey just created is
+ * listed); the figures from `figuresDb` (a read replica when there is one, issue 15 item 6).
+ */
 export async function listJourneys(
   db: Database,
   workspaceId: string,
   figuresMaxAgeMs?: number,
+  figuresDb: Database = db,
 ): Promise<JourneyListItem[]> {
   const [journeys, counts] = await Promise.all([
     db.query<Omit<JourneyListItem, "entered" | "converted">>(
@@ -105,7 +110,7 @@ export async function listJourneys(
        ORDER BY j."updatedAt" DESC`,
       [workspaceId],
     ),
-    figures(db, workspaceId, figuresMaxAgeMs),
+    figures(figuresDb, workspaceId, figuresMaxAgeMs),
   ]);
   return journeys.map((j) => {
     const c = counts.get(j.id);

@@ -13,7 +13,7 @@ import {
 import type { Plan, StepSpec } from "@postpath/journey";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { marketerProcedure, router, viewerProcedure } from "../trpc.ts";
+import { marketerProcedure, readerOf, router, viewerProcedure } from "../trpc.ts";
 import { IdText, Text } from "../zod.ts";
 import { editorCatalog } from "./journeys.catalog.ts";
 import { listJourneys } from "./journeys.list.ts"; // issue 15
@@ -204,7 +204,7 @@ function versionDocument(
 export const journeysRouter = router({
   /** issue 15: in journeys.list.ts (two statements; the figures shared briefly by the server). */
   list: viewerProcedure.query(({ ctx }) =>
-    listJourneys(ctx.db, ctx.user.workspaceId, ctx.listFiguresMaxAgeMs),
+    listJourneys(ctx.db, ctx.user.workspaceId, ctx.listFiguresMaxAgeMs, readerOf(ctx)),
   ),
 
   get: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
