@@ -44,4 +44,16 @@ export interface WorkspaceCatalog {
   customerFields: string[];
   /** The webhook connection's origin: webhook steps may only call paths on it (an error otherwise). */
   webhookOrigin?: string;
+  /** Issue 16, for the pickers: per attribute the kinds of value seen and up to 3 examples. */
+  attributeDetails?: Record<string, FieldDetail>;
+  /** Per event name: how many of the `eventSample` sampled events had it, and its properties. */
+  eventDetails?: Record<string, { sampled: number; properties: Record<string, FieldDetail> }>;
+  eventSample?: number;
+}
+
+/** Kinds of value seen ("string", "number", "boolean", "date", "array", "object", "null"), the
+ * most common first, and up to 3 example values as text. */
+export interface FieldDetail {
+  types: string[];
+  examples: string[];
 }

@@ -64,6 +64,21 @@ describe("journeys: template variables against the workspace catalogue (real Pos
     expect(await createCaller(env.ctxFor(env.users.viewer)).journeys.catalog()).toEqual({
       attributes: ["first_name", "tier"],
       eventProperties: { purchase: ["order_id", "total"] },
+      // Issue 16: the pickers' details — kinds of value, examples, each event's share.
+      attributeDetails: {
+        first_name: { types: ["string"], examples: ["Ada", "Bob"] },
+        tier: { types: ["string"], examples: ["gold"] },
+      },
+      eventDetails: {
+        purchase: {
+          sampled: 1,
+          properties: {
+            order_id: { types: ["string"], examples: ["o-1"] },
+            total: { types: ["number"], examples: ["149"] },
+          },
+        },
+      },
+      eventSample: 1,
       customerFields: ["id", "externalId", "email", "phone", "timezone", "attributes", "tags"],
     });
     expect(await createCaller(env.ctxFor(env.users.fresh)).journeys.catalog()).toEqual({
