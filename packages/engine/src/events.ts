@@ -3,6 +3,7 @@ import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { enrol, recordEntrySkip } from "./enrol.ts";
+import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
@@ -256,6 +257,12 @@ export async function processEventBatch(
     await ctx.queues.runs.addBulk(
       runJobs.map((job) => ({ name: "event", data: job, opts: { jobId: runJobId(job) } })),
     );
+  // issue 17: orders and attributed conversions (idempotent), before the events count as processed.
+  const handled = new Set(done);
+  await recordOrdersAndConversions(
+    ctx,
+    events.filter((e) => handled.has(e.id)),
+  );
   // After their effects (all idempotent), as in processEvent.
   if (done.length > 0)
     await ctx.db.query(

@@ -21,6 +21,7 @@ export * from "./sends.ts";
 export * from "./timers.ts";
 export * from "./wake.ts";
 export * from "./runtime.ts";
+export * from "./kpis.ts"; // issue 17: workspace KPIs
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
 export * from "./group-commit.ts";
@@ -28,3 +29,6 @@ export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17
 export * from "./analytics.ts"; // issue 17, item 4
 export * from "./migration.ts"; // issue 18
+export * from "./engagement.ts"; // issue 17: clicks, opens
+export * from "./attribution.ts"; // issue 17: orders, attribution
+export * from "./rollups.ts"; // issue 17: analytics rollups

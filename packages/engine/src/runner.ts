@@ -26,6 +26,7 @@ import { exitRuns } from "./exit.ts";
 import { loadPlan, VersionNotFoundError } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 import { scheduleTimer } from "./timers.ts";
+import { enteredRollups } from "./rollups.ts"; // issue 17
 import { cpuTurn } from "./turns.ts";
 import { runStore, type MessageRow, type RunRow, type TraceRow, type Transition } from "./store.ts";
 
@@ -426,6 +427,7 @@ async function commitTransition(
     }
   }
   const waiting = status === "WAITING" ? waitingUntil : null;
+  const counters = countersFromTransition(plan, prev, input, effects);
   const committed = await runStore(ctx).commit({
     runId: run.id,
     seq: run.seq,
@@ -443,7 +445,8 @@ async function commitTransition(
     now,
     traces,
     messages,
-    counters: countersFromTransition(plan, prev, input, effects),
+    counters,
+    rollups: enteredRollups(plan, run.id, counters, now), // issue 17: analytics rollups
     attributes: foldAttributes(attributeOps),
     tags: foldTags(tagOps),
   });

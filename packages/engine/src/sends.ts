@@ -18,6 +18,8 @@ import {
 import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { bumpCounters, singleCounter, takeShard } from "./counters.ts";
+import { recordSendOutcome, withTracking } from "./engagement.ts"; // issue 17: clicks, opens
+import { bumpRollup, utcDay, variantAt } from "./rollups.ts"; // issue 17
 import { admitUnderCaps, rateLimitHold, workspaceLimits, workspaceQuietHold } from "./limits.ts";
 import { makeOutput } from "./outputs.ts";
 import { loadPlan } from "./plans.ts";
@@ -361,6 +363,7 @@ async function deliver(
     return failAttempt(ctx, msg, token, plan, attempt, err);
   }
   await recordSent(ctx, msg, accepted, attempt);
+  await recordSendOutcome(ctx, msg, "delivered"); // issue 17
   ctx.log.info(
     {
       messageId: msg.id,
@@ -419,7 +422,7 @@ async function callProvider(
       : {};
   const result = await provider.send(
     {
-      ...payload,
+      ...(await withTracking(ctx, msg, payload)), // issue 17: links through /c/, the open pixel
       ...unsubscribe,
       to: msg.recipient ?? undefined,
       idempotencyKey: msg.idempotencyKey,
@@ -460,8 +463,15 @@ async function recordSent(
       INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", sent)
       SELECT $10, $8, $11, $12, 1 FROM m
       ON CONFLICT ("versionId", "stepId", shard) DO UPDATE SET sent = "StepCounter".sent + 1
+    ), r AS (
+      INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", sent, delivered)
+      SELECT $10, $8, $13, $14::date, $11, $12, 1, 1 FROM m
+      ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET
+        sent = "JourneyRollup".sent + 1, delivered = "JourneyRollup".delivered + 1
     )
     SELECT id FROM m`;
+  // issue 17: the rollups' variant of the step (the plan is cached).
+  const plan = await loadPlan(ctx, msg.run.versionId).catch(() => null);
   const params = [
     msg.id,
     new Date(ctx.now()),
@@ -480,6 +490,8 @@ async function recordSent(
     msg.run.versionId,
     takeShard(),
     msg.run.journeyId,
+    variantAt(plan, msg.runId, msg.stepId),
+    utcDay(ctx.now()),
   ];
   try {
     await retryBookkeeping(ctx, msg.id, "recording an accepted send", () =>
@@ -591,6 +603,18 @@ async function failAttempt(
           msg.run.journeyId,
           singleCounter(msg.stepId, "failed"),
         );
+      if (last)
+        await bumpRollup(
+          tx,
+          {
+            versionId: msg.run.versionId,
+            journeyId: msg.run.journeyId,
+            stepId: msg.stepId,
+            variant: variantAt(plan, msg.runId, msg.stepId),
+            day: utcDay(ctx.now()),
+          },
+          { failed: 1 },
+        ); // issue 17
       return true;
     });
   // Known not accepted: the claim must come back, or the next attempt would take it as uncertain.
@@ -601,6 +625,7 @@ async function failAttempt(
     "send failed",
   );
   if (last) {
+    await recordSendOutcome(ctx, msg, "failed"); // issue 17
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "failed";
   }

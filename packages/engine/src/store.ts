@@ -4,6 +4,7 @@ import { Batcher } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
 import { takeShard, type Counters } from "./counters.ts";
 import type { CustomerRow } from "./customer.ts";
+import type { RollupRow } from "./rollups.ts"; // issue 17
 
 /**
  * The run hot path's Postgres and Redis traffic, batched across the jobs a worker runs at once:
@@ -69,6 +70,8 @@ export interface Transition {
   /** Folded attribute and tag changes for the customer (null: none). */
   attributes: { set: Record<string, unknown>; unset: string[] } | null;
   tags: { add: string[]; remove: string[] } | null;
+  /** issue 17: the analytics rollups' rows of this transition (absent: none). */
+  rollups?: RollupRow[];
 }
 
 export interface RunStore {
@@ -203,6 +206,15 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
         ...d,
       })),
     ),
+    // issue 17: per (version, step, variant, day), committed with the transition.
+    rollups: batch.flatMap((t) =>
+      (t.rollups ?? []).map((r) => ({
+        run: t.runId,
+        version: t.versionId,
+        journey: t.journeyId,
+        ...r,
+      })),
+    ),
     customers: batch.flatMap((t) =>
       t.attributes || t.tags
         ? [
@@ -259,6 +271,16 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
          sent = "StepCounter".sent + EXCLUDED.sent,
          failed = "StepCounter".failed + EXCLUDED.failed,
          converted = "StepCounter".converted + EXCLUDED.converted
+     ), rollups AS (
+       INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", entered)
+       SELECT x.version, x.step, x.variant, x.day::date, $2::int, min(x.journey), sum(x.entered)
+       FROM jsonb_to_recordset($1::jsonb -> 'rollups')
+         AS x(run text, version text, journey text, step text, variant text, day text, entered int)
+       JOIN upd ON upd.id = x.run
+       GROUP BY x.version, x.step, x.variant, x.day
+       ORDER BY x.version, x.step, x.variant, x.day
+       ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET
+         entered = "JourneyRollup".entered + EXCLUDED.entered
      ), customers AS (
        UPDATE "Customer" cu SET
          attributes = CASE WHEN x.set IS NULL OR x.set = 'null'::jsonb THEN cu.attributes

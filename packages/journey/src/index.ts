@@ -182,3 +182,10 @@ export type {
   StepPopulation,
   VersionInfo,
 } from "./migration.ts";
+export { AttributionSetting } from "./settings.ts"; // issue 17
+export { pickVariant, randomBucket, SplitRandomConfig } from "./steps/split-random.ts"; // issue 17: rollups per variant
+export * from "./segments.ts"; // issue 16: saved segments and lifecycle stages
+// issue 18: the move of runs in flight to a new version
+export { enterStep } from "./advance.ts";
+export { countChanges, destinationOf, moveRunState } from "./migration.ts";
+export type { MovedRun, SeenCount } from "./migration.ts";

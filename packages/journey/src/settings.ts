@@ -113,6 +113,21 @@ export const FrequencyCap = z.object({
 });
 export type FrequencyCap = z.infer<typeof FrequencyCap>;
 
+/** issue 17: when a conversion counts for the journey (see `attributionRule` in the engine). */
+export const AttributionSetting = z.object({
+  /** message: within the window after the last message the journey sent; entry: after entering. */
+  basis: z.enum(["message", "entry"]).default("message"),
+  windowDays: z
+    .number({ error: "Attribution window: a whole number of days from 1 to 90." })
+    .int({ error: "Attribution window: a whole number of days from 1 to 90." })
+    .min(1, { error: "Attribution window: a whole number of days from 1 to 90." })
+    .max(90, { error: "Attribution window: a whole number of days from 1 to 90." })
+    .default(5),
+  /** The event that counts as a conversion; null: the journey's goal (else the purchase event). */
+  event: z.string().trim().min(1).max(200).nullable().default(null),
+});
+export type AttributionSetting = z.infer<typeof AttributionSetting>;
+
 export const JourneySettings = z.object({
   entry: EntryRules.prefault({}),
   /** An event matching any of these ends the run wherever it is. */
@@ -120,6 +135,8 @@ export const JourneySettings = z.object({
   goal: GoalSetting.nullable().default(null),
   quietHours: QuietHours.nullable().default(null),
   frequencyCap: FrequencyCap.nullable().default(null),
+  /** issue 17: the attribution window (absent: 5 days after a message, the journey's goal). */
+  attribution: AttributionSetting.optional(),
   /** Used when the customer has no (valid) time zone. */
   timezone: z
     .string()

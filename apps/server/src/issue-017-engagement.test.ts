@@ -1,0 +1,163 @@
+// Issue 17, item 1: clicks and opens through the real server, Postgres, Redis, workers and an SMTP
+// sink. The delivered email's links go through /c/<signed token> (the unsubscribe link does not);
+// a click answers 302 to the original URL and records email_clicked (event, trace row, rollups);
+// a forged, tampered or cut-short token answers 400 with no redirect; the open pixel (turned on
+// for the workspace) records email_opened.
+import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
+import { generateMasterKeyText, keyringFromText } from "@postpath/engine";
+import { draftFromSteps } from "@postpath/journey";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHarness, trpcHttp, waitFor, type Harness } from "./testing/harness.ts";
+
+let h: Harness;
+let smtp: SmtpSink;
+const keyring = keyringFromText(generateMasterKeyText(), "test");
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  h = await startHarness({ smtpUrl: smtp.url, keyring });
+  h.engine.publicUrl = h.baseUrl;
+});
+afterAll(async () => {
+  await h?.close();
+  await smtp?.close();
+});
+
+const ingest = (path: string, body: unknown) =>
+  fetch(`${h.baseUrl}/v1/${path}`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${h.writeKey}:`).toString("base64")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+
+const SHOP = "https://shop.example/p/1?x=1&y=2";
+const hrefs = (html: string) =>
+  [...html.matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&"));
+
+async function rollup(journeyId: string) {
+  const [row] = await h.db.query<{
+    clicked: number;
+    clickedUnique: number;
+    opened: number;
+    openedUnique: number;
+    sent: number;
+    delivered: number;
+  }>(
+    `SELECT sum(clicked)::int AS clicked, sum("clickedUnique")::int AS "clickedUnique",
+            sum(opened)::int AS opened, sum("openedUnique")::int AS "openedUnique",
+            sum(sent)::int AS sent, sum(delivered)::int AS delivered
+     FROM "JourneyRollup" WHERE "journeyId" = $1 AND "stepId" = 'm'`,
+    [journeyId],
+  );
+  return row!;
+}
+
+describe("issue 17: clicks and opens", () => {
+  it("tracks links (not the unsubscribe link), redirects genuine clicks, refuses forged ones, counts opens", async () => {
+    await h.db.prisma.workspace.update({
+      where: { id: h.workspaceId },
+      data: { settings: { analytics: { trackOpens: true } } },
+    });
+    const api = trpcHttp(h.baseUrl);
+    expect((await api.mutation("auth.signIn", h.marketer)).status).toBe(200);
+    const draft = draftFromSteps([
+      { id: "t", type: "trigger.event", data: { event: "signup", filters: [] }, next: "m" },
+      {
+        id: "m",
+        type: "action.email",
+        data: {
+          subject: "Welcome",
+          format: "html",
+          body: `<p>See <a href="${SHOP.replace("&", "&amp;")}">our shop</a>.</p><p><a href="{{ unsubscribe_url }}">Stop these</a></p>`,
+        },
+        next: "x",
+      },
+      { id: "x", type: "flow.exit" },
+    ]);
+    const created = await api.mutation("journeys.create", { name: "Welcome", draft });
+    expect(created.status).toBe(200);
+    const journeyId = created.body.result.data.id as string;
+    expect((await api.mutation("journeys.publish", { id: journeyId })).status).toBe(200);
+
+    await ingest("identify", { userId: "ada", traits: { email: "ada@example.com" } });
+    await ingest("track", { userId: "ada", event: "signup" });
+    const [mail] = await smtp.waitFor(1, { timeoutMs: 30_000 });
+    const links = hrefs(mail!.html!);
+    const tracked = links.filter((l) => l.startsWith(`${h.baseUrl}/c/`));
+    const unsubscribe = links.filter((l) => l.startsWith(`${h.baseUrl}/u/`));
+    expect(tracked).toHaveLength(1);
+    expect(unsubscribe.length).toBeGreaterThanOrEqual(1); // never rewritten
+    expect(links).not.toContain(SHOP);
+    expect(mail!.text).toContain(`${h.baseUrl}/c/`);
+    expect(mail!.text).not.toContain("shop.example");
+    const pixel = /<img src="([^"]+\/o\/[^"]+\.gif)"/.exec(mail!.html!)?.[1];
+    expect(pixel).toBeDefined();
+
+    // A genuine click: 302 to the original URL, recorded (twice: total 2, unique 1).
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(tracked[0]!, { redirect: "manual" });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe(SHOP);
+    }
+    const ada = await h.db.prisma.customer.findFirstOrThrow({
+      where: { workspaceId: h.workspaceId, externalId: "ada" },
+    });
+    const clicks = await waitFor("two email_clicked events", async () => {
+      const ev = await h.db.prisma.event.findMany({
+        where: { customerId: ada.id, name: "email_clicked" },
+      });
+      return ev.length === 2 ? ev : null;
+    });
+    expect(clicks[0]!.properties).toMatchObject({ url: SHOP, journey_id: journeyId, step_id: "m" });
+    const message = await h.db.prisma.message.findFirstOrThrow({ where: { customerId: ada.id } });
+    expect(
+      await h.db.prisma.runTrace.count({
+        where: { runId: message.runId, kind: "message.clicked" },
+      }),
+    ).toBe(2);
+    expect(await rollup(journeyId)).toMatchObject({
+      clicked: 2,
+      clickedUnique: 1,
+      sent: 1,
+      delivered: 1,
+    });
+
+    // Forged and tampered tokens: 400, no redirect anywhere.
+    const token = tracked[0]!.slice(`${h.baseUrl}/c/`.length);
+    const [mid, , mac] = token.split(".");
+    const evil = Buffer.from("https://evil.example/login").toString("base64url");
+    const flipped = mac!.startsWith("A") ? `B${mac!.slice(1)}` : `A${mac!.slice(1)}`;
+    for (const bad of [
+      `${mid}.${evil}.${mac}`, // another destination under the genuine MAC
+      `${mid}.${token.split(".")[1]}.${flipped}`, // the MAC changed
+      `${mid}.${evil}.${"x".repeat(22)}`, // made up
+      token.slice(0, -3), // cut short
+      `m-other.${token.split(".")[1]}.${mac}`, // another message
+    ]) {
+      const res = await fetch(`${h.baseUrl}/c/${bad}`, { redirect: "manual" });
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(await res.text()).toContain("This link doesn't work");
+    }
+    expect(await h.db.prisma.event.count({ where: { name: "email_clicked" } })).toBe(2);
+
+    // The open pixel.
+    const open = await fetch(pixel!);
+    expect(open.status).toBe(200);
+    expect(open.headers.get("content-type")).toBe("image/gif");
+    expect((await open.arrayBuffer()).byteLength).toBeGreaterThan(20);
+    await waitFor("email_opened", () =>
+      h.db.prisma.event.findFirst({ where: { customerId: ada.id, name: "email_opened" } }),
+    );
+    expect(await rollup(journeyId)).toMatchObject({ opened: 1, openedUnique: 1 });
+    const forgedOpen = await fetch(pixel!.replace(/\.gif$/, "x.gif"));
+    expect(forgedOpen.status).toBe(400);
+    // The send outcome as an event on the customer.
+    await waitFor("email_delivered", () =>
+      h.db.prisma.event.findFirst({ where: { customerId: ada.id, name: "email_delivered" } }),
+    );
+  });
+});

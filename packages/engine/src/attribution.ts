@@ -1,0 +1,315 @@
+// issue 17, items 2 and 3: orders and attribution.
+//
+// Orders: the workspace's purchase event (settings `analytics.purchaseEvent`, default `purchase`;
+// Segment's "Order Completed" too) with its revenue and order-id properties (default `revenue` —
+// else Segment's `total` — and `order_id`) becomes one `Order` row per order id, ON CONFLICT DO
+// NOTHING: a replayed or repeated order id adds nothing.
+//
+// Attribution (ATTRIBUTION_RULE, shown where the figures are): a run converts when its customer
+// does the journey's conversion event — the attribution setting's event, else the journey's goal,
+// else the purchase event — within the window (default 5 days) after the last message the journey
+// sent them before it (or, when the journey says so, after entering). One conversion per run
+// (`Attribution` keyed by run); the converting order's revenue (each order id once) is credited to
+// the run, the step of that last message (the trigger when counted from entry) and the run's A/B
+// variant, and added to the rollups in the same statement. Runs that ended still convert: a
+// customer who buys two days after the last email of a finished journey counts.
+//
+// Called by the event batch (events.ts) before it marks the events processed; all of it is
+// idempotent, so processing an event again changes nothing.
+import { evaluateConditions, type Plan } from "@postpath/journey";
+import { z } from "zod";
+import type { EngineContext } from "./context.ts";
+import { asRecord } from "./customer.ts";
+import { takeShard } from "./counters.ts";
+import { loadPlan } from "./plans.ts";
+import { ROLLUP_ADD, utcDay, variantAt } from "./rollups.ts";
+
+/** The rule in words, for the analytics page (returned by the API with the figures). */
+export const ATTRIBUTION_RULE =
+  "A conversion counts when the customer does the journey's goal (or its chosen conversion event) within the attribution window — 5 days after the last message the journey sent them unless the journey sets another window, or counts from entry. One conversion per journey entry; the order's revenue (each order id once) goes to that message's step and the customer's A/B variant.";
+
+/** Segment's e-commerce spec: https://segment.com/docs/connections/spec/ecommerce/v2/ */
+export const SEGMENT_ORDER_EVENT = "Order Completed";
+
+const Name = z.string().trim().min(1).max(200);
+/** Workspace.settings.analytics (written by the api's analytics.updateSettings). */
+export const AnalyticsSettings = z.object({
+  purchaseEvent: Name.default("purchase"),
+  revenueProperty: Name.default("revenue"),
+  orderIdProperty: Name.default("order_id"),
+  /** The open pixel in emails (off unless the workspace turns it on). */
+  trackOpens: z.boolean().default(false),
+});
+export type AnalyticsSettings = z.infer<typeof AnalyticsSettings>;
+
+const settingsCache = new Map<string, { at: number; value: AnalyticsSettings }>();
+const SETTINGS_MAX_AGE_MS = 2000;
+
+/** The workspace's analytics settings (read at most every 2 s per process). */
+export async function workspaceAnalytics(
+  ctx: EngineContext,
+  workspaceId: string,
+): Promise<AnalyticsSettings> {
+  const hit = settingsCache.get(workspaceId);
+  if (hit && Date.now() - hit.at < SETTINGS_MAX_AGE_MS) return hit.value;
+  const [row] = await ctx.db.query<{ settings: unknown }>(
+    `SELECT settings FROM "Workspace" WHERE id = $1`,
+    [workspaceId],
+  );
+  const parsed = AnalyticsSettings.safeParse(asRecord(asRecord(row?.settings).analytics));
+  const value = parsed.success ? parsed.data : AnalyticsSettings.parse({});
+  settingsCache.set(workspaceId, { at: Date.now(), value });
+  return value;
+}
+
+/** Forget cached settings (the settings were just changed in this process). */
+export function forgetWorkspaceAnalytics(workspaceId: string): void {
+  settingsCache.delete(workspaceId);
+}
+
+const num = (v: unknown): number | null =>
+  typeof v === "number" && Number.isFinite(v)
+    ? v
+    : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))
+      ? Number(v)
+      : null;
+const text = (v: unknown): string | null =>
+  typeof v === "string" && v.length > 0
+    ? v.slice(0, 255)
+    : typeof v === "number"
+      ? String(v)
+      : null;
+
+/** An order from a purchase event, else null (not the purchase event). */
+export function orderOf(
+  s: AnalyticsSettings,
+  e: { id: string; name: string; properties: unknown },
+): { orderId: string; revenue: number } | null {
+  if (e.name !== s.purchaseEvent && e.name !== SEGMENT_ORDER_EVENT) return null;
+  const p = asRecord(e.properties);
+  const revenue = num(p[s.revenueProperty]) ?? num(p.revenue) ?? num(p.total) ?? 0;
+  const orderId = text(p[s.orderIdProperty]) ?? text(p.order_id) ?? e.id;
+  // Decimal(18, 2): out-of-range amounts are not revenue.
+  return { orderId, revenue: Math.abs(revenue) < 1e15 ? Math.round(revenue * 100) / 100 : 0 };
+}
+
+export interface AttributionConfig {
+  versionId: string;
+  journeyId: string;
+  event: string;
+  filters: unknown[];
+  basis: "message" | "entry";
+  windowDays: number;
+}
+
+/** A version's conversion rule from its plan (see the header). */
+export function attributionConfig(
+  plan: Plan,
+  settings: AnalyticsSettings,
+  ids: { versionId: string; journeyId: string },
+): AttributionConfig {
+  const a = (
+    plan.settings as {
+      attribution?: { basis?: string; windowDays?: number; event?: string | null };
+    }
+  ).attribution;
+  const goal = plan.settings.goal;
+  const goalStep = Object.values(plan.steps).find((s) => s.type === "flow.goal");
+  const stepGoal = goalStep ? (goalStep.config as { event?: unknown; filters?: unknown }) : null;
+  const [event, filters] = a?.event
+    ? [a.event, []]
+    : goal
+      ? [goal.event, goal.filters]
+      : typeof stepGoal?.event === "string"
+        ? [stepGoal.event, Array.isArray(stepGoal.filters) ? stepGoal.filters : []]
+        : [settings.purchaseEvent, []];
+  return {
+    ...ids,
+    event,
+    filters: filters as unknown[],
+    basis: a?.basis === "entry" ? "entry" : "message",
+    windowDays: typeof a?.windowDays === "number" && a.windowDays > 0 ? a.windowDays : 5,
+  };
+}
+
+/** Per workspace: the conversion rules of its journeys' versions (cached for 2 s). */
+const configCache = new Map<string, { at: number; value: AttributionConfig[] }>();
+
+async function workspaceConfigs(
+  ctx: EngineContext,
+  workspaceId: string,
+  settings: AnalyticsSettings,
+): Promise<AttributionConfig[]> {
+  const hit = configCache.get(workspaceId);
+  if (hit && Date.now() - hit.at < SETTINGS_MAX_AGE_MS) return hit.value;
+  const versions = await ctx.db.query<{ id: string; journeyId: string }>(
+    `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+     WHERE v."workspaceId" = $1 AND j.status <> 'ARCHIVED'`,
+    [workspaceId],
+  );
+  const value: AttributionConfig[] = [];
+  for (const v of versions) {
+    const plan = await loadPlan(ctx, v.id).catch(() => null);
+    if (plan)
+      value.push(attributionConfig(plan, settings, { versionId: v.id, journeyId: v.journeyId }));
+  }
+  configCache.set(workspaceId, { at: Date.now(), value });
+  return value;
+}
+
+export interface ProcessedEvent {
+  id: string;
+  workspaceId: string;
+  customerId: string;
+  name: string;
+  properties: unknown;
+  /** ms since the epoch */
+  ts: number;
+}
+
+interface Candidate {
+  runId: string;
+  versionId: string;
+  journeyId: string;
+  startedAt: Date;
+  messageId: string | null;
+  messageStep: string | null;
+  sentAt: Date | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The event batch's hook (events.ts): orders, then conversions. */
+export async function recordOrdersAndConversions(
+  ctx: EngineContext,
+  events: readonly ProcessedEvent[],
+): Promise<void> {
+  const byWorkspace = new Map<string, ProcessedEvent[]>();
+  for (const e of events)
+    byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), e]);
+  for (const [workspaceId, list] of byWorkspace) {
+    const settings = await workspaceAnalytics(ctx, workspaceId);
+    const orders = list.flatMap((e) => {
+      const o = orderOf(settings, e);
+      return o ? [{ e, ...o }] : [];
+    });
+    if (orders.length > 0)
+      await ctx.db.query(
+        `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
+         SELECT $1, o, c, r, to_timestamp(t / 1000) AT TIME ZONE 'UTC', e
+         FROM unnest($2::text[], $3::text[], $4::numeric[], $5::float8[], $6::text[]) AS x(o, c, r, t, e)
+         ORDER BY o
+         ON CONFLICT ("workspaceId", "orderId") DO NOTHING`,
+        [
+          workspaceId,
+          orders.map((o) => o.orderId),
+          orders.map((o) => o.e.customerId),
+          orders.map((o) => o.revenue),
+          orders.map((o) => o.e.ts),
+          orders.map((o) => o.e.id),
+        ],
+        { prepare: "engine.orders" },
+      );
+    const names = new Set((await workspaceConfigs(ctx, workspaceId, settings)).map((c) => c.event));
+    for (const e of list.filter((x) => names.has(x.name)).sort((a, b) => a.ts - b.ts))
+      await convert(ctx, settings, e);
+  }
+}
+
+async function convert(
+  ctx: EngineContext,
+  settings: AnalyticsSettings,
+  e: ProcessedEvent,
+): Promise<void> {
+  const configs = (await workspaceConfigs(ctx, e.workspaceId, settings)).filter(
+    (c) =>
+      c.event === e.name && evaluateConditions(c.filters as never, "all", asRecord(e.properties)),
+  );
+  if (configs.length === 0) return;
+  const byVersion = new Map(configs.map((c) => [c.versionId, c]));
+  const at = new Date(e.ts);
+  const candidates = await ctx.db.query<Candidate>(
+    `SELECT r.id AS "runId", r."versionId", r."journeyId", r."startedAt",
+            m.id AS "messageId", m."stepId" AS "messageStep", m."sentAt"
+     FROM "JourneyRun" r
+     LEFT JOIN LATERAL (
+       SELECT id, "stepId", "sentAt" FROM "Message"
+       WHERE "runId" = r.id AND "sentAt" IS NOT NULL AND "sentAt" <= $3
+         AND status IN ('SENT', 'UNCERTAIN') AND channel IN ('email', 'sms', 'push')
+       ORDER BY "sentAt" DESC LIMIT 1
+     ) m ON true
+     WHERE r."customerId" = $1 AND r."versionId" = ANY($2::text[]) AND r."startedAt" <= $3
+       AND r."triggerEventId" IS DISTINCT FROM $4
+       AND NOT EXISTS (SELECT 1 FROM "Attribution" a WHERE a."runId" = r.id)`,
+    [e.customerId, [...byVersion.keys()], at, e.id],
+    { prepare: "engine.attributionCandidates" },
+  );
+  const rows: {
+    run: string;
+    version: string;
+    journey: string;
+    step: string;
+    variant: string;
+    message: string | null;
+  }[] = [];
+  for (const c of candidates) {
+    const cfg = byVersion.get(c.versionId);
+    if (!cfg) continue;
+    const from = cfg.basis === "entry" ? c.startedAt : c.sentAt;
+    if (!from || e.ts < from.getTime() || e.ts >= from.getTime() + cfg.windowDays * DAY_MS)
+      continue;
+    const plan = await loadPlan(ctx, c.versionId).catch(() => null);
+    const step = c.messageStep ?? plan?.triggerStepId;
+    if (!step) continue;
+    rows.push({
+      run: c.runId,
+      version: c.versionId,
+      journey: c.journeyId,
+      step,
+      variant: variantAt(plan, c.runId, step),
+      message: c.messageId,
+    });
+  }
+  if (rows.length === 0) return;
+  const order = orderOf(settings, e);
+  // One statement: the attributions (one per run), their trace rows and the rollups. The order's
+  // revenue only when this event made the order (a second event with the same order id adds none).
+  await ctx.db.query(
+    `WITH o AS (
+       SELECT revenue FROM "Order" WHERE "workspaceId" = $1 AND "orderId" = $2 AND "eventId" = $3
+     ), a AS (
+       INSERT INTO "Attribution" ("runId", "workspaceId", "journeyId", "versionId", "customerId",
+         "stepId", variant, "messageId", "eventId", "orderId", revenue, basis, at)
+       SELECT x.run, $1, x.journey, x.version, $4, x.step, x.variant, x.message, $3, $2,
+              COALESCE((SELECT revenue FROM o), 0), x.basis, $5
+       FROM jsonb_to_recordset($6::jsonb)
+         AS x(run text, version text, journey text, step text, variant text, message text, basis text)
+       ORDER BY x.run
+       ON CONFLICT ("runId") DO NOTHING
+       RETURNING "runId", "versionId", "journeyId", "stepId", variant, revenue
+     ), t AS (
+       INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+       SELECT a."runId", a."stepId", 'conversion.attributed',
+              jsonb_build_object('event', $7::text, 'eventId', $3::text, 'orderId', $2::text,
+                                 'revenue', a.revenue, 'variant', a.variant), $5
+       FROM a
+     )
+     INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", converted, revenue)
+     SELECT a."versionId", a."stepId", a.variant, $8::date, $9, min(a."journeyId"), count(*), sum(a.revenue)
+     FROM a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+     ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET ${ROLLUP_ADD}`,
+    [
+      e.workspaceId,
+      order?.orderId ?? null,
+      e.id,
+      e.customerId,
+      at,
+      JSON.stringify(
+        rows.map((r) => ({ ...r, basis: byVersion.get(r.version)?.basis ?? "message" })),
+      ),
+      e.name,
+      utcDay(e.ts),
+      takeShard(),
+    ],
+  );
+}

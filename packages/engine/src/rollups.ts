@@ -1,0 +1,136 @@
+// issue 17, item 7: the analytics rollups — per (journey version, step, A/B variant, UTC day)
+// counters, written by the engine in the statement that changes them: a run's transition
+// (entered, store.ts), a send's record (sent, delivered, failed, sends.ts), an open or a click
+// (engagement.ts), an attribution (converted, revenue, attribution.ts). The analytics page sums
+// them (analytics.ts) instead of scanning traces, messages and events.
+//
+// The variant of a row: the arm of the nearest random split that every path from the trigger to
+// the step goes through (its dominator), the same arm the split gives the run (a pure hash of run
+// and split); "" for steps not behind a random split (and for the split itself).
+import type { Prisma } from "@postpath/db";
+import { pickVariant, randomBucket, SplitRandomConfig, type Plan } from "@postpath/journey";
+import type { Counters } from "./counters.ts";
+import { takeShard } from "./counters.ts";
+
+export interface RollupDelta {
+  entered?: number;
+  sent?: number;
+  delivered?: number;
+  failed?: number;
+  opened?: number;
+  openedUnique?: number;
+  clicked?: number;
+  clickedUnique?: number;
+  converted?: number;
+  revenue?: number;
+}
+
+/** What a transition adds: one row per step a run entered. */
+export interface RollupRow {
+  step: string;
+  variant: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  entered: number;
+}
+
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** Per step: the nearest random split every path from the trigger to it goes through. */
+const dominators = new WeakMap<Plan, Map<string, { splitId: string; config: SplitRandomConfig }>>();
+
+function splitsOf(plan: Plan): Map<string, { splitId: string; config: SplitRandomConfig }> {
+  const cached = dominators.get(plan);
+  if (cached) return cached;
+  const out = new Map<string, { splitId: string; config: SplitRandomConfig; size: number }>();
+  const steps = plan.steps;
+  const reach = (without: string | null): Set<string> => {
+    const seen = new Set<string>();
+    const queue = [plan.triggerStepId];
+    while (queue.length > 0) {
+      const id = queue.pop()!;
+      if (id === without || seen.has(id) || !steps[id]) continue;
+      seen.add(id);
+      for (const n of Object.values(steps[id].next ?? {})) if (n) queue.push(n);
+    }
+    return seen;
+  };
+  const all = reach(null);
+  for (const step of Object.values(steps)) {
+    if (step.type !== "split.random" || !all.has(step.id)) continue;
+    const parsed = SplitRandomConfig.safeParse(step.config);
+    if (!parsed.success) continue;
+    const without = reach(step.id);
+    const behind = [...all].filter((id) => id !== step.id && !without.has(id));
+    for (const id of behind) {
+      const prev = out.get(id);
+      // Nested splits: the nearer one dominates fewer steps.
+      if (!prev || behind.length < prev.size)
+        out.set(id, { splitId: step.id, config: parsed.data, size: behind.length });
+    }
+  }
+  const result = new Map([...out].map(([id, v]) => [id, { splitId: v.splitId, config: v.config }]));
+  dominators.set(plan, result);
+  return result;
+}
+
+/** The run's A/B variant at a step ("" when the step is not behind a random split). */
+export function variantAt(plan: Plan | null, runId: string, stepId: string): string {
+  if (!plan) return "";
+  const split = splitsOf(plan).get(stepId);
+  return split ? pickVariant(split.config, randomBucket(runId, split.splitId)) : "";
+}
+
+/** The rollup rows of one transition: the steps it entered (StepCounter's `entered`). */
+export function enteredRollups(
+  plan: Plan,
+  runId: string,
+  counters: Counters,
+  now: number,
+): RollupRow[] {
+  const day = utcDay(now);
+  const rows: RollupRow[] = [];
+  for (const [step, d] of counters)
+    if (d.entered > 0)
+      rows.push({ step, variant: variantAt(plan, runId, step), day, entered: d.entered });
+  return rows;
+}
+
+const FIELDS = [
+  "entered",
+  "sent",
+  "delivered",
+  "failed",
+  "opened",
+  "openedUnique",
+  "clicked",
+  "clickedUnique",
+  "converted",
+  "revenue",
+] as const;
+
+/** The upsert's SET list: every counter added to. */
+export const ROLLUP_ADD = FIELDS.map(
+  (f) => `"${f}" = "JourneyRollup"."${f}" + EXCLUDED."${f}"`,
+).join(", ");
+
+/** Adds one delta to one (version, step, variant, day) row in the caller's transaction. */
+export async function bumpRollup(
+  tx: Prisma.TransactionClient,
+  key: { versionId: string; journeyId: string; stepId: string; variant: string; day: string },
+  delta: RollupDelta,
+): Promise<void> {
+  const values = FIELDS.map((f) => delta[f] ?? 0);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", ${FIELDS.map((f) => `"${f}"`).join(", ")})
+     VALUES ($1, $2, $3, $4::date, $5, $6, ${FIELDS.map((_, i) => `$${i + 7}${i === FIELDS.length - 1 ? "::numeric" : "::int"}`).join(", ")})
+     ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET ${ROLLUP_ADD}`,
+    key.versionId,
+    key.stepId,
+    key.variant,
+    key.day,
+    takeShard(),
+    key.journeyId,
+    ...values,
+  );
+}
