@@ -65,6 +65,7 @@ export async function workspaceAnalytics(
 /** Forget cached settings (the settings were just changed in this process). */
 export function forgetWorkspaceAnalytics(workspaceId: string): void {
   settingsCache.delete(workspaceId);
+  configCache.delete(workspaceId);
 }
 
 const num = (v: unknown): number | null =>
@@ -211,7 +212,10 @@ export async function recordOrdersAndConversions(
         { prepare: "engine.orders" },
       );
     const names = new Set((await workspaceConfigs(ctx, workspaceId, settings)).map((c) => c.event));
-    for (const e of list.filter((x) => names.has(x.name)).sort((a, b) => a.ts - b.ts))
+    // Segment's "Order Completed" is the purchase event too.
+    const converts = (x: ProcessedEvent) =>
+      names.has(x.name) || (x.name === SEGMENT_ORDER_EVENT && names.has(settings.purchaseEvent));
+    for (const e of list.filter(converts).sort((a, b) => a.ts - b.ts))
       await convert(ctx, settings, e);
   }
 }
@@ -223,7 +227,9 @@ async function convert(
 ): Promise<void> {
   const configs = (await workspaceConfigs(ctx, e.workspaceId, settings)).filter(
     (c) =>
-      c.event === e.name && evaluateConditions(c.filters as never, "all", asRecord(e.properties)),
+      (c.event === e.name ||
+        (e.name === SEGMENT_ORDER_EVENT && c.event === settings.purchaseEvent)) &&
+      evaluateConditions(c.filters as never, "all", asRecord(e.properties)),
   );
   if (configs.length === 0) return;
   const byVersion = new Map(configs.map((c) => [c.versionId, c]));
@@ -236,7 +242,7 @@ async function convert(
        SELECT id, "stepId", "sentAt" FROM "Message"
        WHERE "runId" = r.id AND "sentAt" IS NOT NULL AND "sentAt" <= $3
          AND status IN ('SENT', 'UNCERTAIN') AND channel IN ('email', 'sms', 'push')
-       ORDER BY "sentAt" DESC LIMIT 1
+       ORDER BY "sentAt" DESC, "runSeq" DESC LIMIT 1
      ) m ON true
      WHERE r."customerId" = $1 AND r."versionId" = ANY($2::text[]) AND r."startedAt" <= $3
        AND r."triggerEventId" IS DISTINCT FROM $4
