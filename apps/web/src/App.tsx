@@ -8,6 +8,7 @@ import { hrefs, useRoute } from "./routing.ts";
 import { adminHrefs } from "./admin/routes.ts"; // admin issue
 import { pagesHrefs } from "./pages-area/routes.ts"; // issue 14
 import { customersHrefs } from "./customers-area/routes.ts"; // issue 16
+import { dashboardHrefs } from "./dashboard-area/routes.ts"; // issue 17
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
@@ -56,6 +57,11 @@ const JourneyAnalyticsPage = lazy(() =>
   import("./analytics-area/JourneyAnalyticsPage.tsx").then((m) => ({
     default: m.JourneyAnalyticsPage,
   })),
+);
+
+// issue 17: the workspace KPI dashboard (Recharts, lazily too).
+const KpiDashboardPage = lazy(() =>
+  import("./dashboard-area/KpiDashboardPage.tsx").then((m) => ({ default: m.KpiDashboardPage })),
 );
 
 export function App({
@@ -164,6 +170,8 @@ function Page({ me }: { me: Me }) {
       return <CustomerProfilePage key={route.id} id={route.id} canErase={me.role === "ADMIN"} />;
     case "journeyAnalytics": // issue 17
       return <JourneyAnalyticsPage key={route.id} id={route.id} />;
+    case "dashboard": // issue 17
+      return <KpiDashboardPage />;
     case "notFound":
       return (
         <section className="page">
@@ -201,6 +209,12 @@ function AppHeader({ me }: { me: Me }) {
         </a>
         <a href={customersHrefs.customers()} aria-current={inCustomers ? "page" : undefined}>
           Customers
+        </a>
+        <a
+          href={dashboardHrefs.dashboard()}
+          aria-current={area === "dashboard" ? "page" : undefined}
+        >
+          Dashboard
         </a>
       </nav>
       {me.role === "ADMIN" ? <a href={adminHrefs.admin()}>Admin</a> : null /* admin issue */}

@@ -4,6 +4,7 @@ import { parseAdminPath, type AdminRoute } from "./admin/routes.ts"; // admin is
 import { parsePagesPath, type PagesRoute } from "./pages-area/routes.ts"; // issue 14
 import { parseCustomersPath, type CustomersRoute } from "./customers-area/routes.ts"; // issue 16
 import { parseAnalyticsPath, type AnalyticsRoute } from "./analytics-area/routes.ts"; // issue 17
+import { parseDashboardPath, type DashboardRoute } from "./dashboard-area/routes.ts"; // issue 17
 
 export type Route =
   | { page: "journeys" }
@@ -12,6 +13,7 @@ export type Route =
   | PagesRoute
   | CustomersRoute
   | AnalyticsRoute
+  | DashboardRoute
   | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
@@ -27,6 +29,8 @@ export function parseHash(hash: string): Route {
   if (customers) return customers;
   const analytics = parseAnalyticsPath(path); // issue 17: #/journeys/<id>/analytics
   if (analytics) return analytics;
+  const dashboard = parseDashboardPath(path); // issue 17: #/dashboard
+  if (dashboard) return dashboard;
   return { page: "notFound", hash };
 }
 

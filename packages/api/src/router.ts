@@ -7,6 +7,7 @@ import { consentRouter } from "./routers/consent.ts"; // issue 16: subscriptions
 import { customersRouter } from "./routers/customers.ts"; // issue 16
 import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
 import { migrationRouter } from "./routers/migration.ts"; // issue 18
+import { kpisRouter } from "./routers/kpis.ts"; // issue 17: workspace KPIs
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -36,6 +37,7 @@ export const appRouter = router({
   customers: customersRouter, // issue 16
   analytics: analyticsRouter, // issue 17
   migration: migrationRouter, // issue 18
+  kpis: kpisRouter, // issue 17: workspace KPIs
 });
 
 export type AppRouter = typeof appRouter;

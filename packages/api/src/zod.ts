@@ -103,3 +103,16 @@ export function inputProblemError(problem: InputProblem): TRPCError {
   ]);
   return error;
 }
+
+/** A calendar day written as YYYY-MM-DD (UTC), naming `field` in its errors. */
+export const IsoDay = (field: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${field} must be a date written as YYYY-MM-DD`)
+    .refine(
+      (s) =>
+        Number(s.slice(0, 4)) >= 1900 &&
+        !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
+        new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+      { message: `${field} is not a date in the calendar` },
+    );
