@@ -87,6 +87,8 @@ export interface WorkerOptions {
   /** Repeatable housekeeping: the date-trigger scheduler and the sweeper (ms; 0 disables). */
   dateTriggerEveryMs?: number;
   sweepEveryMs?: number;
+  /** issue 16: how often saved segments with moving windows are re-evaluated (0: never). */
+  segmentSweepEveryMs?: number;
   /** How overdue a run's follow-up must be before the sweeper re-creates it (default 60 s). */
   sweepGraceMs?: number;
   /** Days the sweeper keeps ingested events (default 90; 0 keeps them forever). */
@@ -196,6 +198,9 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       );
   const schedulers: [string, number, MaintenanceJob][] = [];
   if (dateEvery > 0) schedulers.push(["date-triggers", dateEvery, { kind: "dateTriggers" }]);
+  // issue 16: windows that expire ("purchased in the last 30 days" on day 31): hourly by default.
+  const segmentEvery = opts.segmentSweepEveryMs ?? 3_600_000;
+  if (segmentEvery > 0) schedulers.push(["segments", segmentEvery, { kind: "segments" }]);
   if (sweepEvery > 0)
     schedulers.push([
       "sweep",

@@ -32,3 +32,4 @@ export * from "./migration.ts"; // issue 18
 export * from "./engagement.ts"; // issue 17: clicks, opens
 export * from "./attribution.ts"; // issue 17: orders, attribution
 export * from "./rollups.ts"; // issue 17: analytics rollups
+export * from "./segments.ts"; // issue 16: saved segments, membership, lifecycle

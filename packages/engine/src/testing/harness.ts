@@ -94,6 +94,7 @@ export async function startEngineHarness(
         pausePollMs: 300,
         dateTriggerEveryMs: 0,
         sweepEveryMs: 0,
+        segmentSweepEveryMs: 0,
         ...o,
       });
       return h.workers;

@@ -1,17 +1,29 @@
-// Trigger: the customer enters a segment (their attributes meet the conditions). The engine checks
-// it when a customer's attributes change; entry rules decide whether they may enter again.
+// Trigger: the customer enters a segment. Two forms: inline conditions on the customer's
+// attributes (the engine checks them when attributes change), or a saved segment (issue 16) —
+// the engine starts a run when a customer enters it, or, with `on: "leave"`, leaves it. Entry
+// rules decide whether they may enter again.
 import { z } from "zod";
 import { Condition, MatchMode } from "../conditions.ts";
 import { matchesCustomer } from "../templating.ts";
 import { NEXT_ONLY, defineStep } from "./module.ts";
 
-export const TriggerSegmentConfig = z.object({
-  /** Conditions on the customer: attribute names (`total_spent`) or `customer.tags`, `customer.email`. */
-  conditions: z
-    .array(Condition)
-    .min(1, { error: "Add at least one condition that defines the segment." }),
-  match: MatchMode.default("all"),
-});
+export const TriggerSegmentConfig = z
+  .object({
+    /** issue 16: a saved segment's id (its entry or exit starts the run); conditions then unused. */
+    segmentId: z.string().trim().max(100).optional(),
+    on: z.enum(["enter", "leave"]).default("enter"),
+    /** Conditions on the customer: attribute names (`total_spent`) or `customer.tags`, `customer.email`. */
+    conditions: z.array(Condition).default([]),
+    match: MatchMode.default("all"),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.segmentId && c.conditions.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["conditions"],
+        message: "Add at least one condition that defines the segment, or choose a saved segment.",
+      });
+  });
 export type TriggerSegmentConfig = z.infer<typeof TriggerSegmentConfig>;
 
 export default defineStep<TriggerSegmentConfig>({
@@ -19,10 +31,12 @@ export default defineStep<TriggerSegmentConfig>({
   family: "trigger",
   label: "Segment entry",
   schema: TriggerSegmentConfig,
-  defaults: { conditions: [], match: "all" },
+  defaults: { conditions: [], match: "all", on: "enter" },
   branches: () => NEXT_ONLY,
   triggerInfo: () => ({ type: "trigger.segment", event: null, properties: [] }),
-  matches: (c, _event, customer) => matchesCustomer(c.conditions, c.match, customer),
+  // A saved segment's entries and exits are the engine's (segments.ts), never an attribute check.
+  matches: (c, _event, customer) =>
+    !c.segmentId && matchesCustomer(c.conditions, c.match, customer),
   enter: () => ({
     kind: "go",
     branch: "next",

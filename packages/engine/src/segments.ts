@@ -1,0 +1,650 @@
+// issue 16 (item 2): saved segments on the database. A definition (packages/journey/src/segments.ts)
+// compiles to ONE parameterised SQL query over "Customer" (user values are always parameters,
+// never spliced into the text): the size preview, the sample, and membership are all computed by
+// Postgres. Membership ("SegmentMembership") is kept incrementally — after each batch of events,
+// for the segments those event names can affect, and after an identify for segments on attributes
+// — and by a scheduled sweep for windows that expire with the clock. Entering and leaving a
+// segment start the journeys whose segment trigger names it.
+import type {
+  Condition} from "@postpath/journey";
+import {
+  dependenciesOf,
+  SegmentDefinition,
+  triggerOf,
+  type EventRule,
+  type Plan,
+  type SegmentRule,
+} from "@postpath/journey";
+import type { SqlSession } from "@postpath/db";
+import type { EngineContext } from "./context.ts";
+import { toSnapshot, type CustomerRow } from "./customer.ts";
+import { enrol } from "./enrol.ts";
+import { loadPlan } from "./plans.ts";
+
+const DAY_MS = 86_400_000;
+
+/** A saved segment as the engine uses it. */
+export interface SavedSegment {
+  id: string;
+  workspaceId: string;
+  name: string;
+  definition: SegmentDefinition;
+}
+
+/** Thrown when a definition cannot be compiled (an unknown segment, a cycle). Its message is for people. */
+export class SegmentDefinitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SegmentDefinitionError";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiler
+
+/** `all`: every customer of the workspace (per-event aggregates joined once); `some`: a few. */
+type Mode = "all" | "some";
+
+class Builder {
+  readonly params: unknown[] = [];
+  readonly ctes: string[] = [];
+  readonly joins: string[] = [];
+  constructor(
+    readonly mode: Mode,
+    readonly now: number,
+    readonly resolve: (id: string) => SegmentDefinition | undefined,
+  ) {}
+  p(value: unknown, cast: string): string {
+    this.params.push(value);
+    return `$${this.params.length}::${cast}`;
+  }
+}
+
+const NUMERIC = String.raw`^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$`;
+
+function isPrimitive(v: unknown): v is string | number | boolean {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+/** The text of a scalar JSON value (null for objects, arrays, JSON null and missing). */
+const txt = (v: string) =>
+  `(CASE WHEN jsonb_typeof(${v}) IN ('string','number','boolean') THEN ${v} #>> '{}' END)`;
+/** A number or a numeric string as numeric (null otherwise). */
+const num = (v: string) =>
+  `(CASE WHEN jsonb_typeof(${v}) = 'number' THEN (${v} #>> '{}')::numeric WHEN jsonb_typeof(${v}) = 'string' AND (${v} #>> '{}') ~ '${NUMERIC}' THEN (${v} #>> '{}')::numeric END)`;
+
+/** looseEquals(actual, expected) of conditions.ts, in SQL. */
+function eqSql(v: string, expected: unknown, b: Builder): string {
+  if (expected === null) return `(jsonb_typeof(${v}) = 'null')`;
+  if (!isPrimitive(expected)) return "false";
+  if (typeof expected === "number" && Number.isFinite(expected))
+    return `(CASE WHEN jsonb_typeof(${v}) = 'number' THEN (${v} #>> '{}')::numeric = ${b.p(String(expected), "numeric")} ELSE ${txt(v)} = ${b.p(String(expected), "text")} END)`;
+  return `(${txt(v)} = ${b.p(String(expected), "text")})`;
+}
+
+const SQL_OP = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+
+/** compare() of conditions.ts: numbers (and numeric strings) by value, strings by code point. */
+function compareSql(v: string, op: keyof typeof SQL_OP, expected: unknown, b: Builder): string {
+  const o = SQL_OP[op];
+  const nb =
+    typeof expected === "number"
+      ? expected
+      : typeof expected === "string" && expected.trim() !== ""
+        ? Number(expected)
+        : NaN;
+  const str = typeof expected === "string";
+  const lexical = str
+    ? `WHEN jsonb_typeof(${v}) = 'string' THEN (${v} #>> '{}') COLLATE "C" ${o} ${b.p(expected, "text")} COLLATE "C"`
+    : "";
+  if (Number.isFinite(nb))
+    return `(CASE WHEN ${num(v)} IS NOT NULL THEN ${num(v)} ${o} ${b.p(String(nb), "numeric")} ${lexical} ELSE false END)`;
+  return str ? `(CASE ${lexical} ELSE false END)` : "false";
+}
+
+/** One condition on the JSON value `v` (SQL NULL: missing), with testCondition's meaning. */
+/** Whether a condition is false whatever the value (an expected value it can never meet). */
+function alwaysFalse(c: Condition): boolean {
+  const e = c.value;
+  switch (c.op) {
+    case "eq":
+      return e !== null && !isPrimitive(e);
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte":
+      return typeof e !== "string" && !(typeof e === "number" && Number.isFinite(e));
+    case "startsWith":
+    case "endsWith":
+      return !isPrimitive(e);
+    case "in":
+      return !Array.isArray(e) || !e.some((x) => x === null || isPrimitive(x));
+    case "neq":
+    case "contains":
+    case "notContains":
+    case "notIn":
+    case "exists":
+    case "notExists":
+      return false;
+  }
+}
+
+/**
+ * One condition on a JSON value (SQL NULL: missing), with testCondition's meaning. `value` makes
+ * the value's expression (its parameters are added only when the expression is used).
+ */
+function conditionSql(value: () => string, c: Condition, b: Builder): string {
+  if (alwaysFalse(c)) return "false";
+  if (c.op === "neq" && alwaysFalse({ ...c, op: "eq" })) return "true";
+  if (c.op === "notIn" && alwaysFalse({ ...c, op: "in" })) return "true";
+  const v = value();
+  const e = c.value;
+  switch (c.op) {
+    case "eq":
+      return `COALESCE(${eqSql(v, e, b)}, false)`;
+    case "neq":
+      return `NOT COALESCE(${eqSql(v, e, b)}, false)`;
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte":
+      return `COALESCE(${compareSql(v, c.op, e, b)}, false)`;
+    case "contains":
+    case "notContains": {
+      const inArray = `EXISTS (SELECT 1 FROM jsonb_array_elements(${v}) AS x(e) WHERE COALESCE(${eqSql("x.e", e, b)}, false))`;
+      const inString = isPrimitive(e)
+        ? `strpos(${v} #>> '{}', ${b.p(String(e), "text")}) > 0`
+        : "false";
+      const sql = `COALESCE(CASE jsonb_typeof(${v}) WHEN 'array' THEN ${inArray} WHEN 'string' THEN ${inString} ELSE false END, false)`;
+      return c.op === "contains" ? sql : `NOT ${sql}`;
+    }
+    case "startsWith":
+    case "endsWith": {
+      if (!isPrimitive(e)) return "false";
+      const s = b.p(String(e), "text");
+      const test =
+        c.op === "startsWith"
+          ? `starts_with(${v} #>> '{}', ${s})`
+          : `right(${v} #>> '{}', length(${s})) = ${s}`;
+      return `COALESCE(jsonb_typeof(${v}) = 'string' AND ${test}, false)`;
+    }
+    case "in":
+    case "notIn": {
+      const list = Array.isArray(e) ? e.filter((x) => x === null || isPrimitive(x)) : null;
+      const any = list
+        ? list.length === 0
+          ? "false"
+          : `(${list.map((x) => `COALESCE(${eqSql(v, x, b)}, false)`).join(" OR ")})`
+        : "false";
+      return c.op === "in" ? any : `NOT ${any}`;
+    }
+    case "exists":
+    case "notExists": {
+      const set = `COALESCE(jsonb_typeof(${v}) <> 'null' AND ${v} <> '""'::jsonb, false)`;
+      return c.op === "exists" ? set : `NOT ${set}`;
+    }
+  }
+}
+
+/** getPath() of conditions.ts over the JSON `source`: an exact key (dots and all) wins. */
+function pathSql(source: string, path: string, b: Builder): string {
+  const keys = path.split(".");
+  if (keys.length === 1) return `(${source} -> ${b.p(path, "text")})`;
+  return `(CASE WHEN jsonb_typeof(${source}) = 'object' AND jsonb_exists(${source}, ${b.p(path, "text")}) THEN ${source} -> ${b.p(path, "text")} ELSE ${source} #> ${b.p(keys, "text[]")} END)`;
+}
+
+/** templateCustomer() of templating.ts: attributes at the top level plus the columns. */
+const CUSTOMER_JSON = `(c.attributes || jsonb_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone, 'timezone', c.timezone, 'attributes', c.attributes, 'tags', to_jsonb(c.tags)))`;
+
+/** customerPath() of templating.ts: what segment conditions read on a customer. */
+function customerPathSql(path: string, b: Builder): string {
+  if (path === "customer") return CUSTOMER_JSON;
+  const keys = path.split(".");
+  if (keys.length === 1) return `(c.attributes -> ${b.p(path, "text")})`;
+  const exact = `jsonb_exists(c.attributes, ${b.p(path, "text")})`;
+  const rest = b.p(keys.slice(1), "text[]");
+  const walk =
+    keys[0] === "customer"
+      ? `${CUSTOMER_JSON} #> ${rest}`
+      : `(c.attributes -> ${b.p(keys[0], "text")}) #> ${rest}`;
+  return `(CASE WHEN ${exact} THEN c.attributes -> ${b.p(path, "text")} ELSE ${walk} END)`;
+}
+
+function eventRuleSql(r: EventRule, b: Builder): string {
+  const now = b.now;
+  const ts = (ms: number) => b.p(new Date(ms).toISOString().slice(0, -1), "timestamp");
+  const where = [`e.name = ${b.p(r.event, "text")}`];
+  if (r.measure !== "last") {
+    if (r.withinDays !== undefined) where.push(`e.timestamp >= ${ts(now - r.withinDays * DAY_MS)}`);
+    if (r.olderThanDays !== undefined)
+      where.push(`e.timestamp < ${ts(now - r.olderThanDays * DAY_MS)}`);
+  }
+  for (const f of r.where)
+    where.push(conditionSql(() => pathSql("e.properties", f.property, b), f, b));
+  const agg =
+    r.measure === "count"
+      ? "count(*)"
+      : r.measure === "sum"
+        ? `sum(${num(pathSql("e.properties", r.property ?? "", b))})`
+        : "max(e.timestamp)";
+  let value: string;
+  if (b.mode === "all") {
+    const name = `b${b.ctes.length}`;
+    b.ctes.push(
+      `${name} AS (SELECT e."customerId" AS cid, ${agg} AS v FROM "Event" e WHERE e."workspaceId" = $1 AND ${where.join(" AND ")} GROUP BY e."customerId")`,
+    );
+    b.joins.push(`LEFT JOIN ${name} ON ${name}.cid = c.id`);
+    value = `${name}.v`;
+  } else {
+    value = `(SELECT ${agg} FROM "Event" e WHERE e."workspaceId" = c."workspaceId" AND e."customerId" = c.id AND ${where.join(" AND ")})`;
+  }
+  if (r.measure === "last") {
+    const since = ts(now - (r.withinDays ?? 0) * DAY_MS);
+    if (r.last === "within") return `COALESCE(${value} >= ${since}, false)`;
+    if (r.last === "notWithin") return `COALESCE(${value} < ${since}, true)`;
+    return `COALESCE(${value} < ${since}, false)`;
+  }
+  const op = r.op === "eq" ? "=" : SQL_OP[r.op];
+  return `(COALESCE(${value}, 0) ${op} ${b.p(String(r.value), "numeric")})`;
+}
+
+function ruleSql(r: SegmentRule, b: Builder, depth: number, seen: readonly string[]): string {
+  switch (r.kind) {
+    case "attribute":
+      return conditionSql(
+        () => customerPathSql(r.property, b),
+        { property: r.property, op: r.op, value: r.value },
+        b,
+      );
+    case "event":
+      return eventRuleSql(r, b);
+    case "consent": {
+      const ch = b.p(r.channel, "text");
+      if (r.status === "never_asked")
+        return `NOT EXISTS (SELECT 1 FROM "Subscription" s WHERE s."customerId" = c.id AND s.channel = ${ch})`;
+      return `EXISTS (SELECT 1 FROM "Subscription" s WHERE s."customerId" = c.id AND s.channel = ${ch} AND s.status = ${b.p(r.status, "text")})`;
+    }
+    case "segment": {
+      if (seen.includes(r.segmentId))
+        throw new SegmentDefinitionError("A segment cannot include itself.");
+      const def = b.resolve(r.segmentId);
+      if (!def) throw new SegmentDefinitionError(`The segment "${r.segmentId}" no longer exists.`);
+      const inner = definitionSql(def, b, depth + 1, [...seen, r.segmentId]);
+      return r.inside ? inner : `NOT ${inner}`;
+    }
+  }
+}
+
+function definitionSql(
+  d: SegmentDefinition,
+  b: Builder,
+  depth: number,
+  seen: readonly string[],
+): string {
+  if (depth > 6) throw new SegmentDefinitionError("Segments refer to segments too deeply.");
+  const parts = d.rules.map((r) => `(${ruleSql(r, b, depth, seen)})`);
+  return `(${parts.join(d.match === "all" ? " AND " : " OR ")})`;
+}
+
+export interface CompiledSegment {
+  /** `SELECT c.id FROM "Customer" c ... WHERE c."workspaceId" = $1 [AND c.id = ANY($2)] AND …`. */
+  sql: string;
+  /** The same query in parts: its CTEs (if any) and the SELECT after them. */
+  ctes: string[];
+  select: string;
+  params: unknown[];
+}
+
+/**
+ * The customers of `workspaceId` who meet `definition` at `now`, as one query. `customerIds`
+ * limits it to those customers (incremental membership); without it, every customer (preview,
+ * sweep). `self` is the segment's own id, if saved (a reference back to it is a cycle).
+ */
+export function compileSegment(
+  definition: SegmentDefinition,
+  opts: {
+    workspaceId: string;
+    now: number;
+    resolve: (id: string) => SegmentDefinition | undefined;
+    customerIds?: readonly string[];
+    self?: string;
+  },
+): CompiledSegment {
+  const b = new Builder(opts.customerIds ? "some" : "all", opts.now, opts.resolve);
+  b.params.push(opts.workspaceId);
+  if (opts.customerIds) b.params.push([...opts.customerIds]);
+  const where = definitionSql(definition, b, 0, opts.self ? [opts.self] : []);
+  const select = `SELECT c.id FROM "Customer" c ${b.joins.join(" ")} WHERE c."workspaceId" = $1${opts.customerIds ? ` AND c.id = ANY($2::text[])` : ""} AND ${where}`;
+  const sql = `${b.ctes.length ? `WITH ${b.ctes.join(", ")} ` : ""}${select}`;
+  return { sql, ctes: b.ctes, select, params: b.params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading saved segments
+
+const CACHE_MS = 2_000;
+const segmentCache = new Map<string, { at: number; segments: SavedSegment[] }>();
+
+/** Forget a workspace's cached segments (after a change through the API in this process). */
+export function forgetSegments(workspaceId: string): void {
+  segmentCache.delete(workspaceId);
+}
+
+/** A workspace's saved segments (definitions parsed; unreadable ones left out), cached 2 s. */
+export async function loadSegments(
+  ctx: Pick<EngineContext, "db" | "log">,
+  workspaceId: string,
+  fresh = false,
+): Promise<SavedSegment[]> {
+  const hit = segmentCache.get(workspaceId);
+  if (!fresh && hit && Date.now() - hit.at < CACHE_MS) return hit.segments;
+  const rows = await ctx.db.query<{ id: string; name: string; definition: unknown }>(
+    `SELECT id, name, definition FROM "Segment" WHERE "workspaceId" = $1 ORDER BY id`,
+    [workspaceId],
+    { prepare: "engine.segments" },
+  );
+  const segments: SavedSegment[] = [];
+  for (const r of rows) {
+    const parsed = SegmentDefinition.safeParse(r.definition);
+    if (parsed.success)
+      segments.push({ id: r.id, workspaceId, name: r.name, definition: parsed.data });
+    else ctx.log.warn({ segmentId: r.id }, "segment definition unreadable; skipping it");
+  }
+  segmentCache.set(workspaceId, { at: Date.now(), segments });
+  return segments;
+}
+
+/** The segments (with those that include them, transitively) a kind of change can affect. */
+export function affectedSegments(
+  segments: readonly SavedSegment[],
+  direct: (s: SavedSegment) => boolean,
+): SavedSegment[] {
+  const hit = new Set(segments.filter(direct).map((s) => s.id));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of segments)
+      if (!hit.has(s.id) && dependenciesOf(s.definition).segments.some((id) => hit.has(id))) {
+        hit.add(s.id);
+        grew = true;
+      }
+  }
+  return segments.filter((s) => hit.has(s.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preview
+
+export interface SegmentPreview {
+  count: number;
+  sample: { id: string; externalId: string; email: string | null }[];
+}
+
+/** Preview statements may run this long before Postgres cancels them (the API answers "too slow"). */
+export const PREVIEW_TIMEOUT_MS = 10_000;
+
+/** Size and a sample of 20 of a definition, on the database, within a statement timeout. */
+export async function previewSegment(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  definition: SegmentDefinition,
+  resolve: (id: string) => SegmentDefinition | undefined,
+  opts: { self?: string; sample?: number; timeoutMs?: number } = {},
+): Promise<SegmentPreview> {
+  const q = compileSegment(definition, {
+    workspaceId,
+    now: ctx.now(),
+    resolve,
+    ...(opts.self ? { self: opts.self } : {}),
+  });
+  const n = q.params.length;
+  const sql = `WITH m AS MATERIALIZED (${q.sql})
+    SELECT (SELECT count(*) FROM m)::int AS count,
+      (SELECT COALESCE(json_agg(json_build_object('id', x.id, 'externalId', x."externalId", 'email', x.email) ORDER BY x.id), '[]')
+       FROM (SELECT c.id, c."externalId", c.email FROM "Customer" c JOIN (SELECT id FROM m ORDER BY id LIMIT $${n + 1}) s ON s.id = c.id) x) AS sample`;
+  return ctx.db.withSession(async (s: SqlSession) => {
+    await s.exec("BEGIN");
+    try {
+      await s.exec(
+        `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs ?? PREVIEW_TIMEOUT_MS))}`,
+      );
+      const [row] = await s.query<{ count: number; sample: SegmentPreview["sample"] }>(sql, [
+        ...q.params,
+        opts.sample ?? 20,
+      ]);
+      await s.exec("COMMIT");
+      return { count: row?.count ?? 0, sample: row?.sample ?? [] };
+    } catch (err) {
+      await s.exec("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/** Whether an error is Postgres cancelling a statement for its timeout. */
+export function isStatementTimeout(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === "57014";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership
+
+export interface MembershipChange {
+  segmentId: string;
+  customerId: string;
+  change: "entered" | "left";
+  /** When it happened (the membership's `since` for an entry). */
+  at: number;
+}
+
+/**
+ * Brings one segment's membership up to date for `customerIds` (null: every customer of the
+ * workspace) in one statement: members who no longer match leave, customers who now match enter.
+ * Returns the changes (each made by exactly one statement, however many run at once).
+ */
+export async function refreshSegment(
+  ctx: Pick<EngineContext, "db" | "now">,
+  segment: SavedSegment,
+  resolve: (id: string) => SegmentDefinition | undefined,
+  customerIds: readonly string[] | null,
+): Promise<MembershipChange[]> {
+  const now = ctx.now();
+  const q = compileSegment(segment.definition, {
+    workspaceId: segment.workspaceId,
+    now,
+    resolve,
+    self: segment.id,
+    ...(customerIds ? { customerIds } : {}),
+  });
+  const n = q.params.length;
+  const seg = `$${n + 1}::text`;
+  const at = `$${n + 2}::timestamp`;
+  const scope = customerIds ? ` AND m."customerId" = ANY($2::text[])` : "";
+  const sql = `WITH ${[...q.ctes, `target AS (${q.select})`].join(", ")},
+    ins AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since)
+            SELECT ${seg}, id, ${at} FROM target ON CONFLICT DO NOTHING RETURNING "customerId"),
+    del AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${seg}${scope}
+            AND NOT EXISTS (SELECT 1 FROM target t WHERE t.id = m."customerId") RETURNING "customerId")
+    SELECT 'entered' AS change, "customerId" FROM ins UNION ALL SELECT 'left', "customerId" FROM del`;
+  const rows = await ctx.db.query<{ change: "entered" | "left"; customerId: string }>(sql, [
+    ...q.params,
+    segment.id,
+    new Date(now).toISOString().slice(0, -1),
+  ]);
+  return rows.map((r) => ({
+    segmentId: segment.id,
+    customerId: r.customerId,
+    change: r.change,
+    at: now,
+  }));
+}
+
+/** Refreshes the given segments for some customers (or all) and starts the journeys it triggers. */
+export async function refreshSegments(
+  ctx: EngineContext,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+  customerIds: readonly string[] | null,
+): Promise<MembershipChange[]> {
+  if (segments.length === 0 || (customerIds && customerIds.length === 0)) return [];
+  const all = await loadSegments(ctx, workspaceId);
+  const byId = new Map(all.map((s) => [s.id, s.definition]));
+  const resolve = (id: string) => byId.get(id);
+  const changes: MembershipChange[] = [];
+  for (const s of segments) {
+    try {
+      changes.push(...(await refreshSegment(ctx, s, resolve, customerIds)));
+    } catch (err) {
+      if (err instanceof SegmentDefinitionError) {
+        ctx.log.warn({ segmentId: s.id, err: err.message }, "segment cannot be evaluated");
+        continue;
+      }
+      throw err;
+    }
+  }
+  if (changes.length > 0) await startSegmentJourneys(ctx, workspaceId, changes);
+  return changes;
+}
+
+/** After a batch of processed events: the segments their names can affect, for their customers. */
+export async function refreshSegmentsForEvents(
+  ctx: EngineContext,
+  events: readonly { workspaceId: string; customerId: string; name: string }[],
+): Promise<number> {
+  const byWorkspace = new Map<string, { names: Set<string>; customers: Set<string> }>();
+  for (const e of events) {
+    const w = byWorkspace.get(e.workspaceId) ?? { names: new Set(), customers: new Set() };
+    w.names.add(e.name);
+    w.customers.add(e.customerId);
+    byWorkspace.set(e.workspaceId, w);
+  }
+  let changed = 0;
+  for (const [workspaceId, w] of byWorkspace) {
+    const segments = await loadSegments(ctx, workspaceId);
+    if (segments.length === 0) continue;
+    const hit = affectedSegments(segments, (s) =>
+      dependenciesOf(s.definition).events.some((n) => w.names.has(n)),
+    );
+    changed += (await refreshSegments(ctx, workspaceId, hit, [...w.customers])).length;
+  }
+  return changed;
+}
+
+/** After an identify (or an attribute step): segments on attributes or consent, for one customer. */
+export async function refreshSegmentsForCustomer(
+  ctx: EngineContext,
+  workspaceId: string,
+  customerId: string,
+): Promise<number> {
+  const segments = await loadSegments(ctx, workspaceId);
+  if (segments.length === 0) return 0;
+  const hit = affectedSegments(segments, (s) => {
+    const d = dependenciesOf(s.definition);
+    return d.attributes || d.consent;
+  });
+  return (await refreshSegments(ctx, workspaceId, hit, [customerId])).length;
+}
+
+/**
+ * The scheduled sweep: every segment whose windows move with the clock (or that reads consent,
+ * which changes outside events) is re-evaluated for the whole workspace, so a customer leaves
+ * "purchased in the last 30 days" on day 31 without a new event.
+ */
+export async function sweepSegments(
+  ctx: EngineContext,
+  workspaceId?: string,
+): Promise<{ segments: number; entered: number; left: number }> {
+  const workspaces = workspaceId
+    ? [workspaceId]
+    : (
+        await ctx.db.query<{ workspaceId: string }>(`SELECT DISTINCT "workspaceId" FROM "Segment"`)
+      ).map((r) => r.workspaceId);
+  let count = 0;
+  let entered = 0;
+  let left = 0;
+  for (const ws of workspaces) {
+    const segments = await loadSegments(ctx, ws, true);
+    const hit = affectedSegments(segments, (s) => {
+      const d = dependenciesOf(s.definition);
+      return d.time || d.consent;
+    });
+    count += hit.length;
+    for (const c of await refreshSegments(ctx, ws, hit, null))
+      if (c.change === "entered") entered++;
+      else left++;
+  }
+  return { segments: count, entered, left };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry and exit as triggers
+
+/** The saved segment and edge a segment trigger listens to (null: the inline-conditions form). */
+export function savedSegmentTrigger(
+  plan: Plan,
+): { segmentId: string; on: "enter" | "leave" } | null {
+  const t = triggerOf(plan);
+  if (t.type !== "trigger.segment") return null;
+  const c = t.config as { segmentId?: unknown; on?: unknown };
+  if (typeof c.segmentId !== "string" || !c.segmentId) return null;
+  return { segmentId: c.segmentId, on: c.on === "leave" ? "leave" : "enter" };
+}
+
+/** Live journeys whose trigger names one of these segments, for the customers that moved. */
+async function startSegmentJourneys(
+  ctx: EngineContext,
+  workspaceId: string,
+  changes: readonly MembershipChange[],
+): Promise<number> {
+  const versions = await ctx.db.query<{ id: string; journeyId: string }>(
+    `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+     WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment'`,
+    [workspaceId],
+    { prepare: "engine.segmentTriggeredVersions" },
+  );
+  if (versions.length === 0) return 0;
+  const listening: { id: string; journeyId: string; segmentId: string; on: "enter" | "leave" }[] =
+    [];
+  for (const v of versions) {
+    try {
+      const t = savedSegmentTrigger(await loadPlan(ctx, v.id));
+      if (t) listening.push({ ...v, ...t });
+    } catch (err) {
+      ctx.log.warn({ versionId: v.id, err: (err as Error).message }, "unreadable plan");
+    }
+  }
+  const relevant = changes.filter((c) =>
+    listening.some(
+      (l) => l.segmentId === c.segmentId && (l.on === "enter") === (c.change === "entered"),
+    ),
+  );
+  if (relevant.length === 0) return 0;
+  const customers = await ctx.db.query<CustomerRow>(
+    `SELECT id, "externalId", email, phone, timezone, attributes, tags FROM "Customer" WHERE id = ANY($1::text[])`,
+    [[...new Set(relevant.map((c) => c.customerId))]],
+  );
+  const byId = new Map(customers.map((c) => [c.id, toSnapshot(c)]));
+  let enrolled = 0;
+  for (const c of relevant) {
+    const customer = byId.get(c.customerId);
+    if (!customer) continue;
+    for (const l of listening) {
+      if (l.segmentId !== c.segmentId || (l.on === "enter") !== (c.change === "entered")) continue;
+      const name = c.change === "entered" ? "segment_entered" : "segment_left";
+      // One entry per edge: the trigger id names the segment and the moment it happened.
+      const res = await enrol(ctx, {
+        workspaceId,
+        journeyId: l.journeyId,
+        versionId: l.id,
+        customer,
+        trigger: {
+          eventId: `segment-${c.segmentId}-${c.change}-${c.at}`,
+          name,
+          properties: { segmentId: c.segmentId },
+          timestamp: c.at,
+        },
+      });
+      if (res.runId && !res.skipped) enrolled++;
+    }
+  }
+  return enrolled;
+}
