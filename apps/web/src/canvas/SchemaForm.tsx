@@ -4,6 +4,8 @@
 import { OPERATOR_WORDS } from "./words.ts";
 import { useId } from "react";
 import type { ReactNode } from "react";
+import { NamePicker } from "../components/NamePicker.tsx";
+import type { PickerSource } from "./pickers.ts";
 
 export type JsonSchema = {
   type?: string | string[];
@@ -44,6 +46,9 @@ export interface SchemaFormProps {
   disabled?: boolean;
   /** Suggestions for text fields, by path: the id of a <datalist>. */
   lists?: Readonly<Record<string, string>>;
+  /** Text fields that name an event, a property or an attribute, by path: drawn as a picker of
+   * what the workspace has seen (issue 16); undefined for a plain field. */
+  pickers?: (path: string) => PickerSource | undefined;
 }
 
 /**
@@ -366,6 +371,20 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         onChange: (e: { target: { value: string } }) =>
           onChange(e.target.value === "" && !props.required ? undefined : e.target.value),
       };
+      const picker = props.multiline?.has(path) ? undefined : props.pickers?.(path);
+      if (picker) {
+        return wrap(
+          <NamePicker
+            id={id}
+            value={text}
+            onChange={(name) => onChange(name === "" && !props.required ? undefined : name)}
+            {...picker}
+            {...(disabled === undefined ? {} : { disabled })}
+            {...(invalid ? { invalid } : {})}
+            {...(described ? { describedBy: described } : {})}
+          />,
+        );
+      }
       return wrap(
         props.multiline?.has(path) ? (
           <textarea rows={5} {...common} />

@@ -1,9 +1,11 @@
 // The workspace's catalogue (`journeys.catalog`: customer attributes and event properties it has
 // observed), loaded once per editor and kept in the editor store, where validation checks template
-// variables against it (warnings) and the step panel lists the variables.
+// variables against it (warnings) and the step panel lists the variables. The whole answer (with
+// kinds of value, examples and event counts) is kept for the name pickers (issue 16).
 import type { Catalog } from "@postpath/journey";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
+import { create } from "zustand";
 import type { WorkspaceCatalog } from "../api/contract.ts";
 import { useTRPC } from "../trpc.ts";
 import { useEditorStore } from "./store.ts";
@@ -21,6 +23,11 @@ export function toCatalog(data: WorkspaceCatalog | undefined): Catalog {
   };
 }
 
+/** The whole `journeys.catalog` answer, for the pickers; undefined until it arrives. */
+export const useCatalogDetails = create<{ workspace: WorkspaceCatalog | undefined }>(() => ({
+  workspace: undefined,
+}));
+
 /** Loads the catalogue into the editor store. Until it arrives (or if it fails) nothing is checked. */
 export function useWorkspaceCatalog(): void {
   const trpc = useTRPC();
@@ -31,5 +38,6 @@ export function useWorkspaceCatalog(): void {
   const setCatalog = useEditorStore((s) => s.setCatalog);
   useEffect(() => {
     setCatalog(toCatalog(data));
+    useCatalogDetails.setState({ workspace: data });
   }, [data, setCatalog]);
 }

@@ -4,6 +4,8 @@ import { JourneySettings } from "@postpath/journey";
 import { useMemo } from "react";
 import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
+import { useCatalogDetails } from "../catalog.ts";
+import { providedBy, settingsPicker, triggerEventOf } from "../pickers.ts";
 import type { JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
@@ -19,14 +21,21 @@ export function schema(): JsonSchema {
 }
 
 export function SettingsPanel() {
-  const { settings, issues, updateSettings, editable } = useEditorStore(
+  const { settings, issues, updateSettings, editable, nodes } = useEditorStore(
     useShallow((s) => ({
       settings: s.settings,
       issues: s.issues,
       updateSettings: s.updateSettings,
       editable: s.editable,
+      nodes: s.nodes,
     })),
   );
+  // Events, and the trigger's properties, as pickers of what the workspace has seen (issue 16).
+  const workspace = useCatalogDetails((s) => s.workspace);
+  const pickers = useMemo(() => {
+    const ctx = { workspace, triggerEvent: triggerEventOf(nodes), provided: providedBy(nodes) };
+    return (path: string) => settingsPicker(settings, path, ctx);
+  }, [workspace, nodes, settings]);
   const errors = useMemo(() => {
     const out: Record<string, string[]> = {};
     for (const issue of issues) {
@@ -52,6 +61,7 @@ export function SettingsPanel() {
         errors={errors}
         disabled={!editable}
         lists={{ timezone: "time-zones" }}
+        pickers={pickers}
         onChange={(value) => updateSettings(value as Record<string, unknown>)}
       />
       <datalist id="time-zones">

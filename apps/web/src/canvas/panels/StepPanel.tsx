@@ -7,6 +7,8 @@ import { useMemo } from "react";
 import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
 import { asConfig } from "../config.ts";
+import { useCatalogDetails } from "../catalog.ts";
+import { providedBy, stepPicker, triggerEventOf, type Provided } from "../pickers.ts";
 import { previewContext } from "../sample.ts";
 import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
@@ -48,15 +50,19 @@ export function errorsByField(issues: readonly ValidationIssue[]): {
   return { fields, general };
 }
 
-/** Names earlier steps add for templates (coupon, purl, an awaited event…), from the whole journey. */
-function providedNames(nodes: readonly StepNode[]): string[] {
-  const names = new Set<string>();
-  for (const node of nodes) {
-    const m = stepModule(node.data.stepType);
-    const parsed = m.schema.safeParse(node.data.config);
-    if (m.provides && parsed.success) for (const p of m.provides(parsed.data)) names.add(p.name);
+/**
+ * What earlier steps add for templates, from the whole journey: each output's fields where the
+ * step knows them (`purl.url`, `purl.qrUrl`, `coupon.code`), else `name.…` (a webhook's response).
+ * Attributes a step sets are listed with the attributes.
+ */
+export function providedVariables(provided: readonly Provided[]): string[] {
+  const out = new Set<string>();
+  for (const p of provided) {
+    if (p.attribute) out.add(p.name);
+    else if (p.fields) for (const f of p.fields) out.add(`${p.name}.${f}`);
+    else out.add(`${p.name}.…`);
   }
-  return [...names];
+  return [...out];
 }
 
 /** The properties the workspace has seen on the journey's trigger event, if it starts from one. */
@@ -94,8 +100,15 @@ export function StepPanel({ node }: { node: StepNode }) {
   const templateFields = TEMPLATE_FIELDS.filter(
     (f) => typeof config[f] === "string" && f in (schema.properties ?? {}),
   );
-  const provided = useMemo(() => providedNames(nodes), [nodes]);
+  const providedOutputs = useMemo(() => providedBy(nodes), [nodes]);
+  const provided = useMemo(() => providedVariables(providedOutputs), [providedOutputs]);
   const eventProperties = useMemo(() => triggerEventProperties(nodes, catalog), [nodes, catalog]);
+  const workspace = useCatalogDetails((s) => s.workspace);
+  const triggerEvent = useMemo(() => triggerEventOf(nodes), [nodes]);
+  const pickers = useMemo(() => {
+    const ctx = { workspace, triggerEvent, provided: providedOutputs };
+    return (path: string) => stepPicker(type, config, path, ctx);
+  }, [type, config, workspace, triggerEvent, providedOutputs]);
 
   return (
     <section className="panel" aria-labelledby="step-panel-title">
@@ -147,6 +160,7 @@ export function StepPanel({ node }: { node: StepNode }) {
         value={config}
         errors={fields}
         multiline={MULTILINE}
+        pickers={pickers}
         disabled={!editable}
         onChange={(value) =>
           updateConfig(node.id, {
@@ -247,6 +261,7 @@ function TemplatePreview({
 }: {
   config: Record<string, unknown>;
   fields: string[];
+  /** What earlier steps give (`purl.url`, `coupon.code`, `crm.…`). */
   provided: string[];
   /** Attribute names the workspace's customers have (journeys.catalog). */
   attributes: readonly string[];
@@ -277,7 +292,7 @@ function TemplatePreview({
         ? eventProperties.map((p) => `event.${p}`)
         : ["event.<property>"]),
       "run.id",
-      ...provided.map((p) => `${p}.…`),
+      ...provided,
     ]),
   ];
   return (

@@ -1,0 +1,235 @@
+// Which fields of a step (or of the journey settings) name an event, an event property, a
+// customer attribute or a value the run reads (`event.total`, `purl.url`), and what the
+// workspace has seen for each (issue 16: pickers, not free text). SchemaForm draws a NamePicker
+// for a field this answers for; everything else stays as the schema says.
+import { getPath, stepModule } from "@postpath/journey";
+import type { StepType } from "@postpath/journey";
+import type { FieldDetail, WorkspaceCatalog } from "../api/contract.ts";
+import type { NameOption, NamePickerProps } from "../components/NamePicker.tsx";
+import { formatCount } from "../format.ts";
+import { asConfig } from "./config.ts";
+import type { StepNode } from "./types.ts";
+
+/** A name a step adds for later steps, as its module's `provides` says (`purl`: url, qrUrl…). */
+export type Provided = {
+  name: string;
+  on: readonly string[];
+  attribute?: boolean;
+  fields?: readonly string[];
+};
+
+/** What SchemaForm needs to draw a name field as a picker. */
+export type PickerSource = Pick<NamePickerProps, "options" | "noun" | "observed">;
+
+/** The editor's knowledge around one form: the workspace's catalogue and the journey. */
+export interface PickerContext {
+  /** `journeys.catalog` (undefined until it arrives: nothing is flagged then). */
+  workspace: WorkspaceCatalog | undefined;
+  /** The event that starts the journey, if it starts from one. */
+  triggerEvent: string | null;
+  /** What the journey's steps add for later steps (`purl` with url, qrUrl…). */
+  provided: readonly Provided[];
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  string: "text",
+  number: "number",
+  boolean: "yes/no",
+  date: "date",
+  array: "list",
+  object: "group of values",
+  null: "empty",
+};
+
+/** "number", "text or number". */
+export function typeWords(types: readonly string[]): string | undefined {
+  const words = [...new Set(types.map((t) => TYPE_WORDS[t] ?? t))];
+  return words.length > 0 ? words.join(" or ") : undefined;
+}
+
+function described(name: string, detail: FieldDetail | undefined): NameOption {
+  const type = detail ? typeWords(detail.types) : undefined;
+  return {
+    name,
+    ...(type ? { type } : {}),
+    ...(detail && detail.examples.length > 0 ? { examples: detail.examples } : {}),
+  };
+}
+
+/** Event names the workspace has seen, the most frequent in the sample first. */
+export function eventOptions(workspace: WorkspaceCatalog | undefined): PickerSource {
+  const details = workspace?.eventDetails;
+  const names = Object.keys(details ?? workspace?.eventProperties ?? {});
+  const sample = workspace?.eventSample;
+  const options = names
+    .map((name): NameOption & { sampled: number } => {
+      const sampled = details?.[name]?.sampled ?? 0;
+      return {
+        name,
+        sampled,
+        ...(sampled > 0 && sample
+          ? { detail: `${formatCount(sampled)} of ${formatCount(sample)} sampled events` }
+          : {}),
+      };
+    })
+    .sort((a, b) => b.sampled - a.sampled || a.name.localeCompare(b.name))
+    .map(({ sampled: _sampled, ...o }) => o);
+  return { options, noun: "event", observed: names.length > 0 };
+}
+
+/** Properties seen on `event`; not flagged when the event itself was never seen. */
+export function eventPropertyOptions(
+  workspace: WorkspaceCatalog | undefined,
+  event: string | null | undefined,
+): PickerSource {
+  const names = event ? workspace?.eventProperties?.[event] : undefined;
+  const details = event ? workspace?.eventDetails?.[event]?.properties : undefined;
+  return {
+    options: (names ?? []).map((n) => described(n, details?.[n])),
+    noun: "property",
+    observed: names !== undefined,
+  };
+}
+
+/** Attributes seen on the workspace's customers. */
+export function attributeOptions(workspace: WorkspaceCatalog | undefined): PickerSource {
+  const names = workspace?.attributes;
+  return {
+    options: (names ?? []).map((n) => described(n, workspace?.attributeDetails?.[n])),
+    noun: "attribute",
+    observed: names !== undefined,
+  };
+}
+
+/** The customer's own fields a condition may read (not the `attributes` object itself). */
+const CUSTOMER_PATHS = ["customer.email", "customer.phone", "customer.timezone", "customer.tags"];
+
+/**
+ * Everything a split or a date wait may read: attributes, the customer's fields, the trigger
+ * event's properties (`event.total`) and what earlier steps give (`purl.url`). Flagged "never seen
+ * yet" only when attributes have been observed (a new attribute may still arrive).
+ */
+export function valuePathOptions(ctx: PickerContext, withEvent = true): PickerSource {
+  const attrs = attributeOptions(ctx.workspace);
+  const event = withEvent ? eventPropertyOptions(ctx.workspace, ctx.triggerEvent) : null;
+  const options: NameOption[] = [
+    ...attrs.options,
+    ...CUSTOMER_PATHS.map((name) => ({ name, detail: "the customer's own field" })),
+    ...(event?.options ?? []).map((o) => ({
+      ...o,
+      name: `event.${o.name}`,
+      detail: `of the trigger event "${ctx.triggerEvent ?? ""}"`,
+    })),
+    ...(withEvent ? ctx.provided : [])
+      .filter((p) => !p.attribute)
+      .flatMap((p) =>
+        (p.fields ?? []).map((f) => ({ name: `${p.name}.${f}`, detail: "from an earlier step" })),
+      ),
+  ];
+  const unique = new Map(options.map((o) => [o.name, o]));
+  return { options: [...unique.values()], noun: "value", observed: attrs.observed ?? false };
+}
+
+/** What the journey's steps add for later steps (from each step's config as drawn). */
+export function providedBy(nodes: readonly StepNode[]): Provided[] {
+  const out: Provided[] = [];
+  for (const node of nodes) {
+    const m = stepModule(node.data.stepType);
+    const parsed = m.schema.safeParse(node.data.config);
+    if (m.provides && parsed.success) out.push(...m.provides(parsed.data));
+  }
+  return out;
+}
+
+/** The event the journey starts from, if its trigger is an event. */
+export function triggerEventOf(nodes: readonly StepNode[]): string | null {
+  const trigger = nodes.find((n) => n.data.stepType === "trigger.event");
+  const event = trigger ? asConfig(trigger.data.config).event : undefined;
+  return typeof event === "string" && event !== "" ? event : null;
+}
+
+const FILTER_PROPERTY = /^(?:(.*)\.)?filters\.\d+\.property$/;
+
+/** `filters.N.property` reads the event named beside the filters (`event`). */
+function filterEvent(value: unknown, path: string): string | null {
+  const m = FILTER_PROPERTY.exec(path);
+  if (!m) return null;
+  const event = getPath(value, m[1] ? `${m[1]}.event` : "event");
+  return typeof event === "string" ? event : null;
+}
+
+/** The picker for a field of a step's form, by the field's dotted path; undefined: a plain field. */
+export function stepPicker(
+  type: StepType,
+  config: unknown,
+  path: string,
+  ctx: PickerContext,
+): PickerSource | undefined {
+  switch (type) {
+    case "trigger.event":
+    case "flow.goal":
+    case "wait.event":
+      if (path === "event") return eventOptions(ctx.workspace);
+      if (FILTER_PROPERTY.test(path))
+        return eventPropertyOptions(ctx.workspace, filterEvent(config, path));
+      if (type === "wait.event" && path === "correlate.property")
+        return eventPropertyOptions(ctx.workspace, asConfig(config).event as string | undefined);
+      if (type === "wait.event" && path === "correlate.triggerProperty")
+        return eventPropertyOptions(ctx.workspace, ctx.triggerEvent);
+      return undefined;
+    case "trigger.date":
+      return path === "attribute" ? attributeOptions(ctx.workspace) : undefined;
+    case "split.channel":
+      return path === "preferenceAttribute" ? attributeOptions(ctx.workspace) : undefined;
+    case "trigger.segment":
+      // The customer's attributes and fields (a segment has no trigger event).
+      return /^conditions\.\d+\.property$/.test(path) ? valuePathOptions(ctx, false) : undefined;
+    case "split.condition":
+      return /^conditions\.\d+\.property$/.test(path) ? valuePathOptions(ctx) : undefined;
+    case "split.multi":
+      return /^branches\.\d+\.conditions\.\d+\.property$/.test(path)
+        ? valuePathOptions(ctx)
+        : undefined;
+    case "action.coupon":
+      return /^rules\.\d+\.when\.\d+\.property$/.test(path) ? valuePathOptions(ctx) : undefined;
+    case "wait.dateProperty":
+      return path === "property" ? valuePathOptions(ctx) : undefined;
+    // No field of these names an event, a property or an attribute (a webhook's or a message's
+    // text is a template; an attribute step's names are keys of its `set`).
+    case "trigger.form":
+    case "trigger.manual":
+    case "wait.duration":
+    case "wait.timeOfDay":
+    case "wait.until":
+    case "split.random":
+    case "action.email":
+    case "action.sms":
+    case "action.push":
+    case "action.notify":
+    case "action.webhook":
+    case "action.attribute":
+    case "action.tag":
+    case "action.purl":
+    case "flow.exit":
+      return undefined;
+    default: {
+      const never: never = type;
+      return never;
+    }
+  }
+}
+
+/** The picker for a field of the journey settings' form. */
+export function settingsPicker(
+  settings: unknown,
+  path: string,
+  ctx: PickerContext,
+): PickerSource | undefined {
+  if (path === "entry.perValueOf") return eventPropertyOptions(ctx.workspace, ctx.triggerEvent);
+  if (/^exitCriteria\.\d+\.event$/.test(path) || path === "goal.event")
+    return eventOptions(ctx.workspace);
+  if (path === "attribution.event") return eventOptions(ctx.workspace);
+  if (FILTER_PROPERTY.test(path))
+    return eventPropertyOptions(ctx.workspace, filterEvent(settings, path));
+  return undefined;
+}

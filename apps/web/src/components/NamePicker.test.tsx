@@ -1,0 +1,129 @@
+// Issue 16: the name picker — a labelled combobox the keyboard drives (↓ opens and moves, Enter
+// chooses, Escape closes and gives focus back), listing what the workspace has seen with kinds and
+// examples, and still accepting a new name, which is then flagged "never seen yet".
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { useState } from "react";
+import { beforeAll, describe, expect, it } from "vitest";
+import { NamePicker, type NameOption } from "./NamePicker.tsx";
+
+beforeAll(() => {
+  // jsdom has no layout: cmdk scrolls the highlighted option into view.
+  if (!Reflect.has(Element.prototype, "scrollIntoView"))
+    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
+});
+
+const OPTIONS: NameOption[] = [
+  { name: "plan", type: "text", examples: ["pro", "free", "team"] },
+  { name: "total_spent", type: "number", examples: ["149", "20"] },
+  { name: "renewal_date", type: "date" },
+];
+
+function Harness(props: { initial?: string; observed?: boolean; seen: string[] }) {
+  const [value, setValue] = useState(props.initial ?? "");
+  return (
+    <>
+      <label htmlFor="attr">Attribute</label>
+      <NamePicker
+        id="attr"
+        value={value}
+        onChange={(v) => {
+          props.seen.push(v);
+          setValue(v);
+        }}
+        options={OPTIONS}
+        noun="attribute"
+        {...(props.observed === undefined ? {} : { observed: props.observed })}
+      />
+    </>
+  );
+}
+
+const selected = () =>
+  screen.getAllByRole("option").find((o) => o.getAttribute("aria-selected") === "true");
+
+describe("issue 16: NamePicker", () => {
+  it("opens with ↓, moves with ↓ and chooses with Enter; shows kinds and examples", async () => {
+    const seen: string[] = [];
+    render(<Harness seen={seen} />);
+    const field = screen.getByRole("combobox", { name: "Attribute" });
+    expect(field.textContent).toBe("Choose an attribute…");
+    expect(field.getAttribute("aria-expanded")).toBe("false");
+    field.focus();
+    fireEvent.keyDown(field, { key: "ArrowDown" });
+
+    const input = await screen.findByRole("combobox", { name: "Choose an attribute" });
+    await waitFor(() => expect(document.activeElement).toBe(input));
+    expect(field.getAttribute("aria-expanded")).toBe("true");
+    const list = screen.getByRole("listbox");
+    // The field controls the popup holding the list (Radix links them).
+    expect(document.getElementById(field.getAttribute("aria-controls") ?? "")?.contains(list)).toBe(
+      true,
+    );
+    const options = within(list).getAllByRole("option");
+    expect(options.map((o) => o.textContent)).toEqual([
+      "plantexte.g. pro, free, team",
+      "total_spentnumbere.g. 149, 20",
+      "renewal_datedate",
+    ]);
+    expect(selected()?.textContent).toContain("plan");
+    fireEvent.keyDown(input, { key: "ArrowDown" });
+    expect(selected()?.textContent).toContain("total_spent");
+    // The input says which option is highlighted (aria-activedescendant).
+    expect(input.getAttribute("aria-activedescendant")).toBe(selected()?.id);
+    fireEvent.keyDown(input, { key: "Enter" });
+
+    expect(seen).toEqual(["total_spent"]);
+    await waitFor(() => expect(screen.queryByRole("listbox")).toBeNull());
+    expect(field.textContent).toBe("total_spent");
+    expect(field.getAttribute("aria-expanded")).toBe("false");
+    // A known name: no warning.
+    expect(screen.queryByText(/Never seen yet/)).toBeNull();
+    expect(field.getAttribute("aria-describedby")).toBeNull();
+  });
+
+  it("filters as you type, and Escape closes without changing the value", async () => {
+    const seen: string[] = [];
+    render(<Harness seen={seen} initial="plan" />);
+    const field = screen.getByRole("combobox", { name: "Attribute" });
+    fireEvent.click(field);
+    const input = await screen.findByRole("combobox", { name: "Choose an attribute" });
+    fireEvent.change(input, { target: { value: "renew" } });
+    await waitFor(() =>
+      expect(screen.getAllByRole("option").map((o) => o.textContent)).toEqual([
+        "renewal_datedate",
+        "Use “renew” — never seen yet",
+      ]),
+    );
+    fireEvent.keyDown(input, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByRole("listbox")).toBeNull());
+    expect(seen).toEqual([]);
+    expect(field.textContent).toBe("plan");
+    await waitFor(() => expect(document.activeElement).toBe(field));
+  });
+
+  it("accepts a name nobody has sent yet, and flags it 'never seen yet'", async () => {
+    const seen: string[] = [];
+    render(<Harness seen={seen} />);
+    const field = screen.getByRole("combobox", { name: "Attribute" });
+    // Typing on the closed field opens it with that letter.
+    fireEvent.keyDown(field, { key: "l" });
+    const input = await screen.findByRole("combobox", { name: "Choose an attribute" });
+    expect((input as HTMLInputElement).value).toBe("l");
+    fireEvent.change(input, { target: { value: "loyalty_tier" } });
+    await waitFor(() =>
+      expect(selected()?.textContent).toBe("Use “loyalty_tier” — never seen yet"),
+    );
+    fireEvent.keyDown(input, { key: "Enter" });
+
+    expect(seen).toEqual(["loyalty_tier"]);
+    const warning = await screen.findByText(/Never seen yet: no attribute called “loyalty_tier”/);
+    expect(field.getAttribute("aria-describedby")).toBe(warning.id);
+    expect(field.textContent).toBe("loyalty_tier");
+  });
+
+  it("no warning while the workspace has observed nothing yet", () => {
+    render(<Harness seen={[]} initial="anything" observed={false} />);
+    expect(screen.getByRole("combobox", { name: "Attribute" }).textContent).toBe("anything");
+    expect(screen.queryByText(/Never seen yet/)).toBeNull();
+  });
+});
