@@ -5,13 +5,36 @@
 // version/status/step, an index-only scan), with the step's name as drawn and its kind. "All
 // versions" adds the versions up per step (a step keeps its id across republishing).
 //
-// `journeyDailyFigures`: per day (UTC) of a range, entries (runs started), sends (messages sent),
-// conversions (the goal's "converted" trace rows of the journey's runs) and revenue: purchase
-// events of converted runs' customers within the attribution window after one of the run's
-// messages, each order id once, on the day of the order.
+// issue 17, item 7: with them, from the JourneyRollup rows the engine keeps (rollups.ts): delivered,
+// opened and clicked (total and unique), attributed conversions and their revenue (attribution.ts),
+// per step and per A/B variant.
+//
+// `journeyDailyFigures`: per day (UTC) of a range, from the rollups: entries (runs that entered the
+// trigger), sends (messages sent), conversions (attributed, one per run) and their revenue (each
+// order id once), on the day of the conversion. No scan of traces, messages or events.
 import type { Database } from "@postpath/db";
 import { registry, type Plan, type StepType } from "@postpath/journey";
-import { DEFAULT_REVENUE_RULE, type RevenueRule } from "./experiments.ts";
+import { ATTRIBUTION_RULE } from "./attribution.ts";
+
+/** issue 17: the engagement and attribution figures of a step (or a variant of it). */
+export interface EngagementFigures {
+  delivered: number;
+  opened: number;
+  uniqueOpens: number;
+  clicked: number;
+  uniqueClicks: number;
+  /** Attributed conversions (one per run; see ATTRIBUTION_RULE). */
+  conversions: number;
+  revenue: number;
+}
+
+export interface VariantFigures extends EngagementFigures {
+  /** The A/B arm ("a", "b", "holdout"). */
+  variant: string;
+  entered: number;
+  sent: number;
+  failed: number;
+}
 
 export interface StepFigures {
   stepId: string;
@@ -25,6 +48,18 @@ export interface StepFigures {
   sent: number;
   failed: number;
   converted: number;
+  /** issue 17: from the rollups. */
+  delivered: number;
+  opened: number;
+  uniqueOpens: number;
+  clicked: number;
+  uniqueClicks: number;
+  conversions: number;
+  revenue: number;
+  /** Revenue per recipient: revenue / entered (0 when nobody entered). */
+  revenuePerRecipient: number;
+  /** Per A/B variant, for steps behind a random split (empty otherwise). */
+  variants: VariantFigures[];
 }
 
 export interface VersionStepFigures {
@@ -39,6 +74,8 @@ export interface JourneyStepFigures {
   versions: VersionStepFigures[];
   /** Every version added up per step, in the order of the newest version's steps. */
   all: StepFigures[];
+  /** issue 17: how conversions and revenue are attributed, in words (shown with the figures). */
+  rule: string;
 }
 
 export interface DayFigures {
@@ -120,7 +157,7 @@ export async function journeyStepFigures(
   });
   if (versionId && versions.length === 0) return null;
   const ids = versions.map((v) => v.id);
-  const [counters, waiting] = await Promise.all([
+  const [counters, waiting, rolled] = await Promise.all([
     db.query<{
       versionId: string;
       stepId: string;
@@ -142,8 +179,23 @@ export async function journeyStepFigures(
        GROUP BY 1, 2`,
       [ids],
     ),
+    db.query<VariantFigures & { versionId: string; stepId: string }>(
+      `SELECT "versionId", "stepId", variant, sum(entered)::int AS entered, sum(sent)::int AS sent,
+              sum(failed)::int AS failed, sum(delivered)::int AS delivered, sum(opened)::int AS opened,
+              sum("openedUnique")::int AS "uniqueOpens", sum(clicked)::int AS clicked,
+              sum("clickedUnique")::int AS "uniqueClicks", sum(converted)::int AS conversions,
+              sum(revenue)::float8 AS revenue
+       FROM "JourneyRollup" WHERE "journeyId" = $1 AND "versionId" = ANY($2::text[])
+       GROUP BY 1, 2, 3`,
+      [journeyId, ids],
+    ),
   ]);
   const key = (v: string, s: string) => `${v}\u0000${s}`;
+  const rolledAt = new Map<string, (VariantFigures & { versionId: string; stepId: string })[]>();
+  for (const r of rolled) {
+    const k = key(r.versionId, r.stepId);
+    rolledAt.set(k, [...(rolledAt.get(k) ?? []), r]);
+  }
   const counted = new Map(counters.map((c) => [key(c.versionId, c.stepId), c]));
   const waitingAt = new Map(waiting.map((w) => [key(w.versionId, w.stepId), w.n]));
 
@@ -171,6 +223,7 @@ export async function journeyStepFigures(
           sent: c?.sent ?? 0,
           failed: c?.failed ?? 0,
           converted: c?.converted ?? 0,
+          ...engagement(rolledAt.get(key(v.id, d.id)) ?? [], c?.entered ?? 0),
         };
       }),
     };
@@ -180,16 +233,73 @@ export async function journeyStepFigures(
   for (const v of out)
     for (const s of v.steps) {
       const a = all.get(s.stepId);
-      if (!a) all.set(s.stepId, { ...s });
+      if (!a) all.set(s.stepId, { ...s, variants: s.variants.map((v) => ({ ...v })) });
       else {
         a.entered += s.entered;
         a.waitingNow += s.waitingNow;
         a.sent += s.sent;
         a.failed += s.failed;
         a.converted += s.converted;
+        for (const f of ENGAGEMENT) a[f] += s[f];
+        a.variants = addVariants(a.variants, s.variants);
+        a.revenuePerRecipient = a.entered > 0 ? a.revenue / a.entered : 0;
       }
     }
-  return { versions: out, all: [...all.values()] };
+  return { versions: out, all: [...all.values()], rule: ATTRIBUTION_RULE };
+}
+
+const ENGAGEMENT = [
+  "delivered",
+  "opened",
+  "uniqueOpens",
+  "clicked",
+  "uniqueClicks",
+  "conversions",
+  "revenue",
+] as const;
+
+/** A step's rollup rows (one per variant) as its figures, with the variants listed. */
+function engagement(rows: VariantFigures[], entered: number) {
+  const total: EngagementFigures = {
+    delivered: 0,
+    opened: 0,
+    uniqueOpens: 0,
+    clicked: 0,
+    uniqueClicks: 0,
+    conversions: 0,
+    revenue: 0,
+  };
+  for (const r of rows) for (const f of ENGAGEMENT) total[f] += r[f];
+  return {
+    ...total,
+    revenuePerRecipient: entered > 0 ? total.revenue / entered : 0,
+    variants: rows
+      .filter((r) => r.variant !== "")
+      .map((r) => ({
+        variant: r.variant,
+        entered: r.entered,
+        sent: r.sent,
+        failed: r.failed,
+        delivered: r.delivered,
+        opened: r.opened,
+        uniqueOpens: r.uniqueOpens,
+        clicked: r.clicked,
+        uniqueClicks: r.uniqueClicks,
+        conversions: r.conversions,
+        revenue: r.revenue,
+      }))
+      .sort((a, b) => (a.variant < b.variant ? -1 : 1)),
+  };
+}
+
+function addVariants(a: VariantFigures[], b: VariantFigures[]): VariantFigures[] {
+  const out = new Map(a.map((v) => [v.variant, { ...v }]));
+  for (const v of b) {
+    const cur = out.get(v.variant);
+    if (!cur) out.set(v.variant, { ...v });
+    else for (const f of [...ENGAGEMENT, "entered", "sent", "failed"] as const) cur[f] += v[f];
+  }
+  return [...out.values()].sort((x, y) => (x.variant < y.variant ? -1 : 1));
 }
 
 /** Days between two YYYY-MM-DD dates, inclusive of both ends. */
@@ -205,67 +315,37 @@ export async function journeyDailyFigures(
   workspaceId: string,
   journeyId: string,
   range: { from: string; to: string },
-  revenue: Partial<RevenueRule> = {},
 ): Promise<DayFigures[] | null> {
   const journey = await db.prisma.journey.findFirst({
     where: { id: journeyId, workspaceId },
     select: { id: true },
   });
   if (!journey) return null;
-  const rule = { ...DEFAULT_REVENUE_RULE, ...revenue };
+  // Each version's trigger (its plan read once), then the rollups of the range (index on
+  // journeyId, day): entries are the runs that entered a trigger.
+  const triggers = await db.query<{ id: string; trigger: string }>(
+    `SELECT id, plan->>'triggerStepId' AS trigger FROM "JourneyVersion" WHERE "journeyId" = $1`,
+    [journeyId],
+  );
   return db.query<DayFigures>(
-    `WITH bounds AS (
-       SELECT $2::date AS d0, $3::date + 1 AS d1
+    `WITH trig AS (
+       SELECT * FROM unnest($4::text[], $5::text[]) AS t(v, s)
      ), days AS (
        SELECT generate_series($2::date, $3::date, interval '1 day')::date AS day
-     ), runs AS NOT MATERIALIZED (
-       SELECT r.id, r."customerId", r."startedAt" FROM "JourneyRun" r WHERE r."journeyId" = $1
-     ), entries AS (
-       SELECT r."startedAt"::date AS day, count(*)::int AS n FROM runs r, bounds b
-       WHERE r."startedAt" >= b.d0 AND r."startedAt" < b.d1 GROUP BY 1
-     ), sends AS (
-       SELECT m."sentAt"::date AS day, count(*)::int AS n
-       FROM "Message" m JOIN runs r ON r.id = m."runId", bounds b
-       WHERE m."workspaceId" = $4 AND m."sentAt" >= b.d0 AND m."sentAt" < b.d1 GROUP BY 1
-     ), conversions AS (
-       SELECT t.at::date AS day, count(DISTINCT t."runId")::int AS n
-       FROM "RunTrace" t JOIN runs r ON r.id = t."runId", bounds b
-       WHERE t.kind = 'converted' AND t.at >= b.d0 AND t.at < b.d1 GROUP BY 1
-     ), orders AS (
-       SELECT DISTINCT ON (COALESCE(e.properties->>$7, e.id))
-              e.timestamp::date AS day,
-              CASE WHEN jsonb_typeof(e.properties->$6) = 'number'
-                   THEN (e.properties->>$6)::float8 ELSE 0 END AS amount
-       FROM runs r
-       JOIN "Event" e ON e."workspaceId" = $4 AND e."customerId" = r."customerId" AND e.name = $5
-       CROSS JOIN bounds b
-       WHERE e.timestamp >= b.d0 AND e.timestamp < b.d1
-         AND EXISTS (SELECT 1 FROM "RunTrace" c WHERE c."runId" = r.id AND c.kind = 'converted')
-         AND EXISTS (SELECT 1 FROM "Message" m WHERE m."runId" = r.id AND m."sentAt" IS NOT NULL
-                     AND e.timestamp >= m."sentAt"
-                     AND e.timestamp < m."sentAt" + make_interval(days => $8::int))
-       ORDER BY COALESCE(e.properties->>$7, e.id), e.timestamp
-     ), revenue AS (
-       SELECT day, sum(amount)::float8 AS amount FROM orders GROUP BY 1
+     ), rolled AS (
+       SELECT x.day,
+              COALESCE(sum(x.entered) FILTER (WHERE trig.v IS NOT NULL), 0)::int AS entries,
+              sum(x.sent)::int AS sends, sum(x.converted)::int AS conversions,
+              sum(x.revenue)::float8 AS revenue
+       FROM "JourneyRollup" x LEFT JOIN trig ON trig.v = x."versionId" AND trig.s = x."stepId"
+       WHERE x."journeyId" = $1 AND x.day >= $2::date AND x.day <= $3::date
+       GROUP BY x.day
      )
      SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
-            COALESCE(en.n, 0) AS entries, COALESCE(s.n, 0) AS sends,
-            COALESCE(c.n, 0) AS conversions, COALESCE(rv.amount, 0)::float8 AS revenue
-     FROM days d
-     LEFT JOIN entries en ON en.day = d.day
-     LEFT JOIN sends s ON s.day = d.day
-     LEFT JOIN conversions c ON c.day = d.day
-     LEFT JOIN revenue rv ON rv.day = d.day
+            COALESCE(r.entries, 0) AS entries, COALESCE(r.sends, 0) AS sends,
+            COALESCE(r.conversions, 0) AS conversions, COALESCE(r.revenue, 0)::float8 AS revenue
+     FROM days d LEFT JOIN rolled r ON r.day = d.day
      ORDER BY d.day`,
-    [
-      journeyId,
-      range.from,
-      range.to,
-      workspaceId,
-      rule.event,
-      rule.revenueProperty,
-      rule.orderIdProperty,
-      rule.windowDays,
-    ],
+    [journeyId, range.from, range.to, triggers.map((t) => t.id), triggers.map((t) => t.trigger)],
   );
 }

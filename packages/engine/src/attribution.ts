@@ -133,16 +133,37 @@ export function attributionConfig(
   };
 }
 
-/** Per workspace: the conversion rules of its journeys' versions (cached for 2 s). */
-const configCache = new Map<string, { at: number; value: AttributionConfig[] }>();
+/**
+ * Per workspace: the conversion rules of its journeys' versions. Plans never change, so the list
+ * is read again only when the workspace has another number of versions (one index-only count per
+ * event batch: a version published a moment ago converts its first runs) or another purchase
+ * event, and at least every minute (an archived journey stops counting).
+ */
+const configCache = new Map<
+  string,
+  { at: number; versions: number; purchase: string; value: AttributionConfig[] }
+>();
+const CONFIGS_MAX_AGE_MS = 60_000;
 
 async function workspaceConfigs(
   ctx: EngineContext,
   workspaceId: string,
   settings: AnalyticsSettings,
 ): Promise<AttributionConfig[]> {
+  const [count] = await ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "JourneyVersion" WHERE "workspaceId" = $1`,
+    [workspaceId],
+    { prepare: "engine.attributionVersionCount" },
+  );
+  const versionsNow = count?.n ?? 0;
   const hit = configCache.get(workspaceId);
-  if (hit && Date.now() - hit.at < SETTINGS_MAX_AGE_MS) return hit.value;
+  if (
+    hit &&
+    hit.versions === versionsNow &&
+    hit.purchase === settings.purchaseEvent &&
+    Date.now() - hit.at < CONFIGS_MAX_AGE_MS
+  )
+    return hit.value;
   const versions = await ctx.db.query<{ id: string; journeyId: string }>(
     `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
      WHERE v."workspaceId" = $1 AND j.status <> 'ARCHIVED'`,
@@ -154,7 +175,12 @@ async function workspaceConfigs(
     if (plan)
       value.push(attributionConfig(plan, settings, { versionId: v.id, journeyId: v.journeyId }));
   }
-  configCache.set(workspaceId, { at: Date.now(), value });
+  configCache.set(workspaceId, {
+    at: Date.now(),
+    versions: versionsNow,
+    purchase: settings.purchaseEvent,
+    value,
+  });
   return value;
 }
 

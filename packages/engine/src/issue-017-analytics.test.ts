@@ -83,6 +83,7 @@ describe("issue 17: journey analytics figures", () => {
       });
       return c === 2 ? c : null;
     });
+    await waitForAttributions(journeyId, 2);
 
     const figures = await journeyStepFigures(h.db, h.workspaceId, journeyId);
     expect(figures?.versions.map((v) => [v.versionId, v.version])).toEqual([
@@ -114,6 +115,10 @@ describe("issue 17: journey analytics figures", () => {
     expect(all.mail).toMatchObject({ entered: 6, sent: 6 });
     expect(all.wa?.waitingNow).toBe((await waiting(v1)) + (await waiting(v2)));
     expect(convertedOf(figures?.all)).toBe(2);
+    // issue 17, item 7: from the rollups — delivered, attributed conversions and revenue.
+    expect(all.mail).toMatchObject({ delivered: 6, conversions: 2, revenue: 42.5 });
+    expect(all.mail?.revenuePerRecipient).toBeCloseTo(42.5 / 6);
+    expect(figures?.rule).toMatch(/within the attribution window/);
 
     // One version only; another journey's version is not found.
     const only = await journeyStepFigures(h.db, h.workspaceId, journeyId, v2);
@@ -163,6 +168,7 @@ describe("issue 17: journey analytics figures", () => {
       });
       return c === 1 ? c : null;
     });
+    await waitForAttributions(journeyId, 1);
     const days = await journeyDailyFigures(h.db, h.workspaceId, journeyId, {
       from: ago(2).slice(0, 10),
       to: today,
@@ -175,4 +181,12 @@ async function runIds(journeyId: string): Promise<string[]> {
   return (
     await h.db.prisma.journeyRun.findMany({ where: { journeyId }, select: { id: true } })
   ).map((r) => r.id);
+}
+
+/** Attribution happens in the event batch, beside the run's own "converted" line. */
+async function waitForAttributions(journeyId: string, n: number): Promise<void> {
+  await waitFor(`${n} attributed conversions`, async () => {
+    const c = await h.db.prisma.attribution.count({ where: { journeyId } });
+    return c === n ? c : null;
+  });
 }

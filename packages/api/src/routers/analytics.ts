@@ -2,14 +2,19 @@
 // versions — recipients, conversions, revenue per recipient per variant and the statistical
 // verdict (fixed horizon; see @postpath/journey's experiments.ts for the rule the UI states).
 import {
+  ATTRIBUTION_RULE,
+  AnalyticsSettings,
+  forgetWorkspaceAnalytics,
   daysInRange,
   journeyDailyFigures,
   journeyExperiments,
   journeyStepFigures,
 } from "@postpath/engine";
+import type { Database } from "@postpath/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { router, viewerProcedure } from "../trpc.ts";
+import { recordAudit } from "../audit.ts";
+import { adminProcedure, router, viewerProcedure } from "../trpc.ts";
 import { IdText } from "../zod.ts";
 
 /** The longest range the per-day chart covers (a year, leap or not). */
@@ -43,7 +48,57 @@ const DailyInput = z
       });
   });
 
+/** issue 17, item 2: the purchase event and its properties; opens on or off. */
+const Property = (what: string) =>
+  z
+    .string({ error: `${what}: type a name.` })
+    .trim()
+    .min(1, { error: `${what}: type a name.` })
+    .max(200, { error: `${what}: keep it under 200 characters.` });
+const SettingsInput = z.object({
+  purchaseEvent: Property("Purchase event"),
+  revenueProperty: Property("Revenue property"),
+  orderIdProperty: Property("Order id property"),
+  trackOpens: z.boolean({ error: "Track opens: choose on or off." }),
+});
+
+async function analyticsSettingsOf(ctx: { db: Database }, workspaceId: string) {
+  const ws = await ctx.db.prisma.workspace.findUniqueOrThrow({
+    where: { id: workspaceId },
+    select: { settings: true },
+  });
+  const raw = (ws.settings as { analytics?: unknown } | null)?.analytics;
+  const parsed = AnalyticsSettings.safeParse(raw ?? {});
+  return parsed.success ? parsed.data : AnalyticsSettings.parse({});
+}
+
 export const analyticsRouter = router({
+  /**
+   * issue 17: the workspace's purchase event (and Segment's "Order Completed"), its revenue and
+   * order-id properties, whether emails carry the open pixel, and the attribution rule in words.
+   */
+  settings: viewerProcedure.query(async ({ ctx }) => ({
+    ...(await analyticsSettingsOf(ctx, ctx.user.workspaceId)),
+    rule: ATTRIBUTION_RULE,
+  })),
+  updateSettings: adminProcedure.input(SettingsInput).mutation(async ({ ctx, input }) => {
+    // One statement: other settings (limits, ...) written meanwhile are kept.
+    await ctx.db.query(
+      `UPDATE "Workspace" SET settings = jsonb_set(COALESCE(settings, '{}'::jsonb), '{analytics}', $2::jsonb)
+       WHERE id = $1`,
+      [ctx.user.workspaceId, JSON.stringify(input)],
+    );
+    forgetWorkspaceAnalytics(ctx.user.workspaceId);
+    await recordAudit(
+      ctx.db,
+      ctx.user,
+      "analytics.settings",
+      { type: "Workspace", id: ctx.user.workspaceId },
+      { ...input },
+    );
+    return { ...input, rule: ATTRIBUTION_RULE };
+  }),
+
   /**
    * Per version and step: entered, waiting now, sent, failed, converted (the StepCounter rollups)
    * with the step's name as drawn; `all` adds every version up per step.
@@ -67,11 +122,13 @@ export const analyticsRouter = router({
       return {
         versions: found.versions.map((v) => ({ ...v, publishedAt: v.publishedAt.toISOString() })),
         all: found.all,
+        /** issue 17: the attribution rule, for the page to show beside the figures. */
+        rule: found.rule,
       };
     }),
   /**
-   * Per UTC day of [from, to]: entries, sends, conversions and attributed revenue (orders of
-   * converted runs' customers within 5 days after one of the run's messages, each order id once).
+   * Per UTC day of [from, to], from the rollups: entries, sends, attributed conversions and their
+   * revenue (ATTRIBUTION_RULE; each order id once).
    */
   daily: viewerProcedure.input(DailyInput).query(async ({ ctx, input }) => {
     const days = await journeyDailyFigures(ctx.db, ctx.user.workspaceId, input.journeyId, {

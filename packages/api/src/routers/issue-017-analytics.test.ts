@@ -60,6 +60,55 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
         { versionId: v2.id, journeyId: j.id, stepId: "t", shard: 2, entered: 5 },
       ],
     });
+    // issue 17, item 7: the rollups per (version, step, variant, day), over shards.
+    const today = new Date().toISOString().slice(0, 10);
+    const day = new Date(`${today}T00:00:00Z`);
+    const yesterday = new Date(day.getTime() - 86_400_000);
+    await prisma.journeyRollup.createMany({
+      data: [
+        { versionId: v1.id, journeyId: j.id, stepId: "t", variant: "", day, shard: 0, entered: 2 },
+        { versionId: v1.id, journeyId: j.id, stepId: "t", variant: "", day, shard: 3, entered: 1 },
+        {
+          versionId: v2.id,
+          journeyId: j.id,
+          stepId: "t",
+          variant: "",
+          day: yesterday,
+          shard: 1,
+          entered: 5,
+        },
+        {
+          versionId: v1.id,
+          journeyId: j.id,
+          stepId: "w",
+          variant: "a",
+          day,
+          shard: 0,
+          entered: 2,
+          delivered: 2,
+          sent: 2,
+          opened: 3,
+          openedUnique: 2,
+          clicked: 1,
+          clickedUnique: 1,
+          converted: 1,
+          revenue: 19.99,
+        },
+        {
+          versionId: v1.id,
+          journeyId: j.id,
+          stepId: "w",
+          variant: "b",
+          day,
+          shard: 1,
+          entered: 1,
+          sent: 1,
+          delivered: 1,
+          converted: 1,
+          revenue: 5,
+        },
+      ],
+    });
     const customer = await prisma.customer.create({
       data: { workspaceId: ws, externalId: `an-${j.id}`, attributes: {} },
     });
@@ -87,6 +136,22 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
     ]);
     expect(typeof first.publishedAt).toBe("string");
     expect(got.all.find((s) => s.stepId === "t")?.entered).toBe(12);
+    const wait = first.steps.find((s) => s.stepId === "w")!;
+    expect(wait).toMatchObject({
+      delivered: 3,
+      opened: 3,
+      uniqueOpens: 2,
+      clicked: 1,
+      uniqueClicks: 1,
+      conversions: 2,
+      revenue: 24.99,
+    });
+    expect(wait.revenuePerRecipient).toBeCloseTo(24.99 / 7);
+    expect(wait.variants.map((v) => [v.variant, v.entered, v.conversions, v.revenue])).toEqual([
+      ["a", 2, 1, 19.99],
+      ["b", 1, 1, 5],
+    ]);
+    expect(got.rule).toMatch(/5 days after the last message/);
     const one = await viewer.analytics.steps({ journeyId: j.id, versionId: v2.id });
     expect(one.all.find((s) => s.stepId === "w")).toMatchObject({ entered: 0, waitingNow: 0 });
 
@@ -100,9 +165,21 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
       (await rejects(viewer.analytics.steps({ journeyId: j.id, versionId: "nope" }))).code,
     ).toBe("NOT_FOUND");
 
-    const today = new Date().toISOString().slice(0, 10);
-    const days = await viewer.analytics.daily({ journeyId: j.id, from: today, to: today });
-    expect(days).toEqual([{ day: today, entries: 3, sends: 0, conversions: 0, revenue: 0 }]);
+    const days = await viewer.analytics.daily({
+      journeyId: j.id,
+      from: yesterday.toISOString().slice(0, 10),
+      to: today,
+    });
+    expect(days).toEqual([
+      {
+        day: yesterday.toISOString().slice(0, 10),
+        entries: 5,
+        sends: 0,
+        conversions: 0,
+        revenue: 0,
+      },
+      { day: today, entries: 3, sends: 3, conversions: 2, revenue: 24.99 },
+    ]);
   });
 
   it("bounds the range and names the field", async () => {
@@ -135,5 +212,51 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
         )
       ).code,
     ).toBe("NOT_FOUND");
+  });
+
+  it("workspace analytics settings: defaults, admins change them, errors name the field", async () => {
+    const own = await openApiTestEnv(
+      [
+        ["admin", "ws-s", "ADMIN"],
+        ["viewer", "ws-s", "VIEWER"],
+        ["other", "ws-t", "ADMIN"],
+      ] as const,
+      { prefix: "analytics-settings" },
+    );
+    try {
+      const viewer = createCaller(own.ctxFor(own.users.viewer));
+      expect(await viewer.analytics.settings()).toMatchObject({
+        purchaseEvent: "purchase",
+        revenueProperty: "revenue",
+        orderIdProperty: "order_id",
+        trackOpens: false,
+      });
+      const change = {
+        purchaseEvent: "Order Completed",
+        revenueProperty: "total",
+        orderIdProperty: "order_id",
+        trackOpens: true,
+      };
+      expect((await rejects(viewer.analytics.updateSettings(change))).code).toBe("FORBIDDEN");
+      const admin = createCaller(own.ctxFor(own.users.admin));
+      const bad = await rejects(admin.analytics.updateSettings({ ...change, purchaseEvent: " " }));
+      expect(bad.code).toBe("BAD_REQUEST");
+      expect(bad.message).toContain("Purchase event: type a name.");
+      await own.db.prisma.workspace.update({
+        where: { id: own.users.admin.workspaceId },
+        data: { settings: { limits: { maxPerMinute: 10 } } },
+      });
+      expect((await admin.analytics.updateSettings(change)).trackOpens).toBe(true);
+      expect(await viewer.analytics.settings()).toMatchObject(change);
+      // Other settings of the workspace are kept; the other workspace's are untouched.
+      const ws = await own.db.prisma.workspace.findUniqueOrThrow({
+        where: { id: own.users.admin.workspaceId },
+      });
+      expect(ws.settings).toMatchObject({ limits: { maxPerMinute: 10 }, analytics: change });
+      const other = createCaller(own.ctxFor(own.users.other));
+      expect((await other.analytics.settings()).trackOpens).toBe(false);
+    } finally {
+      await own.close();
+    }
   });
 });
