@@ -24,6 +24,7 @@ import { registerPrintRun } from "./print-run.ts"; // issue 14: print runs
 import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 12
 import { registerUnsubscribe } from "./unsubscribe.ts"; // issue 16: unsubscribe pages, SMS STOP
 import { registerEngagement } from "./engagement.ts"; // issue 17
+import { registerAnalyticsExport } from "./analytics-export.ts"; // issue 17
 
 export interface AppOptions {
   db: Database;
@@ -121,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerPrintRun(app, opts); // issue 14: print runs (CSV + PDF proof of a PURL step)
   registerUnsubscribe(app, opts); // issue 16: /u/:token and /sms/inbound
   registerEngagement(app, opts); // issue 17: /c/:token clicks, /o/:token.gif opens
+  registerAnalyticsExport(app, opts); // issue 17: analytics tables as CSV
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     // issue 12: source maps (the original sources) only when asked for.

@@ -159,5 +159,31 @@ describe("issue 17: clicks and opens", () => {
     await waitFor("email_delivered", () =>
       h.db.prisma.event.findFirst({ where: { customerId: ada.id, name: "email_delivered" } }),
     );
+
+    // The analytics tables as CSV (signed in; another workspace's journey or none: 404).
+    const csvOf = (path: string, cookie = api.cookie) =>
+      fetch(`${h.baseUrl}/exports/journeys/${journeyId}/analytics/${path}`, {
+        headers: cookie ? { cookie } : {},
+      });
+    const steps = await csvOf("steps.csv");
+    expect(steps.status).toBe(200);
+    expect(steps.headers.get("content-type")).toContain("text/csv");
+    const lines = (await steps.text()).replace(/^\uFEFF/, "").split("\r\n");
+    expect(lines[0]).toBe(
+      "step,kind,variant,entered,waiting_now,sent,delivered,failed,opened,unique_opens,open_rate,clicked,unique_clicks,click_rate,conversions,conversion_rate,revenue,revenue_per_recipient",
+    );
+    expect(lines).toContain(
+      "Send email,Send email,All,1,0,1,1,0,1,1,1.0000,2,1,1.0000,0,0.0000,0.00,0.00",
+    );
+    expect(lines.at(-2)).toMatch(/^"?Attribution: A conversion counts/);
+    const today = new Date().toISOString().slice(0, 10);
+    const daily = await csvOf(`daily.csv?from=${today}&to=${today}`);
+    expect((await daily.text()).split("\r\n")[1]).toBe(`${today},1,1,0,0.00`);
+    expect((await csvOf("daily.csv?from=2026-02-30&to=2026-03-01")).status).toBe(400);
+    expect((await csvOf("steps.csv", "")).status).toBe(401);
+    const missing = await fetch(`${h.baseUrl}/exports/journeys/nope/analytics/steps.csv`, {
+      headers: { cookie: api.cookie },
+    });
+    expect(missing.status).toBe(404);
   });
 });
