@@ -324,7 +324,13 @@ export const customersRouter = router({
       const [versions, traces, messages] = await Promise.all([
         ctx.db.prisma.journeyVersion.findMany({
           where: { id: { in: [...new Set(page.map((r) => r.versionId))] } },
-          select: { id: true, version: true, plan: true, journey: { select: { name: true } } },
+          select: {
+            id: true,
+            version: true,
+            plan: true,
+            document: true,
+            journey: { select: { name: true } },
+          },
         }),
         ctx.db.query<{
           runId: string;
@@ -356,7 +362,7 @@ export const customersRouter = router({
         }),
       ]);
       const versionOf = new Map(versions.map((v) => [v.id, v]));
-      const namesOf = new Map(versions.map((v) => [v.id, stepNames(v.plan)]));
+      const namesOf = new Map(versions.map((v) => [v.id, stepNames(v.plan, v.document)]));
       const last = page.at(-1);
       return {
         items: page.map((r) => {

@@ -1,16 +1,25 @@
 // issue 16: a run's trace in a marketer's words — step names as drawn on the canvas (the step's
 // own label, else its kind of step), decisions as sentences, never raw JSON.
+import { labelsOf } from "@postpath/engine";
 import { registry, type Plan, type StepType } from "@postpath/journey";
 
-/** The name a step has on the canvas: its label, else the kind of step ("Send email"). */
-export function stepNames(plan: unknown): Map<string, string> {
+/**
+ * The name a step has on the canvas: its label, else the kind of step ("Send email"). The
+ * published canvas document has every step's label (a trigger's too, which its plan config does
+ * not keep); versions published before it was kept fall back to the plan's.
+ */
+export function stepNames(plan: unknown, document?: unknown): Map<string, string> {
+  const drawn = labelsOf(document);
   const names = new Map<string, string>();
   const steps = (plan as Partial<Plan> | null)?.steps;
   if (!steps || typeof steps !== "object") return names;
   for (const [id, step] of Object.entries(steps)) {
     const label = (step.config as { label?: unknown } | null)?.label;
     const kind = (registry as Partial<Record<StepType, { label: string }>>)[step.type]?.label;
-    names.set(id, typeof label === "string" && label.trim() ? label.trim() : (kind ?? "Step"));
+    names.set(
+      id,
+      drawn[id] ?? (typeof label === "string" && label.trim() ? label.trim() : (kind ?? "Step")),
+    );
   }
   return names;
 }
