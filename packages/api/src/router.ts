@@ -8,6 +8,7 @@ import { customersRouter } from "./routers/customers.ts"; // issue 16
 import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
 import { migrationRouter } from "./routers/migration.ts"; // issue 18
 import { kpisRouter } from "./routers/kpis.ts"; // issue 17: workspace KPIs
+import { segmentsRouter } from "./routers/segments.ts"; // issue 16: saved segments
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -38,6 +39,7 @@ export const appRouter = router({
   analytics: analyticsRouter, // issue 17
   migration: migrationRouter, // issue 18
   kpis: kpisRouter, // issue 17: workspace KPIs
+  segments: segmentsRouter, // issue 16: saved segments
 });
 
 export type AppRouter = typeof appRouter;
