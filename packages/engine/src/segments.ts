@@ -5,17 +5,23 @@
 // for the segments those event names can affect, and after an identify for segments on attributes
 // — and by a scheduled sweep for windows that expire with the clock. Entering and leaving a
 // segment start the journeys whose segment trigger names it.
-import type {
-  Condition} from "@postpath/journey";
 import {
+  DEFAULT_LIFECYCLE,
   dependenciesOf,
+  LIFECYCLE_STAGE_NAMES,
+  LIFECYCLE_STAGES,
+  lifecycleDefinitions,
+  lifecycleRuleWords,
+  LifecycleSettings,
   SegmentDefinition,
   triggerOf,
+  type Condition,
   type EventRule,
+  type LifecycleStage,
   type Plan,
   type SegmentRule,
 } from "@postpath/journey";
-import type { SqlSession } from "@postpath/db";
+import type { Prisma, SqlSession } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { toSnapshot, type CustomerRow } from "./customer.ts";
 import { enrol } from "./enrol.ts";
@@ -325,6 +331,20 @@ export function compileSegment(
 const CACHE_MS = 2_000;
 const segmentCache = new Map<string, { at: number; segments: SavedSegment[] }>();
 
+/** Has a saved segment's membership computed (after it was created or changed), in the background. */
+export async function queueSegmentRefresh(
+  ctx: Pick<EngineContext, "queues">,
+  workspaceId: string,
+  segmentId: string,
+): Promise<void> {
+  forgetSegments(workspaceId);
+  await ctx.queues.jobs.add(
+    "segments",
+    { kind: "segments", workspaceId, segmentId },
+    { jobId: `segment-${segmentId}-${Date.now()}` },
+  );
+}
+
 /** Forget a workspace's cached segments (after a change through the API in this process). */
 export function forgetSegments(workspaceId: string): void {
   segmentCache.delete(workspaceId);
@@ -552,6 +572,7 @@ export async function refreshSegmentsForCustomer(
 export async function sweepSegments(
   ctx: EngineContext,
   workspaceId?: string,
+  segmentId?: string,
 ): Promise<{ segments: number; entered: number; left: number }> {
   const workspaces = workspaceId
     ? [workspaceId]
@@ -564,6 +585,7 @@ export async function sweepSegments(
   for (const ws of workspaces) {
     const segments = await loadSegments(ctx, ws, true);
     const hit = affectedSegments(segments, (s) => {
+      if (segmentId) return s.id === segmentId;
       const d = dependenciesOf(s.definition);
       return d.time || d.consent;
     });
@@ -647,4 +669,89 @@ async function startSegmentJourneys(
     }
   }
   return enrolled;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle stages: five saved segments of kind "lifecycle", generated from the workspace's rules.
+
+/** The workspace's lifecycle rules (defaults until someone tunes them). */
+export async function lifecycleSettingsOf(
+  ctx: Pick<EngineContext, "db">,
+  workspaceId: string,
+): Promise<LifecycleSettings> {
+  const row = await ctx.db.prisma.lifecycleSettings.findUnique({ where: { workspaceId } });
+  const parsed = LifecycleSettings.safeParse(row?.settings ?? {});
+  return parsed.success ? parsed.data : DEFAULT_LIFECYCLE;
+}
+
+/**
+ * Saves the rules and (re)writes the five stage segments from them; returns their ids by stage.
+ * Their membership is computed by the `segments` job (queued by the caller).
+ */
+export async function saveLifecycle(
+  ctx: Pick<EngineContext, "db">,
+  workspaceId: string,
+  settings: LifecycleSettings,
+): Promise<Record<LifecycleStage, string>> {
+  const defs = lifecycleDefinitions(settings);
+  const words = lifecycleRuleWords(settings);
+  return ctx.db.prisma.$transaction(async (tx) => {
+    await tx.lifecycleSettings.upsert({
+      where: { workspaceId },
+      create: { workspaceId, settings },
+      update: { settings },
+    });
+    const ids = {} as Record<LifecycleStage, string>;
+    for (const stage of LIFECYCLE_STAGES) {
+      const data = {
+        name: `Lifecycle: ${LIFECYCLE_STAGE_NAMES[stage]}`,
+        description: `Built-in lifecycle stage: ${words[stage]}.`,
+        definition: defs[stage] as unknown as Prisma.InputJsonValue,
+      };
+      const existing = await tx.segment.findFirst({
+        where: { workspaceId, kind: "lifecycle", stage },
+        select: { id: true },
+      });
+      ids[stage] = existing
+        ? (await tx.segment.update({ where: { id: existing.id }, data, select: { id: true } })).id
+        : (
+            await tx.segment.create({
+              data: { ...data, workspaceId, kind: "lifecycle", stage },
+              select: { id: true },
+            })
+          ).id;
+    }
+    return ids;
+  });
+}
+
+/** The saved segments a customer is in (lifecycle stage first), with when they entered. */
+export async function segmentsOfCustomer(
+  ctx: Pick<EngineContext, "db">,
+  workspaceId: string,
+  customerId: string,
+): Promise<{
+  stage: LifecycleStage | null;
+  segments: { id: string; name: string; kind: string; stage: string | null; since: Date }[];
+}> {
+  const rows = await ctx.db.query<{
+    id: string;
+    name: string;
+    kind: string;
+    stage: string | null;
+    since: Date;
+  }>(
+    `SELECT s.id, s.name, s.kind, s.stage, m.since FROM "SegmentMembership" m
+     JOIN "Segment" s ON s.id = m."segmentId"
+     WHERE m."customerId" = $1 AND s."workspaceId" = $2
+     ORDER BY (s.kind = 'lifecycle') DESC, s.name`,
+    [customerId, workspaceId],
+  );
+  const stage = rows.find((r) => r.kind === "lifecycle")?.stage ?? null;
+  return {
+    stage: (LIFECYCLE_STAGES as readonly string[]).includes(stage ?? "")
+      ? (stage as LifecycleStage)
+      : null,
+    segments: rows,
+  };
 }
