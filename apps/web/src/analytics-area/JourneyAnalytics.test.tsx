@@ -34,16 +34,42 @@ describe("Journey analytics page", () => {
       within(table)
         .getAllByRole("columnheader")
         .map((h) => h.textContent),
-    ).toEqual(["Step", "Entered", "Waiting now", "Sent", "Failed", "Converted", "Conversion rate"]);
-    expect(rowsOf(table)).toEqual([
+    ).toEqual([
+      "Step",
+      "Entered",
+      "Waiting now",
+      "Sent",
+      "Failed",
+      "Converted",
+      "Conversion rate",
+      "Delivered",
+      "Opened",
+      "Clicked",
+      "Attributed conversions",
+      "Revenue",
+      "Revenue per recipient",
+    ]);
+    const first7 = (rows: (string | null)[][]) => rows.map((r) => r.slice(0, 7));
+    expect(first7(rowsOf(table))).toEqual([
       ["Placed an order · When an event happens", "100", "0", "0", "0", "0", "0%"],
       ["Thank-you test · Random split", "40", "0", "0", "0", "0", "0%"],
       ["Thank-you email · Send email", "100", "0", "98", "2", "15", "15%"],
       ["Wait", "38", "12", "0", "0", "0", "0%"],
     ]);
+    // issue 17: delivered, unique opens and clicks with their rate, attributed conversions, revenue.
+    const mail = rowsOf(table)[2]!.slice(7);
+    expect(mail.slice(0, 4)).toEqual(["98", "49 · 50%", "20 · 20.4%", "12"]);
+    expect(mail[4]).toMatch(/^540[.,]00$/);
+    expect(mail[5]).toMatch(/^5[.,]40$/);
+    expect(
+      screen.getByText(/How conversions and revenue are attributed:/).closest("p")?.textContent,
+    ).toContain("within the attribution window");
+    expect(
+      screen.getByRole("link", { name: "Download this table (CSV)" }).getAttribute("href"),
+    ).toBe("/exports/journeys/j1/analytics/steps.csv");
     fireEvent.change(screen.getByLabelText("Figures of"), { target: { value: "v1" } });
     await waitFor(() =>
-      expect(rowsOf(screen.getByRole("table", { name: "Figures per step" }))).toEqual([
+      expect(first7(rowsOf(screen.getByRole("table", { name: "Figures per step" })))).toEqual([
         ["Placed an order · When an event happens", "60", "0", "0", "0", "0", "0%"],
         ["Send email", "60", "0", "60", "0", "5", "8.3%"],
       ]),
@@ -72,7 +98,12 @@ describe("Journey analytics page", () => {
     await waitFor(() =>
       expect(screen.getByLabelText("Totals of the range").textContent).toMatch(/^14 entries/),
     );
-    expect(screen.getByText(/within 5 days\s+after a message/)).toBeTruthy();
+    // issue 17: the attribution rule where the figures are shown, and the CSV of the range.
+    const caption = screen.getByText(/Conversions and revenue: attributed conversions/);
+    expect(caption.textContent).toContain("within the attribution window");
+    expect(
+      within(caption).getByRole("link", { name: "Download (CSV)" }).getAttribute("href"),
+    ).toMatch(/^\/exports\/journeys\/j1\/analytics\/daily\.csv\?from=\d{4}-\d\d-\d\d&to=/);
 
     // A range the server refuses: its message, naming the field, is shown.
     fakeAnalyticsServer({

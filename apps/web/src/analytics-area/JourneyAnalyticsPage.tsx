@@ -49,10 +49,18 @@ export function JourneyAnalyticsPage({ id }: { id: string }) {
             </Tabs.List>
             <Tabs.Content value="steps">
               <StepTable steps={stepsOf(steps.data, version)} />
-              <Definitions />
+              <p className="analytics__rule">
+                <strong>How conversions and revenue are attributed:</strong> {steps.data.rule}{" "}
+                <a
+                  href={exportHref(id, "steps.csv", version === ALL ? {} : { versionId: version })}
+                >
+                  Download this table (CSV)
+                </a>
+              </p>
+              <Definitions rule={steps.data.rule} />
             </Tabs.Content>
             <Tabs.Content value="daily">
-              <DailyChart journeyId={id} />
+              <DailyChart journeyId={id} rule={steps.data.rule} />
             </Tabs.Content>
             <Tabs.Content value="tests">
               <Experiments journeyId={id} version={version} answer={steps.data} />
@@ -62,6 +70,12 @@ export function JourneyAnalyticsPage({ id }: { id: string }) {
       )}
     </section>
   );
+}
+
+/** issue 17: the server's CSV export of an analytics table (signed in with the session cookie). */
+function exportHref(journeyId: string, file: string, query: Record<string, string>): string {
+  const q = new URLSearchParams(query).toString();
+  return `/exports/journeys/${encodeURIComponent(journeyId)}/analytics/${file}${q ? `?${q}` : ""}`;
 }
 
 function stepsOf(answer: StepsAnswer, version: string): StepFigures[] {
@@ -124,6 +138,36 @@ const stepColumns = stepHelper.columns([
     header: "Conversion rate",
     cell: (i) => formatRate(i.row.original.converted, i.row.original.entered),
   }),
+  // issue 17: from the rollups (see Definitions).
+  stepHelper.accessor("delivered", {
+    header: "Delivered",
+    cell: (i) => formatCount(i.getValue()),
+  }),
+  stepHelper.accessor("uniqueOpens", {
+    header: "Opened",
+    cell: (i) => (
+      <span title={`${formatCount(i.row.original.opened)} opens in all`}>
+        {formatCount(i.getValue())} · {formatRate(i.getValue(), i.row.original.delivered)}
+      </span>
+    ),
+  }),
+  stepHelper.accessor("uniqueClicks", {
+    header: "Clicked",
+    cell: (i) => (
+      <span title={`${formatCount(i.row.original.clicked)} clicks in all`}>
+        {formatCount(i.getValue())} · {formatRate(i.getValue(), i.row.original.delivered)}
+      </span>
+    ),
+  }),
+  stepHelper.accessor("conversions", {
+    header: "Attributed conversions",
+    cell: (i) => formatCount(i.getValue()),
+  }),
+  stepHelper.accessor("revenue", { header: "Revenue", cell: (i) => money.format(i.getValue()) }),
+  stepHelper.accessor("revenuePerRecipient", {
+    header: "Revenue per recipient",
+    cell: (i) => money.format(i.getValue()),
+  }),
 ]);
 
 function StepTable({ steps }: { steps: StepFigures[] }) {
@@ -162,7 +206,7 @@ function StepTable({ steps }: { steps: StepFigures[] }) {
   );
 }
 
-function Definitions() {
+function Definitions({ rule }: { rule: string }) {
   return (
     <details className="analytics__definitions" id="definitions">
       <summary>How these figures are counted</summary>
@@ -182,6 +226,18 @@ function Definitions() {
         </dd>
         <dt>Conversion rate</dt>
         <dd>Converted ÷ entered, for the step.</dd>
+        <dt>Delivered</dt>
+        <dd>Messages the provider accepted (no provider reports later bounces to Postpath yet).</dd>
+        <dt>Opened / Clicked</dt>
+        <dd>
+          Messages opened or clicked at least once, and that share of delivered messages; hover for
+          every open or click counted. Opens are counted only when the workspace turned on the open
+          pixel, and some inboxes load or block images on their own.
+        </dd>
+        <dt>Attributed conversions, revenue</dt>
+        <dd>{rule}</dd>
+        <dt>Revenue per recipient</dt>
+        <dd>Attributed revenue ÷ entered, for the step.</dd>
         <dt>All versions</dt>
         <dd>
           Each version's figures added up per step; a step keeps its figures when republished.
@@ -204,7 +260,7 @@ function lastDays(days: number): { from: string; to: string } {
   return { from: isoDay(now - (days - 1) * DAY_MS), to: isoDay(now) };
 }
 
-function DailyChart({ journeyId }: { journeyId: string }) {
+function DailyChart({ journeyId, rule }: { journeyId: string; rule: string }) {
   const trpc = useTRPC();
   const [range, setRange] = useState(() => lastDays(30));
   const { from, to } = range;
@@ -280,9 +336,9 @@ function DailyChart({ journeyId }: { journeyId: string }) {
             </LineChart>
             <figcaption className="muted">
               Days in UTC. Entries: customers who entered the journey that day. Sends: messages
-              sent. Conversions: journey entries that reached the goal that day. Revenue: orders
-              (purchase events, each order id once) of converted customers placed within 5 days
-              after a message of the journey, on the day of the order.
+              sent. Conversions and revenue: attributed conversions and their orders (each order id
+              once), on the day of the order. {rule}{" "}
+              <a href={exportHref(journeyId, "daily.csv", { from, to })}>Download (CSV)</a>
             </figcaption>
           </figure>
         </>

@@ -10,6 +10,17 @@ export interface StepFigures {
   sent: number;
   failed: number;
   converted: number;
+  /** From the rollups: accepted by the provider; opens and clicks (total, unique). */
+  delivered: number;
+  opened: number;
+  uniqueOpens: number;
+  clicked: number;
+  uniqueClicks: number;
+  /** Attributed conversions (the `rule`) and their revenue. */
+  conversions: number;
+  revenue: number;
+  revenuePerRecipient: number;
+  variants: { variant: string; entered: number; conversions: number; revenue: number }[];
 }
 
 export interface VersionFigures {
@@ -23,6 +34,8 @@ export interface VersionFigures {
 export interface StepsAnswer {
   versions: VersionFigures[];
   all: StepFigures[];
+  /** How conversions and revenue are attributed, in words. */
+  rule: string;
 }
 
 export interface DayFigures {

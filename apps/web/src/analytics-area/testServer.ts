@@ -8,7 +8,24 @@ const step = (
   stepId: string,
   name: string,
   kind: string,
-  n: Partial<Record<"entered" | "waitingNow" | "sent" | "failed" | "converted", number>>,
+  n: Partial<
+    Record<
+      | "entered"
+      | "waitingNow"
+      | "sent"
+      | "failed"
+      | "converted"
+      | "delivered"
+      | "opened"
+      | "uniqueOpens"
+      | "clicked"
+      | "uniqueClicks"
+      | "conversions"
+      | "revenue"
+      | "revenuePerRecipient",
+      number
+    >
+  >,
 ) => ({
   stepId,
   name,
@@ -19,6 +36,15 @@ const step = (
   sent: 0,
   failed: 0,
   converted: 0,
+  delivered: 0,
+  opened: 0,
+  uniqueOpens: 0,
+  clicked: 0,
+  uniqueClicks: 0,
+  conversions: 0,
+  revenue: 0,
+  revenuePerRecipient: 0,
+  variants: [],
   ...n,
 });
 
@@ -60,9 +86,18 @@ export const stepsAnswer: StepsAnswer = {
       sent: 98,
       failed: 2,
       converted: 15,
+      delivered: 98,
+      opened: 70,
+      uniqueOpens: 49,
+      clicked: 30,
+      uniqueClicks: 20,
+      conversions: 12,
+      revenue: 540,
+      revenuePerRecipient: 5.4,
     }),
     step("wait", "Wait", "Wait", { entered: 38, waitingNow: 12 }),
   ],
+  rule: "A conversion counts when the customer does the journey's goal within the attribution window.",
 };
 
 export function daysOf(from: string, to: string): DayFigures[] {
