@@ -35,3 +35,15 @@ export async function savedDraft(page: Page, id: string): Promise<SavedDraft> {
 
 export const node = (page: Page, id: string): Locator =>
   page.locator(`.react-flow__node[data-id="${id}"]`);
+
+/** Issue 16: the step panel's name picker for a config path (an event, property or attribute). */
+export const picker = (page: Page, path: string): Locator =>
+  page.locator(`#tabpanel-step [data-field="${path}"] [role="combobox"]`);
+
+/** Chooses `name` in a name picker from the keyboard: open, type, Enter (a new name is kept too). */
+export async function pickName(page: Page, field: Locator, name: string): Promise<void> {
+  await field.click();
+  await page.getByRole("combobox", { name: /^Choose an? / }).fill(name);
+  await page.keyboard.press("Enter");
+  await expect(field).toHaveText(name);
+}

@@ -7,6 +7,7 @@ import path from "node:path";
 import { readMailDir } from "@postpath/channels/testing";
 import { expect, test } from "@playwright/test";
 import type { Locator, Page } from "@playwright/test";
+import { pickName, picker } from "../support/app.ts";
 
 const MARKETER = { email: "marketer@postpath.local", password: "postpath-demo" };
 
@@ -128,7 +129,7 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
 
   // The trigger: a purchase.
   await select(page, "trigger");
-  await field(page, "event").fill("purchase");
+  await pickName(page, picker(page, "event"), "purchase");
 
   // Personal registration link with a QR code.
   await tidy(page);
@@ -153,7 +154,7 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   // Wait up to 7 days for the registration with the same serial.
   await tidy(page);
   const registered = await dropStep(page, "Wait for event");
-  await field(page, "event").fill("machine_registered");
+  await pickName(page, picker(page, "event"), "machine_registered");
   await connect(page, invite, "next", registered);
 
   // Thank-you email on "arrived", reminder SMS on "timed out", then exit.
@@ -196,7 +197,8 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   // Test run: a purchase, then registration two days later → the thank-you path.
   await page.getByRole("tab", { name: "Test run" }).click();
   await page.getByRole("button", { name: "Add event" }).click();
-  await page.getByLabel("Event 2 name").fill("machine_registered");
+  // The event name is a picker (issue 16): the journey's own events are listed first.
+  await pickName(page, page.getByRole("combobox", { name: "Event 2 name" }), "machine_registered");
   await page.getByLabel("Event 2 after").fill("2");
   await page.getByRole("button", { name: "Run test" }).click();
   const timeline = page.getByRole("region", { name: "Test run timeline" });
@@ -320,11 +322,11 @@ test("a second tab's save is refused, not silently overwritten", async ({ page, 
   await expect(node(page, "trigger")).toBeVisible();
 
   await select(page, "trigger");
-  await field(page, "event").fill("purchase");
+  await pickName(page, picker(page, "event"), "purchase");
   await expect(page.getByText("All changes saved")).toBeVisible();
 
   await select(other, "trigger");
-  await field(other, "event").fill("signup");
+  await pickName(other, picker(other, "event"), "signup");
   await expect(
     other.getByRole("alert").filter({ hasText: "changed in another tab" }),
   ).toBeVisible();

@@ -3,17 +3,10 @@
 // edit was refused as "changed in another tab" and "Load the latest version" threw it away; the
 // list also missed a journey just created until a reload.
 import { expect, test } from "@playwright/test";
-import type { Locator, Page } from "@playwright/test";
-import { node, savedDraft, signIn } from "../support/app.ts";
+import type { Page } from "@playwright/test";
+import { node, pickName, picker, savedDraft, signIn } from "../support/app.ts";
 
 test.use({ actionTimeout: 15_000 });
-
-/** The selected step's form control for a field. */
-const field = (page: Page, path: string): Locator =>
-  page
-    .locator(`#tabpanel-step [data-field="${path}"]`)
-    .locator("input:not([type=checkbox]), textarea, select")
-    .first();
 
 /** The trigger's event as the server has it. */
 async function savedTriggerEvent(page: Page, id: string): Promise<unknown> {
@@ -24,7 +17,7 @@ async function savedTriggerEvent(page: Page, id: string): Promise<unknown> {
 /** Sets the trigger's event in the open editor and waits until the server has it. */
 async function editTrigger(page: Page, id: string, event: string): Promise<void> {
   await node(page, "trigger").click();
-  await field(page, "event").fill(event);
+  await pickName(page, picker(page, "event"), event);
   // Autosave is debounced: follow the server, then the indicator.
   await expect.poll(() => savedTriggerEvent(page, id), { timeout: 30_000 }).toBe(event);
   await expect(page.getByText("All changes saved")).toBeVisible();
@@ -61,7 +54,7 @@ test("edit, back to the list, open again and edit again: saved on top, no confli
   // The editor shows the saved draft, not the one cached when the journey was first opened.
   await expect(node(page, "trigger")).toContainText("purchase");
   await node(page, "trigger").click();
-  await expect(field(page, "event")).toHaveValue("purchase");
+  await expect(picker(page, "event")).toHaveText("purchase");
 
   await editTrigger(page, id, "signup");
   await expect(page.getByRole("button", { name: "Load the latest version" })).toHaveCount(0);

@@ -159,6 +159,23 @@ describe("issue 16: pickers on the canvas", () => {
     expect(op.selectedOptions[0]?.textContent).toBe("is greater than");
   });
 
+  it("a test run's events are picked too: the journey's own first, then those the workspace has seen", async () => {
+    window.location.hash = "#/journeys/j16";
+    renderApp({ me: marketer, journey: journey("Hello"), catalog });
+    fireEvent.click(await screen.findByRole("tab", { name: "Test run" }));
+    fireEvent.click(screen.getByRole("button", { name: "Add event" }));
+    const second = screen.getByRole("combobox", { name: "Event 2 name" });
+    expect(second.textContent).toBe("Choose an event…");
+    fireEvent.keyDown(second, { key: "ArrowDown" });
+    await screen.findByRole("listbox");
+    expect(optionTexts()).toEqual([
+      "purchasethis journey listens for it",
+      "page_view880 of 1,000 sampled events",
+    ]);
+    fireEvent.keyDown(screen.getByRole("combobox", { name: "Choose an event" }), { key: "Enter" });
+    await waitFor(() => expect(second.textContent).toBe("purchase"));
+  });
+
   it("lists the PURL step's fields among the variables, and warns on the node about one it doesn't give", async () => {
     window.location.hash = "#/journeys/j16";
     const { container } = renderApp({

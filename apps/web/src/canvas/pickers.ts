@@ -77,6 +77,43 @@ export function eventOptions(workspace: WorkspaceCatalog | undefined): PickerSou
   return { options, noun: "event", observed: names.length > 0 };
 }
 
+/** The events a journey listens for: its trigger, awaited events, goals and exit criteria. */
+export function journeyEvents(nodes: readonly StepNode[], settings: unknown): string[] {
+  const out = new Set<string>();
+  for (const n of nodes) {
+    const event = asConfig(n.data.config).event;
+    if (
+      (n.data.stepType === "trigger.event" ||
+        n.data.stepType === "wait.event" ||
+        n.data.stepType === "flow.goal") &&
+      typeof event === "string" &&
+      event !== ""
+    )
+      out.add(event);
+  }
+  const s = asConfig(settings);
+  for (const c of Array.isArray(s.exitCriteria) ? (s.exitCriteria as unknown[]) : []) {
+    const event = asConfig(c).event;
+    if (typeof event === "string" && event !== "") out.add(event);
+  }
+  const goal = asConfig(s.goal).event;
+  if (typeof goal === "string" && goal !== "") out.add(goal);
+  return [...out];
+}
+
+/** A test run's events: those the journey listens for first, then what the workspace has seen. */
+export function testEventOptions(
+  listened: readonly string[],
+  workspace: WorkspaceCatalog | undefined,
+): PickerSource {
+  const seen = eventOptions(workspace);
+  const options: NameOption[] = [
+    ...listened.map((name) => ({ name, detail: "this journey listens for it" })),
+    ...seen.options.filter((o) => !listened.includes(o.name)),
+  ];
+  return { options, noun: "event", observed: seen.observed ?? false };
+}
+
 /** Properties seen on `event`; not flagged when the event itself was never seen. */
 export function eventPropertyOptions(
   workspace: WorkspaceCatalog | undefined,

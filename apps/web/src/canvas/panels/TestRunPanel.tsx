@@ -2,8 +2,11 @@
 // clock; the path and each step's decisions are drawn on the canvas.
 import { compile, simulate, triggerOf } from "@postpath/journey";
 import type { SimulationResult, SimulationEvent } from "@postpath/journey";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { NamePicker } from "../../components/NamePicker.tsx";
+import { useCatalogDetails } from "../catalog.ts";
+import { journeyEvents, testEventOptions } from "../pickers.ts";
 import type { Highlight } from "../store.ts";
 import { toDraft, useEditorStore } from "../store.ts";
 import type { StepNode } from "../types.ts";
@@ -69,6 +72,10 @@ export function TestRunPanel() {
     const event = (trigger?.data.config as Record<string, unknown> | undefined)?.event;
     return typeof event === "string" ? event : "purchase";
   });
+  // The events to pick from: the journey's own, then those the workspace has seen (issue 16).
+  const listened = useEditorStore(useShallow((s) => journeyEvents(s.nodes, s.settings)));
+  const workspace = useCatalogDetails((s) => s.workspace);
+  const eventPicker = useMemo(() => testEventOptions(listened, workspace), [listened, workspace]);
   const test = useTestRunStore(
     useShallow((s) => ({
       customerText: s.customerText,
@@ -143,11 +150,11 @@ export function TestRunPanel() {
           <div className="test-event" key={i}>
             <div className="field">
               <label htmlFor={`test-event-${i}-name`}>Event {i + 1} name</label>
-              <input
+              <NamePicker
                 id={`test-event-${i}-name`}
-                type="text"
                 value={event.name}
-                onChange={(e) => update(i, { name: e.target.value })}
+                onChange={(name) => update(i, { name })}
+                {...eventPicker}
               />
             </div>
             <div className="field field--inline">
