@@ -4,6 +4,7 @@ import {
   Controls,
   MarkerType,
   MiniMap,
+  Panel,
   ReactFlow,
   ReactFlowProvider,
   ViewportPortal,
@@ -19,6 +20,7 @@ import { useShallow } from "zustand/react/shallow";
 import type { JourneyDraft } from "./draft.ts";
 import { isStepType } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
+import { HEAT_METRICS, type HeatMetric } from "./heat.ts";
 import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
@@ -290,6 +292,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
                 ▦
               </ControlButton>
             </Controls>
+            <HeatPicker />
             {miniMap ? (
               <MiniMap<StepNode>
                 pannable
@@ -302,6 +305,37 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
         </FarOverlayContext>
       </FarContext>
     </div>
+  );
+}
+
+/**
+ * issue 17: which figure tints the steps (heat.ts) — shown while the live counts are on the
+ * canvas, with a legend saying what the tint means.
+ */
+function HeatPicker() {
+  const hasCounts = useEditorStore((s) => s.counts !== null);
+  const heatBy = useEditorStore((s) => s.heatBy);
+  const setHeatBy = useEditorStore((s) => s.setHeatBy);
+  if (!hasCounts) return null;
+  return (
+    <Panel position="top-left" className="heat-picker">
+      <label>
+        Heat map
+        <select value={heatBy} onChange={(e) => setHeatBy(e.target.value as HeatMetric)}>
+          {HEAT_METRICS.map((m) => (
+            <option key={m.value} value={m.value}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {heatBy !== "off" ? (
+        <span className="heat-picker__legend">
+          <span className="heat-picker__scale" aria-hidden="true" /> darker: closer to the busiest
+          step
+        </span>
+      ) : null}
+    </Panel>
   );
 }
 

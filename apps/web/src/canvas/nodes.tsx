@@ -40,6 +40,7 @@ function useOverlay(id: string) {
       warnings: s.warningsByNode[id],
       notes: s.highlight ? (s.highlight.notes[id] ?? null) : undefined,
       counts: s.counts?.[id],
+      heat: s.heat?.[id], // issue 17: the heat overlay
     })),
   );
 }
@@ -111,13 +112,14 @@ function FullCard({ id, family, data, selected }: CardProps) {
   const label = stepLabel(data.stepType);
   const summary = summarizeStep(data.stepType, data.config);
   const branches = outputs(data);
-  const { issues, warnings, notes, counts } = useOverlay(id);
+  const { issues, warnings, notes, counts, heat } = useOverlay(id);
   const classes = [
     "step",
     `step--${family}`,
     selected ? "step--selected" : "",
     issues ? "step--invalid" : warnings ? "step--warned" : "",
     notes ? "step--visited" : notes === null ? "step--skipped" : "",
+    heat ? "step--heat" : "",
   ];
   const name =
     typeof (data.config as { label?: unknown } | null)?.label === "string"
@@ -127,7 +129,8 @@ function FullCard({ id, family, data, selected }: CardProps) {
     <div
       className={classes.filter(Boolean).join(" ")}
       data-step-type={data.stepType}
-      style={CARD_SIZE}
+      style={heat ? { ...CARD_SIZE, ["--heat" as string]: heat.share.toFixed(3) } : CARD_SIZE}
+      data-heat={heat?.text}
     >
       {acceptsIncoming(data) ? (
         // Only a drop target: dragging from the top of a card moves the card.
@@ -140,6 +143,7 @@ function FullCard({ id, family, data, selected }: CardProps) {
             ✓<span className="sr-only"> Test run came here: {notes.join("; ")}</span>
           </span>
         ) : null}
+        {heat ? <span className="sr-only"> Heat: {heat.text}</span> : null}
         {issues ? (
           <span className="step__issues" title={issues.map((i) => i.message).join("\n")}>
             ⚠ {issues.length}

@@ -15,6 +15,7 @@ import type { Catalog, ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
 import type { DraftNode, JourneyDraft, StepType } from "./draft.ts";
 import { stepFamily } from "./draft.ts";
+import { heatOf, type Heat, type HeatMetric } from "./heat.ts";
 import { layoutPositions } from "./layout.ts";
 import { DEFAULT_BRANCH } from "./steps/index.ts";
 import { draftToFlow, toStepEdge, toStepNode } from "./toFlow.ts";
@@ -76,6 +77,9 @@ export interface EditorState extends Doc {
   /** Warnings per node: shown, but never block publishing. */
   warningsByNode: Record<string, ValidationIssue[]>;
   counts: Record<string, NodeCounts> | null;
+  /** issue 17: which figure tints the cards (heat.ts), and each step's share of it. */
+  heatBy: HeatMetric;
+  heat: Record<string, Heat> | null;
   /** A step the canvas should centre on (bumped `seq` re-centres on the same step). */
   focus: { nodeId: string; seq: number } | null;
   focusNode: (nodeId: string) => void;
@@ -106,6 +110,7 @@ export interface EditorState extends Doc {
   layout: () => Promise<void>;
   setHighlight: (highlight: Highlight | null) => void;
   setCounts: (counts: Record<string, NodeCounts> | null) => void;
+  setHeatBy: (metric: HeatMetric) => void;
 }
 
 /** The draft document the store holds (what autosave sends and validation reads). */
@@ -200,6 +205,8 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     issuesByEdge: {},
     warningsByNode: {},
     counts: null,
+    heatBy: "off",
+    heat: null,
     focus: null,
 
     focusNode: (nodeId) => {
@@ -220,6 +227,7 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         editable: opts?.editable ?? true,
         highlight: null,
         counts: null,
+        heat: null,
       });
     },
 
@@ -454,7 +462,8 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     },
 
     setHighlight: (highlight) => set({ highlight }),
-    setCounts: (counts) => set({ counts }),
+    setCounts: (counts) => set({ counts, heat: heatOf(counts, get().heatBy) }),
+    setHeatBy: (heatBy) => set({ heatBy, heat: heatOf(get().counts, heatBy) }),
   };
 });
 
