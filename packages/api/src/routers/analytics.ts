@@ -14,28 +14,14 @@ import type { Database } from "@postpath/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { adminProcedure, router, viewerProcedure } from "../trpc.ts";
-import { IdText } from "../zod.ts";
+import { adminProcedure, readerOf, router, viewerProcedure } from "../trpc.ts";
+import { IdText, IsoDay } from "../zod.ts";
 
 /** The longest range the per-day chart covers (a year, leap or not). */
 export const MAX_RANGE_DAYS = 366;
 
-const Day = (field: string) =>
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, `${field} must be a date written as YYYY-MM-DD`)
-    .refine(
-      (s) =>
-        Number(s.slice(0, 4)) >= 1900 &&
-        !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
-        new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
-      {
-        message: `${field} is not a date in the calendar`,
-      },
-    );
-
 const DailyInput = z
-  .object({ journeyId: IdText("journeyId"), from: Day("from"), to: Day("to") })
+  .object({ journeyId: IdText("journeyId"), from: IsoDay("from"), to: IsoDay("to") })
   .superRefine((v, ctx) => {
     const days = daysInRange(v.from, v.to);
     if (days < 1)
@@ -107,7 +93,7 @@ export const analyticsRouter = router({
     .input(z.object({ journeyId: IdText("journeyId"), versionId: IdText("versionId").optional() }))
     .query(async ({ ctx, input }) => {
       const found = await journeyStepFigures(
-        ctx.db,
+        readerOf(ctx), // issue 15: the replica when there is one
         ctx.user.workspaceId,
         input.journeyId,
         input.versionId,
@@ -131,7 +117,7 @@ export const analyticsRouter = router({
    * revenue (ATTRIBUTION_RULE; each order id once).
    */
   daily: viewerProcedure.input(DailyInput).query(async ({ ctx, input }) => {
-    const days = await journeyDailyFigures(ctx.db, ctx.user.workspaceId, input.journeyId, {
+    const days = await journeyDailyFigures(readerOf(ctx), ctx.user.workspaceId, input.journeyId, {
       from: input.from,
       to: input.to,
     });
@@ -142,7 +128,7 @@ export const analyticsRouter = router({
   experiments: viewerProcedure
     .input(z.object({ journeyId: IdText("journeyId") }))
     .query(async ({ ctx, input }) => {
-      const found = await journeyExperiments(ctx.db, ctx.user.workspaceId, input.journeyId);
+      const found = await journeyExperiments(readerOf(ctx), ctx.user.workspaceId, input.journeyId);
       if (!found) throw new TRPCError({ code: "NOT_FOUND", message: "No such journey." });
       return found;
     }),
