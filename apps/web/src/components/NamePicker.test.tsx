@@ -53,6 +53,8 @@ describe("issue 16: NamePicker", () => {
 
     const input = await screen.findByRole("combobox", { name: "Choose an attribute" });
     await waitFor(() => expect(document.activeElement).toBe(input));
+    // The popup is a named dialog holding the search and the list.
+    expect(screen.getByRole("dialog", { name: "Choose an attribute" }).contains(input)).toBe(true);
     expect(field.getAttribute("aria-expanded")).toBe("true");
     const list = screen.getByRole("listbox");
     // The field controls the popup holding the list (Radix links them).

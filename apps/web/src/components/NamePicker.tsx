@@ -67,6 +67,7 @@ export function NamePicker({
   const [search, setSearch] = useState("");
   const warningId = useId();
   const typed = search.trim();
+  const title = `Choose ${article(noun)} ${noun}`;
   const isKnown = (name: string) => options.some((o) => o.name === name);
   const unseen = observed && value !== "" && !isKnown(value);
   const describedByAll = [describedBy, unseen ? warningId : undefined].filter(Boolean).join(" ");
@@ -120,8 +121,14 @@ export function NamePicker({
           </button>
         </Popover.Trigger>
         <Popover.Portal>
-          <Popover.Content className="name-picker__popover" align="start" sideOffset={4}>
-            <Command label={`Choose ${article(noun)} ${noun}`} loop>
+          <Popover.Content
+            className="name-picker__popover"
+            align="start"
+            sideOffset={4}
+            // Radix makes the popup a dialog, which needs a name of its own (axe: aria-dialog-name).
+            aria-label={title}
+          >
+            <Command label={title} loop>
               <Command.Input
                 value={search}
                 onValueChange={setSearch}
