@@ -9,6 +9,7 @@ import { adminHrefs } from "./admin/routes.ts"; // admin issue
 import { pagesHrefs } from "./pages-area/routes.ts"; // issue 14
 import { customersHrefs } from "./customers-area/routes.ts"; // issue 16
 import { dashboardHrefs } from "./dashboard-area/routes.ts"; // issue 17
+import { segmentsHrefs } from "./segments-area/routes.ts"; // issue 16
 import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import type { TrpcClient } from "./trpc.ts";
 import { TRPCProvider, trpcErrorCode, useTRPC } from "./trpc.ts";
@@ -57,6 +58,14 @@ const JourneyAnalyticsPage = lazy(() =>
   import("./analytics-area/JourneyAnalyticsPage.tsx").then((m) => ({
     default: m.JourneyAnalyticsPage,
   })),
+);
+
+// issue 16: saved segments and lifecycle stages.
+const SegmentListPage = lazy(() =>
+  import("./segments-area/SegmentListPage.tsx").then((m) => ({ default: m.SegmentListPage })),
+);
+const SegmentEditorPage = lazy(() =>
+  import("./segments-area/SegmentEditorPage.tsx").then((m) => ({ default: m.SegmentEditorPage })),
 );
 
 // issue 17: the workspace KPI dashboard (Recharts, lazily too).
@@ -172,6 +181,10 @@ function Page({ me }: { me: Me }) {
       return <JourneyAnalyticsPage key={route.id} id={route.id} />;
     case "dashboard": // issue 17
       return <KpiDashboardPage />;
+    case "segments": // issue 16
+      return <SegmentListPage />;
+    case "segment": // issue 16
+      return <SegmentEditorPage key={route.id ?? "new"} id={route.id} />;
     case "notFound":
       return (
         <section className="page">
@@ -209,6 +222,12 @@ function AppHeader({ me }: { me: Me }) {
         </a>
         <a href={customersHrefs.customers()} aria-current={inCustomers ? "page" : undefined}>
           Customers
+        </a>
+        <a
+          href={segmentsHrefs.segments()}
+          aria-current={area === "segments" || area === "segment" ? "page" : undefined}
+        >
+          Segments
         </a>
         <a
           href={dashboardHrefs.dashboard()}

@@ -5,6 +5,7 @@ import { parsePagesPath, type PagesRoute } from "./pages-area/routes.ts"; // iss
 import { parseCustomersPath, type CustomersRoute } from "./customers-area/routes.ts"; // issue 16
 import { parseAnalyticsPath, type AnalyticsRoute } from "./analytics-area/routes.ts"; // issue 17
 import { parseDashboardPath, type DashboardRoute } from "./dashboard-area/routes.ts"; // issue 17
+import { parseSegmentsPath, type SegmentsRoute } from "./segments-area/routes.ts"; // issue 16
 
 export type Route =
   | { page: "journeys" }
@@ -14,6 +15,7 @@ export type Route =
   | CustomersRoute
   | AnalyticsRoute
   | DashboardRoute
+  | SegmentsRoute
   | { page: "notFound"; hash: string };
 
 export function parseHash(hash: string): Route {
@@ -31,6 +33,8 @@ export function parseHash(hash: string): Route {
   if (analytics) return analytics;
   const dashboard = parseDashboardPath(path); // issue 17: #/dashboard
   if (dashboard) return dashboard;
+  const segments = parseSegmentsPath(path); // issue 16: #/segments, #/segments/<id>
+  if (segments) return segments;
   return { page: "notFound", hash };
 }
 

@@ -1,0 +1,97 @@
+// issue 16: the Segments area against a fake API at the HTTP boundary (testServer.ts) — the nav
+// link, building a segment with rules in words while the size preview follows, saving it, and
+// the lifecycle stages' rules stated in words and tuned.
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { renderApp } from "../test/renderApp.tsx";
+import { marketer } from "../test/users.ts";
+import { fakeSegmentsServer } from "./testServer.ts";
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+const customers = [...Array(30)].map((_, i) => ({
+  id: `c${i}`,
+  externalId: `user-${i}`,
+  email: `u${i}@shop.test`,
+  attributes: { tier: i < 24 ? "gold" : "silver" },
+}));
+
+describe("Segments area", () => {
+  it("builds a segment in words, previews its size and sample, and saves it", async () => {
+    const server = fakeSegmentsServer(customers);
+    window.location.hash = "#/segments";
+    renderApp({ me: marketer });
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).getByRole("link", { name: "Segments" }).getAttribute("aria-current")).toBe(
+      "page",
+    );
+    expect(await screen.findByText(/No segments yet/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("link", { name: "New segment" }));
+
+    // The first rule is a behaviour in words: has done purchase at least 1 times in the last 90 days.
+    const kind = await screen.findByLabelText("Rule 1 kind");
+    expect(screen.getByLabelText<HTMLInputElement>("Rule 1 event").value).toBe("purchase");
+    expect(
+      within(screen.getByLabelText("Rule 1 how many"))
+        .getAllByRole("option")
+        .map((o) => o.textContent),
+    ).toEqual(["at least", "more than", "at most", "fewer than", "exactly"]);
+    expect(screen.getByLabelText<HTMLInputElement>("Rule 1 days").value).toBe("90");
+    fireEvent.change(kind, { target: { value: "attribute" } });
+    fireEvent.change(screen.getByLabelText("Rule 1 attribute"), { target: { value: "tier" } });
+    expect(
+      within(screen.getByLabelText("Rule 1 comparison"))
+        .getAllByRole("option")
+        .map((o) => o.textContent),
+    ).toContain("is at least");
+    fireEvent.change(screen.getByLabelText("Rule 1 value"), { target: { value: "gold" } });
+    const preview = screen.getByRole("complementary", { name: "Size preview" });
+    await waitFor(() => expect(within(preview).getByText("24")).toBeTruthy(), { timeout: 5000 });
+    expect(within(preview).getAllByRole("link")).toHaveLength(20);
+    expect(within(preview).getByRole("link", { name: "user-0" }).getAttribute("href")).toBe(
+      "#/customers/c0",
+    );
+    // The preview asked the server with the rule as edited.
+    expect(server.callsTo("segments.preview").at(-1)?.input).toMatchObject({
+      definition: {
+        match: "all",
+        rules: [{ kind: "attribute", property: "tier", op: "eq", value: "gold" }],
+      },
+    });
+
+    // An unfinished rule shows why, and the segment cannot be saved yet.
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    expect(screen.getByText("Choose an attribute.")).toBeTruthy();
+    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Create segment" }).disabled).toBe(
+      true,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Remove rule 2" }));
+
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Gold customers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create segment" }));
+    await waitFor(() => expect(window.location.hash).toBe("#/segments/s1"));
+    expect(server.segments[0]).toMatchObject({ name: "Gold customers", members: 24 });
+    window.location.hash = "#/segments";
+    expect(await screen.findByRole("link", { name: "Gold customers" })).toBeTruthy();
+  });
+
+  it("states the lifecycle rules in words and saves tuned thresholds", async () => {
+    const server = fakeSegmentsServer([]);
+    window.location.hash = "#/segments";
+    renderApp({ me: marketer });
+    expect(
+      await screen.findByText(/the last purchase was between 90 and 180 days ago/),
+    ).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Lapsed: no purchase for (days)"), {
+      target: { value: "200" },
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Switch on lifecycle stages" }));
+    await waitFor(() => expect(server.callsTo("segments.lifecycle.set")).toHaveLength(1));
+    expect(server.callsTo("segments.lifecycle.set")[0]?.input).toMatchObject({
+      event: "purchase",
+      lapsedDays: 200,
+    });
+  });
+});

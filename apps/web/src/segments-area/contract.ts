@@ -1,0 +1,38 @@
+// issue 16: the shapes the Segments area reads from the API (`segments.*`).
+import type { LifecycleSettings, SegmentDefinition } from "@postpath/journey";
+
+export interface SegmentRow {
+  id: string;
+  name: string;
+  description: string;
+  kind: "custom" | "lifecycle";
+  stage: string | null;
+  members: number;
+  rules: string[];
+  match: "all" | "any";
+  updatedAt: string;
+}
+
+export interface SegmentDetail {
+  id: string;
+  name: string;
+  description: string;
+  kind: "custom" | "lifecycle";
+  stage: string | null;
+  definition: SegmentDefinition | null;
+  rules: string[];
+  members: number;
+  usedBy: string[];
+  updatedAt: string;
+}
+
+export interface SegmentPreview {
+  count: number;
+  sample: { id: string; externalId: string; email: string | null }[];
+}
+
+export interface LifecycleView {
+  settings: LifecycleSettings;
+  enabled: boolean;
+  stages: { stage: string; rule: string; segmentId: string | null; members: number }[];
+}
