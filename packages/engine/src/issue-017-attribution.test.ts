@@ -7,7 +7,7 @@ import type { Provider } from "@postpath/channels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { forgetWorkspaceAnalytics } from "./attribution.ts";
-import { variantAt } from "./rollups.ts";
+import { compactRollups, variantAt } from "./rollups.ts";
 import { loadPlan } from "./plans.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
@@ -272,5 +272,19 @@ describe("issue 17: orders and attribution", () => {
         revenue += f.revenue;
       }
     expect({ converted, revenue }).toEqual({ converted: 8, revenue: 80 });
+
+    // The sweeper folds the shards of days that are over into one row: the figures stay.
+    clock += 2 * DAY;
+    const shards = async () =>
+      (
+        await h.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "JourneyRollup" WHERE "journeyId" = $1 AND shard <> 0`,
+          [journeyId],
+        )
+      )[0]!.n;
+    expect(await shards()).toBeGreaterThan(0);
+    expect(await compactRollups(h.ctx, { days: 400 })).toBeGreaterThan(0);
+    expect(await shards()).toBe(0);
+    expect(await rollupFigures(h.db, journeyId)).toEqual(rolled);
   });
 });

@@ -9,6 +9,7 @@
 // and split); "" for steps not behind a random split (and for the split itself).
 import type { Prisma } from "@postpath/db";
 import { pickVariant, randomBucket, SplitRandomConfig, type Plan } from "@postpath/journey";
+import type { EngineContext } from "./context.ts";
 import type { Counters } from "./counters.ts";
 import { takeShard } from "./counters.ts";
 
@@ -81,6 +82,12 @@ export function variantAt(plan: Plan | null, runId: string, stepId: string): str
   return split ? pickVariant(split.config, randomBucket(runId, split.splitId)) : "";
 }
 
+/**
+ * bench/analytics only: `transitions: false` leaves the transition's rollup rows out, to measure
+ * step throughput with and without them in one run. Never turned off by the product.
+ */
+export const rollupOptions = { transitions: true };
+
 /** The rollup rows of one transition: the steps it entered (StepCounter's `entered`). */
 export function enteredRollups(
   plan: Plan,
@@ -88,6 +95,7 @@ export function enteredRollups(
   counters: Counters,
   now: number,
 ): RollupRow[] {
+  if (!rollupOptions.transitions) return [];
   const day = utcDay(now);
   const rows: RollupRow[] = [];
   for (const [step, d] of counters)
@@ -133,4 +141,42 @@ export async function bumpRollup(
     key.journeyId,
     ...values,
   );
+}
+
+/**
+ * Folds the shards of days that are over (before today, UTC) into shard 0: sharding only spares
+ * concurrent writers of today's rows, and a year of a journey's rollups is then one row per
+ * (version, step, variant, day) for the analytics page to sum instead of up to eight. One
+ * statement per journey, each an index range (journeyId, day) over the last `days` days; a late
+ * write to an older day (an order dated back) stays on its shard and is summed all the same.
+ * Called by the sweeper; returns the rows folded away.
+ */
+export async function compactRollups(
+  ctx: EngineContext,
+  opts: { days?: number } = {},
+): Promise<number> {
+  const today = utcDay(ctx.now());
+  const journeys = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM "Journey" WHERE status <> 'ARCHIVED'`,
+  );
+  const cols = FIELDS.map((f) => `"${f}"`).join(", ");
+  let folded = 0;
+  for (const j of journeys) {
+    const [row] = await ctx.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM "JourneyRollup"
+         WHERE "journeyId" = $1 AND day >= $2::date - $3::int AND day < $2::date AND shard <> 0
+         RETURNING *
+       ), kept AS (
+         INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", ${cols})
+         SELECT "versionId", "stepId", variant, day, 0, min("journeyId"), ${FIELDS.map((f) => `sum("${f}")`).join(", ")}
+         FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+         ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET ${ROLLUP_ADD}
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      [j.id, today, opts.days ?? 3],
+    );
+    folded += row?.n ?? 0;
+  }
+  return folded;
 }

@@ -1,0 +1,320 @@
+// issue 17, item 7: journey analytics at volume, and what keeping the rollups costs.
+//
+// 1. Step throughput with and without the transition's rollup rows (rollups.ts `rollupOptions`),
+//    alternating off / on / off / on on fresh journeys of trigger → A/B split → attribute → exit,
+//    one worker in this process; the cost is 1 − on/off of steps per second.
+// 2. With --traces RunTrace rows (runs of one journey over 365 days) and --orders Order rows
+//    loaded, and the journey's JourneyRollup rows (2 versions × 6 steps × variants × 365 days × 8
+//    shards), p50/p99 of the analytics queries the page makes — analytics.steps
+//    (journeyStepFigures) and analytics.daily over 30 and 365 days — against the raw baseline the
+//    rollups replace: the same figures counted from the traces and orders (a scan per load).
+//
+//   pnpm bench analytics                                        # 200,000 traces, 20,000 orders, 5,000 runs
+//   pnpm bench analytics --traces 10000000 --orders 1000000    # the issue's volume
+//   pnpm bench analytics --runs 20000 --reps 500 --raw-reps 10
+import {
+  compactRollups,
+  enrolMany,
+  journeyDailyFigures,
+  journeyStepFigures,
+  rollupOptions,
+  startWorkers,
+} from "@postpath/engine";
+import {
+  arg,
+  createCustomers,
+  fmt,
+  openBench,
+  percentile,
+  publish,
+  type BenchEnv,
+} from "./_engine.ts";
+
+const DAY_MS = 86_400_000;
+
+async function stepThroughput(
+  env: BenchEnv,
+  runs: number,
+  withRollups: boolean,
+  customers: string[],
+) {
+  rollupOptions.transitions = withRollups;
+  const { journeyId, versionId } = await publish(env, [
+    { id: "t", type: "trigger.manual", next: "s" },
+    {
+      id: "s",
+      type: "split.random",
+      data: {
+        variants: [
+          { id: "a", percent: 45 },
+          { id: "b", percent: 45 },
+        ],
+        holdout: 10,
+      },
+      next: { a: "a", b: "b", holdout: "x" },
+    },
+    { id: "a", type: "action.attribute", data: { set: { got_a: true } }, next: "x" },
+    { id: "b", type: "action.attribute", data: { set: { got_b: true } }, next: "x" },
+    { id: "x", type: "flow.exit" },
+  ]);
+  for (let i = 0; i < runs; i += 2000)
+    await enrolMany(env.ctx, {
+      workspaceId: env.workspaceId,
+      journeyId,
+      versionId,
+      customerIds: customers.slice(i, Math.min(i + 2000, runs)),
+      trigger: { eventId: "bench", name: "enrolled", properties: {}, timestamp: Date.now() },
+    });
+  const t0 = performance.now();
+  const workers = startWorkers(env.ctx, {
+    connection: env.redis,
+    prefix: env.prefix,
+    concurrency: 50,
+    dateTriggerEveryMs: 0,
+    sweepEveryMs: 0,
+  });
+  let lastDone = t0;
+  workers.workers
+    .find((w) => w.name === "runs")!
+    .on("completed", () => (lastDone = performance.now()));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const done = await env.db.prisma.journeyRun.count({
+      where: { journeyId, status: { in: ["COMPLETED", "EXITED"] } },
+    });
+    if (done >= runs) break;
+  }
+  await workers.close();
+  const ms = lastDone - t0;
+  const [counted] = await env.db.query<{ steps: number }>(
+    `SELECT COALESCE(sum(entered), 0)::int AS steps FROM "StepCounter" WHERE "versionId" = $1`,
+    [versionId],
+  );
+  const [rolled] = await env.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "JourneyRollup" WHERE "versionId" = $1`,
+    [versionId],
+  );
+  rollupOptions.transitions = true;
+  return { stepsPerSecond: ((counted?.steps ?? 0) / ms) * 1000, rollupRows: rolled?.n ?? 0 };
+}
+
+async function timed(
+  reps: number,
+  fn: () => Promise<unknown>,
+): Promise<{ p50: number; p99: number }> {
+  await fn(); // warm (plans, prepared statements, buffers)
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+export default async function main(args: string[]): Promise<void> {
+  const runs = arg(args, "runs", 5000);
+  const traces = arg(args, "traces", 200_000);
+  const orders = arg(args, "orders", 20_000);
+  const reps = arg(args, "reps", 200);
+  const rawReps = arg(args, "raw-reps", 5);
+  const env = await openBench();
+  try {
+    // --- 1. the cost of keeping the rollups -------------------------------------------------
+    const customerCount = Math.max(runs, Math.ceil(traces / 50), 1000);
+    await createCustomers(env, customerCount);
+    const customers = (
+      await env.db.query<{ id: string }>(
+        `SELECT id FROM "Customer" WHERE "workspaceId" = $1 ORDER BY id`,
+        [env.workspaceId],
+      )
+    ).map((c) => c.id);
+    const rounds: { on: boolean; stepsPerSecond: number; rollupRows: number }[] = [];
+    for (const on of [false, true, false, true])
+      rounds.push({ on, ...(await stepThroughput(env, runs, on, customers)) });
+    const mean = (on: boolean) =>
+      rounds.filter((r) => r.on === on).reduce((s, r) => s + r.stepsPerSecond, 0) / 2;
+    const off = mean(false);
+    const on = mean(true);
+    console.log(
+      `analytics: step throughput, ${fmt(runs)} runs of trigger → A/B split → attribute → exit per round, one worker, concurrency 50`,
+    );
+    console.log(
+      `  rounds (steps/s): ${rounds.map((r) => `${r.on ? "with" : "without"} ${fmt(r.stepsPerSecond)}${r.on ? ` (${fmt(r.rollupRows)} rollup rows)` : ""}`).join(", ")}`,
+    );
+    console.log(
+      `  with rollups ${fmt(on)} steps/s vs without ${fmt(off)}: ${fmt((on / off) * 100, 1)}% — rollups cost ${fmt((1 - on / off) * 100, 1)}% of step throughput (goal ≤ 10%)`,
+    );
+
+    // --- 2. queries at volume ----------------------------------------------------------------
+    const { journeyId, versionId: v1 } = await publish(env, [
+      { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "s" },
+      {
+        id: "s",
+        type: "split.random",
+        data: {
+          variants: [
+            { id: "a", percent: 45 },
+            { id: "b", percent: 45 },
+          ],
+          holdout: 10,
+        },
+        next: { a: "ma", b: "mb", holdout: "w" },
+      },
+      {
+        id: "ma",
+        type: "action.email",
+        data: { subject: "A", body: "A", format: "text" },
+        next: "w",
+      },
+      {
+        id: "mb",
+        type: "action.email",
+        data: { subject: "B", body: "B", format: "text" },
+        next: "w",
+      },
+      { id: "w", type: "wait.duration", data: { amount: 2, unit: "days" }, next: "m2" },
+      {
+        id: "m2",
+        type: "action.email",
+        data: { subject: "2", body: "2", format: "text" },
+        next: "x",
+      },
+      { id: "x", type: "flow.exit" },
+    ]);
+    const v2row = await env.db.prisma.journeyVersion.findUniqueOrThrow({ where: { id: v1 } });
+    const v2 = (
+      await env.db.prisma.journeyVersion.create({
+        data: {
+          journeyId,
+          workspaceId: env.workspaceId,
+          version: 2,
+          schemaVersion: v2row.schemaVersion,
+          plan: v2row.plan as object,
+          triggerType: v2row.triggerType,
+          triggerEvent: v2row.triggerEvent,
+        },
+      })
+    ).id;
+    const today = Date.UTC(
+      new Date().getUTCFullYear(),
+      new Date().getUTCMonth(),
+      new Date().getUTCDate(),
+    );
+    const loadStart = performance.now();
+    const runRows = Math.ceil(traces / 5);
+    await env.db.query(
+      `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", "startedAt", "updatedAt")
+       SELECT 'br' || g, $1, $2, CASE WHEN g % 2 = 0 THEN $3 ELSE $4 END, ($5::text[])[1 + g % $6], 1 + g / $6, 'COMPLETED', 'x',
+              to_timestamp($7 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', now()
+       FROM generate_series(0, $8 - 1) AS g`,
+      [env.workspaceId, journeyId, v1, v2, customers, customers.length, today, runRows],
+    );
+    // Five lines per run: entered, split, a message, the wait, the end (a converted line for 1 in 10).
+    await env.db.query(
+      `INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+       SELECT 'br' || (g / 5), (ARRAY['t', 's', 'ma', 'w', 'x'])[1 + g % 5],
+              CASE WHEN g % 5 = 4 AND (g / 5) % 10 = 0 THEN 'converted' WHEN g % 5 = 2 THEN 'message.sent' ELSE 'branch' END,
+              '{}'::jsonb, to_timestamp($1 / 1000.0 - ((g / 5) % 365) * 86400) AT TIME ZONE 'UTC'
+       FROM generate_series(0, $2 - 1) AS g`,
+      [today, traces],
+    );
+    await env.db.query(
+      `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
+       SELECT $1, 'o' || g, ($2::text[])[1 + g % $3], 10 + (g % 90), to_timestamp($4 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', 'e' || g
+       FROM generate_series(0, $5 - 1) AS g`,
+      [env.workspaceId, customers, customers.length, today, orders],
+    );
+    // The rollups such a journey has after a year: every (version, step, variant, day, shard).
+    await env.db.query(
+      `INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", entered, sent, delivered, opened, "openedUnique", clicked, "clickedUnique", converted, revenue)
+       SELECT v, s.step, s.variant, ($1::date - d), sh, $2, 5, 4, 4, 3, 2, 2, 1, 1, 25.5
+       FROM unnest($3::text[]) AS v,
+            (VALUES ('t', ''), ('s', ''), ('ma', 'a'), ('mb', 'b'), ('w', 'a'), ('w', 'b'), ('w', 'holdout'),
+                    ('m2', 'a'), ('m2', 'b'), ('m2', 'holdout'), ('x', 'a'), ('x', 'b'), ('x', 'holdout')) AS s(step, variant),
+            generate_series(0, 364) AS d, generate_series(0, 7) AS sh`,
+      [new Date(today).toISOString().slice(0, 10), journeyId, [v1, v2]],
+    );
+    await env.db.query(`VACUUM ANALYZE "JourneyRun", "RunTrace", "Order", "JourneyRollup"`);
+    const [rollupRows] = await env.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "JourneyRollup" WHERE "journeyId" = $1`,
+      [journeyId],
+    );
+    console.log(
+      `analytics: queries with ${fmt(traces)} trace rows (${fmt(runRows)} runs), ${fmt(orders)} orders, ${fmt(rollupRows?.n ?? 0)} rollup rows for the journey (loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s)`,
+    );
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const to = day(today);
+    const measure = async () => ({
+      steps: await timed(reps, () => journeyStepFigures(env.db, env.workspaceId, journeyId)),
+      daily30: await timed(reps, () =>
+        journeyDailyFigures(env.db, env.workspaceId, journeyId, {
+          from: day(today - 29 * DAY_MS),
+          to,
+        }),
+      ),
+      daily365: await timed(reps, () =>
+        journeyDailyFigures(env.db, env.workspaceId, journeyId, {
+          from: day(today - 364 * DAY_MS),
+          to,
+        }),
+      ),
+    });
+    const sharded = await measure();
+    // The sweeper folds each finished day's shards into one row (compactRollups); a year of sweeps.
+    const foldStart = performance.now();
+    const folded = await compactRollups(env.ctx, { days: 400 });
+    const foldMs = performance.now() - foldStart;
+    await env.db.query(`VACUUM ANALYZE "JourneyRollup"`);
+    const ours = await measure();
+    // The raw baseline: the same figures from the rows they summarise, on each page load.
+    const raw = {
+      steps: await timed(rawReps, () =>
+        env.db.query(
+          `SELECT t."stepId", t.kind, count(*) FROM "RunTrace" t JOIN "JourneyRun" r ON r.id = t."runId"
+           WHERE r."journeyId" = $1 GROUP BY 1, 2`,
+          [journeyId],
+        ),
+      ),
+      daily365: await timed(rawReps, () =>
+        env.db.query(
+          `WITH runs AS (SELECT id, "customerId" FROM "JourneyRun" WHERE "journeyId" = $1),
+           t AS (SELECT t.at::date AS day, count(*) FILTER (WHERE t.kind = 'message.sent') AS sends,
+                        count(*) FILTER (WHERE t.kind = 'converted') AS conversions
+                 FROM "RunTrace" t JOIN runs r ON r.id = t."runId"
+                 WHERE t.at >= $2::date GROUP BY 1),
+           o AS (SELECT o.at::date AS day, sum(o.revenue) AS revenue FROM "Order" o
+                 WHERE o."workspaceId" = $3 AND o.at >= $2::date
+                   AND o."customerId" IN (SELECT "customerId" FROM runs) GROUP BY 1)
+           SELECT * FROM t FULL JOIN o USING (day)`,
+          [journeyId, day(today - 364 * DAY_MS), env.workspaceId],
+        ),
+      ),
+    };
+    const line = (
+      name: string,
+      r: { p50: number; p99: number },
+      base?: { p50: number; p99: number },
+    ) =>
+      `    ${name}: p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms${base ? ` — raw scan p50 ${fmt(base.p50, 1)} ms, p99 ${fmt(base.p99, 1)} ms (raw/rollups p50: ${fmt(base.p50 / r.p50, 1)}×)` : ""}`;
+    console.log(
+      `  ${fmt(reps)} runs of each query (raw baseline: ${fmt(rawReps)}); goal p99 ≤ 100 ms`,
+    );
+    console.log(`  rollups as written (8 shards per day):`);
+    console.log(line("analytics.steps", sharded.steps));
+    console.log(line("analytics.daily, 30 days", sharded.daily30));
+    console.log(line("analytics.daily, 365 days", sharded.daily365));
+    console.log(
+      `  after the sweeper's compaction (${fmt(folded)} rows folded in ${fmt(foldMs / 1000, 1)} s):`,
+    );
+    console.log(
+      line("analytics.steps (per version and step, all versions)", ours.steps, raw.steps),
+    );
+    console.log(line("analytics.daily, 30 days", ours.daily30));
+    console.log(line("analytics.daily, 365 days", ours.daily365, raw.daily365));
+  } finally {
+    rollupOptions.transitions = true;
+    await env.close();
+  }
+}
