@@ -157,8 +157,8 @@ async function buildDetails(
   prisma: Prisma.TransactionClient,
   workspaceId: string,
 ): Promise<CatalogDetails> {
-  // One row per (key, value) in the samples: the value's kind and, for scalars, its text. Types
-  // and examples are then aggregated per key by joins (not a subquery per key).
+  // One row per (key, value) in the samples: the value's kind and, for scalars, its text; grouped
+  // once per (key, kind, value), then types and examples per key by joins (no subquery per key).
   const [attributes, events] = await Promise.all([
     prisma.$queryRaw<DetailRow[]>`
       WITH kv AS (
@@ -177,18 +177,20 @@ async function buildDetails(
           CASE WHEN jsonb_typeof(c.attributes) = 'object' THEN c.attributes ELSE '{}'::jsonb END
         ) AS k(key, value)
       ),
-      keys AS (SELECT DISTINCT key FROM kv ORDER BY key LIMIT ${MAX_NAMES}),
+      -- One pass over the sample: each (key, kind, value) once, with how often it was seen.
+      g AS (SELECT key, type, example, count(*) AS n FROM kv GROUP BY key, type, example),
+      keys AS (SELECT DISTINCT key FROM g ORDER BY key LIMIT ${MAX_NAMES}),
       types AS (
         SELECT key, array_agg(type ORDER BY n DESC, type) AS types
-        FROM (SELECT key, type, count(*) AS n FROM kv JOIN keys USING (key) GROUP BY key, type) t
+        FROM (SELECT key, type, sum(n) AS n FROM g JOIN keys USING (key) GROUP BY key, type) t
         GROUP BY key
       ),
       examples AS (
         SELECT key, array_agg(example ORDER BY r) AS examples
         FROM (
           SELECT key, example,
-                 row_number() OVER (PARTITION BY key ORDER BY count(*) DESC, example) AS r
-          FROM kv JOIN keys USING (key)
+                 row_number() OVER (PARTITION BY key ORDER BY sum(n) DESC, example) AS r
+          FROM g JOIN keys USING (key)
           WHERE example IS NOT NULL AND example <> ''
           GROUP BY key, example
         ) x
@@ -219,15 +221,18 @@ async function buildDetails(
           CASE WHEN jsonb_typeof(e.properties) = 'object' THEN e.properties ELSE '{}'::jsonb END
         ) AS k(key, value)
       ),
+      g AS (
+        SELECT name, key, type, example, count(*) AS n FROM kv GROUP BY name, key, type, example
+      ),
       pairs AS (
-        SELECT name, key FROM kv GROUP BY name, key ORDER BY name, key
+        SELECT name, key FROM g GROUP BY name, key ORDER BY name, key
         LIMIT ${MAX_DESCRIBED_PROPERTIES}
       ),
       types AS (
         SELECT name, key, array_agg(type ORDER BY n DESC, type) AS types
         FROM (
-          SELECT name, key, type, count(*) AS n
-          FROM kv JOIN pairs USING (name, key) GROUP BY name, key, type
+          SELECT name, key, type, sum(n) AS n
+          FROM g JOIN pairs USING (name, key) GROUP BY name, key, type
         ) t
         GROUP BY name, key
       ),
@@ -235,8 +240,8 @@ async function buildDetails(
         SELECT name, key, array_agg(example ORDER BY r) AS examples
         FROM (
           SELECT name, key, example,
-                 row_number() OVER (PARTITION BY name, key ORDER BY count(*) DESC, example) AS r
-          FROM kv JOIN pairs USING (name, key)
+                 row_number() OVER (PARTITION BY name, key ORDER BY sum(n) DESC, example) AS r
+          FROM g JOIN pairs USING (name, key)
           WHERE example IS NOT NULL AND example <> ''
           GROUP BY name, key, example
         ) x
