@@ -11,6 +11,7 @@ import { errorMessage, trpcErrorCode, useTRPC } from "../trpc.ts";
 import type { CustomerProfile, CustomerRun } from "./contract.ts";
 import { MessageViewer } from "./MessageViewer.tsx";
 import { customersHrefs } from "./routes.ts";
+import { CustomerSegments } from "../segments-area/CustomerSegments.tsx"; // issue 16: segments, stage
 import "./customers.css";
 
 export function CustomerProfilePage({ id, canErase }: { id: string; canErase: boolean }) {
@@ -85,6 +86,7 @@ function ProfileTab({ customer: c }: { customer: CustomerProfile }) {
           <dd>{c.timezone ?? "Workspace default"}</dd>
         </dl>
       </section>
+      <CustomerSegments customerId={c.id} />
       <section aria-labelledby="consent-title">
         <h2 id="consent-title">Consent</h2>
         <table className="journeys">

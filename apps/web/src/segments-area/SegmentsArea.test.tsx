@@ -5,6 +5,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
+import { customerRow, fakeCustomersServer } from "../customers-area/testServer.ts";
 import { fakeSegmentsServer } from "./testServer.ts";
 
 afterEach(() => {
@@ -93,5 +94,40 @@ describe("Segments area", () => {
       event: "purchase",
       lapsedDays: 200,
     });
+  });
+});
+
+describe("a customer's profile", () => {
+  it("shows the lifecycle stage and the saved segments the customer is in", async () => {
+    const server = fakeCustomersServer([customerRow(1)], {
+      "segments.ofCustomer": () => ({
+        stage: "at_risk",
+        segments: [
+          {
+            id: "l4",
+            name: "Lifecycle: At risk",
+            kind: "lifecycle",
+            stage: "at_risk",
+            since: "2026-11-02T00:00:00.000Z",
+          },
+          {
+            id: "s1",
+            name: "Gold customers",
+            kind: "custom",
+            stage: null,
+            since: "2026-11-03T00:00:00.000Z",
+          },
+        ],
+      }),
+    });
+    window.location.hash = "#/customers/c001";
+    renderApp({ me: marketer });
+    const section = await screen.findByRole("region", { name: "Segments" });
+    expect(within(section).getByText("At risk")).toBeTruthy();
+    expect(within(section).getByRole("link", { name: "Gold customers" }).getAttribute("href")).toBe(
+      "#/segments/s1",
+    );
+    expect(within(section).queryByText("Lifecycle: At risk")).toBeNull();
+    expect(server.callsTo("segments.ofCustomer")[0]?.input).toEqual({ customerId: "c001" });
   });
 });
