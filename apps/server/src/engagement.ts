@@ -34,8 +34,10 @@ const INVALID_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 export function registerEngagement(app: FastifyInstance, opts: EngagementOptions): void {
   const { engine } = opts;
 
-  app.get<{ Params: { token: string } }>("/c/:token", async (req, reply) => {
-    const link = readClickToken(engine, req.params.token);
+  // Wildcards, not `:token`: a token carries its URL, longer than Fastify's 100-character limit
+  // for a path parameter (which would answer 414).
+  app.get<{ Params: { "*": string } }>("/c/*", async (req, reply) => {
+    const link = readClickToken(engine, req.params["*"]);
     if (!link)
       return reply
         .code(400)
@@ -59,8 +61,8 @@ export function registerEngagement(app: FastifyInstance, opts: EngagementOptions
       .send();
   });
 
-  app.get<{ Params: { file: string } }>("/o/:file", async (req, reply) => {
-    const m = /^(.+)\.gif$/.exec(req.params.file);
+  app.get<{ Params: { "*": string } }>("/o/*", async (req, reply) => {
+    const m = /^(.+)\.gif$/.exec(req.params["*"]);
     const open = m?.[1] ? readOpenToken(engine, m[1]) : null;
     if (!open)
       return reply

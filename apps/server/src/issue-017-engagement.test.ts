@@ -34,6 +34,8 @@ const ingest = (path: string, body: unknown) =>
   });
 
 const SHOP = "https://shop.example/p/1?x=1&y=2";
+// Longer than Fastify's 100-character path parameters once encoded in a token.
+const LONG = `https://shop.example/collections/summer?utm_source=postpath&utm_campaign=${"x".repeat(300)}`;
 const hrefs = (html: string) =>
   [...html.matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&"));
 
@@ -71,7 +73,7 @@ describe("issue 17: clicks and opens", () => {
         data: {
           subject: "Welcome",
           format: "html",
-          body: `<p>See <a href="${SHOP.replace("&", "&amp;")}">our shop</a>.</p><p><a href="{{ unsubscribe_url }}">Stop these</a></p>`,
+          body: `<p>See <a href="${SHOP.replace("&", "&amp;")}">our shop</a>.</p><p><a href="${LONG}">Summer</a></p><p><a href="{{ unsubscribe_url }}">Stop these</a></p>`,
         },
         next: "x",
       },
@@ -88,7 +90,7 @@ describe("issue 17: clicks and opens", () => {
     const links = hrefs(mail!.html!);
     const tracked = links.filter((l) => l.startsWith(`${h.baseUrl}/c/`));
     const unsubscribe = links.filter((l) => l.startsWith(`${h.baseUrl}/u/`));
-    expect(tracked).toHaveLength(1);
+    expect(tracked).toHaveLength(2);
     expect(unsubscribe.length).toBeGreaterThanOrEqual(1); // never rewritten
     expect(links).not.toContain(SHOP);
     expect(mail!.text).toContain(`${h.baseUrl}/c/`);
@@ -102,6 +104,10 @@ describe("issue 17: clicks and opens", () => {
       expect(res.status).toBe(302);
       expect(res.headers.get("location")).toBe(SHOP);
     }
+    const long = await fetch(tracked[1]!, { redirect: "manual" });
+    expect(tracked[1]!.length).toBeGreaterThan(400);
+    expect(long.status).toBe(302);
+    expect(long.headers.get("location")).toBe(LONG);
     const ada = await h.db.prisma.customer.findFirstOrThrow({
       where: { workspaceId: h.workspaceId, externalId: "ada" },
     });
@@ -109,17 +115,22 @@ describe("issue 17: clicks and opens", () => {
       const ev = await h.db.prisma.event.findMany({
         where: { customerId: ada.id, name: "email_clicked" },
       });
-      return ev.length === 2 ? ev : null;
+      return ev.length === 3 ? ev : null;
     });
-    expect(clicks[0]!.properties).toMatchObject({ url: SHOP, journey_id: journeyId, step_id: "m" });
+    expect(clicks.map((c) => (c.properties as { url: string }).url).sort()).toEqual([
+      LONG,
+      SHOP,
+      SHOP,
+    ]);
+    expect(clicks[0]!.properties).toMatchObject({ journey_id: journeyId, step_id: "m" });
     const message = await h.db.prisma.message.findFirstOrThrow({ where: { customerId: ada.id } });
     expect(
       await h.db.prisma.runTrace.count({
         where: { runId: message.runId, kind: "message.clicked" },
       }),
-    ).toBe(2);
+    ).toBe(3);
     expect(await rollup(journeyId)).toMatchObject({
-      clicked: 2,
+      clicked: 3,
       clickedUnique: 1,
       sent: 1,
       delivered: 1,
@@ -142,7 +153,7 @@ describe("issue 17: clicks and opens", () => {
       expect(res.headers.get("location")).toBeNull();
       expect(await res.text()).toContain("This link doesn't work");
     }
-    expect(await h.db.prisma.event.count({ where: { name: "email_clicked" } })).toBe(2);
+    expect(await h.db.prisma.event.count({ where: { name: "email_clicked" } })).toBe(3);
 
     // The open pixel.
     const open = await fetch(pixel!);
@@ -173,7 +184,7 @@ describe("issue 17: clicks and opens", () => {
       "step,kind,variant,entered,waiting_now,sent,delivered,failed,opened,unique_opens,open_rate,clicked,unique_clicks,click_rate,conversions,conversion_rate,revenue,revenue_per_recipient",
     );
     expect(lines).toContain(
-      "Send email,Send email,All,1,0,1,1,0,1,1,1.0000,2,1,1.0000,0,0.0000,0.00,0.00",
+      "Send email,Send email,All,1,0,1,1,0,1,1,1.0000,3,1,1.0000,0,0.0000,0.00,0.00",
     );
     expect(lines.at(-2)).toMatch(/^"?Attribution: A conversion counts/);
     const today = new Date().toISOString().slice(0, 10);
