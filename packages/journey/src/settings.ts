@@ -116,15 +116,29 @@ export type FrequencyCap = z.infer<typeof FrequencyCap>;
 /** issue 17: when a conversion counts for the journey (see `attributionRule` in the engine). */
 export const AttributionSetting = z.object({
   /** message: within the window after the last message the journey sent; entry: after entering. */
-  basis: z.enum(["message", "entry"]).default("message"),
+  basis: z
+    .enum(["message", "entry"])
+    .default("message")
+    .meta({
+      title: "Count a conversion within the window after",
+      enumNames: ["The last message the journey sent", "Entering the journey"],
+    }),
   windowDays: z
     .number({ error: "Attribution window: a whole number of days from 1 to 90." })
     .int({ error: "Attribution window: a whole number of days from 1 to 90." })
     .min(1, { error: "Attribution window: a whole number of days from 1 to 90." })
     .max(90, { error: "Attribution window: a whole number of days from 1 to 90." })
-    .default(5),
+    .default(5)
+    .meta({ title: "Attribution window (days)" }),
   /** The event that counts as a conversion; null: the journey's goal (else the purchase event). */
-  event: z.string().trim().min(1).max(200).nullable().default(null),
+  event: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .nullable()
+    .default(null)
+    .meta({ title: "Event that counts as a conversion (empty: the goal's)" }),
 });
 export type AttributionSetting = z.infer<typeof AttributionSetting>;
 
@@ -136,7 +150,9 @@ export const JourneySettings = z.object({
   quietHours: QuietHours.nullable().default(null),
   frequencyCap: FrequencyCap.nullable().default(null),
   /** issue 17: the attribution window (absent: 5 days after a message, the journey's goal). */
-  attribution: AttributionSetting.optional(),
+  attribution: AttributionSetting.optional().meta({
+    title: "Conversions and revenue count for this journey",
+  }),
   /** Used when the customer has no (valid) time zone. */
   timezone: z
     .string()
