@@ -2,10 +2,12 @@
 // added up), a per-day chart over a chosen range, and the A/B tests of its random splits with
 // the rule each verdict follows. Loaded lazily (App.tsx), so Recharts stays out of the canvas.
 import * as Tabs from "@radix-ui/react-tabs";
-import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { createColumnHelper } from "@tanstack/react-table";
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
+import { lastDays, RangePicker } from "../components/RangePicker.tsx";
 import { formatCount, formatDateTime, formatRate } from "../format.ts";
 import { hrefs } from "../routing.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
@@ -13,8 +15,6 @@ import type { ArmReport, DayFigures, Experiment, StepFigures, StepsAnswer } from
 import "./analytics.css";
 
 const ALL = "all";
-const DAY_MS = 86_400_000;
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 const money = new Intl.NumberFormat(undefined, {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
@@ -108,8 +108,7 @@ function VersionPicker({
   );
 }
 
-const features = tableFeatures({});
-const stepHelper = createColumnHelper<typeof features, StepFigures>();
+const stepHelper = createColumnHelper<typeof dataTableFeatures, StepFigures>();
 const stepColumns = stepHelper.columns([
   stepHelper.accessor("name", {
     header: "Step",
@@ -171,38 +170,15 @@ const stepColumns = stepHelper.columns([
 ]);
 
 function StepTable({ steps }: { steps: StepFigures[] }) {
-  const table = useTable({
-    features,
-    columns: stepColumns,
-    data: steps,
-    getRowId: (row) => row.stepId,
-  });
   if (steps.length === 0) return <p className="muted">This journey has not been published yet.</p>;
   return (
-    <table className="journeys analytics__table" aria-label="Figures per step">
-      <thead>
-        {table.getHeaderGroups().map((group) => (
-          <tr key={group.id}>
-            {group.headers.map((header) => (
-              <th key={header.id} scope="col">
-                {header.isPlaceholder ? null : <table.FlexRender header={header} />}
-              </th>
-            ))}
-          </tr>
-        ))}
-      </thead>
-      <tbody>
-        {table.getRowModel().rows.map((row) => (
-          <tr key={row.id}>
-            {row.getAllCells().map((cell) => (
-              <td key={cell.id}>
-                <table.FlexRender cell={cell} />
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      label="Figures per step"
+      className="journeys analytics__table"
+      columns={stepColumns}
+      rows={steps}
+      rowId={(row) => row.stepId}
+    />
   );
 }
 
@@ -247,19 +223,6 @@ function Definitions({ rule }: { rule: string }) {
   );
 }
 
-const RANGES = [
-  { days: 7, label: "Last 7 days" },
-  { days: 30, label: "Last 30 days" },
-  { days: 90, label: "Last 90 days" },
-  { days: 365, label: "Last 365 days" },
-];
-
-/** The last `days` days, today included (UTC). */
-function lastDays(days: number): { from: string; to: string } {
-  const now = Date.now();
-  return { from: isoDay(now - (days - 1) * DAY_MS), to: isoDay(now) };
-}
-
 function DailyChart({ journeyId, rule }: { journeyId: string; rule: string }) {
   const trpc = useTRPC();
   const [range, setRange] = useState(() => lastDays(30));
@@ -271,31 +234,7 @@ function DailyChart({ journeyId, rule }: { journeyId: string; rule: string }) {
   const totals = useMemo(() => sum(daily.data ?? []), [daily.data]);
   return (
     <div className="analytics__daily">
-      <div className="analytics__range" role="group" aria-label="Range">
-        {RANGES.map((r) => (
-          <button key={r.days} type="button" onClick={() => setRange(lastDays(r.days))}>
-            {r.label}
-          </button>
-        ))}
-        <label>
-          From
-          <input
-            type="date"
-            value={from}
-            max={to}
-            onChange={(e) => setRange({ from: e.target.value, to })}
-          />
-        </label>
-        <label>
-          To
-          <input
-            type="date"
-            value={to}
-            min={from}
-            onChange={(e) => setRange({ from, to: e.target.value })}
-          />
-        </label>
-      </div>
+      <RangePicker value={range} onChange={setRange} />
       {daily.isError ? (
         <p className="form-error" role="alert">
           {errorMessage(daily.error)}

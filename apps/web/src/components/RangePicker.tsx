@@ -1,6 +1,8 @@
 // A range of UTC days for the figures' pages (issue 17): presets ("Last 30 days") and two date
 // fields. The server checks the range and says what is wrong; the fields only bound each other.
 
+import "./RangePicker.css";
+
 export interface DayRange {
   /** YYYY-MM-DD, included. */
   from: string;

@@ -3,12 +3,8 @@
 // the rule behind each figure beside it. Lazy-loaded (App.tsx), so Recharts stays out of the
 // canvas bundle; every table can be downloaded as CSV.
 import { useQuery } from "@tanstack/react-query";
-import {
-  createColumnHelper,
-  tableFeatures,
-  useTable,
-  type TableOptions,
-} from "@tanstack/react-table";
+import { createColumnHelper, type TableOptions } from "@tanstack/react-table";
+import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
 import { useState, type ReactNode } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { lastDays, RangePicker, type DayRange } from "../components/RangePicker.tsx";
@@ -169,8 +165,7 @@ function Card({
   );
 }
 
-const features = tableFeatures({});
-const dayHelper = createColumnHelper<typeof features, DayOrders>();
+const dayHelper = createColumnHelper<typeof dataTableFeatures, DayOrders>();
 const dayColumns = dayHelper.columns([
   dayHelper.accessor("day", { header: "Day" }),
   dayHelper.accessor("orders", { header: "Orders", cell: (i) => formatCount(i.getValue()) }),
@@ -202,7 +197,7 @@ function DailyTable({ rows, range }: { rows: DayOrders[]; range: DayRange }) {
   );
 }
 
-const bucketHelper = createColumnHelper<typeof features, SecondPurchaseBucket>();
+const bucketHelper = createColumnHelper<typeof dataTableFeatures, SecondPurchaseBucket>();
 const bucketColumns = bucketHelper.columns([
   bucketHelper.accessor("label", { header: "Second order" }),
   bucketHelper.accessor("customers", {
@@ -240,41 +235,17 @@ function FigureTable<T extends object>({
   onDownload,
 }: {
   label: string;
-  columns: TableOptions<typeof features, T>["columns"];
+  columns: TableOptions<typeof dataTableFeatures, T>["columns"];
   rows: T[];
   rowId: (row: T) => string;
   onDownload: () => void;
 }) {
-  const table = useTable({ features, columns, data: rows, getRowId: rowId });
   return (
     <div className="dashboard__table">
       <button type="button" onClick={onDownload}>
         Download CSV
       </button>
-      <table className="journeys" aria-label={label}>
-        <thead>
-          {table.getHeaderGroups().map((group) => (
-            <tr key={group.id}>
-              {group.headers.map((header) => (
-                <th key={header.id} scope="col">
-                  <table.FlexRender header={header} />
-                </th>
-              ))}
-            </tr>
-          ))}
-        </thead>
-        <tbody>
-          {table.getRowModel().rows.map((row) => (
-            <tr key={row.id}>
-              {row.getAllCells().map((cell) => (
-                <td key={cell.id}>
-                  <table.FlexRender cell={cell} />
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable label={label} columns={columns} rows={rows} rowId={rowId} />
     </div>
   );
 }
