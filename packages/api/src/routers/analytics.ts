@@ -128,7 +128,15 @@ export const analyticsRouter = router({
   experiments: viewerProcedure
     .input(z.object({ journeyId: IdText("journeyId") }))
     .query(async ({ ctx, input }) => {
-      const found = await journeyExperiments(readerOf(ctx), ctx.user.workspaceId, input.journeyId);
+      // issue 17: the workspace's purchase event and properties (analytics.settings).
+      const rule = await analyticsSettingsOf(ctx, ctx.user.workspaceId);
+      const found = await journeyExperiments(readerOf(ctx), ctx.user.workspaceId, input.journeyId, {
+        revenue: {
+          event: rule.purchaseEvent,
+          revenueProperty: rule.revenueProperty,
+          orderIdProperty: rule.orderIdProperty,
+        },
+      });
       if (!found) throw new TRPCError({ code: "NOT_FOUND", message: "No such journey." });
       return found;
     }),
