@@ -1,7 +1,7 @@
 // issue 18, item 2: the preview of a live edit — who is where in the journey's live versions right
 // now, counted in Postgres (the (versionId, status, currentStepId) index), with a sample of the
 // customers at each step, then @postpath/journey's previewMigration says where each group goes.
-import type { Database } from "@postpath/db";
+import type { Prisma } from "@postpath/db";
 import {
   previewMigration,
   type MigrationChoices,
@@ -10,19 +10,33 @@ import {
   type StepPopulation,
   type VersionInfo,
 } from "@postpath/journey";
-import { parsePlan } from "@postpath/journey";
+import { destinationOf, parsePlan, registry } from "@postpath/journey";
 
 /** Customers shown per step in the preview (the full list is a download). */
 export const MIGRATION_SAMPLE = 5;
 
-/** Step names as drawn, from a canvas document's nodes (`data.label`). */
+/**
+ * Step names as drawn, from a canvas document's nodes (`data.label`); a step without one is named
+ * by its kind as the canvas shows it ("Send email"), with its id when two share that name.
+ */
 export function labelsOf(document: unknown): Record<string, string> {
   const nodes = (document as { nodes?: unknown } | null)?.nodes;
   if (!Array.isArray(nodes)) return {};
   const labels: Record<string, string> = {};
-  for (const n of nodes as { id?: unknown; data?: { label?: unknown } }[])
-    if (typeof n.id === "string" && typeof n.data?.label === "string" && n.data.label.trim())
+  const unnamed: [string, string][] = [];
+  for (const n of nodes as { id?: unknown; type?: unknown; data?: { label?: unknown } }[]) {
+    if (typeof n.id !== "string") continue;
+    if (typeof n.data?.label === "string" && n.data.label.trim())
       labels[n.id] = n.data.label.trim();
+    else if (typeof n.type === "string" && n.type in registry)
+      unnamed.push([n.id, registry[n.type as keyof typeof registry].label]);
+  }
+  const taken = Object.values(labels);
+  for (const [id, name] of unnamed)
+    labels[id] =
+      unnamed.filter(([, other]) => other === name).length > 1 || taken.includes(name)
+        ? `${name} (${id})`
+        : name;
   return labels;
 }
 
@@ -34,8 +48,23 @@ export interface MigrationSample {
 
 export type MigrationPreviewResult = MigrationPreview & { samples: MigrationSample[] };
 
+/** What the preview reads through: the database, or the publish transaction (its counts then
+ * hold for the version it publishes). */
+export interface PreviewDb {
+  prisma: Prisma.TransactionClient;
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** A transaction as a PreviewDb. */
+export function previewDbOf(tx: Prisma.TransactionClient): PreviewDb {
+  return {
+    prisma: tx,
+    query: <T>(sql: string, params: unknown[] = []) => tx.$queryRawUnsafe<T[]>(sql, ...params),
+  };
+}
+
 export async function migrationPreview(
-  db: Database,
+  db: PreviewDb,
   journeyId: string,
   next: { plan: Plan; labels: Record<string, string> },
   choices: MigrationChoices,
@@ -43,6 +72,7 @@ export async function migrationPreview(
   const versions = await db.prisma.journeyVersion.findMany({
     where: { journeyId },
     select: { id: true, version: true, plan: true, document: true },
+    orderBy: { version: "asc" },
   });
   const populations = await db.query<StepPopulation>(
     `SELECT "versionId", "currentStepId" AS "stepId",
@@ -93,4 +123,88 @@ export async function migrationPreview(
       .map(({ id, externalId, email }) => ({ id, externalId, email })),
   }));
   return { ...preview, samples };
+}
+
+// issue 18, item 3: the move itself (exported with the preview).
+export * from "./move.ts";
+
+/** One customer of the full list ("Download the full list"). */
+export interface MigrationCustomer {
+  runId: string;
+  externalId: string;
+  email: string | null;
+  version: number;
+  step: string;
+  status: "waiting" | "waiting for an event" | "in progress";
+  goes: string;
+}
+
+/** Rows per page of the full list (the download pages through them). */
+export const MIGRATION_LIST_PAGE = 1000;
+
+/**
+ * The customers in flight on the journey's versions, a keyset page (by run id) at a time, each with
+ * where the choices send them.
+ */
+export async function migrationCustomers(
+  db: PreviewDb,
+  journeyId: string,
+  next: { plan: Plan; labels: Record<string, string> },
+  choices: MigrationChoices,
+  page: { after?: string | null; limit?: number } = {},
+): Promise<{ rows: MigrationCustomer[]; next: string | null }> {
+  const limit = Math.min(Math.max(page.limit ?? MIGRATION_LIST_PAGE, 1), MIGRATION_LIST_PAGE);
+  const versions = await db.prisma.journeyVersion.findMany({
+    where: { journeyId },
+    select: { id: true, version: true, plan: true, document: true },
+  });
+  const info = new Map(
+    versions.map((v) => [
+      v.id,
+      { version: v.version, plan: parsePlan(v.plan), labels: labelsOf(v.document) },
+    ]),
+  );
+  const runs = await db.query<{
+    id: string;
+    versionId: string;
+    stepId: string;
+    status: string;
+    parked: boolean;
+    externalId: string;
+    email: string | null;
+  }>(
+    `SELECT r.id, r."versionId", r."currentStepId" AS "stepId", r.status::text AS status,
+            (r."parkedEvent" IS NOT NULL) AS parked, c."externalId", c.email
+     FROM "JourneyRun" r JOIN "Customer" c ON c.id = r."customerId"
+     WHERE r."versionId" = ANY($1::text[]) AND r.status IN ('ACTIVE', 'WAITING')
+       AND r."currentStepId" IS NOT NULL AND r.id > $2
+     ORDER BY r.id LIMIT $3`,
+    [versions.map((v) => v.id), page.after ?? "", limit],
+  );
+  const rows = runs.map((r): MigrationCustomer => {
+    const v = info.get(r.versionId);
+    const label = v?.labels[r.stepId] ?? r.stepId;
+    let goes = `stays on version ${v?.version ?? "?"}`;
+    if (choices.mode === "move" && v) {
+      const d = destinationOf(v.plan, next.plan, r.stepId, choices);
+      goes =
+        d.kind === "same"
+          ? "same step"
+          : d.kind === "exit"
+            ? "leaves the journey"
+            : d.kind === "step"
+              ? (next.labels[d.stepId] ?? d.stepId)
+              : "no step chosen yet";
+    }
+    return {
+      runId: r.id,
+      externalId: r.externalId,
+      email: r.email,
+      version: v?.version ?? 0,
+      step: label,
+      status: r.status === "ACTIVE" ? "in progress" : r.parked ? "waiting for an event" : "waiting",
+      goes,
+    };
+  });
+  return { rows, next: rows.length === limit ? rows.at(-1)!.runId : null };
 }

@@ -344,3 +344,18 @@ export function advance(
   }
   return { effects: run.effects, nextState: s };
 }
+
+/**
+ * issue 18: a run moved to another version's step starts it there — the step runs as on arrival
+ * (a send is sent, a wait starts, a split decides), following on as `advance` would.
+ */
+export function enterStep(
+  plan: Plan,
+  state: RunState,
+  stepId: string,
+  now: number,
+): { effects: Effect[]; nextState: RunState } {
+  const run = new Run(plan, structuredClone(state), now);
+  run.enter(stepId);
+  return { effects: run.effects, nextState: run.state };
+}

@@ -11,8 +11,12 @@
 // (or one whose kind changed) needs the marketer's choice — a step of the new version, where its
 // customers continue, or leaving the journey; nothing defaults to dropping people. Splits already
 // passed are not decided again and A/B assignments are never re-rolled: only the current step moves.
+import { enterStep } from "./advance.ts";
+import { getPath } from "./conditions.ts";
 import { stableJson } from "./hash.ts";
 import type { Plan, PlanStep } from "./plan.ts";
+import { Duration as DurationSchema, durationMs } from "./time.ts";
+import type { Effect, RunState } from "./state.ts";
 
 export type MigrationMode = "keep" | "move";
 /** Changed waits: each customer keeps the due time they had, or it is computed again from when
@@ -228,4 +232,196 @@ export function previewMigration(args: {
         : ""
     }`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The move itself (issue 18, item 3): what happens to ONE run when it is moved. Pure; the engine
+// (move.ts) reads the run, calls this, and commits the result guarded by the run's seq.
+
+/** Where the customers at `stepId` of `from` go under `choices` (move mode). */
+export function destinationOf(
+  from: Plan,
+  to: Plan,
+  stepId: string,
+  choices: MigrationChoices,
+): Exclude<Destination, { kind: "stay" }> {
+  const before = from.steps[stepId];
+  const after = to.steps[stepId];
+  if (after && (!before || before.type === after.type) && stepId !== to.triggerStepId)
+    return { kind: "same" };
+  const choice = choices.deletedSteps[stepId];
+  if (choice === undefined) return { kind: "unmapped" };
+  if (choice === null) return { kind: "exit" };
+  if (!to.steps[choice] || choice === to.triggerStepId) return { kind: "unmapped" };
+  return { kind: "step", stepId: choice };
+}
+
+function durationOf(d: unknown): number | null {
+  const r = DurationSchema.safeParse(d);
+  return r.success ? durationMs(r.data) : null;
+}
+
+export interface MovedRun {
+  effects: Effect[];
+  nextState: RunState;
+  /** The trace sentence: "Moved from version 3 to 4: Reminder (deleted) → SMS reminder". */
+  sentence: string;
+}
+
+/**
+ * Moves one run that waits (a timer, quiet hours, a wait-for-event) at `state.stepId` of `from`
+ * onto `to`. Only the current step moves: outputs, variables, the A/B arms already drawn and the
+ * splits already passed are kept as they are. Returns null for a step without a destination
+ * (deleted, and no choice was made for it): the run stays on its version.
+ */
+export function moveRunState(args: {
+  from: { version: number; plan: Plan; labels: Record<string, string> };
+  to: { version: number; plan: Plan; labels: Record<string, string> };
+  state: RunState;
+  choices: MigrationChoices;
+  now: number;
+}): MovedRun | null {
+  const { from, to, state, choices, now } = args;
+  const stepId = state.stepId;
+  const dest = destinationOf(from.plan, to.plan, stepId, choices);
+  if (dest.kind === "unmapped") return null;
+  const label = from.labels[stepId] ?? stepId;
+  const head = `Moved from version ${from.version} to ${to.version}: ${label}`;
+  const trace = (sentence: string, detail: Record<string, unknown>): Effect => ({
+    kind: "trace",
+    stepId,
+    decision: "run.moved",
+    detail: {
+      text: sentence,
+      fromVersion: from.version,
+      toVersion: to.version,
+      from: stepId,
+      ...detail,
+    },
+  });
+  const gone = from.plan.steps[stepId] && !to.plan.steps[stepId] ? "deleted" : "replaced";
+  if (dest.kind === "exit") {
+    const sentence = `${head} (${gone}) → left the journey`;
+    const reason = `moved to version ${to.version}: ${label} was ${gone === "deleted" ? "deleted" : "replaced"}`;
+    const nextState: RunState = {
+      ...structuredClone(state),
+      status: "exited",
+      endedAt: now,
+      waitUntil: null,
+      parkedFor: null,
+      held: false,
+      exitReason: reason,
+    };
+    return {
+      sentence,
+      nextState,
+      effects: [
+        trace(sentence, { to: null, change: gone }),
+        { kind: "trace", stepId, decision: "run.exited", detail: { reason } },
+        { kind: "exit", reason },
+      ],
+    };
+  }
+  if (dest.kind === "step") {
+    const target = to.labels[dest.stepId] ?? dest.stepId;
+    const sentence = `${head} (${gone}) → ${target}`;
+    const entered = enterStep(to.plan, state, dest.stepId, now);
+    return {
+      sentence,
+      nextState: entered.nextState,
+      effects: [trace(sentence, { to: dest.stepId, change: gone }), ...entered.effects],
+    };
+  }
+  // The same step: the run keeps waiting there, under the new version's settings.
+  const before = from.plan.steps[stepId];
+  const after = to.plan.steps[stepId]!;
+  const next = structuredClone(state);
+  const changed = !before || stableJson(before.config) !== stableJson(after.config);
+  const notes: string[] = [];
+  const recompute = changed && choices.changedWaits === "fromStart";
+  if (state.status === "parked" && after.type === "wait.event") {
+    const a = cfg(after);
+    const b = before ? cfg(before) : {};
+    const correlate = a["correlate"] as { property: string; triggerProperty: string } | null;
+    const correlation = correlate
+      ? {
+          property: correlate.property,
+          value: getPath(state.trigger?.properties, correlate.triggerProperty) ?? null,
+        }
+      : null;
+    if (
+      stableJson(b["event"]) !== stableJson(a["event"]) ||
+      stableJson(b["correlate"]) !== stableJson(a["correlate"])
+    )
+      notes.push(`now waits for ${String(a["event"])}, same deadline`);
+    next.parkedFor = { event: String(a["event"]), correlation };
+    const oldMs = durationOf(b["timeout"]);
+    const newMs = durationOf(a["timeout"]);
+    if (
+      recompute &&
+      state.waitUntil !== null &&
+      oldMs !== null &&
+      newMs !== null &&
+      oldMs !== newMs
+    ) {
+      next.waitUntil = state.waitUntil - oldMs + newMs;
+      notes.push(`timeout now ${duration(a["timeout"])}, counted from when they started waiting`);
+    }
+  } else if (state.status === "waiting" && WAIT_TYPES.has(after.type) && recompute) {
+    const oldMs = before?.type === "wait.duration" ? durationOf(cfg(before)) : null;
+    const newMs = after.type === "wait.duration" ? durationOf(cfg(after)) : null;
+    if (state.waitUntil !== null && oldMs !== null && newMs !== null) {
+      next.waitUntil = state.waitUntil - oldMs + newMs;
+      notes.push(`wait now ${duration(cfg(after))}, counted from when they started waiting`);
+    } else {
+      // A date, a time of day, a date attribute: worked out again as on arrival.
+      next.waitUntil = enterStep(to.plan, state, stepId, now).nextState.waitUntil;
+      notes.push("wait worked out again with the new settings");
+    }
+  } else if (changed) notes.push("keeps its due time");
+  const sentence = `${head} → same step${notes.length ? `, ${notes.join("; ")}` : ""}`;
+  const effects: Effect[] = [
+    trace(sentence, { to: stepId, change: changed ? "changed" : "unchanged" }),
+  ];
+  if (next.waitUntil !== null) {
+    if (next.status === "parked" && next.parkedFor)
+      effects.push({
+        kind: "park",
+        stepId,
+        event: next.parkedFor.event,
+        correlation: next.parkedFor.correlation,
+        until: next.waitUntil,
+      });
+    effects.push({ kind: "schedule", stepId, at: next.waitUntil });
+  }
+  return { sentence, nextState: next, effects };
+}
+
+/** What the marketer saw: customers per (version, step). Publishing compares it with now. */
+export interface SeenCount {
+  versionId: string;
+  stepId: string;
+  customers: number;
+}
+
+/**
+ * The differences between the counts the marketer saw and the counts now, in words ("415 now
+ * wait at Reminder, not 412"); empty when they still hold.
+ */
+export function countChanges(seen: SeenCount[], now: MigrationLine[]): string[] {
+  const key = (v: string, s: string) => `${v}\u0000${s}`;
+  const before = new Map(seen.map((c) => [key(c.versionId, c.stepId), c.customers]));
+  const after = new Map(now.map((l) => [key(l.versionId, l.stepId), l]));
+  const out: string[] = [];
+  for (const l of now) {
+    const was = before.get(key(l.versionId, l.stepId)) ?? 0;
+    if (was !== l.customers)
+      out.push(
+        `${l.customers.toLocaleString("en-US")} now at ${l.label}, not ${was.toLocaleString("en-US")}`,
+      );
+  }
+  for (const c of seen)
+    if (!after.has(key(c.versionId, c.stepId)) && c.customers > 0)
+      out.push(`0 now at ${c.stepId}, not ${c.customers.toLocaleString("en-US")}`);
+  return out;
 }

@@ -1,0 +1,320 @@
+// Issue 18, item 3: moving the customers in flight to a new version, on Postgres and Redis with the
+// workers running — each mapping rule, the trace line, the timers, analytics per version.
+import { createProvider } from "@postpath/channels";
+import type { MigrationChoices, StepSpec } from "@postpath/journey";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { track } from "./ingest.ts";
+import { enqueueMigration, type StoredChoices } from "./move.ts";
+import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startSink, type Sink } from "./testing/sink.ts";
+
+let h: EngineHarness;
+let sink: Sink;
+
+beforeAll(async () => {
+  sink = await startSink();
+  h = await startEngineHarness({
+    providers: { webhook: createProvider("webhook", { secret: "move-test", timeoutMs: 5000 }) },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  await sink?.close();
+});
+
+const DAY = 86_400_000;
+
+/** Creates the migration row as migration.publish does, queues it and waits for it to finish. */
+async function migrate(
+  journeyId: string,
+  from: string[],
+  to: string,
+  choices: MigrationChoices,
+  labels: Record<string, string> = {},
+) {
+  const m = await h.db.prisma.journeyMigration.create({
+    data: {
+      workspaceId: h.workspaceId,
+      journeyId,
+      fromVersionIds: from,
+      toVersionId: to,
+      choices: { ...choices, labels } satisfies StoredChoices,
+      total: await h.db.prisma.journeyRun.count({
+        where: { versionId: { in: from }, status: { in: ["ACTIVE", "WAITING"] } },
+      }),
+    },
+  });
+  await enqueueMigration(h.ctx, m.id, 0);
+  return waitFor(
+    "the migration to finish",
+    async () => {
+      const r = await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
+      return r.status === "DONE" ? r : null;
+    },
+    { progress: () => runProgress(h.db, journeyId) },
+  );
+}
+
+async function counters(versionId: string) {
+  const rows = await h.db.prisma.stepCounter.groupBy({
+    by: ["stepId"],
+    where: { versionId },
+    _sum: { entered: true, completed: true },
+  });
+  return Object.fromEntries(
+    rows.map((r) => [r.stepId, { entered: r._sum.entered, completed: r._sum.completed }]),
+  );
+}
+
+describe("issue 18: the move", () => {
+  it("deleted step → another step (it runs once); changed wait-for-event re-parked, deadline from the start", async () => {
+    const v1: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "ab" },
+      {
+        id: "ab",
+        type: "split.random",
+        data: {
+          variants: [
+            { id: "a", percent: 50 },
+            { id: "b", percent: 50 },
+          ],
+        },
+        next: { a: "split", b: "split" },
+      },
+      {
+        id: "split",
+        type: "split.condition",
+        data: { conditions: [{ property: "event.registered", op: "eq", value: true }] },
+        next: { yes: "reminder", no: "reg" },
+      },
+      { id: "reminder", type: "wait.duration", data: { amount: 3, unit: "days" }, next: "end" },
+      {
+        id: "reg",
+        type: "wait.event",
+        data: { event: "registered", timeout: { amount: 7, unit: "days" } },
+        next: { arrived: "thanks", timedOut: "end" },
+      },
+      {
+        id: "thanks",
+        type: "action.webhook",
+        data: { url: `${sink.url}/thanks`, body: '{"c":"{{ customer.externalId }}"}' },
+        next: "end",
+      },
+    ];
+    const { journeyId, versionId: first } = await h.publish("move to a step", v1);
+    for (let i = 0; i < 7; i++)
+      await track(h.ctx, h.workspaceId, {
+        userId: `s${i}`,
+        event: "purchase",
+        properties: { registered: i < 4 },
+      });
+    await waitFor("7 waiting", async () =>
+      (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) === 7
+        ? true
+        : null,
+    );
+    const before = await h.db.prisma.journeyRun.findMany({ where: { journeyId } });
+    const v2: StepSpec[] = [
+      ...v1.filter((s) => s.id !== "reminder" && s.id !== "reg" && s.id !== "split"),
+      { ...v1[2]!, next: { yes: "ping", no: "reg" } },
+      {
+        id: "ping",
+        type: "action.webhook",
+        data: { url: `${sink.url}/ping`, body: '{"c":"{{ customer.externalId }}"}' },
+        next: "end",
+      },
+      {
+        id: "reg",
+        type: "wait.event",
+        data: { event: "signed_up", timeout: { amount: 14, unit: "days" } },
+        next: { arrived: "thanks", timedOut: "end" },
+      },
+    ];
+    const { versionId: second } = await h.publish("move to a step", v2, {}, journeyId);
+    const done = await migrate(
+      journeyId,
+      [first],
+      second,
+      { mode: "move", deletedSteps: { reminder: "ping" }, changedWaits: "fromStart" },
+      { ping: "SMS reminder" },
+    );
+    expect(done).toMatchObject({ total: 7, moved: 7, exited: 0, kept: 0 });
+
+    // The 4 at the deleted step ran "ping" once each on version 2, and finished there.
+    await waitFor("the moved runs to finish", async () =>
+      (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === 4 &&
+      (await h.db.prisma.message.count({ where: { stepId: "ping", status: "SENT" } })) === 4
+        ? true
+        : null,
+    );
+    const pings = sink.deliveries.filter((d) => d.path === "/ping");
+    expect(pings.map((d) => (JSON.parse(d.body) as { c: string }).c).sort()).toEqual([
+      "s0",
+      "s1",
+      "s2",
+      "s3",
+    ]);
+    const after = await h.db.prisma.journeyRun.findMany({ where: { journeyId } });
+    expect(after.every((r) => r.versionId === second)).toBe(true);
+    const traces = await h.db.prisma.runTrace.findMany({
+      where: { runId: { in: after.map((r) => r.id) } },
+      orderBy: { id: "asc" },
+    });
+    const moved = traces.filter((t) => t.kind === "run.moved");
+    expect(moved).toHaveLength(7);
+    expect(
+      moved.filter(
+        (t) =>
+          (t.detail as { text: string }).text ===
+          "Moved from version 1 to 2: reminder (deleted) → SMS reminder",
+      ),
+    ).toHaveLength(4);
+    // Splits passed are not decided again: one A/B draw and one condition per run, ever.
+    for (const r of after) {
+      const mine = traces.filter((t) => t.runId === r.id);
+      expect(mine.filter((t) => t.stepId === "ab")).toHaveLength(1);
+      expect(mine.filter((t) => t.stepId === "split")).toHaveLength(1);
+      const was = before.find((b) => b.id === r.id)!;
+      expect((r.state as { vars: unknown }).vars).toEqual((was.state as { vars: unknown }).vars);
+    }
+
+    // The 3 waiting for "registered" now wait for "signed_up", their deadline 7 days later
+    // (14 days from when they started waiting, not from the move).
+    const parked = after.filter((r) => r.currentStepId === "reg");
+    expect(parked).toHaveLength(3);
+    for (const r of parked) {
+      const was = before.find((b) => b.id === r.id)!;
+      expect(r.status).toBe("WAITING");
+      expect(r.parkedEvent).toBe("signed_up");
+      expect(r.waitingUntil!.getTime() - was.waitingUntil!.getTime()).toBe(7 * DAY);
+    }
+    // The old event does nothing now; the new one moves the run on to "thanks".
+    const s4 = parked.find(
+      (r) => (r.state as { customer: { externalId: string } }).customer.externalId === "s4",
+    )!;
+    await track(h.ctx, h.workspaceId, { userId: "s4", event: "registered" });
+    await track(h.ctx, h.workspaceId, { userId: "s4", event: "signed_up" });
+    await waitFor("s4 thanked", () =>
+      Promise.resolve(sink.deliveries.some((d) => d.path === "/thanks") ? true : null),
+    );
+    const s4Traces = await h.db.prisma.runTrace.findMany({ where: { runId: s4.id } });
+    expect(s4Traces.find((t) => t.kind === "event.arrived")?.detail).toMatchObject({
+      event: "signed_up",
+    });
+
+    // Analytics per version: the moved runs left version 1's steps and joined version 2's.
+    expect(await counters(first)).toMatchObject({
+      reminder: { entered: 4, completed: 4 },
+      reg: { entered: 3, completed: 3 },
+    });
+    const c2 = await counters(second);
+    expect(c2).toMatchObject({ ping: { entered: 4, completed: 4 }, reg: { entered: 3 } });
+    expect(c2["ab"]).toBeUndefined(); // nobody entered version 2 at its start
+  });
+
+  it("deleted step → exit them; a changed wait keeps each customer's due time", async () => {
+    const v1: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "signup" }, next: "vip" },
+      {
+        id: "vip",
+        type: "split.condition",
+        data: { conditions: [{ property: "event.vip", op: "eq", value: true }] },
+        next: { yes: "a", no: "b" },
+      },
+      { id: "a", type: "wait.duration", data: { amount: 2, unit: "days" }, next: "end" },
+      { id: "b", type: "wait.duration", data: { amount: 5, unit: "days" }, next: "end" },
+    ];
+    const { journeyId, versionId: first } = await h.publish("exit them", v1);
+    for (let i = 0; i < 5; i++)
+      await track(h.ctx, h.workspaceId, {
+        userId: `x${i}`,
+        event: "signup",
+        properties: { vip: i < 2 },
+      });
+    await waitFor("5 waiting", async () =>
+      (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) === 5
+        ? true
+        : null,
+    );
+    const before = await h.db.prisma.journeyRun.findMany({ where: { journeyId } });
+    const { versionId: second } = await h.publish(
+      "exit them",
+      [
+        { ...v1[0]! },
+        { ...v1[1]!, next: { yes: "end", no: "b" } },
+        { id: "b", type: "wait.duration", data: { amount: 10, unit: "days" }, next: "end" },
+      ],
+      {},
+      journeyId,
+    );
+    const done = await migrate(journeyId, [first], second, {
+      mode: "move",
+      deletedSteps: { a: null },
+      changedWaits: "keepDueTime",
+    });
+    expect(done).toMatchObject({ total: 5, moved: 3, exited: 2 });
+    const after = await h.db.prisma.journeyRun.findMany({ where: { journeyId } });
+    const exited = after.filter((r) => r.status === "EXITED");
+    expect(exited).toHaveLength(2);
+    // They left from version 1 (they never joined version 2).
+    expect(exited.every((r) => r.versionId === first && r.currentStepId === "a")).toBe(true);
+    for (const r of after.filter((x) => x.currentStepId === "b")) {
+      const was = before.find((b) => b.id === r.id)!;
+      expect(r).toMatchObject({ versionId: second, status: "WAITING" });
+      expect(r.waitingUntil?.getTime()).toBe(was.waitingUntil?.getTime());
+    }
+    const t = await h.db.prisma.runTrace.findMany({
+      where: { runId: { in: after.map((r) => r.id) }, kind: "run.moved" },
+    });
+    expect(t.map((x) => (x.detail as { text: string }).text).sort()).toEqual([
+      "Moved from version 1 to 2: a (deleted) → left the journey",
+      "Moved from version 1 to 2: a (deleted) → left the journey",
+      "Moved from version 1 to 2: b → same step, keeps its due time",
+      "Moved from version 1 to 2: b → same step, keeps its due time",
+      "Moved from version 1 to 2: b → same step, keeps its due time",
+    ]);
+    // Moving again finds nobody left on version 1: nothing is moved twice.
+    const again = await migrate(journeyId, [first], second, {
+      mode: "move",
+      deletedSteps: { a: null },
+      changedWaits: "keepDueTime",
+    });
+    expect(again).toMatchObject({ moved: 0, exited: 0 });
+    expect(
+      await h.db.prisma.runTrace.count({
+        where: { runId: { in: after.map((r) => r.id) }, kind: "run.moved" },
+      }),
+    ).toBe(5);
+  });
+
+  it("a deleted step with no choice keeps its customers on their version", async () => {
+    const v1: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "visit" }, next: "w" },
+      { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+    ];
+    const { journeyId, versionId: first } = await h.publish("unmapped", v1);
+    await track(h.ctx, h.workspaceId, { userId: "k1", event: "visit" });
+    await waitFor("waiting", async () =>
+      (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) === 1
+        ? true
+        : null,
+    );
+    const { versionId: second } = await h.publish(
+      "unmapped",
+      [{ ...v1[0]!, next: "end" }],
+      {},
+      journeyId,
+    );
+    const done = await migrate(journeyId, [first], second, {
+      mode: "move",
+      deletedSteps: {},
+      changedWaits: "keepDueTime",
+    });
+    expect(done).toMatchObject({ moved: 0, exited: 0, kept: 1 });
+    expect(await h.db.prisma.journeyRun.findFirst({ where: { journeyId } })).toMatchObject({
+      versionId: first,
+      status: "WAITING",
+      currentStepId: "w",
+    });
+  });
+});
