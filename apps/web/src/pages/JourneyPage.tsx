@@ -11,6 +11,7 @@ import { Palette } from "../canvas/Palette.tsx";
 import { IssuesPanel } from "../canvas/panels/IssuesPanel.tsx";
 import { OperatePanel } from "../canvas/panels/OperatePanel.tsx";
 import { PublishDialog } from "../canvas/panels/PublishDialog.tsx";
+import { MigrationProgress } from "./MigrationChoice.tsx"; // issue 18
 import { SettingsPanel } from "../canvas/panels/SettingsPanel.tsx";
 import { StepPanel } from "../canvas/panels/StepPanel.tsx";
 import { TestRunPanel } from "../canvas/panels/TestRunPanel.tsx";
@@ -206,6 +207,7 @@ function Editor({
           {notice}
         </p>
       ) : null}
+      <MigrationProgress journeyId={j.id} />
       {publishing ? (
         <PublishDialog
           journeyId={j.id}

@@ -63,6 +63,59 @@ export function blankDraft(): JourneyDraft {
   } as unknown as JourneyDraft;
 }
 
+/**
+ * Stores `plan` (compiled from the journey's draft) as its next live version, in the caller's
+ * transaction: the journey row is locked, the live version superseded, the publish audited. Also
+ * used by migration.publish (issue 18), which checks its preview in the same transaction.
+ */
+export async function insertVersion(
+  tx: Prisma.TransactionClient,
+  j: { id: string; workspaceId: string; draft: Prisma.JsonValue },
+  plan: Plan,
+  userId: string,
+): Promise<{ id: string; version: number }> {
+  const trigger = triggerOf(plan);
+  // Lock the journey row so two publishes cannot take the same version number.
+  await tx.$executeRaw`SELECT id FROM "Journey" WHERE id = ${j.id} FOR UPDATE`;
+  const last = await tx.journeyVersion.findFirst({
+    where: { journeyId: j.id },
+    orderBy: { version: "desc" },
+    select: { version: true },
+  });
+  const version = (last?.version ?? 0) + 1;
+  await tx.journeyVersion.updateMany({
+    where: { journeyId: j.id, status: "LIVE" },
+    data: { status: "SUPERSEDED" },
+  });
+  const v = await tx.journeyVersion.create({
+    data: {
+      journeyId: j.id,
+      workspaceId: j.workspaceId,
+      version,
+      schemaVersion: plan.schemaVersion,
+      plan: plan as unknown as Prisma.InputJsonValue,
+      // Exactly the document that compiled to this plan (layout and names included).
+      document: j.draft as Prisma.InputJsonValue,
+      triggerType: trigger.type,
+      triggerEvent: trigger.event ?? null,
+      publishedById: userId,
+    },
+    select: { id: true, version: true },
+  });
+  await tx.journey.update({ where: { id: j.id }, data: { status: "LIVE" } });
+  await tx.auditLog.create({
+    data: {
+      workspaceId: j.workspaceId,
+      actorId: userId,
+      action: "journey.publish",
+      targetType: "Journey",
+      targetId: j.id,
+      detail: { version },
+    },
+  });
+  return v;
+}
+
 async function journeyInWorkspace(
   prisma: Prisma.TransactionClient,
   id: string,
@@ -562,47 +615,8 @@ export const journeysRouter = router({
         cause: Object.assign(new Error("invalid journey"), { issues: result.errors }),
       });
     }
-    const plan = result.plan;
-    const trigger = triggerOf(plan);
     return ctx.db.prisma.$transaction(async (tx) => {
-      // Lock the journey row so two publishes cannot take the same version number.
-      await tx.$executeRaw`SELECT id FROM "Journey" WHERE id = ${j.id} FOR UPDATE`;
-      const last = await tx.journeyVersion.findFirst({
-        where: { journeyId: j.id },
-        orderBy: { version: "desc" },
-        select: { version: true },
-      });
-      const version = (last?.version ?? 0) + 1;
-      await tx.journeyVersion.updateMany({
-        where: { journeyId: j.id, status: "LIVE" },
-        data: { status: "SUPERSEDED" },
-      });
-      const v = await tx.journeyVersion.create({
-        data: {
-          journeyId: j.id,
-          workspaceId: j.workspaceId,
-          version,
-          schemaVersion: plan.schemaVersion,
-          plan: plan as unknown as Prisma.InputJsonValue,
-          // Exactly the document that compiled to this plan (layout and names included).
-          document: j.draft as Prisma.InputJsonValue,
-          triggerType: trigger.type,
-          triggerEvent: trigger.event ?? null,
-          publishedById: ctx.user.id,
-        },
-        select: { id: true, version: true },
-      });
-      await tx.journey.update({ where: { id: j.id }, data: { status: "LIVE" } });
-      await tx.auditLog.create({
-        data: {
-          workspaceId: j.workspaceId,
-          actorId: ctx.user.id,
-          action: "journey.publish",
-          targetType: "Journey",
-          targetId: j.id,
-          detail: { version },
-        },
-      });
+      const v = await insertVersion(tx, j, result.plan, ctx.user.id);
       return { versionId: v.id, version: v.version };
     });
   }),

@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Dialog } from "../../components/Dialog.tsx";
 import { hrefs } from "../../routing.ts";
-import { errorMessage, useTRPC } from "../../trpc.ts";
+import { MigrationChoice, useMigrationChoice } from "../../pages/MigrationChoice.tsx"; // issue 18
+import { errorMessage, useTRPC, useTRPCClient } from "../../trpc.ts";
 import { SAMPLE_CUSTOMER } from "../sample.ts";
 import { useEditorStore } from "../store.ts";
 import { DiffList } from "./DiffList.tsx";
@@ -42,31 +43,39 @@ export function PublishDialog({
     staleTime: 0,
     gcTime: 0,
   });
-  const publish = useMutation(
-    trpc.journeys.publish.mutationOptions({
-      onSuccess: async () => {
-        // A test run drew the draft's path; the canvas now shows the live version's counts.
-        useEditorStore.getState().setHighlight(null);
-        await Promise.all([
-          queryClient.invalidateQueries({
-            queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
-          }),
-          queryClient.invalidateQueries({
-            queryKey: trpc.journeys.versions.queryKey({ id: journeyId }),
-          }),
-          queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() }),
-        ]);
-      },
-    }),
+  // issue 18: with customers inside a live version, publishing carries the keep/move choice.
+  const client = useTRPCClient();
+  const migration = useMigrationChoice(
+    journeyId,
+    diff.data?.ok === true && diff.data.liveVersion !== null,
   );
+  const publish = useMutation({
+    mutationFn: (): Promise<{ version: number; migrationId?: string | null }> =>
+      migration.moving ? migration.submit() : client.journeys.publish.mutate({ id: journeyId }),
+    onSuccess: async () => {
+      // A test run drew the draft's path; the canvas now shows the live version's counts.
+      useEditorStore.getState().setHighlight(null);
+      await Promise.all([
+        queryClient.invalidateQueries({
+          queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
+        }),
+        queryClient.invalidateQueries({
+          queryKey: trpc.journeys.versions.queryKey({ id: journeyId }),
+        }),
+        queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() }),
+      ]);
+    },
+  });
 
   let body;
   if (publish.isSuccess) {
     body = (
       <>
         <p role="status">
-          Published version {publish.data.version}. New customers enter it from now on; runs in
-          progress keep theirs.
+          Published version {publish.data.version}. New customers enter it from now on;{" "}
+          {publish.data.migrationId
+            ? "the customers inside are being moved to it (progress on the journey page)."
+            : "runs in progress keep theirs."}
         </p>
         <div className="dialog__actions">
           <button type="button" className="primary" onClick={onClose}>
@@ -137,7 +146,8 @@ export function PublishDialog({
             </ul>
           </>
         ) : null}
-        {publish.isError ? (
+        <MigrationChoice m={migration} />
+        {publish.isError && !migration.publish.isError ? (
           <p className="form-error" role="alert">
             {errorMessage(publish.error)}
           </p>
@@ -149,9 +159,9 @@ export function PublishDialog({
           <button
             type="button"
             className="primary"
-            disabled={publish.isPending || unchanged}
+            disabled={publish.isPending || unchanged || !migration.ready}
             title={unchanged ? "Nothing changed since the live version" : undefined}
-            onClick={() => publish.mutate({ id: journeyId })}
+            onClick={() => publish.mutate()}
           >
             Publish now
           </button>
