@@ -1,7 +1,7 @@
 // issue 17, item 7: journey analytics at volume, and what keeping the rollups costs.
 //
 // 1. Step throughput with and without the transition's rollup rows (rollups.ts `rollupOptions`),
-//    alternating off / on / off / on on fresh journeys of trigger → A/B split → attribute → exit,
+//    in pairs (off/on, then on/off: later rounds meet bigger tables) on fresh journeys of trigger → A/B split → attribute → exit,
 //    one worker in this process; the cost is 1 − on/off of steps per second.
 // 2. With --traces RunTrace rows (runs of one journey over 365 days) and --orders Order rows
 //    loaded, and the journey's JourneyRollup rows (2 versions × 6 steps × variants × 365 days × 8
@@ -11,7 +11,7 @@
 //
 //   pnpm bench analytics                                        # 200,000 traces, 20,000 orders, 5,000 runs
 //   pnpm bench analytics --traces 10000000 --orders 1000000    # the issue's volume
-//   pnpm bench analytics --runs 20000 --reps 500 --raw-reps 10
+//   pnpm bench analytics --runs 20000 --pairs 4 --reps 500 --raw-reps 10
 import {
   compactRollups,
   enrolMany,
@@ -119,6 +119,7 @@ export default async function main(args: string[]): Promise<void> {
   const orders = arg(args, "orders", 20_000);
   const reps = arg(args, "reps", 200);
   const rawReps = arg(args, "raw-reps", 5);
+  const pairs = arg(args, "pairs", 2);
   const env = await openBench();
   try {
     // --- 1. the cost of keeping the rollups -------------------------------------------------
@@ -131,10 +132,11 @@ export default async function main(args: string[]): Promise<void> {
       )
     ).map((c) => c.id);
     const rounds: { on: boolean; stepsPerSecond: number; rollupRows: number }[] = [];
-    for (const on of [false, true, false, true])
-      rounds.push({ on, ...(await stepThroughput(env, runs, on, customers)) });
+    for (let pair = 0; pair < pairs; pair++)
+      for (const on of pair % 2 === 0 ? [false, true] : [true, false])
+        rounds.push({ on, ...(await stepThroughput(env, runs, on, customers)) });
     const mean = (on: boolean) =>
-      rounds.filter((r) => r.on === on).reduce((s, r) => s + r.stepsPerSecond, 0) / 2;
+      rounds.filter((r) => r.on === on).reduce((s, r) => s + r.stepsPerSecond, 0) / pairs;
     const off = mean(false);
     const on = mean(true);
     console.log(

@@ -246,7 +246,6 @@ describe("issue 17: orders and attribution", () => {
       });
       return n === 20 ? n : null;
     });
-    forgetWorkspaceAnalytics(h.workspaceId); // v2 was published just now (rules cached for 2 s)
     for (const u of [...first.slice(0, 5), ...second.slice(0, 3)])
       await buy(u, clock + 1000, { revenue: 10, order_id: `ord-${u}` });
 
