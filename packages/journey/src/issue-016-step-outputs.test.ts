@@ -116,3 +116,42 @@ describe("issue 16: step outputs and their fields", () => {
     expect(validate(d).filter((i) => i.code.startsWith("template."))).toEqual([]);
   });
 });
+
+describe("issue 16: an awaited event's properties as an output", () => {
+  /** purchase → wait for review_left (as "review") → email reading `body`. */
+  function reviewDraft(body: string) {
+    return draftFromSteps([
+      { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "wait" },
+      {
+        id: "wait",
+        type: "wait.event",
+        data: { event: "review_left", timeout: { amount: 7, unit: "days" }, as: "review" },
+        next: { arrived: "mail", timedOut: "x" },
+      },
+      { id: "mail", type: "action.email", data: { subject: "Thanks", body }, next: "x" },
+      { id: "x", type: "flow.exit" },
+    ]);
+  }
+  const catalog = { eventProperties: { purchase: ["total"], review_left: ["stars", "text"] } };
+
+  it("fields the workspace has seen on the event give nothing; another is a warning saying so", () => {
+    expect(validate(reviewDraft("{{ review.stars }} {{ review.text }}"), catalog)).toEqual([]);
+    expect(validate(reviewDraft("{{ review.star }}"), catalog)).toEqual([
+      {
+        code: "template.unknown_variable",
+        severity: "warning",
+        nodeId: "mail",
+        field: "body",
+        message: `{{ review.star }}: the event behind "review" hasn't been seen carrying "star" (seen: stars, text). Did you mean {{ review.stars }}?`,
+        suggestion: "review.stars",
+      },
+    ]);
+  });
+
+  it("without an observation of the event, any field is accepted", () => {
+    expect(validate(reviewDraft("{{ review.anything }}"))).toEqual([]);
+    expect(
+      validate(reviewDraft("{{ review.anything }}"), { eventProperties: { purchase: ["total"] } }),
+    ).toEqual([]);
+  });
+});

@@ -458,9 +458,11 @@ function checkVariables(
   const attributes = catalog.attributes ? new Set(catalog.attributes) : null;
   /** The fields under each provided name, over every step providing it; null: any field. */
   const fieldsOf = new Map<string, Set<string> | null>();
+  /** Names some of whose fields are only observed ones (a warning says "hasn't been seen"). */
+  const observedFields = new Set<string>();
   for (const n of nodes.values()) {
     if (n.config === undefined || !n.module.provides) continue;
-    const p = n.module.provides(n.config);
+    const p = n.module.provides(n.config, catalog);
     provides.set(
       n.id,
       p.filter((x) => !x.attribute),
@@ -469,6 +471,7 @@ function checkVariables(
       if (x.attribute) attributes?.add(x.name);
       else {
         universe.add(x.name);
+        if (x.observed) observedFields.add(x.name);
         const known = fieldsOf.get(x.name);
         if (known === null) continue;
         fieldsOf.set(x.name, x.fields ? new Set([...(known ?? []), ...x.fields]) : null);
@@ -628,7 +631,9 @@ function checkVariables(
             warn(
               {
                 code: "template.unknown_variable",
-                message: `${show()}: "${root}" has no "${second}"; it has ${known.map((f) => `${root}.${f}`).join(", ")}.`,
+                message: observedFields.has(root)
+                  ? `${show()}: the event behind "${root}" hasn't been seen carrying "${second}" (seen: ${known.join(", ")}).`
+                  : `${show()}: "${root}" has no "${second}"; it has ${known.map((f) => `${root}.${f}`).join(", ")}.`,
                 nodeId: n.id,
                 field,
               },

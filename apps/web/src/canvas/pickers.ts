@@ -3,7 +3,7 @@
 // workspace has seen for each (issue 16: pickers, not free text). SchemaForm draws a NamePicker
 // for a field this answers for; everything else stays as the schema says.
 import { getPath, stepModule } from "@postpath/journey";
-import type { StepType } from "@postpath/journey";
+import type { Catalog, StepType } from "@postpath/journey";
 import type { FieldDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { NameOption, NamePickerProps } from "../components/NamePicker.tsx";
 import { formatCount } from "../format.ts";
@@ -167,13 +167,14 @@ export function valuePathOptions(ctx: PickerContext, withEvent = true): PickerSo
   return { options: [...unique.values()], noun: "value", observed: attrs.observed ?? false };
 }
 
-/** What the journey's steps add for later steps (from each step's config as drawn). */
-export function providedBy(nodes: readonly StepNode[]): Provided[] {
+/** What the journey's steps add for later steps (from each step's config as drawn; with the
+ * catalogue, an awaited event's output lists the properties seen on it). */
+export function providedBy(nodes: readonly StepNode[], catalog?: Catalog): Provided[] {
   const out: Provided[] = [];
   for (const node of nodes) {
     const m = stepModule(node.data.stepType);
     const parsed = m.schema.safeParse(node.data.config);
-    if (m.provides && parsed.success) out.push(...m.provides(parsed.data));
+    if (m.provides && parsed.success) out.push(...m.provides(parsed.data, catalog));
   }
   return out;
 }

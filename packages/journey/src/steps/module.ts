@@ -74,12 +74,14 @@ export type ResultInput =
 /** A name a step adds to the template context on some of its branches. `attribute`: it is a
  * customer attribute (so it may exist before the step too). `fields`: what later templates read
  * under it (`{{ purl.url }}`), as the engine's output has them; absent: not known in advance
- * (a webhook's response), so any field is accepted. */
+ * (a webhook's response), so any field is accepted. `observed`: the fields are what the
+ * workspace has seen so far (an awaited event's properties), so another may still arrive. */
 export type Provided = {
   name: string;
   on: readonly string[];
   attribute?: boolean;
   fields?: readonly string[];
+  observed?: boolean;
 };
 
 export interface StepModule<C> {
@@ -99,7 +101,9 @@ export interface StepModule<C> {
   /** Context paths the step reads outside templates (split conditions, date properties). */
   references?: (config: C) => { field: string; path: string }[];
   /** Names this step adds to the template context of the steps after it, and on which branches. */
-  provides?: (config: C) => Provided[];
+  /** `catalog`: what the workspace has observed, for outputs whose fields are observed ones
+   * (an awaited event's properties). */
+  provides?: (config: C, catalog?: Catalog) => Provided[];
   /** For triggers: what the run starts from. */
   triggerInfo?: (config: C, catalog: Catalog) => TriggerInfo;
   /** For triggers: whether an incoming event (or the customer, for segments) starts a run. */

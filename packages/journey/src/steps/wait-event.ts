@@ -43,9 +43,13 @@ export default defineStep<WaitEventConfig>({
   schema: WaitEventConfig,
   defaults: { event: "", timeout: { amount: 7, unit: "days" }, filters: [], correlate: null },
   branches: () => ({ required: ["arrived", "timedOut"] }),
-  provides: (c) => {
+  // The awaited event's properties, as far as the workspace has seen them (else any).
+  provides: (c, catalog) => {
     const name = outputName(c);
-    return name ? [{ name, on: ["arrived"] }] : [];
+    const seen = catalog?.eventProperties?.[c.event];
+    return name
+      ? [{ name, on: ["arrived"], ...(seen ? { fields: seen, observed: true } : {}) }]
+      : [];
   },
   check: (c, ctx) => {
     const issues: CheckIssue[] = [];

@@ -100,7 +100,7 @@ export function StepPanel({ node }: { node: StepNode }) {
   const templateFields = TEMPLATE_FIELDS.filter(
     (f) => typeof config[f] === "string" && f in (schema.properties ?? {}),
   );
-  const providedOutputs = useMemo(() => providedBy(nodes), [nodes]);
+  const providedOutputs = useMemo(() => providedBy(nodes, catalog), [nodes, catalog]);
   const provided = useMemo(() => providedVariables(providedOutputs), [providedOutputs]);
   const eventProperties = useMemo(() => triggerEventProperties(nodes, catalog), [nodes, catalog]);
   const workspace = useCatalogDetails((s) => s.workspace);
