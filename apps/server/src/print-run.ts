@@ -46,6 +46,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
 import { sendUnavailable } from "./health.ts";
+import { registerSegmentPrintRun } from "./segment-print-run.ts"; // issue 16
 
 /** Rows read per keyset page. */
 export const PAGE_SIZE = 2000;
@@ -560,7 +561,7 @@ type Params = { journeyId: string; stepId: string };
 const EXPORT_ROLES = new Set(["ADMIN", "MARKETER"]);
 
 /** The signed-in user, or null after answering 503/401. */
-async function signedIn(
+export async function signedIn(
   opts: PrintRunOptions,
   req: FastifyRequest,
   reply: FastifyReply,
@@ -595,6 +596,7 @@ function fileName(source: PrintRunSource, ext: string): string {
 
 export function registerPrintRun(app: FastifyInstance, opts: PrintRunOptions): void {
   const base = "/exports/journeys/:journeyId/steps/:stepId";
+  registerSegmentPrintRun(app, opts); // issue 16: print runs from a segment
 
   /** The source for a signed-in user (404/409 answered here), or null. */
   async function resolve(

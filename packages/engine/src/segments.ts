@@ -755,3 +755,75 @@ export async function segmentsOfCustomer(
     segments: rows,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Print runs from a segment (issue 14 item 5): one personal URL per member for a page.
+
+/** Members minted per statement. */
+export const MINT_BATCH = 5000;
+
+/** The synthetic run id a segment print run's PURLs carry (no journey run made them). */
+export const segmentDropRunId = (segmentId: string, drop: string) =>
+  `segment-drop:${segmentId}:${drop}`;
+
+/**
+ * Mints one PURL for `page` per current member of the segment, in keyset batches of MINT_BATCH
+ * (each one INSERT … SELECT on the database), idempotent per (segment, drop, page, customer): a
+ * re-run mints only for members who have none yet. Tokens are random (122 bits).
+ */
+export async function mintSegmentPurls(
+  ctx: Pick<EngineContext, "db" | "now">,
+  args: {
+    workspaceId: string;
+    segmentId: string;
+    page: string;
+    drop: string;
+    expiresAt: Date | null;
+    batch?: number;
+  },
+): Promise<{ members: number; created: number }> {
+  const runId = segmentDropRunId(args.segmentId, args.drop);
+  const keyPrefix = `${runId}:${args.page}:`;
+  const now = new Date(ctx.now()).toISOString().slice(0, -1);
+  const expires = args.expiresAt ? args.expiresAt.toISOString().slice(0, -1) : null;
+  const params = JSON.stringify({ segmentId: args.segmentId, drop: args.drop });
+  let after = "";
+  let members = 0;
+  let created = 0;
+  for (;;) {
+    const [row] = await ctx.db.query<{ last: string | null; seen: number; created: number }>(
+      `WITH m AS (
+         SELECT sm."customerId" FROM "SegmentMembership" sm
+         WHERE sm."segmentId" = $1 AND sm."customerId" > $2
+         ORDER BY sm."customerId" LIMIT $3
+       ), ins AS (
+         INSERT INTO "Purl" (token, "workspaceId", "runId", "customerId", "messageId", page, params, "expiresAt", "createdAt")
+         SELECT replace(gen_random_uuid()::text, '-', ''), $4, $5, m."customerId", $6 || m."customerId",
+                $7, $8::jsonb, $9::timestamp, $10::timestamp
+         FROM m
+         ON CONFLICT ("messageId") DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT max("customerId") FROM m) AS last, (SELECT count(*) FROM m)::int AS seen,
+              (SELECT count(*) FROM ins)::int AS created`,
+      [
+        args.segmentId,
+        after,
+        args.batch ?? MINT_BATCH,
+        args.workspaceId,
+        runId,
+        keyPrefix,
+        args.page,
+        params,
+        expires,
+        now,
+      ],
+      { prepare: "engine.mintSegmentPurls" },
+    );
+    members += row?.seen ?? 0;
+    created += row?.created ?? 0;
+    if (!row?.last || row.seen < (args.batch ?? MINT_BATCH)) break;
+    after = row.last;
+  }
+  return { members, created };
+}

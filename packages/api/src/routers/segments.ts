@@ -15,6 +15,7 @@ import {
   segmentsOfCustomer,
   loadPlan,
   forgetSegments,
+  mintSegmentPurls,
   PREVIEW_TIMEOUT_MS,
 } from "@postpath/engine";
 import {
@@ -323,6 +324,70 @@ export const segmentsRouter = router({
           message: "No customer with that id in this workspace.",
         });
       return segmentsOfCustomer(ctx.engine, ctx.user.workspaceId, c.id);
+    }),
+
+  /**
+   * issue 14 item 5: a print run from a segment — one personal URL for `page` per member (a re-run
+   * of the same drop mints only for new members); the CSV and PDF proof are the server's
+   * `/exports/segments/:id/drops/:drop/pages/:page/…` downloads.
+   */
+  mintPurls: marketerProcedure
+    .input(
+      z.object({
+        id: IdText("id"),
+        page: Text.trim().min(1, { error: "page: choose a page." }).max(200),
+        drop: Text.trim()
+          .min(1, { error: "drop: name the mail drop." })
+          .max(60, { error: "drop: at most 60 characters." })
+          .regex(/^[A-Za-z0-9 _.-]+$/, {
+            error: "drop: letters, digits, spaces, dots, dashes and underscores only.",
+          })
+          .default("main"),
+        expiresInDays: z
+          .number({ error: "expiresInDays: enter a number of days." })
+          .int({ error: "expiresInDays: a whole number of days." })
+          .min(1, { error: "expiresInDays: at least 1 day." })
+          .max(3650, { error: "expiresInDays: at most 3650 days." })
+          .optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const s = await segmentOr404(ctx, input.id);
+      const page = await ctx.db.prisma.page.findFirst({
+        where: { workspaceId: ctx.user.workspaceId, slug: input.page },
+        select: { slug: true, publishedVersion: true },
+      });
+      if (!page)
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: "page: no page with that address in this workspace.",
+        });
+      const result = await mintSegmentPurls(ctx.engine, {
+        workspaceId: ctx.user.workspaceId,
+        segmentId: s.id,
+        page: page.slug,
+        drop: input.drop,
+        expiresAt: input.expiresInDays
+          ? new Date(ctx.engine.now() + input.expiresInDays * 86_400_000)
+          : null,
+      });
+      await recordAudit(
+        ctx.db,
+        ctx.user,
+        "printRun.mint",
+        { type: "segment", id: s.id },
+        {
+          page: page.slug,
+          drop: input.drop,
+          created: result.created,
+        },
+      );
+      return {
+        ...result,
+        drop: input.drop,
+        page: page.slug,
+        published: page.publishedVersion !== null,
+      };
     }),
 
   lifecycle: router({
