@@ -5,6 +5,7 @@
 // MigrationProgress follows the move on the journey page.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import "./MigrationChoice.css";
 import { stepLabel } from "../canvas/steps/index.ts";
 import { useEditorStore } from "../canvas/store.ts";
 import { errorMessage, trpcErrorCode, useTRPC, useTRPCClient } from "../trpc.ts";
@@ -248,8 +249,7 @@ export function MigrationChoice({ m }: { m: MigrationChoiceState }) {
               )}
               {who.length > 0 ? (
                 <span className="muted migration__sample">
-                  {" "}
-                  — e.g. {who.join(", ")}
+                  e.g. {who.join(", ")}
                   {l.customers > who.length ? ` and ${n(l.customers - who.length)} more` : ""}
                 </span>
               ) : null}
