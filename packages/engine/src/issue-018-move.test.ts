@@ -4,7 +4,8 @@ import { createProvider } from "@postpath/channels";
 import type { MigrationChoices, StepSpec } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { enqueueMigration, type StoredChoices } from "./move.ts";
+import { enqueueMigration, runMigration, type StoredChoices } from "./move.ts";
+import { ensureFollowUps } from "./runner.ts";
 import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
@@ -316,5 +317,59 @@ describe("issue 18: the move", () => {
       status: "WAITING",
       currentStepId: "w",
     });
+  });
+
+  it("a run busy on a step when the move starts is moved by a later pass, once it waits", async () => {
+    const v1: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "late" }, next: "w" },
+      { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+    ];
+    const { journeyId, versionId: first } = await h.publish("busy", v1);
+    const { versionId: second } = await h.publish(
+      "busy",
+      [v1[0]!, { ...v1[1]!, data: { amount: 2, unit: "days" } }],
+      {},
+      journeyId,
+    );
+    // Enrolled on version 1 but not yet started (ACTIVE, its first job not run): the workers are
+    // stopped while the first pass runs.
+    await h.workers?.close();
+    const customerId = await h.customer("busy-1");
+    const runRow = await h.db.prisma.journeyRun.create({
+      data: {
+        workspaceId: h.workspaceId,
+        journeyId,
+        versionId: first,
+        customerId,
+        entryNumber: 1,
+        trigger: { name: "late", properties: {}, timestamp: Date.now() },
+      },
+    });
+    const m = await h.db.prisma.journeyMigration.create({
+      data: {
+        workspaceId: h.workspaceId,
+        journeyId,
+        fromVersionIds: [first],
+        toVersionId: second,
+        choices: { mode: "move", deletedSteps: {}, changedWaits: "fromStart" },
+        total: 1,
+      },
+    });
+    const firstPass = await runMigration(h.ctx, m.id, 0);
+    expect(firstPass).toMatchObject({ status: "RUNNING", moved: 0, pass: 1 });
+    // The run starts on version 1 and waits; the next pass moves it.
+    h.startWorkers();
+    await ensureFollowUps(h.ctx, runRow.id);
+    const done = await waitFor("the second pass", async () => {
+      const r = await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
+      return r.status === "DONE" ? r : null;
+    });
+    expect(done).toMatchObject({ moved: 1, kept: 0 });
+    expect(done.pass).toBeGreaterThanOrEqual(1);
+    const moved = await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: runRow.id } });
+    expect(moved).toMatchObject({ versionId: second, status: "WAITING", currentStepId: "w" });
+    const state = moved.state as { enteredAt: number };
+    // Counted from when it started waiting: two days after it entered, not after the move.
+    expect(moved.waitingUntil!.getTime() - state.enteredAt).toBe(2 * DAY);
   });
 });
