@@ -241,13 +241,14 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
   /** The PURL of a token, live or expired (`expired` says which), or null when unknown. */
   async function purlRow(token: string): Promise<(PurlRow & { expired: boolean }) | null> {
     if (token.length > 200) return null;
-    const p = await prisma.purl.findUnique({ where: { token } });
-    if (!p) return null;
-    return {
-      ...p,
-      params: (p.params ?? {}) as Record<string, unknown>,
-      expired: p.expiresAt !== null && p.expiresAt.getTime() < engine.now(),
-    };
+    const [p] = await engine.db.query<PurlRow & { expired: boolean }>(
+      `SELECT token, "workspaceId", "runId", "customerId", "stepId", page, params,
+              COALESCE("expiresAt" < $2::timestamp, false) AS expired
+       FROM "Purl" WHERE token = $1`,
+      [token, new Date(engine.now()).toISOString().slice(0, -1)],
+      { prepare: "purl-row" },
+    );
+    return p ? { ...p, params: (p.params ?? {}) as Record<string, unknown> } : null;
   }
 
   /** A known but expired link: the workspace's "link expired" page when published. */
@@ -258,19 +259,17 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     return send(reply, 404, renderPage(row, page, {}).html);
   }
 
-  /** The published version of the page a slug names, or null. */
+  /** The published version of the page a slug names (its live one unless `version`), or null. */
   async function publishedPage(workspaceId: string, slug: string, version?: number) {
-    const page = await prisma.page.findUnique({
-      where: { workspaceId_slug: { workspaceId, slug } },
-      select: { id: true, slug: true, publishedVersion: true },
-    });
-    const v = version ?? page?.publishedVersion;
-    if (!page || v === null || v === undefined) return null;
-    const pv = await prisma.pageVersion.findUnique({
-      where: { pageId_version: { pageId: page.id, version: v } },
-      select: { id: true, version: true, document: true },
-    });
-    return pv ? { slug: page.slug, ...pv, document: pv.document as unknown as Doc } : null;
+    const [pv] = await engine.db.query<{ id: string; version: number }>(
+      `SELECT v.id, v.version FROM "Page" p
+       JOIN "PageVersion" v ON v."pageId" = p.id AND v.version = COALESCE($3::int, p."publishedVersion")
+       WHERE p."workspaceId" = $1 AND p.slug = $2`,
+      [workspaceId, slug, version ?? null],
+      { prepare: "purl-published-page" },
+    );
+    const document = pv ? await documentOf(pv.id) : null;
+    return pv && document ? { slug, id: pv.id, version: pv.version, document } : null;
   }
 
   /** What Liquid sees: the run's context with the customer as stored now, and `purl`. */
@@ -687,49 +686,75 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       : null;
     const idempotencyKey = `${purl.token}:${form.formId}:${key}`;
     const id = `fs${randomBytes(12).toString("hex")}`;
-    const inserted = await prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string }[]>`
-        INSERT INTO "FormSubmission" (id, "workspaceId", "pageVersionId", "purlToken", "customerId", "formId", "idempotencyKey", fields, consent)
-        VALUES (${id}, ${purl.workspaceId}, ${page.id}, ${purl.token}, ${purl.customerId}, ${form.formId}, ${idempotencyKey}, ${JSON.stringify(fields)}::jsonb, ${consent === null ? null : JSON.stringify(consent)}::jsonb)
-        ON CONFLICT ("workspaceId", "idempotencyKey") DO NOTHING
-        RETURNING id`;
-      if (rows.length === 0) return false;
-      // The customer's run trace: "Submitted form registration" (once per submission).
-      await tx.$executeRaw`
-        INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
-        VALUES (${purl.runId}, ${purl.stepId}, 'form.submitted',
-                ${JSON.stringify({ text: `Submitted form ${form.formId}`, formId: form.formId, page: page.slug, version: page.version, submissionId: id })}::jsonb,
-                ${new Date(engine.now())})`;
-      const attributes: Record<string, string | boolean> = {};
-      let email: string | null = null;
-      let phone: string | null = null;
-      for (const f of form.fields) {
-        const v = fields[f.name];
-        if (!f.saveTo || v === undefined || v === "") continue;
-        if (f.saveTo === "email" && typeof v === "string") email = v;
-        else if (f.saveTo === "phone" && typeof v === "string") phone = v;
-        else attributes[f.saveTo] = v;
-      }
-      if (Object.keys(attributes).length > 0 || email !== null || phone !== null)
-        await tx.$executeRaw`
-          UPDATE "Customer" SET
-            attributes = attributes || ${JSON.stringify(attributes)}::jsonb,
-            email = COALESCE(${email}, email),
-            phone = COALESCE(${phone}, phone),
-            "updatedAt" = now()
-          WHERE id = ${purl.customerId} AND "workspaceId" = ${purl.workspaceId}`;
-      return true;
-    });
+    const attributes: Record<string, string | boolean> = {};
+    let email: string | null = null;
+    let phone: string | null = null;
+    for (const f of form.fields) {
+      const v = fields[f.name];
+      if (!f.saveTo || v === undefined || v === "") continue;
+      if (f.saveTo === "email" && typeof v === "string") email = v;
+      else if (f.saveTo === "phone" && typeof v === "string") phone = v;
+      else attributes[f.saveTo] = v;
+    }
+    const saves = Object.keys(attributes).length > 0 || email !== null || phone !== null;
+    const trace = {
+      text: `Submitted form ${form.formId}`,
+      formId: form.formId,
+      page: page.slug,
+      version: page.version,
+      submissionId: id,
+    };
+    // One statement: the submission (once per idempotency key: a concurrent double POST waits
+    // for the other and stores nothing), the run's trace line and the mapped attributes, all or
+    // nothing; and the customer's id for the event.
+    const [stored] = await engine.db.query<{ inserted: string | null; externalId: string | null }>(
+      `WITH ins AS (
+         INSERT INTO "FormSubmission" (id, "workspaceId", "pageVersionId", "purlToken", "customerId", "formId", "idempotencyKey", fields, consent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)
+         ON CONFLICT ("workspaceId", "idempotencyKey") DO NOTHING
+         RETURNING id
+       ), traced AS (
+         INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+         SELECT $10, $11, 'form.submitted', $12::jsonb, $13::timestamp FROM ins
+       ), saved AS (
+         UPDATE "Customer" SET attributes = attributes || $14::jsonb,
+           email = COALESCE($15, email), phone = COALESCE($16, phone), "updatedAt" = now()
+         WHERE id = $5 AND "workspaceId" = $2 AND $17::boolean AND EXISTS (SELECT 1 FROM ins)
+       )
+       SELECT (SELECT id FROM ins) AS inserted,
+              (SELECT "externalId" FROM "Customer" WHERE id = $5 AND "workspaceId" = $2) AS "externalId"`,
+      [
+        id,
+        purl.workspaceId,
+        page.id,
+        purl.token,
+        purl.customerId,
+        form.formId,
+        idempotencyKey,
+        JSON.stringify(fields),
+        consent === null ? null : JSON.stringify(consent),
+        purl.runId,
+        purl.stepId,
+        JSON.stringify(trace),
+        new Date(engine.now()).toISOString().slice(0, -1),
+        JSON.stringify(attributes),
+        email,
+        phone,
+        saves,
+      ],
+      { prepare: "purl-submit" },
+    );
+    const inserted = typeof stored?.inserted === "string";
     const submissionId = inserted
       ? id
       : (
-          await prisma.formSubmission.findUniqueOrThrow({
-            where: {
-              workspaceId_idempotencyKey: { workspaceId: purl.workspaceId, idempotencyKey },
-            },
-            select: { id: true },
-          })
-        ).id;
+          await engine.db.query<{ id: string }>(
+            `SELECT id FROM "FormSubmission" WHERE "workspaceId" = $1 AND "idempotencyKey" = $2`,
+            [purl.workspaceId, idempotencyKey],
+            { prepare: "purl-submission-by-key" },
+          )
+        )[0]?.id;
+    if (!submissionId) throw new Error("form submission: neither stored nor found");
     // issue 16: a ticked consent box subscribes the customer (history: the text shown, its
     // version, the time and IP). A replay records it again only if the first attempt did not.
     if (consent?.given)
@@ -740,13 +765,9 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
         formId: form.formId,
         consent,
       });
-    const customer = await prisma.customer.findUnique({
-      where: { id: purl.customerId },
-      select: { externalId: true },
-    });
-    if (!customer) return;
+    if (!stored?.externalId) return; // the customer was erased meanwhile
     await track(engine, purl.workspaceId, {
-      userId: customer.externalId,
+      userId: stored.externalId,
       event: FORM_SUBMITTED,
       properties: {
         ...fields,
