@@ -49,6 +49,8 @@ export interface SchemaFormProps {
   /** Text fields that name an event, a property or an attribute, by path: drawn as a picker of
    * what the workspace has seen (issue 16); undefined for a plain field. */
   pickers?: (path: string) => PickerSource | undefined;
+  /** A line of help under a field, by path (e.g. values seen for a condition's property). */
+  hints?: (path: string) => string | undefined;
 }
 
 /**
@@ -261,7 +263,11 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
   const errorId = `${id}-error`;
   const fieldErrors = errors[path];
   const invalid = fieldErrors && fieldErrors.length > 0 ? true : undefined;
-  const described = invalid ? errorId : undefined;
+  const hint = props.hints?.(path);
+  const hintId = `${id}-hint`;
+  const described =
+    [invalid ? errorId : undefined, hint ? hintId : undefined].filter(Boolean).join(" ") ||
+    undefined;
   const wrap = (control: ReactNode, className = "field") => (
     <div className={className} data-field={path}>
       <label htmlFor={id}>
@@ -269,6 +275,11 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
         {props.required ? null : <span className="muted"> (optional)</span>}
       </label>
       {control}
+      {hint ? (
+        <p className="field__hint muted" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
       <Errors id={errorId} errors={fieldErrors} />
     </div>
   );

@@ -154,6 +154,10 @@ describe("issue 16: pickers on the canvas", () => {
     expect(texts).toContain('event.totalnumbere.g. 149, 20, 75of the trigger event "purchase"');
     expect(texts).toContain("purl.qrUrlfrom an earlier step");
     expect(texts).toContain("customer.emailthe customer's own field");
+    // The value to compare with shows the values seen for that property.
+    const value = screen.getByRole("textbox", { name: /^Value/ });
+    const hint = screen.getByText("Seen: 149, 20, 75");
+    expect(value.getAttribute("aria-describedby")).toBe(hint.id);
     // The comparison next to it reads as words.
     const op = screen.getByRole<HTMLSelectElement>("combobox", { name: "Comparison" });
     expect(op.selectedOptions[0]?.textContent).toBe("is greater than");

@@ -271,3 +271,23 @@ export function settingsPicker(
     return eventPropertyOptions(ctx.workspace, filterEvent(settings, path));
   return undefined;
 }
+
+/**
+ * "Seen: gold, silver, bronze" under a condition's value, from the examples of the property it
+ * compares (`conditions.0.value` reads `conditions.0.property`'s picker); undefined otherwise.
+ */
+export function valueHint(
+  picker: (path: string) => PickerSource | undefined,
+  value: unknown,
+  path: string,
+): string | undefined {
+  const m = /^(?:(.*)\.)?value$/.exec(path);
+  if (!m) return undefined;
+  const propertyPath = m[1] ? `${m[1]}.property` : "property";
+  const property = getPath(value, propertyPath);
+  if (typeof property !== "string" || property === "") return undefined;
+  const option = picker(propertyPath)?.options.find((o) => o.name === property);
+  return option?.examples && option.examples.length > 0
+    ? `Seen: ${option.examples.join(", ")}`
+    : undefined;
+}

@@ -5,7 +5,7 @@ import { useMemo } from "react";
 import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
 import { useCatalogDetails } from "../catalog.ts";
-import { providedBy, settingsPicker, triggerEventOf } from "../pickers.ts";
+import { providedBy, settingsPicker, triggerEventOf, valueHint } from "../pickers.ts";
 import type { JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
@@ -36,6 +36,10 @@ export function SettingsPanel() {
     const ctx = { workspace, triggerEvent: triggerEventOf(nodes), provided: providedBy(nodes) };
     return (path: string) => settingsPicker(settings, path, ctx);
   }, [workspace, nodes, settings]);
+  const hints = useMemo(
+    () => (path: string) => valueHint(pickers, settings, path),
+    [pickers, settings],
+  );
   const errors = useMemo(() => {
     const out: Record<string, string[]> = {};
     for (const issue of issues) {
@@ -62,6 +66,7 @@ export function SettingsPanel() {
         disabled={!editable}
         lists={{ timezone: "time-zones" }}
         pickers={pickers}
+        hints={hints}
         onChange={(value) => updateSettings(value as Record<string, unknown>)}
       />
       <datalist id="time-zones">

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { useShallow } from "zustand/react/shallow";
 import { asConfig } from "../config.ts";
 import { useCatalogDetails } from "../catalog.ts";
-import { providedBy, stepPicker, triggerEventOf, type Provided } from "../pickers.ts";
+import { providedBy, stepPicker, triggerEventOf, valueHint, type Provided } from "../pickers.ts";
 import { previewContext } from "../sample.ts";
 import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
@@ -109,6 +109,10 @@ export function StepPanel({ node }: { node: StepNode }) {
     const ctx = { workspace, triggerEvent, provided: providedOutputs };
     return (path: string) => stepPicker(type, config, path, ctx);
   }, [type, config, workspace, triggerEvent, providedOutputs]);
+  const hints = useMemo(
+    () => (path: string) => valueHint(pickers, config, path),
+    [pickers, config],
+  );
 
   return (
     <section className="panel" aria-labelledby="step-panel-title">
@@ -161,6 +165,7 @@ export function StepPanel({ node }: { node: StepNode }) {
         errors={fields}
         multiline={MULTILINE}
         pickers={pickers}
+        hints={hints}
         disabled={!editable}
         onChange={(value) =>
           updateConfig(node.id, {
