@@ -208,10 +208,10 @@ export default async function main(args: string[]): Promise<void> {
     const runRows = Math.ceil(traces / 5);
     await env.db.query(
       `INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", status, "currentStepId", "startedAt", "updatedAt")
-       SELECT 'br' || g, $1, $2, CASE WHEN g % 2 = 0 THEN $3 ELSE $4 END, ($5::text[])[1 + g % $6], 1 + g / $6, 'COMPLETED', 'x',
-              to_timestamp($7 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', now()
-       FROM generate_series(0, $8 - 1) AS g`,
-      [env.workspaceId, journeyId, v1, v2, customers, customers.length, today, runRows],
+       SELECT 'br' || g, $1, $2, CASE WHEN g % 2 = 0 THEN $3 ELSE $4 END, 'c' || lpad((1 + g % $5)::text, 9, '0'), 1 + g / $5, 'COMPLETED', 'x',
+              to_timestamp($6 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', now()
+       FROM generate_series(0, $7 - 1) AS g`,
+      [env.workspaceId, journeyId, v1, v2, customers.length, today, runRows],
     );
     // Five lines per run: entered, split, a message, the wait, the end (a converted line for 1 in 10).
     await env.db.query(
@@ -224,9 +224,9 @@ export default async function main(args: string[]): Promise<void> {
     );
     await env.db.query(
       `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
-       SELECT $1, 'o' || g, ($2::text[])[1 + g % $3], 10 + (g % 90), to_timestamp($4 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', 'e' || g
-       FROM generate_series(0, $5 - 1) AS g`,
-      [env.workspaceId, customers, customers.length, today, orders],
+       SELECT $1, 'o' || g, 'c' || lpad((1 + g % $2)::text, 9, '0'), 10 + (g % 90), to_timestamp($3 / 1000.0 - (g % 365) * 86400) AT TIME ZONE 'UTC', 'e' || g
+       FROM generate_series(0, $4 - 1) AS g`,
+      [env.workspaceId, customers.length, today, orders],
     );
     // The rollups such a journey has after a year: every (version, step, variant, day, shard).
     await env.db.query(
