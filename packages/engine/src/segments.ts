@@ -21,6 +21,7 @@ import {
   type Plan,
   type SegmentRule,
 } from "@postpath/journey";
+import { createHash } from "node:crypto";
 import type { Prisma, SqlSession } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { toSnapshot, type CustomerRow } from "./customer.ts";
@@ -485,17 +486,62 @@ export async function refreshSegment(
     del AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${seg}${scope}
             AND NOT EXISTS (SELECT 1 FROM target t WHERE t.id = m."customerId") RETURNING "customerId")
     SELECT 'entered' AS change, "customerId" FROM ins UNION ALL SELECT 'left', "customerId" FROM del`;
-  const rows = await ctx.db.query<{ change: "entered" | "left"; customerId: string }>(sql, [
-    ...q.params,
-    segment.id,
-    new Date(now).toISOString().slice(0, -1),
-  ]);
+  // Named per statement text: each connection parses and plans a segment's refresh once (the
+  // clock and the customers are parameters, so the text only changes with the definition).
+  const rows = await ctx.db.query<{ change: "entered" | "left"; customerId: string }>(
+    sql,
+    [...q.params, segment.id, new Date(now).toISOString().slice(0, -1)],
+    { prepare: `seg_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}` },
+  );
   return rows.map((r) => ({
     segmentId: segment.id,
     customerId: r.customerId,
     change: r.change,
     at: now,
   }));
+}
+
+/**
+ * Several segments for the same few customers in ONE statement (a refresh per segment would cost
+ * a round trip and a commit each, on every batch of events): per segment, its members among
+ * `customerIds`, the entries inserted and the exits deleted, all as CTEs of one query.
+ */
+export async function refreshSegmentsFor(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+  resolve: (id: string) => SegmentDefinition | undefined,
+  customerIds: readonly string[],
+): Promise<MembershipChange[]> {
+  if (segments.length === 0 || customerIds.length === 0) return [];
+  const now = ctx.now();
+  const b = new Builder("some", now, resolve);
+  b.params.push(workspaceId, [...customerIds]);
+  const ctes: string[] = [];
+  const outs: string[] = [];
+  segments.forEach((seg, i) => {
+    const where = definitionSql(seg.definition, b, 0, [seg.id]);
+    const id = b.p(seg.id, "text");
+    const at = b.p(new Date(now).toISOString().slice(0, -1), "timestamp");
+    ctes.push(
+      `t${i} AS (SELECT c.id FROM "Customer" c WHERE c."workspaceId" = $1 AND c.id = ANY($2::text[]) AND ${where})`,
+      `i${i} AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since) SELECT ${id}, id, ${at} FROM t${i} ON CONFLICT DO NOTHING RETURNING "segmentId", "customerId")`,
+      `d${i} AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${id} AND m."customerId" = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM t${i} t WHERE t.id = m."customerId") RETURNING "segmentId", "customerId")`,
+    );
+    outs.push(
+      `SELECT 'entered' AS change, "segmentId", "customerId" FROM i${i}`,
+      `SELECT 'left', "segmentId", "customerId" FROM d${i}`,
+    );
+  });
+  const sql = `WITH ${ctes.join(", ")} ${outs.join(" UNION ALL ")}`;
+  const rows = await ctx.db.query<{
+    change: "entered" | "left";
+    segmentId: string;
+    customerId: string;
+  }>(sql, b.params, {
+    prepare: `segs_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}`,
+  });
+  return rows.map((r) => ({ ...r, at: now }));
 }
 
 /** Refreshes the given segments for some customers (or all) and starts the journeys it triggers. */
@@ -510,6 +556,22 @@ export async function refreshSegments(
   const byId = new Map(all.map((s) => [s.id, s.definition]));
   const resolve = (id: string) => byId.get(id);
   const changes: MembershipChange[] = [];
+  if (customerIds) {
+    // Those that compile (a segment naming a deleted one is skipped) in one statement.
+    const ok = segments.filter((s) => {
+      try {
+        compileSegment(s.definition, { workspaceId, now: 0, resolve, customerIds, self: s.id });
+        return true;
+      } catch (err) {
+        if (!(err instanceof SegmentDefinitionError)) throw err;
+        ctx.log.warn({ segmentId: s.id, err: err.message }, "segment cannot be evaluated");
+        return false;
+      }
+    });
+    changes.push(...(await refreshSegmentsFor(ctx, workspaceId, ok, resolve, customerIds)));
+    if (changes.length > 0) await startSegmentJourneys(ctx, workspaceId, changes);
+    return changes;
+  }
   for (const s of segments) {
     try {
       changes.push(...(await refreshSegment(ctx, s, resolve, customerIds)));
@@ -537,16 +599,56 @@ export async function refreshSegmentsForEvents(
     w.customers.add(e.customerId);
     byWorkspace.set(e.workspaceId, w);
   }
+  const customersOf = new Map<string, Map<string, Set<string>>>();
+  for (const e of events) {
+    const byName = customersOf.get(e.workspaceId) ?? new Map<string, Set<string>>();
+    byName.set(e.name, (byName.get(e.name) ?? new Set()).add(e.customerId));
+    customersOf.set(e.workspaceId, byName);
+  }
   let changed = 0;
   for (const [workspaceId, w] of byWorkspace) {
     const segments = await loadSegments(ctx, workspaceId);
     if (segments.length === 0) continue;
-    const hit = affectedSegments(segments, (s) =>
-      dependenciesOf(s.definition).events.some((n) => w.names.has(n)),
-    );
-    changed += (await refreshSegments(ctx, workspaceId, hit, [...w.customers])).length;
+    const byName = customersOf.get(workspaceId)!;
+    // Each affected segment only for the customers whose events it (or a segment it includes)
+    // reads: a page view does not re-evaluate the purchase segments of its customer.
+    const names = eventNamesOf(segments);
+    const groups = new Map<string, { segments: SavedSegment[]; customers: string[] }>();
+    for (const s of segments) {
+      const ids = new Set<string>();
+      for (const n of names.get(s.id) ?? []) for (const c of byName.get(n) ?? []) ids.add(c);
+      if (ids.size === 0 || !w.names.size) continue;
+      const customers = [...ids].sort();
+      const key = customers.join(",");
+      const g = groups.get(key) ?? { segments: [], customers };
+      g.segments.push(s);
+      groups.set(key, g);
+    }
+    for (const g of groups.values())
+      changed += (await refreshSegments(ctx, workspaceId, g.segments, g.customers)).length;
   }
   return changed;
+}
+
+/** The event names each segment reads, with those of the segments it includes (transitively). */
+function eventNamesOf(segments: readonly SavedSegment[]): Map<string, Set<string>> {
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  const out = new Map<string, Set<string>>();
+  const visit = (id: string, seen: Set<string>): Set<string> => {
+    const done = out.get(id);
+    if (done) return done;
+    const s = byId.get(id);
+    const names = new Set<string>();
+    if (!s || seen.has(id)) return names;
+    seen.add(id);
+    const d = dependenciesOf(s.definition);
+    for (const n of d.events) names.add(n);
+    for (const ref of d.segments) for (const n of visit(ref, seen)) names.add(n);
+    out.set(id, names);
+    return names;
+  };
+  for (const s of segments) visit(s.id, new Set());
+  return out;
 }
 
 /** After an identify (or an attribute step): segments on attributes or consent, for one customer. */
