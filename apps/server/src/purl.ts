@@ -248,7 +248,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       [token, new Date(engine.now()).toISOString().slice(0, -1)],
       { prepare: "purl-row" },
     );
-    return p ? { ...p, params: (p.params ?? {}) as Record<string, unknown> } : null;
+    return p ? { ...p, params: p.params ?? {} } : null;
   }
 
   /** A known but expired link: the workspace's "link expired" page when published. */
