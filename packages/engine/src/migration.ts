@@ -76,7 +76,10 @@ export async function migrationPreview(
   });
   const populations = await db.query<StepPopulation>(
     `SELECT "versionId", "currentStepId" AS "stepId",
-            count(*) FILTER (WHERE status = 'WAITING' AND "parkedEvent" IS NULL)::int AS waiting,
+            count(*) FILTER (WHERE status = 'WAITING' AND "parkedEvent" IS NULL
+                             AND (state->>'held') IS DISTINCT FROM 'true')::int AS waiting,
+            count(*) FILTER (WHERE status = 'WAITING' AND "parkedEvent" IS NULL
+                             AND state->>'held' = 'true')::int AS held,
             count(*) FILTER (WHERE status = 'WAITING' AND "parkedEvent" IS NOT NULL)::int AS parked,
             count(*) FILTER (WHERE status = 'ACTIVE')::int AS active
      FROM "JourneyRun"
@@ -135,7 +138,7 @@ export interface MigrationCustomer {
   email: string | null;
   version: number;
   step: string;
-  status: "waiting" | "waiting for an event" | "in progress";
+  status: "waiting" | "waiting for an event" | "held by quiet hours" | "in progress";
   goes: string;
 }
 
@@ -170,11 +173,13 @@ export async function migrationCustomers(
     stepId: string;
     status: string;
     parked: boolean;
+    held: boolean | null;
     externalId: string;
     email: string | null;
   }>(
     `SELECT r.id, r."versionId", r."currentStepId" AS "stepId", r.status::text AS status,
-            (r."parkedEvent" IS NOT NULL) AS parked, c."externalId", c.email
+            (r."parkedEvent" IS NOT NULL) AS parked, (r.state->>'held' = 'true') AS held,
+            c."externalId", c.email
      FROM "JourneyRun" r JOIN "Customer" c ON c.id = r."customerId"
      WHERE r."versionId" = ANY($1::text[]) AND r.status IN ('ACTIVE', 'WAITING')
        AND r."currentStepId" IS NOT NULL AND r.id > $2
@@ -202,7 +207,14 @@ export async function migrationCustomers(
       email: r.email,
       version: v?.version ?? 0,
       step: label,
-      status: r.status === "ACTIVE" ? "in progress" : r.parked ? "waiting for an event" : "waiting",
+      status:
+        r.status === "ACTIVE"
+          ? "in progress"
+          : r.parked
+            ? "waiting for an event"
+            : r.held
+              ? "held by quiet hours"
+              : "waiting",
       goes,
     };
   });

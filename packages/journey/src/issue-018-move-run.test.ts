@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { advance, initialState } from "./advance.ts";
 import { draftFromSteps, type StepSpec } from "./builder.ts";
 import { compile } from "./compile.ts";
-import { moveRunState } from "./migration.ts";
+import { moveRunState, previewMigration } from "./migration.ts";
 import type { Plan } from "./plan.ts";
 
 function plan(steps: StepSpec[]): Plan {
@@ -103,5 +103,20 @@ describe("issue 18: moveRunState", () => {
       status: "waiting",
       waitUntil: T0 + DAY + 3_600_000,
     });
+  });
+
+  it("the preview counts customers held by quiet hours apart", () => {
+    const p = previewMigration({
+      versions: { v1: { version: 1, plan: v1, labels: { w: "Reminder wait" } } },
+      next: v2,
+      nextLabels: {},
+      nextVersion: 2,
+      populations: [{ versionId: "v1", stepId: "w", waiting: 3, parked: 0, active: 0, held: 2 }],
+      choices: { mode: "keep", deletedSteps: {}, changedWaits: "keepDueTime" },
+    });
+    expect(p.customers).toBe(5);
+    expect(p.lines[0]?.sentence).toBe(
+      "3 waiting, 2 held by quiet hours at Reminder wait stay on version 1",
+    );
   });
 });

@@ -40,6 +40,8 @@ export interface StepPopulation {
   parked: number;
   /** Being moved by a worker right now (they are moved once the step commits). */
   active: number;
+  /** A message held back by quiet hours (counted apart from `waiting`; absent: none). */
+  held?: number;
 }
 
 export interface VersionInfo {
@@ -134,6 +136,7 @@ function population(p: StepPopulation): string {
   const parts: string[] = [];
   if (p.waiting) parts.push(`${p.waiting.toLocaleString("en-US")} waiting`);
   if (p.parked) parts.push(`${p.parked.toLocaleString("en-US")} waiting for an event`);
+  if (p.held) parts.push(`${p.held.toLocaleString("en-US")} held by quiet hours`);
   if (p.active) parts.push(`${p.active.toLocaleString("en-US")} in progress`);
   return parts.join(", ") || "0";
 }
@@ -158,7 +161,7 @@ export function previewMigration(args: {
   for (const p of args.populations) {
     const v = versions[p.versionId];
     if (!v) continue;
-    const customers = p.waiting + p.parked + p.active;
+    const customers = p.waiting + p.parked + p.active + (p.held ?? 0);
     if (customers === 0) continue;
     const label = v.labels[p.stepId] ?? p.stepId;
     const before = v.plan.steps[p.stepId];
