@@ -15,6 +15,7 @@ import { formatCount } from "../format.ts";
 import { navigate } from "../routing.ts";
 import { errorMessage, trpcErrorCode, useTRPC } from "../trpc.ts";
 import type { SegmentDetail, SegmentPreview, SegmentRow } from "./contract.ts";
+import { PrintRun } from "./PrintRun.tsx";
 import { segmentsHrefs } from "./routes.ts";
 import "./segments.css";
 
@@ -261,6 +262,7 @@ function Editor({ segment }: { segment: SegmentDetail | null }) {
           )}
         </aside>
       </div>
+      {segment ? <PrintRun segmentId={segment.id} /> : null}
     </section>
   );
 }

@@ -74,6 +74,29 @@ describe("Segments area", () => {
     fireEvent.click(screen.getByRole("button", { name: "Create segment" }));
     await waitFor(() => expect(window.location.hash).toBe("#/segments/s1"));
     expect(server.segments[0]).toMatchObject({ name: "Gold customers", members: 24 });
+
+    // A print run from the saved segment: links for every member, then the printer's files.
+    fireEvent.change(await screen.findByLabelText("Landing page address"), {
+      target: { value: "nope" },
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Make personal URLs" }));
+    expect((await screen.findByRole("alert")).textContent).toMatch(/^page:/);
+    fireEvent.change(screen.getByLabelText("Landing page address"), {
+      target: { value: "register" },
+    });
+    fireEvent.change(screen.getByLabelText("Mail drop name"), { target: { value: "winter" } });
+    fireEvent.click(screen.getByRole("button", { name: "Make personal URLs" }));
+    expect((await screen.findByRole("link", { name: "Download CSV" })).getAttribute("href")).toBe(
+      "/exports/segments/s1/drops/winter/pages/register/purls.csv",
+    );
+    expect(screen.getByRole("link", { name: "Download PDF proof" }).getAttribute("href")).toBe(
+      "/exports/segments/s1/drops/winter/pages/register/proof.pdf",
+    );
+    expect(server.callsTo("segments.mintPurls").at(-1)?.input).toEqual({
+      id: "s1",
+      page: "register",
+      drop: "winter",
+    });
     window.location.hash = "#/segments";
     expect(await screen.findByRole("link", { name: "Gold customers" })).toBeTruthy();
   });

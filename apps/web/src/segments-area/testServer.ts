@@ -86,6 +86,12 @@ export function fakeSegmentsServer(customers: FakeCustomer[]) {
       });
       return { id };
     },
+    "segments.mintPurls": (input) => {
+      const i = input as { id: string; page: string; drop: string };
+      if (i.page !== "register")
+        throw new Error("page: no page with that address in this workspace.");
+      return { members: 24, created: 24, drop: i.drop, page: i.page, published: true };
+    },
     "segments.lifecycle.get": () => lifecycle,
     "segments.lifecycle.set": (input) => {
       lifecycle.settings = input as LifecycleView["settings"];
