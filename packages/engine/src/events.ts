@@ -5,6 +5,7 @@ import { asRecord, toSnapshot } from "./customer.ts";
 import { enrol, recordEntrySkip } from "./enrol.ts";
 import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
+import { refreshSegmentsForCustomer, refreshSegmentsForEvents } from "./segments.ts"; // issue 16
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
 /**
@@ -263,6 +264,8 @@ export async function processEventBatch(
     ctx,
     events.filter((e) => handled.has(e.id)),
   );
+  // issue 16: saved segments these event names can affect, for these customers (idempotent).
+  await refreshSegmentsForEvents(ctx, events.filter((e) => handled.has(e.id)));
   // After their effects (all idempotent), as in processEvent.
   if (done.length > 0)
     await ctx.db.query(
@@ -293,6 +296,7 @@ export async function processCustomerChanged(
     return { enrolled: 0, delivered: 0 };
   }
   const customer: CustomerSnapshot = toSnapshot(row);
+  await refreshSegmentsForCustomer(ctx, row.workspaceId, customerId); // issue 16: saved segments
   const versions = await prisma.journeyVersion.findMany({
     where: {
       workspaceId: row.workspaceId,

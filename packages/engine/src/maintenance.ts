@@ -14,7 +14,10 @@ import { customerAttributePage, customerIdPage, customerPage, toSnapshot } from 
 import { enrol, enrolMany } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
+import { compactRollups } from "./rollups.ts"; // issue 17
+import { sweepSegments } from "./segments.ts"; // issue 16
 import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
+import { runMigration } from "./move.ts"; // issue 18
 
 /** What a bulk enrolment selects: explicit customers (external id or e-mail), or a segment. */
 export const EnrolCriteria = z
@@ -52,6 +55,10 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
       return runDateTriggers(ctx);
     case "sweep":
       return sweep(ctx, job.graceMs, job.eventRetentionDays);
+    case "segments":
+      return sweepSegments(ctx, job.workspaceId, job.segmentId);
+    case "migration": // issue 18
+      return runMigration(ctx, job.migrationId, job.pass);
   }
 }
 
@@ -356,6 +363,13 @@ export async function sweep(
       : 0;
   if (expired)
     ctx.log.info({ events: expired, eventRetentionDays }, "sweeper deleted expired events");
+  // issue 17: the analytics rollups' shards of days that are over, folded into one row each.
+  await compactRollups(ctx).catch((err: unknown) =>
+    ctx.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "rollup compaction failed",
+    ),
+  );
   return {
     runs: runs.length,
     messages: messages.length,

@@ -31,11 +31,24 @@ export type EventJob = z.infer<typeof EventJob>;
 export const MaintenanceJob = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("enrolment"), enrolmentId: z.string().min(1) }),
   z.object({ kind: z.literal("dateTriggers") }),
+  /** issue 16: re-evaluate saved segments whose windows move with the clock. */
+  z.object({
+    kind: z.literal("segments"),
+    workspaceId: z.string().min(1).optional(),
+    /** One saved segment (just created or changed) and those that include it, whole workspace. */
+    segmentId: z.string().min(1).optional(),
+  }),
   z.object({
     kind: z.literal("sweep"),
     graceMs: z.number().int().positive().optional(),
     /** Delete events received longer ago than this (0: keep them). */
     eventRetentionDays: z.number().int().min(0).optional(),
+  }),
+  /** issue 18: one pass of moving a journey's customers in flight to its new version (move.ts). */
+  z.object({
+    kind: z.literal("migration"),
+    migrationId: z.string().min(1),
+    pass: z.number().int().min(0),
   }),
 ]);
 export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
