@@ -3,6 +3,7 @@
 // the lifecycle stages' rules stated in words and tuned.
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { triggerViews } from "../canvas/steps/trigger.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { customerRow, fakeCustomersServer } from "../customers-area/testServer.ts";
@@ -152,5 +153,20 @@ describe("a customer's profile", () => {
     );
     expect(within(section).queryByText("Lifecycle: At risk")).toBeNull();
     expect(server.callsTo("segments.ofCustomer")[0]?.input).toEqual({ customerId: "c001" });
+  });
+});
+
+describe("the canvas's segment trigger", () => {
+  it("summarises a saved segment's entry or exit, and still the inline conditions", () => {
+    const view = triggerViews["trigger.segment"];
+    expect(view.summary({ segmentId: "s1", on: "enter", conditions: [] })).toBe(
+      "Enters a saved segment",
+    );
+    expect(view.summary({ segmentId: "s1", on: "leave", conditions: [] })).toBe(
+      "Leaves a saved segment",
+    );
+    expect(
+      view.summary({ conditions: [{ property: "tier", op: "eq", value: "gold" }], match: "all" }),
+    ).toMatch(/^Segment: tier/);
   });
 });

@@ -16,6 +16,9 @@ export const triggerViews: Record<StepTypeOf<"trigger">, StepView> = {
   },
   "trigger.segment": {
     summary: (c) => {
+      // issue 16: a saved segment's entry or exit.
+      if (str(c, "segmentId"))
+        return str(c, "on") === "leave" ? "Leaves a saved segment" : "Enters a saved segment";
       const conditions = conditionsText(c);
       return conditions ? `Segment: ${conditions}` : NOT_CONFIGURED;
     },
