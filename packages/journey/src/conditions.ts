@@ -162,10 +162,10 @@ export function evaluateConditionsWith(
 }
 
 /**
- * Each comparison in the words a marketer reads ("is at least", never `gte`), as the trace's split
- * details show it. The editor words them the same (apps/web canvas/words.ts; a test checks both).
+ * Each comparison in the words a marketer reads ("is at least", never `gte`): the trace's split
+ * details, and the editor's forms, node summaries and segment rules (apps/web canvas/words.ts).
  */
-const CONDITION_OP_WORDS: Readonly<Record<ConditionOp, string>> = {
+export const CONDITION_OP_WORDS: Readonly<Record<ConditionOp, string>> = {
   eq: "equals",
   neq: "does not equal",
   gt: "is greater than",

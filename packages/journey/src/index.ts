@@ -37,6 +37,7 @@ export {
   evaluateCondition,
   evaluateConditions,
   describeCondition,
+  CONDITION_OP_WORDS,
   getPath,
 } from "./conditions.ts";
 export {
