@@ -167,4 +167,55 @@ describe("KPI dashboard", () => {
         .getAttribute("aria-current"),
     ).toBe("page");
   });
+
+  it("shows customers by lifecycle stage with each stage's rule, or how to set the stages up", async () => {
+    const stages = [
+      ["new", 120, "First purchase in the last 30 days"],
+      ["repeat", 45, "2 or more purchases in the last 365 days"],
+      ["active", 300, "A purchase in the last 90 days"],
+      ["at_risk", 80, "Last purchase 90–180 days ago"],
+      ["lapsed", 510, "No purchase for 180 days"],
+    ] as const;
+    stubTrpc({
+      "auth.me": () => marketer,
+      "kpis.workspace": () => kpis,
+      "segments.lifecycle.get": () => ({
+        settings: {},
+        enabled: true,
+        stages: stages.map(([stage, members, rule]) => ({
+          stage,
+          members,
+          rule,
+          segmentId: `seg-${stage}`,
+        })),
+      }),
+    });
+    window.location.hash = "#/dashboard";
+    renderApp({ me: marketer });
+    const table = await screen.findByRole("table", { name: "Customers per lifecycle stage" });
+    expect(rowsOf(table)).toEqual([
+      ["New", "120", "First purchase in the last 30 days"],
+      ["Repeat", "45", "2 or more purchases in the last 365 days"],
+      ["Active", "300", "A purchase in the last 90 days"],
+      ["At risk", "80", "Last purchase 90–180 days ago"],
+      ["Lapsed", "510", "No purchase for 180 days"],
+    ]);
+    expect(screen.getByRole("figure", { name: "Customers per lifecycle stage, now" })).toBeTruthy();
+  });
+
+  it("says how to set the lifecycle stages up when the workspace has none", async () => {
+    stubTrpc({
+      "auth.me": () => marketer,
+      "kpis.workspace": () => kpis,
+      "segments.lifecycle.get": () => ({ settings: {}, enabled: false, stages: [] }),
+    });
+    window.location.hash = "#/dashboard";
+    renderApp({ me: marketer });
+    expect(await screen.findByText(/Lifecycle stages are not set up yet/)).toBeTruthy();
+    const section = screen.getByRole("region", { name: "Customers by lifecycle stage" });
+    expect(within(section).getByRole("link", { name: "Segments" }).getAttribute("href")).toBe(
+      "#/segments",
+    );
+    expect(screen.queryByRole("table", { name: "Customers per lifecycle stage" })).toBeNull();
+  });
 });

@@ -7,7 +7,9 @@ import { createColumnHelper, type TableOptions } from "@tanstack/react-table";
 import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
 import { useState, type ReactNode } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { LIFECYCLE_STAGE_NAMES } from "@postpath/journey";
 import { lastDays, RangePicker, type DayRange } from "../components/RangePicker.tsx";
+import { segmentsHrefs } from "../segments-area/routes.ts";
 import { formatCount } from "../format.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
 import type { DayOrders, SecondPurchaseBucket, WorkspaceKpis } from "./contract.ts";
@@ -45,6 +47,7 @@ export function KpiDashboardPage() {
       ) : (
         <Figures kpis={kpis.data} range={range} />
       )}
+      <LifecycleStages />
     </section>
   );
 }
@@ -138,6 +141,69 @@ function Figures({ kpis, range }: { kpis: WorkspaceKpis; range: DayRange }) {
     </>
   );
 }
+
+/**
+ * Customers by lifecycle stage, now (the stage segments' members; the rules are the workspace's,
+ * tuned in Segments). Not over the range: a customer is in one stage at a time.
+ */
+function LifecycleStages() {
+  const trpc = useTRPC();
+  const lifecycle = useQuery(trpc.segments.lifecycle.get.queryOptions());
+  if (lifecycle.isPending || lifecycle.isError) return null;
+  const { enabled, stages } = lifecycle.data;
+  const rows = stages.map((s) => ({
+    stage: LIFECYCLE_STAGE_NAMES[s.stage],
+    customers: s.members,
+    rule: s.rule,
+  }));
+  return (
+    <section aria-labelledby="lifecycle-stages">
+      <h2 id="lifecycle-stages">Customers by lifecycle stage</h2>
+      {!enabled ? (
+        <p className="muted">
+          Lifecycle stages are not set up yet: <a href={segmentsHrefs.segments()}>Segments</a> sets
+          them up and lets you tune their rules.
+        </p>
+      ) : (
+        <>
+          <figure className="dashboard__chart" aria-label="Customers per lifecycle stage, now">
+            <BarChart width={760} height={220} data={rows}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="stage" />
+              <YAxis allowDecimals={false} />
+              <Tooltip />
+              <Bar dataKey="customers" name="Customers" fill="#7c3aed" />
+            </BarChart>
+            <figcaption className="muted">
+              Now, whatever the range: each customer is in one stage at a time.
+            </figcaption>
+          </figure>
+          <div className="dashboard__table">
+            <DataTable
+              label="Customers per lifecycle stage"
+              columns={stageColumns}
+              rows={rows}
+              rowId={(r) => r.stage}
+            />
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+const stageHelper = createColumnHelper<
+  typeof dataTableFeatures,
+  { stage: string; customers: number; rule: string }
+>();
+const stageColumns = stageHelper.columns([
+  stageHelper.accessor("stage", { header: "Stage" }),
+  stageHelper.accessor("customers", {
+    header: "Customers",
+    cell: (i) => formatCount(i.getValue()),
+  }),
+  stageHelper.accessor("rule", { header: "Rule" }),
+]);
 
 const split = (d: DayOrders) => ({ ...d, otherRevenue: d.revenue - d.journeyRevenue });
 
