@@ -16,6 +16,7 @@ import {
   compactRollups,
   enrolMany,
   journeyDailyFigures,
+  workspaceKpis,
   journeyStepFigures,
   rollupOptions,
   startWorkers,
@@ -317,6 +318,14 @@ export default async function main(args: string[]): Promise<void> {
     );
     console.log(line("analytics.daily, 30 days", ours.daily30));
     console.log(line("analytics.daily, 365 days", ours.daily365, raw.daily365));
+    // The workspace KPI dashboard (kpis.workspace): aggregates over the Order rows of the range.
+    const kpis = async (days: number) =>
+      timed(Math.max(5, Math.floor(reps / 10)), () =>
+        workspaceKpis(env.db, env.workspaceId, { from: day(today - (days - 1) * DAY_MS), to }),
+      );
+    console.log(`  KPI dashboard (${fmt(orders)} orders over 365 days):`);
+    for (const days of [30, 90, 365])
+      console.log(line(`kpis.workspace, ${days} days`, await kpis(days)));
   } finally {
     rollupOptions.transitions = true;
     await env.close();
