@@ -265,7 +265,10 @@ export async function processEventBatch(
     events.filter((e) => handled.has(e.id)),
   );
   // issue 16: saved segments these event names can affect, for these customers (idempotent).
-  await refreshSegmentsForEvents(ctx, events.filter((e) => handled.has(e.id)));
+  await refreshSegmentsForEvents(
+    ctx,
+    events.filter((e) => handled.has(e.id)),
+  );
   // After their effects (all idempotent), as in processEvent.
   if (done.length > 0)
     await ctx.db.query(

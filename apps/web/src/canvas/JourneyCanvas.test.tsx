@@ -137,7 +137,9 @@ describe("JourneyCanvas", () => {
     // No text, badges or handles: only the box (the node keeps its accessible name).
     expect(split.textContent).toBe("");
     expect(container.querySelectorAll(".react-flow__handle")).toHaveLength(0);
-    expect(split.getAttribute("aria-label")).toBe("Condition split step, If event.total is greater than 100");
+    expect(split.getAttribute("aria-label")).toBe(
+      "Condition split step, If event.total is greater than 100",
+    );
     // React Flow draws no edges; the four are straight segments of one path.
     expect(container.querySelectorAll(".react-flow__edge")).toHaveLength(0);
     const paths = [...container.querySelectorAll(".far-edges path")];

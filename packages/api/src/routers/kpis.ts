@@ -21,19 +21,17 @@ export const KPI_DEFINITIONS = {
     "Orders credited to a journey: the order that converted a journey run within its attribution window (5 days after a message unless the journey says otherwise). Every other order is not influenced.",
 } as const;
 
-const Range = z
-  .object({ from: IsoDay("from"), to: IsoDay("to") })
-  .superRefine((v, ctx) => {
-    const days = daysInRange(v.from, v.to);
-    if (days < 1)
-      ctx.addIssue({ code: "custom", path: ["to"], message: "to must be on or after from" });
-    else if (days > MAX_KPI_DAYS)
-      ctx.addIssue({
-        code: "custom",
-        path: ["to"],
-        message: `Choose at most ${MAX_KPI_DAYS} days: to is ${days - 1} days after from`,
-      });
-  });
+const Range = z.object({ from: IsoDay("from"), to: IsoDay("to") }).superRefine((v, ctx) => {
+  const days = daysInRange(v.from, v.to);
+  if (days < 1)
+    ctx.addIssue({ code: "custom", path: ["to"], message: "to must be on or after from" });
+  else if (days > MAX_KPI_DAYS)
+    ctx.addIssue({
+      code: "custom",
+      path: ["to"],
+      message: `Choose at most ${MAX_KPI_DAYS} days: to is ${days - 1} days after from`,
+    });
+});
 
 export const kpisRouter = router({
   workspace: viewerProcedure.input(Range).query(async ({ ctx, input }) => ({
