@@ -97,6 +97,11 @@ describe("API security (walks every procedure of appRouter)", () => {
     SessionUser
   > = {} as never;
   const ids: Record<string, string> = {};
+  /** issue 16: a saved segment's rules (gold customers). */
+  const SEGMENT = {
+    match: "all" as const,
+    rules: [{ kind: "attribute" as const, property: "tier", op: "eq" as const, value: "gold" }],
+  };
   /** Workspace B's things, by the same keys as `ids` (plus versionId, enrolmentId). */
   const idsB: Record<string, string> = {};
   const SECRETS = {
@@ -209,6 +214,13 @@ describe("API security (walks every procedure of appRouter)", () => {
     ids.operate = ids.analytics = ids.migration = ids.journeys; // issues 17, 18: by journey
     ids.pages = // issue 14
       (await createCaller(ctxFor(u.marketerA)).pages.create({ name: "A page", slug: "a-page" })).id;
+    ids.segments = // issue 16
+      (
+        await createCaller(ctxFor(u.marketerA)).segments.create({
+          name: "A segment",
+          definition: SEGMENT,
+        })
+      ).id;
     // A dead message in A, for the admin dead-letter procedures.
     const customer = await db.prisma.customer.create({
       data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
@@ -272,6 +284,7 @@ describe("API security (walks every procedure of appRouter)", () => {
         (await c.journeys.create({ name: "B journey", draft: demoJourneyDraft(1) })).id;
     await c.journeys.publish({ id: out.journeys });
     out.pages = (await c.pages.create({ name: "B page", slug: "b-page" })).id; // issue 14
+    out.segments = (await c.segments.create({ name: "B segment", definition: SEGMENT })).id; // issue 16
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: out.journeys },
     });
@@ -325,6 +338,8 @@ describe("API security (walks every procedure of appRouter)", () => {
     from: "2026-01-01", // analytics.daily
     to: "2026-01-31",
     choices: { mode: "keep" }, // migration.preview
+    definition: SEGMENT, // segments.preview, segments.update
+    page: "a-page", // segments.mintPurls
     externalIds: ["cust-a"],
     role: "VIEWER",
     label: "renamed",

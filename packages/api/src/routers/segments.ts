@@ -287,6 +287,8 @@ export const segmentsRouter = router({
   preview: viewerProcedure
     .input(z.object({ definition: SegmentDefinition, id: IdText("id").optional() }))
     .query(async ({ ctx, input }) => {
+      // The segment being edited must be this workspace's (another's id: not found, as elsewhere).
+      if (input.id) await segmentOr404(ctx, input.id);
       const all = await definitionsOf(
         ctx,
         input.id ? { id: input.id, definition: input.definition } : undefined,
