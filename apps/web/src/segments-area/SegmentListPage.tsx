@@ -1,18 +1,18 @@
 // issue 16: the Segments area's list — every saved segment with its size and rules in words — and
 // the built-in lifecycle stages: each stage's rule stated in words, its size, and the settings a
 // marketer can tune (the purchase event and the day thresholds).
-import { createColumnHelper, tableFeatures, useTable } from "@tanstack/react-table";
+import { createColumnHelper } from "@tanstack/react-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import type { LifecycleSettings } from "@postpath/journey";
+import { LIFECYCLE_STAGE_NAMES, type LifecycleSettings } from "@postpath/journey";
+import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
 import { formatCount } from "../format.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
-import type { LifecycleView, SegmentRow } from "./contract.ts";
+import type { SegmentRow } from "./contract.ts";
 import { segmentsHrefs } from "./routes.ts";
 import "./segments.css";
 
-const features = tableFeatures({});
-const helper = createColumnHelper<typeof features, SegmentRow>();
+const helper = createColumnHelper<typeof dataTableFeatures, SegmentRow>();
 const columns = helper.columns([
   helper.accessor("name", {
     header: "Segment",
@@ -64,42 +64,16 @@ export function SegmentListPage() {
 }
 
 function SegmentTable({ rows }: { rows: SegmentRow[] }) {
-  const table = useTable({ features, columns, data: rows, getRowId: (row) => row.id });
   return (
-    <table className="journeys segments__table">
-      <thead>
-        {table.getHeaderGroups().map((group) => (
-          <tr key={group.id}>
-            {group.headers.map((header) => (
-              <th key={header.id} scope="col">
-                {header.isPlaceholder ? null : <table.FlexRender header={header} />}
-              </th>
-            ))}
-          </tr>
-        ))}
-      </thead>
-      <tbody>
-        {table.getRowModel().rows.map((row) => (
-          <tr key={row.id}>
-            {row.getAllCells().map((cell) => (
-              <td key={cell.id}>
-                <table.FlexRender cell={cell} />
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      label="Saved segments"
+      className="journeys segments__table"
+      columns={columns}
+      rows={rows}
+      rowId={(row) => row.id}
+    />
   );
 }
-
-const STAGE_NAMES: Record<string, string> = {
-  new: "New",
-  repeat: "Repeat",
-  active: "Active",
-  at_risk: "At risk",
-  lapsed: "Lapsed",
-};
 
 function Lifecycle() {
   const trpc = useTRPC();
@@ -115,7 +89,7 @@ function Lifecycle() {
     }),
   );
   if (!view.data) return null;
-  const v = view.data as LifecycleView;
+  const v = view.data;
   const s = draft ?? v.settings;
   const num = (key: keyof LifecycleSettings, label: string) => (
     <label>
@@ -144,9 +118,9 @@ function Lifecycle() {
           <li key={st.stage}>
             <strong>
               {st.segmentId ? (
-                <a href={segmentsHrefs.segment(st.segmentId)}>{STAGE_NAMES[st.stage]}</a>
+                <a href={segmentsHrefs.segment(st.segmentId)}>{LIFECYCLE_STAGE_NAMES[st.stage]}</a>
               ) : (
-                STAGE_NAMES[st.stage]
+                LIFECYCLE_STAGE_NAMES[st.stage]
               )}
             </strong>{" "}
             — {st.rule}

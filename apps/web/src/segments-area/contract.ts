@@ -1,5 +1,5 @@
 // issue 16: the shapes the Segments area reads from the API (`segments.*`).
-import type { LifecycleSettings, SegmentDefinition } from "@postpath/journey";
+import type { LifecycleSettings, LifecycleStage, SegmentDefinition } from "@postpath/journey";
 
 export interface SegmentRow {
   id: string;
@@ -34,5 +34,5 @@ export interface SegmentPreview {
 export interface LifecycleView {
   settings: LifecycleSettings;
   enabled: boolean;
-  stages: { stage: string; rule: string; segmentId: string | null; members: number }[];
+  stages: { stage: LifecycleStage; rule: string; segmentId: string | null; members: number }[];
 }
