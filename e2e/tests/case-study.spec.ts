@@ -160,7 +160,12 @@ test("the case study: page built with drags, template journey, purchase, QR from
     )
     .toBe("Ada, register your Barista Pro and save 30%");
   const html = invite?.html ?? "";
-  const link = /<a href="([^"]+\/p\/[^"]+)"/.exec(html)?.[1] ?? "";
+  // The email's link goes through the click redirect (issue 17), which answers with the PURL.
+  const tracked = /<a href="([^"]+\/c\/[^"]+)"/.exec(html)?.[1] ?? "";
+  expect(tracked.startsWith(`${origin}/c/`), `the tracked link in ${html}`).toBe(true);
+  const click = await page.request.get(tracked.replace(/&amp;/g, "&"), { maxRedirects: 0 });
+  expect(click.status()).toBe(302);
+  const link = click.headers()["location"] ?? "";
   const qrSrc = /<img src="([^"]+)" alt="QR code"/.exec(html)?.[1] ?? "";
   expect(link.startsWith(`${origin}/p/`), link).toBe(true);
   expect(qrSrc, "the QR image in the email").not.toBe("");
