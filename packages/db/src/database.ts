@@ -59,6 +59,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openEmbedded(opts.dataDir);
 }
 
+/**
+ * Postgres keeps the first 63 bytes of a prepared statement's name, so two longer names that
+ * share them collide ("prepared statement already exists") on one connection: refused here.
+ */
+export function statementName(name: string | undefined): string | undefined {
+  if (name !== undefined && Buffer.byteLength(name) > 63)
+    throw new Error(`Prepared statement name over 63 bytes: ${name}`);
+  return name;
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const location = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
@@ -85,7 +95,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await pool.query(sql);
     },
     async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
-      const res = await pool.query({ text: sql, values: params, name: opts.prepare });
+      const res = await pool.query({
+        text: sql,
+        values: params,
+        name: statementName(opts.prepare),
+      });
       return res.rows as T[];
     },
     async withSession(fn) {
@@ -96,7 +110,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
             await client.query(sql);
           },
           async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
-            const res = await client.query({ text: sql, values: params, name: opts.prepare });
+            const res = await client.query({
+              text: sql,
+              values: params,
+              name: statementName(opts.prepare),
+            });
             return res.rows as T[];
           },
         });

@@ -46,7 +46,11 @@ interface PageArgs {
  * statement: one statement with `$2 IS NULL OR id > $2` gets a generic plan that cannot seek to the
  * cursor, so every page read the whole workspace again (O(customers) per page).
  */
-function pageQuery(columns: string, a: PageArgs): [sql: string, params: unknown[], name: string] {
+function pageQuery(
+  shape: "full" | "attributes" | "ids",
+  columns: string,
+  a: PageArgs,
+): [sql: string, params: unknown[], name: string] {
   const byIds = a.externalIds !== undefined;
   return [
     `SELECT ${columns} FROM "Customer"
@@ -54,7 +58,8 @@ function pageQuery(columns: string, a: PageArgs): [sql: string, params: unknown[
      ORDER BY id LIMIT $3`,
     // "" sorts before every id, so the first page needs no statement of its own.
     [a.workspaceId, a.after ?? "", a.limit, ...(byIds ? [a.externalIds] : [])],
-    `${columns.replace(/[^a-zA-Z]+/g, "_")}${byIds ? "ByExternalId" : ""}`,
+    // Postgres keeps 63 bytes of a statement name: short names, one per shape and filter.
+    `engine.customerPage.${shape}${byIds ? ".byExternalId" : ""}`,
   ];
 }
 
@@ -63,10 +68,11 @@ export async function customerPage(
   args: PageArgs,
 ): Promise<CustomerSnapshot[]> {
   const [sql, params, name] = pageQuery(
+    "full",
     `id, "externalId", email, phone, timezone, attributes, tags`,
     args,
   );
-  const rows = await db.query<CustomerRow>(sql, params, { prepare: `engine.customerPage.${name}` });
+  const rows = await db.query<CustomerRow>(sql, params, { prepare: name });
   return rows.map(toSnapshot);
 }
 
@@ -75,10 +81,8 @@ export async function customerAttributePage(
   db: Pick<Database, "query">,
   args: PageArgs,
 ): Promise<{ id: string; attributes: Record<string, unknown> }[]> {
-  const [sql, params, name] = pageQuery("id, attributes", args);
-  const rows = await db.query<{ id: string; attributes: unknown }>(sql, params, {
-    prepare: `engine.customerPage.${name}`,
-  });
+  const [sql, params, name] = pageQuery("attributes", "id, attributes", args);
+  const rows = await db.query<{ id: string; attributes: unknown }>(sql, params, { prepare: name });
   return rows.map((r) => ({ id: r.id, attributes: asRecord(r.attributes) }));
 }
 
@@ -87,9 +91,7 @@ export async function customerIdPage(
   db: Pick<Database, "query">,
   args: PageArgs,
 ): Promise<string[]> {
-  const [sql, params, name] = pageQuery("id", args);
-  const rows = await db.query<{ id: string }>(sql, params, {
-    prepare: `engine.customerPage.${name}`,
-  });
+  const [sql, params, name] = pageQuery("ids", "id", args);
+  const rows = await db.query<{ id: string }>(sql, params, { prepare: name });
   return rows.map((r) => r.id);
 }
