@@ -23,6 +23,7 @@ import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
+import { withMemberships } from "./memberships.ts"; // issue 16
 import { loadPlan, VersionNotFoundError } from "./plans.ts";
 import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 import { scheduleTimer } from "./timers.ts";
@@ -243,11 +244,13 @@ export async function processRunJob(
     );
     return "applied";
   }
-  const state = runState(run, plan);
-  if (!state) {
+  const stored = runState(run, plan);
+  if (!stored) {
     await failRun(ctx, run.id, run.seq, "the run has no state and its customer is gone");
     return "applied";
   }
+  // issue 16: splits by segment or lifecycle stage read the customer's memberships as they are now.
+  const state = await withMemberships(ctx, plan, stored, run.customerId);
   const input = await loadInput(ctx, job);
   if (!input) {
     if (job.input.kind === "event")

@@ -183,6 +183,11 @@ export const CONDITION_OP_WORDS: Readonly<Record<ConditionOp, string>> = {
 };
 
 export function describeCondition(c: Condition): string {
+  // issue 16: membership conditions (membership.ts) read as what they mean.
+  if (c.property === "customer.segments" && (c.op === "contains" || c.op === "notContains"))
+    return `${c.op === "contains" ? "is in" : "is not in"} segment ${JSON.stringify(c.value)}`;
+  if (c.property === "customer.lifecycle_stage" && !VALUELESS.includes(c.op))
+    return `lifecycle stage ${CONDITION_OP_WORDS[c.op]} ${JSON.stringify(c.value)}`;
   const value = VALUELESS.includes(c.op) ? "" : ` ${JSON.stringify(c.value)}`;
   return `${c.property} ${CONDITION_OP_WORDS[c.op]}${value}`;
 }

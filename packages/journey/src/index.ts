@@ -190,3 +190,12 @@ export * from "./segments.ts"; // issue 16: saved segments and lifecycle stages
 export { enterStep } from "./advance.ts";
 export { countChanges, destinationOf, moveRunState } from "./migration.ts";
 export type { MovedRun, SeenCount } from "./migration.ts";
+// issue 16: splits by saved segment and lifecycle stage
+export {
+  SEGMENTS_PATH,
+  LIFECYCLE_STAGE_PATH,
+  SEGMENT_OPS,
+  LIFECYCLE_OPS,
+  isMembershipCondition,
+  planReadsMemberships,
+} from "./membership.ts";

@@ -10,6 +10,10 @@ export const CustomerSnapshot = z.object({
   timezone: z.string().nullish(),
   attributes: z.record(z.string(), z.unknown()).default({}),
   tags: z.array(z.string()).default([]),
+  /** issue 16: the saved segments the customer is in (ids) and their lifecycle stage, filled in by
+   * the engine for plans that read them (`customer.segments`, `customer.lifecycle_stage`). */
+  segments: z.array(z.string()).optional(),
+  lifecycleStage: z.string().nullish(),
 });
 export type CustomerSnapshot = z.infer<typeof CustomerSnapshot>;
 

@@ -391,6 +391,9 @@ export const CUSTOMER_FIELDS = [
   "timezone",
   "attributes",
   "tags",
+  // issue 16: saved segments (ids) and the lifecycle stage, for splits (membership.ts).
+  "segments",
+  "lifecycle_stage",
 ] as const;
 
 /** `customer` as a template sees it: its attributes, then the built-in fields (which win). */
@@ -404,6 +407,8 @@ export function templateCustomer(c: CustomerSnapshot): Record<string, unknown> {
     timezone: c.timezone ?? null,
     attributes: c.attributes,
     tags: c.tags,
+    segments: c.segments ?? [],
+    lifecycle_stage: c.lifecycleStage ?? null,
   };
 }
 

@@ -61,6 +61,8 @@ describe("journeys: template variables against the workspace catalogue (real Pos
   });
 
   it("journeys.catalog lists what the workspace has observed; a fresh workspace has nothing", async () => {
+    // prettier-ignore
+    const FIELDS = ["id", "externalId", "email", "phone", "timezone", "attributes", "tags", "segments", "lifecycle_stage"];
     expect(await createCaller(env.ctxFor(env.users.viewer)).journeys.catalog()).toEqual({
       attributes: ["first_name", "tier"],
       eventProperties: { purchase: ["order_id", "total"] },
@@ -79,10 +81,12 @@ describe("journeys: template variables against the workspace catalogue (real Pos
         },
       },
       eventSample: 1,
-      customerFields: ["id", "externalId", "email", "phone", "timezone", "attributes", "tags"],
+      customerFields: FIELDS,
+      segments: [], // issue 16: the saved segments' ids (for "unknown segment" warnings)
     });
     expect(await createCaller(env.ctxFor(env.users.fresh)).journeys.catalog()).toEqual({
-      customerFields: ["id", "externalId", "email", "phone", "timezone", "attributes", "tags"],
+      customerFields: FIELDS,
+      segments: [],
     });
   });
 

@@ -21,15 +21,26 @@ export async function connectionBounds(
   return origin === undefined ? {} : { webhookOrigin: origin };
 }
 
+/** issue 16: the ids of the workspace's saved segments, read fresh (a segment made a moment ago
+ * is no "unknown segment"); a trigger or split naming another id is a warning. */
+export async function segmentIds(
+  db: Database,
+  workspaceId: string,
+): Promise<Pick<Catalog, "segments">> {
+  const rows = await db.prisma.segment.findMany({ where: { workspaceId }, select: { id: true } });
+  return { segments: rows.map((r) => r.id) };
+}
+
 /** The catalogue validate() checks a draft against: what the workspace observed, and its connections. */
 export async function validationCatalog(
   db: Database,
   keyring: Keyring | undefined,
   workspaceId: string,
 ): Promise<Catalog> {
-  const [observed, bounds] = await Promise.all([
+  const [observed, bounds, segments] = await Promise.all([
     workspaceCatalog(db.prisma, workspaceId),
     connectionBounds(db, keyring, workspaceId),
+    segmentIds(db, workspaceId),
   ]);
-  return { ...observed, ...bounds };
+  return { ...observed, ...bounds, ...segments };
 }

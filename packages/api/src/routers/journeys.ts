@@ -17,7 +17,7 @@ import { marketerProcedure, readerOf, router, viewerProcedure } from "../trpc.ts
 import { IdText, Text } from "../zod.ts";
 import { editorCatalog } from "./journeys.catalog.ts";
 import { listJourneys } from "./journeys.list.ts"; // issue 15
-import { connectionBounds, validationCatalog } from "./journeys.connections.ts";
+import { connectionBounds, segmentIds, validationCatalog } from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
 import { sameTriggerJourneys } from "./journeys.overlap.ts";
 
@@ -598,6 +598,7 @@ export const journeysRouter = router({
   catalog: viewerProcedure.query(async ({ ctx }) => ({
     ...(await editorCatalog(ctx.db.prisma, ctx.user.workspaceId)),
     ...(await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId)),
+    ...(await segmentIds(ctx.db, ctx.user.workspaceId)), // issue 16
   })),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */

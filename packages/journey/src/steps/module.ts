@@ -25,6 +25,9 @@ export type Catalog = {
   /** The origin (scheme://host[:port]) the workspace's webhook connection is bound to: webhook
    * steps may only choose a path on it (its secret headers go nowhere else). */
   webhookOrigin?: string;
+  /** issue 16: the ids of the workspace's saved segments (lifecycle stages included); when given,
+   * a trigger or a split naming another id is a warning (a deleted segment). */
+  segments?: readonly string[];
 };
 
 export type TriggerInfo = {

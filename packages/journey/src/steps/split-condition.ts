@@ -1,7 +1,9 @@
 // Split: yes/no on conditions over the customer's attributes, the trigger event (`event.total`)
-// or earlier steps' outputs — the same names templates use.
+// or earlier steps' outputs — the same names templates use; and (issue 16) the saved segments the
+// customer is in and their lifecycle stage (membership.ts).
 import { z } from "zod";
 import { Condition, MatchMode, describeCondition, evaluateCondition } from "../conditions.ts";
+import { membershipIssues } from "../membership.ts";
 import { templateContext } from "../templating.ts";
 import { defineStep } from "./module.ts";
 
@@ -20,6 +22,7 @@ export default defineStep<SplitConditionConfig>({
   branches: () => ({ required: ["yes", "no"] }),
   references: (c) =>
     c.conditions.map((cond, i) => ({ field: `conditions.${i}.property`, path: cond.property })),
+  check: (c, ctx) => membershipIssues(c.conditions, (i) => `conditions.${i}`, ctx.catalog),
   enter: (env) => {
     const scope = templateContext(env.state);
     const results = env.config.conditions.map((c) => ({

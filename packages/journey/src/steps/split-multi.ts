@@ -1,6 +1,7 @@
 // Split: the first of N condition groups that holds picks the branch (its id); none → "else".
 import { z } from "zod";
 import { Condition, MatchMode, evaluateConditions } from "../conditions.ts";
+import { membershipIssues } from "../membership.ts";
 import { templateContext } from "../templating.ts";
 import { type CheckIssue, defineStep } from "./module.ts";
 
@@ -38,10 +39,14 @@ export default defineStep<SplitMultiConfig>({
         path: cond.property,
       })),
     ),
-  check: (c) => {
+  check: (c, ctx) => {
     const issues: CheckIssue[] = [];
     const seen = new Set<string>();
     c.branches.forEach((b, i) => {
+      // issue 16: branches by segment or lifecycle stage.
+      issues.push(
+        ...membershipIssues(b.conditions, (j) => `branches.${i}.conditions.${j}`, ctx.catalog),
+      );
       if (b.id === "else" || seen.has(b.id)) {
         issues.push({
           code: "split.duplicate_branch",

@@ -4,8 +4,9 @@
 // rules decide whether they may enter again.
 import { z } from "zod";
 import { Condition, MatchMode } from "../conditions.ts";
+import { isMembershipCondition, unknownSegmentIssue } from "../membership.ts";
 import { matchesCustomer } from "../templating.ts";
-import { NEXT_ONLY, defineStep } from "./module.ts";
+import { type CheckIssue, NEXT_ONLY, defineStep } from "./module.ts";
 
 export const TriggerSegmentConfig = z
   .object({
@@ -33,6 +34,22 @@ export default defineStep<TriggerSegmentConfig>({
   schema: TriggerSegmentConfig,
   defaults: { conditions: [], match: "all", on: "enter" },
   branches: () => NEXT_ONLY,
+  check: (c, ctx) => {
+    const issues: CheckIssue[] = unknownSegmentIssue(c.segmentId, "segmentId", ctx.catalog);
+    // Conditions are checked when attributes change, without memberships: a saved segment's entry
+    // is the way to start from a segment or a lifecycle stage.
+    if (!c.segmentId)
+      c.conditions.forEach((cond, i) => {
+        if (isMembershipCondition(cond))
+          issues.push({
+            code: "trigger.membership_condition",
+            field: `conditions.${i}.property`,
+            message:
+              'To start when customers enter a segment or a lifecycle stage, choose "Saved segment" instead.',
+          });
+      });
+    return issues;
+  },
   triggerInfo: () => ({ type: "trigger.segment", event: null, properties: [] }),
   // A saved segment's entries and exits are the engine's (segments.ts), never an attribute check.
   matches: (c, _event, customer) =>
