@@ -1,9 +1,10 @@
 // issue 17, item 4: the figures of a journey's analytics page, counted in Postgres.
 //
 // `journeyStepFigures`: per version and step, the StepCounter rollups (summed over shards) —
-// entered, sent, failed, converted — and the runs waiting at the step now (JourneyRun by
-// version/status/step, an index-only scan), with the step's name as drawn and its kind. "All
-// versions" adds the versions up per step (a step keeps its id across republishing).
+// entered, sent, failed, converted, moved in / out (issue 18: runs moved between versions) — and
+// the runs waiting at the step now (JourneyRun by version/status/step, an index-only scan), with
+// the step's name as drawn and its kind. "All versions" adds the versions up per step (a step
+// keeps its id across republishing).
 //
 // issue 17, item 7: with them, from the JourneyRollup rows the engine keeps (rollups.ts): delivered,
 // opened and clicked (total and unique), attributed conversions and their revenue (attribution.ts),
@@ -43,11 +44,20 @@ export interface StepFigures {
   /** The kind of step in words ("Send email", "Wait"). */
   kind: string;
   type: string;
+  /** Runs that arrived at the step on this version (a run moved here on publish is not one). */
   entered: number;
   waitingNow: number;
   sent: number;
   failed: number;
   converted: number;
+  /**
+   * issue 18: runs moved here from an earlier version's step when this version was published, and
+   * runs moved away from here to a newer one (counted on neither version's `entered`/`completed`):
+   * the old version's figures keep what happened on it, the new one's add the moved-in runs, and
+   * "all versions" counts every run once.
+   */
+  movedIn: number;
+  movedOut: number;
   /** issue 17: from the rollups. */
   delivered: number;
   opened: number;
@@ -165,9 +175,12 @@ export async function journeyStepFigures(
       sent: number;
       failed: number;
       converted: number;
+      movedIn: number;
+      movedOut: number;
     }>(
       `SELECT "versionId", "stepId", sum(entered)::int AS entered, sum(sent)::int AS sent,
-              sum(failed)::int AS failed, sum(converted)::int AS converted
+              sum(failed)::int AS failed, sum(converted)::int AS converted,
+              sum("movedIn")::int AS "movedIn", sum("movedOut")::int AS "movedOut"
        FROM "StepCounter" WHERE "journeyId" = $1 AND "versionId" = ANY($2::text[])
        GROUP BY 1, 2`,
       [journeyId, ids],
@@ -223,6 +236,8 @@ export async function journeyStepFigures(
           sent: c?.sent ?? 0,
           failed: c?.failed ?? 0,
           converted: c?.converted ?? 0,
+          movedIn: c?.movedIn ?? 0,
+          movedOut: c?.movedOut ?? 0,
           ...engagement(rolledAt.get(key(v.id, d.id)) ?? [], c?.entered ?? 0),
         };
       }),
@@ -240,6 +255,8 @@ export async function journeyStepFigures(
         a.sent += s.sent;
         a.failed += s.failed;
         a.converted += s.converted;
+        a.movedIn += s.movedIn;
+        a.movedOut += s.movedOut;
         for (const f of ENGAGEMENT) a[f] += s[f];
         a.variants = addVariants(a.variants, s.variants);
         a.revenuePerRecipient = a.entered > 0 ? a.revenue / a.entered : 0;

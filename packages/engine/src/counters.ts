@@ -8,6 +8,15 @@ export interface CounterDelta {
   sent: number;
   failed: number;
   converted: number;
+  /**
+   * issue 18: a run moved to a newer version on publish counts as `movedOut` at its step of the
+   * old version and `movedIn` at its step of the new one (never `completed` / `entered`): each
+   * version's `entered` counts only the runs that arrived there on that version, so "all versions"
+   * adds up without counting a moved run twice, and per version and step
+   * entered + movedIn − completed − movedOut is the runs there now.
+   */
+  movedIn: number;
+  movedOut: number;
 }
 export type Counters = Map<string, CounterDelta>;
 
@@ -24,7 +33,7 @@ export function takeShard(): number {
 function bump(c: Counters, stepId: string, field: keyof CounterDelta, n = 1): void {
   let d = c.get(stepId);
   if (!d) {
-    d = { entered: 0, completed: 0, sent: 0, failed: 0, converted: 0 };
+    d = { entered: 0, completed: 0, sent: 0, failed: 0, converted: 0, movedIn: 0, movedOut: 0 };
     c.set(stepId, d);
   }
   d[field] += n;
@@ -87,16 +96,18 @@ export async function bumpCounters(
   const steps = rows.map(([s]) => s);
   const col = (f: keyof CounterDelta) => rows.map(([, d]) => d[f]);
   await tx.$executeRaw`
-    INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", entered, completed, sent, failed, converted)
-    SELECT ${versionId}, s, ${shard}, ${journeyId}, e, c, se, f, cv
-    FROM unnest(${steps}::text[], ${col("entered")}::int[], ${col("completed")}::int[], ${col("sent")}::int[], ${col("failed")}::int[], ${col("converted")}::int[])
-      AS t(s, e, c, se, f, cv)
+    INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", entered, completed, sent, failed, converted, "movedIn", "movedOut")
+    SELECT ${versionId}, s, ${shard}, ${journeyId}, e, c, se, f, cv, mi, mo
+    FROM unnest(${steps}::text[], ${col("entered")}::int[], ${col("completed")}::int[], ${col("sent")}::int[], ${col("failed")}::int[], ${col("converted")}::int[], ${col("movedIn")}::int[], ${col("movedOut")}::int[])
+      AS t(s, e, c, se, f, cv, mi, mo)
     ON CONFLICT ("versionId", "stepId", shard) DO UPDATE SET
       entered = "StepCounter".entered + EXCLUDED.entered,
       completed = "StepCounter".completed + EXCLUDED.completed,
       sent = "StepCounter".sent + EXCLUDED.sent,
       failed = "StepCounter".failed + EXCLUDED.failed,
-      converted = "StepCounter".converted + EXCLUDED.converted`;
+      converted = "StepCounter".converted + EXCLUDED.converted,
+      "movedIn" = "StepCounter"."movedIn" + EXCLUDED."movedIn",
+      "movedOut" = "StepCounter"."movedOut" + EXCLUDED."movedOut"`;
 }
 
 export function singleCounter(stepId: string, field: keyof CounterDelta): Counters {

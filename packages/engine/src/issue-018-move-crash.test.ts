@@ -2,7 +2,8 @@
 // apps/worker) move 1,500 customers from a deleted step to a webhook step of the new version and
 // are SIGKILLed, all of them, each time the move has made progress — so the migration job dies
 // mid-page and is taken over by a fresh process. No run may be lost or moved twice, and each moved
-// customer's message is stored once (one outbox row per run) and recorded as sent once.
+// customer's message is stored once (one outbox row per run) and recorded as sent once; the
+// analytics counters and rollups move with each run exactly once (they agree with a recount).
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { Prisma } from "@postpath/db";
@@ -18,6 +19,7 @@ import {
   waitFor,
   type EngineHarness,
 } from "./testing/harness.ts";
+import { recountFigures, rollupFigures } from "./testing/recount.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
 const CUSTOMERS = 1500;
@@ -190,16 +192,26 @@ describe("issue 18: the move under SIGKILL", () => {
     expect(sink.processed.size).toBe(CUSTOMERS);
     const keys = new Set(messages.map((x) => x.idempotencyKey));
     for (const k of sink.processed.keys()) expect(keys.has(k)).toBe(true);
-    // Analytics per version add up: all left version 1's reminder, all went through version 2's ping.
+    // Analytics per version add up: all moved out of version 1's reminder (not completed there)
+    // and moved in at version 2's ping (not entered there), each exactly once although workers
+    // died mid-move: the counters and rollups move in the run's own transaction.
     const c1 = await db.prisma.stepCounter.aggregate({
       where: { versionId: first, stepId: "reminder" },
-      _sum: { entered: true, completed: true },
+      _sum: { entered: true, completed: true, movedIn: true, movedOut: true },
     });
-    expect(c1._sum).toEqual({ entered: CUSTOMERS, completed: CUSTOMERS });
+    expect(c1._sum).toEqual({ entered: CUSTOMERS, completed: 0, movedIn: 0, movedOut: CUSTOMERS });
     const c2 = await db.prisma.stepCounter.aggregate({
       where: { versionId: second, stepId: "ping" },
-      _sum: { entered: true, completed: true },
+      _sum: { entered: true, completed: true, movedIn: true, movedOut: true },
     });
-    expect(c2._sum).toEqual({ entered: CUSTOMERS, completed: CUSTOMERS });
+    expect(c2._sum).toEqual({ entered: 0, completed: CUSTOMERS, movedIn: CUSTOMERS, movedOut: 0 });
+    // The rollups (per version, step, A/B variant, day) agree with a recount from the raw rows.
+    const rolled = await rollupFigures(db, journeyId);
+    expect(rolled.get(`${second} ping `)).toMatchObject({ movedIn: CUSTOMERS, sent: CUSTOMERS });
+    expect(rolled.get(`${first} reminder `)).toMatchObject({
+      entered: CUSTOMERS,
+      movedOut: CUSTOMERS,
+    });
+    expect(rolled).toEqual(await recountFigures(h.ctx, journeyId));
   }, 3_600_000);
 });

@@ -60,11 +60,9 @@ async function counters(versionId: string) {
   const rows = await h.db.prisma.stepCounter.groupBy({
     by: ["stepId"],
     where: { versionId },
-    _sum: { entered: true, completed: true },
+    _sum: { entered: true, completed: true, movedIn: true, movedOut: true },
   });
-  return Object.fromEntries(
-    rows.map((r) => [r.stepId, { entered: r._sum.entered, completed: r._sum.completed }]),
-  );
+  return Object.fromEntries(rows.map((r) => [r.stepId, r._sum]));
 }
 
 describe("issue 18: the move", () => {
@@ -203,13 +201,18 @@ describe("issue 18: the move", () => {
       event: "signed_up",
     });
 
-    // Analytics per version: the moved runs left version 1's steps and joined version 2's.
+    // Analytics per version: the moved runs moved out of version 1's steps and into version 2's
+    // (neither completed there nor entered here); s4 then went on from version 2's "reg".
     expect(await counters(first)).toMatchObject({
-      reminder: { entered: 4, completed: 4 },
-      reg: { entered: 3, completed: 3 },
+      reminder: { entered: 4, completed: 0, movedOut: 4, movedIn: 0 },
+      reg: { entered: 3, completed: 0, movedOut: 3, movedIn: 0 },
     });
     const c2 = await counters(second);
-    expect(c2).toMatchObject({ ping: { entered: 4, completed: 4 }, reg: { entered: 3 } });
+    expect(c2).toMatchObject({
+      ping: { entered: 0, movedIn: 4, completed: 4, movedOut: 0 },
+      reg: { entered: 0, movedIn: 3, completed: 1 },
+      thanks: { entered: 1 },
+    });
     expect(c2["ab"]).toBeUndefined(); // nobody entered version 2 at its start
   });
 

@@ -8,12 +8,15 @@
 // stored twice), and a run that moved on before the move is read again by a later pass. The
 // transaction rewrites the run (version, step, state, timer), writes the trace line naming both
 // versions and the mapping, moves the run's count from the old version's step to the new one's
-// (StepCounter), and counts it on the migration row. The cursor is saved after each page, and the
-// page being worked on (`pageEnd`) before it, so a retried job (a SIGKILLed worker) continues from
-// the last finished page and re-creates the follow-ups (timers, sends) of runs its predecessor
-// moved but had not yet scheduled. Runs busy on a step (ACTIVE: a send in flight, a first job not
-// yet run) are moved by a later pass once they wait; a pass runs every PASS_DELAY_MS, at most
-// MAX_PASSES times.
+// (StepCounter and the day's JourneyRollup rows: `movedOut` there, `movedIn` here — see moveOne),
+// and counts it on the migration row: so the analytics move with the run exactly once, whatever
+// dies when. The cursor is saved after each page, and the page being worked on (`pageEnd`) before
+// it, so a retried job (a SIGKILLed worker) continues from the last finished page and re-creates
+// the follow-ups (timers, sends) of runs its predecessor moved but had not yet scheduled. Runs busy
+// on a step (ACTIVE: a send in flight, a first job not yet run) are moved by a later pass once
+// they wait, and so are runs with a message still in the outbox (pending, being sent, uncertain):
+// its send is then recorded on the version that made it (and its opens and clicks, engagement.ts,
+// follow it there). A pass runs every PASS_DELAY_MS, at most MAX_PASSES times.
 import type { Prisma } from "@postpath/db";
 import {
   destinationOf,
@@ -29,6 +32,7 @@ import { bumpCounters, countersFromTransition, singleCounter, type Counters } fr
 import { labelsOf } from "./migration.ts";
 import { addUnlessPending } from "./queues.ts";
 import { ensureFollowUps, renderOutbox } from "./runner.ts";
+import { bumpRollup, enteredRollups, utcDay, variantAt, type RollupDelta } from "./rollups.ts";
 import { scheduleTimer } from "./timers.ts";
 
 /** Runs read per page. */
@@ -135,7 +139,10 @@ async function moveOne(
         traces.push({
           stepId: e.stepId,
           kind: e.decision,
-          detail: e.detail as Prisma.InputJsonValue,
+          // The move's line names both versions by id too (the analytics recount reads them).
+          detail: (e.decision === "run.moved"
+            ? { ...e.detail, fromVersionId: row.versionId, toVersionId: versionId }
+            : e.detail) as Prisma.InputJsonValue,
         });
         break;
       case "schedule":
@@ -203,22 +210,40 @@ async function moveOne(
   }
   const waiting = status === "WAITING" ? waitingUntil : null;
   const parked = next.status === "parked";
-  // Analytics stay per version: the run leaves its step of the old version (completed there) and
-  // enters the new version's step (and whatever it goes through from there).
-  const oldCounters = singleCounter(row.stepId, "completed");
-  const newCounters: Counters = new Map();
+  // Analytics stay per version and add up (issue 18): a moved run counts as `movedOut` at its step
+  // of the old version and `movedIn` at its step of the new one — not `completed` / `entered`, so
+  // each version's `entered` is the runs that arrived at the step on that version and "all
+  // versions" counts nobody twice (per version and step, entered + movedIn − completed − movedOut
+  // is the runs there now). Steps it goes through after the one it moved to (a deleted step mapped
+  // to a send) are counted as any transition counts them (entered, completed). A run the move
+  // exits ends at its old step, on its old version: `completed` there, as any exit. The same deltas
+  // go to the day's JourneyRollup rows (per A/B variant), in the transaction that moves the run.
   const target = (moved.effects[0] as { detail?: { to?: unknown } }).detail?.to;
+  const oldCounters = singleCounter(
+    row.stepId,
+    typeof target === "string" ? "movedOut" : "completed",
+  );
+  const newCounters: Counters = new Map();
+  const rollups: { versionId: string; plan: Plan; stepId: string; delta: RollupDelta }[] = [];
   if (typeof target === "string") {
-    addCounters(newCounters, singleCounter(target, "entered"));
+    addCounters(newCounters, singleCounter(target, "movedIn"));
     // From a deleted step to another: the step runs, and counts what it goes through.
-    addCounters(
-      newCounters,
-      countersFromTransition(
-        to.plan,
-        { ...row.state, stepId: target },
-        { kind: "timer", stepId: target },
-        moved.effects.slice(1),
-      ),
+    const after = countersFromTransition(
+      to.plan,
+      { ...row.state, stepId: target },
+      { kind: "timer", stepId: target },
+      moved.effects.slice(1),
+    );
+    addCounters(newCounters, after);
+    rollups.push(
+      { versionId: row.versionId, plan: from.plan, stepId: row.stepId, delta: { movedOut: 1 } },
+      { versionId: to.id, plan: to.plan, stepId: target, delta: { movedIn: 1 } },
+      ...enteredRollups(to.plan, row.id, after, now).map((r) => ({
+        versionId: to.id,
+        plan: to.plan,
+        stepId: r.step,
+        delta: { entered: r.entered },
+      })),
     );
   }
   const committed = await ctx.db.prisma.$transaction(async (tx) => {
@@ -230,12 +255,26 @@ async function moveOne(
         "parkedEvent" = ${parked ? parkedEvent : null}, "parkedKey" = ${parked ? parkedKey : null},
         "endedAt" = ${exited ? new Date(now) : null}, "updatedAt" = ${new Date(now)}
       WHERE id = ${row.id} AND seq = ${row.seq} AND "versionId" = ${row.versionId}
-        AND "currentStepId" = ${row.stepId} AND status = 'WAITING'`;
+        AND "currentStepId" = ${row.stepId} AND status = 'WAITING'
+        AND NOT EXISTS (SELECT 1 FROM "Message" m WHERE m."runId" = ${row.id}
+                        AND m.status IN ('PENDING', 'SENDING', 'UNCERTAIN'))`;
     if (n === 0) return false;
     await tx.runTrace.createMany({ data: traces.map((t) => ({ runId: row.id, ...t })) });
     if (messages.length) await tx.message.createMany({ data: messages });
     await bumpCounters(tx, row.versionId, row.journeyId, oldCounters);
     await bumpCounters(tx, to.id, row.journeyId, newCounters);
+    for (const r of rollups)
+      await bumpRollup(
+        tx,
+        {
+          versionId: r.versionId,
+          journeyId: row.journeyId,
+          stepId: r.stepId,
+          variant: variantAt(r.plan, row.id, r.stepId),
+          day: utcDay(now),
+        },
+        r.delta,
+      );
     if (customerChanged)
       await tx.$executeRaw`
         UPDATE "Customer" SET
@@ -436,7 +475,7 @@ export async function runMigration(
       finishedAt: new Date(ctx.now()),
       ...(pending > 0
         ? {
-            error: `${pending} customers were busy on a step throughout and stayed on their version`,
+            error: `${pending} customers were busy on a step (or sending a message) throughout and stayed on their version`,
           }
         : {}),
     },

@@ -24,6 +24,9 @@ export interface RollupDelta {
   clickedUnique?: number;
   converted?: number;
   revenue?: number;
+  /** issue 18: a run moved here on publish / moved away from here to a newer version. */
+  movedIn?: number;
+  movedOut?: number;
 }
 
 /** What a transition adds: one row per step a run entered. */
@@ -114,7 +117,9 @@ const FIELDS = [
   "clicked",
   "clickedUnique",
   "converted",
-  "revenue",
+  "movedIn",
+  "movedOut",
+  "revenue", // last: the one numeric column (bumpRollup's casts)
 ] as const;
 
 /** The upsert's SET list: every counter added to. */
