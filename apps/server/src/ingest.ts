@@ -20,7 +20,7 @@ import {
   type TrackInput,
 } from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { z } from "zod";
 import type { AppOptions } from "./app.ts";
 import { outageOf, sendUnavailable } from "./health.ts";
@@ -241,8 +241,9 @@ export function limiterRedis(engine: EngineContext): { redis: Redis; prefix: str
   const opts = engine.queues.events.opts;
   const conn = opts.connection as unknown;
   // `instanceof` on the generic class narrows to Redis<any>; name the reply mode we use.
+  // issue 15: a Redis Cluster duplicates too (the limiters' commands each touch one key).
   const redis: Redis =
-    conn instanceof Redis
+    conn instanceof Redis || conn instanceof Cluster
       ? (conn as Redis).duplicate().on("error", () => undefined) // outages: see health.ts
       : new Redis({ ...(conn as object), lazyConnect: false });
   return { redis, prefix: opts.prefix ?? "bull" };

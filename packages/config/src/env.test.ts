@@ -36,6 +36,28 @@ describe("parseEnv", () => {
     );
   });
 
+  it("issue 15: reads Redis Cluster nodes as host/port pairs and the queue shards (1 by default)", () => {
+    expect(parseEnv({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(parseEnv({}).QUEUE_SHARDS).toBe(1);
+    expect(
+      parseEnv({
+        REDIS_CLUSTER_NODES: "redis-1:7000, 10.0.0.2:7001,[::1]:7002",
+        QUEUE_SHARDS: "8",
+      }),
+    ).toMatchObject({
+      REDIS_CLUSTER_NODES: [
+        { host: "redis-1", port: 7000 },
+        { host: "10.0.0.2", port: 7001 },
+        { host: "::1", port: 7002 },
+      ],
+      QUEUE_SHARDS: 8,
+    });
+    expect(() => parseEnv({ REDIS_CLUSTER_NODES: "redis://redis-1:7000" })).toThrow(
+      /REDIS_CLUSTER_NODES.*host:port/,
+    );
+    expect(() => parseEnv({ QUEUE_SHARDS: "0" })).toThrow(/QUEUE_SHARDS/);
+  });
+
   it("names the variable and the expected form for a malformed value", () => {
     try {
       parseEnv({ DATABASE_URL: "mysql://x", PORT: "eighty" });

@@ -22,6 +22,9 @@ const hostList = (v: string) =>
     .map((h) => h.trim())
     .filter((h) => h !== "");
 
+/** `host:port` or `[v6]:port` (REDIS_CLUSTER_NODES). */
+const CLUSTER_NODE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
+
 /** Every environment variable Postpath reads, with its default. README lists the same. */
 export const Env = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -75,6 +78,28 @@ export const Env = z.object({
     .string()
     .regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'")
     .default("postpath"),
+  /** issue 15: the nodes of a Redis Cluster, comma-separated host:port (a few suffice; the rest
+   * are discovered). When set, the queues run on the cluster and REDIS_URL is not used. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine((v) => hostList(v).length > 0 && hostList(v).every((n) => CLUSTER_NODE.test(n)), {
+      message: "expected host:port pairs, comma-separated (e.g. redis-1:6379,redis-2:6379)",
+    })
+    .transform((v) =>
+      hostList(v).map((n) => {
+        const at = n.lastIndexOf(":");
+        return { host: n.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(n.slice(at + 1)) };
+      }),
+    )
+    .optional(),
+  /** issue 15: shards per hot queue (events, runs, sends, timers), each in its own hash slot so a
+   * Redis Cluster spreads them over its masters. 1 keeps one queue each (today's names). */
+  QUEUE_SHARDS: z.coerce
+    .number({ message: "expected a whole number" })
+    .int()
+    .min(1)
+    .max(256)
+    .default(1),
   SEED_DEMO: bool.default(true),
   /** issue 12: anyone may create a workspace (becoming its first admin) from the sign-in page. */
   ALLOW_SIGNUP: bool.default(false),

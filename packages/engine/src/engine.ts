@@ -12,7 +12,6 @@ import {
   cappedBackoff,
   createQueues,
   DEFAULT_JOB_RETRY,
-  QUEUES,
   RETENTION,
   type EngineQueues,
   type JobRetry,
@@ -45,13 +44,15 @@ export interface EngineOptions {
   now?: () => number;
   /** issue 16: the master keyring (signs unsubscribe links). */
   keyring?: Keyring;
+  /** issue 15: shards per hot queue (QUEUE_SHARDS; default 1: one queue each). */
+  queueShards?: number;
 }
 
 export function createEngineContext(opts: EngineOptions): EngineContext {
   const jobRetry = { ...DEFAULT_JOB_RETRY, ...opts.jobRetry };
   return {
     db: opts.db,
-    queues: createQueues(opts.connection, opts.prefix, jobRetry),
+    queues: createQueues(opts.connection, opts.prefix, jobRetry, opts.queueShards),
     jobRetry,
     log: opts.log,
     providers: opts.providers,
@@ -120,9 +121,27 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
     ...RETENTION,
   };
   const pausePoll = opts.pausePollMs ?? 5000;
-  const events = new Worker(QUEUES.events, (job) => processEventJob(ctx, job.data), common);
-  const runs = new Worker(
-    QUEUES.runs,
+  // issue 15: every process consumes every shard of a queue; the process's concurrency for that
+  // queue is shared out over its shards (one shard: exactly as configured).
+  const consume = <T>(
+    queue: { names: string[] },
+    processor: (job: Job<T>, token?: string) => Promise<unknown>,
+    concurrency: number,
+  ): Worker[] =>
+    queue.names.map(
+      (name) =>
+        new Worker<T>(name, processor, {
+          ...common,
+          concurrency: Math.max(1, Math.ceil(concurrency / queue.names.length)),
+        }),
+    );
+  const events = consume(
+    ctx.queues.events,
+    (job) => processEventJob(ctx, job.data),
+    opts.concurrency,
+  );
+  const runs = consume(
+    ctx.queues.runs,
     async (job: Job<RunJob>, token?: string) => {
       const outcome = await processRunJob(ctx, job.data);
       if (outcome === "paused" && token) {
@@ -131,10 +150,10 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       }
       return outcome;
     },
-    { ...common, concurrency: opts.runConcurrency ?? opts.concurrency },
+    opts.runConcurrency ?? opts.concurrency,
   );
-  const sends = new Worker(
-    QUEUES.sends,
+  const sends = consume(
+    ctx.queues.sends,
     async (job: Job<SendJob>, token?: string) => {
       const outcome = await processSendJob(ctx, job.data, {
         made: job.attemptsMade,
@@ -149,25 +168,26 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
       }
       return outcome;
     },
-    common,
+    opts.concurrency,
   );
   // Timer buckets: a few at once (a slow bucket must not hold up the next one); each applies its
   // runs with up to the run concurrency in flight, sharing the run store's batches.
-  const timers = new Worker(
-    QUEUES.timers,
+  const timers = consume(
+    ctx.queues.timers,
     (job) =>
       processTimerBucket(ctx, job.data, {
         inFlight: opts.runConcurrency ?? opts.concurrency,
         pausePollMs: pausePoll,
       }),
-    { ...common, concurrency: opts.timerConcurrency ?? 4 },
+    opts.timerConcurrency ?? 4,
   );
   // One housekeeping job at a time per process (sweeps must not pile up on a busy machine).
-  const jobs = new Worker(QUEUES.jobs, (job) => processMaintenanceJob(ctx, job.data), {
-    ...common,
-    concurrency: 1,
-  });
-  const workers = [events, runs, sends, timers, jobs];
+  const jobs = consume(
+    { names: [ctx.queues.jobs.name] },
+    (job: Job<MaintenanceJob>) => processMaintenanceJob(ctx, job.data),
+    1,
+  );
+  const workers = [...events, ...runs, ...sends, ...timers, ...jobs];
   for (const w of workers) {
     w.on("failed", (job, err) => {
       if (err instanceof DelayedError) return;

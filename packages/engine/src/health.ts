@@ -2,7 +2,7 @@
 // Retry-After while one is down, /healthz, /readyz) and for the workers (pause while Postgres is
 // down instead of burning every job's attempts; one log line per change of state, not one per job).
 import type { Database } from "@postpath/db";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "./logger.ts";
 
 export type Dependency = "postgres" | "redis";
@@ -60,6 +60,10 @@ const REDIS_OUTAGE_MESSAGES = [
   "Reached the max retries per request limit",
   "Redis is unreachable",
   "LOADING",
+  // issue 15: a Redis Cluster without a quorum, or none of its nodes answering.
+  "CLUSTERDOWN",
+  "Failed to refresh slots cache",
+  "None of startup nodes is available",
 ];
 
 function* causes(err: unknown): Generator<Record<string, unknown>> {
@@ -119,7 +123,7 @@ export class DependencyUnavailableError extends Error {
 
 export interface DependencyMonitorOptions {
   db: Database;
-  redis: Redis;
+  redis: Redis | Cluster;
   log: Logger;
   /** How often dependencies are probed while all are up (default 5 s) and while one is down (default 1 s). */
   probeEveryMs?: number;

@@ -214,7 +214,9 @@ export async function rateLimitHold(
   const max = limits.maxPerMinute;
   if (max === null || !RATE_LIMITED.has(msg.channel)) return null;
   const window = Math.floor(now / MINUTE);
-  const queue = ctx.queues.sends;
+  // One key per workspace and window, on the sends shard of the workspace (issue 15: a single-key
+  // script runs on whichever cluster master holds that slot; every process picks the same one).
+  const queue = ctx.queues.sends.shardFor(msg.workspaceId);
   const client = await queue.getBackend().client;
   if (!defined.has(client)) {
     client.defineCommand(TAKE_SLOT_COMMAND, { numberOfKeys: 1, lua: TAKE_SLOT });

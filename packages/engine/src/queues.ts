@@ -1,6 +1,15 @@
 import { MAX_RETRIES } from "@postpath/journey";
-import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
-import { Redis } from "ioredis";
+import {
+  Queue,
+  type BulkJobOptions,
+  type ConnectionOptions,
+  type Job,
+  type JobsOptions,
+  type JobType,
+  type ObliterateOpts,
+  type QueueOptions,
+} from "bullmq";
+import { Cluster, Redis } from "ioredis";
 import { z } from "zod";
 import type { TimerBucketJob } from "./timers.ts";
 
@@ -101,15 +110,32 @@ export function runJobId(job: RunJob): string {
   return `${job.runId}-${job.seq}-${suffix}`.replace(/:/g, "_");
 }
 
-export function createRedis(url: string): Redis {
-  // BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait, not fail).
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: null,
-    lazyConnect: true,
-    // Reconnect within half a second of Redis coming back (ioredis' default backs off to 2 s);
-    // BullMQ's worker connections are duplicates of this one and inherit it.
-    retryStrategy: (times) => Math.min(times * 50, 500),
-  });
+/** A single Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES, issue 15). */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: one node, or the nodes of a cluster (a few suffice; the rest are discovered). */
+export type RedisTarget = string | { clusterNodes: { host: string; port: number }[] };
+
+// BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait, not fail).
+// Reconnect within half a second of Redis coming back (ioredis' default backs off to 2 s);
+// BullMQ's worker connections are duplicates of this one and inherit it.
+const retryStrategy = (times: number) => Math.min(times * 50, 500);
+
+export function createRedis(url: string): Redis;
+export function createRedis(target: RedisTarget): RedisClient;
+export function createRedis(target: RedisTarget): RedisClient {
+  const redis =
+    typeof target === "string"
+      ? new Redis(target, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy })
+      : new Cluster(target.clusterNodes, {
+          lazyConnect: true,
+          // Per node, as BullMQ requires of every connection it blocks on.
+          redisOptions: { maxRetriesPerRequest: null },
+          clusterRetryStrategy: retryStrategy,
+          // The slot map is refreshed on MOVED anyway; a node that fails over comes back fast.
+          retryDelayOnFailover: 100,
+          retryDelayOnClusterDown: 100,
+        });
   // Without a listener ioredis prints every reconnect failure; the DependencyMonitor (health.ts)
   // watches this connection and logs once when Redis goes away and once when it is back.
   redis.on("error", () => undefined);
@@ -117,20 +143,31 @@ export function createRedis(url: string): Redis {
 }
 
 /** Checks Redis answers; throws a message naming where it looked. */
-export async function assertRedis(url: string): Promise<void> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3000,
-  });
+export async function assertRedis(target: RedisTarget): Promise<void> {
+  const probe =
+    typeof target === "string"
+      ? new Redis(target, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          connectTimeout: 3000,
+        })
+      : new Cluster(target.clusterNodes, {
+          lazyConnect: true,
+          clusterRetryStrategy: () => null,
+          redisOptions: { maxRetriesPerRequest: 0, connectTimeout: 3000 },
+        });
   probe.on("error", () => undefined);
+  const where =
+    typeof target === "string"
+      ? target
+      : `the Redis Cluster ${target.clusterNodes.map((n) => `${n.host}:${n.port}`).join(",")}`;
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
     throw new Error(
-      `Redis unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`,
+      `Redis unreachable at ${where}: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   } finally {
@@ -206,35 +243,231 @@ export const RETENTION = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
+// ---------------------------------------------------------------------------------------------
+// Shards (issue 15): BullMQ keeps each queue's keys in one Redis hash slot (its Lua scripts touch
+// several keys at once), so on a Redis Cluster one queue lives on one master. The hot queues are
+// therefore split into `shards` queues whose names carry a hash tag — `{runs-0}` … `{runs-N}` —
+// so each shard's keys share a slot and the shards spread over the masters. Producers pick a
+// job's shard from a stable hash of its shard key (below); every worker process consumes every
+// shard. One shard keeps today's names (`runs`), so single-node installs and their data are
+// unchanged; on a cluster with one shard the names are still hash-tagged (`{runs}`).
+
+/** How the queues are laid out in Redis. */
+export interface QueueLayout {
+  /** Shards per hot queue (events, runs, sends, timers); 1: one queue each. */
+  shards: number;
+  /** Hash-tag the queue names (a Redis Cluster needs it; forced when shards > 1). */
+  hashTags: boolean;
+}
+
+/** The Redis queue names of one logical queue (QUEUES) under a layout. */
+export function shardNames(base: string, layout: QueueLayout): string[] {
+  if (layout.shards <= 1) return [layout.hashTags ? `{${base}}` : base];
+  return Array.from({ length: layout.shards }, (_, i) => `{${base}-${i}}`);
+}
+
+/**
+ * The shard of a key: FNV-1a (32 bit) of its UTF-16 code units, modulo the shard count. Never
+ * change it: a job's id is unique within its shard only, so the same job must always land on the
+ * same shard (and a run's follow-ups on its run's).
+ */
+export function shardOf(key: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+
+/**
+ * What places a job on a shard: the customer when the job is about one customer (a segment check),
+ * else the job's own subject — the run (each run belongs to one customer, and every input of a
+ * run lands on its run's shard, so job-id de-duplication holds), the message, the event (a group
+ * of events: its first), the timer bucket's time slice. Nothing relies on the queue's order among
+ * a customer's jobs — Postgres orders them (events by timestamp per customer, run inputs by seq).
+ */
+export const SHARD_KEYS: Record<"events" | "runs" | "sends" | "timers", (data: unknown) => string> =
+  {
+    events: (d) => {
+      const e = (d ?? {}) as { customerId?: unknown; eventId?: unknown; eventIds?: unknown };
+      return (
+        str(e.customerId) ??
+        str(e.eventId) ??
+        (Array.isArray(e.eventIds) ? str(e.eventIds[0]) : null) ??
+        ""
+      );
+    },
+    runs: (d) => str((d as { runId?: unknown } | null)?.runId) ?? "",
+    sends: (d) => str((d as { messageId?: unknown } | null)?.messageId) ?? "",
+    timers: (d) => {
+      const from = (d as { from?: unknown } | null)?.from;
+      return typeof from === "number" ? String(from) : "";
+    },
+  };
+
+/**
+ * One logical queue over its shards: `add`/`addBulk` route each job by its shard key; the
+ * read-side methods (counts, lists, look-up by id) cover every shard. With one shard it is that
+ * queue, nothing more.
+ */
+export class ShardedQueue<T> {
+  readonly shards: Queue<T>[];
+  constructor(
+    names: string[],
+    opts: QueueOptions,
+    private readonly keyOf: (data: unknown) => string,
+  ) {
+    this.shards = names.map((n) => new Queue<T>(n, opts));
+  }
+
+  /** The names workers consume. */
+  get names(): string[] {
+    return this.shards.map((q) => q.name);
+  }
+  get opts(): Queue<T>["opts"] {
+    return this.shards[0]!.opts;
+  }
+
+  /** The shard a shard key (customer, run, message… id) lives on. */
+  shardFor(key: string): Queue<T> {
+    return this.shards[shardOf(key, this.shards.length)]!;
+  }
+  /** The shard a job with this data goes to. */
+  shardOfData(data: T): Queue<T> {
+    return this.shards.length === 1 ? this.shards[0]! : this.shardFor(this.keyOf(data));
+  }
+
+  add(name: string, data: T, opts?: JobsOptions): Promise<Job<T>> {
+    return this.shardOfData(data).add(name as never, data as never, opts) as Promise<Job<T>>;
+  }
+
+  /** One `addBulk` per shard touched, in parallel; the jobs come back in the order given. */
+  async addBulk(jobs: { name: string; data: T; opts?: BulkJobOptions }[]): Promise<Job<T>[]> {
+    if (this.shards.length === 1) return (await this.shards[0]!.addBulk(jobs as never)) as Job<T>[];
+    const groups = new Map<Queue<T>, number[]>();
+    jobs.forEach((j, i) => {
+      const q = this.shardOfData(j.data);
+      const g = groups.get(q);
+      if (g) g.push(i);
+      else groups.set(q, [i]);
+    });
+    const out = new Array<Job<T>>(jobs.length);
+    await Promise.all(
+      [...groups].map(async ([q, idx]) => {
+        const added = (await q.addBulk(idx.map((i) => jobs[i]!) as never)) as Job<T>[];
+        idx.forEach((i, k) => (out[i] = added[k]!));
+      }),
+    );
+    return out;
+  }
+
+  private async each<R>(fn: (q: Queue<T>) => Promise<R>): Promise<R[]> {
+    return Promise.all(this.shards.map(fn));
+  }
+
+  /** A job by id, whichever shard holds it. */
+  async getJob(id: string): Promise<Job<T> | undefined> {
+    const found = await this.each((q) => q.getJob(id) as Promise<Job<T> | undefined>);
+    return found.find((j) => j !== undefined);
+  }
+  async getJobs(
+    types?: JobType[] | JobType,
+    start?: number,
+    end?: number,
+    asc?: boolean,
+  ): Promise<Job<T>[]> {
+    return (await this.each((q) => q.getJobs(types, start, end, asc) as Promise<Job<T>[]>)).flat();
+  }
+  async getJobCounts(...types: JobType[]): Promise<{ [index: string]: number }> {
+    const sum: Record<string, number> = {};
+    for (const c of await this.each((q) => q.getJobCounts(...types)))
+      for (const [k, v] of Object.entries(c)) sum[k] = (sum[k] ?? 0) + v;
+    return sum;
+  }
+  async getJobCountByTypes(...types: JobType[]): Promise<number> {
+    return (await this.each((q) => q.getJobCountByTypes(...types))).reduce((a, b) => a + b, 0);
+  }
+  async getDelayedCount(): Promise<number> {
+    return (await this.each((q) => q.getDelayedCount())).reduce((a, b) => a + b, 0);
+  }
+  async getDelayed(start?: number, end?: number): Promise<Job<T>[]> {
+    return (await this.each((q) => q.getDelayed(start, end) as Promise<Job<T>[]>)).flat();
+  }
+  async getCompleted(start?: number, end?: number): Promise<Job<T>[]> {
+    return (await this.each((q) => q.getCompleted(start, end) as Promise<Job<T>[]>)).flat();
+  }
+  async getFailed(start?: number, end?: number): Promise<Job<T>[]> {
+    return (await this.each((q) => q.getFailed(start, end) as Promise<Job<T>[]>)).flat();
+  }
+  async pause(): Promise<void> {
+    await this.each((q) => q.pause());
+  }
+  async resume(): Promise<void> {
+    await this.each((q) => q.resume());
+  }
+  async obliterate(opts?: ObliterateOpts): Promise<void> {
+    await this.each((q) => q.obliterate(opts));
+  }
+  async waitUntilReady(): Promise<void> {
+    await this.each((q) => q.waitUntilReady());
+  }
+  async close(): Promise<void> {
+    await this.each((q) => q.close());
+  }
+}
+
 export interface EngineQueues {
-  events: Queue<EventJob>;
-  runs: Queue<RunJob>;
-  sends: Queue<SendJob>;
-  timers: Queue<TimerBucketJob>;
+  events: ShardedQueue<EventJob>;
+  runs: ShardedQueue<RunJob>;
+  sends: ShardedQueue<SendJob>;
+  timers: ShardedQueue<TimerBucketJob>;
+  /** Housekeeping: not hot, one queue (hash-tagged on a cluster). */
   jobs: Queue<MaintenanceJob>;
+  layout: QueueLayout;
   close(): Promise<void>;
+}
+
+/** Whether a connection (an ioredis instance, or options) is a Redis Cluster. */
+export function isClusterConnection(connection: ConnectionOptions): boolean {
+  return (connection as { isCluster?: unknown }).isCluster === true;
 }
 
 export function createQueues(
   connection: ConnectionOptions,
   prefix: string,
   retry: JobRetry = DEFAULT_JOB_RETRY,
+  shards = 1,
 ): EngineQueues {
+  const layout: QueueLayout = {
+    shards: Math.max(1, Math.floor(shards)),
+    hashTags: shards > 1 || isClusterConnection(connection),
+  };
   const opts = { connection, prefix, defaultJobOptions: jobOptions(retry) };
-  const events = new Queue<EventJob>(QUEUES.events, opts);
-  const runs = new Queue<RunJob>(QUEUES.runs, opts);
-  const sends = new Queue<SendJob>(QUEUES.sends, opts);
-  const timers = new Queue<TimerBucketJob>(QUEUES.timers, opts);
-  const jobs = new Queue<MaintenanceJob>(QUEUES.jobs, opts);
+  const sharded = <T>(base: keyof typeof SHARD_KEYS) =>
+    new ShardedQueue<T>(shardNames(QUEUES[base], layout), opts, SHARD_KEYS[base]);
+  const events = sharded<EventJob>("events");
+  const runs = sharded<RunJob>("runs");
+  const sends = sharded<SendJob>("sends");
+  const timers = sharded<TimerBucketJob>("timers");
+  const jobs = new Queue<MaintenanceJob>(
+    shardNames(QUEUES.jobs, { ...layout, shards: 1 })[0]!,
+    opts,
+  );
   // A queue without an error listener prints every failed reconnect; Redis outages are logged
   // once by the DependencyMonitor (health.ts), and a failed add() rejects to its caller anyway.
-  for (const q of [events, runs, sends, timers, jobs]) q.on("error", () => undefined);
+  for (const q of [events, runs, sends, timers].flatMap((s) => s.shards as Queue[]).concat(jobs))
+    q.on("error", () => undefined);
   return {
     events,
     runs,
     sends,
     timers,
     jobs,
+    layout,
     async close() {
       await Promise.all([
         events.close(),
@@ -262,12 +495,12 @@ const LIVE_STATES = new Set([
  * whose original job was lost or gave up. Safe because every handler is idempotent.
  */
 export async function addUnlessPending<T>(
-  queue: Queue<T>,
+  queue: ShardedQueue<T> | Queue<T>,
   name: string,
   data: T,
   opts: JobsOptions & { jobId: string },
 ): Promise<boolean> {
-  const q = queue as unknown as Queue;
+  const q = (queue instanceof ShardedQueue ? queue.shardOfData(data) : queue) as unknown as Queue;
   const existing = await q.getJob(opts.jobId);
   if (existing) {
     const state = await existing.getState();

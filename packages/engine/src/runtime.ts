@@ -10,7 +10,6 @@ import {
 } from "@postpath/channels";
 import type { Env } from "@postpath/config";
 import { migrate, openDatabase, type Database } from "@postpath/db";
-import type { Redis } from "ioredis";
 import { createEngineContext } from "./engine.ts";
 import type { EngineContext } from "./context.ts";
 import { DependencyMonitor } from "./health.ts";
@@ -22,7 +21,7 @@ import {
   loadKeyring,
   type Keyring,
 } from "./credentials/index.ts"; // admin issue
-import { assertRedis, createRedis } from "./queues.ts";
+import { assertRedis, createRedis, type RedisClient, type RedisTarget } from "./queues.ts";
 
 /** Repository root: relative paths in the environment (POSTPATH_DATA_DIR, WEB_DIST) resolve here. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -36,7 +35,8 @@ export interface Runtime {
   db: Database;
   /** issue 15: DATABASE_REPLICA_URL opened for read-only figures; null: reads go to `db`. */
   replica: Database | null;
-  redis: Redis;
+  /** One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES, issue 15). */
+  redis: RedisClient;
   engine: EngineContext;
   /** Master keys for channel credentials (admin issue), and where they came from. */
   keyring: Keyring;
@@ -53,6 +53,11 @@ function isLocal(url: string): boolean {
 
 function commandExists(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+/** Where the queues live: the cluster of REDIS_CLUSTER_NODES when set (issue 15), else REDIS_URL. */
+export function redisTarget(env: Env): RedisTarget {
+  return env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : env.REDIS_URL;
 }
 
 /**
@@ -72,6 +77,15 @@ export function localRedisArgs(port: string, dir: string): string[] {
  * survive a restart); otherwise it stops with what to install.
  */
 export async function ensureRedis(env: Env, log: Logger): Promise<ChildProcess | null> {
+  // issue 15: a cluster is never started from here; it must answer.
+  if (env.REDIS_CLUSTER_NODES) {
+    try {
+      await assertRedis(redisTarget(env));
+      return null;
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
   try {
     await assertRedis(env.REDIS_URL);
     return null;
@@ -193,7 +207,7 @@ export async function openRuntime(
   const redisChild = await ensureRedis(env, log);
   const db = await openAppDatabase(env, log);
   const replica = await openReplica(env, log);
-  const redis = createRedis(env.REDIS_URL);
+  const redis = createRedis(redisTarget(env));
   await redis.connect();
   const monitor = new DependencyMonitor({ db, redis, log }).start();
   // Providers: a workspace's own channel credentials (decrypted at send time), else the environment's.
@@ -203,6 +217,7 @@ export async function openRuntime(
     db,
     connection: redis,
     prefix: env.QUEUE_PREFIX,
+    queueShards: env.QUEUE_SHARDS, // issue 15
     log,
     providers: resolver,
     outbound: outboundFromEnv(env),

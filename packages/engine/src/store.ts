@@ -4,6 +4,7 @@ import { Batcher } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
 import { takeShard, type Counters } from "./counters.ts";
 import type { CustomerRow } from "./customer.ts";
+import type { ShardedQueue } from "./queues.ts";
 import type { RollupRow } from "./rollups.ts"; // issue 17
 
 /**
@@ -144,7 +145,13 @@ function createRunStore(ctx: EngineContext): RunStore {
   return {
     load: (id) => loader.push(id),
     commit: (t) => committer.push(t),
-    enqueue: (queue, name, data, opts) => adder(ctx.queues[queue]).push({ name, data, opts }),
+    // One batch per shard (issue 15: a shard is one Redis hash slot), so each is one round trip.
+    enqueue: (queue, name, data, opts) =>
+      adder((ctx.queues[queue] as ShardedQueue<unknown>).shardOfData(data) as Queue).push({
+        name,
+        data,
+        opts,
+      }),
   };
 }
 

@@ -11,7 +11,6 @@ import {
   type JourneySettingsInput,
   type StepSpec,
 } from "@postpath/journey";
-import type { Redis } from "ioredis";
 import type { EngineContext } from "../context.ts";
 import {
   createEngineContext,
@@ -22,13 +21,13 @@ import {
 import { identify } from "../ingest.ts";
 import { createLogger } from "../logger.ts";
 import { staticProviders } from "../providers.ts";
-import { createRedis, type JobRetry } from "../queues.ts";
+import { createRedis, type JobRetry, type RedisClient, type RedisTarget } from "../queues.ts";
 import type { TimerSettings } from "../timers.ts";
 
 export interface EngineHarness {
   db: TestDatabase;
   ctx: EngineContext;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   workers: RunningWorkers | null;
   workspaceId: string;
@@ -52,6 +51,9 @@ export async function startEngineHarness(
     /** Private hosts providers may reach (default 127.0.0.1, where the test receivers listen). */
     outbound?: OutboundPolicy;
     redisUrl?: string;
+    /** issue 15: a Redis Cluster instead (its nodes), and shards per hot queue (default 1). */
+    redis?: RedisTarget;
+    queueShards?: number;
     now?: () => number;
     timers?: Partial<TimerSettings>;
     workers?: Partial<WorkerOptions> | false;
@@ -61,7 +63,7 @@ export async function startEngineHarness(
 ): Promise<EngineHarness> {
   const prefix = `t${randomBytes(5).toString("hex")}`;
   const db = opts.db ?? (await createTestDatabase());
-  const redis = createRedis(opts.redisUrl ?? "redis://127.0.0.1:6379");
+  const redis = createRedis(opts.redis ?? opts.redisUrl ?? "redis://127.0.0.1:6379");
   redis.on("error", () => undefined);
   await redis.connect();
   const log = createLogger(opts.logLevel ?? process.env.ENGINE_TEST_LOG ?? "silent");
@@ -77,6 +79,7 @@ export async function startEngineHarness(
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.timers ? { timers: opts.timers } : {}),
     ...(opts.jobRetry ? { jobRetry: opts.jobRetry } : {}),
+    ...(opts.queueShards ? { queueShards: opts.queueShards } : {}),
   });
   const ws = await db.prisma.workspace.create({ data: { name: "Engine Co", slug: prefix } });
   const h: EngineHarness = {
@@ -143,8 +146,11 @@ export async function startEngineHarness(
       await h.workers?.close();
       await ctx.queues.close();
       try {
-        const keys = await redis.keys(`${prefix}:*`);
-        if (keys.length) await redis.del(...keys);
+        // On a cluster, each master's own keys (a multi-key DEL only within one slot).
+        for (const node of "nodes" in redis ? redis.nodes("master") : [redis]) {
+          const keys = await node.keys(`${prefix}:*`);
+          if (keys.length) await keys.reduce((p, k) => p.del(k), node.pipeline()).exec();
+        }
       } catch {
         // the test's own Redis may be gone already
       }
