@@ -5,17 +5,21 @@
 // customers' work spread over several shards and the shards over more than one master. Also our
 // own Lua script (the workspace's messages per minute) and job-id de-duplication across shards.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createProvider, type Provider } from "@postpath/channels";
+import { parseEnv } from "@postpath/config";
 import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { rateLimitHold } from "./limits.ts";
-import { runJobId, shardOf, type RunJob } from "./queues.ts";
+import { createLogger } from "./logger.ts";
+import { assertRedis, runJobId, shardOf, type RunJob } from "./queues.ts";
+import { openRuntime } from "./runtime.ts";
 import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 
 const SHARDS = 6;
@@ -282,5 +286,30 @@ describe("issue 15: the engine on a 3-master Redis Cluster with sharded queues",
       expect(held.filter((x) => x === null)).toHaveLength(3);
       expect(held.filter((x) => x !== null)).toHaveLength(2);
     }
+  });
+
+  it("REDIS_CLUSTER_NODES and QUEUE_SHARDS at start-up: the runtime connects to the cluster and lays the queues out in shards", async () => {
+    const env = parseEnv({
+      DATABASE_URL: h.db.url,
+      REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(","),
+      QUEUE_SHARDS: "3",
+      QUEUE_PREFIX: `rt${randomBytes(4).toString("hex")}`,
+      POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
+      SEED_DEMO: "false",
+    });
+    const rt = await openRuntime(env, createLogger("silent"));
+    try {
+      expect("isCluster" in rt.redis && rt.redis.isCluster).toBe(true);
+      expect(rt.redisChild).toBeNull();
+      expect(rt.engine.queues.layout).toEqual({ shards: 3, hashTags: true });
+      expect(rt.engine.queues.sends.names).toEqual(["{sends-0}", "{sends-1}", "{sends-2}"]);
+      expect(await rt.monitor.probe()).toMatchObject({ redis: { up: true } });
+    } finally {
+      await rt.close();
+    }
+    // A cluster that does not answer is a start-up error naming its nodes.
+    await expect(assertRedis({ clusterNodes: [{ host: "127.0.0.1", port: 1 }] })).rejects.toThrow(
+      /Redis unreachable at the Redis Cluster 127\.0\.0\.1:1/,
+    );
   });
 });
