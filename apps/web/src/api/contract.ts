@@ -49,6 +49,8 @@ export interface WorkspaceCatalog {
   /** Per event name: how many of the `eventSample` sampled events had it, and its properties. */
   eventDetails?: Record<string, { sampled: number; properties: Record<string, FieldDetail> }>;
   eventSample?: number;
+  /** Issue 16: the ids of the workspace's saved segments (a trigger or split naming another warns). */
+  segments?: string[];
 }
 
 /** Kinds of value seen ("string", "number", "boolean", "date", "array", "object", "null"), the

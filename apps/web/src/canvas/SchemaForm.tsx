@@ -51,6 +51,23 @@ export interface SchemaFormProps {
   pickers?: (path: string) => PickerSource | undefined;
   /** A line of help under a field, by path (e.g. values seen for a condition's property). */
   hints?: (path: string) => string | undefined;
+  /** A control of the caller's own for a field, by path (issue 16: a segment or stage picker in a
+   * condition on membership); undefined: the schema's control. Label, hint and errors stay; the
+   * field is marked as needed. */
+  renderField?: (
+    path: string,
+    field: CustomField,
+  ) => { label?: string; control: ReactNode } | undefined;
+}
+
+/** What a custom control gets: the field's id (its label points at it), value and state. */
+export interface CustomField {
+  id: string;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  disabled: boolean | undefined;
+  invalid: boolean | undefined;
+  describedBy: string | undefined;
 }
 
 /**
@@ -268,11 +285,16 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
   const described =
     [invalid ? errorId : undefined, hint ? hintId : undefined].filter(Boolean).join(" ") ||
     undefined;
-  const wrap = (control: ReactNode, className = "field") => (
+  const wrap = (
+    control: ReactNode,
+    className = "field",
+    text = label,
+    required = props.required,
+  ) => (
     <div className={className} data-field={path}>
       <label htmlFor={id}>
-        {label}
-        {props.required ? null : <span className="muted"> (optional)</span>}
+        {text}
+        {required ? null : <span className="muted"> (optional)</span>}
       </label>
       {control}
       {hint ? (
@@ -283,6 +305,16 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
       <Errors id={errorId} errors={fieldErrors} />
     </div>
   );
+
+  const custom = props.renderField?.(path, {
+    id,
+    value,
+    onChange,
+    disabled,
+    invalid,
+    describedBy: described,
+  });
+  if (custom) return wrap(custom.control, "field", custom.label ?? label, true);
 
   const optional = nonNull(schema);
   if (optional) {

@@ -8,6 +8,7 @@ import { useEffect } from "react";
 import { create } from "zustand";
 import type { WorkspaceCatalog } from "../api/contract.ts";
 import { useTRPC } from "../trpc.ts";
+import { useWorkspaceSegments } from "./segments.ts";
 import { useEditorStore } from "./store.ts";
 
 /** As long as the server caches it. */
@@ -20,6 +21,7 @@ export function toCatalog(data: WorkspaceCatalog | undefined): Catalog {
     ...(data.attributes ? { attributes: data.attributes } : {}),
     ...(data.eventProperties ? { eventProperties: data.eventProperties } : {}),
     ...(data.webhookOrigin ? { webhookOrigin: data.webhookOrigin } : {}),
+    ...(data.segments ? { segments: data.segments } : {}), // issue 16: "unknown segment"
   };
 }
 
@@ -35,6 +37,7 @@ export function useWorkspaceCatalog(): void {
     ...trpc.journeys.catalog.queryOptions(),
     staleTime: CATALOG_STALE_MS,
   });
+  useWorkspaceSegments(); // issue 16: the segment and stage pickers, names in summaries
   const setCatalog = useEditorStore((s) => s.setCatalog);
   useEffect(() => {
     setCatalog(toCatalog(data));

@@ -2,7 +2,7 @@
 // customer attribute or a value the run reads (`event.total`, `purl.url`), and what the
 // workspace has seen for each (issue 16: pickers, not free text). SchemaForm draws a NamePicker
 // for a field this answers for; everything else stays as the schema says.
-import { getPath, stepModule } from "@postpath/journey";
+import { getPath, LIFECYCLE_STAGE_PATH, SEGMENTS_PATH, stepModule } from "@postpath/journey";
 import type { Catalog, StepType } from "@postpath/journey";
 import type { FieldDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { NameOption, NamePickerProps } from "../components/NamePicker.tsx";
@@ -167,6 +167,19 @@ export function valuePathOptions(ctx: PickerContext, withEvent = true): PickerSo
   return { options: [...unique.values()], noun: "value", observed: attrs.observed ?? false };
 }
 
+/** issue 16: a split may also branch on the saved segments a customer is in and their
+ * lifecycle stage (the form then offers segment and stage pickers for the value). */
+export function withMemberships(source: PickerSource): PickerSource {
+  return {
+    ...source,
+    options: [
+      { name: SEGMENTS_PATH, detail: "the saved segments they are in (is in / is not in)" },
+      { name: LIFECYCLE_STAGE_PATH, detail: "New, Repeat, Active, At risk or Lapsed" },
+      ...source.options,
+    ],
+  };
+}
+
 /** What the journey's steps add for later steps (from each step's config as drawn; with the
  * catalogue, an awaited event's output lists the properties seen on it). */
 export function providedBy(nodes: readonly StepNode[], catalog?: Catalog): Provided[] {
@@ -223,10 +236,12 @@ export function stepPicker(
       // The customer's attributes and fields (a segment has no trigger event).
       return /^conditions\.\d+\.property$/.test(path) ? valuePathOptions(ctx, false) : undefined;
     case "split.condition":
-      return /^conditions\.\d+\.property$/.test(path) ? valuePathOptions(ctx) : undefined;
+      return /^conditions\.\d+\.property$/.test(path)
+        ? withMemberships(valuePathOptions(ctx))
+        : undefined;
     case "split.multi":
       return /^branches\.\d+\.conditions\.\d+\.property$/.test(path)
-        ? valuePathOptions(ctx)
+        ? withMemberships(valuePathOptions(ctx))
         : undefined;
     case "action.coupon":
       return /^rules\.\d+\.when\.\d+\.property$/.test(path) ? valuePathOptions(ctx) : undefined;

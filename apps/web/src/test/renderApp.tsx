@@ -4,6 +4,7 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { JourneyDetail, JourneyListItem, Me, WorkspaceCatalog } from "../api/contract.ts";
 import { App } from "../App.tsx";
+import type { SegmentRow } from "../segments-area/contract.ts";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient } from "../trpc.ts";
 
@@ -73,6 +74,8 @@ export function renderApp(answers: {
   }[];
   /** `journeys.catalog`; by default a workspace that has observed nothing yet. */
   catalog?: WorkspaceCatalog;
+  /** issue 16: `segments.list` (the editor's segment pickers); by default none. */
+  segments?: SegmentRow[];
 }) {
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { staleTime: Infinity, retry: false } });
@@ -87,10 +90,12 @@ export function renderApp(answers: {
       trpc.journeys.templates.queryKey(),
       answers.templates.map((t) => ({ ...t, pages: t.pages ?? [] })),
     );
-  queryClient.setQueryData(
-    trpc.journeys.catalog.queryKey(),
-    answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] },
-  );
+  const segments = answers.segments ?? [];
+  queryClient.setQueryData(trpc.journeys.catalog.queryKey(), {
+    segments: segments.map((s) => s.id),
+    ...(answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] }),
+  });
+  queryClient.setQueryData(trpc.segments.list.queryKey(), segments);
   if (answers.journey)
     queryClient.setQueryData(
       trpc.journeys.get.queryKey({ id: answers.journey.id }),

@@ -26,7 +26,7 @@ export async function connectionBounds(
 export async function segmentIds(
   db: Database,
   workspaceId: string,
-): Promise<Pick<Catalog, "segments">> {
+): Promise<{ segments: string[] }> {
   const rows = await db.prisma.segment.findMany({ where: { workspaceId }, select: { id: true } });
   return { segments: rows.map((r) => r.id) };
 }

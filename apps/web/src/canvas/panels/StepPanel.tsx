@@ -10,13 +10,20 @@ import { asConfig } from "../config.ts";
 import { useCatalogDetails } from "../catalog.ts";
 import { providedBy, stepPicker, triggerEventOf, valueHint, type Provided } from "../pickers.ts";
 import { previewContext } from "../sample.ts";
-import type { FieldErrors, JsonSchema } from "../SchemaForm.tsx";
+import type { CustomField, FieldErrors, JsonSchema } from "../SchemaForm.tsx";
 import { SchemaForm } from "../SchemaForm.tsx";
 import { useEditorStore } from "../store.ts";
 import { branchesOf } from "../steps/index.ts";
 import type { StepEdge, StepNode } from "../types.ts";
 import { previewSubject, useTestRunStore } from "./testRunStore.ts";
 import { PrintRunPanel } from "./PrintRunPanel.tsx"; // issue 14: print runs
+import { useSegmentDirectory } from "../segments.ts"; // issue 16: segment pickers
+import {
+  SegmentTriggerFields,
+  fitSplitConditions,
+  membershipField,
+  segmentTriggerHidden,
+} from "./SegmentFields.tsx";
 
 const schemas = new Map<StepType, JsonSchema>();
 
@@ -113,6 +120,18 @@ export function StepPanel({ node }: { node: StepNode }) {
     () => (path: string) => valueHint(pickers, config, path),
     [pickers, config],
   );
+  // issue 16: a split's "is in segment" / "lifecycle stage is" conditions get pickers by name.
+  const segments = useSegmentDirectory((s) => s.segments);
+  const renderField = useMemo(
+    () => (path: string, field: CustomField) =>
+      membershipField(type, config, path, field, segments),
+    [type, config, segments],
+  );
+  const setConfig = (value: Record<string, unknown>) =>
+    updateConfig(node.id, {
+      ...fitSplitConditions(type, value),
+      ...(config.label === undefined ? {} : { label: config.label }),
+    });
 
   return (
     <section className="panel" aria-labelledby="step-panel-title">
@@ -158,6 +177,14 @@ export function StepPanel({ node }: { node: StepNode }) {
           }}
         />
       </div>
+      {type === "trigger.segment" ? (
+        <SegmentTriggerFields
+          config={config}
+          errors={fields}
+          disabled={!editable}
+          onChange={(value) => setConfig({ ...value })}
+        />
+      ) : null}
       <SchemaForm
         key={node.id}
         schema={schema}
@@ -166,13 +193,10 @@ export function StepPanel({ node }: { node: StepNode }) {
         multiline={MULTILINE}
         pickers={pickers}
         hints={hints}
+        renderField={renderField}
+        {...(type === "trigger.segment" ? { hidden: segmentTriggerHidden(config) } : {})}
         disabled={!editable}
-        onChange={(value) =>
-          updateConfig(node.id, {
-            ...(value as Record<string, unknown>),
-            ...(config.label === undefined ? {} : { label: config.label }),
-          })
-        }
+        onChange={(value) => setConfig(value as Record<string, unknown>)}
       />
       <Connections
         node={node}

@@ -1,5 +1,6 @@
 import type { StepTypeOf } from "../draft.ts";
 import { list, obj, str } from "../config.ts";
+import { segmentName } from "../segments.ts"; // issue 16
 import type { StepView } from "./view.ts";
 import { NOT_CONFIGURED, conditionsText, offsetOf } from "./view.ts";
 
@@ -17,8 +18,12 @@ export const triggerViews: Record<StepTypeOf<"trigger">, StepView> = {
   "trigger.segment": {
     summary: (c) => {
       // issue 16: a saved segment's entry or exit.
-      if (str(c, "segmentId"))
-        return str(c, "on") === "leave" ? "Leaves a saved segment" : "Enters a saved segment";
+      const segmentId = str(c, "segmentId");
+      if (segmentId) {
+        const verb = str(c, "on") === "leave" ? "Leaves" : "Enters";
+        const name = segmentName(segmentId);
+        return name ? `${verb} segment "${name}"` : `${verb} a saved segment`;
+      }
       const conditions = conditionsText(c);
       return conditions ? `Segment: ${conditions}` : NOT_CONFIGURED;
     },

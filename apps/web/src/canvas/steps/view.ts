@@ -4,6 +4,7 @@
 // Labels and branch ids themselves come from @postpath/journey's step registry.
 import type { Config } from "../config.ts";
 import { asConfig, list, num, str } from "../config.ts";
+import { membershipText } from "../segments.ts"; // issue 16
 import { OPERATOR_WORDS } from "../words.ts";
 
 export interface StepView {
@@ -50,6 +51,8 @@ export function conditionText(condition: Config): string | undefined {
   const property = str(condition, "property");
   const op = str(condition, "op");
   if (!property || !op) return undefined;
+  const membership = membershipText(condition);
+  if (membership) return membership;
   const operator = OPERATORS[op] ?? op;
   return op === "exists" || op === "notExists" || !("value" in condition)
     ? `${property} ${operator}`
