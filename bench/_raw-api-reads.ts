@@ -25,14 +25,16 @@ const pg = createRequire(resolve(here, "../packages/db/package.json"))("pg") as 
 
 const pool = new pg.Pool({ connectionString: process.argv[2], max: 10 });
 const app = fastify({ logger: false });
-// The journey list: one workspace's journeys, newest change first (index (workspaceId, status)).
+// The journey list's first page as the list page asks for it: a workspace's 50 newest-changed
+// journeys (index (workspaceId, status)).
 app.get(
   "/list",
   async (req) =>
     (
       await pool.query(
         `SELECT id, name, status, "updatedAt" FROM "Journey"
-         WHERE "workspaceId" = $1 AND status <> 'ARCHIVED' ORDER BY "updatedAt" DESC`,
+         WHERE "workspaceId" = $1 AND status <> 'ARCHIVED' ORDER BY "updatedAt" DESC, id DESC
+         LIMIT 50`,
         [req.query.ws],
       )
     ).rows,

@@ -468,8 +468,9 @@ export default async function apiReads(args: string[]): Promise<void> {
       check: (body: string) => boolean;
     }[] = [
       {
-        name: "journeys.list",
-        ours: () => ({ path: "/trpc/journeys.list", headers }),
+        // The first page, as the list page asks for it (JOURNEYS_PER_PAGE in apps/web).
+        name: "journeys.list (first 50)",
+        ours: () => ({ path: `/trpc/journeys.list?input=${enc({ limit: 50 })}`, headers }),
         raw: () => ({ path: `/list?ws=${WS}` }),
         check: (b) => (JSON.parse(b) as { result: { data: unknown[] } }).result.data.length > 0,
       },

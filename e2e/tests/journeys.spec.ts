@@ -150,3 +150,27 @@ test("a split draws one labelled handle per branch and every edge leaves from it
   await expect(page.locator(".react-flow__edge")).toHaveCount(draft.edges.length);
   await page.screenshot({ path: testInfo.outputPath("split-canvas.png"), fullPage: true });
 });
+
+test("the list finds a journey by part of its name (issue 15: the list is read a page at a time)", async ({
+  page,
+}) => {
+  await signIn(page, MARKETER.email, MARKETER.password);
+  const tag = `Findme ${Date.now()}`;
+  for (const name of [`${tag} welcome`, `${tag} 100% off_sale`]) {
+    const res = await page.request.post("/trpc/journeys.create", {
+      data: { name },
+      headers: { "x-postpath-client": "e2e" }, // mutations need it (issue 12)
+    });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+  await page.reload();
+  const search = page.getByLabel("Find a journey");
+  await search.fill(tag.toLowerCase());
+  const rows = page.getByRole("table").getByRole("row");
+  await expect(rows).toHaveCount(3); // the header and the two journeys
+  await search.fill(`${tag} 100% off_`);
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByRole("link", { name: `${tag} 100% off_sale` })).toBeVisible();
+  await search.fill(`${tag} nothing like it`);
+  await expect(page.getByText(`No journey name contains “${tag} nothing like it”.`)).toBeVisible();
+});

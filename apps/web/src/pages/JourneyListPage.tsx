@@ -1,5 +1,5 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useDeferredValue, useMemo, useState } from "react";
 import type { JourneyListItem } from "../api/contract.ts";
 import { ConfirmDialog, Dialog } from "../components/Dialog.tsx";
 import { formatCount, formatDateTime, formatRate } from "../format.ts";
@@ -7,9 +7,28 @@ import { hrefs, navigate } from "../routing.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
+/** Journeys per page of the list (issue 15: a big workspace is read a page at a time). */
+export const JOURNEYS_PER_PAGE = 50;
+
 export function JourneyListPage() {
   const trpc = useTRPC();
-  const journeys = useQuery(trpc.journeys.list.queryOptions());
+  const [search, setSearch] = useState("");
+  const searched = useDeferredValue(search.trim());
+  const journeys = useInfiniteQuery(
+    trpc.journeys.list.infiniteQueryOptions(
+      { limit: JOURNEYS_PER_PAGE, ...(searched ? { search: searched } : {}) },
+      {
+        getNextPageParam: (last) => {
+          const end = last.at(-1);
+          return last.length === JOURNEYS_PER_PAGE && end
+            ? { updatedAt: end.updatedAt, id: end.id }
+            : undefined;
+        },
+        placeholderData: (previous) => previous,
+      },
+    ),
+  );
+  const rows = useMemo(() => journeys.data?.pages.flat() ?? [], [journeys.data]);
   const me = useQuery(trpc.auth.me.queryOptions());
   const canEdit = me.data ? me.data.role !== "VIEWER" : false;
   const [creating, setCreating] = useState(false);
@@ -24,14 +43,38 @@ export function JourneyListPage() {
         ) : null}
       </div>
       {creating ? <NewJourneyDialog onClose={() => setCreating(false)} /> : null}
+      <div className="journeys__search">
+        <label htmlFor="journey-search">Find a journey</label>
+        <input
+          id="journey-search"
+          type="search"
+          placeholder="Part of its name"
+          value={search}
+          maxLength={200}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+      </div>
       {journeys.isPending ? (
         <p role="status">Loading journeys…</p>
       ) : journeys.isError ? (
         <p className="form-error" role="alert">
-          Could not load journeys: {journeys.error.message}
+          Could not load journeys: {errorMessage(journeys.error)}
         </p>
+      ) : rows.length === 0 && searched ? (
+        <p role="status">No journey name contains “{searched}”.</p>
       ) : (
-        <JourneyTable journeys={journeys.data} canEdit={canEdit} />
+        <>
+          <JourneyTable journeys={rows} canEdit={canEdit} />
+          {journeys.hasNextPage ? (
+            <button
+              type="button"
+              onClick={() => void journeys.fetchNextPage()}
+              disabled={journeys.isFetchingNextPage}
+            >
+              {journeys.isFetchingNextPage ? "Loading…" : "Show more journeys"}
+            </button>
+          ) : null}
+        </>
       )}
     </section>
   );

@@ -5,6 +5,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { JourneyDetail, JourneyListItem, Me, WorkspaceCatalog } from "../api/contract.ts";
 import { App } from "../App.tsx";
 import type { SegmentRow } from "../segments-area/contract.ts";
+import { JOURNEYS_PER_PAGE } from "../pages/JourneyListPage.tsx";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient } from "../trpc.ts";
 
@@ -84,7 +85,11 @@ export function renderApp(answers: {
   });
   const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
   queryClient.setQueryData(trpc.auth.me.queryKey(), answers.me);
-  if (answers.journeys) queryClient.setQueryData(trpc.journeys.list.queryKey(), answers.journeys);
+  if (answers.journeys)
+    queryClient.setQueryData(trpc.journeys.list.infiniteQueryKey({ limit: JOURNEYS_PER_PAGE }), {
+      pages: [answers.journeys],
+      pageParams: [null],
+    });
   if (answers.templates)
     queryClient.setQueryData(
       trpc.journeys.templates.queryKey(),

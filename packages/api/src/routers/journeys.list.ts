@@ -87,16 +87,42 @@ async function figures(db: Database, workspaceId: string, maxAgeMs?: number): Pr
   return e.figures;
 }
 
+/** One page of the list: newest edit first; `cursor` is the last row of the previous page. */
+export interface ListPage {
+  limit: number;
+  cursor?: { updatedAt: string; id: string } | null;
+  /** Part of the name, any case. */
+  search?: string;
+}
+
+/** The default page when a caller asks for none (scripts, older clients). */
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** `%`, `_` and `\` stand for themselves in a search, not for ILIKE's wildcards. */
+const likePattern = (search: string) => `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 /**
  * The names, statuses and versions come from `db` (the primary: a journey just created is
  * listed); the figures from `figuresDb` (a read replica when there is one, issue 15 item 6).
+ * Paged by keyset on (updatedAt, id): a page reads its rows only, however long the list.
  */
 export async function listJourneys(
   db: Database,
   workspaceId: string,
   figuresMaxAgeMs?: number,
   figuresDb: Database = db,
+  page: ListPage = { limit: DEFAULT_LIST_LIMIT },
 ): Promise<JourneyListItem[]> {
+  const params: unknown[] = [workspaceId, page.limit];
+  const where: string[] = [];
+  if (page.cursor) {
+    params.push(page.cursor.updatedAt, page.cursor.id);
+    where.push(`(j."updatedAt", j.id) < ($${params.length - 1}::timestamp, $${params.length})`);
+  }
+  if (page.search) {
+    params.push(likePattern(page.search));
+    where.push(`j.name ILIKE $${params.length}`);
+  }
   const [journeys, counts] = await Promise.all([
     db.query<Omit<JourneyListItem, "entered" | "converted">>(
       // updatedAt as toISOString() writes it (timestamp(3), UTC), so no Date is built per row.
@@ -106,9 +132,11 @@ export async function listJourneys(
        LEFT JOIN LATERAL (
          SELECT version FROM "JourneyVersion" WHERE "journeyId" = j.id AND status = 'LIVE' LIMIT 1
        ) v ON true
-       WHERE j."workspaceId" = $1 AND j.status <> 'ARCHIVED'
-       ORDER BY j."updatedAt" DESC`,
-      [workspaceId],
+       WHERE j."workspaceId" = $1 AND j.status <> 'ARCHIVED'${where.map((w) => ` AND ${w}`).join("")}
+       ORDER BY j."updatedAt" DESC, j.id DESC
+       LIMIT $2`,
+      params,
+      { prepare: `journeys.list${page.cursor ? ".after" : ""}${page.search ? ".search" : ""}` },
     ),
     figures(figuresDb, workspaceId, figuresMaxAgeMs),
   ]);

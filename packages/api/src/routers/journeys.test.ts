@@ -37,6 +37,42 @@ describe("journeys router (real Postgres, createCaller)", () => {
     ).toContain(id);
   });
 
+  it("lists a page at a time, newest edit first, and finds journeys by part of their name", async () => {
+    const b = createCaller(env.ctxFor(env.users.b));
+    for (const name of ["Paged 1", "Paged 2", "Paged 3", "Paged 4", "Paged 5", "100% off_x"])
+      await b.journeys.create({ name });
+    const all = await b.journeys.list({ limit: 200 });
+    const paged: string[] = [];
+    let cursor: { updatedAt: string; id: string } | null = null;
+    for (;;) {
+      const page = await b.journeys.list({ limit: 2, cursor });
+      expect(page.length).toBeLessThanOrEqual(2);
+      paged.push(...page.map((j) => j.id));
+      const last = page.at(-1);
+      if (page.length < 2 || !last) break;
+      cursor = { updatedAt: last.updatedAt, id: last.id };
+    }
+    expect(paged).toEqual(all.map((j) => j.id));
+    const times = all.map((j) => j.updatedAt);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect((await b.journeys.list({ limit: 200, search: "paged" })).map((j) => j.name)).toEqual([
+      "Paged 5",
+      "Paged 4",
+      "Paged 3",
+      "Paged 2",
+      "Paged 1",
+    ]);
+    // `%` and `_` are letters in a search, not wildcards.
+    expect((await b.journeys.list({ search: "0% off_" })).map((j) => j.name)).toEqual([
+      "100% off_x",
+    ]);
+    expect(await b.journeys.list({ search: "0%_off" })).toEqual([]);
+    const bad = await rejects(b.journeys.list({ cursor: { updatedAt: "yesterday", id: "x" } }));
+    expect(bad.code).toBe("BAD_REQUEST");
+    expect(bad.message).toContain("cursor.updatedAt");
+    expect((await rejects(b.journeys.list({ limit: 0 }))).code).toBe("BAD_REQUEST");
+  });
+
   it("refuses a save based on an older revision (two tabs) instead of overwriting", async () => {
     const a = createCaller(env.ctxFor(env.users.a));
     const { id, draftRevision } = await a.journeys.create({ name: "Two tabs" });

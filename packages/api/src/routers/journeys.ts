@@ -16,12 +16,27 @@ import { z } from "zod";
 import { marketerProcedure, readerOf, router, viewerProcedure } from "../trpc.ts";
 import { IdText, Text } from "../zod.ts";
 import { editorCatalog } from "./journeys.catalog.ts";
-import { listJourneys } from "./journeys.list.ts"; // issue 15
+import { DEFAULT_LIST_LIMIT, listJourneys } from "./journeys.list.ts"; // issue 15
 import { connectionBounds, segmentIds, validationCatalog } from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
 import { sameTriggerJourneys } from "./journeys.overlap.ts";
 
 const Id = z.object({ id: IdText() });
+
+/** A page of the journey list (issue 15: a workspace with 1,000 journeys is read a page at a time). */
+const ListInput = z
+  .object({
+    limit: z.number().int().min(1).max(200).default(DEFAULT_LIST_LIMIT),
+    /** The previous page's last row, as listed. */
+    cursor: z
+      .object({
+        updatedAt: z.iso.datetime({ error: "cursor.updatedAt must be a time." }),
+        id: IdText(),
+      })
+      .nullish(),
+    search: Text.trim().max(200).optional(),
+  })
+  .optional();
 /** A draft as the canvas saves it: well-formed nodes and edges, but settings may be half-filled
  * (a time zone being typed, quiet hours without an end yet). `validate()` reports what is wrong. */
 const SavableDraft = JourneyDraft.extend({ settings: z.record(Text, z.unknown()) });
@@ -256,8 +271,12 @@ function versionDocument(
 
 export const journeysRouter = router({
   /** issue 15: in journeys.list.ts (two statements; the figures shared briefly by the server). */
-  list: viewerProcedure.query(({ ctx }) =>
-    listJourneys(ctx.db, ctx.user.workspaceId, ctx.listFiguresMaxAgeMs, readerOf(ctx)),
+  list: viewerProcedure.input(ListInput).query(({ ctx, input }) =>
+    listJourneys(ctx.db, ctx.user.workspaceId, ctx.listFiguresMaxAgeMs, readerOf(ctx), {
+      limit: input?.limit ?? DEFAULT_LIST_LIMIT,
+      cursor: input?.cursor ?? null,
+      ...(input?.search ? { search: input.search } : {}),
+    }),
   ),
 
   get: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
