@@ -50,7 +50,7 @@ describe("Segments area", () => {
     ).toContain("is at least");
     fireEvent.change(screen.getByLabelText("Rule 1 value"), { target: { value: "gold" } });
     const preview = screen.getByRole("complementary", { name: "Size preview" });
-    await waitFor(() => expect(within(preview).getByText("24")).toBeTruthy(), { timeout: 5000 });
+    await waitFor(() => expect(within(preview).getByText("24")).toBeTruthy());
     expect(within(preview).getAllByRole("link")).toHaveLength(20);
     expect(within(preview).getByRole("link", { name: "user-0" }).getAttribute("href")).toBe(
       "#/customers/c0",

@@ -3,9 +3,11 @@
 import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 
-// findBy*/waitFor poll for up to 10 s instead of 1 s: the journey page is lazy-loaded and a busy
-// CI machine can take longer than a second to import it. A budget for waiting, not a speed check.
-configure({ asyncUtilTimeout: 10_000 });
+// findBy*/waitFor poll for up to 60 s instead of 1 s: the journey page is lazy-loaded, and on a
+// machine at a load average of 20 on 2 cores a lazy import and a render took over 10 s (the
+// earlier budget failed there). A backstop for a wait that never ends, not a speed check: a test
+// that passes waits only as long as its page takes.
+configure({ asyncUtilTimeout: 60_000 });
 
 class ResizeObserverStub {
   observe(): void {}
