@@ -8,6 +8,10 @@
 //    shards), p50/p99 of the analytics queries the page makes — analytics.steps
 //    (journeyStepFigures) and analytics.daily over 30 and 365 days — against the raw baseline the
 //    rollups replace: the same figures counted from the traces and orders (a scan per load).
+// 3. The workspace KPI dashboard (kpis.workspace) over 30, 90 and 365 days from its rollups
+//    (kpi-rollups.ts) against the raw statements (testing/kpi-recount.ts), for the --orders rows
+//    above (every customer orders every 5th day) and as many again of --kpi-customers customers at
+//    random times; and what the rollups add to an order batch.
 //
 //   pnpm bench analytics                                        # 200,000 traces, 20,000 orders, 5,000 runs
 //   pnpm bench analytics --traces 10000000 --orders 1000000    # the issue's volume
@@ -15,7 +19,9 @@
 import {
   compactRollups,
   enrolMany,
+  insertOrders,
   journeyDailyFigures,
+  rebuildKpiRollups,
   workspaceKpis,
   journeyStepFigures,
   rollupOptions,
@@ -30,6 +36,7 @@ import {
   publish,
   type BenchEnv,
 } from "./_engine.ts";
+import { recountWorkspaceKpis } from "../packages/engine/src/testing/kpi-recount.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -231,6 +238,11 @@ export default async function main(args: string[]): Promise<void> {
        FROM generate_series(0, $4 - 1) AS g`,
       [env.workspaceId, customers.length, today, orders],
     );
+    // The KPI dashboard's rollups for those orders (the engine keeps them with each insert; the
+    // seeded rows went around it, so they are counted the way the migration backfills them).
+    const kpiStart = performance.now();
+    await rebuildKpiRollups(env.db, env.workspaceId);
+    const kpiRebuildMs = performance.now() - kpiStart;
     // The rollups such a journey has after a year: every (version, step, variant, day, shard).
     await env.db.query(
       `INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", entered, sent, delivered, opened, "openedUnique", clicked, "clickedUnique", converted, revenue)
@@ -241,7 +253,9 @@ export default async function main(args: string[]): Promise<void> {
             generate_series(0, 364) AS d, generate_series(0, 7) AS sh`,
       [new Date(today).toISOString().slice(0, 10), journeyId, [v1, v2]],
     );
-    await env.db.query(`VACUUM ANALYZE "JourneyRun", "RunTrace", "Order", "JourneyRollup"`);
+    await env.db.query(
+      `VACUUM ANALYZE "JourneyRun", "RunTrace", "Order", "JourneyRollup", "KpiDay", "KpiBuyerDay", "KpiSecondOrder"`,
+    );
     const [rollupRows] = await env.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "JourneyRollup" WHERE "journeyId" = $1`,
       [journeyId],
@@ -318,14 +332,119 @@ export default async function main(args: string[]): Promise<void> {
     );
     console.log(line("analytics.daily, 30 days", ours.daily30));
     console.log(line("analytics.daily, 365 days", ours.daily365, raw.daily365));
-    // The workspace KPI dashboard (kpis.workspace): aggregates over the Order rows of the range.
-    const kpis = async (days: number) =>
-      timed(Math.max(5, Math.floor(reps / 10)), () =>
-        workspaceKpis(env.db, env.workspaceId, { from: day(today - (days - 1) * DAY_MS), to }),
+    // The workspace KPI dashboard (kpis.workspace): reads the KPI rollups (kpi-rollups.ts), against
+    // the raw statements it ran before them (the same figures from the Order and Attribution rows).
+    const dashboard = async (workspaceId: string, what: string, rebuildMs: number) => {
+      const [rows] = await env.db.query<{ days: number; buyerDays: number; seconds: number }>(
+        `SELECT (SELECT count(*) FROM "KpiDay" WHERE "workspaceId" = $1)::int AS days,
+                (SELECT count(*) FROM "KpiBuyerDay" WHERE "workspaceId" = $1)::int AS "buyerDays",
+                (SELECT count(*) FROM "KpiSecondOrder" WHERE "workspaceId" = $1)::int AS seconds`,
+        [workspaceId],
       );
-    console.log(`  KPI dashboard (${fmt(orders)} orders over 365 days):`);
-    for (const days of [30, 90, 365])
-      console.log(line(`kpis.workspace, ${days} days`, await kpis(days)));
+      console.log(
+        `  KPI dashboard, ${what}; rollups ${fmt(rows?.days ?? 0)} day, ${fmt(rows?.buyerDays ?? 0)} buyer-day and ${fmt(rows?.seconds ?? 0)} second-order rows, backfilled in ${fmt(rebuildMs / 1000, 1)} s:`,
+      );
+      // Ranges ending today (the dashboard's), and one ending half a year ago: the rollups are
+      // read from the range's end to the latest day, or across the range, whichever is fewer days.
+      const ranges: [string, { from: string; to: string }][] = [30, 90, 365].map((days) => [
+        `${days} days`,
+        { from: day(today - (days - 1) * DAY_MS), to },
+      ]);
+      ranges.push([
+        "90 days ending 182 days ago",
+        { from: day(today - 271 * DAY_MS), to: day(today - 182 * DAY_MS) },
+      ]);
+      for (const [name, range] of ranges) {
+        const fromRollups = await timed(reps, () => workspaceKpis(env.db, workspaceId, range));
+        const rawScan = await timed(rawReps, () =>
+          recountWorkspaceKpis(env.db, workspaceId, range),
+        );
+        const same =
+          JSON.stringify(await workspaceKpis(env.db, workspaceId, range)) ===
+          JSON.stringify(await recountWorkspaceKpis(env.db, workspaceId, range));
+        console.log(
+          `${line(`kpis.workspace, ${name}`, fromRollups, rawScan)}; figures equal to the raw count: ${same ? "yes" : "NO"}`,
+        );
+      }
+    };
+    await dashboard(
+      env.workspaceId,
+      `${fmt(orders)} orders over 365 days, ${fmt(customers.length)} customers each ordering every 5th day`,
+      kpiRebuildMs,
+    );
+    // The same number of orders of --kpi-customers customers on random days and times (so the
+    // buyer-day and second-order rollups get every gap between order-days), 5 % attributed.
+    const kpiCustomers = arg(args, "kpi-customers", Math.max(1000, Math.floor(orders / 10)));
+    const randomWs = `${env.workspaceId}-kpi-random`;
+    await env.db.query(`SELECT setseed(0.17)`);
+    await env.db.query(
+      `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
+       SELECT $1, 'r' || g, 'k' || floor(random() * $2)::int, round((1 + random() * 499)::numeric, 2),
+              to_timestamp($3 / 1000.0 - random() * 365 * 86400) AT TIME ZONE 'UTC', 'e' || g
+       FROM generate_series(1, $4) AS g`,
+      [randomWs, kpiCustomers, today + DAY_MS - 1, orders],
+    );
+    await env.db.query(
+      `INSERT INTO "Attribution" ("runId", "workspaceId", "journeyId", "versionId", "customerId", "stepId", "eventId", "orderId", basis, at)
+       SELECT 'kr' || g, $1, 'j', 'v', 'c', 's', 'e', 'r' || g, 'message', now() FROM generate_series(1, $2, 20) AS g`,
+      [randomWs, orders],
+    );
+    const randomStart = performance.now();
+    await rebuildKpiRollups(env.db, randomWs);
+    const randomRebuildMs = performance.now() - randomStart;
+    await env.db.query(
+      `VACUUM ANALYZE "Order", "Attribution", "KpiDay", "KpiBuyerDay", "KpiSecondOrder"`,
+    );
+    await dashboard(
+      randomWs,
+      `${fmt(orders)} orders of ${fmt(kpiCustomers)} customers at random times over 365 days`,
+      randomRebuildMs,
+    );
+    // What keeping them costs an order batch: batches of 20 orders of random customers (today),
+    // with the rollups (lock the customers, insert, update the rollups: one transaction) against
+    // the plain insert the engine made before; alternating, 200 batches each.
+    const batches = 200;
+    const batchMs = { plain: [] as number[], rollups: [] as number[] };
+    let seq = 0;
+    const batch = () =>
+      Array.from({ length: 20 }, () => {
+        seq++;
+        return {
+          orderId: `bench-${Date.now()}-${seq}`,
+          customerId: customers[Math.floor(Math.random() * customers.length)]!,
+          revenue: 10 + (seq % 90),
+          ts: Date.now(),
+          eventId: `bench-e-${seq}`,
+        };
+      });
+    for (let i = 0; i < batches * 2; i++) {
+      const b = batch();
+      const t = performance.now();
+      if (i % 2 === 0) await insertOrders(env.ctx, env.workspaceId, b);
+      else
+        await env.db.query(
+          `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
+           SELECT $1, o, c, r, to_timestamp(t / 1000) AT TIME ZONE 'UTC', e
+           FROM unnest($2::text[], $3::text[], $4::numeric[], $5::float8[], $6::text[]) AS x(o, c, r, t, e)
+           ORDER BY o ON CONFLICT ("workspaceId", "orderId") DO NOTHING`,
+          [
+            `${env.workspaceId}-plain`, // another workspace: these bypass the rollups
+            b.map((o) => o.orderId),
+            b.map((o) => o.customerId),
+            b.map((o) => o.revenue),
+            b.map((o) => o.ts),
+            b.map((o) => o.eventId),
+          ],
+        );
+      (i % 2 === 0 ? batchMs.rollups : batchMs.plain).push(performance.now() - t);
+    }
+    const p = (ms: number[]) => {
+      const sorted = [...ms].sort((a, b) => a - b);
+      return `p50 ${fmt(percentile(sorted, 50), 2)} ms, p99 ${fmt(percentile(sorted, 99), 2)} ms`;
+    };
+    console.log(
+      `    a batch of 20 orders: with the KPI rollups ${p(batchMs.rollups)}; plain insert ${p(batchMs.plain)}`,
+    );
   } finally {
     rollupOptions.transitions = true;
     await env.close();

@@ -11,8 +11,10 @@
 // sent them before it (or, when the journey says so, after entering). One conversion per run
 // (`Attribution` keyed by run); the converting order's revenue (each order id once) is credited to
 // the run, the step of that last message (the trigger when counted from entry) and the run's A/B
-// variant, and added to the rollups in the same statement. Runs that ended still convert: a
-// customer who buys two days after the last email of a finished journey counts.
+// variant, and added to the rollups in the same statement (the first attribution naming an order
+// adds it to the KPI dashboard's journey-influenced orders and revenue, kpi-rollups.ts). Runs that
+// ended still convert: a customer who buys two days after the last email of a finished journey
+// counts. Orders are stored with the KPI dashboard's rollups in one transaction (kpi-rollups.ts).
 //
 // Called by the event batch (events.ts) before it marks the events processed; all of it is
 // idempotent, so processing an event again changes nothing.
@@ -22,6 +24,7 @@ import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { takeShard } from "./counters.ts";
 import { loadPlan } from "./plans.ts";
+import { influencedOrderCtes, insertOrders } from "./kpi-rollups.ts";
 import { ROLLUP_ADD, utcDay, variantAt } from "./rollups.ts";
 
 /** The rule in words, for the analytics page (returned by the API with the figures). */
@@ -220,23 +223,18 @@ export async function recordOrdersAndConversions(
       const o = orderOf(settings, e);
       return o ? [{ e, ...o }] : [];
     });
-    if (orders.length > 0)
-      await ctx.db.query(
-        `INSERT INTO "Order" ("workspaceId", "orderId", "customerId", revenue, at, "eventId")
-         SELECT $1, o, c, r, to_timestamp(t / 1000) AT TIME ZONE 'UTC', e
-         FROM unnest($2::text[], $3::text[], $4::numeric[], $5::float8[], $6::text[]) AS x(o, c, r, t, e)
-         ORDER BY o
-         ON CONFLICT ("workspaceId", "orderId") DO NOTHING`,
-        [
-          workspaceId,
-          orders.map((o) => o.orderId),
-          orders.map((o) => o.e.customerId),
-          orders.map((o) => o.revenue),
-          orders.map((o) => o.e.ts),
-          orders.map((o) => o.e.id),
-        ],
-        { prepare: "engine.orders" },
-      );
+    // With the KPI dashboard's rollups, in one transaction (kpi-rollups.ts).
+    await insertOrders(
+      ctx,
+      workspaceId,
+      orders.map((o) => ({
+        orderId: o.orderId,
+        customerId: o.e.customerId,
+        revenue: o.revenue,
+        ts: o.e.ts,
+        eventId: o.e.id,
+      })),
+    );
     const names = new Set((await workspaceConfigs(ctx, workspaceId, settings)).map((c) => c.event));
     // Segment's "Order Completed" is the purchase event too.
     const converts = (x: ProcessedEvent) =>
@@ -325,7 +323,7 @@ async function convert(
               jsonb_build_object('event', $7::text, 'eventId', $3::text, 'orderId', $2::text,
                                  'revenue', a.revenue, 'variant', a.variant), $5
        FROM a
-     )
+     ), ${influencedOrderCtes({ workspace: "$1", orderId: "$2", shard: "$9" })}
      INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", converted, revenue)
      SELECT a."versionId", a."stepId", a.variant, $8::date, $9, min(a."journeyId"), count(*), sum(a.revenue)
      FROM a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3

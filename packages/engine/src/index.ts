@@ -22,6 +22,7 @@ export * from "./timers.ts";
 export * from "./wake.ts";
 export * from "./runtime.ts";
 export * from "./kpis.ts"; // issue 17: workspace KPIs
+export { insertOrders, rebuildKpiRollups, type NewOrder } from "./kpi-rollups.ts"; // issue 17, item 7
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
 export * from "./group-commit.ts";

@@ -9,7 +9,8 @@
 //   - revenue influenced by journeys: orders credited to a journey run's conversion (attribution
 //     window per journey) against all other orders;
 //   - the same per day, for the charts.
-// Each figure is one statement on the database (aggregated there, never rows in JavaScript).
+// Each group of figures is one statement on the database over the KPI rollups (kpi-rollups.ts),
+// aggregated there, never rows in JavaScript.
 import type { Database } from "@postpath/db";
 
 export interface KpiRange {
@@ -63,56 +64,93 @@ export const SECOND_PURCHASE_BUCKETS: Omit<SecondPurchaseBucket, "customers">[] 
   { label: "over a year", minDays: 366, maxDays: null },
 ];
 
-// $1 workspace, $2 range start (timestamp), $3 range end (exclusive).
-const ORDERS = `
-SELECT count(*)::int AS orders, COALESCE(sum(o.revenue), 0)::float8 AS revenue,
-       count(DISTINCT o."customerId")::int AS buyers,
-       count(*) FILTER (WHERE a."orderId" IS NOT NULL)::int AS "journeyOrders",
-       COALESCE(sum(o.revenue) FILTER (WHERE a."orderId" IS NOT NULL), 0)::float8 AS "journeyRevenue"
-FROM "Order" o
-LEFT JOIN (
-  SELECT DISTINCT "orderId" FROM "Attribution"
-  WHERE "workspaceId" = $1 AND "orderId" IS NOT NULL
-) a ON a."orderId" = o."orderId"
-WHERE o."workspaceId" = $1 AND o.at >= $2::timestamp AND o.at < $3::timestamp`;
-
-const REPEAT = `
-WITH buyers AS (
-  SELECT DISTINCT "customerId" FROM "Order"
-  WHERE "workspaceId" = $1 AND at >= $2::timestamp AND at < $3::timestamp
-), ranked AS (
-  SELECT o."customerId", o.at,
-         row_number() OVER (PARTITION BY o."customerId" ORDER BY o.at, o."orderId") AS n
-  FROM "Order" o JOIN buyers b ON b."customerId" = o."customerId"
-  WHERE o."workspaceId" = $1 AND o.at < $3::timestamp
-), seconds AS (
-  SELECT floor(extract(epoch FROM s.at - f.at) / 86400)::int AS days
-  FROM ranked f JOIN ranked s ON s."customerId" = f."customerId" AND f.n = 1 AND s.n = 2
-  WHERE s.at >= $2::timestamp
+// Read from the rollups the engine keeps with the orders and attributions (kpi-rollups.ts), in one
+// statement; testing/kpi-recount.ts counts the same figures from the raw rows. $1 workspace, $2
+// first day, $3 last day (both included), $4 the second-purchase buckets' lower bounds.
+//   - customers who ordered in the range: those whose latest order-day is in it, and those who
+//     ordered in it and again after it (their order-day pair straddling the range's end) — or,
+//     for a range far from the latest orders, per order-day those whose previous order-day is
+//     before the range;
+//   - repeat customers (two or more orders by the range's end): the buyers but those with one
+//     order by then — one in all, or a second after the range — (or: those who had ordered before
+//     the range, and the new ones whose second order is in the range too);
+//   - time to second purchase: the distribution over the range's second orders, or all of them
+//     less those outside the range when that is fewer rows; the median is percentile_cont's, the
+//     middle value or halfway between the two middle ones.
+// Both ways of each figure are exact; which one runs depends only on where the range lies
+// between the workspace's first and latest days: the rows read are those of the days after the
+// range (few for a range ending today) or inside it.
+const KPIS = `
+WITH k AS (
+  SELECT min(day) AS first, max(day) AS last FROM "KpiDay" WHERE "workspaceId" = $1
+), way AS (
+  SELECT k.last - $3::date < $3::date - $2::date + 1 AS recent,
+         ($2::date - k.first) + (k.last - $3::date) < $3::date - $2::date + 1 AS outside
+  FROM k
+), d AS (
+  SELECT day, sum(orders) AS orders, sum(revenue) AS revenue, sum("journeyOrders") AS "journeyOrders",
+         sum("journeyRevenue") AS "journeyRevenue", sum("firstBuyers") AS "firstBuyers",
+         sum("lastBuyers") AS "lastBuyers", sum("oneOrder") AS "oneOrder", sum(seconds) AS seconds
+  FROM "KpiDay" WHERE "workspaceId" = $1 AND day BETWEEN $2::date AND $3::date GROUP BY day
+), t AS (
+  SELECT COALESCE(sum(orders), 0) AS orders, COALESCE(sum(revenue), 0) AS revenue,
+         COALESCE(sum("journeyOrders"), 0) AS "journeyOrders",
+         COALESCE(sum("journeyRevenue"), 0) AS "journeyRevenue",
+         COALESCE(sum("firstBuyers"), 0) AS "firstBuyers", COALESCE(sum("lastBuyers"), 0) AS "lastBuyers",
+         COALESCE(sum("oneOrder"), 0) AS "oneOrder", COALESCE(sum(seconds), 0) AS seconds
+  FROM d
+), b AS (
+  SELECT CASE WHEN (SELECT recent FROM way) THEN t."lastBuyers" + (
+           SELECT COALESCE(sum(customers), 0) FROM "KpiBuyerDay"
+           WHERE "workspaceId" = $1 AND day > $3::date AND "gapDays" <> 0
+             AND day - "gapDays" BETWEEN $2::date AND $3::date)
+         ELSE (
+           SELECT COALESCE(sum(customers) FILTER (WHERE "gapDays" = 0 OR "gapDays" > day - $2::date), 0)
+           FROM "KpiBuyerDay" WHERE "workspaceId" = $1 AND day BETWEEN $2::date AND $3::date)
+         END AS buyers
+  FROM t
+), r AS (
+  SELECT CASE WHEN (SELECT recent FROM way) THEN b.buyers - t."oneOrder" - (
+           SELECT COALESCE(sum(customers), 0) FROM "KpiSecondOrder"
+           WHERE "workspaceId" = $1 AND "secondDay" > $3::date AND "firstDay" BETWEEN $2::date AND $3::date)
+         ELSE b.buyers - t."firstBuyers" + (
+           SELECT COALESCE(sum(customers), 0) FROM "KpiSecondOrder"
+           WHERE "workspaceId" = $1 AND "secondDay" BETWEEN $2::date AND $3::date AND "firstDay" >= $2::date)
+         END AS repeaters
+  FROM t, b
+), h AS (
+  SELECT days, sum(n) AS n FROM (
+    SELECT days, customers AS n FROM "KpiSecondDays"
+    WHERE "workspaceId" = $1 AND (SELECT outside FROM way)
+    UNION ALL
+    SELECT days, -customers FROM "KpiSecondOrder"
+    WHERE "workspaceId" = $1 AND "secondDay" < $2::date AND (SELECT outside FROM way)
+    UNION ALL
+    SELECT days, -customers FROM "KpiSecondOrder"
+    WHERE "workspaceId" = $1 AND "secondDay" > $3::date AND (SELECT outside FROM way)
+    UNION ALL
+    SELECT days, customers FROM "KpiSecondOrder"
+    WHERE "workspaceId" = $1 AND "secondDay" BETWEEN $2::date AND $3::date AND NOT (SELECT outside FROM way)
+  ) x GROUP BY days HAVING sum(n) <> 0
+), c AS (
+  SELECT days, sum(n) OVER (ORDER BY days) AS upto, sum(n) OVER () AS total FROM h
+), m AS (
+  SELECT (SELECT min(days) FROM c WHERE upto > floor((z.total - 1) / 2)) AS lo,
+         (SELECT min(days) FROM c WHERE upto > ceil((z.total - 1) / 2)) AS hi
+  FROM (SELECT max(total) AS total FROM c) z
 )
-SELECT (SELECT count(DISTINCT "customerId") FROM ranked WHERE n = 2)::int AS repeaters,
-       (SELECT count(*) FROM seconds)::int AS "secondCustomers",
-       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FROM seconds)::float8 AS "medianDays",
+SELECT t.orders::int AS orders, t.revenue::float8 AS revenue, t."journeyOrders"::int AS "journeyOrders",
+       t."journeyRevenue"::float8 AS "journeyRevenue", b.buyers::int AS buyers, r.repeaters::int AS repeaters,
+       t.seconds::int AS "secondCustomers",
+       (SELECT lo::float8 + 0.5::float8 * (hi - lo)::float8 FROM m) AS "medianDays",
        (SELECT COALESCE(jsonb_object_agg(bucket, n), '{}'::jsonb) FROM (
-          SELECT width_bucket(days, $4::int[]) AS bucket, count(*)::int AS n FROM seconds GROUP BY 1
-        ) x) AS buckets`;
-
-const DAILY = `
-SELECT to_char(date_trunc('day', o.at), 'YYYY-MM-DD') AS day, count(*)::int AS orders,
-       COALESCE(sum(o.revenue), 0)::float8 AS revenue,
-       COALESCE(sum(o.revenue) FILTER (WHERE a."orderId" IS NOT NULL), 0)::float8 AS "journeyRevenue"
-FROM "Order" o
-LEFT JOIN (
-  SELECT DISTINCT "orderId" FROM "Attribution"
-  WHERE "workspaceId" = $1 AND "orderId" IS NOT NULL
-) a ON a."orderId" = o."orderId"
-WHERE o."workspaceId" = $1 AND o.at >= $2::timestamp AND o.at < $3::timestamp
-GROUP BY 1 ORDER BY 1`;
-
-const startOf = (day: string) => `${day}T00:00:00.000`;
-function dayAfter(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-}
+          SELECT width_bucket(days, $4::int[]) AS bucket, sum(n)::int AS n FROM h GROUP BY 1
+        ) x) AS buckets,
+       (SELECT COALESCE(json_agg(json_build_object(
+                 'day', to_char(day, 'YYYY-MM-DD'), 'orders', orders::int,
+                 'revenue', revenue::float8, 'journeyRevenue', "journeyRevenue"::float8) ORDER BY day), '[]'::json)
+        FROM d WHERE orders > 0) AS daily
+FROM t, b, r`;
 
 /** The workspace's KPIs over [from, to] (UTC days, both included). */
 export async function workspaceKpis(
@@ -120,40 +158,34 @@ export async function workspaceKpis(
   workspaceId: string,
   range: KpiRange,
 ): Promise<WorkspaceKpis> {
-  const span = [workspaceId, startOf(range.from), startOf(dayAfter(range.to))];
   // width_bucket's lower bounds: bucket i (1-based) holds days in [bounds[i-1], bounds[i]).
   const bounds = SECOND_PURCHASE_BUCKETS.map((b) => b.minDays);
-  const [[orders], [repeat], daily] = await Promise.all([
-    db.query<{
-      orders: number;
-      revenue: number;
-      buyers: number;
-      journeyOrders: number;
-      journeyRevenue: number;
-    }>(ORDERS, span, { prepare: "kpis.orders" }),
-    db.query<{
-      repeaters: number;
-      secondCustomers: number;
-      medianDays: number | null;
-      buckets: Record<string, number>;
-    }>(REPEAT, [...span, bounds], { prepare: "kpis.repeat" }),
-    db.query<WorkspaceKpis["daily"][number]>(DAILY, span, { prepare: "kpis.daily" }),
-  ]);
-  const o = orders!;
-  const r = repeat!;
+  const [row] = await db.query<{
+    orders: number;
+    revenue: number;
+    journeyOrders: number;
+    journeyRevenue: number;
+    buyers: number;
+    repeaters: number;
+    secondCustomers: number;
+    medianDays: number | null;
+    buckets: Record<string, number>;
+    daily: WorkspaceKpis["daily"];
+  }>(KPIS, [workspaceId, range.from, range.to, bounds], { prepare: "kpis.rollups" });
+  const o = row!;
   return {
     orders: o.orders,
     revenue: o.revenue,
     averageOrderValue: o.orders ? o.revenue / o.orders : null,
     customersWhoOrdered: o.buyers,
-    repeatCustomers: r.repeaters,
-    repeatPurchaseRate: o.buyers ? r.repeaters / o.buyers : null,
+    repeatCustomers: o.repeaters,
+    repeatPurchaseRate: o.buyers ? o.repeaters / o.buyers : null,
     secondPurchase: {
-      customers: r.secondCustomers,
-      medianDays: r.medianDays,
+      customers: o.secondCustomers,
+      medianDays: o.medianDays,
       buckets: SECOND_PURCHASE_BUCKETS.map((b, i) => ({
         ...b,
-        customers: r.buckets[String(i + 1)] ?? 0,
+        customers: o.buckets[String(i + 1)] ?? 0,
       })),
     },
     influenced: {
@@ -162,6 +194,6 @@ export async function workspaceKpis(
       otherOrders: o.orders - o.journeyOrders,
       otherRevenue: o.revenue - o.journeyRevenue,
     },
-    daily,
+    daily: o.daily,
   };
 }
