@@ -160,6 +160,12 @@ function stats(deltas: number[]): Stats {
   };
 }
 
+/**
+ * A step drawn: a React Flow node, or (issue 18, far out over 300 steps) a path of the canvas's
+ * far-steps layer.
+ */
+const STEP_SELECTOR = ".react-flow__node, .far-steps__path";
+
 // Page scripts as text: tsx's transform would add helpers (`__name`) that do not exist in the page.
 const START_RECORDING = `(() => {
   window.__frames = [];
@@ -175,10 +181,11 @@ const START_RECORDING = `(() => {
 // When the first step is in the DOM, and painted (the next frame), on the page's clock
 // (performance.now(): milliseconds since navigation start).
 const FIRST_STEP = `(() => {
+  const STEP_SELECTOR = ${JSON.stringify(STEP_SELECTOR)};
   window.__firstStep = null;
   window.__firstPaint = null;
   const seen = () => {
-    if (window.__firstStep !== null || !document.querySelector('.react-flow__node')) return;
+    if (window.__firstStep !== null || !document.querySelector(STEP_SELECTOR)) return;
     window.__firstStep = performance.now();
     requestAnimationFrame(() => setTimeout(() => { window.__firstPaint = performance.now(); }, 0));
   };
@@ -215,12 +222,29 @@ async function pan(page: Page, seconds: number): Promise<void> {
   await page.mouse.up();
 }
 
+/**
+ * Where the middle step of the draft is on the screen (a far-steps layer has no element per step):
+ * its position through the viewport's transform, offset by the pane.
+ */
+async function farStepBox(
+  page: Page,
+): Promise<{ x: number; y: number; width: number; height: number }> {
+  return page.evaluate(`(() => {
+    const nodes = window.__BENCH_DRAFT__.nodes;
+    const n = nodes[Math.floor(nodes.length / 2)];
+    const pane = document.querySelector('.react-flow__pane').getBoundingClientRect();
+    const t = document.querySelector('.react-flow__viewport').style.transform;
+    const [, tx, ty, z] = /translate\\(([-\\d.e]+)px, ?([-\\d.e]+)px\\) scale\\(([\\d.e-]+)\\)/.exec(t).map(Number);
+    return { x: pane.x + tx + n.position.x * z, y: pane.y + ty + n.position.y * z, width: 240 * z, height: 124 * z };
+  })()`);
+}
+
 /** Drags one visible node back and forth for `seconds`. */
 async function drag(page: Page, seconds: number): Promise<void> {
   const nodes = page.locator(".react-flow__node");
   const count = await nodes.count();
-  const target = nodes.nth(Math.floor(count / 2));
-  const box = await target.boundingBox();
+  const box =
+    count > 0 ? await nodes.nth(Math.floor(count / 2)).boundingBox() : await farStepBox(page);
   if (!box) throw new Error("no node to drag");
   const x0 = box.x + box.width / 2;
   const y0 = box.y + Math.min(12, box.height / 2);
@@ -279,7 +303,7 @@ export default async function canvasFrames(args: string[]): Promise<void> {
         await page.addInitScript(FIRST_STEP);
         const opened = Date.now();
         await page.goto(server.url);
-        await page.locator(".react-flow__node").first().waitFor();
+        await page.locator(STEP_SELECTOR).first().waitFor();
         const openMs = Date.now() - opened;
         await page.waitForFunction("window.__firstPaint !== null");
         const inDom = await page.evaluate<number>("window.__firstStep");
@@ -310,11 +334,16 @@ export default async function canvasFrames(args: string[]): Promise<void> {
           }
           const visible = await page.locator(".react-flow__node").count();
           const far = await page.locator(".step--far").count();
+          const farSteps = page.locator(".far-steps");
+          const layer =
+            (await farSteps.count()) > 0
+              ? Number((await farSteps.first().getAttribute("data-steps")) ?? 0)
+              : 0;
           const idle = await measure(page, () => page.waitForTimeout(seconds * 1000));
           const panned = await measure(page, () => pan(page, seconds));
           const dragged = await measure(page, () => drag(page, seconds));
           console.log(
-            `  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM, ${far} of them plain far-out boxes`,
+            `  ${view} (zoom ${(await zoomOf(page)).toFixed(2)}) — ${visible} nodes in the DOM, ${far} of them plain far-out boxes; ${layer} steps drawn as far-out paths`,
           );
           console.log(row("idle (baseline)", idle, idle));
           console.log(row("pan", panned, idle));

@@ -22,6 +22,7 @@ import { isStepType } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { HEAT_METRICS, type HeatMetric } from "./heat.ts";
 import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
+import { FAR_LAYER_MIN_NODES, FarSteps, hiddenNode, useFarPointer } from "./farLayer.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
@@ -74,7 +75,8 @@ const removeInOneStep: OnBeforeDelete<StepNode, StepEdge> = ({ nodes, edges }) =
   return Promise.resolve(false);
 };
 
-const fitViewOptions = { padding: 0.15, maxZoom: 1 };
+// Hidden nodes count: far out a big journey's steps are React Flow nodes only hidden (farLayer.tsx).
+const fitViewOptions = { padding: 0.15, maxZoom: 1, includeHiddenNodes: true };
 const MIN_ZOOM = 0.05;
 
 /**
@@ -150,6 +152,10 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const [miniMap, setMiniMap] = useState(() => miniMapByDefault(draft.nodes.length));
   const far = useStore(selectFar);
   const canvasRef = useRef<HTMLDivElement>(null);
+  // issue 18: far out, a big journey's steps are a few SVG paths, not a React Flow node each.
+  const layer = far && s.nodes.length > FAR_LAYER_MIN_NODES;
+  const flowNodes = useMemo(() => (layer ? s.nodes.map(hiddenNode) : s.nodes), [layer, s.nodes]);
+  useFarPointer(layer, canvasRef);
   // Where the journey is first drawn (React Flow reads `defaultViewport` when it mounts).
   const [initial, setInitial] = useState<{ key: string; viewport?: Viewport } | null>(null);
   const updateNodeInternals = useUpdateNodeInternals();
@@ -262,7 +268,7 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
       <FarContext value={far}>
         <FarOverlayContext value={farOverlay}>
           <ReactFlow<StepNode, StepEdge>
-            nodes={s.nodes}
+            nodes={flowNodes}
             edges={far ? NO_EDGES : edges}
             nodeTypes={nodeTypes}
             onNodesChange={s.onNodesChange}
@@ -278,11 +284,13 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
             defaultViewport={initial?.key === draftKey ? initial.viewport : undefined}
             minZoom={MIN_ZOOM}
             // Far out every step is one cheap box, and mounting the ones a pan brings into view
-            // would cost more than keeping them all.
-            onlyRenderVisibleElements={!far}
+            // would cost more than keeping them all. With the far-steps layer every node is hidden:
+            // "visible only" then mounts no node wrapper at all (not one store subscription each).
+            onlyRenderVisibleElements={!far || layer}
           >
             {/* Far out the dots are a grey blur that would be repainted on every pan frame. */}
             {far ? <FarEdges edges={edges} /> : <Background />}
+            {layer ? <FarSteps nodes={s.nodes} /> : null}
             <Controls showInteractive={false} fitViewOptions={fitViewOptions}>
               <ControlButton
                 onClick={() => setMiniMap((on) => !on)}
@@ -348,8 +356,9 @@ function anchor(node: InternalNode, kind: "source" | "target", handle?: string |
   const h = kind === "source" ? bounds?.find((b) => b.id === handle) : bounds?.[0];
   if (h) return { x: x + h.x + h.width / 2, y: y + h.y + h.height / 2 };
   // Never measured with handles (first drawn far out): the middle of the bottom or top side.
-  const width = node.measured.width ?? 0;
-  return { x: x + width / 2, y: kind === "source" ? y + (node.measured.height ?? 0) : y };
+  const width = node.measured.width || NODE_WIDTH;
+  const height = node.measured.height || NODE_HEIGHT;
+  return { x: x + width / 2, y: kind === "source" ? y + height : y };
 }
 
 type FarPaths = { still: string; moving: string; invalid: string; visited: string };
@@ -381,44 +390,50 @@ const FarEdges = memo(function FarEdges({ edges }: { edges: StepEdge[] }) {
  * re-measured); on a pan it compares references and returns the same object.
  */
 function farPathsSelector(edges: StepEdge[]): (s: ReactFlowState) => FarPaths {
+  // Per edge: its end nodes when last drawn, its segment and which path it went to. A change
+  // redraws only the edges whose end nodes changed (a drag: the dragged steps' edges), then joins.
   let ends: (InternalNode | undefined)[] = [];
+  const segs: string[] = [];
+  const keys: (keyof FarPaths | null)[] = [];
   let last: FarPaths = { still: "", moving: "", invalid: "", visited: "" };
-  const unchanged = (s: ReactFlowState): boolean => {
-    if (ends.length !== edges.length * 2) return false;
-    let i = 0;
-    for (const e of edges) {
-      if (s.nodeLookup.get(e.source) !== ends[i++] || s.nodeLookup.get(e.target) !== ends[i++])
-        return false;
-    }
-    return true;
-  };
   return (s) => {
-    if (unchanged(s)) return last;
-    ends = [];
-    const parts: Record<keyof FarPaths, string[]> = {
-      still: [],
-      moving: [],
-      invalid: [],
-      visited: [],
-    };
-    for (const e of edges) {
+    const fresh = ends.length !== edges.length * 2;
+    if (fresh) ends = new Array<InternalNode | undefined>(edges.length * 2);
+    let changed = false;
+    for (let i = 0; i < edges.length; i++) {
+      const e = edges[i]!;
       const source = s.nodeLookup.get(e.source);
       const target = s.nodeLookup.get(e.target);
-      ends.push(source, target);
-      if (!source || !target) continue;
+      if (!fresh && ends[2 * i] === source && ends[2 * i + 1] === target) continue;
+      changed = true;
+      ends[2 * i] = source;
+      ends[2 * i + 1] = target;
+      if (!source || !target) {
+        keys[i] = null;
+        continue;
+      }
       const a = anchor(source, "source", e.sourceHandle);
       const b = anchor(target, "target", e.targetHandle);
       const classes = e.className ?? "";
-      const key = classes.includes(EDGE_INVALID)
+      keys[i] = classes.includes(EDGE_INVALID)
         ? "invalid"
         : classes.includes(EDGE_VISITED)
           ? "visited"
           : source.dragging || target.dragging
             ? "moving"
             : "still";
-      parts[key].push(
-        `M${Math.round(a.x)} ${Math.round(a.y)}L${Math.round(b.x)} ${Math.round(b.y)}`,
-      );
+      segs[i] = `M${Math.round(a.x)} ${Math.round(a.y)}L${Math.round(b.x)} ${Math.round(b.y)}`;
+    }
+    if (!changed) return last;
+    const parts: Record<keyof FarPaths, string[]> = {
+      still: [],
+      moving: [],
+      invalid: [],
+      visited: [],
+    };
+    for (let i = 0; i < edges.length; i++) {
+      const key = keys[i];
+      if (key) parts[key].push(segs[i]!);
     }
     last = {
       still: parts.still.join(""),
