@@ -74,6 +74,12 @@ describe("Journey analytics page", () => {
         ["Send email", "60", "0", "60", "0", "5", "8.3%"],
       ]),
     );
+    // issue 18: version 1 had customers moved out by a live edit; the column appears for it.
+    const v1 = screen.getByRole("table", { name: "Figures per step" });
+    expect(within(v1).getAllByRole("columnheader").at(-1)?.textContent).toBe(
+      "Moved by a live edit",
+    );
+    expect(rowsOf(v1).map((r) => r.at(-1))).toEqual(["—", "4 out"]);
     expect(screen.getByText("How these figures are counted")).toBeTruthy();
     expect(screen.getByRole("link", { name: "← Back to the journey" }).getAttribute("href")).toBe(
       "#/journeys/j1",

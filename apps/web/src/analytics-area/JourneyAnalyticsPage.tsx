@@ -169,13 +169,29 @@ const stepColumns = stepHelper.columns([
   }),
 ]);
 
+/** issue 18: shown when customers were moved between versions by a live edit (see Definitions). */
+const movedColumn = stepHelper.display({
+  id: "moved",
+  header: "Moved by a live edit",
+  cell: (i) => {
+    const { movedIn, movedOut } = i.row.original;
+    const parts = [
+      ...(movedIn ? [`${formatCount(movedIn)} in`] : []),
+      ...(movedOut ? [`${formatCount(movedOut)} out`] : []),
+    ];
+    return parts.length ? parts.join(" · ") : "—";
+  },
+});
+
 function StepTable({ steps }: { steps: StepFigures[] }) {
+  const moved = steps.some((s) => s.movedIn > 0 || s.movedOut > 0);
+  const columns = useMemo(() => (moved ? [...stepColumns, movedColumn] : stepColumns), [moved]);
   if (steps.length === 0) return <p className="muted">This journey has not been published yet.</p>;
   return (
     <DataTable
       label="Figures per step"
       className="journeys analytics__table"
-      columns={stepColumns}
+      columns={columns}
       rows={steps}
       rowId={(row) => row.stepId}
     />
@@ -214,6 +230,12 @@ function Definitions({ rule }: { rule: string }) {
         <dd>{rule}</dd>
         <dt>Revenue per recipient</dt>
         <dd>Attributed revenue ÷ entered, for the step.</dd>
+        <dt>Moved by a live edit</dt>
+        <dd>
+          Customers moved to this step from an older version (in), or from this step to a newer
+          version (out), when the journey was republished with “move them”. A moved customer is not
+          counted again as entered, nor as having left the step.
+        </dd>
         <dt>All versions</dt>
         <dd>
           Each version's figures added up per step; a step keeps its figures when republished.

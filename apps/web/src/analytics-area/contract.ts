@@ -7,6 +7,9 @@ export interface StepFigures {
   type: string;
   entered: number;
   waitingNow: number;
+  /** issue 18: runs moved here from an older version / from here to a newer one on publish. */
+  movedIn: number;
+  movedOut: number;
   sent: number;
   failed: number;
   converted: number;

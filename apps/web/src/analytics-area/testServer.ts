@@ -12,6 +12,8 @@ const step = (
     Record<
       | "entered"
       | "waitingNow"
+      | "movedIn"
+      | "movedOut"
       | "sent"
       | "failed"
       | "converted"
@@ -33,6 +35,8 @@ const step = (
   type: "",
   entered: 0,
   waitingNow: 0,
+  movedIn: 0,
+  movedOut: 0,
   sent: 0,
   failed: 0,
   converted: 0,
@@ -74,7 +78,12 @@ export const stepsAnswer: StepsAnswer = {
       publishedAt: "2026-11-01T10:00:00.000Z",
       steps: [
         step("t", "Placed an order", "When an event happens", { entered: 60 }),
-        step("mail", "Send email", "Send email", { entered: 60, sent: 60, converted: 5 }),
+        step("mail", "Send email", "Send email", {
+          entered: 60,
+          sent: 60,
+          converted: 5,
+          movedOut: 4,
+        }),
       ],
     },
   ],
