@@ -25,7 +25,7 @@ import { asRecord } from "./customer.ts";
 import { takeShard } from "./counters.ts";
 import { loadPlan } from "./plans.ts";
 import { influencedOrderCtes, insertOrders } from "./kpi-rollups.ts";
-import { ROLLUP_ADD, utcDay, variantAt } from "./rollups.ts";
+import { ROLLUP_ADD, sentOnVersionSql, utcDay, variantAt } from "./rollups.ts";
 
 /** The rule in words, for the analytics page (returned by the API with the figures). */
 export const ATTRIBUTION_RULE =
@@ -205,6 +205,8 @@ interface Candidate {
   messageId: string | null;
   messageStep: string | null;
   sentAt: Date | null;
+  /** The version that sent the message (issue 18: not the run's own after a move). */
+  messageVersion: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -260,10 +262,11 @@ async function convert(
   const at = new Date(e.ts);
   const candidates = await ctx.db.query<Candidate>(
     `SELECT r.id AS "runId", r."versionId", r."journeyId", r."startedAt",
-            m.id AS "messageId", m."stepId" AS "messageStep", m."sentAt"
+            m.id AS "messageId", m."stepId" AS "messageStep", m."sentAt",
+            CASE WHEN m.id IS NOT NULL THEN ${sentOnVersionSql("m", "r")} END AS "messageVersion"
      FROM "JourneyRun" r
      LEFT JOIN LATERAL (
-       SELECT id, "stepId", "sentAt" FROM "Message"
+       SELECT id, "runId", "stepId", "sentAt" FROM "Message"
        WHERE "runId" = r.id AND "sentAt" IS NOT NULL AND "sentAt" <= $3
          AND status IN ('SENT', 'UNCERTAIN') AND channel IN ('email', 'sms', 'push')
        ORDER BY "sentAt" DESC, "runSeq" DESC LIMIT 1
@@ -288,12 +291,15 @@ async function convert(
     const from = cfg.basis === "entry" ? c.startedAt : c.sentAt;
     if (!from || e.ts < from.getTime() || e.ts >= from.getTime() + cfg.windowDays * DAY_MS)
       continue;
-    const plan = await loadPlan(ctx, c.versionId).catch(() => null);
+    // issue 18: after a message, the step and version that sent it (the run may have moved to a
+    // newer version since); after entry, the run's trigger step.
+    const version = c.messageVersion ?? c.versionId;
+    const plan = await loadPlan(ctx, version).catch(() => null);
     const step = c.messageStep ?? plan?.triggerStepId;
     if (!step) continue;
     rows.push({
       run: c.runId,
-      version: c.versionId,
+      version,
       journey: c.journeyId,
       step,
       variant: variantAt(plan, c.runId, step),

@@ -15,7 +15,7 @@ import { UNSUBSCRIBE_URL_PLACEHOLDER } from "@postpath/channels";
 import type { EngineContext } from "./context.ts";
 import { track } from "./ingest.ts";
 import { loadPlan } from "./plans.ts";
-import { ROLLUP_ADD, utcDay, variantAt } from "./rollups.ts";
+import { ROLLUP_ADD, sentOnVersionSql, utcDay, variantAt } from "./rollups.ts";
 import { takeShard } from "./counters.ts";
 import { workspaceAnalytics } from "./attribution.ts";
 
@@ -200,16 +200,9 @@ export async function recordEngagement(
 ): Promise<boolean> {
   const [msg] = await ctx.db.query<MessageRef>(
     // issue 18: a run moved to a newer version after this message was sent counts its opens and
-    // clicks on the version that sent it (the first move after the send names it); a message is
-    // sent before its run can move (move.ts), so with no move after the send it is the run's own.
+    // clicks on the version that sent it.
     `SELECT m.id, m."workspaceId", m."runId", m."stepId", m.channel, m."customerId",
-            c."externalId", r."journeyId",
-            COALESCE((
-              SELECT mv.detail->>'fromVersionId' FROM "RunTrace" mv
-              WHERE mv."runId" = m."runId" AND mv.kind = 'run.moved' AND mv.detail ? 'fromVersionId'
-                AND mv.id > (SELECT min(s.id) FROM "RunTrace" s WHERE s."runId" = m."runId"
-                             AND s.kind = 'message.sent' AND s.detail->>'messageId' = m.id)
-              ORDER BY mv.id LIMIT 1), r."versionId") AS "versionId"
+            c."externalId", r."journeyId", ${sentOnVersionSql("m", "r")} AS "versionId"
      FROM "Message" m JOIN "JourneyRun" r ON r.id = m."runId"
      LEFT JOIN "Customer" c ON c.id = m."customerId"
      WHERE m.id = $1`,

@@ -4,11 +4,13 @@
 // run with its order's revenue credited to the step and the A/B variant, and the rollups agreeing
 // with a recount from the raw rows across a republish.
 import type { Provider } from "@postpath/channels";
+import type { StepSpec } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { forgetWorkspaceAnalytics } from "./attribution.ts";
 import { compactRollups, variantAt } from "./rollups.ts";
 import { loadPlan } from "./plans.ts";
+import { enqueueMigration, type StoredChoices } from "./move.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 
@@ -285,5 +287,73 @@ describe("issue 17: orders and attribution", () => {
     expect(await compactRollups(h.ctx, { days: 400 })).toBeGreaterThan(0);
     expect(await shards()).toBe(0);
     expect(await rollupFigures(h.db, journeyId)).toEqual(rolled);
+  });
+
+  it("after a move (issue 18): a conversion counts on the version and step whose message it follows", async () => {
+    clock = T0 + 100 * DAY;
+    const goal = { goal: { name: "purchase", event: "purchase" } };
+    const trigger: StepSpec = {
+      id: "t",
+      type: "trigger.event",
+      data: { event: "moved_signup" },
+      next: "mail",
+    };
+    const wait: StepSpec = {
+      id: "wait",
+      type: "wait.duration",
+      data: { amount: 10, unit: "days" },
+      next: "x",
+    };
+    const { journeyId, versionId: first } = await h.publish(
+      "moved thanks",
+      [
+        trigger,
+        {
+          id: "mail",
+          type: "action.email",
+          data: { subject: "Hi", body: "Hi", format: "text" },
+          next: "wait",
+        },
+        wait,
+        { id: "x", type: "flow.exit" },
+      ],
+      goal,
+    );
+    await enter(journeyId, ["mover"], "moved_signup");
+    await waitFor("the run waiting after its email", () =>
+      h.db.prisma.journeyRun.findFirst({ where: { journeyId, status: "WAITING" } }),
+    );
+    // Version 2 drops the email; the waiting run moves there.
+    const { versionId: second } = await h.publish(
+      "moved thanks",
+      [{ ...trigger, next: "wait" }, wait, { id: "x", type: "flow.exit" }],
+      goal,
+      journeyId,
+    );
+    const choices: StoredChoices = { mode: "move", deletedSteps: {}, changedWaits: "keepDueTime" };
+    const m = await h.db.prisma.journeyMigration.create({
+      data: {
+        workspaceId: h.workspaceId,
+        journeyId,
+        fromVersionIds: [first],
+        toVersionId: second,
+        choices: choices as never,
+        total: 1,
+      },
+    });
+    await enqueueMigration(h.ctx, m.id, 0);
+    await waitFor("the run moved to version 2", async () => {
+      const done = await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
+      return done.status === "DONE" && done.moved === 1 ? done : null;
+    });
+    expect(
+      (await h.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } })).versionId,
+    ).toBe(second);
+
+    await buy("mover", clock + DAY, { revenue: 70, order_id: "o-mover" });
+    expect(await attributionOf("mover", journeyId)).toMatchObject([
+      { versionId: first, stepId: "mail", revenue: 70, basis: "message" },
+    ]);
+    expect(await rollupFigures(h.db, journeyId)).toEqual(await recountFigures(h.ctx, journeyId));
   });
 });

@@ -185,3 +185,15 @@ export async function compactRollups(
   }
   return folded;
 }
+
+/**
+ * issue 18: SQL for the version that sent message `m` of run `r` (table aliases): the version the
+ * run's first move after the send came from, else the run's own — a message is sent before its
+ * run can move (move.ts), so its opens, clicks and conversions count where it was sent.
+ */
+export const sentOnVersionSql = (m: string, r: string) => `COALESCE((
+  SELECT mv.detail->>'fromVersionId' FROM "RunTrace" mv
+  WHERE mv."runId" = ${m}."runId" AND mv.kind = 'run.moved' AND mv.detail ? 'fromVersionId'
+    AND mv.id > (SELECT min(s.id) FROM "RunTrace" s WHERE s."runId" = ${m}."runId"
+                 AND s.kind = 'message.sent' AND s.detail->>'messageId' = ${m}.id)
+  ORDER BY mv.id LIMIT 1), ${r}."versionId")`;
