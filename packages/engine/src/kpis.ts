@@ -152,27 +152,22 @@ SELECT t.orders::int AS orders, t.revenue::float8 AS revenue, t."journeyOrders":
         FROM d WHERE orders > 0) AS daily
 FROM t, b, r`;
 
-/** The workspace's KPIs over [from, to] (UTC days, both included). */
-export async function workspaceKpis(
-  db: Database,
-  workspaceId: string,
-  range: KpiRange,
-): Promise<WorkspaceKpis> {
-  // width_bucket's lower bounds: bucket i (1-based) holds days in [bounds[i-1], bounds[i]).
-  const bounds = SECOND_PURCHASE_BUCKETS.map((b) => b.minDays);
-  const [row] = await db.query<{
-    orders: number;
-    revenue: number;
-    journeyOrders: number;
-    journeyRevenue: number;
-    buyers: number;
-    repeaters: number;
-    secondCustomers: number;
-    medianDays: number | null;
-    buckets: Record<string, number>;
-    daily: WorkspaceKpis["daily"];
-  }>(KPIS, [workspaceId, range.from, range.to, bounds], { prepare: "kpis.rollups" });
-  const o = row!;
+/** The counts every figure of the dashboard is derived from (from the rollups, or a recount). */
+export interface KpiCounts {
+  orders: number;
+  revenue: number;
+  journeyOrders: number;
+  journeyRevenue: number;
+  buyers: number;
+  repeaters: number;
+  secondCustomers: number;
+  medianDays: number | null;
+  /** Customers per second-purchase bucket, keyed by width_bucket's 1-based bucket number. */
+  buckets: Record<string, number>;
+}
+
+/** The dashboard's figures from its counts. */
+export function kpisFromCounts(o: KpiCounts, daily: WorkspaceKpis["daily"]): WorkspaceKpis {
   return {
     orders: o.orders,
     revenue: o.revenue,
@@ -194,6 +189,23 @@ export async function workspaceKpis(
       otherOrders: o.orders - o.journeyOrders,
       otherRevenue: o.revenue - o.journeyRevenue,
     },
-    daily: o.daily,
+    daily,
   };
+}
+
+/** The workspace's KPIs over [from, to] (UTC days, both included). */
+export async function workspaceKpis(
+  db: Database,
+  workspaceId: string,
+  range: KpiRange,
+): Promise<WorkspaceKpis> {
+  // width_bucket's lower bounds: bucket i (1-based) holds days in [bounds[i-1], bounds[i]).
+  const bounds = SECOND_PURCHASE_BUCKETS.map((b) => b.minDays);
+  const [row] = await db.query<KpiCounts & { daily: WorkspaceKpis["daily"] }>(
+    KPIS,
+    [workspaceId, range.from, range.to, bounds],
+    { prepare: "kpis.rollups" },
+  );
+  const { daily, ...counts } = row!;
+  return kpisFromCounts(counts, daily);
 }

@@ -2,7 +2,12 @@
 // kpis.workspace ran before the rollups (kpi-rollups.ts). Tests check the rollups agree with them
 // (issue-017-kpi-rollups.test.ts); bench analytics times them as the raw baseline.
 import type { Database } from "@postpath/db";
-import { SECOND_PURCHASE_BUCKETS, type KpiRange, type WorkspaceKpis } from "../kpis.ts";
+import {
+  kpisFromCounts,
+  SECOND_PURCHASE_BUCKETS,
+  type KpiRange,
+  type WorkspaceKpis,
+} from "../kpis.ts";
 
 // $1 workspace, $2 range start (timestamp), $3 range end (exclusive).
 const ORDERS = `
@@ -80,29 +85,5 @@ export async function recountWorkspaceKpis(
     }>(REPEAT, [...span, bounds], { prepare: "kpis.rawRepeat" }),
     db.query<WorkspaceKpis["daily"][number]>(DAILY, span, { prepare: "kpis.rawDaily" }),
   ]);
-  const o = orders!;
-  const r = repeat!;
-  return {
-    orders: o.orders,
-    revenue: o.revenue,
-    averageOrderValue: o.orders ? o.revenue / o.orders : null,
-    customersWhoOrdered: o.buyers,
-    repeatCustomers: r.repeaters,
-    repeatPurchaseRate: o.buyers ? r.repeaters / o.buyers : null,
-    secondPurchase: {
-      customers: r.secondCustomers,
-      medianDays: r.medianDays,
-      buckets: SECOND_PURCHASE_BUCKETS.map((b, i) => ({
-        ...b,
-        customers: r.buckets[String(i + 1)] ?? 0,
-      })),
-    },
-    influenced: {
-      journeyOrders: o.journeyOrders,
-      journeyRevenue: o.journeyRevenue,
-      otherOrders: o.orders - o.journeyOrders,
-      otherRevenue: o.revenue - o.journeyRevenue,
-    },
-    daily,
-  };
+  return kpisFromCounts({ ...orders!, ...repeat! }, daily);
 }
