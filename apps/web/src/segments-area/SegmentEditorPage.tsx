@@ -1,6 +1,8 @@
 // issue 16: a segment's editor — rules in a marketer's words ("has done purchase at least 2 times
 // in the last 90 days", "tier equals gold", "is subscribed to email", "is in segment …"), matched
 // all or any, with the size and 20 sample customers counted live by the database as it changes.
+// Event, property and attribute names are NamePickers of what the workspace has seen
+// (`journeys.catalog`, as on the canvas); a new name is kept with a "never seen yet" warning.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import {
@@ -9,7 +11,15 @@ import {
   type SegmentDefinitionInput,
   type SegmentRuleInput,
 } from "@postpath/journey";
+import type { WorkspaceCatalog } from "../api/contract.ts";
+import {
+  attributeOptions,
+  eventOptions,
+  eventPropertyOptions,
+  type PickerSource,
+} from "../canvas/pickers.ts";
 import { OPERATOR_WORDS } from "../canvas/words.ts";
+import { NamePicker } from "../components/NamePicker.tsx";
 import { customersHrefs } from "../customers-area/routes.ts";
 import { formatCount } from "../format.ts";
 import { navigate } from "../routing.ts";
@@ -27,6 +37,9 @@ const KIND_WORDS: Record<Rule["kind"], string> = {
   segment: "Is in another segment",
   consent: "Consent",
 };
+
+/** As long as the server caches the catalogue (as the journey editor keeps it). */
+const CATALOG_STALE_MS = 60_000;
 
 const COUNT_WORDS = {
   gte: "at least",
@@ -83,6 +96,11 @@ function Editor({ segment }: { segment: SegmentDetail | null }) {
   );
   const lifecycle = segment?.kind === "lifecycle";
   const others = useQuery(trpc.segments.list.queryOptions());
+  // What the workspace has seen, for the name pickers (undefined until it arrives: no warnings).
+  const catalog = useQuery({
+    ...trpc.journeys.catalog.queryOptions(),
+    staleTime: CATALOG_STALE_MS,
+  });
   const definition: SegmentDefinitionInput = { match, rules };
   const parsed = SegmentDefinition.safeParse(definition);
   const problems = parsed.success
@@ -199,6 +217,7 @@ function Editor({ segment }: { segment: SegmentDetail | null }) {
                     rule={r}
                     onChange={(x) => update(i, x)}
                     segments={segmentChoices}
+                    workspace={catalog.data}
                   />
                   {rules.length > 1 ? (
                     <button
@@ -297,28 +316,56 @@ function numberOr(value: string, fallback: number | undefined): number | undefin
   return Number.isFinite(n) ? n : fallback;
 }
 
+/** A name field of a rule: the picker, named by a label only screen readers read. */
+function RuleNamePicker({
+  id,
+  label,
+  value,
+  onChange,
+  source,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (name: string) => void;
+  source: PickerSource;
+}) {
+  return (
+    <span className="segments__name">
+      <label htmlFor={id} className="visually-hidden">
+        {label}
+      </label>
+      <NamePicker id={id} value={value} onChange={onChange} {...source} />
+    </span>
+  );
+}
+
 function RuleFields({
   n,
   rule,
   onChange,
   segments,
+  workspace,
 }: {
   n: number;
   rule: Rule;
   onChange: (r: Rule) => void;
   segments: SegmentRow[];
+  workspace: WorkspaceCatalog | undefined;
 }) {
   const label = (what: string) => `Rule ${n} ${what}`;
+  const fieldId = (what: string) => `segment-rule-${n}-${what}`;
   switch (rule.kind) {
     case "attribute": {
       const valueless = rule.op === "exists" || rule.op === "notExists";
       return (
         <span className="segments__words">
-          <input
-            aria-label={label("attribute")}
-            placeholder="attribute, e.g. tier"
+          <RuleNamePicker
+            id={fieldId("attribute")}
+            label={label("attribute")}
             value={rule.property}
-            onChange={(e) => onChange({ ...rule, property: e.target.value })}
+            onChange={(property) => onChange({ ...rule, property })}
+            source={attributeOptions(workspace)}
           />
           <select
             aria-label={label("comparison")}
@@ -350,11 +397,12 @@ function RuleFields({
       return (
         <span className="segments__words">
           <span>has done</span>
-          <input
-            aria-label={label("event")}
-            placeholder="event, e.g. purchase"
+          <RuleNamePicker
+            id={fieldId("event")}
+            label={label("event")}
             value={rule.event}
-            onChange={(e) => onChange({ ...rule, event: e.target.value })}
+            onChange={(event) => onChange({ ...rule, event })}
+            source={eventOptions(workspace)}
           />
           <select
             aria-label={label("measure")}
@@ -402,11 +450,12 @@ function RuleFields({
               {measure === "sum" ? (
                 <>
                   <span>of</span>
-                  <input
-                    aria-label={label("property to add up")}
-                    placeholder="property, e.g. revenue"
+                  <RuleNamePicker
+                    id={fieldId("property")}
+                    label={label("property to add up")}
                     value={rule.property ?? ""}
-                    onChange={(e) => onChange({ ...rule, property: e.target.value })}
+                    onChange={(property) => onChange({ ...rule, property })}
+                    source={eventPropertyOptions(workspace, rule.event)}
                   />
                 </>
               ) : null}

@@ -2,16 +2,65 @@
 // link, building a segment with rules in words while the size preview follows, saving it, and
 // the lifecycle stages' rules stated in words and tuned.
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { CUSTOMER_FIELDS } from "@postpath/journey";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { WorkspaceCatalog } from "../api/contract.ts";
 import { triggerViews } from "../canvas/steps/trigger.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { customerRow, fakeCustomersServer } from "../customers-area/testServer.ts";
 import { fakeSegmentsServer } from "./testServer.ts";
 
+beforeAll(() => {
+  // jsdom has no layout: cmdk scrolls the highlighted option into view.
+  if (!Reflect.has(Element.prototype, "scrollIntoView"))
+    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
+});
+
 afterEach(() => {
   vi.unstubAllGlobals();
 });
+
+/** What the workspace has seen (`journeys.catalog`), for the name pickers. */
+const catalog: WorkspaceCatalog = {
+  attributes: ["first_name", "tier"],
+  eventProperties: { purchase: ["order_id", "revenue"], page_view: ["url"] },
+  attributeDetails: {
+    first_name: { types: ["string"], examples: ["Ada"] },
+    tier: { types: ["string"], examples: ["gold", "silver"] },
+  },
+  eventDetails: {
+    purchase: {
+      sampled: 120,
+      properties: {
+        order_id: { types: ["string"], examples: ["o-1"] },
+        revenue: { types: ["number"], examples: ["149", "20"] },
+      },
+    },
+    page_view: { sampled: 880, properties: { url: { types: ["string"], examples: ["/"] } } },
+  },
+  eventSample: 1000,
+  customerFields: [...CUSTOMER_FIELDS],
+};
+
+/** The open picker's options (not the <select>s' own). */
+const optionTexts = () =>
+  within(screen.getByRole("listbox"))
+    .getAllByRole("option")
+    .map((o) => o.textContent);
+
+/** Opens a rule's name picker and chooses `name` from the keyboard (typed, then Enter). */
+async function pick(field: string, name: string) {
+  const trigger = screen.getByRole("combobox", { name: field });
+  fireEvent.keyDown(trigger, { key: "ArrowDown" });
+  await screen.findByRole("listbox");
+  const input = screen.getAllByRole("combobox").find((e) => e.tagName === "INPUT");
+  if (!input) throw new Error("no search field in the open picker");
+  fireEvent.change(input, { target: { value: name } });
+  fireEvent.keyDown(input, { key: "Enter" });
+  await waitFor(() => expect(screen.queryByRole("listbox")).toBeNull());
+  expect(trigger.textContent).toBe(name);
+}
 
 const customers = [...Array(30)].map((_, i) => ({
   id: `c${i}`,
@@ -24,7 +73,7 @@ describe("Segments area", () => {
   it("builds a segment in words, previews its size and sample, and saves it", async () => {
     const server = fakeSegmentsServer(customers);
     window.location.hash = "#/segments";
-    renderApp({ me: marketer });
+    renderApp({ me: marketer, catalog });
     const nav = screen.getByRole("navigation", { name: "Main" });
     expect(within(nav).getByRole("link", { name: "Segments" }).getAttribute("aria-current")).toBe(
       "page",
@@ -34,7 +83,7 @@ describe("Segments area", () => {
 
     // The first rule is a behaviour in words: has done purchase at least 1 times in the last 90 days.
     const kind = await screen.findByLabelText("Rule 1 kind");
-    expect(screen.getByLabelText<HTMLInputElement>("Rule 1 event").value).toBe("purchase");
+    expect(screen.getByRole("combobox", { name: "Rule 1 event" }).textContent).toBe("purchase");
     expect(
       within(screen.getByLabelText("Rule 1 how many"))
         .getAllByRole("option")
@@ -42,7 +91,7 @@ describe("Segments area", () => {
     ).toEqual(["at least", "more than", "at most", "fewer than", "exactly"]);
     expect(screen.getByLabelText<HTMLInputElement>("Rule 1 days").value).toBe("90");
     fireEvent.change(kind, { target: { value: "attribute" } });
-    fireEvent.change(screen.getByLabelText("Rule 1 attribute"), { target: { value: "tier" } });
+    await pick("Rule 1 attribute", "tier");
     expect(
       within(screen.getByLabelText("Rule 1 comparison"))
         .getAllByRole("option")
@@ -100,6 +149,60 @@ describe("Segments area", () => {
     });
     window.location.hash = "#/segments";
     expect(await screen.findByRole("link", { name: "Gold customers" })).toBeTruthy();
+  });
+
+  it("names events, properties and attributes with pickers of what the workspace has seen", async () => {
+    const server = fakeSegmentsServer(customers);
+    window.location.hash = "#/segments/new";
+    renderApp({ me: marketer, catalog });
+    const event = await screen.findByRole("combobox", { name: "Rule 1 event" });
+    expect(event.textContent).toBe("purchase");
+    // The seen events, the most frequent first, with how often they were sampled.
+    fireEvent.keyDown(event, { key: "ArrowDown" });
+    await screen.findByRole("listbox");
+    expect(optionTexts()).toEqual([
+      "page_view880 of 1,000 sampled events",
+      "purchase120 of 1,000 sampled events",
+    ]);
+    fireEvent.keyDown(screen.getByRole("combobox", { name: "Choose an event" }), {
+      key: "Escape",
+    });
+    await pick("Rule 1 event", "page_view");
+    expect(screen.queryByText(/Never seen yet/)).toBeNull();
+
+    // A name nobody has sent yet is kept, with a warning linked to the field.
+    const input = await (async () => {
+      fireEvent.click(event);
+      return screen.findByRole("combobox", { name: "Choose an event" });
+    })();
+    fireEvent.change(input, { target: { value: "machine_registered" } });
+    await waitFor(() =>
+      expect(optionTexts()).toEqual(["Use “machine_registered” — never seen yet"]),
+    );
+    fireEvent.keyDown(input, { key: "Enter" });
+    const warning = await screen.findByText(/Never seen yet: no event called “machine_registered”/);
+    expect(event.getAttribute("aria-describedby")).toContain(warning.id);
+
+    // Adding up a property: the properties seen on the rule's event, with kinds and examples.
+    await pick("Rule 1 event", "purchase");
+    fireEvent.change(screen.getByLabelText("Rule 1 measure"), { target: { value: "sum" } });
+    const property = screen.getByRole("combobox", { name: "Rule 1 property to add up" });
+    fireEvent.keyDown(property, { key: "ArrowDown" });
+    await screen.findByRole("listbox");
+    expect(optionTexts()).toEqual(["order_idtexte.g. o-1", "revenuenumbere.g. 149, 20"]);
+    fireEvent.keyDown(screen.getByRole("combobox", { name: "Choose a property" }), {
+      key: "Escape",
+    });
+    await pick("Rule 1 property to add up", "revenue");
+
+    // The rule sent for the preview names what was chosen.
+    await waitFor(() =>
+      expect(server.callsTo("segments.preview").at(-1)?.input).toMatchObject({
+        definition: {
+          rules: [{ kind: "event", event: "purchase", measure: "sum", property: "revenue" }],
+        },
+      }),
+    );
   });
 
   it("states the lifecycle rules in words and saves tuned thresholds", async () => {
