@@ -10,8 +10,8 @@ import { track } from "./ingest.ts";
 import { forgetWorkspaceAnalytics } from "./attribution.ts";
 import { compactRollups, variantAt } from "./rollups.ts";
 import { loadPlan } from "./plans.ts";
-import { enqueueMigration, type StoredChoices } from "./move.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { moveRuns } from "./testing/move.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 
 const DAY = 86_400_000;
@@ -330,22 +330,13 @@ describe("issue 17: orders and attribution", () => {
       goal,
       journeyId,
     );
-    const choices: StoredChoices = { mode: "move", deletedSteps: {}, changedWaits: "keepDueTime" };
-    const m = await h.db.prisma.journeyMigration.create({
-      data: {
-        workspaceId: h.workspaceId,
-        journeyId,
-        fromVersionIds: [first],
-        toVersionId: second,
-        choices: choices as never,
-        total: 1,
-      },
-    });
-    await enqueueMigration(h.ctx, m.id, 0);
-    await waitFor("the run moved to version 2", async () => {
-      const done = await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
-      return done.status === "DONE" && done.moved === 1 ? done : null;
-    });
+    expect(
+      await moveRuns(h, journeyId, [first], second, {
+        mode: "move",
+        deletedSteps: {},
+        changedWaits: "keepDueTime",
+      }),
+    ).toMatchObject({ moved: 1 });
     expect(
       (await h.db.prisma.journeyRun.findFirstOrThrow({ where: { journeyId } })).versionId,
     ).toBe(second);

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journeyDailyFigures, journeyStepFigures, type StepFigures } from "./analytics.ts";
 import { recordEngagement } from "./engagement.ts";
 import { track } from "./ingest.ts";
-import { enqueueMigration, type StoredChoices } from "./move.ts";
 import { utcDay } from "./rollups.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { moveRuns } from "./testing/move.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
 let h: EngineHarness;
@@ -107,35 +107,20 @@ describe("issue 18: analytics per version after a move", () => {
       {},
       journeyId,
     );
-    const choices: StoredChoices = {
+    const moved = await moveRuns(h, journeyId, [first], second, {
       mode: "move",
       deletedSteps: { reminder: "ping" },
       changedWaits: "keepDueTime",
-    };
-    const m = await h.db.prisma.journeyMigration.create({
-      data: {
-        workspaceId: h.workspaceId,
-        journeyId,
-        fromVersionIds: [first],
-        toVersionId: second,
-        choices: choices as never,
-        total: CUSTOMERS,
-      },
     });
-    await enqueueMigration(h.ctx, m.id, 0);
+    expect(moved).toMatchObject({ total: CUSTOMERS, moved: CUSTOMERS, exited: 0, kept: 0 });
     const others = CUSTOMERS - VIPS;
     await waitFor(
-      "the move done, the moved customers pinged and finished",
+      "the moved customers pinged and finished",
       async () =>
-        (await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } })).status ===
-          "DONE" &&
         (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) ===
-          others,
+        others,
       { progress: () => runProgress(h.db, journeyId) },
     );
-    expect(
-      await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } }),
-    ).toMatchObject({ moved: CUSTOMERS, exited: 0, kept: 0 });
 
     // An open of a message version 1 sent, after its run moved: it counts on version 1.
     const vipMessage = await h.db.prisma.message.findFirstOrThrow({

@@ -4,9 +4,10 @@ import { createProvider } from "@postpath/channels";
 import type { MigrationChoices, StepSpec } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { enqueueMigration, runMigration, type StoredChoices } from "./move.ts";
+import { runMigration } from "./move.ts";
 import { ensureFollowUps } from "./runner.ts";
-import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { moveRuns } from "./testing/move.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
 let h: EngineHarness;
@@ -25,36 +26,14 @@ afterAll(async () => {
 
 const DAY = 86_400_000;
 
-/** Creates the migration row as migration.publish does, queues it and waits for it to finish. */
-async function migrate(
+/** A move of the runs in flight on `from` to `to`, done (testing/move.ts). */
+const migrate = (
   journeyId: string,
   from: string[],
   to: string,
   choices: MigrationChoices,
   labels: Record<string, string> = {},
-) {
-  const m = await h.db.prisma.journeyMigration.create({
-    data: {
-      workspaceId: h.workspaceId,
-      journeyId,
-      fromVersionIds: from,
-      toVersionId: to,
-      choices: { ...choices, labels } satisfies StoredChoices,
-      total: await h.db.prisma.journeyRun.count({
-        where: { versionId: { in: from }, status: { in: ["ACTIVE", "WAITING"] } },
-      }),
-    },
-  });
-  await enqueueMigration(h.ctx, m.id, 0);
-  return waitFor(
-    "the migration to finish",
-    async () => {
-      const r = await h.db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
-      return r.status === "DONE" ? r : null;
-    },
-    { progress: () => runProgress(h.db, journeyId) },
-  );
-}
+) => moveRuns(h, journeyId, from, to, choices, labels);
 
 async function counters(versionId: string) {
   const rows = await h.db.prisma.stepCounter.groupBy({
