@@ -164,4 +164,52 @@ describe("event retention", () => {
     expect((await sweep(h.ctx, undefined, 30)).events).toBe(1);
     expect(await left()).toEqual(["p3", "p4", "p5"]);
   });
+  it("keeps an event a saved segment reads over a longer window, for that window (issue 16)", async () => {
+    const DAY = 24 * 3600_000;
+    // "Spent 500 on orders in the last 365 days" reads `order_paid` for a year; nothing reads
+    // `page_seen` beyond the retention.
+    await h.db.prisma.segment.create({
+      data: {
+        workspaceId: h.workspaceId,
+        name: "Big spenders this year",
+        definition: {
+          match: "all",
+          rules: [
+            {
+              kind: "event",
+              event: "order_paid",
+              measure: "sum",
+              property: "revenue",
+              op: "gte",
+              value: 500,
+              withinDays: 365,
+            },
+          ],
+        },
+      },
+    });
+    const received: [string, string, number][] = [
+      ["order_paid", "k-200", 200],
+      ["order_paid", "k-400", 400],
+      ["page_seen", "k-view-200", 200],
+      ["order_paid", "k-10", 10],
+    ];
+    for (const [event, messageId, age] of received) {
+      const { eventId } = await track(h.ctx, h.workspaceId, { userId: "kim", event, messageId });
+      await h.db.prisma.event.update({
+        where: { id: eventId },
+        data: {
+          receivedAt: new Date(Date.now() - age * DAY),
+          processedAt: new Date(Date.now() - age * DAY),
+        },
+      });
+    }
+    await sweep(h.ctx); // 90 days
+    const left = await h.db.prisma.event.findMany({
+      where: { workspaceId: h.workspaceId, customer: { externalId: "kim" } },
+      select: { messageId: true },
+      orderBy: { messageId: "asc" },
+    });
+    expect(left.map((e) => e.messageId)).toEqual(["k-10", "k-200"]);
+  });
 });

@@ -4,6 +4,7 @@ import {
   matchesCustomer,
   Condition,
   MatchMode,
+  SegmentDefinition,
   triggerOf,
 } from "@postpath/journey";
 import { Prisma } from "@postpath/db";
@@ -359,6 +360,7 @@ export async function sweep(
           "Event",
           ctx.now() - eventRetentionDays * 24 * 3600_000,
           EVENT_PRUNE_ROUNDS,
+          await longerSegmentWindows(ctx, eventRetentionDays),
         )
       : 0;
   if (expired)
@@ -379,19 +381,75 @@ export async function sweep(
   };
 }
 
+/** Events of one name in one workspace kept longer than the retention: since `since` (ISO). */
+interface LongerWindow {
+  ws: string;
+  name: string;
+  since: string;
+}
+
+/**
+ * issue 16: a saved segment (lifecycle stages included) whose rule reads an event over a window
+ * longer than the retention ("revenue of purchase in the last 365 days") keeps that event's rows
+ * of its workspace for the window, so the segment sees what it says. A rule with no window reads
+ * the events kept, as the segment editor states. Definitions that no longer parse extend nothing.
+ */
+async function longerSegmentWindows(
+  ctx: EngineContext,
+  retentionDays: number,
+): Promise<LongerWindow[]> {
+  const rows = await ctx.db.query<{ workspaceId: string; definition: unknown }>(
+    `SELECT "workspaceId", definition FROM "Segment"`,
+    [],
+    { prepare: "engine.segmentWindows" },
+  );
+  const days = new Map<string, { ws: string; name: string; days: number }>();
+  for (const row of rows) {
+    const d = SegmentDefinition.safeParse(row.definition);
+    if (!d.success) continue;
+    for (const r of d.data.rules) {
+      if (r.kind !== "event" || r.withinDays === undefined || r.withinDays <= retentionDays)
+        continue;
+      const key = JSON.stringify([row.workspaceId, r.event]);
+      const known = days.get(key);
+      if (!known || known.days < r.withinDays)
+        days.set(key, { ws: row.workspaceId, name: r.event, days: r.withinDays });
+    }
+  }
+  return [...days.values()].map((w) => ({
+    ws: w.ws,
+    name: w.name,
+    since: new Date(ctx.now() - w.days * 24 * 3600_000).toISOString(),
+  }));
+}
+
 /**
  * Deletes rows received before `cutoffMs`, oldest first, PRUNE_LIMIT per statement, at most
- * `rounds` statements (each its own short transaction); how many went.
+ * `rounds` statements (each its own short transaction); how many went. `longer`: events kept
+ * longer by segment windows (Event only).
  */
 async function pruneReceivedBefore(
   ctx: EngineContext,
   table: "IdentifyCall" | "Event",
   cutoffMs: number,
   rounds: number,
+  longer: LongerWindow[] = [],
 ): Promise<number> {
   const name = Prisma.raw(`"${table}"`);
-  // An event not yet processed is kept whatever its age (the sweeper queues it again).
-  const keep = Prisma.raw(table === "Event" ? `AND "processedAt" IS NOT NULL` : "");
+  // An event not yet processed is kept whatever its age (the sweeper queues it again), and one a
+  // segment's window still reads is kept for it.
+  const keep =
+    table === "Event"
+      ? Prisma.sql`AND "processedAt" IS NOT NULL${
+          longer.length > 0
+            ? Prisma.sql` AND NOT EXISTS (
+                SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(longer)}::jsonb)
+                  AS k(ws text, name text, since timestamp)
+                WHERE k.ws = "Event"."workspaceId" AND k.name = "Event".name
+                  AND "Event"."receivedAt" >= k.since)`
+            : Prisma.empty
+        }`
+      : Prisma.empty;
   const cutoff = new Date(cutoffMs);
   let deleted = 0;
   for (let round = 0; round < rounds; round++) {
