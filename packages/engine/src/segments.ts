@@ -49,13 +49,20 @@ export class SegmentDefinitionError extends Error {
 // ---------------------------------------------------------------------------------------------
 // The compiler
 
-/** `all`: every customer of the workspace (per-event aggregates joined once); `some`: a few. */
-type Mode = "all" | "some";
+/**
+ * `all`: every customer of the workspace (per-event aggregates joined once); `some`: a few (a
+ * correlated aggregate per rule); `batch`: a few, every event rule of every segment being
+ * evaluated read from ONE scan of those customers' events (`aggs`, grouped by customer as `a`).
+ */
+type Mode = "all" | "some" | "batch";
 
 class Builder {
   readonly params: unknown[] = [];
   readonly ctes: string[] = [];
   readonly joins: string[] = [];
+  /** `batch` mode: the aggregates over the customers' events, by what they compute. */
+  readonly aggs = new Map<string, { column: string; sql: string }>();
+  readonly aggEvents = new Set<string>();
   constructor(
     readonly mode: Mode,
     readonly now: number,
@@ -220,30 +227,54 @@ function customerPathSql(path: string, b: Builder): string {
 function eventRuleSql(r: EventRule, b: Builder): string {
   const now = b.now;
   const ts = (ms: number) => b.p(new Date(ms).toISOString().slice(0, -1), "timestamp");
-  const where = [`e.name = ${b.p(r.event, "text")}`];
-  if (r.measure !== "last") {
-    if (r.withinDays !== undefined) where.push(`e.timestamp >= ${ts(now - r.withinDays * DAY_MS)}`);
-    if (r.olderThanDays !== undefined)
-      where.push(`e.timestamp < ${ts(now - r.olderThanDays * DAY_MS)}`);
-  }
-  for (const f of r.where)
-    where.push(conditionSql(() => pathSql("e.properties", f.property, b), f, b));
-  const agg =
+  // Made when used (their parameters are added then; `batch` mode makes a shared one once).
+  const where = () => {
+    const w = [`e.name = ${b.p(r.event, "text")}`];
+    if (r.measure !== "last") {
+      if (r.withinDays !== undefined) w.push(`e.timestamp >= ${ts(now - r.withinDays * DAY_MS)}`);
+      if (r.olderThanDays !== undefined)
+        w.push(`e.timestamp < ${ts(now - r.olderThanDays * DAY_MS)}`);
+    }
+    for (const f of r.where)
+      w.push(conditionSql(() => pathSql("e.properties", f.property, b), f, b));
+    return w;
+  };
+  const aggOf = () =>
     r.measure === "count"
       ? "count(*)"
       : r.measure === "sum"
         ? `sum(${num(pathSql("e.properties", r.property ?? "", b))})`
         : "max(e.timestamp)";
   let value: string;
-  if (b.mode === "all") {
+  if (b.mode === "batch") {
+    // Same aggregate, same window and filters (within one statement `now` is fixed): one column.
+    const key = JSON.stringify([
+      r.event,
+      r.measure,
+      r.measure === "sum" ? (r.property ?? "") : null,
+      r.measure !== "last" ? (r.withinDays ?? null) : null,
+      r.measure !== "last" ? (r.olderThanDays ?? null) : null,
+      r.where,
+    ]);
+    let agg = b.aggs.get(key);
+    if (!agg) {
+      agg = { column: `v${b.aggs.size}`, sql: "" };
+      b.aggs.set(key, agg);
+      b.aggEvents.add(r.event);
+      agg.sql = `${aggOf()} FILTER (WHERE ${where().join(" AND ")})`;
+    }
+    value = `a.${agg.column}`;
+  } else if (b.mode === "all") {
     const name = `b${b.ctes.length}`;
+    const agg = aggOf();
     b.ctes.push(
-      `${name} AS (SELECT e."customerId" AS cid, ${agg} AS v FROM "Event" e WHERE e."workspaceId" = $1 AND ${where.join(" AND ")} GROUP BY e."customerId")`,
+      `${name} AS (SELECT e."customerId" AS cid, ${agg} AS v FROM "Event" e WHERE e."workspaceId" = $1 AND ${where().join(" AND ")} GROUP BY e."customerId")`,
     );
     b.joins.push(`LEFT JOIN ${name} ON ${name}.cid = c.id`);
     value = `${name}.v`;
   } else {
-    value = `(SELECT ${agg} FROM "Event" e WHERE e."workspaceId" = c."workspaceId" AND e."customerId" = c.id AND ${where.join(" AND ")})`;
+    const agg = aggOf();
+    value = `(SELECT ${agg} FROM "Event" e WHERE e."workspaceId" = c."workspaceId" AND e."customerId" = c.id AND ${where().join(" AND ")})`;
   }
   if (r.measure === "last") {
     const since = ts(now - (r.withinDays ?? 0) * DAY_MS);
@@ -503,8 +534,11 @@ export async function refreshSegment(
 
 /**
  * Several segments for the same few customers in ONE statement (a refresh per segment would cost
- * a round trip and a commit each, on every batch of events): per segment, its members among
- * `customerIds`, the entries inserted and the exits deleted, all as CTEs of one query.
+ * a round trip and a commit each, on every batch of events). Set-based: the customers' events are
+ * read once (`a`: one row per customer with every aggregate any of the segments' event rules
+ * needs — count, sum or last time, per window and filter — instead of a correlated aggregate per
+ * rule, segment and customer); `target` is every (segment, customer) that matches; one INSERT
+ * adds the entries for all the segments, and a DELETE per segment removes its exits.
  */
 export async function refreshSegmentsFor(
   ctx: Pick<EngineContext, "db" | "now">,
@@ -515,33 +549,48 @@ export async function refreshSegmentsFor(
 ): Promise<MembershipChange[]> {
   if (segments.length === 0 || customerIds.length === 0) return [];
   const now = ctx.now();
-  const b = new Builder("some", now, resolve);
+  const b = new Builder("batch", now, resolve);
   b.params.push(workspaceId, [...customerIds]);
+  const segIds = segments.map((seg) => b.p(seg.id, "text"));
+  const tests = segments.map(
+    (seg, i) => `(${segIds[i]}, ${definitionSql(seg.definition, b, 0, [seg.id])})`,
+  );
+  const at = b.p(new Date(now).toISOString().slice(0, -1), "timestamp");
   const ctes: string[] = [];
-  const outs: string[] = [];
-  segments.forEach((seg, i) => {
-    const where = definitionSql(seg.definition, b, 0, [seg.id]);
-    const id = b.p(seg.id, "text");
-    const at = b.p(new Date(now).toISOString().slice(0, -1), "timestamp");
+  let join = "";
+  if (b.aggs.size > 0) {
+    const names = b.p([...b.aggEvents], "text[]");
+    const cols = [...b.aggs.values()].map((x) => `${x.sql} AS ${x.column}`).join(", ");
     ctes.push(
-      `t${i} AS (SELECT c.id FROM "Customer" c WHERE c."workspaceId" = $1 AND c.id = ANY($2::text[]) AND ${where})`,
-      `i${i} AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since) SELECT ${id}, id, ${at} FROM t${i} ON CONFLICT DO NOTHING RETURNING "segmentId", "customerId")`,
-      `d${i} AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${id} AND m."customerId" = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM t${i} t WHERE t.id = m."customerId") RETURNING "segmentId", "customerId")`,
+      `a AS (SELECT e."customerId" AS cid, ${cols} FROM "Event" e WHERE e."workspaceId" = $1 AND e."customerId" = ANY($2::text[]) AND e.name = ANY(${names}) GROUP BY e."customerId")`,
     );
-    outs.push(
-      `SELECT 'entered' AS change, "segmentId", "customerId" FROM i${i}`,
-      `SELECT 'left', "segmentId", "customerId" FROM d${i}`,
+    join = " LEFT JOIN a ON a.cid = c.id";
+  }
+  ctes.push(
+    `target AS MATERIALIZED (SELECT s.seg, c.id FROM "Customer" c${join} CROSS JOIN LATERAL (VALUES ${tests.join(", ")}) AS s(seg, ok) WHERE c."workspaceId" = $1 AND c.id = ANY($2::text[]) AND s.ok)`,
+    `ins AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since) SELECT seg, id, ${at} FROM target ON CONFLICT DO NOTHING RETURNING "segmentId", "customerId")`,
+    // Exits per segment: `segmentId = $x AND customerId = ANY($2)` is one primary-key range
+    // whatever the statistics (a single DELETE over all the segments' ids reads every member of
+    // them, tens of thousands of rows, while "SegmentMembership" has no statistics yet).
+    ...segments.map(
+      (_, i) =>
+        `d${i} AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${segIds[i]} AND m."customerId" = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM target t WHERE t.seg = m."segmentId" AND t.id = m."customerId") RETURNING "segmentId", "customerId")`,
+    ),
+  );
+  const sql = `WITH ${ctes.join(", ")} SELECT 'entered' AS change, "segmentId", "customerId" FROM ins${segments.map((_, i) => ` UNION ALL SELECT 'left', "segmentId", "customerId" FROM d${i}`).join("")}`;
+  type Row = { change: "entered" | "left"; segmentId: string; customerId: string };
+  const prepare = `segs_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}`;
+  const rows = await ctx.db.query<Row>(sql, b.params, { prepare });
+  // In the order of the segments, entries before exits (as one statement per segment gave them).
+  const order = new Map(segments.map((s, i) => [s.id, i]));
+  return rows
+    .map((r) => ({ ...r, at: now }))
+    .sort(
+      (x, y) =>
+        order.get(x.segmentId)! - order.get(y.segmentId)! ||
+        (x.change === y.change ? 0 : x.change === "entered" ? -1 : 1) ||
+        (x.customerId < y.customerId ? -1 : x.customerId > y.customerId ? 1 : 0),
     );
-  });
-  const sql = `WITH ${ctes.join(", ")} ${outs.join(" UNION ALL ")}`;
-  const rows = await ctx.db.query<{
-    change: "entered" | "left";
-    segmentId: string;
-    customerId: string;
-  }>(sql, b.params, {
-    prepare: `segs_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}`,
-  });
-  return rows.map((r) => ({ ...r, at: now }));
 }
 
 /** Refreshes the given segments for some customers (or all) and starts the journeys it triggers. */
