@@ -11,6 +11,7 @@ import {
   getViewportForBounds,
   useReactFlow,
   useStore,
+  useStoreApi,
   useUpdateNodeInternals,
 } from "@xyflow/react";
 import type { InternalNode, OnBeforeDelete, ReactFlowState, Viewport } from "@xyflow/react";
@@ -22,7 +23,13 @@ import { isStepType } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { HEAT_METRICS, type HeatMetric } from "./heat.ts";
 import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
-import { FAR_LAYER_MIN_NODES, FarSteps, hiddenNode, useFarPointer } from "./farLayer.tsx";
+import {
+  FAR_LAYER_MIN_NODES,
+  FarSteps,
+  hiddenNode,
+  useFarDrag,
+  useFarPointer,
+} from "./farLayer.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
@@ -363,15 +370,46 @@ function anchor(node: InternalNode, kind: "source" | "target", handle?: string |
 
 type FarPaths = { still: string; moving: string; invalid: string; visited: string };
 const FAR_PATH_KEYS = ["still", "moving", "invalid", "visited"] as const;
+type FarPathKey = keyof FarPaths;
+/** The far edges as drawn: the paths, and per edge its segment and which path it is in. */
+type FarDrawn = { paths: FarPaths; segs: readonly string[]; keys: readonly (FarPathKey | null)[] };
+
+const farPaths = (parts: Record<FarPathKey, string[]>): FarPaths => ({
+  still: parts.still.join(""),
+  moving: parts.moving.join(""),
+  invalid: parts.invalid.join(""),
+  visited: parts.visited.join(""),
+});
+const noParts = (): Record<FarPathKey, string[]> => ({
+  still: [],
+  moving: [],
+  invalid: [],
+  visited: [],
+});
 
 /**
  * The edges far out: straight lines, no arrowheads or labels, as four `<path>`s (one element each
  * instead of an SVG with two paths per edge). Invalid and test-run edges keep their colour. Edges
- * touching a dragged step go in their own path, so a drag repaints only those.
+ * touching a dragged step go in their own path, so a drag repaints only those. While far-drawn
+ * steps are dragged (`useFarDrag`, farLayer.tsx: React Flow's nodes stay where they were until the
+ * drop), their edges leave the other paths once and are redrawn, offset, on each frame.
  */
 const FarEdges = memo(function FarEdges({ edges }: { edges: StepEdge[] }) {
   const select = useMemo(() => farPathsSelector(edges), [edges]);
-  const paths = useStore(select);
+  const drawn = useStore(select);
+  const flow = useStoreApi();
+  const ids = useFarDrag((s) => s.drag?.ids ?? null);
+  const dx = useFarDrag((s) => s.drag?.dx ?? 0);
+  const dy = useFarDrag((s) => s.drag?.dy ?? 0);
+  const split = useMemo(
+    () => (ids ? withoutDragged(drawn, edges, ids) : null),
+    [drawn, edges, ids],
+  );
+  const paths = split?.paths ?? drawn.paths;
+  const dragged =
+    split && ids
+      ? draggedEdges(split.touching, edges, drawn.keys, flow.getState().nodeLookup, ids, dx, dy)
+      : null;
   return (
     <ViewportPortal>
       <svg className="far-edges" aria-hidden="true">
@@ -380,22 +418,81 @@ const FarEdges = memo(function FarEdges({ edges }: { edges: StepEdge[] }) {
             <path key={key} className={`far-edges__path far-edges__path--${key}`} d={paths[key]} />
           ) : null,
         )}
+        {FAR_PATH_KEYS.map((key) =>
+          dragged?.[key] ? (
+            <path
+              key={`dragged ${key}`}
+              className={`far-edges__path far-edges__path--${key}`}
+              d={dragged[key]}
+            />
+          ) : null,
+        )}
       </svg>
     </ViewportPortal>
   );
 });
 
+/** The far edges without those touching the dragged steps (joined once per drag). */
+function withoutDragged(
+  drawn: FarDrawn,
+  edges: readonly StepEdge[],
+  ids: ReadonlySet<string>,
+): { paths: FarPaths; touching: number[] } {
+  const parts = noParts();
+  const touching: number[] = [];
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i]!;
+    if (ids.has(e.source) || ids.has(e.target)) touching.push(i);
+    else {
+      const key = drawn.keys[i];
+      if (key) parts[key].push(drawn.segs[i]!);
+    }
+  }
+  return { paths: farPaths(parts), touching };
+}
+
+/** The dragged steps' edges, their dragged ends moved by (dx, dy); a still edge draws as moving. */
+function draggedEdges(
+  touching: readonly number[],
+  edges: readonly StepEdge[],
+  keys: readonly (FarPathKey | null)[],
+  lookup: ReactFlowState["nodeLookup"],
+  ids: ReadonlySet<string>,
+  dx: number,
+  dy: number,
+): FarPaths {
+  const parts = noParts();
+  const end = (p: Point, id: string) => (ids.has(id) ? { x: p.x + dx, y: p.y + dy } : p);
+  for (const i of touching) {
+    const e = edges[i]!;
+    const key = keys[i];
+    const source = lookup.get(e.source);
+    const target = lookup.get(e.target);
+    if (!key || !source || !target) continue;
+    const a = end(anchor(source, "source", e.sourceHandle), e.source);
+    const b = end(anchor(target, "target", e.targetHandle), e.target);
+    parts[key === "still" ? "moving" : key].push(
+      `M${Math.round(a.x)} ${Math.round(a.y)}L${Math.round(b.x)} ${Math.round(b.y)}`,
+    );
+  }
+  return farPaths(parts);
+}
+
 /**
  * A store selector that rebuilds the paths only when an edge's end node changed (moved or was
  * re-measured); on a pan it compares references and returns the same object.
  */
-function farPathsSelector(edges: StepEdge[]): (s: ReactFlowState) => FarPaths {
+function farPathsSelector(edges: StepEdge[]): (s: ReactFlowState) => FarDrawn {
   // Per edge: its end nodes when last drawn, its segment and which path it went to. A change
   // redraws only the edges whose end nodes changed (a drag: the dragged steps' edges), then joins.
   let ends: (InternalNode | undefined)[] = [];
   const segs: string[] = [];
   const keys: (keyof FarPaths | null)[] = [];
-  let last: FarPaths = { still: "", moving: "", invalid: "", visited: "" };
+  let last: FarDrawn = {
+    paths: { still: "", moving: "", invalid: "", visited: "" },
+    segs,
+    keys,
+  };
   return (s) => {
     const fresh = ends.length !== edges.length * 2;
     if (fresh) ends = new Array<InternalNode | undefined>(edges.length * 2);
@@ -425,22 +522,12 @@ function farPathsSelector(edges: StepEdge[]): (s: ReactFlowState) => FarPaths {
       segs[i] = `M${Math.round(a.x)} ${Math.round(a.y)}L${Math.round(b.x)} ${Math.round(b.y)}`;
     }
     if (!changed) return last;
-    const parts: Record<keyof FarPaths, string[]> = {
-      still: [],
-      moving: [],
-      invalid: [],
-      visited: [],
-    };
+    const parts = noParts();
     for (let i = 0; i < edges.length; i++) {
       const key = keys[i];
       if (key) parts[key].push(segs[i]!);
     }
-    last = {
-      still: parts.still.join(""),
-      moving: parts.moving.join(""),
-      invalid: parts.invalid.join(""),
-      visited: parts.visited.join(""),
-    };
+    last = { paths: farPaths(parts), segs, keys };
     return last;
   };
 }

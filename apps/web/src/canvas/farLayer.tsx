@@ -7,10 +7,15 @@
 // canvas-frames). So there React Flow keeps the steps as hidden nodes (their positions, the fit,
 // the selection state stay its own) and `FarSteps` draws them as a few SVG paths, one per look
 // (family, invalid, warned, test-run path, selected), like `FarEdges` draws the edges. The canvas
-// hit-tests a press itself (`hitStep`) to select and drag a step (`useFarPointer`).
+// hit-tests a press itself (`hitStep`) to select and drag a step (`useFarPointer`). A drag
+// moves the dragged boxes (and their edges, `FarEdges`) by a transform, frame by frame, through
+// `useFarDrag`, and writes the positions to the editor store once, at the drop: writing every
+// frame re-ran the store, React Flow's `setNodes` and the canvas over every step (bench/README.md,
+// canvas-frames: 10.6–13.6 fps dragging a step at 5,000).
 import { ViewportPortal, useReactFlow } from "@xyflow/react";
 import type { RefObject } from "react";
-import { memo, useContext, useEffect, useState } from "react";
+import { memo, useContext, useEffect, useMemo, useState } from "react";
+import { create } from "zustand";
 import type { StepFamily } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { FarOverlayContext, type FarOverlay } from "./nodes.tsx";
@@ -19,6 +24,16 @@ import type { StepEdge, StepNode } from "./types.ts";
 
 /** Journeys with more steps than this are drawn far out by `FarSteps`. */
 export const FAR_LAYER_MIN_NODES = 300;
+
+/** A drag of far-drawn steps under way: which steps, and how far they have moved (flow px). */
+export interface FarDrag {
+  ids: ReadonlySet<string>;
+  dx: number;
+  dy: number;
+}
+
+/** The far drag under way (null: none). The editor store learns the positions at the drop. */
+export const useFarDrag = create<{ drag: FarDrag | null }>(() => ({ drag: null }));
 
 /** React Flow's copy of a step while `FarSteps` draws it: hidden, with the card's size. */
 const hiddenCopies = new WeakMap<StepNode, StepNode>();
@@ -77,29 +92,42 @@ function group(nodes: readonly StepNode[], overlay: FarOverlay): Groups {
 
 /**
  * The steps far out as one `<path>` per look. The boxes not being dragged are grouped again only
- * when one of them changed (a drag rebuilds just the dragged boxes' path on each move).
+ * when one of them changed; the dragged boxes have paths of their own, in a group that a far drag
+ * (`useFarDrag`) moves by a transform, so a drag frame changes one attribute.
  */
 export const FarSteps = memo(function FarSteps({ nodes }: { nodes: readonly StepNode[] }) {
   const overlay = useContext(FarOverlayContext);
+  const ids = useFarDrag((s) => s.drag?.ids ?? null);
+  const dx = useFarDrag((s) => s.drag?.dx ?? 0);
+  const dy = useFarDrag((s) => s.drag?.dy ?? 0);
   const [groupStill] = useState(stillGrouper);
-  const still: StepNode[] = [];
-  const moving: StepNode[] = [];
-  for (const n of nodes) (n.dragging ? moving : still).push(n);
-  const groups = groupStill(still, overlay);
-  const dragged = moving.length ? group(moving, overlay) : [];
+  const { groups, dragged } = useMemo(() => {
+    const still: StepNode[] = [];
+    const moving: StepNode[] = [];
+    for (const n of nodes) (n.dragging || ids?.has(n.id) ? moving : still).push(n);
+    return {
+      groups: groupStill(still, overlay),
+      dragged: moving.length ? group(moving, overlay) : [],
+    };
+  }, [nodes, overlay, ids, groupStill]);
   return (
     <ViewportPortal>
       <svg className="far-steps" aria-hidden="true" data-steps={nodes.length}>
         {groups.map(([look, d]) => (
           <path key={look} className={pathClass(look)} d={d} />
         ))}
-        {dragged.map(([look, d]) => (
-          <path
-            key={`moving ${look}`}
-            className={`${pathClass(look)} far-steps__path--moving`}
-            d={d}
-          />
-        ))}
+        <g
+          className="far-steps__moving"
+          transform={dx !== 0 || dy !== 0 ? `translate(${dx} ${dy})` : undefined}
+        >
+          {dragged.map(([look, d]) => (
+            <path
+              key={`moving ${look}`}
+              className={`${pathClass(look)} far-steps__path--moving`}
+              d={d}
+            />
+          ))}
+        </g>
       </svg>
     </ViewportPortal>
   );
@@ -147,6 +175,7 @@ const DRAG_THRESHOLD = 3;
  * Select and drag far-drawn steps: a press on the pane over a step (hit-tested here) selects it
  * (Shift, Ctrl or Cmd: adds it to / takes it out of the selection) and, when the journey can be
  * edited, drags it with the other selected steps — one undo step per drag, as React Flow's drag.
+ * While dragging, only `useFarDrag` changes (once a frame); the drop writes the positions.
  * The press is not passed on, so the pane neither pans nor clears the selection; a press beside
  * the steps pans as before.
  */
@@ -156,6 +185,8 @@ export function useFarPointer(active: boolean, canvas: RefObject<HTMLDivElement 
     const el = canvas.current;
     if (!active || !el) return;
     let swallowClick = false;
+    /** Ends the drag under way, if any (its drop, or the layer going away mid-drag). */
+    let endDrag: (() => void) | null = null;
     const onPointerDown = (e: PointerEvent) => {
       swallowClick = false;
       if (e.button !== 0 || !(e.target as Element | null)?.closest?.(".react-flow__pane")) return;
@@ -174,28 +205,21 @@ export function useFarPointer(active: boolean, canvas: RefObject<HTMLDivElement 
       if (!store.editable || (toggle && hit.selected)) return;
       const picked = useEditorStore.getState().nodes.filter((n) => n.selected);
       const origins = new Map(picked.map((n) => [n.id, { ...n.position }]));
+      const ids: ReadonlySet<string> = new Set(origins.keys());
       let moved = false;
       let frame = 0;
       let delta = { x: 0, y: 0 };
-      const apply = (dragging: boolean) =>
-        useEditorStore.getState().onNodesChange(
-          [...origins].map(([id, o]) => ({
-            type: "position" as const,
-            id,
-            position: { x: Math.round(o.x + delta.x), y: Math.round(o.y + delta.y) },
-            dragging,
-          })),
-        );
       const onMove = (ev: PointerEvent) => {
         if (!moved && Math.hypot(ev.clientX - e.clientX, ev.clientY - e.clientY) < DRAG_THRESHOLD)
           return;
         moved = true;
         const p = flow.screenToFlowPosition({ x: ev.clientX, y: ev.clientY });
-        delta = { x: p.x - start.x, y: p.y - start.y };
-        // One store change per frame, however many moves the pointer reports.
+        delta = { x: Math.round(p.x - start.x), y: Math.round(p.y - start.y) };
+        // One change per frame, however many moves the pointer reports: the dragged boxes and
+        // their edges follow by a transform; the editor store is left alone until the drop.
         frame ||= requestAnimationFrame(() => {
           frame = 0;
-          apply(true);
+          useFarDrag.setState({ drag: { ids, dx: delta.x, dy: delta.y } });
         });
       };
       const onUp = () => {
@@ -203,8 +227,20 @@ export function useFarPointer(active: boolean, canvas: RefObject<HTMLDivElement 
         window.removeEventListener("pointerup", onUp);
         window.removeEventListener("pointercancel", onUp);
         cancelAnimationFrame(frame);
-        if (moved) apply(false);
+        endDrag = null;
+        // The positions, once: one store change, one undo step.
+        if (moved)
+          useEditorStore.getState().onNodesChange(
+            [...origins].map(([id, o]) => ({
+              type: "position" as const,
+              id,
+              position: { x: Math.round(o.x + delta.x), y: Math.round(o.y + delta.y) },
+              dragging: false,
+            })),
+          );
+        useFarDrag.setState({ drag: null });
       };
+      endDrag = onUp;
       window.addEventListener("pointermove", onMove);
       window.addEventListener("pointerup", onUp);
       window.addEventListener("pointercancel", onUp);
@@ -220,6 +256,7 @@ export function useFarPointer(active: boolean, canvas: RefObject<HTMLDivElement 
     return () => {
       el.removeEventListener("pointerdown", onPointerDown, true);
       el.removeEventListener("click", onClick, true);
+      endDrag?.();
     };
   }, [active, canvas, flow]);
 }

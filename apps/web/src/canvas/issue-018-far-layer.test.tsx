@@ -104,8 +104,11 @@ describe("issue 18: big journeys far out", () => {
       ),
     );
 
-    // A drag moves it (a frame at a time), as one undo step.
+    // A drag moves its box (a frame at a time) by a transform, with its edges; the editor's
+    // document changes once, at the drop, as one undo step.
     const past = useEditorStore.getState().past.length;
+    const nodesBefore = useEditorStore.getState().nodes;
+    const issuesBefore = useEditorStore.getState().issues;
     const zoom = viewport(container).zoom;
     pointer(pane, "pointerdown", at);
     pointer(window, "pointermove", { clientX: at.clientX + 10, clientY: at.clientY });
@@ -113,14 +116,26 @@ describe("issue 18: big journeys far out", () => {
       clientX: at.clientX + 50 * zoom,
       clientY: at.clientY + 30 * zoom,
     });
-    await waitFor(() =>
-      expect(useEditorStore.getState().nodes.find((n) => n.id === "s5")?.dragging).toBe(true),
+    const moving = () => container.querySelector(".far-steps__moving")!;
+    await waitFor(() => expect(moving().getAttribute("transform")).toBe("translate(50 30)"));
+    expect(moving().querySelector(".far-steps__path--selected")?.getAttribute("d")).toBe(
+      "M1200 200h240v124h-240z",
+    );
+    expect(useEditorStore.getState().nodes).toBe(nodesBefore);
+    // The step's edges follow: its incoming edge now ends at the moved box's top.
+    const movingEdges = container.querySelector(".far-edges__path--moving")?.getAttribute("d");
+    expect(movingEdges).toMatch(/L1370 230(?!\d)/);
+    expect(container.querySelector(".far-edges__path--still")?.getAttribute("d")).not.toMatch(
+      /L1320 200(?!\d)/,
     );
     pointer(window, "pointerup", at);
+    expect(moving().getAttribute("transform")).toBeNull();
     const moved = useEditorStore.getState().nodes.find((n) => n.id === "s5")!;
     expect(moved.position).toEqual({ x: 1250, y: 230 });
     expect(moved.dragging).toBe(false);
     expect(useEditorStore.getState().past.length).toBe(past + 1);
+    // A move changes no issue: the journey is not checked again (5,000 steps: a long frame).
+    expect(useEditorStore.getState().issues).toBe(issuesBefore);
     act(() => useEditorStore.getState().undo());
     expect(useEditorStore.getState().nodes.find((n) => n.id === "s5")?.position).toEqual({
       x: 1200,

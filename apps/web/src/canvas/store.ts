@@ -476,9 +476,25 @@ useEditorStore.subscribe((state, previous) => {
   if (state.loadedKey !== previous.loadedKey && state.nodes.length > VALIDATE_LATER_OVER) {
     useEditorStore.setState(NO_ISSUES);
     validateAfterPaint(state.loadedKey, state.docRev);
-  } else if (state.docRev !== previous.docRev || state.loadedKey !== previous.loadedKey)
+  } else if (
+    state.loadedKey !== previous.loadedKey ||
+    (state.docRev !== previous.docRev && !onlyMoved(state, previous))
+  )
     useEditorStore.setState(checkDoc(state, state.catalog));
 });
+
+/**
+ * Whether a change only moved steps (a drop, or its undo): validation reads no position, so the
+ * issues found still hold. Checking 5,000 steps again made every drop a long frame (issue 18).
+ */
+function onlyMoved(state: Doc, previous: Doc): boolean {
+  if (state.edges !== previous.edges || state.settings !== previous.settings) return false;
+  if (state.nodes.length !== previous.nodes.length) return false;
+  return state.nodes.every((n, i) => {
+    const p = previous.nodes[i];
+    return p !== undefined && n.id === p.id && n.type === p.type && n.data === p.data;
+  });
+}
 
 /**
  * A big journey is drawn before it is checked: validating 1,000 steps takes longer than drawing
