@@ -155,6 +155,8 @@ test("the list finds a journey by part of its name (issue 15: the list is read a
   page,
 }) => {
   await signIn(page, MARKETER.email, MARKETER.password);
+  // Signed in (the session cookie set) before the API calls below.
+  await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
   const tag = `Findme ${Date.now()}`;
   for (const name of [`${tag} welcome`, `${tag} 100% off_sale`]) {
     const res = await page.request.post("/trpc/journeys.create", {

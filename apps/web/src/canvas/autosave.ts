@@ -46,7 +46,7 @@ export function useAutosave(journeyId: string, initialRevision: number, enabled:
           queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
           refetchType: "none",
         });
-        void queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
         savedRev.current = rev;
         setMessage(null);
         setState(useEditorStore.getState().docRev === rev ? "saved" : "dirty");

@@ -90,7 +90,7 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
   // The list includes the new journey when it is shown again.
   const opened = {
     onSuccess: async (r: { id: string }) => {
-      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
       navigate(hrefs.journey(r.id));
     },
   };
@@ -229,7 +229,7 @@ export function JourneyTable({
 function RowActions({ journey }: { journey: JourneyListItem }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
   const duplicate = useMutation(trpc.journeys.duplicate.mutationOptions({ onSuccess: refresh }));
   const archive = useMutation(trpc.journeys.archive.mutationOptions({ onSuccess: refresh }));
   const [confirming, setConfirming] = useState(false);

@@ -63,7 +63,7 @@ export function OperatePanel({
       await queryClient.invalidateQueries({
         queryKey: trpc.journeys.get.queryKey({ id: journeyId }),
       });
-      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+      await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
     },
   });
 

@@ -62,7 +62,7 @@ export function PublishDialog({
         queryClient.invalidateQueries({
           queryKey: trpc.journeys.versions.queryKey({ id: journeyId }),
         }),
-        queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() }),
+        queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() }),
       ]);
     },
   });

@@ -53,7 +53,7 @@ export function VersionDialog({
   const restore = useMutation(
     trpc.journeys.restoreVersion.mutationOptions({
       onSuccess: async (result) => {
-        await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.queryKey() });
+        await queryClient.invalidateQueries({ queryKey: trpc.journeys.list.pathKey() });
         onRestored(result.version);
       },
     }),
