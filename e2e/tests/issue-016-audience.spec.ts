@@ -4,24 +4,10 @@
 // the message as sent; the customer clicks the unsubscribe link of that email (read from the
 // sink) and confirms; a second visit runs the journey again, its email is skipped with the reason
 // in the trace, and no further marketing email arrives.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { readMailDir, type ReceivedMail } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 import { createJourney, signIn } from "../support/app.ts";
-
-function mails(): ReceivedMail[] {
-  const dir = process.env.E2E_MAIL_DIR;
-  if (!dir) throw new Error("E2E_MAIL_DIR is not set: run through playwright.config.ts");
-  return readMailDir(dir);
-}
-
-function writeKeyAuth(): Record<string, string> {
-  const dataDir = process.env.E2E_DATA_DIR ?? "";
-  const key = readFileSync(path.join(dataDir, "demo-write-key.txt"), "utf8").trim();
-  return { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-}
+import { mails, writeKeyAuth } from "../support/ingest.ts";
 
 test("profile and trace in words; the unsubscribe link in a delivered email stops the next marketing email", async ({
   page,

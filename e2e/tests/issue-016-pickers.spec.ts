@@ -2,21 +2,14 @@
 // event and a split's property are pickers of what it has seen (with examples), driven from the
 // keyboard; a new name is kept with a "never seen yet" warning; axe finds no ARIA or contrast
 // problem in the open list or the step panel.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { draftFromSteps } from "@postpath/journey";
 import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 import { createJourney, node, picker, signIn } from "../support/app.ts";
+import { writeKeyAuth } from "../support/ingest.ts";
 
 const EVENT = "e2e_pickers_viewed";
-
-function writeKeyAuth(): Record<string, string> {
-  const dataDir = process.env.E2E_DATA_DIR ?? "";
-  const key = readFileSync(path.join(dataDir, "demo-write-key.txt"), "utf8").trim();
-  return { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-}
 
 /** The texts of the open picker's options. */
 async function optionTexts(page: Page): Promise<string[]> {

@@ -4,27 +4,13 @@
 // through /v1/track with old timestamps) match, saves it, and starts a journey from it with the
 // segment trigger's picker ("Saved segment", by name, "When they enter the segment") → email.
 // Once published, a customer whose purchases move them into the segment gets the email.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
 import type { APIRequestContext } from "@playwright/test";
-import { readMailDir, type ReceivedMail } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 import { createJourney, node, pickName, signIn } from "../support/app.ts";
+import { mails, writeKeyAuth } from "../support/ingest.ts";
 
 const DAY = 86_400_000;
-
-function mails(): ReceivedMail[] {
-  const dir = process.env.E2E_MAIL_DIR;
-  if (!dir) throw new Error("E2E_MAIL_DIR is not set: run through playwright.config.ts");
-  return readMailDir(dir);
-}
-
-function writeKeyAuth(): Record<string, string> {
-  const dataDir = process.env.E2E_DATA_DIR ?? "";
-  const key = readFileSync(path.join(dataDir, "demo-write-key.txt"), "utf8").trim();
-  return { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-}
 
 async function customerWithPurchases(
   request: APIRequestContext,

@@ -4,21 +4,14 @@
 // 60 of them buy again (with revenue and an order id). The journey's analytics tab shows the
 // funnel per step, the per-day chart and the A/B test's variants with the rule behind the verdict;
 // the workspace dashboard shows the orders. Screenshots of both.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { templates } from "@postpath/journey";
 import { createJourney, signIn } from "../support/app.ts";
+import { writeKeyAuth } from "../support/ingest.ts";
 
 const CUSTOMERS = 300;
 const BUYING_AGAIN = 60;
-
-function writeKeyAuth(): Record<string, string> {
-  const dataDir = process.env.E2E_DATA_DIR ?? "";
-  const key = readFileSync(path.join(dataDir, "demo-write-key.txt"), "utf8").trim();
-  return { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-}
 
 async function batch(request: APIRequestContext, items: unknown[]): Promise<void> {
   for (let at = 0; at < items.length; at += 100) {

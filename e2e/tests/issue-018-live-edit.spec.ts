@@ -5,25 +5,12 @@
 // moving them; the journey page shows the move done, each customer's trace says "Moved from
 // version 1 to 2: Reminder (deleted) → Reminder email", and each gets that email once.
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
 import type { Locator, Page } from "@playwright/test";
-import { readMailDir, type ReceivedMail } from "@postpath/channels/testing";
 import { draftFromSteps } from "@postpath/journey";
 import pg from "pg";
 import { createJourney, node, signIn } from "../support/app.ts";
-
-function mails(): ReceivedMail[] {
-  const dir = process.env.E2E_MAIL_DIR;
-  if (!dir) throw new Error("E2E_MAIL_DIR is not set: run through playwright.config.ts");
-  return readMailDir(dir);
-}
-
-function writeKeyAuth(): Record<string, string> {
-  const dataDir = process.env.E2E_DATA_DIR ?? "";
-  const key = readFileSync(path.join(dataDir, "demo-write-key.txt"), "utf8").trim();
-  return { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
-}
+import { mails, writeKeyAuth } from "../support/ingest.ts";
 
 async function waitingRuns(journeyId: string): Promise<number> {
   const db = new pg.Client({ connectionString: process.env.E2E_DATABASE_URL });
