@@ -79,6 +79,8 @@ function stepRows(steps: StepFigures[]): (string | number)[][] {
         | "converted"
         | "revenuePerRecipient"
         | "waitingNow"
+        | "movedIn"
+        | "movedOut"
       >,
       waiting: number | "",
     ) => [
