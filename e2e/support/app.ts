@@ -47,3 +47,24 @@ export async function pickName(page: Page, field: Locator, name: string): Promis
   await page.keyboard.press("Enter");
   await expect(field).toHaveText(name);
 }
+
+/** The middle of an element on screen. */
+export async function center(locator: Locator): Promise<{ x: number; y: number }> {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error("element has no box");
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Drags from a step's branch handle to another step's input handle. */
+export async function connect(page: Page, from: string, branch: string, to: string): Promise<void> {
+  const a = await center(
+    node(page, from).locator(`.react-flow__handle.source[data-handleid="${branch}"]`),
+  );
+  const b = await center(node(page, to).locator(".react-flow__handle.target"));
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x, b.y, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.locator(`.react-flow__edge[data-id="e-${from}-${branch}"]`)).toHaveCount(1);
+}

@@ -7,7 +7,7 @@ import path from "node:path";
 import { readMailDir } from "@postpath/channels/testing";
 import { expect, test } from "@playwright/test";
 import type { Locator, Page } from "@playwright/test";
-import { pickName, picker } from "../support/app.ts";
+import { connect, pickName, picker } from "../support/app.ts";
 
 const MARKETER = { email: "marketer@postpath.local", password: "postpath-demo" };
 
@@ -37,12 +37,6 @@ function writeKey(): string {
 
 const node = (page: Page, id: string): Locator =>
   page.locator(`.react-flow__node[data-id="${id}"]`);
-
-async function center(locator: Locator): Promise<{ x: number; y: number }> {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error("element has no box");
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
 
 /** Re-arranges the journey and fits it in view, so the next drop lands on free canvas. */
 async function tidy(page: Page): Promise<void> {
@@ -82,20 +76,6 @@ async function dropStep(page: Page, label: string, dx = 0): Promise<string> {
   const id = await page.locator(".react-flow__node.selected").getAttribute("data-id");
   if (!id) throw new Error(`dropping ${label} selected no node`);
   return id;
-}
-
-/** Drags from a step's branch handle to another step's input handle. */
-async function connect(page: Page, from: string, branch: string, to: string): Promise<void> {
-  const a = await center(
-    node(page, from).locator(`.react-flow__handle.source[data-handleid="${branch}"]`),
-  );
-  const b = await center(node(page, to).locator(".react-flow__handle.target"));
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x, b.y, { steps: 5 });
-  await page.mouse.up();
-  await expect(page.locator(`.react-flow__edge[data-id="e-${from}-${branch}"]`)).toHaveCount(1);
 }
 
 /** The side panel's form field for a config path (the form marks each field with data-field). */

@@ -6,10 +6,9 @@
 // version 1 to 2: Reminder (deleted) → Reminder email", and each gets that email once.
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import type { Locator, Page } from "@playwright/test";
 import { draftFromSteps } from "@postpath/journey";
 import pg from "pg";
-import { createJourney, node, signIn } from "../support/app.ts";
+import { connect, createJourney, node, signIn } from "../support/app.ts";
 import { mails, writeKeyAuth } from "../support/ingest.ts";
 
 async function waitingRuns(journeyId: string): Promise<number> {
@@ -25,26 +24,6 @@ async function waitingRuns(journeyId: string): Promise<number> {
   } finally {
     await db.end();
   }
-}
-
-async function center(l: Locator): Promise<{ x: number; y: number }> {
-  const b = await l.boundingBox();
-  if (!b) throw new Error("not on screen");
-  return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
-}
-
-/** Drags from a step's branch handle to another step's input handle. */
-async function connect(page: Page, from: string, branch: string, to: string): Promise<void> {
-  const a = await center(
-    node(page, from).locator(`.react-flow__handle.source[data-handleid="${branch}"]`),
-  );
-  const b = await center(node(page, to).locator(".react-flow__handle.target"));
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x, b.y, { steps: 5 });
-  await page.mouse.up();
-  await expect(page.locator(`.react-flow__edge[data-id="e-${from}-${branch}"]`)).toHaveCount(1);
 }
 
 test("customers waiting at a deleted step are moved to the step the marketer picks, and get its email once", async ({
