@@ -73,6 +73,17 @@ function renderDeep(value: unknown, context: Record<string, unknown>): unknown {
   return value;
 }
 
+/** A segment trigger's saved segment and whether runs start on entry or exit; null: conditions. */
+function savedSegmentOf(config: unknown): { segmentId: string; on: "enter" | "leave" } | null {
+  const c = (typeof config === "object" && config !== null ? config : {}) as Record<
+    string,
+    unknown
+  >;
+  return typeof c.segmentId === "string" && c.segmentId !== ""
+    ? { segmentId: c.segmentId, on: c.on === "leave" ? "leave" : "enter" }
+    : null;
+}
+
 export function simulate(
   plan: Plan,
   customer: CustomerSnapshot,
@@ -115,7 +126,18 @@ export function simulate(
       result.notEntered = `no ${trigger.event ?? "trigger"} event matched the trigger`;
     }
   } else if (trigger.type === "trigger.segment") {
-    if (matchesTrigger(plan, { name: "", properties: {} }, customer)) enterAt = opts.start;
+    // issue 16: a saved segment starts runs as the customer enters (or leaves) it; the test
+    // customer's memberships (`customer.segments`, as the engine reads them) say which they did.
+    const saved = savedSegmentOf(trigger.config);
+    if (saved) {
+      const member = (customer.segments ?? []).includes(saved.segmentId);
+      if (member === (saved.on === "enter")) enterAt = opts.start;
+      else
+        result.notEntered =
+          saved.on === "enter"
+            ? "the customer is not in the segment"
+            : "the customer is still in the segment, so they have not left it";
+    } else if (matchesTrigger(plan, { name: "", properties: {} }, customer)) enterAt = opts.start;
     else result.notEntered = "the customer is not in the segment";
   } else if (trigger.type === "trigger.date") {
     const due = dateTriggerDueAt(plan, customer, opts.start);

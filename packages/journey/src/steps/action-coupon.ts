@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { Condition, MatchMode, evaluateConditions } from "../conditions.ts";
 import { hash32 } from "../hash.ts";
+import { membershipIssues } from "../membership.ts";
 import { templateContext } from "../templating.ts";
 import { boundedDuration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
@@ -97,9 +98,13 @@ export default defineStep<ActionCouponConfig>({
     rules: [],
   },
   branches: actionBranches,
-  check: (c) => [
+  check: (c, ctx) => [
     ...checkValue(c.value, "value.amount"),
-    ...c.rules.flatMap((r, i) => checkValue(r.value, `rules.${i}.value.amount`)),
+    ...c.rules.flatMap((r, i) => [
+      ...checkValue(r.value, `rules.${i}.value.amount`),
+      // issue 16: a rule may read the saved segments the customer is in and their stage.
+      ...membershipIssues(r.when, (j) => `rules.${i}.when.${j}`, ctx.catalog),
+    ]),
   ],
   references: (c) =>
     c.rules.flatMap((r, i) =>
