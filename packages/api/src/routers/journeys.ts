@@ -20,6 +20,7 @@ import { DEFAULT_LIST_LIMIT, listJourneys } from "./journeys.list.ts"; // issue 
 import { connectionBounds, segmentIds, validationCatalog } from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
 import { sameTriggerJourneys } from "./journeys.overlap.ts";
+import { TestCustomerInput, testCustomer } from "./journeys.testCustomer.ts"; // issue 16
 
 const Id = z.object({ id: IdText() });
 
@@ -619,6 +620,10 @@ export const journeysRouter = router({
     ...(await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId)),
     ...(await segmentIds(ctx.db, ctx.user.workspaceId)), // issue 16
   })),
+
+  /** issue 16: a real customer for the editor's test run, with their segments and lifecycle stage
+   * as the engine reads them (journeys.testCustomer.ts). */
+  testCustomer: marketerProcedure.input(TestCustomerInput).query(testCustomer),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
   publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
