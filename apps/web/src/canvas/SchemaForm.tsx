@@ -5,6 +5,7 @@ import { OPERATOR_WORDS } from "./words.ts";
 import { useId } from "react";
 import type { ReactNode } from "react";
 import { NamePicker } from "../components/NamePicker.tsx";
+import { NameListRows, NameValueRows } from "./NameRows.tsx";
 import type { PickerSource } from "./pickers.ts";
 
 export type JsonSchema = {
@@ -47,7 +48,8 @@ export interface SchemaFormProps {
   /** Suggestions for text fields, by path: the id of a <datalist>. */
   lists?: Readonly<Record<string, string>>;
   /** Text fields that name an event, a property or an attribute, by path: drawn as a picker of
-   * what the workspace has seen (issue 16); undefined for a plain field. */
+   * what the workspace has seen (issue 16); undefined for a plain field. For a record (names →
+   * values) or a list of text, the picker is for each name: one row per name. */
   pickers?: (path: string) => PickerSource | undefined;
   /** A line of help under a field, by path (e.g. values seen for a condition's property). */
   hints?: (path: string) => string | undefined;
@@ -86,6 +88,9 @@ export const FIELD_WORDS: Readonly<Record<string, string>> = {
   perValueOf: "Count entries separately for each value of",
   maxEntries: "At most this many entries",
   expiresIn: "Expires after",
+  // The "Update attribute" step.
+  set: "Attributes to set",
+  unset: "Attributes to clear",
 };
 
 /**
@@ -476,6 +481,23 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
           </fieldset>
         );
       }
+      {
+        // issue 16: a record keyed by names the workspace has seen (an attribute step's set).
+        const names = props.pickers?.(path);
+        if (names)
+          return (
+            <NameValueRows
+              id={id}
+              path={path}
+              label={label}
+              value={value}
+              onChange={onChange}
+              picker={names}
+              errors={errors}
+              disabled={disabled}
+            />
+          );
+      }
       return wrap(
         <RecordInput
           id={id}
@@ -576,6 +598,22 @@ function ArrayField(
         </div>
         <Errors id={errorId} errors={fieldErrors} />
       </fieldset>
+    );
+  }
+  const names = typeOf(item) === "string" ? props.pickers?.(path) : undefined;
+  if (names) {
+    // issue 16: a list of names the workspace has seen (an attribute step's attributes to clear).
+    return (
+      <NameListRows
+        id={id}
+        path={path}
+        label={label}
+        value={value}
+        onChange={onChange}
+        picker={names}
+        errors={errors}
+        disabled={disabled}
+      />
     );
   }
   if (typeOf(item) !== "object") {

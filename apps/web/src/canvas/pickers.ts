@@ -244,11 +244,14 @@ export function stepPicker(
         ? withMemberships(valuePathOptions(ctx))
         : undefined;
     case "action.coupon":
-      return /^rules\.\d+\.when\.\d+\.property$/.test(path) ? valuePathOptions(ctx) : undefined;
+      // issue 16: a coupon's value may depend on the customer's segments and stage too.
+      return /^rules\.\d+\.when\.\d+\.property$/.test(path)
+        ? withMemberships(valuePathOptions(ctx))
+        : undefined;
     case "wait.dateProperty":
       return path === "property" ? valuePathOptions(ctx) : undefined;
     // No field of these names an event, a property or an attribute (a webhook's or a message's
-    // text is a template; an attribute step's names are keys of its `set`).
+    // text is a template).
     case "trigger.form":
     case "trigger.manual":
     case "wait.duration":
@@ -261,6 +264,8 @@ export function stepPicker(
     case "action.notify":
     case "action.webhook":
     case "action.attribute":
+      // The names of `set` (one row per attribute and its new value) and of `unset`.
+      return path === "set" || path === "unset" ? attributeOptions(ctx.workspace) : undefined;
     case "action.tag":
     case "action.purl":
     case "flow.exit":

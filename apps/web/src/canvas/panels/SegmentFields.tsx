@@ -191,7 +191,15 @@ export function SegmentTriggerFields({
   );
 }
 
-const CONDITION_FIELD = /^((?:.*\.)?conditions\.\d+)\.(op|value)$/;
+/** A condition's comparison or value: a split's `conditions.N`, a coupon rule's `when.N`. */
+const CONDITION_FIELD = /^((?:.*\.)?(?:conditions|when)\.\d+)\.(op|value)$/;
+
+/** Steps whose conditions may read memberships: splits and coupon rules. */
+const READS_MEMBERSHIPS: ReadonlySet<StepType> = new Set([
+  "split.condition",
+  "split.multi",
+  "action.coupon",
+]);
 
 function Select({
   field,
@@ -231,7 +239,7 @@ function Select({
 }
 
 /**
- * The comparison and value of a split's condition on membership, as pickers: "is in" / "is not
+ * The comparison and value of a split's (or a coupon rule's) condition on membership, as pickers: "is in" / "is not
  * in" a segment chosen by name (with its size), or "is" / "is one of" lifecycle stages by name.
  * Undefined for every other field (the generated control stays).
  */
@@ -242,7 +250,7 @@ export function membershipField(
   field: CustomField,
   segments: readonly SegmentOption[] | undefined,
 ): { label?: string; control: ReactNode } | undefined {
-  if (type !== "split.condition" && type !== "split.multi") return undefined;
+  if (!READS_MEMBERSHIPS.has(type)) return undefined;
   const m = CONDITION_FIELD.exec(path);
   if (!m) return undefined;
   const condition = asConfig(getPath(config, m[1]!));
@@ -308,8 +316,17 @@ export function membershipField(
   return undefined;
 }
 
-/** Each condition of a split fitted to its property (membership: a comparison that works). */
+/** Each condition of a split or a coupon rule fitted to its property (membership: a comparison
+ * that works). */
 export function fitSplitConditions(type: StepType, config: Config): Config {
+  if (type === "action.coupon" && Array.isArray(config.rules))
+    return {
+      ...config,
+      rules: (config.rules as unknown[]).map((r): unknown => {
+        const rule = asConfig(r);
+        return Array.isArray(rule.when) ? { ...rule, when: rule.when.map(fitCondition) } : r;
+      }),
+    };
   if (type === "split.condition" && Array.isArray(config.conditions))
     return { ...config, conditions: config.conditions.map(fitCondition) };
   if (type === "split.multi" && Array.isArray(config.branches))
