@@ -25,6 +25,7 @@ import { guardTrpcBoundary, newRequestId } from "./trpc-boundary.ts"; // issue 1
 import { registerUnsubscribe } from "./unsubscribe.ts"; // issue 16: unsubscribe pages, SMS STOP
 import { registerEngagement } from "./engagement.ts"; // issue 17
 import { registerAnalyticsExport } from "./analytics-export.ts"; // issue 17
+import { registerDeliveryReports } from "./delivery-reports.ts"; // issue 17: provider reports
 
 export interface AppOptions {
   db: Database;
@@ -123,6 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerUnsubscribe(app, opts); // issue 16: /u/:token and /sms/inbound
   registerEngagement(app, opts); // issue 17: /c/:token clicks, /o/:token.gif opens
   registerAnalyticsExport(app, opts); // issue 17: analytics tables as CSV
+  registerDeliveryReports(app, opts); // issue 17: /hooks/twilio, /hooks/sendgrid delivery reports
 
   if (opts.webDist && fs.existsSync(path.join(opts.webDist, "index.html"))) {
     // issue 12: source maps (the original sources) only when asked for.

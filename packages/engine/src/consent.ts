@@ -24,6 +24,8 @@ export const CONSENT_SOURCES = [
   "admin",
   "bounce",
   "identify",
+  /** issue 17: the email provider reported the recipient marked a message as spam. */
+  "complaint",
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 
@@ -42,6 +44,7 @@ export const SOURCE_WORDS: Record<ConsentSource, string> = {
   admin: "changed by a team member",
   bounce: "bounce",
   identify: "profile update",
+  complaint: "marked an email as spam",
 };
 
 export function isConsentChannel(c: string): c is ConsentChannel {

@@ -263,10 +263,11 @@ export async function recordEngagement(
 }
 
 /**
- * A send's outcome as an event on the customer (`email_delivered` when the provider accepted it —
- * no provider reports deliveries or bounces back to Postpath yet — `email_failed` when it failed
- * for good). The message id makes a replay of the same outcome one event. Best effort: the send is
- * already recorded; an outage here is logged, not retried.
+ * A send's outcome as an event on the customer: `email_sent` (`sms_sent`, `push_sent`) when the
+ * provider accepted it, `email_failed` when it failed for good. Whether it then reached the inbox
+ * or phone is the provider's to say: `email_delivered`, `email_bounced`, `sms_delivered`… come from
+ * its delivery reports (delivery-reports.ts). The message id makes a replay of the same outcome
+ * one event. Best effort: the send is already recorded; an outage here is logged, not retried.
  */
 export async function recordSendOutcome(
   ctx: EngineContext,
@@ -278,7 +279,7 @@ export async function recordSendOutcome(
     runId: string;
     stepId: string;
   },
-  outcome: "delivered" | "failed",
+  outcome: "sent" | "failed",
 ): Promise<void> {
   if (!["email", "sms", "push"].includes(msg.channel) || !msg.customerId) return;
   try {

@@ -31,6 +31,7 @@ export * from "./experiments.ts"; // issue 17
 export * from "./analytics.ts"; // issue 17, item 4
 export * from "./migration.ts"; // issue 18
 export * from "./engagement.ts"; // issue 17: clicks, opens
+export * from "./delivery-reports.ts"; // issue 17: deliveries, bounces, complaints
 export * from "./attribution.ts"; // issue 17: orders, attribution
 export * from "./rollups.ts"; // issue 17: analytics rollups
 export * from "./segments.ts"; // issue 16: saved segments, membership, lifecycle

@@ -363,7 +363,7 @@ async function deliver(
     return failAttempt(ctx, msg, token, plan, attempt, err);
   }
   await recordSent(ctx, msg, accepted, attempt);
-  await recordSendOutcome(ctx, msg, "delivered"); // issue 17
+  await recordSendOutcome(ctx, msg, "sent"); // issue 17: accepted (delivery: the provider's report)
   ctx.log.info(
     {
       messageId: msg.id,

@@ -1,7 +1,7 @@
 // E-mail over SMTP with nodemailer (pooled transport), plus a log transport for installs with no
 // SMTP configured. Each message carries a Message-ID derived from the idempotency key and an
 // X-Postpath-Idempotency-Key header, so a duplicate that slips through is recognisable downstream.
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import nodemailer from "nodemailer";
 import type { SMTPPoolOptions, SendMailOptions, Transporter } from "nodemailer";
 import { z } from "zod";
@@ -15,6 +15,17 @@ import { nonEmpty } from "./common.ts";
 
 export const IDEMPOTENCY_HEADER = "X-Postpath-Idempotency-Key";
 const DEFAULT_LOG_FROM = "Postpath <no-reply@postpath.invalid>";
+
+function isPublicKey(text: string): boolean {
+  try {
+    const t = text.trim();
+    if (t.startsWith("-----BEGIN")) createPublicKey(t);
+    else createPublicKey({ key: Buffer.from(t, "base64"), format: "der", type: "spki" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "invalid header name");
 
@@ -47,6 +58,16 @@ export const SmtpEmailConfig = z
       .optional(),
     /** Deadline for one send (connect + deliver), default 30 s. */
     timeoutMs: z.number().int().positive().max(300_000).default(30_000),
+    /**
+     * issue 17: the verification key of SendGrid's Signed Event Webhook (base64 DER, as SendGrid
+     * shows it, or PEM): delivery reports posted to /hooks/sendgrid/<workspace> must be signed
+     * with its private key.
+     */
+    eventWebhookPublicKey: z
+      .string()
+      .max(4000)
+      .refine(isPublicKey, "not a public key (copy the verification key from SendGrid)")
+      .optional(),
   })
   .refine((c) => (c.url === undefined) !== (c.host === undefined), {
     message: "give either url or host (not both)",

@@ -158,7 +158,8 @@ export async function recountFigures(
       sentOn.get(e.id) ?? e.versionId,
       e.runId,
       e.stepId,
-      e.kind === "clicked" ? { clicked: e.count } : { opened: e.count },
+      // Delivery reports (delivered, bounced, …) are engagement rows too; they count no open.
+      e.kind === "clicked" ? { clicked: e.count } : e.kind === "opened" ? { opened: e.count } : {},
     );
   const attributed = await db.query<{
     versionId: string;
