@@ -1,12 +1,17 @@
 // Test run: a test customer and the events it will send, run through the simulator on a virtual
-// clock; the path and each step's decisions are drawn on the canvas.
-import { compile, simulate, triggerOf } from "@postpath/journey";
+// clock; the path and each step's decisions are drawn on the canvas. issue 16: the customer's
+// saved segments (by name) and lifecycle stage count as the engine counts them — a segment trigger,
+// "is in segment" splits and coupon rules — and a real customer can be loaded with theirs, as the
+// workspace has them now (journeys.testCustomer).
+import { compile, simulate, stepModule, triggerOf } from "@postpath/journey";
 import type { SimulationResult, SimulationEvent } from "@postpath/journey";
 import { useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { NamePicker } from "../../components/NamePicker.tsx";
+import { errorMessage, useTRPCClient } from "../../trpc.ts";
 import { useCatalogDetails } from "../catalog.ts";
 import { journeyEvents, testEventOptions } from "../pickers.ts";
+import { stageName, useSegmentDirectory } from "../segments.ts";
 import type { Highlight } from "../store.ts";
 import { toDraft, useEditorStore } from "../store.ts";
 import type { StepNode } from "../types.ts";
@@ -15,6 +20,7 @@ import type { TestEvent, Unit } from "./testRunStore.ts";
 import {
   SAMPLE_CUSTOMER_TEXT,
   UNITS,
+  customerText as realCustomerText,
   defaultEvents,
   parseJsonObject,
   parseTestCustomer,
@@ -102,7 +108,7 @@ export function TestRunPanel() {
       return;
     }
     try {
-      const customer = parseTestCustomer(customerText);
+      const customer = parseTestCustomer(customerText, useSegmentDirectory.getState().segments);
       const start = Date.UTC(2026, 0, 15, 9, 0);
       const simEvents: SimulationEvent[] = events.map((e, i) => ({
         at: start + e.after * UNITS[e.unit],
@@ -118,7 +124,7 @@ export function TestRunPanel() {
       setHighlight(sim.entered ? highlightOf(sim, useEditorStore.getState().nodes) : null);
       if (!sim.entered)
         setError(
-          `The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${trigger.type}).`,
+          `The customer did not enter: ${sim.notEntered ?? "the trigger did not match"} (trigger: ${stepModule(trigger.type).label}).`,
         );
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -135,6 +141,7 @@ export function TestRunPanel() {
         Runs one test customer through the journey on a simulated clock. Nothing is sent. Message
         previews in the Step panel use this customer and the first event’s properties.
       </p>
+      <RealCustomer onLoaded={setCustomerText} />
       <div className="field">
         <label htmlFor="test-customer">Test customer (JSON)</label>
         <textarea
@@ -143,6 +150,10 @@ export function TestRunPanel() {
           value={customerText}
           onChange={(e) => setCustomerText(e.target.value)}
         />
+        <p className="field__hint muted">
+          <code>segments</code>: the saved segments they are in, by name;{" "}
+          <code>lifecycle_stage</code>: New, Repeat, Active, At risk or Lapsed (or null).
+        </p>
       </div>
       <fieldset className="field field--group">
         <legend>Events the customer sends</legend>
@@ -222,6 +233,85 @@ export function TestRunPanel() {
       ) : null}
       {result?.entered ? <Timeline result={result} /> : null}
     </section>
+  );
+}
+
+/**
+ * "Use a real customer": their id or email, loaded with their attributes, tags, saved segments and
+ * lifecycle stage as the workspace has them now. Shown on demand (it asks the server).
+ */
+function RealCustomer({ onLoaded }: { onLoaded: (text: string) => void }) {
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return (
+      <p>
+        <button type="button" onClick={() => setOpen(true)}>
+          Use a real customer…
+        </button>
+      </p>
+    );
+  return <RealCustomerForm onLoaded={onLoaded} />;
+}
+
+function RealCustomerForm({ onLoaded }: { onLoaded: (text: string) => void }) {
+  const client = useTRPCClient();
+  const [query, setQuery] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const load = async () => {
+    setBusy(true);
+    setStatus(null);
+    try {
+      const { customer, segmentNames } = await client.journeys.testCustomer.query({
+        customer: query,
+      });
+      onLoaded(realCustomerText(customer, segmentNames));
+      const name = customer.attributes.first_name;
+      const who = typeof name === "string" && name !== "" ? name : customer.externalId;
+      const inSegments =
+        segmentNames.length > 0
+          ? `in ${segmentNames.length === 1 ? "segment" : "segments"} ${segmentNames.map((n) => `“${n}”`).join(", ")}`
+          : "in no saved segment";
+      const stage = customer.lifecycleStage
+        ? `lifecycle stage ${stageName(customer.lifecycleStage)}`
+        : "no lifecycle stage";
+      setStatus({
+        ok: true,
+        text: `Loaded ${who}: ${inSegments}, ${stage} — as the workspace has them now.`,
+      });
+    } catch (e) {
+      const message = e instanceof Error ? errorMessage(e) : String(e);
+      setStatus({ ok: false, text: message.replace(/^customer: /, "") });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="field"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void load();
+      }}
+    >
+      <label htmlFor="test-real-customer">Real customer’s id or email</label>
+      <div className="field--inline">
+        <input
+          id="test-real-customer"
+          type="text"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <button type="submit" disabled={busy || query.trim() === ""}>
+          {busy ? "Loading…" : "Load customer"}
+        </button>
+      </div>
+      {status ? (
+        <p className={status.ok ? "muted" : "form-error"} role={status.ok ? "status" : "alert"}>
+          {status.text}
+        </p>
+      ) : null}
+    </form>
   );
 }
 

@@ -2,7 +2,9 @@
 // step panel's message preview (which renders with this customer once one is described). Kept
 // apart from the editor store: it is not part of the journey document and has no undo.
 import type { CustomerSnapshot } from "@postpath/journey";
+import { LIFECYCLE_STAGE_NAMES, LIFECYCLE_STAGES } from "@postpath/journey";
 import { create } from "zustand";
+import type { SegmentOption } from "../segments.ts";
 import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../sample.ts";
 
 export const UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
@@ -37,6 +39,9 @@ export const SAMPLE_CUSTOMER_TEXT = JSON.stringify(
     phone: SAMPLE_CUSTOMER.phone,
     timezone: SAMPLE_CUSTOMER.timezone,
     attributes: SAMPLE_CUSTOMER.attributes,
+    // issue 16: the saved segments they are in (by name) and their lifecycle stage.
+    segments: [],
+    lifecycle_stage: null,
   },
   null,
   2,
@@ -62,15 +67,84 @@ export function parseJsonObject(text: string, what: string): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** The test customer typed as JSON, over the sample's ids (throws on malformed JSON). */
-export function parseTestCustomer(text: string): CustomerSnapshot {
+/** A lifecycle stage as typed: its code (`at_risk`) or its name ("At risk"); null: none. */
+export function stageOf(value: unknown): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  const typed = typeof value === "string" ? value : JSON.stringify(value);
+  const text = typed.trim().toLowerCase();
+  const stage = LIFECYCLE_STAGES.find(
+    (s) => s === text || LIFECYCLE_STAGE_NAMES[s].toLowerCase() === text,
+  );
+  if (!stage)
+    throw new Error(
+      `The customer's lifecycle_stage “${typed}” is not a stage: use one of ${LIFECYCLE_STAGES.map((s) => LIFECYCLE_STAGE_NAMES[s]).join(", ")}, or null.`,
+    );
+  return stage;
+}
+
+/**
+ * issue 16: the saved segments a test customer is in, as the engine lists them (ids, their
+ * lifecycle stage's segment included), from the names typed under "segments" (an id works too).
+ * Without the workspace's segments (not loaded yet) the names are kept as typed.
+ */
+export function segmentIdsOf(
+  names: unknown,
+  stage: string | null,
+  segments: readonly SegmentOption[] | undefined,
+): string[] {
+  const typed = Array.isArray(names) ? names.map(String) : [];
+  if (!segments) return typed;
+  const ids = typed.map((name) => {
+    const found =
+      segments.find((s) => s.kind !== "lifecycle" && s.name === name) ??
+      segments.find((s) => s.id === name);
+    if (!found)
+      throw new Error(
+        `The customer's segments name “${name}”, which is not a saved segment of this workspace.`,
+      );
+    return found.id;
+  });
+  const stageSegment = stage
+    ? segments.find((s) => s.kind === "lifecycle" && s.stage === stage)
+    : undefined;
+  return [...new Set([...ids, ...(stageSegment ? [stageSegment.id] : [])])].sort();
+}
+
+/** The test customer typed as JSON, over the sample's ids (throws on malformed JSON); with the
+ * workspace's segments, "segments" (names) and "lifecycle_stage" become what the engine reads. */
+export function parseTestCustomer(
+  text: string,
+  segments?: readonly SegmentOption[],
+): CustomerSnapshot {
   const c = parseJsonObject(text, "The customer");
+  const { segments: names, lifecycle_stage: stage, ...rest } = c;
+  const lifecycleStage = stageOf(stage);
   return {
     ...SAMPLE_CUSTOMER,
-    ...(c as Partial<CustomerSnapshot>),
+    ...(rest as Partial<CustomerSnapshot>),
     attributes: (c.attributes as Record<string, unknown> | undefined) ?? {},
     tags: Array.isArray(c.tags) ? (c.tags as string[]) : [],
+    segments: segmentIdsOf(names, lifecycleStage, segments),
+    lifecycleStage,
   };
+}
+
+/** A real customer (journeys.testCustomer) as the test customer's JSON: segments by name. */
+export function customerText(customer: CustomerSnapshot, segmentNames: readonly string[]): string {
+  return JSON.stringify(
+    {
+      externalId: customer.externalId,
+      email: customer.email ?? null,
+      phone: customer.phone ?? null,
+      timezone: customer.timezone ?? null,
+      attributes: customer.attributes,
+      tags: customer.tags,
+      segments: segmentNames,
+      lifecycle_stage: customer.lifecycleStage ?? null,
+    },
+    null,
+    2,
+  );
 }
 
 export type PreviewSubject = {
