@@ -5,7 +5,9 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { LIFECYCLE_STAGE_NAMES, type LifecycleSettings } from "@postpath/journey";
+import { eventOptions } from "../canvas/pickers.ts";
 import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
+import { NamePicker } from "../components/NamePicker.tsx";
 import { formatCount } from "../format.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
 import type { SegmentRow } from "./contract.ts";
@@ -79,6 +81,8 @@ function Lifecycle() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const view = useQuery(trpc.segments.lifecycle.get.queryOptions());
+  // issue 16: the purchase event is picked from the events the workspace has seen.
+  const catalog = useQuery({ ...trpc.journeys.catalog.queryOptions(), staleTime: 60_000 });
   const [draft, setDraft] = useState<LifecycleSettings | null>(null);
   const save = useMutation(
     trpc.segments.lifecycle.set.mutationOptions({
@@ -131,10 +135,15 @@ function Lifecycle() {
         ))}
       </ul>
       <form className="segments__lifecycle-form" onSubmit={submit}>
-        <label>
-          Purchase event
-          <input value={s.event} onChange={(e) => setDraft({ ...s, event: e.target.value })} />
-        </label>
+        <div className="field">
+          <label htmlFor="lifecycle-event">Purchase event</label>
+          <NamePicker
+            id="lifecycle-event"
+            value={s.event}
+            onChange={(event) => setDraft({ ...s, event })}
+            {...eventOptions(catalog.data)}
+          />
+        </div>
         {num("newDays", "New: first purchase within (days)")}
         {num("repeatCount", "Repeat: at least (purchases)")}
         {num("repeatDays", "Repeat: within (days)")}

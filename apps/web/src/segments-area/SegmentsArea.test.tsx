@@ -208,17 +208,31 @@ describe("Segments area", () => {
   it("states the lifecycle rules in words and saves tuned thresholds", async () => {
     const server = fakeSegmentsServer([]);
     window.location.hash = "#/segments";
-    renderApp({ me: marketer });
+    renderApp({ me: marketer, catalog });
     expect(
       await screen.findByText(/the last purchase was between 90 and 180 days ago/),
     ).toBeTruthy();
     fireEvent.change(screen.getByLabelText("Lapsed: no purchase for (days)"), {
       target: { value: "200" },
     });
+    // The purchase event is a picker of the events seen (issue 16); a new one is flagged.
+    const event = screen.getByRole("combobox", { name: "Purchase event" });
+    expect(event.textContent).toBe("purchase");
+    fireEvent.keyDown(event, { key: "ArrowDown" });
+    await screen.findByRole("listbox");
+    expect(optionTexts()).toEqual([
+      "page_view880 of 1,000 sampled events",
+      "purchase120 of 1,000 sampled events",
+    ]);
+    fireEvent.keyDown(screen.getByRole("combobox", { name: "Choose an event" }), {
+      key: "Escape",
+    });
+    await pick("Purchase event", "order_completed");
+    expect(screen.getByText(/Never seen yet: no event called “order_completed”/)).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Switch on lifecycle stages" }));
     await waitFor(() => expect(server.callsTo("segments.lifecycle.set")).toHaveLength(1));
     expect(server.callsTo("segments.lifecycle.set")[0]?.input).toMatchObject({
-      event: "purchase",
+      event: "order_completed",
       lapsedDays: 200,
     });
   });
