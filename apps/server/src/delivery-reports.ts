@@ -49,11 +49,6 @@ export const TWILIO_SIGNATURE_HEADER = "x-twilio-signature";
 export const SENDGRID_SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature";
 export const SENDGRID_TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp";
 
-/** The addresses to paste into the providers (the admin UI shows them). */
-export function deliveryReportPaths(workspaceId: string): { sms: string; email: string } {
-  return { sms: `/hooks/twilio/${workspaceId}`, email: `/hooks/sendgrid/${workspaceId}` };
-}
-
 /** SendGrid shows its verification key as base64 DER (SPKI); a PEM is taken too. Null if neither. */
 export function sendgridPublicKey(text: string): KeyObject | null {
   try {

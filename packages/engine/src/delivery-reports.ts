@@ -28,6 +28,14 @@ import { loadPlan } from "./plans.ts";
 import { ROLLUP_ADD, sentOnVersionSql, utcDay, variantAt } from "./rollups.ts";
 import { takeShard } from "./counters.ts";
 
+/**
+ * The addresses (after PUBLIC_URL) a workspace gives its providers for delivery reports: they name
+ * the workspace and hold no secret (the providers' signatures prove the sender).
+ */
+export function deliveryReportPaths(workspaceId: string): { sms: string; email: string } {
+  return { sms: `/hooks/twilio/${workspaceId}`, email: `/hooks/sendgrid/${workspaceId}` };
+}
+
 export const DELIVERY_OUTCOMES = ["delivered", "bounced", "failed", "complained"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 

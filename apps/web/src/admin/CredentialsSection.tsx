@@ -6,12 +6,15 @@ import { Loading, MutationError, When, type Outputs } from "./common.tsx";
 
 type Kind = "SMTP" | "SMS" | "PUSH" | "WEBHOOK" | "SLACK";
 type Credential = Outputs["credentials"]["list"][number];
+type DeliveryReports = Outputs["credentials"]["deliveryReports"];
 
 interface Field {
   name: string;
   label: string;
   type?: "password" | "number" | "checkbox" | "url";
   optional?: boolean;
+  /** A line under the field. */
+  hint?: string;
 }
 
 /** The form per kind; password fields are the secrets (never shown again, only their last 4). */
@@ -25,6 +28,12 @@ const FORMS: Record<Kind, { title: string; fields: Field[]; toLabel?: string }> 
       { name: "secure", label: "Implicit TLS (port 465)", type: "checkbox", optional: true },
       { name: "user", label: "User name" },
       { name: "pass", label: "Password", type: "password" },
+      {
+        name: "eventWebhookPublicKey",
+        label: "SendGrid verification key (for delivery reports)",
+        optional: true,
+        hint: "From SendGrid's Event Webhook settings, with Signed Event Webhook turned on. Leave empty if you don't use SendGrid.",
+      },
     ],
     toLabel: "Send a test email to (empty: check the login only)",
   },
@@ -35,6 +44,12 @@ const FORMS: Record<Kind, { title: string; fields: Field[]; toLabel?: string }> 
       { name: "authToken", label: "Auth token", type: "password" },
       { name: "from", label: "Sender number" },
       { name: "baseUrl", label: "API base URL", type: "url", optional: true },
+      {
+        name: "deliveryReports",
+        label: "Ask Twilio to report deliveries, failures and STOP replies",
+        type: "checkbox",
+        optional: true,
+      },
     ],
     toLabel: "Send a test SMS to (empty: check the account only)",
   },
@@ -59,7 +74,11 @@ const FORMS: Record<Kind, { title: string; fields: Field[]; toLabel?: string }> 
   },
 };
 
-function configFrom(kind: Kind, values: Record<string, string | boolean>): Record<string, unknown> {
+function configFrom(
+  kind: Kind,
+  values: Record<string, string | boolean>,
+  reports: DeliveryReports | undefined,
+): Record<string, unknown> {
   const v = (k: string) => (typeof values[k] === "string" ? values[k].trim() : "");
   switch (kind) {
     case "SMTP":
@@ -69,6 +88,9 @@ function configFrom(kind: Kind, values: Record<string, string | boolean>): Recor
         port: Number(v("port")),
         secure: values.secure === true,
         auth: { user: v("user"), pass: typeof values.pass === "string" ? values.pass : "" },
+        ...(v("eventWebhookPublicKey")
+          ? { eventWebhookPublicKey: v("eventWebhookPublicKey") }
+          : {}),
       };
     case "SMS":
       return {
@@ -76,6 +98,9 @@ function configFrom(kind: Kind, values: Record<string, string | boolean>): Recor
         authToken: v("authToken"),
         from: v("from"),
         ...(v("baseUrl") ? { baseUrl: v("baseUrl") } : {}),
+        ...(values.deliveryReports === true && reports
+          ? { statusCallbackUrl: reports.sms.url }
+          : {}),
       };
     case "PUSH":
       return { endpoint: v("endpoint"), apiKey: v("apiKey") };
@@ -174,6 +199,7 @@ export function CredentialsSection() {
           onClose={() => setEditing(null)}
         />
       ) : null}
+      <DeliveryReportsPanel />
       {testing ? <TestDialog credential={testing} onClose={() => setTesting(null)} /> : null}
       {deleting ? <DeleteDialog credential={deleting} onClose={() => setDeleting(null)} /> : null}
     </>
@@ -197,6 +223,7 @@ function CredentialDialog({
   };
   const create = useMutation(trpc.credentials.create.mutationOptions(done));
   const rotateM = useMutation(trpc.credentials.rotate.mutationOptions(done));
+  const reports = useQuery(trpc.credentials.deliveryReports.queryOptions());
   const [label, setLabel] = useState(rotate?.label ?? "");
   const [values, setValues] = useState<Record<string, string | boolean>>({});
   const form = FORMS[kind];
@@ -205,7 +232,7 @@ function CredentialDialog({
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          const config = configFrom(kind, values);
+          const config = configFrom(kind, values, reports.data);
           if (rotate) rotateM.mutate({ id: rotate.id, label, config });
           else create.mutate({ kind, label, config });
         }}
@@ -239,6 +266,7 @@ function CredentialDialog({
                 onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
               />
             )}
+            {f.hint ? <p className="muted">{f.hint}</p> : null}
           </div>
         ))}
         <MutationError error={create.error ?? rotateM.error} />
@@ -328,5 +356,52 @@ function DeleteDialog({ credential, onClose }: { credential: Credential; onClose
       onConfirm={() => remove.mutate({ id: credential.id })}
       onCancel={onClose}
     />
+  );
+}
+
+/**
+ * issue 17: the addresses to paste into Twilio and SendGrid so they tell Postpath what happened to
+ * each message (delivered, bounced, marked as spam, failed), and whether that is set up.
+ */
+function DeliveryReportsPanel() {
+  const trpc = useTRPC();
+  const reports = useQuery(trpc.credentials.deliveryReports.queryOptions());
+  return (
+    <section aria-labelledby="delivery-reports-heading">
+      <h3 id="delivery-reports-heading">Delivery reports</h3>
+      <p className="muted">
+        Your SMS and email providers can tell Postpath what happened after a message left:
+        delivered, bounced, marked as spam, or failed. Each report becomes an event on the customer
+        (for triggers, waits and splits) and a line in the journey&apos;s history; bounces, spam
+        complaints and STOP replies also put the address on the suppression list. Without reports,
+        &ldquo;Delivered&rdquo; in analytics means accepted by the provider.
+      </p>
+      <Loading query={reports} what="delivery report settings">
+        {(r) => (
+          <dl className="delivery-reports">
+            <dt>Text messages (Twilio)</dt>
+            <dd>
+              <code data-testid="sms-report-url">{r.sms.url}</code>
+              <p className="muted">
+                {!r.sms.credential
+                  ? "Add an SMS credential first: its auth token proves the reports come from Twilio."
+                  : r.sms.requested
+                    ? "On: every text message asks Twilio to report to this address."
+                    : "Off: rotate the SMS credential and tick “Ask Twilio to report deliveries…”."}
+              </p>
+            </dd>
+            <dt>Email (SendGrid)</dt>
+            <dd>
+              <code data-testid="email-report-url">{r.email.url}</code>
+              <p className="muted">
+                {r.email.verificationKey
+                  ? "On: paste this address as the Event Webhook's Post URL in SendGrid, with Delivered, Bounced, Dropped and Spam reports ticked."
+                  : "Off: in SendGrid's Event Webhook settings paste this address as the Post URL, tick Delivered, Bounced, Dropped and Spam reports, turn on Signed Event Webhook, then paste its verification key into your SMTP credential (Rotate)."}
+              </p>
+            </dd>
+          </dl>
+        )}
+      </Loading>
+    </section>
   );
 }

@@ -76,6 +76,36 @@ describe("admin pages", () => {
     expect(screen.getByLabelText<HTMLInputElement>("Password").type).toBe("password");
   });
 
+  it("shows the delivery report addresses to paste into Twilio and SendGrid, and whether they are on (issue 17)", async () => {
+    renderAt("#/admin/credentials", admin, (set, trpc) => {
+      set(trpc.credentials.list.queryKey(), []);
+      set(trpc.credentials.deliveryReports.queryKey(), {
+        sms: { url: "https://pp.example/hooks/twilio/w1", credential: true, requested: true },
+        email: {
+          url: "https://pp.example/hooks/sendgrid/w1",
+          credential: true,
+          verificationKey: false,
+        },
+      });
+    });
+    expect((await screen.findByTestId("sms-report-url")).textContent).toBe(
+      "https://pp.example/hooks/twilio/w1",
+    );
+    expect(screen.getByTestId("email-report-url").textContent).toBe(
+      "https://pp.example/hooks/sendgrid/w1",
+    );
+    expect(screen.getByText(/^On: every text message asks Twilio/)).toBeTruthy();
+    expect(screen.getByText(/^Off: in SendGrid's Event Webhook settings/)).toBeTruthy();
+    // The SMS form asks Twilio for reports with a tick; the SMTP form takes SendGrid's key.
+    fireEvent.change(screen.getByLabelText("Add"), { target: { value: "SMS" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add credential" }));
+    expect(
+      screen.getByLabelText<HTMLInputElement>(
+        "Ask Twilio to report deliveries, failures and STOP replies",
+      ).type,
+    ).toBe("checkbox");
+  });
+
   it("shows a marketer that administration is for admins, without an Admin link", async () => {
     renderAt("#/admin/users", marketer);
     expect((await screen.findByRole("alert")).textContent).toMatch(/Only admins/);

@@ -210,7 +210,10 @@ function Definitions({ rule }: { rule: string }) {
         <dt>Waiting now</dt>
         <dd>Customers at the step at this moment, waiting or about to move on.</dd>
         <dt>Sent / Failed</dt>
-        <dd>Messages the step handed to the provider, and those that could not be sent.</dd>
+        <dd>
+          Messages the step handed to the provider, and those that could not be sent or that the
+          provider later reported as bounced or failed.
+        </dd>
         <dt>Converted</dt>
         <dd>
           Customers who reached the journey's goal while at the step (one conversion per journey
@@ -219,7 +222,11 @@ function Definitions({ rule }: { rule: string }) {
         <dt>Conversion rate</dt>
         <dd>Converted ÷ entered, for the step.</dd>
         <dt>Delivered</dt>
-        <dd>Messages the provider accepted (no provider reports later bounces to Postpath yet).</dd>
+        <dd>
+          Messages the provider accepted, less those it later reported as bounced or failed. Only
+          providers with delivery reports set up (Admin → Channel credentials) report back; for the
+          others this is what they accepted. Bounced and failed reports count under Failed.
+        </dd>
         <dt>Opened / Clicked</dt>
         <dd>
           Messages opened or clicked at least once, and that share of delivered messages; hover for

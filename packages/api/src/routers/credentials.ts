@@ -2,6 +2,8 @@ import {
   CredentialConfigError,
   createCredential,
   credentialPublicSelect,
+  deliveryReportPaths,
+  readCredential,
   rotateCredential,
   testCredential,
   type Keyring,
@@ -47,6 +49,39 @@ export const credentialsRouter = router({
       orderBy: [{ kind: "asc" }, { createdAt: "desc" }],
     }),
   ),
+
+  /**
+   * issue 17: where the providers send delivery reports (the addresses to paste into Twilio and
+   * SendGrid) and whether the workspace's credentials can verify them. Only yes/no about the
+   * credentials, never a value from them.
+   */
+  deliveryReports: adminProcedure.query(async ({ ctx }) => {
+    const base = ctx.engine.publicUrl.replace(/\/+$/, "");
+    const paths = deliveryReportPaths(ctx.user.workspaceId);
+    const workspaceId = ctx.user.workspaceId;
+    const [sms, email] = ctx.keyring
+      ? await Promise.all([
+          readCredential(ctx.db, ctx.keyring, { workspaceId, kind: "SMS" }),
+          readCredential(ctx.db, ctx.keyring, { workspaceId, kind: "SMTP" }),
+        ])
+      : [null, null];
+    const smsUrl = `${base}${paths.sms}`;
+    return {
+      sms: {
+        url: smsUrl,
+        /** An SMS credential exists (its auth token verifies Twilio's signature). */
+        credential: sms !== null,
+        /** Its messages ask Twilio to report to this address. */
+        requested: sms?.config.statusCallbackUrl === smsUrl,
+      },
+      email: {
+        url: `${base}${paths.email}`,
+        credential: email !== null,
+        /** The SMTP credential holds SendGrid's verification key. */
+        verificationKey: typeof email?.config.eventWebhookPublicKey === "string",
+      },
+    };
+  }),
 
   create: adminProcedure
     .input(z.object({ kind: Kind, label: Label, config: Config }))

@@ -59,6 +59,7 @@ const ADMIN_PROCS = new Set([
   "credentials.rename",
   "credentials.remove",
   "credentials.test",
+  "credentials.deliveryReports", // issue 17
   "limits.update",
 ]);
 const isAdminOnly = (p: string) => ADMIN_ROUTERS.has(p.split(".")[0] ?? "") || ADMIN_PROCS.has(p);
