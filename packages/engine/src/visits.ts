@@ -179,7 +179,7 @@ async function commitVisits(
 }
 
 const batchers = new WeakMap<EngineContext, GroupBatcher<string, PurlVisit | null>>();
-const eventQueuers = new WeakMap<EngineContext, GroupBatcher<string, void>>();
+const eventQueuers = new WeakMap<EngineContext, GroupBatcher<string, null>>();
 
 /**
  * The visits' events go to the events worker in jobs of many (up to EVENTS_PER_JOB, gathered for
@@ -193,7 +193,7 @@ function queueVisitEvents(ctx: EngineContext, eventIds: string[]): void {
     q = new GroupBatcher(
       async (ids) => {
         await enqueueEvents(ctx, ids, EVENTS_PER_JOB);
-        return ids.map(() => undefined);
+        return ids.map(() => null);
       },
       { maxItems: EVENTS_PER_JOB, lingerMs: EVENTS_LINGER_MS, concurrency: 1 },
     );
