@@ -1,8 +1,6 @@
 // Failure is tested, not hoped for: worker processes are SIGKILLed over and over while 2,000
 // customers flow through a journey with two webhook sends and a wait (woken by timer buckets).
 // The receiver records every delivery with its idempotency key (Standard Webhooks `webhook-id`).
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
@@ -13,55 +11,37 @@ import {
   waitFor,
   type EngineHarness,
 } from "./testing/harness.ts";
+import { workerFleet, type WorkerFleet } from "./testing/worker-fleet.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
 const CUSTOMERS = 2000;
 const WORKERS = 3;
 const KILL_FOR_MS = 75_000;
-const ENTRY = path.join(import.meta.dirname, "testing", "worker-process.ts");
-const PACKAGE_DIR = path.join(import.meta.dirname, "..");
 
 describe("SIGKILL loop", () => {
   let db: TestDatabase;
   let sink: Sink;
   let h: EngineHarness;
-  const children = new Set<ChildProcess>();
+  let workers: WorkerFleet;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     sink = await startSink();
     h = await startEngineHarness({ db, workers: false });
+    workers = workerFleet({
+      databaseUrl: db.url,
+      prefix: h.prefix,
+      // The 1 s wait goes through timer buckets (small pages, so buckets continue in other jobs),
+      // which SIGKILLs interrupt like any other job.
+      timers: { directWithinMs: 0, bucketMs: 200, pageSize: 25 },
+    });
   });
   afterAll(async () => {
-    for (const c of children) c.kill("SIGKILL");
+    workers?.killAll();
     await h?.close();
     await sink?.close();
     await db?.drop();
   });
-
-  function spawnWorker(): ChildProcess {
-    const config = {
-      databaseUrl: db.url,
-      redisUrl: "redis://127.0.0.1:6379",
-      prefix: h.prefix,
-      concurrency: 25,
-      lockDurationMs: 4000,
-      stalledIntervalMs: 2000,
-      sweepEveryMs: 5000,
-      sweepGraceMs: 20_000,
-      // The 1 s wait goes through timer buckets (small pages, so buckets continue in other jobs),
-      // which SIGKILLs interrupt like any other job.
-      timers: { directWithinMs: 0, bucketMs: 200, pageSize: 25 },
-    };
-    // node itself (not the tsx wrapper), so SIGKILL hits the process doing the work.
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], {
-      cwd: PACKAGE_DIR,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    return child;
-  }
 
   it(`every customer reaches the end; no message lost; each idempotency key processed once`, async () => {
     const { journeyId } = await h.publish("crash", [
@@ -81,7 +61,7 @@ describe("SIGKILL loop", () => {
       },
       { id: "x", type: "flow.exit" },
     ]);
-    for (let i = 0; i < WORKERS; i++) spawnWorker();
+    for (let i = 0; i < WORKERS; i++) workers.spawn();
     const started = Date.now();
     // Ingest while workers start and die.
     const ingest = (async () => {
@@ -100,13 +80,13 @@ describe("SIGKILL loop", () => {
     let kills = 0;
     while (Date.now() - started < KILL_FOR_MS) {
       await sleep(5000 + Math.random() * 4000);
-      const victims = [...children];
+      const victims = [...workers.running];
       const victim = victims[Math.floor(Math.random() * victims.length)];
       if (victim) {
         victim.kill("SIGKILL");
         kills++;
       }
-      spawnWorker();
+      workers.spawn();
       const done = await db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } });
       if (done === CUSTOMERS) break;
     }

@@ -3,8 +3,6 @@
 // while half of them buy; two worker processes are killed and replaced every few seconds. Once
 // everything is done, JourneyRollup per (version, step, variant) equals a recount from the raw rows
 // (traces, messages, attributions): every increment was committed with the change it counts.
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,51 +14,37 @@ import {
   waitFor,
   type EngineHarness,
 } from "./testing/harness.ts";
+import { workerFleet, type WorkerFleet } from "./testing/worker-fleet.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 
 const CUSTOMERS = 300;
-const ENTRY = path.join(import.meta.dirname, "testing", "worker-process.ts");
-const PACKAGE_DIR = path.join(import.meta.dirname, "..");
 
 describe("issue 17: rollups across SIGKILL", () => {
   let db: TestDatabase;
   let smtp: SmtpSink;
   let h: EngineHarness;
-  const children = new Set<ChildProcess>();
+  let workers: WorkerFleet;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     smtp = await startSmtpSink();
     h = await startEngineHarness({ db, workers: false });
+    workers = workerFleet(
+      {
+        databaseUrl: db.url,
+        prefix: h.prefix,
+        timers: { directWithinMs: 0, bucketMs: 200, pageSize: 25 },
+        smtpUrl: smtp.url,
+      },
+      { stdout: "ignore" },
+    );
   });
   afterAll(async () => {
-    for (const c of children) c.kill("SIGKILL");
+    workers?.killAll();
     await h?.close();
     await smtp?.close();
     await db?.drop();
   });
-
-  function spawnWorker(): ChildProcess {
-    const config = {
-      databaseUrl: db.url,
-      redisUrl: "redis://127.0.0.1:6379",
-      prefix: h.prefix,
-      concurrency: 25,
-      lockDurationMs: 4000,
-      stalledIntervalMs: 2000,
-      sweepEveryMs: 5000,
-      sweepGraceMs: 20_000,
-      timers: { directWithinMs: 0, bucketMs: 200, pageSize: 25 },
-      smtpUrl: smtp.url,
-    };
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], {
-      cwd: PACKAGE_DIR,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    return child;
-  }
 
   it("rollups agree with a recount from raw rows after workers were killed mid-batch", async () => {
     const { journeyId } = await h.publish("ab-crash", [
@@ -104,8 +88,8 @@ describe("issue 17: rollups across SIGKILL", () => {
           h.customer(`u${i + k}`, { email: `u${i + k}@example.com` }),
         ),
       );
-    spawnWorker();
-    spawnWorker();
+    workers.spawn();
+    workers.spawn();
     const buy = (n: number) =>
       track(h.ctx, h.workspaceId, {
         userId: `u${n}`,
@@ -158,12 +142,12 @@ describe("issue 17: rollups across SIGKILL", () => {
         CUSTOMERS && (await db.prisma.event.count({ where: { processedAt: null } })) === 0;
     for (let round = 0; round < 12 && !(await done()); round++) {
       await sleep(1500 + Math.random() * 2000);
-      const victim = [...children][Math.floor(Math.random() * children.size)];
+      const victim = [...workers.running][Math.floor(Math.random() * workers.running.size)];
       if (victim) {
         victim.kill("SIGKILL");
         kills++;
       }
-      spawnWorker();
+      workers.spawn();
     }
     await ingest;
     await waitFor("every run completed and every event processed", done, {

@@ -4,8 +4,6 @@
 // mid-page and is taken over by a fresh process. No run may be lost or moved twice, and each moved
 // customer's message is stored once (one outbox row per run) and recorded as sent once; the
 // analytics counters and rollups move with each run exactly once (they agree with a recount).
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import type { Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import type { StepSpec } from "@postpath/journey";
@@ -20,52 +18,32 @@ import {
   type EngineHarness,
 } from "./testing/harness.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
+import { workerFleet, type WorkerFleet } from "./testing/worker-fleet.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
 const CUSTOMERS = 1500;
 const WORKERS = 2;
 /** Kill every worker when the move has reached these fractions of the customers. */
 const KILL_AT = [0.1, 0.3, 0.5, 0.7, 0.9];
-const ENTRY = path.join(import.meta.dirname, "testing", "worker-process.ts");
-const PACKAGE_DIR = path.join(import.meta.dirname, "..");
 
 describe("issue 18: the move under SIGKILL", () => {
   let db: TestDatabase;
   let sink: Sink;
   let h: EngineHarness;
-  const children = new Set<ChildProcess>();
+  let workers: WorkerFleet;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     sink = await startSink();
     h = await startEngineHarness({ db, workers: false });
+    workers = workerFleet({ databaseUrl: db.url, prefix: h.prefix });
   });
   afterAll(async () => {
-    for (const c of children) c.kill("SIGKILL");
+    workers?.killAll();
     await h?.close();
     await sink?.close();
     await db?.drop();
   });
-
-  function spawnWorker(): ChildProcess {
-    const config = {
-      databaseUrl: db.url,
-      redisUrl: "redis://127.0.0.1:6379",
-      prefix: h.prefix,
-      concurrency: 25,
-      lockDurationMs: 4000,
-      stalledIntervalMs: 2000,
-      sweepEveryMs: 5000,
-      sweepGraceMs: 20_000,
-    };
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(config)], {
-      cwd: PACKAGE_DIR,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    return child;
-  }
 
   it("no run lost or moved twice; each message stored and sent once", async () => {
     const v1: StepSpec[] = [
@@ -74,7 +52,7 @@ describe("issue 18: the move under SIGKILL", () => {
       { id: "end", type: "flow.exit" },
     ];
     const { journeyId, versionId: first } = await h.publish("move crash", v1);
-    for (let i = 0; i < WORKERS; i++) spawnWorker();
+    for (let i = 0; i < WORKERS; i++) workers.spawn();
     for (let i = 0; i < CUSTOMERS; i += 50)
       await Promise.all(
         Array.from({ length: 50 }, (_, k) =>
@@ -132,10 +110,10 @@ describe("issue 18: the move under SIGKILL", () => {
         { progress: () => runProgress(db, journeyId) },
       );
       if (at.status !== "RUNNING") break;
-      for (const c of [...children]) c.kill("SIGKILL");
+      workers.killAll();
       const r = await db.prisma.journeyMigration.findUniqueOrThrow({ where: { id: m.id } });
       if (r.status === "RUNNING" && r.moved < CUSTOMERS) midMoveKills++;
-      for (let i = 0; i < WORKERS; i++) spawnWorker();
+      for (let i = 0; i < WORKERS; i++) workers.spawn();
       await sleep(50);
     }
     const done = await waitFor(

@@ -8,7 +8,8 @@ import { staticProviders } from "../providers.ts";
 import { createRedis } from "../queues.ts";
 import type { TimerSettings } from "../timers.ts";
 
-interface Config {
+/** What a worker process is started with (JSON in argv[2]); see worker-fleet.ts. */
+export interface WorkerProcessConfig {
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
@@ -26,7 +27,7 @@ interface Config {
   webhookTimeoutMs?: number;
 }
 
-const config = JSON.parse(process.argv[2] ?? "{}") as Config;
+const config = JSON.parse(process.argv[2] ?? "{}") as WorkerProcessConfig;
 const log = createLogger("warn", `worker-${process.pid}`);
 const db = await openDatabase({ url: config.databaseUrl });
 const redis = createRedis(config.redisUrl);
