@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
-import { generateCanvasJourney, serve } from "./canvas-frames.ts";
+import { draftScript, generateCanvasJourney, serve } from "./canvas-frames.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WEB = path.resolve(here, "../apps/web");
@@ -146,7 +146,8 @@ const FIRST_STEP = `(() => {
   window.__firstPaint = null;
   const seen = () => {
     if (window.__firstStep !== null) return;
-    if (!document.querySelector('.react-flow__node')) return;
+    // A React Flow node, or (over 300 steps, far out) a path of the far-steps layer.
+    if (!document.querySelector('.react-flow__node, .far-steps__path')) return;
     window.__firstStep = performance.now();
     requestAnimationFrame(() => setTimeout(() => { window.__firstPaint = performance.now(); }, 0));
   };
@@ -198,7 +199,7 @@ export default async function canvasProfile(args: string[]): Promise<void> {
     for (const size of sizes) {
       const draft = generateCanvasJourney(size, Math.round(size * 1.2));
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      await page.addInitScript(`window.__BENCH_DRAFT__ = ${JSON.stringify(draft)};`);
+      await page.addInitScript(draftScript(draft));
       await page.addInitScript(FIRST_STEP);
       const open = await traced(browser, page, keep, `open-${size}`, async () => {
         await page.goto(server.url);

@@ -7,6 +7,7 @@
 // page, against a baseline measured in the same page and run: the idle canvas (nothing moving).
 //   pnpm --filter @postpath/bench bench canvas-frames [--seconds 3] [--sizes 500,1000,5000] [--minimap]
 //     [--web <dir>] (another copy of apps/web, e.g. an older commit's, for before/after runs)
+//     [--opens N] [--open-only] (open each size N times; only the openings)
 // Goals (issue 5): p95 ≤ 16.7 ms at 500 nodes; ≥ 30 fps at 1,000. Issue 18: first step drawn
 // ≤ 1 s at 1,000 steps; 60 fps fitted pan at 5,000. No assertions: figures only (a summary of
 // the issue 18 figures ends the output). Where the time goes: bench/_canvas-profile.ts.
@@ -193,6 +194,34 @@ const FIRST_STEP = `(() => {
 })()`;
 const STOP_RECORDING = `(() => { window.__recording = false; return window.__frames; })()`;
 
+/** The page script that puts the draft on `window.__BENCH_DRAFT__` before the page loads. */
+export function draftScript(draft: JourneyDraft): string {
+  return `window.__BENCH_DRAFT__ = JSON.parse(${JSON.stringify(JSON.stringify(draft))});`;
+}
+
+/**
+ * Opens the journey in `page`: wall clock from navigation to the first step drawn, and the page's
+ * clock to the first step in the DOM and painted.
+ */
+async function open(
+  page: Page,
+  draft: JourneyDraft,
+  url: string,
+): Promise<{ openMs: number; inDom: number; painted: number }> {
+  // JSON.parse of a string, as the app parses a fetched draft: a 1,000-step object literal took
+  // the page 65–330 ms to compile before anything else ran (load 10), JSON.parse 11–37 ms.
+  await page.addInitScript(draftScript(draft));
+  await page.addInitScript(FIRST_STEP);
+  const opened = Date.now();
+  await page.goto(url);
+  await page.locator(STEP_SELECTOR).first().waitFor();
+  const openMs = Date.now() - opened;
+  await page.waitForFunction("window.__firstPaint !== null");
+  const inDom = await page.evaluate<number>("window.__firstStep");
+  const painted = await page.evaluate<number>("window.__firstPaint");
+  return { openMs, inDom, painted };
+}
+
 /** Records requestAnimationFrame deltas while `act` runs. */
 async function measure(page: Page, act: () => Promise<void>): Promise<Stats> {
   await page.evaluate(START_RECORDING);
@@ -273,6 +302,8 @@ export default async function canvasFrames(args: string[]): Promise<void> {
   const summary: string[] = [];
   // Journeys over 300 steps open with the minimap hidden; --minimap measures with it shown.
   const showMiniMap = args.includes("--minimap");
+  const opens = Number(arg(args, "opens") ?? 1);
+  const openOnly = args.includes("--open-only");
   const outDir = mkdtempSync(path.join(tmpdir(), "postpath-canvas-bench-"));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -298,16 +329,21 @@ export default async function canvasFrames(args: string[]): Promise<void> {
       );
       for (const size of sizes) {
         const draft = generateCanvasJourney(size, Math.round(size * 1.2));
+        // --opens N: open the journey N times (a fresh page each) and print each opening; with
+        // --open-only nothing else is measured (for before/after runs of the opening alone).
+        for (let extra = 1; extra < opens; extra++) {
+          const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+          const o = await open(page, draft, server.url);
+          console.log(
+            `${draft.nodes.length} steps, opening ${extra}/${opens}: first step drawn ${o.openMs} ms (page clock: in the DOM ${o.inDom.toFixed(0)} ms, painted ${o.painted.toFixed(0)} ms; load ${loadavg()[0]?.toFixed(1)})`,
+          );
+          summary.push(
+            `  ${draft.nodes.length} steps: first step drawn ${o.openMs} ms (page clock: painted at ${o.painted.toFixed(0)} ms)`,
+          );
+          await page.close();
+        }
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-        await page.addInitScript(`window.__BENCH_DRAFT__ = ${JSON.stringify(draft)};`);
-        await page.addInitScript(FIRST_STEP);
-        const opened = Date.now();
-        await page.goto(server.url);
-        await page.locator(STEP_SELECTOR).first().waitFor();
-        const openMs = Date.now() - opened;
-        await page.waitForFunction("window.__firstPaint !== null");
-        const inDom = await page.evaluate<number>("window.__firstStep");
-        const painted = await page.evaluate<number>("window.__firstPaint");
+        const { openMs, inDom, painted } = await open(page, draft, server.url);
         const miniMapButton = page.getByRole("button", { name: "Show minimap" });
         if (showMiniMap && (await miniMapButton.count()) > 0) await miniMapButton.click();
         const miniMap = (await page.locator(".react-flow__minimap").count()) > 0;
@@ -320,6 +356,10 @@ export default async function canvasFrames(args: string[]): Promise<void> {
         summary.push(
           `  ${draft.nodes.length} steps: first step drawn ${openMs} ms (page clock: painted at ${painted.toFixed(0)} ms)`,
         );
+        if (openOnly) {
+          await page.close();
+          continue;
+        }
         console.log(`  ${"".padEnd(30)}  p50ms  p95ms  maxms    fps frames`);
         for (const view of ["fit (whole journey)", "zoom 1"] as const) {
           if (view === "zoom 1") {

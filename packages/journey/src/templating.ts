@@ -171,7 +171,10 @@ export function checkOutput(field: string, output: unknown, limits: TemplateLimi
   return text;
 }
 
-const liquid = createLiquid();
+/** The shared Liquid, made on first use: making one is work the canvas's first draw need not do
+ * (issue 18: the web bundle evaluates this module before it draws anything). */
+let shared: Liquid | undefined;
+const liquid = (): Liquid => (shared ??= createLiquid());
 
 const MAX_CACHED = 2000;
 const parsed = new Map<string, Template[]>();
@@ -179,7 +182,7 @@ const parsed = new Map<string, Template[]>();
 function parse(template: string): Template[] {
   let t = parsed.get(template);
   if (!t) {
-    t = liquid.parse(template);
+    t = liquid().parse(template);
     if (parsed.size >= MAX_CACHED) parsed.clear();
     parsed.set(template, t);
   }
@@ -209,7 +212,7 @@ export function renderTemplate(
   const limits = options.limits ?? TEMPLATE_LIMITS.message;
   try {
     const templates = parse(template);
-    const output: unknown = liquid.renderSync(
+    const output: unknown = liquid().renderSync(
       templates,
       context,
       isLoopFree(templates)
@@ -265,7 +268,7 @@ export function analyzeTemplate(template: string): TemplateAnalysis {
 function analyzeUncached(template: string): TemplateAnalysis {
   try {
     const templates = parse(template);
-    const segments = liquid.globalVariableSegmentsSync(templates);
+    const segments = liquid().globalVariableSegmentsSync(templates);
     const unique = new Map<string, string[]>();
     for (const s of segments) {
       const path = s.map((part) =>

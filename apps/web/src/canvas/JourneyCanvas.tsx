@@ -25,14 +25,17 @@ import { HEAT_METRICS, type HeatMetric } from "./heat.ts";
 import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
 import {
   FAR_LAYER_MIN_NODES,
+  FarKeyboard,
   FarSteps,
   hiddenNode,
   useFarDrag,
   useFarPointer,
+  useFarSelectionBox,
 } from "./farLayer.tsx";
 import { PALETTE_MIME } from "./Palette.tsx";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
+import { labelledNode } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 import "./canvas.css";
 
@@ -161,8 +164,10 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const canvasRef = useRef<HTMLDivElement>(null);
   // issue 18: far out, a big journey's steps are a few SVG paths, not a React Flow node each.
   const layer = far && s.nodes.length > FAR_LAYER_MIN_NODES;
-  const flowNodes = useMemo(() => (layer ? s.nodes.map(hiddenNode) : s.nodes), [layer, s.nodes]);
+  // A big journey's steps get their labels when first drawn as nodes (toFlow.ts `later`).
+  const flowNodes = useMemo(() => s.nodes.map(layer ? hiddenNode : labelledNode), [layer, s.nodes]);
   useFarPointer(layer, canvasRef);
+  useFarSelectionBox(layer);
   // Where the journey is first drawn (React Flow reads `defaultViewport` when it mounts).
   const [initial, setInitial] = useState<{ key: string; viewport?: Viewport } | null>(null);
   const updateNodeInternals = useUpdateNodeInternals();
@@ -177,9 +182,16 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
     wasFar.current = far;
   }, [far, updateNodeInternals]);
 
+  const flowStore = useStoreApi<StepNode, StepEdge>();
   useEffect(() => {
     // Measured on the placeholder, which is the same element as the canvas (React keeps it).
-    setInitial({ key: draftKey, viewport: fittedViewport(draft.nodes, canvasRef.current) });
+    const viewport = fittedViewport(draft.nodes, canvasRef.current);
+    setInitial({ key: draftKey, viewport });
+    // React Flow takes `defaultViewport` in an effect after its first render: until then its
+    // zoom is 1, so a big journey's first render would mount every step as a full card and every
+    // edge, only to unmount them all a moment later (most of the opening time at 1,000 steps).
+    // Given the fitted zoom now, the first render is already far out.
+    if (viewport) flowStore.setState({ transform: [viewport.x, viewport.y, viewport.zoom] });
     load(draftKey, draft, { editable });
     // Loads once per key: later refetches of the same journey must not replace the edits.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -295,6 +307,8 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
             // "visible only" then mounts no node wrapper at all (not one store subscription each).
             onlyRenderVisibleElements={!far || layer}
           >
+            {/* First: the steps come before the controls in the tab order, as React Flow's nodes. */}
+            {layer ? <FarKeyboard nodes={s.nodes} canvas={canvasRef} /> : null}
             {/* Far out the dots are a grey blur that would be repainted on every pan frame. */}
             {far ? <FarEdges edges={edges} /> : <Background />}
             {layer ? <FarSteps nodes={s.nodes} /> : null}

@@ -18,7 +18,7 @@ import { stepFamily } from "./draft.ts";
 import { heatOf, type Heat, type HeatMetric } from "./heat.ts";
 import { layoutPositions } from "./layout.ts";
 import { DEFAULT_BRANCH } from "./steps/index.ts";
-import { draftToFlow, toStepEdge, toStepNode } from "./toFlow.ts";
+import { draftToFlow, toStepEdge, toStepNode, withExtraBranches } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
 /** The journey settings exactly as the draft stores them (may be partial; zod fills defaults). */
@@ -215,7 +215,9 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     },
 
     load: (key, draft, opts) => {
-      const { nodes, edges } = draftToFlow(draft);
+      // A big journey is drawn first (far out) and completed after the first paint.
+      const later = draft.nodes.length > VALIDATE_LATER_OVER;
+      const { nodes, edges } = draftToFlow(draft, { later });
       set({
         loadedKey: key,
         nodes,
@@ -499,7 +501,9 @@ function onlyMoved(state: Doc, previous: Doc): boolean {
 /**
  * A big journey is drawn before it is checked: validating 1,000 steps takes longer than drawing
  * them far out, and nothing on the first screen needs the result (problems show as the marks
- * appear a moment later). Smaller journeys are checked at once, as before.
+ * appear a moment later). Smaller journeys are checked at once, as before. The same goes for the
+ * handles of branches an edge uses but its step does not name (`draftToFlow`'s `later`): only a
+ * full card draws them.
  */
 const VALIDATE_LATER_OVER = 300;
 const NO_ISSUES = {
@@ -512,9 +516,14 @@ const NO_ISSUES = {
 
 function validateAfterPaint(key: string | null, docRev: number): void {
   const run = () => {
-    const state = useEditorStore.getState();
-    // A change since then has been checked already (and a new journey checks itself).
-    if (state.loadedKey !== key || state.docRev !== docRev) return;
+    let state = useEditorStore.getState();
+    if (state.loadedKey !== key) return; // a new journey completes and checks itself
+    // Not a change of the document: no history, nothing to save.
+    const nodes = withExtraBranches(state.nodes, state.edges);
+    if (nodes) useEditorStore.setState({ nodes });
+    state = useEditorStore.getState();
+    // A change since then has been checked already.
+    if (state.docRev !== docRev) return;
     useEditorStore.setState(checkDoc(state, state.catalog));
   };
   // After the next frame has been painted (a timeout queued from an animation frame).

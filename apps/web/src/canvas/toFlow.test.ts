@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { thankYouDraft } from "../test/fixtures.ts";
-import { draftToFlow } from "./toFlow.ts";
+import { draftToFlow, labelledNode, withExtraBranches } from "./toFlow.ts";
 
 describe("draftToFlow", () => {
   it("gives each step the node type of its family, at its stored position", () => {
@@ -51,5 +51,36 @@ describe("draftToFlow", () => {
     });
     expect(nodes.find((n) => n.id === "big-order")?.data.extraBranches).toEqual(["maybe"]);
     expect(nodes.find((n) => n.id === "wait")?.data.extraBranches).toEqual([]);
+  });
+});
+
+describe("draftToFlow, a big journey's first draw (issue 18)", () => {
+  it("leaves labels and unnamed branch handles for later, and adds them back", () => {
+    const draft = {
+      ...thankYouDraft,
+      edges: [
+        ...thankYouDraft.edges,
+        { id: "e5", source: "big-order", sourceHandle: "maybe", target: "exit" },
+      ],
+    };
+    const { nodes, edges } = draftToFlow(draft, { later: true });
+    expect(nodes.map((n) => n.ariaLabel)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(nodes.every((n) => n.data.extraBranches.length === 0)).toBe(true);
+
+    const completed = withExtraBranches(nodes, edges)!;
+    expect(completed.find((n) => n.id === "big-order")?.data.extraBranches).toEqual(["maybe"]);
+    // Only the step that needs a handle is a new object.
+    expect(completed.filter((n, i) => n !== nodes[i]).map((n) => n.id)).toEqual(["big-order"]);
+    expect(withExtraBranches(completed, edges)).toBeNull();
+    expect(labelledNode(nodes[3]!).ariaLabel).toBe(
+      "Send email step, Email: Thanks {{ first_name }}",
+    );
+    expect(labelledNode(nodes[3]!)).toBe(labelledNode(nodes[3]!));
   });
 });

@@ -15,11 +15,20 @@ function isFamily<F extends StepFamily>(type: StepType, family: F): type is Step
   return type.startsWith(`${family}.`);
 }
 
-export function toStepNode(node: DraftNode, extraBranches: string[] = []): StepNode {
+/** What assistive technology says for a step: its name and one-line summary. */
+export function stepAriaLabel(type: StepType, config: unknown): string {
+  return `${stepLabel(type)} step, ${summarizeStep(type, config)}`;
+}
+
+export function toStepNode(
+  node: DraftNode,
+  extraBranches: string[] = [],
+  labelled = true,
+): StepNode {
   const base = {
     id: node.id,
     position: { x: node.position.x, y: node.position.y },
-    ariaLabel: `${stepLabel(node.type)} step, ${summarizeStep(node.type, node.data)}`,
+    ...(labelled ? { ariaLabel: stepAriaLabel(node.type, node.data) } : {}),
   };
   const type = node.type;
   const config = node.data;
@@ -46,19 +55,79 @@ export function toStepEdge(edge: DraftEdge): StepEdge {
   };
 }
 
-export function draftToFlow(draft: JourneyDraft): { nodes: StepNode[]; edges: StepEdge[] } {
-  const usedHandles = new Map<string, Set<string>>();
-  for (const edge of draft.edges) {
-    const handles = usedHandles.get(edge.source) ?? new Set<string>();
+/**
+ * The draft as React Flow nodes and edges. `later`: leave out what only a full card or a drawn
+ * node needs, to be added after the first paint (a big journey opens far out, where neither is
+ * drawn; working them out for 1,000 steps parses every step's config): the handles for branches
+ * an edge uses but the step does not name (`withExtraBranches`) and the nodes' `ariaLabel`
+ * (`labelledNode`, when drawn).
+ */
+export function draftToFlow(
+  draft: JourneyDraft,
+  { later = false }: { later?: boolean } = {},
+): { nodes: StepNode[]; edges: StepEdge[] } {
+  const edges = draft.edges.map(toStepEdge);
+  if (later) return { nodes: draft.nodes.map((node) => toStepNode(node, [], false)), edges };
+  const used = usedHandles(edges);
+  const nodes = draft.nodes.map((node) =>
+    toStepNode(node, extraBranchesOf(node.id, node.type, node.data, used)),
+  );
+  return { nodes, edges };
+}
+
+function usedHandles(edges: readonly StepEdge[]): Map<string, Set<string>> {
+  const used = new Map<string, Set<string>>();
+  for (const edge of edges) {
+    const handles = used.get(edge.source) ?? new Set<string>();
     handles.add(edge.sourceHandle ?? DEFAULT_BRANCH);
-    usedHandles.set(edge.source, handles);
+    used.set(edge.source, handles);
   }
-  const nodes = draft.nodes.map((node) => {
-    const known = new Set(branchesOf(node.type, node.data).map((b) => b.id));
-    const extra = [...(usedHandles.get(node.id) ?? [])].filter((h) => !known.has(h));
-    return toStepNode(node, extra);
+  return used;
+}
+
+/** The branches an edge leaves this step by that the step does not name. */
+function extraBranchesOf(
+  id: string,
+  type: StepType,
+  config: unknown,
+  used: ReadonlyMap<string, ReadonlySet<string>>,
+): string[] {
+  const handles = used.get(id);
+  if (!handles) return [];
+  const known = new Set(branchesOf(type, config).map((b) => b.id));
+  return [...handles].filter((h) => !known.has(h));
+}
+
+/**
+ * The nodes with the extra branch handles `draftToFlow(…, { later: true })` left out, or null
+ * when no step needs one (the usual case: only an edge from a branch a step no longer has).
+ */
+export function withExtraBranches(
+  nodes: readonly StepNode[],
+  edges: readonly StepEdge[],
+): StepNode[] | null {
+  const used = usedHandles(edges);
+  let changed = false;
+  const next = nodes.map((n) => {
+    const extra = extraBranchesOf(n.id, n.data.stepType, n.data.config, used);
+    const had = n.data.extraBranches;
+    if (extra.length === had.length && extra.every((h, i) => h === had[i])) return n;
+    changed = true;
+    return { ...n, data: { ...n.data, extraBranches: extra } } as StepNode;
   });
-  return { nodes, edges: draft.edges.map(toStepEdge) };
+  return changed ? next : null;
+}
+
+const labelledCopies = new WeakMap<StepNode, StepNode>();
+/** The node with its `ariaLabel` (React Flow's label for the node's element), added if left out. */
+export function labelledNode(n: StepNode): StepNode {
+  if (n.ariaLabel !== undefined) return n;
+  let copy = labelledCopies.get(n);
+  if (!copy) {
+    copy = { ...n, ariaLabel: stepAriaLabel(n.data.stepType, n.data.config) };
+    labelledCopies.set(n, copy);
+  }
+  return copy;
 }
 
 function assertNever(value: never): never {
