@@ -238,6 +238,7 @@ export function stepTemplateRenderer(): (
   let deadline: number | undefined;
   return (template, context, field) => {
     if (!template.includes("{")) return template;
+    liquid(); // made (on first use in the process) before the step's time budget starts
     deadline ??= performance.now() + limits.renderLimit;
     return renderTemplate(template, context, { field, limits, deadline });
   };
