@@ -132,10 +132,37 @@ interface Exchanged {
 }
 
 /**
+ * A kept-alive connection the server had closed, found when a request went out on it: the server
+ * had closed it before the request arrived (idle connections are closed by servers after a few
+ * seconds — Node's own after 5 — and the close can cross our reuse), so nothing was answered and
+ * the request is sent again on another connection, as Node's documentation advises
+ * (`request.reusedSocket`). A provider failing for any other reason is not retried here.
+ */
+class StaleConnection extends Error {
+  constructor(readonly original: unknown) {
+    super("kept-alive connection closed by the server");
+  }
+}
+const STALE_CODES = new Set(["ECONNRESET", "EPIPE"]);
+/** Tries of one request over stale kept-alive connections before the error is the caller's. */
+const STALE_TRIES = 3;
+
+async function exchange(url: URL, call: HttpCall, signal: AbortSignal): Promise<Exchanged> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await exchangeOnce(url, call, signal);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      if (attempt >= STALE_TRIES || signal.aborted) throw err.original;
+    }
+  }
+}
+
+/**
  * One request over node:http(s) through the policy's agents, whose socket lookup refuses private
  * addresses (an IP literal is checked before connecting). Redirects are answers like any other.
  */
-function exchange(url: URL, call: HttpCall, signal: AbortSignal): Promise<Exchanged> {
+function exchangeOnce(url: URL, call: HttpCall, signal: AbortSignal): Promise<Exchanged> {
   const agents = outboundFor(call.outbound ?? PUBLIC_ONLY, url.hostname);
   const secure = url.protocol === "https:";
   const body = call.body === undefined ? undefined : Buffer.from(call.body, "utf8");
@@ -153,14 +180,23 @@ function exchange(url: URL, call: HttpCall, signal: AbortSignal): Promise<Exchan
     const req = secure
       ? https.request({ ...options, agent: agents.https }, onResponse)
       : http.request({ ...options, agent: agents.http }, onResponse);
+    let answered = false;
     function onResponse(res: http.IncomingMessage) {
+      answered = true;
       readBounded(res).then(
         (text) =>
           resolve({ status: res.statusCode ?? 0, headers: headersOf(res.rawHeaders), text }),
         reject,
       );
     }
-    req.on("error", reject);
+    req.on("error", (err) => {
+      const code = networkErrorCode(err);
+      reject(
+        req.reusedSocket && !answered && code !== undefined && STALE_CODES.has(code)
+          ? new StaleConnection(err)
+          : err,
+      );
+    });
     req.end(body);
   });
 }
