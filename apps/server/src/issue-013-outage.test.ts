@@ -35,7 +35,10 @@ describe("issue 13: Postgres or Redis down → 503 + Retry-After, then everythin
     expect((await api.mutation("auth.signIn", h.marketer)).status).toBe(200);
     const draft = draftFromSteps([
       { id: "t", type: "trigger.event", data: { event: "purchase", filters: [] }, next: "w" },
-      { id: "w", type: "wait.duration", data: { amount: 3, unit: "seconds" }, next: "m" },
+      // Long enough that the Redis test sees its 12 customers waiting before the cut even on a
+      // loaded machine (with 3 s, at load 15, they had all gone through first); the test waits
+      // for the last one to fall due, so a longer wait only costs that much time.
+      { id: "w", type: "wait.duration", data: { amount: 30, unit: "seconds" }, next: "m" },
       {
         id: "m",
         type: "action.email",
