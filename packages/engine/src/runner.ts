@@ -506,17 +506,26 @@ async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void>
   }
 }
 
-/** Whether the workspace has live segment-triggered journeys (cached for a few seconds). */
-const segmentCache = new Map<string, { at: number; yes: boolean }>();
-async function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<boolean> {
+/**
+ * Whether the workspace has live segment-triggered journeys (cached for a few seconds). The
+ * pending answer is what is cached, so the many run jobs of a batch that find the entry expired
+ * share one count instead of each starting its own; a failed count is not kept.
+ */
+const segmentCache = new Map<string, { at: number; yes: Promise<boolean> }>();
+function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<boolean> {
   const hit = segmentCache.get(workspaceId);
   if (hit && Date.now() - hit.at < 5000) return hit.yes;
-  const yes =
-    (await ctx.db.prisma.journeyVersion.count({
-      where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" },
-    })) > 0;
-  segmentCache.set(workspaceId, { at: Date.now(), yes });
-  return yes;
+  const entry = {
+    at: Date.now(),
+    yes: ctx.db.prisma.journeyVersion
+      .count({ where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" } })
+      .then((n) => n > 0),
+  };
+  segmentCache.set(workspaceId, entry);
+  entry.yes.catch(() => {
+    if (segmentCache.get(workspaceId) === entry) segmentCache.delete(workspaceId);
+  });
+  return entry.yes;
 }
 
 /**
