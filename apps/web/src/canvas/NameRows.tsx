@@ -68,6 +68,35 @@ interface RowsProps {
   disabled: boolean | undefined;
 }
 
+/**
+ * The rows a control edits for a stored value. They keep what the marketer is typing (a row with
+ * no name yet is drawn but not stored); when the value changes from elsewhere (undo, another
+ * step), they are drawn afresh from it. `store(rows, value)` keeps the rows and stores the value;
+ * the third item draws rows without storing (an empty row added).
+ */
+function useRows<R>(
+  value: unknown,
+  rowsFrom: (value: unknown) => R[],
+  onChange: (value: unknown) => void,
+): readonly [R[], (rows: R[], value: unknown) => void, (rows: R[]) => void] {
+  const [rows, setRows] = useState<R[]>(() => rowsFrom(value));
+  // What this control last stored, to tell its own changes from others'.
+  const stored = useRef(JSON.stringify(value ?? null));
+  useEffect(() => {
+    const now = JSON.stringify(value ?? null);
+    if (now !== stored.current) {
+      stored.current = now;
+      setRows(rowsFrom(value));
+    }
+  }, [value, rowsFrom]);
+  const store = (next: R[], out: unknown) => {
+    setRows(next);
+    stored.current = JSON.stringify(out);
+    onChange(out);
+  };
+  return [rows, store, setRows] as const;
+}
+
 /** `{ name: value }`: a name picker and its new value per row (the "Update attribute" step's set). */
 export function NameValueRows({
   id,
@@ -80,24 +109,13 @@ export function NameValueRows({
   disabled,
 }: RowsProps) {
   const noun = picker.noun ?? "name";
-  const [rows, setRows] = useState<Row[]>(() => rowsOf(value));
-  // What this control last stored: a change from elsewhere (undo, another step) is drawn afresh.
-  const stored = useRef(JSON.stringify(value ?? {}));
-  useEffect(() => {
-    const now = JSON.stringify(value ?? {});
-    if (now !== stored.current) {
-      stored.current = now;
-      setRows(rowsOf(value));
-    }
-  }, [value]);
+  const [rows, store, setRows] = useRows(value, rowsOf, onChange);
   const optionOf = (name: string) => picker.options.find((o) => o.name === name);
   const commit = (next: Row[]) => {
-    setRows(next);
     const out: Record<string, unknown> = {};
     for (const r of next)
       if (r.name.trim() !== "") out[r.name.trim()] = typedValue(r.value, optionOf(r.name)?.type);
-    stored.current = JSON.stringify(out);
-    onChange(out);
+    store(next, out);
   };
   const update = (i: number, patch: Partial<Row>) =>
     commit(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -197,21 +215,12 @@ export function NameListRows({
   disabled,
 }: RowsProps) {
   const noun = picker.noun ?? "name";
-  const [rows, setRows] = useState<string[]>(() => namesOf(value));
-  const stored = useRef(JSON.stringify(namesOf(value)));
-  useEffect(() => {
-    const now = JSON.stringify(namesOf(value));
-    if (now !== stored.current) {
-      stored.current = now;
-      setRows(namesOf(value));
-    }
-  }, [value]);
-  const commit = (next: string[]) => {
-    setRows(next);
-    const out = next.filter((n) => n.trim() !== "");
-    stored.current = JSON.stringify(out);
-    onChange(out);
-  };
+  const [rows, store, setRows] = useRows(value, namesOf, onChange);
+  const commit = (next: string[]) =>
+    store(
+      next,
+      next.filter((n) => n.trim() !== ""),
+    );
   return (
     <fieldset className="field field--group name-rows" data-field={path}>
       <legend>{label}</legend>
