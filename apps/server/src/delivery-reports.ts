@@ -17,7 +17,14 @@
 //                                    delivered → email_delivered; bounce → email_bounced and
 //                                    suppressed (type "blocked": email_failed); dropped →
 //                                    email_failed; spamreport → email_complained, suppressed and
-//                                    unsubscribed from email; other events are acknowledged.
+//                                    unsubscribed from email; unsubscribe / group_unsubscribe
+//                                    (the recipient used SendGrid's own unsubscribe link) →
+//                                    email_unsubscribed and unsubscribed from email (not
+//                                    suppressed: they may still get transactional mail); other
+//                                    events are acknowledged. The signed timestamp must be within
+//                                    SENDGRID_MAX_AGE_S of now (a recorded request replayed later,
+//                                    e.g. an old unsubscribe after the customer subscribed again,
+//                                    is refused; each retry of SendGrid's is signed anew).
 //
 // The address names the workspace (its id, no secret): the signature is what proves the sender.
 // Answers: a missing signature 401, a wrong one 403; a malformed body 400 naming the field; a
@@ -48,6 +55,8 @@ const JSON_LIMIT = 5 * 1024 * 1024;
 export const TWILIO_SIGNATURE_HEADER = "x-twilio-signature";
 export const SENDGRID_SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature";
 export const SENDGRID_TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp";
+/** How far the signed timestamp may be from now, in seconds (past; a fifth of it in the future). */
+export const SENDGRID_MAX_AGE_S = 15 * 60;
 
 /** SendGrid shows its verification key as base64 DER (SPKI); a PEM is taken too. Null if neither. */
 export function sendgridPublicKey(text: string): KeyObject | null {
@@ -233,6 +242,14 @@ export function registerDeliveryReports(app: FastifyInstance, opts: DeliveryRepo
         403,
         "X-Twilio-Email-Event-Webhook-Signature does not match the verification key saved in this workspace's SMTP credential.",
       );
+    const signedAt = /^\d{1,12}$/.test(timestamp.trim()) ? Number(timestamp.trim()) : NaN;
+    const age = Math.floor(engine.now() / 1000) - signedAt;
+    if (!Number.isFinite(age) || age > SENDGRID_MAX_AGE_S || age < -SENDGRID_MAX_AGE_S / 5)
+      return fail(
+        reply,
+        403,
+        `X-Twilio-Email-Event-Webhook-Timestamp: signed ${Number.isFinite(age) ? `${Math.round(age / 60)} minutes ago` : "at an unreadable time"}; only requests signed in the last ${SENDGRID_MAX_AGE_S / 60} minutes are accepted (a replayed request is refused). Check this server's clock if SendGrid's requests are refused.`,
+      );
 
     let parsed: unknown;
     try {
@@ -259,6 +276,8 @@ export function registerDeliveryReports(app: FastifyInstance, opts: DeliveryRepo
         return problem("timestamp", "expected seconds since 1970");
       for (const f of ["reason", "type", "email", "status"])
         if (e[f] !== undefined && typeof e[f] !== "string") return problem(f, "expected a string");
+      if (e.asm_group_id !== undefined && !Number.isInteger(e.asm_group_id))
+        return problem("asm_group_id", "expected the unsubscribe group's number");
       const type = e.type as string | undefined;
       const mapped =
         e.event === "delivered"
@@ -271,7 +290,9 @@ export function registerDeliveryReports(app: FastifyInstance, opts: DeliveryRepo
               ? ({ outcome: "failed" } as const)
               : e.event === "spamreport"
                 ? ({ outcome: "complained", consequence: "suppress_complaint" } as const)
-                : null;
+                : e.event === "unsubscribe" || e.event === "group_unsubscribe"
+                  ? ({ outcome: "unsubscribed", consequence: "unsubscribe" } as const)
+                  : null;
       // Events about other mail (no Message-ID), or that change nothing here (processed,
       // deferred, open, click, …) are acknowledged.
       if (!mapped || typeof smtpId !== "string" || !smtpId.trim()) {
@@ -283,6 +304,7 @@ export function registerDeliveryReports(app: FastifyInstance, opts: DeliveryRepo
       if (typeof e.reason === "string" && e.reason) detail.reason = e.reason.slice(0, 500);
       if (type) detail.type = type.slice(0, 40);
       if (typeof e.status === "string" && e.status) detail.status = e.status.slice(0, 40);
+      if (typeof e.asm_group_id === "number") detail.unsubscribeGroup = String(e.asm_group_id);
       reports.push({
         workspaceId,
         channel: "email",

@@ -12,6 +12,7 @@ import { startSmtpSink, type SmtpSink } from "@postpath/channels/testing";
 import {
   consentOf,
   createCredential,
+  setSubscription,
   generateMasterKeyText,
   keyringFromText,
 } from "@postpath/engine";
@@ -395,7 +396,8 @@ describe("issue 17: email delivery reports (SendGrid Event Webhook)", () => {
     r = await sendgridPost(body, { key: otherKeys.privateKey });
     expect(r.status).toBe(403);
     expect(((await r.json()) as { error: string }).error).toMatch(/does not match/);
-    const timestamp = String(ts);
+    // The request is signed now (the events inside happened earlier, at `ts`).
+    const timestamp = String(Math.floor(Date.now() / 1000));
     const good = sign(
       "sha256",
       Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]),
@@ -403,7 +405,7 @@ describe("issue 17: email delivery reports (SendGrid Event Webhook)", () => {
     ).toString("base64");
     r = await sendgridPost(body.replace("bob@", "bab@"), { signature: good, timestamp });
     expect(r.status).toBe(403);
-    r = await sendgridPost(body, { signature: good, timestamp: String(ts + 1) });
+    r = await sendgridPost(body, { signature: good, timestamp: String(Number(timestamp) + 1) });
     expect(r.status).toBe(403);
     expect(await events("ada", "email_delivered")).toHaveLength(0);
 
@@ -484,5 +486,96 @@ describe("issue 17: after the reports, the send path refuses the suppressed addr
     const bobEmail = (await messageOf("bob", "email", "Again"))!;
     const skipped = await traces(bobEmail.runId, "message.skipped", bobEmail.id);
     expect(JSON.stringify(skipped.map((t) => t.detail))).toMatch(/suppress/i);
+  });
+});
+
+describe("issue 17: unsubscribes through SendGrid's own link, and replayed reports", () => {
+  it("unsubscribes from email without suppressing, never undoes a later choice, and refuses stale signatures", async () => {
+    const ada = (await messageOf("ada", "email"))!;
+    const adaId = await customerId("ada");
+    const emailStatus = async () =>
+      (await consentOf(h.engine, h.workspaceId, adaId))?.channels.find(
+        (c) => c.channel === "email",
+      );
+    expect((await emailStatus())?.status).not.toBe("unsubscribed");
+    const suppressedBefore = await h.db.prisma.suppression.count({
+      where: { workspaceId: h.workspaceId },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const unsubscribe = JSON.stringify([
+      {
+        email: "ada@example.com",
+        timestamp: now - 5,
+        "smtp-id": ada.providerMessageId,
+        event: "group_unsubscribe",
+        asm_group_id: 42,
+        sg_event_id: "sg-unsub-ada",
+      },
+    ]);
+
+    // A correctly signed request whose signature is older than the window (a recorded request
+    // replayed), or dated in the future: refused, nothing recorded.
+    for (const signedAt of [now - 16 * 60, now + 10 * 60]) {
+      const r = await sendgridPost(unsubscribe, { timestamp: String(signedAt) });
+      expect(r.status).toBe(403);
+      expect(((await r.json()) as { error: string }).error).toMatch(
+        /^X-Twilio-Email-Event-Webhook-Timestamp: signed .*minutes/,
+      );
+    }
+    expect((await emailStatus())?.status).not.toBe("unsubscribed");
+    // A malformed group id is named.
+    let r = await sendgridPost(unsubscribe.replace('"asm_group_id":42', '"asm_group_id":"x"'));
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toMatch(/^\[0\]\.asm_group_id:/);
+
+    r = await sendgridPost(unsubscribe);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ received: 1, recorded: 1, ignored: 0 });
+    const status = await emailStatus();
+    expect(status?.status).toBe("unsubscribed");
+    expect(JSON.stringify(status)).toMatch(/provider/);
+    const unsubscribed = await events("ada", "email_unsubscribed");
+    expect(unsubscribed).toHaveLength(1);
+    expect(unsubscribed[0]!.properties).toMatchObject({
+      message_id: ada.id,
+      unsubscribeGroup: "42",
+    });
+    expect(await traces(ada.runId, "message.unsubscribed", ada.id)).toHaveLength(1);
+    // Not a suppression: a receipt may still reach her.
+    expect(await h.db.prisma.suppression.count({ where: { workspaceId: h.workspaceId } })).toBe(
+      suppressedBefore,
+    );
+
+    // She subscribes again; a report of an unsubscribe that happened before that (SendGrid
+    // delivering late, or the same event again) leaves her subscribed.
+    const again = await setSubscription(h.engine, {
+      workspaceId: h.workspaceId,
+      customerId: adaId,
+      channel: "email",
+      status: "subscribed",
+      source: "preference_centre",
+      actor: "customer",
+    });
+    expect(again.changed).toBe(true);
+    for (const [id, event] of [
+      ["sg-unsub-ada", "group_unsubscribe"],
+      ["sg-unsub-ada-late", "unsubscribe"],
+    ]) {
+      r = await sendgridPost(
+        JSON.stringify([
+          {
+            email: "ada@example.com",
+            timestamp: now - 5,
+            "smtp-id": ada.providerMessageId,
+            event,
+            sg_event_id: id,
+          },
+        ]),
+      );
+      expect(r.status).toBe(200);
+    }
+    expect((await emailStatus())?.status).toBe("subscribed");
+    // One event per report id: the replayed one added nothing, the late one is on her timeline.
+    expect(await events("ada", "email_unsubscribed")).toHaveLength(2);
   });
 });

@@ -26,6 +26,8 @@ export const CONSENT_SOURCES = [
   "identify",
   /** issue 17: the email provider reported the recipient marked a message as spam. */
   "complaint",
+  /** issue 17: the recipient unsubscribed through the email provider's own link. */
+  "provider_unsubscribe",
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 
@@ -45,6 +47,7 @@ export const SOURCE_WORDS: Record<ConsentSource, string> = {
   bounce: "bounce",
   identify: "profile update",
   complaint: "marked an email as spam",
+  provider_unsubscribe: "unsubscribed with the email provider's link",
 };
 
 export function isConsentChannel(c: string): c is ConsentChannel {
@@ -144,6 +147,11 @@ export interface SetSubscription {
   /** A user id, "customer", "api" or "system". */
   actor: string;
   detail?: Record<string, unknown>;
+  /**
+   * Only when the subscription was not changed after this time: a provider's report of something
+   * the customer did then must not undo a choice they made later.
+   */
+  onlyIfUnchangedSince?: Date;
 }
 
 export interface SubscriptionResult {
@@ -178,6 +186,7 @@ export async function setSubscription(
        ON CONFLICT ("customerId", channel) DO UPDATE
          SET status = EXCLUDED.status, source = EXCLUDED.source, "changedAt" = EXCLUDED."changedAt"
          WHERE "Subscription".status IS DISTINCT FROM EXCLUDED.status
+           AND ($9::timestamptz IS NULL OR "Subscription"."changedAt" <= $9)
        RETURNING "customerId", "workspaceId"
      ), ch AS (
        INSERT INTO "SubscriptionChange"
@@ -197,6 +206,7 @@ export async function setSubscription(
       input.actor,
       JSON.stringify(input.detail ?? {}),
       new Date(ctx.now()),
+      input.onlyIfUnchangedSince ?? null,
     ],
   );
   const row = rows[0];

@@ -13,9 +13,14 @@
 // - the suppression list and the subscription (consent.ts) when the report says so: a hard bounce
 //   suppresses the address (reason bounce); a spam complaint suppresses it (reason complaint) and
 //   unsubscribes the customer from email; Twilio's error 21610 (the recipient replied STOP) puts
-//   the number on the list as a STOP reply does and unsubscribes them from SMS.
+//   the number on the list as a STOP reply does and unsubscribes them from SMS; an unsubscribe
+//   through the provider's own link (SendGrid's subscription tracking or unsubscribe groups)
+//   unsubscribes the customer from email without suppressing the address. A report never
+//   overrides a choice recorded after it happened: a customer who subscribed again after the
+//   reported unsubscribe (or complaint) stays subscribed, so a late or replayed report changes
+//   nothing there.
 // - the customer's event (`email_delivered`, `email_bounced`, `email_complained`, `email_failed`,
-//   `sms_delivered`, `sms_failed`) through ingest's `track`, with a message id derived from the
+//   `email_unsubscribed`, `sms_delivered`, `sms_failed`) through ingest's `track`, with a message id derived from the
 //   report, so a replayed report is one event. These steps are idempotent and not gated on the
 //   first statement: a provider retrying after an outage completes what was left undone.
 //
@@ -36,7 +41,13 @@ export function deliveryReportPaths(workspaceId: string): { sms: string; email: 
   return { sms: `/hooks/twilio/${workspaceId}`, email: `/hooks/sendgrid/${workspaceId}` };
 }
 
-export const DELIVERY_OUTCOMES = ["delivered", "bounced", "failed", "complained"] as const;
+export const DELIVERY_OUTCOMES = [
+  "delivered",
+  "bounced",
+  "failed",
+  "complained",
+  "unsubscribed",
+] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryReport {
@@ -52,7 +63,7 @@ export interface DeliveryReport {
   /** Provider codes and words (error code, bounce reason, raw status); never secrets. */
   detail?: Record<string, string>;
   /** What else the report means for the address. */
-  consequence?: "suppress_bounce" | "suppress_complaint" | "sms_stop";
+  consequence?: "suppress_bounce" | "suppress_complaint" | "sms_stop" | "unsubscribe";
 }
 
 export type ReportResult = "recorded" | "repeated" | "unknown_message";
@@ -135,7 +146,7 @@ export async function recordDeliveryReport(
   );
 
   const address = msg.recipient;
-  if (address && report.consequence) {
+  if (address && report.consequence && report.consequence !== "unsubscribe") {
     const reason: SuppressionReason =
       report.consequence === "suppress_bounce"
         ? "bounce"
@@ -161,8 +172,15 @@ export async function recordDeliveryReport(
       customerId: msg.customerId,
       channel: report.channel,
       status: "unsubscribed",
-      source: report.consequence === "sms_stop" ? "sms_stop" : "complaint",
+      source:
+        report.consequence === "sms_stop"
+          ? "sms_stop"
+          : report.consequence === "unsubscribe"
+            ? "provider_unsubscribe"
+            : "complaint",
       actor: "system",
+      // A choice recorded after the reported one stands (see the top of the file).
+      onlyIfUnchangedSince: new Date(at),
       detail: { messageId: msg.id, report: report.outcome, ...(report.detail ?? {}) },
     });
 

@@ -395,8 +395,8 @@ function DeliveryReportsPanel() {
               <code data-testid="email-report-url">{r.email.url}</code>
               <p className="muted">
                 {r.email.verificationKey
-                  ? "On: paste this address as the Event Webhook's Post URL in SendGrid, with Delivered, Bounced, Dropped and Spam reports ticked."
-                  : "Off: in SendGrid's Event Webhook settings paste this address as the Post URL, tick Delivered, Bounced, Dropped and Spam reports, turn on Signed Event Webhook, then paste its verification key into your SMTP credential (Rotate)."}
+                  ? "On: paste this address as the Event Webhook's Post URL in SendGrid, with Delivered, Bounced, Dropped, Spam reports, Unsubscribes and Group unsubscribes ticked."
+                  : "Off: in SendGrid's Event Webhook settings paste this address as the Post URL, tick Delivered, Bounced, Dropped, Spam reports, Unsubscribes and Group unsubscribes, turn on Signed Event Webhook, then paste its verification key into your SMTP credential (Rotate)."}
               </p>
             </dd>
           </dl>

@@ -133,7 +133,22 @@ export function traceWords(
     case "message.skipped":
       return message ?? `Not sent${str(d.reason) ? `: ${d.reason as string}` : ""}`;
     case "message.failed":
+      // issue 17: a delivery report (the provider accepted it, then could not deliver it).
+      if (str(d.reportedAt))
+        return `The provider could not deliver the ${channelWords(d.channel)}${str(d.reason) ? `: ${d.reason as string}` : ""}`;
       return `Sending failed${str(d.error) ? `: ${d.error as string}` : ""}`;
+    case "message.delivered":
+      return `The ${channelWords(d.channel)} was delivered`;
+    case "message.bounced":
+      return `The ${channelWords(d.channel)} bounced${str(d.reason) ? `: ${d.reason as string}` : ""}`;
+    case "message.complained":
+      return `Marked the ${channelWords(d.channel)} as spam`;
+    case "message.unsubscribed":
+      return `Unsubscribed with the email provider's link`;
+    case "message.opened":
+      return `Opened the ${channelWords(d.channel)}`;
+    case "message.clicked":
+      return `Clicked a link in the ${channelWords(d.channel)}${str(d.url) ? ` (${d.url as string})` : ""}`;
     case "message.retry":
       return `Sending failed; trying again${str(d.error) ? ` (${d.error as string})` : ""}`;
     case "message.resending":
