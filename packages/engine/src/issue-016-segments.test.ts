@@ -267,6 +267,21 @@ describe("behaviour, consent and references at a controlled clock", () => {
     expect(await members(h, d, undefined, [ann, bob, cid, dee])).toEqual(whole);
     expect(await members(h, d, undefined, [bob, dee])).toEqual([dee]);
     expect(await members(h, d, undefined, [bob])).toEqual([]);
+    // "When last" over the whole workspace reads only the window's events; one customer at a time
+    // it reads their last event: both give the same customers, filters included.
+    for (const last of ["within", "notWithin", "before"] as const)
+      for (const withinDays of [30, 60, 100])
+        for (const where of [
+          [],
+          [{ property: "product.tier", op: "eq" as const, value: "premium" }],
+        ]) {
+          const rule: SegmentDefinitionInput = {
+            rules: [{ kind: "event", event: "purchase", measure: "last", last, withinDays, where }],
+          };
+          const all = await members(h, rule);
+          expect(await members(h, rule, undefined, [ann, bob, cid, dee])).toEqual(all);
+          if (last === "notWithin") expect(all).toContain(cid); // never bought
+        }
   });
 
   it("consent state, references to other segments, and no cycles", async () => {

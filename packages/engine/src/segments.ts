@@ -225,6 +225,24 @@ function customerPathSql(path: string, b: Builder): string {
 }
 
 function eventRuleSql(r: EventRule, b: Builder): string {
+  if (b.mode === "all" && r.measure === "last" && r.last !== "before") {
+    // Over the whole workspace (size preview, sweep), "did it in the last N days" is "did it at
+    // least once in that window": only the window's events are read (an index range on name and
+    // time) instead of every customer's last event ever. "Has not done it for N days" is its
+    // negation. (One customer at a time, the last event is one index probe, so it stays as is.)
+    const inWindow = eventRuleSql(
+      {
+        ...r,
+        measure: "count",
+        op: "gte",
+        value: 1,
+        withinDays: r.withinDays,
+        olderThanDays: undefined,
+      },
+      b,
+    );
+    return r.last === "within" ? inWindow : `NOT ${inWindow}`;
+  }
   const now = b.now;
   const ts = (ms: number) => b.p(new Date(ms).toISOString().slice(0, -1), "timestamp");
   // Made when used (their parameters are added then; `batch` mode makes a shared one once).
