@@ -21,6 +21,7 @@ import { connectionBounds, segmentIds, validationCatalog } from "./journeys.conn
 import { diffPlans } from "./journeys.diff.ts";
 import { sameTriggerJourneys } from "./journeys.overlap.ts";
 import { TestCustomerInput, testCustomer } from "./journeys.testCustomer.ts"; // issue 16
+import { couponPools } from "./journeys.couponPools.ts"; // issue 16: pool picker
 
 const Id = z.object({ id: IdText() });
 
@@ -624,6 +625,9 @@ export const journeysRouter = router({
   /** issue 16: a real customer for the editor's test run, with their segments and lifecycle stage
    * as the engine reads them (journeys.testCustomer.ts). */
   testCustomer: marketerProcedure.input(TestCustomerInput).query(testCustomer),
+
+  /** issue 16: the workspace's coupon pools (name, codes left) for the coupon step's picker. */
+  couponPools: viewerProcedure.query(couponPools),
 
   /** Compiles the saved draft and stores it as the next live version; runs in flight keep theirs. */
   publish: marketerProcedure.input(Id).mutation(async ({ ctx, input }) => {
