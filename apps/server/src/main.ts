@@ -4,22 +4,33 @@ import { seedDemo, DEMO_PASSWORD } from "@postpath/api";
 import { loadEnvOrExit } from "@postpath/config";
 import { createLogger, openRuntime, REPO_ROOT, startWorkers, StartupError } from "@postpath/engine";
 import { buildApp } from "./app.ts";
+import { startWorkerThread } from "./worker-thread.ts";
 
 const env = loadEnvOrExit();
 const log = createLogger(env.LOG_LEVEL, "postpath");
 
 async function main() {
   const rt = await openRuntime(env, log);
-  const workers = env.RUN_WORKER
-    ? startWorkers(rt.engine, {
-        connection: rt.redis,
-        prefix: env.QUEUE_PREFIX,
-        concurrency: env.WORKER_CONCURRENCY,
-        runConcurrency: env.RUN_CONCURRENCY,
-        eventRetentionDays: env.EVENT_RETENTION_DAYS,
-        monitor: rt.monitor,
-      })
-    : null;
+  // The journey workers: in a worker thread (own event loop and connections), so their job
+  // batches never delay a page or an API answer; with the embedded database (PGlite lives in this
+  // thread's memory and cannot be opened twice) on this thread, as before (worker-thread.ts).
+  let crashed: (err: Error) => void = () => undefined;
+  const workerThread =
+    env.RUN_WORKER && env.DATABASE_URL
+      ? startWorkerThread(env, (err) => crashed(err))
+      : Promise.resolve(null);
+  workerThread.catch(() => undefined); // awaited before listening; a failure is thrown there
+  const workers =
+    env.RUN_WORKER && !env.DATABASE_URL
+      ? startWorkers(rt.engine, {
+          connection: rt.redis,
+          prefix: env.QUEUE_PREFIX,
+          concurrency: env.WORKER_CONCURRENCY,
+          runConcurrency: env.RUN_CONCURRENCY,
+          eventRetentionDays: env.EVENT_RETENTION_DAYS,
+          monitor: rt.monitor,
+        })
+      : null;
   if (!env.DATABASE_URL && !env.RUN_WORKER)
     log.warn(
       "RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run",
@@ -57,23 +68,35 @@ async function main() {
     seedNote = `\n  Demo logins: admin@postpath.local / marketer@postpath.local, password "${DEMO_PASSWORD}"\n  Demo ingest write key: ${writeKey}`;
   }
 
+  const thread = await workerThread.catch(async (err: unknown) => {
+    await app.close();
+    await rt.close();
+    throw err;
+  });
   const address = await app.listen({ host: env.HOST, port: env.PORT });
   process.stdout.write(
-    `\nPostpath is running at ${env.PUBLIC_URL ?? address}\n  Database: ${rt.db.location}\n  Redis: ${env.REDIS_URL}${rt.redisChild ? " (started by Postpath)" : ""}\n  Worker: ${workers ? "in this process" : "off (run apps/worker)"}\n  Credentials master key: ${rt.masterKey.source}${rt.masterKey.generated ? " (just generated for development: back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production)" : ""}${seedNote}\n\n`,
+    `\nPostpath is running at ${env.PUBLIC_URL ?? address}\n  Database: ${rt.db.location}\n  Redis: ${env.REDIS_URL}${rt.redisChild ? " (started by Postpath)" : ""}\n  Worker: ${workers || thread ? "in this process" : "off (run apps/worker)"}\n  Credentials master key: ${rt.masterKey.source}${rt.masterKey.generated ? " (just generated for development: back it up; set POSTPATH_MASTER_KEY or POSTPATH_MASTER_KEY_FILE in production)" : ""}${seedNote}\n\n`,
   );
 
   let closing = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, code = 0) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, "shutting down");
     await app.close();
+    await thread?.close();
     await workers?.close();
     await rt.close();
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // The workers failed (an error no job handler caught): the process ends, as it did when they
+  // shared this thread, so a supervisor restarts it instead of a server whose journeys stand still.
+  crashed = (err) => {
+    log.fatal({ err: err.stack ?? err.message }, "the worker thread failed");
+    void shutdown("worker thread failed", 1);
+  };
 }
 
 main().catch((err: unknown) => {

@@ -137,6 +137,19 @@ export async function openAppDatabase(env: Env, log: Logger): Promise<Database> 
   return db;
 }
 
+/** The database as openAppDatabase opened it, without migrating (another runtime did). */
+async function openConnectedDatabase(env: Env): Promise<Database> {
+  if (!env.DATABASE_URL)
+    throw new StartupError(
+      "The embedded database (no DATABASE_URL) can be opened by one runtime of a process only",
+    );
+  try {
+    return await openDatabase({ url: env.DATABASE_URL });
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+}
+
 /**
  * issue 15: the read replica (DATABASE_REPLICA_URL), never migrated from here (a standby follows
  * the primary's schema). Unreachable at start-up: a clear start-up error, as for the primary.
@@ -200,13 +213,23 @@ export function openCredentialProviders(
   };
 }
 
+export interface RuntimeOptions {
+  /**
+   * Another runtime of this process (the server's, when its workers run in a thread of their
+   * own) has already started Redis if needed, migrated the database and checked the replica:
+   * open the connections only (no replica: workers do not read it).
+   */
+  alongside?: boolean;
+}
+
 export async function openRuntime(
   env: Env,
   log: Logger,
+  opts: RuntimeOptions = {},
 ): Promise<Runtime & { redisChild: ChildProcess | null }> {
-  const redisChild = await ensureRedis(env, log);
-  const db = await openAppDatabase(env, log);
-  const replica = await openReplica(env, log);
+  const redisChild = opts.alongside ? null : await ensureRedis(env, log);
+  const db = opts.alongside ? await openConnectedDatabase(env) : await openAppDatabase(env, log);
+  const replica = opts.alongside ? null : await openReplica(env, log);
   const redis = createRedis(redisTarget(env));
   await redis.connect();
   const monitor = new DependencyMonitor({ db, redis, log }).start();
