@@ -5,6 +5,7 @@
 import { getPath, LIFECYCLE_STAGE_PATH, SEGMENTS_PATH, stepModule } from "@postpath/journey";
 import type { Catalog, StepType } from "@postpath/journey";
 import type { FieldDetail, WorkspaceCatalog } from "../api/contract.ts";
+import type { PageListItem } from "../pages-area/contract.ts";
 import type { NameOption, NamePickerProps } from "../components/NamePicker.tsx";
 import { formatCount } from "../format.ts";
 import { asConfig } from "./config.ts";
@@ -19,7 +20,21 @@ export type Provided = {
 };
 
 /** What SchemaForm needs to draw a name field as a picker. */
-export type PickerSource = Pick<NamePickerProps, "options" | "noun" | "observed">;
+export type PickerSource = Pick<
+  NamePickerProps,
+  "options" | "noun" | "observed" | "unknownWarning" | "newNote" | "emptyText"
+>;
+
+/** A landing page as `pages.list` gives it (the PURL step's page picker). */
+export type PageChoice = Pick<PageListItem, "name" | "slug" | "publishedVersion">;
+
+/** A coupon pool as `journeys.couponPools` gives it (the coupon step's pool picker). */
+export interface CouponPoolChoice {
+  id: string;
+  name: string;
+  codes: number;
+  unclaimed: number;
+}
 
 /** The editor's knowledge around one form: the workspace's catalogue and the journey. */
 export interface PickerContext {
@@ -29,6 +44,10 @@ export interface PickerContext {
   triggerEvent: string | null;
   /** What the journey's steps add for later steps (`purl` with url, qrUrl…). */
   provided: readonly Provided[];
+  /** The workspace's landing pages (undefined until they arrive: nothing is flagged then). */
+  pages?: readonly PageChoice[] | undefined;
+  /** The workspace's coupon pools (undefined until they arrive). */
+  couponPools?: readonly CouponPoolChoice[] | undefined;
 }
 
 const TYPE_WORDS: Readonly<Record<string, string>> = {
@@ -180,6 +199,81 @@ export function withMemberships(source: PickerSource): PickerSource {
   };
 }
 
+/** What a personal link to a page that is missing or not published opens (apps/server purl.ts). */
+const LINK_FALLBACK = "a personal link to it opens “This link has expired”";
+
+/**
+ * issue 16: the PURL step's page, chosen by the page's name among the workspace's landing pages
+ * (the step stores the page's address, its slug). Published pages first; a draft is listed with a
+ * warning, and an address no page has is kept with one (the page may be made later).
+ */
+export function pageOptions(pages: readonly PageChoice[] | undefined): PickerSource {
+  const sorted = [...(pages ?? [])].sort(
+    (a, b) =>
+      Number(b.publishedVersion !== null) - Number(a.publishedVersion !== null) ||
+      a.name.localeCompare(b.name),
+  );
+  return {
+    options: sorted.map((p) => ({
+      name: p.slug,
+      label: p.name,
+      detail:
+        p.publishedVersion === null
+          ? `/${p.slug} · draft, not published yet`
+          : `/${p.slug} · published (version ${p.publishedVersion})`,
+      ...(p.publishedVersion === null
+        ? {
+            warning: `“${p.name}” is not published yet: until it is, ${LINK_FALLBACK}. Publish it in Pages.`,
+          }
+        : {}),
+    })),
+    noun: "page",
+    observed: pages !== undefined,
+    unknownWarning: (slug) =>
+      `No page at the address “${slug}” in this workspace: ${LINK_FALLBACK}. Create and publish it in Pages, or choose another page.`,
+    newNote: "no page at this address yet",
+    emptyText:
+      pages && pages.length > 0 ? "No page matches." : "No landing page yet: create one in Pages.",
+  };
+}
+
+/**
+ * issue 16: the coupon step's pool, chosen by name among the workspace's coupon pools with how many
+ * codes are left (the step stores the name; the engine also takes a pool's id).
+ * A pool with no code left, or a name no pool has, is kept with a warning: the step would fail.
+ */
+export function couponPoolOptions(
+  pools: readonly CouponPoolChoice[] | undefined,
+  current: unknown,
+): PickerSource {
+  const option = (p: CouponPoolChoice, name: string): NameOption => ({
+    name,
+    ...(name === p.name ? {} : { label: p.name }),
+    detail:
+      p.codes === 0
+        ? "no codes"
+        : `${formatCount(p.unclaimed)} of ${formatCount(p.codes)} codes left`,
+    ...(p.unclaimed === 0
+      ? {
+          warning: `“${p.name}” has no codes left: the step fails (as “If it still fails” says) until codes are added to the pool.`,
+        }
+      : {}),
+  });
+  return {
+    // A step that names its pool by id (made through the API) keeps the id, shown by name.
+    options: (pools ?? []).map((p) => option(p, p.id === current ? p.id : p.name)),
+    noun: "coupon pool",
+    observed: pools !== undefined,
+    unknownWarning: (name) =>
+      `No coupon pool called “${name}” in this workspace: the step fails (as “If it still fails” says) until one exists.`,
+    newNote: "no pool of this name yet",
+    emptyText:
+      pools && pools.length > 0
+        ? "No coupon pool matches."
+        : "This workspace has no coupon pool yet.",
+  };
+}
+
 /** What the journey's steps add for later steps (from each step's config as drawn; with the
  * catalogue, an awaited event's output lists the properties seen on it). */
 export function providedBy(nodes: readonly StepNode[], catalog?: Catalog): Provided[] {
@@ -244,6 +338,8 @@ export function stepPicker(
         ? withMemberships(valuePathOptions(ctx))
         : undefined;
     case "action.coupon":
+      if (path === "source.pool")
+        return couponPoolOptions(ctx.couponPools, getPath(config, "source.pool"));
       // issue 16: a coupon's value may depend on the customer's segments and stage too.
       return /^rules\.\d+\.when\.\d+\.property$/.test(path)
         ? withMemberships(valuePathOptions(ctx))
@@ -266,8 +362,9 @@ export function stepPicker(
     case "action.attribute":
       // The names of `set` (one row per attribute and its new value) and of `unset`.
       return path === "set" || path === "unset" ? attributeOptions(ctx.workspace) : undefined;
-    case "action.tag":
     case "action.purl":
+      return path === "page" ? pageOptions(ctx.pages) : undefined;
+    case "action.tag":
     case "flow.exit":
       return undefined;
     default: {

@@ -18,20 +18,30 @@
 //   />
 //
 // `describedBy` / `invalid` link the field's own errors; the warning is linked as well.
+//
+// A name may stand for something with a title of its own (a landing page's slug, a coupon pool):
+// `label` is then shown in the list and in the field instead of the stored name, `warning` says
+// what is wrong with a chosen option ("not published yet"), and `unknownWarning` / `newNote`
+// replace the "never seen yet" words for a name outside the options ("no page at this address").
 import * as Popover from "@radix-ui/react-popover";
-import { Command } from "cmdk";
+import { Command, defaultFilter } from "cmdk";
 import { useId, useState } from "react";
 import "./NamePicker.css";
 
 /** One name the workspace has seen, with what the list shows about it. */
 export interface NameOption {
+  /** What is stored (an event name, a page's address). */
   name: string;
+  /** What the list and the field show instead of `name` (a page's title); searched as well. */
+  label?: string;
   /** The kind of value ("number", "text", "date"…), shown beside the name. */
   type?: string;
   /** A few values seen, shown as "e.g. gold, silver". */
   examples?: readonly string[];
   /** Anything else worth a glance ("in 37 of 5,000 recent events"). */
   detail?: string;
+  /** Shown under the field while this option is chosen (a page that is not published yet). */
+  warning?: string;
 }
 
 export interface NamePickerProps {
@@ -48,9 +58,26 @@ export interface NamePickerProps {
   invalid?: boolean;
   /** Ids of elements describing the field (its errors). */
   describedBy?: string;
+  /** The warning under the field for a chosen name outside `options` (observed only). Default:
+   * "Never seen yet: no <noun> called “name” has reached this workspace so far…". */
+  unknownWarning?: (name: string) => string;
+  /** Beside "Use “name”" for a typed name outside `options` (observed only). Default: "never seen yet". */
+  newNote?: string;
+  /** The list's words when nothing matches the search. Default: "No <noun> seen matches." (or,
+   * with no options, "No <noun> has been seen yet: type one.") */
+  emptyText?: string;
 }
 
 const article = (noun: string) => (/^[aeiou]/i.test(noun) ? "an" : "a");
+
+/** The value of the "Use “typed”" option (never a name: names are what the workspace sent). */
+const NEW = "\u0000new:";
+
+/** cmdk's ranking, with "Use “typed”" always listed and always last: a name the workspace has
+ * (or a page's title) that matches comes first, and Enter chooses it. */
+function rank(value: string, search: string, keywords?: string[]): number {
+  return value.startsWith(NEW) ? Number.MIN_VALUE : defaultFilter(value, search, keywords);
+}
 
 export function NamePicker({
   id,
@@ -62,6 +89,9 @@ export function NamePicker({
   disabled,
   invalid,
   describedBy,
+  unknownWarning,
+  newNote = "never seen yet",
+  emptyText,
 }: NamePickerProps) {
   const [open, setOpen] = useState(false);
   const [search, setSearch] = useState("");
@@ -69,8 +99,16 @@ export function NamePicker({
   const typed = search.trim();
   const title = `Choose ${article(noun)} ${noun}`;
   const isKnown = (name: string) => options.some((o) => o.name === name);
-  const unseen = observed && value !== "" && !isKnown(value);
-  const describedByAll = [describedBy, unseen ? warningId : undefined].filter(Boolean).join(" ");
+  // A title typed as shown (any case) is that option, not a new name.
+  const isTitle = (text: string) =>
+    options.some((o) => o.label !== undefined && o.label.toLowerCase() === text.toLowerCase());
+  const chosen = value === "" ? undefined : options.find((o) => o.name === value);
+  const unseen = observed && value !== "" && !chosen;
+  const warning = unseen
+    ? (unknownWarning?.(value) ??
+      `Never seen yet: no ${noun} called “${value}” has reached this workspace so far. Check the spelling, or keep it if it is new.`)
+    : chosen?.warning;
+  const describedByAll = [describedBy, warning ? warningId : undefined].filter(Boolean).join(" ");
 
   const choose = (name: string) => {
     onChange(name);
@@ -116,7 +154,7 @@ export function NamePicker({
                 Choose {article(noun)} {noun}…
               </span>
             ) : (
-              <span className="name-picker__value">{value}</span>
+              <span className="name-picker__value">{chosen?.label ?? value}</span>
             )}
           </button>
         </Popover.Trigger>
@@ -128,7 +166,7 @@ export function NamePicker({
             // Radix makes the popup a dialog, which needs a name of its own (axe: aria-dialog-name).
             aria-label={title}
           >
-            <Command label={title} loop>
+            <Command label={title} loop filter={rank}>
               <Command.Input
                 value={search}
                 onValueChange={setSearch}
@@ -136,18 +174,20 @@ export function NamePicker({
               />
               <Command.List>
                 <Command.Empty>
-                  {observed && options.length > 0
-                    ? `No ${noun} seen matches.`
-                    : `No ${noun} has been seen yet: type one.`}
+                  {emptyText ??
+                    (observed && options.length > 0
+                      ? `No ${noun} seen matches.`
+                      : `No ${noun} has been seen yet: type one.`)}
                 </Command.Empty>
                 {options.map((o) => (
                   <Command.Item
                     key={o.name}
                     value={o.name}
+                    {...(o.label ? { keywords: [o.label] } : {})}
                     onSelect={() => choose(o.name)}
                     className="name-picker__option"
                   >
-                    <span className="name-picker__name">{o.name}</span>
+                    <span className="name-picker__name">{o.label ?? o.name}</span>
                     {o.type ? <span className="name-picker__type">{o.type}</span> : null}
                     {o.examples && o.examples.length > 0 ? (
                       <span className="name-picker__examples">e.g. {o.examples.join(", ")}</span>
@@ -155,18 +195,15 @@ export function NamePicker({
                     {o.detail ? <span className="name-picker__detail">{o.detail}</span> : null}
                   </Command.Item>
                 ))}
-                {typed !== "" && !isKnown(typed) ? (
+                {typed !== "" && !isKnown(typed) && !isTitle(typed) ? (
                   <Command.Item
-                    // Always listed while typing: the way to use a name nobody has sent yet.
-                    forceMount
-                    value={`\u0000new:${typed}`}
+                    // Always listed while typing (last): the way to use a name nobody has sent yet.
+                    value={`${NEW}${typed}`}
                     onSelect={() => choose(typed)}
                     className="name-picker__option name-picker__option--new"
                   >
                     Use “{typed}”
-                    {observed ? (
-                      <span className="name-picker__detail"> — never seen yet</span>
-                    ) : null}
+                    {observed ? <span className="name-picker__detail"> — {newNote}</span> : null}
                   </Command.Item>
                 ) : null}
               </Command.List>
@@ -174,10 +211,9 @@ export function NamePicker({
           </Popover.Content>
         </Popover.Portal>
       </Popover.Root>
-      {unseen ? (
+      {warning ? (
         <p className="name-picker__warning" id={warningId}>
-          Never seen yet: no {noun} called “{value}” has reached this workspace so far. Check the
-          spelling, or keep it if it is new.
+          {warning}
         </p>
       ) : null}
     </div>

@@ -5,6 +5,8 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { JourneyDetail, JourneyListItem, Me, WorkspaceCatalog } from "../api/contract.ts";
 import { App } from "../App.tsx";
 import type { SegmentRow } from "../segments-area/contract.ts";
+import type { PageListItem } from "../pages-area/contract.ts";
+import type { CouponPoolChoice } from "../canvas/pickers.ts";
 import { JOURNEYS_PER_PAGE } from "../pages/JourneyListPage.tsx";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient } from "../trpc.ts";
@@ -77,6 +79,10 @@ export function renderApp(answers: {
   catalog?: WorkspaceCatalog;
   /** issue 16: `segments.list` (the editor's segment pickers); by default none. */
   segments?: SegmentRow[];
+  /** issue 16: `pages.list` (the PURL step's page picker); unanswered by default. */
+  pages?: PageListItem[];
+  /** issue 16: `journeys.couponPools` (the coupon step's pool picker); unanswered by default. */
+  couponPools?: CouponPoolChoice[];
 }) {
   const queryClient = makeQueryClient();
   queryClient.setDefaultOptions({ queries: { staleTime: Infinity, retry: false } });
@@ -101,6 +107,13 @@ export function renderApp(answers: {
     ...(answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] }),
   });
   queryClient.setQueryData(trpc.segments.list.queryKey(), segments);
+  if (answers.pages)
+    queryClient.setQueryData(
+      trpc.pages.list.queryKey(),
+      answers.pages.map((p) => ({ revision: 1, ...p })),
+    );
+  if (answers.couponPools)
+    queryClient.setQueryData(trpc.journeys.couponPools.queryKey(), answers.couponPools);
   if (answers.journey)
     queryClient.setQueryData(
       trpc.journeys.get.queryKey({ id: answers.journey.id }),

@@ -18,6 +18,7 @@ import type { StepEdge, StepNode } from "../types.ts";
 import { previewSubject, useTestRunStore } from "./testRunStore.ts";
 import { PrintRunPanel } from "./PrintRunPanel.tsx"; // issue 14: print runs
 import { useSegmentDirectory } from "../segments.ts"; // issue 16: segment pickers
+import { useStepResources } from "../resources.ts"; // issue 16: page and coupon pool pickers
 import {
   SegmentTriggerFields,
   fitSplitConditions,
@@ -112,10 +113,11 @@ export function StepPanel({ node }: { node: StepNode }) {
   const eventProperties = useMemo(() => triggerEventProperties(nodes, catalog), [nodes, catalog]);
   const workspace = useCatalogDetails((s) => s.workspace);
   const triggerEvent = useMemo(() => triggerEventOf(nodes), [nodes]);
+  const { pages, couponPools } = useStepResources(type);
   const pickers = useMemo(() => {
-    const ctx = { workspace, triggerEvent, provided: providedOutputs };
+    const ctx = { workspace, triggerEvent, provided: providedOutputs, pages, couponPools };
     return (path: string) => stepPicker(type, config, path, ctx);
-  }, [type, config, workspace, triggerEvent, providedOutputs]);
+  }, [type, config, workspace, triggerEvent, providedOutputs, pages, couponPools]);
   const hints = useMemo(
     () => (path: string) => valueHint(pickers, config, path),
     [pickers, config],
