@@ -19,7 +19,7 @@ import type { KeyboardEvent as ReactKeyboardEvent, DragEvent } from "react";
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import type { JourneyDraft } from "./draft.ts";
-import { isStepType } from "./draft.ts";
+import { PALETTE_MIME } from "./dnd.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { HEAT_METRICS, type HeatMetric } from "./heat.ts";
 import { FarContext, FarOverlayContext, nodeTypes, selectFar } from "./nodes.tsx";
@@ -32,7 +32,7 @@ import {
   useFarPointer,
   useFarSelectionBox,
 } from "./farLayer.tsx";
-import { PALETTE_MIME } from "./Palette.tsx";
+import { languageIfLoaded, loadLanguage, useLanguage } from "./language.ts";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import { labelledNode } from "./toFlow.ts";
@@ -164,8 +164,18 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const canvasRef = useRef<HTMLDivElement>(null);
   // issue 18: far out, a big journey's steps are a few SVG paths, not a React Flow node each.
   const layer = far && s.nodes.length > FAR_LAYER_MIN_NODES;
+  // Full cards need the journey language (language.ts), which a big journey's far-out first draw
+  // does without: until it has loaded, only that draw is made (a placeholder otherwise).
+  const lang = useLanguage();
+  const waiting = !lang && !layer;
+  useEffect(() => {
+    if (waiting && s.loadedKey === draftKey) void loadLanguage();
+  }, [waiting, s.loadedKey, draftKey]);
   // A big journey's steps get their labels when first drawn as nodes (toFlow.ts `later`).
-  const flowNodes = useMemo(() => s.nodes.map(layer ? hiddenNode : labelledNode), [layer, s.nodes]);
+  const flowNodes = useMemo(
+    () => (waiting ? s.nodes : s.nodes.map(layer ? hiddenNode : labelledNode)),
+    [layer, waiting, s.nodes],
+  );
   useFarPointer(layer, canvasRef);
   useFarSelectionBox(layer);
   // Where the journey is first drawn (React Flow reads `defaultViewport` when it mounts).
@@ -260,7 +270,8 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
     [s.issuesByNode, s.warningsByNode, s.highlight],
   );
 
-  if (s.loadedKey !== draftKey) return <div ref={canvasRef} className="canvas" aria-busy="true" />;
+  if (s.loadedKey !== draftKey || waiting)
+    return <div ref={canvasRef} className="canvas" aria-busy="true" />;
 
   const onDragOver = (event: DragEvent) => {
     if (!s.editable || !event.dataTransfer.types.includes(PALETTE_MIME)) return;
@@ -269,7 +280,8 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   };
   const onDrop = (event: DragEvent) => {
     const type = event.dataTransfer.getData(PALETTE_MIME);
-    if (!s.editable || !isStepType(type)) return;
+    // The palette is shown with the language loaded (it lists the step catalogue).
+    if (!s.editable || !languageIfLoaded()?.isStepType(type)) return;
     event.preventDefault();
     const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
     s.addStep(type, { x: Math.round(position.x - 120), y: Math.round(position.y - 20) });

@@ -2,13 +2,16 @@
 // keyboard users: the step lands below the selected step, connected from its first free branch,
 // or below the lowest step when none is selected; it becomes the selection).
 import { stepCatalog } from "@postpath/journey";
+import { PALETTE_MIME } from "./dnd.ts";
 import type { StepFamily, StepType } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { DEFAULT_BRANCH, branchesOf } from "./steps/index.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepNode } from "./types.ts";
 
-export const PALETTE_MIME = "application/x-postpath-step";
+// Kept in dnd.ts: the canvas's drop handler reads it without loading the palette (and the
+// journey language it lists).
+export { PALETTE_MIME } from "./dnd.ts";
 
 const GROUPS: { family: StepFamily; title: string }[] = [
   { family: "trigger", title: "Triggers" },

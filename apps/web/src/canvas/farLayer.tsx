@@ -27,6 +27,7 @@ import type { StepFamily } from "./draft.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
 import { FarOverlayContext, type FarOverlay } from "./nodes.tsx";
 import { useEditorStore } from "./store.ts";
+import { useLanguage } from "./language.ts";
 import { stepAriaLabel } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
@@ -398,6 +399,8 @@ export function FarKeyboard({
 }) {
   const flow = useReactFlow<StepNode, StepEdge>();
   const flowStore = useStoreApi<StepNode, StepEdge>();
+  // Named in full once the journey language has loaded (a moment after the first draw).
+  useLanguage();
   const focusable = useStore(selectFocusable);
   const zoom = useStore(selectZoom);
   // The step reached, with the steps as they were then (to find its place if it is deleted).

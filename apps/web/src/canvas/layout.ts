@@ -3,7 +3,8 @@
 // box, so no two steps overlap however branches converge (issue 18). ELK is loaded on the first
 // layout only, so it stays out of the main bundle.
 import type { ElkExtendedEdge, ElkNode, ElkPort } from "elkjs/lib/elk-api";
-import { DEFAULT_BRANCH, branchesOf } from "./steps/index.ts";
+import { DEFAULT_BRANCH } from "./branches.ts";
+import { language, loadLanguage } from "./language.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
 /** A step card's fixed size on the canvas (nodes.tsx draws every card at exactly this size). */
@@ -50,7 +51,9 @@ export function toElkGraph(nodes: StepNode[], edges: StepEdge[]): ElkNode {
   const children: ElkNode[] = nodes.map((node) => {
     const { width, height } = boxOf(node);
     const order = [
-      ...branchesOf(node.data.stepType, node.data.config).map((b) => b.id),
+      ...language()
+        .branchesOf(node.data.stepType, node.data.config)
+        .map((b) => b.id),
       ...node.data.extraBranches,
     ];
     for (const used of usedHandles.get(node.id) ?? []) if (!order.includes(used)) order.push(used);
@@ -93,7 +96,8 @@ export async function layoutPositions(
 ): Promise<Map<string, { x: number; y: number }>> {
   const positions = new Map<string, { x: number; y: number }>();
   if (nodes.length === 0) return positions;
-  const result = await (await loadElk()).layout(toElkGraph(nodes, edges));
+  const [layered] = await Promise.all([loadElk(), loadLanguage()]);
+  const result = await layered.layout(toElkGraph(nodes, edges));
   for (const child of result.children ?? [])
     positions.set(child.id, { x: Math.round(child.x ?? 0), y: Math.round(child.y ?? 0) });
   return positions;

@@ -9,7 +9,8 @@ import { countOf, formatCount } from "../format.ts";
 import type { EditorState, NodeCounts } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
-import { branchesOf, stepLabel, summarizeStep } from "./steps/index.ts";
+// Full cards are drawn only once the journey language has loaded (language.ts; the canvas waits).
+import { language } from "./language.ts";
 import type { Branch } from "./steps/index.ts";
 import type { StepNodeData } from "./types.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
@@ -22,7 +23,7 @@ const CARD_SIZE = { width: NODE_WIDTH, height: NODE_HEIGHT } as const;
 
 function outputs(data: StepNodeData): Branch[] {
   return [
-    ...branchesOf(data.stepType, data.config),
+    ...language().branchesOf(data.stepType, data.config),
     ...data.extraBranches.map((id) => ({ id, label: id, optional: false })),
   ];
 }
@@ -109,6 +110,7 @@ function FarCard({ id, family, data, selected, width, height }: CardProps) {
 }
 
 function FullCard({ id, family, data, selected }: CardProps) {
+  const { stepLabel, summarizeStep } = language();
   const label = stepLabel(data.stepType);
   const summary = summarizeStep(data.stepType, data.config);
   const branches = outputs(data);

@@ -10,14 +10,15 @@ import type {
   OnNodesChange,
   XYPosition,
 } from "@xyflow/react";
-import { isWarning, stepCatalog, validate } from "@postpath/journey";
 import type { Catalog, ValidationIssue } from "@postpath/journey";
 import { create } from "zustand";
-import type { DraftNode, JourneyDraft, StepType } from "./draft.ts";
-import { stepFamily } from "./draft.ts";
+import { DEFAULT_BRANCH } from "./branches.ts";
+import type { DraftNode, JourneyDraft, StepFamily, StepType } from "./draft.ts";
 import { heatOf, type Heat, type HeatMetric } from "./heat.ts";
+// Validation and the step catalogue come from the journey language, loaded apart from the canvas
+// (language.ts): the store validates once it is loaded.
+import { language, languageIfLoaded, loadLanguage } from "./language.ts";
 import { layoutPositions } from "./layout.ts";
-import { DEFAULT_BRANCH } from "./steps/index.ts";
 import { draftToFlow, toStepEdge, toStepNode, withExtraBranches } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
@@ -141,7 +142,8 @@ export function freshId(base: string, taken: ReadonlySet<string>): string {
 
 /** "email", "sms", "wait", "wait-event", "split-random", "exit"…: readable in traces and URLs. */
 export function baseIdFor(type: StepType): string {
-  const family = stepFamily(type);
+  // @postpath/journey's `stepFamily` (the language is not needed for this).
+  const family = type.slice(0, type.indexOf(".")) as StepFamily;
   const name = type.slice(type.indexOf(".") + 1).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   switch (family) {
     case "trigger":
@@ -198,7 +200,12 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     editable: true,
     highlight: null,
     catalog: {},
-    setCatalog: (catalog) => set((state) => ({ catalog, ...checkDoc(state, catalog) })),
+    setCatalog: (catalog) =>
+      set((state) => ({
+        catalog,
+        // Not loaded yet: validation runs (with this catalogue) once it is (`validateAfterPaint`).
+        ...(languageIfLoaded() ? checkDoc(state, catalog) : {}),
+      })),
     issues: [],
     errorCount: 0,
     issuesByNode: {},
@@ -215,8 +222,11 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     },
 
     load: (key, draft, opts) => {
-      // A big journey is drawn first (far out) and completed after the first paint.
-      const later = draft.nodes.length > VALIDATE_LATER_OVER;
+      // A big journey is drawn first (far out) and completed after the first paint; without the
+      // journey language yet, any journey is completed once it has loaded.
+      const later = draft.nodes.length > VALIDATE_LATER_OVER || !languageIfLoaded();
+      // A small journey is drawn only with the language (full cards): ask for it now.
+      if (draft.nodes.length <= VALIDATE_LATER_OVER) void loadLanguage();
       const { nodes, edges } = draftToFlow(draft, { later });
       set({
         loadedKey: key,
@@ -475,14 +485,16 @@ let dragOrigin: Doc | null = null;
 useEditorStore.subscribe((state, previous) => {
   if (dragOrigin === null && state.nodes !== previous.nodes && state.nodes.some((n) => n.dragging))
     dragOrigin = snapshot(previous);
-  if (state.loadedKey !== previous.loadedKey && state.nodes.length > VALIDATE_LATER_OVER) {
+  const loaded = state.loadedKey !== previous.loadedKey;
+  if (loaded && (state.nodes.length > VALIDATE_LATER_OVER || !languageIfLoaded())) {
     useEditorStore.setState(NO_ISSUES);
     validateAfterPaint(state.loadedKey, state.docRev);
-  } else if (
-    state.loadedKey !== previous.loadedKey ||
-    (state.docRev !== previous.docRev && !onlyMoved(state, previous))
-  )
-    useEditorStore.setState(checkDoc(state, state.catalog));
+  } else if (loaded || (state.docRev !== previous.docRev && !onlyMoved(state, previous))) {
+    // An edit before the language has loaded (a moment after a big journey's first draw) is
+    // checked once it has.
+    if (languageIfLoaded()) useEditorStore.setState(checkDoc(state, state.catalog));
+    else validateAfterPaint(state.loadedKey, state.docRev);
+  }
 });
 
 /**
@@ -503,7 +515,8 @@ function onlyMoved(state: Doc, previous: Doc): boolean {
  * them far out, and nothing on the first screen needs the result (problems show as the marks
  * appear a moment later). Smaller journeys are checked at once, as before. The same goes for the
  * handles of branches an edge uses but its step does not name (`draftToFlow`'s `later`): only a
- * full card draws them.
+ * full card draws them. After the first paint the journey language is loaded (language.ts: the
+ * first draw did not need it), then the handles are added and the journey is checked.
  */
 const VALIDATE_LATER_OVER = 300;
 const NO_ISSUES = {
@@ -526,9 +539,11 @@ function validateAfterPaint(key: string | null, docRev: number): void {
     if (state.docRev !== docRev) return;
     useEditorStore.setState(checkDoc(state, state.catalog));
   };
-  // After the next frame has been painted (a timeout queued from an animation frame).
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(run, 0));
-  else setTimeout(run, 0);
+  // After the next frame has been painted (a timeout queued from an animation frame), load the
+  // language; then check, in a task of its own.
+  const next = () => void loadLanguage().then(() => setTimeout(run, 0));
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(next, 0));
+  else setTimeout(next, 0);
 }
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */
@@ -536,6 +551,7 @@ export function checkDoc(
   doc: Doc,
   catalog: Catalog = {},
 ): Pick<EditorState, "issues" | "errorCount" | "issuesByNode" | "issuesByEdge" | "warningsByNode"> {
+  const { isWarning, validate } = language();
   const issues = validate(toDraft(doc), catalog);
   let errorCount = 0;
   const issuesByNode: Record<string, ValidationIssue[]> = {};
@@ -554,5 +570,5 @@ export function checkDoc(
 }
 
 function stepDefaults(type: StepType): Record<string, unknown> {
-  return stepCatalog.find((s) => s.type === type)?.defaults ?? {};
+  return language().stepCatalog.find((s) => s.type === type)?.defaults ?? {};
 }

@@ -8,16 +8,22 @@ import type {
   StepType,
   StepTypeOf,
 } from "./draft.ts";
-import { DEFAULT_BRANCH, branchesOf, stepLabel, summarizeStep } from "./steps/index.ts";
+import { DEFAULT_BRANCH } from "./branches.ts";
+import { language, languageIfLoaded } from "./language.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
 function isFamily<F extends StepFamily>(type: StepType, family: F): type is StepTypeOf<F> {
   return type.startsWith(`${family}.`);
 }
 
-/** What assistive technology says for a step: its name and one-line summary. */
+/**
+ * What assistive technology says for a step: its name and one-line summary. Before the journey
+ * language has loaded (language.ts: the moment after a big journey's first draw) only its kind.
+ */
 export function stepAriaLabel(type: StepType, config: unknown): string {
-  return `${stepLabel(type)} step, ${summarizeStep(type, config)}`;
+  const lang = languageIfLoaded();
+  if (!lang) return `${type.slice(0, type.indexOf("."))} step`;
+  return `${lang.stepLabel(type)} step, ${lang.summarizeStep(type, config)}`;
 }
 
 export function toStepNode(
@@ -28,7 +34,8 @@ export function toStepNode(
   const base = {
     id: node.id,
     position: { x: node.position.x, y: node.position.y },
-    ...(labelled ? { ariaLabel: stepAriaLabel(node.type, node.data) } : {}),
+    // Without the language yet, `labelledNode` adds the label when the step is drawn as a node.
+    ...(labelled && languageIfLoaded() ? { ariaLabel: stepAriaLabel(node.type, node.data) } : {}),
   };
   const type = node.type;
   const config = node.data;
@@ -60,14 +67,16 @@ export function toStepEdge(edge: DraftEdge): StepEdge {
  * node needs, to be added after the first paint (a big journey opens far out, where neither is
  * drawn; working them out for 1,000 steps parses every step's config): the handles for branches
  * an edge uses but the step does not name (`withExtraBranches`) and the nodes' `ariaLabel`
- * (`labelledNode`, when drawn).
+ * (`labelledNode`, when drawn). The same happens while the journey language is not loaded yet
+ * (language.ts), whatever the size: the store adds the handles once it is.
  */
 export function draftToFlow(
   draft: JourneyDraft,
   { later = false }: { later?: boolean } = {},
 ): { nodes: StepNode[]; edges: StepEdge[] } {
   const edges = draft.edges.map(toStepEdge);
-  if (later) return { nodes: draft.nodes.map((node) => toStepNode(node, [], false)), edges };
+  if (later || !languageIfLoaded())
+    return { nodes: draft.nodes.map((node) => toStepNode(node, [], false)), edges };
   const used = usedHandles(edges);
   const nodes = draft.nodes.map((node) =>
     toStepNode(node, extraBranchesOf(node.id, node.type, node.data, used)),
@@ -94,7 +103,11 @@ function extraBranchesOf(
 ): string[] {
   const handles = used.get(id);
   if (!handles) return [];
-  const known = new Set(branchesOf(type, config).map((b) => b.id));
+  const known = new Set(
+    language()
+      .branchesOf(type, config)
+      .map((b) => b.id),
+  );
   return [...handles].filter((h) => !known.has(h));
 }
 
@@ -121,7 +134,7 @@ export function withExtraBranches(
 const labelledCopies = new WeakMap<StepNode, StepNode>();
 /** The node with its `ariaLabel` (React Flow's label for the node's element), added if left out. */
 export function labelledNode(n: StepNode): StepNode {
-  if (n.ariaLabel !== undefined) return n;
+  if (n.ariaLabel !== undefined || !languageIfLoaded()) return n;
   let copy = labelledCopies.get(n);
   if (!copy) {
     copy = { ...n, ariaLabel: stepAriaLabel(n.data.stepType, n.data.config) };

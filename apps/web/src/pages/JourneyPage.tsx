@@ -17,10 +17,15 @@ import { StepPanel } from "../canvas/panels/StepPanel.tsx";
 import { TestRunPanel } from "../canvas/panels/TestRunPanel.tsx";
 import { useTestRunStore } from "../canvas/panels/testRunStore.ts";
 import { useEditorStore } from "../canvas/store.ts";
+import { loadLanguage } from "../canvas/language.ts";
 import { formatDateTime } from "../format.ts";
 import { hrefs } from "../routing.ts";
 import { trpcErrorCode, useTRPC, useTRPCClient } from "../trpc.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
+
+// The editor's panels import the journey language anyway (it is in this page's chunks): have the
+// canvas's loader (canvas/language.ts) hold it before the draft arrives, so the canvas draws at once.
+void loadLanguage();
 
 export function JourneyPage({ id }: { id: string }) {
   const trpc = useTRPC();

@@ -2,6 +2,7 @@
 // handles (sizes are zero, which is all a DOM test needs).
 import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+import { loadLanguage } from "../canvas/language.ts";
 
 // findBy*/waitFor poll for up to 60 s instead of 1 s: the journey page is lazy-loaded, and on a
 // machine at a load average of 20 on 2 cores a lazy import and a render took over 10 s (the
@@ -22,6 +23,10 @@ class DOMMatrixReadOnlyStub {
     this.m22 = scale === undefined ? 1 : Number(scale);
   }
 }
+
+// The canvas loads the journey language apart (canvas/language.ts), as the journey page does
+// with its panels: loaded here, a test's canvas draws and validates at once, as in the app.
+await loadLanguage();
 
 globalThis.ResizeObserver ??= ResizeObserverStub;
 // @ts-expect-error -- a partial stand-in; React Flow reads only m22 (the zoom).

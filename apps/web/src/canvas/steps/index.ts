@@ -14,8 +14,8 @@ import { waitViews } from "./wait.ts";
 export type { StepView } from "./view.ts";
 export { NOT_CONFIGURED, formatDuration } from "./view.ts";
 
-/** The branch an edge without a `sourceHandle` leaves from ("next"). */
-export { DEFAULT_BRANCH } from "@postpath/journey";
+/** The branch an edge without a `sourceHandle` leaves from ("next"; ../branches.ts). */
+export { DEFAULT_BRANCH } from "../branches.ts";
 
 export interface Branch {
   /** The edges' `sourceHandle`. */
