@@ -158,10 +158,52 @@ function createRunStore(ctx: EngineContext): RunStore {
 const seconds = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
 
 /**
+ * Rows equal but for their run, folded into one row that lists the runs: the counter and rollup
+ * increments of a batch of timers at one step are a few rows, not one per run and step, so the
+ * statement unpacks and sums a few records (multiplied by how many of their runs moved).
+ */
+export function foldRuns<T extends { run: string }>(
+  rows: T[],
+): (Omit<T, "run"> & { runs: string[] })[] {
+  const folded = new Map<string, Omit<T, "run"> & { runs: string[] }>();
+  for (const { run, ...rest } of rows) {
+    const key = JSON.stringify(rest); // rows of one kind are built with their keys in one order
+    const row = folded.get(key);
+    if (row) row.runs.push(run);
+    else folded.set(key, { ...rest, runs: [run] });
+  }
+  return [...folded.values()];
+}
+
+/**
+ * How many of a folded row's runs moved (are in `upd`): all of them when every run of the batch
+ * moved (`$3`, the batch's size; its runs are distinct), which the statement finds once; else
+ * counted.
+ */
+const MOVED_RUNS = (
+  runs: string,
+) => `CASE WHEN (SELECT count(*) FROM upd) = $3::int THEN cardinality(${runs})
+  ELSE (SELECT count(*) FROM unnest(${runs}) AS m(id) JOIN upd USING (id)) END`;
+
+/**
+ * A customer's attributes and tags after a transition's folded changes (`x`, one row of the
+ * batch's customers; null or absent parts change nothing). Written over `cu`, the row being
+ * updated, so a concurrent change to the customer is re-read before it is applied. The commit
+ * repeats them in its WHERE: a customer whose profile would not change is not rewritten (every
+ * rewrite adds an entry to each of Customer's indexes: the attributes' GIN index rules out HOT).
+ */
+const NEW_ATTRIBUTES = `CASE WHEN x.set IS NULL OR jsonb_typeof(x.set) <> 'object' THEN cu.attributes
+  WHEN x.unset IS NULL THEN cu.attributes || x.set ELSE (cu.attributes || x.set) - x.unset END`;
+const NEW_TAGS = `CASE WHEN x.add IS NULL THEN cu.tags
+  ELSE ARRAY(SELECT DISTINCT g FROM unnest(cu.tags || x.add) AS g
+             WHERE x.remove IS NULL OR NOT (g = ANY(x.remove)) ORDER BY g) END`;
+
+/**
  * Commits a batch of transitions in ONE statement (one implicit transaction): the seq-guarded run
- * updates, and — joined to the runs that actually moved — their traces, outbox messages, counter
- * increments (summed per step, in a stable lock order) and customer changes. A transition whose
- * run moved on meanwhile writes nothing. The batch travels as one JSON document (one native
+ * updates, and — for the runs that actually moved — their traces, outbox messages, counter and
+ * rollup increments (folded per equal increment, counted per run that moved, summed per step, in
+ * a stable lock order) and customer changes. A transition whose run moved on meanwhile writes
+ * nothing. The batch travels as one JSON document (one native
  * `JSON.stringify`, parsed once by Postgres) rather than dozens of escaped array literals.
  */
 async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boolean[]> {
@@ -204,24 +246,29 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
         output: m.output ?? null,
       })),
     ),
-    counters: batch.flatMap((t) =>
-      [...t.counters].map(([step, d]) => ({
-        run: t.runId,
-        version: t.versionId,
-        journey: t.journeyId,
-        step,
-        ...d,
-      })),
+    counters: foldRuns(
+      batch.flatMap((t) =>
+        [...t.counters].map(([step, d]) => ({
+          run: t.runId,
+          version: t.versionId,
+          journey: t.journeyId,
+          step,
+          ...d,
+        })),
+      ),
     ),
     // issue 17: per (version, step, variant, day), committed with the transition.
-    rollups: batch.flatMap((t) =>
-      (t.rollups ?? []).map((r) => ({
-        run: t.runId,
-        version: t.versionId,
-        journey: t.journeyId,
-        ...r,
-      })),
+    rollups: foldRuns(
+      batch.flatMap((t) =>
+        (t.rollups ?? []).map((r) => ({
+          run: t.runId,
+          version: t.versionId,
+          journey: t.journeyId,
+          ...r,
+        })),
+      ),
     ),
+    // Null rather than empty where nothing is to be done, so the statement skips that work.
     customers: batch.flatMap((t) =>
       t.attributes || t.tags
         ? [
@@ -229,9 +276,9 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
               run: t.runId,
               customer: t.customerId,
               set: t.attributes ? t.attributes.set : null,
-              unset: t.attributes?.unset ?? [],
+              unset: t.attributes?.unset.length ? t.attributes.unset : null,
               add: t.tags ? t.tags.add : null,
-              remove: t.tags?.remove ?? [],
+              remove: t.tags?.remove.length ? t.tags.remove : null,
             },
           ]
         : [],
@@ -266,10 +313,12 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
        JOIN upd ON upd.id = m.run
      ), counters AS (
        INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", entered, completed, sent, failed, converted)
-       SELECT c.version, c.step, $2::int, min(c.journey), sum(c.entered), sum(c.completed), sum(c.sent), sum(c.failed), sum(c.converted)
-       FROM jsonb_to_recordset($1::jsonb -> 'counters')
-         AS c(run text, version text, journey text, step text, entered int, completed int, sent int, failed int, converted int)
-       JOIN upd ON upd.id = c.run
+       SELECT c.version, c.step, $2::int, min(c.journey), sum(c.entered * c.n), sum(c.completed * c.n), sum(c.sent * c.n),
+              sum(c.failed * c.n), sum(c.converted * c.n)
+       FROM (SELECT c.*, ${MOVED_RUNS("c.runs")} AS n
+             FROM jsonb_to_recordset($1::jsonb -> 'counters')
+               AS c(runs text[], version text, journey text, step text, entered int, completed int, sent int, failed int, converted int)) c
+       WHERE c.n > 0
        GROUP BY c.version, c.step
        ORDER BY c.version, c.step
        ON CONFLICT ("versionId", "stepId", shard) DO UPDATE SET
@@ -280,29 +329,26 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
          converted = "StepCounter".converted + EXCLUDED.converted
      ), rollups AS (
        INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", entered)
-       SELECT x.version, x.step, x.variant, x.day::date, $2::int, min(x.journey), sum(x.entered)
-       FROM jsonb_to_recordset($1::jsonb -> 'rollups')
-         AS x(run text, version text, journey text, step text, variant text, day text, entered int)
-       JOIN upd ON upd.id = x.run
+       SELECT x.version, x.step, x.variant, x.day::date, $2::int, min(x.journey), sum(x.entered * x.n)
+       FROM (SELECT x.*, ${MOVED_RUNS("x.runs")} AS n
+             FROM jsonb_to_recordset($1::jsonb -> 'rollups')
+               AS x(runs text[], version text, journey text, step text, variant text, day text, entered int)) x
+       WHERE x.n > 0
        GROUP BY x.version, x.step, x.variant, x.day
        ORDER BY x.version, x.step, x.variant, x.day
        ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET
          entered = "JourneyRollup".entered + EXCLUDED.entered
      ), customers AS (
-       UPDATE "Customer" cu SET
-         attributes = CASE WHEN x.set IS NULL OR x.set = 'null'::jsonb THEN cu.attributes
-           ELSE (cu.attributes || x.set) - ARRAY(SELECT jsonb_array_elements_text(x.unset)) END,
-         tags = CASE WHEN x.add IS NULL OR x.add = 'null'::jsonb THEN cu.tags
-           ELSE ARRAY(SELECT DISTINCT g FROM unnest(cu.tags || ARRAY(SELECT jsonb_array_elements_text(x.add))) AS g
-                      WHERE NOT (g = ANY(ARRAY(SELECT jsonb_array_elements_text(x.remove)))) ORDER BY g) END,
+       UPDATE "Customer" cu SET attributes = ${NEW_ATTRIBUTES}, tags = ${NEW_TAGS},
          "updatedAt" = now() AT TIME ZONE 'UTC'
        FROM jsonb_to_recordset($1::jsonb -> 'customers')
-         AS x(run text, customer text, set jsonb, unset jsonb, add jsonb, remove jsonb)
+         AS x(run text, customer text, set jsonb, unset text[], add text[], remove text[])
        JOIN upd ON upd.id = x.run
        WHERE cu.id = x.customer
+         AND (${NEW_ATTRIBUTES} IS DISTINCT FROM cu.attributes OR ${NEW_TAGS} IS DISTINCT FROM cu.tags)
      )
      SELECT id FROM upd`,
-    [JSON.stringify(doc), shard],
+    [JSON.stringify(doc), shard, batch.length],
     { prepare: "engine.commitRunsJson" },
   );
   const moved = new Set(rows.map((r) => r.id));
