@@ -160,13 +160,15 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   const { load } = s;
   const flow = useReactFlow<StepNode, StepEdge>();
   const [miniMap, setMiniMap] = useState(() => miniMapByDefault(draft.nodes.length));
-  const far = useStore(selectFar);
+  // Full cards need the journey language (language.ts), which a big journey's far-out first draw
+  // does without: until it has loaded a big journey stays drawn far out whatever the zoom (a
+  // moment after its first paint), and a small one shows the placeholder.
+  const lang = useLanguage();
+  const big = s.nodes.length > FAR_LAYER_MIN_NODES;
+  const far = useStore(selectFar) || (!lang && big);
   const canvasRef = useRef<HTMLDivElement>(null);
   // issue 18: far out, a big journey's steps are a few SVG paths, not a React Flow node each.
-  const layer = far && s.nodes.length > FAR_LAYER_MIN_NODES;
-  // Full cards need the journey language (language.ts), which a big journey's far-out first draw
-  // does without: until it has loaded, only that draw is made (a placeholder otherwise).
-  const lang = useLanguage();
+  const layer = far && big;
   const waiting = !lang && !layer;
   useEffect(() => {
     if (waiting && s.loadedKey === draftKey) void loadLanguage();
