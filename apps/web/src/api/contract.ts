@@ -51,6 +51,10 @@ export interface WorkspaceCatalog {
   eventSample?: number;
   /** Issue 16: the ids of the workspace's saved segments (a trigger or split naming another warns). */
   segments?: string[];
+  /** Issue 16: the landing pages by address (a PURL step naming another, or a draft, warns). */
+  pages?: Readonly<Record<string, { name: string; published: boolean }>>;
+  /** Issue 16: the coupon pools' names and ids (a coupon step drawing from another warns). */
+  couponPools?: readonly string[];
 }
 
 /** Kinds of value seen ("string", "number", "boolean", "date", "array", "object", "null"), the

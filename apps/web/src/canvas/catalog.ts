@@ -22,6 +22,8 @@ export function toCatalog(data: WorkspaceCatalog | undefined): Catalog {
     ...(data.eventProperties ? { eventProperties: data.eventProperties } : {}),
     ...(data.webhookOrigin ? { webhookOrigin: data.webhookOrigin } : {}),
     ...(data.segments ? { segments: data.segments } : {}), // issue 16: "unknown segment"
+    ...(data.pages ? { pages: data.pages } : {}), // issue 16: unknown or unpublished page
+    ...(data.couponPools ? { couponPools: data.couponPools } : {}), // issue 16: unknown pool
   };
 }
 

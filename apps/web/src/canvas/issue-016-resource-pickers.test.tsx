@@ -4,10 +4,10 @@
 // open), and the coupon step's pool among its coupon pools by name with the codes left (an empty
 // pool, or a name no pool has, is kept with a warning that the step would fail). The server is
 // answered at its HTTP boundary (pages.list, journeys.couponPools) as in the other editor tests.
-import { JourneyDraft } from "@postpath/journey";
+import { CUSTOMER_FIELDS, JourneyDraft } from "@postpath/journey";
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { JourneyDetail } from "../api/contract.ts";
+import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { PageListItem } from "../pages-area/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
@@ -41,6 +41,16 @@ const couponPools: CouponPoolChoice[] = [
   { id: "pool-empty", name: "Black Friday", codes: 40, unclaimed: 0 },
   { id: "pool-spring", name: "Spring codes", codes: 1200, unclaimed: 950 },
 ];
+
+/** journeys.catalog's part for the warnings on the steps (the canvas validates with it). */
+const catalog: WorkspaceCatalog = {
+  customerFields: [...CUSTOMER_FIELDS],
+  pages: {
+    spring: { name: "Spring sale", published: true },
+    autumn: { name: "Autumn preview", published: false },
+  },
+  couponPools: ["Black Friday", "pool-empty", "Spring codes", "pool-spring"],
+};
 
 /** purchase → personal URL (page as given) → coupon (source as given) → exit. */
 function journey(page: string, pool: string): JourneyDetail {
@@ -100,7 +110,13 @@ async function choose(field: HTMLElement, noun: string, search: string) {
 describe("issue 16: the PURL step's page is a picker of the workspace's landing pages", () => {
   it("shows the chosen page by name, lists published pages first, and warns on a draft", async () => {
     window.location.hash = "#/journeys/j16r";
-    renderApp({ me: marketer, journey: journey("spring", "Spring codes"), pages, couponPools });
+    renderApp({
+      me: marketer,
+      catalog,
+      journey: journey("spring", "Spring codes"),
+      pages,
+      couponPools,
+    });
     await openStep("link");
     const field = await screen.findByRole("combobox", { name: "Page" });
     await waitFor(() => expect(field.textContent).toBe("Spring sale"));
@@ -121,11 +137,21 @@ describe("issue 16: the PURL step's page is a picker of the workspace's landing 
       "“Autumn preview” is not published yet: until it is, a personal link to it opens “This link has expired”. Publish it in Pages.",
     );
     expect(field.getAttribute("aria-describedby")).toContain(warning.id);
+    // The step itself is flagged (on the canvas, under Problems, when publishing).
+    expect(screen.getByRole("list", { name: "Warnings for this step" }).textContent).toContain(
+      "The page “Autumn preview” is not published yet",
+    );
   });
 
   it("keeps an address no page has, with a warning", async () => {
     window.location.hash = "#/journeys/j16r";
-    renderApp({ me: marketer, journey: journey("spring", "Spring codes"), pages, couponPools });
+    renderApp({
+      me: marketer,
+      catalog,
+      journey: journey("spring", "Spring codes"),
+      pages,
+      couponPools,
+    });
     await openStep("link");
     const field = await screen.findByRole("combobox", { name: "Page" });
     fireEvent.click(field);
@@ -144,7 +170,13 @@ describe("issue 16: the PURL step's page is a picker of the workspace's landing 
 
   it("says so when the workspace has no landing page yet", async () => {
     window.location.hash = "#/journeys/j16r";
-    renderApp({ me: marketer, journey: journey("", "Spring codes"), pages: [], couponPools });
+    renderApp({
+      me: marketer,
+      catalog,
+      journey: journey("", "Spring codes"),
+      pages: [],
+      couponPools,
+    });
     await openStep("link");
     const field = await screen.findByRole("combobox", { name: "Page" });
     expect(field.textContent).toBe("Choose a page…");
@@ -156,7 +188,13 @@ describe("issue 16: the PURL step's page is a picker of the workspace's landing 
 describe("issue 16: the coupon step's pool is a picker of the workspace's coupon pools", () => {
   it("lists pools with the codes left, and warns on an empty pool and on an unknown name", async () => {
     window.location.hash = "#/journeys/j16r";
-    renderApp({ me: marketer, journey: journey("spring", "Spring codes"), pages, couponPools });
+    renderApp({
+      me: marketer,
+      catalog,
+      journey: journey("spring", "Spring codes"),
+      pages,
+      couponPools,
+    });
     await openStep("coupon");
     const field = await screen.findByRole("combobox", { name: "Pool" });
     await waitFor(() => expect(field.textContent).toBe("Spring codes"));
@@ -183,13 +221,24 @@ describe("issue 16: the coupon step's pool is a picker of the workspace's coupon
     await waitFor(() =>
       expect(configOf("coupon")).toMatchObject({ source: { kind: "pool", pool: "Summer" } }),
     );
-    const warning = await screen.findByText(/^No coupon pool called “Summer” in this workspace/);
+    const warning = await screen.findByText(
+      /^No coupon pool called “Summer” in this workspace: the step fails \(as/,
+    );
     expect(field.getAttribute("aria-describedby")).toContain(warning.id);
+    expect(screen.getByRole("list", { name: "Warnings for this step" }).textContent).toContain(
+      "No coupon pool called “Summer”",
+    );
   });
 
   it("shows a pool the step names by id under its name, without a warning", async () => {
     window.location.hash = "#/journeys/j16r";
-    renderApp({ me: marketer, journey: journey("spring", "pool-spring"), pages, couponPools });
+    renderApp({
+      me: marketer,
+      catalog,
+      journey: journey("spring", "pool-spring"),
+      pages,
+      couponPools,
+    });
     await openStep("coupon");
     const field = await screen.findByRole("combobox", { name: "Pool" });
     await waitFor(() => expect(field.textContent).toBe("Spring codes"));

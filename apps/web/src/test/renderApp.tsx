@@ -102,10 +102,13 @@ export function renderApp(answers: {
       answers.templates.map((t) => ({ ...t, pages: t.pages ?? [] })),
     );
   const segments = answers.segments ?? [];
-  queryClient.setQueryData(trpc.journeys.catalog.queryKey(), {
+  const catalog: WorkspaceCatalog = {
     segments: segments.map((s) => s.id),
     ...(answers.catalog ?? { customerFields: [...CUSTOMER_FIELDS] }),
-  });
+  };
+  // As the editor reads it (WorkspaceCatalog): pages and coupon pools only when a test gives
+  // them (issue 16: the server always sends both; without them nothing is checked).
+  queryClient.setQueryData(trpc.journeys.catalog.queryKey(), catalog as never);
   queryClient.setQueryData(trpc.segments.list.queryKey(), segments);
   if (answers.pages)
     queryClient.setQueryData(

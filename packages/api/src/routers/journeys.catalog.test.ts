@@ -83,10 +83,14 @@ describe("journeys: template variables against the workspace catalogue (real Pos
       eventSample: 1,
       customerFields: FIELDS,
       segments: [], // issue 16: the saved segments' ids (for "unknown segment" warnings)
+      pages: {}, // issue 16: landing pages by address, and coupon pools (page / pool warnings)
+      couponPools: [],
     });
     expect(await createCaller(env.ctxFor(env.users.fresh)).journeys.catalog()).toEqual({
       customerFields: FIELDS,
       segments: [],
+      pages: {},
+      couponPools: [],
     });
   });
 

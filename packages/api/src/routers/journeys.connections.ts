@@ -31,16 +31,39 @@ export async function segmentIds(
   return { segments: rows.map((r) => r.id) };
 }
 
+/** issue 16: the workspace's landing pages (by address: name, published or not) and coupon pools
+ * (names and ids), read fresh like the segments; a PURL step naming a page it lacks or has not
+ * published, or a coupon step drawing from a pool it lacks, is a warning. */
+export async function pagesAndPools(
+  db: Database,
+  workspaceId: string,
+): Promise<Required<Pick<Catalog, "pages" | "couponPools">>> {
+  const [pages, pools] = await Promise.all([
+    db.prisma.page.findMany({
+      where: { workspaceId },
+      select: { slug: true, name: true, publishedVersion: true },
+    }),
+    db.prisma.couponPool.findMany({ where: { workspaceId }, select: { id: true, name: true } }),
+  ]);
+  return {
+    pages: Object.fromEntries(
+      pages.map((p) => [p.slug, { name: p.name, published: p.publishedVersion !== null }]),
+    ),
+    couponPools: pools.flatMap((p) => [p.name, p.id]),
+  };
+}
+
 /** The catalogue validate() checks a draft against: what the workspace observed, and its connections. */
 export async function validationCatalog(
   db: Database,
   keyring: Keyring | undefined,
   workspaceId: string,
 ): Promise<Catalog> {
-  const [observed, bounds, segments] = await Promise.all([
+  const [observed, bounds, segments, resources] = await Promise.all([
     workspaceCatalog(db.prisma, workspaceId),
     connectionBounds(db, keyring, workspaceId),
     segmentIds(db, workspaceId),
+    pagesAndPools(db, workspaceId),
   ]);
-  return { ...observed, ...bounds, ...segments };
+  return { ...observed, ...bounds, ...segments, ...resources };
 }

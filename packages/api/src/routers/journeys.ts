@@ -17,7 +17,12 @@ import { marketerProcedure, readerOf, router, viewerProcedure } from "../trpc.ts
 import { IdText, Text } from "../zod.ts";
 import { editorCatalog } from "./journeys.catalog.ts";
 import { DEFAULT_LIST_LIMIT, listJourneys } from "./journeys.list.ts"; // issue 15
-import { connectionBounds, segmentIds, validationCatalog } from "./journeys.connections.ts";
+import {
+  connectionBounds,
+  pagesAndPools,
+  segmentIds,
+  validationCatalog,
+} from "./journeys.connections.ts";
 import { diffPlans } from "./journeys.diff.ts";
 import { sameTriggerJourneys } from "./journeys.overlap.ts";
 import { TestCustomerInput, testCustomer } from "./journeys.testCustomer.ts"; // issue 16
@@ -620,6 +625,7 @@ export const journeysRouter = router({
     ...(await editorCatalog(ctx.db.prisma, ctx.user.workspaceId)),
     ...(await connectionBounds(ctx.db, ctx.keyring, ctx.user.workspaceId)),
     ...(await segmentIds(ctx.db, ctx.user.workspaceId)), // issue 16
+    ...(await pagesAndPools(ctx.db, ctx.user.workspaceId)), // issue 16: page / pool warnings
   })),
 
   /** issue 16: a real customer for the editor's test run, with their segments and lifecycle stage

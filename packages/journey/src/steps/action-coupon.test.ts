@@ -92,4 +92,30 @@ describe("action.coupon", () => {
     );
     expect(value.map((i) => [i.code, i.field])).toEqual([["coupon.value", "value.amount"]]);
   });
+
+  it("issue 16: a pool the workspace lacks (by name or id) is a warning on the step", () => {
+    const draft = (pool: string) =>
+      draftFromSteps([
+        { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "c" },
+        {
+          id: "c",
+          type: "action.coupon",
+          data: { source: { kind: "pool", pool }, value: { kind: "percent", amount: 10 } },
+          next: "x",
+        },
+        { id: "x", type: "flow.exit" },
+      ]);
+    const couponPools = ["Spring codes", "pool-1"];
+    expect(validate(draft("Spring codes"), { couponPools })).toEqual([]);
+    expect(validate(draft("pool-1"), { couponPools })).toEqual([]);
+    expect(validate(draft("Summer"), { couponPools })).toEqual([
+      expect.objectContaining({
+        code: "coupon.unknown_pool",
+        severity: "warning",
+        nodeId: "c",
+        field: "source.pool",
+      }),
+    ]);
+    expect(validate(draft("Summer"), {})).toEqual([]);
+  });
 });

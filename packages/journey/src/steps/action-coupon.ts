@@ -8,7 +8,7 @@ import { membershipIssues } from "../membership.ts";
 import { templateContext } from "../templating.ts";
 import { boundedDuration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
-import { type CheckIssue, defineStep } from "./module.ts";
+import { type Catalog, type CheckIssue, defineStep } from "./module.ts";
 
 export const CouponSource = z.discriminatedUnion("kind", [
   z.object({
@@ -87,6 +87,20 @@ function checkValue(v: CouponValue, field: string): CheckIssue[] {
   return [];
 }
 
+/** issue 16: a pool the workspace does not have (by name or id) is a warning: the step would fail. */
+export function poolIssues(source: CouponSource, catalog: Catalog): CheckIssue[] {
+  if (source.kind !== "pool" || !catalog.couponPools || catalog.couponPools.includes(source.pool))
+    return [];
+  return [
+    {
+      code: "coupon.unknown_pool",
+      severity: "warning",
+      field: "source.pool",
+      message: `No coupon pool called “${source.pool}” in this workspace: the step fails until one exists. Choose another pool.`,
+    },
+  ];
+}
+
 export default defineStep<ActionCouponConfig>({
   type: "action.coupon",
   family: "action",
@@ -99,6 +113,7 @@ export default defineStep<ActionCouponConfig>({
   },
   branches: actionBranches,
   check: (c, ctx) => [
+    ...poolIssues(c.source, ctx.catalog),
     ...checkValue(c.value, "value.amount"),
     ...c.rules.flatMap((r, i) => [
       ...checkValue(r.value, `rules.${i}.value.amount`),

@@ -73,4 +73,39 @@ describe("action.purl", () => {
       }),
     ]);
   });
+
+  it("issue 16: a page the workspace lacks or has not published is a warning on the step", () => {
+    const draft = (page: string) =>
+      draftFromSteps([
+        { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "p" },
+        { id: "p", type: "action.purl", data: { page }, next: "x" },
+        { id: "x", type: "flow.exit" },
+      ]);
+    const pages = {
+      spring: { name: "Spring sale", published: true },
+      autumn: { name: "Autumn preview", published: false },
+    };
+    expect(validate(draft("spring"), { pages })).toEqual([]);
+    expect(validate(draft("autumn"), { pages })).toEqual([
+      expect.objectContaining({
+        code: "purl.page_unpublished",
+        severity: "warning",
+        nodeId: "p",
+        field: "page",
+        message: expect.stringContaining("“Autumn preview” is not published yet") as string,
+      }),
+    ]);
+    expect(validate(draft("winter"), { pages })).toEqual([
+      expect.objectContaining({
+        code: "purl.unknown_page",
+        severity: "warning",
+        nodeId: "p",
+        field: "page",
+        message: expect.stringContaining("address “winter”") as string,
+      }),
+    ]);
+    // "constructor" is no page either; without the workspace's pages nothing is checked.
+    expect(validate(draft("constructor"), { pages })[0]?.code).toBe("purl.unknown_page");
+    expect(validate(draft("winter"), {})).toEqual([]);
+  });
 });

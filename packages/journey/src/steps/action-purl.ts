@@ -4,7 +4,7 @@ import { z } from "zod";
 import { TemplateError, stepTemplateRenderer, templateContext } from "../templating.ts";
 import { boundedDuration, durationMs } from "../time.ts";
 import { actionBranches, actionFields, handleResult } from "./action-common.ts";
-import { defineStep } from "./module.ts";
+import { type CheckIssue, type Catalog, defineStep } from "./module.ts";
 
 export const ActionPurlConfig = z.object({
   /** The landing page (slug) the URL opens. */
@@ -25,6 +25,23 @@ export type ActionPurlConfig = z.infer<typeof ActionPurlConfig>;
 const PURL_FIELDS = ["url", "qrUrl", "token", "page"] as const;
 const PURL_FIELDS_WITHOUT_QR = ["url", "token", "page"] as const;
 
+/** issue 16: a page the workspace does not have, or has not published, is a warning. */
+export function pageIssues(page: string, catalog: Catalog): CheckIssue[] {
+  if (!catalog.pages || page === "") return [];
+  const known = Object.hasOwn(catalog.pages, page) ? catalog.pages[page] : undefined;
+  if (known?.published) return [];
+  return [
+    {
+      code: known ? "purl.page_unpublished" : "purl.unknown_page",
+      severity: "warning",
+      field: "page",
+      message: known
+        ? `The page “${known.name}” is not published yet: its links open “This link has expired” until it is.`
+        : `No landing page has the address “${page}”: its links open “This link has expired”. Create and publish it in Pages, or choose another page.`,
+    },
+  ];
+}
+
 export default defineStep<ActionPurlConfig>({
   type: "action.purl",
   family: "action",
@@ -32,6 +49,7 @@ export default defineStep<ActionPurlConfig>({
   schema: ActionPurlConfig,
   defaults: { page: "", params: {}, qr: true },
   branches: actionBranches,
+  check: (c, ctx) => pageIssues(c.page, ctx.catalog),
   templates: (c) =>
     Object.entries(c.params).map(([k, v]) => ({ field: `params.${k}`, template: v })),
   // The engine's output (engine outputs.ts createPurl): no QR image without `qr`.

@@ -28,6 +28,13 @@ export type Catalog = {
   /** issue 16: the ids of the workspace's saved segments (lifecycle stages included); when given,
    * a trigger or a split naming another id is a warning (a deleted segment). */
   segments?: readonly string[];
+  /** issue 16: the workspace's landing pages by address (slug), with their names and whether
+   * one is published; when given, a PURL step naming another address, or a page not published,
+   * is a warning (its links would open "This link has expired"). */
+  pages?: Readonly<Record<string, { name: string; published: boolean }>>;
+  /** issue 16: the workspace's coupon pools, by name and by id; when given, a coupon step
+   * drawing from another pool is a warning (the step would fail). */
+  couponPools?: readonly string[];
 };
 
 export type TriggerInfo = {
