@@ -19,6 +19,7 @@ import { heatOf, type Heat, type HeatMetric } from "./heat.ts";
 // (language.ts): the store validates once it is loaded.
 import { language, languageIfLoaded, loadLanguage } from "./language.ts";
 import { layoutPositions } from "./layout.ts";
+import { validateOffThread } from "./validateOffThread.ts";
 import { draftToFlow, toStepEdge, toStepNode, withExtraBranches } from "./toFlow.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
@@ -537,7 +538,14 @@ function validateAfterPaint(key: string | null, docRev: number): void {
     state = useEditorStore.getState();
     // A change since then has been checked already.
     if (state.docRev !== docRev) return;
-    useEditorStore.setState(checkDoc(state, state.catalog));
+    // In a worker: validating 1,000 steps would hold the page up for a moment right after its
+    // first draw. A check made here meanwhile (an edit, the catalogue arriving) is newer.
+    const since = checks;
+    void validateOffThread(toDraft(state), state.catalog).then((issues) => {
+      const now = useEditorStore.getState();
+      if (now.loadedKey !== key || checks !== since) return;
+      useEditorStore.setState(issues ? groupIssues(issues) : checkDoc(now, now.catalog));
+    });
   };
   // After the next frame has been painted (a timeout queued from an animation frame), load the
   // language; then check, in a task of its own.
@@ -547,12 +555,20 @@ function validateAfterPaint(key: string | null, docRev: number): void {
 }
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */
-export function checkDoc(
-  doc: Doc,
-  catalog: Catalog = {},
-): Pick<EditorState, "issues" | "errorCount" | "issuesByNode" | "issuesByEdge" | "warningsByNode"> {
-  const { isWarning, validate } = language();
-  const issues = validate(toDraft(doc), catalog);
+export function checkDoc(doc: Doc, catalog: Catalog = {}): Checked {
+  checks++;
+  return groupIssues(language().validate(toDraft(doc), catalog));
+}
+
+type Checked = Pick<
+  EditorState,
+  "issues" | "errorCount" | "issuesByNode" | "issuesByEdge" | "warningsByNode"
+>;
+/** Validations made on the main thread (a worker's answer older than the last one is dropped). */
+let checks = 0;
+
+function groupIssues(issues: ValidationIssue[]): Checked {
+  const { isWarning } = language();
   let errorCount = 0;
   const issuesByNode: Record<string, ValidationIssue[]> = {};
   const issuesByEdge: Record<string, ValidationIssue[]> = {};
