@@ -128,4 +128,64 @@ describe("issue 16: NamePicker", () => {
     expect(screen.getByRole("combobox", { name: "Attribute" }).textContent).toBe("anything");
     expect(screen.queryByText(/Never seen yet/)).toBeNull();
   });
+
+  it("names with titles (pages): shown and searched by title, a known title is no new name, and 'Use' comes last", async () => {
+    const seen: string[] = [];
+    function Titled() {
+      const [value, setValue] = useState("spring");
+      return (
+        <>
+          <label htmlFor="page">Page</label>
+          <NamePicker
+            id="page"
+            value={value}
+            onChange={(v) => {
+              seen.push(v);
+              setValue(v);
+            }}
+            options={[
+              { name: "spring", label: "Spring sale" },
+              { name: "autumn", label: "Autumn preview", warning: "Not published yet." },
+            ]}
+            noun="page"
+            unknownWarning={(slug) => `No page at “${slug}”.`}
+            newNote="no page here yet"
+          />
+        </>
+      );
+    }
+    render(<Titled />);
+    const field = screen.getByRole("combobox", { name: "Page" });
+    expect(field.textContent).toBe("Spring sale");
+    fireEvent.click(field);
+    const input = await screen.findByRole("combobox", { name: "Choose a page" });
+    // A title typed as shown, in any case: that page, and no "Use" option.
+    fireEvent.change(input, { target: { value: "autumn PREVIEW" } });
+    await waitFor(() =>
+      expect(screen.getAllByRole("option").map((o) => o.textContent)).toEqual(["Autumn preview"]),
+    );
+    // Part of a title: the page first (chosen by Enter), the new address last.
+    fireEvent.change(input, { target: { value: "Autumn" } });
+    await waitFor(() =>
+      expect(screen.getAllByRole("option").map((o) => o.textContent)).toEqual([
+        "Autumn preview",
+        "Use “Autumn” — no page here yet",
+      ]),
+    );
+    await waitFor(() => expect(selected()?.textContent).toBe("Autumn preview"));
+    fireEvent.keyDown(input, { key: "Enter" });
+    expect(seen).toEqual(["autumn"]);
+    expect(field.textContent).toBe("Autumn preview");
+    const warning = await screen.findByText("Not published yet.");
+    expect(field.getAttribute("aria-describedby")).toBe(warning.id);
+
+    // An address no page has: kept, with the caller's words.
+    fireEvent.click(field);
+    const again = await screen.findByRole("combobox", { name: "Choose a page" });
+    fireEvent.change(again, { target: { value: "winter" } });
+    await waitFor(() => expect(selected()?.textContent).toBe("Use “winter” — no page here yet"));
+    fireEvent.keyDown(again, { key: "Enter" });
+    expect(seen).toEqual(["autumn", "winter"]);
+    expect(await screen.findByText("No page at “winter”.")).toBeTruthy();
+  });
 });
