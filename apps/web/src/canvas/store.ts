@@ -538,6 +538,11 @@ function validateAfterPaint(key: string | null, docRev: number): void {
     state = useEditorStore.getState();
     // A change since then has been checked already.
     if (state.docRev !== docRev) return;
+    // A small journey (checked here only because the language was not loaded yet) at once.
+    if (state.nodes.length <= VALIDATE_LATER_OVER) {
+      useEditorStore.setState(checkDoc(state, state.catalog));
+      return;
+    }
     // In a worker: validating 1,000 steps would hold the page up for a moment right after its
     // first draw. A check made here meanwhile (an edit, the catalogue arriving) is newer.
     const since = checks;
