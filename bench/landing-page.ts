@@ -1,9 +1,9 @@
 // Landing pages (issue 14): `/p/:token` rendered on the server, and form posts, against a raw
 // Fastify server answering a static string, in the same run, each server in its own process.
-// The real server (apps/server/src/main.ts, worker in-process as `pnpm start` runs it) runs on a
-// fresh database and its own redis-server, seeded with a published page (heading with a Liquid
-// greeting, product card, text, form) and N PURLs of a journey's PURL step as the engine stores
-// them. Load comes from this process over keep-alive HTTP/1.1 connections (node:http):
+// The real server (apps/server/src/main.ts as `pnpm start` runs it: the journey workers in a
+// worker thread of the same process) runs on a fresh database and its own redis-server, seeded
+// with a published page (heading with a Liquid greeting, product card, text, form) and N PURLs of
+// a journey's PURL step as the engine stores them. Load comes from this process over keep-alive HTTP/1.1 connections (node:http):
 //   - max req/s: `--connections` closed loops for `--seconds`, latency p50/p99;
 //   - a fixed offered rate (`--rate`, 200 req/s): requests start on schedule whatever the server
 //     does, latency measured from the scheduled start (no coordinated omission);
@@ -25,7 +25,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Prisma } from "@postpath/db";
 import { visitPurl } from "@postpath/engine";
 import {
@@ -183,12 +183,46 @@ async function startServer(
         NODE_ENV: production ? "production" : "development",
         POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
         WEB_DIST: "/nonexistent",
+        // The main thread's event-loop delay, read per phase (_loop-delay.mjs).
+        NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${pathToFileURL(resolve(here, "_loop-delay.mjs")).href}`,
+        BENCH_LOOP_DELAY_FILE: loopDelayFile,
       },
     },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/healthz`, child, "the server");
   return { url, child };
+}
+
+const loopDelayFile = join(os.tmpdir(), `landing-loop-${process.pid}`);
+
+/**
+ * The server's main thread (the node process running src/main.ts under tsx's loader): its
+ * event-loop delay since the last call (p50/p99/max ms), or null when it did not answer.
+ */
+async function loopDelay(
+  pids: number[],
+): Promise<{ p50: number; p99: number; max: number } | null> {
+  const pid = pids.find((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("loader.mjs");
+    } catch {
+      return false;
+    }
+  });
+  if (pid === undefined) return null;
+  const file = `${loopDelayFile}.${pid}`;
+  fs.rmSync(file, { force: true });
+  process.kill(pid, "SIGUSR2");
+  for (let i = 0; i < 100; i++) {
+    await sleep(20);
+    try {
+      return JSON.parse(fs.readFileSync(file, "utf8")) as { p50: number; p99: number; max: number };
+    } catch {
+      // not written yet
+    }
+  }
+  return null;
 }
 
 async function startRaw() {
@@ -397,17 +431,30 @@ function packageOf(url: string, fn: string): string {
 }
 
 /**
- * The largest profile in `dir` (the node process tsx started): busy time (idle left out) by
+ * The profiles in `dir` of the server's main thread and its workers' thread: busy time (idle left out) by
  * package, self time; and the repo's own functions (plus React's and Liquid's entry points) by
  * inclusive CPU time — synchronous stretches only, as a CPU profile sees async code.
  */
 function summariseProfile(dir: string): string[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  if (!files.length) return ["(no profile written)"];
-  const biggest = files
-    .map((f) => join(dir, f))
-    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]!;
-  const prof = JSON.parse(fs.readFileSync(biggest, "utf8")) as CpuProfile;
+  // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is a process's main thread
+  // (the server's renders; tsx's own process is small), others the journey workers' thread.
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => ({ file: join(dir, f), thread: Number(f.split(".").at(-3)) }))
+    .sort((a, b) => fs.statSync(b.file).size - fs.statSync(a.file).size);
+  const main = files.find((f) => f.thread === 0);
+  if (!main) return ["(no profile written)"];
+  const worker = files.find((f) => f.thread !== 0);
+  return [
+    "main thread (HTTP, renders):",
+    ...summariseOne(main.file),
+    ...(worker ? ["", "worker thread (journey workers):", ...summariseOne(worker.file, 8)] : []),
+  ];
+}
+
+function summariseOne(file: string, top = 28): string[] {
+  const prof = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -442,12 +489,12 @@ function summariseProfile(dir: string): string[] {
     `busy ${fmt(busy / 1e6, 1)} s; self time by package:`,
     ...[...self]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 14)
+      .slice(0, Math.min(14, top))
       .map(([g, us]) => `  ${pct(us)}  ${g}`),
     "inclusive time (synchronous stretches) of the repo's functions and library entry points:",
     ...[...inclusive]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 28)
+      .slice(0, top)
       .map(([g, us]) => `  ${pct(us)}  ${g}`),
   ];
 }
@@ -597,14 +644,14 @@ export default async function landingPage(args: string[]): Promise<void> {
     if (first.status !== 200 || !first.body.includes("Welcome, First 1!"))
       throw new Error(`/p/:token answered ${first.status}: ${first.body.slice(0, 300)}`);
     console.log(
-      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}, worker ${args.includes("--no-worker") ? "off (RUN_WORKER=false)" : "in-process"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${connections} connections for max req/s; ${seconds} s per phase`,
+      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}, worker ${args.includes("--no-worker") ? "off (RUN_WORKER=false)" : "in-process (its own thread)"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${connections} connections for max req/s; ${seconds} s per phase`,
     );
 
     let i = 0;
     const page = (): Req => ({ path: `/p/${tokens[i++ % tokens.length]}` });
     const staticReq = (): Req => ({ path: "/static" });
 
-    type Row = { what: string; r: Result; cpu: string; perRequest: string };
+    type Row = { what: string; r: Result; cpu: string; perRequest: string; loop: string };
     const rows: Row[] = [];
     /** CPU seconds of a group (server: its process group; postgres) between two snapshots. */
     const used = (
@@ -622,11 +669,14 @@ export default async function landingPage(args: string[]): Promise<void> {
       run: () => Promise<R>,
       serverCpu = serverPids,
     ): Promise<R> => {
+      const mine = serverCpu === serverPids;
+      if (mine) await loopDelay(serverPids); // starts over
       const before = cpuSnapshot(serverCpu);
       const t = performance.now();
       const r = await run();
       const ms = performance.now() - t;
       const after = cpuSnapshot(serverCpu);
+      const delay = mine ? await loopDelay(serverPids) : null;
       // CPU per request: the only figure here that other load on a shared machine barely moves.
       const per = (g: string) => fmt((used(before, after, g) * 1000) / Math.max(1, r.ms.length), 2);
       rows.push({
@@ -634,6 +684,7 @@ export default async function landingPage(args: string[]): Promise<void> {
         r,
         cpu: cpuSince(before, ms, serverCpu),
         perRequest: `${per("node (worker processes)")} / ${per("postgres")}`,
+        loop: delay ? `${fmt(delay.p99, 1)} / ${fmt(delay.max, 1)}` : "-",
       });
       return r;
     };
@@ -779,9 +830,11 @@ export default async function landingPage(args: string[]): Promise<void> {
       "p99 ms",
       "max ms",
       "errors",
+      "CPU ms/req server / pg",
+      "loop delay p99 / max ms",
       "CPU (% of one core)",
     ];
-    const table = rows.map(({ what, r, cpu, perRequest }) => [
+    const table = rows.map(({ what, r, cpu, perRequest, loop }) => [
       what,
       fmt(r.ms.length),
       fmt(rps(r)),
@@ -790,12 +843,15 @@ export default async function landingPage(args: string[]): Promise<void> {
       fmt(r.ms[r.ms.length - 1] ?? NaN, 1),
       r.errors.size ? [...r.errors].map(([k, v]) => `${k}×${v}`).join(" ") : "0",
       perRequest,
+      loop,
       cpu.replace("node (worker processes)", "server"),
     ]);
     const widths = head.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
     const pad = (r: string[]) =>
       r
-        .map((c, k) => (k === 0 || k === 8 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!)))
+        .map((c, k) =>
+          k === 0 || k === head.length - 1 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!),
+        )
         .join("  ");
     console.log(pad(head));
     for (const r of table) console.log(pad(r));
