@@ -14,7 +14,9 @@ async function main() {
   // The journey workers: in a worker thread (own event loop and connections), so their job
   // batches never delay a page or an API answer; with the embedded database (PGlite lives in this
   // thread's memory and cannot be opened twice) on this thread, as before (worker-thread.ts).
-  let crashed: (err: Error) => void = () => undefined;
+  // Until the shutdown below exists, a failure of the thread is kept and handled then.
+  let early: Error | null = null;
+  let crashed = (err: Error) => void (early ??= err);
   const workerThread =
     env.RUN_WORKER && env.DATABASE_URL
       ? startWorkerThread(env, (err) => crashed(err))
@@ -97,6 +99,7 @@ async function main() {
     log.fatal({ err: err.stack ?? err.message }, "the worker thread failed");
     void shutdown("worker thread failed", 1);
   };
+  if (early) crashed(early);
 }
 
 main().catch((err: unknown) => {
