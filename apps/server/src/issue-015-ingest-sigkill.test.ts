@@ -1,79 +1,34 @@
 // Issue 15: a 200 from ingest means the event is committed. A server process (a child running
 // main.ts on a test database and the machine's Redis) is SIGKILLed in the middle of a burst of
 // batches and single tracks from concurrent connections; every event it acknowledged is stored.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { createTestDatabase, waitFor, type TestDatabase } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const tsx = path.resolve(import.meta.dirname, "../node_modules/.bin/tsx");
-const main = path.resolve(import.meta.dirname, "main.ts");
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
+import {
+  freePort,
+  killGroup,
+  spawnServer,
+  workspaceWithWriteKey,
+} from "./testing/server-process.ts";
 
 describe("issue 15: SIGKILL of the server mid-burst", () => {
   let db: TestDatabase;
   let child: ChildProcess | undefined;
-  const key = `pp_${randomBytes(12).toString("hex")}`;
+  let key = "";
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const ws = await db.prisma.workspace.create({
-      data: { name: "Kill", slug: `kill-${Date.now()}` },
-    });
-    await db.prisma.apiKey.create({
-      data: {
-        workspaceId: ws.id,
-        name: "kill",
-        prefix: key.slice(0, 8),
-        keyHash: createHash("sha256").update(key).digest("hex"),
-        rateLimitPerMinute: 1_000_000,
-      },
-    });
+    key = await workspaceWithWriteKey(db, "Kill", { rateLimitPerMinute: 1_000_000 });
   });
   afterAll(async () => {
-    try {
-      if (child?.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
+    killGroup(child);
     await db?.drop();
   });
 
   it("loses no acknowledged event", async () => {
     const port = await freePort();
-    child = spawn(tsx, [main], {
-      detached: true, // its own group: tsx runs the server in a child process; both are killed
-      stdio: ["ignore", "ignore", "inherit"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        REDIS_AUTOSTART: "false",
-        QUEUE_PREFIX: `kill-${randomBytes(4).toString("hex")}`,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        SEED_DEMO: "false",
-        LOG_LEVEL: "error",
-        RUN_WORKER: "false",
-        POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
-        WEB_DIST: "/nonexistent",
-      },
-    });
+    // Its own process group: tsx runs the server in a child process; both are killed.
+    child = spawnServer({ db, port, runWorker: false, stdout: "ignore" });
     const base = `http://127.0.0.1:${port}`;
     await waitFor("the server to listen", async () => {
       if (child?.exitCode !== null) throw new Error(`the server exited (${child?.exitCode})`);

@@ -2,7 +2,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { seedDemo, DEMO_PASSWORD } from "@postpath/api";
 import { loadEnvOrExit } from "@postpath/config";
-import { createLogger, openRuntime, REPO_ROOT, startWorkers, StartupError } from "@postpath/engine";
+import {
+  createLogger,
+  openRuntime,
+  REPO_ROOT,
+  startRuntimeWorkers,
+  StartupError,
+} from "@postpath/engine";
 import { buildApp } from "./app.ts";
 import { startWorkerThread } from "./worker-thread.ts";
 
@@ -22,17 +28,7 @@ async function main() {
       ? startWorkerThread(env, (err) => crashed(err))
       : Promise.resolve(null);
   workerThread.catch(() => undefined); // awaited before listening; a failure is thrown there
-  const workers =
-    env.RUN_WORKER && !env.DATABASE_URL
-      ? startWorkers(rt.engine, {
-          connection: rt.redis,
-          prefix: env.QUEUE_PREFIX,
-          concurrency: env.WORKER_CONCURRENCY,
-          runConcurrency: env.RUN_CONCURRENCY,
-          eventRetentionDays: env.EVENT_RETENTION_DAYS,
-          monitor: rt.monitor,
-        })
-      : null;
+  const workers = env.RUN_WORKER && !env.DATABASE_URL ? startRuntimeWorkers(rt) : null;
   if (!env.DATABASE_URL && !env.RUN_WORKER)
     log.warn(
       "RUN_WORKER=false with the embedded database: no worker can reach it, journeys will not run",

@@ -3,7 +3,7 @@
 // (apps/worker) has them. Talks to the server's main thread through parentPort only.
 import { parentPort, workerData } from "node:worker_threads";
 import type { Env } from "@postpath/config";
-import { createLogger, openRuntime, startWorkers, StartupError } from "@postpath/engine";
+import { createLogger, openRuntime, startRuntimeWorkers, StartupError } from "@postpath/engine";
 import type { FromWorkerThread, ToWorkerThread } from "./worker-thread.ts";
 
 if (!parentPort) throw new Error("worker-thread-entry.ts runs only in a worker thread");
@@ -15,14 +15,7 @@ const tell = (m: FromWorkerThread) => port.postMessage(m);
 async function main() {
   // The main thread has started Redis if needed and migrated the database.
   const rt = await openRuntime(env, log, { alongside: true });
-  const workers = startWorkers(rt.engine, {
-    connection: rt.redis,
-    prefix: env.QUEUE_PREFIX,
-    concurrency: env.WORKER_CONCURRENCY,
-    runConcurrency: env.RUN_CONCURRENCY,
-    eventRetentionDays: env.EVENT_RETENTION_DAYS,
-    monitor: rt.monitor,
-  });
+  const workers = startRuntimeWorkers(rt);
   let closing = false;
   port.on("message", (m: ToWorkerThread) => {
     if (m.type !== "close" || closing) return;

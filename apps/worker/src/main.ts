@@ -1,5 +1,5 @@
 import { loadEnvOrExit } from "@postpath/config";
-import { createLogger, openRuntime, startWorkers, StartupError } from "@postpath/engine";
+import { createLogger, openRuntime, startRuntimeWorkers, StartupError } from "@postpath/engine";
 
 const env = loadEnvOrExit();
 const log = createLogger(env.LOG_LEVEL, "postpath-worker");
@@ -11,14 +11,7 @@ async function main() {
     );
   }
   const rt = await openRuntime(env, log);
-  const workers = startWorkers(rt.engine, {
-    connection: rt.redis,
-    prefix: env.QUEUE_PREFIX,
-    concurrency: env.WORKER_CONCURRENCY,
-    runConcurrency: env.RUN_CONCURRENCY,
-    eventRetentionDays: env.EVENT_RETENTION_DAYS,
-    monitor: rt.monitor,
-  });
+  const workers = startRuntimeWorkers(rt);
   log.info(
     {
       concurrency: env.WORKER_CONCURRENCY,

@@ -10,7 +10,7 @@ import {
 } from "@postpath/channels";
 import type { Env } from "@postpath/config";
 import { migrate, openDatabase, type Database } from "@postpath/db";
-import { createEngineContext } from "./engine.ts";
+import { createEngineContext, startWorkers, type RunningWorkers } from "./engine.ts";
 import type { EngineContext } from "./context.ts";
 import { DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -211,6 +211,22 @@ export function openCredentialProviders(
     masterKey: { source: loaded.source, generated: loaded.generated !== null },
     resolver: credentialProviders(db, loaded.keyring, staticProviders(providers)),
   };
+}
+
+/**
+ * The journey workers of a runtime, configured from its environment (WORKER_CONCURRENCY,
+ * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, QUEUE_PREFIX): the same wherever they run — the worker
+ * process, the server's worker thread, or the server's own loop with the embedded database.
+ */
+export function startRuntimeWorkers(rt: Runtime): RunningWorkers {
+  return startWorkers(rt.engine, {
+    connection: rt.redis,
+    prefix: rt.env.QUEUE_PREFIX,
+    concurrency: rt.env.WORKER_CONCURRENCY,
+    runConcurrency: rt.env.RUN_CONCURRENCY,
+    eventRetentionDays: rt.env.EVENT_RETENTION_DAYS,
+    monitor: rt.monitor,
+  });
 }
 
 export interface RuntimeOptions {

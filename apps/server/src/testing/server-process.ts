@@ -1,0 +1,85 @@
+// The real server (main.ts) as a child process on a test database and the machine's Redis, for
+// tests about what a process does as a whole: start-up, its worker thread, a SIGKILL mid-burst.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import path from "node:path";
+import type { TestDatabase } from "@postpath/db/testing";
+
+const tsx = path.resolve(import.meta.dirname, "../../node_modules/.bin/tsx");
+const main = path.resolve(import.meta.dirname, "../main.ts");
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** A workspace with an ingest write key; returns the key's plain text. */
+export async function workspaceWithWriteKey(
+  db: TestDatabase,
+  name: string,
+  key: { rateLimitPerMinute?: number } = {},
+): Promise<string> {
+  const plain = `pp_${randomBytes(12).toString("hex")}`;
+  const ws = await db.prisma.workspace.create({
+    data: { name, slug: `${name.toLowerCase()}-${Date.now()}` },
+  });
+  await db.prisma.apiKey.create({
+    data: {
+      workspaceId: ws.id,
+      name: name.toLowerCase(),
+      prefix: plain.slice(0, 8),
+      keyHash: createHash("sha256").update(plain).digest("hex"),
+      ...key,
+    },
+  });
+  return plain;
+}
+
+/**
+ * Starts main.ts through tsx in a process group of its own (so `killGroup` ends tsx and the
+ * server together), listening on 127.0.0.1:`port`, without the demo seed or the web app.
+ */
+export function spawnServer(opts: {
+  db: TestDatabase;
+  port: number;
+  runWorker: boolean;
+  stdout: "pipe" | "ignore";
+}): ChildProcess {
+  return spawn(tsx, [main], {
+    detached: true,
+    stdio: ["ignore", opts.stdout, "inherit"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
+      DATABASE_URL: opts.db.url,
+      REDIS_URL,
+      REDIS_AUTOSTART: "false",
+      QUEUE_PREFIX: `proc-${randomBytes(4).toString("hex")}`,
+      HOST: "127.0.0.1",
+      PORT: String(opts.port),
+      SEED_DEMO: "false",
+      LOG_LEVEL: "error",
+      RUN_WORKER: String(opts.runWorker),
+      POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
+      WEB_DIST: "/nonexistent",
+    },
+  });
+}
+
+/** SIGKILLs the child's whole process group (tsx and the server); nothing if it is gone. */
+export function killGroup(child: ChildProcess | undefined): void {
+  try {
+    if (child?.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+}
