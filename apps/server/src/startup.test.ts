@@ -10,7 +10,9 @@ function start(env: Record<string, string>) {
   const res = spawnSync(tsx, [main], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     encoding: "utf8",
-    timeout: 60_000,
+    // A backstop against a hang only, like the suite's test timeout: on a busy machine tsx's
+    // start (transforming main.ts and everything it imports) alone has taken over a minute.
+    timeout: 300_000,
   });
   return { code: res.status, stderr: res.stderr.trim(), stdout: res.stdout.trim() };
 }
