@@ -118,7 +118,15 @@ describe("unsubscribe link in a delivered email", () => {
       sourceLabel: "one-click unsubscribe in the inbox",
     });
 
-    // Another purchase: the run goes on, the marketing email is skipped and says why.
+    // Another purchase: the run goes on, the marketing email is skipped and says why. The journey
+    // lets a customer in again only after their run has ended: the first email reached the sink
+    // before that run's exit was committed, so wait for the exit first (on a busy machine the
+    // second purchase could otherwise arrive while the first run is still in the journey).
+    await waitFor("the first run to end", () =>
+      h.db.prisma.journeyRun.findFirst({
+        where: { customerId: ada, status: { in: ["COMPLETED", "EXITED"] } },
+      }),
+    );
     await ingest("track", { userId: "ada", event: "purchase" });
     const skipped = await waitFor("second email skipped", () =>
       h.db.prisma.message.findFirst({ where: { customerId: ada, status: "SKIPPED" } }),
