@@ -2,7 +2,6 @@
 // with "_"). Each benchmark gets its own redis-server (no persistence) on a free port, so figures
 // are not disturbed by other users of the machine's Redis, and a fresh Postgres database.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import type { Database, Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import {
@@ -16,6 +15,7 @@ import {
 } from "@postpath/engine";
 import { compile, draftFromSteps, triggerOf, type StepSpec } from "@postpath/journey";
 import type { Redis } from "ioredis";
+import { freePort } from "./_process.ts";
 
 export interface BenchEnv {
   db: TestDatabase;
@@ -25,17 +25,6 @@ export interface BenchEnv {
   prefix: string;
   workspaceId: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRedisServer(): Promise<{ url: string; child: ChildProcess }> {

@@ -17,7 +17,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +26,7 @@ import { compile, templates } from "@postpath/journey";
 import { hashPassword } from "../packages/api/src/auth.ts";
 import { cpuSnapshot } from "./_cpu.ts";
 import { arg, fmt, percentile, startRedisServer } from "./_engine.ts";
+import { freePort, stopGroup } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
@@ -35,25 +35,6 @@ const WS = "ws-api-reads";
 const EMAIL = "bench-reads@example.com";
 const PASSWORD = "correct horse battery staple 15";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once("exit", r));

@@ -17,31 +17,12 @@ import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+import { freePort, stopGroup } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
 const TSX = resolve(here, "node_modules/.bin/tsx");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function stopGroup(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): void {
-  try {
-    if (child?.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
 function spawnGroup(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(TSX, args, {

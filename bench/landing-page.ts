@@ -21,7 +21,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
@@ -38,6 +37,7 @@ import { pageElement, type PageMetadata } from "../packages/pages/src/index.ts";
 import { insertPurls } from "../apps/server/src/testing/print-run.ts";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+import { freePort, stopGroup } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
@@ -99,25 +99,6 @@ const THANKS = {
   root: { props: { title: "Thank you" } },
   content: [{ type: "Heading", props: { id: "h", text: "Thank you, {{ customer.first_name }}" } }],
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
 /** Pids in the process group of `child` (tsx and the node process it runs). */
 function groupPids(child: ChildProcess): number[] {

@@ -8,38 +8,19 @@
 //   pnpm bench server-hostile-template [--seconds 10] [--customers 600]
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { enrolMany } from "@postpath/engine";
 import type { StepSpec } from "@postpath/journey";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+import { freePort, stopGroup } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
 const NESTED = "{% for i in (1..2000) %}{% for j in (1..2000) %}{{ i }}{% endfor %}{% endfor %}";
 const BENIGN = "{{ first_name | upcase }} ({{ tier }})";
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
 
 async function startServer(env: BenchEnv): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

@@ -1,0 +1,28 @@
+// Child processes for the benches that start servers: a free local port, and stopping a process
+// group (spawned with `detached: true`, so tsx and the node process it runs go together).
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A TCP port free on 127.0.0.1 at the time of asking. */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Signals the whole process group of `child`; nothing when it is already gone. */
+export function stopGroup(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals = "SIGKILL",
+): void {
+  try {
+    if (child?.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
