@@ -9,6 +9,7 @@ import { analyticsRouter } from "./routers/analytics.ts"; // issue 17
 import { migrationRouter } from "./routers/migration.ts"; // issue 18
 import { kpisRouter } from "./routers/kpis.ts"; // issue 17: workspace KPIs
 import { segmentsRouter } from "./routers/segments.ts"; // issue 16: saved segments
+import { couponsRouter } from "./routers/coupons.ts"; // issue 16: coupon pools
 // admin issue
 import { adminRouter } from "./routers/admin.ts";
 import { apiKeysRouter } from "./routers/apiKeys.ts";
@@ -40,6 +41,7 @@ export const appRouter = router({
   migration: migrationRouter, // issue 18
   kpis: kpisRouter, // issue 17: workspace KPIs
   segments: segmentsRouter, // issue 16: saved segments
+  coupons: couponsRouter, // issue 16: coupon pools
 });
 
 export type AppRouter = typeof appRouter;
