@@ -1,13 +1,11 @@
 // Start-up failures end with one clear line (no stack trace) naming what is wrong and where.
 import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-
-const main = path.resolve(import.meta.dirname, "main.ts");
-const tsx = path.resolve(import.meta.dirname, "../node_modules/.bin/tsx");
+import { serverCommand } from "./testing/server-process.ts";
 
 function start(env: Record<string, string>) {
-  const res = spawnSync(tsx, [main], {
+  const res = spawnSync(serverCommand.command, serverCommand.args, {
+    cwd: serverCommand.cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     encoding: "utf8",
     // A backstop against a hang only, like the suite's test timeout: on a busy machine tsx's

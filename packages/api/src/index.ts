@@ -15,7 +15,7 @@ export {
   readCookie,
   userForSession,
 } from "./auth.ts";
-export { seedDemo, DEMO_PASSWORD } from "./seed.ts";
+export { seedDemo, DEMO_JOURNEY_NAME, DEMO_PASSWORD } from "./seed.ts";
 export { LIST_FIGURES_MAX_AGE_MS } from "./routers/journeys.list.ts"; // issue 15
 export { recordAudit } from "./audit.ts"; // admin issue
 export { IdText, NUL_MESSAGE, SURROGATE_MESSAGE, Text } from "./zod.ts"; // issue 12

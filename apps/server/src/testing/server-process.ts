@@ -6,8 +6,20 @@ import { createServer } from "node:net";
 import path from "node:path";
 import type { TestDatabase } from "@postpath/db/testing";
 
-const tsx = path.resolve(import.meta.dirname, "../../node_modules/.bin/tsx");
-const main = path.resolve(import.meta.dirname, "../main.ts");
+const serverDir = path.resolve(import.meta.dirname, "../..");
+const main = path.resolve(serverDir, "src/main.ts");
+
+/**
+ * main.ts as `pnpm start` runs it: one node process with tsx's loader (`node --import tsx`), so a
+ * signal reaches the server itself. (The `tsx` command runs it in a child process and SIGKILLs
+ * that child when it has not acknowledged a relayed SIGTERM within 60 ms, as when its event loop
+ * is busy: the graceful shutdown would then depend on the machine's load.)
+ */
+export const serverCommand = {
+  command: process.execPath,
+  args: ["--import", "tsx", main],
+  cwd: serverDir,
+} as const;
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export async function freePort(): Promise<number> {
@@ -44,8 +56,8 @@ export async function workspaceWithWriteKey(
 }
 
 /**
- * Starts main.ts through tsx in a process group of its own (so `killGroup` ends tsx and the
- * server together), listening on 127.0.0.1:`port`, without the demo seed or the web app.
+ * Starts main.ts (`serverCommand`) in a process group of its own (so `killGroup` ends it and
+ * anything it started), listening on 127.0.0.1:`port`, without the demo seed or the web app.
  */
 export function spawnServer(opts: {
   db: TestDatabase;
@@ -53,7 +65,8 @@ export function spawnServer(opts: {
   runWorker: boolean;
   stdout: "pipe" | "ignore";
 }): ChildProcess {
-  return spawn(tsx, [main], {
+  return spawn(serverCommand.command, serverCommand.args, {
+    cwd: serverCommand.cwd,
     detached: true,
     stdio: ["ignore", opts.stdout, "inherit"],
     env: {
@@ -75,7 +88,7 @@ export function spawnServer(opts: {
   });
 }
 
-/** SIGKILLs the child's whole process group (tsx and the server); nothing if it is gone. */
+/** SIGKILLs the child's whole process group (the server and anything it started); nothing if it is gone. */
 export function killGroup(child: ChildProcess | undefined): void {
   try {
     if (child?.pid !== undefined) process.kill(-child.pid, "SIGKILL");
