@@ -87,6 +87,9 @@ export function looksLikeHeader(cell: string): boolean {
 
 /** Why `code` cannot be a coupon code, in the marketer's words; null when it can. */
 export function codeProblem(code: string): string | null {
+  // U+FFFD: bytes the file's reader could not decode (a file that is not UTF-8 text).
+  if (code.includes("\uFFFD"))
+    return "This line has a character that could not be read: save the file as “CSV UTF-8” or plain text.";
   if (SPACE.test(code)) return "A code can't have spaces in it.";
   if ([...code].length > MAX_CODE_LENGTH)
     return `A code can be at most ${MAX_CODE_LENGTH} characters long.`;

@@ -7,8 +7,9 @@
 import { compile, draftFromSteps, triggerOf } from "@postpath/journey";
 import { makeOutput } from "@postpath/engine";
 import type { Prisma } from "@postpath/db";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCaller } from "../router.ts";
+import { appRouter, createCaller } from "../router.ts";
 import { openApiTestEnv, rejects, type ApiTestEnv } from "../testing.ts";
 import {
   MAX_CODES_PER_UPLOAD,
@@ -59,6 +60,37 @@ describe("coupon pools (issue 16)", () => {
       expect((await rejects(m.coupons.create({ name }))).code, name).toBe("BAD_REQUEST");
     }
     expect((await m.coupons.create({ name: "y".repeat(100) })).id).toBeTruthy();
+  });
+
+  it("over HTTP, a taken name is the name field's error and odd input a 400, never a 500", async () => {
+    const post = async (path: string, input: unknown) => {
+      const res = await fetchRequestHandler({
+        endpoint: "/trpc",
+        req: new Request(`http://api.test/trpc/${path}`, {
+          method: "POST",
+          body: JSON.stringify(input),
+          headers: { "content-type": "application/json" },
+        }),
+        router: appRouter,
+        createContext: () => env.ctxFor(env.users.marketer),
+      });
+      const body = (await res.json()) as { error?: { data?: { fieldErrors?: unknown } } };
+      return { status: res.status, fieldErrors: body.error?.data?.fieldErrors };
+    };
+    expect((await post("coupons.create", { name: "Over HTTP" })).status).toBe(200);
+    expect(await post("coupons.create", { name: "Over HTTP " })).toEqual({
+      status: 409,
+      fieldErrors: [{ path: "name", message: "A pool with this name already exists." }],
+    });
+    for (const input of [
+      { id: 5, text: ["a"] },
+      { id: "x", text: "a\u0000b" },
+      { id: "x", text: 12 },
+      null,
+      "just text",
+    ]) {
+      expect((await post("coupons.addCodes", input)).status, JSON.stringify(input)).toBe(400);
+    }
   });
 
   it("adds pasted codes and a CSV's first column: header, blanks, repeats and pool duplicates counted", async () => {
@@ -335,5 +367,13 @@ describe("parseCouponCodes", () => {
     expect(parseCouponCodes("SAVE10\nSAVE20").headerSkipped).toBe(false);
     expect(parseCouponCodes('"HE""HI""",1').codes).toEqual(['HE"HI"']);
     expect(parseCouponCodes("\r\n\r\n").lines).toBe(0);
+    expect(parseCouponCodes("OK\nCAF\uFFFD").invalid).toEqual([
+      {
+        line: 2,
+        text: "CAF\uFFFD",
+        reason:
+          "This line has a character that could not be read: save the file as “CSV UTF-8” or plain text.",
+      },
+    ]);
   });
 });
