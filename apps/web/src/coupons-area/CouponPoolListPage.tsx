@@ -132,7 +132,7 @@ function NewPoolDialog({ onCreated }: { onCreated: (id: string) => void }) {
       </RadixDialog.Trigger>
       <RadixDialog.Portal>
         <RadixDialog.Overlay className="dialog-backdrop" />
-        <RadixDialog.Content className="dialog" aria-describedby={undefined}>
+        <RadixDialog.Content className="dialog coupons__dialog" aria-describedby={undefined}>
           <RadixDialog.Title>New coupon pool</RadixDialog.Title>
           <form
             noValidate

@@ -302,7 +302,7 @@ function RenamePool({ pool }: { pool: CouponPoolRow }) {
       </RadixDialog.Trigger>
       <RadixDialog.Portal>
         <RadixDialog.Overlay className="dialog-backdrop" />
-        <RadixDialog.Content className="dialog" aria-describedby={undefined}>
+        <RadixDialog.Content className="dialog coupons__dialog" aria-describedby={undefined}>
           <RadixDialog.Title>Rename “{pool.name}”</RadixDialog.Title>
           <form
             noValidate
@@ -384,7 +384,7 @@ function DeletePool({ pool, onDeleted }: { pool: CouponPoolRow; onDeleted: () =>
       </AlertDialog.Trigger>
       <AlertDialog.Portal>
         <AlertDialog.Overlay className="dialog-backdrop" />
-        <AlertDialog.Content className="dialog">
+        <AlertDialog.Content className="dialog coupons__dialog">
           <AlertDialog.Title>Delete “{pool.name}”?</AlertDialog.Title>
           <AlertDialog.Description>
             The pool and its {countOf(pool.codes, "code")} are deleted for good. A pool whose codes
