@@ -445,20 +445,89 @@ export function affectedSegments(
 // Preview
 
 export interface SegmentPreview {
+  /** Customers in the segment (estimated when `estimate` is set). */
   count: number;
   sample: { id: string; externalId: string; email: string | null }[];
+  /**
+   * Set when counting every customer took longer than the exact count's time: the count was
+   * estimated from customers picked at random, with a 95 % range.
+   */
+  estimate?: { sampled: number; customers: number; low: number; high: number };
 }
 
 /** Preview statements may run this long before Postgres cancels them (the API answers "too slow"). */
 export const PREVIEW_TIMEOUT_MS = 10_000;
+/** The exact count may take this long; after it the preview estimates from a random sample. */
+export const EXACT_PREVIEW_MS = 3_000;
+/** Customers the estimate evaluates (about; drawn at random, each with the same chance). */
+export const ESTIMATE_SAMPLE = 20_000;
 
-/** Size and a sample of 20 of a definition, on the database, within a statement timeout. */
+/**
+ * Size and a sample of 20 of a definition, on the database, within a statement timeout. Over a
+ * big workspace an exact count can take long (a sum over a property reads every matching event's
+ * row): when it has not finished within `exactMs`, the size is estimated instead from about
+ * ESTIMATE_SAMPLE customers drawn at random (Bernoulli, each customer with the same chance; the
+ * rules evaluated for each of them, as membership does one customer at a time), with a 95 %
+ * (Wilson) range. `estimate: "always"` skips the exact count; `seed` makes the draw repeatable.
+ */
 export async function previewSegment(
   ctx: Pick<EngineContext, "db" | "now">,
   workspaceId: string,
   definition: SegmentDefinition,
   resolve: (id: string) => SegmentDefinition | undefined,
-  opts: { self?: string; sample?: number; timeoutMs?: number } = {},
+  opts: {
+    self?: string;
+    sample?: number;
+    timeoutMs?: number;
+    exactMs?: number;
+    estimate?: "always";
+    sampleSize?: number;
+    seed?: number;
+  } = {},
+): Promise<SegmentPreview> {
+  const timeoutMs = Math.max(1, Math.floor(opts.timeoutMs ?? PREVIEW_TIMEOUT_MS));
+  const exactMs = Math.min(timeoutMs, Math.max(1, Math.floor(opts.exactMs ?? EXACT_PREVIEW_MS)));
+  const started = Date.now();
+  if (opts.estimate !== "always") {
+    try {
+      return await exactPreview(ctx, workspaceId, definition, resolve, opts, exactMs);
+    } catch (err) {
+      if (!isStatementTimeout(err) || exactMs >= timeoutMs) throw err;
+    }
+  }
+  const left = Math.max(1, timeoutMs - (Date.now() - started));
+  return estimatePreview(ctx, workspaceId, definition, resolve, opts, left);
+}
+
+/** One statement (and its statement timeout) in its own transaction. */
+async function withTimeout<T>(
+  ctx: Pick<EngineContext, "db">,
+  timeoutMs: number,
+  fn: (s: SqlSession) => Promise<T>,
+): Promise<T> {
+  return ctx.db.withSession(async (s: SqlSession) => {
+    await s.exec("BEGIN");
+    try {
+      await s.exec(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+      const out = await fn(s);
+      await s.exec("COMMIT");
+      return out;
+    } catch (err) {
+      await s.exec("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+type PreviewOpts = { self?: string; sample?: number; sampleSize?: number; seed?: number };
+
+async function exactPreview(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  definition: SegmentDefinition,
+  resolve: (id: string) => SegmentDefinition | undefined,
+  opts: PreviewOpts,
+  timeoutMs: number,
 ): Promise<SegmentPreview> {
   const q = compileSegment(definition, {
     workspaceId,
@@ -471,23 +540,78 @@ export async function previewSegment(
     SELECT (SELECT count(*) FROM m)::int AS count,
       (SELECT COALESCE(json_agg(json_build_object('id', x.id, 'externalId', x."externalId", 'email', x.email) ORDER BY x.id), '[]')
        FROM (SELECT c.id, c."externalId", c.email FROM "Customer" c JOIN (SELECT id FROM m ORDER BY id LIMIT $${n + 1}) s ON s.id = c.id) x) AS sample`;
-  return ctx.db.withSession(async (s: SqlSession) => {
-    await s.exec("BEGIN");
-    try {
-      await s.exec(
-        `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs ?? PREVIEW_TIMEOUT_MS))}`,
-      );
-      const [row] = await s.query<{ count: number; sample: SegmentPreview["sample"] }>(sql, [
-        ...q.params,
-        opts.sample ?? 20,
-      ]);
-      await s.exec("COMMIT");
-      return { count: row?.count ?? 0, sample: row?.sample ?? [] };
-    } catch (err) {
-      await s.exec("ROLLBACK").catch(() => undefined);
-      throw err;
-    }
+  return withTimeout(ctx, timeoutMs, async (s) => {
+    const [row] = await s.query<{ count: number; sample: SegmentPreview["sample"] }>(sql, [
+      ...q.params,
+      opts.sample ?? 20,
+    ]);
+    return { count: row?.count ?? 0, sample: row?.sample ?? [] };
   });
+}
+
+async function estimatePreview(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  definition: SegmentDefinition,
+  resolve: (id: string) => SegmentDefinition | undefined,
+  opts: PreviewOpts,
+  timeoutMs: number,
+): Promise<SegmentPreview> {
+  return withTimeout(ctx, timeoutMs, async (s) => {
+    const [total] = await s.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Customer" WHERE "workspaceId" = $1`,
+      [workspaceId],
+    );
+    const customers = total?.n ?? 0;
+    if (customers === 0) return { count: 0, sample: [] };
+    const percent = Math.min(100, ((opts.sampleSize ?? ESTIMATE_SAMPLE) / customers) * 100);
+    const drawn = await s.query<{ id: string }>(
+      `SELECT id FROM "Customer" TABLESAMPLE BERNOULLI ($2::float8) REPEATABLE ($3::float8)
+       WHERE "workspaceId" = $1`,
+      [workspaceId, percent, opts.seed ?? Math.floor(Math.random() * 2 ** 31)],
+    );
+    const ids = drawn.map((r) => r.id);
+    if (ids.length === 0) return { count: 0, sample: [], estimate: range(0, 0, customers) };
+    const q = compileSegment(definition, {
+      workspaceId,
+      now: ctx.now(),
+      resolve,
+      customerIds: ids,
+      ...(opts.self ? { self: opts.self } : {}),
+    });
+    const matched = await s.query<{ id: string; externalId: string; email: string | null }>(
+      `SELECT c.id, c."externalId", c.email FROM "Customer" c
+       JOIN (${q.sql}) m ON m.id = c.id ORDER BY c.id`,
+      q.params,
+    );
+    const estimate = range(matched.length, ids.length, customers);
+    return {
+      count: Math.round((matched.length / ids.length) * customers),
+      sample: matched.slice(0, opts.sample ?? 20),
+      estimate,
+    };
+  });
+}
+
+/** The 95 % Wilson score range for `hits` of `n` drawn from `customers`, in customers. */
+function range(
+  hits: number,
+  n: number,
+  customers: number,
+): NonNullable<SegmentPreview["estimate"]> {
+  if (n === 0) return { sampled: 0, customers, low: 0, high: customers };
+  const z = 1.96;
+  const p = hits / n;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  // Drawn without replacement from a finite workspace: the range narrows as the draw nears all.
+  const fpc = Math.sqrt(Math.max(0, (customers - n) / Math.max(1, customers - 1)));
+  const mid = p + (centre - p) * fpc;
+  // The customers seen to match are in it for sure, those seen not to match are out.
+  const low = Math.max(hits, Math.floor((mid - half * fpc) * customers));
+  const high = Math.min(customers - (n - hits), Math.ceil((mid + half * fpc) * customers));
+  return { sampled: n, customers, low, high: Math.max(low, high) };
 }
 
 /** Whether an error is Postgres cancelling a statement for its timeout. */

@@ -286,13 +286,22 @@ function Editor({ segment }: { segment: SegmentDetail | null }) {
   );
 }
 
-function PreviewList({ preview, stale }: { preview: SegmentPreview; stale: boolean }) {
+export function PreviewList({ preview, stale }: { preview: SegmentPreview; stale: boolean }) {
   return (
     <div className={stale ? "segments__stale" : undefined}>
       <p className="segments__count">
+        {preview.estimate ? "About " : null}
         <strong>{formatCount(preview.count)}</strong>{" "}
         {preview.count === 1 ? "customer" : "customers"}
       </p>
+      {preview.estimate ? (
+        <p className="muted">
+          Estimated from {formatCount(preview.estimate.sampled)} of your{" "}
+          {formatCount(preview.estimate.customers)} customers, picked at random: most likely between{" "}
+          {formatCount(preview.estimate.low)} and {formatCount(preview.estimate.high)}. Counting
+          everyone takes longer; once saved, the segment keeps its exact members.
+        </p>
+      ) : null}
       {preview.sample.length > 0 ? (
         <>
           <p className="muted">For example:</p>

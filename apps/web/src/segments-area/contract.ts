@@ -29,6 +29,8 @@ export interface SegmentDetail {
 export interface SegmentPreview {
   count: number;
   sample: { id: string; externalId: string; email: string | null }[];
+  /** Counting everyone took too long: the size was estimated from customers drawn at random. */
+  estimate?: { sampled: number; customers: number; low: number; high: number };
 }
 
 export interface LifecycleView {
