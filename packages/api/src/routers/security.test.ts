@@ -222,6 +222,7 @@ describe("API security (walks every procedure of appRouter)", () => {
           definition: SEGMENT,
         })
       ).id;
+    ids.coupons = (await createCaller(ctxFor(u.marketerA)).coupons.create({ name: "A pool" })).id; // issue 16
     // A dead message in A, for the admin dead-letter procedures.
     const customer = await db.prisma.customer.create({
       data: { workspaceId: u.adminA.workspaceId, externalId: "cust-a" },
@@ -286,6 +287,7 @@ describe("API security (walks every procedure of appRouter)", () => {
     await c.journeys.publish({ id: out.journeys });
     out.pages = (await c.pages.create({ name: "B page", slug: "b-page" })).id; // issue 14
     out.segments = (await c.segments.create({ name: "B segment", definition: SEGMENT })).id; // issue 16
+    out.coupons = (await c.coupons.create({ name: "B pool" })).id; // issue 16
     const version = await db.prisma.journeyVersion.findFirstOrThrow({
       where: { journeyId: out.journeys },
     });
@@ -341,6 +343,7 @@ describe("API security (walks every procedure of appRouter)", () => {
     choices: { mode: "keep" }, // migration.preview
     definition: SEGMENT, // segments.preview, segments.update
     page: "a-page", // segments.mintPurls
+    text: "CODE-1", // coupons.addCodes
     externalIds: ["cust-a"],
     role: "VIEWER",
     label: "renamed",
@@ -503,6 +506,10 @@ describe("API security (walks every procedure of appRouter)", () => {
       journeys: await db.prisma.journey.findMany({
         where: { workspaceId: ws },
         select: { id: true, name: true, status: true, draftRevision: true },
+      }),
+      couponPools: await db.prisma.couponPool.findMany({
+        where: { workspaceId: ws },
+        select: { id: true, name: true, _count: { select: { codes: true } } },
       }),
       messages: await db.prisma.message.findMany({
         where: { workspaceId: ws },
