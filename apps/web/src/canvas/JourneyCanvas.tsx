@@ -36,6 +36,7 @@ import { languageIfLoaded, loadLanguage, useLanguage } from "./language.ts";
 import type { EditorState } from "./store.ts";
 import { useEditorStore } from "./store.ts";
 import { labelledNode } from "./toFlow.ts";
+import { useSegmentDirectory } from "./segmentDirectory.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 import "./canvas.css";
 
@@ -173,10 +174,13 @@ function Flow({ draftKey, draft, editable = false }: JourneyCanvasProps) {
   useEffect(() => {
     if (waiting && s.loadedKey === draftKey) void loadLanguage();
   }, [waiting, s.loadedKey, draftKey]);
-  // A big journey's steps get their labels when first drawn as nodes (toFlow.ts `later`).
+  // A big journey's steps get their labels when first drawn as nodes (toFlow.ts `later`), and
+  // every step again once the workspace's segments arrive (a summary names them).
+  const segments = useSegmentDirectory((d) => d.segments);
   const flowNodes = useMemo(
     () => (waiting ? s.nodes : s.nodes.map(layer ? hiddenNode : labelledNode)),
-    [layer, waiting, s.nodes],
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `segments`: labelledNode reads them
+    [layer, waiting, s.nodes, segments],
   );
   useFarPointer(layer, canvasRef);
   useFarSelectionBox(layer);

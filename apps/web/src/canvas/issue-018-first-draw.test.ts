@@ -2,12 +2,13 @@
 // of every step type, validation, LiquidJS), which language.ts loads apart. That holds only while
 // no module the canvas imports statically imports a value from @postpath/journey or from a module
 // that does: this walks the canvas's static imports (not `import type`, not `import()`).
-import { DEFAULT_BRANCH as JOURNEY_DEFAULT_BRANCH } from "@postpath/journey";
+import * as journey from "@postpath/journey";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BRANCH } from "./branches.ts";
+import * as constants from "./constants.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -58,6 +59,29 @@ describe("the canvas's first draw (issue 18 item 5)", () => {
   });
 
   it("keeps the journey's default branch", () => {
-    expect(DEFAULT_BRANCH).toBe(JOURNEY_DEFAULT_BRANCH);
+    expect(DEFAULT_BRANCH).toBe(journey.DEFAULT_BRANCH);
+  });
+
+  it("keeps the journey language's constants (constants.ts)", () => {
+    expect(constants.SEGMENTS_PATH).toBe(journey.SEGMENTS_PATH);
+    expect(constants.LIFECYCLE_STAGE_PATH).toBe(journey.LIFECYCLE_STAGE_PATH);
+    expect(constants.SEGMENT_OPS).toEqual(journey.SEGMENT_OPS);
+    expect(constants.LIFECYCLE_OPS).toEqual(journey.LIFECYCLE_OPS);
+    expect(constants.LIFECYCLE_STAGES).toEqual(journey.LIFECYCLE_STAGES);
+    expect(constants.LIFECYCLE_STAGE_NAMES).toEqual(journey.LIFECYCLE_STAGE_NAMES);
+  });
+});
+
+describe("the app's journey editor (issue 18 item 5)", () => {
+  it("draws the canvas without the journey language: its panels load apart (editorParts.ts)", () => {
+    const { files, packages } = reached(path.join(here, "..", "pages", "JourneyPage.tsx"));
+    expect([...packages].filter((p) => p.startsWith("@postpath/"))).toEqual([]);
+    const rel = [...files].map((f) => path.relative(here, f));
+    expect(rel).toContain("JourneyCanvas.tsx");
+    expect(rel).toContain("segments.ts"); // the catalogue's loader, with the constants here
+    expect(rel).toContain(path.join("panels", "testRunStore.ts"));
+    expect(rel).not.toContain(path.join("..", "pages", "editorParts.ts"));
+    expect(rel).not.toContain("Palette.tsx");
+    expect(rel).not.toContain(path.join("panels", "StepPanel.tsx"));
   });
 });

@@ -11,6 +11,7 @@ import { useEditorStore } from "./store.ts";
 import type { StepFamily } from "./draft.ts";
 // Full cards are drawn only once the journey language has loaded (language.ts; the canvas waits).
 import { language } from "./language.ts";
+import { useSegmentDirectory } from "./segmentDirectory.ts";
 import type { Branch } from "./steps/index.ts";
 import type { StepNodeData } from "./types.ts";
 import { NODE_HEIGHT, NODE_WIDTH } from "./layout.ts";
@@ -110,6 +111,9 @@ function FarCard({ id, family, data, selected, width, height }: CardProps) {
 }
 
 function FullCard({ id, family, data, selected }: CardProps) {
+  // A summary can name a saved segment ("If is in segment "VIP""): the workspace's segments
+  // usually arrive after the first draw, and the card (memoised on its config) must follow them.
+  useSegmentDirectory((s) => s.segments);
   const { stepLabel, summarizeStep } = language();
   const label = stepLabel(data.stepType);
   const summary = summarizeStep(data.stepType, data.config);

@@ -1,26 +1,8 @@
 // Sample data for template previews and the test run's starting point.
 import { templateCustomer, type CustomerSnapshot } from "@postpath/journey";
+import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "./sampleCustomer.ts";
 
-export const SAMPLE_CUSTOMER: CustomerSnapshot = {
-  id: "test-customer",
-  externalId: "ada-1",
-  email: "ada@example.com",
-  phone: "+41791234567",
-  timezone: "Europe/Zurich",
-  attributes: {
-    first_name: "Ada",
-    last_name: "Lovelace",
-    email: "ada@example.com",
-    preferred_channel: "email",
-  },
-  tags: [],
-};
-
-export const SAMPLE_EVENT_PROPERTIES: Record<string, unknown> = {
-  serial: "SN-0042",
-  total: 149,
-  product: { model: "Barista Pro", category: "coffee-machine", tier: "premium" },
-};
+export { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES };
 
 /** What a template sees for the sample customer, with made-up outputs of earlier steps. */
 export function sampleContext(extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -2,6 +2,13 @@
 // segment trigger's picker, the splits' "is in segment" / "lifecycle stage is" conditions and the
 // node summaries (names, never ids). Loaded once per editor beside the catalogue (`segments.list`,
 // with each segment's size) and kept in a small store the summaries read.
+// The constants come from ./constants.ts, not @postpath/journey: the editor loads this module
+// before the journey language (issue 18 item 5).
+import { useQuery } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { formatCount } from "../format.ts";
+import { useTRPC } from "../trpc.ts";
+import { asConfig, type Config } from "./config.ts";
 import {
   LIFECYCLE_OPS,
   LIFECYCLE_STAGE_NAMES,
@@ -10,21 +17,10 @@ import {
   SEGMENT_OPS,
   SEGMENTS_PATH,
   type LifecycleStage,
-} from "@postpath/journey";
-import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
-import { create } from "zustand";
-import { formatCount } from "../format.ts";
-import type { SegmentRow } from "../segments-area/contract.ts";
-import { useTRPC } from "../trpc.ts";
-import { asConfig, type Config } from "./config.ts";
+} from "./constants.ts";
+import { segmentName, useSegmentDirectory, type SegmentOption } from "./segmentDirectory.ts";
 
-export type SegmentOption = Pick<SegmentRow, "id" | "name" | "kind" | "stage" | "members">;
-
-/** The workspace's segments (undefined until they arrive). */
-export const useSegmentDirectory = create<{ segments: readonly SegmentOption[] | undefined }>(
-  () => ({ segments: undefined }),
-);
+export { segmentName, useSegmentDirectory, type SegmentOption };
 
 /** Loads the workspace's segments into the directory (once per editor; a minute fresh). */
 export function useWorkspaceSegments(): void {
@@ -47,14 +43,6 @@ export const stageName = (stage: unknown): string =>
   typeof stage === "string" && stage in LIFECYCLE_STAGE_NAMES
     ? LIFECYCLE_STAGE_NAMES[stage as LifecycleStage]
     : String(stage);
-
-/** A segment's name for a summary: "(deleted segment)" when the workspace lacks it, undefined
- * while the segments are not loaded. */
-export function segmentName(id: unknown): string | undefined {
-  const segments = useSegmentDirectory.getState().segments;
-  if (!segments) return undefined;
-  return segments.find((x) => x.id === id)?.name ?? "(deleted segment)";
-}
 
 /** "VIP · 1,204 customers" — what the picker lists. */
 export function segmentLabel(s: SegmentOption): string {

@@ -73,6 +73,12 @@ export interface EditorState extends Doc {
   issues: ValidationIssue[];
   /** The errors among `issues`: what blocks publishing. */
   errorCount: number;
+  /**
+   * Whether a check of the document is still to come (issue 18): a big journey is checked a moment
+   * after its first draw (in a worker), and any journey once the language has loaded. Until then
+   * `issues` is empty because nothing was checked, not because nothing is wrong: publishing waits.
+   */
+  checking: boolean;
   /** Errors per node / edge (what marks a step or a connection invalid). */
   issuesByNode: Record<string, ValidationIssue[]>;
   issuesByEdge: Record<string, ValidationIssue[]>;
@@ -201,14 +207,22 @@ export const useEditorStore = create<EditorState>()((set, get) => {
     editable: true,
     highlight: null,
     catalog: {},
-    setCatalog: (catalog) =>
-      set((state) => ({
-        catalog,
-        // Not loaded yet: validation runs (with this catalogue) once it is (`validateAfterPaint`).
-        ...(languageIfLoaded() ? checkDoc(state, catalog) : {}),
-      })),
+    setCatalog: (catalog) => {
+      set({ catalog });
+      // Without the language yet, validation runs (with this catalogue) once it has loaded
+      // (`validateAfterPaint`).
+      const state = get();
+      if (!languageIfLoaded() || state.loadedKey === null) return;
+      // A big journey in the worker, as its first check: the catalogue usually arrives a moment
+      // after the first draw, and checking 1,000 steps here would hold the page up then.
+      if (state.nodes.length > VALIDATE_LATER_OVER) {
+        set({ checking: true });
+        checkOffThread(state.loadedKey);
+      } else set(checkDoc(state, catalog));
+    },
     issues: [],
     errorCount: 0,
+    checking: false,
     issuesByNode: {},
     issuesByEdge: {},
     warningsByNode: {},
@@ -238,6 +252,8 @@ export const useEditorStore = create<EditorState>()((set, get) => {
         past: [],
         future: [],
         editable: opts?.editable ?? true,
+        // Checked by the subscriber below, at once or after the first paint.
+        checking: true,
         highlight: null,
         counts: null,
         heat: null,
@@ -494,7 +510,10 @@ useEditorStore.subscribe((state, previous) => {
     // An edit before the language has loaded (a moment after a big journey's first draw) is
     // checked once it has.
     if (languageIfLoaded()) useEditorStore.setState(checkDoc(state, state.catalog));
-    else validateAfterPaint(state.loadedKey, state.docRev);
+    else {
+      if (!state.checking) useEditorStore.setState({ checking: true });
+      validateAfterPaint(state.loadedKey, state.docRev);
+    }
   }
 });
 
@@ -519,10 +538,11 @@ function onlyMoved(state: Doc, previous: Doc): boolean {
  * full card draws them. After the first paint the journey language is loaded (language.ts: the
  * first draw did not need it), then the handles are added and the journey is checked.
  */
-const VALIDATE_LATER_OVER = 300;
+export const VALIDATE_LATER_OVER = 300;
 const NO_ISSUES = {
   issues: [],
   errorCount: 0,
+  checking: true,
   issuesByNode: {},
   issuesByEdge: {},
   warningsByNode: {},
@@ -544,19 +564,29 @@ function validateAfterPaint(key: string | null, docRev: number): void {
       return;
     }
     // In a worker: validating 1,000 steps would hold the page up for a moment right after its
-    // first draw. A check made here meanwhile (an edit, the catalogue arriving) is newer.
-    const since = checks;
-    void validateOffThread(toDraft(state), state.catalog).then((issues) => {
-      const now = useEditorStore.getState();
-      if (now.loadedKey !== key || checks !== since) return;
-      useEditorStore.setState(issues ? groupIssues(issues) : checkDoc(now, now.catalog));
-    });
+    // first draw.
+    checkOffThread(key);
   };
   // After the next frame has been painted (a timeout queued from an animation frame), load the
   // language; then check, in a task of its own.
   const next = () => void loadLanguage().then(() => setTimeout(run, 0));
   if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(next, 0));
   else setTimeout(next, 0);
+}
+
+/**
+ * The current document checked in a worker (validateOffThread.ts); without one, on the main
+ * thread. The answer is applied unless a check was started since (an edit checked here, the
+ * catalogue arriving): that one is newer.
+ */
+function checkOffThread(key: string | null): void {
+  const state = useEditorStore.getState();
+  const mine = ++checks;
+  void validateOffThread(toDraft(state), state.catalog).then((issues) => {
+    const now = useEditorStore.getState();
+    if (now.loadedKey !== key || checks !== mine) return;
+    useEditorStore.setState(issues ? groupIssues(issues) : checkDoc(now, now.catalog));
+  });
 }
 
 /** Validation of the document, grouped by the node or edge each issue concerns. */
@@ -567,9 +597,9 @@ export function checkDoc(doc: Doc, catalog: Catalog = {}): Checked {
 
 type Checked = Pick<
   EditorState,
-  "issues" | "errorCount" | "issuesByNode" | "issuesByEdge" | "warningsByNode"
+  "issues" | "errorCount" | "checking" | "issuesByNode" | "issuesByEdge" | "warningsByNode"
 >;
-/** Validations made on the main thread (a worker's answer older than the last one is dropped). */
+/** Checks started, here or in the worker (a worker's answer older than the last one is dropped). */
 let checks = 0;
 
 function groupIssues(issues: ValidationIssue[]): Checked {
@@ -587,7 +617,7 @@ function groupIssues(issues: ValidationIssue[]): Checked {
     if (issue.nodeId) (issuesByNode[issue.nodeId] ??= []).push(issue);
     if (issue.edgeId) (issuesByEdge[issue.edgeId] ??= []).push(issue);
   }
-  return { issues, errorCount, issuesByNode, issuesByEdge, warningsByNode };
+  return { issues, errorCount, checking: false, issuesByNode, issuesByEdge, warningsByNode };
 }
 
 function stepDefaults(type: StepType): Record<string, unknown> {

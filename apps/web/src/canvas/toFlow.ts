@@ -10,6 +10,7 @@ import type {
 } from "./draft.ts";
 import { DEFAULT_BRANCH } from "./branches.ts";
 import { language, languageIfLoaded } from "./language.ts";
+import { useSegmentDirectory, type SegmentOption } from "./segmentDirectory.ts";
 import type { StepEdge, StepNode } from "./types.ts";
 
 function isFamily<F extends StepFamily>(type: StepType, family: F): type is StepTypeOf<F> {
@@ -31,12 +32,21 @@ export function toStepNode(
   extraBranches: string[] = [],
   labelled = true,
 ): StepNode {
-  const base = {
-    id: node.id,
-    position: { x: node.position.x, y: node.position.y },
-    // Without the language yet, `labelledNode` adds the label when the step is drawn as a node.
-    ...(labelled && languageIfLoaded() ? { ariaLabel: stepAriaLabel(node.type, node.data) } : {}),
-  };
+  // Without the language yet, `labelledNode` adds the label when the step is drawn as a node.
+  if (!labelled || !languageIfLoaded()) return stepNodeOf(node, extraBranches, {});
+  const segments = useSegmentDirectory.getState().segments;
+  const made = stepNodeOf(node, extraBranches, { ariaLabel: stepAriaLabel(node.type, node.data) });
+  // Its label holds until the workspace's segments change (`labelledNode`).
+  labelledCopies.set(made, { segments, node: made });
+  return made;
+}
+
+function stepNodeOf(
+  node: DraftNode,
+  extraBranches: string[],
+  label: { ariaLabel?: string },
+): StepNode {
+  const base = { id: node.id, position: { x: node.position.x, y: node.position.y }, ...label };
   const type = node.type;
   const config = node.data;
   if (isFamily(type, "trigger"))
@@ -131,16 +141,25 @@ export function withExtraBranches(
   return changed ? next : null;
 }
 
-const labelledCopies = new WeakMap<StepNode, StepNode>();
-/** The node with its `ariaLabel` (React Flow's label for the node's element), added if left out. */
+/** Per node: its labelled copy, and the workspace's segments its label was worked out with. */
+const labelledCopies = new WeakMap<
+  StepNode,
+  { segments: readonly SegmentOption[] | undefined; node: StepNode }
+>();
+/**
+ * The node with its `ariaLabel` (React Flow's label for the node's element), added if left out,
+ * and worked out again once the workspace's segments have arrived (a summary names them: "If is
+ * in segment "VIP"", not "If is in a saved segment"; issue 18).
+ */
 export function labelledNode(n: StepNode): StepNode {
-  if (n.ariaLabel !== undefined || !languageIfLoaded()) return n;
-  let copy = labelledCopies.get(n);
-  if (!copy) {
-    copy = { ...n, ariaLabel: stepAriaLabel(n.data.stepType, n.data.config) };
-    labelledCopies.set(n, copy);
-  }
-  return copy;
+  if (!languageIfLoaded()) return n;
+  const segments = useSegmentDirectory.getState().segments;
+  const cached = labelledCopies.get(n);
+  if (cached && cached.segments === segments) return cached.node;
+  const ariaLabel = stepAriaLabel(n.data.stepType, n.data.config);
+  const node = ariaLabel === n.ariaLabel ? n : { ...n, ariaLabel };
+  labelledCopies.set(n, { segments, node });
+  return node;
 }
 
 function assertNever(value: never): never {

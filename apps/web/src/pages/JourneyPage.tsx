@@ -7,25 +7,79 @@ import { useAutosave } from "../canvas/autosave.ts";
 import type { SaveState } from "../canvas/autosave.ts";
 import { useWorkspaceCatalog } from "../canvas/catalog.ts";
 import { JourneyCanvas, onEditorShortcut } from "../canvas/JourneyCanvas.tsx";
-import { Palette } from "../canvas/Palette.tsx";
-import { IssuesPanel } from "../canvas/panels/IssuesPanel.tsx";
-import { OperatePanel } from "../canvas/panels/OperatePanel.tsx";
-import { PublishDialog } from "../canvas/panels/PublishDialog.tsx";
-import { MigrationProgress } from "./MigrationChoice.tsx"; // issue 18
-import { SettingsPanel } from "../canvas/panels/SettingsPanel.tsx";
-import { StepPanel } from "../canvas/panels/StepPanel.tsx";
-import { TestRunPanel } from "../canvas/panels/TestRunPanel.tsx";
 import { useTestRunStore } from "../canvas/panels/testRunStore.ts";
-import { useEditorStore } from "../canvas/store.ts";
-import { loadLanguage } from "../canvas/language.ts";
+import { VALIDATE_LATER_OVER, useEditorStore } from "../canvas/store.ts";
 import { formatDateTime } from "../format.ts";
 import { hrefs } from "../routing.ts";
 import { trpcErrorCode, useTRPC, useTRPCClient } from "../trpc.ts";
+import type * as EditorParts from "./editorParts.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
-// The editor's panels import the journey language anyway (it is in this page's chunks): have the
-// canvas's loader (canvas/language.ts) hold it before the draft arrives, so the canvas draws at once.
-void loadLanguage();
+// issue 18 item 5: the canvas is drawn without the journey language (canvas/language.ts); the
+// parts of the editor that need it (palette, panels, publish dialog: editorParts.ts) come as one
+// chunk, asked for once the canvas has been painted, with a light placeholder meanwhile. This
+// module imports no value from @postpath/journey, directly or not (issue-018-editor-parts.test.ts).
+type Parts = typeof EditorParts;
+let partsLoaded: Parts | null = null;
+let partsLoading: Promise<Parts> | null = null;
+function loadParts(): Promise<Parts> {
+  partsLoading ??= import("./editorParts.ts").then(
+    (m) => (partsLoaded = m),
+    (error: unknown) => {
+      partsLoading = null; // asked again by the next editor
+      throw error;
+    },
+  );
+  return partsLoading;
+}
+
+/**
+ * The editor's parts once their chunk has loaded; null until then. A big journey's canvas is
+ * drawn first (far out, without the language): its parts are asked for once it has been painted
+ * (the first frame after the store loaded the draft), so neither their chunk nor the language
+ * delays that draw or competes with it for the main thread. A small journey's canvas needs the
+ * language to draw at all: its parts are asked for at once, and the editor waits for them
+ * (it appears whole). Once loaded, every later editor has them at once.
+ */
+function useEditorParts(draftKey: string, big: boolean): { parts: Parts | null; failed: boolean } {
+  const painted = useEditorStore((s) => s.loadedKey === draftKey);
+  const [parts, setParts] = useState<Parts | null>(partsLoaded);
+  const [failed, setFailed] = useState(false);
+  const ask = !big || painted;
+  useEffect(() => {
+    if (!ask || parts) return;
+    let live = true;
+    const load = () =>
+      loadParts().then(
+        (m) => live && setParts(m),
+        () => live && setFailed(true),
+      );
+    if (!big) {
+      void load();
+      return () => {
+        live = false;
+      };
+    }
+    // After the frame that paints the canvas (a timeout queued from an animation frame).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => void load(), 0);
+    });
+    return () => {
+      live = false;
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [ask, big, parts]);
+  return { parts, failed };
+}
+
+/** What a panel shows while the editor's parts load (a moment after the canvas is drawn). */
+const panelPlaceholder = (
+  <p className="panel muted" aria-busy="true">
+    Loading…
+  </p>
+);
 
 export function JourneyPage({ id }: { id: string }) {
   const trpc = useTRPC();
@@ -107,12 +161,16 @@ function Editor({
   const [draftKey] = useState(() => `${j.id}@${j.draftRevision}`);
   const save = useAutosave(j.id, j.draftRevision, canEdit);
   useWorkspaceCatalog();
+  const big = j.draft.nodes.length > VALIDATE_LATER_OVER;
+  const { parts, failed: partsFailed } = useEditorParts(draftKey, big);
+
   // Errors block publishing; warnings (e.g. a variable no customer has yet) are only shown.
-  const { errorCount, warningCount, selected, past, future, loadedKey } = useEditorStore(
+  const { errorCount, checking, warningCount, selected, past, future, loadedKey } = useEditorStore(
     useShallow((s) => {
       const picked = s.nodes.filter((n) => n.selected);
       return {
         errorCount: s.errorCount,
+        checking: s.checking,
         warningCount: s.issues.length - s.errorCount,
         selected: picked.length === 1 ? picked[0] : undefined,
         past: s.past.length,
@@ -135,6 +193,15 @@ function Editor({
   const unchanged =
     useUnchangedSinceLive(j.id, j.liveVersion, save.revision, canEdit && save.state === "saved") &&
     save.state === "saved";
+
+  // A small journey's canvas waits for the language anyway: the editor appears whole, with its
+  // panels (loaded with the language), as before issue 18.
+  if (!big && !parts && !partsFailed)
+    return (
+      <p className="page" role="status">
+        Loading journey…
+      </p>
+    );
 
   const store = useEditorStore.getState();
   const tabs: { id: Tab; label: string }[] = [
@@ -192,13 +259,17 @@ function Editor({
             <button
               type="button"
               className="primary"
-              disabled={errorCount > 0 || save.state === "conflict" || unchanged}
+              // Not before the journey has been checked (a big one is checked a moment after it is
+              // drawn, in a worker): until then no problems are known, not none found (issue 18).
+              disabled={checking || errorCount > 0 || save.state === "conflict" || unchanged}
               title={
-                errorCount > 0
-                  ? "Fix the problems first"
-                  : unchanged
-                    ? `Nothing changed since live version ${j.liveVersion ?? ""}`
-                    : undefined
+                checking
+                  ? "Checking the journey for problems…"
+                  : errorCount > 0
+                    ? "Fix the problems first"
+                    : unchanged
+                      ? `Nothing changed since live version ${j.liveVersion ?? ""}`
+                      : undefined
               }
               onClick={() => setPublishing(true)}
             >
@@ -212,9 +283,14 @@ function Editor({
           {notice}
         </p>
       ) : null}
-      <MigrationProgress journeyId={j.id} />
-      {publishing ? (
-        <PublishDialog
+      {partsFailed ? (
+        <p className="form-error" role="alert">
+          Could not load the editor&apos;s panels. Check the connection and reload the page.
+        </p>
+      ) : null}
+      {parts ? <parts.MigrationProgress journeyId={j.id} /> : null}
+      {publishing && parts ? (
+        <parts.PublishDialog
           journeyId={j.id}
           journeyName={j.name}
           flush={save.flush}
@@ -222,7 +298,13 @@ function Editor({
         />
       ) : null}
       <div className="editor" onKeyDown={canEdit ? onEditorShortcut : undefined}>
-        <Palette disabled={!canEdit} />
+        {parts ? (
+          <parts.Palette disabled={!canEdit} />
+        ) : (
+          <nav className="palette" aria-label="Steps" aria-busy="true">
+            <h2>Steps</h2>
+          </nav>
+        )}
         <JourneyCanvas draftKey={draftKey} draft={j.draft} editable={canEdit} />
         <aside className="sidebar" aria-label="Journey details">
           <div className="tabs" role="tablist" aria-label="Panels">
@@ -247,20 +329,21 @@ function Editor({
             id={`tabpanel-${tab}`}
             aria-labelledby={`tab-${tab}`}
           >
-            {tab === "step" ? (
+            {!parts ? panelPlaceholder : null}
+            {parts && tab === "step" ? (
               selected ? (
-                <StepPanel node={selected} />
+                <parts.StepPanel node={selected} />
               ) : (
                 <p className="panel">Select one step to edit it.</p>
               )
             ) : null}
-            {tab === "settings" ? <SettingsPanel /> : null}
-            {tab === "problems" ? (
-              <IssuesPanel onFocus={(issue) => focusIssue(issue, setTab)} />
+            {parts && tab === "settings" ? <parts.SettingsPanel /> : null}
+            {parts && tab === "problems" ? (
+              <parts.IssuesPanel onFocus={(issue) => focusIssue(issue, setTab)} />
             ) : null}
-            {tab === "test" ? <TestRunPanel /> : null}
-            {tab === "operate" ? (
-              <OperatePanel
+            {parts && tab === "test" ? <parts.TestRunPanel /> : null}
+            {parts && tab === "operate" ? (
+              <parts.OperatePanel
                 journeyId={j.id}
                 status={j.status}
                 canEdit={canEdit}

@@ -6,9 +6,25 @@ import { useShallow } from "zustand/react/shallow";
 import { useEditorStore } from "../store.ts";
 
 export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => void }) {
-  const { issues, errorCount, edges } = useEditorStore(
-    useShallow((s) => ({ issues: s.issues, errorCount: s.errorCount, edges: s.edges })),
+  const { issues, errorCount, checking, edges } = useEditorStore(
+    useShallow((s) => ({
+      issues: s.issues,
+      errorCount: s.errorCount,
+      checking: s.checking,
+      edges: s.edges,
+    })),
   );
+  if (issues.length === 0 && checking) {
+    // issue 18: a big journey is checked a moment after it is drawn.
+    return (
+      <section className="panel" aria-labelledby="issues-title">
+        <h2 id="issues-title">Problems</h2>
+        <p role="status" aria-busy="true">
+          Checking the journey for problems…
+        </p>
+      </section>
+    );
+  }
   if (issues.length === 0) {
     return (
       <section className="panel" aria-labelledby="issues-title">

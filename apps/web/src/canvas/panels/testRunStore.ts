@@ -2,10 +2,11 @@
 // step panel's message preview (which renders with this customer once one is described). Kept
 // apart from the editor store: it is not part of the journey document and has no undo.
 import type { CustomerSnapshot } from "@postpath/journey";
-import { LIFECYCLE_STAGE_NAMES, LIFECYCLE_STAGES } from "@postpath/journey";
 import { create } from "zustand";
-import type { SegmentOption } from "../segments.ts";
-import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../sample.ts";
+// Not from @postpath/journey: the editor loads this store before the journey language (issue 18).
+import { LIFECYCLE_STAGE_NAMES, LIFECYCLE_STAGES } from "../constants.ts";
+import type { SegmentOption } from "../segmentDirectory.ts";
+import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../sampleCustomer.ts";
 
 export const UNITS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 export type Unit = keyof typeof UNITS;
