@@ -187,14 +187,17 @@ function StepTable({ steps }: { steps: StepFigures[] }) {
   const moved = steps.some((s) => s.movedIn > 0 || s.movedOut > 0);
   const columns = useMemo(() => (moved ? [...stepColumns, movedColumn] : stepColumns), [moved]);
   if (steps.length === 0) return <p className="muted">This journey has not been published yet.</p>;
+  // Thirteen columns are wider than a 1280 px window: the table scrolls in its own box.
   return (
-    <DataTable
-      label="Figures per step"
-      className="journeys analytics__table"
-      columns={columns}
-      rows={steps}
-      rowId={(row) => row.stepId}
-    />
+    <div className="table-scroll" role="region" aria-label="Figures per step" tabIndex={0}>
+      <DataTable
+        label="Figures per step"
+        className="journeys analytics__table"
+        columns={columns}
+        rows={steps}
+        rowId={(row) => row.stepId}
+      />
+    </div>
   );
 }
 
@@ -433,40 +436,42 @@ function ArmTable({
   baselineLabel: string;
 }) {
   return (
-    <table className="journeys analytics__table">
-      <thead>
-        <tr>
-          <th scope="col">Variant</th>
-          <th scope="col">Recipients</th>
-          <th scope="col">Conversion rate (95 % interval)</th>
-          <th scope="col">Revenue per recipient</th>
-          <th scope="col">Uplift vs {baselineLabel}</th>
-          <th scope="col">Chance to be best</th>
-        </tr>
-      </thead>
-      <tbody>
-        {arms.map((a) => (
-          <tr key={a.id}>
-            <th scope="row">{a.label}</th>
-            <td>{formatCount(a.recipients)}</td>
-            <td>
-              {percent(a.conversionRate)}{" "}
-              <span className="muted">
-                ({percent(a.conversionInterval.low)} – {percent(a.conversionInterval.high)})
-              </span>
-            </td>
-            <td>{money.format(a.revenuePerRecipient)}</td>
-            <td>
-              {a.uplift !== null
-                ? `${a.uplift >= 0 ? "+" : ""}${percent(a.uplift)}`
-                : a.id === baselineId
-                  ? "Baseline"
-                  : "—"}
-            </td>
-            <td>{percent(a.chanceToBeBest, 0)}</td>
+    <div className="table-scroll" role="region" aria-label="Variants" tabIndex={0}>
+      <table className="journeys analytics__table">
+        <thead>
+          <tr>
+            <th scope="col">Variant</th>
+            <th scope="col">Recipients</th>
+            <th scope="col">Conversion rate (95 % interval)</th>
+            <th scope="col">Revenue per recipient</th>
+            <th scope="col">Uplift vs {baselineLabel}</th>
+            <th scope="col">Chance to be best</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {arms.map((a) => (
+            <tr key={a.id}>
+              <th scope="row">{a.label}</th>
+              <td>{formatCount(a.recipients)}</td>
+              <td>
+                {percent(a.conversionRate)}{" "}
+                <span className="muted">
+                  ({percent(a.conversionInterval.low)} – {percent(a.conversionInterval.high)})
+                </span>
+              </td>
+              <td>{money.format(a.revenuePerRecipient)}</td>
+              <td>
+                {a.uplift !== null
+                  ? `${a.uplift >= 0 ? "+" : ""}${percent(a.uplift)}`
+                  : a.id === baselineId
+                    ? "Baseline"
+                    : "—"}
+              </td>
+              <td>{percent(a.chanceToBeBest, 0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

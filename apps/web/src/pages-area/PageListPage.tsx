@@ -45,6 +45,15 @@ export function PageListPage() {
 
 export function PageTable({ pages }: { pages: readonly PageListItem[] }) {
   if (pages.length === 0) return <p>No pages yet.</p>;
+  // A narrow window scrolls the table sideways in its own box, not the whole page.
+  return (
+    <div className="table-scroll" role="region" aria-label="Pages" tabIndex={0}>
+      <PageRows pages={pages} />
+    </div>
+  );
+}
+
+function PageRows({ pages }: { pages: readonly PageListItem[] }) {
   return (
     <table className="journeys">
       <thead>

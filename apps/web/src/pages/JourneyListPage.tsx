@@ -174,6 +174,21 @@ export function JourneyTable({
   canEdit?: boolean;
 }) {
   if (journeys.length === 0) return <p>No journeys yet.</p>;
+  // A narrow window scrolls the table sideways in its own box, not the whole page.
+  return (
+    <div className="table-scroll" role="region" aria-label="Journeys" tabIndex={0}>
+      <JourneyRows journeys={journeys} canEdit={canEdit} />
+    </div>
+  );
+}
+
+function JourneyRows({
+  journeys,
+  canEdit,
+}: {
+  journeys: readonly JourneyListItem[];
+  canEdit: boolean;
+}) {
   return (
     <table className="journeys">
       <thead>

@@ -1,0 +1,48 @@
+// A marketer's walk on a phone (360 px) and on a 1280 px laptop: no screen is wider than the
+// window. Found on 2026-12-05: the header never wrapped (every screen 1,030 px wide at 360 px),
+// the journey and page lists, the dashboard's tables, the customer search box and a journey's
+// analytics (a long version choice, a 13-column table: 1,338 px at 1280 px) pushed the page
+// sideways. Wide tables now scroll in their own box.
+import { expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { signIn } from "../support/app.ts";
+import { seededJourney } from "../support/db.ts";
+
+const ADMIN = { email: "admin@postpath.local", password: "postpath-demo" };
+
+/** How much wider than the window the page is, once `ready` is on screen. */
+async function overflow(page: Page, hash: string, ready: RegExp): Promise<number> {
+  await page.goto(`/${hash}`);
+  await expect(page.getByRole("heading", { level: 1, name: ready })).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => {
+  const journey = await seededJourney("Thank-you after purchase");
+  await signIn(page, ADMIN);
+  const screens: [string, RegExp][] = [
+    ["#/journeys", /^Journeys$/],
+    ["#/pages", /^Pages$/],
+    ["#/customers", /^Customers$/],
+    ["#/segments", /^Segments$/],
+    ["#/dashboard", /^Dashboard$/],
+    [`#/journeys/${journey.id}/analytics`, /^Analytics/],
+    ["#/admin/users", /^Administration$/],
+  ];
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const [hash, ready] of screens)
+      expect(await overflow(page, hash, ready), `${hash} at ${width} px`).toBe(0);
+  }
+  // The header keeps each item on one line: at 1280 px an admin's header is one row.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto("/#/journeys");
+  const signOut = page.getByRole("button", { name: "Sign out" });
+  const brand = page.getByRole("link", { name: "Postpath", exact: true });
+  const [a, b] = [await signOut.boundingBox(), await brand.boundingBox()];
+  expect(
+    Math.abs((a?.y ?? 0) + (a?.height ?? 0) / 2 - ((b?.y ?? 0) + (b?.height ?? 0) / 2)),
+  ).toBeLessThan(8);
+  expect(a?.height ?? 0).toBeLessThan(50); // "Sign out" on one line
+});
