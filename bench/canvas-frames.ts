@@ -165,7 +165,7 @@ function stats(deltas: number[]): Stats {
  * A step drawn: a React Flow node, or (issue 18, far out over 300 steps) a path of the canvas's
  * far-steps layer.
  */
-const STEP_SELECTOR = ".react-flow__node, .far-steps__path";
+export const STEP_SELECTOR = ".react-flow__node, .far-steps__path";
 
 // Page scripts as text: tsx's transform would add helpers (`__name`) that do not exist in the page.
 const START_RECORDING = `(() => {
@@ -181,7 +181,7 @@ const START_RECORDING = `(() => {
 })()`;
 // When the first step is in the DOM, and painted (the next frame), on the page's clock
 // (performance.now(): milliseconds since navigation start).
-const FIRST_STEP = `(() => {
+export const FIRST_STEP = `(() => {
   const STEP_SELECTOR = ${JSON.stringify(STEP_SELECTOR)};
   window.__firstStep = null;
   window.__firstPaint = null;
