@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useDeferredValue, useMemo, useState } from "react";
+import { useDeferredValue, useMemo, useRef, useState } from "react";
 import type { JourneyListItem } from "../api/contract.ts";
 import { ConfirmDialog, Dialog } from "../components/Dialog.tsx";
 import { formatCount, formatDateTime, formatRate } from "../format.ts";
@@ -98,6 +98,10 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
   const fromTemplate = useMutation(trpc.journeys.createFromTemplate.mutationOptions(opened));
   const error = blank.error ?? fromTemplate.error;
   const busy = blank.isPending || fromTemplate.isPending;
+  // A blank journey needs a name: said at the field (the server's answer came below the gallery,
+  // out of sight, with the field scrolled away).
+  const [nameMissing, setNameMissing] = useState(false);
+  const nameRef = useRef<HTMLInputElement>(null);
   return (
     <Dialog title="New journey" onClose={onClose}>
       <form
@@ -105,7 +109,10 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
           e.preventDefault();
           if (template)
             fromTemplate.mutate({ templateId: template, ...(name.trim() ? { name } : {}) });
-          else blank.mutate({ name });
+          else if (!name.trim()) {
+            setNameMissing(true);
+            nameRef.current?.focus();
+          } else blank.mutate({ name });
         }}
       >
         <div className="field">
@@ -114,10 +121,21 @@ function NewJourneyDialog({ onClose }: { onClose: () => void }) {
           </label>
           <input
             id="new-journey-name"
+            ref={nameRef}
             type="text"
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            aria-invalid={nameMissing && !template ? true : undefined}
+            aria-describedby={nameMissing && !template ? "new-journey-name-error" : undefined}
+            onChange={(e) => {
+              setName(e.target.value);
+              if (e.target.value.trim()) setNameMissing(false);
+            }}
           />
+          {nameMissing && !template ? (
+            <span id="new-journey-name-error" className="field__error" role="alert">
+              Give the journey a name, or choose a template below.
+            </span>
+          ) : null}
         </div>
         <fieldset className="gallery">
           <legend>Start from</legend>
