@@ -127,6 +127,12 @@ export default async function canvasFramesApp(args: string[]): Promise<void> {
       await page.waitForFunction("window.__firstPaint !== null");
       const inDom = await page.evaluate<number>("window.__firstStep");
       const paint = await page.evaluate<number>("window.__firstPaint");
+      // Where the opening's time went: when the draft was asked for and arrived (journeys.get,
+      // batched with whatever else the page asked at that moment), on the same clock.
+      const draftAt = await page.evaluate<[number, number] | null>(`(() => {
+        const e = performance.getEntriesByType("resource").find((r) => r.name.includes("journeys.get"));
+        return e ? [e.startTime, e.responseEnd] : null;
+      })()`);
       // When the editor's panels arrived (issue 18: after the first paint), for the record.
       await page.getByRole("tab", { name: /^Problems/ }).waitFor();
       const palette = await page
@@ -136,7 +142,7 @@ export default async function canvasFramesApp(args: string[]): Promise<void> {
         .catch(() => NaN);
       painted.push(paint);
       console.log(
-        `${draft.nodes.length} steps, app editor opening ${i}/${opens}: first step drawn ${wall} ms (page clock: in the DOM ${inDom.toFixed(0)} ms, painted ${paint.toFixed(0)} ms; palette ready by ${palette.toFixed(0)} ms; load ${load()})`,
+        `${draft.nodes.length} steps, app editor opening ${i}/${opens}: first step drawn ${wall} ms (page clock: in the DOM ${inDom.toFixed(0)} ms, painted ${paint.toFixed(0)} ms; draft asked at ${draftAt?.[0].toFixed(0) ?? "?"} ms, arrived ${draftAt?.[1].toFixed(0) ?? "?"} ms; palette ready by ${palette.toFixed(0)} ms; load ${load()})`,
       );
       await page.close();
     }
