@@ -8,6 +8,13 @@ import { adminHrefs } from "./routes.ts";
 
 const ROLES: Role[] = ["ADMIN", "MARKETER", "VIEWER"];
 
+/** Roles in words (the lists showed the stored values, "admin", "marketer", "viewer"). */
+const ROLE_WORDS: Record<Role, string> = {
+  ADMIN: "Admin",
+  MARKETER: "Marketer",
+  VIEWER: "Viewer (read only)",
+};
+
 export function UsersSection() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -59,7 +66,7 @@ export function UsersSection() {
                     >
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
-                          {r.toLowerCase()}
+                          {ROLE_WORDS[r]}
                         </option>
                       ))}
                     </select>
@@ -148,7 +155,7 @@ function Invites() {
         <select id="invite-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
             <option key={r} value={r}>
-              {r.toLowerCase()}
+              {ROLE_WORDS[r]}
             </option>
           ))}
         </select>
@@ -182,7 +189,7 @@ function Invites() {
                   return (
                     <tr key={i.id}>
                       <td>{i.email}</td>
-                      <td>{i.role.toLowerCase()}</td>
+                      <td>{ROLE_WORDS[i.role]}</td>
                       <td>
                         {i.acceptedAt
                           ? "accepted"

@@ -1,14 +1,18 @@
 import type { RouterOutputs } from "@postpath/api";
 import type { ReactNode } from "react";
+import { formatDateTime } from "../format.ts";
 import { errorMessage } from "../trpc.ts";
 
 export type Outputs = RouterOutputs;
 
-/** Dates arrive as ISO strings (no transformer); shows them in the reader's locale. */
+/**
+ * Dates arrive as ISO strings (no transformer); shown as everywhere else in the app ("Dec 5,
+ * 2026, 12:50 AM", not the browser's "12/5/2026, 12:50:27 AM").
+ */
 export function When({ at }: { at: string | Date | null | undefined }) {
   if (!at) return <span className="muted">never</span>;
-  const d = new Date(at);
-  return <time dateTime={d.toISOString()}>{d.toLocaleString()}</time>;
+  const iso = new Date(at).toISOString();
+  return <time dateTime={iso}>{formatDateTime(iso)}</time>;
 }
 
 export function Loading<T>({
