@@ -5,7 +5,7 @@ import * as AlertDialog from "@radix-ui/react-alert-dialog";
 import * as Tabs from "@radix-ui/react-tabs";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { formatCount, formatDateTime } from "../format.ts";
+import { countOf, formatDateTime } from "../format.ts";
 import { navigate } from "../routing.ts";
 import { errorMessage, trpcErrorCode, useTRPC } from "../trpc.ts";
 import type { CustomerProfile, CustomerRun } from "./contract.ts";
@@ -44,7 +44,7 @@ export function CustomerProfilePage({ id, canErase }: { id: string; canErase: bo
       </div>
       <p className="muted">
         Customer id <code>{c.externalId}</code> · first seen {formatDateTime(c.createdAt)} ·{" "}
-        {formatCount(c.counts.events)} events · {formatCount(c.counts.runs)} journey runs
+        {countOf(c.counts.events, "event")} · {countOf(c.counts.runs, "journey run")}
       </p>
       <Tabs.Root defaultValue="profile" className="customers__tabs">
         <Tabs.List aria-label="Customer" className="customers__tablist">

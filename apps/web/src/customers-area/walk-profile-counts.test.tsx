@@ -1,0 +1,25 @@
+// Walk 2026-12-05: a new customer's profile said "1 events · 1 journey runs".
+import { screen } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { renderApp } from "../test/renderApp.tsx";
+import { marketer } from "../test/users.ts";
+import { fakeCustomersServer, profile } from "./testServer.ts";
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("a customer's counts", () => {
+  it("reads 1 event and 1 journey run, 2 events and 3 journey runs", async () => {
+    let counts = { events: 1, runs: 1 };
+    fakeCustomersServer([], {
+      "customers.get": () => profile({ counts }),
+      "segments.ofCustomer": () => ({ stage: "new", segments: [] }),
+    });
+    window.location.hash = "#/customers/c001";
+    const view = renderApp({ me: marketer });
+    expect(await screen.findByText(/1 event · 1 journey run$/)).toBeTruthy();
+    view.unmount();
+    counts = { events: 2, runs: 3 };
+    renderApp({ me: marketer });
+    expect(await screen.findByText(/2 events · 3 journey runs$/)).toBeTruthy();
+  });
+});
