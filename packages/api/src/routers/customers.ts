@@ -58,6 +58,22 @@ function decodeCursor(cursor: string | undefined, size: number, dated = false): 
   throw badRequest("cursor", "This page link is not valid any more; search again.");
 }
 
+/** Marks the cursor of a guessed search that found no id and went on to emails. */
+const EMAIL_FALLBACK = "email-fallback";
+
+/** The email cursor inside a fallback search's cursor, else null (an id search's own cursor). */
+function emailFallbackCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(parts) && parts.length === 3 && parts[2] === EMAIL_FALLBACK)
+      return encodeCursor(parts.slice(0, 2) as string[]);
+  } catch {
+    // not ours: decodeCursor answers it
+  }
+  return null;
+}
+
 /** `plan = basic` → the JSON values an attribute may hold for it (string, and number/boolean). */
 export function attributeCandidates(query: string): { key: string; values: unknown[] } {
   const at = query.indexOf("=");
@@ -191,13 +207,29 @@ export const customersRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const by = input.by ?? guessSearchKind(input.query);
-      const { rows, cursorOf } = await searchCustomers(ctx, ctx.user.workspaceId, {
-        ...input,
-        by,
-      });
+      let by = input.by ?? guessSearchKind(input.query);
+      // "Anything" with a plain word ("ada") looked up customer ids only and found no one while
+      // ada@example.com was there (walk 2026-12-05): when no id starts with it, emails are
+      // searched. Pages of that fallback carry EMAIL_FALLBACK in their cursor.
+      const fallback = input.by === undefined && by === "id";
+      let cursor = input.cursor;
+      const fromEmail = fallback ? emailFallbackCursor(cursor) : null;
+      if (fromEmail) [by, cursor] = ["email", fromEmail];
+      const search = (kind: SearchKind) =>
+        searchCustomers(ctx, ctx.user.workspaceId, {
+          ...input,
+          ...(cursor === undefined ? {} : { cursor }),
+          by: kind,
+        });
+      let { rows, cursorOf } = await search(by);
+      if (fallback && by === "id" && cursor === undefined && rows.length === 0) {
+        const byEmail = await search("email");
+        if (byEmail.rows.length > 0) [by, { rows, cursorOf }] = ["email", byEmail];
+      }
       const page = rows.slice(0, input.limit);
       const last = page.at(-1);
+      const cursorParts = (r: Row) =>
+        fallback && by === "email" ? [...cursorOf(r), EMAIL_FALLBACK] : cursorOf(r);
       return {
         by,
         items: page.map((r) => ({
@@ -208,7 +240,7 @@ export const customersRouter = router({
           phone: r.phone,
           updatedAt: r.updatedAt.toISOString(),
         })),
-        nextCursor: rows.length > input.limit && last ? encodeCursor(cursorOf(last)) : null,
+        nextCursor: rows.length > input.limit && last ? encodeCursor(cursorParts(last)) : null,
       };
     }),
 
