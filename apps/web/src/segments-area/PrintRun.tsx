@@ -1,7 +1,7 @@
 // issue 14 item 5 / issue 16: a print run from a segment — one personal URL per member for a
 // landing page (a re-run of the same mail drop mints only for new members), then the printer's
 // CSV and the PDF proof sheet, streamed by the server.
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { formatCount } from "../format.ts";
 import { errorMessage, useTRPC } from "../trpc.ts";
@@ -11,6 +11,9 @@ export function PrintRun({ segmentId }: { segmentId: string }) {
   const [page, setPage] = useState("");
   const [drop, setDrop] = useState("main");
   const mint = useMutation(trpc.segments.mintPurls.mutationOptions());
+  // The landing page is chosen from the workspace's pages by name (it was a free-text "address",
+  // the page's slug, which a marketer had to look up in Pages: walk 2026-12-05).
+  const pages = useQuery(trpc.pages.list.queryOptions());
   const submit = (e: FormEvent) => {
     e.preventDefault();
     mint.mutate({ id: segmentId, page: page.trim(), drop: drop.trim() });
@@ -29,8 +32,25 @@ export function PrintRun({ segmentId }: { segmentId: string }) {
       </p>
       <form className="segments__lifecycle-form" onSubmit={submit}>
         <label>
-          Landing page address
-          <input value={page} onChange={(e) => setPage(e.target.value)} placeholder="register" />
+          Landing page
+          <select
+            value={page}
+            onChange={(e) => setPage(e.target.value)}
+            disabled={!pages.data?.length}
+          >
+            <option value="">
+              {pages.isPending
+                ? "Loading pages…"
+                : pages.data?.length
+                  ? "Choose a page"
+                  : "No pages yet: make one in Pages"}
+            </option>
+            {pages.data?.map((p) => (
+              <option key={p.id} value={p.slug}>
+                {p.publishedVersion === null ? `${p.name} (not published yet)` : p.name}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Mail drop name
@@ -40,6 +60,11 @@ export function PrintRun({ segmentId }: { segmentId: string }) {
           {mint.isPending ? "Making links…" : "Make personal URLs"}
         </button>
       </form>
+      {pages.isError ? (
+        <p className="form-error" role="alert">
+          Could not load the pages: {errorMessage(pages.error)}
+        </p>
+      ) : null}
       {mint.isError ? (
         <p className="form-error" role="alert">
           {errorMessage(mint.error)}

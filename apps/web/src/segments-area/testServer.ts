@@ -88,10 +88,26 @@ export function fakeSegmentsServer(customers: FakeCustomer[]) {
     },
     "segments.mintPurls": (input) => {
       const i = input as { id: string; page: string; drop: string };
-      if (i.page !== "register")
+      if (i.page !== "register" && i.page !== "winter-offer")
         throw new Error("page: no page with that address in this workspace.");
       return { members: 24, created: 24, drop: i.drop, page: i.page, published: true };
     },
+    "pages.list": () => [
+      {
+        id: "p1",
+        name: "Register your machine",
+        slug: "register",
+        publishedVersion: 1,
+        updatedAt: "2026-12-04T12:00:00.000Z",
+      },
+      {
+        id: "p2",
+        name: "Winter offer",
+        slug: "winter-offer",
+        publishedVersion: null,
+        updatedAt: "2026-12-04T12:00:00.000Z",
+      },
+    ],
     "segments.lifecycle.get": () => lifecycle,
     "segments.lifecycle.set": (input) => {
       lifecycle.settings = input as LifecycleView["settings"];
