@@ -245,8 +245,11 @@ export function registerUnsubscribe(app: FastifyInstance, opts: UnsubscribeOptio
             for (const c of channelsOf(loaded.customer, channel)) {
               const want: SubscriptionStatus = body[c] === "on" ? "subscribed" : "unsubscribed";
               const now = loaded.state.get(c) ?? "subscribed"; // never asked: receiving
-              if (want !== now || (want === "subscribed" && !loaded.state.has(c)))
-                await change(loaded, c, want, "preference_centre", req);
+              // Only a box the customer changed is recorded. A never-asked channel's box is shown
+              // ticked (it is receiving); saving it untouched recorded an SMS "subscribed" from
+              // the preference centre that the customer never chose (walk 2026-12-05: after
+              // unsubscribing from email, Save preferences opted Bea in to SMS on her profile).
+              if (want !== now) await change(loaded, c, want, "preference_centre", req);
             }
             return send(
               reply,
