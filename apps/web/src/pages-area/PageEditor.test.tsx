@@ -126,7 +126,9 @@ describe("page editor", () => {
     const text = await selectHeading();
     typeInto(text, "Register your machine");
     fireEvent.click(screen.getByRole("button", { name: "Publish" }));
-    await screen.findByText(/Published as version 1\./);
+    const notice = await screen.findByText(/Published as version 1\./);
+    // Styled as the page editor's own notice (it had the journey editor's unstyled class).
+    expect(notice.className).toBe("page-editor__notice");
     const order = server.calls
       .map((c) => c.path)
       .filter((p) => p === "pages.save" || p === "pages.publish");

@@ -191,7 +191,7 @@ function PageEditor({
         )}
       </header>
       {published !== null && !publish.isPending ? (
-        <p className="journey__notice" role="status">
+        <p className="page-editor__notice" role="status">
           Published as version {published}. Links already sent show this version from now on.
         </p>
       ) : null}
