@@ -127,35 +127,38 @@ function SearchResults({ query, by }: { query: string; by: SearchKind | "" }) {
 
 export function ResultTable({ rows }: { rows: CustomerRow[] }) {
   const table = useTable({ features, columns, data: rows, getRowId: (row) => row.id });
+  // A phone scrolls the five columns sideways in their own box, not the whole page.
   return (
-    <table className="journeys customers__table">
-      <thead>
-        {table.getHeaderGroups().map((group) => (
-          <tr key={group.id}>
-            {group.headers.map((header) => (
-              <th key={header.id} scope="col">
-                {header.isPlaceholder ? null : <table.FlexRender header={header} />}
-              </th>
-            ))}
-          </tr>
-        ))}
-      </thead>
-      <tbody>
-        {table.getRowModel().rows.map((row) => (
-          // The id is the keyboard-reachable link; the rest of the row is a larger mouse target.
-          <tr
-            key={row.id}
-            className="journeys__row"
-            onClick={() => navigate(customersHrefs.customer(row.original.id))}
-          >
-            {row.getAllCells().map((cell) => (
-              <td key={cell.id}>
-                <table.FlexRender cell={cell} />
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div className="table-scroll" role="region" aria-label="Customers found" tabIndex={0}>
+      <table className="journeys customers__table">
+        <thead>
+          {table.getHeaderGroups().map((group) => (
+            <tr key={group.id}>
+              {group.headers.map((header) => (
+                <th key={header.id} scope="col">
+                  {header.isPlaceholder ? null : <table.FlexRender header={header} />}
+                </th>
+              ))}
+            </tr>
+          ))}
+        </thead>
+        <tbody>
+          {table.getRowModel().rows.map((row) => (
+            // The id is the keyboard-reachable link; the rest of the row is a larger mouse target.
+            <tr
+              key={row.id}
+              className="journeys__row"
+              onClick={() => navigate(customersHrefs.customer(row.original.id))}
+            >
+              {row.getAllCells().map((cell) => (
+                <td key={cell.id}>
+                  <table.FlexRender cell={cell} />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
