@@ -29,6 +29,7 @@ test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => 
     ["#/dashboard", /^Dashboard$/],
     [`#/journeys/${journey.id}/analytics`, /^Analytics/],
     ["#/admin/users", /^Administration$/],
+    ["#/admin/credentials", /^Administration$/],
   ];
   for (const width of [360, 1280]) {
     await page.setViewportSize({ width, height: 800 });
