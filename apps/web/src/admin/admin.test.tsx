@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Me } from "../api/contract.ts";
 import { App } from "../App.tsx";
 import { inviteLookupKey } from "./InvitePage.tsx";
-import { parseHash } from "../routing.ts";
+import { parseHash } from "../router.tsx";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
 

@@ -5,7 +5,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Me } from "../api/contract.ts";
 import { App } from "../App.tsx";
-import { parseHash } from "../routing.ts";
+import { parseHash } from "../router.tsx";
 import type { AppRouter } from "../trpc.ts";
 import { makeQueryClient, makeTrpcClient } from "../trpc.ts";
 import { fieldMessage } from "./PasswordField.tsx";

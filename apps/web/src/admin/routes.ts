@@ -1,4 +1,4 @@
-// Admin routes: `#/admin/<tab>`, and the public invite link `#/invite/<token>`; issue 12: the
+// Admin addresses (routes in router.tsx): `#/admin/<tab>`, and the public invite link `#/invite/<token>`; issue 12: the
 // account page `#/account`, the public reset link `#/reset/<token>` and sign-up `#/signup`.
 export const ADMIN_TABS = [
   "users",
@@ -21,29 +21,9 @@ export const ADMIN_TAB_LABELS: Record<AdminTab, string> = {
   audit: "Audit log",
 };
 
-export type AdminRoute =
-  | { page: "admin"; tab: AdminTab }
-  | { page: "invite"; token: string }
-  | { page: "reset"; token: string }
-  | { page: "account" }
-  | { page: "signup" };
-
-function isTab(s: string): s is AdminTab {
+/** `#/admin/<tab>` names a tab only for these; any other is not found (router.tsx). */
+export function isAdminTab(s: string): s is AdminTab {
   return (ADMIN_TABS as readonly string[]).includes(s);
-}
-
-/** `path` without the leading '#' and trailing slashes; null when it is not an admin route. */
-export function parseAdminPath(path: string): AdminRoute | null {
-  if (path === "/admin") return { page: "admin", tab: "users" };
-  const admin = /^\/admin\/([a-z-]+)$/.exec(path);
-  if (admin?.[1] && isTab(admin[1])) return { page: "admin", tab: admin[1] };
-  const invite = /^\/invite\/([^/]+)$/.exec(path);
-  if (invite?.[1]) return { page: "invite", token: decodeURIComponent(invite[1]) };
-  const reset = /^\/reset\/([^/]+)$/.exec(path);
-  if (reset?.[1]) return { page: "reset", token: decodeURIComponent(reset[1]) };
-  if (path === "/account") return { page: "account" };
-  if (path === "/signup") return { page: "signup" };
-  return null;
 }
 
 export const adminHrefs = {

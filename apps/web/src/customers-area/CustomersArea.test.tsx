@@ -18,7 +18,7 @@ describe("Customers area", () => {
     const server = fakeCustomersServer([...Array(30)].map((_, i) => customerRow(i + 1)));
     window.location.hash = "#/customers";
     renderApp({ me: marketer });
-    const nav = screen.getByRole("navigation", { name: "Main" });
+    const nav = await screen.findByRole("navigation", { name: "Main" });
     expect(within(nav).getByRole("link", { name: "Customers" }).getAttribute("aria-current")).toBe(
       "page",
     );

@@ -1,9 +1,3 @@
-// issue 17, item 6: the workspace KPI dashboard — `#/dashboard`.
-export type DashboardRoute = { page: "dashboard" };
-
-/** `path` without the leading '#' and trailing slashes; null when it is not the dashboard. */
-export function parseDashboardPath(path: string): DashboardRoute | null {
-  return path === "/dashboard" ? { page: "dashboard" } : null;
-}
+// issue 17, item 6: the workspace KPI dashboard — `#/dashboard` (its route is in router.tsx).
 
 export const dashboardHrefs = { dashboard: () => "#/dashboard" };

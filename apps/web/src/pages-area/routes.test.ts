@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseHash } from "../routing.ts";
+import { parseHash } from "../router.tsx";
 import { pagesHrefs, slugFromName } from "./routes.ts";
 
 describe("Pages routes", () => {

@@ -1,13 +1,5 @@
-// issue 14: the Pages area — `#/pages` (the list) and `#/pages/<id>` (the block editor).
-export type PagesRoute = { page: "pages" } | { page: "landingPage"; id: string };
-
-/** `path` without the leading '#' and trailing slashes; null when it is not a Pages route. */
-export function parsePagesPath(path: string): PagesRoute | null {
-  if (path === "/pages") return { page: "pages" };
-  const match = /^\/pages\/([^/]+)$/.exec(path);
-  if (match?.[1]) return { page: "landingPage", id: decodeURIComponent(match[1]) };
-  return null;
-}
+// issue 14: the Pages area — `#/pages` (the list) and `#/pages/<id>` (the block editor); its
+// routes are in router.tsx.
 
 export const pagesHrefs = {
   pages: () => "#/pages",

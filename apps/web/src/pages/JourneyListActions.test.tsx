@@ -15,9 +15,9 @@ const templates = [
 ];
 
 describe("journey list actions", () => {
-  it("offers a blank journey or every gallery template when creating", () => {
+  it("offers a blank journey or every gallery template when creating", async () => {
     renderApp({ me: marketer, journeys: journeyRows, templates });
-    fireEvent.click(screen.getByRole("button", { name: "New journey" }));
+    fireEvent.click(await screen.findByRole("button", { name: "New journey" }));
     const dialog = screen.getByRole("dialog", { name: "New journey" });
     const choices = within(dialog).getAllByRole("radio");
     expect(choices.map((c) => c.getAttribute("value"))).toEqual([
@@ -35,11 +35,14 @@ describe("journey list actions", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
   });
 
-  it("lets a marketer duplicate any journey and archive one that is not running, after confirming", () => {
+  it("lets a marketer duplicate any journey and archive one that is not running, after confirming", async () => {
     renderApp({ me: marketer, journeys: journeyRows });
     expect(
-      screen.getByRole<HTMLButtonElement>("button", { name: "Archive Thank-you after purchase" })
-        .disabled,
+      (
+        await screen.findByRole<HTMLButtonElement>("button", {
+          name: "Archive Thank-you after purchase",
+        })
+      ).disabled,
     ).toBe(true);
     expect(
       screen.getByRole<HTMLButtonElement>("button", { name: "Duplicate Thank-you after purchase" })
@@ -54,8 +57,9 @@ describe("journey list actions", () => {
     expect(window.location.hash).toBe("");
   });
 
-  it("shows viewers no create, duplicate or archive controls", () => {
+  it("shows viewers no create, duplicate or archive controls", async () => {
     renderApp({ me: { ...marketer, role: "VIEWER" }, journeys: journeyRows });
+    expect(await screen.findByRole("table")).toBeTruthy();
     expect(screen.queryByRole("button", { name: "New journey" })).toBeNull();
     expect(screen.queryByRole("button", { name: /Duplicate/ })).toBeNull();
   });

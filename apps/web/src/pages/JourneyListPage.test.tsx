@@ -5,10 +5,10 @@ import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 
 describe("journey list", () => {
-  it("shows one row per journey with status, live version and counts", () => {
+  it("shows one row per journey with status, live version and counts", async () => {
     renderApp({ me: marketer, journeys: journeyRows });
 
-    const table = screen.getByRole("table");
+    const table = await screen.findByRole("table");
     const rows = within(table).getAllByRole("row").slice(1);
     expect(rows).toHaveLength(2);
 
@@ -36,28 +36,28 @@ describe("journey list", () => {
     expect(secondCells[3]).toContain("—");
   });
 
-  it("opens a journey when its row is clicked", () => {
+  it("opens a journey when its row is clicked", async () => {
     renderApp({ me: marketer, journeys: journeyRows });
-    screen.getByText("Win-back after 90 days").closest("tr")!.click();
+    (await screen.findByText("Win-back after 90 days")).closest("tr")!.click();
     expect(window.location.hash).toBe("#/journeys/j2");
   });
 
-  it("says so when there are no journeys", () => {
+  it("says so when there are no journeys", async () => {
     renderApp({ me: marketer, journeys: [] });
-    expect(screen.getByText("No journeys yet.")).toBeTruthy();
+    expect(await screen.findByText("No journeys yet.")).toBeTruthy();
   });
 
-  it("shows who is signed in, in which workspace, with a sign-out button", () => {
+  it("shows who is signed in, in which workspace, with a sign-out button", async () => {
     renderApp({ me: marketer, journeys: journeyRows });
-    const header = screen.getByRole("banner");
+    const header = await screen.findByRole("banner");
     expect(header.textContent).toContain("Demo Shop");
     expect(header.textContent).toContain("Mia Marketer");
     expect(within(header).getByRole("button", { name: "Sign out" })).toBeTruthy();
   });
 
-  it("shows the sign-in form, not the list, when nobody is signed in", () => {
+  it("shows the sign-in form, not the list, when nobody is signed in", async () => {
     renderApp({ me: null, journeys: journeyRows });
-    expect(screen.getByRole("heading", { name: "Sign in to Postpath" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Sign in to Postpath" })).toBeTruthy();
     expect(screen.getByLabelText("Email")).toBeTruthy();
     expect(screen.getByLabelText("Password")).toBeTruthy();
     expect(screen.queryByRole("table")).toBeNull();

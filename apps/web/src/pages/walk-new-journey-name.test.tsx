@@ -10,10 +10,10 @@ import { marketer } from "../test/users.ts";
 afterEach(() => vi.restoreAllMocks());
 
 describe("new journey without a name", () => {
-  it("is refused at the name field, which gets the focus, and nothing is sent", () => {
+  it("is refused at the name field, which gets the focus, and nothing is sent", async () => {
     renderApp({ me: marketer, journeys: journeyRows, templates: [] });
     const sent = vi.spyOn(globalThis, "fetch");
-    fireEvent.click(screen.getByRole("button", { name: "New journey" }));
+    fireEvent.click(await screen.findByRole("button", { name: "New journey" }));
     const dialog = screen.getByRole("dialog", { name: "New journey" });
     fireEvent.click(within(dialog).getByRole("button", { name: "Create" }));
     const name = within(dialog).getByRole("textbox", { name: /Name/ });
@@ -27,9 +27,9 @@ describe("new journey without a name", () => {
     expect(name.getAttribute("aria-invalid")).toBeNull();
   });
 
-  it("lists the journeys in a box that scrolls sideways on a narrow screen", () => {
+  it("lists the journeys in a box that scrolls sideways on a narrow screen", async () => {
     renderApp({ me: marketer, journeys: journeyRows });
-    const table = screen.getByRole("table");
+    const table = await screen.findByRole("table");
     const box = table.parentElement;
     expect(box?.className).toBe("table-scroll");
     expect(box?.getAttribute("role")).toBe("region");

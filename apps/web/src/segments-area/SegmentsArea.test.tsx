@@ -74,7 +74,7 @@ describe("Segments area", () => {
     const server = fakeSegmentsServer(customers);
     window.location.hash = "#/segments";
     renderApp({ me: marketer, catalog });
-    const nav = screen.getByRole("navigation", { name: "Main" });
+    const nav = await screen.findByRole("navigation", { name: "Main" });
     expect(within(nav).getByRole("link", { name: "Segments" }).getAttribute("aria-current")).toBe(
       "page",
     );
@@ -270,7 +270,7 @@ describe("a customer's profile", () => {
     window.location.hash = "#/customers/c001";
     renderApp({ me: marketer });
     const section = await screen.findByRole("region", { name: "Segments" });
-    expect(within(section).getByText("At risk")).toBeTruthy();
+    expect(await within(section).findByText("At risk")).toBeTruthy();
     expect(within(section).getByRole("link", { name: "Gold customers" }).getAttribute("href")).toBe(
       "#/segments/s1",
     );
