@@ -238,6 +238,20 @@ export interface RuntimeOptions {
   alongside?: boolean;
 }
 
+/**
+ * Where people reach the app, for links in messages (PURLs, QR codes, unsubscribe, webhook
+ * addresses): PUBLIC_URL, else the address the server listens on (HOST and PORT; a wildcard host
+ * is this machine), as the README says. (A fixed :3000 made every link dead on another port.)
+ */
+export function publicUrlOf(env: Pick<Env, "PUBLIC_URL" | "HOST" | "PORT">): string {
+  if (env.PUBLIC_URL) return env.PUBLIC_URL;
+  const wildcard = ["0.0.0.0", "::", "[::]", "*"].includes(env.HOST);
+  const host = wildcard ? "127.0.0.1" : env.HOST;
+  const named = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  // Port 0 asks the system for any free port, unknown here: the listen default then.
+  return `http://${named}:${env.PORT || 3000}`;
+}
+
 export async function openRuntime(
   env: Env,
   log: Logger,
@@ -262,7 +276,7 @@ export async function openRuntime(
     outbound: outboundFromEnv(env),
     keyring, // issue 16: unsubscribe links
     // issue 16: links in messages (unsubscribe, PURLs) point where people reach the app.
-    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
+    publicUrl: publicUrlOf(env),
   });
   return {
     env,
