@@ -253,7 +253,10 @@ export function RunTrace({ run, onView }: { run: CustomerRun; onView: (id: strin
           <li key={t.id}>
             <time dateTime={t.at}>{formatDateTime(t.at)}</time>
             {t.stepName ? <span className="customers__step">{t.stepName}</span> : null}
-            <span>{t.text}</span>
+            <span>
+              {t.text}
+              {t.until ? ` until ${formatDateTime(t.until)}` : ""}
+            </span>
             {t.messageId ? (
               <button type="button" className="link" onClick={() => onView(t.messageId!)}>
                 View message

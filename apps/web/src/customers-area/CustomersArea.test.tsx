@@ -3,6 +3,7 @@
 // (in a sandboxed frame), and erasure behind typing the customer's id (admins only).
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { formatDateTime } from "../format.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { customerRow, fakeCustomersServer } from "./testServer.ts";
@@ -76,6 +77,10 @@ describe("Customers area", () => {
     ).toEqual([
       expect.stringContaining("Signed upEntered the journey at “Signed up”"),
       expect.stringContaining("Is a gold member?Took the “yes” path → “Gold welcome”"),
+      // A wait's end in local time, like every other time in the app (walk: it said UTC).
+      expect.stringContaining(
+        `Short pauseWaiting 30 seconds until ${formatDateTime("2026-11-01T09:00:32.000Z")}`,
+      ),
       expect.stringContaining("Gold welcomeSent the email"),
     ]);
     expect(screen.queryByText(/split\.branch|messageId|\{"/)).toBeNull();

@@ -77,6 +77,8 @@ export interface CustomerRun {
     at: string;
     stepName: string | null;
     text: string;
+    /** When a wait or hold ends (ISO), shown in local time after the text. */
+    until: string | null;
     messageId: string | null;
   }[];
   messages: RunMessage[];

@@ -83,6 +83,7 @@ export const runs: RunsPage = {
           at: "2026-11-01T09:00:01.000Z",
           stepName: "Signed up",
           text: "Entered the journey at “Signed up”",
+          until: null,
           messageId: null,
         },
         {
@@ -90,6 +91,15 @@ export const runs: RunsPage = {
           at: "2026-11-01T09:00:02.000Z",
           stepName: "Is a gold member?",
           text: "Took the “yes” path → “Gold welcome”",
+          until: null,
+          messageId: null,
+        },
+        {
+          id: "2b",
+          at: "2026-11-01T09:00:02.500Z",
+          stepName: "Short pause",
+          text: "Waiting 30 seconds",
+          until: "2026-11-01T09:00:32.000Z",
           messageId: null,
         },
         {
@@ -97,6 +107,7 @@ export const runs: RunsPage = {
           at: "2026-11-01T09:00:03.000Z",
           stepName: "Gold welcome",
           text: "Sent the email",
+          until: null,
           messageId: "m1",
         },
       ],

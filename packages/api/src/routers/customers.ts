@@ -9,7 +9,15 @@ import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { adminProcedure, marketerProcedure, router, type ApiContext } from "../trpc.ts";
 import { IdText, Text, unstorableText } from "../zod.ts";
-import { channelWords, stepNames, traceWords, valueWords } from "./customers.words.ts";
+import {
+  channelWords,
+  isMessageEvent,
+  messageEventWords,
+  stepNames,
+  traceWords,
+  untilOf,
+  valueWords,
+} from "./customers.words.ts";
 
 export const SEARCH_KINDS = ["id", "email", "phone", "attribute"] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
@@ -308,18 +316,62 @@ export const customersRouter = router({
       );
       const page = rows.slice(0, input.limit);
       const last = page.at(-1);
+      // Events Postpath records itself about a message (`email_sent`…) are said in words with the
+      // journey and step that sent it, named as drawn on the canvas (as `runs` does); their ids
+      // are not shown. Events the customer's systems sent keep their name and properties.
+      const messageIds = [
+        ...new Set(
+          page
+            .filter((e) => isMessageEvent(e.name, e.properties))
+            .map((e) => e.properties["message_id"] as string),
+        ),
+      ];
+      const sent = messageIds.length
+        ? await ctx.db.query<{
+            id: string;
+            stepId: string;
+            journeyName: string | null;
+            plan: unknown;
+            document: unknown;
+          }>(
+            `SELECT m.id, m."stepId", j.name AS "journeyName", v.plan, v.document
+             FROM "Message" m
+             JOIN "JourneyRun" r ON r.id = m."runId"
+             LEFT JOIN "JourneyVersion" v ON v.id = r."versionId"
+             LEFT JOIN "Journey" j ON j.id = r."journeyId"
+             WHERE m.id = ANY($1::text[]) AND m."workspaceId" = $2`,
+            [messageIds, ctx.user.workspaceId],
+          )
+        : [];
+      const sentBy = new Map(
+        sent.map((m) => [
+          m.id,
+          {
+            journey: m.journeyName,
+            step: m.plan ? (stepNames(m.plan, m.document).get(m.stepId) ?? null) : null,
+          },
+        ]),
+      );
+      const HIDDEN = new Set(["message_id", "journey_id", "step_id"]);
       return {
-        items: page.map((e) => ({
-          id: e.id,
-          name: e.name,
-          timestamp: e.timestamp.toISOString(),
-          properties: Object.entries(e.properties ?? {})
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, v]) => ({
-              key,
-              value: valueWords(v),
-            })),
-        })),
+        items: page.map((e) => {
+          const internal = isMessageEvent(e.name, e.properties);
+          const by = internal ? sentBy.get(e.properties["message_id"] as string) : undefined;
+          return {
+            id: e.id,
+            name: internal
+              ? messageEventWords(e.name, by?.journey ?? null, by?.step ?? null)
+              : e.name,
+            timestamp: e.timestamp.toISOString(),
+            properties: Object.entries(e.properties ?? {})
+              .filter(([key]) => !internal || !HIDDEN.has(key))
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, v]) => ({
+                key,
+                value: valueWords(v),
+              })),
+          };
+        }),
         nextCursor:
           rows.length > input.limit && last
             ? encodeCursor([last.timestamp.toISOString(), last.id])
@@ -420,6 +472,8 @@ export const customersRouter = router({
                   at: t.at.toISOString(),
                   stepName: nameOf(t.stepId),
                   text: traceWords(t.kind, d, nameOf(t.stepId), nameOf),
+                  /** When a wait or hold ends (ISO; the web app shows it in local time). */
+                  until: untilOf(d),
                   messageId: typeof d.messageId === "string" ? d.messageId : null,
                 };
               }),

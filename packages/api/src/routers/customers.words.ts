@@ -53,11 +53,57 @@ function str(v: unknown): string | null {
   return typeof v === "string" && v ? v : null;
 }
 
-function when(v: unknown): string {
-  const s = str(v);
-  if (!s) return "";
+/**
+ * A trace line's moment to come (`until`), as an ISO time the web app formats in the reader's
+ * local time like every other time it shows — the sentence itself carries no clock time.
+ */
+export function untilOf(detail: unknown): string | null {
+  const s = str((detail as Record<string, unknown> | null)?.until);
+  if (!s) return null;
   const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+const OUTCOME_WORDS: Record<string, string> = {
+  sent: "sent",
+  failed: "could not be sent",
+  delivered: "delivered",
+  bounced: "bounced",
+  opened: "opened",
+  clicked: "link clicked",
+  complained: "marked as spam",
+  unsubscribed: "unsubscribed with the provider's link",
+  undelivered: "not delivered",
+};
+const CHANNEL_TITLES: Record<string, string> = {
+  email: "Email",
+  sms: "SMS",
+  push: "Push notification",
+};
+
+/** Whether an event is one Postpath records itself about a message (`email_sent`, `sms_delivered`…). */
+export function isMessageEvent(name: string, properties: unknown): boolean {
+  const m = /^(email|sms|push)_([a-z_]+)$/.exec(name);
+  const id = (properties as Record<string, unknown> | null)?.message_id;
+  return !!m && typeof id === "string" && id.length > 0;
+}
+
+/**
+ * A message event in words: "Email sent by Welcome · Gold welcome". `journey` and `step` are the
+ * names of the journey and step that sent it (null when they are gone).
+ */
+export function messageEventWords(
+  name: string,
+  journey: string | null,
+  step: string | null,
+): string {
+  const m = /^(email|sms|push)_([a-z_]+)$/.exec(name);
+  const channel = CHANNEL_TITLES[m?.[1] ?? ""] ?? "Message";
+  const outcome = m?.[2] ?? "";
+  const what = OUTCOME_WORDS[outcome] ?? outcome.replace(/_/g, " ");
+  const by = [journey, step].filter((x): x is string => !!x).join(" · ");
+  if (!by) return `${channel} ${what}`;
+  return outcome === "sent" ? `${channel} sent by ${by}` : `${channel} ${what} (from ${by})`;
 }
 
 /**
@@ -79,14 +125,14 @@ export function traceWords(
     case "entered":
       return `Entered the journey at ${step}`;
     case "wait.scheduled":
-      return `Waiting${str(d.duration) ? ` ${d.duration as string}` : ""}${d.until ? ` until ${when(d.until)}` : ""}`;
+      return `Waiting${str(d.duration) ? ` ${d.duration as string}` : ""}`;
     case "wait.elapsed":
     case "wait.passed":
       return `The wait was over${then}`;
     case "wait.dateMissing":
       return `The customer has no date to wait for; moved on${then}`;
     case "event.parked":
-      return `Waiting for “${valueWords(d.event)}”${d.until ? ` until ${when(d.until)}` : ""}`;
+      return `Waiting for “${valueWords(d.event)}”`;
     case "event.arrived":
       return `“${valueWords(d.event)}” arrived${then}`;
     case "event.timedOut":
@@ -119,11 +165,11 @@ export function traceWords(
     case "run.exited":
       return `Left the journey${str(d.reason) ? `: ${d.reason as string}` : ""}`;
     case "quietHours.held":
-      return `Held for quiet hours${d.until ? ` until ${when(d.until)}` : ""}`;
+      return "Held for quiet hours";
     case "quietHours.skipped":
       return "Not sent: quiet hours";
     case "frequencyCap.delayed":
-      return `Delayed by a sending limit${d.until ? ` until ${when(d.until)}` : ""}`;
+      return "Delayed by a sending limit";
     case "frequencyCap.skipped":
       return "Not sent: the customer already had enough messages";
     case "rateLimit.delayed":
