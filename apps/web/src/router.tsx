@@ -19,6 +19,7 @@ import {
 import { createContext, lazy, use } from "react";
 import type { Me } from "./api/contract.ts";
 import { adminHrefs, isAdminTab, type AdminTab } from "./admin/routes.ts";
+import { couponsHrefs } from "./coupons-area/routes.ts";
 import { customersHrefs } from "./customers-area/routes.ts";
 import { dashboardHrefs } from "./dashboard-area/routes.ts";
 import { pagesHrefs } from "./pages-area/routes.ts";
@@ -30,7 +31,7 @@ import { forgetSession, useEndSessionOnUnauthorized } from "./session.ts";
 import { trpcErrorCode, useTRPC } from "./trpc.ts";
 
 /** The header link that is current on a page. */
-type Area = "journeys" | "pages" | "customers" | "segments" | "dashboard";
+type Area = "journeys" | "pages" | "customers" | "segments" | "coupons" | "dashboard";
 
 declare module "@tanstack/react-router" {
   interface Register {
@@ -133,7 +134,31 @@ function NotFoundPage() {
   );
 }
 
-function PageError({ error, reset }: ErrorComponentProps) {
+/**
+ * A screen's code that no longer exists on the server: the app was updated (a new deploy) while
+ * this tab was open, and its older pages name chunks the new build does not have.
+ */
+export function isStaleCode(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /dynamically imported module|Importing a module script failed|error loading dynamically imported module|Unable to preload CSS/i.test(
+    message,
+  );
+}
+
+export function PageError({ error, reset }: ErrorComponentProps) {
+  if (isStaleCode(error))
+    return (
+      <section className="page">
+        <h1>Postpath was updated</h1>
+        <p role="alert">
+          A new version of Postpath was installed while this page was open. Reload to get it; your
+          saved work is kept.
+        </p>
+        <button type="button" onClick={() => window.location.reload()}>
+          Reload
+        </button>
+      </section>
+    );
   return (
     <section className="page">
       <h1>Something went wrong</h1>
@@ -208,6 +233,9 @@ function AppHeader({ me }: { me: Me }) {
         </a>
         <a href={segmentsHrefs.segments()} aria-current={current("segments")}>
           Segments
+        </a>
+        <a href={couponsHrefs.coupons()} aria-current={current("coupons")}>
+          Coupons
         </a>
         <a href={dashboardHrefs.dashboard()} aria-current={current("dashboard")}>
           Dashboard
@@ -422,12 +450,14 @@ const dashboardRoute = createRoute({
 const couponsRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/coupons",
+  staticData: { area: "coupons" },
   component: CouponPoolListPage,
 });
 const couponPoolRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/coupons/$poolId",
   params: nonEmpty("poolId"),
+  staticData: { area: "coupons" },
   component: CouponPoolView,
 });
 function CouponPoolView() {
