@@ -319,7 +319,7 @@ export async function enrolMany(
           reason: "concurrentEntry",
           detail: "entry rule: a concurrent entry won",
         });
-    inserted.push(...more);
+    for (const r of more) inserted.push(r);
     retried = rest.filter((id) => hist.get(id)?.mine);
   }
   // Entry jobs for the new runs, and (a retried batch) for this trigger's runs that have not

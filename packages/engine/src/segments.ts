@@ -759,13 +759,16 @@ export async function refreshSegments(
         return false;
       }
     });
-    changes.push(...(await refreshSegmentsFor(ctx, workspaceId, ok, resolve, customerIds)));
+    for (const c of await refreshSegmentsFor(ctx, workspaceId, ok, resolve, customerIds))
+      changes.push(c);
     if (changes.length > 0) await startSegmentJourneys(ctx, workspaceId, changes);
     return changes;
   }
   for (const s of segments) {
     try {
-      changes.push(...(await refreshSegment(ctx, s, resolve, customerIds)));
+      // One by one: a whole-workspace refresh can change hundreds of thousands of memberships,
+      // past what a spread call's arguments may hold (RangeError at 1 M customers).
+      for (const c of await refreshSegment(ctx, s, resolve, customerIds)) changes.push(c);
     } catch (err) {
       if (err instanceof SegmentDefinitionError) {
         ctx.log.warn({ segmentId: s.id, err: err.message }, "segment cannot be evaluated");
