@@ -488,15 +488,16 @@ export async function previewSegment(
   const timeoutMs = Math.max(1, Math.floor(opts.timeoutMs ?? PREVIEW_TIMEOUT_MS));
   const exactMs = Math.min(timeoutMs, Math.max(1, Math.floor(opts.exactMs ?? EXACT_PREVIEW_MS)));
   const started = Date.now();
+  const request: PreviewRequest = { ctx, workspaceId, definition, resolve, opts };
   if (opts.estimate !== "always") {
     try {
-      return await exactPreview(ctx, workspaceId, definition, resolve, opts, exactMs);
+      return await exactPreview(request, exactMs);
     } catch (err) {
       if (!isStatementTimeout(err) || exactMs >= timeoutMs) throw err;
     }
   }
   const left = Math.max(1, timeoutMs - (Date.now() - started));
-  return estimatePreview(ctx, workspaceId, definition, resolve, opts, left);
+  return estimatePreview(request, left);
 }
 
 /** One statement (and its statement timeout) in its own transaction. */
@@ -521,64 +522,59 @@ async function withTimeout<T>(
 
 type PreviewOpts = { self?: string; sample?: number; sampleSize?: number; seed?: number };
 
-async function exactPreview(
-  ctx: Pick<EngineContext, "db" | "now">,
-  workspaceId: string,
-  definition: SegmentDefinition,
-  resolve: (id: string) => SegmentDefinition | undefined,
-  opts: PreviewOpts,
-  timeoutMs: number,
-): Promise<SegmentPreview> {
-  const q = compileSegment(definition, {
-    workspaceId,
-    now: ctx.now(),
-    resolve,
-    ...(opts.self ? { self: opts.self } : {}),
+/** What a preview counts: a definition over a workspace, at the context's clock. */
+interface PreviewRequest {
+  ctx: Pick<EngineContext, "db" | "now">;
+  workspaceId: string;
+  definition: SegmentDefinition;
+  resolve: (id: string) => SegmentDefinition | undefined;
+  opts: PreviewOpts;
+}
+
+/** The request's query over every customer, or over `customerIds` only. */
+function compilePreview(r: PreviewRequest, customerIds?: readonly string[]): CompiledSegment {
+  return compileSegment(r.definition, {
+    workspaceId: r.workspaceId,
+    now: r.ctx.now(),
+    resolve: r.resolve,
+    ...(customerIds ? { customerIds } : {}),
+    ...(r.opts.self ? { self: r.opts.self } : {}),
   });
+}
+
+async function exactPreview(r: PreviewRequest, timeoutMs: number): Promise<SegmentPreview> {
+  const q = compilePreview(r);
   const n = q.params.length;
   const sql = `WITH m AS MATERIALIZED (${q.sql})
     SELECT (SELECT count(*) FROM m)::int AS count,
       (SELECT COALESCE(json_agg(json_build_object('id', x.id, 'externalId', x."externalId", 'email', x.email) ORDER BY x.id), '[]')
        FROM (SELECT c.id, c."externalId", c.email FROM "Customer" c JOIN (SELECT id FROM m ORDER BY id LIMIT $${n + 1}) s ON s.id = c.id) x) AS sample`;
-  return withTimeout(ctx, timeoutMs, async (s) => {
+  return withTimeout(r.ctx, timeoutMs, async (s) => {
     const [row] = await s.query<{ count: number; sample: SegmentPreview["sample"] }>(sql, [
       ...q.params,
-      opts.sample ?? 20,
+      r.opts.sample ?? 20,
     ]);
     return { count: row?.count ?? 0, sample: row?.sample ?? [] };
   });
 }
 
-async function estimatePreview(
-  ctx: Pick<EngineContext, "db" | "now">,
-  workspaceId: string,
-  definition: SegmentDefinition,
-  resolve: (id: string) => SegmentDefinition | undefined,
-  opts: PreviewOpts,
-  timeoutMs: number,
-): Promise<SegmentPreview> {
-  return withTimeout(ctx, timeoutMs, async (s) => {
+async function estimatePreview(r: PreviewRequest, timeoutMs: number): Promise<SegmentPreview> {
+  return withTimeout(r.ctx, timeoutMs, async (s) => {
     const [total] = await s.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "Customer" WHERE "workspaceId" = $1`,
-      [workspaceId],
+      [r.workspaceId],
     );
     const customers = total?.n ?? 0;
     if (customers === 0) return { count: 0, sample: [] };
-    const percent = Math.min(100, ((opts.sampleSize ?? ESTIMATE_SAMPLE) / customers) * 100);
+    const percent = Math.min(100, ((r.opts.sampleSize ?? ESTIMATE_SAMPLE) / customers) * 100);
     const drawn = await s.query<{ id: string }>(
       `SELECT id FROM "Customer" TABLESAMPLE BERNOULLI ($2::float8) REPEATABLE ($3::float8)
        WHERE "workspaceId" = $1`,
-      [workspaceId, percent, opts.seed ?? Math.floor(Math.random() * 2 ** 31)],
+      [r.workspaceId, percent, r.opts.seed ?? Math.floor(Math.random() * 2 ** 31)],
     );
     const ids = drawn.map((r) => r.id);
     if (ids.length === 0) return { count: 0, sample: [], estimate: range(0, 0, customers) };
-    const q = compileSegment(definition, {
-      workspaceId,
-      now: ctx.now(),
-      resolve,
-      customerIds: ids,
-      ...(opts.self ? { self: opts.self } : {}),
-    });
+    const q = compilePreview(r, ids);
     const matched = await s.query<{ id: string; externalId: string; email: string | null }>(
       `SELECT c.id, c."externalId", c.email FROM "Customer" c
        JOIN (${q.sql}) m ON m.id = c.id ORDER BY c.id`,
@@ -587,7 +583,7 @@ async function estimatePreview(
     const estimate = range(matched.length, ids.length, customers);
     return {
       count: Math.round((matched.length / ids.length) * customers),
-      sample: matched.slice(0, opts.sample ?? 20),
+      sample: matched.slice(0, r.opts.sample ?? 20),
       estimate,
     };
   });
