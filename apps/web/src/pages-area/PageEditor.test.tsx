@@ -77,6 +77,9 @@ describe("page editor", () => {
       id: "heading-1",
       text: "Welcome, {{ customer.first_name }}!",
     });
+    // The preview draws sample values and says so (walk: it showed raw Liquid; pagePreview.test.tsx
+    // checks the drawing — Puck's preview iframe is not drawn under jsdom).
+    expect(screen.getByRole("note").textContent).toContain("sample values");
 
     // The next save names the revision the last one produced.
     typeInto(text, "Welcome back");

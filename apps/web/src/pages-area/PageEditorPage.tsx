@@ -17,6 +17,7 @@ import type { PageDetail } from "./contract.ts";
 import type { PageSaveState } from "./pageAutosave.ts";
 import { usePageAutosave } from "./pageAutosave.ts";
 import { PageFunnelPanel } from "./PageFunnel.tsx";
+import { previewConfig } from "./pagePreview.ts";
 import { pagesHrefs } from "./routes.ts";
 
 export function PageEditorPage({ id }: { id: string }) {
@@ -132,6 +133,8 @@ function PageEditor({
     },
     [change],
   );
+  // The preview draws Liquid with sample values; the fields keep what the marketer typed.
+  const config = useMemo(() => previewConfig(pageConfig), []);
   const overrides = useMemo(
     () => ({
       // Our header above the editor carries the page's name, Save and Publish.
@@ -221,9 +224,13 @@ function PageEditor({
           </ul>
         </details>
       ) : null}
+      <p className="page-editor__sample muted" role="note">
+        The preview shows sample values: customer Ada Lovelace, machine Barista Pro (serial
+        SN-0042), coupon THANKS-4F7K. Each visitor sees their own.
+      </p>
       <div className="page-editor__puck">
         <Puck
-          config={pageConfig}
+          config={config}
           data={initial.draft}
           onChange={onChange}
           overrides={overrides}
