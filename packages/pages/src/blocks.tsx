@@ -6,7 +6,8 @@
 // the server (`/p/:token`, via Puck's Render) both render. They read only their props and, for
 // forms, `puck.metadata.forms[formId]` (action, CSRF token, values, errors) that the server
 // passes; in the editor that is absent and the form is a preview. Liquid is resolved by the server
-// before rendering, so every string here is text: React escapes it.
+// before rendering (in the editor, apps/web pages-area/pagePreview.ts renders it with sample values),
+// so every string here is text: React escapes it.
 import type { Config, Slot } from "@puckeditor/core";
 import type { CSSProperties, ReactNode } from "react";
 
@@ -266,7 +267,13 @@ function FormView(props: FormBlock & { runtime: FormRuntime | undefined }): Reac
   );
 }
 
-const textField = (label: string) => ({ type: "text" as const, label });
+// Labels are a marketer's words; where a format matters the label says it and the empty field
+// shows an example (the stored prop names do not change).
+const textField = (label: string, placeholder?: string) => ({
+  type: "text" as const,
+  label,
+  ...(placeholder ? { placeholder } : {}),
+});
 const textareaField = (label: string) => ({ type: "textarea" as const, label });
 const alignField = {
   type: "radio" as const,
@@ -289,7 +296,7 @@ export const pageConfig: Config<Blocks, PageRoot> = {
   root: {
     fields: {
       title: textField("Browser tab title"),
-      accent: textField("Accent colour (#rrggbb)"),
+      accent: textField("Brand colour (a colour code such as #1f5f8b)", "#1f5f8b"),
     },
     defaultProps: { title: "", accent: "#1f5f8b", schemaVersion: 1 },
     render: ({ children, accent }) => (
@@ -309,7 +316,7 @@ export const pageConfig: Config<Blocks, PageRoot> = {
     Heading: {
       label: "Heading",
       fields: {
-        text: textField("Text (Liquid: {{ customer.first_name }})"),
+        text: textField("Text (add their first name with {{ customer.first_name }})"),
         level: {
           type: "select",
           label: "Size",
@@ -341,7 +348,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
     },
     Image: {
       label: "Image",
-      fields: { src: textField("Image address (https://…)"), alt: textField("Description") },
+      fields: {
+        src: textField("Image web address (starts with https://)", "https://…"),
+        alt: textField("What the image shows (read aloud to people who cannot see it)"),
+      },
       defaultProps: { src: "", alt: "" },
       render: ({ src, alt }) => {
         const url = safeUrl(src, "image");
@@ -356,7 +366,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
       label: "Button",
       fields: {
         label: textField("Label"),
-        href: textField("Link (https://…, mailto:, /path)"),
+        href: textField(
+          "Link (a web address, or mailto:name@example.com, or tel:+41…)",
+          "https://…",
+        ),
         variant: {
           type: "radio",
           label: "Style",
@@ -385,10 +398,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
     ProductCard: {
       label: "Machine / product card",
       fields: {
-        title: textField("Product (Liquid: {{ purl.model }})"),
-        subtitle: textField("Subtitle (Liquid: Serial {{ purl.serial }})"),
-        imageSrc: textField("Image address"),
-        imageAlt: textField("Image description"),
+        title: textField("Product name (from their link: {{ purl.model }})"),
+        subtitle: textField("Line under the name (e.g. Serial number {{ purl.serial }})"),
+        imageSrc: textField("Image web address (starts with https://)", "https://…"),
+        imageAlt: textField("What the image shows (read aloud to people who cannot see it)"),
         details: textareaField("Details"),
       },
       defaultProps: {
@@ -418,7 +431,7 @@ export const pageConfig: Config<Blocks, PageRoot> = {
       label: "Coupon card",
       fields: {
         title: textField("Title"),
-        code: textField("Code (Liquid: {{ coupon.code }})"),
+        code: textField("Coupon code (the journey's code: {{ coupon.code }})"),
         description: textareaField("Description"),
         pendingText: textareaField("Shown while the code is not issued yet"),
       },
@@ -445,7 +458,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
     Form: {
       label: "Form",
       fields: {
-        formId: textField("Form id (used by the journey's “Form submitted” trigger)"),
+        formId: textField(
+          "Form name for journeys (the “Form submitted” trigger picks it; lowercase letters, numbers, dashes)",
+          "registration",
+        ),
         title: textField("Title"),
         submitLabel: textField("Button label"),
         fields: {
@@ -464,7 +480,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
             saveTo: "",
           },
           arrayFields: {
-            name: textField("Name (sent to the journey, e.g. serial)"),
+            name: textField(
+              "Answer name for journeys (letters, numbers and _, e.g. serial)",
+              "serial",
+            ),
             label: textField("Label"),
             type: {
               type: "select",
@@ -487,11 +506,14 @@ export const pageConfig: Config<Blocks, PageRoot> = {
                 { label: "No", value: false },
               ],
             },
-            prefill: textField("Pre-fill (Liquid: {{ customer.email }}, {{ purl.serial }})"),
+            prefill: textField("Filled in with (e.g. {{ customer.email }} or {{ purl.serial }})"),
             placeholder: textField("Placeholder"),
-            options: textareaField("List options (one per line)"),
-            maxLength: { type: "number", label: "Most characters", min: 1, max: 10000 },
-            saveTo: textField("Save to customer attribute (optional)"),
+            options: textareaField("Choices of the list (one per line)"),
+            maxLength: { type: "number", label: "Longest answer (characters)", min: 1, max: 10000 },
+            saveTo: textField(
+              "Also save the answer on the customer's profile as (optional; letters, numbers and _)",
+              "serial_number",
+            ),
           },
         },
         consent: {
@@ -507,7 +529,7 @@ export const pageConfig: Config<Blocks, PageRoot> = {
               ],
             },
             text: textareaField("Consent text"),
-            version: textField("Consent text version"),
+            version: textField("Version of the consent text (change it when you change the text)"),
             required: {
               type: "radio",
               label: "Must be ticked",
@@ -518,7 +540,10 @@ export const pageConfig: Config<Blocks, PageRoot> = {
             },
           },
         },
-        thankYouSlug: textField("Thank-you page address (slug)"),
+        thankYouSlug: textField(
+          "Thank-you page shown after sending (its address in Pages, e.g. thanks; optional)",
+          "thanks",
+        ),
       },
       defaultProps: {
         formId: "registration",
