@@ -29,7 +29,14 @@ import {
   type FormProps,
   type RunState,
 } from "@postpath/journey";
-import { PAGE_CSS, pageElement, type FormRuntime, type PageMetadata } from "@postpath/pages";
+import {
+  PAGE_CSS,
+  TEMPLATED_PROPS,
+  pageElement,
+  renderForgiving,
+  type FormRuntime,
+  type PageMetadata,
+} from "@postpath/pages";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { renderToStaticMarkup } from "react-dom/server";
 import { limiterRedis } from "./ingest.ts";
@@ -55,17 +62,6 @@ export const EXPIRED_PAGE_SLUG = "link-expired";
 type Ctx = Record<string, unknown>;
 type Doc = { content: unknown[]; root: { props: Record<string, unknown> } };
 
-/** Text props rendered with Liquid, per block type (forms: title and each field's pre-fill). */
-const TEMPLATED: Record<string, readonly string[]> = {
-  Heading: ["text"],
-  Text: ["text"],
-  Image: ["src", "alt"],
-  Button: ["label", "href"],
-  ProductCard: ["title", "subtitle", "imageSrc", "imageAlt", "details"],
-  CouponCard: ["title", "code", "description", "pendingText"],
-  Form: ["title"],
-};
-
 export interface PurlOptions {
   engine: EngineContext;
   keyring?: Keyring;
@@ -74,27 +70,7 @@ export interface PurlOptions {
 /** A Liquid renderer for one page: one shared time budget; a failing part renders as nothing. */
 function pageRenderer(context: Ctx): (template: string, field: string) => string {
   const render = stepTemplateRenderer();
-  return (template, field) => {
-    if (!template.includes("{")) return template;
-    try {
-      return render(template, context, field);
-    } catch {
-      // Keep the literal text and every expression that renders on its own; drop the rest
-      // (a bad filter, a tag left open, the time budget spent).
-      return template
-        .split(/(\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\})/)
-        .map((part) => {
-          if (part.startsWith("{%")) return "";
-          if (!part.startsWith("{{")) return part;
-          try {
-            return render(part, context, field);
-          } catch {
-            return "";
-          }
-        })
-        .join("");
-    }
-  };
+  return (template, field) => renderForgiving((t, f) => render(t, context, f), template, field);
 }
 
 /** The document with its Liquid resolved (a deep copy; the stored version is never touched). */
@@ -105,7 +81,7 @@ function personalise(doc: Doc, render: (t: string, field: string) => string): Do
     if (typeof b.type !== "string" || !b.props) return raw;
     const props: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(b.props)) {
-      if (typeof v === "string" && TEMPLATED[b.type]?.includes(k))
+      if (typeof v === "string" && TEMPLATED_PROPS[b.type]?.includes(k))
         props[k] = render(v, `${b.type}.${k}`);
       else if (Array.isArray(v) && v.every((x) => x && typeof x === "object" && "type" in x))
         props[k] = v.map(block); // slots (columns)

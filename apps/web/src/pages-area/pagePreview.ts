@@ -6,19 +6,8 @@
 // marketer types, and what is saved, stays the Liquid.
 import type { ComponentConfig, Config } from "@puckeditor/core";
 import { stepTemplateRenderer, templateCustomer } from "@postpath/journey";
-import type { Blocks, PageRoot } from "@postpath/pages";
+import { TEMPLATED_PROPS, renderForgiving, type Blocks, type PageRoot } from "@postpath/pages";
 import { SAMPLE_CUSTOMER, SAMPLE_EVENT_PROPERTIES } from "../canvas/sampleCustomer.ts";
-
-/** Text props rendered with Liquid, per block type (as the server's TEMPLATED in purl.ts). */
-const TEMPLATED: Record<string, readonly string[]> = {
-  Heading: ["text"],
-  Text: ["text"],
-  Image: ["src", "alt"],
-  Button: ["label", "href"],
-  ProductCard: ["title", "subtitle", "imageSrc", "imageAlt", "details"],
-  CouponCard: ["title", "code", "description", "pendingText"],
-  Form: ["title"],
-};
 
 const product = SAMPLE_EVENT_PROPERTIES["product"] as Record<string, unknown>;
 
@@ -47,24 +36,8 @@ export function samplePageContext(): Record<string, unknown> {
 
 /** One template for the preview; a part that cannot render shows as nothing (as on the server). */
 export function previewText(template: string, context: Record<string, unknown>, field: string) {
-  if (!template.includes("{")) return template;
   const render = stepTemplateRenderer();
-  try {
-    return render(template, context, field);
-  } catch {
-    return template
-      .split(/(\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\})/)
-      .map((part) => {
-        if (part.startsWith("{%")) return "";
-        if (!part.startsWith("{{")) return part;
-        try {
-          return stepTemplateRenderer()(part, context, field);
-        } catch {
-          return "";
-        }
-      })
-      .join("");
-  }
+  return renderForgiving((t, f) => render(t, context, f), template, field);
 }
 
 type AnyComponent = ComponentConfig<Record<string, unknown>>;
@@ -77,7 +50,7 @@ export function previewConfig(
   const components = config.components as unknown as Record<string, AnyComponent>;
   const wrapped: Record<string, AnyComponent> = {};
   for (const [type, c] of Object.entries(components)) {
-    const templated = TEMPLATED[type] ?? [];
+    const templated = TEMPLATED_PROPS[type] ?? [];
     const Draw = c.render;
     wrapped[type] = {
       ...c,
