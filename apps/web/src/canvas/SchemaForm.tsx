@@ -88,6 +88,9 @@ export const FIELD_WORDS: Readonly<Record<string, string>> = {
   perValueOf: "Count entries separately for each value of",
   maxEntries: "At most this many entries",
   expiresIn: "Expires after",
+  // The coupon step (issue 18: "Kind: percent" was the enum's own word).
+  "value.kind": "Discount type",
+  "source.kind": "Codes come from",
   // The "Update attribute" step.
   set: "Attributes to set",
   unset: "Attributes to clear",
@@ -120,6 +123,9 @@ export const VALUE_WORDS: Readonly<Record<string, Readonly<Record<string, string
     exit: "End the journey for this customer",
   },
   match: { all: "All of these", any: "Any of these" },
+  // The coupon step's value and source (by parent and key: other steps' `kind`s differ).
+  "value.kind": { percent: "Percent off", amount: "Amount off", freeShipping: "Free shipping" },
+  "source.kind": { pool: "A coupon pool", pattern: "Generated from a pattern" },
   recurrence: { once: "Once", yearly: "Every year" },
   channels: { email: "Email", sms: "SMS", push: "Push" },
   unit: {
@@ -148,7 +154,38 @@ function fieldWords(path: string): string | undefined {
 
 /** What the form shows for an enum option: the schema's `enumNames`, else marketer words. */
 export function optionLabel(schema: JsonSchema, path: string, option: unknown, i: number): string {
-  return schema.enumNames?.[i] ?? VALUE_WORDS[keyOf(path)]?.[String(option)] ?? String(option);
+  const parts = path.split(".").filter((p) => !/^\d+$/.test(p));
+  const key = String(option);
+  return (
+    schema.enumNames?.[i] ??
+    VALUE_WORDS[parts.slice(-2).join(".")]?.[key] ??
+    VALUE_WORDS[keyOf(path)]?.[key] ??
+    key
+  );
+}
+
+/**
+ * What a step's form calls the field at a dotted path ("page" → the label shown beside it): the
+ * schema's title, else marketer words, else the key humanized. For problems and warnings that
+ * name a field (issue 18: "purl · page" named the stored key).
+ */
+export function fieldLabel(schema: JsonSchema, path: string): string {
+  let node: JsonSchema | undefined = schema;
+  let title: string | undefined;
+  for (const part of path.split(".")) {
+    if (!node) break;
+    node = nonNull(node) ?? node;
+    if (/^\d+$/.test(part)) {
+      node = node.items;
+      continue;
+    }
+    const holder: JsonSchema | undefined = node.properties?.[part]
+      ? node
+      : node.oneOf?.find((v) => v.properties?.[part]);
+    node = holder?.properties?.[part];
+    title = node?.title;
+  }
+  return title ?? fieldWords(path) ?? humanize(keyOf(path));
 }
 
 /** "respectQuietHours" → "Respect quiet hours". */
@@ -354,7 +391,7 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
       <fieldset className="field field--group" data-field={path}>
         <legend>{label}</legend>
         <div className="field">
-          <label htmlFor={id}>Kind</label>
+          <label htmlFor={id}>{fieldWords(join(path, "kind")) ?? "Kind"}</label>
           <select
             id={id}
             value={typeof current.kind === "string" ? current.kind : ""}
@@ -366,7 +403,8 @@ function Field(props: FieldProps & { schema: JsonSchema; label: string; required
           >
             {variants.map((s) => (
               <option key={String(kindOf(s))} value={String(kindOf(s))}>
-                {humanize(String(kindOf(s)))}
+                {VALUE_WORDS[join(path, "kind")]?.[String(kindOf(s))] ??
+                  humanize(String(kindOf(s)))}
               </option>
             ))}
           </select>

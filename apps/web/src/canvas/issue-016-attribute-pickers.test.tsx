@@ -205,8 +205,8 @@ describe("issue 16: the attribute step's names and coupon rules use pickers", ()
     fireEvent.click(property);
     await screen.findByRole("listbox");
     expect(optionTexts().slice(0, 2)).toEqual([
-      "customer.segmentsthe saved segments they are in (is in / is not in)",
-      "customer.lifecycle_stageNew, Repeat, Active, At risk or Lapsed",
+      "Segments they are inthe saved segments they are in (is in / is not in)",
+      "Lifecycle stageNew, Repeat, Active, At risk or Lapsed",
     ]);
     const input = screen.getByRole("combobox", { name: /^Choose a value/ });
     fireEvent.change(input, { target: { value: "customer.segments" } });

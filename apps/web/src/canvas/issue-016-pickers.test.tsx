@@ -146,14 +146,17 @@ describe("issue 16: pickers on the canvas", () => {
     renderApp({ me: marketer, journey: journey("Hello"), catalog });
     await openStep("big-order");
     const field = screen.getByRole("combobox", { name: "Property" });
-    expect(field.textContent).toBe("event.total");
+    // issue 18: the trigger event's property in words, not its path ("event.total").
+    expect(field.textContent).toBe("Total (purchase event)");
     fireEvent.click(field);
     await screen.findByRole("listbox");
     const texts = optionTexts();
     expect(texts).toContain("tiertexte.g. gold, silver, bronze");
-    expect(texts).toContain('event.totalnumbere.g. 149, 20, 75of the trigger event "purchase"');
+    expect(texts).toContain(
+      'Total (purchase event)numbere.g. 149, 20, 75of the trigger event "purchase"',
+    );
     expect(texts).toContain("purl.qrUrlfrom an earlier step");
-    expect(texts).toContain("customer.emailthe customer's own field");
+    expect(texts).toContain("Email addressthe customer's own field");
     // The value to compare with shows the values seen for that property.
     const value = screen.getByRole("textbox", { name: /^Value/ });
     const hint = screen.getByText("Seen: 149, 20, 75");

@@ -160,6 +160,41 @@ export function attributeOptions(workspace: WorkspaceCatalog | undefined): Picke
 /** The customer's own fields a condition may read (not the `attributes` object itself). */
 const CUSTOMER_PATHS = ["customer.email", "customer.phone", "customer.timezone", "customer.tags"];
 
+/** issue 18: what the picker shows for the customer's own fields (the stored path stays). */
+const CUSTOMER_WORDS: Readonly<Record<string, string>> = {
+  "customer.email": "Email address",
+  "customer.phone": "Phone number",
+  "customer.timezone": "Time zone",
+  "customer.tags": "Tags",
+  [SEGMENTS_PATH]: "Segments they are in",
+  [LIFECYCLE_STAGE_PATH]: "Lifecycle stage",
+};
+
+/** "product.tier" → "Product tier", "first_name" → "First name". */
+function pathWords(path: string): string {
+  const words = path
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[._-]+/g, " ")
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * issue 18: a value a condition reads, in words ("event.product.tier" → "Product tier (purchase
+ * event)"), for the picker's list and field; undefined: shown as stored (attributes keep the
+ * names the workspace gave them, earlier steps' values the names templates use).
+ */
+export function valuePathLabel(path: string, triggerEvent: string | null): string | undefined {
+  const customer = CUSTOMER_WORDS[path];
+  if (customer) return customer;
+  if (path.startsWith("event.") && path.length > "event.".length) {
+    const words = pathWords(path.slice("event.".length));
+    return triggerEvent ? `${words} (${triggerEvent} event)` : `${words} (trigger event)`;
+  }
+  return undefined;
+}
+
 /**
  * Everything a split or a date wait may read: attributes, the customer's fields, the trigger
  * event's properties (`event.total`) and what earlier steps give (`purl.url`). Flagged "never seen
@@ -182,8 +217,14 @@ export function valuePathOptions(ctx: PickerContext, withEvent = true): PickerSo
         (p.fields ?? []).map((f) => ({ name: `${p.name}.${f}`, detail: "from an earlier step" })),
       ),
   ];
-  const unique = new Map(options.map((o) => [o.name, o]));
+  const unique = new Map(options.map((o) => [o.name, withLabel(o, ctx.triggerEvent)]));
   return { options: [...unique.values()], noun: "value", observed: attrs.observed ?? false };
+}
+
+function withLabel(option: NameOption, triggerEvent: string | null): NameOption {
+  if (option.label !== undefined) return option;
+  const label = valuePathLabel(option.name, triggerEvent);
+  return label === undefined ? option : { ...option, label };
 }
 
 /** issue 16: a split may also branch on the saved segments a customer is in and their
@@ -192,8 +233,16 @@ export function withMemberships(source: PickerSource): PickerSource {
   return {
     ...source,
     options: [
-      { name: SEGMENTS_PATH, detail: "the saved segments they are in (is in / is not in)" },
-      { name: LIFECYCLE_STAGE_PATH, detail: "New, Repeat, Active, At risk or Lapsed" },
+      {
+        name: SEGMENTS_PATH,
+        label: "Segments they are in",
+        detail: "the saved segments they are in (is in / is not in)",
+      },
+      {
+        name: LIFECYCLE_STAGE_PATH,
+        label: "Lifecycle stage",
+        detail: "New, Repeat, Active, At risk or Lapsed",
+      },
       ...source.options,
     ],
   };

@@ -221,9 +221,10 @@ function Editor({
         <h1 id="journey-title">{j.name}</h1>
         <StatusBadge status={j.status} />
         <a href={`${hrefs.journey(j.id)}/analytics`}>Analytics</a>
-        <span className="muted">
-          {j.liveVersion === null ? "Not published" : `Live v${j.liveVersion}`} · draft revision{" "}
-          {save.revision} · edited <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>
+        {/* issue 18: no "draft revision 4" (the autosave's counter stays as data-revision). */}
+        <span className="muted" data-revision={save.revision}>
+          {j.liveVersion === null ? "Not published yet" : `Live v${j.liveVersion}`} · edited{" "}
+          <time dateTime={j.updatedAt}>{formatDateTime(j.updatedAt)}</time>
         </span>
         <span className="journey__spacer" />
         {canEdit ? (

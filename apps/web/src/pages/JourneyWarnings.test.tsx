@@ -60,7 +60,8 @@ describe("journey editor: warnings", () => {
     expect(within(panel).getByRole("status").textContent).toMatch(/can be published/);
     const item = within(panel).getByRole("button", { name: /frist_name/ });
     expect(item.textContent).toContain("Warning");
-    expect(item.textContent).toContain("email · subject");
+    // issue 18: the step by its name on the canvas and the field by its label, not "email · subject".
+    expect(item.textContent).toContain("Send email · Subject");
     expect(item.textContent).toContain("Did you mean {{ first_name }}?");
     expect(item.closest("li")?.getAttribute("data-severity")).toBe("warning");
 

@@ -4,16 +4,21 @@ import { isWarning } from "@postpath/journey";
 import type { ValidationIssue } from "@postpath/journey";
 import { useShallow } from "zustand/react/shallow";
 import { useEditorStore } from "../store.ts";
+import { distinctStepNames } from "../stepNames.ts";
+import { stepFieldLabel } from "./StepPanel.tsx";
 
 export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => void }) {
-  const { issues, errorCount, checking, edges } = useEditorStore(
+  const { issues, errorCount, checking, edges, nodes } = useEditorStore(
     useShallow((s) => ({
       issues: s.issues,
       errorCount: s.errorCount,
       checking: s.checking,
       edges: s.edges,
+      nodes: s.nodes,
     })),
   );
+  // issue 18: the step by its name on the canvas and the field by its label, not "purl · page".
+  const names = distinctStepNames(nodes);
   if (issues.length === 0 && checking) {
     // issue 18: a big journey is checked a moment after it is drawn.
     return (
@@ -53,6 +58,7 @@ export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => 
       <ul className="issues">
         {ordered.map((issue, i) => {
           const stepId = issue.nodeId ?? edges.find((e) => e.id === issue.edgeId)?.source;
+          const step = stepId === undefined ? undefined : nodes.find((n) => n.id === stepId);
           const warning = isWarning(issue);
           return (
             <li
@@ -70,8 +76,14 @@ export function IssuesPanel({ onFocus }: { onFocus: (issue: ValidationIssue) => 
                   >
                     {warning ? "Warning" : "Error"}
                   </span>{" "}
-                  {stepId ?? (issue.field?.startsWith("settings") ? "Settings" : "Journey")}
-                  {issue.field && stepId ? ` · ${issue.field}` : ""}
+                  {stepId
+                    ? (names.get(stepId) ?? "A removed step")
+                    : issue.field?.startsWith("settings")
+                      ? "Settings"
+                      : "Journey"}
+                  {issue.field && step
+                    ? ` · ${stepFieldLabel(step.data.stepType, issue.field)}`
+                    : ""}
                 </span>
                 {issue.message}
               </button>

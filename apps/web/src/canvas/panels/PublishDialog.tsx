@@ -8,6 +8,7 @@ import { errorMessage, useTRPC, useTRPCClient } from "../../trpc.ts";
 import { SAMPLE_CUSTOMER } from "../sample.ts";
 import { useEditorStore } from "../store.ts";
 import { DiffList } from "./DiffList.tsx";
+import { distinctStepNames } from "../stepNames.ts";
 
 /** Who the same-trigger warning speaks of: the sample customer ("Ada would enter both…"). */
 const someone =
@@ -28,6 +29,8 @@ export function PublishDialog({
   onClose: () => void;
 }) {
   const trpc = useTRPC();
+  // issue 18: warnings name the step as the canvas does ("Registration link + QR:"), not its id.
+  const names = distinctStepNames(useEditorStore((s) => s.nodes));
   const queryClient = useQueryClient();
   const [saved, setSaved] = useState<boolean | null>(null);
   useEffect(() => {
@@ -139,7 +142,9 @@ export function PublishDialog({
               {diff.data.issues.map((w, i) => (
                 <li key={i}>
                   <span className="status status--paused">Warning</span>{" "}
-                  {w.nodeId ? <span className="muted">{w.nodeId}: </span> : null}
+                  {w.nodeId ? (
+                    <span className="muted">{names.get(w.nodeId) ?? "A removed step"}: </span>
+                  ) : null}
                   {w.message}
                 </li>
               ))}

@@ -11,7 +11,8 @@ import { useCatalogDetails } from "../catalog.ts";
 import { providedBy, stepPicker, triggerEventOf, valueHint, type Provided } from "../pickers.ts";
 import { previewContext } from "../sample.ts";
 import type { CustomField, FieldErrors, JsonSchema } from "../SchemaForm.tsx";
-import { SchemaForm } from "../SchemaForm.tsx";
+import { SchemaForm, fieldLabel } from "../SchemaForm.tsx";
+import { canvasName, distinctStepNames } from "../stepNames.ts"; // issue 18: names, not ids
 import { useEditorStore } from "../store.ts";
 import { branchesOf } from "../steps/index.ts";
 import type { StepEdge, StepNode } from "../types.ts";
@@ -39,6 +40,11 @@ export function stepJsonSchema(type: StepType): JsonSchema {
     schemas.set(type, s);
   }
   return s;
+}
+
+/** What the step's form calls one of its fields ("page" → "Landing page"); issue 18. */
+export function stepFieldLabel(type: StepType, field: string): string {
+  return fieldLabel(stepJsonSchema(type), field);
 }
 
 const MULTILINE = new Set(["body", "message"]);
@@ -137,10 +143,11 @@ export function StepPanel({ node }: { node: StepNode }) {
 
   return (
     <section className="panel" aria-labelledby="step-panel-title">
-      <h2 id="step-panel-title">{module.label}</h2>
-      <p className="muted">
-        Step id <code>{node.id}</code> · {type}
-      </p>
+      {/* issue 18: the kind of step in the palette's words; its id ("discount · action.coupon")
+          is the store's, not the marketer's (kept as data-step-id for tests and support). */}
+      <h2 id="step-panel-title" data-step-id={node.id}>
+        {module.label}
+      </h2>
       {general.length > 0 ? (
         <ul className="panel__problems" aria-label="Problems with this step">
           {general.map((m, i) => (
@@ -155,7 +162,7 @@ export function StepPanel({ node }: { node: StepNode }) {
           {warnings.map((w, i) => (
             <li key={i}>
               <span className="status status--paused">Warning</span>{" "}
-              {w.field ? <span className="muted">{w.field}: </span> : null}
+              {w.field ? <span className="muted">{stepFieldLabel(type, w.field)}: </span> : null}
               {w.message}
             </li>
           ))}
@@ -245,10 +252,8 @@ function Connections({
   const branches = branchesOf(node.data.stepType, node.data.config);
   if (branches.length === 0) return null;
   const others = nodes.filter((n) => n.id !== node.id);
-  const nameOf = (n: StepNode) => {
-    const label = asConfig(n.data.config).label;
-    return `${typeof label === "string" && label ? label : stepModule(n.data.stepType).label} (${n.id})`;
-  };
+  const names = distinctStepNames(nodes);
+  const nameOf = (n: StepNode) => names.get(n.id) ?? canvasName(n);
   return (
     <fieldset className="panel__connections">
       <legend>Connections</legend>
