@@ -88,7 +88,7 @@ const field = (page: Page, p: string): Locator =>
 async function select(page: Page, id: string): Promise<void> {
   await node(page, id).click();
   await expect(page.getByRole("heading", { level: 2 }).first()).toBeVisible();
-  await expect(page.getByText(`Step id ${id}`, { exact: false })).toBeVisible();
+  await expect(page.locator(`#step-panel-title[data-step-id="${id}"]`)).toBeVisible();
 }
 
 test("a marketer builds, fixes, test-runs and publishes the machine-registration journey; the email arrives", async ({
@@ -162,7 +162,7 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   await page.getByRole("tab", { name: /Problems/ }).click();
   await page.screenshot({ path: testInfo.outputPath("builder-invalid.png") });
   await page.getByRole("button", { name: /Write a subject line\./ }).click();
-  await expect(page.getByText(`Step id ${invite}`)).toBeVisible();
+  await expect(page.locator(`#step-panel-title[data-step-id="${invite}"]`)).toBeVisible();
   await field(page, "subject").fill("{{ first_name }}, register your machine");
   await expect(node(page, invite).locator(".step")).not.toHaveClass(/step--invalid/);
   await expect(page.getByRole("tab", { name: "Problems" })).toBeVisible();

@@ -2,7 +2,8 @@
 // window. Found on 2026-12-05: the header never wrapped (every screen 1,030 px wide at 360 px),
 // the journey and page lists, the dashboard's tables, the customer search box and a journey's
 // analytics (a long version choice, a 13-column table: 1,338 px at 1280 px) pushed the page
-// sideways. Wide tables now scroll in their own box.
+// sideways. Wide tables now scroll in their own box (the saved segments' table too: found in a
+// full run, where earlier specs had saved segments).
 import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 import { signIn } from "../support/app.ts";
@@ -21,6 +22,20 @@ async function overflow(page: Page, hash: string, ready: RegExp): Promise<number
 test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => {
   const journey = await seededJourney("Thank-you after purchase");
   await signIn(page, ADMIN);
+  // A saved segment with long rules, so the segments list has its table whatever ran before.
+  const created = await page.request.post("/trpc/segments.create", {
+    headers: { "x-postpath-client": "e2e" },
+    data: {
+      name: `Narrow screens ${Date.now()}`,
+      definition: {
+        match: "all",
+        rules: [
+          { kind: "attribute", property: "favourite_coffee_machine_model", op: "eq", value: "x" },
+        ],
+      },
+    },
+  });
+  expect(created.status(), await created.text()).toBe(200);
   const screens: [string, RegExp][] = [
     ["#/journeys", /^Journeys$/],
     ["#/pages", /^Pages$/],

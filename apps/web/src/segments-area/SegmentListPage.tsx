@@ -66,14 +66,22 @@ export function SegmentListPage() {
 }
 
 function SegmentTable({ rows }: { rows: SegmentRow[] }) {
+  // On a phone the rules column scrolls in its own box rather than widening the page.
   return (
-    <DataTable
-      label="Saved segments"
-      className="journeys segments__table"
-      columns={columns}
-      rows={rows}
-      rowId={(row) => row.id}
-    />
+    <div
+      className="table-scroll"
+      role="region"
+      aria-label="Saved segments, scrollable"
+      tabIndex={0}
+    >
+      <DataTable
+        label="Saved segments"
+        className="journeys segments__table"
+        columns={columns}
+        rows={rows}
+        rowId={(row) => row.id}
+      />
+    </div>
   );
 }
 
