@@ -17,8 +17,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@postpath/db/testing";
-import { chromium } from "playwright-core";
-import { FIRST_STEP, STEP_SELECTOR, generateCanvasJourney } from "./canvas-frames.ts";
+import {
+  FIRST_STEP,
+  STEP_SELECTOR,
+  generateCanvasJourney,
+  launchChromium,
+} from "./canvas-frames.ts";
 import { freePort, stopGroup } from "./_process.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,17 +74,7 @@ export default async function canvasFramesApp(args: string[]): Promise<void> {
   });
   const db = await createTestDatabase("postpath_bench_app");
   let server: { url: string; child: ChildProcess } | undefined;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     server = await startServer({
       DATABASE_URL: db.url,

@@ -296,16 +296,9 @@ function arg(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-export default async function canvasFrames(args: string[]): Promise<void> {
-  const seconds = Number(arg(args, "seconds") ?? 3);
-  const sizes = (arg(args, "sizes") ?? "500,1000,5000").split(",").map(Number);
-  const summary: string[] = [];
-  // Journeys over 300 steps open with the minimap hidden; --minimap measures with it shown.
-  const showMiniMap = args.includes("--minimap");
-  const opens = Number(arg(args, "opens") ?? 1);
-  const openOnly = args.includes("--open-only");
-  const outDir = mkdtempSync(path.join(tmpdir(), "postpath-canvas-bench-"));
-  const browser = await chromium.launch({
+/** Debian's Chromium, headless, as every canvas bench drives it. */
+export function launchChromium() {
+  return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: [
       "--no-sandbox",
@@ -316,6 +309,18 @@ export default async function canvasFrames(args: string[]): Promise<void> {
       "--no-first-run",
     ],
   });
+}
+
+export default async function canvasFrames(args: string[]): Promise<void> {
+  const seconds = Number(arg(args, "seconds") ?? 3);
+  const sizes = (arg(args, "sizes") ?? "500,1000,5000").split(",").map(Number);
+  const summary: string[] = [];
+  // Journeys over 300 steps open with the minimap hidden; --minimap measures with it shown.
+  const showMiniMap = args.includes("--minimap");
+  const opens = Number(arg(args, "opens") ?? 1);
+  const openOnly = args.includes("--open-only");
+  const outDir = mkdtempSync(path.join(tmpdir(), "postpath-canvas-bench-"));
+  const browser = await launchChromium();
   try {
     process.stdout.write("Building the canvas benchmark page (vite, production)…\n");
     buildBenchPage(outDir, arg(args, "web") ?? WEB);
