@@ -242,7 +242,10 @@ test("a marketer builds, fixes, test-runs and publishes the machine-registration
   await page.getByRole("button", { name: "Find" }).click();
   const run = page.locator("details.run").first();
   await expect(run).toContainText("v1");
-  await expect(run.getByRole("list")).toContainText(invite);
+  // issue 18: the trace in words, the step named as the canvas does ("Send email"), no raw kinds.
+  await expect(run.getByRole("list")).toContainText("Send email");
+  await expect(run.getByRole("list")).toContainText("Sent the email");
+  await expect(run.getByRole("list")).not.toContainText("message.sent");
   await run.getByRole("button", { name: "Show on canvas" }).click();
   await expect(node(page, invite).locator(".step")).toHaveClass(/step--visited/);
 

@@ -209,6 +209,7 @@ export async function nodeCounts(
 export interface CustomerRun {
   runId: string;
   status: string;
+  versionId: string;
   versionNumber: number;
   startedAt: string;
   endedAt: string | null;
@@ -284,6 +285,7 @@ export async function customerRuns(
   const out: CustomerRun[] = runs.map((r) => ({
     runId: r.id,
     status: r.status,
+    versionId: r.versionId,
     versionNumber: numberOf.get(r.versionId) ?? 0,
     startedAt: r.startedAt.toISOString(),
     endedAt: r.endedAt?.toISOString() ?? null,
@@ -294,6 +296,7 @@ export async function customerRuns(
     out.push({
       runId: s.id,
       status: REFUSED_ENTRY.status,
+      versionId: s.versionId,
       versionNumber: numberOf.get(s.versionId) ?? 0,
       startedAt: s.at.toISOString(),
       endedAt: s.at.toISOString(),

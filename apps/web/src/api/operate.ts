@@ -8,11 +8,26 @@ export type OperateStatus = { status: string };
 export type CustomerRun = {
   runId: string;
   status: string;
+  /** The status in words ("Waiting", "Left early"). */
+  statusWords: string;
+  versionId: string;
   versionNumber: number;
   startedAt: string;
   endedAt: string | null;
   currentStepId: string | null;
-  traces: { at: string; stepId: string | null; kind: string; detail?: unknown }[];
+  /** The current step's name as drawn on the canvas. */
+  currentStep: string | null;
+  traces: {
+    at: string;
+    stepId: string | null;
+    kind: string;
+    detail?: unknown;
+    /** The step's name on the canvas, and the line as a sentence (issue 18: no ids or JSON). */
+    stepName: string | null;
+    text: string;
+    /** A wait's end (ISO), shown in local time. */
+    until: string | null;
+  }[];
 };
 
 interface Mutation<I, O> {

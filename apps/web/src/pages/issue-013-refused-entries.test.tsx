@@ -65,27 +65,46 @@ describe("issue 13: refused entries in the operate panel", () => {
         {
           runId: "k1",
           status: "NOT_ENTERED",
+          statusWords: "NOT_ENTERED",
+          versionId: "v1",
           versionNumber: 1,
           startedAt: "2026-11-20T10:05:00.000Z",
           endedAt: "2026-11-20T10:05:00.000Z",
           currentStepId: null,
+          currentStep: null,
           traces: [
             {
               at: "2026-11-20T10:05:00.000Z",
               stepId: null,
               kind: "entry.refused",
               detail: { reason: "enteredBefore", why: "entry rule: enters once", trigger: "e2" },
+              stepName: null,
+              text: "entry.refused",
+              until: null,
             },
           ],
         },
         {
           runId: "r1",
-          status: "COMPLETED",
+          status: "WAITING",
+          statusWords: "Waiting",
+          versionId: "v1",
           versionNumber: 1,
           startedAt: "2026-11-20T10:00:00.000Z",
-          endedAt: "2026-11-20T10:01:00.000Z",
-          currentStepId: "exit",
-          traces: [],
+          endedAt: null,
+          currentStepId: "w1",
+          currentStep: "Wait for registration",
+          traces: [
+            {
+              at: "2026-11-20T10:00:00.000Z",
+              stepId: "w1",
+              kind: "wait.scheduled",
+              detail: { duration: "3 days", until: "2026-11-23T10:00:00.000Z" },
+              stepName: "Wait for registration",
+              text: "Waiting 3 days",
+              until: "2026-11-23T10:00:00.000Z",
+            },
+          ],
         },
       ],
     });
@@ -102,6 +121,11 @@ describe("issue 13: refused entries in the operate panel", () => {
     fireEvent.click(screen.getByRole("button", { name: "Find" }));
     const line = await screen.findByText(/Not entered .*: Enters only once/);
     expect(line.textContent).toMatch(/^v1 · Not entered/);
-    expect(screen.getByText(/COMPLETED · entered/)).toBeTruthy();
+    // issue 18: a run's trace in words, steps named as on the canvas, no ids or raw JSON.
+    const run = screen.getByText(/Waiting · entered/);
+    expect(run.textContent).toMatch(/· at Wait for registration$/);
+    const trace = run.closest("details")!;
+    expect(trace.textContent).toMatch(/Wait for registration Waiting 3 days until /);
+    expect(trace.textContent).not.toMatch(/w1|wait\.scheduled|\{/);
   });
 });

@@ -13,6 +13,7 @@ import {
   channelWords,
   isMessageEvent,
   messageEventWords,
+  RUN_STATUS_WORDS,
   stepNames,
   traceWords,
   untilOf,
@@ -176,14 +177,6 @@ async function customerIn(ctx: ApiContext, workspaceId: string, id: string) {
     });
   return c;
 }
-
-const RUN_STATUS_WORDS: Record<string, string> = {
-  ACTIVE: "In progress",
-  WAITING: "Waiting",
-  COMPLETED: "Completed",
-  EXITED: "Left early",
-  FAILED: "Stopped by an error",
-};
 
 const MESSAGE_STATUS_WORDS: Record<string, string> = {
   PENDING: "Queued",

@@ -24,6 +24,15 @@ export function stepNames(plan: unknown, document?: unknown): Map<string, string
   return names;
 }
 
+/** A run's status in words. */
+export const RUN_STATUS_WORDS: Readonly<Record<string, string>> = {
+  ACTIVE: "In progress",
+  WAITING: "Waiting",
+  COMPLETED: "Completed",
+  EXITED: "Left early",
+  FAILED: "Stopped by an error",
+};
+
 /** One value for a sentence: strings as they are, the rest compact. */
 export function valueWords(v: unknown): string {
   if (v === null || v === undefined) return "nothing";

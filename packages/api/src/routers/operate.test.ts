@@ -95,6 +95,13 @@ describe("operate router (real Postgres + Redis, createCaller)", () => {
       endedAt: null,
     });
     expect(runs[0]!.traces.map((t) => t.kind)).toEqual(["entered", "wait.scheduled"]);
+    // issue 18: the live trace in words, steps named as on the canvas (no ids, no JSON).
+    expect(runs[0]).toMatchObject({ statusWords: "Waiting", currentStep: "Wait" });
+    expect(runs[0]!.traces.map((t) => [t.stepName, t.text])).toEqual([
+      ["Manual / API enrolment", "Entered the journey at “Manual / API enrolment”"],
+      ["Wait", "Waiting 1 day"],
+    ]);
+    expect(runs[0]!.traces[1]!.until).toMatch(/^\d{4}-\d\d-\d\dT/);
     // Trace times are the stored UTC instants, as ISO strings.
     const stored = await env.db.prisma.runTrace.findMany({
       where: { runId: run.id },

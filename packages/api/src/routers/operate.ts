@@ -23,6 +23,7 @@ import {
   type SessionUser,
 } from "../trpc.ts";
 import { IdText, Text } from "../zod.ts";
+import { RUN_STATUS_WORDS, stepNames, traceWords, untilOf } from "./customers.words.ts";
 
 const JourneyId = z.object({ journeyId: IdText("journeyId") });
 
@@ -89,9 +90,36 @@ export const operateRouter = router({
         customer: Text.trim().min(1, "Enter the customer's id or e-mail address.").max(255),
       }),
     )
-    .query(({ ctx, input }) =>
-      mapped(() => customerRuns(ctx.engine, ctx.user.workspaceId, input.journeyId, input.customer)),
-    ),
+    .query(async ({ ctx, input }) => {
+      const runs = await mapped(() =>
+        customerRuns(ctx.engine, ctx.user.workspaceId, input.journeyId, input.customer),
+      );
+      // issue 18: the live trace in words, with the steps' names as drawn on the canvas (the
+      // raw kind, step id and detail stay for "Show on canvas").
+      const versions = await ctx.db.prisma.journeyVersion.findMany({
+        where: {
+          id: { in: [...new Set(runs.map((r) => r.versionId))] },
+          workspaceId: ctx.user.workspaceId,
+        },
+        select: { id: true, plan: true, document: true },
+      });
+      const namesOf = new Map(versions.map((v) => [v.id, stepNames(v.plan, v.document)]));
+      return runs.map((r) => {
+        const names = namesOf.get(r.versionId) ?? new Map<string, string>();
+        const nameOf = (id: string | null) => (id ? (names.get(id) ?? null) : null);
+        return {
+          ...r,
+          statusWords: RUN_STATUS_WORDS[r.status] ?? r.status,
+          currentStep: nameOf(r.currentStepId),
+          traces: r.traces.map((t) => ({
+            ...t,
+            stepName: nameOf(t.stepId),
+            text: traceWords(t.kind, t.detail, nameOf(t.stepId), nameOf),
+            until: untilOf(t.detail),
+          })),
+        };
+      });
+    }),
 
   enrol: marketerProcedure
     .input(

@@ -256,8 +256,8 @@ function CustomerSearch({ journeyId }: { journeyId: string }) {
         ) : (
           <details key={run.runId} className="run" open={runs.data.length === 1}>
             <summary>
-              v{run.versionNumber} · {run.status} · entered {formatDateTime(run.startedAt)}
-              {run.currentStepId ? ` · at ${run.currentStepId}` : ""}
+              v{run.versionNumber} · {run.statusWords} · entered {formatDateTime(run.startedAt)}
+              {run.currentStep ? ` · at ${run.currentStep}` : ""}
             </summary>
             <button type="button" onClick={() => show(run)}>
               Show on canvas
@@ -266,10 +266,8 @@ function CustomerSearch({ journeyId }: { journeyId: string }) {
               {run.traces.map((t, i) => (
                 <li key={i}>
                   <span className="timeline__at">{formatDateTime(t.at)}</span>{" "}
-                  <code>{t.stepId ?? "journey"}</code> {t.kind}
-                  {t.detail !== undefined && t.detail !== null ? (
-                    <span className="muted"> {JSON.stringify(t.detail)}</span>
-                  ) : null}
+                  {t.stepName ? <strong>{t.stepName}</strong> : null} {t.text}
+                  {t.until ? ` until ${formatDateTime(t.until)}` : ""}
                 </li>
               ))}
             </ol>
