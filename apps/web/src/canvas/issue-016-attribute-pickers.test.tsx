@@ -132,7 +132,7 @@ describe("issue 16: the attribute step's names and coupon rules use pickers", ()
     window.location.hash = "#/journeys/j16a";
     renderApp({ me: marketer, journey: journey(), catalog, segments });
     await openStep("attr");
-    const panel = within(screen.getByRole("region", { name: "Update attribute" }));
+    const panel = within(await screen.findByRole("region", { name: "Update attribute" }));
     const set = within(panel.getByRole("group", { name: "Attributes to set" }));
     // No free-text "name = value" box any more.
     expect(panel.queryByPlaceholderText("name = value (one per line)")).toBeNull();
@@ -200,7 +200,7 @@ describe("issue 16: the attribute step's names and coupon rules use pickers", ()
     window.location.hash = "#/journeys/j16a";
     renderApp({ me: marketer, journey: journey(), catalog, segments });
     await openStep("coupon");
-    const panel = within(screen.getByRole("region", { name: "Issue coupon" }));
+    const panel = within(await screen.findByRole("region", { name: "Issue coupon" }));
     const property = panel.getByRole("combobox", { name: "Property" });
     fireEvent.click(property);
     await screen.findByRole("listbox");

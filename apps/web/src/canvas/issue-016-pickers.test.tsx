@@ -200,7 +200,7 @@ describe("issue 16: pickers on the canvas", () => {
     await openStep("email");
     const warnings = screen.getByRole("list", { name: "Warnings for this step" });
     expect(warnings.textContent).toContain("purl.link");
-    const vars = within(screen.getByRole("region", { name: "Message preview" }));
+    const vars = within(await screen.findByRole("region", { name: "Message preview" }));
     for (const v of ["{{ purl.url }}", "{{ purl.qrUrl }}", "{{ event.total }}", "{{ tier }}"])
       expect(vars.getAllByText(v).length, v).toBeGreaterThan(0);
     expect(vars.queryByText("{{ purl.… }}")).toBeNull();

@@ -100,7 +100,7 @@ describe("issue 16: segments in the journey editor", () => {
       segments,
     });
     await openStep("trigger");
-    const panel = within(screen.getByRole("region", { name: "Segment entry" }));
+    const panel = within(await screen.findByRole("region", { name: "Segment entry" }));
     // Conditions on the customer, as before: the conditions are drawn, no segment picker.
     expect(
       panel.getByRole<HTMLInputElement>("radio", { name: "Conditions on the customer" }).checked,
@@ -157,7 +157,7 @@ describe("issue 16: segments in the journey editor", () => {
       ),
     );
     await openStep("split");
-    const panel = within(screen.getByRole("region", { name: "Condition split" }));
+    const panel = within(await screen.findByRole("region", { name: "Condition split" }));
     const [op0, op1] = panel.getAllByRole<HTMLSelectElement>("combobox", { name: "Comparison" });
     expect([...op0!.options].map((o) => o.textContent)).toEqual(["is in", "is not in"]);
     const segment = panel.getByRole<HTMLSelectElement>("combobox", { name: "Segment" });
