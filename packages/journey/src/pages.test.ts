@@ -95,10 +95,29 @@ describe("validatePageDocument", () => {
       expect.arrayContaining([
         "Page settings: Use a colour like #1f6feb",
         "Form “a”: Add at least one field to the form.",
-        "Form “a”: Another form on this page already has the id “a”.",
+        "Form “a”: Another form on this page already has the name “a”.",
         "Form “a”: The field name “_csrf” is reserved; choose another.",
         "Block “Marquee”: This kind of block is not known; remove it.",
       ]),
     );
+  });
+
+  it("names a block's settings as the editor's panel does, not by their code names", () => {
+    const doc = {
+      root: { props: {} },
+      content: [
+        { type: "CouponCard", props: { id: "c", pendingText: "{% if %}" } },
+        {
+          type: "Form",
+          props: { id: "f", formId: "reg", fields: [{ name: "a", label: "A" }, { maxLength: 0 }] },
+        },
+      ],
+    };
+    const messages = validatePageDocument(doc).map((i) => i.message);
+    expect(messages).toEqual([
+      expect.stringMatching(/^The text while the code is on its way: /),
+      expect.stringMatching(/^The field 2, longest answer: /),
+    ]);
+    expect(messages.join(" ")).not.toMatch(/pendingText|maxLength|fields\.1/);
   });
 });

@@ -285,6 +285,51 @@ export function walkBlocks(
   }
 }
 
+/** A block setting in the words the page editor's side panel uses (messages never say `imageSrc`). */
+const PROP_WORDS: Record<string, string> = {
+  text: "text",
+  level: "size",
+  align: "alignment",
+  src: "image address",
+  alt: "image description",
+  label: "label",
+  href: "link",
+  variant: "style",
+  title: "title",
+  subtitle: "subtitle",
+  imageSrc: "image address",
+  imageAlt: "image description",
+  details: "details",
+  code: "code",
+  description: "description",
+  pendingText: "text while the code is on its way",
+  formId: "form name for journeys",
+  submitLabel: "button label",
+  fields: "fields",
+  name: "answer name",
+  type: "type",
+  required: "required",
+  prefill: "filled in with",
+  placeholder: "placeholder",
+  options: "choices",
+  maxLength: "longest answer",
+  saveTo: "profile attribute",
+  consent: "consent checkbox",
+  enabled: "ask for consent",
+  version: "version of the consent text",
+  thankYouSlug: "thank-you page",
+  layout: "layout",
+  accent: "accent colour",
+};
+
+/** `fields.1.maxLength` → "field 2, longest answer". */
+function settingWords(path: readonly PropertyKey[]): string {
+  const words = path.map((k) =>
+    typeof k === "number" ? `${k + 1}` : (PROP_WORDS[String(k)] ?? String(k)),
+  );
+  return words.join(" ").replace(/^fields (\d+)/, "field $1,") || "settings";
+}
+
 function liquidIssue(template: string): string | null {
   const a = analyzeTemplate(template);
   return a.ok ? null : a.error;
@@ -339,7 +384,7 @@ export function validatePageDocument(input: unknown): PageIssue[] {
       const first = parsed.error.issues[0];
       add(
         first
-          ? `${first.path.map(String).join(".") || "settings"}: ${first.message}`
+          ? `The ${settingWords(first.path)}: ${first.message}`
           : "Its settings are not valid.",
       );
       return;
@@ -348,7 +393,7 @@ export function validatePageDocument(input: unknown): PageIssue[] {
       const value = raw.props[key];
       if (typeof value !== "string") continue;
       const problem = liquidIssue(value);
-      if (problem) add(`The ${key}: ${problem}`);
+      if (problem) add(`The ${settingWords([key])}: ${problem}`);
     }
     if (type === "Form") formIssues(parsed.data as FormProps, formIds, add);
   });
@@ -357,9 +402,11 @@ export function validatePageDocument(input: unknown): PageIssue[] {
 
 function formIssues(form: FormProps, formIds: Set<string>, add: (message: string) => void): void {
   if (!FORM_ID.test(form.formId))
-    add("Give the form an id of lower-case letters, digits and dashes (e.g. registration).");
+    add(
+      "Give the form a name for journeys of lower-case letters, digits and dashes (e.g. registration).",
+    );
   else if (formIds.has(form.formId))
-    add(`Another form on this page already has the id “${form.formId}”.`);
+    add(`Another form on this page already has the name “${form.formId}”.`);
   formIds.add(form.formId);
   if (form.fields.length === 0) add("Add at least one field to the form.");
   const names = new Set<string>();
