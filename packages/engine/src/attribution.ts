@@ -35,6 +35,8 @@ export const ATTRIBUTION_RULE =
 export const SEGMENT_ORDER_EVENT = "Order Completed";
 
 const Name = z.string().trim().min(1).max(200);
+/** Revenue's currency until the workspace chooses one (Braze, Klaviyo and Shopify start in USD). */
+export const DEFAULT_CURRENCY = "USD";
 /** Workspace.settings.analytics (written by the api's analytics.updateSettings). */
 export const AnalyticsSettings = z.object({
   purchaseEvent: Name.default("purchase"),
@@ -42,6 +44,11 @@ export const AnalyticsSettings = z.object({
   orderIdProperty: Name.default("order_id"),
   /** The open pixel in emails (off unless the workspace turns it on). */
   trackOpens: z.boolean().default(false),
+  /** The currency revenue is shown in (ISO 4217; amounts are stored as sent, not converted). */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default(DEFAULT_CURRENCY),
 });
 export type AnalyticsSettings = z.infer<typeof AnalyticsSettings>;
 

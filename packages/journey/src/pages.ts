@@ -383,9 +383,7 @@ export function validatePageDocument(input: unknown): PageIssue[] {
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       add(
-        first
-          ? `The ${settingWords(first.path)}: ${first.message}`
-          : "Its settings are not valid.",
+        first ? `The ${settingWords(first.path)}: ${first.message}` : "Its settings are not valid.",
       );
       return;
     }

@@ -5,6 +5,7 @@ import { CredentialsSection } from "./CredentialsSection.tsx";
 import { DeadLettersSection } from "./DeadLettersSection.tsx";
 import { LimitsSection } from "./LimitsSection.tsx";
 import { QueuesSection } from "./QueuesSection.tsx";
+import { RevenueSection } from "./RevenueSection.tsx";
 import { ADMIN_TAB_LABELS, ADMIN_TABS, adminHrefs, type AdminTab } from "./routes.ts";
 import { UsersSection } from "./UsersSection.tsx";
 
@@ -47,6 +48,8 @@ function AdminSection({ tab }: { tab: AdminTab }) {
       return <ApiKeysSection />;
     case "limits":
       return <LimitsSection />;
+    case "revenue":
+      return <RevenueSection />;
     case "dead-letters":
       return <DeadLettersSection />;
     case "queues":

@@ -59,8 +59,9 @@ describe("Journey analytics page", () => {
     // issue 17: delivered, unique opens and clicks with their rate, attributed conversions, revenue.
     const mail = rowsOf(table)[2]!.slice(7);
     expect(mail.slice(0, 4)).toEqual(["98", "49 · 50%", "20 · 20.4%", "12"]);
-    expect(mail[4]).toMatch(/^540[.,]00$/);
-    expect(mail[5]).toMatch(/^5[.,]40$/);
+    // In the workspace's currency (EUR here), in the viewer's locale.
+    expect(mail[4]).toMatch(/^(€\s?540[.,]00|540[.,]00\s?€)$/);
+    expect(mail[5]).toMatch(/^(€\s?5[.,]40|5[.,]40\s?€)$/);
     expect(
       screen.getByText(/How conversions and revenue are attributed:/).closest("p")?.textContent,
     ).toContain("within the attribution window");
@@ -96,7 +97,7 @@ describe("Journey analytics page", () => {
     ).toBeTruthy();
     // Last 30 days by default: 30 days of 2 entries, 3 sends, 1 conversion, 10 revenue.
     expect(screen.getByLabelText("Totals of the range").textContent).toMatch(
-      /^60 entries · 90 messages sent · 30 conversions · 300[.,]00 revenue$/,
+      /^60 entries · 90 messages sent · 30 conversions · (€\s?300[.,]00|300[.,]00\s?€) revenue$/,
     );
     const first = server.callsTo("analytics.daily")[0]?.input as { from: string; to: string };
     expect((Date.parse(first.to) - Date.parse(first.from)) / 86_400_000).toBe(29);
@@ -148,7 +149,13 @@ describe("Journey analytics page", () => {
       within(plain)
         .getAllByRole("cell")
         .map((c) => c.textContent),
-    ).toEqual(["16", "25.0% (5.0% – 40.0%)", expect.stringMatching(/^4[.,]50$/), "+25.0%", "61%"]);
+    ).toEqual([
+      "16",
+      "25.0% (5.0% – 40.0%)",
+      expect.stringMatching(/^(€\s?4[.,]50|4[.,]50\s?€)$/),
+      "+25.0%",
+      "61%",
+    ]);
     expect(
       within(within(table).getByRole("row", { name: /^Holdout/ })).getByText("Baseline"),
     ).toBeTruthy();

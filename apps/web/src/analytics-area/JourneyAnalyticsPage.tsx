@@ -7,6 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
+import { CurrencyProvider, Money } from "../components/Money.tsx";
 import { lastDays, RangePicker } from "../components/RangePicker.tsx";
 import { formatCount, formatDateTime, formatRate } from "../format.ts";
 import { hrefs } from "../routing.ts";
@@ -15,10 +16,6 @@ import type { ArmReport, DayFigures, Experiment, StepFigures, StepsAnswer } from
 import "./analytics.css";
 
 const ALL = "all";
-const money = new Intl.NumberFormat(undefined, {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
 const percent = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 
 export function JourneyAnalyticsPage({ id }: { id: string }) {
@@ -39,7 +36,7 @@ export function JourneyAnalyticsPage({ id }: { id: string }) {
           Could not load the figures: {errorMessage(steps.error)}
         </p>
       ) : (
-        <>
+        <CurrencyProvider value={steps.data.currency}>
           <VersionPicker answer={steps.data} value={version} onChange={setVersion} />
           <Tabs.Root defaultValue="steps" className="analytics__tabs">
             <Tabs.List aria-label="Analytics" className="analytics__tablist">
@@ -66,7 +63,7 @@ export function JourneyAnalyticsPage({ id }: { id: string }) {
               <Experiments journeyId={id} version={version} answer={steps.data} />
             </Tabs.Content>
           </Tabs.Root>
-        </>
+        </CurrencyProvider>
       )}
     </section>
   );
@@ -162,10 +159,13 @@ const stepColumns = stepHelper.columns([
     header: "Attributed conversions",
     cell: (i) => formatCount(i.getValue()),
   }),
-  stepHelper.accessor("revenue", { header: "Revenue", cell: (i) => money.format(i.getValue()) }),
+  stepHelper.accessor("revenue", {
+    header: "Revenue",
+    cell: (i) => <Money value={i.getValue()} />,
+  }),
   stepHelper.accessor("revenuePerRecipient", {
     header: "Revenue per recipient",
-    cell: (i) => money.format(i.getValue()),
+    cell: (i) => <Money value={i.getValue()} />,
   }),
 ]);
 
@@ -277,7 +277,7 @@ function DailyChart({ journeyId, rule }: { journeyId: string; rule: string }) {
         <>
           <p aria-label="Totals of the range">
             {formatCount(totals.entries)} entries · {formatCount(totals.sends)} messages sent ·{" "}
-            {formatCount(totals.conversions)} conversions · {money.format(totals.revenue)} revenue
+            {formatCount(totals.conversions)} conversions · <Money value={totals.revenue} /> revenue
           </p>
           <figure className="analytics__chart" aria-label="Entries, sends and conversions per day">
             <LineChart width={760} height={280} data={daily.data}>
@@ -459,7 +459,9 @@ function ArmTable({
                   ({percent(a.conversionInterval.low)} – {percent(a.conversionInterval.high)})
                 </span>
               </td>
-              <td>{money.format(a.revenuePerRecipient)}</td>
+              <td>
+                <Money value={a.revenuePerRecipient} />
+              </td>
               <td>
                 {a.uplift !== null
                   ? `${a.uplift >= 0 ? "+" : ""}${percent(a.uplift)}`

@@ -39,6 +39,8 @@ export interface StepsAnswer {
   all: StepFigures[];
   /** How conversions and revenue are attributed, in words. */
   rule: string;
+  /** The workspace's currency (ISO 4217) for the revenue figures. */
+  currency: string;
 }
 
 export interface DayFigures {

@@ -106,6 +106,7 @@ export const stepsAnswer: StepsAnswer = {
     }),
     step("wait", "Wait", "Wait", { entered: 38, waitingNow: 12 }),
   ],
+  currency: "EUR",
   rule: "A conversion counts when the customer does the journey's goal within the attribution window.",
 };
 

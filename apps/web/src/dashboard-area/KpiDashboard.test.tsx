@@ -41,6 +41,7 @@ const kpis: WorkspaceKpis = {
     { day: "2026-11-03", orders: 1, revenue: 40, journeyRevenue: 40 },
     { day: "2026-11-10", orders: 2, revenue: 30, journeyRevenue: 0 },
   ],
+  currency: "EUR",
   definitions: {
     orders: "Orders placed in the range, each order id counted once.",
     averageOrderValue: "Revenue of the range's orders divided by their number.",
@@ -90,13 +91,27 @@ describe("KPI dashboard", () => {
     const card = (label: string) => within(cards).getByText(label).closest("li")!.textContent ?? "";
     expect(card("Repeat-purchase rate")).toMatch(/^Repeat-purchase rate60\.0%3 of 5 customers/);
     expect(card("Time to second purchase (median)")).toMatch(/8\.5 days2 second orders/);
-    expect(card("Average order value")).toMatch(/33[.,]57.*7 orders · 235[.,]00 revenue/);
-    expect(card("Revenue influenced by journeys")).toMatch(/46\.8%110[.,]00 from 2\s+orders/);
+    expect(card("Average order value")).toMatch(
+      /€\s?33[.,]57.*7 orders · €\s?235[.,]00 revenue|33[.,]57\s?€.*7 orders · 235[.,]00\s?€ revenue/,
+    );
+    expect(card("Revenue influenced by journeys")).toMatch(
+      /46\.8%(€\s?110[.,]00|110[.,]00\s?€) from 2\s+orders/,
+    );
     expect(card("Repeat-purchase rate")).toContain("the share with two or more");
 
     expect(rowsOf(screen.getByRole("table", { name: "Orders per day" }))).toEqual([
-      ["2026-11-03", "1", expect.stringMatching(/^40[.,]00$/), expect.stringMatching(/^40[.,]00$/)],
-      ["2026-11-10", "2", expect.stringMatching(/^30[.,]00$/), expect.stringMatching(/^0[.,]00$/)],
+      [
+        "2026-11-03",
+        "1",
+        expect.stringMatching(/^(€\s?40[.,]00|40[.,]00\s?€)$/),
+        expect.stringMatching(/^(€\s?40[.,]00|40[.,]00\s?€)$/),
+      ],
+      [
+        "2026-11-10",
+        "2",
+        expect.stringMatching(/^(€\s?30[.,]00|30[.,]00\s?€)$/),
+        expect.stringMatching(/^(€\s?0[.,]00|0[.,]00\s?€)$/),
+      ],
     ]);
     expect(
       rowsOf(screen.getByRole("table", { name: "Customers by days to their second order" })),

@@ -5,6 +5,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { createColumnHelper, type TableOptions } from "@tanstack/react-table";
 import { DataTable, type dataTableFeatures } from "../components/DataTable.tsx";
+import { CurrencyProvider, Money } from "../components/Money.tsx";
 import { useState, type ReactNode } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { LIFECYCLE_STAGE_NAMES } from "@postpath/journey";
@@ -16,10 +17,6 @@ import type { DayOrders, SecondPurchaseBucket, WorkspaceKpis } from "./contract.
 import { downloadCsv, toCsv } from "./csv.ts";
 import "./dashboard.css";
 
-const money = new Intl.NumberFormat(undefined, {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
 const percent = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
 const days = (x: number | null) =>
   x === null ? "—" : `${Number.isInteger(x) ? x : x.toFixed(1)} ${x === 1 ? "day" : "days"}`;
@@ -45,7 +42,9 @@ export function KpiDashboardPage() {
       ) : kpis.isPending ? (
         <p role="status">Loading figures…</p>
       ) : (
-        <Figures kpis={kpis.data} range={range} />
+        <CurrencyProvider value={kpis.data.currency}>
+          <Figures kpis={kpis.data} range={range} />
+        </CurrencyProvider>
       )}
       <LifecycleStages />
     </section>
@@ -74,19 +73,19 @@ function Figures({ kpis, range }: { kpis: WorkspaceKpis; range: DayRange }) {
         </Card>
         <Card
           label="Average order value"
-          value={kpis.averageOrderValue === null ? "—" : money.format(kpis.averageOrderValue)}
+          value={kpis.averageOrderValue === null ? "—" : <Money value={kpis.averageOrderValue} />}
           rule={d.averageOrderValue}
         >
-          {formatCount(kpis.orders)} orders · {money.format(kpis.revenue)} revenue
+          {formatCount(kpis.orders)} orders · <Money value={kpis.revenue} /> revenue
         </Card>
         <Card
           label="Revenue influenced by journeys"
           value={percent(influencedShare)}
           rule={d.influenced}
         >
-          {money.format(kpis.influenced.journeyRevenue)} from{" "}
+          <Money value={kpis.influenced.journeyRevenue} /> from{" "}
           {formatCount(kpis.influenced.journeyOrders)} orders;{" "}
-          {money.format(kpis.influenced.otherRevenue)} from{" "}
+          <Money value={kpis.influenced.otherRevenue} /> from{" "}
           {formatCount(kpis.influenced.otherOrders)} other orders
         </Card>
       </ul>
@@ -214,7 +213,7 @@ function Card({
   children,
 }: {
   label: string;
-  value: string;
+  value: ReactNode;
   rule: string;
   children: ReactNode;
 }) {
@@ -235,10 +234,10 @@ const dayHelper = createColumnHelper<typeof dataTableFeatures, DayOrders>();
 const dayColumns = dayHelper.columns([
   dayHelper.accessor("day", { header: "Day" }),
   dayHelper.accessor("orders", { header: "Orders", cell: (i) => formatCount(i.getValue()) }),
-  dayHelper.accessor("revenue", { header: "Revenue", cell: (i) => money.format(i.getValue()) }),
+  dayHelper.accessor("revenue", { header: "Revenue", cell: (i) => <Money value={i.getValue()} /> }),
   dayHelper.accessor("journeyRevenue", {
     header: "Influenced by journeys",
-    cell: (i) => money.format(i.getValue()),
+    cell: (i) => <Money value={i.getValue()} />,
   }),
 ]);
 

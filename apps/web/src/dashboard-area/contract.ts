@@ -29,6 +29,8 @@ export interface WorkspaceKpis {
     otherRevenue: number;
   };
   daily: DayOrders[];
+  /** The workspace's currency (ISO 4217) for the revenue figures. */
+  currency: string;
   definitions: Record<
     "orders" | "averageOrderValue" | "repeatPurchaseRate" | "secondPurchase" | "influenced",
     string

@@ -46,9 +46,21 @@ const SettingsInput = z.object({
   revenueProperty: Property("Revenue property"),
   orderIdProperty: Property("Order id property"),
   trackOpens: z.boolean({ error: "Track opens: choose on or off." }),
+  /** Left out: the currency stays as it was (callers from before currencies keep working). */
+  currency: z
+    .string({ error: "Currency: choose one, such as EUR or USD." })
+    .trim()
+    .toUpperCase()
+    .refine((c) => CURRENCIES.has(c), {
+      error: (i) => `Currency: “${String(i.input)}” is not a currency code such as EUR or USD.`,
+    })
+    .optional(),
 });
+/** ISO 4217 codes this runtime can format (Node's ICU list). */
+const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 
-async function analyticsSettingsOf(ctx: { db: Database }, workspaceId: string) {
+/** The workspace's analytics settings (defaults where unset). */
+export async function analyticsSettingsOf(ctx: { db: Database }, workspaceId: string) {
   const ws = await ctx.db.prisma.workspace.findUniqueOrThrow({
     where: { id: workspaceId },
     select: { settings: true },
@@ -67,7 +79,11 @@ export const analyticsRouter = router({
     ...(await analyticsSettingsOf(ctx, ctx.user.workspaceId)),
     rule: ATTRIBUTION_RULE,
   })),
-  updateSettings: adminProcedure.input(SettingsInput).mutation(async ({ ctx, input }) => {
+  updateSettings: adminProcedure.input(SettingsInput).mutation(async ({ ctx, input: given }) => {
+    const input = {
+      ...given,
+      currency: given.currency ?? (await analyticsSettingsOf(ctx, ctx.user.workspaceId)).currency,
+    };
     // One statement: other settings (limits, ...) written meanwhile are kept.
     await ctx.db.query(
       `UPDATE "Workspace" SET settings = jsonb_set(COALESCE(settings, '{}'::jsonb), '{analytics}', $2::jsonb)
@@ -110,6 +126,8 @@ export const analyticsRouter = router({
         all: found.all,
         /** issue 17: the attribution rule, for the page to show beside the figures. */
         rule: found.rule,
+        /** The workspace's currency, for the revenue figures. */
+        currency: (await analyticsSettingsOf(ctx, ctx.user.workspaceId)).currency,
       };
     }),
   /**

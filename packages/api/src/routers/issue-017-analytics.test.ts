@@ -128,6 +128,7 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
     const viewer = createCaller(env.ctxFor(env.users.viewer));
     const got = await viewer.analytics.steps({ journeyId: j.id });
     expect(got.versions.map((v) => v.version)).toEqual([2, 1]);
+    expect(got.currency).toBe("USD"); // the workspace chose none
     const first = got.versions[1]!;
     expect(first.steps.map((s) => [s.name, s.entered, s.waitingNow, s.converted])).toEqual([
       ["Signed up", 7, 0, 0],
@@ -255,6 +256,22 @@ describe("analytics.steps / analytics.daily (issue 17)", () => {
       expect(ws.settings).toMatchObject({ limits: { maxPerMinute: 10 }, analytics: change });
       const other = createCaller(own.ctxFor(own.users.other));
       expect((await other.analytics.settings()).trackOpens).toBe(false);
+
+      // Revenue's currency: USD until chosen; a code is checked (the field named); left out, it
+      // stays; the figures' answers carry it.
+      expect((await viewer.analytics.settings()).currency).toBe("USD");
+      const wrong = await rejects(admin.analytics.updateSettings({ ...change, currency: "EURO" }));
+      expect(wrong.code).toBe("BAD_REQUEST");
+      expect(wrong.message).toContain("Currency: “EURO” is not a currency code");
+      expect((await admin.analytics.updateSettings({ ...change, currency: "eur" })).currency).toBe(
+        "EUR",
+      );
+      expect((await admin.analytics.updateSettings(change)).currency).toBe("EUR");
+      expect(await viewer.analytics.settings()).toMatchObject({ ...change, currency: "EUR" });
+      expect((await viewer.kpis.workspace({ from: "2026-11-01", to: "2026-11-30" })).currency).toBe(
+        "EUR",
+      );
+      expect((await other.analytics.settings()).currency).toBe("USD");
     } finally {
       await own.close();
     }

@@ -5,6 +5,7 @@ import { daysInRange, workspaceKpis } from "@postpath/engine";
 import { z } from "zod";
 import { readerOf, router, viewerProcedure } from "../trpc.ts";
 import { IsoDay } from "../zod.ts";
+import { analyticsSettingsOf } from "./analytics.ts";
 
 /** The longest range the dashboard covers: two years. */
 export const MAX_KPI_DAYS = 731;
@@ -37,5 +38,7 @@ export const kpisRouter = router({
   workspace: viewerProcedure.input(Range).query(async ({ ctx, input }) => ({
     ...(await workspaceKpis(readerOf(ctx), ctx.user.workspaceId, input)),
     definitions: KPI_DEFINITIONS,
+    /** The workspace's currency, for the revenue figures. */
+    currency: (await analyticsSettingsOf(ctx, ctx.user.workspaceId)).currency,
   })),
 });
