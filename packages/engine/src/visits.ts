@@ -5,10 +5,20 @@
 // needs to render — the link, its live page version, the customer and the run's state — so a
 // render costs one round trip. Concurrent visits share that statement (group commit, as ingest
 // does): bench/landing-page measured Prisma's per-call CPU as the largest part of a render.
+// When nothing in the workspace reacts to `purl_visited` (no trigger, goal, exit criterion,
+// parked wait, conversion or saved segment names it: event-listeners.ts), the event is stored
+// already processed in that statement and no worker job is queued for it; the statement checks
+// the cached answer's stamp itself, so a journey or segment saved meanwhile by any process makes
+// the event go through the events worker as before. The event row, the PageVisit row and the
+// trace line are written either way.
 import type { EngineContext } from "./context.ts";
 import { GroupBatcher } from "./batcher.ts";
 import { enqueueEvents, newEventId } from "./group-commit.ts";
 import { randomBytes } from "node:crypto";
+import { keepFresh, LISTENER_STAMP, quietStamps } from "./event-listeners.ts";
+
+/** The event a visit records. */
+export const VISIT_EVENT = "purl_visited";
 
 export interface PurlVisit {
   token: string;
@@ -83,19 +93,26 @@ WITH input AS (
          $5::timestamp
   FROM p JOIN pv ON pv.token = p.token
   WHERE p.last IS NULL OR p.last < $6::timestamp
+), quiet AS (
+  SELECT q.ws FROM unnest($7::text[], $8::text[]) AS q(ws, stamp)
+  WHERE q.ws IN (SELECT "workspaceId" FROM p) AND ${LISTENER_STAMP("q.ws")} = q.stamp
 ), ev AS (
-  INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId")
-  SELECT p.eid, p."workspaceId", p."customerId", 'purl_visited',
+  INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId",
+                       "processedAt")
+  SELECT p.eid, p."workspaceId", p."customerId", '${VISIT_EVENT}',
          jsonb_build_object('page', p.page, 'token', p.token) || COALESCE(p.params, '{}'::jsonb),
-         $5::timestamp, p.mid
+         $5::timestamp, p.mid,
+         CASE WHEN p."workspaceId" IN (SELECT ws FROM quiet) THEN $5::timestamp END
   FROM p
+  RETURNING id, "processedAt" IS NOT NULL AS done
 )
 SELECT p.token, p."workspaceId", p."runId", p."customerId", p."stepId", p.page, p.params, p.visits,
-       p.eid, pv.version AS "pageVersion", pv.id AS "pageVersionId",
+       p.eid, ev.done AS "eventDone", pv.version AS "pageVersion", pv.id AS "pageVersionId",
        jsonb_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
          'timezone', c.timezone, 'attributes', c.attributes, 'tags', to_jsonb(c.tags)) AS customer,
        r.state AS "runState"
 FROM p JOIN pv ON pv.token = p.token JOIN "Customer" c ON c.id = p."customerId"
+JOIN ev ON ev.id = p.eid
 LEFT JOIN "JourneyRun" r ON r.id = p."runId" AND r."workspaceId" = p."workspaceId"`;
 
 type Row = {
@@ -108,6 +125,8 @@ type Row = {
   params: unknown;
   visits: number;
   eid: string;
+  /** The event was stored processed (nothing in the workspace listens for `purl_visited`). */
+  eventDone: boolean;
   pageVersion: number | null;
   pageVersionId: string | null;
   customer: PurlVisit["customer"];
@@ -128,6 +147,7 @@ async function commitVisits(
   if (distinct.length === 0) return tokens.map(() => null);
   const now = ctx.now();
   const eids = distinct.map(() => newEventId());
+  const quiet = quietStamps(ctx, VISIT_EVENT);
   const mids = distinct.map((t) => `purl-${t}-${now}-${randomBytes(4).toString("hex")}`);
   const params = [
     distinct,
@@ -136,6 +156,8 @@ async function commitVisits(
     distinct.map((t) => n.get(t)!),
     utc(now),
     utc(now - VISIT_TRACE_GAP_MS),
+    quiet.workspaces,
+    quiet.stamps,
   ];
   let rows: Row[];
   for (let attempt = 0; ; attempt++) {
@@ -151,9 +173,14 @@ async function commitVisits(
   // The events are stored; queueing them is not waited for. A queue outage (or a crash before
   // the queueing) only delays them — the sweeper queues unprocessed events — so the customer
   // sees the page either way.
-  queueVisitEvents(
+  const queued = rows.filter((r) => !r.eventDone).map((r) => r.eid);
+  if (queued.length > 0) queueVisitEvents(ctx, queued);
+  // A workspace thought quiet whose event was not stored processed: its stamp changed.
+  const thought = new Set(quiet.workspaces);
+  keepFresh(
     ctx,
-    rows.map((r) => r.eid),
+    rows.map((r) => r.workspaceId),
+    rows.filter((r) => !r.eventDone && thought.has(r.workspaceId)).map((r) => r.workspaceId),
   );
   const base = ctx.publicUrl.replace(/\/$/, "");
   const byToken = new Map<string, PurlVisit>();
