@@ -166,6 +166,20 @@ describe("issue 16: pickers on the canvas", () => {
     expect(op.selectedOptions[0]?.textContent).toBe("is greater than");
   });
 
+  it("a trigger property typed before any event carried it is shown in words too", async () => {
+    window.location.hash = "#/journeys/j16";
+    renderApp({ me: marketer, journey: journey("Hello"), catalog });
+    await openStep("big-order");
+    const field = screen.getByRole("combobox", { name: "Property" });
+    fireEvent.click(field);
+    const input = await screen.findByRole("combobox", { name: "Choose a value" });
+    fireEvent.change(input, { target: { value: "event.gift_wrap" } });
+    await waitFor(() => expect(optionTexts()).toContain("Use “event.gift_wrap” — never seen yet"));
+    fireEvent.keyDown(input, { key: "Enter" });
+    await waitFor(() => expect(field.textContent).toBe("Gift wrap (purchase event)"));
+    expect(screen.getByText(/Never seen yet/).textContent).toContain("Gift wrap (purchase event)");
+  });
+
   it("a test run's events are picked too: the journey's own first, then those the workspace has seen", async () => {
     window.location.hash = "#/journeys/j16";
     renderApp({ me: marketer, journey: journey("Hello"), catalog });

@@ -22,7 +22,7 @@ export type Provided = {
 /** What SchemaForm needs to draw a name field as a picker. */
 export type PickerSource = Pick<
   NamePickerProps,
-  "options" | "noun" | "observed" | "unknownWarning" | "newNote" | "emptyText"
+  "options" | "noun" | "observed" | "unknownWarning" | "newNote" | "emptyText" | "labelOf"
 >;
 
 /** A landing page as `pages.list` gives it (the PURL step's page picker). */
@@ -218,7 +218,13 @@ export function valuePathOptions(ctx: PickerContext, withEvent = true): PickerSo
       ),
   ];
   const unique = new Map(options.map((o) => [o.name, withLabel(o, ctx.triggerEvent)]));
-  return { options: [...unique.values()], noun: "value", observed: attrs.observed ?? false };
+  return {
+    options: [...unique.values()],
+    noun: "value",
+    observed: attrs.observed ?? false,
+    // A path typed before anything carried it is shown in words too.
+    labelOf: (name) => valuePathLabel(name, ctx.triggerEvent),
+  };
 }
 
 function withLabel(option: NameOption, triggerEvent: string | null): NameOption {

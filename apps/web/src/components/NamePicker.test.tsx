@@ -18,7 +18,12 @@ const OPTIONS: NameOption[] = [
   { name: "renewal_date", type: "date" },
 ];
 
-function Harness(props: { initial?: string; observed?: boolean; seen: string[] }) {
+function Harness(props: {
+  initial?: string;
+  observed?: boolean;
+  seen: string[];
+  labelOf?: (name: string) => string | undefined;
+}) {
   const [value, setValue] = useState(props.initial ?? "");
   return (
     <>
@@ -33,6 +38,7 @@ function Harness(props: { initial?: string; observed?: boolean; seen: string[] }
         options={OPTIONS}
         noun="attribute"
         {...(props.observed === undefined ? {} : { observed: props.observed })}
+        {...(props.labelOf ? { labelOf: props.labelOf } : {})}
       />
     </>
   );
@@ -121,6 +127,15 @@ describe("issue 16: NamePicker", () => {
     const warning = await screen.findByText(/Never seen yet: no attribute called “loyalty_tier”/);
     expect(field.getAttribute("aria-describedby")).toBe(warning.id);
     expect(field.textContent).toBe("loyalty_tier");
+  });
+
+  it("shows a chosen name nobody has sent yet in words when it has them (labelOf)", () => {
+    const words = (name: string) => (name === "event.tier" ? "Tier (purchase event)" : undefined);
+    render(<Harness seen={[]} initial="event.tier" labelOf={words} />);
+    expect(screen.getByRole("combobox", { name: "Attribute" }).textContent).toBe(
+      "Tier (purchase event)",
+    );
+    expect(screen.getByText(/Never seen yet/).textContent).toContain("“Tier (purchase event)”");
   });
 
   it("no warning while the workspace has observed nothing yet", () => {

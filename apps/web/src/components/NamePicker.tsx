@@ -63,6 +63,9 @@ export interface NamePickerProps {
   unknownWarning?: (name: string) => string;
   /** Beside "Use “name”" for a typed name outside `options` (observed only). Default: "never seen yet". */
   newNote?: string;
+  /** What the field shows for a chosen name outside `options` (a property typed before any event
+   * carried it: "Product tier (purchase event)", not `event.product.tier`). Default: the name. */
+  labelOf?: (name: string) => string | undefined;
   /** The list's words when nothing matches the search. Default: "No <noun> seen matches." (or,
    * with no options, "No <noun> has been seen yet: type one.") */
   emptyText?: string;
@@ -92,6 +95,7 @@ export function NamePicker({
   unknownWarning,
   newNote = "never seen yet",
   emptyText,
+  labelOf,
 }: NamePickerProps) {
   const [open, setOpen] = useState(false);
   const [search, setSearch] = useState("");
@@ -104,9 +108,10 @@ export function NamePicker({
     options.some((o) => o.label !== undefined && o.label.toLowerCase() === text.toLowerCase());
   const chosen = value === "" ? undefined : options.find((o) => o.name === value);
   const unseen = observed && value !== "" && !chosen;
+  const shown = chosen?.label ?? (chosen ? undefined : labelOf?.(value)) ?? value;
   const warning = unseen
     ? (unknownWarning?.(value) ??
-      `Never seen yet: no ${noun} called “${value}” has reached this workspace so far. Check the spelling, or keep it if it is new.`)
+      `Never seen yet: no ${noun} called “${shown}” has reached this workspace so far. Check the spelling, or keep it if it is new.`)
     : chosen?.warning;
   const describedByAll = [describedBy, warning ? warningId : undefined].filter(Boolean).join(" ");
 
@@ -154,7 +159,7 @@ export function NamePicker({
                 Choose {article(noun)} {noun}…
               </span>
             ) : (
-              <span className="name-picker__value">{chosen?.label ?? value}</span>
+              <span className="name-picker__value">{shown}</span>
             )}
           </button>
         </Popover.Trigger>
