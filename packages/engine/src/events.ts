@@ -5,7 +5,7 @@ import { asRecord, toSnapshot } from "./customer.ts";
 import { enrol, recordEntrySkip } from "./enrol.ts";
 import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
-import { refreshSegmentsForCustomer, refreshSegmentsForEvents } from "./segments.ts"; // issue 16
+import { refreshSegmentsForCustomer, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
 /**
@@ -264,13 +264,17 @@ export async function processEventBatch(
     ctx,
     events.filter((e) => handled.has(e.id)),
   );
-  // issue 16: saved segments these event names can affect, for these customers (idempotent).
-  await refreshSegmentsForEvents(
+  // issue 16: saved segments these event names can affect, for these customers (idempotent),
+  // in the statement that marks the events processed when any is affected: one commit for both,
+  // then the journeys on the segments' edges start (a retry of the batch finds no edge to start
+  // again either way, as when the membership committed first).
+  const segments = await refreshSegmentsForEventBatch(
     ctx,
     events.filter((e) => handled.has(e.id)),
+    done,
   );
   // After their effects (all idempotent), as in processEvent.
-  if (done.length > 0)
+  if (done.length > 0 && !segments.marked)
     await ctx.db.query(
       `UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY($1::text[]) AND "processedAt" IS NULL`,
       [done],

@@ -670,29 +670,52 @@ export async function refreshSegment(
   }));
 }
 
+/** One segment of a batch refresh, for the customers whose events it reads. */
+interface RefreshPart {
+  segment: SavedSegment;
+  customers: readonly string[];
+}
+
+/** What a batch refresh statement returns besides the membership changes. */
+interface BatchRefreshResult {
+  changes: MembershipChange[];
+  /** The workspace's live segment-triggered versions (read by the same statement), if asked for. */
+  versions: { id: string; journeyId: string }[] | null;
+}
+
 /**
- * Several segments for the same few customers in ONE statement (a refresh per segment would cost
+ * Several segments, each for a few customers, in ONE statement (a refresh per segment would cost
  * a round trip and a commit each, on every batch of events). Set-based: the customers' events are
  * read once (`a`: one row per customer with every aggregate any of the segments' event rules
  * needs — count, sum or last time, per window and filter — instead of a correlated aggregate per
- * rule, segment and customer); `target` is every (segment, customer) that matches; one INSERT
- * adds the entries for all the segments, and a DELETE per segment removes its exits.
+ * rule, segment and customer; the five lifecycle stages and the bench's three custom segments
+ * share six columns); `target` is every (segment, customer) that matches; one INSERT adds the
+ * entries for all the segments, and a DELETE per segment removes its exits. A segment whose
+ * customers are fewer than all of them is tested (and its exits looked for) only for its own.
+ *
+ * Optionally the same statement also reads the workspace's live segment-triggered versions (so
+ * starting the journeys on the edges costs no further round trip) and marks a batch's events
+ * processed (so the batch commits once: membership changes and `processedAt` together).
  */
-export async function refreshSegmentsFor(
-  ctx: Pick<EngineContext, "db" | "now">,
+function batchRefreshStatement(
   workspaceId: string,
-  segments: readonly SavedSegment[],
+  parts: readonly RefreshPart[],
   resolve: (id: string) => SegmentDefinition | undefined,
-  customerIds: readonly string[],
-): Promise<MembershipChange[]> {
-  if (segments.length === 0 || customerIds.length === 0) return [];
-  const now = ctx.now();
+  now: number,
+  opts: { versions: boolean; processed: readonly string[] },
+): { sql: string; params: unknown[] } {
   const b = new Builder("batch", now, resolve);
-  b.params.push(workspaceId, [...customerIds]);
-  const segIds = segments.map((seg) => b.p(seg.id, "text"));
-  const tests = segments.map(
-    (seg, i) => `(${segIds[i]}, ${definitionSql(seg.definition, b, 0, [seg.id])})`,
+  const all = [...new Set(parts.flatMap((p) => p.customers))].sort();
+  b.params.push(workspaceId, all);
+  const segIds = parts.map((p) => b.p(p.segment.id, "text"));
+  // Each part's customers: $2 (all of the batch's) or its own array.
+  const custs = parts.map((p) =>
+    p.customers.length === all.length ? "$2::text[]" : b.p([...p.customers].sort(), "text[]"),
   );
+  const tests = parts.map((p, i) => {
+    const def = definitionSql(p.segment.definition, b, 0, [p.segment.id]);
+    return `(${segIds[i]}, ${custs[i] === "$2::text[]" ? def : `(c.id = ANY(${custs[i]}) AND ${def})`})`;
+  });
   const at = b.p(new Date(now).toISOString().slice(0, -1), "timestamp");
   const ctes: string[] = [];
   let join = "";
@@ -707,28 +730,112 @@ export async function refreshSegmentsFor(
   ctes.push(
     `target AS MATERIALIZED (SELECT s.seg, c.id FROM "Customer" c${join} CROSS JOIN LATERAL (VALUES ${tests.join(", ")}) AS s(seg, ok) WHERE c."workspaceId" = $1 AND c.id = ANY($2::text[]) AND s.ok)`,
     `ins AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since) SELECT seg, id, ${at} FROM target ON CONFLICT DO NOTHING RETURNING "segmentId", "customerId")`,
-    // Exits per segment: `segmentId = $x AND customerId = ANY($2)` is one primary-key range
+    // Exits per segment: `segmentId = $x AND customerId = ANY(…)` is one primary-key range
     // whatever the statistics (a single DELETE over all the segments' ids reads every member of
     // them, tens of thousands of rows, while "SegmentMembership" has no statistics yet).
-    ...segments.map(
+    ...parts.map(
       (_, i) =>
-        `d${i} AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${segIds[i]} AND m."customerId" = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM target t WHERE t.seg = m."segmentId" AND t.id = m."customerId") RETURNING "segmentId", "customerId")`,
+        `d${i} AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${segIds[i]} AND m."customerId" = ANY(${custs[i]}) AND NOT EXISTS (SELECT 1 FROM target t WHERE t.seg = m."segmentId" AND t.id = m."customerId") RETURNING "segmentId", "customerId")`,
     ),
   );
-  const sql = `WITH ${ctes.join(", ")} SELECT 'entered' AS change, "segmentId", "customerId" FROM ins${segments.map((_, i) => ` UNION ALL SELECT 'left', "segmentId", "customerId" FROM d${i}`).join("")}`;
-  type Row = { change: "entered" | "left"; segmentId: string; customerId: string };
-  const prepare = `segs_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}`;
-  const rows = await ctx.db.query<Row>(sql, b.params, { prepare });
-  // In the order of the segments, entries before exits (as one statement per segment gave them).
-  const order = new Map(segments.map((s, i) => [s.id, i]));
-  return rows
-    .map((r) => ({ ...r, at: now }))
-    .sort(
-      (x, y) =>
-        order.get(x.segmentId)! - order.get(y.segmentId)! ||
-        (x.change === y.change ? 0 : x.change === "entered" ? -1 : 1) ||
-        (x.customerId < y.customerId ? -1 : x.customerId > y.customerId ? 1 : 0),
+  const selects = [
+    `SELECT 'entered' AS kind, "segmentId" AS x, "customerId" AS y FROM ins`,
+    ...parts.map((_, i) => `SELECT 'left', "segmentId", "customerId" FROM d${i}`),
+  ];
+  if (opts.versions) {
+    ctes.push(
+      `trig AS (SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId" WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment')`,
     );
+    selects.push(`SELECT 'version', id, "journeyId" FROM trig`);
+  }
+  if (opts.processed.length > 0)
+    // Not read by the SELECT: Postgres runs a data-modifying WITH to completion regardless.
+    ctes.push(
+      `done AS (UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY(${b.p([...opts.processed], "text[]")}) AND "processedAt" IS NULL RETURNING 1)`,
+    );
+  return { sql: `WITH ${ctes.join(", ")} ${selects.join(" UNION ALL ")}`, params: b.params };
+}
+
+/** Runs a batch refresh statement (on `session`, or the pool) and sorts its rows. */
+async function runBatchRefresh(
+  q: Pick<SqlSession, "query">,
+  statement: { sql: string; params: unknown[] },
+  parts: readonly RefreshPart[],
+  now: number,
+  versions: boolean,
+): Promise<BatchRefreshResult> {
+  type Row = { kind: "entered" | "left" | "version"; x: string; y: string };
+  // Named per statement text: each connection parses and plans it once (customers, clock and
+  // events are parameters, so the text only changes with the definitions and the parts' shape).
+  const prepare = `segs_${createHash("sha256").update(statement.sql).digest("base64url").slice(0, 24)}`;
+  const rows = await q.query<Row>(statement.sql, statement.params, { prepare });
+  const out: BatchRefreshResult = { changes: [], versions: versions ? [] : null };
+  for (const r of rows)
+    if (r.kind === "version") out.versions!.push({ id: r.x, journeyId: r.y });
+    else out.changes.push({ segmentId: r.x, customerId: r.y, change: r.kind, at: now });
+  // In the order of the segments, entries before exits (as one statement per segment gave them).
+  const order = new Map(parts.map((p, i) => [p.segment.id, i]));
+  out.changes.sort(
+    (x, y) =>
+      order.get(x.segmentId)! - order.get(y.segmentId)! ||
+      (x.change === y.change ? 0 : x.change === "entered" ? -1 : 1) ||
+      (x.customerId < y.customerId ? -1 : x.customerId > y.customerId ? 1 : 0),
+  );
+  return out;
+}
+
+/** Several segments for the same few customers in one statement (see batchRefreshStatement). */
+export async function refreshSegmentsFor(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+  resolve: (id: string) => SegmentDefinition | undefined,
+  customerIds: readonly string[],
+): Promise<MembershipChange[]> {
+  return (await refreshPartsFor(ctx, workspaceId, segments, resolve, customerIds, false)).changes;
+}
+
+async function refreshPartsFor(
+  ctx: Pick<EngineContext, "db" | "now">,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+  resolve: (id: string) => SegmentDefinition | undefined,
+  customerIds: readonly string[],
+  versions: boolean,
+): Promise<BatchRefreshResult> {
+  if (segments.length === 0 || customerIds.length === 0) return { changes: [], versions: null };
+  const now = ctx.now();
+  const parts = segments.map((segment) => ({ segment, customers: customerIds }));
+  const statement = batchRefreshStatement(workspaceId, parts, resolve, now, {
+    versions,
+    processed: [],
+  });
+  return runBatchRefresh(ctx.db, statement, parts, now, versions);
+}
+
+/** A workspace's saved segments by id, to resolve the segments a definition includes. */
+function resolverOf(all: readonly SavedSegment[]): (id: string) => SegmentDefinition | undefined {
+  const byId = new Map(all.map((s) => [s.id, s.definition]));
+  return (id) => byId.get(id);
+}
+
+/** The segments that compile (a segment naming a deleted one is skipped, with a warning). */
+function compilable(
+  ctx: Pick<EngineContext, "log">,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+  resolve: (id: string) => SegmentDefinition | undefined,
+): SavedSegment[] {
+  return segments.filter((s) => {
+    try {
+      compileSegment(s.definition, { workspaceId, now: 0, resolve, customerIds: [], self: s.id });
+      return true;
+    } catch (err) {
+      if (!(err instanceof SegmentDefinitionError)) throw err;
+      ctx.log.warn({ segmentId: s.id, err: err.message }, "segment cannot be evaluated");
+      return false;
+    }
+  });
 }
 
 /** Refreshes the given segments for some customers (or all) and starts the journeys it triggers. */
@@ -739,26 +846,15 @@ export async function refreshSegments(
   customerIds: readonly string[] | null,
 ): Promise<MembershipChange[]> {
   if (segments.length === 0 || (customerIds && customerIds.length === 0)) return [];
-  const all = await loadSegments(ctx, workspaceId);
-  const byId = new Map(all.map((s) => [s.id, s.definition]));
-  const resolve = (id: string) => byId.get(id);
+  const resolve = resolverOf(await loadSegments(ctx, workspaceId));
   const changes: MembershipChange[] = [];
   if (customerIds) {
-    // Those that compile (a segment naming a deleted one is skipped) in one statement.
-    const ok = segments.filter((s) => {
-      try {
-        compileSegment(s.definition, { workspaceId, now: 0, resolve, customerIds, self: s.id });
-        return true;
-      } catch (err) {
-        if (!(err instanceof SegmentDefinitionError)) throw err;
-        ctx.log.warn({ segmentId: s.id, err: err.message }, "segment cannot be evaluated");
-        return false;
-      }
-    });
-    for (const c of await refreshSegmentsFor(ctx, workspaceId, ok, resolve, customerIds))
-      changes.push(c);
-    if (changes.length > 0) await startSegmentJourneys(ctx, workspaceId, changes);
-    return changes;
+    // Those that compile, in one statement (which also reads the segment-triggered versions).
+    const ok = compilable(ctx, workspaceId, segments, resolve);
+    const res = await refreshPartsFor(ctx, workspaceId, ok, resolve, customerIds, true);
+    if (res.changes.length > 0)
+      await startSegmentJourneys(ctx, workspaceId, res.changes, res.versions ?? undefined);
+    return res.changes;
   }
   for (const s of segments) {
     try {
@@ -782,42 +878,117 @@ export async function refreshSegmentsForEvents(
   ctx: EngineContext,
   events: readonly { workspaceId: string; customerId: string; name: string }[],
 ): Promise<number> {
-  const byWorkspace = new Map<string, { names: Set<string>; customers: Set<string> }>();
-  for (const e of events) {
-    const w = byWorkspace.get(e.workspaceId) ?? { names: new Set(), customers: new Set() };
-    w.names.add(e.name);
-    w.customers.add(e.customerId);
-    byWorkspace.set(e.workspaceId, w);
-  }
+  return (await refreshSegmentsForEventBatch(ctx, events, [])).changed;
+}
+
+/**
+ * After a batch of events (events.ts): per workspace, ONE statement refreshes every segment the
+ * batch's event names can affect, each for the customers whose events it (or a segment it
+ * includes) reads — a page view does not re-evaluate the purchase segments of its customer — and
+ * reads the segment-triggered versions. Given `processed` (the batch's event ids), the same
+ * statement marks them processed, so membership changes and `processedAt` commit together (one
+ * commit per batch instead of two; a batch over several workspaces runs its statements in one
+ * transaction). `marked` says whether it did: when no segment is affected, no statement runs and
+ * the caller marks the events itself. Then the journeys on the edges start, as before.
+ */
+export async function refreshSegmentsForEventBatch(
+  ctx: EngineContext,
+  events: readonly { workspaceId: string; customerId: string; name: string }[],
+  processed: readonly string[],
+): Promise<{ changed: number; marked: boolean }> {
   const customersOf = new Map<string, Map<string, Set<string>>>();
   for (const e of events) {
     const byName = customersOf.get(e.workspaceId) ?? new Map<string, Set<string>>();
     byName.set(e.name, (byName.get(e.name) ?? new Set()).add(e.customerId));
     customersOf.set(e.workspaceId, byName);
   }
-  let changed = 0;
-  for (const [workspaceId, w] of byWorkspace) {
+  const now = ctx.now();
+  const found: {
+    workspaceId: string;
+    parts: RefreshPart[];
+    resolve: (id: string) => SegmentDefinition | undefined;
+  }[] = [];
+  for (const [workspaceId, byName] of customersOf) {
     const segments = await loadSegments(ctx, workspaceId);
     if (segments.length === 0) continue;
-    const byName = customersOf.get(workspaceId)!;
-    // Each affected segment only for the customers whose events it (or a segment it includes)
-    // reads: a page view does not re-evaluate the purchase segments of its customer.
-    const names = eventNamesOf(segments);
-    const groups = new Map<string, { segments: SavedSegment[]; customers: string[] }>();
-    for (const s of segments) {
+    const { names, resolve, ok } = batchInputsOf(ctx, workspaceId, segments);
+    const parts: RefreshPart[] = [];
+    for (const s of ok) {
       const ids = new Set<string>();
       for (const n of names.get(s.id) ?? []) for (const c of byName.get(n) ?? []) ids.add(c);
-      if (ids.size === 0 || !w.names.size) continue;
-      const customers = [...ids].sort();
-      const key = customers.join(",");
-      const g = groups.get(key) ?? { segments: [], customers };
-      g.segments.push(s);
-      groups.set(key, g);
+      if (ids.size > 0) parts.push({ segment: s, customers: [...ids].sort() });
     }
-    for (const g of groups.values())
-      changed += (await refreshSegments(ctx, workspaceId, g.segments, g.customers)).length;
+    if (parts.length > 0) found.push({ workspaceId, parts, resolve });
   }
-  return changed;
+  if (found.length === 0) return { changed: 0, marked: false };
+  // The events are marked processed by the last statement (of the same transaction).
+  const work = found.map((f, i) => ({
+    ...f,
+    statement: batchRefreshStatement(f.workspaceId, f.parts, f.resolve, now, {
+      versions: true,
+      processed: i === found.length - 1 ? processed : [],
+    }),
+  }));
+  const results =
+    work.length === 1
+      ? [await runBatchRefresh(ctx.db, work[0]!.statement, work[0]!.parts, now, true)]
+      : await ctx.db.withSession(async (s) => {
+          await s.exec("BEGIN");
+          try {
+            const out: BatchRefreshResult[] = [];
+            for (const w of work)
+              out.push(await runBatchRefresh(s, w.statement, w.parts, now, true));
+            await s.exec("COMMIT");
+            return out;
+          } catch (err) {
+            await s.exec("ROLLBACK").catch(() => undefined);
+            throw err;
+          }
+        });
+  let changed = 0;
+  for (const [i, w] of work.entries()) {
+    const res = results[i]!;
+    changed += res.changes.length;
+    if (res.changes.length > 0)
+      await startSegmentJourneys(ctx, w.workspaceId, res.changes, res.versions ?? undefined);
+  }
+  return { changed, marked: processed.length > 0 };
+}
+
+/**
+ * What every batch would otherwise work out again from a workspace's segments, once per list
+ * loadSegments returns (it keeps one for 2 s): the event names each segment reads, the resolver,
+ * and the segments that compile (one naming a deleted segment is left out, with a warning).
+ */
+const batchInputs = new WeakMap<
+  readonly SavedSegment[],
+  {
+    names: Map<string, Set<string>>;
+    resolve: (id: string) => SegmentDefinition | undefined;
+    ok: SavedSegment[];
+  }
+>();
+
+function batchInputsOf(
+  ctx: Pick<EngineContext, "log">,
+  workspaceId: string,
+  segments: readonly SavedSegment[],
+): {
+  names: Map<string, Set<string>>;
+  resolve: (id: string) => SegmentDefinition | undefined;
+  ok: SavedSegment[];
+} {
+  let inputs = batchInputs.get(segments);
+  if (!inputs) {
+    const resolve = resolverOf(segments);
+    inputs = {
+      names: eventNamesOf(segments),
+      resolve,
+      ok: compilable(ctx, workspaceId, segments, resolve),
+    };
+    batchInputs.set(segments, inputs);
+  }
+  return inputs;
 }
 
 /** The event names each segment reads, with those of the segments it includes (transitively). */
@@ -908,13 +1079,17 @@ async function startSegmentJourneys(
   ctx: EngineContext,
   workspaceId: string,
   changes: readonly MembershipChange[],
+  /** The live segment-triggered versions, when the refresh's statement read them already. */
+  known?: readonly { id: string; journeyId: string }[],
 ): Promise<number> {
-  const versions = await ctx.db.query<{ id: string; journeyId: string }>(
-    `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+  const versions =
+    known ??
+    (await ctx.db.query<{ id: string; journeyId: string }>(
+      `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
      WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment'`,
-    [workspaceId],
-    { prepare: "engine.segmentTriggeredVersions" },
-  );
+      [workspaceId],
+      { prepare: "engine.segmentTriggeredVersions" },
+    ));
   if (versions.length === 0) return 0;
   const listening: { id: string; journeyId: string; segmentId: string; on: "enter" | "leave" }[] =
     [];
