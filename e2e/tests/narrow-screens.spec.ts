@@ -51,6 +51,38 @@ test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => 
     for (const [hash, ready] of screens)
       expect(await overflow(page, hash, ready), `${hash} at ${width} px`).toBe(0);
   }
+  // The journey editor on a phone: nothing sideways, the canvas takes the width, the steps list
+  // and the panels are reachable (stacked), and a tap on a step in the list adds it (to a journey
+  // of its own: the seeded one is other specs').
+  await page.setViewportSize({ width: 360, height: 800 });
+  const name = `Phone ${Date.now()}`;
+  const res = await page.request.post("/trpc/journeys.create", {
+    data: { name },
+    headers: { "x-postpath-client": "e2e" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const { id } = ((await res.json()) as { result: { data: { id: string } } }).result.data;
+  await page.goto(`/#/journeys/${id}`);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  const canvas = page.locator(".react-flow").first();
+  await expect(canvas.locator(".react-flow__node").first()).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(
+    0,
+  );
+  const box = await canvas.boundingBox();
+  expect(box?.width ?? 0).toBeGreaterThan(300);
+  expect(box?.height ?? 0).toBeGreaterThan(250);
+  const steps = page.getByRole("navigation", { name: "Steps" });
+  await steps.getByRole("button", { name: "Send email" }).first().click();
+  await expect(canvas.locator(".react-flow__node", { hasText: "Send email" })).toBeVisible();
+  const settings = page.getByRole("tab", { name: "Settings" });
+  await settings.scrollIntoViewIfNeeded();
+  await settings.click();
+  await expect(settings).toHaveAttribute("aria-selected", "true");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(
+    0,
+  );
+
   // The header keeps each item on one line: at 1280 px an admin's header is one row.
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto("/#/journeys");
