@@ -3,19 +3,13 @@
 // the server's refusal is shown with the field it names. A fake API at the HTTP boundary.
 import { CUSTOMER_FIELDS } from "@postpath/journey";
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Me, WorkspaceCatalog } from "../api/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { ApiError, stubTrpc } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 
 const admin: Me = { ...marketer, role: "ADMIN" };
-
-beforeAll(() => {
-  // jsdom has no layout: cmdk scrolls the highlighted option into view.
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
 
 afterEach(() => {
   vi.unstubAllGlobals();

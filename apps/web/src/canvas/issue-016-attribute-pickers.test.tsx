@@ -4,18 +4,14 @@
 // clears; a coupon rule's condition can read "is in segment" / "lifecycle stage" with the same
 // segment and stage pickers as a split.
 import { CUSTOMER_FIELDS, JourneyDraft } from "@postpath/journey";
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { beforeAll, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { SegmentRow } from "../segments-area/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { useEditorStore } from "./store.ts";
-
-beforeAll(() => {
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
+import { openStep } from "../test/editor.ts";
 
 const catalog: WorkspaceCatalog = {
   attributes: ["tier", "points", "zip"],
@@ -112,11 +108,6 @@ const optionTexts = () =>
   within(screen.getByRole("listbox"))
     .getAllByRole("option")
     .map((o) => o.textContent);
-
-async function openStep(id: string) {
-  await screen.findByRole("tab", { name: /^Problems/ });
-  act(() => useEditorStore.getState().focusNode(id));
-}
 
 /** Opens a name picker and chooses `name` by typing it and pressing Enter. */
 async function pick(field: HTMLElement, name: string, search: RegExp) {

@@ -3,18 +3,13 @@
 // warning, the variables list names each output's fields (the PURL step's url and qrUrl), and a
 // template reading a field no step gives is a warning on the node.
 import { CUSTOMER_FIELDS, JourneyDraft } from "@postpath/journey";
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { beforeAll, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import { useEditorStore } from "./store.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
-
-beforeAll(() => {
-  // jsdom has no layout: cmdk scrolls the highlighted option into view.
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
+import { openStep } from "../test/editor.ts";
 
 const catalog: WorkspaceCatalog = {
   attributes: ["first_name", "tier"],
@@ -92,11 +87,6 @@ const optionTexts = () =>
   within(screen.getByRole("listbox"))
     .getAllByRole("option")
     .map((o) => o.textContent);
-
-async function openStep(id: string) {
-  await screen.findByRole("tab", { name: /^Problems/ });
-  act(() => useEditorStore.getState().focusNode(id));
-}
 
 describe("issue 16: pickers on the canvas", () => {
   it("the trigger's event is a picker of seen events, the most frequent first, with counts", async () => {

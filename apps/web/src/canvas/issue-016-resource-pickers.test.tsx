@@ -5,20 +5,15 @@
 // pool, or a name no pool has, is kept with a warning that the step would fail). The server is
 // answered at its HTTP boundary (pages.list, journeys.couponPools) as in the other editor tests.
 import { CUSTOMER_FIELDS, JourneyDraft } from "@postpath/journey";
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { beforeAll, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { PageListItem } from "../pages-area/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import type { CouponPoolChoice } from "./pickers.ts";
 import { useEditorStore } from "./store.ts";
-
-beforeAll(() => {
-  // jsdom has no layout: cmdk scrolls the highlighted option into view.
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
+import { openStep } from "../test/editor.ts";
 
 const pages: PageListItem[] = [
   {
@@ -92,11 +87,6 @@ const optionTexts = () =>
 
 const configOf = (id: string) =>
   useEditorStore.getState().nodes.find((n) => n.id === id)?.data.config;
-
-async function openStep(id: string) {
-  await screen.findByRole("tab", { name: /^Problems/ });
-  act(() => useEditorStore.getState().focusNode(id));
-}
 
 /** Opens the picker, types `search` and presses Enter on the first option. */
 async function choose(field: HTMLElement, noun: string, search: string) {

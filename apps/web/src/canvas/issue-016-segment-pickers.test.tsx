@@ -3,18 +3,14 @@
 // when customers enter or leave it; a split's condition can be "is in segment" / "lifecycle stage
 // is" with pickers by name; summaries read names; a deleted segment is a warning on the node.
 import { CUSTOMER_FIELDS, JourneyDraft } from "@postpath/journey";
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { beforeAll, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import type { SegmentRow } from "../segments-area/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { useEditorStore } from "./store.ts";
-
-beforeAll(() => {
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
+import { openStep } from "../test/editor.ts";
 
 const row = (s: Partial<SegmentRow> & Pick<SegmentRow, "id" | "name">): SegmentRow => ({
   description: "",
@@ -82,11 +78,6 @@ function journey(trigger: Record<string, unknown>, split: unknown[]): JourneyDet
 
 const configOf = (id: string) =>
   useEditorStore.getState().nodes.find((n) => n.id === id)?.data.config as Record<string, unknown>;
-
-async function openStep(id: string) {
-  await screen.findByRole("tab", { name: /^Problems/ });
-  act(() => useEditorStore.getState().focusNode(id));
-}
 
 const stage = { property: "customer.lifecycle_stage", op: "eq", value: "at_risk" };
 

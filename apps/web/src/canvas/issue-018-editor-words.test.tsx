@@ -4,18 +4,14 @@
 // "invite · subject" and the publish dialog "invite: …"; the header said "draft revision 0".
 // Steps are named as on the canvas, fields by their labels, values in words.
 import { JourneyDraft } from "@postpath/journey";
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { JourneyDetail, WorkspaceCatalog } from "../api/contract.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { stubTrpc as fakeServer } from "../test/trpcStub.ts";
 import { marketer } from "../test/users.ts";
 import { useEditorStore } from "./store.ts";
-
-beforeAll(() => {
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
+import { openStep } from "../test/editor.ts";
 
 const catalog: WorkspaceCatalog = {
   eventProperties: { purchase: ["product.tier"] },
@@ -87,11 +83,6 @@ function journey(subject = "Register your machine"): JourneyDetail {
     liveVersion: null,
     updatedAt: "2026-12-01T10:00:00.000Z",
   };
-}
-
-async function openStep(id: string) {
-  await screen.findByRole("tab", { name: /^Problems/ });
-  act(() => useEditorStore.getState().focusNode(id));
 }
 
 const selectedText = (select: HTMLSelectElement) =>

@@ -3,14 +3,8 @@
 // examples, and still accepting a new name, which is then flagged "never seen yet".
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { useState } from "react";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NamePicker, type NameOption } from "./NamePicker.tsx";
-
-beforeAll(() => {
-  // jsdom has no layout: cmdk scrolls the highlighted option into view.
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
 
 const OPTIONS: NameOption[] = [
   { name: "plan", type: "text", examples: ["pro", "free", "team"] },

@@ -3,19 +3,13 @@
 // the lifecycle stages' rules stated in words and tuned.
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { CUSTOMER_FIELDS } from "@postpath/journey";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WorkspaceCatalog } from "../api/contract.ts";
 import { triggerViews } from "../canvas/steps/trigger.ts";
 import { renderApp } from "../test/renderApp.tsx";
 import { marketer } from "../test/users.ts";
 import { customerRow, fakeCustomersServer } from "../customers-area/testServer.ts";
 import { fakeSegmentsServer } from "./testServer.ts";
-
-beforeAll(() => {
-  // jsdom has no layout: cmdk scrolls the highlighted option into view.
-  if (!Reflect.has(Element.prototype, "scrollIntoView"))
-    Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
-});
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -29,6 +29,9 @@ class DOMMatrixReadOnlyStub {
 await loadLanguage();
 
 globalThis.ResizeObserver ??= ResizeObserverStub;
+// cmdk (the name pickers) scrolls the highlighted option into view; jsdom has no layout.
+if (!Reflect.has(Element.prototype, "scrollIntoView"))
+  Object.defineProperty(Element.prototype, "scrollIntoView", { value() {}, configurable: true });
 // @ts-expect-error -- a partial stand-in; React Flow reads only m22 (the zoom).
 globalThis.DOMMatrixReadOnly ??= DOMMatrixReadOnlyStub;
 
