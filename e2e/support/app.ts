@@ -13,10 +13,11 @@ export async function signIn(page: Page, who = MARKETER): Promise<void> {
   await expect(page.getByRole("heading", { name: "Journeys" })).toBeVisible();
 }
 
-/** Creates a journey with this draft through tRPC, with the session cookie signIn set. */
-export async function createJourney(page: Page, name: string, draft: unknown): Promise<string> {
+/** Creates a journey with this draft (none: a new journey's) through tRPC, with the session
+ * cookie signIn set. */
+export async function createJourney(page: Page, name: string, draft?: unknown): Promise<string> {
   const res = await page.request.post("/trpc/journeys.create", {
-    data: { name, draft },
+    data: draft === undefined ? { name } : { name, draft },
     headers: { "x-postpath-client": "e2e" }, // mutations need it (issue 12)
   });
   expect(res.status(), await res.text()).toBe(200);

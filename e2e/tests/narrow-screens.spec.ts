@@ -6,7 +6,7 @@
 // full run, where earlier specs had saved segments).
 import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
-import { signIn } from "../support/app.ts";
+import { createJourney, signIn } from "../support/app.ts";
 import { seededJourney } from "../support/db.ts";
 
 const ADMIN = { email: "admin@postpath.local", password: "postpath-demo" };
@@ -56,12 +56,7 @@ test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => 
   // of its own: the seeded one is other specs').
   await page.setViewportSize({ width: 360, height: 800 });
   const name = `Phone ${Date.now()}`;
-  const res = await page.request.post("/trpc/journeys.create", {
-    data: { name },
-    headers: { "x-postpath-client": "e2e" },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  const { id } = ((await res.json()) as { result: { data: { id: string } } }).result.data;
+  const id = await createJourney(page, name);
   await page.goto(`/#/journeys/${id}`);
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
   const canvas = page.locator(".react-flow").first();
