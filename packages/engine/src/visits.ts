@@ -14,7 +14,6 @@
 import type { EngineContext } from "./context.ts";
 import { GroupBatcher } from "./batcher.ts";
 import { enqueueEvents, newEventId } from "./group-commit.ts";
-import { randomBytes } from "node:crypto";
 import { keepFresh, LISTENER_STAMP, quietStamps } from "./event-listeners.ts";
 
 /** The event a visit records. */
@@ -148,7 +147,8 @@ async function commitVisits(
   const now = ctx.now();
   const eids = distinct.map(() => newEventId());
   const quiet = quietStamps(ctx, VISIT_EVENT);
-  const mids = distinct.map((t) => `purl-${t}-${now}-${randomBytes(4).toString("hex")}`);
+  // Unique as the event ids are (time, a per-process counter, the process and random bytes).
+  const mids = distinct.map((t, i) => `purl-${t}-${eids[i]!}`);
   const params = [
     distinct,
     eids,
