@@ -16,7 +16,7 @@ import { enrol, enrolMany } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
 import { compactRollups } from "./rollups.ts"; // issue 17
-import { sweepSegments } from "./segments.ts"; // issue 16
+import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
 import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
 
@@ -287,6 +287,8 @@ export async function sweep(
   identifyCalls: number;
   /** Expired events deleted. */
   events: number;
+  /** Segment entries and exits handed over to their journeys again. */
+  segmentEdges: number;
 }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
@@ -342,9 +344,11 @@ export async function sweep(
       await addUnlessPending(ctx.queues.events, "event", { eventId: e.id }, { jobId: `ev-${e.id}` })
     )
       eventJobs++;
-  if (runs.length || messages.length || eventJobs)
+  // Segment entries and exits whose journeys a crash kept from starting (SegmentEdge).
+  const segmentEdges = await replaySegmentEdges(ctx, before.getTime(), SWEEP_LIMIT);
+  if (runs.length || messages.length || eventJobs || segmentEdges)
     ctx.log.info(
-      { runs: runs.length, messages: messages.length, events: eventJobs },
+      { runs: runs.length, messages: messages.length, events: eventJobs, segmentEdges },
       "sweeper re-created follow-up jobs",
     );
   const identifyCalls = await pruneReceivedBefore(
@@ -378,6 +382,7 @@ export async function sweep(
     eventJobs,
     identifyCalls,
     events: expired,
+    segmentEdges,
   };
 }
 

@@ -648,18 +648,23 @@ export async function refreshSegment(
   const n = q.params.length;
   const seg = `$${n + 1}::text`;
   const at = `$${n + 2}::timestamp`;
+  const ws = `$${n + 3}::text`;
   const scope = customerIds ? ` AND m."customerId" = ANY($2::text[])` : "";
+  const changes = `SELECT 'entered' AS change, "customerId" FROM ins UNION ALL SELECT 'left', "customerId" FROM del`;
   const sql = `WITH ${[...q.ctes, `target AS (${q.select})`].join(", ")},
     ins AS (INSERT INTO "SegmentMembership" ("segmentId", "customerId", since)
             SELECT ${seg}, id, ${at} FROM target ON CONFLICT DO NOTHING RETURNING "customerId"),
     del AS (DELETE FROM "SegmentMembership" m WHERE m."segmentId" = ${seg}${scope}
-            AND NOT EXISTS (SELECT 1 FROM target t WHERE t.id = m."customerId") RETURNING "customerId")
-    SELECT 'entered' AS change, "customerId" FROM ins UNION ALL SELECT 'left', "customerId" FROM del`;
+            AND NOT EXISTS (SELECT 1 FROM target t WHERE t.id = m."customerId") RETURNING "customerId"),
+    edges AS (INSERT INTO "SegmentEdge" ("segmentId", "customerId", change, at, "workspaceId")
+            SELECT ${seg}, ch."customerId", ch.change, ${at}, ${ws} FROM (${changes}) ch
+            WHERE EXISTS (${LIVE_SEGMENT_TRIGGERED.replace("$1", ws)}) ON CONFLICT DO NOTHING)
+    ${changes}`;
   // Named per statement text: each connection parses and plans a segment's refresh once (the
   // clock and the customers are parameters, so the text only changes with the definition).
   const rows = await ctx.db.query<{ change: "entered" | "left"; customerId: string }>(
     sql,
-    [...q.params, segment.id, new Date(now).toISOString().slice(0, -1)],
+    [...q.params, segment.id, new Date(now).toISOString().slice(0, -1), segment.workspaceId],
     { prepare: `seg_${createHash("sha256").update(sql).digest("base64url").slice(0, 24)}` },
   );
   return rows.map((r) => ({
@@ -744,7 +749,9 @@ function batchRefreshStatement(
   ];
   if (opts.versions) {
     ctes.push(
-      `trig AS (SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId" WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment')`,
+      `trig AS (${LIVE_SEGMENT_TRIGGERED})`,
+      // The edges, kept until the journeys they trigger were started (see SegmentEdge).
+      `edges AS (INSERT INTO "SegmentEdge" ("segmentId", "customerId", change, at, "workspaceId") SELECT x, y, kind, ${at}, $1 FROM (${selects.join(" UNION ALL ")}) ch WHERE EXISTS (SELECT 1 FROM trig) ON CONFLICT DO NOTHING)`,
     );
     selects.push(`SELECT 'version', id, "journeyId" FROM trig`);
   }
@@ -1074,22 +1081,103 @@ export function savedSegmentTrigger(
   return { segmentId: c.segmentId, on: c.on === "leave" ? "leave" : "enter" };
 }
 
-/** Live journeys whose trigger names one of these segments, for the customers that moved. */
+/** The workspace's ($1) live segment-triggered versions. */
+const LIVE_SEGMENT_TRIGGERED = `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+     WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment'`;
+
+/**
+ * Starts the live journeys whose trigger names one of these segments, for the customers that
+ * moved, then forgets the edges (SegmentEdge): the refresh wrote them with the membership change
+ * when the workspace had such a journey, so a crash before this point leaves them for the
+ * sweeper (replaySegmentEdges), and the entry's trigger id (segment, change, moment) makes a
+ * journey start once however often an edge is handed over.
+ */
 async function startSegmentJourneys(
   ctx: EngineContext,
   workspaceId: string,
   changes: readonly MembershipChange[],
   /** The live segment-triggered versions, when the refresh's statement read them already. */
   known?: readonly { id: string; journeyId: string }[],
+  /** A replay: forget the edges even when no journey listens any more. */
+  replay = false,
 ): Promise<number> {
   const versions =
     known ??
-    (await ctx.db.query<{ id: string; journeyId: string }>(
-      `SELECT v.id, v."journeyId" FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
-     WHERE v."workspaceId" = $1 AND v.status = 'LIVE' AND j.status = 'LIVE' AND v."triggerType" = 'trigger.segment'`,
-      [workspaceId],
-      { prepare: "engine.segmentTriggeredVersions" },
-    ));
+    (await ctx.db.query<{ id: string; journeyId: string }>(LIVE_SEGMENT_TRIGGERED, [workspaceId], {
+      prepare: "engine.segmentTriggeredVersions",
+    }));
+  // No live segment-triggered journey when the refresh ran: it wrote no edge either.
+  if (versions.length === 0 && !replay) return 0;
+  const enrolled = await enrolOnEdges(ctx, workspaceId, changes, versions);
+  await forgetEdges(ctx, changes);
+  return enrolled;
+}
+
+/** Deletes the edges of these changes (handed over). */
+async function forgetEdges(
+  ctx: Pick<EngineContext, "db">,
+  changes: readonly MembershipChange[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  await ctx.db.query(
+    `DELETE FROM "SegmentEdge" e USING unnest($1::text[], $2::text[], $3::text[], $4::timestamp[]) AS x(s, c, k, t)
+     WHERE e."segmentId" = x.s AND e."customerId" = x.c AND e.change = x.k AND e.at = x.t`,
+    [
+      changes.map((c) => c.segmentId),
+      changes.map((c) => c.customerId),
+      changes.map((c) => c.change),
+      changes.map((c) => new Date(c.at).toISOString().slice(0, -1)),
+    ],
+    { prepare: "engine.forgetSegmentEdges" },
+  );
+}
+
+/**
+ * The sweeper's part: edges older than `before` that no refresh handed over (its worker died
+ * between the membership change and starting the journeys) are handed over now, oldest first.
+ */
+export async function replaySegmentEdges(
+  ctx: EngineContext,
+  before: number,
+  limit: number,
+): Promise<number> {
+  const rows = await ctx.db.query<{
+    workspaceId: string;
+    segmentId: string;
+    customerId: string;
+    change: "entered" | "left";
+    at: number;
+  }>(
+    // The moment as ms since the epoch (a timestamp column would be read in the process's zone).
+    `SELECT "workspaceId", "segmentId", "customerId", change,
+            (extract(epoch FROM at) * 1000)::float8 AS at FROM "SegmentEdge"
+     WHERE at < $1::timestamp ORDER BY at LIMIT $2`,
+    [new Date(before).toISOString().slice(0, -1), limit],
+    { prepare: "engine.staleSegmentEdges" },
+  );
+  const byWorkspace = new Map<string, MembershipChange[]>();
+  for (const r of rows) {
+    const list = byWorkspace.get(r.workspaceId) ?? [];
+    list.push({
+      segmentId: r.segmentId,
+      customerId: r.customerId,
+      change: r.change,
+      at: Math.round(r.at),
+    });
+    byWorkspace.set(r.workspaceId, list);
+  }
+  for (const [workspaceId, changes] of byWorkspace)
+    await startSegmentJourneys(ctx, workspaceId, changes, undefined, true);
+  return rows.length;
+}
+
+/** Enrols the customers that moved in the journeys listening to their segments' edges. */
+async function enrolOnEdges(
+  ctx: EngineContext,
+  workspaceId: string,
+  changes: readonly MembershipChange[],
+  versions: readonly { id: string; journeyId: string }[],
+): Promise<number> {
   if (versions.length === 0) return 0;
   const listening: { id: string; journeyId: string; segmentId: string; on: "enter" | "leave" }[] =
     [];
