@@ -4,41 +4,25 @@
 // update, standing in for a crash at that moment), no membership has changed either, and the
 // retry makes the change, with its entry time, and starts the journey on that edge once. A batch
 // over two workspaces runs its statements in one transaction. Real Postgres and Redis.
-import { SegmentDefinition, type SegmentDefinitionInput } from "@postpath/journey";
-import type { Prisma } from "@postpath/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { processEventBatch } from "./events.ts";
-import { forgetSegments } from "./segments.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { buyersWithEntryJourney, insertEvents, refuse } from "./testing/segment-crash.ts";
+
+/** Marking a batch's events processed fails, as a crash at that moment would end it. */
+const refuseMarking = (harness: EngineHarness) =>
+  refuse(
+    harness,
+    "refuse_processed",
+    `UPDATE OF "processedAt" ON "Event"`,
+    "refused: the batch is not marked processed",
+  );
 
 let h: EngineHarness | null = null;
 afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-const json = (v: unknown) => v as Prisma.InputJsonValue;
-const bought: SegmentDefinitionInput = {
-  rules: [{ kind: "event", event: "purchase", measure: "count", op: "gte", value: 1 }],
-};
-
-async function insertEvents(
-  harness: EngineHarness,
-  rows: { id: string; workspaceId: string; customerId: string; name: string; at: number }[],
-): Promise<void> {
-  await harness.db.query(
-    `INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId")
-     SELECT id, ws, c, n, '{}'::jsonb, t, 'm-' || id
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp[]) AS x(id, ws, c, n, t)`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.workspaceId),
-      rows.map((r) => r.customerId),
-      rows.map((r) => r.name),
-      rows.map((r) => new Date(r.at).toISOString().slice(0, -1)),
-    ],
-  );
-}
 
 const processedOf = async (harness: EngineHarness, ids: string[]) =>
   (
@@ -54,13 +38,9 @@ describe("a batch's membership changes commit with its events' processedAt", () 
     h = await startEngineHarness({ now: () => clock, workers: false });
     const harness = h;
     const ws = harness.workspaceId;
-    const seg = await harness.db.prisma.segment.create({
-      data: { workspaceId: ws, name: "Buyers", definition: json(SegmentDefinition.parse(bought)) },
-    });
-    forgetSegments(ws);
-    const onEnter = await harness.publish("Thanks", [
-      { id: "t", type: "trigger.segment", data: { segmentId: seg.id, on: "enter" }, next: "end" },
-    ]);
+    const { segmentId, journeyId } = await buyersWithEntryJourney(harness);
+    const seg = { id: segmentId };
+    const onEnter = { journeyId: journeyId! };
     const ann = await harness.customer("ann");
     const bob = await harness.customer("bob");
     await insertEvents(harness, [
@@ -69,13 +49,7 @@ describe("a batch's membership changes commit with its events' processedAt", () 
     ]);
 
     // Marking the events processed fails (as a crash at that moment would end it).
-    await harness.db
-      .query(`CREATE FUNCTION refuse_processed() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'refused: the batch is not marked processed'; END $$`);
-    await harness.db.query(
-      `CREATE TRIGGER refuse_processed BEFORE UPDATE OF "processedAt" ON "Event"
-       FOR EACH ROW EXECUTE FUNCTION refuse_processed()`,
-    );
+    const allow = await refuseMarking(harness);
     await expect(processEventBatch(harness.ctx, ["e-1", "e-2"])).rejects.toThrow(/refused/);
     expect(await processedOf(harness, ["e-1", "e-2"])).toEqual([]);
     // Nothing of the batch's refresh was kept: ann is not a member yet, no journey started.
@@ -87,7 +61,7 @@ describe("a batch's membership changes commit with its events' processedAt", () 
     ).toBe(0);
 
     // The retry (a minute later) makes the change and starts the journey on that edge.
-    await harness.db.query(`DROP TRIGGER refuse_processed ON "Event"`);
+    await allow();
     clock += 60_000;
     await processEventBatch(harness.ctx, ["e-1", "e-2"]);
     expect(await processedOf(harness, ["e-1", "e-2"])).toEqual(["e-1", "e-2"]);
@@ -128,25 +102,10 @@ describe("a batch's membership changes commit with its events' processedAt", () 
         select: { id: true },
       })
     ).id;
-    const segs: string[] = [];
-    for (const ws of [ws1, ws2]) {
-      segs.push(
-        (
-          await harness.db.prisma.segment.create({
-            data: {
-              workspaceId: ws,
-              name: "Buyers",
-              definition: json(SegmentDefinition.parse(bought)),
-            },
-            select: { id: true },
-          })
-        ).id,
-      );
-      forgetSegments(ws);
-    }
-    const onEnter = await harness.publish("Thanks", [
-      { id: "t", type: "trigger.segment", data: { segmentId: segs[0], on: "enter" }, next: "end" },
-    ]);
+    const first = await buyersWithEntryJourney(harness);
+    const second = await buyersWithEntryJourney(harness, ws2);
+    const segs = [first.segmentId, second.segmentId];
+    const onEnter = { journeyId: first.journeyId! };
     const ann = await harness.customer("ann");
     const cid = (
       await harness.db.prisma.customer.create({
@@ -161,17 +120,11 @@ describe("a batch's membership changes commit with its events' processedAt", () 
     await insertEvents(harness, events);
 
     // Marking fails in the second workspace's statement: the first one's entry is undone too.
-    await harness.db
-      .query(`CREATE FUNCTION refuse_processed() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'refused: the batch is not marked processed'; END $$`);
-    await harness.db.query(
-      `CREATE TRIGGER refuse_processed BEFORE UPDATE OF "processedAt" ON "Event"
-       FOR EACH ROW EXECUTE FUNCTION refuse_processed()`,
-    );
+    const allow = await refuseMarking(harness);
     await expect(processEventBatch(harness.ctx, ["e-1", "e-2"])).rejects.toThrow(/refused/);
     expect(await harness.db.prisma.segmentMembership.count()).toBe(0);
 
-    await harness.db.query(`DROP TRIGGER refuse_processed ON "Event"`);
+    await allow();
     await processEventBatch(harness.ctx, ["e-1", "e-2"]);
     expect(await processedOf(harness, ["e-1", "e-2"])).toEqual(["e-1", "e-2"]);
     const members = await harness.db.prisma.segmentMembership.findMany({

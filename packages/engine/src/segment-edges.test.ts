@@ -5,13 +5,12 @@
 // hands over what a crash left — once: the entry's trigger id names the segment, the change and
 // its moment. Here the run's insert is refused (a Postgres trigger) to stand in for the crash.
 // Real Postgres and Redis.
-import { SegmentDefinition, type SegmentDefinitionInput } from "@postpath/journey";
-import type { Prisma } from "@postpath/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { processEventBatch } from "./events.ts";
 import { sweep } from "./maintenance.ts";
 import { forgetSegments, loadSegments, refreshSegments } from "./segments.ts";
 import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { buyersWithEntryJourney, insertEvents, refuse } from "./testing/segment-crash.ts";
 
 let h: EngineHarness | null = null;
 afterEach(async () => {
@@ -19,18 +18,14 @@ afterEach(async () => {
   h = null;
 });
 
-const json = (v: unknown) => v as Prisma.InputJsonValue;
-const bought: SegmentDefinitionInput = {
-  rules: [{ kind: "event", event: "purchase", measure: "count", op: "gte", value: 1 }],
-};
-
-async function refuseRuns(harness: EngineHarness): Promise<void> {
-  await harness.db.query(`CREATE OR REPLACE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql
-    AS $$ BEGIN RAISE EXCEPTION 'refused: the worker died before the journey started'; END $$`);
-  await harness.db.query(
-    `CREATE TRIGGER refuse_runs BEFORE INSERT ON "JourneyRun" FOR EACH ROW EXECUTE FUNCTION refuse_runs()`,
+/** Starting a journey fails, as a worker dying at that moment would end it. */
+const refuseRuns = (harness: EngineHarness) =>
+  refuse(
+    harness,
+    "refuse_runs",
+    `INSERT ON "JourneyRun"`,
+    "refused: the worker died before the journey started",
   );
-}
 
 const edges = async (harness: EngineHarness) =>
   (
@@ -45,22 +40,15 @@ async function setUp() {
   h = await startEngineHarness({ now: () => clock, workers: false });
   const harness = h;
   const ws = harness.workspaceId;
-  const seg = await harness.db.prisma.segment.create({
-    data: { workspaceId: ws, name: "Buyers", definition: json(SegmentDefinition.parse(bought)) },
-  });
-  forgetSegments(ws);
-  const onEnter = await harness.publish("Thanks", [
-    { id: "t", type: "trigger.segment", data: { segmentId: seg.id, on: "enter" }, next: "end" },
-  ]);
+  const { segmentId, journeyId } = await buyersWithEntryJourney(harness);
+  const seg = { id: segmentId };
   const ann = await harness.customer("ann");
-  await harness.db.query(
-    `INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId")
-     VALUES ('e-1', $1, $2, 'purchase', '{}'::jsonb, $3::timestamp, 'm-e-1')`,
-    [ws, ann, new Date(clock).toISOString().slice(0, -1)],
-  );
+  await insertEvents(harness, [
+    { id: "e-1", workspaceId: ws, customerId: ann, name: "purchase", at: clock },
+  ]);
   const runs = () =>
     harness.db.prisma.journeyRun.findMany({
-      where: { journeyId: onEnter.journeyId },
+      where: { journeyId: journeyId! },
       select: { customerId: true, triggerEventId: true },
     });
   return {
@@ -78,7 +66,7 @@ async function setUp() {
 describe("a segment entry survives a crash before its journey starts", () => {
   it("an event batch: the edge is kept, and the sweeper starts the journey once", async () => {
     const { harness, seg, ann, runs, at, later } = await setUp();
-    await refuseRuns(harness);
+    const allow = await refuseRuns(harness);
     await expect(processEventBatch(harness.ctx, ["e-1"])).rejects.toThrow(/refused/);
     // The membership and the batch committed; the journey did not start; the edge is kept.
     expect(await harness.db.prisma.segmentMembership.count({ where: { segmentId: seg.id } })).toBe(
@@ -87,7 +75,7 @@ describe("a segment entry survives a crash before its journey starts", () => {
     expect(await runs()).toEqual([]);
     expect(await edges(harness)).toEqual(["entered"]);
     // A retry of the batch finds no change to make: only the edge can start the journey now.
-    await harness.db.query(`DROP TRIGGER refuse_runs ON "JourneyRun"`);
+    await allow();
     await processEventBatch(harness.ctx, ["e-1"]);
     expect(await runs()).toEqual([]);
 
