@@ -68,6 +68,8 @@ test("every area fits a 360 px phone and a 1280 px laptop", async ({ page }) => 
   expect(box?.width ?? 0).toBeGreaterThan(300);
   expect(box?.height ?? 0).toBeGreaterThan(250);
   const steps = page.getByRole("navigation", { name: "Steps" });
+  // The steps strip keeps its height (as an auto row it shrank to a sliver on a short screen).
+  expect((await steps.boundingBox())?.height ?? 0).toBeGreaterThan(100);
   await steps.getByRole("button", { name: "Send email" }).first().click();
   await expect(canvas.locator(".react-flow__node", { hasText: "Send email" })).toBeVisible();
   const settings = page.getByRole("tab", { name: "Settings" });
