@@ -11,6 +11,8 @@ import { createQrCode } from "@postpath/channels";
 import {
   recordFormConsent,
   track,
+  randomBase64url,
+  randomHex,
   visitPurl,
   type EngineContext,
   type PurlVisit,
@@ -103,16 +105,10 @@ export function renderJoined(
 }
 
 /**
- * A form's idempotency key for the page drawn (16 random bytes): taken from a pool filled 4 KB at
- * a time, since a `randomBytes` call per page cost ~2 µs (the bytes are the same CSPRNG's).
+ * A form's idempotency key for the page drawn (16 random bytes): from the engine's pooled random
+ * bytes, since a `randomBytes` call per page cost ~2 µs (the bytes are the same CSPRNG's).
  */
-let keyPool = Buffer.alloc(0);
-let keyAt = 0;
-function formKey(): string {
-  if (keyAt + 16 > keyPool.length) [keyPool, keyAt] = [randomBytes(4096), 0];
-  keyAt += 16;
-  return keyPool.toString("base64url", keyAt - 16, keyAt);
-}
+const formKey = () => randomBase64url(16);
 
 const TEMPLATE_SEPARATOR = `\u0000${randomBytes(12).toString("hex")}\u0000`;
 /** Per document: its distinct output-only templates and their combined template (null: < 2). */
@@ -563,7 +559,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
             formId,
             values,
             errors,
-            key: key || randomBytes(16).toString("base64url"),
+            key: key || formKey(),
           }).html,
         );
       }
@@ -722,7 +718,7 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
         }
       : null;
     const idempotencyKey = `${purl.token}:${form.formId}:${key}`;
-    const id = `fs${randomBytes(12).toString("hex")}`;
+    const id = `fs${randomHex(12)}`;
     const attributes: Record<string, string | boolean> = {};
     let email: string | null = null;
     let phone: string | null = null;

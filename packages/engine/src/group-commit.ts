@@ -6,6 +6,7 @@
 // The answer waits for the commit: a resolved promise means the events are durably stored.
 import { randomBytes } from "node:crypto";
 import { GroupBatcher } from "./batcher.ts";
+import { randomHex } from "./random-pool.ts";
 import type { EngineContext } from "./context.ts";
 import type { EventJob } from "./queues.ts";
 
@@ -43,15 +44,19 @@ export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = {
   eventsPerJob: 250,
 };
 
-/** Time-ordered ids (like cuid: `e`, ms time, a per-process counter, random), so `(timestamp, id)` keeps arrival order within a millisecond. */
+/**
+ * Time-ordered ids (like cuid: `e`, ms time, a per-process counter, random), so `(timestamp, id)`
+ * keeps arrival order within a millisecond. The random part comes from the pooled random bytes
+ * (random-pool.ts), not a `randomBytes` call per id.
+ */
 let counter = 0;
 const PROCESS_TAG = randomBytes(4).toString("hex");
 export function newEventId(): string {
   counter = (counter + 1) % 1_679_616; // 36^4
-  return `e${Date.now().toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${PROCESS_TAG}${randomBytes(3).toString("hex")}`;
+  return `e${Date.now().toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${PROCESS_TAG}${randomHex(3)}`;
 }
 export function newCustomerId(): string {
-  return `c${Date.now().toString(36).padStart(9, "0")}${randomBytes(8).toString("hex")}`;
+  return `c${Date.now().toString(36).padStart(9, "0")}${randomHex(8)}`;
 }
 
 /**

@@ -26,6 +26,7 @@ export { insertOrders, rebuildKpiRollups, type NewOrder } from "./kpi-rollups.ts
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
 export * from "./group-commit.ts";
+export * from "./random-pool.ts"; // pooled random ids (request, event, form key)
 export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17
 export * from "./analytics.ts"; // issue 17, item 4
@@ -35,3 +36,4 @@ export * from "./delivery-reports.ts"; // issue 17: deliveries, bounces, complai
 export * from "./attribution.ts"; // issue 17: orders, attribution
 export * from "./rollups.ts"; // issue 17: analytics rollups
 export * from "./segments.ts"; // issue 16: saved segments, membership, lifecycle
+export * from "./partitions.ts"; // issue 15: run traces partitioned by month
