@@ -16,7 +16,10 @@
 // static throughput.
 //   pnpm bench landing-page [--purls 2000] [--seconds 10] [--connections 16] [--sweep 16,64,128]
 //                           [--rate 200] [--submits 600] [--profile] [--production] [--no-worker]
-//                           [--split 300]
+//                           [--split 300] [--http-processes 1]
+// --http-processes N runs the server with HTTP_PROCESSES=N (node:cluster: N HTTP processes on one
+// port, the first process supervising and running the workers) and the raw Fastify server as N
+// cluster processes too, so both sides have the same number of processes.
 // Max req/s is the best of the `--sweep` connection counts for each server (every point printed,
 // the one taken marked), so each is measured at its own saturation; `--connections` is one of
 // them and the share at it is printed too. `--sweep 16` measures as before 2026-12-05.
@@ -140,7 +143,14 @@ async function startServer(
     showLog,
     production,
     worker,
-  }: { profileDir?: string; showLog: boolean; production: boolean; worker: boolean },
+    httpProcesses,
+  }: {
+    profileDir?: string;
+    showLog: boolean;
+    production: boolean;
+    worker: boolean;
+    httpProcesses: number;
+  },
 ) {
   const port = await freePort();
   const child = spawn(
@@ -165,6 +175,7 @@ async function startServer(
         // --no-worker: the worker elsewhere (RUN_WORKER=false), so the visits' events wait in Redis.
         RUN_WORKER: worker ? "true" : "false",
         TRUST_PROXY: "true",
+        HTTP_PROCESSES: String(httpProcesses),
         NODE_ENV: production ? "production" : "development",
         POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
         WEB_DIST: "/nonexistent",
@@ -182,39 +193,52 @@ async function startServer(
 const loopDelayFile = join(os.tmpdir(), `landing-loop-${process.pid}`);
 
 /**
- * The server's main thread (the node process running src/main.ts under tsx's loader): its
- * event-loop delay since the last call (p50/p99/max ms), or null when it did not answer.
+ * The server's main threads (each node process running src/main.ts under tsx's loader: one, or
+ * the supervisor and its HTTP processes with --http-processes): event-loop delay since the last
+ * call (p50/p99/max ms), the worst process's, or null when none answered.
  */
 async function loopDelay(
   pids: number[],
 ): Promise<{ p50: number; p99: number; max: number } | null> {
-  const pid = pids.find((p) => {
+  const mains = pids.filter((p) => {
     try {
       return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("loader.mjs");
     } catch {
       return false;
     }
   });
-  if (pid === undefined) return null;
-  const file = `${loopDelayFile}.${pid}`;
-  fs.rmSync(file, { force: true });
-  process.kill(pid, "SIGUSR2");
-  for (let i = 0; i < 100; i++) {
-    await sleep(20);
-    try {
-      return JSON.parse(fs.readFileSync(file, "utf8")) as { p50: number; p99: number; max: number };
-    } catch {
-      // not written yet
+  const one = async (pid: number) => {
+    const file = `${loopDelayFile}.${pid}`;
+    fs.rmSync(file, { force: true });
+    process.kill(pid, "SIGUSR2");
+    for (let i = 0; i < 100; i++) {
+      await sleep(20);
+      try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as {
+          p50: number;
+          p99: number;
+          max: number;
+        };
+      } catch {
+        // not written yet
+      }
     }
-  }
-  return null;
+    return null;
+  };
+  const all = (await Promise.all(mains.map(one))).filter((d) => d !== null);
+  if (all.length === 0) return null;
+  return {
+    p50: Math.max(...all.map((d) => d.p50)),
+    p99: Math.max(...all.map((d) => d.p99)),
+    max: Math.max(...all.map((d) => d.max)),
+  };
 }
 
-async function startRaw() {
+async function startRaw(processes: number) {
   const port = await freePort();
   const child = spawn(
     resolve(here, "node_modules/.bin/tsx"),
-    [resolve(here, "_raw-fastify.ts"), String(port)],
+    [resolve(here, "_raw-fastify.ts"), String(port), String(processes)],
     {
       detached: true,
       stdio: ["ignore", "ignore", "inherit"],
@@ -593,6 +617,7 @@ export default async function landingPage(args: string[]): Promise<void> {
   ].sort((a, b) => a - b);
   const rate = arg(args, "rate", 200);
   const submits = arg(args, "submits", 600);
+  const httpProcesses = arg(args, "http-processes", 1);
   const profileDir = args.includes("--profile")
     ? fs.mkdtempSync(join(os.tmpdir(), "landing-prof-"))
     : undefined;
@@ -626,9 +651,10 @@ export default async function landingPage(args: string[]): Promise<void> {
       showLog: args.includes("--log"),
       production,
       worker: !args.includes("--no-worker"),
+      httpProcesses,
     });
     server = started.child;
-    const rawStarted = await startRaw();
+    const rawStarted = await startRaw(httpProcesses);
     raw = rawStarted.child;
     const serverPids = groupPids(server);
     const rawPids = groupPids(raw);
@@ -639,7 +665,7 @@ export default async function landingPage(args: string[]): Promise<void> {
     if (first.status !== 200 || !first.body.includes("Welcome, First 1!"))
       throw new Error(`/p/:token answered ${first.status}: ${first.body.slice(0, 300)}`);
     console.log(
-      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}, worker ${args.includes("--no-worker") ? "off (RUN_WORKER=false)" : "in-process (its own thread)"}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${sweep.join(", ")} connections for max req/s (the best taken; ${connections} as before); ${seconds} s per phase`,
+      `server: NODE_ENV=${production ? "production" : "development (as pnpm start runs it)"}, worker ${args.includes("--no-worker") ? "off (RUN_WORKER=false)" : "in-process (its own thread)"}; ${httpProcesses} HTTP process${httpProcesses > 1 ? "es (HTTP_PROCESSES), raw Fastify as many" : ""}; page: ${fmt(first.body.length)} bytes of HTML; ${fmt(purls)} PURLs; ${sweep.join(", ")} connections for max req/s (the best taken; ${connections} as before); ${seconds} s per phase`,
     );
 
     let i = 0;

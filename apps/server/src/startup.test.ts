@@ -29,6 +29,18 @@ describe("start-up errors", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("refuses more than one HTTP process without a PostgreSQL database, and a bad count", () => {
+    const r = start({ HTTP_PROCESSES: "2", SEED_DEMO: "false" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^Postpath cannot start: HTTP_PROCESSES=2 needs DATABASE_URL: the embedded database lives in one process/,
+    );
+    expect(r.stderr.split("\n")).toHaveLength(1);
+    const bad = start({ HTTP_PROCESSES: "0" });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/HTTP_PROCESSES=.*expected a whole number of processes \(1 to 64\)/);
+  });
+
   it("says which database it could not reach, and where", () => {
     const r = start({
       DATABASE_URL: "postgresql://postgres:s3cret@127.0.0.1:1/postpath",

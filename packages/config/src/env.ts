@@ -48,6 +48,14 @@ export const Env = z.object({
     .max(65535)
     .default(3000),
   TRUST_PROXY: bool.default(false),
+  /** issue 14/15: HTTP processes on HOST:PORT (node:cluster; the first process supervises them,
+   * runs the journey workers and migrates). More than 1 needs DATABASE_URL. */
+  HTTP_PROCESSES: z.coerce
+    .number({ message: "expected a whole number of processes (1 to 64)" })
+    .int({ message: "expected a whole number of processes (1 to 64)" })
+    .min(1, { message: "expected a whole number of processes (1 to 64)" })
+    .max(64, { message: "expected a whole number of processes (1 to 64)" })
+    .default(1),
   PUBLIC_URL: url(["http:", "https:"], "https://postpath.example.com").optional(),
   SMTP_URL: url(["smtp:", "smtps:"], "smtp://user:pass@127.0.0.1:1025").optional(),
   EMAIL_FROM: z.string().min(3).default("Postpath <no-reply@postpath.local>"),

@@ -215,7 +215,7 @@ export function openCredentialProviders(
 
 /**
  * The journey workers of a runtime, configured from its environment (WORKER_CONCURRENCY,
- * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, QUEUE_PREFIX): the same wherever they run — the worker
+ * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, TRACE_RETENTION_DAYS, QUEUE_PREFIX): the same wherever they run — the worker
  * process, the server's worker thread, or the server's own loop with the embedded database.
  */
 export function startRuntimeWorkers(rt: Runtime): RunningWorkers {
@@ -225,6 +225,7 @@ export function startRuntimeWorkers(rt: Runtime): RunningWorkers {
     concurrency: rt.env.WORKER_CONCURRENCY,
     runConcurrency: rt.env.RUN_CONCURRENCY,
     eventRetentionDays: rt.env.EVENT_RETENTION_DAYS,
+    traceRetentionDays: rt.env.TRACE_RETENTION_DAYS,
     monitor: rt.monitor,
   });
 }
@@ -233,9 +234,11 @@ export interface RuntimeOptions {
   /**
    * Another runtime of this process (the server's, when its workers run in a thread of their
    * own) has already started Redis if needed, migrated the database and checked the replica:
-   * open the connections only (no replica: workers do not read it).
+   * open the connections only (no replica unless `replica`: workers do not read it).
    */
   alongside?: boolean;
+  /** With `alongside`: open the read replica too (an HTTP process of HTTP_PROCESSES > 1 reads it). */
+  replica?: boolean;
 }
 
 /**
@@ -259,7 +262,7 @@ export async function openRuntime(
 ): Promise<Runtime & { redisChild: ChildProcess | null }> {
   const redisChild = opts.alongside ? null : await ensureRedis(env, log);
   const db = opts.alongside ? await openConnectedDatabase(env) : await openAppDatabase(env, log);
-  const replica = opts.alongside ? null : await openReplica(env, log);
+  const replica = opts.alongside && !opts.replica ? null : await openReplica(env, log);
   const redis = createRedis(redisTarget(env));
   await redis.connect();
   const monitor = new DependencyMonitor({ db, redis, log }).start();

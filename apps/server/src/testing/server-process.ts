@@ -64,6 +64,8 @@ export function spawnServer(opts: {
   port: number;
   runWorker: boolean;
   stdout: "pipe" | "ignore";
+  /** More settings (e.g. HTTP_PROCESSES). */
+  env?: Record<string, string>;
 }): ChildProcess {
   return spawn(serverCommand.command, serverCommand.args, {
     cwd: serverCommand.cwd,
@@ -84,6 +86,7 @@ export function spawnServer(opts: {
       RUN_WORKER: String(opts.runWorker),
       POSTPATH_MASTER_KEY: randomBytes(32).toString("base64"),
       WEB_DIST: "/nonexistent",
+      ...opts.env,
     },
   });
 }
