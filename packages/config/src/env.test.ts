@@ -20,6 +20,15 @@ describe("parseEnv", () => {
     );
   });
 
+  it("keeps run traces forever unless told otherwise; refuses negative or unreadable days", () => {
+    expect(parseEnv({}).TRACE_RETENTION_DAYS).toBe(0);
+    expect(parseEnv({ TRACE_RETENTION_DAYS: "400" }).TRACE_RETENTION_DAYS).toBe(400);
+    expect(() => parseEnv({ TRACE_RETENTION_DAYS: "-1" })).toThrow(/TRACE_RETENTION_DAYS/);
+    expect(() => parseEnv({ TRACE_RETENTION_DAYS: "a year" })).toThrow(
+      /TRACE_RETENTION_DAYS.*whole number of days/,
+    );
+  });
+
   it("reads the run concurrency on its own and refuses one that is not a whole number", () => {
     expect(parseEnv({ RUN_CONCURRENCY: "500" }).RUN_CONCURRENCY).toBe(500);
     expect(() => parseEnv({ RUN_CONCURRENCY: "lots" })).toThrow(/RUN_CONCURRENCY.*whole number/);

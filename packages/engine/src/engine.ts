@@ -6,7 +6,11 @@ import type { Keyring } from "./credentials/keyring.ts";
 import { processEventJob } from "./events.ts";
 import { dependencyOutage, type DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
-import { EVENT_RETENTION_DAYS, processMaintenanceJob } from "./maintenance.ts";
+import {
+  EVENT_RETENTION_DAYS,
+  processMaintenanceJob,
+  TRACE_RETENTION_DAYS,
+} from "./maintenance.ts";
 import type { ProviderResolver } from "./providers.ts";
 import {
   cappedBackoff,
@@ -94,6 +98,8 @@ export interface WorkerOptions {
   sweepGraceMs?: number;
   /** Days the sweeper keeps ingested events (default 90; 0 keeps them forever). */
   eventRetentionDays?: number;
+  /** issue 15: days the sweeper keeps run traces, dropping whole months (default 0: forever). */
+  traceRetentionDays?: number;
   /**
    * Postgres/Redis reachability: while Postgres is down the workers pause (jobs keep their
    * attempts) and resume when it answers; when Redis comes back, overdue waits get their timers
@@ -229,6 +235,7 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
         kind: "sweep",
         ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
         eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
+        traceRetentionDays: opts.traceRetentionDays ?? TRACE_RETENTION_DAYS,
       },
     ]);
   // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.

@@ -19,6 +19,7 @@ import { compactRollups } from "./rollups.ts"; // issue 17
 import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
 import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
+import { dropExpiredTracePartitions, ensureTracePartitions } from "./partitions.ts"; // issue 15
 
 /** What a bulk enrolment selects: explicit customers (external id or e-mail), or a segment. */
 export const EnrolCriteria = z
@@ -55,7 +56,7 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
     case "dateTriggers":
       return runDateTriggers(ctx);
     case "sweep":
-      return sweep(ctx, job.graceMs, job.eventRetentionDays);
+      return sweep(ctx, job.graceMs, job.eventRetentionDays, job.traceRetentionDays);
     case "segments":
       return sweepSegments(ctx, job.workspaceId, job.segmentId);
     case "migration": // issue 18
@@ -269,6 +270,13 @@ export const EVENT_RETENTION_DAYS = 90;
 const EVENT_PRUNE_ROUNDS = 20;
 
 /**
+ * issue 15: days run traces are kept (TRACE_RETENTION_DAYS; 0: forever). Traces are partitioned
+ * by month, and a month is dropped whole once all of it is older than this (partitions.ts), so a
+ * trace lives between the retention and the retention plus a month.
+ */
+export const TRACE_RETENTION_DAYS = 0;
+
+/**
  * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
  * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
  * long, a pending message that long, an event received that long ago and not yet processed) — lost with a Redis that died before its AOF was written, or
@@ -279,6 +287,7 @@ export async function sweep(
   ctx: EngineContext,
   graceMs = SWEEP_GRACE_MS,
   eventRetentionDays = EVENT_RETENTION_DAYS,
+  traceRetentionDays = TRACE_RETENTION_DAYS,
 ): Promise<{
   runs: number;
   messages: number;
@@ -289,6 +298,8 @@ export async function sweep(
   events: number;
   /** Segment entries and exits handed over to their journeys again. */
   segmentEdges: number;
+  /** issue 15: months of run traces dropped whole (past TRACE_RETENTION_DAYS). */
+  tracePartitionsDropped: number;
 }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
@@ -376,6 +387,18 @@ export async function sweep(
       "rollup compaction failed",
     ),
   );
+  // issue 15: the traces' months ahead are created, those past the retention dropped whole.
+  let tracePartitionsDropped = 0;
+  try {
+    await ensureTracePartitions(ctx, ctx.now());
+    const dropped = await dropExpiredTracePartitions(ctx, ctx.now(), traceRetentionDays);
+    tracePartitionsDropped = dropped.length;
+  } catch (err) {
+    ctx.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "run trace partition upkeep failed; the next sweep tries again",
+    );
+  }
   return {
     runs: runs.length,
     messages: messages.length,
@@ -383,6 +406,7 @@ export async function sweep(
     identifyCalls,
     events: expired,
     segmentEdges,
+    tracePartitionsDropped,
   };
 }
 

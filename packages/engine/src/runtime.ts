@@ -215,8 +215,9 @@ export function openCredentialProviders(
 
 /**
  * The journey workers of a runtime, configured from its environment (WORKER_CONCURRENCY,
- * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, TRACE_RETENTION_DAYS, QUEUE_PREFIX): the same wherever they run — the worker
- * process, the server's worker thread, or the server's own loop with the embedded database.
+ * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, TRACE_RETENTION_DAYS, QUEUE_PREFIX): the same wherever
+ * they run — the worker process, the server's worker thread, or the server's own loop with the
+ * embedded database.
  */
 export function startRuntimeWorkers(rt: Runtime): RunningWorkers {
   return startWorkers(rt.engine, {
