@@ -374,14 +374,37 @@ export const BUILTIN_TEMPLATE_ROOTS = [
  */
 export function templateContext(state: RunState): Record<string, unknown> {
   // customerScope's fields, built once: attributes at the top level, then vars, then `customer`.
-  return {
-    ...state.customer.attributes,
-    ...state.vars,
-    customer: templateCustomer(state.customer),
-    event: state.trigger?.properties ?? {},
-    run: { id: state.runId, enteredAt: state.enteredAt },
-    steps: state.outputs,
-  };
+  // (What `{ ...attributes, ...vars, customer, event, run, steps }` gives, copied key by key: see
+  // copyOwn.)
+  const ctx = copyOwn(copyOwn({}, state.customer.attributes), state.vars);
+  ctx["customer"] = templateCustomer(state.customer);
+  ctx["event"] = state.trigger?.properties ?? {};
+  ctx["run"] = { id: state.runId, enteredAt: state.enteredAt };
+  ctx["steps"] = state.outputs;
+  return ctx;
+}
+
+/**
+ * `Object.assign(target, source)` as an object spread does it (`{ ...target, ...source }` with
+ * `target` new): each own enumerable string key in order, as an own data property — an own
+ * `__proto__` key too (JSON can hold one), which plain assignment would take as the prototype.
+ * Used where an object spread would be followed by more keys: V8 (Node 20) is slow at adding keys
+ * to an object made by a spread (templateCustomer's `{ ...attributes, id, … }` took ~20 µs for
+ * a customer of 7 attributes, key by key ~0.2 µs; timed alone).
+ */
+export function copyOwn(target: Record<string, unknown>, source: object): Record<string, unknown> {
+  const from = source as Record<string, unknown>;
+  for (const k of Object.keys(from)) {
+    if (k === "__proto__")
+      Object.defineProperty(target, k, {
+        value: from[k],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    else target[k] = from[k];
+  }
+  return target;
 }
 
 /** The built-in fields of `customer` in a template. Attributes are readable as `{{ name }}`,
@@ -402,18 +425,18 @@ export const CUSTOMER_FIELDS = [
 
 /** `customer` as a template sees it: its attributes, then the built-in fields (which win). */
 export function templateCustomer(c: CustomerSnapshot): Record<string, unknown> {
-  return {
-    ...c.attributes,
-    id: c.id,
-    externalId: c.externalId,
-    email: c.email ?? null,
-    phone: c.phone ?? null,
-    timezone: c.timezone ?? null,
-    attributes: c.attributes,
-    tags: c.tags,
-    segments: c.segments ?? [],
-    lifecycle_stage: c.lifecycleStage ?? null,
-  };
+  // `{ ...c.attributes, id: c.id, … }`, copied key by key (see copyOwn).
+  const out = copyOwn({}, c.attributes);
+  out["id"] = c.id;
+  out["externalId"] = c.externalId;
+  out["email"] = c.email ?? null;
+  out["phone"] = c.phone ?? null;
+  out["timezone"] = c.timezone ?? null;
+  out["attributes"] = c.attributes;
+  out["tags"] = c.tags;
+  out["segments"] = c.segments ?? [];
+  out["lifecycle_stage"] = c.lifecycleStage ?? null;
+  return out;
 }
 
 /** What segment conditions see: attributes at the top level plus `customer`. */
