@@ -24,6 +24,7 @@ import {
   isFinished,
   PageRootProps,
   parseRunState,
+  RUN_STATUSES,
   stepTemplateRenderer,
   submissionSchema,
   templateContext,
@@ -247,6 +248,174 @@ const EXPIRED = messagePage(
   "The personal link you opened is unknown or no longer valid. If you received it by post or email, please contact us and we will send you a new one.",
 );
 
+/**
+ * What a page's Liquid sees (as messages do: templateContext over the run's state, the customer as
+ * stored now) plus `purl` (the link's params, token and url) and `params`. The PURL's run comes
+ * first, then runs a form submission started (their outputs win); a state this version cannot
+ * read is left out. What Postgres returned is read as CustomerSnapshot / RunState without
+ * re-parsing it with zod when it already has their shape (readCustomer / readRunState: the same
+ * values, sub-objects shared instead of copied); anything else goes through the zod parse as before.
+ */
+export function pageContext(
+  purl: Pick<PurlRow, "token" | "runId" | "customerId" | "params">,
+  customer: PurlVisit["customer"] | null,
+  runs: { id: string; state: unknown }[],
+  extraRunIds: string[],
+  publicBase: string,
+): Ctx {
+  const snapshot = readCustomer(
+    customer ?? { id: purl.customerId, externalId: "", attributes: {}, tags: [] },
+  );
+  let vars: Record<string, unknown> = {};
+  let base: RunState | null = null;
+  for (const id of [purl.runId, ...extraRunIds]) {
+    const row = runs.find((r) => r.id === id);
+    if (!row?.state) continue;
+    try {
+      const state = readRunState(row.state);
+      base ??= state;
+      vars = { ...vars, ...state.vars };
+    } catch {
+      // A state this version cannot read: personalise without it.
+    }
+  }
+  const state: RunState = {
+    ...(base ?? emptyState(purl.runId, snapshot)),
+    customer: snapshot,
+    vars,
+  };
+  // templateContext's object is new: `purl` and `params` are set on it (where a variable of that
+  // name already sits, else last — the key order of the `{ ...ctx, purl, params }` it replaces).
+  const ctx = templateContext(state);
+  const purlVar = ctx["purl"] && typeof ctx["purl"] === "object" ? ctx["purl"] : {};
+  const link = { token: purl.token, url: `${publicBase}/p/${purl.token}` };
+  // `{ ...purlVar, ...params, ...link }`; Object.assign gives the same (~1.5 µs less than two
+  // spreads) unless a source has an own `__proto__` key, which assignment would take as the
+  // prototype.
+  ctx["purl"] =
+    Object.hasOwn(purlVar, "__proto__") || Object.hasOwn(purl.params, "__proto__")
+      ? { ...purlVar, ...purl.params, ...link }
+      : Object.assign({}, purlVar, purl.params, link);
+  ctx["params"] = purl.params;
+  return ctx;
+}
+
+// ---- reading stored JSON without a zod parse when it has the schema's shape ---------------------
+// Each check below accepts only what the zod schema accepts (journey state.ts); when unsure it says
+// no and the zod parse decides (and throws) exactly as before. Records with an own `__proto__` key
+// (which zod drops) and anything not plain JSON take the zod path.
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json =>
+  typeof v === "object" &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.getPrototypeOf(v) === Object.prototype &&
+  !Object.hasOwn(v, "__proto__");
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const nullOr = (v: unknown, is: (v: unknown) => boolean) => v === null || is(v);
+const nullish = (v: unknown, is: (v: unknown) => boolean) => v === null || v === undefined || is(v);
+const strings = (v: unknown) => Array.isArray(v) && v.every(isStr);
+
+/** The keys of CustomerSnapshot and RunState these checks know (the test compares with the schemas). */
+export const SHAPE_CHECKED = {
+  customer: [
+    "id",
+    "externalId",
+    "email",
+    "phone",
+    "timezone",
+    "attributes",
+    "tags",
+    "segments",
+    "lifecycleStage",
+  ],
+  runState: [
+    "runId",
+    "status",
+    "stepId",
+    "entered",
+    "enteredAt",
+    "waitUntil",
+    "parkedFor",
+    "held",
+    "trigger",
+    "customer",
+    "outputs",
+    "vars",
+    "converted",
+    "conversion",
+    "endedAt",
+    "exitReason",
+    "stepsRun",
+    "consumed",
+  ],
+} as const;
+
+function isCustomerSnapshot(c: unknown): c is CustomerSnapshot {
+  return (
+    isRecord(c) &&
+    isStr(c["id"]) &&
+    isStr(c["externalId"]) &&
+    nullish(c["email"], isStr) &&
+    nullish(c["phone"], isStr) &&
+    nullish(c["timezone"], isStr) &&
+    isRecord(c["attributes"]) &&
+    strings(c["tags"]) &&
+    (c["segments"] === undefined || strings(c["segments"])) &&
+    nullish(c["lifecycleStage"], isStr)
+  );
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set(RUN_STATUSES);
+const isOutputs = (v: unknown) => isRecord(v) && Object.values(v).every(isRecord);
+const isParkedFor = (v: unknown) =>
+  isRecord(v) &&
+  isStr(v["event"]) &&
+  nullOr(v["correlation"], (c) => isRecord(c) && isStr(c["property"]));
+const isTrigger = (v: unknown) =>
+  isRecord(v) &&
+  isStr(v["name"]) &&
+  (v["properties"] === undefined || isRecord(v["properties"])) &&
+  isNum(v["timestamp"]);
+const isConversion = (v: unknown) =>
+  isRecord(v) && isStr(v["goal"]) && nullOr(v["stepId"], isStr) && isNum(v["at"]);
+
+function isRunState(s: unknown): s is RunState {
+  return (
+    isRecord(s) &&
+    isStr(s["runId"]) &&
+    STATUSES.has(s["status"]) &&
+    isStr(s["stepId"]) &&
+    typeof s["entered"] === "boolean" &&
+    nullOr(s["enteredAt"], isNum) &&
+    nullOr(s["waitUntil"], isNum) &&
+    nullOr(s["parkedFor"], isParkedFor) &&
+    typeof s["held"] === "boolean" &&
+    nullOr(s["trigger"], isTrigger) &&
+    isCustomerSnapshot(s["customer"]) &&
+    isOutputs(s["outputs"]) &&
+    isRecord(s["vars"]) &&
+    typeof s["converted"] === "boolean" &&
+    nullOr(s["conversion"], isConversion) &&
+    nullOr(s["endedAt"], isNum) &&
+    nullOr(s["exitReason"], isStr) &&
+    Number.isSafeInteger(s["stepsRun"]) &&
+    (s["consumed"] === undefined || strings(s["consumed"]))
+  );
+}
+
+/** A stored customer as CustomerSnapshot: as stored when it has the shape, else zod's parse. */
+export function readCustomer(c: unknown): CustomerSnapshot {
+  return isCustomerSnapshot(c) ? c : CustomerSnapshot.parse(c);
+}
+
+/** A stored run state as RunState: as stored when it has the shape, else parseRunState (throws). */
+export function readRunState(s: unknown): RunState {
+  return isRunState(s) ? s : parseRunState(s);
+}
+
 type PurlRow = {
   token: string;
   workspaceId: string;
@@ -325,47 +494,12 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
   }
 
   /** The Liquid context from the customer and the runs as read (the PURL's run first). */
-  function contextFrom(
+  const contextFrom = (
     purl: PurlRow,
     customer: PurlVisit["customer"] | null,
     runs: { id: string; state: unknown }[],
     extraRunIds: string[] = [],
-  ): Ctx {
-    const snapshot = CustomerSnapshot.parse(
-      customer ?? { id: purl.customerId, externalId: "", attributes: {}, tags: [] },
-    );
-    let vars: Record<string, unknown> = {};
-    let base: RunState | null = null;
-    // The PURL's run first, then runs the submission started (their outputs win).
-    for (const id of [purl.runId, ...extraRunIds]) {
-      const row = runs.find((r) => r.id === id);
-      if (!row?.state) continue;
-      try {
-        const state = parseRunState(row.state);
-        base ??= state;
-        vars = { ...vars, ...state.vars };
-      } catch {
-        // A state this version cannot read: personalise without it.
-      }
-    }
-    const state: RunState = {
-      ...(base ?? emptyState(purl.runId, snapshot)),
-      customer: snapshot,
-      vars,
-    };
-    const ctx = templateContext(state);
-    const purlVar = ctx["purl"] && typeof ctx["purl"] === "object" ? ctx["purl"] : {};
-    return {
-      ...ctx,
-      purl: {
-        ...purlVar,
-        ...purl.params,
-        token: purl.token,
-        url: `${publicBase}/p/${purl.token}`,
-      },
-      params: purl.params,
-    };
-  }
+  ): Ctx => pageContext(purl, customer, runs, extraRunIds, publicBase);
 
   /**
    * Published page versions are immutable: their documents are kept in memory by version id
