@@ -153,6 +153,28 @@ function personalise(doc: Doc, render: (t: string, field: string) => string): Do
   return { ...doc, content: doc.content.map(block), root: { ...doc.root, props: rootProps } };
 }
 
+/** Per stored document: whether its root props other than the title are valid (PageRootProps). */
+const rootValid = new WeakMap<Doc, boolean>();
+const TITLE_MAX = PageRootProps.shape.title.unwrap().maxLength ?? Infinity;
+/**
+ * The page's `<title>`: its personalised title, or the slug when that is empty or the root props
+ * are not valid — what `PageRootProps.safeParse(props)` of the personalised root props decided,
+ * without a zod parse per page: the props other than the title (not personalised) are checked once
+ * per stored document, the title by hand (text of at most 500 characters; a longer one by zod).
+ */
+export function pageTitle(stored: Doc, title: unknown, slug: string): string {
+  let valid = rootValid.get(stored);
+  if (valid === undefined) {
+    valid = PageRootProps.safeParse({ ...stored.root.props, title: undefined }).success;
+    rootValid.set(stored, valid);
+  }
+  if (!valid || typeof title !== "string") return slug;
+  // Within the limit in UTF-16 units is within it in code points (what zod counts); a longer
+  // title is zod's to decide.
+  const fits = title.length <= TITLE_MAX || PageRootProps.shape.title.safeParse(title).success;
+  return fits ? title || slug : slug;
+}
+
 /** A run state for a PURL whose run has none yet (or cannot be read). */
 function emptyState(runId: string, customer: CustomerSnapshot): RunState {
   return {
@@ -318,7 +340,7 @@ const nullOr = (v: unknown, is: (v: unknown) => boolean) => v === null || is(v);
 const nullish = (v: unknown, is: (v: unknown) => boolean) => v === null || v === undefined || is(v);
 const strings = (v: unknown) => Array.isArray(v) && v.every(isStr);
 
-/** The keys of CustomerSnapshot and RunState these checks know (the test compares with the schemas). */
+/** The keys of CustomerSnapshot and RunState the checks know (a test compares with the schemas). */
 export const SHAPE_CHECKED = {
   customer: [
     "id",
@@ -569,10 +591,9 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
           `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(formId)}/start.gif?v=${page.version}`,
         );
     const metadata: PageMetadata = { forms };
-    const root = PageRootProps.safeParse(doc.root.props);
     const body = renderToStaticMarkup(pageElement(doc, metadata));
     return {
-      html: htmlDocument(root.success ? root.data.title || purl.page : purl.page, body, css),
+      html: htmlDocument(pageTitle(page.document, doc.root.props["title"], purl.page), body, css),
       doc,
     };
   }
