@@ -13,12 +13,21 @@ export interface SqlSession {
   /**
    * Parameterised query returning rows. `prepare` names a prepared statement: each connection
    * parses and plans it once (hot paths; the same name must always carry the same SQL).
+   * `genericPlan` (with `prepare`): run it on connections that keep one generic plan per
+   * statement (`plan_cache_mode = force_generic_plan`) instead of planning it for each call's
+   * values — for a statement whose plan does not depend on them (batched `unnest` of arrays) and
+   * whose planning costs as much as its execution. The embedded database ignores it.
    */
   query<T = Record<string, unknown>>(
     sql: string,
     params?: unknown[],
-    opts?: { prepare?: string },
+    opts?: QueryOptions,
   ): Promise<T[]>;
+}
+
+export interface QueryOptions {
+  prepare?: string;
+  genericPlan?: boolean;
 }
 
 /** A Prisma client plus direct access to the driver, for migration scripts and hot raw SQL. */
@@ -71,7 +80,17 @@ export function statementName(name: string | undefined): string | undefined {
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const location = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // Idle connections are kept 5 minutes (pg's default closes them after 10 s): a new backend's
+  // first statements plan with cold catalog caches, and a page visit after a 10 s lull waited
+  // ~90 ms for that (bench/landing-page, the first requests of its 200/s phase).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 300_000,
+    // Idle connections do not keep a process alive (a script ends when its work is done).
+    allowExitOnIdle: true,
+  });
   // Surface idle-client errors (e.g. the server restarting) instead of crashing the process.
   pool.on("error", () => undefined);
   try {
@@ -81,6 +100,24 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     await pool.end().catch(() => undefined);
     throw new DatabaseUnreachableError(location, err);
   }
+  // Connections for `genericPlan` statements, opened on first use (a few: the statements using
+  // them are batched). Postgres plans a prepared statement anew on each call while that looks
+  // cheaper than its generic plan: for page visits' statement that planning was ~0.8 ms of
+  // Postgres CPU a call, as much as its execution (bench/README.md, landing-page).
+  let genericPool: pg.Pool | null = null;
+  const generic = () =>
+    (genericPool ??= (() => {
+      const p = new pg.Pool({
+        connectionString: url,
+        options: "-c plan_cache_mode=force_generic_plan",
+        max: Math.min(poolSize, 4),
+        connectionTimeoutMillis: 5000,
+        idleTimeoutMillis: 300_000,
+        allowExitOnIdle: true,
+      });
+      p.on("error", () => undefined);
+      return p;
+    })());
   // A busy worker shares the pool with batched raw SQL: wait longer than the 2 s default for a
   // connection before an interactive transaction gives up.
   const prisma = new PrismaClient({
@@ -94,8 +131,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async exec(sql) {
       await pool.query(sql);
     },
-    async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
-      const res = await pool.query({
+    async query<T>(sql: string, params: unknown[] = [], opts: QueryOptions = {}) {
+      const res = await (opts.genericPlan && opts.prepare ? generic() : pool).query({
         text: sql,
         values: params,
         name: statementName(opts.prepare),
@@ -109,7 +146,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
           async exec(sql) {
             await client.query(sql);
           },
-          async query<T>(sql: string, params: unknown[] = [], opts: { prepare?: string } = {}) {
+          async query<T>(sql: string, params: unknown[] = [], opts: QueryOptions = {}) {
             const res = await client.query({
               text: sql,
               values: params,
@@ -125,6 +162,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async close() {
       await prisma.$disconnect();
       await pool.end();
+      await genericPool?.end();
     },
   };
 }
