@@ -165,9 +165,7 @@ async function startServer(
       stdio: ["ignore", showLog ? "inherit" : "ignore", "inherit"],
       env: {
         ...process.env,
-        DATABASE_URL: process.env["BENCH_PG_OPTIONS"]
-          ? `${env.db.url}${env.db.url.includes("?") ? "&" : "?"}options=${encodeURIComponent(process.env["BENCH_PG_OPTIONS"])}`
-          : env.db.url,
+        DATABASE_URL: env.db.url,
         REDIS_URL: env.redisUrl,
         REDIS_AUTOSTART: "false",
         QUEUE_PREFIX: env.prefix,
