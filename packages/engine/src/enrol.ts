@@ -451,6 +451,360 @@ async function history(
   return new Map(rows.map((h) => [h.customerId, h]));
 }
 
+/** One entry of a batched enrolment: its own journey version, customer and trigger. */
+export interface EntryInput {
+  workspaceId: string;
+  journeyId: string;
+  versionId: string;
+  customer: CustomerSnapshot;
+  trigger: TriggerInput;
+}
+
+/** A refused entry to record (see recordEntrySkip). */
+export interface EntrySkipRow {
+  workspaceId: string;
+  journeyId: string;
+  versionId: string;
+  customerId: string;
+  triggerId: string;
+  reason: EntrySkipReason;
+  detail: string;
+}
+
+/**
+ * Enrols many entries at once, each with its own journey version, customer and trigger (the
+ * events worker: a batch's triggering events). The outcome of each entry is exactly `enrol()`'s
+ * for it — same run row, same refusal row, same first job, same answer — found with a few
+ * statements for the whole batch instead of three Prisma round trips per entry, the way
+ * `enrolMany` does it:
+ *
+ * 1. Every entry whose rules admit a first entry is inserted as entry 1 in one multi-row insert
+ *    that skips conflicts. Runs are only deleted with their customer, so entry numbers have no
+ *    gaps: entry 1 goes in exactly when the customer has no run for this entry key and none for
+ *    this trigger — when `enrol()` would have found no history and inserted entry 1 too.
+ * 2. The others (a conflict, a trigger without the value entries are counted by, rules that
+ *    refuse a first entry) get one probe for all: this trigger's own run (a re-processed event:
+ *    "already enrolled by this trigger", its first job re-added while it is at seq 0) and the
+ *    latest run for the entry key (`enrol()`'s history), then `entryDecision`.
+ * 3. The admitted ones are inserted with the next entry number; one still conflicting lost a race
+ *    with a concurrent enrolment ("concurrentEntry").
+ * 4. Refusals are recorded in one statement, unless this trigger's run exists by then (another
+ *    pass made it meanwhile: then "already enrolled", as `enrol()` checks before recording).
+ * 5. One `addBulk` of the first jobs.
+ *
+ * An entry's (journey, customer) may appear more than once (a customer's two events triggering
+ * one journey): those go in successive waves, in the order given, so the later one sees the
+ * earlier one's run as history, as one `enrol()` after another would. Rows are inserted in
+ * (journey, customer) order so concurrent batches take the unique indexes' locks in one order.
+ *
+ * No transaction: each statement commits alone and everything is idempotent, decided by the
+ * unique constraints, as for `enrol()`. If a statement fails, the caller's job fails; its retry
+ * finds the runs already inserted by their trigger (first jobs re-added while at seq 0) and the
+ * refusals already recorded (ON CONFLICT DO NOTHING), so nothing is entered twice and nothing is
+ * left half done.
+ */
+export async function enrolEntries(
+  ctx: EngineContext,
+  entries: readonly EntryInput[],
+): Promise<EnrolResult[]> {
+  const results: EnrolResult[] = new Array<EnrolResult>(entries.length);
+  // Waves: the n-th entry of a (journey, customer) goes in wave n.
+  const waves: number[][] = [];
+  const seen = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const pair = `${e.journeyId}\u0000${e.customer.id}`;
+    const n = seen.get(pair) ?? 0;
+    seen.set(pair, n + 1);
+    (waves[n] ??= []).push(i);
+  });
+  for (const wave of waves) {
+    const got = await enrolWave(
+      ctx,
+      wave.map((i) => entries[i]!),
+    );
+    wave.forEach((i, w) => (results[i] = got[w]!));
+  }
+  return results;
+}
+
+const ALREADY = "already enrolled by this trigger";
+
+/** enrolEntries for entries of distinct (journey, customer) pairs. */
+async function enrolWave(ctx: EngineContext, entries: EntryInput[]): Promise<EnrolResult[]> {
+  const results: (EnrolResult | undefined)[] = entries.map(() => undefined);
+  if (entries.length === 0) return [];
+  const now = ctx.now();
+  const plans = await Promise.all(entries.map((e) => loadPlan(ctx, e.versionId)));
+  const keyed = entries.map((e, i) => entryKeyOf(plans[i]!.settings.entry, e.trigger.properties));
+  const started: string[] = []; // runs whose first job goes out
+
+  // 1. Entry 1, optimistically.
+  const first = entries.flatMap((_, i) => {
+    const k = keyed[i]!;
+    return k.ok &&
+      entryDecision(
+        plans[i]!.settings.entry,
+        { entries: 0, active: false, lastEnteredAt: null },
+        now,
+      ).ok
+      ? [{ i, key: k.key, entryNumber: 1 }]
+      : [];
+  });
+  for (const r of await insertEntryRuns(ctx, entries, plans, first, now)) {
+    results[r.i] = { runId: r.id };
+    started.push(r.id);
+  }
+
+  // 2. The others: this trigger's own run and the entry key's latest run, then the rules.
+  const refused: { i: number; reason: EntrySkipReason; detail: string }[] = [];
+  const rest = entries.flatMap((_, i) => (results[i] ? [] : [i]));
+  const again: { i: number; key: string; entryNumber: number }[] = [];
+  if (rest.length > 0) {
+    const probed = await probeEntries(ctx, entries, keyed, rest);
+    rest.forEach((i, p) => {
+      const found = probed[p]!;
+      if (found.mineId !== null) {
+        // A retry after a crash between the insert and the job: make sure the run starts.
+        if (found.mineSeq === 0) started.push(found.mineId);
+        results[i] = { runId: found.mineId, skipped: ALREADY };
+        return;
+      }
+      const k = keyed[i]!;
+      if (!k.ok) {
+        refused.push({ i, reason: k.reason, detail: k.detail });
+        return;
+      }
+      const rules = plans[i]!.settings.entry;
+      const history: History =
+        found.lastNumber !== null
+          ? {
+              entries: found.lastNumber,
+              active: found.lastActive === true,
+              lastEnteredAt: found.lastAt,
+            }
+          : { entries: 0, active: false, lastEnteredAt: null };
+      const d = entryDecision(rules, history, now);
+      if (!d.ok) {
+        refused.push({ i, reason: d.reason, detail: describeRefusal(d, rules, k.key) });
+        return;
+      }
+      again.push({ i, key: k.key, entryNumber: history.entries + 1 });
+    });
+  }
+
+  // 3. The admitted ones, with their next entry number.
+  if (again.length > 0) {
+    const more = await insertEntryRuns(ctx, entries, plans, again, now);
+    for (const r of more) {
+      results[r.i] = { runId: r.id };
+      started.push(r.id);
+    }
+    for (const a of again)
+      if (!results[a.i])
+        refused.push({
+          i: a.i,
+          reason: "concurrentEntry",
+          detail: "entry rule: a concurrent entry won",
+        });
+  }
+
+  // 4. Refusals, unless this trigger's own run appeared meanwhile.
+  if (refused.length > 0) {
+    const own = await recordSkipRows(
+      ctx,
+      refused.map((r) => {
+        const e = entries[r.i]!;
+        return {
+          workspaceId: e.workspaceId,
+          journeyId: e.journeyId,
+          versionId: e.versionId,
+          customerId: e.customer.id,
+          triggerId: e.trigger.eventId,
+          reason: r.reason,
+          detail: r.detail,
+        };
+      }),
+      true,
+    );
+    refused.forEach((r, n) => {
+      const mine = own.get(n);
+      results[r.i] = mine ? { runId: mine, skipped: ALREADY } : { runId: null, skipped: r.detail };
+    });
+  }
+
+  // 5. The first jobs.
+  if (started.length > 0)
+    await ctx.queues.runs.addBulk(
+      started.map((runId) => {
+        const job: RunJob = { runId, seq: 0, input: { kind: "entered" } };
+        return { name: "entered", data: job, opts: { jobId: runJobId(job) } };
+      }),
+    );
+  return results.map((r) => r!);
+}
+
+/**
+ * Inserts the picked entries' runs in one statement (INSERT … SELECT FROM unnest, conflicts
+ * skipped) and answers the inserted ones. As in insertRuns, Postgres names the inserted ids only
+ * when some conflicted (null: all went in).
+ */
+async function insertEntryRuns(
+  ctx: EngineContext,
+  entries: EntryInput[],
+  plans: Plan[],
+  picked: { i: number; key: string; entryNumber: number }[],
+  now: number,
+): Promise<{ i: number; id: string }[]> {
+  if (picked.length === 0) return [];
+  const rows = [...picked].sort((a, b) => {
+    const x = entries[a.i]!;
+    const y = entries[b.i]!;
+    return cmp(x.journeyId, y.journeyId) || cmp(x.customer.id, y.customer.id);
+  });
+  const runIds = rows.map(() => newRunId());
+  const [res] = await ctx.db.query<{ ids: string[] | null }>(
+    `WITH ins AS (
+       INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", "entryKey", status, "currentStepId", trigger, "triggerEventId", "startedAt", "updatedAt")
+       SELECT id, ws, j, v, c, n, k, 'ACTIVE', step, trig::jsonb, te, to_timestamp($11) AT TIME ZONE 'UTC', to_timestamp($11) AT TIME ZONE 'UTC'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[])
+         AS t(id, ws, j, v, c, n, k, step, trig, te)
+       ON CONFLICT DO NOTHING
+       RETURNING id)
+     SELECT CASE WHEN count(*) < cardinality($1::text[]) THEN COALESCE(array_agg(id), '{}') END AS ids FROM ins`,
+    [
+      runIds,
+      rows.map((r) => entries[r.i]!.workspaceId),
+      rows.map((r) => entries[r.i]!.journeyId),
+      rows.map((r) => entries[r.i]!.versionId),
+      rows.map((r) => entries[r.i]!.customer.id),
+      rows.map((r) => r.entryNumber),
+      rows.map((r) => r.key),
+      rows.map((r) => plans[r.i]!.triggerStepId),
+      rows.map((r) => JSON.stringify(triggerOfRun(entries[r.i]!.trigger))),
+      rows.map((r) => entries[r.i]!.trigger.eventId),
+      now / 1000,
+    ],
+    { prepare: "engine.enrolEntriesInsert" },
+  );
+  const inserted = res?.ids ? new Set(res.ids) : null;
+  return rows.flatMap((r, n) =>
+    !inserted || inserted.has(runIds[n]!) ? [{ i: r.i, id: runIds[n]! }] : [],
+  );
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Per entry: the run this trigger made (`enrol()`'s first check), and the latest run for its
+ * entry key (`enrol()`'s history: the highest entry number, its status and start) — two probes of
+ * the (journey, customer, …) unique indexes per entry, one statement for all.
+ */
+async function probeEntries(
+  ctx: EngineContext,
+  entries: EntryInput[],
+  keyed: EntryKey[],
+  picked: number[],
+): Promise<
+  {
+    mineId: string | null;
+    mineSeq: number | null;
+    lastNumber: number | null;
+    lastActive: boolean | null;
+    lastAt: number | null;
+  }[]
+> {
+  const rows = await ctx.db.query<{
+    n: number;
+    mineId: string | null;
+    mineSeq: number | null;
+    lastNumber: number | null;
+    lastActive: boolean | null;
+    lastAt: number | null;
+  }>(
+    `SELECT t.n::int AS n, m.id AS "mineId", m.seq AS "mineSeq", l."entryNumber" AS "lastNumber",
+            l.status IN ('ACTIVE', 'WAITING') AS "lastActive",
+            round(extract(epoch FROM l."startedAt") * 1000)::float8 AS "lastAt"
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(j, c, te, k, n)
+     LEFT JOIN LATERAL (
+       SELECT id, seq FROM "JourneyRun" WHERE "journeyId" = t.j AND "customerId" = t.c AND "triggerEventId" = t.te
+     ) m ON true
+     LEFT JOIN LATERAL (
+       SELECT "entryNumber", status, "startedAt" FROM "JourneyRun"
+       WHERE "journeyId" = t.j AND "customerId" = t.c AND "entryKey" = t.k
+       ORDER BY "entryNumber" DESC LIMIT 1
+     ) l ON true`,
+    [
+      picked.map((i) => entries[i]!.journeyId),
+      picked.map((i) => entries[i]!.customer.id),
+      picked.map((i) => entries[i]!.trigger.eventId),
+      // No key (refused anyway): no history read.
+      picked.map((i) => {
+        const k = keyed[i]!;
+        return k.ok ? k.key : null;
+      }),
+    ],
+    { prepare: "engine.enrolEntriesProbe" },
+  );
+  const out = picked.map(() => ({
+    mineId: null as string | null,
+    mineSeq: null as number | null,
+    lastNumber: null as number | null,
+    lastActive: null as boolean | null,
+    lastAt: null as number | null,
+  }));
+  for (const r of rows) {
+    const { n, ...found } = r;
+    out[n - 1] = found;
+  }
+  return out;
+}
+
+/**
+ * Refused entries in one statement (see recordEntrySkip). With `unlessEnrolled`, a refusal is not
+ * recorded when the run of its trigger exists (another pass over the same event made it meanwhile):
+ * answers those runs' ids by the refusal's index.
+ */
+async function recordSkipRows(
+  ctx: EngineContext,
+  rows: EntrySkipRow[],
+  unlessEnrolled: boolean,
+): Promise<Map<number, string>> {
+  const found = await ctx.db.query<{ n: number; runId: string }>(
+    `WITH t AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+         WITH ORDINALITY AS t(id, ws, j, v, c, te, reason, detail, n)),
+     own AS (
+       SELECT t.n, r.id AS "runId" FROM t
+       JOIN "JourneyRun" r ON r."journeyId" = t.j AND r."customerId" = t.c AND r."triggerEventId" = t.te
+       WHERE $10::boolean),
+     ins AS (
+       INSERT INTO "EntrySkip" (id, "workspaceId", "journeyId", "versionId", "customerId", "triggerId", reason, detail, at)
+       SELECT id, ws, j, v, c, te, reason, detail, to_timestamp($9) AT TIME ZONE 'UTC' FROM t
+       WHERE NOT EXISTS (SELECT 1 FROM own WHERE own.n = t.n)
+       ON CONFLICT ("journeyId", "customerId", "triggerId") DO NOTHING)
+     SELECT n::int AS n, "runId" FROM own`,
+    [
+      rows.map(() => `k${newRunId().slice(1)}`),
+      rows.map((r) => r.workspaceId),
+      rows.map((r) => r.journeyId),
+      rows.map((r) => r.versionId),
+      rows.map((r) => r.customerId),
+      rows.map((r) => r.triggerId),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.detail),
+      ctx.now() / 1000,
+      unlessEnrolled,
+    ],
+    { prepare: "engine.entrySkipRows" },
+  );
+  return new Map(found.map((r) => [r.n - 1, r.runId]));
+}
+
+/** Refused entries of many journeys and triggers in one statement (e.g. a batch's trigger filters). */
+export async function recordEntrySkipRows(ctx: EngineContext, rows: EntrySkipRow[]): Promise<void> {
+  if (rows.length > 0) await recordSkipRows(ctx, rows, false);
+}
+
 /** 12 random base-36 characters (62 bits), from nanoid's pooled random bytes. */
 const randomPart = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 12);
 

@@ -2,7 +2,14 @@ import { listenedEvents, matchesTrigger, type CustomerSnapshot } from "@postpath
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
-import { enrol, recordEntrySkip } from "./enrol.ts";
+import {
+  enrol,
+  enrolEntries,
+  recordEntrySkipRows,
+  type EnrolResult,
+  type EntryInput,
+  type EntrySkipRow,
+} from "./enrol.ts";
 import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
 import { refreshSegmentsForCustomer, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
@@ -79,9 +86,6 @@ const ACTIVE_RUNS = `
 SELECT id, seq, "versionId", "customerId" FROM "JourneyRun"
 WHERE "customerId" = ANY($1::text[]) AND status IN ('ACTIVE', 'WAITING')`;
 
-/** Customers whose events are processed at once within one batch (each customer's in order). */
-const CUSTOMERS_IN_PARALLEL = 16;
-
 /**
  * Processes stored events (one, or many from ingest's group commit), then marks them processed
  * (`processedAt`). Everything it does is idempotent and decided in Postgres — an enrolment by the
@@ -97,11 +101,13 @@ const CUSTOMERS_IN_PARALLEL = 16;
  * triggered journey versions for every workspace and name in the batch, one for the customers'
  * earlier unprocessed events, one for the customers' active
  * runs (goals, exit criteria, parked waits), one `addBulk` of the run jobs, one update marking the
- * events processed. Enrolment stays one `enrol()` per entry. Each customer's events are handled in
- * (timestamp, id) order, so a run one event starts is told of that customer's later events in the
- * batch, as when the events were processed one by one; customers go in parallel. Events already
- * processed are skipped. If some customer fails, the others are still marked processed and the
- * job fails (its retry skips what was done).
+ * events processed. Enrolment too: per round (the r-th event of every customer), one
+ * `enrolEntries` for the round's entries and one statement for its trigger-filter refusals. Each
+ * customer's events are handled in (timestamp, id) order, so a run one event starts is told of
+ * that customer's later events in the batch, as when the events were processed one by one. Events
+ * already processed are skipped. If a customer fails (or a round's statement that its events
+ * needed), its events stay unprocessed, the others are still marked processed, and the job fails
+ * (its retry skips what was done).
  */
 export async function processEventBatch(
   ctx: EngineContext,
@@ -188,72 +194,119 @@ export async function processEventBatch(
   const asked = new Set(eventIds);
   let delivered = 0;
   let enrolled = 0;
-  const done: string[] = [];
-  const customer = async (list: BatchEvent[]) => {
+  const failures: unknown[] = [];
+  const customers = [...byCustomer.values()].map((list) => {
     list.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const first = list[0]!;
-    const active = activeOf.get(first.customerId) ?? [];
-    const snapshot = toSnapshot({
-      id: first.customerId,
-      externalId: first.externalId,
-      email: first.email,
-      phone: first.phone,
-      timezone: first.timezone,
-      attributes: first.attributes,
-      tags: first.tags,
-    });
-    for (const event of list) {
-      // Runs already in flight see the event first (as in processEvent).
-      for (const run of active) {
-        let listens: boolean;
-        try {
-          listens = listenedEvents(await loadPlan(ctx, run.versionId)).includes(event.name);
-        } catch {
-          listens = true; // let the run job report the unreadable plan
+    return {
+      list,
+      active: activeOf.get(first.customerId) ?? [],
+      snapshot: toSnapshot({
+        id: first.customerId,
+        externalId: first.externalId,
+        email: first.email,
+        phone: first.phone,
+        timezone: first.timezone,
+        attributes: first.attributes,
+        tags: first.tags,
+      }),
+      failed: false,
+    };
+  });
+  type Customer = (typeof customers)[number];
+  const fail = (c: Customer, err: unknown) => {
+    if (!c.failed) failures.push(err);
+    c.failed = true;
+  };
+  // Rounds: round r handles the r-th event of every customer, so each customer's events still go
+  // in (timestamp, id) order — a run one event starts is told of the customer's later events —
+  // while the enrolments of a round go to Postgres together (enrolEntries), never two events of
+  // one customer at once.
+  for (let r = 0; ; r++) {
+    const round = customers.filter((c) => !c.failed && r < c.list.length);
+    if (round.length === 0) break;
+    const entries: EntryInput[] = [];
+    const owners: { c: Customer; event: BatchEvent; versionId: string }[] = [];
+    const filtered: EntrySkipRow[] = [];
+    const filteredOwners = new Set<Customer>();
+    for (const c of round) {
+      const event = c.list[r]!;
+      try {
+        // Runs already in flight see the event first (as in processEvent).
+        for (const run of c.active) {
+          let listens: boolean;
+          try {
+            listens = listenedEvents(await loadPlan(ctx, run.versionId)).includes(event.name);
+          } catch {
+            listens = true; // let the run job report the unreadable plan
+          }
+          if (!listens) continue;
+          runJobs.push({
+            runId: run.id,
+            seq: run.seq,
+            input: { kind: "event", eventId: event.id },
+          });
+          if (asked.has(event.id)) delivered++;
         }
-        if (!listens) continue;
-        runJobs.push({ runId: run.id, seq: run.seq, input: { kind: "event", eventId: event.id } });
-        if (asked.has(event.id)) delivered++;
-      }
-      const properties = asRecord(event.properties);
-      for (const v of triggers(event)) {
-        const plan = await loadPlan(ctx, v.id);
-        if (!matchesTrigger(plan, { name: event.name, properties }, snapshot)) {
-          await recordEntrySkip(ctx, {
+        const properties = asRecord(event.properties);
+        for (const v of triggers(event)) {
+          const plan = await loadPlan(ctx, v.id);
+          if (!matchesTrigger(plan, { name: event.name, properties }, c.snapshot)) {
+            filtered.push({
+              workspaceId: event.workspaceId,
+              journeyId: v.journeyId,
+              versionId: v.id,
+              customerId: c.snapshot.id,
+              triggerId: event.id,
+              reason: "filter",
+              detail: "the event doesn't meet the trigger's conditions",
+            });
+            filteredOwners.add(c);
+            continue;
+          }
+          entries.push({
             workspaceId: event.workspaceId,
             journeyId: v.journeyId,
             versionId: v.id,
-            customerId: snapshot.id,
-            triggerId: event.id,
-            reason: "filter",
-            detail: "the event doesn't meet the trigger's conditions",
+            customer: c.snapshot,
+            trigger: { eventId: event.id, name: event.name, properties, timestamp: event.ts },
           });
-          continue;
+          owners.push({ c, event, versionId: v.id });
         }
-        const res = await enrol(ctx, {
-          workspaceId: event.workspaceId,
-          journeyId: v.journeyId,
-          versionId: v.id,
-          customer: snapshot,
-          trigger: { eventId: event.id, name: event.name, properties, timestamp: event.ts },
-        });
-        if (res.runId && !res.skipped) {
-          if (asked.has(event.id)) enrolled++;
-          // The customer's later events in this batch reach the new run, as one by one they would.
-          active.push({ id: res.runId, seq: 0, versionId: v.id });
-        }
+      } catch (err) {
+        fail(c, err);
       }
     }
-    for (const e of list) done.push(e.id);
-  };
-  const groups = [...byCustomer.values()];
-  const failures: unknown[] = [];
-  for (let at = 0; at < groups.length; at += CUSTOMERS_IN_PARALLEL) {
-    const settled = await Promise.allSettled(
-      groups.slice(at, at + CUSTOMERS_IN_PARALLEL).map(customer),
-    );
-    for (const s of settled) if (s.status === "rejected") failures.push(s.reason);
+    // A failed statement fails this round's customers that needed it: their events stay
+    // unprocessed and the job fails; the retry finds what was stored (all idempotent).
+    try {
+      await recordEntrySkipRows(ctx, filtered);
+    } catch (err) {
+      for (const c of filteredOwners) fail(c, err);
+    }
+    const live = entries.flatMap((e, n) => (owners[n]!.c.failed ? [] : [n]));
+    if (live.length === 0) continue;
+    let results: EnrolResult[];
+    try {
+      results = await enrolEntries(
+        ctx,
+        live.map((n) => entries[n]!),
+      );
+    } catch (err) {
+      for (const n of live) fail(owners[n]!.c, err);
+      continue;
+    }
+    live.forEach((n, k) => {
+      const res = results[k]!;
+      const { c, event, versionId } = owners[n]!;
+      if (res.runId && !res.skipped) {
+        if (asked.has(event.id)) enrolled++;
+        // The customer's later events in this batch reach the new run, as one by one they would.
+        c.active.push({ id: res.runId, seq: 0, versionId });
+      }
+    });
   }
+  const done = customers.flatMap((c) => (c.failed ? [] : c.list.map((e) => e.id)));
   if (runJobs.length > 0)
     await ctx.queues.runs.addBulk(
       runJobs.map((job) => ({ name: "event", data: job, opts: { jobId: runJobId(job) } })),
