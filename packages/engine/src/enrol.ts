@@ -769,6 +769,20 @@ async function recordSkipRows(
   rows: EntrySkipRow[],
   unlessEnrolled: boolean,
 ): Promise<Map<number, string>> {
+  // In key order, as insertEntryRuns: two batches recording the same refusals (one event in two
+  // jobs' batches) wait on each other's rows in one order instead of deadlocking.
+  const order = rows
+    .map((_, n) => n)
+    .sort((a, b) => {
+      const x = rows[a]!;
+      const y = rows[b]!;
+      return (
+        cmp(x.journeyId, y.journeyId) ||
+        cmp(x.customerId, y.customerId) ||
+        cmp(x.triggerId, y.triggerId)
+      );
+    });
+  const sorted = order.map((n) => rows[n]!);
   const found = await ctx.db.query<{ n: number; runId: string }>(
     `WITH t AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
@@ -784,20 +798,20 @@ async function recordSkipRows(
        ON CONFLICT ("journeyId", "customerId", "triggerId") DO NOTHING)
      SELECT n::int AS n, "runId" FROM own`,
     [
-      rows.map(() => `k${newRunId().slice(1)}`),
-      rows.map((r) => r.workspaceId),
-      rows.map((r) => r.journeyId),
-      rows.map((r) => r.versionId),
-      rows.map((r) => r.customerId),
-      rows.map((r) => r.triggerId),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.detail),
+      sorted.map(() => `k${newRunId().slice(1)}`),
+      sorted.map((r) => r.workspaceId),
+      sorted.map((r) => r.journeyId),
+      sorted.map((r) => r.versionId),
+      sorted.map((r) => r.customerId),
+      sorted.map((r) => r.triggerId),
+      sorted.map((r) => r.reason),
+      sorted.map((r) => r.detail),
       ctx.now() / 1000,
       unlessEnrolled,
     ],
     { prepare: "engine.entrySkipRows" },
   );
-  return new Map(found.map((r) => [r.n - 1, r.runId]));
+  return new Map(found.map((r) => [order[r.n - 1]!, r.runId]));
 }
 
 /** Refused entries of many journeys and triggers in one statement (e.g. a batch's trigger filters). */
