@@ -35,14 +35,21 @@ import {
 import {
   PAGE_CSS,
   TEMPLATED_PROPS,
+  URL_PROPS,
   pageElement,
   renderForgiving,
   type FormRuntime,
-  type PageMetadata,
 } from "@postpath/pages";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { renderToStaticMarkup } from "react-dom/server";
 import { limiterRedis } from "./ingest.ts";
+import {
+  compileSkeleton,
+  compileSkeletonInTurns,
+  fillSkeleton,
+  type PageSkeleton,
+  type SlotKind,
+} from "./page-skeleton.ts";
 
 /** Most bytes a form post may have. */
 export const FORM_BODY_LIMIT = 16 * 1024;
@@ -132,7 +139,7 @@ export function templatesOf(doc: Doc): { list: string[]; template: string } | nu
 }
 
 /** The document with its Liquid resolved (a deep copy; the stored version is never touched). */
-function personalise(doc: Doc, render: (t: string, field: string) => string): Doc {
+export function personalise(doc: Doc, render: (t: string, field: string) => string): Doc {
   const block = (raw: unknown): unknown => {
     if (!raw || typeof raw !== "object") return raw;
     const b = raw as { type?: unknown; props?: Record<string, unknown> };
@@ -217,6 +224,185 @@ function couponPending(doc: Doc): boolean {
       pending = true;
   });
   return pending;
+}
+
+/** What a form's runtime takes from the visit: where it posts, its tokens, what was typed. */
+type FormParts = {
+  action: string;
+  csrf: string;
+  key: string;
+  own?: { values: Record<string, string | boolean>; errors: Record<string, string> } | undefined;
+};
+
+/**
+ * The runtime of each form of a stored document: pre-fills rendered by `render` (a checkbox is
+ * ticked by "true", "yes", "on" or "1"), or what was typed and its errors (`own`).
+ */
+export function formRuntimes(
+  stored: Doc,
+  render: (template: string, field: string) => string,
+  partsOf: (formId: string) => FormParts,
+): Record<string, FormRuntime> {
+  const forms: Record<string, FormRuntime> = {};
+  for (const form of formsOfDocument(stored)) {
+    const { action, csrf, key, own } = partsOf(form.formId);
+    const values: Record<string, string | boolean> = {};
+    for (const f of form.fields)
+      values[f.name] =
+        f.type === "checkbox"
+          ? own
+            ? own.values[f.name] === true
+            : ["true", "yes", "on", "1"].includes(
+                render(f.prefill, `${form.formId}.${f.name}`).trim().toLowerCase(),
+              )
+          : own
+            ? String(own.values[f.name] ?? "")
+            : render(f.prefill, `${form.formId}.${f.name}`);
+    if (own && form.consent.enabled) values["consent"] = own.values["consent"] === true;
+    forms[form.formId] = { action, csrf, key, values, errors: own?.errors ?? {} };
+  }
+  return forms;
+}
+
+/**
+ * The `<body>` markup of a stored page for a visit (`render`: its Liquid; `forms`: its forms'
+ * runtimes): from the document's skeleton when `skeleton` is set, it has one and the values fit
+ * it, else drawn by React — the same markup either way (purl-skeleton.test.ts).
+ */
+export function pageBody(
+  stored: Doc,
+  render: (template: string, field: string) => string,
+  forms: Record<string, FormRuntime>,
+  opts: { skeleton: boolean; personalised?: () => Doc },
+): string {
+  const compiled = opts.skeleton ? readySkeleton(stored) : null;
+  const filled =
+    compiled &&
+    fillSkeleton(
+      compiled.skeleton,
+      compiled.slots.map((slot) =>
+        slot.kind === "template"
+          ? render(slot.template, slot.field)
+          : forms[slot.formId]![slot.part],
+      ),
+    );
+  if (filled != null) return filled;
+  const doc = opts.personalised ? opts.personalised() : personalise(stored, render);
+  return renderToStaticMarkup(pageElement(doc, { forms }));
+}
+
+/** A personal string of a page: a Liquid template's output, or a part of a form's runtime. */
+type Slot =
+  | { kind: "template"; template: string; field: string }
+  | { kind: "form"; formId: string; part: "action" | "csrf" | "key" };
+
+type Compiled = { slots: Slot[]; skeleton: PageSkeleton };
+/** Per stored document: its slots and skeleton, or null (drawn by React on every visit). */
+const skeletons = new WeakMap<Doc, Compiled | null>();
+/** Documents whose skeleton is being compiled in turns. */
+const compiling = new WeakSet<Doc>();
+
+/**
+ * The skeleton of a stored document (page-skeleton.ts), compiled now if it was not. None when a
+ * template is a web address (a block draws it only when `safeUrl` accepts it) or a checkbox's or
+ * select's pre-fill (compared with the choices): those values decide what is drawn, which probes
+ * cannot cover.
+ */
+export function skeletonOf(stored: Doc): Compiled | null {
+  let compiled = skeletons.get(stored);
+  if (compiled === undefined) {
+    compiled = null;
+    try {
+      const plan = planDocument(stored);
+      compiled = plan && withSkeleton(plan, compileSkeleton(plan.kinds, plan.draw));
+    } catch {
+      // No skeleton: drawn by React on every visit.
+    }
+    skeletons.set(stored, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * The skeleton when it is compiled; else null, and it is compiled in turns meanwhile (the visits
+ * until then are drawn by React): probing a page takes tens of milliseconds of React draws, which
+ * must not hold up the visits of other pages.
+ */
+export function readySkeleton(stored: Doc): Compiled | null {
+  const compiled = skeletons.get(stored);
+  if (compiled !== undefined) return compiled;
+  if (!compiling.has(stored)) {
+    compiling.add(stored);
+    let plan: ReturnType<typeof planDocument> = null;
+    try {
+      plan = planDocument(stored);
+    } catch {
+      // No skeleton: drawn by React on every visit.
+    }
+    const done = (c: Compiled | null) => {
+      skeletons.set(stored, c);
+      compiling.delete(stored);
+    };
+    if (!plan) done(null);
+    else
+      void compileSkeletonInTurns(plan.kinds, plan.draw).then(
+        (s) => done(withSkeleton(plan, s)),
+        () => done(null),
+      );
+  }
+  return null;
+}
+
+const withSkeleton = (plan: { slots: Slot[] }, skeleton: PageSkeleton | null): Compiled | null =>
+  skeleton && { slots: plan.slots, skeleton };
+
+/** A stored document's slots and how React draws it with given slot values; null: no skeleton. */
+function planDocument(stored: Doc): {
+  slots: Slot[];
+  kinds: SlotKind[];
+  draw: (values: readonly string[]) => string;
+} | null {
+  const slots: Slot[] = [];
+  const index = new Map<string, number>();
+  let decides = false;
+  const note = (template: string, field: string) => {
+    if (!template.includes("{")) return template;
+    if (URL_PROPS.has(field)) decides = true;
+    if (!index.has(template)) {
+      index.set(template, slots.length);
+      slots.push({ kind: "template", template, field });
+    }
+    return template;
+  };
+  personalise(stored, note);
+  const forms = formsOfDocument(stored);
+  for (const form of forms)
+    for (const f of form.fields) {
+      if ((f.type === "checkbox" || f.type === "select") && f.prefill.includes("{")) decides = true;
+      note(f.prefill, `${form.formId}.${f.name}`);
+    }
+  if (decides) return null;
+  const formSlot = new Map<string, number>();
+  for (const form of forms)
+    for (const part of ["action", "csrf", "key"] as const) {
+      formSlot.set(`${form.formId}\n${part}`, slots.length);
+      slots.push({ kind: "form", formId: form.formId, part });
+    }
+  const kinds = slots.map((s): SlotKind =>
+    s.kind === "template" ? "text" : s.part === "action" ? "path" : "token",
+  );
+  const draw = (values: readonly string[]) => {
+    // The same templates give the same text (a page's renderer answers per template).
+    const render = (t: string) => (t.includes("{") ? values[index.get(t)!]! : t);
+    const part = (formId: string, p: string) => values[formSlot.get(`${formId}\n${p}`)!]!;
+    const runtimes = formRuntimes(stored, render, (formId) => ({
+      action: part(formId, "action"),
+      csrf: part(formId, "csrf"),
+      key: part(formId, "key"),
+    }));
+    return renderToStaticMarkup(pageElement(personalise(stored, render), { forms: runtimes }));
+  };
+  return { slots, kinds, draw };
 }
 
 const SECURITY_HEADERS = {
@@ -544,7 +730,12 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
     return doc;
   }
 
-  /** The page's HTML: personalised, forms filled with pre-fills (or what was typed) and errors. */
+  /**
+   * The page's HTML: personalised, forms filled with pre-fills (or what was typed) and errors. A
+   * page without typed values or errors comes from its document's skeleton when it has one and the
+   * values fit it (page-skeleton.ts), else React draws it; `doc` (the personalised document) is
+   * made when asked for.
+   */
   function renderPage(
     purl: PurlRow,
     page: { slug: string; version: number; document: Doc },
@@ -555,34 +746,18 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
       errors: Record<string, string>;
       key: string;
     },
-  ): { html: string; doc: Doc } {
+  ): { html: string; readonly doc: Doc } {
     const render = pageRenderer(ctx, page.document);
-    const doc = personalise(page.document, render);
-    const forms: Record<string, FormRuntime> = {};
-    let css = "";
-    for (const form of formsOfDocument(page.document)) {
-      const own = posted?.formId === form.formId ? posted : undefined;
-      const values: Record<string, string | boolean> = {};
-      for (const f of form.fields)
-        values[f.name] =
-          f.type === "checkbox"
-            ? own
-              ? own.values[f.name] === true
-              : ["true", "yes", "on", "1"].includes(
-                  render(f.prefill, `${form.formId}.${f.name}`).trim().toLowerCase(),
-                )
-            : own
-              ? String(own.values[f.name] ?? "")
-              : render(f.prefill, `${form.formId}.${f.name}`);
-      if (own && form.consent.enabled) values["consent"] = own.values["consent"] === true;
-      forms[form.formId] = {
-        action: `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(form.formId)}?v=${page.version}${page.slug === purl.page ? "" : `&page=${encodeURIComponent(page.slug)}`}`,
-        csrf: csrfFor(purl.token, page.slug, form.formId, page.version),
+    const forms = formRuntimes(page.document, render, (formId) => {
+      const own = posted?.formId === formId ? posted : undefined;
+      return {
+        action: `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(formId)}?v=${page.version}${page.slug === purl.page ? "" : `&page=${encodeURIComponent(page.slug)}`}`,
+        csrf: csrfFor(purl.token, page.slug, formId, page.version),
         key: own?.key ?? formKey(),
-        values,
-        errors: own?.errors ?? {},
+        own,
       };
-    }
+    });
+    let css = "";
     // Form starts are counted on the link's own page (not on the "link expired" page).
     if (page.slug === purl.page)
       for (const [formId, runtime] of Object.entries(forms))
@@ -590,11 +765,19 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
           runtime.action,
           `/p/${encodeURIComponent(purl.token)}/forms/${encodeURIComponent(formId)}/start.gif?v=${page.version}`,
         );
-    const metadata: PageMetadata = { forms };
-    const body = renderToStaticMarkup(pageElement(doc, metadata));
+    const storedTitle = page.document.root.props["title"];
+    const title = typeof storedTitle === "string" ? render(storedTitle, "title") : storedTitle;
+    let doc: Doc | undefined;
+    const personalised = () => (doc ??= personalise(page.document, render));
+    const body = pageBody(page.document, render, forms, {
+      skeleton: !posted,
+      personalised,
+    });
     return {
-      html: htmlDocument(pageTitle(page.document, doc.root.props["title"], purl.page), body, css),
-      doc,
+      html: htmlDocument(pageTitle(page.document, title, purl.page), body, css),
+      get doc() {
+        return personalised();
+      },
     };
   }
 

@@ -20,4 +20,4 @@ export type {
 } from "./blocks.tsx";
 export { PAGE_CSS } from "./styles.ts";
 export { pageElement } from "./render.ts";
-export { TEMPLATED_PROPS, renderForgiving } from "./personalise.ts";
+export { TEMPLATED_PROPS, URL_PROPS, renderForgiving } from "./personalise.ts";

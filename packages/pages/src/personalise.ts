@@ -14,6 +14,16 @@ export const TEMPLATED_PROPS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * The templated props that are web addresses (`${type}.${prop}`): a block draws them only when
+ * `safeUrl` accepts them, so their text decides what is drawn, not only where.
+ */
+export const URL_PROPS: ReadonlySet<string> = new Set([
+  "Image.src",
+  "Button.href",
+  "ProductCard.imageSrc",
+]);
+
+/**
  * `template` rendered by `render`; when the whole fails (a bad filter, a tag left open, the time
  * budget spent), its literal text and each `{{ … }}` that renders alone are kept and the rest
  * dropped — a page never shows a template's source or an error.
