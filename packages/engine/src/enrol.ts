@@ -41,18 +41,7 @@ export type EntrySkipReason =
  * Records a refused entry (issue 13): one row per (journey, customer, trigger), so a retried
  * event job, a second pass of the date scheduler or a replay records it once.
  */
-export async function recordEntrySkip(
-  ctx: EngineContext,
-  s: {
-    workspaceId: string;
-    journeyId: string;
-    versionId: string;
-    customerId: string;
-    triggerId: string;
-    reason: EntrySkipReason;
-    detail: string;
-  },
-): Promise<void> {
+export async function recordEntrySkip(ctx: EngineContext, s: EntrySkipRow): Promise<void> {
   await ctx.db.query(
     `INSERT INTO "EntrySkip" (id, "workspaceId", "journeyId", "versionId", "customerId", "triggerId", reason, detail, at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9) AT TIME ZONE 'UTC')
