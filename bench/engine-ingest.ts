@@ -13,11 +13,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import { loadavg } from "node:os";
-import { dirname, resolve } from "node:path";
+import fs from "node:fs";
+import os, { loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
 import { freePort, stopGroup } from "./_process.ts";
+import { summariseProfile } from "./_profile.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
@@ -230,6 +232,9 @@ export default async function main(args: string[]): Promise<void> {
   const users = arg(args, "users", 10_000);
   const triggerEvery = arg(args, "trigger-every", 10);
   const rate = arg(args, "rate", 10_000);
+  // --profile: the server process (HTTP, and its worker thread with --workers 1+) runs with
+  // --cpu-prof; where its CPU went is printed after each server stops.
+  const profile = args.includes("--profile");
   const workerCounts = args.includes("--workers")
     ? String(args[args.indexOf("--workers") + 1])
         .split(",")
@@ -270,6 +275,7 @@ export default async function main(args: string[]): Promise<void> {
   for (const workers of workerCounts) {
     const env = await openBench();
     const children: ChildProcess[] = [];
+    let profileDir: string | null = null;
     try {
       await publish(env, [
         {
@@ -293,7 +299,14 @@ export default async function main(args: string[]): Promise<void> {
       });
       const port = await freePort();
       // --workers 0: the server alone (RUN_WORKER=false): ingest only, nothing processed.
-      const server = spawnGroup(["apps/server/src/main.ts"], serverEnv(env, port, workers > 0));
+      profileDir = profile ? fs.mkdtempSync(join(os.tmpdir(), "ingest-prof-")) : null;
+      const server = spawnGroup(
+        [
+          ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+          "apps/server/src/main.ts",
+        ],
+        serverEnv(env, port, workers > 0),
+      );
       children.push(server);
       for (let i = 1; i < workers; i++)
         children.push(spawnGroup(["apps/worker/src/main.ts"], serverEnv(env, port, true)));
@@ -347,6 +360,11 @@ export default async function main(args: string[]): Promise<void> {
       await sleep(3000);
       for (const c of children) stopGroup(c);
       await env.close();
+      if (profileDir) {
+        console.log(`  server CPU profile (${profileDir}):`);
+        for (const line of summariseProfile(profileDir, "main thread (HTTP, ingest):"))
+          console.log(`    ${line}`);
+      }
     }
   }
   console.log(`  load average at the end ${la()}`);
