@@ -356,8 +356,12 @@ export default async function main(args: string[]): Promise<void> {
       t.agent.destroy();
     } finally {
       // SIGTERM first (a clean shutdown; profiles from --cpu-prof get written), then SIGKILL.
+      const exited = children.map((c) =>
+        c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", r)),
+      );
       for (const c of children) stopGroup(c, "SIGTERM");
-      await sleep(3000);
+      // A profile is written when the process exits: give it the time a clean shutdown takes.
+      await Promise.race([Promise.all(exited), sleep(profileDir ? 30_000 : 3000)]);
       for (const c of children) stopGroup(c);
       await env.close();
       if (profileDir) {
