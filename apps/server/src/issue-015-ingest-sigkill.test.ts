@@ -81,7 +81,10 @@ describe("issue 15: SIGKILL of the server mid-burst", () => {
     process.kill(-child.pid!, "SIGKILL");
     killed = true;
     await Promise.all(loops);
-    expect(sent).toBeGreaterThan(acked.length); // some were in flight when it died
+    // At the kill, requests were unanswered (the wait above). Whether the server had already
+    // answered some of them, its answers still in the sockets, is up to timing: on a machine busy
+    // with two CPU-bound processes it had answered all of them once (4,026 sent, 4,026 answered), so
+    // "some died unanswered" is not asserted. What is: every answered event is stored.
 
     const rows = await db.query<{ messageId: string }>(`SELECT "messageId" FROM "Event"`);
     const stored = new Set(rows.map((r) => r.messageId));
