@@ -139,7 +139,7 @@ export function templatesOf(doc: Doc): { list: string[]; template: string } | nu
 }
 
 /** The document with its Liquid resolved (a deep copy; the stored version is never touched). */
-export function personalise(doc: Doc, render: (t: string, field: string) => string): Doc {
+function personalise(doc: Doc, render: (t: string, field: string) => string): Doc {
   const block = (raw: unknown): unknown => {
     if (!raw || typeof raw !== "object") return raw;
     const b = raw as { type?: unknown; props?: Record<string, unknown> };
@@ -311,12 +311,12 @@ const compiling = new WeakSet<Doc>();
 export function skeletonOf(stored: Doc): Compiled | null {
   let compiled = skeletons.get(stored);
   if (compiled === undefined) {
+    const plan = planOf(stored);
     compiled = null;
     try {
-      const plan = planDocument(stored);
       compiled = plan && withSkeleton(plan, compileSkeleton(plan.kinds, plan.draw));
     } catch {
-      // No skeleton: drawn by React on every visit.
+      // A block failed to draw a probe: no skeleton, as compileSkeletonInTurns's rejection.
     }
     skeletons.set(stored, compiled);
   }
@@ -333,12 +333,7 @@ export function readySkeleton(stored: Doc): Compiled | null {
   if (compiled !== undefined) return compiled;
   if (!compiling.has(stored)) {
     compiling.add(stored);
-    let plan: ReturnType<typeof planDocument> = null;
-    try {
-      plan = planDocument(stored);
-    } catch {
-      // No skeleton: drawn by React on every visit.
-    }
+    const plan = planOf(stored);
     const done = (c: Compiled | null) => {
       skeletons.set(stored, c);
       compiling.delete(stored);
@@ -351,6 +346,15 @@ export function readySkeleton(stored: Doc): Compiled | null {
       );
   }
   return null;
+}
+
+/** planDocument, or null when it throws (no skeleton: drawn by React on every visit). */
+function planOf(stored: Doc): ReturnType<typeof planDocument> {
+  try {
+    return planDocument(stored);
+  } catch {
+    return null;
+  }
 }
 
 const withSkeleton = (plan: { slots: Slot[] }, skeleton: PageSkeleton | null): Compiled | null =>
