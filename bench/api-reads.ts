@@ -12,6 +12,9 @@
 //     keep-alive connections (node:http Agent); latency from the scheduled start (no coordinated
 //     omission).
 //   pnpm bench api-reads [--journeys 1000] [--runs 10000000] [--rate 200] [--seconds 15] [--reseed]
+//                        [--only list|editor|counts] [--profile]
+// --only measures the phases whose name contains that word (several: --only list,counts);
+// --profile runs the real server with --cpu-prof and prints where its CPU time went.
 // Goal from issue 15: p99 ≤ 50 ms at 200 req/s for each.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -25,6 +28,7 @@ import { TEST_SERVER_URL } from "@postpath/db/testing";
 import { compile, templates } from "@postpath/journey";
 import { hashPassword } from "../packages/api/src/auth.ts";
 import { cpuSnapshot } from "./_cpu.ts";
+import { summariseProfile } from "./_profile.ts";
 import { arg, fmt, percentile, startRedisServer } from "./_engine.ts";
 import { freePort, stopGroup } from "./_process.ts";
 
@@ -38,7 +42,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once("exit", r));
-  stopGroup(child, "SIGTERM");
+  // SIGTERM to the node process tsx runs (tsx exits with it): signalled as a group, the server
+  // ended without writing its --cpu-prof profile.
+  const inner = groupPids(child).filter((pid) => pid !== child.pid);
+  for (const pid of inner) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  if (inner.length === 0) stopGroup(child, "SIGTERM");
   await Promise.race([exited, sleep(30_000)]);
   stopGroup(child, "SIGKILL");
 }
@@ -391,6 +405,8 @@ export default async function apiReads(args: string[]): Promise<void> {
   const runs = arg(args, "runs", 10_000_000);
   const rate = arg(args, "rate", 200);
   const seconds = arg(args, "seconds", 15);
+  const onlyAt = args.indexOf("--only");
+  const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? "").split(",").filter(Boolean) : [];
   const profileDir = args.includes("--profile")
     ? fs.mkdtempSync(resolve(os.tmpdir(), "api-reads-prof-"))
     : undefined;
@@ -511,7 +527,13 @@ export default async function apiReads(args: string[]): Promise<void> {
     );
     const rows: string[][] = [];
     const summary: string[] = [];
+    const aliases: Record<string, string> = {
+      list: "journeys.list",
+      editor: "editor load",
+      counts: "nodeCounts",
+    };
     for (const ph of phases) {
+      if (only.length && !only.some((o) => ph.name.includes(aliases[o] ?? o))) continue;
       const first = await send(agent, started.url, ph.ours(), true);
       if (first.status !== 200 || !ph.check(first.body))
         throw new Error(`${ph.name} answered ${first.status}: ${first.body.slice(0, 400)}`);
@@ -569,5 +591,8 @@ export default async function apiReads(args: string[]): Promise<void> {
     redis.child.kill("SIGKILL");
     await db.close();
   }
-  if (profileDir) console.log(`server CPU profile in ${profileDir}`);
+  if (profileDir) {
+    console.log(`\nserver CPU profile (self time by package; ${profileDir}):`);
+    for (const line of summariseProfile(profileDir, "main thread (HTTP):")) console.log(line);
+  }
 }
