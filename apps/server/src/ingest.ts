@@ -1,7 +1,7 @@
 // Segment-compatible HTTP Tracking API: POST /v1/track, /v1/identify, /v1/page, /v1/batch.
 // Auth is Segment's: HTTP Basic with the write key (an API key) as user name, password empty.
 // Limits: 32 KB per call, 500 KB per batch (Segment's) → 413; a per-key request rate kept in
-// Redis (so it holds across server processes) → 429 with Retry-After. Replayed messageIds are
+// Redis (so it holds across server processes; counted in leases) → 429 with Retry-After. Replayed messageIds are
 // stored once (the Event and IdentifyCall unique constraints) and answered `duplicate: true`.
 // Nothing a client sends answers 5xx: every call and batch item goes through the engine's
 // sanitizeJson (lone surrogates and NUL → U+FFFD; too deep or an infinite number → 400 naming
@@ -24,6 +24,7 @@ import { Cluster, Redis } from "ioredis";
 import { z } from "zod";
 import type { AppOptions } from "./app.ts";
 import { outageOf, sendUnavailable } from "./health.ts";
+import { leasedRedisStore } from "./rate-limit-lease.ts";
 
 export const SINGLE_LIMIT_BYTES = 32 * 1024;
 export const BATCH_LIMIT_BYTES = 500 * 1024;
@@ -338,8 +339,8 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
     });
     await scope.register(rateLimit, {
       global: false,
-      redis,
-      nameSpace: `${prefix}:ingest-rate:`,
+      // Counted in Redis a lease at a time (rate-limit-lease.ts), not a round trip per request.
+      store: leasedRedisStore(redis, `${prefix}:ingest-rate:`),
       skipOnError: true, // Redis down: let events in rather than drop them
     });
     // Plain JSON.parse instead of Fastify's secure parser: that one refuses the whole body for a
