@@ -1,6 +1,7 @@
 // Child processes for the benches that start servers: a free local port, and stopping a process
 // group (spawned with `detached: true`, so tsx and the node process it runs go together).
 import type { ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import { createServer } from "node:net";
 
 /** A TCP port free on 127.0.0.1 at the time of asking. */
@@ -25,4 +26,20 @@ export function stopGroup(
   } catch {
     // already gone
   }
+}
+
+/** Pids in the process group of `child` (tsx and the node process it runs), read from /proc. */
+export function groupPids(child: ChildProcess): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === child.pid) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }

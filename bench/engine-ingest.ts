@@ -17,13 +17,16 @@ import fs from "node:fs";
 import os, { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
-import { freePort, stopGroup } from "./_process.ts";
+import { freePort, groupPids, stopGroup } from "./_process.ts";
 import { summariseProfile } from "./_profile.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
 const TSX = resolve(here, "node_modules/.bin/tsx");
+/** How the server and worker processes are named in the CPU split. */
+const SERVERS = "node (server and workers)";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnGroup(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -235,6 +238,12 @@ export default async function main(args: string[]): Promise<void> {
   // --profile: the server process (HTTP, and its worker thread with --workers 1+) runs with
   // --cpu-prof; where its CPU went is printed after each server stops.
   const profile = args.includes("--profile");
+  // --phases batch,track,open (default all three): which of the server's phases run.
+  const phases = new Set(
+    args.includes("--phases")
+      ? String(args[args.indexOf("--phases") + 1]).split(",")
+      : ["batch", "track", "open"],
+  );
   const workerCounts = args.includes("--workers")
     ? String(args[args.indexOf("--workers") + 1])
         .split(",")
@@ -320,33 +329,43 @@ export default async function main(args: string[]): Promise<void> {
       };
       // Warm-up (prepared statements, plan cache, JIT), not counted.
       await closedLoop(t, "/v1/batch", () => batchBody(users, triggerEvery), 100, connections, 2);
+      const serverPids = children.flatMap(groupPids);
       if (workers > 0) await waitProcessed(env, 120);
-      const before = await countEvents(env);
-      const t0 = performance.now();
-      const batch = await closedLoop(
-        t,
-        "/v1/batch",
-        () => batchBody(users, triggerEvery),
-        100,
-        connections,
-        seconds,
-      );
-      const sendS = (performance.now() - t0) / 1000;
-      const mid = await countEvents(env);
-      if (workers > 0) await waitProcessed(env, 600);
-      const allS = (performance.now() - t0) / 1000;
-      const after = await countEvents(env);
-      const n = after.stored - before.stored;
-      const runs = await env.db.prisma.journeyRun.count();
-      console.log(
-        `  Postpath, ${workers} worker process${workers === 1 ? "" : "es"}${workers === 0 ? " (ingest only)" : ""}: /v1/batch ${fmt(batch.eventsPerSec)} events/s stored (${fmt((batch.eventsPerSec / rawBatch.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(batch.p50)} ms, p99 ${fmt(batch.p99)} ms per request${batch.failed ? `, ${batch.failed} failed` : ""}); processed ${fmt(n / allS)} events/s (${fmt(n)} events, ${fmt(mid.processed - before.processed)} processed while sending ${fmt(sendS, 1)} s, all by ${fmt(allS, 1)} s; ${fmt(runs)} runs in all)`,
-      );
-      if (workers === workerCounts[0]) {
+      if (phases.has("batch")) {
+        const cpu0 = cpuSnapshot(serverPids, SERVERS);
+        const before = await countEvents(env);
+        const t0 = performance.now();
+        const batch = await closedLoop(
+          t,
+          "/v1/batch",
+          () => batchBody(users, triggerEvery),
+          100,
+          connections,
+          seconds,
+        );
+        const sendS = (performance.now() - t0) / 1000;
+        const mid = await countEvents(env);
+        if (workers > 0) await waitProcessed(env, 600);
+        const allS = (performance.now() - t0) / 1000;
+        const after = await countEvents(env);
+        const n = after.stored - before.stored;
+        const runs = await env.db.prisma.journeyRun.count();
+        console.log(
+          `  Postpath, ${workers} worker process${workers === 1 ? "" : "es"}${workers === 0 ? " (ingest only)" : ""}: /v1/batch ${fmt(batch.eventsPerSec)} events/s stored (${fmt((batch.eventsPerSec / rawBatch.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(batch.p50)} ms, p99 ${fmt(batch.p99)} ms per request${batch.failed ? `, ${batch.failed} failed` : ""}); processed ${fmt(n / allS)} events/s (${fmt(n)} events, ${fmt(mid.processed - before.processed)} processed while sending ${fmt(sendS, 1)} s, all by ${fmt(allS, 1)} s; ${fmt(runs)} runs in all)`,
+        );
+        console.log(
+          `    CPU while sending and processing: ${cpuSince(cpu0, allS * 1000, serverPids, SERVERS)}`,
+        );
+      }
+      if (workers === workerCounts[0] && phases.has("track")) {
         const one = () => JSON.stringify(track(users, triggerEvery));
+        const cpu0 = cpuSnapshot(serverPids, SERVERS);
         const single = await closedLoop(t, "/v1/track", one, 1, connections, seconds);
         console.log(
-          `    /v1/track ${fmt(single.eventsPerSec)} events/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""})`,
+          `    /v1/track ${fmt(single.eventsPerSec)} events/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""}); CPU: ${cpuSince(cpu0, seconds * 1000, serverPids, SERVERS)}`,
         );
+      }
+      if (workers === workerCounts[0] && phases.has("open")) {
         if (workers > 0) await waitProcessed(env, 600);
         const open = await openLoop(t, rate, seconds, users, triggerEvery);
         console.log(

@@ -45,7 +45,7 @@ import { pageElement, type PageMetadata } from "../packages/pages/src/index.ts";
 import { insertPurls } from "../apps/server/src/testing/print-run.ts";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
-import { freePort, stopGroup } from "./_process.ts";
+import { freePort, groupPids, stopGroup } from "./_process.ts";
 import { summariseProfile } from "./_profile.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -108,22 +108,6 @@ const THANKS = {
   root: { props: { title: "Thank you" } },
   content: [{ type: "Heading", props: { id: "h", text: "Thank you, {{ customer.first_name }}" } }],
 };
-
-/** Pids in the process group of `child` (tsx and the node process it runs). */
-function groupPids(child: ChildProcess): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === child.pid) out.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
 
 async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
