@@ -14,10 +14,9 @@ import {
   identify,
   isUnstorableInput,
   sanitizeJson,
-  track,
-  trackMany,
+  storeTracks,
+  type CheckedTrack,
   type EngineContext,
-  type TrackInput,
 } from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Cluster, Redis } from "ioredis";
@@ -110,7 +109,9 @@ type Item = z.infer<typeof BatchItem>;
 const externalId = (v: { userId?: string | undefined; anonymousId?: string | undefined }) =>
   v.userId ?? `anon:${v.anonymousId ?? ""}`;
 
-function trackInput(v: Track): TrackInput {
+// The calls have passed checkCall (sanitizeJson, then the schemas above, whose bounds are the
+// engine's TrackInput's), so they are stored as checked (storeTracks), not checked again.
+function trackInput(v: Track): CheckedTrack {
   return {
     userId: externalId(v),
     event: v.event,
@@ -121,7 +122,7 @@ function trackInput(v: Track): TrackInput {
   };
 }
 async function doTrack(engine: EngineContext, ws: string, v: Track) {
-  return track(engine, ws, trackInput(v));
+  return (await storeTracks(engine, ws, [trackInput(v)]))[0]!;
 }
 async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
   return identify(engine, ws, {
@@ -133,7 +134,7 @@ async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
   });
 }
 /** A page (or screen) view is stored as the event "Page Viewed" ("Screen Viewed"), with name and category as properties. */
-function pageInput(v: Page, event = "Page Viewed"): TrackInput {
+function pageInput(v: Page, event = "Page Viewed"): CheckedTrack {
   const properties = {
     ...v.properties,
     ...(v.name ? { name: v.name } : {}),
@@ -149,11 +150,11 @@ function pageInput(v: Page, event = "Page Viewed"): TrackInput {
   };
 }
 async function doPage(engine: EngineContext, ws: string, v: Page, event = "Page Viewed") {
-  return track(engine, ws, pageInput(v, event));
+  return (await storeTracks(engine, ws, [pageInput(v, event)]))[0]!;
 }
 
 /** The event a batch item stores, or null for an item that is not an event (identify, group, alias). */
-function eventOf(item: Item): TrackInput | null {
+function eventOf(item: Item): CheckedTrack | null {
   switch (item.type) {
     case "track":
       return trackInput(item);
@@ -467,27 +468,27 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
         refuseAt(index, [{ field: `batch.${index}`, message: UNSTORABLE }]);
       };
       /** The events waiting to be stored together (index in the batch, the call). */
-      let run: { index: number; input: TrackInput }[] = [];
+      let run: { index: number; input: CheckedTrack }[] = [];
       const storeRun = async () => {
         const items = run;
         run = [];
         if (items.length === 0) return;
         try {
-          const res = await trackMany(
+          const res = await storeTracks(
             engine,
             ws,
             items.map((i) => i.input),
           );
           for (const r of res) counts[r.duplicate ? "duplicate" : "stored"]++;
         } catch (err) {
-          if (!isUnstorableInput(err) && !(err instanceof z.ZodError)) throw err;
+          if (!isUnstorableInput(err)) throw err;
           // Some value the gate let through was refused: find which, one event at a time.
           for (const i of items)
             try {
-              counts[(await track(engine, ws, i.input)).duplicate ? "duplicate" : "stored"]++;
+              const [r] = await storeTracks(engine, ws, [i.input]);
+              counts[r!.duplicate ? "duplicate" : "stored"]++;
             } catch (e) {
-              if (e instanceof z.ZodError) refuseAt(i.index, fieldErrors(e, ["batch", i.index]));
-              else if (isUnstorableInput(e)) refuseUnstorable(i.index, e);
+              if (isUnstorableInput(e)) refuseUnstorable(i.index, e);
               else throw e;
             }
         }
