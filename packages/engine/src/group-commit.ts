@@ -112,9 +112,15 @@ const SEP = String.fromCharCode(31);
 /** Transient conflicts between two statements in flight: tried again at once. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 
+/** A committed event's answer, and its flush's `addBulk` (the caller waits for both). */
+interface Committed {
+  result: IngestResult;
+  queued: Promise<void>;
+}
+
 export class EventCommitter {
   private readonly opts: GroupCommitOptions;
-  private readonly batcher: GroupBatcher<IngestRow, IngestResult>;
+  private readonly batcher: GroupBatcher<IngestRow, Committed>;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -128,13 +134,31 @@ export class EventCommitter {
     });
   }
 
-  /** Stores a group of events all or nothing; resolves once committed and queued. */
-  push(rows: IngestRow[]): Promise<IngestResult[]> {
-    return this.batcher.push(rows);
+  /**
+   * Stores a group of events all or nothing; resolves once committed and queued. The flush's
+   * slot is free again once the commit is done: the next flush's statement does not wait for
+   * this one's round trip to Redis.
+   */
+  async push(rows: IngestRow[]): Promise<IngestResult[]> {
+    const committed = await this.batcher.push(rows);
+    await Promise.all(new Set(committed.map((c) => c.queued)));
+    return committed.map((c) => c.result);
   }
 
-  /** Commits the rows (one statement, plus a look-up when some were already stored), then queues their processing. */
-  async commit(rows: IngestRow[]): Promise<IngestResult[]> {
+  /** Commits the rows and starts queueing their processing (push waits for both). */
+  private async commit(rows: IngestRow[]): Promise<Committed[]> {
+    const { results, fresh } = await this.commitRows(rows);
+    const queued = enqueueEvents(this.ctx, fresh, this.opts.eventsPerJob);
+    // Awaited by every group of the flush (push); marked handled here so a failure that comes
+    // before they wait for it is not reported as unhandled.
+    queued.catch(() => undefined);
+    return results.map((result) => ({ result, queued }));
+  }
+
+  /** One statement, plus a look-up when some were already stored; the ids of the new events. */
+  private async commitRows(
+    rows: IngestRow[],
+  ): Promise<{ results: IngestResult[]; fresh: string[] }> {
     const ids = rows.map(() => newEventId());
     const results: (IngestResult | undefined)[] = rows.map(() => undefined);
     const fresh: string[] = [];
@@ -157,8 +181,7 @@ export class EventCommitter {
       if (retry.length && round >= 5) throw new Error("ingest: customers could not be resolved");
       pending = retry;
     }
-    await enqueueEvents(this.ctx, fresh, this.opts.eventsPerJob);
-    return results as IngestResult[];
+    return { results: results as IngestResult[], fresh };
   }
 
   private async insert(
