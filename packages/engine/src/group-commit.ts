@@ -118,15 +118,63 @@ interface Committed {
   queued: Promise<void>;
 }
 
+/**
+ * The committer's `addBulk` calls, one at a time: the flushes committed while one is on its way to
+ * Redis go out together in the next, so a busy process sends fewer round trips and fuller `events`
+ * jobs (a /v1/track flush holds a few events; the worker's cost is per job, not per event).
+ */
+class EventQueue {
+  private waiting: { ids: readonly string[]; settle: (err?: Error) => void }[] = [];
+  private sending = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly per: number,
+  ) {}
+
+  /** Resolves once the events' jobs are in Redis. */
+  add(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ids, settle: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.sending) this.send();
+    });
+  }
+
+  private send(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    this.sending = true;
+    enqueueEvents(
+      this.ctx,
+      batch.flatMap((b) => b.ids),
+      this.per,
+    )
+      .then(
+        () => batch.forEach((b) => b.settle()),
+        (err: unknown) =>
+          batch.forEach((b) =>
+            b.settle(err instanceof Error ? err : new Error(`events not queued: ${String(err)}`)),
+          ),
+      )
+      .finally(() => {
+        this.sending = false;
+        if (this.waiting.length > 0) this.send();
+      });
+  }
+}
+
 export class EventCommitter {
   private readonly opts: GroupCommitOptions;
   private readonly batcher: GroupBatcher<IngestRow, Committed>;
+  private readonly queue: EventQueue;
 
   constructor(
     private readonly ctx: EngineContext,
     opts: Partial<GroupCommitOptions> = {},
   ) {
     this.opts = { ...DEFAULT_GROUP_COMMIT, ...opts };
+    this.queue = new EventQueue(ctx, this.opts.eventsPerJob);
     this.batcher = new GroupBatcher((rows) => this.commit(rows), {
       maxItems: this.opts.maxEvents,
       lingerMs: this.opts.lingerMs,
@@ -148,7 +196,7 @@ export class EventCommitter {
   /** Commits the rows and starts queueing their processing (push waits for both). */
   private async commit(rows: IngestRow[]): Promise<Committed[]> {
     const { results, fresh } = await this.commitRows(rows);
-    const queued = enqueueEvents(this.ctx, fresh, this.opts.eventsPerJob);
+    const queued = this.queue.add(fresh);
     // Awaited by every group of the flush (push); marked handled here so a failure that comes
     // before they wait for it is not reported as unhandled.
     queued.catch(() => undefined);

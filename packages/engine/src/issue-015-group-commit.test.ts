@@ -1,7 +1,7 @@
 // Issue 15, item 1: ingest's group commit (concurrent track calls share one statement and one
 // queue round trip) and the batched events worker, on the real Postgres and Redis.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventCommitter } from "./group-commit.ts";
+import { EventCommitter, eventCommitter } from "./group-commit.ts";
 import { track, trackMany } from "./ingest.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 
@@ -69,6 +69,40 @@ describe("issue 15: group-commit ingest", () => {
         where: { workspaceId: h.workspaceId, externalId: { startsWith: "burst-" } },
       }),
     ).toBe(25);
+  });
+
+  it("events committed by many flushes at once are each queued in exactly one events job", async () => {
+    // Flushes of at most 5 events, 4 statements in flight: the flushes' addBulk calls overlap,
+    // and the ones committed while another is on its way to Redis go out with the next.
+    const committer = new EventCommitter(h.ctx, { maxEvents: 5, concurrency: 4, lingerMs: 0 });
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        committer.push([
+          {
+            workspaceId: h.workspaceId,
+            userId: `q-${i % 30}`,
+            name: "viewed",
+            properties: { i },
+            timestamp: new Date(),
+            messageId: `queued-${i}`,
+          },
+        ]),
+      ),
+    );
+    const fresh = new Set(answers.map(([a]) => a!.eventId));
+    expect(fresh.size).toBe(200);
+    const queued: string[] = [];
+    for (const job of await h.ctx.queues.events.getJobs(["waiting"])) {
+      const ids =
+        "eventIds" in job.data
+          ? job.data.eventIds
+          : "eventId" in job.data
+            ? [job.data.eventId]
+            : [];
+      queued.push(...ids.filter((id) => fresh.has(id)));
+    }
+    expect(queued.length).toBe(200);
+    expect(new Set(queued)).toEqual(fresh);
   });
 
   it("doubles are stored exactly", async () => {
