@@ -3,7 +3,9 @@
 // and a queue job each. A caller's group of events is committed all or nothing: when a combined
 // statement fails, each group is tried again on its own, so one bad group (a value Postgres
 // refuses) fails only itself, and an outage fails every group it met (the caller answers 503).
-// The answer waits for the commit: a resolved promise means the events are durably stored.
+// The answer waits for the commit: a resolved promise means the events are durably stored. Their
+// processing is queued right after (one addBulk at a time per process; the sweeper queues what
+// Redis refused).
 import { randomBytes } from "node:crypto";
 import { GroupBatcher } from "./batcher.ts";
 import { randomHex } from "./random-pool.ts";
@@ -112,12 +114,6 @@ const SEP = String.fromCharCode(31);
 /** Transient conflicts between two statements in flight: tried again at once. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 
-/** A committed event's answer, and its flush's `addBulk` (the caller waits for both). */
-interface Committed {
-  result: IngestResult;
-  queued: Promise<void>;
-}
-
 /**
  * The committer's `addBulk` calls, one at a time: the flushes committed while one is on its way to
  * Redis go out together in the next, so a busy process sends fewer round trips and fuller `events`
@@ -132,7 +128,7 @@ class EventQueue {
     private readonly per: number,
   ) {}
 
-  /** Resolves once the events' jobs are in Redis. */
+  /** Resolves once the events' jobs are in Redis (in the order they were added). */
   add(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -166,7 +162,7 @@ class EventQueue {
 
 export class EventCommitter {
   private readonly opts: GroupCommitOptions;
-  private readonly batcher: GroupBatcher<IngestRow, Committed>;
+  private readonly batcher: GroupBatcher<IngestRow, IngestResult>;
   private readonly queue: EventQueue;
 
   constructor(
@@ -183,24 +179,27 @@ export class EventCommitter {
   }
 
   /**
-   * Stores a group of events all or nothing; resolves once committed and queued. The flush's
-   * slot is free again once the commit is done: the next flush's statement does not wait for
-   * this one's round trip to Redis.
+   * Stores a group of events all or nothing; resolves once committed (durably stored). Their
+   * `events` jobs are queued right after, outside the flush's slot and the caller's wait: a
+   * /v1/track answer does not wait for a Redis round trip. Should Redis refuse them, the events
+   * stay unprocessed in Postgres and the sweeper queues them (maintenance.ts), as for a job lost
+   * with Redis.
    */
-  async push(rows: IngestRow[]): Promise<IngestResult[]> {
-    const committed = await this.batcher.push(rows);
-    await Promise.all(new Set(committed.map((c) => c.queued)));
-    return committed.map((c) => c.result);
+  push(rows: IngestRow[]): Promise<IngestResult[]> {
+    return this.batcher.push(rows);
   }
 
-  /** Commits the rows and starts queueing their processing (push waits for both). */
-  private async commit(rows: IngestRow[]): Promise<Committed[]> {
+  private async commit(rows: IngestRow[]): Promise<IngestResult[]> {
     const { results, fresh } = await this.commitRows(rows);
-    const queued = this.queue.add(fresh);
-    // Awaited by every group of the flush (push); marked handled here so a failure that comes
-    // before they wait for it is not reported as unhandled.
-    queued.catch(() => undefined);
-    return results.map((result) => ({ result, queued }));
+    this.queue
+      .add(fresh)
+      .catch((err: unknown) =>
+        this.ctx.log.warn(
+          { error: err instanceof Error ? err.message : String(err), events: fresh.length },
+          "ingested events stored but not queued; the sweeper will queue them",
+        ),
+      );
+    return results;
   }
 
   /** One statement, plus a look-up when some were already stored; the ids of the new events. */

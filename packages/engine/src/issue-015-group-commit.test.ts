@@ -91,16 +91,28 @@ describe("issue 15: group-commit ingest", () => {
     );
     const fresh = new Set(answers.map(([a]) => a!.eventId));
     expect(fresh.size).toBe(200);
-    const queued: string[] = [];
-    for (const job of await h.ctx.queues.events.getJobs(["waiting"])) {
-      const ids =
-        "eventIds" in job.data
-          ? job.data.eventIds
-          : "eventId" in job.data
-            ? [job.data.eventId]
-            : [];
-      queued.push(...ids.filter((id) => fresh.has(id)));
-    }
+    // The answer comes once committed; the jobs follow (one addBulk at a time).
+    const queuedNow = async () => {
+      const queued: string[] = [];
+      for (const job of await h.ctx.queues.events.getJobs(["waiting"])) {
+        const ids =
+          "eventIds" in job.data
+            ? job.data.eventIds
+            : "eventId" in job.data
+              ? [job.data.eventId]
+              : [];
+        queued.push(...ids.filter((id) => fresh.has(id)));
+      }
+      return queued;
+    };
+    const queued = await waitFor(
+      "every committed event queued",
+      async () => {
+        const q = await queuedNow();
+        return q.length >= 200 && q;
+      },
+      { progress: async () => (await queuedNow()).length },
+    );
     expect(queued.length).toBe(200);
     expect(new Set(queued)).toEqual(fresh);
   });
@@ -199,8 +211,12 @@ describe("issue 15: group-commit ingest", () => {
     ]).flat();
     const answers = await trackMany(h.ctx, h.workspaceId, calls);
     expect(answers.every((a) => !a.duplicate)).toBe(true);
-    const jobs = await h.ctx.queues.events.getJobs(["waiting"]);
-    expect(jobs.some((j) => "eventIds" in j.data && j.data.eventIds.length > 1)).toBe(true);
+    // Queued right after the commit, in jobs of many.
+    await waitFor("the batch's events jobs", async () =>
+      (await h.ctx.queues.events.getJobs(["waiting"])).some(
+        (j) => "eventIds" in j.data && j.data.eventIds.length > 1,
+      ),
+    );
 
     h.startWorkers();
     await waitFor(
