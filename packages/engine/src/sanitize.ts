@@ -56,8 +56,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** `out[key] = value` that keeps a key such as "__proto__" a plain data key. */
+function define(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
- * A copy of a parsed JSON value that Postgres can store, or the first reason it cannot.
+ * A parsed JSON value that Postgres can store (the value itself when it already can, else a copy
+ * with its strings and keys made storable), or the first reason it cannot.
  * `path` and `level` place `value` inside the call (the body itself: `[]` and 1), so the same
  * value is judged the same whether the HTTP layer or the engine checks it. Recursion stops at
  * MAX_JSON_DEPTH, so a hostile body cannot exhaust the stack here.
@@ -90,17 +96,25 @@ export function sanitizeJson<T = unknown>(
       };
       return v;
     }
+    // Copied only from the first value that changes (issue 15: a clean call, the usual case, is
+    // returned as it came instead of rebuilt, which was most of this function's cost).
     if (array) {
-      const out: unknown[] = [];
+      let out: unknown[] | null = null;
       for (let i = 0; i < v.length && !refusal; i++) {
+        const item: unknown = v[i];
         path.push(i);
-        out.push(walk(v[i], level + 1));
+        const clean = walk(item, level + 1);
         path.pop();
+        if (!out && clean !== item) out = v.slice(0, i);
+        out?.push(clean);
       }
-      return out;
+      return out ?? v;
     }
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(v)) {
+    const object = v;
+    const keys = Object.keys(object);
+    let out: Record<string, unknown> | null = null;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       path.push(key);
       if (key === "__proto__") {
         refusal = {
@@ -110,18 +124,18 @@ export function sanitizeJson<T = unknown>(
         };
         break;
       }
+      const item = object[key];
       const clean = walk(item, level + 1);
       path.pop();
       if (refusal) break;
-      // defineProperty: a key such as "__proto__" stays a plain data key.
-      Object.defineProperty(out, sanitizeString(key), {
-        value: clean,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const cleanKey = sanitizeString(key);
+      if (!out && (clean !== item || cleanKey !== key)) {
+        out = {};
+        for (let j = 0; j < k; j++) define(out, keys[j]!, object[keys[j]!]);
+      }
+      if (out) define(out, cleanKey, clean);
     }
-    return out;
+    return out ?? v;
   };
   const clean = walk(value, at.level ?? 1);
   return refusal ? { ok: false, refusal } : { ok: true, value: clean as T };
