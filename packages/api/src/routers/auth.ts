@@ -77,10 +77,13 @@ export const authRouter = router({
 
   me: publicProcedure.query(async ({ ctx }) => {
     if (!ctx.user) return null;
-    const ws = await ctx.db.prisma.workspace.findUniqueOrThrow({
-      where: { id: ctx.user.workspaceId },
-      select: { id: true, name: true },
-    });
+    // issue 15: through the driver, prepared (every editor load asks for it beside the journey).
+    const [ws] = await ctx.db.query<{ id: string; name: string }>(
+      `SELECT id, name FROM "Workspace" WHERE id = $1`,
+      [ctx.user.workspaceId],
+      { prepare: "auth.me.workspace" },
+    );
+    if (!ws) throw new Error("auth.me: the session's workspace is missing");
     return {
       id: ctx.user.id,
       email: ctx.user.email,

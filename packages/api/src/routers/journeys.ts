@@ -1,4 +1,4 @@
-import { Prisma } from "@postpath/db";
+import { Prisma, type JourneyStatus } from "@postpath/db";
 import {
   compile,
   draftFromSteps,
@@ -137,6 +137,15 @@ export async function insertVersion(
   });
   return v;
 }
+
+/** The editor's journey and its live version; updatedAt as toISOString() writes it (UTC). */
+const JOURNEY_FOR_EDITOR = `
+SELECT j.id, j.name, j.status, j.draft, j."draftRevision",
+       (SELECT v.version FROM "JourneyVersion" v
+         WHERE v."journeyId" = j.id AND v.status = 'LIVE' LIMIT 1) AS "liveVersion",
+       to_char(j."updatedAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt"
+FROM "Journey" j
+WHERE j.id = $1 AND j."workspaceId" = $2`;
 
 async function journeyInWorkspace(
   prisma: Prisma.TransactionClient,
@@ -287,22 +296,30 @@ export const journeysRouter = router({
   ),
 
   get: viewerProcedure.input(Id).query(async ({ ctx, input }) => {
-    // issue 15: both at once (the version's read shows nothing unless the journey is found).
-    const [j, live] = await Promise.all([
-      journeyInWorkspace(ctx.db.prisma, input.id, ctx.user.workspaceId),
-      ctx.db.prisma.journeyVersion.findFirst({
-        where: { journeyId: input.id, status: "LIVE" },
-        select: { version: true },
-      }),
-    ]);
+    // issue 15: one prepared statement through the driver (two Prisma reads were ~30 % of the
+    // editor load's server CPU at 200 loads/s, bench/api-reads).
+    const [j] = await ctx.db.query<{
+      id: string;
+      name: string;
+      status: JourneyStatus;
+      draft: unknown;
+      draftRevision: number;
+      liveVersion: number | null;
+      updatedAt: string;
+    }>(JOURNEY_FOR_EDITOR, [input.id, ctx.user.workspaceId], { prepare: "journeys.get" });
+    if (!j)
+      throw new TRPCError({
+        code: "NOT_FOUND",
+        message: "No journey with that id in this workspace.",
+      });
     return {
       id: j.id,
       name: j.name,
       status: j.status,
-      draft: j.draft as unknown as JourneyDraft,
+      draft: j.draft as JourneyDraft,
       draftRevision: j.draftRevision,
-      liveVersion: live?.version ?? null,
-      updatedAt: j.updatedAt.toISOString(),
+      liveVersion: j.liveVersion,
+      updatedAt: j.updatedAt,
     };
   }),
 
