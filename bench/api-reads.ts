@@ -30,7 +30,7 @@ import { hashPassword } from "../packages/api/src/auth.ts";
 import { cpuSnapshot } from "./_cpu.ts";
 import { summariseProfile } from "./_profile.ts";
 import { arg, fmt, percentile, startRedisServer } from "./_engine.ts";
-import { freePort, stopGroup } from "./_process.ts";
+import { freePort, groupPids, stopGroup } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
@@ -55,22 +55,6 @@ async function stop(child: ChildProcess): Promise<void> {
   if (inner.length === 0) stopGroup(child, "SIGTERM");
   await Promise.race([exited, sleep(30_000)]);
   stopGroup(child, "SIGKILL");
-}
-
-/** Pids in the process group of `child` (tsx and the node process it runs). */
-function groupPids(child: ChildProcess): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === child.pid) out.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
 }
 
 async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
