@@ -43,3 +43,20 @@ export function groupPids(child: ChildProcess): number[] {
   }
   return out;
 }
+
+/**
+ * SIGTERM to the node process(es) a tsx child runs (tsx exits with them), or to the group when
+ * there are none: signalled as a group, tsx's own exit ended the server before it could write its
+ * `--cpu-prof` profile.
+ */
+export function terminate(child: ChildProcess): void {
+  const inner = groupPids(child).filter((pid) => pid !== child.pid);
+  for (const pid of inner) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  if (inner.length === 0) stopGroup(child, "SIGTERM");
+}

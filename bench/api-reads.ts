@@ -30,7 +30,7 @@ import { hashPassword } from "../packages/api/src/auth.ts";
 import { cpuSnapshot } from "./_cpu.ts";
 import { summariseProfile } from "./_profile.ts";
 import { arg, fmt, percentile, startRedisServer } from "./_engine.ts";
-import { freePort, groupPids, stopGroup } from "./_process.ts";
+import { freePort, groupPids, stopGroup, terminate } from "./_process.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, "..");
@@ -42,17 +42,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once("exit", r));
-  // SIGTERM to the node process tsx runs (tsx exits with it): signalled as a group, the server
-  // ended without writing its --cpu-prof profile.
-  const inner = groupPids(child).filter((pid) => pid !== child.pid);
-  for (const pid of inner) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  if (inner.length === 0) stopGroup(child, "SIGTERM");
+  terminate(child);
   await Promise.race([exited, sleep(30_000)]);
   stopGroup(child, "SIGKILL");
 }

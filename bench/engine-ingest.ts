@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
-import { freePort, groupPids, stopGroup } from "./_process.ts";
+import { freePort, groupPids, stopGroup, terminate } from "./_process.ts";
 import { summariseProfile } from "./_profile.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -378,7 +378,7 @@ export default async function main(args: string[]): Promise<void> {
       const exited = children.map((c) =>
         c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", r)),
       );
-      for (const c of children) stopGroup(c, "SIGTERM");
+      for (const c of children) terminate(c);
       // A profile is written when the process exits: give it the time a clean shutdown takes.
       await Promise.race([Promise.all(exited), sleep(profileDir ? 30_000 : 3000)]);
       for (const c of children) stopGroup(c);
