@@ -38,7 +38,7 @@ function countedRedis(): { redis: Redis; leases: () => number } {
 }
 
 const opened: Redis[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const r of opened) r.disconnect();
 });
 
