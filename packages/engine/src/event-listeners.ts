@@ -1,6 +1,7 @@
 // Which event names anything in a workspace reacts to once an event is processed (issue 14: a
 // personal-page visit's `purl_visited` event is stored already processed — no worker job, one
-// Event write instead of an insert and an update — when nothing listens for it).
+// Event write instead of an insert and an update — when nothing listens for it; issue 15: so is
+// an ingested track call's, group-commit.ts).
 //
 // The consumers of a processed event are exactly what `processEventBatch` (events.ts) does with
 // it; a name is listened for when any of them can use it:
@@ -160,6 +161,17 @@ export function quietStamps(
     if (!slot.entry && !slot.loading) m.delete(ws);
   }
   return { workspaces, stamps };
+}
+
+/**
+ * Without waiting: the stamp under which an event `name` of `workspaceId` may be stored processed
+ * (the workspace's cached entry is fresh and nothing listens for the name), else null. As with
+ * quietStamps, the statement that stores the event compares the stamp in Postgres.
+ */
+export function quietStamp(ctx: EngineContext, workspaceId: string, name: string): string | null {
+  const e = caches.get(ctx)?.get(workspaceId)?.entry;
+  if (!e || e.names === null || e.names.has(name)) return null;
+  return Date.now() - e.at < LISTENERS_MAX_AGE_MS ? e.stamp : null;
 }
 
 /**

@@ -5,9 +5,12 @@
 // refuses) fails only itself, and an outage fails every group it met (the caller answers 503).
 // The answer waits for the commit: a resolved promise means the events are durably stored. Their
 // processing is queued right after (one addBulk at a time per process; the sweeper queues what
-// Redis refused).
+// Redis refused). An event that nothing in its workspace reacts to (a product view when no
+// journey, segment or KPI reads that name: event-listeners.ts) is stored already processed and
+// queues nothing.
 import { randomBytes } from "node:crypto";
 import { GroupBatcher } from "./batcher.ts";
+import { keepFresh, LISTENER_STAMP, quietStamp } from "./event-listeners.ts";
 import { randomHex } from "./random-pool.ts";
 import type { EngineContext } from "./context.ts";
 import type { EventJob } from "./queues.ts";
@@ -67,11 +70,19 @@ export function newCustomerId(): string {
  * same statement. A customer inserted meanwhile by another statement not yet visible to this
  * one's snapshot is missing from `cust`; its events are not inserted and go into the next flush.
  * Rows are inserted in key order, so two statements in flight take their locks in the same order.
+ *
+ * An event given a listener stamp ($9: the process found nothing in the workspace listening for its
+ * name) is stored processed when the workspace's stamp is still that one in this statement's
+ * snapshot; a journey published or a segment saved since makes it go the usual way (reported 'e').
  */
 const INSERT_EVENTS = `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-    AS t(id, ws, ext, name, props, ts, mid, cid)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    AS t(id, ws, ext, name, props, ts, mid, cid, stamp)
+),
+stamps AS MATERIALIZED (
+  SELECT q.ws, ${LISTENER_STAMP("q.ws")} AS stamp
+  FROM (SELECT DISTINCT ws FROM input WHERE stamp IS NOT NULL) q
 ),
 keys AS (
   SELECT DISTINCT ON (ws, ext) ws, ext, cid FROM input ORDER BY ws, ext
@@ -92,14 +103,16 @@ cust AS (
   SELECT * FROM existing UNION ALL SELECT * FROM created
 ),
 ins AS (
-  INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId", "receivedAt")
-  SELECT i.id, i.ws, c.id, i.name, i.props::jsonb, i.ts::timestamp, i.mid, now() AT TIME ZONE 'UTC'
+  INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId", "receivedAt", "processedAt")
+  SELECT i.id, i.ws, c.id, i.name, i.props::jsonb, i.ts::timestamp, i.mid, now() AT TIME ZONE 'UTC',
+         CASE WHEN i.stamp = s.stamp THEN now() AT TIME ZONE 'UTC' END
   FROM input i JOIN cust c ON c.ws = i.ws AND c.ext = i.ext
+  LEFT JOIN stamps s ON s.ws = i.ws
   ORDER BY i.ws, i.mid
   ON CONFLICT ("workspaceId", "messageId") DO NOTHING
-  RETURNING id
+  RETURNING id, "processedAt" IS NOT NULL AS done
 )
-SELECT 'e' AS kind, id AS v FROM ins
+SELECT CASE WHEN done THEN 'd' ELSE 'e' END AS kind, id AS v FROM ins
 UNION ALL
 SELECT 'c', ws || chr(31) || ext FROM cust`;
 
@@ -180,7 +193,7 @@ export class EventCommitter {
 
   /**
    * Stores a group of events all or nothing; resolves once committed (durably stored). Their
-   * `events` jobs are queued right after, outside the flush's slot and the caller's wait: a
+   * `events` jobs (for those something listens for) are queued right after, outside the flush's slot and the caller's wait: a
    * /v1/track answer does not wait for a Redis round trip. Should Redis refuse them, the events
    * stay unprocessed in Postgres and the sweeper queues them (maintenance.ts), as for a job lost
    * with Redis.
@@ -202,29 +215,46 @@ export class EventCommitter {
     return results;
   }
 
-  /** One statement, plus a look-up when some were already stored; the ids of the new events. */
+  /**
+   * One statement, plus a look-up when some were already stored; the ids of the new events to
+   * process (those stored processed are not among them).
+   */
   private async commitRows(
     rows: IngestRow[],
   ): Promise<{ results: IngestResult[]; fresh: string[] }> {
     const ids = rows.map(() => newEventId());
     const results: (IngestResult | undefined)[] = rows.map(() => undefined);
     const fresh: string[] = [];
+    const stored = new Set<string>();
     let pending = rows.map((_, i) => i);
     for (let round = 0; pending.length > 0; round++) {
-      const { inserted, customers } = await this.insert(
-        pending.map((i) => ({ row: rows[i]!, id: ids[i]! })),
-      );
+      const batch = pending.map((i) => ({
+        row: rows[i]!,
+        id: ids[i]!,
+        stamp: quietStamp(this.ctx, rows[i]!.workspaceId, rows[i]!.name),
+      }));
+      const { inserted, done, customers } = await this.insert(batch);
       const dupes: number[] = [];
       const retry: number[] = [];
       for (const i of pending) {
         const r = rows[i]!;
         if (inserted.has(ids[i]!)) {
           results[i] = { eventId: ids[i]!, duplicate: false };
-          fresh.push(ids[i]!);
+          stored.add(ids[i]!);
+          if (!done.has(ids[i]!)) fresh.push(ids[i]!);
         } else if (customers.has(`${r.workspaceId}${SEP}${r.userId}`)) dupes.push(i);
         else retry.push(i);
       }
-      if (dupes.length) await this.resolveDuplicates(rows, dupes, results, new Set(fresh));
+      // The workspaces in use keep their listeners fresh; one thought quiet whose event was not
+      // stored processed changed (a journey published, a segment saved): read again at once.
+      keepFresh(
+        this.ctx,
+        batch.map((b) => b.row.workspaceId),
+        batch.flatMap((b) =>
+          b.stamp !== null && inserted.has(b.id) && !done.has(b.id) ? [b.row.workspaceId] : [],
+        ),
+      );
+      if (dupes.length) await this.resolveDuplicates(rows, dupes, results, stored);
       if (retry.length && round >= 5) throw new Error("ingest: customers could not be resolved");
       pending = retry;
     }
@@ -232,11 +262,11 @@ export class EventCommitter {
   }
 
   private async insert(
-    batch: { row: IngestRow; id: string }[],
-  ): Promise<{ inserted: Set<string>; customers: Set<string> }> {
-    const cols: string[][] = [[], [], [], [], [], [], [], []];
+    batch: { row: IngestRow; id: string; stamp: string | null }[],
+  ): Promise<{ inserted: Set<string>; done: Set<string>; customers: Set<string> }> {
+    const cols: (string | null)[][] = [[], [], [], [], [], [], [], [], []];
     // One customer id per input row; the first row of each customer proposes the id used.
-    for (const { row, id } of batch) {
+    for (const { row, id, stamp } of batch) {
       cols[0]!.push(id);
       cols[1]!.push(row.workspaceId);
       cols[2]!.push(row.userId);
@@ -245,6 +275,7 @@ export class EventCommitter {
       cols[5]!.push(utc(row.timestamp));
       cols[6]!.push(row.messageId);
       cols[7]!.push(newCustomerId());
+      cols[8]!.push(stamp);
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -252,9 +283,14 @@ export class EventCommitter {
           prepare: "engine.ingestEvents",
         });
         const inserted = new Set<string>();
+        const done = new Set<string>();
         const customers = new Set<string>();
-        for (const r of out) (r.kind === "e" ? inserted : customers).add(r.v);
-        return { inserted, customers };
+        for (const r of out) {
+          if (r.kind === "c") customers.add(r.v);
+          else inserted.add(r.v);
+          if (r.kind === "d") done.add(r.v);
+        }
+        return { inserted, done, customers };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
@@ -267,7 +303,7 @@ export class EventCommitter {
     rows: IngestRow[],
     dupes: number[],
     results: (IngestResult | undefined)[],
-    fresh: Set<string>,
+    stored: Set<string>,
   ): Promise<void> {
     const found = await this.ctx.db.query<{
       id: string;
@@ -287,7 +323,7 @@ export class EventCommitter {
       results[i] = { eventId: f.id, duplicate: true };
       // Not processed yet (and not stored by this very batch): queue it again under its own job
       // id, so a client retrying after a Redis hiccup still gets it processed (issue 13).
-      if (!f.processed && !fresh.has(f.id)) requeue.push(f.id);
+      if (!f.processed && !stored.has(f.id)) requeue.push(f.id);
     }
     if (requeue.length)
       await this.ctx.queues.events.addBulk(

@@ -74,6 +74,11 @@ describe("issue 15: group-commit ingest", () => {
   it("events committed by many flushes at once are each queued in exactly one events job", async () => {
     // Flushes of at most 5 events, 4 statements in flight: the flushes' addBulk calls overlap,
     // and the ones committed while another is on its way to Redis go out with the next.
+    // A name a journey is triggered by (one nothing reads is stored processed and queues nothing:
+    // issue-015-quiet-events.test.ts).
+    await h.publish("Signed up", [
+      { id: "t", type: "trigger.event", data: { event: "signed up" }, next: "end" },
+    ]);
     const committer = new EventCommitter(h.ctx, { maxEvents: 5, concurrency: 4, lingerMs: 0 });
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -81,7 +86,7 @@ describe("issue 15: group-commit ingest", () => {
           {
             workspaceId: h.workspaceId,
             userId: `q-${i % 30}`,
-            name: "viewed",
+            name: "signed up",
             properties: { i },
             timestamp: new Date(),
             messageId: `queued-${i}`,
