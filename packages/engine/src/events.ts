@@ -70,7 +70,10 @@ FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
 WHERE v."workspaceId" = ANY($1::text[]) AND v.status = 'LIVE' AND j.status = 'LIVE'
   AND v."triggerEvent" = ANY($2::text[])`;
 
-/** Per (customer, name) that can enrol: its stored, unprocessed events earlier than the batch's latest. */
+/**
+ * Per (customer, name) that can enrol: its stored, unprocessed events earlier than the batch's
+ * latest (through "Event_unprocessed_customer_idx", which holds unprocessed events only).
+ */
 const EARLIER_EVENTS = `
 SELECT DISTINCT x.id
 FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) AS b(ws, cust, name, ts, id)

@@ -208,4 +208,29 @@ describe("issue 15: events nothing listens for", () => {
         })) === 1,
     );
   });
+
+  it("leave the worker's index of unprocessed events small: it holds unprocessed events only", async () => {
+    h = await startEngineHarness({ workers: false });
+    const [def] = await h.db.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE indexname = 'Event_unprocessed_customer_idx'`,
+    );
+    expect(def?.indexdef).toContain(
+      `("workspaceId", "customerId", name, "timestamp", id) WHERE ("processedAt" IS NULL)`,
+    );
+    await h.publish("Welcome", [
+      { id: "t", type: "trigger.event", data: { event: "signup" }, next: "end" },
+    ]);
+    await eventListeners(h.ctx, h.workspaceId);
+    await send(h, [
+      ...Array.from({ length: 30 }, (_, i) => call(`v-${i}`, "Product Viewed")),
+      call("ann", "signup"),
+      call("bob", "signup"),
+    ]);
+    // Only the two signups wait for the worker; the 30 views were stored processed.
+    const [n] = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Event" WHERE "workspaceId" = $1 AND "processedAt" IS NULL`,
+      [h.workspaceId],
+    );
+    expect(n?.n).toBe(2);
+  });
 });
