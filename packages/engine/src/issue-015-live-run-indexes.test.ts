@@ -7,6 +7,7 @@
 // live runs (canvas counts, analytics, stopping a journey) are right for runs in every status and
 // plan on the partial index; and that the reads of finished runs (by journey and version, by
 // customer) still have an index path.
+import type { StepSpec } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journeyStepFigures } from "./analytics.ts";
 import { nodeCounts, stopJourney } from "./operate.ts";
@@ -124,7 +125,7 @@ async function planOf(
 
 beforeAll(async () => {
   h = await startEngineHarness({ workers: false });
-  const steps = (trigger: string) => [
+  const steps = (trigger: string): StepSpec[] => [
     { id: trigger, type: "trigger.event", data: { event: "purchase" }, next: "w" },
     { id: "w", type: "wait.duration", data: { amount: 3, unit: "days" }, next: "x" },
     { id: "x", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },

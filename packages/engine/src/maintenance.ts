@@ -308,22 +308,26 @@ export async function sweep(
     where: { status: "PAUSED" },
     select: { id: true },
   });
-  const where: Prisma.JourneyRunWhereInput = paused.length
-    ? { journeyId: { notIn: paused.map((j) => j.id) } }
-    : {};
+  const pausedIds = paused.map((j) => j.id);
+  const cutoff = before.toISOString().slice(0, -1); // the columns are UTC timestamps
+  // Raw SQL with the statuses as literals, so Postgres reads the partial indexes of waiting and
+  // active runs (a status passed as a parameter, as Prisma does, cannot match their predicates:
+  // each sweep was a scan of the whole table).
   const runs = [
-    ...(await prisma.journeyRun.findMany({
-      where: { status: "WAITING", waitingUntil: { lt: before }, ...where },
-      orderBy: { waitingUntil: "asc" },
-      select: { id: true },
-      take: SWEEP_LIMIT,
-    })),
-    ...(await prisma.journeyRun.findMany({
-      where: { status: "ACTIVE", updatedAt: { lt: before }, ...where },
-      orderBy: { updatedAt: "asc" },
-      select: { id: true },
-      take: SWEEP_LIMIT,
-    })),
+    ...(await ctx.db.query<{ id: string }>(
+      `SELECT id FROM "JourneyRun"
+       WHERE status = 'WAITING' AND "waitingUntil" < $1::timestamp AND NOT ("journeyId" = ANY($2::text[]))
+       ORDER BY "waitingUntil" LIMIT $3`,
+      [cutoff, pausedIds, SWEEP_LIMIT],
+      { prepare: "engine.sweepWaiting" },
+    )),
+    ...(await ctx.db.query<{ id: string }>(
+      `SELECT id FROM "JourneyRun"
+       WHERE status = 'ACTIVE' AND "updatedAt" < $1::timestamp AND NOT ("journeyId" = ANY($2::text[]))
+       ORDER BY "updatedAt" LIMIT $3`,
+      [cutoff, pausedIds, SWEEP_LIMIT],
+      { prepare: "engine.sweepActive" },
+    )),
   ];
   for (const r of runs) await ensureFollowUps(ctx, r.id, { recover: true });
   const messages = await prisma.message.findMany({

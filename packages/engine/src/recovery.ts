@@ -14,7 +14,7 @@ const PAGE = 1000;
  * Re-creates the timer job of every run whose wait ended before now (paused journeys keep theirs
  * held). Returns how many runs it handled.
  */
-export async function resumeOverdueWaits(ctx: EngineContext): Promise<number> {
+export async function resumeOverdueWaits(ctx: EngineContext, pageSize = PAGE): Promise<number> {
   const { prisma } = ctx.db;
   const now = new Date(ctx.now());
   const paused = await prisma.journey.findMany({
@@ -22,47 +22,46 @@ export async function resumeOverdueWaits(ctx: EngineContext): Promise<number> {
     select: { id: true },
   });
   let handled = 0;
-  let after: { waitingUntil: Date; id: string } | null = null;
+  // Raw SQL with the status as a literal, so Postgres reads the partial index of waiting runs (a
+  // status passed as a parameter, as Prisma does, cannot match its predicate). Keyset pages: the
+  // due time comes back as text and goes back as it came.
+  let after: { waitingUntil: string; id: string } | null = null;
   for (;;) {
     const page: {
       id: string;
       seq: number;
-      currentStepId: string | null;
-      waitingUntil: Date | null;
-    }[] = await prisma.journeyRun.findMany({
-      where: {
-        status: "WAITING",
-        waitingUntil: { lt: now },
-        currentStepId: { not: null },
-        ...(paused.length ? { journeyId: { notIn: paused.map((j) => j.id) } } : {}),
-        ...(after
-          ? {
-              OR: [
-                { waitingUntil: { gt: after.waitingUntil } },
-                { waitingUntil: after.waitingUntil, id: { gt: after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ waitingUntil: "asc" }, { id: "asc" }],
-      select: { id: true, seq: true, currentStepId: true, waitingUntil: true },
-      take: PAGE,
-    });
+      currentStepId: string;
+      waitingUntil: string;
+    }[] = await ctx.db.query(
+      `SELECT id, seq, "currentStepId", "waitingUntil"::text AS "waitingUntil" FROM "JourneyRun"
+       WHERE status = 'WAITING' AND "waitingUntil" < $1::timestamp AND "currentStepId" IS NOT NULL
+         AND NOT ("journeyId" = ANY($2::text[]))
+         AND ($3::timestamp IS NULL OR ("waitingUntil", id) > ($3::timestamp, $4::text))
+       ORDER BY "waitingUntil", id LIMIT $5`,
+      [
+        now.toISOString().slice(0, -1), // the column is a UTC timestamp
+        paused.map((j) => j.id),
+        after?.waitingUntil ?? null,
+        after?.id ?? "",
+        pageSize,
+      ],
+      { prepare: "engine.overdueWaits" },
+    );
     if (page.length === 0) break;
     await ctx.queues.runs.addBulk(
       page.map((r) => {
         const data: RunJob = {
           runId: r.id,
           seq: r.seq,
-          input: { kind: "timer", stepId: r.currentStepId! },
+          input: { kind: "timer", stepId: r.currentStepId },
         };
         return { name: "timer", data, opts: { jobId: runJobId(data) } };
       }),
     );
     handled += page.length;
     const last = page[page.length - 1]!;
-    after = { waitingUntil: last.waitingUntil ?? now, id: last.id };
-    if (page.length < PAGE) break;
+    after = { waitingUntil: last.waitingUntil, id: last.id };
+    if (page.length < pageSize) break;
   }
   if (handled)
     ctx.log.info({ runs: handled }, "Redis is back: re-created the timers of overdue waits");

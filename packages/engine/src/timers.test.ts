@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { pauseJourney, resumeJourney } from "./operate.ts";
 import { sweep } from "./maintenance.ts";
+import { resumeOverdueWaits } from "./recovery.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import {
   timerBucket,
@@ -221,6 +222,18 @@ describe("waits through timer buckets", () => {
     expect(await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })).toBe(N);
     expect((await sweep(h.ctx, 100)).runs).toBe(N);
     await allCompleted(h, journeyId, "every run completed");
+  });
+
+  it("after Redis comes back, the overdue waits' timers are re-created from Postgres, page by page, each once", async () => {
+    h = await startEngineHarness({ timers: TIMERS });
+    const { journeyId, due } = await waitingRuns(h, 3);
+    await h.ctx.queues.timers.obliterate({ force: true }); // as if Redis lost them
+    await new Promise((r) => setTimeout(r, Math.max(...due.values()) + 300 - Date.now()));
+    // Pages of 4 over 23 runs made at once (due times may tie to the millisecond): the keyset (due time, id)
+    // must neither skip nor repeat a run.
+    expect(await resumeOverdueWaits(h.ctx, 4)).toBe(N);
+    await allCompleted(h, journeyId, "every run completed");
+    expect((await timerTraces(h, journeyId)).traces).toHaveLength(N);
   });
 
   it("a wait ending sooner than directWithinMs gets its own timer job", async () => {
