@@ -2,12 +2,10 @@
 // nothing in the workspace reacts to it, and goes through the events worker as before when
 // something does — a journey triggered by it, a saved segment reading it — also when that was
 // saved after the process read the workspace's listeners (the statement checks the stamp).
-import { SegmentDefinition, type SegmentDefinitionInput } from "@postpath/journey";
-import type { Prisma } from "@postpath/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventListeners, readEventListeners } from "./event-listeners.ts";
 import { forgetSegments } from "./segments.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { saveSegment, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { visitPurl } from "./visits.ts";
 
 let h: EngineHarness | undefined;
@@ -40,15 +38,6 @@ const eventOf = (x: EngineHarness, token: string) =>
     select: { id: true, timestamp: true, processedAt: true },
   });
 
-const segmentOn = (x: EngineHarness, name: string, d: SegmentDefinitionInput) =>
-  x.db.prisma.segment.create({
-    data: {
-      workspaceId: x.workspaceId,
-      name,
-      definition: SegmentDefinition.parse(d) as unknown as Prisma.InputJsonValue,
-    },
-  });
-
 describe("issue 14: a visit's event when nothing listens for it", () => {
   it("is stored processed with the visit, which is counted and traced; the first visit, before the workspace is known, goes the usual way", async () => {
     const clock = Date.parse("2026-06-01T10:00:00.000Z");
@@ -58,7 +47,7 @@ describe("issue 14: a visit's event when nothing listens for it", () => {
     await h.publish("Welcome", [
       { id: "t", type: "trigger.event", data: { event: "purchase" }, next: "end" },
     ]);
-    await segmentOn(h, "Buyers", { rules: [{ kind: "event", event: "purchase" }] });
+    await saveSegment(h, "Buyers", { rules: [{ kind: "event", event: "purchase" }] });
     const ann = await h.customer("ann");
     await link(h, "first", ann);
     await link(h, "second", ann);
@@ -110,7 +99,7 @@ describe("issue 14: a visit's event when nothing listens for it", () => {
       },
       first.journeyId,
     );
-    await segmentOn(h, "Openers", { rules: [{ kind: "event", event: "email_opened" }] });
+    await saveSegment(h, "Openers", { rules: [{ kind: "event", event: "email_opened" }] });
     await h.db.prisma.workspace.update({
       where: { id: h.workspaceId },
       data: { settings: { analytics: { purchaseEvent: "checkout" } } },
@@ -175,7 +164,7 @@ describe("issue 14: a visit's event when something listens for it", () => {
     await link(h, "ann-1", ann);
     expect((await eventListeners(h.ctx, h.workspaceId)).names?.has("purl_visited")).toBe(false);
 
-    const seg = await segmentOn(h, "Visited their page", {
+    const seg = await saveSegment(h, "Visited their page", {
       rules: [{ kind: "event", event: "purl_visited" }],
     });
     forgetSegments(h.workspaceId); // as the API does after saving one (the worker's own cache)

@@ -3,13 +3,11 @@
 // segment. Such an event is stored already processed and queues no job; everything else goes
 // through the events worker as before, also when what reads it was published or saved after the
 // process last read the workspace's listeners (the ingest statement checks the stamp).
-import { SegmentDefinition, type SegmentDefinitionInput } from "@postpath/journey";
-import type { Prisma } from "@postpath/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventListeners } from "./event-listeners.ts";
 import { trackMany, type TrackInput } from "./ingest.ts";
 import { forgetSegments } from "./segments.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { saveSegment, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 
 let h: EngineHarness | undefined;
 afterEach(async () => {
@@ -50,15 +48,6 @@ async function send(x: EngineHarness, calls: TrackInput[]): Promise<string[]> {
   expect(answers.every((a) => !a.duplicate)).toBe(true);
   return answers.map((a) => a.eventId);
 }
-
-const segmentOn = (x: EngineHarness, name: string, d: SegmentDefinitionInput) =>
-  x.db.prisma.segment.create({
-    data: {
-      workspaceId: x.workspaceId,
-      name,
-      definition: SegmentDefinition.parse(d) as unknown as Prisma.InputJsonValue,
-    },
-  });
 
 describe("issue 15: events nothing listens for", () => {
   it("are stored processed with no job, once the workspace's listeners are known; listened ones are queued in the same batch", async () => {
@@ -166,7 +155,7 @@ describe("issue 15: events nothing listens for", () => {
     expect(known.names?.has("checkout")).toBe(false);
 
     // Saved (and the analytics settings changed) after this process read the listeners.
-    const seg = await segmentOn(h, "Wishlisters", {
+    const seg = await saveSegment(h, "Wishlisters", {
       rules: [{ kind: "event", event: "Wishlist Added" }],
     });
     forgetSegments(h.workspaceId); // as the API does after saving one

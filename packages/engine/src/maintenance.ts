@@ -313,21 +313,17 @@ export async function sweep(
   // Raw SQL with the statuses as literals, so Postgres reads the partial indexes of waiting and
   // active runs (a status passed as a parameter, as Prisma does, cannot match their predicates:
   // each sweep was a scan of the whole table).
+  const overdue = (status: "WAITING" | "ACTIVE", since: '"waitingUntil"' | '"updatedAt"') =>
+    ctx.db.query<{ id: string }>(
+      `SELECT id FROM "JourneyRun"
+       WHERE status = '${status}' AND ${since} < $1::timestamp AND NOT ("journeyId" = ANY($2::text[]))
+       ORDER BY ${since} LIMIT $3`,
+      [cutoff, pausedIds, SWEEP_LIMIT],
+      { prepare: `engine.sweep${status}` },
+    );
   const runs = [
-    ...(await ctx.db.query<{ id: string }>(
-      `SELECT id FROM "JourneyRun"
-       WHERE status = 'WAITING' AND "waitingUntil" < $1::timestamp AND NOT ("journeyId" = ANY($2::text[]))
-       ORDER BY "waitingUntil" LIMIT $3`,
-      [cutoff, pausedIds, SWEEP_LIMIT],
-      { prepare: "engine.sweepWaiting" },
-    )),
-    ...(await ctx.db.query<{ id: string }>(
-      `SELECT id FROM "JourneyRun"
-       WHERE status = 'ACTIVE' AND "updatedAt" < $1::timestamp AND NOT ("journeyId" = ANY($2::text[]))
-       ORDER BY "updatedAt" LIMIT $3`,
-      [cutoff, pausedIds, SWEEP_LIMIT],
-      { prepare: "engine.sweepActive" },
-    )),
+    ...(await overdue("WAITING", '"waitingUntil"')),
+    ...(await overdue("ACTIVE", '"updatedAt"')),
   ];
   for (const r of runs) await ensureFollowUps(ctx, r.id, { recover: true });
   const messages = await prisma.message.findMany({

@@ -7,8 +7,10 @@ import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import {
   compile,
   draftFromSteps,
+  SegmentDefinition,
   triggerOf,
   type JourneySettingsInput,
+  type SegmentDefinitionInput,
   type StepSpec,
 } from "@postpath/journey";
 import type { EngineContext } from "../context.ts";
@@ -185,5 +187,15 @@ export async function runProgress(db: Database, journeyId: string): Promise<unkn
   ]);
   return { runs, messages };
 }
+
+/** Saves a segment in the harness's workspace, as the API stores one (the definition parsed). */
+export const saveSegment = (x: EngineHarness, name: string, d: SegmentDefinitionInput) =>
+  x.db.prisma.segment.create({
+    data: {
+      workspaceId: x.workspaceId,
+      name,
+      definition: SegmentDefinition.parse(d) as unknown as Prisma.InputJsonValue,
+    },
+  });
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
