@@ -9,9 +9,9 @@
 // does the journey's conversion event — the attribution setting's event, else the journey's goal,
 // else the purchase event — within the window (default 5 days) after the last message the journey
 // sent them before it (or, when the journey says so, after entering). One conversion per run
-// (`Attribution` keyed by run); the converting order's revenue (each order id once) is credited to
-// the run, the step of that last message (the trigger when counted from entry) and the run's A/B
-// variant, and added to the rollups in the same statement (the first attribution naming an order
+// (`Attribution` keyed by run); the converting order's revenue (each order id once per journey) is
+// credited to the run, the step of that last message (the trigger when counted from entry) and the
+// run's A/B variant, and added to the rollups in the same statement (the first attribution naming an order
 // adds it to the KPI dashboard's journey-influenced orders and revenue, kpi-rollups.ts). Runs that
 // ended still convert: a customer who buys two days after the last email of a finished journey
 // counts. Orders are stored with the KPI dashboard's rollups in one transaction (kpi-rollups.ts).
@@ -24,7 +24,7 @@ import type { EngineContext } from "./context.ts";
 import { asRecord } from "./customer.ts";
 import { takeShard } from "./counters.ts";
 import { loadPlan } from "./plans.ts";
-import { influencedOrderCtes, insertOrders } from "./kpi-rollups.ts";
+import { influencedOrderCtes, insertOrders, withCustomerLocks } from "./kpi-rollups.ts";
 import { ROLLUP_ADD, sentOnVersionSql, utcDay, variantAt } from "./rollups.ts";
 
 /** The rule in words, for the analytics page (returned by the API with the figures). */
@@ -315,18 +315,55 @@ async function convert(
   }
   if (rows.length === 0) return;
   const order = orderOf(settings, e);
-  // One statement: the attributions (one per run), their trace rows and the rollups. The order's
-  // revenue only when this event made the order (a second event with the same order id adds none).
-  await ctx.db.query(
-    `WITH o AS (
-       SELECT revenue FROM "Order" WHERE "workspaceId" = $1 AND "orderId" = $2 AND "eventId" = $3
+  // The order's revenue goes to one run per journey: the first here, unless an attribution of the
+  // journey already names the order (another run, or the same order sent again under another
+  // message id). Whichever of two events with one order id converts the run first credits the
+  // order's revenue (the stored order's, whichever event made it), so concurrent jobs agree.
+  const credited = new Set<string>();
+  const args = rows.map((r) => {
+    const credit = !credited.has(r.journey);
+    credited.add(r.journey);
+    return { ...r, basis: byVersion.get(r.version)?.basis ?? "message", credit };
+  });
+  const statement: [string, unknown[]] = [
+    ATTRIBUTE,
+    [
+      e.workspaceId,
+      order?.orderId ?? null,
+      e.id,
+      e.customerId,
+      at,
+      JSON.stringify(args),
+      e.name,
+      utcDay(e.ts),
+      takeShard(),
+    ],
+  ];
+  if (!order) {
+    await ctx.db.query(...statement);
+    return;
+  }
+  // Orders: under the customer's lock (the one insertOrders takes), so two jobs converting the
+  // customer's runs with one order id see each other's attributions and credit it once.
+  await withCustomerLocks(ctx.db, e.workspaceId, [e.customerId], (s) => s.query(...statement));
+}
+
+// $1 workspace, $2 order id (null: not an order), $3 event, $4 customer, $5 at, $6 the runs,
+// $7 event name, $8 day, $9 shard. One statement: the attributions (one per run), their trace
+// rows and the rollups.
+const ATTRIBUTE = `WITH o AS (
+       SELECT revenue FROM "Order" WHERE "workspaceId" = $1 AND "orderId" = $2 AND "customerId" = $4
      ), a AS (
        INSERT INTO "Attribution" ("runId", "workspaceId", "journeyId", "versionId", "customerId",
          "stepId", variant, "messageId", "eventId", "orderId", revenue, basis, at)
        SELECT x.run, $1, x.journey, x.version, $4, x.step, x.variant, x.message, $3, $2,
-              COALESCE((SELECT revenue FROM o), 0), x.basis, $5
+              CASE WHEN x.credit AND NOT EXISTS (
+                SELECT 1 FROM "Attribution" p
+                WHERE p."workspaceId" = $1 AND p."orderId" = $2 AND p."journeyId" = x.journey
+              ) THEN COALESCE((SELECT revenue FROM o), 0) ELSE 0 END, x.basis, $5
        FROM jsonb_to_recordset($6::jsonb)
-         AS x(run text, version text, journey text, step text, variant text, message text, basis text)
+         AS x(run text, version text, journey text, step text, variant text, message text,
+              basis text, credit boolean)
        ORDER BY x.run
        ON CONFLICT ("runId") DO NOTHING
        RETURNING "runId", "versionId", "journeyId", "stepId", variant, revenue
@@ -340,19 +377,4 @@ async function convert(
      INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", converted, revenue)
      SELECT a."versionId", a."stepId", a.variant, $8::date, $9, min(a."journeyId"), count(*), sum(a.revenue)
      FROM a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-     ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET ${ROLLUP_ADD}`,
-    [
-      e.workspaceId,
-      order?.orderId ?? null,
-      e.id,
-      e.customerId,
-      at,
-      JSON.stringify(
-        rows.map((r) => ({ ...r, basis: byVersion.get(r.version)?.basis ?? "message" })),
-      ),
-      e.name,
-      utcDay(e.ts),
-      takeShard(),
-    ],
-  );
-}
+     ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET ${ROLLUP_ADD}`;

@@ -7,7 +7,8 @@ import type { Provider } from "@postpath/channels";
 import type { StepSpec } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { forgetWorkspaceAnalytics } from "./attribution.ts";
+import { forgetWorkspaceAnalytics, recordOrdersAndConversions } from "./attribution.ts";
+import { insertOrders } from "./kpi-rollups.ts";
 import { compactRollups, variantAt } from "./rollups.ts";
 import { loadPlan } from "./plans.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
@@ -348,6 +349,79 @@ describe("issue 17: orders and attribution", () => {
     expect(await attributionOf("mover", journeyId)).toMatchObject([
       { versionId: first, stepId: "mail", revenue: 70, basis: "message" },
     ]);
+    expect(await rollupFigures(h.db, journeyId)).toEqual(await recountFigures(h.ctx, journeyId));
+  });
+
+  it("one order id in two events: whichever converts first credits the order, once per journey", async () => {
+    await h.db.prisma.workspace.update({ where: { id: h.workspaceId }, data: { settings: {} } });
+    forgetWorkspaceAnalytics(h.workspaceId);
+    const { journeyId } = await h.publish(
+      "twice-entered",
+      [
+        { id: "t", type: "trigger.event", data: { event: "visited" }, next: "mail" },
+        {
+          id: "mail",
+          type: "action.email",
+          data: { subject: "Hi", body: "Hi", format: "text" },
+          next: "x",
+        },
+        { id: "x", type: "flow.exit" },
+      ],
+      { goal: { name: "purchase", event: "purchase" }, entry: { mode: "afterExit" } },
+    );
+    clock = T0 + 40 * DAY;
+    const customerId = await h.customer("racer", { email: "racer@example.com" });
+    // Two runs of the journey, each sent its email.
+    for (const n of [1, 2]) {
+      await track(h.ctx, h.workspaceId, {
+        userId: "racer",
+        event: "visited",
+        timestamp: iso(clock),
+      });
+      await waitFor(`run ${n} ended`, async () => {
+        const ended = await h.db.prisma.journeyRun.count({
+          where: { journeyId, status: { in: ["COMPLETED", "EXITED"] } },
+        });
+        return ended === n ? ended : null;
+      });
+    }
+    expect(await h.db.prisma.message.count({ where: { run: { journeyId }, status: "SENT" } })).toBe(
+      2,
+    );
+
+    // The purchase arrived twice under two message ids (a replay). Event A made the order, but
+    // the job holding event B converts first — as concurrent event jobs can.
+    const ts = clock + DAY;
+    const event = (id: string) => ({
+      id,
+      workspaceId: h.workspaceId,
+      customerId,
+      name: "purchase",
+      properties: { revenue: 25, order_id: "o-race" },
+      ts,
+    });
+    await insertOrders(h.ctx, h.workspaceId, [
+      { orderId: "o-race", customerId, revenue: 25, ts, eventId: "race-a" },
+    ]);
+    await recordOrdersAndConversions(h.ctx, [event("race-b")]);
+    await recordOrdersAndConversions(h.ctx, [event("race-a")]);
+    await recordOrdersAndConversions(h.ctx, [event("race-b"), event("race-a")]); // a retried job
+
+    // Both runs converted; the order's revenue counted once for the journey, on the first run.
+    const rows = await attributionOf("racer", journeyId);
+    expect(rows.map((r) => [r.orderId, r.stepId]).sort()).toEqual([
+      ["o-race", "mail"],
+      ["o-race", "mail"],
+    ]);
+    expect(rows.map((r) => r.revenue).sort()).toEqual([0, 25]);
+    const [credited] = rows.filter((r) => r.revenue > 0);
+    expect(credited?.runId).toBe([...rows.map((r) => r.runId)].sort()[0]);
+    const [influenced] = await h.db.query<{ journeyRevenue: number }>(
+      `SELECT sum("journeyRevenue")::float8 AS "journeyRevenue" FROM "KpiDay"
+       WHERE "workspaceId" = $1 AND day = $2::date`,
+      [h.workspaceId, iso(ts).slice(0, 10)],
+    );
+    expect(influenced?.journeyRevenue).toBe(25);
     expect(await rollupFigures(h.db, journeyId)).toEqual(await recountFigures(h.ctx, journeyId));
   });
 });

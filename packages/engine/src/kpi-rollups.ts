@@ -158,10 +158,8 @@ export async function insertOrders(
   orders: readonly NewOrder[],
 ): Promise<number> {
   if (orders.length === 0) return 0;
-  return inTransaction(ctx.db, async (s) => {
-    await s.query(LOCK_CUSTOMERS, [workspaceId, [...new Set(orders.map((o) => o.customerId))]], {
-      prepare: "engine.kpiLockCustomers",
-    });
+  const customers = orders.map((o) => o.customerId);
+  return withCustomerLocks(ctx.db, workspaceId, customers, async (s) => {
     const [row] = await s.query<{ inserted: number }>(
       INSERT_ORDERS,
       [
@@ -176,6 +174,24 @@ export async function insertOrders(
       { prepare: "engine.ordersWithKpis" },
     );
     return row?.inserted ?? 0;
+  });
+}
+
+/**
+ * Runs `fn` in a transaction that holds the customers' order locks: order inserts (above) and
+ * conversions by an order (attribution.ts) of one customer take turns.
+ */
+export function withCustomerLocks<T>(
+  db: Database,
+  workspaceId: string,
+  customerIds: readonly string[],
+  fn: (s: SqlSession) => Promise<T>,
+): Promise<T> {
+  return inTransaction(db, async (s) => {
+    await s.query(LOCK_CUSTOMERS, [workspaceId, [...new Set(customerIds)]], {
+      prepare: "engine.kpiLockCustomers",
+    });
+    return fn(s);
   });
 }
 
