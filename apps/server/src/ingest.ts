@@ -12,11 +12,13 @@ import rateLimit from "@fastify/rate-limit";
 import { onApiKeyRevoked } from "@postpath/api";
 import {
   identify,
+  identifyMany,
   isUnstorableInput,
   sanitizeJson,
   storeTracks,
   type CheckedTrack,
   type EngineContext,
+  type IdentifyInput,
 } from "@postpath/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Cluster, Redis } from "ioredis";
@@ -124,14 +126,17 @@ function trackInput(v: Track): CheckedTrack {
 async function doTrack(engine: EngineContext, ws: string, v: Track) {
   return (await storeTracks(engine, ws, [trackInput(v)]))[0]!;
 }
-async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
-  return identify(engine, ws, {
+function identifyInput(v: Identify): IdentifyInput {
+  return {
     userId: externalId(v),
     traits: v.traits,
     timestamp: v.timestamp,
     messageId: v.messageId,
     context: v.context,
-  });
+  };
+}
+async function doIdentify(engine: EngineContext, ws: string, v: Identify) {
+  return identify(engine, ws, identifyInput(v));
 }
 /** A page (or screen) view is stored as the event "Page Viewed" ("Screen Viewed"), with name and category as properties. */
 function pageInput(v: Page, event = "Page Viewed"): CheckedTrack {
@@ -166,26 +171,6 @@ function eventOf(item: Item): CheckedTrack | null {
     case "group":
     case "alias":
       return null;
-  }
-}
-
-async function processItem(
-  engine: EngineContext,
-  ws: string,
-  item: Item,
-): Promise<"stored" | "duplicate" | "ignored"> {
-  switch (item.type) {
-    case "track":
-      return (await doTrack(engine, ws, item)).duplicate ? "duplicate" : "stored";
-    case "page":
-      return (await doPage(engine, ws, item)).duplicate ? "duplicate" : "stored";
-    case "screen":
-      return (await doPage(engine, ws, item, "Screen Viewed")).duplicate ? "duplicate" : "stored";
-    case "identify":
-      return (await doIdentify(engine, ws, item)).duplicate ? "duplicate" : "stored";
-    case "group":
-    case "alias":
-      return "ignored";
   }
 }
 
@@ -441,8 +426,9 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
     // as delivered and retry a 5xx whole, so a bad item must never cost the good ones. Only when
     // no item could be taken is the answer 400 (not retried). A retried batch is deduplicated on
     // messageId. Consecutive events (track, page, screen) are stored together, all or nothing,
-    // through the engine's group commit (shared with concurrent requests); an identify is stored
-    // in its place between them, so it still precedes the events that follow it.
+    // through the engine's group commit (shared with concurrent requests); so are consecutive
+    // identifies (their own group commit), stored in their place between events, so an identify
+    // still precedes the events that follow it.
     scope.post("/v1/batch", limited(BATCH_LIMIT_BYTES), async (req, reply) => {
       const envelope = SegmentBatch.safeParse(req.body);
       if (!envelope.success)
@@ -467,31 +453,38 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
         );
         refuseAt(index, [{ field: `batch.${index}`, message: UNSTORABLE }]);
       };
-      /** The events waiting to be stored together (index in the batch, the call). */
-      let run: { index: number; input: CheckedTrack }[] = [];
-      const storeRun = async () => {
-        const items = run;
-        run = [];
+      /** Stores calls together, all or nothing (index in the batch, the call). */
+      const storeTogether = async <T>(
+        items: { index: number; input: T }[],
+        store: (inputs: T[]) => Promise<{ duplicate: boolean }[]>,
+      ) => {
         if (items.length === 0) return;
         try {
-          const res = await storeTracks(
-            engine,
-            ws,
-            items.map((i) => i.input),
-          );
+          const res = await store(items.map((i) => i.input));
           for (const r of res) counts[r.duplicate ? "duplicate" : "stored"]++;
         } catch (err) {
           if (!isUnstorableInput(err)) throw err;
-          // Some value the gate let through was refused: find which, one event at a time.
+          // Some value the gate let through was refused: find which, one call at a time.
           for (const i of items)
             try {
-              const [r] = await storeTracks(engine, ws, [i.input]);
+              const [r] = await store([i.input]);
               counts[r!.duplicate ? "duplicate" : "stored"]++;
             } catch (e) {
               if (isUnstorableInput(e)) refuseUnstorable(i.index, e);
               else throw e;
             }
         }
+      };
+      /** The events, or the identifies, waiting to be stored together. */
+      let run: { index: number; input: CheckedTrack }[] = [];
+      let identifies: { index: number; input: IdentifyInput }[] = [];
+      const storeRun = async () => {
+        const items = run;
+        run = [];
+        await storeTogether(items, (inputs) => storeTracks(engine, ws, inputs));
+        const calls = identifies;
+        identifies = [];
+        await storeTogether(calls, (inputs) => identifyMany(engine, ws, inputs));
       };
       for (const [index, raw] of envelope.data.batch.entries()) {
         const refuse = (fields: FieldError[]) => refuseAt(index, fields);
@@ -511,16 +504,16 @@ export function registerIngest(app: FastifyInstance, opts: AppOptions): void {
         }
         const input = eventOf(checked.value);
         if (input) {
+          if (identifies.length) await storeRun();
           run.push({ index, input });
           continue;
         }
-        await storeRun();
-        try {
-          counts[await processItem(engine, ws, checked.value)]++;
-        } catch (err) {
-          if (!isUnstorableInput(err)) throw err;
-          refuseUnstorable(index, err);
+        if (checked.value.type === "identify") {
+          if (run.length) await storeRun();
+          identifies.push({ index, input: identifyInput(checked.value) });
+          continue;
         }
+        counts.ignored++; // group and alias: accepted, not stored
       }
       await storeRun();
       refused.sort((a, b) => a.index - b.index);

@@ -26,6 +26,7 @@ export { insertOrders, rebuildKpiRollups, type NewOrder } from "./kpi-rollups.ts
 export * from "./sanitize.ts";
 export * from "./credentials/index.ts"; // admin issue
 export * from "./group-commit.ts";
+export * from "./identify-commit.ts";
 export * from "./random-pool.ts"; // pooled random ids (request, event, form key)
 export * from "./consent.ts"; // issue 16
 export * from "./experiments.ts"; // issue 17

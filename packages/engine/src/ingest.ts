@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { applyConsentTraits } from "./consent.ts"; // issue 16
 import type { EngineContext } from "./context.ts";
 import { eventCommitter, type IngestRow } from "./group-commit.ts";
+import { identifyCommitter, type IdentifyResult, type IdentifyRow } from "./identify-commit.ts";
 import { eventTime, sanitizeJson, sanitizeString } from "./sanitize.ts";
 
 /**
@@ -71,76 +71,45 @@ function columnsFromTraits(traits: Record<string, unknown>) {
 /**
  * Merges an identify call's traits into the customer (created if new) and queues a segment check,
  * deduplicated on messageId like track: a replay merges nothing and queues nothing, and is
- * reported as a duplicate. The IdentifyCall row is claimed in the same statement as the merge;
- * if the segment-check job never reached Redis (enqueuedAt still null), a replay queues it under
- * the same job id, so a client retrying after a Redis hiccup still gets it evaluated exactly once.
+ * reported as a duplicate. Through the process's identify group commit (identify-commit.ts):
+ * concurrent calls share one statement. The IdentifyCall row is claimed in the same statement as
+ * the merge; if the segment-check job never reached Redis (enqueuedAt still null), a replay queues
+ * it under the same job id, so a client retrying after a Redis hiccup still gets it evaluated
+ * exactly once.
  */
 export async function identify(
   ctx: EngineContext,
   workspaceId: string,
   raw: IdentifyInput,
-): Promise<{ customerId: string; duplicate: boolean }> {
-  const input = IdentifyInput.parse(raw);
-  const cols = columnsFromTraits(input.traits);
-  const traits = JSON.stringify(input.traits);
-  const callId = `i${randomUUID().replace(/-/g, "")}`;
-  const messageId = input.messageId ?? randomUUID();
-  // One statement: claim the messageId, and only if that succeeded insert or merge traits into
-  // attributes (no read-then-write race; a concurrent replay waits on the claim and merges nothing).
-  const rows = await ctx.db.prisma.$queryRaw<{ id: string }[]>`
-    WITH claim AS (
-      INSERT INTO "IdentifyCall" (id, "workspaceId", "messageId", "externalId")
-      VALUES (${callId}, ${workspaceId}, ${messageId}, ${input.userId})
-      ON CONFLICT ("workspaceId", "messageId") DO NOTHING
-      RETURNING id
-    )
-    INSERT INTO "Customer" (id, "workspaceId", "externalId", email, phone, timezone, attributes, "updatedAt")
-    SELECT ${`c${randomUUID().replace(/-/g, "")}`}, ${workspaceId}, ${input.userId}, ${cols.email ?? null}, ${cols.phone ?? null}, ${cols.timezone ?? null}, ${traits}::jsonb, now()
-    FROM claim
-    ON CONFLICT ("workspaceId", "externalId") DO UPDATE SET
-      email = COALESCE(EXCLUDED.email, "Customer".email),
-      phone = COALESCE(EXCLUDED.phone, "Customer".phone),
-      timezone = COALESCE(EXCLUDED.timezone, "Customer".timezone),
-      attributes = "Customer".attributes || EXCLUDED.attributes,
-      "updatedAt" = now()
-    RETURNING id`;
-  const id = rows[0]?.id;
-  if (id) {
-    // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
-    // customer's subscription state (a replayed call does not come here).
-    await applyConsentTraits(ctx, id, input.traits);
-    await enqueueSegmentCheck(ctx, callId, id);
-    return { customerId: id, duplicate: false };
-  }
-  const seen = await ctx.db.prisma.$queryRaw<
-    { callId: string; enqueuedAt: Date | null; customerId: string | null }[]
-  >`
-    SELECT ic.id AS "callId", ic."enqueuedAt", c.id AS "customerId"
-    FROM "IdentifyCall" ic
-    LEFT JOIN "Customer" c ON c."workspaceId" = ic."workspaceId" AND c."externalId" = ic."externalId"
-    WHERE ic."workspaceId" = ${workspaceId} AND ic."messageId" = ${messageId}`;
-  const first = seen[0];
-  if (!first?.customerId) throw new Error("identify: a replayed call's customer is missing");
-  if (!first.enqueuedAt) await enqueueSegmentCheck(ctx, first.callId, first.customerId);
-  return { customerId: first.customerId, duplicate: true };
+): Promise<IdentifyResult> {
+  const [result] = await identifyMany(ctx, workspaceId, [raw]);
+  return result!;
 }
 
-/** Attributes may have changed: segment-triggered journeys check the customer (one job per call). */
-async function enqueueSegmentCheck(
+/**
+ * Several identify calls stored all or nothing (one /v1/batch request's run of identifies): every
+ * call is checked first (a ZodError names the first bad one and nothing is stored), then they are
+ * merged in order with whatever else is queued. Answers in the order of the calls.
+ */
+export async function identifyMany(
   ctx: EngineContext,
-  callId: string,
-  customerId: string,
-): Promise<void> {
-  await ctx.queues.events.add(
-    "customer",
-    { customerId, reason: "identify" },
-    { jobId: `identify-${callId}` },
-  );
-  await ctx.db.prisma.identifyCall.update({
-    where: { id: callId },
-    data: { enqueuedAt: new Date(ctx.now()) },
-    select: { id: true },
+  workspaceId: string,
+  raws: readonly IdentifyInput[],
+): Promise<IdentifyResult[]> {
+  const rows: IdentifyRow[] = raws.map((raw) => {
+    const input = IdentifyInput.parse(raw);
+    const cols = columnsFromTraits(input.traits);
+    return {
+      workspaceId,
+      userId: input.userId,
+      messageId: input.messageId ?? randomUUID(),
+      traits: input.traits,
+      email: cols.email ?? null,
+      phone: cols.phone ?? null,
+      timezone: cols.timezone ?? null,
+    };
   });
+  return identifyCommitter(ctx).push(rows);
 }
 
 /**

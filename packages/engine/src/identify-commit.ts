@@ -1,0 +1,231 @@
+// issue 15, item 1: identify calls through a group commit, like events (group-commit.ts).
+// Concurrent identify calls (single /v1/identify requests, runs of identifies in /v1/batch)
+// share one statement: every call's messageId is claimed in `IdentifyCall`, and the claimed
+// calls' traits are merged into their customers, created if new — several calls for one
+// customer in the same statement are merged in call order (later traits win, as one after the
+// other would). A replayed messageId (claimed before, or earlier in the same statement) merges
+// nothing and is answered as a duplicate. Then the claimed calls' subscription traits are applied
+// and their segment checks queued in one `addBulk`.
+//
+// A call is answered once its merge is committed and its segment check queued. Should queueing
+// fail, the call is answered with the error (its merge stays committed): the client retries, the
+// replay finds `enqueuedAt` still null and queues it under the same job id, so the check runs
+// once.
+import { randomUUID } from "node:crypto";
+import { GroupBatcher, type BatcherOptions } from "./batcher.ts";
+import { applyConsentTraits, consentFromTraits } from "./consent.ts";
+import type { EngineContext } from "./context.ts";
+
+export interface IdentifyRow {
+  workspaceId: string;
+  /** The customer's externalId (Segment's userId). */
+  userId: string;
+  messageId: string;
+  traits: Record<string, unknown>;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+}
+
+export interface IdentifyResult {
+  customerId: string;
+  duplicate: boolean;
+}
+
+type Outcome = { ok: true; result: IdentifyResult } | { ok: false; error: Error };
+
+export const DEFAULT_IDENTIFY_COMMIT: BatcherOptions = {
+  maxItems: 500,
+  lingerMs: 2,
+  concurrency: 2,
+};
+
+// $1 … $9: per call its position, workspace, userId, messageId, call id, a new customer id,
+// email, phone, timezone; $10 its traits (jsonb[]). Answers per call whether it claimed its
+// messageId and, if so, its customer.
+const MERGE = `
+WITH x AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::text[], $10::jsonb[])
+    AS x(i, ws, uid, mid, call, cid, email, phone, tz, traits)
+), claim AS (
+  INSERT INTO "IdentifyCall" (id, "workspaceId", "messageId", "externalId")
+  SELECT call, ws, mid, uid FROM x ORDER BY ws, mid, i
+  ON CONFLICT ("workspaceId", "messageId") DO NOTHING
+  RETURNING id
+), mine AS (
+  SELECT x.* FROM x JOIN claim ON claim.id = x.call
+), merged AS (
+  SELECT ws, uid, min(cid) AS cid,
+         (array_agg(email ORDER BY i DESC) FILTER (WHERE email IS NOT NULL))[1] AS email,
+         (array_agg(phone ORDER BY i DESC) FILTER (WHERE phone IS NOT NULL))[1] AS phone,
+         (array_agg(tz ORDER BY i DESC) FILTER (WHERE tz IS NOT NULL))[1] AS tz,
+         COALESCE((SELECT jsonb_object_agg(t.key, t.value ORDER BY m.i)
+                   FROM mine m CROSS JOIN LATERAL jsonb_each(m.traits) t
+                   WHERE m.ws = mine.ws AND m.uid = mine.uid), '{}'::jsonb) AS traits
+  FROM mine GROUP BY ws, uid
+), upsert AS (
+  INSERT INTO "Customer" (id, "workspaceId", "externalId", email, phone, timezone, attributes, "updatedAt")
+  SELECT cid, ws, uid, email, phone, tz, traits, now() FROM merged ORDER BY ws, uid
+  ON CONFLICT ("workspaceId", "externalId") DO UPDATE SET
+    email = COALESCE(EXCLUDED.email, "Customer".email),
+    phone = COALESCE(EXCLUDED.phone, "Customer".phone),
+    timezone = COALESCE(EXCLUDED.timezone, "Customer".timezone),
+    attributes = "Customer".attributes || EXCLUDED.attributes,
+    "updatedAt" = now()
+  RETURNING id, "workspaceId" AS ws, "externalId" AS uid
+)
+SELECT x.i, u.id AS "customerId"
+FROM x JOIN claim ON claim.id = x.call JOIN upsert u ON u.ws = x.ws AND u.uid = x.uid`;
+
+// Replays: the call that claimed the messageId, whether its segment check was queued, and the
+// customer it named.
+const REPLAYS = `
+SELECT ic."workspaceId" AS ws, ic."messageId" AS mid, ic.id AS "callId",
+       ic."enqueuedAt" IS NOT NULL AS queued, c.id AS "customerId"
+FROM unnest($1::text[], $2::text[]) AS r(ws, mid)
+JOIN "IdentifyCall" ic ON ic."workspaceId" = r.ws AND ic."messageId" = r.mid
+LEFT JOIN "Customer" c ON c."workspaceId" = ic."workspaceId" AND c."externalId" = ic."externalId"`;
+
+const SEP = "\u0000";
+const newId = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, "")}`;
+
+export class IdentifyCommitter {
+  private readonly batcher: GroupBatcher<IdentifyRow, Outcome>;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    opts: Partial<BatcherOptions> = {},
+  ) {
+    this.batcher = new GroupBatcher((rows) => this.commit(rows), {
+      ...DEFAULT_IDENTIFY_COMMIT,
+      ...opts,
+    });
+  }
+
+  /**
+   * Stores a group of identify calls all or nothing (the merge); resolves once they are committed
+   * and their segment checks queued, in order. Rejects if any of them failed after the commit.
+   */
+  async push(rows: IdentifyRow[]): Promise<IdentifyResult[]> {
+    const outcomes = await this.batcher.push(rows);
+    const failed = outcomes.find((o) => !o.ok);
+    if (failed) throw failed.error;
+    return outcomes.map((o) => (o as { ok: true; result: IdentifyResult }).result);
+  }
+
+  /**
+   * The combined call. Only the merge may throw (one statement: nothing of it is committed, and
+   * the batcher tries each group again on its own); what follows the commit is reported per call.
+   */
+  private async commit(rows: IdentifyRow[]): Promise<Outcome[]> {
+    const calls = rows.map(() => newId("i"));
+    const merged = await this.ctx.db.query<{ i: number; customerId: string }>(
+      MERGE,
+      [
+        rows.map((_, i) => i),
+        rows.map((r) => r.workspaceId),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.messageId),
+        calls,
+        rows.map(() => newId("c")),
+        rows.map((r) => r.email),
+        rows.map((r) => r.phone),
+        rows.map((r) => r.timezone),
+        rows.map((r) => JSON.stringify(r.traits)),
+      ],
+      { prepare: "engine.identifyMerge" },
+    );
+    const customers = new Map(merged.map((m) => [m.i, m.customerId]));
+    const outcomes: Outcome[] = [];
+    /** Calls whose segment check is to be queued now: call id, customer, the calls it answers. */
+    const toQueue = new Map<string, { customerId: string; rows: number[] }>();
+    const replayed = rows.flatMap((_, i) => (customers.has(i) ? [] : [i]));
+    const replays = new Map<
+      string,
+      { callId: string; queued: boolean; customerId: string | null }
+    >();
+    try {
+      if (replayed.length) {
+        const found = await this.ctx.db.query<{
+          ws: string;
+          mid: string;
+          callId: string;
+          queued: boolean;
+          customerId: string | null;
+        }>(REPLAYS, [
+          replayed.map((i) => rows[i]!.workspaceId),
+          replayed.map((i) => rows[i]!.messageId),
+        ]);
+        for (const f of found) replays.set(`${f.ws}${SEP}${f.mid}`, f);
+      }
+    } catch (err) {
+      for (const i of replayed) outcomes[i] = { ok: false, error: err as Error };
+    }
+    for (const [i, r] of rows.entries()) {
+      if (outcomes[i]) continue;
+      const customerId = customers.get(i);
+      if (customerId) {
+        outcomes[i] = { ok: true, result: { customerId, duplicate: false } };
+        toQueue.set(calls[i]!, { customerId, rows: [i] });
+        continue;
+      }
+      const replay = replays.get(`${r.workspaceId}${SEP}${r.messageId}`);
+      if (!replay?.customerId) {
+        outcomes[i] = {
+          ok: false,
+          error: new Error("identify: a replayed call's customer is missing"),
+        };
+        continue;
+      }
+      outcomes[i] = { ok: true, result: { customerId: replay.customerId, duplicate: true } };
+      // A replay queues the check its first call never got into Redis (the same job id).
+      if (!replay.queued) {
+        const q = toQueue.get(replay.callId);
+        if (q) q.rows.push(i);
+        else toQueue.set(replay.callId, { customerId: replay.customerId, rows: [i] });
+      }
+    }
+    // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
+    // customer's subscription state, call by call in order (a replayed call does not come here).
+    for (const [i, r] of rows.entries()) {
+      if (!customers.has(i) || consentFromTraits(r.traits).length === 0) continue;
+      try {
+        await applyConsentTraits(this.ctx, customers.get(i)!, r.traits);
+      } catch (err) {
+        outcomes[i] = { ok: false, error: err as Error };
+      }
+    }
+    if (toQueue.size) {
+      try {
+        await this.ctx.queues.events.addBulk(
+          [...toQueue].map(([callId, q]) => ({
+            name: "customer",
+            data: { customerId: q.customerId, reason: "identify" as const },
+            opts: { jobId: `identify-${callId}` },
+          })),
+        );
+        await this.ctx.db.query(
+          `UPDATE "IdentifyCall" SET "enqueuedAt" = $2 WHERE id = ANY($1::text[])`,
+          [[...toQueue.keys()], new Date(this.ctx.now())],
+        );
+      } catch (err) {
+        for (const q of toQueue.values())
+          for (const i of q.rows) outcomes[i] = { ok: false, error: err as Error };
+      }
+    }
+    return outcomes;
+  }
+}
+
+const committers = new WeakMap<EngineContext, IdentifyCommitter>();
+
+/** The engine context's identify group commit (one per context, created on first use). */
+export function identifyCommitter(ctx: EngineContext): IdentifyCommitter {
+  let c = committers.get(ctx);
+  if (!c) {
+    c = new IdentifyCommitter(ctx);
+    committers.set(ctx, c);
+  }
+  return c;
+}
