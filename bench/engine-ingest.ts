@@ -8,7 +8,9 @@
 //      worker processes (the server's in-process worker, plus one apps/worker process);
 //   2. /v1/track, one event per request, the same connections: events/s;
 //   3. /v1/batch at a fixed offered rate (`--rate` events/s, 100 per request, sent on schedule
-//      whatever the answers): p50/p99 per request.
+//      whatever the answers): p50/p99 per request;
+//   4. with `--phases …,identify`: identify calls, unique messageIds, over the same customers —
+//      /v1/batch of 100 identifies, then /v1/identify one per request: calls/s.
 // The load generator runs in this process on the same machine: its CPU is part of the picture.
 // Prints the load average before and after.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -111,6 +113,15 @@ function track(users: number, triggerEvery: number) {
     userId: `u${n % users}`,
     event: triggerEvery > 0 && n % triggerEvery === 0 ? "Order Completed" : "Product Viewed",
     properties: { sku: `SKU-${n % 500}`, price: 19.99, n },
+    messageId: `${RUN}-${n}`,
+  };
+}
+function identifyCall(users: number) {
+  const n = seq++;
+  return {
+    type: "identify",
+    userId: `u${n % users}`,
+    traits: { email: `u${n % users}@example.com`, plan: n % 2 ? "basic" : "premium", visits: n },
     messageId: `${RUN}-${n}`,
   };
 }
@@ -251,7 +262,7 @@ export default async function main(args: string[]): Promise<void> {
   // --profile: the server process (HTTP, and its worker thread with --workers 1+) runs with
   // --cpu-prof; where its CPU went is printed after each server stops.
   const profile = args.includes("--profile");
-  // --phases batch,track,open (default all three): which of the server's phases run.
+  // --phases batch,track,open,identify (default the first three): which of the server's phases run.
   const phases = new Set(
     args.includes("--phases")
       ? String(args[args.indexOf("--phases") + 1]).split(",")
@@ -380,6 +391,18 @@ export default async function main(args: string[]): Promise<void> {
         const single = await closedLoop(t, "/v1/track", one, 1, connections, seconds);
         console.log(
           `    /v1/track ${fmt(single.eventsPerSec)} events/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""}); CPU: ${cpuSince(cpu0, seconds * 1000, serverPids, SERVERS)}`,
+        );
+      }
+      if (workers === workerCounts[0] && phases.has("identify")) {
+        const cpu0 = cpuSnapshot(serverPids, SERVERS);
+        const body = () =>
+          JSON.stringify({ batch: Array.from({ length: 100 }, () => identifyCall(users)) });
+        const many = await closedLoop(t, "/v1/batch", body, 100, connections, seconds);
+        const cpu = cpuSince(cpu0, seconds * 1000, serverPids, SERVERS);
+        const one = () => JSON.stringify(identifyCall(users));
+        const single = await closedLoop(t, "/v1/identify", one, 1, connections, seconds);
+        console.log(
+          `    identify: /v1/batch of 100 ${fmt(many.eventsPerSec)} calls/s (p50 ${fmt(many.p50)} ms, p99 ${fmt(many.p99)} ms per request${many.failed ? `, ${many.failed} failed` : ""}; CPU: ${cpu}); /v1/identify ${fmt(single.eventsPerSec)} calls/s (${fmt((single.eventsPerSec / rawTrack.eventsPerSec) * 100, 1)} % of raw /v1/track; p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms${single.failed ? `, ${single.failed} failed` : ""})`,
         );
       }
       if (workers === workerCounts[0] && phases.has("open")) {
