@@ -34,9 +34,10 @@ export interface IdentifyResult {
 
 type Outcome = { ok: true; result: IdentifyResult } | { ok: false; error: Error };
 
+/** As the events' group commit (DEFAULT_GROUP_COMMIT): no linger, two statements in flight. */
 export const DEFAULT_IDENTIFY_COMMIT: BatcherOptions = {
   maxItems: 500,
-  lingerMs: 2,
+  lingerMs: 0,
   concurrency: 2,
 };
 
