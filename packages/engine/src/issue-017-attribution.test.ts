@@ -84,22 +84,23 @@ const attributionOf = async (userId: string, journeyId: string) => {
   );
 };
 
+/** Trigger → an email → exit. */
+const emailJourney = (event: string): StepSpec[] => [
+  { id: "t", type: "trigger.event", data: { event }, next: "mail" },
+  {
+    id: "mail",
+    type: "action.email",
+    data: { subject: "Hi", body: "Hi", format: "text" },
+    next: "x",
+  },
+  { id: "x", type: "flow.exit" },
+];
+
 describe("issue 17: orders and attribution", () => {
   it("after a message: inside the window counts, its edge does not; one per run; orders once", async () => {
-    const { journeyId } = await h.publish(
-      "thanks",
-      [
-        { id: "t", type: "trigger.event", data: { event: "signup" }, next: "mail" },
-        {
-          id: "mail",
-          type: "action.email",
-          data: { subject: "Hi", body: "Hi", format: "text" },
-          next: "x",
-        },
-        { id: "x", type: "flow.exit" },
-      ],
-      { goal: { name: "purchase", event: "purchase" } },
-    );
+    const { journeyId } = await h.publish("thanks", emailJourney("signup"), {
+      goal: { name: "purchase", event: "purchase" },
+    });
     clock = T0;
     await enter(journeyId, ["in", "edge", "before", "twice"], "signup");
     const sentAt = T0; // the clock did not move while sending
@@ -355,20 +356,10 @@ describe("issue 17: orders and attribution", () => {
   it("one order id in two events: whichever converts first credits the order, once per journey", async () => {
     await h.db.prisma.workspace.update({ where: { id: h.workspaceId }, data: { settings: {} } });
     forgetWorkspaceAnalytics(h.workspaceId);
-    const { journeyId } = await h.publish(
-      "twice-entered",
-      [
-        { id: "t", type: "trigger.event", data: { event: "visited" }, next: "mail" },
-        {
-          id: "mail",
-          type: "action.email",
-          data: { subject: "Hi", body: "Hi", format: "text" },
-          next: "x",
-        },
-        { id: "x", type: "flow.exit" },
-      ],
-      { goal: { name: "purchase", event: "purchase" }, entry: { mode: "afterExit" } },
-    );
+    const { journeyId } = await h.publish("twice-entered", emailJourney("visited"), {
+      goal: { name: "purchase", event: "purchase" },
+      entry: { mode: "afterExit" },
+    });
     clock = T0 + 40 * DAY;
     const customerId = await h.customer("racer", { email: "racer@example.com" });
     // Two runs of the journey, each sent its email.
