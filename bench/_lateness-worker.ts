@@ -6,14 +6,15 @@ import { openDatabase } from "@postpath/db";
 import { startWorkers, type BucketOutcome, type TimerBucketJob } from "@postpath/engine";
 import type { Job } from "bullmq";
 import { benchContext } from "./_engine.ts";
-import { report } from "./_lateness-report.ts";
+import { failure, report, type LatenessMessage } from "./_lateness-report.ts";
 
 const [databaseUrl, redisUrl, prefix, concurrency, bucketMs] = process.argv.slice(2);
 if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !process.send)
   throw new Error(
     "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs> (with IPC)",
   );
-const send = process.send.bind(process);
+const ipc = process.send.bind(process);
+const send = (msg: LatenessMessage | "ready") => ipc(msg);
 
 const db = await openDatabase({ url: databaseUrl });
 const { ctx, redis } = await benchContext(db, redisUrl, prefix, { bucketMs: Number(bucketMs) });
@@ -24,9 +25,9 @@ const workers = startWorkers(ctx, {
   dateTriggerEveryMs: 0,
   sweepEveryMs: 0,
 });
-workers.workers
-  .find((w) => w.name === "timers")!
-  .on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
+const timers = workers.workers.find((w) => w.name === "timers")!;
+timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
+timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) => send(failure(job, err)));
 process.on("message", (msg) => {
   if (msg !== "stop") return;
   void (async () => {

@@ -20,7 +20,8 @@ import {
 } from "@postpath/engine";
 import { advance, initialState, parsePlan } from "@postpath/journey";
 import { Queue, Worker, type Job } from "bullmq";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
@@ -33,7 +34,7 @@ import {
   publish,
   type BenchEnv,
 } from "./_engine.ts";
-import { report, type WorkerReport } from "./_lateness-report.ts";
+import { failure, report, type LatenessMessage } from "./_lateness-report.ts";
 
 /**
  * The run commit statement's totals in this database so far (pg_stat_statements, every worker
@@ -57,6 +58,33 @@ async function commitStatements(
   }
 }
 
+/**
+ * CPU time (ms) used so far by the Postgres backends of this database (every connection of every
+ * worker process), from /proc/<pid>/schedstat (nanoseconds on a CPU), minus `since`'s at its pids;
+ * a backend that has exited meanwhile is left out. Other databases' backends on the same server
+ * (another session's tests) do not count. Nothing is counted without /proc or a local server.
+ */
+type BackendCpu = Map<number, number>;
+async function backendCpu(env: BenchEnv): Promise<BackendCpu>;
+async function backendCpu(env: BenchEnv, since: BackendCpu): Promise<number>;
+async function backendCpu(env: BenchEnv, since?: BackendCpu): Promise<BackendCpu | number> {
+  const pids = await env.db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+  );
+  const now: BackendCpu = new Map();
+  for (const { pid } of pids) {
+    try {
+      now.set(pid, Number(fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6);
+    } catch {
+      // exited meanwhile, or not on this machine
+    }
+  }
+  if (!since) return now;
+  let ms = 0;
+  for (const [pid, at] of now) ms += at - (since.get(pid) ?? 0);
+  return ms;
+}
+
 function summary(label: string, xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `${label}: p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(s.at(-1) ?? NaN)} ms`;
@@ -70,6 +98,9 @@ export default async function main(args: string[]): Promise<void> {
   const bucketMs = arg(args, "bucket", DEFAULT_TIMERS.bucketMs);
   const n = Math.round(rate * seconds);
   const env = await openBench({ bucketMs });
+  // Child worker processes still running when this one fails: stopped in `finally` (a child left
+  // behind would hold the terminal and the benchmark's database).
+  const running = new Set<ChildProcess>();
   try {
     const { journeyId, versionId } = await publish(env, [
       { id: "t", type: "trigger.manual", next: "w" },
@@ -122,44 +153,77 @@ export default async function main(args: string[]): Promise<void> {
     });
     for (let i = 0; i < rows.length; i += 2000)
       await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
-    // Room for the vacuum and the scheduling below before the warm-up's first bucket (due t0 − 3 s)
-    // must be at least `directWithinMs` ahead: else every due time moves later (the states keep
-    // the earlier time; a wait past its due time is applied all the same).
-    const latest = Date.now() + 8000 + (n + w) * 0.05;
-    if (latest > t0) {
-      const shift = Math.ceil(latest - t0);
+    // Per bucket: when its first job started and its last one finished, and the runs it woke.
+    const buckets = new Map<string, { start: number; finish: number; applied: number }>();
+    let applied = 0;
+    let lastReport = Date.now();
+    const failures: string[] = [];
+    const record = (m: LatenessMessage) => {
+      lastReport = Date.now();
+      if ("failed" in m) {
+        failures.push(m.failed);
+        return;
+      }
+      const key = `${m.bucket.from}-${m.bucket.to}`;
+      const b = buckets.get(key) ?? { start: Infinity, finish: 0, applied: 0 };
+      b.start = Math.min(b.start, m.processedOn);
+      b.finish = Math.max(b.finish, m.finishedOn);
+      b.applied += m.applied;
+      buckets.set(key, b);
+      applied += m.applied;
+    };
+    // Every timer must be scheduled at least `directWithinMs` before its due time, or it gets a run
+    // job of its own instead of joining a bucket: the bucket reports, which this benchmark counts,
+    // would then never cover it. The vacuum, the child processes' start and the scheduling below
+    // come first; when the set-up has overrun its lead (a loaded machine) every due time moves
+    // later (the states keep the earlier time; a wait past its due time is applied all the same),
+    // and the moved rows are vacuumed again. Checked again once those are done.
+    const { directWithinMs } = env.ctx.timers;
+    const scheduleMs = 1000 + (n + w) * 0.02; // room for scheduleTimer over every run
+    let shifted = 0;
+    // The vacuum after a move: a shift makes room for it (and the move's own update) as well.
+    const vacuumMs = 3000 + (n + w) * 0.03;
+    const shiftIfLate = async (roomMs: number): Promise<boolean> => {
+      const latest = Date.now() + roomMs + scheduleMs + directWithinMs;
+      if (latest <= dueOf(0)) return false;
+      const shift = Math.ceil(latest + vacuumMs - dueOf(0));
       await env.db.query(
         `UPDATE "JourneyRun" SET "waitingUntil" = "waitingUntil" + make_interval(secs => $1::float8 / 1000) WHERE "journeyId" = $2`,
         [shift, journeyId],
       );
       t0 += shift;
-      console.log(`  (set-up overran the lead time: due times moved ${fmt(shift)} ms later)`);
-    }
+      shifted += shift;
+      return true;
+    };
     // The tables were bulk-loaded just now: vacuum and analyze them here, as autovacuum would
     // within the minute, rather than have it start during the measured second.
+    await shiftIfLate(vacuumMs);
     await env.db.exec(`VACUUM ANALYZE "JourneyRun", "Customer"`);
-    for (let i = 0; i < rows.length; i++)
-      await scheduleTimer(env.ctx, { runId: rows[i]!.id!, seq: 1, stepId: "w" }, dueOf(i));
-    // Per bucket: when its first job started and its last one finished, and the runs it woke.
-    const buckets = new Map<string, { start: number; finish: number; applied: number }>();
-    let applied = 0;
-    const record = (r: WorkerReport) => {
-      const key = `${r.bucket.from}-${r.bucket.to}`;
-      const b = buckets.get(key) ?? { start: Infinity, finish: 0, applied: 0 };
-      b.start = Math.min(b.start, r.processedOn);
-      b.finish = Math.max(b.finish, r.finishedOn);
-      b.applied += r.applied;
-      buckets.set(key, b);
-      applied += r.applied;
-    };
     const children = await Promise.all(
-      Array.from({ length: processes - 1 }, () => startChild(env, concurrency, bucketMs, record)),
+      Array.from({ length: processes - 1 }, () =>
+        startChild(env, concurrency, bucketMs, record, running),
+      ),
     );
     const pids = children.map((c) => c.pid);
-    if (Date.now() > t0 - 3000)
-      console.log(
-        "  (warning: set-up overran the lead time; the warm-up overlaps the measurement)",
-      );
+    for (let tries = 0; await shiftIfLate(0); tries++) {
+      if (tries === 3)
+        throw new Error(
+          `set-up keeps overrunning its lead (due times moved ${fmt(shifted)} ms so far): the machine is too loaded to schedule ${fmt(n + w)} timers as buckets`,
+        );
+      await env.db.exec(`VACUUM ANALYZE "JourneyRun"`);
+    }
+    if (shifted)
+      console.log(`  (set-up overran the lead time: due times moved ${fmt(shifted)} ms later)`);
+    const scheduling = Date.now();
+    for (let i = 0; i < rows.length; i++) {
+      // scheduleTimer would give this timer a run job of its own: fail rather than wait forever.
+      const ahead = dueOf(i) - Date.now();
+      if (ahead < directWithinMs + 100)
+        throw new Error(
+          `set-up overran its lead: timer ${i} of ${rows.length} would be scheduled ${fmt(ahead)} ms before it falls due, under the ${fmt(directWithinMs)} ms that a timer bucket needs (it would get a run job of its own, which this benchmark does not count); scheduling had taken ${fmt(Date.now() - scheduling)} ms`,
+        );
+      await scheduleTimer(env.ctx, { runId: rows[i]!.id!, seq: 1, stepId: "w" }, dueOf(i));
+    }
     // The CPU split covers the measured timers only: from the first one's due time to the last
     // one's completion.
     // The commit statement's figures likewise (pg_stat_statements, when the server loads it).
@@ -169,9 +233,11 @@ export default async function main(args: string[]): Promise<void> {
       .catch(() => null);
     let cpu0: ReturnType<typeof cpuSnapshot> = null;
     let stmts0: Promise<Awaited<ReturnType<typeof commitStatements>>> = Promise.resolve(null);
+    let pg0: Promise<BackendCpu> = Promise.resolve(new Map<number, number>());
     const atT0 = setTimeout(
       () => {
         cpu0 = cpuSnapshot(pids);
+        pg0 = backendCpu(env);
         if (statements) stmts0 = commitStatements(env);
       },
       Math.max(0, t0 - Date.now()),
@@ -183,11 +249,37 @@ export default async function main(args: string[]): Promise<void> {
       dateTriggerEveryMs: 0,
       sweepEveryMs: 0,
     });
-    workers.workers
-      .find((w) => w.name === "timers")!
-      .on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => record(report(job)));
-    while (applied < n + w) await new Promise((r) => setTimeout(r, 20));
+    const timers = workers.workers.find((w) => w.name === "timers")!;
+    timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => record(report(job)));
+    timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) =>
+      record(failure(job, err)),
+    );
+    // Until every run is reported applied by a bucket job. Should reports stop short (a run woken
+    // by a job of its own, a bucket attempt that failed after applying some of its runs), Postgres
+    // says whether runs are still waiting: the benchmark goes on when none is, and fails with what
+    // it knows when nothing has moved for a while, instead of waiting forever.
+    const lastDue = dueOf(rows.length - 1);
+    let unreported = "";
+    while (applied < n + w) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (Date.now() - Math.max(lastReport, lastDue) < 10_000) continue;
+      const [left] = await env.db.query<{ waiting: number; completed: number }>(
+        `SELECT count(*) FILTER (WHERE status <> 'COMPLETED')::int AS waiting,
+                count(*) FILTER (WHERE status = 'COMPLETED')::int AS completed
+         FROM "JourneyRun" WHERE "journeyId" = $1`,
+        [journeyId],
+      );
+      const what = `${fmt(n + w - applied)} of ${fmt(n + w)} runs not reported by a bucket job; in Postgres ${fmt(left?.completed ?? 0)} completed, ${fmt(left?.waiting ?? 0)} not; ${failures.length} bucket job attempts failed${failures[0] ? ` (first: ${failures[0]})` : ""}`;
+      if (left?.waiting === 0) {
+        unreported = what;
+        break;
+      }
+      if (Date.now() - Math.max(lastReport, lastDue) > 60_000)
+        throw new Error(`no bucket job finished for 60 s after the last due time: ${what}`);
+    }
+    if (unreported) console.log(`  (warning: ${unreported})`);
     const cpu = cpuSince(cpu0, Date.now() - t0, pids);
+    const pgMs = await backendCpu(env, await pg0);
     const measuredMs = Date.now() - t0;
     clearTimeout(atT0);
     const [s0, s1] = await Promise.all([stmts0, commitStatements(env)]);
@@ -210,15 +302,17 @@ export default async function main(args: string[]): Promise<void> {
       const b = timerBucket(due, bucketMs);
       const stats = buckets.get(`${b.from}-${b.to}`);
       const at = tracedAt.get(rows[i]!.id!);
-      if (!stats || at === undefined) throw new Error(`run ${rows[i]!.id} was not woken`);
+      if (at === undefined) throw new Error(`run ${rows[i]!.id} was not woken`);
       committed.push(at - due);
+      if (!stats) continue; // woken without a bucket report (warned above)
       finished.push(stats.finish - due);
       started.push(stats.start - due);
     }
 
     // Raw: delayed no-op jobs with the same due times.
     const q = new Queue("raw-delayed", { connection: env.redis, prefix: env.prefix });
-    const r0 = Date.now() + lead;
+    // Lead: time for addBulk (~17,000 jobs/s here) with room to spare; checked below.
+    const r0 = Date.now() + 5000 + n * 0.1;
     const rawDue = (i: number) => r0 + Math.floor((i / rate) * 1000);
     for (let i = 0; i < n; i += 2000) {
       await q.addBulk(
@@ -229,6 +323,10 @@ export default async function main(args: string[]): Promise<void> {
         })),
       );
     }
+    if (Date.now() > r0 - 1000)
+      console.log(
+        `  (warning: the raw jobs were added ${fmt(Date.now() - r0)} ms after the first one's due time: the raw figures include that)`,
+      );
     const rawLate: number[] = [];
     const raw = new Worker("raw-delayed", () => Promise.resolve(), {
       connection: env.redis,
@@ -253,6 +351,9 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `  CPU while the measured timers ran (% of one core of ${os.availableParallelism()}): ${cpu}`,
     );
+    console.log(
+      `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; WAL writer and checkpointer not included)`,
+    );
     if (s0 && s1 && s1.calls > s0.calls) {
       const calls = s1.calls - s0.calls;
       const moved = s1.rows - s0.rows;
@@ -262,6 +363,7 @@ export default async function main(args: string[]): Promise<void> {
       );
     } else console.log("  run commit statement: unavailable (pg_stat_statements not loaded)");
   } finally {
+    for (const child of running) child.kill("SIGKILL");
     await env.close();
   }
 }
@@ -271,7 +373,8 @@ async function startChild(
   env: BenchEnv,
   concurrency: number,
   bucketMs: number,
-  record: (r: WorkerReport) => void,
+  record: (m: LatenessMessage) => void,
+  running: Set<ChildProcess>,
 ): Promise<{ pid: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL("./_lateness-worker.ts", import.meta.url));
   const child = spawn(
@@ -288,15 +391,18 @@ async function startChild(
     ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
+  running.add(child);
+  child.on("exit", () => running.delete(child));
   await new Promise<void>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
-    child.on("message", (msg: WorkerReport | "ready") => {
+    child.on("message", (msg: LatenessMessage | "ready") => {
       if (msg === "ready") resolve();
       else record(msg);
     });
   });
   child.removeAllListeners("exit");
+  child.on("exit", () => running.delete(child));
   return {
     pid: child.pid ?? 0,
     stop: () =>
