@@ -951,15 +951,17 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
                   where: {
                     workspaceId: purl.workspaceId,
                     triggerEventId: {
+                      // The submission's event, through its de-duplication key (issue 15:
+                      // "Event" has no (workspaceId, messageId) index any more).
                       in: (
-                        await prisma.event.findMany({
+                        await prisma.eventKey.findMany({
                           where: {
                             workspaceId: purl.workspaceId,
                             messageId: `form-${submission.id}`,
                           },
-                          select: { id: true },
+                          select: { eventId: true },
                         })
-                      ).map((e) => e.id),
+                      ).map((e) => e.eventId),
                     },
                   },
                   select: { id: true },

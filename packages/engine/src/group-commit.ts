@@ -73,9 +73,12 @@ export function newCustomerId(): string {
 
 /**
  * One statement: the batch's customers looked up and the missing ones inserted (ON CONFLICT DO
- * NOTHING), then every event inserted with its messageId de-duplicated by the unique key in the
- * same statement. A customer inserted meanwhile by another statement not yet visible to this
- * one's snapshot is missing from `cust`; its events are not inserted and go into the next flush.
+ * NOTHING), then every event's de-duplication key ("EventKey": workspace and messageId, the one
+ * unique key; "Event" is partitioned by month and cannot hold it, issue 15) inserted ON CONFLICT
+ * DO NOTHING, and only the events whose key went in inserted, in the same statement. Key and
+ * event carry the same receivedAt (the statement's now()), so a key finds its event's month. A
+ * customer inserted meanwhile by another statement not yet visible to this one's snapshot is
+ * missing from `cust`; its events (and their keys) are not inserted and go into the next flush.
  * Rows are inserted in key order, so two statements in flight take their locks in the same order.
  *
  * An event given a listener stamp ($9: the process found nothing in the workspace listening for its
@@ -109,25 +112,39 @@ created AS (
 cust AS (
   SELECT * FROM existing UNION ALL SELECT * FROM created
 ),
+ekeys AS (
+  INSERT INTO "EventKey" ("workspaceId", "messageId", "eventId", "receivedAt")
+  SELECT i.ws, i.mid, i.id, now() AT TIME ZONE 'UTC'
+  FROM input i JOIN cust c ON c.ws = i.ws AND c.ext = i.ext
+  ORDER BY i.ws, i.mid
+  ON CONFLICT ("workspaceId", "messageId") DO NOTHING
+  RETURNING "eventId"
+),
 ins AS (
   INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId", "receivedAt", "processedAt")
   SELECT i.id, i.ws, c.id, i.name, i.props::jsonb, i.ts::timestamp, i.mid, now() AT TIME ZONE 'UTC',
          CASE WHEN i.stamp = s.stamp THEN now() AT TIME ZONE 'UTC' END
-  FROM input i JOIN cust c ON c.ws = i.ws AND c.ext = i.ext
+  FROM ekeys k JOIN input i ON i.id = k."eventId"
+  JOIN cust c ON c.ws = i.ws AND c.ext = i.ext
   LEFT JOIN stamps s ON s.ws = i.ws
   ORDER BY i.ws, i.mid
-  ON CONFLICT ("workspaceId", "messageId") DO NOTHING
   RETURNING id, "processedAt" IS NOT NULL AS done
 )
 SELECT CASE WHEN done THEN 'd' ELSE 'e' END AS kind, id AS v FROM ins
 UNION ALL
 SELECT 'c', ws || chr(31) || ext FROM cust`;
 
-/** The events a batch found already stored (replays, or a duplicate inside the batch itself). */
+/**
+ * The events a batch found already stored (replays, or a duplicate inside the batch itself),
+ * through their keys; the event is read in its own month (the key's receivedAt). A key whose event
+ * is gone (its customer erased) counts as processed: nothing is queued for it.
+ */
 const FIND_DUPLICATES = `
-SELECT e.id, e."workspaceId" AS ws, e."messageId" AS mid, e."processedAt" IS NOT NULL AS processed
+SELECT k."eventId" AS id, k."workspaceId" AS ws, k."messageId" AS mid,
+       (e.id IS NULL OR e."processedAt" IS NOT NULL) AS processed
 FROM unnest($1::text[], $2::text[]) AS d(ws, mid)
-JOIN "Event" e ON e."workspaceId" = d.ws AND e."messageId" = d.mid`;
+JOIN "EventKey" k ON k."workspaceId" = d.ws AND k."messageId" = d.mid
+LEFT JOIN "Event" e ON e.id = k."eventId" AND e."receivedAt" = k."receivedAt"`;
 
 const utc = (d: Date) => d.toISOString().slice(0, -1);
 const SEP = String.fromCharCode(31);
@@ -261,7 +278,8 @@ export class EventCommitter {
           b.stamp !== null && inserted.has(b.id) && !done.has(b.id) ? [b.row.workspaceId] : [],
         ),
       );
-      if (dupes.length) await this.resolveDuplicates(rows, dupes, results, stored);
+      // A duplicate whose key went meanwhile (its month expired) is stored anew in the next round.
+      if (dupes.length) retry.push(...(await this.resolveDuplicates(rows, dupes, results, stored)));
       if (retry.length && round >= 5) throw new Error("ingest: customers could not be resolved");
       pending = retry;
     }
@@ -311,7 +329,7 @@ export class EventCommitter {
     dupes: number[],
     results: (IngestResult | undefined)[],
     stored: Set<string>,
-  ): Promise<void> {
+  ): Promise<number[]> {
     const found = await this.ctx.db.query<{
       id: string;
       ws: string;
@@ -324,9 +342,13 @@ export class EventCommitter {
     );
     const byKey = new Map(found.map((f) => [`${f.ws}${SEP}${f.mid}`, f]));
     const requeue: string[] = [];
+    const gone: number[] = [];
     for (const i of dupes) {
       const f = byKey.get(`${rows[i]!.workspaceId}${SEP}${rows[i]!.messageId}`);
-      if (!f) throw new Error("ingest: a duplicate event's original is missing");
+      if (!f) {
+        gone.push(i);
+        continue;
+      }
       results[i] = { eventId: f.id, duplicate: true };
       // Not processed yet (and not stored by this very batch): queue it again under its own job
       // id, so a client retrying after a Redis hiccup still gets it processed (issue 13).
@@ -340,6 +362,7 @@ export class EventCommitter {
           opts: { jobId: `ev-${eventId}` },
         })),
       );
+    return gone;
   }
 }
 

@@ -4,11 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identify, track } from "./ingest.ts";
 import { IDENTIFY_DEDUPE_MS, sweep } from "./maintenance.ts";
+import { ensureMonthPartitions, EVENTS, listMonthPartitions } from "./partitions.ts";
 import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
 let h: EngineHarness;
+/** The retention cases set a clock; the rest run on the real one. */
+let clock: number | null = null;
 beforeAll(async () => {
-  h = await startEngineHarness({ workers: false });
+  h = await startEngineHarness({ workers: false, now: () => clock ?? Date.now() });
 });
 afterAll(async () => {
   await h?.close();
@@ -123,9 +126,34 @@ describe("identify deduplication", () => {
   });
 });
 
+/**
+ * issue 15: events are partitioned by month of receivedAt, and retention drops whole months. The
+ * events below are moved (with their de-duplication keys) into months of a year the test clock
+ * stands in, whose partitions are created first (a fresh database's legacy partition holds
+ * everything up to next month, so no month of it can expire under the real clock).
+ */
+async function receivedAt(eventId: string, iso: string, processed = true): Promise<void> {
+  const at = new Date(iso).toISOString().slice(0, -1);
+  await h.db.query(
+    `UPDATE "Event" SET "receivedAt" = $2::timestamp,
+            "processedAt" = CASE WHEN $3 THEN $2::timestamp END WHERE id = $1`,
+    [eventId, at, processed],
+  );
+  await h.db.query(`UPDATE "EventKey" SET "receivedAt" = $2::timestamp WHERE "eventId" = $1`, [
+    eventId,
+    at,
+  ]);
+}
+
+async function months(...isoDays: string[]): Promise<void> {
+  for (const d of isoDays) await ensureMonthPartitions(h.ctx, EVENTS, Date.parse(d));
+}
+
 describe("event retention", () => {
-  it("the sweeper deletes events received before the retention period and keeps the rest; 0 keeps all", async () => {
-    const DAY = 24 * 3600_000;
+  afterAll(() => {
+    clock = null;
+  });
+  it("the sweeper drops the months of events wholly past the retention and keeps the rest; 0 keeps all", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++)
       ids.push(
@@ -137,17 +165,17 @@ describe("event retention", () => {
           })
         ).eventId,
       );
-    // Received 100, 95, 31, 29, 1 and 0 days ago.
-    const ages = [100, 95, 31, 29, 1, 0];
-    for (const [i, id] of ids.entries())
-      await h.db.prisma.event.update({
-        where: { id },
-        // Processed (an unprocessed event is kept whatever its age: issue-013-event-outage.test.ts).
-        data: {
-          receivedAt: new Date(Date.now() - ages[i]! * DAY),
-          processedAt: new Date(Date.now() - ages[i]! * DAY),
-        },
-      });
+    await months("2031-01-15", "2031-04-15", "2031-06-15"); // January to August
+    // Processed (an unprocessed event keeps its month: issue-013-event-outage.test.ts).
+    const received = [
+      "2031-01-10",
+      "2031-02-20",
+      "2031-03-10",
+      "2031-03-20",
+      "2031-05-20",
+      "2031-06-14",
+    ];
+    for (const [i, id] of ids.entries()) await receivedAt(id, `${received[i]!}T12:00:00Z`);
     const left = async () =>
       (
         await h.db.prisma.event.findMany({
@@ -156,16 +184,36 @@ describe("event retention", () => {
           orderBy: { messageId: "asc" },
         })
       ).map((e) => e.messageId);
+    const parts = async () => (await listMonthPartitions(h.ctx, EVENTS)).map((p) => p.name);
 
-    expect((await sweep(h.ctx, undefined, 0)).events).toBe(0);
+    clock = Date.parse("2031-06-15T00:00:00Z");
+    expect((await sweep(h.ctx, undefined, 0)).eventPartitionsDropped).toBe(0);
     expect(await left()).toEqual(["p0", "p1", "p2", "p3", "p4", "p5"]);
-    expect((await sweep(h.ctx)).events).toBe(2); // the default, 90 days
+    // The default, 90 days: everything before 17 March may go; January and February end before
+    // that and are dropped whole, March (10 and 20 March) ends after it and is kept.
+    const res = await sweep(h.ctx);
+    expect(res.events).toBe(0); // nothing deleted row by row
+    expect(await parts()).not.toEqual(expect.arrayContaining(["Event_y2031m01"]));
+    expect(await parts()).not.toEqual(expect.arrayContaining(["Event_y2031m02"]));
+    expect(await parts()).toEqual(expect.arrayContaining(["Event_y2031m03", "Event_y2031m06"]));
     expect(await left()).toEqual(["p2", "p3", "p4", "p5"]);
-    expect((await sweep(h.ctx, undefined, 30)).events).toBe(1);
-    expect(await left()).toEqual(["p3", "p4", "p5"]);
+    // Their keys went with them: a replay of p0 is a new event; p2's is still a duplicate.
+    expect(
+      (await track(h.ctx, h.workspaceId, { userId: "gus", event: "purchase", messageId: "p2" }))
+        .duplicate,
+    ).toBe(true);
+    const again = await track(h.ctx, h.workspaceId, {
+      userId: "gus",
+      event: "purchase",
+      messageId: "p0",
+    });
+    expect(again.duplicate).toBe(false);
+    await receivedAt(again.eventId, "2031-06-14T13:00:00Z");
+    // 30 days: before 16 May; March and April go.
+    expect((await sweep(h.ctx, undefined, 30)).eventPartitionsDropped).toBe(2);
+    expect(await left()).toEqual(["p0", "p4", "p5"]);
   });
   it("keeps an event a saved segment reads over a longer window, for that window (issue 16)", async () => {
-    const DAY = 24 * 3600_000;
     // "Spent 500 on orders in the last 365 days" reads `order_paid` for a year; nothing reads
     // `page_seen` beyond the retention.
     await h.db.prisma.segment.create({
@@ -188,28 +236,37 @@ describe("event retention", () => {
         },
       },
     });
-    const received: [string, string, number][] = [
-      ["order_paid", "k-200", 200],
-      ["order_paid", "k-400", 400],
-      ["page_seen", "k-view-200", 200],
-      ["order_paid", "k-10", 10],
+    // On 15 December 2033: 400, 200, 200 and 10 days before.
+    await months("2032-11-15", "2033-05-15", "2033-12-15");
+    const received: [string, string, string][] = [
+      ["order_paid", "k-200", "2033-05-29"],
+      ["order_paid", "k-400", "2032-11-10"],
+      ["page_seen", "k-view-200", "2033-05-29"],
+      ["order_paid", "k-10", "2033-12-05"],
     ];
-    for (const [event, messageId, age] of received) {
+    for (const [event, messageId, at] of received) {
       const { eventId } = await track(h.ctx, h.workspaceId, { userId: "kim", event, messageId });
-      await h.db.prisma.event.update({
-        where: { id: eventId },
-        data: {
-          receivedAt: new Date(Date.now() - age * DAY),
-          processedAt: new Date(Date.now() - age * DAY),
-        },
-      });
+      await receivedAt(eventId, `${at}T12:00:00Z`);
     }
-    await sweep(h.ctx); // 90 days
+    clock = Date.parse("2033-12-15T00:00:00Z");
+    // November 2032 is past the window too: dropped whole. May 2033 holds an order the window
+    // reads: kept, and only its page view deleted (with its key).
+    const res = await sweep(h.ctx); // 90 days
+    expect(res.events).toBe(1);
     const left = await h.db.prisma.event.findMany({
       where: { workspaceId: h.workspaceId, customer: { externalId: "kim" } },
       select: { messageId: true },
       orderBy: { messageId: "asc" },
     });
     expect(left.map((e) => e.messageId)).toEqual(["k-10", "k-200"]);
+    const keys = await h.db.prisma.eventKey.findMany({
+      where: { workspaceId: h.workspaceId, messageId: { startsWith: "k-" } },
+      select: { messageId: true },
+      orderBy: { messageId: "asc" },
+    });
+    expect(keys.map((k) => k.messageId)).toEqual(["k-10", "k-200"]);
+    const names = (await listMonthPartitions(h.ctx, EVENTS)).map((p) => p.name);
+    expect(names).not.toContain("Event_y2032m11");
+    expect(names).toContain("Event_y2033m05");
   });
 });

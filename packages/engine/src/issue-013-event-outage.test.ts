@@ -13,7 +13,8 @@ import path from "node:path";
 import { migrate, openDatabase, type Database } from "@postpath/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { sweep } from "./maintenance.ts";
+import { expireEventMonths, sweep } from "./maintenance.ts";
+import { ensureMonthPartitions, EVENTS } from "./partitions.ts";
 import { retryWindowMs, type JobRetry } from "./queues.ts";
 import { startEngineHarness, type EngineHarness, waitFor } from "./testing/harness.ts";
 
@@ -143,27 +144,46 @@ describe("issue 13: Postgres down longer than every backoff", () => {
   it("retention never deletes an event that is not processed yet", async () => {
     await h.workers?.close();
     h.workers = null;
-    const DAY = 24 * 3600_000;
-    const old = new Date(Date.now() - 100 * DAY);
     const ids: string[] = [];
     for (const m of ["old-done", "old-pending"])
       ids.push(
         (await track(h.ctx, h.workspaceId, { userId: "z", event: "browse", messageId: m })).eventId,
       );
-    await h.db.prisma.event.update({
-      where: { id: ids[0] },
-      data: { receivedAt: old, processedAt: old },
-    });
-    await h.db.prisma.event.update({
-      where: { id: ids[1] },
-      data: { receivedAt: old, processedAt: null },
-    });
-    const res = await sweep(h.ctx, 1, 30);
-    expect(res.events).toBe(1);
+    // issue 15: retention drops whole months of events; both go into January 2031 (its partition
+    // created first), the first processed, the second not.
+    await ensureMonthPartitions(h.ctx, EVENTS, Date.parse("2031-01-15T00:00:00Z"));
+    for (const [i, id] of ids.entries()) {
+      const at = "2031-01-10 12:00:00";
+      await h.db.query(
+        `UPDATE "Event" SET "receivedAt" = $2::timestamp,
+                "processedAt" = CASE WHEN $3 THEN $2::timestamp END WHERE id = $1`,
+        [id, at, i === 0],
+      );
+      await h.db.query(`UPDATE "EventKey" SET "receivedAt" = $2::timestamp WHERE "eventId" = $1`, [
+        id,
+        at,
+      ]);
+    }
+    // On 15 March 2031 with 30 days (before 13 February), January is wholly past the retention:
+    // kept for its unprocessed event, whose neighbour alone is deleted (with its key).
+    const cutoff = Date.parse("2031-02-13T00:00:00Z");
+    const res = await expireEventMonths(h.ctx, cutoff, []);
+    expect(res.dropped).not.toContain("Event_y2031m01");
+    expect(res.deleted).toBeGreaterThanOrEqual(1);
     const left = await h.db.prisma.event.findMany({
       where: { id: { in: ids } },
       select: { messageId: true },
     });
     expect(left.map((e) => e.messageId)).toEqual(["old-pending"]);
+    const keys = await h.db.prisma.eventKey.findMany({
+      where: { eventId: { in: ids } },
+      select: { messageId: true },
+    });
+    expect(keys.map((k) => k.messageId)).toEqual(["old-pending"]);
+    // Once processed, the month goes whole.
+    await h.db.query(`UPDATE "Event" SET "processedAt" = "receivedAt" WHERE id = $1`, [ids[1]]);
+    expect((await expireEventMonths(h.ctx, cutoff, [])).dropped).toContain("Event_y2031m01");
+    expect(await h.db.prisma.event.count({ where: { id: { in: ids } } })).toBe(0);
+    expect(await h.db.prisma.eventKey.count({ where: { eventId: { in: ids } } })).toBe(0);
   });
 });

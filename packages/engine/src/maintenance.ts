@@ -19,7 +19,17 @@ import { compactRollups } from "./rollups.ts"; // issue 17
 import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
 import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
-import { dropExpiredTracePartitions, ensureTracePartitions } from "./partitions.ts"; // issue 15
+import {
+  dropExpiredTracePartitions,
+  dropMonthPartition,
+  ensureMonthPartitions,
+  ensureTracePartitions,
+  EVENTS,
+  expiredMonthPartitions,
+  ident,
+  rangeOf,
+  type MonthPartition,
+} from "./partitions.ts"; // issue 15
 
 /** What a bulk enrolment selects: explicit customers (external id or e-mail), or a segment. */
 export const EnrolCriteria = z
@@ -262,12 +272,17 @@ const PRUNE_LIMIT = 5000;
 
 /**
  * Days ingested events are kept (EVENT_RETENTION_DAYS). Nothing reads an event after its jobs
- * ran: runs keep their trigger's properties, traces the details. A sweep deletes at most
- * EVENT_PRUNE_ROUNDS × PRUNE_LIMIT of them, oldest first, so a backlog drains over several sweeps
- * without one long transaction.
+ * ran: runs keep their trigger's properties, traces the details. issue 15: events are partitioned
+ * by month of receivedAt, and a month is dropped whole once all of it is older than this
+ * (expireEventMonths), so an event lives between the retention and the retention plus a month, and
+ * its messageId is de-duplicated as long (its EventKey goes with its month). A month that still
+ * holds an unprocessed event, or events a segment's longer window reads, is kept; its other
+ * expired events are deleted in rounds as before (at most EVENT_PRUNE_ROUNDS × PRUNE_LIMIT a sweep).
  */
 export const EVENT_RETENTION_DAYS = 90;
 const EVENT_PRUNE_ROUNDS = 20;
+/** A month's de-duplication keys deleted per statement before the month is dropped (narrow rows). */
+const KEY_PRUNE_LIMIT = 20_000;
 
 /**
  * issue 15: days run traces are kept (TRACE_RETENTION_DAYS; 0: forever). Traces are partitioned
@@ -294,8 +309,10 @@ export async function sweep(
   /** Unprocessed events whose job was re-created. */
   eventJobs: number;
   identifyCalls: number;
-  /** Expired events deleted. */
+  /** Expired events deleted one by one (of months kept for an unprocessed event or a segment). */
   events: number;
+  /** issue 15: months of events dropped whole (past EVENT_RETENTION_DAYS). */
+  eventPartitionsDropped: number;
   /** Segment entries and exits handed over to their journeys again. */
   segmentEdges: number;
   /** issue 15: months of run traces dropped whole (past TRACE_RETENTION_DAYS). */
@@ -368,16 +385,31 @@ export async function sweep(
     ctx.now() - IDENTIFY_DEDUPE_MS,
     1,
   );
-  const expired =
-    eventRetentionDays > 0
-      ? await pruneReceivedBefore(
-          ctx,
-          "Event",
-          ctx.now() - eventRetentionDays * 24 * 3600_000,
-          EVENT_PRUNE_ROUNDS,
-          await longerSegmentWindows(ctx, eventRetentionDays),
-        )
-      : 0;
+  // issue 15: the events' months ahead are created, those past the retention dropped whole.
+  let expired = 0;
+  let eventPartitionsDropped = 0;
+  try {
+    await ensureMonthPartitions(ctx, EVENTS, ctx.now());
+    if (eventRetentionDays > 0) {
+      const res = await expireEventMonths(
+        ctx,
+        ctx.now() - eventRetentionDays * 24 * 3600_000,
+        await longerSegmentWindows(ctx, eventRetentionDays),
+      );
+      expired = res.deleted;
+      eventPartitionsDropped = res.dropped.length;
+      if (res.dropped.length)
+        ctx.log.info(
+          { partitions: res.dropped, eventRetentionDays },
+          "dropped months of events past their retention",
+        );
+    }
+  } catch (err) {
+    ctx.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "event partition upkeep failed; the next sweep tries again",
+    );
+  }
   if (expired)
     ctx.log.info({ events: expired, eventRetentionDays }, "sweeper deleted expired events");
   // issue 17: the analytics rollups' shards of days that are over, folded into one row each.
@@ -405,13 +437,14 @@ export async function sweep(
     eventJobs,
     identifyCalls,
     events: expired,
+    eventPartitionsDropped,
     segmentEdges,
     tracePartitionsDropped,
   };
 }
 
 /** Events of one name in one workspace kept longer than the retention: since `since` (ISO). */
-interface LongerWindow {
+export interface LongerWindow {
   ws: string;
   name: string;
   since: string;
@@ -454,39 +487,128 @@ async function longerSegmentWindows(
 
 /**
  * Deletes rows received before `cutoffMs`, oldest first, PRUNE_LIMIT per statement, at most
- * `rounds` statements (each its own short transaction); how many went. `longer`: events kept
- * longer by segment windows (Event only).
+ * `rounds` statements (each its own short transaction); how many went.
  */
 async function pruneReceivedBefore(
   ctx: EngineContext,
-  table: "IdentifyCall" | "Event",
+  table: "IdentifyCall",
   cutoffMs: number,
   rounds: number,
-  longer: LongerWindow[] = [],
 ): Promise<number> {
   const name = Prisma.raw(`"${table}"`);
-  // An event not yet processed is kept whatever its age (the sweeper queues it again), and one a
-  // segment's window still reads is kept for it.
-  const keep =
-    table === "Event"
-      ? Prisma.sql`AND "processedAt" IS NOT NULL${
-          longer.length > 0
-            ? Prisma.sql` AND NOT EXISTS (
-                SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(longer)}::jsonb)
-                  AS k(ws text, name text, since timestamp)
-                WHERE k.ws = "Event"."workspaceId" AND k.name = "Event".name
-                  AND "Event"."receivedAt" >= k.since)`
-            : Prisma.empty
-        }`
-      : Prisma.empty;
   const cutoff = new Date(cutoffMs);
   let deleted = 0;
   for (let round = 0; round < rounds; round++) {
     const n = await ctx.db.prisma.$executeRaw`
       DELETE FROM ${name} WHERE id IN (
-        SELECT id FROM ${name} WHERE "receivedAt" < ${cutoff} ${keep} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
+        SELECT id FROM ${name} WHERE "receivedAt" < ${cutoff} ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})`;
     deleted += n;
     if (n < PRUNE_LIMIT) break;
   }
   return deleted;
+}
+
+/**
+ * issue 15: the months of events wholly older than `cutoffMs` (the legacy partition once its whole
+ * range is), oldest first:
+ *  - one holding an event not yet processed (the sweeper queues it again; retention never deletes
+ *    it) or events a segment's longer window still reads is kept, logged, and only its other
+ *    events are deleted, in rounds, with their keys;
+ *  - any other has its de-duplication keys deleted (KEY_PRUNE_LIMIT per statement, the rounds
+ *    shared with the above; a big month takes several sweeps) and is then detached and dropped.
+ * Keys go first, so no key outlives its event: a replay meanwhile finds its original, or no key and
+ * is stored anew (in the current month). Dropping happens in partitions.ts (short lock timeout).
+ */
+export async function expireEventMonths(
+  ctx: EngineContext,
+  cutoffMs: number,
+  longer: LongerWindow[],
+): Promise<{ dropped: string[]; deleted: number }> {
+  const months = (await expiredMonthPartitions(ctx, EVENTS, cutoffMs)).sort(
+    (a, b) => (a.to?.getTime() ?? 0) - (b.to?.getTime() ?? 0),
+  );
+  const dropped: string[] = [];
+  let deleted = 0;
+  let rounds = EVENT_PRUNE_ROUNDS;
+  for (const p of months) {
+    if (rounds <= 0) break;
+    const part = ident(p.name);
+    // Only windows reaching back before the month's end can need its events.
+    const windows = longer.filter((w) => p.to !== null && Date.parse(w.since) < p.to.getTime());
+    const [held] = await ctx.db.query<{ unprocessed: boolean; windowed: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${part} WHERE "processedAt" IS NULL) AS unprocessed,
+              ${windows.length ? `EXISTS (SELECT 1 FROM ${part} e WHERE ${WINDOWED}) AS windowed` : "false AS windowed"}`,
+      windows.length ? [JSON.stringify(windows)] : [],
+    );
+    if (held?.unprocessed || held?.windowed) {
+      ctx.log.warn(
+        {
+          partition: p.name,
+          unprocessed: held.unprocessed,
+          segmentWindow: held.windowed,
+        },
+        "kept a month of events past the retention: it holds events not yet processed or read by a segment's longer window; deleting its other events one by one",
+      );
+      const res = await pruneHeldMonth(ctx, p, windows, rounds);
+      deleted += res.deleted;
+      rounds -= res.rounds;
+      continue;
+    }
+    const range = rangeOf(EVENTS, p);
+    let keysLeft = true;
+    while (rounds > 0 && keysLeft) {
+      rounds--;
+      const n = Number(
+        await ctx.db.prisma.$executeRawUnsafe(
+          `DELETE FROM "EventKey" WHERE ("workspaceId", "messageId") IN (
+             SELECT "workspaceId", "messageId" FROM "EventKey" WHERE ${range} LIMIT ${KEY_PRUNE_LIMIT})`,
+        ),
+      );
+      keysLeft = n === KEY_PRUNE_LIMIT;
+    }
+    if (keysLeft) break; // the next sweep deletes the rest, then drops the month
+    if (await dropMonthPartition(ctx, EVENTS, p.name)) dropped.push(p.name);
+  }
+  return { dropped, deleted };
+}
+
+/** The events a segment's longer window reads: `e` an event row, $1 the windows as JSON. */
+const WINDOWED = `EXISTS (
+  SELECT 1 FROM jsonb_to_recordset($1::jsonb) AS k(ws text, name text, since timestamp)
+  WHERE k.ws = e."workspaceId" AND k.name = e.name AND e."receivedAt" >= k.since)`;
+
+/**
+ * The events of a kept month that may go (processed, not read by a longer window) deleted with
+ * their keys, oldest first, PRUNE_LIMIT per statement, at most `rounds` statements.
+ */
+async function pruneHeldMonth(
+  ctx: EngineContext,
+  p: MonthPartition,
+  windows: LongerWindow[],
+  rounds: number,
+): Promise<{ deleted: number; rounds: number }> {
+  const part = ident(p.name);
+  const keep = windows.length ? `AND NOT ${WINDOWED}` : "";
+  let deleted = 0;
+  let used = 0;
+  while (used < rounds) {
+    used++;
+    const [row] = await ctx.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM ${part} WHERE (id, "receivedAt") IN (
+           SELECT id, "receivedAt" FROM ${part} e WHERE "processedAt" IS NOT NULL ${keep}
+           ORDER BY "receivedAt" LIMIT ${PRUNE_LIMIT})
+         RETURNING "workspaceId", "messageId", id
+       ), keys AS (
+         DELETE FROM "EventKey" k USING gone g
+         WHERE k."workspaceId" = g."workspaceId" AND k."messageId" = g."messageId" AND k."eventId" = g.id
+       )
+       SELECT count(*)::int AS n FROM gone`,
+      windows.length ? [JSON.stringify(windows)] : [],
+    );
+    const n = row?.n ?? 0;
+    deleted += n;
+    if (n < PRUNE_LIMIT) break;
+  }
+  return { deleted, rounds: used };
 }

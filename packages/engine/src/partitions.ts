@@ -1,32 +1,77 @@
-// issue 15, item 6: "RunTrace" is partitioned by month of `at` (migration
-// 20261205063109_runtrace_partitions): RunTrace_y2027m01 holds January 2027 (UTC), the legacy
-// partition holds everything before the migration's first month, and RunTrace_default whatever no
-// month holds (a test clock far in the past or future), so an insert never fails. The sweeper
-// creates the current month and the next two ahead of time, and drops the months wholly past
-// TRACE_RETENTION_DAYS — DETACH and DROP, no row deleted one by one.
+// issue 15, item 6: tables partitioned by month (declarative RANGE partitioning), one partition
+// per UTC month of a timestamp column, plus a legacy partition (the table as it was before its
+// migration: everything before the migration's first month) and a default one taking whatever no
+// month holds (a test clock far in the past or future), so an insert never fails:
+//   "RunTrace" by `at`         (migration 20261205063109_runtrace_partitions): RunTrace_y2027m01 ...
+//   "Event"    by `receivedAt` (migration 20261205200000_event_partitions):    Event_y2027m01 ...
+// The sweeper creates the current month and the next two ahead of time, and drops the months
+// wholly past the table's retention — DETACH and DROP, no row deleted one by one (maintenance.ts
+// decides which months of events may go: none holding an unprocessed event).
 //
 // Both are safe when several processes sweep at once: creating a month another process just
-// created, or dropping one it just dropped, is skipped; a lock not granted within
-// PARTITION_LOCK_TIMEOUT is skipped too (the next sweep tries again) rather than queueing the
-// traces' writers behind it. Neither ever fails the sweep: what goes wrong is logged.
+// created, or dropping one it just dropped, is skipped; a lock not granted within the table's lock
+// timeout is skipped too (the next sweep tries again) rather than queueing the table's writers
+// behind it. Neither ever fails the sweep: what goes wrong is logged.
 import type { EngineContext } from "./context.ts";
 
-export const TRACE_PARENT = "RunTrace";
-export const TRACE_DEFAULT_PARTITION = "RunTrace_default";
-/** Months created ahead of the current one. */
-export const TRACE_MONTHS_AHEAD = 2;
-/** How long creating or dropping a partition waits for its lock before leaving it to the next sweep. */
+/** A table partitioned by month of one timestamp column. */
+export interface MonthlyTable {
+  /** The partitioned parent, e.g. "RunTrace"; its months are `<parent>_y2027m01`. */
+  parent: string;
+  /** The partition column (a timestamp without time zone holding UTC). */
+  column: string;
+  /** The partition taking what no month holds; never dropped. */
+  defaultPartition: string;
+  /** What a row is called in the log ("run traces", "events"). */
+  rows: string;
+  /**
+   * How long creating or dropping a partition waits for each lock before leaving it to the next
+   * sweep (other sessions queue behind a lock being waited for).
+   */
+  lockTimeout: string;
+}
+
+/** How long creating or dropping a month of run traces waits for its lock. */
 export const PARTITION_LOCK_TIMEOUT = "5s";
+
+export const TRACES: MonthlyTable = {
+  parent: "RunTrace",
+  column: "at",
+  defaultPartition: "RunTrace_default",
+  rows: "run traces",
+  lockTimeout: PARTITION_LOCK_TIMEOUT,
+};
+
+/**
+ * Dropping a month of events also drops its foreign keys' triggers on "Customer" and "Workspace",
+ * which takes their ACCESS EXCLUSIVE lock for a moment: a shorter wait, so requests reading
+ * customers queue behind it for at most this long (the next sweep tries again).
+ */
+export const EVENTS: MonthlyTable = {
+  parent: "Event",
+  column: "receivedAt",
+  defaultPartition: "Event_default",
+  rows: "events",
+  lockTimeout: "1s",
+};
+
+export const TRACE_PARENT = TRACES.parent;
+export const TRACE_DEFAULT_PARTITION = TRACES.defaultPartition;
+export const EVENT_DEFAULT_PARTITION = EVENTS.defaultPartition;
+/** Months created ahead of the current one. */
+export const MONTHS_AHEAD = 2;
+export const TRACE_MONTHS_AHEAD = MONTHS_AHEAD;
 
 const DAY_MS = 24 * 3600_000;
 
-/** One partition of RunTrace; `from`/`to` null: MINVALUE/MAXVALUE; both null when `isDefault`. */
-export interface TracePartition {
+/** One partition; `from`/`to` null: MINVALUE/MAXVALUE; both null when `isDefault`. */
+export interface MonthPartition {
   name: string;
   isDefault: boolean;
   from: Date | null;
   to: Date | null;
 }
+export type TracePartition = MonthPartition;
 
 /** The first instant of the UTC month `add` months after the one holding `ms`. */
 function monthStart(ms: number, add = 0): Date {
@@ -34,18 +79,32 @@ function monthStart(ms: number, add = 0): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
 }
 
-/** RunTrace_y2027m01 for January 2027. */
-export function tracePartitionName(month: Date): string {
-  return `${TRACE_PARENT}_y${month.getUTCFullYear()}m${String(month.getUTCMonth() + 1).padStart(2, "0")}`;
+/** RunTrace_y2027m01 for January 2027 (Event_y2027m01 for events). */
+export function monthPartitionName(table: MonthlyTable, month: Date): string {
+  return `${table.parent}_y${month.getUTCFullYear()}m${String(month.getUTCMonth() + 1).padStart(2, "0")}`;
 }
 
-/** A timestamp literal (`at` is a timestamp without time zone holding UTC). */
-function lit(d: Date): string {
+export function tracePartitionName(month: Date): string {
+  return monthPartitionName(TRACES, month);
+}
+
+/** A timestamp literal (the columns are timestamps without time zone holding UTC). */
+export function lit(d: Date): string {
   return `'${d.toISOString().slice(0, 23).replace("T", " ")}'`;
 }
 
-function ident(name: string): string {
+export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The SQL condition a partition's rows meet (`from`/`to` null: unbounded on that side). */
+export function rangeOf(table: MonthlyTable, p: Pick<MonthPartition, "from" | "to">): string {
+  const col = ident(table.column);
+  const parts = [
+    ...(p.from ? [`${col} >= ${lit(p.from)}`] : []),
+    ...(p.to ? [`${col} < ${lit(p.to)}`] : []),
+  ];
+  return parts.length ? parts.join(" AND ") : "true";
 }
 
 function boundValue(v: string | undefined): Date | null {
@@ -53,13 +112,17 @@ function boundValue(v: string | undefined): Date | null {
   return new Date(`${v.replace(/^'|'$/g, "").replace(" ", "T")}Z`);
 }
 
-/** RunTrace's partitions with their ranges, as the catalog states them. */
-export async function listTracePartitions(ctx: EngineContext): Promise<TracePartition[]> {
+/** A table's partitions with their ranges, as the catalog states them. */
+export async function listMonthPartitions(
+  ctx: EngineContext,
+  table: MonthlyTable,
+): Promise<MonthPartition[]> {
   const rows = await ctx.db.query<{ name: string; bound: string }>(
     `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = '"${TRACE_PARENT}"'::regclass
+      WHERE i.inhparent = $1::regclass
       ORDER BY c.relname`,
+    [ident(table.parent)],
   );
   return rows.map(({ name, bound }) => {
     if (bound === "DEFAULT") return { name, isDefault: true, from: null, to: null };
@@ -69,7 +132,12 @@ export async function listTracePartitions(ctx: EngineContext): Promise<TracePart
   });
 }
 
-function sqlState(err: unknown): string | undefined {
+/** RunTrace's partitions with their ranges. */
+export function listTracePartitions(ctx: EngineContext): Promise<MonthPartition[]> {
+  return listMonthPartitions(ctx, TRACES);
+}
+
+export function sqlState(err: unknown): string | undefined {
   return typeof err === "object" && err !== null && "code" in err ? String(err.code) : undefined;
 }
 
@@ -78,62 +146,108 @@ function message(err: unknown): string {
 }
 
 /**
- * Creates the monthly partitions of the month holding `now` and the next TRACE_MONTHS_AHEAD, where
- * missing. Traces the default partition holds in such a month (written by a clock ahead of
- * time) move into it in the same transaction. A month some partition already covers (the legacy
- * one) is left as it is. Returns the partitions created.
+ * Creates the monthly partitions of the month holding `now` and the next MONTHS_AHEAD, where
+ * missing. Rows the default partition holds in such a month (written by a clock ahead of time)
+ * move into it in the same transaction. A month some partition already covers (the legacy one) is
+ * left as it is. Returns the partitions created.
  */
-export async function ensureTracePartitions(
+export async function ensureMonthPartitions(
   ctx: EngineContext,
+  table: MonthlyTable,
   now: number = ctx.now(),
 ): Promise<string[]> {
   const created: string[] = [];
-  const existing = await listTracePartitions(ctx);
-  for (let i = 0; i <= TRACE_MONTHS_AHEAD; i++) {
+  const existing = await listMonthPartitions(ctx, table);
+  for (let i = 0; i <= MONTHS_AHEAD; i++) {
     const from = monthStart(now, i);
     const to = monthStart(now, i + 1);
-    const name = tracePartitionName(from);
+    const name = monthPartitionName(table, from);
     if (
       existing.some(
         (p) => !p.isDefault && (p.from === null || p.from < to) && (p.to === null || p.to > from),
       )
     )
       continue;
-    const range = `"at" >= ${lit(from)} AND "at" < ${lit(to)}`;
+    const range = rangeOf(table, { from, to });
     try {
       const [waiting] = await ctx.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM ${ident(TRACE_DEFAULT_PARTITION)} WHERE ${range}`,
+        `SELECT count(*)::int AS n FROM ${ident(table.defaultPartition)} WHERE ${range}`,
       );
       // One simple query: one transaction. The new table is built on its own (its CHECK makes
       // ATTACH skip the scan) and attached, which locks the parent only in SHARE UPDATE EXCLUSIVE
-      // mode (CREATE TABLE ... PARTITION OF would block every reader and writer of the traces).
+      // mode (CREATE TABLE ... PARTITION OF would block every reader and writer of the table).
       await ctx.db.exec(
-        `SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}';
-         CREATE TABLE ${ident(name)} (LIKE ${ident(TRACE_PARENT)} INCLUDING DEFAULTS);
+        `SET LOCAL lock_timeout = '${table.lockTimeout}';
+         CREATE TABLE ${ident(name)} (LIKE ${ident(table.parent)} INCLUDING DEFAULTS);
          ALTER TABLE ${ident(name)} ADD CONSTRAINT ${ident(`${name}_range`)} CHECK (${range});
-         WITH moved AS (DELETE FROM ${ident(TRACE_DEFAULT_PARTITION)} WHERE ${range} RETURNING *)
+         WITH moved AS (DELETE FROM ${ident(table.defaultPartition)} WHERE ${range} RETURNING *)
            INSERT INTO ${ident(name)} SELECT * FROM moved;
-         ALTER TABLE ${ident(TRACE_PARENT)} ATTACH PARTITION ${ident(name)}
+         ALTER TABLE ${ident(table.parent)} ATTACH PARTITION ${ident(name)}
            FOR VALUES FROM (${lit(from)}) TO (${lit(to)});
          ALTER TABLE ${ident(name)} DROP CONSTRAINT ${ident(`${name}_range`)};`,
       );
       created.push(name);
       ctx.log.info(
         { partition: name, movedFromDefault: waiting?.n ?? 0 },
-        "created a month of run traces",
+        `created a month of ${table.rows}`,
       );
     } catch (err) {
       const code = sqlState(err);
       // 42P07 / 23505: another process created it meanwhile; 42P17: another partition covers it.
       if (code === "42P07" || code === "23505" || code === "42P17") continue;
-      // 55P03: a lock not granted in time (a long query on the traces); the next sweep retries.
+      // 55P03: a lock not granted in time (a long query on the table); the next sweep retries.
       ctx.log.warn(
         { partition: name, code, err: message(err) },
-        "could not create a month of run traces; the next sweep tries again",
+        `could not create a month of ${table.rows}; the next sweep tries again`,
       );
     }
   }
   return created;
+}
+
+export function ensureTracePartitions(
+  ctx: EngineContext,
+  now: number = ctx.now(),
+): Promise<string[]> {
+  return ensureMonthPartitions(ctx, TRACES, now);
+}
+
+/** A table's partitions (not the default one) whose whole range ends at or before `cutoff`. */
+export async function expiredMonthPartitions(
+  ctx: EngineContext,
+  table: MonthlyTable,
+  cutoff: number,
+): Promise<MonthPartition[]> {
+  return (await listMonthPartitions(ctx, table)).filter(
+    (p) => !p.isDefault && p.to !== null && p.to.getTime() <= cutoff,
+  );
+}
+
+/**
+ * Detaches and drops one partition; false when it could not be (logged: the next sweep tries
+ * again) or another process dropped it first.
+ */
+export async function dropMonthPartition(
+  ctx: EngineContext,
+  table: MonthlyTable,
+  name: string,
+): Promise<boolean> {
+  try {
+    await ctx.db.exec(
+      `SET LOCAL lock_timeout = '${table.lockTimeout}';
+       ALTER TABLE ${ident(table.parent)} DETACH PARTITION ${ident(name)};
+       DROP TABLE ${ident(name)};`,
+    );
+    return true;
+  } catch (err) {
+    // 42P01: another process dropped it meanwhile.
+    if (sqlState(err) === "42P01") return false;
+    ctx.log.warn(
+      { partition: name, code: sqlState(err), err: message(err) },
+      `could not drop an expired month of ${table.rows}; the next sweep tries again`,
+    );
+    return false;
+  }
 }
 
 /**
@@ -148,28 +262,9 @@ export async function dropExpiredTracePartitions(
   retentionDays: number,
 ): Promise<string[]> {
   if (!(retentionDays > 0)) return [];
-  const cutoff = now - retentionDays * DAY_MS;
-  const expired = (await listTracePartitions(ctx)).filter(
-    (p) => !p.isDefault && p.to !== null && p.to.getTime() <= cutoff,
-  );
+  const expired = await expiredMonthPartitions(ctx, TRACES, now - retentionDays * DAY_MS);
   const dropped: string[] = [];
-  for (const p of expired) {
-    try {
-      await ctx.db.exec(
-        `SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}';
-         ALTER TABLE ${ident(TRACE_PARENT)} DETACH PARTITION ${ident(p.name)};
-         DROP TABLE ${ident(p.name)};`,
-      );
-      dropped.push(p.name);
-    } catch (err) {
-      // 42P01: another process dropped it meanwhile.
-      if (sqlState(err) === "42P01") continue;
-      ctx.log.warn(
-        { partition: p.name, code: sqlState(err), err: message(err) },
-        "could not drop an expired month of run traces; the next sweep tries again",
-      );
-    }
-  }
+  for (const p of expired) if (await dropMonthPartition(ctx, TRACES, p.name)) dropped.push(p.name);
   if (dropped.length)
     ctx.log.info(
       { partitions: dropped, traceRetentionDays: retentionDays },

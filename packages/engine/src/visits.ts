@@ -95,12 +95,16 @@ WITH input AS (
 ), quiet AS (
   SELECT q.ws FROM unnest($7::text[], $8::text[]) AS q(ws, stamp)
   WHERE q.ws IN (SELECT "workspaceId" FROM p) AND ${LISTENER_STAMP("q.ws")} = q.stamp
+), evkey AS (
+  -- issue 15: the event's de-duplication key, with the event's receivedAt (group-commit.ts).
+  INSERT INTO "EventKey" ("workspaceId", "messageId", "eventId", "receivedAt")
+  SELECT p."workspaceId", p.mid, p.eid, now() AT TIME ZONE 'UTC' FROM p
 ), ev AS (
   INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId",
-                       "processedAt")
+                       "receivedAt", "processedAt")
   SELECT p.eid, p."workspaceId", p."customerId", '${VISIT_EVENT}',
          jsonb_build_object('page', p.page, 'token', p.token) || COALESCE(p.params, '{}'::jsonb),
-         $5::timestamp, p.mid,
+         $5::timestamp, p.mid, now() AT TIME ZONE 'UTC',
          CASE WHEN p."workspaceId" IN (SELECT ws FROM quiet) THEN $5::timestamp END
   FROM p
   RETURNING id, "processedAt" IS NOT NULL AS done

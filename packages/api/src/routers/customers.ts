@@ -616,6 +616,10 @@ export const customersRouter = router({
             "identifyCalls",
             tx.$executeRaw`DELETE FROM "IdentifyCall" WHERE "workspaceId" = ${workspaceId} AND "externalId" = ${c.externalId}`,
           );
+          // The events' de-duplication keys go with them (issue 15: "EventKey").
+          await tx.$executeRaw`DELETE FROM "EventKey" k USING "Event" e
+            WHERE e."customerId" = ${id} AND e."workspaceId" = ${workspaceId}
+              AND k."workspaceId" = e."workspaceId" AND k."messageId" = e."messageId" AND k."eventId" = e.id`;
           await run(
             "events",
             tx.$executeRaw`DELETE FROM "Event" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}`,

@@ -32,9 +32,14 @@ export async function insertEvents(
   rows: { id: string; workspaceId: string; customerId: string; name: string; at: number }[],
 ): Promise<void> {
   await harness.db.query(
-    `INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId")
-     SELECT id, ws, c, n, '{}'::jsonb, t, 'm-' || id
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp[]) AS x(id, ws, c, n, t)`,
+    `WITH x AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamp[]) AS x(id, ws, c, n, t)
+     ), k AS (
+       INSERT INTO "EventKey" ("workspaceId", "messageId", "eventId", "receivedAt")
+       SELECT ws, 'm-' || id, id, now() AT TIME ZONE 'UTC' FROM x
+     )
+     INSERT INTO "Event" (id, "workspaceId", "customerId", name, properties, timestamp, "messageId", "receivedAt")
+     SELECT id, ws, c, n, '{}'::jsonb, t, 'm-' || id, now() AT TIME ZONE 'UTC' FROM x`,
     [
       rows.map((r) => r.id),
       rows.map((r) => r.workspaceId),
