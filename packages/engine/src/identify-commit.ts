@@ -5,7 +5,8 @@
 // customer in the same statement are merged in call order (later traits win, as one after the
 // other would). A replayed messageId (claimed before, or earlier in the same statement) merges
 // nothing and is answered as a duplicate. Then the claimed calls' subscription traits are applied
-// and their segment checks queued in one `addBulk`.
+// and their segment checks queued in one `addBulk`: one per customer, which reads the customer as
+// all of the statement's calls left it.
 //
 // A call is answered once its merge is committed and its segment check queued. Should queueing
 // fail, the call is answered with the error (its merge stays committed): the client retries, the
@@ -139,8 +140,20 @@ export class IdentifyCommitter {
     );
     const customers = new Map(merged.map((m) => [m.i, m.customerId]));
     const outcomes: Outcome[] = [];
-    /** Calls whose segment check is to be queued now: call id, customer, the calls it answers. */
-    const toQueue = new Map<string, { customerId: string; rows: number[] }>();
+    /**
+     * Segment checks to queue, one per customer: it reads the customer as all of this statement's
+     * calls left it. Its job id names the first call; `calls` are marked queued with it, `rows`
+     * answer the error should queueing fail.
+     */
+    const toQueue = new Map<string, { jobCall: string; calls: Set<string>; rows: number[] }>();
+    const check = (customerId: string, call: string, row: number) => {
+      const q = toQueue.get(customerId);
+      if (!q) toQueue.set(customerId, { jobCall: call, calls: new Set([call]), rows: [row] });
+      else {
+        q.calls.add(call);
+        q.rows.push(row);
+      }
+    };
     const replayed = rows.flatMap((_, i) => (customers.has(i) ? [] : [i]));
     const replays = new Map<
       string,
@@ -168,7 +181,7 @@ export class IdentifyCommitter {
       const customerId = customers.get(i);
       if (customerId) {
         outcomes[i] = { ok: true, result: { customerId, duplicate: false } };
-        toQueue.set(calls[i]!, { customerId, rows: [i] });
+        check(customerId, calls[i]!, i);
         continue;
       }
       const replay = replays.get(`${r.workspaceId}${SEP}${r.messageId}`);
@@ -180,12 +193,9 @@ export class IdentifyCommitter {
         continue;
       }
       outcomes[i] = { ok: true, result: { customerId: replay.customerId, duplicate: true } };
-      // A replay queues the check its first call never got into Redis (the same job id).
-      if (!replay.queued) {
-        const q = toQueue.get(replay.callId);
-        if (q) q.rows.push(i);
-        else toQueue.set(replay.callId, { customerId: replay.customerId, rows: [i] });
-      }
+      // A replay queues the check its first call never got into Redis (under that call's job id,
+      // unless another call of the customer here comes first).
+      if (!replay.queued) check(replay.customerId, replay.callId, i);
     }
     // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
     // customer's subscription state, call by call in order (a replayed call does not come here).
@@ -200,15 +210,15 @@ export class IdentifyCommitter {
     if (toQueue.size) {
       try {
         await this.ctx.queues.events.addBulk(
-          [...toQueue].map(([callId, q]) => ({
+          [...toQueue].map(([customerId, q]) => ({
             name: "customer",
-            data: { customerId: q.customerId, reason: "identify" as const },
-            opts: { jobId: `identify-${callId}` },
+            data: { customerId, reason: "identify" as const },
+            opts: { jobId: `identify-${q.jobCall}` },
           })),
         );
         await this.ctx.db.query(
           `UPDATE "IdentifyCall" SET "enqueuedAt" = $2 WHERE id = ANY($1::text[])`,
-          [[...toQueue.keys()], new Date(this.ctx.now())],
+          [[...toQueue.values()].flatMap((q) => [...q.calls]), new Date(this.ctx.now())],
         );
       } catch (err) {
         for (const q of toQueue.values())

@@ -1,8 +1,9 @@
 // Issue 15, item 1: identify calls share a group commit (identify-commit.ts) on real Postgres and
 // Redis, no workers (the queued segment checks stay countable). Calls for one customer in one
 // statement merge in call order; a messageId repeated inside the statement, or replayed from an
-// earlier one, merges nothing; every claimed call queues one segment check; a bad call in a group
-// stores nothing of the group; concurrent requests share statements.
+// earlier one, merges nothing; each customer of a statement gets one segment check (also for a
+// replay whose first check never reached Redis); a bad call in a group stores nothing of the
+// group; concurrent requests share statements.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { identify, identifyMany } from "./ingest.ts";
@@ -60,8 +61,9 @@ describe("issue 15: identify calls in a group commit", () => {
     });
     expect(gia?.email).toBe("gia@new.example");
     expect(hal?.attributes).toEqual({ plan: "premium" });
+    // One segment check per customer: it reads the customer as all of the group's calls left it.
     const checks = await segmentChecks();
-    expect(checks.get(gia!.id)).toBe(3);
+    expect(checks.get(gia!.id)).toBe(1);
     expect(checks.get(hal!.id)).toBe(1);
     const calls = await h.db.prisma.identifyCall.findMany({
       where: { workspaceId: h.workspaceId, externalId: { in: ["gia", "hal"] } },
@@ -83,7 +85,37 @@ describe("issue 15: identify calls in a group commit", () => {
     const after = await customerOf("gia");
     expect(after?.attributes).toEqual(before?.attributes);
     expect(after?.updatedAt).toEqual(before?.updatedAt);
-    expect((await segmentChecks()).get(gia!.id)).toBe(3);
+    expect((await segmentChecks()).get(gia!.id)).toBe(1);
+  });
+
+  it("a replay whose check never reached Redis is checked with its customer's new call", async () => {
+    const first = await identify(h.ctx, h.workspaceId, {
+      userId: "jay",
+      traits: { plan: "basic" },
+      messageId: "j-1",
+    });
+    // What a crash (or a Redis failure) between the commit and the queueing leaves behind.
+    for (const job of await h.ctx.queues.events.getJobs(["waiting", "prioritized", "delayed"]))
+      if ("customerId" in job.data && job.data.customerId === first.customerId) await job.remove();
+    await h.db.prisma.identifyCall.updateMany({
+      where: { workspaceId: h.workspaceId, messageId: "j-1" },
+      data: { enqueuedAt: null },
+    });
+    expect((await segmentChecks()).get(first.customerId)).toBeUndefined();
+
+    const results = await identifyMany(h.ctx, h.workspaceId, [
+      { userId: "jay", traits: { plan: "premium" }, messageId: "j-2" },
+      { userId: "jay", traits: { plan: "basic" }, messageId: "j-1" },
+    ]);
+    expect(results.map((r) => r.duplicate)).toEqual([false, true]);
+    expect((await customerOf("jay"))?.attributes).toEqual({ plan: "premium" });
+    expect((await segmentChecks()).get(first.customerId)).toBe(1);
+    const calls = await h.db.prisma.identifyCall.findMany({
+      where: { workspaceId: h.workspaceId, externalId: "jay" },
+      select: { enqueuedAt: true },
+    });
+    expect(calls).toHaveLength(2);
+    expect(calls.every((c) => c.enqueuedAt !== null)).toBe(true);
   });
 
   it("a bad call stores nothing of its group and names the field", async () => {
@@ -101,7 +133,7 @@ describe("issue 15: identify calls in a group commit", () => {
     ).toBe(0);
   });
 
-  it("concurrent calls share statements: each merged once, each checked once", async () => {
+  it("concurrent calls share statements: each merged once, each customer checked once", async () => {
     const users = Array.from({ length: 20 }, (_, i) => `c-${i}`);
     // Three calls per customer, sent concurrently, plus a replay of each first call.
     const sent = users.flatMap((u) =>
@@ -129,7 +161,7 @@ describe("issue 15: identify calls in a group commit", () => {
       const c = await customerOf(u);
       // The replay's t1: 100 was not merged: the first call's value stays.
       expect(c?.attributes).toEqual({ t1: 1, t2: 2, t3: 3 });
-      expect(checks.get(c!.id)).toBe(3);
+      expect(checks.get(c!.id)).toBe(1);
     }
   });
 });
