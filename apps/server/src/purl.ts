@@ -950,6 +950,9 @@ export function registerPurl(app: FastifyInstance, opts: PurlOptions): void {
                 await prisma.journeyRun.findMany({
                   where: {
                     workspaceId: purl.workspaceId,
+                    // The page's customer (the submission's event is theirs): the runs' customer
+                    // index, where the trigger event alone has none and scanned every run.
+                    customerId: purl.customerId,
                     triggerEventId: {
                       // The submission's event, through its de-duplication key (issue 15:
                       // "Event" has no (workspaceId, messageId) index any more).
