@@ -62,14 +62,15 @@ async function commitStatements(
  * CPU time (ms) used so far by the Postgres backends of this database (every connection of every
  * worker process), from /proc/<pid>/schedstat (nanoseconds on a CPU), minus `since`'s at its pids;
  * a backend that has exited meanwhile is left out. Other databases' backends on the same server
- * (another session's tests) do not count. Nothing is counted without /proc or a local server.
+ * (another session's tests) and autovacuum workers (which may start on the fresh tables during a
+ * run) do not count. Nothing is counted without /proc or a local server.
  */
 type BackendCpu = Map<number, number>;
 async function backendCpu(env: BenchEnv): Promise<BackendCpu>;
 async function backendCpu(env: BenchEnv, since: BackendCpu): Promise<number>;
 async function backendCpu(env: BenchEnv, since?: BackendCpu): Promise<BackendCpu | number> {
   const pids = await env.db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
   );
   const now: BackendCpu = new Map();
   for (const { pid } of pids) {
@@ -352,7 +353,7 @@ export default async function main(args: string[]): Promise<void> {
       `  CPU while the measured timers ran (% of one core of ${os.availableParallelism()}): ${cpu}`,
     );
     console.log(
-      `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; WAL writer and checkpointer not included)`,
+      `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; autovacuum, WAL writer and checkpointer not included)`,
     );
     if (s0 && s1 && s1.calls > s0.calls) {
       const calls = s1.calls - s0.calls;
