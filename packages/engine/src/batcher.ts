@@ -99,3 +99,16 @@ export class GroupBatcher<T, R> {
     }
   }
 }
+
+/** One value per key object, made on first use: a process's group commit per engine context. */
+export function onePer<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) {
+      v = make(key);
+      made.set(key, v);
+    }
+    return v;
+  };
+}

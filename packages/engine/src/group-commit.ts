@@ -9,7 +9,7 @@
 // journey, segment or KPI reads that name: event-listeners.ts) is stored already processed and
 // queues nothing.
 import { randomBytes } from "node:crypto";
-import { GroupBatcher } from "./batcher.ts";
+import { GroupBatcher, onePer } from "./batcher.ts";
 import { keepFresh, LISTENER_STAMP, quietStamp } from "./event-listeners.ts";
 import { randomHex } from "./random-pool.ts";
 import type { EngineContext } from "./context.ts";
@@ -388,14 +388,5 @@ export async function enqueueEvents(
   await ctx.queues.events.addBulk(jobs);
 }
 
-const committers = new WeakMap<EngineContext, EventCommitter>();
-
 /** The process's committer for this engine context (created on first use). */
-export function eventCommitter(ctx: EngineContext): EventCommitter {
-  let c = committers.get(ctx);
-  if (!c) {
-    c = new EventCommitter(ctx);
-    committers.set(ctx, c);
-  }
-  return c;
-}
+export const eventCommitter = onePer((ctx: EngineContext) => new EventCommitter(ctx));

@@ -13,7 +13,7 @@
 // replay finds `enqueuedAt` still null and queues it under the same job id, so the check runs
 // once.
 import { randomUUID } from "node:crypto";
-import { GroupBatcher, type BatcherOptions } from "./batcher.ts";
+import { GroupBatcher, onePer, type BatcherOptions } from "./batcher.ts";
 import { applyConsentTraits, consentFromTraits } from "./consent.ts";
 import type { EngineContext } from "./context.ts";
 
@@ -229,14 +229,5 @@ export class IdentifyCommitter {
   }
 }
 
-const committers = new WeakMap<EngineContext, IdentifyCommitter>();
-
 /** The engine context's identify group commit (one per context, created on first use). */
-export function identifyCommitter(ctx: EngineContext): IdentifyCommitter {
-  let c = committers.get(ctx);
-  if (!c) {
-    c = new IdentifyCommitter(ctx);
-    committers.set(ctx, c);
-  }
-  return c;
-}
+export const identifyCommitter = onePer((ctx: EngineContext) => new IdentifyCommitter(ctx));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identify, track } from "./ingest.ts";
 import { IDENTIFY_DEDUPE_MS, sweep } from "./maintenance.ts";
 import { ensureMonthPartitions, EVENTS, listMonthPartitions } from "./partitions.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { moveEvent, startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
 let h: EngineHarness;
 /** The retention cases set a clock; the rest run on the real one. */
@@ -132,18 +132,8 @@ describe("identify deduplication", () => {
  * stands in, whose partitions are created first (a fresh database's legacy partition holds
  * everything up to next month, so no month of it can expire under the real clock).
  */
-async function receivedAt(eventId: string, iso: string, processed = true): Promise<void> {
-  const at = new Date(iso).toISOString().slice(0, -1);
-  await h.db.query(
-    `UPDATE "Event" SET "receivedAt" = $2::timestamp,
-            "processedAt" = CASE WHEN $3 THEN $2::timestamp END WHERE id = $1`,
-    [eventId, at, processed],
-  );
-  await h.db.query(`UPDATE "EventKey" SET "receivedAt" = $2::timestamp WHERE "eventId" = $1`, [
-    eventId,
-    at,
-  ]);
-}
+const receivedAt = (eventId: string, iso: string, processed = true) =>
+  moveEvent(h.db, eventId, iso, processed);
 
 async function months(...isoDays: string[]): Promise<void> {
   for (const d of isoDays) await ensureMonthPartitions(h.ctx, EVENTS, Date.parse(d));

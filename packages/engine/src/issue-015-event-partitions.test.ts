@@ -20,7 +20,7 @@ import {
   EVENTS,
   listMonthPartitions,
 } from "./partitions.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { moveEvent, startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
 const MIGRATION = "20261205200000_event_partitions";
 const LEGACY = "Event_legacy";
@@ -37,18 +37,8 @@ afterAll(async () => {
 const names = async () => (await listMonthPartitions(h.ctx, EVENTS)).map((p) => p.name);
 
 /** Moves an event (and its key) to `iso`, processed or not. */
-async function receivedAt(eventId: string, iso: string, processed: boolean): Promise<void> {
-  const at = new Date(iso).toISOString().slice(0, -1);
-  await h.db.query(
-    `UPDATE "Event" SET "receivedAt" = $2::timestamp,
-            "processedAt" = CASE WHEN $3 THEN $2::timestamp END WHERE id = $1`,
-    [eventId, at, processed],
-  );
-  await h.db.query(`UPDATE "EventKey" SET "receivedAt" = $2::timestamp WHERE "eventId" = $1`, [
-    eventId,
-    at,
-  ]);
-}
+const receivedAt = (eventId: string, iso: string, processed: boolean) =>
+  moveEvent(h.db, eventId, iso, processed);
 
 /** Where each of a customer's events is: messageId and partition. */
 async function placed(userId: string): Promise<{ mid: string; part: string }[]> {

@@ -198,4 +198,26 @@ export const saveSegment = (x: EngineHarness, name: string, d: SegmentDefinition
     },
   });
 
+/**
+ * Moves a stored event (and its de-duplication key, so the key still finds it) to another
+ * receivedAt, processed then or not: the events' month partitions and retention tests.
+ */
+export async function moveEvent(
+  db: Database,
+  eventId: string,
+  iso: string,
+  processed: boolean,
+): Promise<void> {
+  const at = new Date(iso).toISOString().slice(0, -1);
+  await db.query(
+    `UPDATE "Event" SET "receivedAt" = $2::timestamp,
+            "processedAt" = CASE WHEN $3 THEN $2::timestamp END WHERE id = $1`,
+    [eventId, at, processed],
+  );
+  await db.query(`UPDATE "EventKey" SET "receivedAt" = $2::timestamp WHERE "eventId" = $1`, [
+    eventId,
+    at,
+  ]);
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
