@@ -315,10 +315,12 @@ async function convert(
   }
   if (rows.length === 0) return;
   const order = orderOf(settings, e);
-  // The order's revenue goes to one run per journey: the first here, unless an attribution of the
-  // journey already names the order (another run, or the same order sent again under another
-  // message id). Whichever of two events with one order id converts the run first credits the
-  // order's revenue (the stored order's, whichever event made it), so concurrent jobs agree.
+  // The order's revenue goes to one run per journey: the first by run id here (the candidates
+  // come in no set order), unless an attribution of the journey already names the order (another
+  // run, or the same order sent again under another message id). Whichever of two events with one
+  // order id converts the run first credits the order's revenue (the stored order's, whichever
+  // event made it), so concurrent jobs agree.
+  rows.sort((a, b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0));
   const credited = new Set<string>();
   const args = rows.map((r) => {
     const credit = !credited.has(r.journey);
