@@ -10,7 +10,10 @@
 //   3. /v1/batch at a fixed offered rate (`--rate` events/s, 100 per request, sent on schedule
 //      whatever the answers): p50/p99 per request;
 //   4. with `--phases …,identify`: identify calls, unique messageIds, over the same customers —
-//      /v1/batch of 100 identifies, then /v1/identify one per request: calls/s.
+//      /v1/batch of 100 identifies, then /v1/identify one per request: calls/s. With a worker,
+//      each call's segment check has work to do (a live journey triggered by entering the inline
+//      segment `plan = premium`, and a saved segment on the same attribute): the batch part also
+//      reports calls/s processed, from its first request until the events queue is empty.
 // The load generator runs in this process on the same machine: its CPU is part of the picture.
 // Prints the load average before and after.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -248,6 +251,26 @@ async function waitProcessed(env: BenchEnv, maxSeconds: number): Promise<number>
   }
 }
 
+/** Waits until the events queue (the segment checks) holds no job waiting or running; seconds. */
+async function waitChecks(env: BenchEnv, maxSeconds: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const c = await env.ctx.queues.events.getJobCounts(
+      "waiting",
+      "active",
+      "delayed",
+      "prioritized",
+    );
+    const left = Object.values(c).reduce((a, b) => a + b, 0);
+    if (left === 0) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > maxSeconds * 1000) {
+      console.log(`    gave up waiting: ${fmt(left)} segment checks still queued`);
+      return NaN;
+    }
+    await sleep(100);
+  }
+}
+
 const la = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -320,6 +343,32 @@ export default async function main(args: string[]): Promise<void> {
         { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
         { id: "x", type: "flow.exit" },
       ]);
+      let segmentJourney: string | null = null;
+      if (phases.has("identify") && workers > 0) {
+        // What the identify calls' segment checks evaluate: a segment-triggered journey (inline
+        // conditions) and a saved segment, both on the `plan` trait the calls alternate.
+        const published = await publish(env, [
+          {
+            id: "t",
+            type: "trigger.segment",
+            data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
+            next: "w",
+          },
+          { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
+          { id: "x", type: "flow.exit" },
+        ]);
+        segmentJourney = published.journeyId;
+        await env.db.prisma.segment.create({
+          data: {
+            workspaceId: env.workspaceId,
+            name: "Premium",
+            definition: {
+              match: "all",
+              rules: [{ kind: "attribute", property: "plan", op: "eq", value: "premium" }],
+            },
+          },
+        });
+      }
       const key = `pp_${randomBytes(12).toString("hex")}`;
       await env.db.prisma.apiKey.create({
         data: {
@@ -397,8 +446,20 @@ export default async function main(args: string[]): Promise<void> {
         const cpu0 = cpuSnapshot(serverPids, SERVERS);
         const body = () =>
           JSON.stringify({ batch: Array.from({ length: 100 }, () => identifyCall(users)) });
+        const t0 = performance.now();
         const many = await closedLoop(t, "/v1/batch", body, 100, connections, seconds);
         const cpu = cpuSince(cpu0, seconds * 1000, serverPids, SERVERS);
+        if (workers > 0) {
+          const sendS = (performance.now() - t0) / 1000;
+          const drainedS = await waitChecks(env, 600);
+          const allS = sendS + drainedS;
+          const runs = segmentJourney
+            ? await env.db.prisma.journeyRun.count({ where: { journeyId: segmentJourney } })
+            : 0;
+          console.log(
+            `    identify checks: ${fmt(many.ok * 100)} calls in ${fmt(sendS, 1)} s, their segment checks all processed by ${fmt(allS, 1)} s: ${fmt((many.ok * 100) / allS)} calls/s processed (${fmt(runs)} segment-triggered runs)`,
+          );
+        }
         const one = () => JSON.stringify(identifyCall(users));
         const single = await closedLoop(t, "/v1/identify", one, 1, connections, seconds);
         console.log(
