@@ -1,9 +1,8 @@
 import { listenedEvents, matchesTrigger, type CustomerSnapshot } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
-import { asRecord, toSnapshot } from "./customer.ts";
+import { asRecord, toSnapshot, type CustomerRow } from "./customer.ts";
 import {
-  enrol,
   enrolEntries,
   recordEntrySkipRows,
   type EnrolResult,
@@ -12,7 +11,7 @@ import {
 } from "./enrol.ts";
 import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
-import { refreshSegmentsForCustomer, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
+import { refreshSegmentsForCustomers, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
 /**
@@ -32,7 +31,8 @@ export async function processEventJob(
     );
     throw new UnrecoverableError("malformed event job payload");
   }
-  if ("customerId" in parsed.data) return processCustomerChanged(ctx, parsed.data.customerId);
+  if ("customerId" in parsed.data) return processCustomersChanged(ctx, [parsed.data.customerId]);
+  if ("customerIds" in parsed.data) return processCustomersChanged(ctx, parsed.data.customerIds);
   // One event is a batch of one: the same plain-SQL path (processEvent's Prisma reads cost more).
   return processEventBatch(
     ctx,
@@ -343,68 +343,195 @@ export async function processEventBatch(
 /** Earlier events of the customer an event job processes first (more wait for their own jobs). */
 const EARLIER_FIRST_LIMIT = 50;
 
+const LOAD_CUSTOMERS = `
+SELECT id, "workspaceId", "externalId", email, phone, timezone, attributes, tags
+FROM "Customer" WHERE id = ANY($1::text[])`;
+
+/** The live segment-triggered versions of these workspaces. */
+const SEGMENT_TRIGGERED_VERSIONS = `
+SELECT v.id, v."journeyId", v."workspaceId"
+FROM "JourneyVersion" v JOIN "Journey" j ON j.id = v."journeyId"
+WHERE v."workspaceId" = ANY($1::text[]) AND v.status = 'LIVE' AND j.status = 'LIVE'
+  AND v."triggerType" = 'trigger.segment'`;
+
 /**
- * Segment entry: a customer whose attributes changed now matches (or no longer matches) a live
- * segment-triggered journey. Membership rows make "entry" an edge, not a level: only a customer
- * who was outside the segment enters (subject to the entry rules).
+ * Memberships of inline segment triggers, for many (journey, customer) pairs in one statement:
+ * the pairs outside ($1, $2) leave, the pairs inside ($3, $4) enter unless members already, and
+ * every inside pair's membership comes back with its `since` — inserted now, or older (read in
+ * the statement's snapshot). A pair inserted meanwhile by a concurrent check comes back from
+ * neither (its insert waited for that one, then did nothing): the caller reads those again.
  */
-export async function processCustomerChanged(
+const SEGMENT_MEMBERS = `
+WITH del AS (
+  DELETE FROM "SegmentMember" m USING unnest($1::text[], $2::text[]) AS o(j, c)
+  WHERE m."journeyId" = o.j AND m."customerId" = o.c
+), i AS (
+  SELECT * FROM unnest($3::text[], $4::text[]) AS i(j, c)
+), ins AS (
+  INSERT INTO "SegmentMember" ("journeyId", "customerId", since)
+  SELECT j, c, $5::timestamp FROM i ORDER BY j, c
+  ON CONFLICT DO NOTHING
+  RETURNING "journeyId", "customerId", (extract(epoch FROM since) * 1000)::float8 AS since
+)
+SELECT "journeyId", "customerId", since FROM ins
+UNION ALL
+SELECT m."journeyId", m."customerId", (extract(epoch FROM m.since) * 1000)::float8
+FROM "SegmentMember" m JOIN i ON m."journeyId" = i.j AND m."customerId" = i.c`;
+
+const READ_MEMBERS = `
+SELECT m."journeyId", m."customerId", (extract(epoch FROM m.since) * 1000)::float8 AS since
+FROM "SegmentMember" m JOIN unnest($1::text[], $2::text[]) AS i(j, c)
+  ON m."journeyId" = i.j AND m."customerId" = i.c`;
+
+/**
+ * Segment entry: customers whose attributes changed now match (or no longer match) live
+ * segment-triggered journeys. Membership rows make "entry" an edge, not a level: only a customer
+ * who was outside the segment enters (subject to the entry rules), once per membership — the
+ * trigger id names when the membership began (`segment-<since ms>`), so a retry, or a later
+ * identify while still inside, finds the run it made instead of entering again; a customer who
+ * left and comes back enters again, subject to the entry rules.
+ *
+ * Per batch (issue 15: the identify group commit queues one check per statement): one read of
+ * the customers; per workspace, one statement refreshing the saved segments on attributes or
+ * consent for all of its customers (which also reads the live segment-triggered versions; else
+ * one read of those for every workspace left); one statement for every membership that leaves or
+ * enters; one `enrolEntries` for the entries. Everything is idempotent, so a failed job's retry
+ * does again what was not done and enters nobody twice. Customers that no longer exist are skipped.
+ */
+export async function processCustomersChanged(
   ctx: EngineContext,
-  customerId: string,
+  customerIds: readonly string[],
 ): Promise<{ enrolled: number; delivered: number }> {
-  const { prisma } = ctx.db;
-  const row = await prisma.customer.findUnique({ where: { id: customerId } });
-  if (!row) {
-    ctx.log.warn({ customerId }, "customer-changed job for an unknown customer; ignoring");
-    return { enrolled: 0, delivered: 0 };
-  }
-  const customer: CustomerSnapshot = toSnapshot(row);
-  await refreshSegmentsForCustomer(ctx, row.workspaceId, customerId); // issue 16: saved segments
-  const versions = await prisma.journeyVersion.findMany({
-    where: {
-      workspaceId: row.workspaceId,
-      status: "LIVE",
-      triggerType: "trigger.segment",
-      journey: { status: "LIVE" },
-    },
-    select: { id: true, journeyId: true },
+  const ids = [...new Set(customerIds)];
+  const rows = await ctx.db.query<CustomerRow & { workspaceId: string }>(LOAD_CUSTOMERS, [ids], {
+    prepare: "engine.changedCustomers",
   });
-  let enrolled = 0;
-  for (const v of versions) {
-    const plan = await loadPlan(ctx, v.id);
-    const inside = matchesTrigger(plan, { name: "", properties: {} }, customer);
-    if (!inside) {
-      await prisma.segmentMember.deleteMany({ where: { journeyId: v.journeyId, customerId } });
-      continue;
+  if (rows.length < ids.length) {
+    const found = new Set(rows.map((r) => r.id));
+    ctx.log.warn(
+      { customerIds: ids.filter((id) => !found.has(id)) },
+      "customer-changed job for an unknown customer; ignoring",
+    );
+  }
+  if (rows.length === 0) return { enrolled: 0, delivered: 0 };
+  const byWorkspace = new Map<string, (CustomerRow & { workspaceId: string })[]>();
+  for (const r of rows)
+    byWorkspace.set(r.workspaceId, [...(byWorkspace.get(r.workspaceId) ?? []), r]);
+
+  // issue 16: saved segments, per workspace for all its customers at once.
+  const versionsOf = new Map<string, { id: string; journeyId: string }[]>();
+  for (const [workspaceId, list] of byWorkspace) {
+    const refreshed = await refreshSegmentsForCustomers(
+      ctx,
+      workspaceId,
+      list.map((c) => c.id),
+    );
+    if (refreshed.versions) versionsOf.set(workspaceId, refreshed.versions);
+  }
+  const unread = [...byWorkspace.keys()].filter((ws) => !versionsOf.has(ws));
+  if (unread.length > 0) {
+    for (const ws of unread) versionsOf.set(ws, []);
+    for (const v of await ctx.db.query<{ id: string; journeyId: string; workspaceId: string }>(
+      SEGMENT_TRIGGERED_VERSIONS,
+      [unread],
+      { prepare: "engine.segmentTriggeredVersionsOf" },
+    ))
+      versionsOf.get(v.workspaceId)!.push({ id: v.id, journeyId: v.journeyId });
+  }
+
+  // Inside or outside each live version's inline conditions, per customer.
+  const outside: { journeyId: string; customerId: string }[] = [];
+  const inside: {
+    workspaceId: string;
+    journeyId: string;
+    versionId: string;
+    customer: CustomerSnapshot;
+  }[] = [];
+  for (const [workspaceId, list] of byWorkspace) {
+    const versions = versionsOf.get(workspaceId) ?? [];
+    if (versions.length === 0) continue;
+    const customers = list.map(toSnapshot);
+    for (const v of versions) {
+      const plan = await loadPlan(ctx, v.id);
+      for (const customer of customers) {
+        if (matchesTrigger(plan, { name: "", properties: {} }, customer))
+          inside.push({ workspaceId, journeyId: v.journeyId, versionId: v.id, customer });
+        else outside.push({ journeyId: v.journeyId, customerId: customer.id });
+      }
     }
-    await prisma.$executeRaw`
-      INSERT INTO "SegmentMember" ("journeyId", "customerId", since) VALUES (${v.journeyId}, ${customerId}, ${new Date(ctx.now())}) ON CONFLICT DO NOTHING`;
-    const member = await prisma.segmentMember.findUnique({
-      where: { journeyId_customerId: { journeyId: v.journeyId, customerId } },
-      select: { since: true },
-    });
-    if (!member) continue; // left again meanwhile
-    // One entry per membership: the trigger id names when this membership began, so a retry (or a
-    // later identify while still inside) finds the run it made instead of entering again.
-    const since = member.since.getTime();
-    const res = await enrol(ctx, {
-      workspaceId: row.workspaceId,
-      journeyId: v.journeyId,
-      versionId: v.id,
-      customer,
-      trigger: {
-        eventId: `segment-${since}`,
-        name: "segment_entered",
-        properties: {},
-        timestamp: since,
+  }
+  if (inside.length === 0 && outside.length === 0) return { enrolled: 0, delivered: 0 };
+  // Rows in (journey, customer) order, so concurrent checks take their locks in one order.
+  const byPair = (
+    a: { journeyId: string; customerId: string },
+    b: { journeyId: string; customerId: string },
+  ) =>
+    a.journeyId < b.journeyId
+      ? -1
+      : a.journeyId > b.journeyId
+        ? 1
+        : a.customerId < b.customerId
+          ? -1
+          : a.customerId > b.customerId
+            ? 1
+            : 0;
+  outside.sort(byPair);
+  const pairs = inside.map((e) => ({ journeyId: e.journeyId, customerId: e.customer.id }));
+  pairs.sort(byPair);
+  const since = new Map<string, number>();
+  const pairKey = (journeyId: string, customerId: string) => `${journeyId}\u0000${customerId}`;
+  type Member = { journeyId: string; customerId: string; since: number };
+  for (const m of await ctx.db.query<Member>(
+    SEGMENT_MEMBERS,
+    [
+      outside.map((p) => p.journeyId),
+      outside.map((p) => p.customerId),
+      pairs.map((p) => p.journeyId),
+      pairs.map((p) => p.customerId),
+      new Date(ctx.now()).toISOString().slice(0, -1),
+    ],
+    { prepare: "engine.segmentMembers" },
+  ))
+    since.set(pairKey(m.journeyId, m.customerId), Math.round(m.since));
+  const missed = pairs.filter((p) => !since.has(pairKey(p.journeyId, p.customerId)));
+  if (missed.length > 0)
+    for (const m of await ctx.db.query<Member>(
+      READ_MEMBERS,
+      [missed.map((p) => p.journeyId), missed.map((p) => p.customerId)],
+      { prepare: "engine.readSegmentMembers" },
+    ))
+      since.set(pairKey(m.journeyId, m.customerId), Math.round(m.since));
+
+  // One entry per membership (a pair still missing left again meanwhile).
+  const entries: EntryInput[] = inside.flatMap((e) => {
+    const at = since.get(pairKey(e.journeyId, e.customer.id));
+    if (at === undefined) return [];
+    return [
+      {
+        ...e,
+        trigger: {
+          eventId: `segment-${at}`,
+          name: "segment_entered",
+          properties: {},
+          timestamp: at,
+        },
       },
-    });
+    ];
+  });
+  if (entries.length === 0) return { enrolled: 0, delivered: 0 };
+  const results = await enrolEntries(ctx, entries);
+  let enrolled = 0;
+  results.forEach((res, i) => {
     if (res.runId && !res.skipped) enrolled++;
     else if (res.skipped !== "already enrolled by this trigger")
       ctx.log.debug(
-        { journeyId: v.journeyId, customerId, reason: res.skipped },
+        {
+          journeyId: entries[i]!.journeyId,
+          customerId: entries[i]!.customer.id,
+          reason: res.skipped,
+        },
         "segment entry not enrolled",
       );
-  }
+  });
   return { enrolled, delivered: 0 };
 }

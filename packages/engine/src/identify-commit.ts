@@ -5,17 +5,20 @@
 // customer in the same statement are merged in call order (later traits win, as one after the
 // other would). A replayed messageId (claimed before, or earlier in the same statement) merges
 // nothing and is answered as a duplicate. Then the claimed calls' subscription traits are applied
-// and their segment checks queued in one `addBulk`: one per customer, which reads the customer as
-// all of the statement's calls left it.
+// and their segment checks queued in one `addBulk`: one check per customer, which reads the
+// customer as all of the statement's calls left it, the statement's customers checked together
+// in one job (per MAX_CUSTOMERS_PER_CHECK of them; events.ts processCustomersChanged).
 //
 // A call is answered once its merge is committed and its segment check queued. Should queueing
 // fail, the call is answered with the error (its merge stays committed): the client retries, the
-// replay finds `enqueuedAt` still null and queues it under the same job id, so the check runs
-// once.
-import { randomUUID } from "node:crypto";
+// replay finds `enqueuedAt` still null and queues the check again, once: under the job id it had
+// (so Redis adds it once, if the first try got there after all) when the replay is checked with
+// the same calls as before; else in a new job (the check is idempotent), and `enqueuedAt` is set.
+import { createHash, randomUUID } from "node:crypto";
 import { GroupBatcher, onePer, type BatcherOptions } from "./batcher.ts";
 import { applyConsentTraits, consentFromTraits } from "./consent.ts";
 import type { EngineContext } from "./context.ts";
+import { MAX_CUSTOMERS_PER_CHECK, type EventJob } from "./queues.ts";
 
 export interface IdentifyRow {
   workspaceId: string;
@@ -142,8 +145,8 @@ export class IdentifyCommitter {
     const outcomes: Outcome[] = [];
     /**
      * Segment checks to queue, one per customer: it reads the customer as all of this statement's
-     * calls left it. Its job id names the first call; `calls` are marked queued with it, `rows`
-     * answer the error should queueing fail.
+     * calls left it. `jobCall`, its first call, names its job (checkJobs); `calls` are marked
+     * queued with it, `rows` answer the error should queueing fail.
      */
     const toQueue = new Map<string, { jobCall: string; calls: Set<string>; rows: number[] }>();
     const check = (customerId: string, call: string, row: number) => {
@@ -193,7 +196,7 @@ export class IdentifyCommitter {
         continue;
       }
       outcomes[i] = { ok: true, result: { customerId: replay.customerId, duplicate: true } };
-      // A replay queues the check its first call never got into Redis (under that call's job id,
+      // A replay queues the check its first call never got into Redis (named by that call,
       // unless another call of the customer here comes first).
       if (!replay.queued) check(replay.customerId, replay.callId, i);
     }
@@ -209,13 +212,7 @@ export class IdentifyCommitter {
     }
     if (toQueue.size) {
       try {
-        await this.ctx.queues.events.addBulk(
-          [...toQueue].map(([customerId, q]) => ({
-            name: "customer",
-            data: { customerId, reason: "identify" as const },
-            opts: { jobId: `identify-${q.jobCall}` },
-          })),
-        );
+        await this.ctx.queues.events.addBulk(checkJobs(toQueue));
         await this.ctx.db.query(
           `UPDATE "IdentifyCall" SET "enqueuedAt" = $2 WHERE id = ANY($1::text[])`,
           [[...toQueue.values()].flatMap((q) => [...q.calls]), new Date(this.ctx.now())],
@@ -227,6 +224,44 @@ export class IdentifyCommitter {
     }
     return outcomes;
   }
+}
+
+/**
+ * The segment-check jobs of one statement's customers: one job for up to MAX_CUSTOMERS_PER_CHECK
+ * of them (a lone customer's in the single-customer form, as before). A job's id names the calls
+ * it checks for: the customer's call (one customer), or a digest of its customers' calls (the
+ * first call each), so queueing the same checks again — a replay after the jobs reached Redis but
+ * `enqueuedAt` was not written — adds nothing, while a job for other customers never takes the id
+ * of one that does not check them.
+ */
+function checkJobs(
+  toQueue: ReadonlyMap<string, { jobCall: string }>,
+): { name: string; data: EventJob; opts: { jobId: string } }[] {
+  const all = [...toQueue];
+  if (all.length === 1) {
+    const [customerId, q] = all[0]!;
+    return [
+      {
+        name: "customer",
+        data: { customerId, reason: "identify" },
+        opts: { jobId: `identify-${q.jobCall}` },
+      },
+    ];
+  }
+  const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
+  for (let i = 0; i < all.length; i += MAX_CUSTOMERS_PER_CHECK) {
+    const chunk = all.slice(i, i + MAX_CUSTOMERS_PER_CHECK);
+    const digest = createHash("sha256")
+      .update(chunk.map(([, q]) => q.jobCall).join(","))
+      .digest("base64url")
+      .slice(0, 24);
+    jobs.push({
+      name: "customers",
+      data: { customerIds: chunk.map(([customerId]) => customerId), reason: "identify" },
+      opts: { jobId: `identify-${digest}` },
+    });
+  }
+  return jobs;
 }
 
 /** The engine context's identify group commit (one per context, created on first use). */

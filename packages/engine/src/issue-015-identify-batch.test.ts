@@ -20,13 +20,17 @@ afterAll(async () => {
 const customerOf = (externalId: string) =>
   h.db.prisma.customer.findFirst({ where: { workspaceId: h.workspaceId, externalId } });
 
-/** The segment-check jobs queued per customer id (the events queue's "customer" jobs). */
+/** The segment checks queued per customer id (the events queue's "customer" and "customers" jobs). */
 async function segmentChecks(): Promise<Map<string, number>> {
   const jobs = await h.ctx.queues.events.getJobs(["waiting", "prioritized", "delayed"]);
   const counts = new Map<string, number>();
   for (const j of jobs)
-    if (j.name === "customer" && "customerId" in j.data)
-      counts.set(j.data.customerId, (counts.get(j.data.customerId) ?? 0) + 1);
+    for (const id of "customerId" in j.data
+      ? [j.data.customerId]
+      : "customerIds" in j.data
+        ? j.data.customerIds
+        : [])
+      counts.set(id, (counts.get(id) ?? 0) + 1);
   return counts;
 }
 

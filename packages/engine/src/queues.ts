@@ -24,6 +24,10 @@ export const QUEUES = {
   jobs: "jobs",
 } as const;
 
+const CustomerChangeReason = z.enum(["identify", "attributes"]);
+/** At most this many customers in one segment-check job (a bounded job, statement and retry). */
+export const MAX_CUSTOMERS_PER_CHECK = 500;
+
 /**
  * An ingested event to match against triggers and active runs, or a customer whose attributes
  * changed (identify, an attribute step) to check against segment triggers.
@@ -32,7 +36,14 @@ export const EventJob = z.union([
   z.object({ eventId: z.string().min(1) }).strict(),
   /** Events stored together by ingest's group commit (issue 15), processed as one batch. */
   z.object({ eventIds: z.array(z.string().min(1)).min(1) }).strict(),
-  z.object({ customerId: z.string().min(1), reason: z.enum(["identify", "attributes"]) }).strict(),
+  z.object({ customerId: z.string().min(1), reason: CustomerChangeReason }).strict(),
+  /** Customers checked together (issue 15: the identify group commit's, one job per statement). */
+  z
+    .object({
+      customerIds: z.array(z.string().min(1)).min(1).max(MAX_CUSTOMERS_PER_CHECK),
+      reason: CustomerChangeReason,
+    })
+    .strict(),
 ]);
 export type EventJob = z.infer<typeof EventJob>;
 
@@ -286,18 +297,25 @@ export function shardOf(key: string, shards: number): number {
 const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
 
 /**
- * What places a job on a shard: the customer when the job is about one customer (a segment check),
- * else the job's own subject — the run (each run belongs to one customer, and every input of a
- * run lands on its run's shard, so job-id de-duplication holds), the message, the event (a group
- * of events: its first), the timer bucket's time slice. Nothing relies on the queue's order among
- * a customer's jobs — Postgres orders them (events by timestamp per customer, run inputs by seq).
+ * What places a job on a shard: the customer when the job is about customers (a segment check;
+ * for several, the first), else the job's own subject — the run (each run belongs to one customer,
+ * and every input of a run lands on its run's shard, so job-id de-duplication holds), the message,
+ * the event (a group of events: its first), the timer bucket's time slice. Nothing relies on the
+ * queue's order among a customer's jobs — Postgres orders them (events by timestamp per customer,
+ * run inputs by seq).
  */
 export const SHARD_KEYS: Record<"events" | "runs" | "sends" | "timers", (data: unknown) => string> =
   {
     events: (d) => {
-      const e = (d ?? {}) as { customerId?: unknown; eventId?: unknown; eventIds?: unknown };
+      const e = (d ?? {}) as {
+        customerId?: unknown;
+        customerIds?: unknown;
+        eventId?: unknown;
+        eventIds?: unknown;
+      };
       return (
         str(e.customerId) ??
+        (Array.isArray(e.customerIds) ? str(e.customerIds[0]) : null) ??
         str(e.eventId) ??
         (Array.isArray(e.eventIds) ? str(e.eventIds[0]) : null) ??
         ""

@@ -1019,19 +1019,32 @@ function eventNamesOf(segments: readonly SavedSegment[]): Map<string, Set<string
   return out;
 }
 
-/** After an identify (or an attribute step): segments on attributes or consent, for one customer. */
-export async function refreshSegmentsForCustomer(
+/**
+ * After identifies (or attribute steps) of customers of one workspace (issue 15: many at once): the
+ * segments on attributes or consent, for all of them in ONE statement (batchRefreshStatement),
+ * then the journeys on their edges start. That statement also reads the workspace's live
+ * segment-triggered versions; they are returned (null when no statement ran) so the caller need
+ * not read them again.
+ */
+export async function refreshSegmentsForCustomers(
   ctx: EngineContext,
   workspaceId: string,
-  customerId: string,
-): Promise<number> {
+  customerIds: readonly string[],
+): Promise<{ changed: number; versions: { id: string; journeyId: string }[] | null }> {
   const segments = await loadSegments(ctx, workspaceId);
-  if (segments.length === 0) return 0;
+  if (segments.length === 0 || customerIds.length === 0) return { changed: 0, versions: null };
   const hit = affectedSegments(segments, (s) => {
     const d = dependenciesOf(s.definition);
     return d.attributes || d.consent;
   });
-  return (await refreshSegments(ctx, workspaceId, hit, [customerId])).length;
+  // Those that compile (batchInputsOf keeps the list per segment list loadSegments returns).
+  const { ok, resolve } = batchInputsOf(ctx, workspaceId, segments);
+  const compiles = new Set(ok);
+  const parts = hit.filter((s) => compiles.has(s));
+  const res = await refreshPartsFor(ctx, workspaceId, parts, resolve, customerIds, true);
+  if (res.changes.length > 0)
+    await startSegmentJourneys(ctx, workspaceId, res.changes, res.versions ?? undefined);
+  return { changed: res.changes.length, versions: res.versions };
 }
 
 /**
