@@ -148,12 +148,11 @@ async function ingest(h: EngineHarness, evs: Ev[]): Promise<string[]> {
 
 /** The old path, for one event (what processEventBatch did before, for a batch of one). */
 async function oldPath(h: EngineHarness, eventId: string): Promise<void> {
-  const e = await h.db.prisma.event.findUniqueOrThrow({
-    where: { id: eventId },
-    include: { customer: true },
-  });
+  const e = await h.db.prisma.event.findUniqueOrThrow({ where: { id: eventId } });
   if (e.processedAt) return;
-  const snapshot = toSnapshot(e.customer);
+  const snapshot = toSnapshot(
+    await h.db.prisma.customer.findUniqueOrThrow({ where: { id: e.customerId } }),
+  );
   const active = await h.db.prisma.journeyRun.findMany({
     where: { customerId: e.customerId, status: { in: ["ACTIVE", "WAITING"] } },
     select: { id: true, seq: true, versionId: true },

@@ -40,6 +40,18 @@ const names = async () => (await listMonthPartitions(h.ctx, EVENTS)).map((p) => 
 const receivedAt = (eventId: string, iso: string, processed: boolean) =>
   moveEvent(h.db, eventId, iso, processed);
 
+/** Foreign keys held by "Event", any of its partitions, or "EventKey" ("table.constraint"). */
+async function foreignKeys(db: Database): Promise<string[]> {
+  const rows = await db.query<{ fk: string }>(
+    `SELECT c.conrelid::regclass::text || '.' || c.conname AS fk FROM pg_constraint c
+      WHERE c.contype = 'f'
+        AND (c.conrelid IN ('"Event"'::regclass, '"EventKey"'::regclass)
+             OR c.conrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = '"Event"'::regclass))
+      ORDER BY 1`,
+  );
+  return rows.map((r) => r.fk);
+}
+
 /** Where each of a customer's events is: messageId and partition. */
 async function placed(userId: string): Promise<{ mid: string; part: string }[]> {
   return h.db.query<{ mid: string; part: string }>(
@@ -94,12 +106,13 @@ describe("events are partitioned by month, de-duplicated through their keys", ()
         WHERE i.indrelid = '"EventKey"'::regclass AND i.indisprimary`,
     );
     expect(ek?.def).toMatch(/UNIQUE.*\("workspaceId", "messageId"\)/);
-    // Foreign keys stay, on the parent (so every month has them).
-    const fks = await h.db.query<{ name: string }>(
-      `SELECT conname AS name FROM pg_constraint
-        WHERE conrelid = '"Event"'::regclass AND contype = 'f' ORDER BY 1`,
-    );
-    expect(fks.map((f) => f.name)).toEqual(["Event_customerId_fkey", "Event_workspaceId_fkey"]);
+    // No foreign keys (migration 20261205230000_event_no_foreign_keys): none on the parent, the
+    // months, the legacy and default partitions or the key table.
+    expect(await foreignKeys(h.db)).toEqual([]);
+    // A month the sweeper creates gets none either (ATTACH clones the parent's).
+    const created = await ensureMonthPartitions(h.ctx, EVENTS, Date.parse("2036-03-10T00:00:00Z"));
+    expect(created).toContain("Event_y2036m03");
+    expect(await foreignKeys(h.db)).toEqual([]);
   });
 
   it("a messageId sent in two batches committed at once, and twice in one batch, is stored once", async () => {
@@ -282,6 +295,9 @@ describe("the migration on existing events", () => {
       `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_class c WHERE c.relname = 'Event_legacy'`,
     );
     expect(att?.bound).toMatch(/^FOR VALUES FROM \(MINVALUE\) TO \('\d{4}-\d{2}-01 00:00:00'\)$/);
+    // The old table's foreign keys (adopted by the partitioning) went with the parent's in
+    // 20261205230000_event_no_foreign_keys.
+    expect(await foreignKeys(db)).toEqual([]);
     // A stored messageId cannot be stored again; a new one goes in.
     await expect(
       db.query(`INSERT INTO "EventKey" VALUES ('w1', 'm1', 'x', now() AT TIME ZONE 'UTC')`),

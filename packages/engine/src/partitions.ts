@@ -43,9 +43,11 @@ export const TRACES: MonthlyTable = {
 };
 
 /**
- * Dropping a month of events also drops its foreign keys' triggers on "Customer" and "Workspace",
- * which takes their ACCESS EXCLUSIVE lock for a moment: a shorter wait, so requests reading
- * customers queue behind it for at most this long (the next sweep tries again).
+ * Dropping a month of events detaches it, which takes the ACCESS EXCLUSIVE lock of "Event" itself
+ * for a moment: a shorter wait, so ingest and the requests reading events queue behind it for at
+ * most this long (the next sweep tries again). "Event" has no foreign keys (migration
+ * 20261205230000_event_no_foreign_keys), so neither creating nor dropping a month locks "Customer"
+ * or "Workspace".
  */
 export const EVENTS: MonthlyTable = {
   parent: "Event",
