@@ -329,13 +329,22 @@ describe("customers router (issue 16)", () => {
           actor: "customer",
         },
       });
-      await prisma.event.create({
+      const event = await prisma.event.create({
         data: {
           workspaceId: ws,
           customerId,
           name: "purchase",
           timestamp: new Date(),
           messageId: `ev-${k}`,
+        },
+      });
+      // Its de-duplication key, as ingest stores it (no foreign key ties either to the customer).
+      await prisma.eventKey.create({
+        data: {
+          workspaceId: ws,
+          messageId: event.messageId,
+          eventId: event.id,
+          receivedAt: event.receivedAt,
         },
       });
       await prisma.entrySkip.create({
@@ -383,6 +392,7 @@ describe("customers router (issue 16)", () => {
     const left = await env.db.query<{ table: string; n: number }>(
       `SELECT 'Customer' AS table, count(*)::int AS n FROM "Customer" WHERE id = $1 OR ("workspaceId" = $3 AND "externalId" = 'user-09')
        UNION ALL SELECT 'Event', count(*)::int FROM "Event" WHERE "customerId" = $1
+       UNION ALL SELECT 'EventKey', count(*)::int FROM "EventKey" WHERE "workspaceId" = $3 AND "messageId" = 'ev-mine'
        UNION ALL SELECT 'JourneyRun', count(*)::int FROM "JourneyRun" WHERE "customerId" = $1
        UNION ALL SELECT 'RunTrace', count(*)::int FROM "RunTrace" WHERE "runId" = $2
        UNION ALL SELECT 'Message', count(*)::int FROM "Message" WHERE "customerId" = $1 OR "runId" = $2
@@ -409,11 +419,13 @@ describe("customers router (issue 16)", () => {
             + (SELECT count(*) FROM "Subscription" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "SubscriptionChange" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "Event" WHERE "customerId" = $1)::int
+            + (SELECT count(*) FROM "EventKey" k JOIN "Event" e ON e.id = k."eventId"
+                WHERE e."customerId" = $1)::int
             + (SELECT count(*) FROM "EntrySkip" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "SegmentMember" WHERE "customerId" = $1)::int AS n`,
       [other.id, theirs.run.id],
     );
-    expect(kept[0]?.n).toBe(13);
+    expect(kept[0]?.n).toBe(14);
 
     const audit = await prisma.auditLog.findMany({
       where: { workspaceId: ws, action: "customer.erase" },
