@@ -28,6 +28,23 @@ const CustomerId = z.object({ id: IdText("customer id") });
 /** Above every character: `value < prefix || MAX` bounds a prefix range on a btree index. */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
 const TRACES_PER_RUN = 200;
+/**
+ * How long an erasure waits for the statements storing events in flight (its lock on "EventKey"):
+ * ingest queues behind the wait, so a long write there (the sweeper deleting keys) fails the
+ * erasure, to be tried again, rather than holding ingest.
+ */
+const ERASE_LOCK_TIMEOUT = "2s";
+
+function eraseLockTimeout(err: unknown): never {
+  if (err instanceof Error && /lock timeout/i.test(err.message))
+    throw new TRPCError({
+      code: "TIMEOUT",
+      message:
+        "Events are being written or cleaned up right now; try the erasure again in a moment.",
+      cause: err,
+    });
+  throw err;
+}
 
 /** Which kind of search a query looks like when the caller did not say. */
 export function guessSearchKind(query: string): SearchKind {
@@ -543,8 +560,18 @@ export const customersRouter = router({
     .input(CustomerId.extend({ confirmExternalId: Text.max(255) }))
     .mutation(async ({ ctx, input }) => {
       const workspaceId = ctx.user.workspaceId;
-      return ctx.db.prisma.$transaction(
+      const erased = ctx.db.prisma.$transaction(
         async (tx) => {
+          // "Event" has no foreign key to "Customer" (issue 15): an ingest statement that read this
+          // customer before we commit would store its events under the erased id after our delete.
+          // Every statement storing events inserts their keys, so it holds ROW EXCLUSIVE on
+          // "EventKey" from its start: this lock waits for those in flight to commit (their events
+          // are then deleted below) and holds new ones until we commit (they find no customer and
+          // make a fresh one). Ingest pauses meanwhile, at most the lock timeout plus this
+          // transaction; self-exclusive, so two erasures never deadlock on it.
+          await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${ERASE_LOCK_TIMEOUT}'`);
+          await tx.$executeRaw`LOCK TABLE "EventKey" IN SHARE ROW EXCLUSIVE MODE`;
+          await tx.$executeRawUnsafe(`SET LOCAL lock_timeout TO DEFAULT`);
           // Locks the row: a concurrent identify merges before, or creates a fresh one after.
           const found = await tx.$queryRaw<{ id: string; externalId: string }[]>`
             SELECT id, "externalId" FROM "Customer"
@@ -636,5 +663,6 @@ export const customersRouter = router({
         },
         { timeout: 60_000 },
       );
+      return erased.catch(eraseLockTimeout);
     }),
 });

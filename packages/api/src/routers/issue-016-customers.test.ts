@@ -2,6 +2,7 @@
 // the profile (consent per channel), the timeline, runs with their trace in words and rendered
 // messages, and erasure: nothing of the customer is left in any table, an audit row says who,
 // a later identify/track starts a fresh profile, and only admins may erase.
+import { waitFor } from "@postpath/db/testing";
 import { identify, track } from "@postpath/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../router.ts";
@@ -455,5 +456,72 @@ describe("customers router (issue 16)", () => {
     expect(
       (await rejects(admin.customers.erase({ id: c.id, confirmExternalId: "user-09" }))).code,
     ).toBe("NOT_FOUND");
+  });
+
+  it("erases the events a statement in flight stores for the customer (Event has no foreign key to stop it)", async () => {
+    const prisma = env.db.prisma;
+    const c = await prisma.customer.create({ data: { workspaceId: ws, externalId: "in-flight" } });
+    let settled = false;
+    let erasing: Promise<unknown> = Promise.resolve();
+    await env.db.withSession(async (s) => {
+      // What ingest's one statement does, held open: it has read the customer and inserted the
+      // event's key, not yet the event, and has not committed.
+      await s.exec("BEGIN");
+      await s.query(`SELECT id FROM "Customer" WHERE id = $1`, [c.id]);
+      await s.query(
+        `INSERT INTO "EventKey" VALUES ($1, 'ev-in-flight', 'e-in-flight', now() AT TIME ZONE 'UTC')`,
+        [ws],
+      );
+      erasing = caller("admin")
+        .customers.erase({ id: c.id, confirmExternalId: "in-flight" })
+        .finally(() => (settled = true));
+      // The erasure waits for it (its lock on "EventKey"); one that does not finishes first.
+      await waitFor("the erasure waiting for the statement in flight, or finished", async () => {
+        if (settled) return true;
+        const waiting = await env.db.query(
+          `SELECT 1 FROM pg_locks l JOIN pg_class t ON t.oid = l.relation
+            WHERE t.relname = 'EventKey' AND NOT l.granted`,
+        );
+        return waiting.length > 0;
+      });
+      await s.query(
+        `INSERT INTO "Event" (id, "workspaceId", "customerId", name, timestamp, "messageId")
+         VALUES ('e-in-flight', $1, $2, 'purchase', now(), 'ev-in-flight')`,
+        [ws, c.id],
+      );
+      await s.exec("COMMIT");
+    });
+    await erasing;
+    const [left] = await env.db.query<{ events: number; keys: number; customers: number }>(
+      `SELECT (SELECT count(*) FROM "Event" WHERE "customerId" = $1)::int AS events,
+              (SELECT count(*) FROM "EventKey" WHERE "workspaceId" = $2 AND "messageId" = 'ev-in-flight')::int AS keys,
+              (SELECT count(*) FROM "Customer" WHERE id = $1)::int AS customers`,
+      [c.id, ws],
+    );
+    expect(left).toEqual({ events: 0, keys: 0, customers: 0 });
+  });
+
+  it("an erasure that waits over 2 s for the statements storing events fails, to be tried again, and erases nothing", async () => {
+    const c = await env.db.prisma.customer.create({
+      data: { workspaceId: ws, externalId: "held-up" },
+    });
+    await env.db.withSession(async (s) => {
+      // A write to "EventKey" that stays open (a long sweep round, a stuck statement).
+      await s.exec("BEGIN");
+      await s.query(
+        `INSERT INTO "EventKey" VALUES ($1, 'ev-held-up', 'e-held-up', now() AT TIME ZONE 'UTC')`,
+        [ws],
+      );
+      try {
+        const err = await rejects(
+          caller("admin").customers.erase({ id: c.id, confirmExternalId: "held-up" }),
+        );
+        expect(err.code).toBe("TIMEOUT");
+        expect(err.message).toContain("try the erasure again");
+      } finally {
+        await s.exec("ROLLBACK");
+      }
+    });
+    expect(await env.db.prisma.customer.count({ where: { id: c.id } })).toBe(1);
   });
 });
