@@ -12,8 +12,9 @@
 //   4. with `--phases …,identify`: identify calls, unique messageIds, over the same customers —
 //      /v1/batch of 100 identifies, then /v1/identify one per request: calls/s. With a worker,
 //      each call's segment check has work to do (a live journey triggered by entering the inline
-//      segment `plan = premium`, and a saved segment on the same attribute): the batch part also
-//      reports calls/s processed, from its first request until the events queue is empty.
+//      segment `plan = premium`, and one by entering a saved segment on the same attribute): the
+//      batch part also reports calls/s processed, from its first request until the events queue
+//      is empty.
 // The load generator runs in this process on the same machine: its CPU is part of the picture.
 // Prints the load average before and after.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -343,22 +344,25 @@ export default async function main(args: string[]): Promise<void> {
         { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
         { id: "x", type: "flow.exit" },
       ]);
-      let segmentJourney: string | null = null;
+      const segmentJourneys: string[] = [];
       if (phases.has("identify") && workers > 0) {
         // What the identify calls' segment checks evaluate: a segment-triggered journey (inline
-        // conditions) and a saved segment, both on the `plan` trait the calls alternate.
-        const published = await publish(env, [
+        // conditions) and a saved segment with a journey triggered by entering it, all on the
+        // `plan` trait the calls alternate.
+        const wait: Parameters<typeof publish>[1] = [
+          { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
+          { id: "x", type: "flow.exit" },
+        ];
+        const inline = await publish(env, [
           {
             id: "t",
             type: "trigger.segment",
             data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
             next: "w",
           },
-          { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
-          { id: "x", type: "flow.exit" },
+          ...wait,
         ]);
-        segmentJourney = published.journeyId;
-        await env.db.prisma.segment.create({
+        const saved = await env.db.prisma.segment.create({
           data: {
             workspaceId: env.workspaceId,
             name: "Premium",
@@ -368,6 +372,11 @@ export default async function main(args: string[]): Promise<void> {
             },
           },
         });
+        const bySaved = await publish(env, [
+          { id: "t", type: "trigger.segment", data: { segmentId: saved.id }, next: "w" },
+          ...wait,
+        ]);
+        segmentJourneys.push(inline.journeyId, bySaved.journeyId);
       }
       const key = `pp_${randomBytes(12).toString("hex")}`;
       await env.db.prisma.apiKey.create({
@@ -453,11 +462,13 @@ export default async function main(args: string[]): Promise<void> {
           const sendS = (performance.now() - t0) / 1000;
           const drainedS = await waitChecks(env, 600);
           const allS = sendS + drainedS;
-          const runs = segmentJourney
-            ? await env.db.prisma.journeyRun.count({ where: { journeyId: segmentJourney } })
-            : 0;
+          const runs = await Promise.all(
+            segmentJourneys.map((journeyId) =>
+              env.db.prisma.journeyRun.count({ where: { journeyId } }),
+            ),
+          );
           console.log(
-            `    identify checks: ${fmt(many.ok * 100)} calls in ${fmt(sendS, 1)} s, their segment checks all processed by ${fmt(allS, 1)} s: ${fmt((many.ok * 100) / allS)} calls/s processed (${fmt(runs)} segment-triggered runs)`,
+            `    identify checks: ${fmt(many.ok * 100)} calls in ${fmt(sendS, 1)} s, their segment checks all processed by ${fmt(allS, 1)} s: ${fmt((many.ok * 100) / allS)} calls/s processed (segment-triggered runs: ${runs.map((n) => fmt(n)).join(" inline, ")} saved)`,
           );
         }
         const one = () => JSON.stringify(identifyCall(users));
