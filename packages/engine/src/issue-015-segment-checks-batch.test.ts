@@ -5,7 +5,8 @@
 // it is the single check's outcome: a customer who enters the segment enters the journey once
 // per membership (`segment-<since>`), whatever the retries and later identifies while inside; one
 // who leaves loses the membership (and the saved segment's); one who comes back enters again,
-// subject to the entry rules. Real Postgres and Redis.
+// subject to the entry rules. The same for a journey triggered by entering a saved segment (its
+// entries, on the refresh's edges, also go through enrolEntries). Real Postgres and Redis.
 import type { StepSpec } from "@postpath/journey";
 import { afterEach, describe, expect, it } from "vitest";
 import { processEventJob } from "./events.ts";
@@ -43,6 +44,12 @@ const premiumJourney = (then: StepSpec[]): StepSpec[] => [
 ];
 const waitADay: StepSpec[] = [
   { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+];
+
+/** Entering the saved segment `segmentId` starts it. */
+const savedJourney = (segmentId: string, then: StepSpec[]): StepSpec[] => [
+  { id: "t", type: "trigger.segment", data: { segmentId, on: "enter" }, next: then[0]!.id },
+  ...then,
 ];
 
 /** The segment-check jobs waiting in the events queue (no workers run them). */
@@ -105,6 +112,9 @@ describe("issue 15: segment checks in batches", () => {
     const saved = await saveSegment(h, "Premium", {
       rules: [{ kind: "attribute", property: "plan", op: "eq", value: "premium" }],
     });
+    const bySaved = await h.publish("saved premium", savedJourney(saved.id, waitADay), {
+      entry: { mode: "afterExit" },
+    });
     const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
     const premium = users.filter((_, i) => i % 3 !== 0);
     const basic = users.filter((_, i) => i % 3 === 0);
@@ -125,10 +135,14 @@ describe("issue 15: segment checks in batches", () => {
     const job = jobs[0]!.data;
     expect("customerIds" in job && [...job.customerIds].sort()).toEqual(all);
 
+    // The inline trigger's entries (the saved segment's journey starts inside the refresh).
     expect((await processEventJob(h.ctx, job)).enrolled).toBe(inside.length);
+    for (const j of [journeyId, bySaved.journeyId]) {
+      const runs = await runsPerCustomer(h, j);
+      expect([...runs.keys()].sort()).toEqual(inside);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    }
     const runs = await runsPerCustomer(h, journeyId);
-    expect([...runs.keys()].sort()).toEqual(inside);
-    expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(await segmentMembers(h, journeyId)).toEqual(inside);
     expect(await savedMembers(h, saved.id)).toEqual(inside);
     for (const id of outside) expect(runs.has(id)).toBe(false);
@@ -151,8 +165,11 @@ describe("issue 15: segment checks in batches", () => {
     );
     expect(await runChecks(h)).toBe(0);
     expect(await h.db.prisma.journeyRun.count({ where: { journeyId } })).toBe(inside.length);
+    expect(await h.db.prisma.journeyRun.count({ where: { journeyId: bySaved.journeyId } })).toBe(
+      inside.length,
+    );
     // Not refusals either: each entry found its own run.
-    expect(await h.db.prisma.entrySkip.count({ where: { journeyId } })).toBe(0);
+    expect(await h.db.prisma.entrySkip.count()).toBe(0);
   });
 
   it("customers who leave lose their memberships; coming back they enter again (entry rules permitting)", async () => {
@@ -165,6 +182,11 @@ describe("issue 15: segment checks in batches", () => {
     const saved = await saveSegment(h, "Premium", {
       rules: [{ kind: "attribute", property: "plan", op: "eq", value: "premium" }],
     });
+    const bySaved = await h.publish(
+      "saved premium now",
+      savedJourney(saved.id, [{ id: "end", type: "flow.exit" }]),
+      { entry: { mode: "afterExit" } },
+    );
     const users = Array.from({ length: 12 }, (_, i) => `v${i}`);
     const leaving = users.slice(0, 5);
     const staying = users.slice(5);
@@ -174,12 +196,26 @@ describe("issue 15: segment checks in batches", () => {
         h.workspaceId,
         list.map((u) => ({ userId: u, traits: { plan }, messageId: `${u}-${n}` })),
       );
+    // n completed runs in each journey.
     const completed = (n: number) =>
       waitFor(
-        `${n} completed runs`,
-        async () =>
-          (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "COMPLETED" } })) === n,
-        { progress: () => runProgress(h.db, journeyId) },
+        `${n} completed runs in each journey`,
+        async () => {
+          for (const j of [journeyId, bySaved.journeyId])
+            if (
+              (await h.db.prisma.journeyRun.count({
+                where: { journeyId: j, status: "COMPLETED" },
+              })) !== n
+            )
+              return false;
+          return true;
+        },
+        {
+          progress: async () => [
+            await runProgress(h.db, journeyId),
+            await runProgress(h.db, bySaved.journeyId),
+          ],
+        },
       );
     await identifyAll(users, "premium", 1);
     await completed(users.length);
@@ -208,12 +244,14 @@ describe("issue 15: segment checks in batches", () => {
       ...staying.map((u) => ({ userId: u, traits: { plan: "premium" }, messageId: `${u}-3` })),
     ]);
     await completed(users.length + leaving.length);
-    const runs = await runsPerCustomer(h, journeyId);
-    for (const id of left) expect(runs.get(id)).toBe(2);
-    for (const id of stay) expect(runs.get(id)).toBe(1);
-    expect(await h.db.prisma.journeyRun.count({ where: { journeyId } })).toBe(
-      users.length + leaving.length,
-    );
+    for (const j of [journeyId, bySaved.journeyId]) {
+      const runs = await runsPerCustomer(h, j);
+      for (const id of left) expect(runs.get(id)).toBe(2);
+      for (const id of stay) expect(runs.get(id)).toBe(1);
+      expect(await h.db.prisma.journeyRun.count({ where: { journeyId: j } })).toBe(
+        users.length + leaving.length,
+      );
+    }
     expect(await segmentMembers(h, journeyId)).toEqual(all);
     expect(await savedMembers(h, saved.id)).toEqual(all);
   });

@@ -25,7 +25,7 @@ import { createHash } from "node:crypto";
 import type { Prisma, SqlSession } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { toSnapshot, type CustomerRow } from "./customer.ts";
-import { enrol } from "./enrol.ts";
+import { enrolEntries, type EntryInput } from "./enrol.ts";
 import { loadPlan } from "./plans.ts";
 
 const DAY_MS = 86_400_000;
@@ -1213,7 +1213,7 @@ async function enrolOnEdges(
     [[...new Set(relevant.map((c) => c.customerId))]],
   );
   const byId = new Map(customers.map((c) => [c.id, toSnapshot(c)]));
-  let enrolled = 0;
+  const entries: EntryInput[] = [];
   for (const c of relevant) {
     const customer = byId.get(c.customerId);
     if (!customer) continue;
@@ -1221,7 +1221,7 @@ async function enrolOnEdges(
       if (l.segmentId !== c.segmentId || (l.on === "enter") !== (c.change === "entered")) continue;
       const name = c.change === "entered" ? "segment_entered" : "segment_left";
       // One entry per edge: the trigger id names the segment and the moment it happened.
-      const res = await enrol(ctx, {
+      entries.push({
         workspaceId,
         journeyId: l.journeyId,
         versionId: l.id,
@@ -1233,10 +1233,11 @@ async function enrolOnEdges(
           timestamp: c.at,
         },
       });
-      if (res.runId && !res.skipped) enrolled++;
     }
   }
-  return enrolled;
+  // All at once, each with enrol()'s outcome (a customer's edges for one journey in their order).
+  if (entries.length === 0) return 0;
+  return (await enrolEntries(ctx, entries)).filter((r) => r.runId && !r.skipped).length;
 }
 
 // ---------------------------------------------------------------------------------------------
