@@ -241,6 +241,12 @@ describe("issue 17: orders and attribution", () => {
       await h.customer(u, { email: `${u}@example.com` });
       await track(h.ctx, h.workspaceId, { userId: u, event: "visit", timestamp: iso(clock) });
     }
+    // Events are processed by the workers after `track` returns: a visit still queued when v2 is
+    // published would enter v2, so the first twelve enter v1 before the republish.
+    await waitFor("the first 12 entered version 1", async () => {
+      const n = await h.db.prisma.journeyRun.count({ where: { versionId: v1 } });
+      return n === 12 ? n : null;
+    });
     const { versionId: v2 } = await h.publish("ab", steps, {}, journeyId);
     const second = Array.from({ length: 8 }, (_, i) => `v2-${i}`);
     for (const u of second) {
