@@ -415,8 +415,11 @@ export async function processCustomersChanged(
   }
   if (rows.length === 0) return { enrolled: 0, delivered: 0 };
   const byWorkspace = new Map<string, (CustomerRow & { workspaceId: string })[]>();
-  for (const r of rows)
-    byWorkspace.set(r.workspaceId, [...(byWorkspace.get(r.workspaceId) ?? []), r]);
+  for (const r of rows) {
+    const list = byWorkspace.get(r.workspaceId);
+    if (list) list.push(r);
+    else byWorkspace.set(r.workspaceId, [r]);
+  }
 
   // issue 16: saved segments, per workspace for all its customers at once.
   const versionsOf = new Map<string, { id: string; journeyId: string }[]>();
@@ -461,25 +464,20 @@ export async function processCustomersChanged(
     }
   }
   if (inside.length === 0 && outside.length === 0) return { enrolled: 0, delivered: 0 };
-  // Rows in (journey, customer) order, so concurrent checks take their locks in one order.
+  // Rows in (journey, customer) order, so concurrent checks take their locks in one order: the
+  // order of the NUL-separated key (NUL sorts below every other character).
+  const pairKey = (journeyId: string, customerId: string) => `${journeyId}\u0000${customerId}`;
   const byPair = (
     a: { journeyId: string; customerId: string },
     b: { journeyId: string; customerId: string },
-  ) =>
-    a.journeyId < b.journeyId
-      ? -1
-      : a.journeyId > b.journeyId
-        ? 1
-        : a.customerId < b.customerId
-          ? -1
-          : a.customerId > b.customerId
-            ? 1
-            : 0;
+  ) => {
+    const [x, y] = [pairKey(a.journeyId, a.customerId), pairKey(b.journeyId, b.customerId)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
   outside.sort(byPair);
   const pairs = inside.map((e) => ({ journeyId: e.journeyId, customerId: e.customer.id }));
   pairs.sort(byPair);
   const since = new Map<string, number>();
-  const pairKey = (journeyId: string, customerId: string) => `${journeyId}\u0000${customerId}`;
   type Member = { journeyId: string; customerId: string; since: number };
   for (const m of await ctx.db.query<Member>(
     SEGMENT_MEMBERS,
