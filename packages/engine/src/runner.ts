@@ -166,8 +166,10 @@ async function loadInput(ctx: EngineContext, job: RunJob): Promise<RunInput | nu
       };
     }
     case "result": {
-      const msg = await ctx.db.prisma.message.findUnique({ where: { id: input.messageId } });
-      if (!msg || msg.runId !== job.runId) return null;
+      const msg = await ctx.db.prisma.message.findFirst({
+        where: { id: input.messageId, runId: job.runId },
+      });
+      if (!msg) return null;
       // UNCERTAIN (issue 13): at most once, not sent again, maybe delivered. The run continues as
       // after a send — what a marketer expects of the journey; the message waits for a person in
       // the dead letters (resend or dismiss), which does not rewind the run.
