@@ -19,6 +19,7 @@ import {
 } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import { randomUUID } from "node:crypto";
+import { queueAttributeCheck, recheckAfterCommit } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { countersFromTransition } from "./counters.ts";
@@ -221,6 +222,16 @@ export async function processRunJob(
   }
   if (run.seq !== job.seq) {
     await ensureFollowUps(ctx, run.id);
+    // This seq committed, maybe by this job before its segment check reached Redis.
+    if (run.seq === job.seq + 1) {
+      const plan = await loadPlan(ctx, run.versionId).catch(() => null);
+      if (plan)
+        await recheckAfterCommit(
+          ctx,
+          { workspaceId: run.workspaceId, customerId: run.customerId, runId: run.id, seq: job.seq },
+          plan,
+        );
+    }
     return "stale";
   }
   if (ENDED.includes(run.status)) return "ended";
@@ -456,10 +467,14 @@ async function commitTransition(
     tags: foldTags(tagOps),
   });
   if (!committed) return null; // another job for this seq committed first
-  if ((attributeOps.length || tagOps.length) && (await hasSegmentJourneys(ctx, run.workspaceId))) {
-    // The customer changed: segment-triggered journeys may now match.
-    await ctx.queues.events.add("customer", { customerId: run.customerId, reason: "attributes" });
-  }
+  if (attributeOps.length || tagOps.length)
+    // The customer changed: segment-triggered journeys may now match (checked in batches).
+    await queueAttributeCheck(ctx, {
+      workspaceId: run.workspaceId,
+      customerId: run.customerId,
+      runId: run.id,
+      seq: run.seq,
+    });
   return {
     runId: run.id,
     seq: run.seq + 1,
@@ -506,28 +521,6 @@ async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void>
       await runStore(ctx).enqueue("runs", "result", job, { jobId: runJobId(job) });
     }
   }
-}
-
-/**
- * Whether the workspace has live segment-triggered journeys (cached for a few seconds). The
- * pending answer is what is cached, so the many run jobs of a batch that find the entry expired
- * share one count instead of each starting its own; a failed count is not kept.
- */
-const segmentCache = new Map<string, { at: number; yes: Promise<boolean> }>();
-function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<boolean> {
-  const hit = segmentCache.get(workspaceId);
-  if (hit && Date.now() - hit.at < 5000) return hit.yes;
-  const entry = {
-    at: Date.now(),
-    yes: ctx.db.prisma.journeyVersion
-      .count({ where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" } })
-      .then((n) => n > 0),
-  };
-  segmentCache.set(workspaceId, entry);
-  entry.yes.catch(() => {
-    if (segmentCache.get(workspaceId) === entry) segmentCache.delete(workspaceId);
-  });
-  return entry.yes;
 }
 
 /**
