@@ -15,6 +15,11 @@
 //      segment `plan = premium`, and one by entering a saved segment on the same attribute): the
 //      batch part also reports calls/s processed, from its first request until the events queue
 //      is empty.
+//   5. with `--phases …,checks`: segment-check capacity beyond ingest's rate. A server without a
+//      worker (RUN_WORKER=false) takes /v1/batch of 100 identifies for `--seconds`, so the events
+//      queue fills with their segment checks (the same journeys as 4); then one apps/worker process
+//      starts and drains them: customers checked per second, from the first check done until the
+//      queue is empty (the worker's start-up is not counted), next to the raw baseline.
 // The load generator runs in this process on the same machine: its CPU is part of the picture.
 // Prints the load average before and after.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -272,6 +277,154 @@ async function waitChecks(env: BenchEnv, maxSeconds: number): Promise<number> {
   }
 }
 
+/**
+ * What the identify calls' segment checks evaluate: a segment-triggered journey (inline
+ * conditions) and a saved segment with a journey triggered by entering it, all on the `plan`
+ * trait the calls alternate. Their journey ids (inline, saved).
+ */
+async function publishSegmentJourneys(env: BenchEnv): Promise<string[]> {
+  const wait: Parameters<typeof publish>[1] = [
+    { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
+    { id: "x", type: "flow.exit" },
+  ];
+  const inline = await publish(env, [
+    {
+      id: "t",
+      type: "trigger.segment",
+      data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
+      next: "w",
+    },
+    ...wait,
+  ]);
+  const saved = await env.db.prisma.segment.create({
+    data: {
+      workspaceId: env.workspaceId,
+      name: "Premium",
+      definition: {
+        match: "all",
+        rules: [{ kind: "attribute", property: "plan", op: "eq", value: "premium" }],
+      },
+    },
+  });
+  const bySaved = await publish(env, [
+    { id: "t", type: "trigger.segment", data: { segmentId: saved.id }, next: "w" },
+    ...wait,
+  ]);
+  return [inline.journeyId, bySaved.journeyId];
+}
+
+/** An API key for the bench's workspace, as the Authorization header's value. */
+async function apiKey(env: BenchEnv): Promise<string> {
+  const key = `pp_${randomBytes(12).toString("hex")}`;
+  await env.db.prisma.apiKey.create({
+    data: {
+      workspaceId: env.workspaceId,
+      name: "bench",
+      prefix: key.slice(0, 8),
+      keyHash: createHash("sha256").update(key).digest("hex"),
+      rateLimitPerMinute: 100_000_000,
+    },
+  });
+  return `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
+}
+
+/** The segment-check jobs waiting in the events queue: jobs, customers (and other jobs there). */
+async function queuedChecks(
+  env: BenchEnv,
+): Promise<{ jobs: number; customers: number; other: number }> {
+  let jobs = 0;
+  let customers = 0;
+  let other = 0;
+  for (const j of await env.ctx.queues.events.getJobs(["waiting", "prioritized", "delayed"])) {
+    const d = j.data as { customerId?: string; customerIds?: string[] };
+    if (d.customerIds) customers += d.customerIds.length;
+    else if (d.customerId) customers++;
+    else {
+      other++;
+      continue;
+    }
+    jobs++;
+  }
+  return { jobs, customers, other };
+}
+
+/**
+ * Phase 5: identify calls' segment checks queued with no worker running, then drained by one
+ * worker process: customers checked per second.
+ */
+async function checksPhase(
+  opts: { seconds: number; connections: number; users: number },
+  raw: { batch: number; track: number },
+  agent: () => http.Agent,
+): Promise<void> {
+  const env = await openBench();
+  const children: ChildProcess[] = [];
+  try {
+    const segmentJourneys = await publishSegmentJourneys(env);
+    const auth = await apiKey(env);
+    const port = await freePort();
+    const server = spawnGroup(["apps/server/src/main.ts"], serverEnv(env, port, false));
+    children.push(server);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUp(url, server);
+    const t: Target = { url: new URL(url), auth, agent: agent() };
+    const body = () =>
+      JSON.stringify({ batch: Array.from({ length: 100 }, () => identifyCall(opts.users)) });
+    const sent = await closedLoop(t, "/v1/batch", body, 100, opts.connections, opts.seconds);
+    t.agent.destroy();
+    const queued = await queuedChecks(env);
+    console.log(
+      `  segment checks, no worker running: ${fmt(sent.ok * 100)} identify calls in ${fmt(opts.seconds)} s (${fmt(sent.eventsPerSec)} calls/s) queued ${fmt(queued.jobs)} check jobs for ${fmt(queued.customers)} customers${queued.other ? ` (and ${fmt(queued.other)} other jobs)` : ""}`,
+    );
+    await env.db.exec(`ANALYZE "Customer", "SegmentMember", "SegmentMembership", "JourneyRun"`);
+    const total = async () =>
+      Object.values(
+        await env.ctx.queues.events.getJobCounts("waiting", "active", "delayed", "prioritized"),
+      ).reduce((a, b) => a + b, 0);
+    const before = await total();
+    const tStart = performance.now();
+    const worker = spawnGroup(["apps/worker/src/main.ts"], serverEnv(env, port, true));
+    children.push(worker);
+    const pids = groupPids(worker);
+    let cpu0 = cpuSnapshot(pids, "node (the worker)");
+    // From the first check done (the worker's start-up not counted) until none is left.
+    let t0 = NaN;
+    let left = before;
+    while (left > 0) {
+      if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode})`);
+      if (performance.now() - tStart > 600_000) {
+        console.log(`    gave up waiting: ${fmt(left)} check jobs still queued`);
+        break;
+      }
+      await sleep(50);
+      left = await total();
+      if (Number.isNaN(t0) && left < before) {
+        t0 = performance.now();
+        cpu0 = cpuSnapshot(groupPids(worker), "node (the worker)");
+      }
+    }
+    const t1 = performance.now();
+    const drainS = (t1 - t0) / 1000;
+    const runs = await Promise.all(
+      segmentJourneys.map((journeyId) => env.db.prisma.journeyRun.count({ where: { journeyId } })),
+    );
+    console.log(
+      `    one worker drained them in ${fmt(drainS, 1)} s after its first check (${fmt((t0 - tStart) / 1000, 1)} s to start): ${fmt(queued.customers / drainS)} customers checked/s, ${fmt(queued.jobs / drainS)} jobs/s (raw Fastify /v1/batch ${fmt(raw.batch)} events/s, /v1/track ${fmt(raw.track)} req/s; segment-triggered runs: ${runs.map((n) => fmt(n)).join(" inline, ")} saved)`,
+    );
+    console.log(
+      `    CPU while draining: ${cpuSince(cpu0, t1 - t0, groupPids(worker), "node (the worker)")}`,
+    );
+  } finally {
+    const exited = children.map((c) =>
+      c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", r)),
+    );
+    for (const c of children) terminate(c);
+    await Promise.race([Promise.all(exited), sleep(3000)]);
+    for (const c of children) stopGroup(c);
+    await env.close();
+  }
+}
+
 const la = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -286,7 +439,7 @@ export default async function main(args: string[]): Promise<void> {
   // --profile: the server process (HTTP, and its worker thread with --workers 1+) runs with
   // --cpu-prof; where its CPU went is printed after each server stops.
   const profile = args.includes("--profile");
-  // --phases batch,track,open,identify (default the first three): which of the server's phases run.
+  // --phases batch,track,open,identify,checks (default the first three): which phases run.
   const phases = new Set(
     args.includes("--phases")
       ? String(args[args.indexOf("--phases") + 1]).split(",")
@@ -329,7 +482,8 @@ export default async function main(args: string[]): Promise<void> {
     `  raw Fastify, parse only: /v1/batch ${fmt(rawBatch.eventsPerSec)} events/s (${fmt(rawBatch.eventsPerSec / 100)} req/s), /v1/track ${fmt(rawTrack.eventsPerSec)} req/s`,
   );
 
-  for (const workers of workerCounts) {
+  const serverPhases = ["batch", "track", "open", "identify"].some((p) => phases.has(p));
+  for (const workers of serverPhases ? workerCounts : []) {
     const env = await openBench();
     const children: ChildProcess[] = [];
     let profileDir: string | null = null;
@@ -346,48 +500,9 @@ export default async function main(args: string[]): Promise<void> {
       ]);
       const segmentJourneys: string[] = [];
       if (phases.has("identify") && workers > 0) {
-        // What the identify calls' segment checks evaluate: a segment-triggered journey (inline
-        // conditions) and a saved segment with a journey triggered by entering it, all on the
-        // `plan` trait the calls alternate.
-        const wait: Parameters<typeof publish>[1] = [
-          { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "x" },
-          { id: "x", type: "flow.exit" },
-        ];
-        const inline = await publish(env, [
-          {
-            id: "t",
-            type: "trigger.segment",
-            data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
-            next: "w",
-          },
-          ...wait,
-        ]);
-        const saved = await env.db.prisma.segment.create({
-          data: {
-            workspaceId: env.workspaceId,
-            name: "Premium",
-            definition: {
-              match: "all",
-              rules: [{ kind: "attribute", property: "plan", op: "eq", value: "premium" }],
-            },
-          },
-        });
-        const bySaved = await publish(env, [
-          { id: "t", type: "trigger.segment", data: { segmentId: saved.id }, next: "w" },
-          ...wait,
-        ]);
-        segmentJourneys.push(inline.journeyId, bySaved.journeyId);
+        segmentJourneys.push(...(await publishSegmentJourneys(env)));
       }
-      const key = `pp_${randomBytes(12).toString("hex")}`;
-      await env.db.prisma.apiKey.create({
-        data: {
-          workspaceId: env.workspaceId,
-          name: "bench",
-          prefix: key.slice(0, 8),
-          keyHash: createHash("sha256").update(key).digest("hex"),
-          rateLimitPerMinute: 100_000_000,
-        },
-      });
+      const auth = await apiKey(env);
       const port = await freePort();
       // --workers 0: the server alone (RUN_WORKER=false): ingest only, nothing processed.
       profileDir = profile ? fs.mkdtempSync(join(os.tmpdir(), "ingest-prof-")) : null;
@@ -406,7 +521,7 @@ export default async function main(args: string[]): Promise<void> {
       await sleep(2000); // let the worker processes connect
       const t: Target = {
         url: new URL(url),
-        auth: `Basic ${Buffer.from(`${key}:`).toString("base64")}`,
+        auth,
         agent: agent(),
       };
       // Warm-up (prepared statements, plan cache, JIT), not counted.
@@ -502,5 +617,11 @@ export default async function main(args: string[]): Promise<void> {
       }
     }
   }
+  if (phases.has("checks"))
+    await checksPhase(
+      { seconds, connections, users },
+      { batch: rawBatch.eventsPerSec, track: rawTrack.eventsPerSec },
+      agent,
+    );
   console.log(`  load average at the end ${la()}`);
 }
