@@ -31,6 +31,7 @@ import {
   fmt,
   openBench,
   percentile,
+  PRODUCT_NODE_FLAGS,
   publish,
   type BenchEnv,
 } from "./_engine.ts";
@@ -381,6 +382,7 @@ async function startChild(
   const child = spawn(
     process.execPath,
     [
+      ...PRODUCT_NODE_FLAGS,
       "--import",
       "tsx",
       script,
