@@ -17,6 +17,12 @@
 // there (runner.ts), under the same name when it goes alone, so a check that did reach Redis is
 // not queued twice. A check queued twice anyway costs a read: the check is idempotent (entries
 // are per segment membership).
+//
+// Not covered (as before batching): a transition applied by a timer bucket (wake.ts) whose check
+// did not reach Redis. The bucket job fails and its retry reads only the runs still waiting, so the
+// run that moved on is not offered again and nothing re-queues its check; nor does the sweeper.
+// Closing that needs the intent in Postgres with the transition (e.g. a row the commit writes and
+// the check deletes, which the sweeper re-queues when old).
 import type { Plan } from "@postpath/journey";
 import { createHash } from "node:crypto";
 import { Batcher } from "./batch.ts";
