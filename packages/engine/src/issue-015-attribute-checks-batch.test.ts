@@ -13,7 +13,7 @@ import { enrolEntries, type EntryInput } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import type { EventJob, RunJob } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 
 const harnesses: EngineHarness[] = [];
 afterEach(async () => {
@@ -204,5 +204,40 @@ describe("issue 15: attribute steps' segment checks in batches", () => {
     const entered = await runsPerCustomer(h, inside.journeyId);
     expect(entered.get(first)).toBe(1);
     expect(entered.get(second)).toBe(1);
+  });
+
+  it("with workers running: fewer check jobs than runs, and every customer enters once", async () => {
+    const h = await harness({ workers: {} });
+    const up = await h.publish("upgrade", upgrade);
+    const inside = await h.publish("premium", premium);
+    const ids = await customers(h, 300);
+    await enrolAll(h, h, up);
+    await waitFor(
+      "every customer in the segment-triggered journey",
+      async () =>
+        (await h.db.prisma.journeyRun.count({ where: { journeyId: inside.journeyId } })) ===
+        ids.length,
+      {
+        progress: async () => [
+          await runProgress(h.db, up.journeyId),
+          await runProgress(h.db, inside.journeyId),
+        ],
+      },
+    );
+    const jobs = (
+      await h.ctx.queues.events.getJobs([
+        "completed",
+        "failed",
+        "active",
+        "waiting",
+        "delayed",
+        "prioritized",
+      ])
+    ).filter((j) => "reason" in j.data && j.data.reason === "attributes");
+    console.log(`${ids.length} runs with attribute steps on workers -> ${jobs.length} check jobs`);
+    expect(jobs.length).toBeLessThan(ids.length);
+    expect([...new Set(jobs.flatMap((j) => customersOf(j.data)))].sort()).toEqual([...ids].sort());
+    const entered = await runsPerCustomer(h, inside.journeyId);
+    expect([...entered.values()].every((n) => n === 1)).toBe(true);
   });
 });
