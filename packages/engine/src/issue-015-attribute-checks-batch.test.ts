@@ -5,7 +5,8 @@
 // segment-triggered journey enters it once, in its own workspace, whatever other workspaces' runs
 // shared the batch; a workspace without segment-triggered journeys queues no check. A run job
 // whose check could not be queued fails (its transition stays committed), and its retry queues the
-// check from the stale path. Real Postgres and Redis; no workers, the test runs the jobs.
+// check from the stale path. Real Postgres and Redis; the test runs the jobs itself, then once
+// with the harness's workers.
 import type { StepSpec } from "@postpath/journey";
 import { afterEach, describe, expect, it } from "vitest";
 import { toSnapshot } from "./customer.ts";
