@@ -18,11 +18,12 @@
 // not queued twice. A check queued twice anyway costs a read: the check is idempotent (entries
 // are per segment membership).
 //
-// Not covered (as before batching): a transition applied by a timer bucket (wake.ts) whose check
-// did not reach Redis. The bucket job fails and its retry reads only the runs still waiting, so the
-// run that moved on is not offered again and nothing re-queues its check; nor does the sweeper.
-// Closing that needs the intent in Postgres with the transition (e.g. a row the commit writes and
-// the check deletes, which the sweeper re-queues when old).
+// A transition applied by a timer bucket (wake.ts) whose check did not reach Redis: the bucket job
+// fails and its retry reads only the runs still waiting, so the bucket hands each failed run its
+// own run job, which takes the stale path above. Not covered: that hand-off failing too (Redis
+// away for both); nothing else re-queues the check (the sweeper does not). Closing that needs the
+// intent in Postgres with the transition (a row the commit writes and the check deletes, which the
+// sweeper re-queues when old).
 import type { Plan } from "@postpath/journey";
 import { createHash } from "node:crypto";
 import { Batcher } from "./batch.ts";

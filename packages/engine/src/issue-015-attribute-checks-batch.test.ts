@@ -5,8 +5,9 @@
 // segment-triggered journey enters it once, in its own workspace, whatever other workspaces' runs
 // shared the batch; a workspace without segment-triggered journeys queues no check. A run job
 // whose check could not be queued fails (its transition stays committed), and its retry queues the
-// check from the stale path. Real Postgres and Redis; the test runs the jobs itself, then once
-// with the harness's workers.
+// check from the stale path; so does a run woken by a timer bucket, through the job the failed
+// bucket hands it (the bucket's retry reads only runs still waiting). Real Postgres and Redis;
+// the test runs the jobs itself, then once with the harness's workers.
 import type { StepSpec } from "@postpath/journey";
 import { afterEach, describe, expect, it } from "vitest";
 import { toSnapshot } from "./customer.ts";
@@ -15,6 +16,7 @@ import { processEventJob } from "./events.ts";
 import type { EventJob, RunJob } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
 import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { processTimerBucket } from "./wake.ts";
 
 const harnesses: EngineHarness[] = [];
 afterEach(async () => {
@@ -205,6 +207,59 @@ describe("issue 15: attribute steps' segment checks in batches", () => {
     const entered = await runsPerCustomer(h, inside.journeyId);
     expect(entered.get(first)).toBe(1);
     expect(entered.get(second)).toBe(1);
+  });
+
+  it("runs woken by a timer bucket whose checks fail to queue get their own jobs, which queue the checks", async () => {
+    let ahead = 0; // the engine's clock, moved past the wait
+    const h = await harness({
+      now: () => Date.now() + ahead,
+      timers: { bucketMs: 60_000, directWithinMs: 1000 },
+    });
+    const later: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "go" }, next: "h" },
+      { id: "h", type: "wait.duration", data: { amount: 1, unit: "hours" }, next: "a" },
+      ...upgrade.slice(1),
+    ];
+    const up = await h.publish("upgrade later", later);
+    const inside = await h.publish("premium", premium);
+    const ids = await customers(h, 6);
+    await enrolAll(h, h, up);
+    await runAll(h); // every run waits an hour, in one or two timer buckets
+    const waiting = await h.db.prisma.journeyRun.findMany({ where: { journeyId: up.journeyId } });
+    expect(waiting.every((r) => r.status === "WAITING")).toBe(true);
+    const buckets = await h.ctx.queues.timers.getJobs(["delayed", "waiting"]);
+    expect(buckets.length).toBeGreaterThan(0);
+    ahead = 2 * 3600_000;
+
+    // Redis refuses the checks: the bucket fails, though its runs' transitions committed.
+    const events = h.ctx.queues.events;
+    const addBulk = events.addBulk.bind(events);
+    events.addBulk = () => Promise.reject(new Error("Redis is away"));
+    for (const b of buckets)
+      await expect(
+        processTimerBucket(h.ctx, b.data, { inFlight: 8, pausePollMs: 300 }),
+      ).rejects.toThrow("Redis is away");
+    events.addBulk = addBulk;
+    const moved = await h.db.prisma.journeyRun.findMany({ where: { journeyId: up.journeyId } });
+    expect(moved.map((r) => r.seq)).toEqual(waiting.map(() => 2));
+    expect(await queuedChecks(h)).toHaveLength(0);
+    // The bucket's retry reads waiting runs only: it finds none of them.
+    for (const b of buckets)
+      expect(
+        (await processTimerBucket(h.ctx, b.data, { inFlight: 8, pausePollMs: 300 })).runs,
+      ).toBe(0);
+
+    // Each failed run was handed its own job; it finds the run moved on and queues the check.
+    const own = await h.ctx.queues.runs.getJobs(["waiting", "prioritized"]);
+    expect(own.map((j) => j.data.runId).sort()).toEqual(waiting.map((r) => r.id).sort());
+    const outcomes = await Promise.all(own.map((j) => processRunJob(h.ctx, j.data)));
+    expect(outcomes.every((o) => o === "stale")).toBe(true);
+    const checks = await queuedChecks(h);
+    expect(checks.flatMap((j) => customersOf(j.data)).sort()).toEqual([...ids].sort());
+    for (const j of checks) await processEventJob(h.ctx, j.data);
+    const entered = await runsPerCustomer(h, inside.journeyId);
+    expect([...entered.keys()].sort()).toEqual([...ids].sort());
+    expect([...entered.values()].every((n) => n === 1)).toBe(true);
   });
 
   it("with workers running: fewer check jobs than runs, and every customer enters once", async () => {

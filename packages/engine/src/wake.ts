@@ -26,7 +26,8 @@ export interface BucketOutcome {
 /**
  * Applies the timer to every run of one page of a bucket. Runs go through `processRunJob`, many at
  * once, so the run store batches their reads and commits. A run that fails leaves the page's job to
- * fail after the others are done; its retry finds only the runs still waiting.
+ * fail after the others are done; its retry finds only the runs still waiting, so each failed run
+ * is also handed its own run job.
  */
 export async function processTimerBucket(
   ctx: EngineContext,
@@ -95,6 +96,18 @@ export async function processTimerBucket(
         }
       } catch (err) {
         failures.push(err);
+        // Its own job too: the bucket's retry reads only the runs still waiting, so a run whose
+        // transition committed before the failure (its segment check or follow-ups not queued)
+        // would not be offered again. The job finds it moved on and queues what was left undone
+        // (runner.ts, the stale path); a run that did not move gets its timer from whichever of
+        // the job and the retry commits first (seq-guarded).
+        await addUnlessPending(ctx.queues.runs, "timer", job, { jobId: runJobId(job) }).catch(
+          (e: unknown) =>
+            ctx.log.warn(
+              { runId: row.id, err: e instanceof Error ? e.message : String(e) },
+              "could not hand a failed due run its own job; the bucket's retry and the sweeper remain",
+            ),
+        );
       }
     }
   };
