@@ -285,7 +285,7 @@ describe("print run of a journey's personal URL step", () => {
       where: { token: "bulkt0000007" },
       data: { expiresAt: new Date(Date.now() - 60_000) },
     });
-    await h.db.prisma.message.update({
+    await h.db.prisma.message.updateMany({
       where: { id: "bulk-m0000008" },
       data: { stepId: "other" },
     });

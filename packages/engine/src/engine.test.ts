@@ -299,7 +299,7 @@ describe("step execution", () => {
     expect(m1.status).toBe("FAILED");
     expect(m2.status).toBe("FAILED");
     // FAILED messages don't count toward the cap; now one that was sent (an hour ago) does.
-    await h.db.prisma.message.update({
+    await h.db.prisma.message.updateMany({
       where: { id: m1.id },
       data: { status: "SENT", sentAt: new Date(Date.now() - 3600_000) },
     });
@@ -385,7 +385,7 @@ describe("workspace quiet hours", () => {
       channel: "push",
       timeZone: "UTC",
     });
-    expect((await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } })).status).toBe(
+    expect((await h.db.prisma.message.findFirstOrThrow({ where: { id: msg.id } })).status).toBe(
       "PENDING",
     );
   });
@@ -863,7 +863,7 @@ describe("dead letters", () => {
     await waitFor(
       "replayed send",
       async () =>
-        (await h.db.prisma.message.findUniqueOrThrow({ where: { id: dead.items[0]!.messageId } }))
+        (await h.db.prisma.message.findFirstOrThrow({ where: { id: dead.items[0]!.messageId } }))
           .status === "SENT",
     );
     expect(sink.processed.size).toBe(1);

@@ -88,9 +88,10 @@ describe("dead-letter replay", () => {
     await expect(
       replayMessage(h.ctx, failed.id, { workspaceId: h.workspaceId, render: "current" }),
     ).rejects.toThrow(/still cannot be rendered/);
-    expect(await h.db.prisma.message.findUniqueOrThrow({ where: { id: failed.id } })).toMatchObject(
-      { status: "FAILED", error: original },
-    );
+    expect(await h.db.prisma.message.findFirstOrThrow({ where: { id: failed.id } })).toMatchObject({
+      status: "FAILED",
+      error: original,
+    });
 
     // The marketer fixes the template and publishes version 2 (same step); the admin replays.
     await h.publish(
@@ -101,7 +102,7 @@ describe("dead-letter replay", () => {
     );
     await replayMessage(h.ctx, failed.id, { workspaceId: h.workspaceId, actorId: null });
     const sent = await waitFor("the replay is sent", async () => {
-      const m = await h.db.prisma.message.findUniqueOrThrow({ where: { id: failed.id } });
+      const m = await h.db.prisma.message.findFirstOrThrow({ where: { id: failed.id } });
       return m.status === "SENT" ? m : null;
     });
     await idle();
@@ -154,7 +155,7 @@ describe("dead-letter replay", () => {
     // The sweeper (grace 1 ms: every pending message looks overdue) runs over and over while the
     // replay retries; it must not start a second chain beside it.
     for (;;) {
-      const m = await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } });
+      const m = await h.db.prisma.message.findFirstOrThrow({ where: { id: msg.id } });
       if (m.status === "DEAD") break;
       await sweep(h.ctx, 1, 0);
       await sleep(20);
@@ -163,7 +164,7 @@ describe("dead-letter replay", () => {
     await idle();
     expect(sink.deliveries).toHaveLength(12);
     expect(new Set(sink.deliveries.map((d) => d.key))).toEqual(new Set([msg.idempotencyKey]));
-    const after = await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } });
+    const after = await h.db.prisma.message.findFirstOrThrow({ where: { id: msg.id } });
     expect(after).toMatchObject({ status: "DEAD", attempts: 6 });
     expect(after.history).toEqual([
       expect.objectContaining({ status: "DEAD", attempts: 6, action: "replay" }),

@@ -233,7 +233,7 @@ describe("a worker SIGKILLed between the provider's acceptance and the record (i
       await dismissMessage(h.ctx, msg.id, { workspaceId: h.workspaceId, actorId: null });
       expect((await listDeadLetters(h.ctx, { workspaceId: h.workspaceId })).items).toEqual([]);
       expect((await nodeCounts(h.ctx, h.workspaceId, journeyId)).m?.uncertain).toBe(0);
-      const dismissed = await h.db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } });
+      const dismissed = await h.db.prisma.message.findFirstOrThrow({ where: { id: msg.id } });
       expect(dismissed.status).toBe("UNCERTAIN");
       expect(dismissed.history).toEqual([
         expect.objectContaining({ status: "UNCERTAIN", action: "dismiss" }),

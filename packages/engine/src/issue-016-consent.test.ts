@@ -116,7 +116,7 @@ describe("consent at send time", () => {
       h.db.prisma.journeyRun.findFirst({ where: { journeyId, status: "COMPLETED" } }),
     );
     await sendsIdle();
-    const promo = await h.db.prisma.message.findUniqueOrThrow({ where: { id: queued.id } });
+    const promo = await h.db.prisma.message.findFirstOrThrow({ where: { id: queued.id } });
     expect(promo.status).toBe("SKIPPED");
     const day = new Intl.DateTimeFormat("en-GB", {
       day: "numeric",

@@ -28,6 +28,7 @@ import {
   expiredMonthPartitions,
   ident,
   rangeOf,
+  type MonthlyTable,
   type MonthPartition,
 } from "./partitions.ts"; // issue 15
 
@@ -292,6 +293,32 @@ const KEY_PRUNE_LIMIT = 20_000;
 export const TRACE_RETENTION_DAYS = 0;
 
 /**
+ * issue 15: days messages are kept (MESSAGE_RETENTION_DAYS; 0, the default: forever). Messages are
+ * the send history marketers read, and frequency caps, dead letters, engagement, delivery reports,
+ * attribution and personal URLs name them. "Message" is partitioned by month of createdAt, and a
+ * month is dropped whole once all of it is older than this (expireMessageMonths), with its
+ * idempotency keys (MessageKey) first.
+ */
+export const MESSAGE_RETENTION_DAYS = 0;
+
+/**
+ * "Message" by month of createdAt (migration 20261206020000_message_partitions): Message_y2027m01
+ * ... Creating a month attaches it, cloning the parent's foreign keys (to "JourneyRun" and
+ * "Workspace"), which takes SHARE ROW EXCLUSIVE on both for a moment; dropping one detaches it
+ * (ACCESS EXCLUSIVE on "Message") and drops it, which removes its foreign keys' triggers from
+ * "JourneyRun" and "Workspace" (ACCESS EXCLUSIVE on both for a moment). A short wait, so run
+ * transitions and sends queue behind a lock being waited for at most this long (the next sweep
+ * tries again).
+ */
+export const MESSAGES: MonthlyTable = {
+  parent: "Message",
+  column: "createdAt",
+  defaultPartition: "Message_default",
+  rows: "messages",
+  lockTimeout: "1s",
+};
+
+/**
  * The safety net under "Postgres is the truth": finds runs whose follow-up job should exist but
  * evidently doesn't (a wait overdue by more than the grace period, an active run untouched that
  * long, a pending message that long, an event received that long ago and not yet processed) — lost with a Redis that died before its AOF was written, or
@@ -303,6 +330,7 @@ export async function sweep(
   graceMs = SWEEP_GRACE_MS,
   eventRetentionDays = EVENT_RETENTION_DAYS,
   traceRetentionDays = TRACE_RETENTION_DAYS,
+  messageRetentionDays = MESSAGE_RETENTION_DAYS,
 ): Promise<{
   runs: number;
   messages: number;
@@ -317,6 +345,8 @@ export async function sweep(
   segmentEdges: number;
   /** issue 15: months of run traces dropped whole (past TRACE_RETENTION_DAYS). */
   tracePartitionsDropped: number;
+  /** issue 15: months of messages dropped whole, with their keys (past MESSAGE_RETENTION_DAYS). */
+  messagePartitionsDropped: number;
 }> {
   const { prisma } = ctx.db;
   const before = new Date(ctx.now() - graceMs);
@@ -431,6 +461,28 @@ export async function sweep(
       "run trace partition upkeep failed; the next sweep tries again",
     );
   }
+  // issue 15: the messages' months ahead are created, those past the retention dropped whole.
+  let messagePartitionsDropped = 0;
+  try {
+    await ensureMonthPartitions(ctx, MESSAGES, ctx.now());
+    if (messageRetentionDays > 0) {
+      const dropped = await expireMessageMonths(
+        ctx,
+        ctx.now() - messageRetentionDays * 24 * 3600_000,
+      );
+      messagePartitionsDropped = dropped.length;
+      if (dropped.length)
+        ctx.log.info(
+          { partitions: dropped, messageRetentionDays },
+          "dropped months of messages past their retention",
+        );
+    }
+  } catch (err) {
+    ctx.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "message partition upkeep failed; the next sweep tries again",
+    );
+  }
   return {
     runs: runs.length,
     messages: messages.length,
@@ -440,7 +492,65 @@ export async function sweep(
     eventPartitionsDropped,
     segmentEdges,
     tracePartitionsDropped,
+    messagePartitionsDropped,
   };
+}
+
+/**
+ * A message that keeps its month past the retention: one still to be sent or being sent (PENDING,
+ * SENDING: the sweeper re-queues it, its run waits for its result), or a dead letter nobody
+ * dismissed (DEAD, UNCERTAIN: listed for a person to replay or dismiss; dropping it would take
+ * that choice away silently). FAILED (refused outright) is final and listed only on request.
+ */
+const UNFINISHED = `(status IN ('PENDING', 'SENDING') OR (status IN ('DEAD', 'UNCERTAIN') AND "dismissedAt" IS NULL))`;
+/** Message keys deleted per statement before a month is dropped; at most this many statements a sweep. */
+const MESSAGE_KEY_PRUNE_LIMIT = 20_000;
+const MESSAGE_KEY_PRUNE_ROUNDS = 20;
+
+/**
+ * issue 15: the months of messages wholly older than `cutoffMs` (the legacy partition once its
+ * whole range is), oldest first. One holding an unfinished message (UNFINISHED) is kept whole and
+ * logged (nothing is deleted row by row: the history of a month goes together or not at all);
+ * any other has its idempotency keys deleted (MESSAGE_KEY_PRUNE_LIMIT per statement, a big month
+ * may take several sweeps) and is then detached and dropped. Keys go first, so no key outlives its
+ * message. A key deleted this way can no longer refuse a second message under it; every key is
+ * `<run>:<seq>:<step>` and a run's seq only grows, so none is made again. Returns the months
+ * dropped.
+ */
+export async function expireMessageMonths(ctx: EngineContext, cutoffMs: number): Promise<string[]> {
+  const months = (await expiredMonthPartitions(ctx, MESSAGES, cutoffMs)).sort(
+    (a, b) => (a.to?.getTime() ?? 0) - (b.to?.getTime() ?? 0),
+  );
+  const dropped: string[] = [];
+  let rounds = MESSAGE_KEY_PRUNE_ROUNDS;
+  for (const p of months) {
+    if (rounds <= 0) break;
+    const [held] = await ctx.db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${ident(p.name)} WHERE ${UNFINISHED}) AS held`,
+    );
+    if (held?.held) {
+      ctx.log.warn(
+        { partition: p.name },
+        "kept a month of messages past the retention: it holds messages not sent yet, being sent, or dead letters not dismissed",
+      );
+      continue;
+    }
+    const range = rangeOf(MESSAGES, p);
+    let keysLeft = true;
+    while (rounds > 0 && keysLeft) {
+      rounds--;
+      const n = Number(
+        await ctx.db.prisma.$executeRawUnsafe(
+          `DELETE FROM "MessageKey" WHERE "idempotencyKey" IN (
+             SELECT "idempotencyKey" FROM "MessageKey" WHERE ${range} LIMIT ${MESSAGE_KEY_PRUNE_LIMIT})`,
+        ),
+      );
+      keysLeft = n === MESSAGE_KEY_PRUNE_LIMIT;
+    }
+    if (keysLeft) break; // the next sweep deletes the rest, then drops the month
+    if (await dropMonthPartition(ctx, MESSAGES, p.name)) dropped.push(p.name);
+  }
+  return dropped;
 }
 
 /** Events of one name in one workspace kept longer than the retention: since `since` (ISO). */

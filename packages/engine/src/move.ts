@@ -260,7 +260,18 @@ async function moveOne(
                         AND m.status IN ('PENDING', 'SENDING', 'UNCERTAIN'))`;
     if (n === 0) return false;
     await tx.runTrace.createMany({ data: traces.map((t) => ({ runId: row.id, ...t })) });
-    if (messages.length) await tx.message.createMany({ data: messages });
+    if (messages.length) {
+      // issue 15: each message's idempotency key, unique across every month of "Message", in the
+      // same transaction (a key stored before fails the move, as the unique index did).
+      await tx.messageKey.createMany({
+        data: messages.map((m) => ({
+          idempotencyKey: m.idempotencyKey,
+          messageId: m.id as string,
+          createdAt: m.createdAt ?? new Date(now),
+        })),
+      });
+      await tx.message.createMany({ data: messages });
+    }
     await bumpCounters(tx, row.versionId, row.journeyId, oldCounters);
     await bumpCounters(tx, to.id, row.journeyId, newCounters);
     for (const r of rollups)

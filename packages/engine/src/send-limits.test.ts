@@ -122,7 +122,7 @@ describe("frequency caps at send time", () => {
       until: new Date(T0 + HOUR).toISOString(),
     });
     // Not sent, not claimed: it does not count against anything while it waits.
-    expect(await h.db.prisma.message.findUniqueOrThrow({ where: { id: mB.id } })).toMatchObject({
+    expect(await h.db.prisma.message.findFirstOrThrow({ where: { id: mB.id } })).toMatchObject({
       status: "PENDING",
       sentAt: null,
     });
@@ -131,7 +131,7 @@ describe("frequency caps at send time", () => {
     expect(await send(mB.id)).toEqual({ heldUntil: T0 + HOUR });
     clock = T0 + HOUR;
     expect(await send(mB.id)).toBe("sent");
-    expect(await h.db.prisma.message.findUniqueOrThrow({ where: { id: mB.id } })).toMatchObject({
+    expect(await h.db.prisma.message.findFirstOrThrow({ where: { id: mB.id } })).toMatchObject({
       status: "SENT",
       sentAt: new Date(T0 + HOUR),
     });
@@ -151,7 +151,7 @@ describe("frequency caps at send time", () => {
     // run side by side instead of queueing for new connections: without the lock, all five go.
     await Promise.all(Array.from({ length: 10 }, () => h.db.query("SELECT pg_sleep(0.05)")));
     for (const id of ids) {
-      const m = await h.db.prisma.message.findUniqueOrThrow({
+      const m = await h.db.prisma.message.findFirstOrThrow({
         where: { id },
         include: { run: { select: { versionId: true } } },
       });

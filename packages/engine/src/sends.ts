@@ -45,8 +45,10 @@ export const RECORD_RETRY_MS = 60_000;
 
 type Msg = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
 
+// issue 15: Message is partitioned by month (key (id, createdAt)); ids are unique (cuid), so a
+// read by id alone finds at most one row, looking into each month's key index.
 function loadMessage(ctx: EngineContext, id: string) {
-  return ctx.db.prisma.message.findUnique({
+  return ctx.db.prisma.message.findFirst({
     where: { id },
     include: { run: { select: { status: true, versionId: true, journeyId: true } } },
   });
@@ -184,7 +186,7 @@ export async function processSendJob(
     const skipped = await skipForConsent(ctx, msg, null);
     if (skipped !== null) return skipped;
     // Not blocked (any more) and not claimed: moved by another attempt, or re-subscribed meanwhile.
-    const current = await prisma.message.findUnique({
+    const current = await prisma.message.findFirst({
       where: { id: msg.id },
       select: { status: true },
     });

@@ -311,6 +311,13 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
        FROM jsonb_to_recordset($1::jsonb -> 'messages')
          AS m(id text, ws text, run text, customer text, step text, seq int, at float8, channel text, key text, recipient text, payload jsonb, status text, error text, output jsonb)
        JOIN upd ON upd.id = m.run
+     ), message_keys AS (
+       -- issue 15: the idempotency key, unique across every month of the partitioned "Message":
+       -- a key stored before fails this statement (23505), as the unique index on "Message" did.
+       INSERT INTO "MessageKey" ("idempotencyKey", "messageId", "createdAt")
+       SELECT m.key, m.id, to_timestamp(m.at) AT TIME ZONE 'UTC'
+       FROM jsonb_to_recordset($1::jsonb -> 'messages') AS m(id text, run text, at float8, key text)
+       JOIN upd ON upd.id = m.run
      ), counters AS (
        INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", entered, completed, sent, failed, converted)
        SELECT c.version, c.step, $2::int, min(c.journey), sum(c.entered * c.n), sum(c.completed * c.n), sum(c.sent * c.n),

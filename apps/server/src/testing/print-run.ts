@@ -38,13 +38,20 @@ export async function insertPurls(db: Database, f: PurlFixture): Promise<void> {
      FROM generate_series(1, $5::int) AS g`,
     [p, f.workspaceId, f.journeyId, f.versionId, f.count],
   );
+  // issue 15: with each message its idempotency key (MessageKey), in the same statement, as the
+  // engine stores them.
   await db.query(
-    `INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey",
-                            status, output, "customerId")
-     SELECT $1 || '-m' || lpad(g::text, 7, '0'), $2, $1 || '-r' || lpad(g::text, 7, '0'), $3, 1, 'purl',
-            $1 || '-r' || lpad(g::text, 7, '0') || ':1:' || $3, 'SENT', '{}'::jsonb,
-            $1 || '-c' || lpad(g::text, 7, '0')
-     FROM generate_series(1, $4::int) AS g`,
+    `WITH m AS (
+       INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey",
+                              status, output, "customerId")
+       SELECT $1 || '-m' || lpad(g::text, 7, '0'), $2, $1 || '-r' || lpad(g::text, 7, '0'), $3, 1, 'purl',
+              $1 || '-r' || lpad(g::text, 7, '0') || ':1:' || $3, 'SENT', '{}'::jsonb,
+              $1 || '-c' || lpad(g::text, 7, '0')
+       FROM generate_series(1, $4::int) AS g
+       RETURNING id, "idempotencyKey", "createdAt"
+     )
+     INSERT INTO "MessageKey" ("idempotencyKey", "messageId", "createdAt")
+     SELECT "idempotencyKey", id, "createdAt" FROM m`,
     [p, f.workspaceId, f.stepId, f.count],
   );
   await db.query(

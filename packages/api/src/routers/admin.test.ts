@@ -328,7 +328,7 @@ describe("accounts, invites, API keys, limits, dead letters, audit (real Postgre
     expect(dead.items.map((d) => d.messageId)).toEqual([msg.id]);
     expect(dead.items[0]?.journeyName).toBe("J");
     await a.admin.replay({ id: msg.id });
-    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: msg.id } })).toMatchObject({
+    expect(await db.prisma.message.findFirstOrThrow({ where: { id: msg.id } })).toMatchObject({
       status: "PENDING",
       attempts: 0,
       error: null,

@@ -598,10 +598,17 @@ export const customersRouter = router({
             tx.$executeRaw`DELETE FROM "RunTrace" WHERE "runId" IN
               (SELECT id FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId})`,
           );
+          // issue 15: with their idempotency keys (MessageKey, one per message), in one statement.
           await run(
             "messages",
-            tx.$executeRaw`DELETE FROM "Message" WHERE "workspaceId" = ${workspaceId} AND ("customerId" = ${id}
-              OR "runId" IN (SELECT id FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}))`,
+            tx.$executeRaw`WITH gone AS (
+                DELETE FROM "Message" WHERE "workspaceId" = ${workspaceId} AND ("customerId" = ${id}
+                  OR "runId" IN (SELECT id FROM "JourneyRun" WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId}))
+                RETURNING "idempotencyKey"
+              ), keys AS (
+                DELETE FROM "MessageKey" k USING gone g WHERE k."idempotencyKey" = g."idempotencyKey"
+              )
+              SELECT 1 FROM gone`,
           );
           await run(
             "runs",
