@@ -30,7 +30,15 @@ import os, { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
-import { arg, fmt, openBench, percentile, publish, type BenchEnv } from "./_engine.ts";
+import {
+  arg,
+  fmt,
+  openBench,
+  percentile,
+  PRODUCT_NODE_FLAGS,
+  publish,
+  type BenchEnv,
+} from "./_engine.ts";
 import { freePort, groupPids, stopGroup, terminate } from "./_process.ts";
 import { summariseProfile } from "./_profile.ts";
 
@@ -42,11 +50,13 @@ const SERVERS = "node (server and workers)";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnGroup(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // The V8 flags the product's start scripts give (through NODE_OPTIONS: tsx starts node itself).
+  const nodeOptions = [process.env.NODE_OPTIONS, ...PRODUCT_NODE_FLAGS].filter(Boolean).join(" ");
   return spawn(TSX, args, {
     cwd: REPO,
     detached: true, // its own process group: tsx runs the script in a child process
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, ...env },
+    env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env },
   });
 }
 
