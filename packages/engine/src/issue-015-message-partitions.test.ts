@@ -142,6 +142,27 @@ describe("messages are partitioned by month, their idempotency keys unique acros
     expect(await processSendJob(h.ctx, { messageId: msg.id }, { made: 0, max: 3 })).toBe("already");
     expect(sink.deliveries).toHaveLength(1);
     sent = { id: msg.id, runId: run.id, key: msg.idempotencyKey };
+
+    // The same in another month (a clock in March 2030, milliseconds included): the send's
+    // statements name the message's createdAt, and find it in that month.
+    clock = Date.parse("2030-03-15T10:00:00.123Z");
+    try {
+      await h.customer("bob");
+      await track(h.ctx, h.workspaceId, { userId: "bob", event: "purchase" });
+      const later = await waitFor("bob's message is sent", async () => {
+        const [m] = await h.db.query<{ key: string; status: string; part: string }>(
+          `SELECT m."idempotencyKey" AS key, m.status, c.relname AS part
+             FROM "Message" m JOIN pg_class c ON c.oid = m.tableoid
+             JOIN "Customer" cu ON cu.id = m."customerId"
+            WHERE cu."externalId" = 'bob'`,
+        );
+        return m?.status === "SENT" ? m : null;
+      });
+      expect(later.part).toBe("Message_y2030m03");
+      expect(sink.deliveries.map((d) => d.key)).toEqual([msg.idempotencyKey, later.key]);
+    } finally {
+      clock = null;
+    }
   });
 
   it("a message under a key stored in another month is refused: the transition's statement fails and writes nothing", async () => {

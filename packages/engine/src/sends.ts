@@ -45,8 +45,16 @@ export const RECORD_RETRY_MS = 60_000;
 
 type Msg = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
 
-// issue 15: Message is partitioned by month (key (id, createdAt)); ids are unique (cuid), so a
-// read by id alone finds at most one row, looking into each month's key index.
+/** The message's createdAt as the column holds it (a UTC timestamp), for `"createdAt" = $n::timestamp`. */
+function at(msg: { createdAt: Date }): string {
+  return msg.createdAt.toISOString().slice(0, -1);
+}
+
+// issue 15: Message is partitioned by month (key (id, createdAt)); ids are unique, so a read by id
+// alone finds at most one row, looking into each month's key index (and planning every month: ~1 ms
+// with 28 partitions). Every later statement on the message also names its createdAt (`at(msg)`),
+// which never changes: Postgres plans and reads that one month, and each compare-and-set below is
+// exactly as strict as by id alone.
 function loadMessage(ctx: EngineContext, id: string) {
   return ctx.db.prisma.message.findFirst({
     where: { id },
@@ -117,7 +125,7 @@ export async function processSendJob(
   if (!replay && (msg.run.status === "EXITED" || msg.run.status === "FAILED")) {
     // The run was stopped (journey stopped) after it asked for this message: don't send it.
     const skipped = await prisma.message.updateMany({
-      where: { id: msg.id, status: "PENDING" },
+      where: { id: msg.id, createdAt: msg.createdAt, status: "PENDING" },
       data: { status: "SKIPPED", error: "not sent: the run had already ended (journey stopped)" },
     });
     if (skipped.count) {
@@ -177,9 +185,10 @@ export async function processSendJob(
     const token = randomUUID();
     const claimed = await ctx.db.query(
       `UPDATE "Message" m SET status = 'SENDING', "claimToken" = $2
-       WHERE m.id = $1 AND m.status = 'PENDING' AND NOT ($3::boolean AND ${MARKETING_BLOCKED_SQL})
+       WHERE m.id = $1 AND m."createdAt" = $4::timestamp AND m.status = 'PENDING'
+         AND NOT ($3::boolean AND ${MARKETING_BLOCKED_SQL})
        RETURNING m.id`,
-      [msg.id, token, marketing],
+      [msg.id, token, marketing, at(msg)],
     );
     if (claimed.length > 0) return deliver(ctx, msg, token, plan, attempt);
     if (!marketing) return "already"; // another attempt moved it first
@@ -187,7 +196,7 @@ export async function processSendJob(
     if (skipped !== null) return skipped;
     // Not blocked (any more) and not claimed: moved by another attempt, or re-subscribed meanwhile.
     const current = await prisma.message.findFirst({
-      where: { id: msg.id },
+      where: { id: msg.id, createdAt: msg.createdAt },
       select: { status: true },
     });
     if (current?.status !== "PENDING" || tries >= 2) return "already";
@@ -217,7 +226,8 @@ async function skipForConsent(
   const done = await ctx.db.query(
     `WITH m AS (
        UPDATE "Message" SET status = 'SKIPPED', error = $2, "claimToken" = NULL, "sentAt" = NULL
-       WHERE id = $1 AND status = $3 AND "claimToken" IS NOT DISTINCT FROM $4
+       WHERE id = $1 AND "createdAt" = $8::timestamp AND status = $3
+         AND "claimToken" IS NOT DISTINCT FROM $4
        RETURNING id
      ), t AS (
        INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
@@ -238,6 +248,7 @@ async function skipForConsent(
         message: error,
         ...block.detail,
       }),
+      at(msg),
     ],
   );
   if (done.length === 0) return "already";
@@ -286,10 +297,10 @@ async function resumeInterrupted(
   const marketing = isMarketing(plan, msg);
   const taken = await ctx.db.query(
     `UPDATE "Message" m SET "claimToken" = $2
-     WHERE m.id = $1 AND m.status = 'SENDING' AND m."claimToken" IS NOT DISTINCT FROM $3
-       AND NOT ($4::boolean AND ${MARKETING_BLOCKED_SQL})
+     WHERE m.id = $1 AND m."createdAt" = $5::timestamp AND m.status = 'SENDING'
+       AND m."claimToken" IS NOT DISTINCT FROM $3 AND NOT ($4::boolean AND ${MARKETING_BLOCKED_SQL})
      RETURNING m.id`,
-    [msg.id, token, msg.claimToken, marketing],
+    [msg.id, token, msg.claimToken, marketing, at(msg)],
   );
   if (taken.length === 0)
     return (marketing ? await skipForConsent(ctx, msg, msg.claimToken) : null) ?? "already";
@@ -320,7 +331,8 @@ async function markUncertain(
   const rows = await ctx.db.query<{ id: string }>(
     `WITH m AS (
        UPDATE "Message" SET status = 'UNCERTAIN', error = $2, attempts = attempts + 1
-       WHERE id = $1 AND status = 'SENDING' AND "claimToken" IS NOT DISTINCT FROM $3
+       WHERE id = $1 AND "createdAt" = $7::timestamp AND status = 'SENDING'
+         AND "claimToken" IS NOT DISTINCT FROM $3
        RETURNING id
      ), t AS (
        INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
@@ -340,6 +352,7 @@ async function markUncertain(
         attempt: attempt.made + 1,
         reason,
       }),
+      at(msg),
     ],
   );
   if (rows.length === 0) return; // recorded or taken over meanwhile
@@ -456,7 +469,8 @@ async function recordSent(
       UPDATE "Message" SET status = 'SENT', "sentAt" = $2, "providerMessageId" = $3,
         "providerResponse" = $4::jsonb, output = $5::jsonb, attempts = attempts + 1, error = NULL,
         "claimToken" = NULL
-      WHERE id = $1 AND "claimToken" = $6 AND status IN ('SENDING', 'UNCERTAIN')
+      WHERE id = $1 AND "createdAt" = $15::timestamp AND "claimToken" = $6
+        AND status IN ('SENDING', 'UNCERTAIN')
       RETURNING id
     ), t AS (
       INSERT INTO "RunTrace" ("runId", "stepId", kind, detail)
@@ -494,6 +508,7 @@ async function recordSent(
     msg.run.journeyId,
     variantAt(plan, msg.runId, msg.stepId),
     utcDay(ctx.now()),
+    at(msg),
   ];
   try {
     await retryBookkeeping(ctx, msg.id, "recording an accepted send", () =>
@@ -568,7 +583,7 @@ async function failAttempt(
   const release = () =>
     ctx.db.prisma.$transaction(async (tx) => {
       const updated = await tx.message.updateMany({
-        where: { id: msg.id, status: "SENDING", claimToken: token },
+        where: { id: msg.id, createdAt: msg.createdAt, status: "SENDING", claimToken: token },
         data: {
           attempts: { increment: 1 },
           error: message,

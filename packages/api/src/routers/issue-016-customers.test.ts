@@ -235,6 +235,14 @@ describe("customers router (issue 16)", () => {
         payload: { subject: "Welcome, Ada", text: "Hi Ada", html: "<p>Hi <b>Ada</b></p>" },
       },
     });
+    // issue 15: its idempotency key, as the engine stores it with every message.
+    await prisma.messageKey.create({
+      data: {
+        idempotencyKey: message.idempotencyKey,
+        messageId: message.id,
+        createdAt: message.createdAt,
+      },
+    });
     await prisma.runTrace.createMany({
       data: [
         { runId: run.id, stepId: "t", kind: "entered", detail: {} },
@@ -397,6 +405,7 @@ describe("customers router (issue 16)", () => {
        UNION ALL SELECT 'JourneyRun', count(*)::int FROM "JourneyRun" WHERE "customerId" = $1
        UNION ALL SELECT 'RunTrace', count(*)::int FROM "RunTrace" WHERE "runId" = $2
        UNION ALL SELECT 'Message', count(*)::int FROM "Message" WHERE "customerId" = $1 OR "runId" = $2
+       UNION ALL SELECT 'MessageKey', count(*)::int FROM "MessageKey" WHERE "idempotencyKey" = $4
        UNION ALL SELECT 'Purl', count(*)::int FROM "Purl" WHERE "customerId" = $1
        UNION ALL SELECT 'PageVisit', count(*)::int FROM "PageVisit" WHERE "customerId" = $1
        UNION ALL SELECT 'FormStart', count(*)::int FROM "FormStart" WHERE "customerId" = $1
@@ -406,13 +415,15 @@ describe("customers router (issue 16)", () => {
        UNION ALL SELECT 'EntrySkip', count(*)::int FROM "EntrySkip" WHERE "customerId" = $1
        UNION ALL SELECT 'SegmentMember', count(*)::int FROM "SegmentMember" WHERE "customerId" = $1
        UNION ALL SELECT 'IdentifyCall', count(*)::int FROM "IdentifyCall" WHERE "workspaceId" = $3 AND "externalId" = 'user-09'`,
-      [c.id, mine.run.id, ws],
+      [c.id, mine.run.id, ws, mine.message.idempotencyKey],
     );
     expect(left.filter((r) => r.n > 0)).toEqual([]);
     // Another customer's rows are untouched.
     const kept = await env.db.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM "RunTrace" WHERE "runId" = $2)::int
             + (SELECT count(*) FROM "Message" WHERE "runId" = $2)::int
+            + (SELECT count(*) FROM "MessageKey" k JOIN "Message" m ON m.id = k."messageId"
+                WHERE m."runId" = $2)::int
             + (SELECT count(*) FROM "Purl" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "PageVisit" WHERE "customerId" = $1)::int
             + (SELECT count(*) FROM "FormSubmission" WHERE "customerId" = $1)::int
@@ -426,7 +437,7 @@ describe("customers router (issue 16)", () => {
             + (SELECT count(*) FROM "SegmentMember" WHERE "customerId" = $1)::int AS n`,
       [other.id, theirs.run.id],
     );
-    expect(kept[0]?.n).toBe(14);
+    expect(kept[0]?.n).toBe(15);
 
     const audit = await prisma.auditLog.findMany({
       where: { workspaceId: ws, action: "customer.erase" },
