@@ -274,17 +274,21 @@ describe("messages are partitioned by month, their idempotency keys unique acros
         )
       ).map((r) => r.id);
 
-    // 15 June 2031. Retention 0 (the default): nothing goes.
-    clock = Date.parse("2031-06-15T00:00:00Z");
+    // 2 July 2031. Retention 0 (the default): nothing goes; the sweeper creates the months
+    // ahead (September).
+    expect(await names()).not.toContain("Message_y2031m09");
+    clock = Date.parse("2031-07-02T00:00:00Z");
     try {
       const keep = await sweep(h.ctx, GRACE, 0, 0, 0);
       expect(keep.messagePartitionsDropped).toBe(0);
       expect(await names()).toContain("Message_y2031m01");
+      expect(await names()).toContain("Message_y2031m09");
+      clock = Date.parse("2031-06-15T00:00:00Z");
 
-      // 60 days: before 16 April may go. January goes whole, with its keys; February holds a
-      // message not sent yet, March a dead letter nobody dismissed: both stay whole. Earlier
-      // months go too: March 2030 (the sent message moved there above) and the legacy partition
-      // (before the migration's first month), all of their messages final.
+      // 15 June 2031, 60 days: before 16 April may go. January goes whole, with its keys;
+      // February holds a message not sent yet, March a dead letter nobody dismissed: both stay
+      // whole. Earlier months go too: March 2030 (the sent message moved there above) and the
+      // legacy partition (before the migration's first month), all of their messages final.
       const res = await sweep(h.ctx, GRACE, 0, 0, 60);
       const after = await names();
       expect(after).not.toContain("Message_y2031m01");
