@@ -271,8 +271,13 @@ describe("print run of a journey's personal URL step", () => {
     });
     // A run that went through the step twice (a loop) has two links: both are printed.
     await h.db.query(
-      `INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey", "customerId")
-       VALUES ('bulk-loop', $1, 'bulk-r0000003', 'card', 2, 'purl', 'bulk-loop-key', 'bulk-c0000003')`,
+      `WITH m AS (
+         INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey", "customerId")
+         VALUES ('bulk-loop', $1, 'bulk-r0000003', 'card', 2, 'purl', 'bulk-loop-key', 'bulk-c0000003')
+         RETURNING id, "idempotencyKey", "createdAt"
+       )
+       INSERT INTO "MessageKey" ("idempotencyKey", "messageId", "createdAt")
+       SELECT "idempotencyKey", id, "createdAt" FROM m`,
       [h.workspaceId],
     );
     await h.db.query(

@@ -86,10 +86,15 @@ beforeAll(async () => {
   ];
   for (const [runId, stepId, status, dismissed] of messages)
     await h.db.query(
-      `INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey",
-                              status, "dismissedAt")
-       VALUES ('m-' || $2, $1, $2, $3, 1, 'purl', 'k-' || $2, $4::"MessageStatus",
-               CASE WHEN $5 THEN now() END)`,
+      `WITH m AS (
+         INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey",
+                                status, "dismissedAt")
+         VALUES ('m-' || $2, $1, $2, $3, 1, 'purl', 'k-' || $2, $4::"MessageStatus",
+                 CASE WHEN $5 THEN now() END)
+         RETURNING id, "idempotencyKey", "createdAt"
+       )
+       INSERT INTO "MessageKey" ("idempotencyKey", "messageId", "createdAt")
+       SELECT "idempotencyKey", id, "createdAt" FROM m`,
       [ws, runId, stepId, status, dismissed],
     );
 

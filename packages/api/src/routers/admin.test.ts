@@ -324,6 +324,10 @@ describe("accounts, invites, API keys, limits, dead letters, audit (real Postgre
         error: "SMTP 421",
       },
     });
+    // issue 15: its idempotency key, as the engine stores it with every message.
+    await db.prisma.messageKey.create({
+      data: { idempotencyKey: msg.idempotencyKey, messageId: msg.id, createdAt: msg.createdAt },
+    });
     const dead = await a.admin.deadLetters();
     expect(dead.items.map((d) => d.messageId)).toEqual([msg.id]);
     expect(dead.items[0]?.journeyName).toBe("J");

@@ -77,6 +77,14 @@ describe("customer timeline and trace in words (walk)", () => {
         recipient: "ada@example.com",
       },
     });
+    // issue 15: its idempotency key, as the engine stores it with every message.
+    await prisma.messageKey.create({
+      data: {
+        idempotencyKey: message.idempotencyKey,
+        messageId: message.id,
+        createdAt: message.createdAt,
+      },
+    });
     const until = "2026-12-05T00:53:00.000Z";
     await prisma.runTrace.createMany({
       data: [

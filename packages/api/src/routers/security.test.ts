@@ -4,6 +4,7 @@
 // response ever carries a credential secret.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Prisma } from "@postpath/db";
 import { createTestDatabase, type TestDatabase } from "@postpath/db/testing";
 import {
   createEngineContext,
@@ -249,22 +250,27 @@ describe("API security (walks every procedure of appRouter)", () => {
         state: {},
       },
     });
-    ids.admin = (
-      await db.prisma.message.create({
-        data: {
-          workspaceId: u.adminA.workspaceId,
-          runId: run.id,
-          stepId: "email",
-          runSeq: 0,
-          channel: "email",
-          idempotencyKey: "dead-1",
-          status: "DEAD",
-          error: "gave up",
-        },
-      })
-    ).id;
+    ids.admin = await deadMessage({
+      workspaceId: u.adminA.workspaceId,
+      runId: run.id,
+      stepId: "email",
+      runSeq: 0,
+      channel: "email",
+      idempotencyKey: "dead-1",
+      status: "DEAD",
+      error: "gave up",
+    });
     Object.assign(idsB, await workspaceThings(u.adminB, u.otherB));
   });
+
+  /** A message stored by hand with its idempotency key (issue 15: MessageKey), as the engine does. */
+  async function deadMessage(data: Prisma.MessageUncheckedCreateInput): Promise<string> {
+    const m = await db.prisma.message.create({ data });
+    await db.prisma.messageKey.create({
+      data: { idempotencyKey: m.idempotencyKey, messageId: m.id, createdAt: m.createdAt },
+    });
+    return m.id;
+  }
 
   /** One of everything in the admin's workspace, made through the API (and the dead message by hand). */
   async function workspaceThings(admin: SessionUser, other: SessionUser) {
@@ -309,20 +315,16 @@ describe("API security (walks every procedure of appRouter)", () => {
         state: {},
       },
     });
-    out.admin = (
-      await db.prisma.message.create({
-        data: {
-          workspaceId: admin.workspaceId,
-          runId: run.id,
-          stepId: "email",
-          runSeq: 0,
-          channel: "email",
-          idempotencyKey: "dead-b",
-          status: "DEAD",
-          error: "gave up",
-        },
-      })
-    ).id;
+    out.admin = await deadMessage({
+      workspaceId: admin.workspaceId,
+      runId: run.id,
+      stepId: "email",
+      runSeq: 0,
+      channel: "email",
+      idempotencyKey: "dead-b",
+      status: "DEAD",
+      error: "gave up",
+    });
     return out;
   }
   afterAll(async () => {
