@@ -29,6 +29,15 @@ describe("parseEnv", () => {
     );
   });
 
+  it("keeps messages forever unless told otherwise; refuses negative or unreadable days", () => {
+    expect(parseEnv({}).MESSAGE_RETENTION_DAYS).toBe(0);
+    expect(parseEnv({ MESSAGE_RETENTION_DAYS: "730" }).MESSAGE_RETENTION_DAYS).toBe(730);
+    expect(() => parseEnv({ MESSAGE_RETENTION_DAYS: "-1" })).toThrow(/MESSAGE_RETENTION_DAYS/);
+    expect(() => parseEnv({ MESSAGE_RETENTION_DAYS: "two years" })).toThrow(
+      /MESSAGE_RETENTION_DAYS.*whole number of days/,
+    );
+  });
+
   it("reads the run concurrency on its own and refuses one that is not a whole number", () => {
     expect(parseEnv({ RUN_CONCURRENCY: "500" }).RUN_CONCURRENCY).toBe(500);
     expect(() => parseEnv({ RUN_CONCURRENCY: "lots" })).toThrow(/RUN_CONCURRENCY.*whole number/);

@@ -90,6 +90,14 @@ export const Env = z.object({
     .min(0)
     .max(36_500)
     .default(0),
+  /** issue 15: days messages are kept; the sweeper drops whole months older than that, never one
+   * holding a message still to send or a dead letter nobody dismissed (0: keep them forever). */
+  MESSAGE_RETENTION_DAYS: z.coerce
+    .number({ message: "expected a whole number of days" })
+    .int()
+    .min(0)
+    .max(36_500)
+    .default(0),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[a-z0-9:_-]+$/i, "expected letters, digits, ':' '_' or '-'")

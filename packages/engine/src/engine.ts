@@ -8,6 +8,7 @@ import { dependencyOutage, type DependencyMonitor } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import {
   EVENT_RETENTION_DAYS,
+  MESSAGE_RETENTION_DAYS,
   processMaintenanceJob,
   TRACE_RETENTION_DAYS,
 } from "./maintenance.ts";
@@ -100,6 +101,8 @@ export interface WorkerOptions {
   eventRetentionDays?: number;
   /** issue 15: days the sweeper keeps run traces, dropping whole months (default 0: forever). */
   traceRetentionDays?: number;
+  /** issue 15: days the sweeper keeps messages, dropping whole months (default 0: forever). */
+  messageRetentionDays?: number;
   /**
    * Postgres/Redis reachability: while Postgres is down the workers pause (jobs keep their
    * attempts) and resume when it answers; when Redis comes back, overdue waits get their timers
@@ -236,6 +239,7 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
         ...(opts.sweepGraceMs ? { graceMs: opts.sweepGraceMs } : {}),
         eventRetentionDays: opts.eventRetentionDays ?? EVENT_RETENTION_DAYS,
         traceRetentionDays: opts.traceRetentionDays ?? TRACE_RETENTION_DAYS,
+        messageRetentionDays: opts.messageRetentionDays ?? MESSAGE_RETENTION_DAYS,
       },
     ]);
   // Idempotent: every process upserts the same schedulers; BullMQ runs each once per period.

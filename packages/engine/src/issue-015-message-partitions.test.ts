@@ -14,7 +14,7 @@ import { MIGRATIONS_DIR, migrate, openDatabase, readMigrations, type Database } 
 import { TEST_SERVER_URL } from "@postpath/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
-import { MESSAGES, sweep } from "./maintenance.ts";
+import { MESSAGES, processMaintenanceJob, sweep } from "./maintenance.ts";
 import { ensureMonthPartitions, listMonthPartitions } from "./partitions.ts";
 import { processSendJob } from "./sends.ts";
 import { runStore } from "./store.ts";
@@ -326,7 +326,13 @@ describe("messages are partitioned by month, their idempotency keys unique acros
         `UPDATE "Message" SET status = 'SENT' WHERE id = 'feb-pending';
          UPDATE "Message" SET "dismissedAt" = now() WHERE id = 'mar-dead';`,
       );
-      const again = await sweep(h.ctx, GRACE, 0, 0, 60);
+      // This time as the scheduled sweep job carries MESSAGE_RETENTION_DAYS (engine.ts, runtime.ts).
+      const again = (await processMaintenanceJob(h.ctx, {
+        kind: "sweep",
+        graceMs: GRACE,
+        eventRetentionDays: 0,
+        messageRetentionDays: 60,
+      })) as Awaited<ReturnType<typeof sweep>>;
       expect(again.messagePartitionsDropped).toBe(2);
       expect(await names()).not.toContain("Message_y2031m02");
       expect(await names()).not.toContain("Message_y2031m03");

@@ -67,7 +67,13 @@ export async function processMaintenanceJob(ctx: EngineContext, data: unknown): 
     case "dateTriggers":
       return runDateTriggers(ctx);
     case "sweep":
-      return sweep(ctx, job.graceMs, job.eventRetentionDays, job.traceRetentionDays);
+      return sweep(
+        ctx,
+        job.graceMs,
+        job.eventRetentionDays,
+        job.traceRetentionDays,
+        job.messageRetentionDays,
+      );
     case "segments":
       return sweepSegments(ctx, job.workspaceId, job.segmentId);
     case "migration": // issue 18

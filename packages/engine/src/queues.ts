@@ -65,6 +65,8 @@ export const MaintenanceJob = z.discriminatedUnion("kind", [
     eventRetentionDays: z.number().int().min(0).optional(),
     /** issue 15: drop months of run traces wholly older than this (0: keep them). */
     traceRetentionDays: z.number().int().min(0).optional(),
+    /** issue 15: drop months of messages wholly older than this (0: keep them). */
+    messageRetentionDays: z.number().int().min(0).optional(),
   }),
   /** issue 18: one pass of moving a journey's customers in flight to its new version (move.ts). */
   z.object({

@@ -215,7 +215,7 @@ export function openCredentialProviders(
 
 /**
  * The journey workers of a runtime, configured from its environment (WORKER_CONCURRENCY,
- * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, TRACE_RETENTION_DAYS, QUEUE_PREFIX): the same wherever
+ * RUN_CONCURRENCY, EVENT_RETENTION_DAYS, TRACE_RETENTION_DAYS, MESSAGE_RETENTION_DAYS, QUEUE_PREFIX): the same wherever
  * they run — the worker process, the server's worker thread, or the server's own loop with the
  * embedded database.
  */
@@ -227,6 +227,7 @@ export function startRuntimeWorkers(rt: Runtime): RunningWorkers {
     runConcurrency: rt.env.RUN_CONCURRENCY,
     eventRetentionDays: rt.env.EVENT_RETENTION_DAYS,
     traceRetentionDays: rt.env.TRACE_RETENTION_DAYS,
+    messageRetentionDays: rt.env.MESSAGE_RETENTION_DAYS,
     monitor: rt.monitor,
   });
 }
