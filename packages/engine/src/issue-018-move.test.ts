@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { runMigration } from "./move.ts";
 import { ensureFollowUps } from "./runner.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { moveRuns } from "./testing/move.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
@@ -268,6 +268,66 @@ describe("issue 18: the move", () => {
         where: { runId: { in: after.map((r) => r.id) }, kind: "run.moved" },
       }),
     ).toBe(5);
+  });
+
+  it("a move through a step that changes the customer checks their segments: they enter a segment-triggered journey", async () => {
+    const v1: StepSpec[] = [
+      { id: "t", type: "trigger.event", data: { event: "registered" }, next: "a" },
+      { id: "a", type: "wait.duration", data: { amount: 2, unit: "days" }, next: "end" },
+    ];
+    const { journeyId, versionId: first } = await h.publish("upgrade on move", v1);
+    const premium = await h.publish("premium welcome", [
+      {
+        id: "t",
+        type: "trigger.segment",
+        data: { conditions: [{ property: "tier", op: "eq", value: "premium" }] },
+        next: "w",
+      },
+      { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+    ]);
+    for (let i = 0; i < 3; i++)
+      await track(h.ctx, h.workspaceId, { userId: `p${i}`, event: "registered" });
+    await waitFor("3 waiting", async () =>
+      (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) === 3
+        ? true
+        : null,
+    );
+    const { versionId: second } = await h.publish(
+      "upgrade on move",
+      [
+        { ...v1[0]!, next: "up" },
+        { id: "up", type: "action.attribute", data: { set: { tier: "premium" } }, next: "b" },
+        { id: "b", type: "wait.duration", data: { amount: 5, unit: "days" }, next: "end" },
+      ],
+      {},
+      journeyId,
+    );
+    const done = await migrate(journeyId, [first], second, {
+      mode: "move",
+      deletedSteps: { a: "up" },
+      changedWaits: "keepDueTime",
+    });
+    expect(done).toMatchObject({ total: 3, moved: 3 });
+    const customers = await h.db.prisma.customer.findMany({
+      where: { workspaceId: h.workspaceId, externalId: { in: ["p0", "p1", "p2"] } },
+    });
+    expect(customers.map((c) => (c.attributes as { tier?: string }).tier)).toEqual([
+      "premium",
+      "premium",
+      "premium",
+    ]);
+    // The move queued their segment check: each enters the segment-triggered journey once.
+    const entered = await waitFor(
+      "the moved customers in the segment-triggered journey",
+      async () => {
+        const runs = await h.db.prisma.journeyRun.findMany({
+          where: { journeyId: premium.journeyId },
+        });
+        return runs.length >= 3 ? runs : null;
+      },
+      { progress: () => runProgress(h.db, premium.journeyId) },
+    );
+    expect(entered.map((r) => r.customerId).sort()).toEqual(customers.map((c) => c.id).sort());
   });
 
   it("a deleted step with no choice keeps its customers on their version", async () => {

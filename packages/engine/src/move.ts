@@ -27,6 +27,7 @@ import {
   type RunState,
 } from "@postpath/journey";
 import { randomUUID } from "node:crypto";
+import { queueAttributeCheck } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
 import { bumpCounters, countersFromTransition, singleCounter, type Counters } from "./counters.ts";
 import { labelsOf } from "./migration.ts";
@@ -300,6 +301,14 @@ async function moveOne(
     return true;
   });
   if (!committed) return "stale";
+  if (customerChanged)
+    // The customer changed: segment-triggered journeys may now match (checked in batches).
+    await queueAttributeCheck(ctx, {
+      workspaceId: row.workspaceId,
+      customerId: row.customerId,
+      runId: row.id,
+      seq: row.seq,
+    });
   await followUps(ctx, {
     id: row.id,
     seq: row.seq + 1,
