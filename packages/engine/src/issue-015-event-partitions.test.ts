@@ -5,11 +5,7 @@
 // (20261205200000_event_partitions) copies no event: the old table becomes the legacy partition,
 // and its keys fill "EventKey" (in the migration, or beforehand from psql with a trigger).
 // Real Postgres (fresh databases) and Redis.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { MIGRATIONS_DIR, migrate, openDatabase, readMigrations, type Database } from "@postpath/db";
-import { TEST_SERVER_URL } from "@postpath/db/testing";
+import { migrate, type Database } from "@postpath/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventCommitter, type IngestRow } from "./group-commit.ts";
 import { track } from "./ingest.ts";
@@ -20,6 +16,7 @@ import {
   EVENTS,
   listMonthPartitions,
 } from "./partitions.ts";
+import { databaseBefore, headerStatements } from "./testing/migration-db.ts";
 import { moveEvent, startEngineHarness, type EngineHarness } from "./testing/harness.ts";
 
 const MIGRATION = "20261205200000_event_partitions";
@@ -237,33 +234,18 @@ describe("events are partitioned by month, de-duplicated through their keys", ()
 
 describe("the migration on existing events", () => {
   /** A fresh database migrated up to the one before the partitioning, holding a few events. */
-  async function before(): Promise<{ db: Database; name: string }> {
-    const name = `pp_evpart_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    await h.db.query(`CREATE DATABASE "${name}"`); // the server's, from the harness's connection
-    const u = new URL(TEST_SERVER_URL);
-    u.pathname = `/${name}`;
-    const db = await openDatabase({ url: u.toString() });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-evpart-"));
-    for (const m of readMigrations()) {
-      if (m.name >= MIGRATION) continue;
-      fs.cpSync(path.join(MIGRATIONS_DIR, m.name), path.join(dir, m.name), { recursive: true });
-    }
-    await migrate(db, dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-    await db.exec(`
+  const before = () =>
+    databaseBefore(
+      h.db,
+      MIGRATION,
+      `
       INSERT INTO "Workspace" (id, name, slug) VALUES ('w1', 'W', 'w1');
       INSERT INTO "Customer" (id, "workspaceId", "externalId", "updatedAt") VALUES ('c1', 'w1', 'u1', now());
       INSERT INTO "Event" (id, "workspaceId", "customerId", name, timestamp, "messageId", "receivedAt", "processedAt")
       SELECT 'e' || i, 'w1', 'c1', 'browse', now(), 'm' || i, now() - make_interval(days => i),
              CASE WHEN i % 2 = 0 THEN now() END
-      FROM generate_series(1, 500) i;`);
-    return { db, name };
-  }
-
-  async function drop(db: Database, name: string): Promise<void> {
-    await db.close();
-    await h.db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
+      FROM generate_series(1, 500) i;`,
+    );
 
   /** What the migration must leave: every event in the legacy partition, each with its key. */
   async function check(db: Database, events: number): Promise<void> {
@@ -305,38 +287,23 @@ describe("the migration on existing events", () => {
   }
 
   it("builds the keys and the new primary key itself on a table nobody prepared", async () => {
-    const { db, name } = await before();
+    const { db, drop } = await before();
     try {
       expect(await migrate(db)).toContain(MIGRATION);
       await check(db, 500);
     } finally {
-      await drop(db, name);
+      await drop();
     }
   });
 
   it("uses what was prepared from psql (the statements of the migration's header), keys of events stored meanwhile included", async () => {
-    const { db, name } = await before();
+    const { db, drop } = await before();
     try {
-      const sql = fs.readFileSync(path.join(MIGRATIONS_DIR, MIGRATION, "migration.sql"), "utf8");
-      // The header's statements, as an operator would paste them (the bound: the month after next).
-      const header = sql
-        .split("\n")
-        .filter((l) => l.startsWith("--       "))
-        .map((l) => l.slice(9).replace(/\s+--.*$/, ""))
-        .join("\n");
-      const next = new Date();
-      const bound = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 2, 1))
-        .toISOString()
-        .slice(0, 10);
-      const statements = header
-        .replace("'2027-02-01'", `'${bound}'`)
-        .split(/;\s*$/m)
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const { statements, bound } = headerStatements(MIGRATION);
       expect(statements.length).toBe(8);
       // Every statement on its own, outside a transaction; an event stored after the trigger.
       for (const [i, st] of statements.entries()) {
-        await db.query(st.replace(/^--.*$/gm, ""));
+        await db.query(st);
         if (i === 3)
           await db.exec(`INSERT INTO "Event" (id, "workspaceId", "customerId", name, timestamp, "messageId", "processedAt")
                          VALUES ('e-late', 'w1', 'c1', 'browse', now(), 'm-late', now())`);
@@ -355,7 +322,7 @@ describe("the migration on existing events", () => {
       );
       expect(b?.bound).toContain(bound);
     } finally {
-      await drop(db, name);
+      await drop();
     }
   });
 });

@@ -6,18 +6,15 @@
 // (23505) as the unique index on "Message" did. The migration (20261206020000_message_partitions)
 // copies no message: the old table becomes the legacy partition, its keys fill "MessageKey".
 // Real Postgres (fresh databases) and Redis.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { createProvider } from "@postpath/channels";
-import { MIGRATIONS_DIR, migrate, openDatabase, readMigrations, type Database } from "@postpath/db";
-import { TEST_SERVER_URL } from "@postpath/db/testing";
+import { migrate, type Database } from "@postpath/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { MESSAGES, processMaintenanceJob, sweep } from "./maintenance.ts";
 import { ensureMonthPartitions, listMonthPartitions } from "./partitions.ts";
 import { processSendJob } from "./sends.ts";
 import { runStore } from "./store.ts";
+import { databaseBefore, headerStatements } from "./testing/migration-db.ts";
 import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
@@ -346,20 +343,11 @@ describe("messages are partitioned by month, their idempotency keys unique acros
 
 describe("the migration on existing messages", () => {
   /** A fresh database migrated up to the one before the partitioning, holding a few messages. */
-  async function before(): Promise<{ db: Database; name: string }> {
-    const name = `pp_msgpart_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    await h.db.query(`CREATE DATABASE "${name}"`);
-    const u = new URL(TEST_SERVER_URL);
-    u.pathname = `/${name}`;
-    const db = await openDatabase({ url: u.toString() });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pp-msgpart-"));
-    for (const m of readMigrations()) {
-      if (m.name >= MIGRATION) continue;
-      fs.cpSync(path.join(MIGRATIONS_DIR, m.name), path.join(dir, m.name), { recursive: true });
-    }
-    await migrate(db, dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-    await db.exec(`
+  const before = () =>
+    databaseBefore(
+      h.db,
+      MIGRATION,
+      `
       INSERT INTO "Workspace" (id, name, slug) VALUES ('w1', 'W', 'w1');
       INSERT INTO "JourneyRun" (id, "workspaceId", "journeyId", "versionId", "customerId", "entryNumber", "updatedAt")
       VALUES ('r1', 'w1', 'j1', 'v1', 'c1', 1, now());
@@ -367,14 +355,8 @@ describe("the migration on existing messages", () => {
       SELECT 'm' || i, 'w1', 'r1', 's', i, 'email', 'r1:' || i || ':s',
              CASE WHEN i % 2 = 0 THEN 'SENT' ELSE 'PENDING' END::"MessageStatus",
              now() - make_interval(days => i)
-      FROM generate_series(1, 500) i;`);
-    return { db, name };
-  }
-
-  async function drop(db: Database, name: string): Promise<void> {
-    await db.close();
-    await h.db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
+      FROM generate_series(1, 500) i;`,
+    );
 
   /** What the migration must leave: every message in the legacy partition, each with its key. */
   async function check(db: Database, messages: number): Promise<void> {
@@ -428,36 +410,22 @@ describe("the migration on existing messages", () => {
   }
 
   it("builds the keys and the new primary key itself on a table nobody prepared", async () => {
-    const { db, name } = await before();
+    const { db, drop } = await before();
     try {
       expect(await migrate(db)).toContain(MIGRATION);
       await check(db, 500);
     } finally {
-      await drop(db, name);
+      await drop();
     }
   });
 
   it("uses what was prepared from psql (the statements of the migration's header), keys of messages stored meanwhile included", async () => {
-    const { db, name } = await before();
+    const { db, drop } = await before();
     try {
-      const sql = fs.readFileSync(path.join(MIGRATIONS_DIR, MIGRATION, "migration.sql"), "utf8");
-      const header = sql
-        .split("\n")
-        .filter((l) => l.startsWith("--       "))
-        .map((l) => l.slice(9).replace(/\s+--.*$/, ""))
-        .join("\n");
-      const next = new Date();
-      const bound = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 2, 1))
-        .toISOString()
-        .slice(0, 10);
-      const statements = header
-        .replace("'2027-02-01'", `'${bound}'`)
-        .split(/;\s*$/m)
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const { statements, bound } = headerStatements(MIGRATION);
       expect(statements.length).toBe(8);
       for (const [i, st] of statements.entries()) {
-        await db.query(st.replace(/^--.*$/gm, ""));
+        await db.query(st);
         if (i === 3)
           await db.exec(`INSERT INTO "Message" (id, "workspaceId", "runId", "stepId", "runSeq", channel, "idempotencyKey", status)
                          VALUES ('m-late', 'w1', 'r1', 's', 999, 'email', 'r1:999:s', 'SENT')`);
@@ -475,7 +443,7 @@ describe("the migration on existing messages", () => {
       );
       expect(b?.bound).toContain(bound);
     } finally {
-      await drop(db, name);
+      await drop();
     }
   });
 });
