@@ -542,18 +542,15 @@ export async function expireMessageMonths(ctx: EngineContext, cutoffMs: number):
       continue;
     }
     const range = rangeOf(MESSAGES, p);
-    let keysLeft = true;
-    while (rounds > 0 && keysLeft) {
-      rounds--;
-      const n = Number(
-        await ctx.db.prisma.$executeRawUnsafe(
-          `DELETE FROM "MessageKey" WHERE "idempotencyKey" IN (
-             SELECT "idempotencyKey" FROM "MessageKey" WHERE ${range} LIMIT ${MESSAGE_KEY_PRUNE_LIMIT})`,
-        ),
-      );
-      keysLeft = n === MESSAGE_KEY_PRUNE_LIMIT;
-    }
-    if (keysLeft) break; // the next sweep deletes the rest, then drops the month
+    const keys = await deleteInRounds(
+      ctx,
+      `DELETE FROM "MessageKey" WHERE "idempotencyKey" IN (
+         SELECT "idempotencyKey" FROM "MessageKey" WHERE ${range} LIMIT ${MESSAGE_KEY_PRUNE_LIMIT})`,
+      MESSAGE_KEY_PRUNE_LIMIT,
+      rounds,
+    );
+    rounds -= keys.rounds;
+    if (keys.left) break; // the next sweep deletes the rest, then drops the month
     if (await dropMonthPartition(ctx, MESSAGES, p.name)) dropped.push(p.name);
   }
   return dropped;
@@ -671,18 +668,15 @@ export async function expireEventMonths(
       continue;
     }
     const range = rangeOf(EVENTS, p);
-    let keysLeft = true;
-    while (rounds > 0 && keysLeft) {
-      rounds--;
-      const n = Number(
-        await ctx.db.prisma.$executeRawUnsafe(
-          `DELETE FROM "EventKey" WHERE ("workspaceId", "messageId") IN (
-             SELECT "workspaceId", "messageId" FROM "EventKey" WHERE ${range} LIMIT ${KEY_PRUNE_LIMIT})`,
-        ),
-      );
-      keysLeft = n === KEY_PRUNE_LIMIT;
-    }
-    if (keysLeft) break; // the next sweep deletes the rest, then drops the month
+    const keys = await deleteInRounds(
+      ctx,
+      `DELETE FROM "EventKey" WHERE ("workspaceId", "messageId") IN (
+         SELECT "workspaceId", "messageId" FROM "EventKey" WHERE ${range} LIMIT ${KEY_PRUNE_LIMIT})`,
+      KEY_PRUNE_LIMIT,
+      rounds,
+    );
+    rounds -= keys.rounds;
+    if (keys.left) break; // the next sweep deletes the rest, then drops the month
     if (await dropMonthPartition(ctx, EVENTS, p.name)) dropped.push(p.name);
   }
   return { dropped, deleted };
@@ -727,4 +721,23 @@ async function pruneHeldMonth(
     if (n < PRUNE_LIMIT) break;
   }
   return { deleted, rounds: used };
+}
+
+/**
+ * Runs `statement` (a DELETE of at most `limit` rows, e.g. a month's keys) up to `rounds` times,
+ * until a round deletes fewer than `limit`: how many rounds it took, and whether rows may be left.
+ */
+async function deleteInRounds(
+  ctx: EngineContext,
+  statement: string,
+  limit: number,
+  rounds: number,
+): Promise<{ rounds: number; left: boolean }> {
+  let used = 0;
+  let left = true;
+  while (used < rounds && left) {
+    used++;
+    left = Number(await ctx.db.prisma.$executeRawUnsafe(statement)) === limit;
+  }
+  return { rounds: used, left };
 }
