@@ -25,11 +25,10 @@
 // intent in Postgres with the transition (a row the commit writes and the check deletes, which the
 // sweeper re-queues when old).
 import type { Plan } from "@postpath/journey";
-import { createHash } from "node:crypto";
 import { Batcher } from "./batch.ts";
 import { onePer } from "./batcher.ts";
 import type { EngineContext } from "./context.ts";
-import { MAX_CUSTOMERS_PER_CHECK, type EventJob } from "./queues.ts";
+import { customerCheckJobs, MAX_CUSTOMERS_PER_CHECK } from "./queues.ts";
 
 /** A committed transition (run `runId` from `seq` to `seq + 1`) that changed its customer. */
 export interface AttributeChange {
@@ -39,52 +38,18 @@ export interface AttributeChange {
   seq: number;
 }
 
-type CheckJob = { name: string; data: EventJob; opts: { jobId: string } };
-
 /** BullMQ forbids ':' in custom ids. */
 const changeName = (c: AttributeChange) => `${c.runId}-${c.seq}`.replace(/:/g, "_");
 
-/**
- * The check jobs of a batch of changes: per MAX_CUSTOMERS_PER_CHECK distinct customers, one job
- * naming every change of its customers (a lone change's job in the single-customer form).
- */
-export function attributeCheckJobs(changes: readonly AttributeChange[]): CheckJob[] {
-  const byCustomer = new Map<string, AttributeChange[]>();
+/** The check jobs of a batch of changes: each customer checked for every change of theirs. */
+export function attributeCheckJobs(changes: readonly AttributeChange[]) {
+  const byCustomer = new Map<string, string[]>();
   for (const c of changes) {
-    const list = byCustomer.get(c.customerId);
-    if (list) list.push(c);
-    else byCustomer.set(c.customerId, [c]);
+    const names = byCustomer.get(c.customerId);
+    if (names) names.push(changeName(c));
+    else byCustomer.set(c.customerId, [changeName(c)]);
   }
-  const all = [...byCustomer];
-  if (all.length === 1 && all[0]![1].length === 1) {
-    const [customerId, [change]] = all[0]! as [string, [AttributeChange]];
-    return [
-      {
-        name: "customer",
-        data: { customerId, reason: "attributes" },
-        opts: { jobId: `attributes-${changeName(change)}` },
-      },
-    ];
-  }
-  const jobs: CheckJob[] = [];
-  for (let i = 0; i < all.length; i += MAX_CUSTOMERS_PER_CHECK) {
-    const chunk = all.slice(i, i + MAX_CUSTOMERS_PER_CHECK);
-    const digest = createHash("sha256")
-      .update(
-        chunk
-          .flatMap(([, cs]) => cs.map(changeName))
-          .sort()
-          .join(","),
-      )
-      .digest("base64url")
-      .slice(0, 24);
-    jobs.push({
-      name: "customers",
-      data: { customerIds: chunk.map(([customerId]) => customerId), reason: "attributes" },
-      opts: { jobId: `attributes-${digest}` },
-    });
-  }
-  return jobs;
+  return customerCheckJobs("attributes", byCustomer);
 }
 
 /** The engine context's batcher of attribute checks (one per context, made on first use). */

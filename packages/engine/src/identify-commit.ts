@@ -14,11 +14,11 @@
 // replay finds `enqueuedAt` still null and queues the check again, once: under the job id it had
 // (so Redis adds it once, if the first try got there after all) when the replay is checked with
 // the same calls as before; else in a new job (the check is idempotent), and `enqueuedAt` is set.
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { GroupBatcher, onePer, type BatcherOptions } from "./batcher.ts";
 import { applyConsentTraits, consentFromTraits } from "./consent.ts";
 import type { EngineContext } from "./context.ts";
-import { MAX_CUSTOMERS_PER_CHECK, type EventJob } from "./queues.ts";
+import { customerCheckJobs } from "./queues.ts";
 
 export interface IdentifyRow {
   workspaceId: string;
@@ -145,7 +145,7 @@ export class IdentifyCommitter {
     const outcomes: Outcome[] = [];
     /**
      * Segment checks to queue, one per customer: it reads the customer as all of this statement's
-     * calls left it. `jobCall`, its first call, names its job (checkJobs); `calls` are marked
+     * calls left it. `jobCall`, its first call, names its job (customerCheckJobs); `calls` are marked
      * queued with it, `rows` answer the error should queueing fail.
      */
     const toQueue = new Map<string, { jobCall: string; calls: Set<string>; rows: number[] }>();
@@ -212,7 +212,12 @@ export class IdentifyCommitter {
     }
     if (toQueue.size) {
       try {
-        await this.ctx.queues.events.addBulk(checkJobs(toQueue));
+        await this.ctx.queues.events.addBulk(
+          customerCheckJobs(
+            "identify",
+            new Map([...toQueue].map(([customerId, q]) => [customerId, [q.jobCall]])),
+          ),
+        );
         await this.ctx.db.query(
           `UPDATE "IdentifyCall" SET "enqueuedAt" = $2 WHERE id = ANY($1::text[])`,
           [[...toQueue.values()].flatMap((q) => [...q.calls]), new Date(this.ctx.now())],
@@ -224,44 +229,6 @@ export class IdentifyCommitter {
     }
     return outcomes;
   }
-}
-
-/**
- * The segment-check jobs of one statement's customers: one job for up to MAX_CUSTOMERS_PER_CHECK
- * of them (a lone customer's in the single-customer form, as before). A job's id names the calls
- * it checks for: the customer's call (one customer), or a digest of its customers' calls (the
- * first call each), so queueing the same checks again — a replay after the jobs reached Redis but
- * `enqueuedAt` was not written — adds nothing, while a job for other customers never takes the id
- * of one that does not check them.
- */
-function checkJobs(
-  toQueue: ReadonlyMap<string, { jobCall: string }>,
-): { name: string; data: EventJob; opts: { jobId: string } }[] {
-  const all = [...toQueue];
-  if (all.length === 1) {
-    const [customerId, q] = all[0]!;
-    return [
-      {
-        name: "customer",
-        data: { customerId, reason: "identify" },
-        opts: { jobId: `identify-${q.jobCall}` },
-      },
-    ];
-  }
-  const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
-  for (let i = 0; i < all.length; i += MAX_CUSTOMERS_PER_CHECK) {
-    const chunk = all.slice(i, i + MAX_CUSTOMERS_PER_CHECK);
-    const digest = createHash("sha256")
-      .update(chunk.map(([, q]) => q.jobCall).join(","))
-      .digest("base64url")
-      .slice(0, 24);
-    jobs.push({
-      name: "customers",
-      data: { customerIds: chunk.map(([customerId]) => customerId), reason: "identify" },
-      opts: { jobId: `identify-${digest}` },
-    });
-  }
-  return jobs;
 }
 
 /** The engine context's identify group commit (one per context, created on first use). */

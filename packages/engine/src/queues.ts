@@ -10,6 +10,7 @@ import {
   type QueueOptions,
 } from "bullmq";
 import { Cluster, Redis } from "ioredis";
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { TimerBucketJob } from "./timers.ts";
 
@@ -46,6 +47,48 @@ export const EventJob = z.union([
     .strict(),
 ]);
 export type EventJob = z.infer<typeof EventJob>;
+
+/**
+ * The segment-check jobs for `customers` (each customer with the names of what it is checked for:
+ * identify calls, committed transitions): one job per MAX_CUSTOMERS_PER_CHECK customers, a lone
+ * customer checked for one thing in the single-customer form. A job's id names what it checks
+ * for (`<reason>-<name>`, or a digest of its names), so queueing the same checks again adds
+ * nothing, and a job for other customers never takes the id of one that does not check them.
+ */
+export function customerCheckJobs(
+  reason: z.infer<typeof CustomerChangeReason>,
+  customers: ReadonlyMap<string, readonly string[]>,
+): { name: string; data: EventJob; opts: { jobId: string } }[] {
+  const all = [...customers];
+  const [lone] = all;
+  if (all.length === 1 && lone![1].length === 1)
+    return [
+      {
+        name: "customer",
+        data: { customerId: lone![0], reason },
+        opts: { jobId: `${reason}-${lone![1][0]!}` },
+      },
+    ];
+  const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
+  for (let i = 0; i < all.length; i += MAX_CUSTOMERS_PER_CHECK) {
+    const chunk = all.slice(i, i + MAX_CUSTOMERS_PER_CHECK);
+    const digest = createHash("sha256")
+      .update(
+        chunk
+          .flatMap(([, names]) => names)
+          .sort()
+          .join(","),
+      )
+      .digest("base64url")
+      .slice(0, 24);
+    jobs.push({
+      name: "customers",
+      data: { customerIds: chunk.map(([customerId]) => customerId), reason },
+      opts: { jobId: `${reason}-${digest}` },
+    });
+  }
+  return jobs;
+}
 
 /** Housekeeping and bulk work, on the `jobs` queue. */
 export const MaintenanceJob = z.discriminatedUnion("kind", [
