@@ -37,27 +37,56 @@ import {
 } from "./_engine.ts";
 import { failure, report, type LatenessMessage } from "./_lateness-report.ts";
 
+/** One statement's totals so far in this database (pg_stat_statements, every worker process). */
+interface StatementTotals {
+  query: string;
+  calls: number;
+  rows: number;
+  ms: number;
+}
+
 /**
- * The run commit statement's totals in this database so far (pg_stat_statements, every worker
- * process's commits): calls, runs moved (rows answered) and Postgres execution time (ms; the
- * commit's WAL flush and the round trip come on top). Null where the extension is not loaded.
+ * Every statement's totals in this database so far, by query id: calls, rows answered and Postgres
+ * execution time (ms; the commit's WAL flush and the round trip come on top). Null where the
+ * extension is not loaded.
  */
-async function commitStatements(
-  env: BenchEnv,
-): Promise<{ calls: number; rows: number; ms: number } | null> {
+async function statementTotals(env: BenchEnv): Promise<Map<string, StatementTotals> | null> {
   try {
-    const [r] = await env.db.query<{ calls: number; rows: number; ms: number }>(
-      `SELECT coalesce(sum(calls), 0)::float8 AS calls, coalesce(sum(rows), 0)::float8 AS rows,
-              coalesce(sum(total_exec_time), 0)::float8 AS ms
+    const rows = await env.db.query<StatementTotals & { id: string }>(
+      `SELECT queryid::text AS id, min(query) AS query, sum(calls)::float8 AS calls,
+              sum(rows)::float8 AS rows, sum(total_exec_time)::float8 AS ms
        FROM pg_stat_statements
        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-         AND query LIKE 'WITH upd AS%' AND query LIKE '%INSERT INTO "RunTrace"%'`,
+       GROUP BY queryid`,
     );
-    return r ?? null;
+    return new Map(rows.map(({ id, ...t }) => [id, t]));
   } catch {
     return null;
   }
 }
+
+/** What each statement did between two snapshots, most Postgres time first. */
+function statementsSince(
+  before: Map<string, StatementTotals>,
+  after: Map<string, StatementTotals>,
+): StatementTotals[] {
+  const out: StatementTotals[] = [];
+  for (const [id, a] of after) {
+    const b = before.get(id) ?? { calls: 0, rows: 0, ms: 0 };
+    if (a.calls > b.calls)
+      out.push({
+        query: a.query,
+        calls: a.calls - b.calls,
+        rows: a.rows - b.rows,
+        ms: a.ms - b.ms,
+      });
+  }
+  return out.sort((x, y) => y.ms - x.ms);
+}
+
+/** The run commit statement among them (a batch of runs' transitions). */
+const isRunCommit = (query: string) =>
+  query.startsWith("WITH upd AS") && query.includes('INSERT INTO "RunTrace"');
 
 /**
  * CPU time (ms) used so far by the Postgres backends of this database (every connection of every
@@ -231,16 +260,16 @@ export default async function main(args: string[]): Promise<void> {
     // The commit statement's figures likewise (pg_stat_statements, when the server loads it).
     const statements = await env.db
       .exec(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`)
-      .then(() => commitStatements(env))
+      .then(() => statementTotals(env))
       .catch(() => null);
     let cpu0: ReturnType<typeof cpuSnapshot> = null;
-    let stmts0: Promise<Awaited<ReturnType<typeof commitStatements>>> = Promise.resolve(null);
+    let stmts0: Promise<Map<string, StatementTotals> | null> = Promise.resolve(null);
     let pg0: Promise<BackendCpu> = Promise.resolve(new Map<number, number>());
     const atT0 = setTimeout(
       () => {
         cpu0 = cpuSnapshot(pids);
         pg0 = backendCpu(env);
-        if (statements) stmts0 = commitStatements(env);
+        if (statements) stmts0 = statementTotals(env);
       },
       Math.max(0, t0 - Date.now()),
     );
@@ -284,7 +313,7 @@ export default async function main(args: string[]): Promise<void> {
     const pgMs = await backendCpu(env, await pg0);
     const measuredMs = Date.now() - t0;
     clearTimeout(atT0);
-    const [s0, s1] = await Promise.all([stmts0, commitStatements(env)]);
+    const [s0, s1] = await Promise.all([stmts0, statementTotals(env)]);
     await workers.close();
     await Promise.all(children.map((c) => c.stop()));
     const done = await env.db.prisma.journeyRun.count({
@@ -356,13 +385,24 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; autovacuum, WAL writer and checkpointer not included)`,
     );
-    if (s0 && s1 && s1.calls > s0.calls) {
-      const calls = s1.calls - s0.calls;
-      const moved = s1.rows - s0.rows;
-      const ms = s1.ms - s0.ms;
+    const stmts = s0 && s1 ? statementsSince(s0, s1) : [];
+    const commits = stmts.filter((t) => isRunCommit(t.query));
+    if (commits.length) {
+      const calls = commits.reduce((a, t) => a + t.calls, 0);
+      const moved = commits.reduce((a, t) => a + t.rows, 0);
+      const ms = commits.reduce((a, t) => a + t.ms, 0);
       console.log(
         `  run commit statement while the measured timers ran: ${fmt(calls)} commits, ${fmt(moved / calls, 1)} runs per commit, ${fmt(ms / calls, 2)} ms of Postgres execution per commit (${fmt((ms / moved) * 1000, 0)} µs per run), ${fmt((ms / measuredMs) * 100)}% of one core`,
       );
+      // Where Postgres's time went: every statement's execution time per run woken.
+      const perRun = (ms: number) => `${fmt((ms / (done - w)) * 1000, 1)} µs/run`;
+      console.log(
+        `  statements while the measured timers ran (execution only, ${perRun(stmts.reduce((a, t) => a + t.ms, 0))} in all):`,
+      );
+      for (const t of stmts.slice(0, 8))
+        console.log(
+          `    ${perRun(t.ms).padStart(14)}  ${fmt(t.calls).padStart(7)} calls  ${t.query.replace(/\s+/g, " ").slice(0, 90)}`,
+        );
     } else console.log("  run commit statement: unavailable (pg_stat_statements not loaded)");
   } finally {
     for (const child of running) child.kill("SIGKILL");
