@@ -383,14 +383,14 @@ export async function sweep(
     // SENDING too (issue 13): a claim whose job was lost; its send job resolves it by policy.
     where: { status: { in: ["PENDING", "SENDING"] }, createdAt: { lt: before } },
     orderBy: { createdAt: "asc" },
-    select: { id: true },
+    select: { id: true, createdAt: true },
     take: SWEEP_LIMIT,
   });
   for (const m of messages)
     await addUnlessPending(
       ctx.queues.sends,
       "send",
-      { messageId: m.id },
+      { messageId: m.id, createdAt: m.createdAt.getTime() },
       { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
     );
   // Events acknowledged (stored) but not processed: their job was lost with Redis, or failed

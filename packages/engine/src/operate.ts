@@ -545,6 +545,7 @@ export async function replayMessage(
     where: { id: messageId, ...(opts.workspaceId ? { workspaceId: opts.workspaceId } : {}) },
     select: {
       id: true,
+      createdAt: true,
       status: true,
       runId: true,
       stepId: true,
@@ -611,7 +612,7 @@ export async function replayMessage(
       },
     },
   });
-  await enqueueSendChain(ctx, msg.id);
+  await enqueueSendChain(ctx, msg.id, msg.createdAt);
   return { status: "PENDING", render };
 }
 
@@ -620,10 +621,15 @@ export async function replayMessage(
  * live under that id (the previous chain finishing its last step) is waited for briefly; if it
  * is still there, the sweeper re-creates the job once it is gone (the message is PENDING).
  */
-async function enqueueSendChain(ctx: EngineContext, messageId: string): Promise<void> {
+async function enqueueSendChain(
+  ctx: EngineContext,
+  messageId: string,
+  createdAt: Date,
+): Promise<void> {
   const opts = { jobId: `send-${messageId}`, ...sendJobOptions(ctx) };
+  const job = { messageId, replay: true, createdAt: createdAt.getTime() };
   for (let i = 0; i < 20; i++) {
-    if (await addUnlessPending(ctx.queues.sends, "send", { messageId, replay: true }, opts)) return;
+    if (await addUnlessPending(ctx.queues.sends, "send", job, opts)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   ctx.log.warn(

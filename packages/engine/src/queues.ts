@@ -12,6 +12,7 @@ import {
 import { Cluster, Redis } from "ioredis";
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { ReceivedRange } from "./event-months.ts";
 import type { TimerBucketJob } from "./timers.ts";
 
 /** Queue names; Redis keys are namespaced by the configured prefix (QUEUE_PREFIX). */
@@ -34,9 +35,15 @@ export const MAX_CUSTOMERS_PER_CHECK = 500;
  * changed (identify, an attribute step) to check against segment triggers.
  */
 export const EventJob = z.union([
-  z.object({ eventId: z.string().min(1) }).strict(),
-  /** Events stored together by ingest's group commit (issue 15), processed as one batch. */
-  z.object({ eventIds: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ eventId: z.string().min(1), received: ReceivedRange.optional() }).strict(),
+  /**
+   * Events stored together by ingest's group commit (issue 15), processed as one batch. `received`:
+   * the range of their receivedAt, so the worker reads their month of "Event" only (optional: jobs
+   * queued without it read by id alone).
+   */
+  z
+    .object({ eventIds: z.array(z.string().min(1)).min(1), received: ReceivedRange.optional() })
+    .strict(),
   z.object({ customerId: z.string().min(1), reason: CustomerChangeReason }).strict(),
   /** Customers checked together (issue 15: the identify group commit's, one job per statement). */
   z
@@ -152,8 +159,21 @@ export const SendJob = z.object({
   /** A dead letter an admin replays: delivered even though its run has moved on or ended. */
   replay: z.boolean().optional(),
   accepted: SendAccepted.optional(),
+  /**
+   * issue 15: the message's "createdAt" (ms since the epoch, or an ISO string), so the send reads
+   * the one month of the partitioned "Message" that holds it. Optional: jobs queued before it (or
+   * by a caller that does not know it) read the message by id alone. Not part of the job id.
+   */
+  createdAt: z.union([z.number(), z.string()]).optional(),
 });
 export type SendJob = z.infer<typeof SendJob>;
+
+/** The send job's `createdAt` as a Date; null when absent or unreadable (then: read by id). */
+export function sendJobCreatedAt(job: Pick<SendJob, "createdAt">): Date | null {
+  if (job.createdAt === undefined) return null;
+  const d = new Date(job.createdAt);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
 
 /** BullMQ forbids ':' in custom ids; cuid ids never contain '-'. */
 export function runJobId(job: RunJob): string {

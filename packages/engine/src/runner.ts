@@ -481,7 +481,8 @@ async function commitTransition(
     status,
     stepId: next.stepId,
     waitingUntil: waiting === null ? null : new Date(waiting),
-    messages: messages.map((m) => ({ id: m.id, pending: m.status === null })),
+    // Stored with the transition's `now` as createdAt (store.ts): the send job names its month.
+    messages: messages.map((m) => ({ id: m.id, pending: m.status === null, createdAt: now })),
   };
 }
 
@@ -491,7 +492,7 @@ interface FollowUps {
   status: RunStatus;
   stepId: string;
   waitingUntil: Date | null;
-  messages: { id: string; pending: boolean }[];
+  messages: { id: string; pending: boolean; createdAt: number }[];
 }
 
 async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void> {
@@ -509,7 +510,7 @@ async function enqueueFollowUps(ctx: EngineContext, f: FollowUps): Promise<void>
       await runStore(ctx).enqueue(
         "sends",
         "send",
-        { messageId: m.id },
+        { messageId: m.id, createdAt: m.createdAt },
         { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
       );
     else {
@@ -605,7 +606,7 @@ export async function ensureFollowUps(
     }
     const messages = await ctx.db.prisma.message.findMany({
       where: { runId, runSeq: run.seq },
-      select: { id: true, status: true },
+      select: { id: true, status: true, createdAt: true },
     });
     for (const m of messages) {
       if (m.status === "PENDING" || m.status === "SENDING") {
@@ -613,13 +614,13 @@ export async function ensureFollowUps(
           await addUnlessPending(
             ctx.queues.sends,
             "send",
-            { messageId: m.id },
+            { messageId: m.id, createdAt: m.createdAt.getTime() },
             { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
           );
         else
           await ctx.queues.sends.add(
             "send",
-            { messageId: m.id },
+            { messageId: m.id, createdAt: m.createdAt.getTime() },
             { jobId: `send-${m.id}`, ...sendJobOptions(ctx) },
           );
       } else {

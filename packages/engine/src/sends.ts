@@ -24,7 +24,7 @@ import { admitUnderCaps, rateLimitHold, workspaceLimits, workspaceQuietHold } fr
 import { makeOutput } from "./outputs.ts";
 import { loadPlan } from "./plans.ts";
 import { NoProviderError } from "./providers.ts";
-import { SendJob, runJobId, type RunJob, type SendAccepted } from "./queues.ts";
+import { SendJob, runJobId, sendJobCreatedAt, type RunJob, type SendAccepted } from "./queues.ts";
 
 export type SendOutcome =
   "sent" | "already" | "skipped" | "failed" | "missing" | "uncertain" | { heldUntil: number };
@@ -52,14 +52,26 @@ function at(msg: { createdAt: Date }): string {
 
 // issue 15: Message is partitioned by month (key (id, createdAt)); ids are unique, so a read by id
 // alone finds at most one row, looking into each month's key index (and planning every month: ~1 ms
-// with 28 partitions). Every later statement on the message also names its createdAt (`at(msg)`),
-// which never changes: Postgres plans and reads that one month, and each compare-and-set below is
-// exactly as strict as by id alone.
-function loadMessage(ctx: EngineContext, id: string) {
-  return ctx.db.prisma.message.findFirst({
-    where: { id },
-    include: { run: { select: { status: true, versionId: true, journeyId: true } } },
-  });
+// with 28 partitions). The send job carries the message's createdAt when its producer knew it
+// (`SendJob.createdAt`): the first read then names it too and Postgres plans and reads one month.
+// Every later statement on the message also names its createdAt (`at(msg)`), which never changes:
+// each compare-and-set below is exactly as strict as by id alone.
+async function loadMessage(ctx: EngineContext, id: string, createdAt: Date | null) {
+  const include = { run: { select: { status: true, versionId: true, journeyId: true } } } as const;
+  if (createdAt) {
+    const msg = await ctx.db.prisma.message.findFirst({ where: { id, createdAt }, include });
+    if (msg) return msg;
+    // Not in that month: a job whose createdAt is wrong (a producer's bug, a clock or precision
+    // slip) must not drop its message — the job is what delivers it, and "missing" would leave it
+    // PENDING until the sweeper's next pass or lose a replay. Ids are unique across months, so the
+    // read by id alone finds the same row the job means; it costs the ~1 ms of planning every
+    // month only on this path, and a message that really is gone is still reported missing.
+    ctx.log.warn(
+      { messageId: id, createdAt: createdAt.toISOString() },
+      "send job's createdAt does not match its message; reading it by id",
+    );
+  }
+  return ctx.db.prisma.message.findFirst({ where: { id }, include });
 }
 
 /**
@@ -96,7 +108,7 @@ export async function processSendJob(
     throw new UnrecoverableError("malformed send job payload");
   }
   const { prisma } = ctx.db;
-  const msg = await loadMessage(ctx, parsed.data.messageId);
+  const msg = await loadMessage(ctx, parsed.data.messageId, sendJobCreatedAt(parsed.data));
   if (!msg) {
     ctx.log.warn(
       { messageId: parsed.data.messageId },
