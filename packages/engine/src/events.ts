@@ -12,6 +12,7 @@ import {
 import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
 import { refreshSegmentsForCustomers, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
+import { rangeParams, receivedRange, type ReceivedRange } from "./event-months.ts";
 import { EventJob, runJobId, type RunJob } from "./queues.ts";
 
 /**
@@ -37,6 +38,7 @@ export async function processEventJob(
   return processEventBatch(
     ctx,
     "eventIds" in parsed.data ? parsed.data.eventIds : [parsed.data.eventId],
+    parsed.data.received,
   );
 }
 
@@ -54,14 +56,48 @@ interface BatchEvent {
   timezone: string | null;
   attributes: unknown;
   tags: string[];
+  /** Its "receivedAt", epoch ms (event-months.ts: later statements name the month). */
+  receivedMs: number;
 }
 
 const LOAD_EVENTS = `
 SELECT e.id, e."workspaceId", e."customerId", e.name, e.properties,
        (extract(epoch FROM e.timestamp) * 1000)::float8 AS ts, e."processedAt" IS NOT NULL AS processed,
-       c."externalId", c.email, c.phone, c.timezone, c.attributes, c.tags
+       c."externalId", c.email, c.phone, c.timezone, c.attributes, c.tags,
+       (extract(epoch FROM e."receivedAt") * 1000)::float8 AS "receivedMs"
 FROM "Event" e JOIN "Customer" c ON c.id = e."customerId"
 WHERE e.id = ANY($1::text[])`;
+/** The same, in the months of a range of receivedAt only (event-months.ts). Exported for its test. */
+export const LOAD_EVENTS_IN = `${LOAD_EVENTS} AND e."receivedAt" BETWEEN $2::timestamp AND $3::timestamp`;
+
+/** Marks a batch's events processed, in the months of their receivedAt. Exported for its test. */
+export const MARK_PROCESSED_IN = `
+UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC'
+WHERE id = ANY($1::text[]) AND "processedAt" IS NULL
+  AND "receivedAt" BETWEEN $2::timestamp AND $3::timestamp`;
+
+/**
+ * The events of `ids`, read in the months of `range` when one is known. An event the range missed
+ * (a range made wrong, a job edited by hand) is read again by id alone: a range only ever narrows
+ * where to look, never what is found.
+ */
+async function loadEvents(
+  ctx: EngineContext,
+  ids: readonly string[],
+  range: ReceivedRange | undefined,
+): Promise<BatchEvent[]> {
+  if (!range)
+    return ctx.db.query<BatchEvent>(LOAD_EVENTS, [ids], { prepare: "engine.batchEvents" });
+  const found = await ctx.db.query<BatchEvent>(LOAD_EVENTS_IN, [ids, ...rangeParams(range)], {
+    prepare: "engine.batchEventsIn",
+  });
+  if (found.length === ids.length) return found;
+  const have = new Set(found.map((e) => e.id));
+  const rest = ids.filter((id) => !have.has(id));
+  return found.concat(
+    await ctx.db.query<BatchEvent>(LOAD_EVENTS, [rest], { prepare: "engine.batchEvents" }),
+  );
+}
 
 /** The live versions whose trigger is one of the batch's event names, for all its workspaces at once. */
 const TRIGGERED_VERSIONS = `
@@ -75,10 +111,10 @@ WHERE v."workspaceId" = ANY($1::text[]) AND v.status = 'LIVE' AND j.status = 'LI
  * latest (through "Event_unprocessed_customer_idx", which holds unprocessed events only).
  */
 const EARLIER_EVENTS = `
-SELECT DISTINCT x.id
+SELECT DISTINCT x.id, (extract(epoch FROM x."receivedAt") * 1000)::float8 AS "receivedMs"
 FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[]) AS b(ws, cust, name, ts, id)
 CROSS JOIN LATERAL (
-  SELECT id FROM "Event"
+  SELECT id, "receivedAt" FROM "Event"
   WHERE "workspaceId" = b.ws AND "customerId" = b.cust AND name = b.name AND "processedAt" IS NULL
     AND (timestamp, id) < (to_timestamp(b.ts / 1000) AT TIME ZONE 'UTC', b.id)
   ORDER BY timestamp, id
@@ -115,10 +151,9 @@ WHERE "customerId" = ANY($1::text[]) AND status IN ('ACTIVE', 'WAITING')`;
 export async function processEventBatch(
   ctx: EngineContext,
   eventIds: readonly string[],
+  received?: ReceivedRange,
 ): Promise<{ enrolled: number; delivered: number }> {
-  const loaded = await ctx.db.query<BatchEvent>(LOAD_EVENTS, [eventIds], {
-    prepare: "engine.batchEvents",
-  });
+  const loaded = await loadEvents(ctx, eventIds, received);
   if (loaded.length < eventIds.length) {
     const found = new Set(loaded.map((e) => e.id));
     ctx.log.warn(
@@ -157,7 +192,7 @@ export async function processEventBatch(
     const ls = [...latest.values()];
     const inBatch = new Set(events.map((e) => e.id));
     const earlier = (
-      await ctx.db.query<{ id: string }>(
+      await ctx.db.query<{ id: string; receivedMs: number }>(
         EARLIER_EVENTS,
         [
           ls.map((e) => e.workspaceId),
@@ -169,13 +204,15 @@ export async function processEventBatch(
         ],
         { prepare: "engine.batchEarlierEvents" },
       )
-    )
-      .map((r) => r.id)
-      .filter((id) => !inBatch.has(id));
+    ).filter((r) => !inBatch.has(r.id));
     if (earlier.length > 0)
       events = events.concat(
         (
-          await ctx.db.query<BatchEvent>(LOAD_EVENTS, [earlier], { prepare: "engine.batchEvents" })
+          await loadEvents(
+            ctx,
+            earlier.map((r) => r.id),
+            receivedRange(earlier.map((r) => r.receivedMs)),
+          )
         ).filter((e) => !e.processed),
       );
   }
@@ -324,18 +361,19 @@ export async function processEventBatch(
   // in the statement that marks the events processed when any is affected: one commit for both,
   // then the journeys on the segments' edges start (a retry of the batch finds no edge to start
   // again either way, as when the membership committed first).
+  // The months the done events are in: each statement marking them reads those only.
+  const doneRange = receivedRange(events.filter((e) => handled.has(e.id)).map((e) => e.receivedMs));
   const segments = await refreshSegmentsForEventBatch(
     ctx,
     events.filter((e) => handled.has(e.id)),
     done,
+    doneRange,
   );
   // After their effects (all idempotent), as in processEvent.
   if (done.length > 0 && !segments.marked)
-    await ctx.db.query(
-      `UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY($1::text[]) AND "processedAt" IS NULL`,
-      [done],
-      { prepare: "engine.batchEventsProcessed" },
-    );
+    await ctx.db.query(MARK_PROCESSED_IN, [done, ...rangeParams(doneRange!)], {
+      prepare: "engine.batchEventsProcessedIn",
+    });
   if (failures.length > 0) throw failures[0];
   return { enrolled, delivered };
 }

@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { GroupBatcher, onePer } from "./batcher.ts";
 import { keepFresh, LISTENER_STAMP, quietStamp } from "./event-listeners.ts";
+import { receivedRange } from "./event-months.ts";
 import { randomHex } from "./random-pool.ts";
 import type { EngineContext } from "./context.ts";
 import type { EventJob } from "./queues.ts";
@@ -132,7 +133,9 @@ ins AS (
 )
 SELECT CASE WHEN done THEN 'd' ELSE 'e' END AS kind, id AS v FROM ins
 UNION ALL
-SELECT 'c', ws || chr(31) || ext FROM cust`;
+SELECT 'c', ws || chr(31) || ext FROM cust
+UNION ALL
+SELECT 't', (extract(epoch FROM now()) * 1000)::text`;
 
 /**
  * The events a batch found already stored (replays, or a duplicate inside the batch itself),
@@ -141,7 +144,8 @@ SELECT 'c', ws || chr(31) || ext FROM cust`;
  */
 const FIND_DUPLICATES = `
 SELECT k."eventId" AS id, k."workspaceId" AS ws, k."messageId" AS mid,
-       (e.id IS NULL OR e."processedAt" IS NOT NULL) AS processed
+       (e.id IS NULL OR e."processedAt" IS NOT NULL) AS processed,
+       (extract(epoch FROM k."receivedAt") * 1000)::float8 AS "receivedMs"
 FROM unnest($1::text[], $2::text[]) AS d(ws, mid)
 JOIN "EventKey" k ON k."workspaceId" = d.ws AND k."messageId" = d.mid
 LEFT JOIN "Event" e ON e.id = k."eventId" AND e."receivedAt" = k."receivedAt"`;
@@ -157,7 +161,7 @@ const RETRYABLE = new Set(["40001", "40P01"]);
  * jobs (a /v1/track flush holds a few events; the worker's cost is per job, not per event).
  */
 class EventQueue {
-  private waiting: { ids: readonly string[]; settle: (err?: Error) => void }[] = [];
+  private waiting: { events: readonly FreshEvent[]; settle: (err?: Error) => void }[] = [];
   private sending = false;
 
   constructor(
@@ -166,10 +170,10 @@ class EventQueue {
   ) {}
 
   /** Resolves once the events' jobs are in Redis (in the order they were added). */
-  add(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return Promise.resolve();
+  add(events: readonly FreshEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.waiting.push({ ids, settle: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.waiting.push({ events, settle: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.sending) this.send();
     });
   }
@@ -180,7 +184,7 @@ class EventQueue {
     this.sending = true;
     enqueueEvents(
       this.ctx,
-      batch.flatMap((b) => b.ids),
+      batch.flatMap((b) => b.events),
       this.per,
     )
       .then(
@@ -245,10 +249,10 @@ export class EventCommitter {
    */
   private async commitRows(
     rows: IngestRow[],
-  ): Promise<{ results: IngestResult[]; fresh: string[] }> {
+  ): Promise<{ results: IngestResult[]; fresh: FreshEvent[] }> {
     const ids = rows.map(() => newEventId());
     const results: (IngestResult | undefined)[] = rows.map(() => undefined);
-    const fresh: string[] = [];
+    const fresh: FreshEvent[] = [];
     const stored = new Set<string>();
     let pending = rows.map((_, i) => i);
     for (let round = 0; pending.length > 0; round++) {
@@ -257,7 +261,7 @@ export class EventCommitter {
         id: ids[i]!,
         stamp: quietStamp(this.ctx, rows[i]!.workspaceId, rows[i]!.name),
       }));
-      const { inserted, done, customers } = await this.insert(batch);
+      const { inserted, done, customers, receivedMs } = await this.insert(batch);
       const dupes: number[] = [];
       const retry: number[] = [];
       for (const i of pending) {
@@ -265,7 +269,7 @@ export class EventCommitter {
         if (inserted.has(ids[i]!)) {
           results[i] = { eventId: ids[i]!, duplicate: false };
           stored.add(ids[i]!);
-          if (!done.has(ids[i]!)) fresh.push(ids[i]!);
+          if (!done.has(ids[i]!)) fresh.push({ id: ids[i]!, receivedMs });
         } else if (customers.has(`${r.workspaceId}${SEP}${r.userId}`)) dupes.push(i);
         else retry.push(i);
       }
@@ -286,9 +290,13 @@ export class EventCommitter {
     return { results: results as IngestResult[], fresh };
   }
 
-  private async insert(
-    batch: { row: IngestRow; id: string; stamp: string | null }[],
-  ): Promise<{ inserted: Set<string>; done: Set<string>; customers: Set<string> }> {
+  private async insert(batch: { row: IngestRow; id: string; stamp: string | null }[]): Promise<{
+    inserted: Set<string>;
+    done: Set<string>;
+    customers: Set<string>;
+    /** The statement's now(), which every event it inserted holds as its receivedAt. */
+    receivedMs: number | null;
+  }> {
     const cols: (string | null)[][] = [[], [], [], [], [], [], [], [], []];
     // One customer id per input row; the first row of each customer proposes the id used.
     for (const { row, id, stamp } of batch) {
@@ -310,12 +318,14 @@ export class EventCommitter {
         const inserted = new Set<string>();
         const done = new Set<string>();
         const customers = new Set<string>();
+        let receivedMs: number | null = null;
         for (const r of out) {
-          if (r.kind === "c") customers.add(r.v);
+          if (r.kind === "t") receivedMs = Number(r.v);
+          else if (r.kind === "c") customers.add(r.v);
           else inserted.add(r.v);
           if (r.kind === "d") done.add(r.v);
         }
-        return { inserted, done, customers };
+        return { inserted, done, customers, receivedMs };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
@@ -335,13 +345,14 @@ export class EventCommitter {
       ws: string;
       mid: string;
       processed: boolean;
+      receivedMs: number;
     }>(
       FIND_DUPLICATES,
       [dupes.map((i) => rows[i]!.workspaceId), dupes.map((i) => rows[i]!.messageId)],
       { prepare: "engine.ingestDuplicates" },
     );
     const byKey = new Map(found.map((f) => [`${f.ws}${SEP}${f.mid}`, f]));
-    const requeue: string[] = [];
+    const requeue = new Map<string, FreshEvent>();
     const gone: number[] = [];
     for (const i of dupes) {
       const f = byKey.get(`${rows[i]!.workspaceId}${SEP}${rows[i]!.messageId}`);
@@ -352,38 +363,60 @@ export class EventCommitter {
       results[i] = { eventId: f.id, duplicate: true };
       // Not processed yet (and not stored by this very batch): queue it again under its own job
       // id, so a client retrying after a Redis hiccup still gets it processed (issue 13).
-      if (!f.processed && !stored.has(f.id)) requeue.push(f.id);
+      if (!f.processed && !stored.has(f.id))
+        requeue.set(f.id, { id: f.id, receivedMs: f.receivedMs });
     }
-    if (requeue.length)
-      await this.ctx.queues.events.addBulk(
-        [...new Set(requeue)].map((eventId) => ({
-          name: "event",
-          data: { eventId },
-          opts: { jobId: `ev-${eventId}` },
-        })),
-      );
+    if (requeue.size)
+      await this.ctx.queues.events.addBulk([...requeue.values()].map((e) => singleEventJob(e)));
     return gone;
   }
 }
 
-/** One `events` job per `per` new events, all in one round trip to Redis. */
+/** A stored event to queue for processing, with its receivedAt (epoch ms) where known. */
+export interface FreshEvent {
+  id: string;
+  receivedMs: number | null;
+}
+
+type EventJobSpec = { name: string; data: EventJob; opts: { jobId: string } };
+
+/** One event alone: the same job id the sweeper and a replay would queue it under. */
+function singleEventJob(e: FreshEvent): EventJobSpec {
+  const received = receivedRange([e.receivedMs]);
+  return {
+    name: "event",
+    data: received ? { eventId: e.id, received } : { eventId: e.id },
+    opts: { jobId: `ev-${e.id}` },
+  };
+}
+
+/**
+ * One `events` job per `per` new events, all in one round trip to Redis. Each job carries the
+ * range of its events' receivedAt when all of them are known, so the worker reads their month
+ * only (event-months.ts).
+ */
 export async function enqueueEvents(
   ctx: EngineContext,
-  fresh: readonly string[],
+  fresh: readonly FreshEvent[],
   per: number = DEFAULT_GROUP_COMMIT.eventsPerJob,
 ): Promise<void> {
   if (fresh.length === 0) return;
-  const jobs: { name: string; data: EventJob; opts: { jobId: string } }[] = [];
+  const jobs: EventJobSpec[] = [];
   for (let at = 0; at < fresh.length; at += per) {
-    const eventIds = fresh.slice(at, at + per);
-    // One event alone: the same job the sweeper and a replay would queue for it.
-    if (eventIds.length === 1)
-      jobs.push({
-        name: "event",
-        data: { eventId: eventIds[0]! },
-        opts: { jobId: `ev-${eventIds[0]!}` },
-      });
-    else jobs.push({ name: "events", data: { eventIds }, opts: { jobId: `evb-${eventIds[0]!}` } });
+    const chunk = fresh.slice(at, at + per);
+    if (chunk.length === 1) {
+      jobs.push(singleEventJob(chunk[0]!));
+      continue;
+    }
+    const eventIds = chunk.map((e) => e.id);
+    const received = chunk.every((e) => e.receivedMs !== null)
+      ? receivedRange(chunk.map((e) => e.receivedMs))
+      : undefined;
+    jobs.push({
+      name: "events",
+      data: received ? { eventIds, received } : { eventIds },
+      opts: { jobId: `evb-${eventIds[0]!}` },
+    });
   }
   await ctx.queues.events.addBulk(jobs);
 }

@@ -26,6 +26,7 @@ import type { Prisma, SqlSession } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { toSnapshot, type CustomerRow } from "./customer.ts";
 import { enrolEntries, type EntryInput } from "./enrol.ts";
+import { rangeParams, type ReceivedRange } from "./event-months.ts";
 import { loadPlan } from "./plans.ts";
 
 const DAY_MS = 86_400_000;
@@ -707,7 +708,7 @@ function batchRefreshStatement(
   parts: readonly RefreshPart[],
   resolve: (id: string) => SegmentDefinition | undefined,
   now: number,
-  opts: { versions: boolean; processed: readonly string[] },
+  opts: { versions: boolean; processed: readonly string[]; received?: ReceivedRange },
 ): { sql: string; params: unknown[] } {
   const b = new Builder("batch", now, resolve);
   const all = [...new Set(parts.flatMap((p) => p.customers))].sort();
@@ -758,7 +759,14 @@ function batchRefreshStatement(
   if (opts.processed.length > 0)
     // Not read by the SELECT: Postgres runs a data-modifying WITH to completion regardless.
     ctes.push(
-      `done AS (UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY(${b.p([...opts.processed], "text[]")}) AND "processedAt" IS NULL RETURNING 1)`,
+      `done AS (UPDATE "Event" SET "processedAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY(${b.p([...opts.processed], "text[]")}) AND "processedAt" IS NULL${
+        // issue 15: only the months the events were received in (event-months.ts).
+        opts.received
+          ? ` AND "receivedAt" BETWEEN ${rangeParams(opts.received)
+              .map((t) => b.p(t, "timestamp"))
+              .join(" AND ")}`
+          : ""
+      } RETURNING 1)`,
     );
   return { sql: `WITH ${ctes.join(", ")} ${selects.join(" UNION ALL ")}`, params: b.params };
 }
@@ -902,6 +910,7 @@ export async function refreshSegmentsForEventBatch(
   ctx: EngineContext,
   events: readonly { workspaceId: string; customerId: string; name: string }[],
   processed: readonly string[],
+  received?: ReceivedRange,
 ): Promise<{ changed: number; marked: boolean }> {
   const customersOf = new Map<string, Map<string, Set<string>>>();
   for (const e of events) {
@@ -934,6 +943,7 @@ export async function refreshSegmentsForEventBatch(
     statement: batchRefreshStatement(f.workspaceId, f.parts, f.resolve, now, {
       versions: true,
       processed: i === found.length - 1 ? processed : [],
+      received,
     }),
   }));
   const results =

@@ -13,7 +13,7 @@
 // trace line are written either way.
 import type { EngineContext } from "./context.ts";
 import { GroupBatcher } from "./batcher.ts";
-import { enqueueEvents, newEventId } from "./group-commit.ts";
+import { enqueueEvents, newEventId, type FreshEvent } from "./group-commit.ts";
 import { keepFresh, LISTENER_STAMP, quietStamps } from "./event-listeners.ts";
 
 /** The event a visit records. */
@@ -107,10 +107,11 @@ WITH input AS (
          $5::timestamp, p.mid, now() AT TIME ZONE 'UTC',
          CASE WHEN p."workspaceId" IN (SELECT ws FROM quiet) THEN $5::timestamp END
   FROM p
-  RETURNING id, "processedAt" IS NOT NULL AS done
+  RETURNING id, "processedAt" IS NOT NULL AS done,
+            (extract(epoch FROM "receivedAt") * 1000)::float8 AS "receivedMs"
 )
 SELECT p.token, p."workspaceId", p."runId", p."customerId", p."stepId", p.page, p.params, p.visits,
-       p.eid, ev.done AS "eventDone", pv.version AS "pageVersion", pv.id AS "pageVersionId",
+       p.eid, ev.done AS "eventDone", ev."receivedMs", pv.version AS "pageVersion", pv.id AS "pageVersionId",
        jsonb_build_object('id', c.id, 'externalId', c."externalId", 'email', c.email, 'phone', c.phone,
          'timezone', c.timezone, 'attributes', c.attributes, 'tags', to_jsonb(c.tags)) AS customer,
        r.state AS "runState"
@@ -128,6 +129,7 @@ type Row = {
   params: unknown;
   visits: number;
   eid: string;
+  receivedMs: number;
   /** The event was stored processed (nothing in the workspace listens for `purl_visited`). */
   eventDone: boolean;
   pageVersion: number | null;
@@ -181,7 +183,9 @@ async function commitVisits(
   // The events are stored; queueing them is not waited for. A queue outage (or a crash before
   // the queueing) only delays them — the sweeper queues unprocessed events — so the customer
   // sees the page either way.
-  const queued = rows.filter((r) => !r.eventDone).map((r) => r.eid);
+  const queued = rows
+    .filter((r) => !r.eventDone)
+    .map((r) => ({ id: r.eid, receivedMs: r.receivedMs }));
   if (queued.length > 0) queueVisitEvents(ctx, queued);
   // A workspace thought quiet whose event was not stored processed: its stamp changed.
   const thought = new Set(quiet.workspaces);
@@ -214,7 +218,7 @@ async function commitVisits(
 }
 
 const batchers = new WeakMap<EngineContext, GroupBatcher<string, PurlVisit | null>>();
-const eventQueuers = new WeakMap<EngineContext, GroupBatcher<string, null>>();
+const eventQueuers = new WeakMap<EngineContext, GroupBatcher<FreshEvent, null>>();
 
 /**
  * The visits' events go to the events worker in jobs of many (up to EVENTS_PER_JOB, gathered for
@@ -222,19 +226,19 @@ const eventQueuers = new WeakMap<EngineContext, GroupBatcher<string, null>>();
  * size, and at a few hundred visits a second a job per visit statement carried one or two events
  * (bench/landing-page: the worker's share was most of a visit's CPU, Postgres's included).
  */
-function queueVisitEvents(ctx: EngineContext, eventIds: string[]): void {
+function queueVisitEvents(ctx: EngineContext, events: FreshEvent[]): void {
   let q = eventQueuers.get(ctx);
   if (!q) {
     q = new GroupBatcher(
-      async (ids) => {
-        await enqueueEvents(ctx, ids, EVENTS_PER_JOB);
-        return ids.map(() => null);
+      async (fresh) => {
+        await enqueueEvents(ctx, fresh, EVENTS_PER_JOB);
+        return fresh.map(() => null);
       },
       { maxItems: EVENTS_PER_JOB, lingerMs: EVENTS_LINGER_MS, concurrency: 1 },
     );
     eventQueuers.set(ctx, q);
   }
-  q.push(eventIds).catch((err: unknown) =>
+  q.push(events).catch((err: unknown) =>
     ctx.log.warn(
       { error: err instanceof Error ? err.message : String(err) },
       "purl visit events not queued; the sweeper will queue them",
