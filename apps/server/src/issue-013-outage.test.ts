@@ -195,8 +195,13 @@ describe("issue 13: Postgres or Redis down → 503 + Retry-After, then everythin
     );
     // The housekeeping schedulers lived in the lost keys too: they are put back.
     expect(await h.engine.queues.jobs.getJobScheduler("date-triggers")).toBeTruthy();
+    // "Message" has no relation to its run (issue 15: no foreign keys): the journey's runs first.
+    const runs = await h.db.prisma.journeyRun.findMany({
+      where: { journeyId },
+      select: { id: true },
+    });
     const sent = await h.db.prisma.message.count({
-      where: { run: { journeyId }, status: "SENT", customerId: { in: ids } },
+      where: { runId: { in: runs.map((r) => r.id) }, status: "SENT", customerId: { in: ids } },
     });
     expect(sent).toBe(users.length);
   });

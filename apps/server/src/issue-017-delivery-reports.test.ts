@@ -158,8 +158,13 @@ async function messageOf(userId: string, channel: string, journey = "Thanks") {
     where: { workspaceId: h.workspaceId, name: journey },
     select: { id: true },
   });
+  // "Message" has no relation to its run (issue 15: no foreign keys): the journey's runs first.
+  const runs = await h.db.prisma.journeyRun.findMany({
+    where: { journeyId: j.id, customerId: id },
+    select: { id: true },
+  });
   return h.db.prisma.message.findFirst({
-    where: { customerId: id, channel, run: { journeyId: j.id } },
+    where: { customerId: id, channel, runId: { in: runs.map((r) => r.id) } },
   });
 }
 

@@ -104,7 +104,6 @@ describe("SIGKILL loop", () => {
       // Say where things stand before failing.
       const stuck = await db.prisma.journeyRun.findFirst({
         where: { journeyId, status: { not: "COMPLETED" } },
-        include: { messages: true },
       });
       console.log(
         JSON.stringify(
@@ -122,6 +121,9 @@ describe("SIGKILL loop", () => {
               jobs: await h.ctx.queues.jobs.getJobCounts(),
             },
             stuck,
+            stuckMessages: stuck
+              ? await db.prisma.message.findMany({ where: { runId: stuck.id } })
+              : [],
             stuckTraces: stuck
               ? await db.prisma.runTrace.findMany({
                   where: { runId: stuck.id },

@@ -7,7 +7,7 @@ import { draftFromSteps } from "@postpath/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daysInRange, journeyDailyFigures, journeyStepFigures } from "./analytics.ts";
 import { track } from "./ingest.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startEngineHarness, waitFor, type EngineHarness, ofJourney } from "./testing/harness.ts";
 
 let h: EngineHarness;
 const email: Provider = {
@@ -47,7 +47,7 @@ async function enter(ids: string[], journeyId: string, total: number) {
       where: { journeyId, status: "WAITING", currentStepId: "wa" },
     });
     const sent = await h.db.prisma.message.count({
-      where: { run: { journeyId }, status: "SENT" },
+      where: { ...(await ofJourney(h.db, journeyId)), status: "SENT" },
     });
     return n === total && sent === total ? n : null;
   });

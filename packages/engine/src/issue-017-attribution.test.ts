@@ -11,7 +11,7 @@ import { forgetWorkspaceAnalytics, recordOrdersAndConversions } from "./attribut
 import { insertOrders } from "./kpi-rollups.ts";
 import { compactRollups, variantAt } from "./rollups.ts";
 import { loadPlan } from "./plans.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startEngineHarness, waitFor, type EngineHarness, ofJourney } from "./testing/harness.ts";
 import { moveRuns } from "./testing/move.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 
@@ -56,7 +56,7 @@ async function enter(journeyId: string, users: string[], event: string) {
   await waitFor(`${users.length} runs sent their email`, async () => {
     const n = await h.db.prisma.message.count({
       where: {
-        run: { journeyId },
+        ...(await ofJourney(h.db, journeyId)),
         status: "SENT",
         recipient: { in: users.map((u) => `${u}@example.com`) },
       },
@@ -382,9 +382,11 @@ describe("issue 17: orders and attribution", () => {
         return ended === n ? ended : null;
       });
     }
-    expect(await h.db.prisma.message.count({ where: { run: { journeyId }, status: "SENT" } })).toBe(
-      2,
-    );
+    expect(
+      await h.db.prisma.message.count({
+        where: { ...(await ofJourney(h.db, journeyId)), status: "SENT" },
+      }),
+    ).toBe(2);
 
     // The purchase arrived twice under two message ids (a replay). Event A made the order, but
     // the job holding event B converts first — as concurrent event jobs can.

@@ -18,7 +18,7 @@ import {
   type NewOrder,
 } from "./kpi-rollups.ts";
 import { workspaceKpis, type KpiRange } from "./kpis.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { startEngineHarness, waitFor, type EngineHarness, ofJourney } from "./testing/harness.ts";
 import { recountWorkspaceKpis } from "./testing/kpi-recount.ts";
 
 const DAY = 86_400_000;
@@ -126,7 +126,9 @@ describe("issue 17, item 7: the KPI rollups agree with a recount from the raw ro
       await track(h.ctx, h.workspaceId, { userId: u, event: "signup", timestamp: iso(clock) });
     }
     await waitFor("three emails sent", async () => {
-      const n = await h.db.prisma.message.count({ where: { run: { journeyId }, status: "SENT" } });
+      const n = await h.db.prisma.message.count({
+        where: { ...(await ofJourney(h.db, journeyId)), status: "SENT" },
+      });
       return n === 3 ? n : null;
     });
     clock = T0 + 3 * DAY;

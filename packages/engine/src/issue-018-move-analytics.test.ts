@@ -14,7 +14,13 @@ import { recordEngagement } from "./engagement.ts";
 import { track } from "./ingest.ts";
 import { utcDay } from "./rollups.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
-import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import {
+  runProgress,
+  startEngineHarness,
+  waitFor,
+  type EngineHarness,
+  ofJourney,
+} from "./testing/harness.ts";
 import { moveRuns } from "./testing/move.ts";
 import { startSink, type Sink } from "./testing/sink.ts";
 
@@ -86,7 +92,7 @@ describe("issue 18: analytics per version after a move", () => {
         (await h.db.prisma.journeyRun.count({ where: { journeyId, status: "WAITING" } })) ===
           CUSTOMERS &&
         (await h.db.prisma.message.count({
-          where: { run: { journeyId }, stepId: "hook", status: "SENT" },
+          where: { ...(await ofJourney(h.db, journeyId)), stepId: "hook", status: "SENT" },
         })) === VIPS,
       { progress: () => runProgress(h.db, journeyId) },
     );
@@ -124,7 +130,7 @@ describe("issue 18: analytics per version after a move", () => {
 
     // An open of a message version 1 sent, after its run moved: it counts on version 1.
     const vipMessage = await h.db.prisma.message.findFirstOrThrow({
-      where: { run: { journeyId }, stepId: "hook" },
+      where: { ...(await ofJourney(h.db, journeyId)), stepId: "hook" },
     });
     expect(await recordEngagement(h.ctx, "opened", vipMessage.id)).toBe(true);
 

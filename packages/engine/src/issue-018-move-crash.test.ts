@@ -16,6 +16,7 @@ import {
   startEngineHarness,
   waitFor,
   type EngineHarness,
+  ofJourney,
 } from "./testing/harness.ts";
 import { recountFigures, rollupFigures } from "./testing/recount.ts";
 import { workerFleet, type WorkerFleet } from "./testing/worker-fleet.ts";
@@ -140,7 +141,7 @@ describe("issue 18: the move under SIGKILL", () => {
       _count: { _all: true },
     });
     const messages = await db.prisma.message.findMany({
-      where: { run: { journeyId } },
+      where: { ...(await ofJourney(db, journeyId)) },
       select: { idempotencyKey: true, status: true, runId: true },
     });
     const sent = await db.prisma.runTrace.groupBy({

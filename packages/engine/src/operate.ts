@@ -453,13 +453,27 @@ export async function listDeadLetters(
   },
 ): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(args.limit ?? 50, 1), 200);
+  const statuses = args.includeFailed ? ["DEAD", "UNCERTAIN", "FAILED"] : ["DEAD", "UNCERTAIN"];
+  // A journey's dead letters: "Message" has no relation to its run any more (issue 15: no foreign
+  // keys), so the page's ids come from a join on the run's key, then the rows as without a filter.
+  const ids = args.journeyId
+    ? (
+        await ctx.db.query<{ id: string }>(
+          `SELECT m.id FROM "Message" m JOIN "JourneyRun" r ON r.id = m."runId"
+           WHERE m."workspaceId" = $1 AND m.status::text = ANY($2::text[]) AND m."dismissedAt" IS NULL
+             AND r."journeyId" = $3 AND ($4::text IS NULL OR m.id < $4)
+           ORDER BY m.id DESC LIMIT $5`,
+          [args.workspaceId, statuses, args.journeyId, args.cursor ?? null, limit + 1],
+        )
+      ).map((r) => r.id)
+    : null;
   const rows = await ctx.db.prisma.message.findMany({
     where: {
       workspaceId: args.workspaceId,
-      status: { in: args.includeFailed ? ["DEAD", "UNCERTAIN", "FAILED"] : ["DEAD", "UNCERTAIN"] },
+      status: { in: statuses as ("DEAD" | "UNCERTAIN" | "FAILED")[] },
       dismissedAt: null,
-      ...(args.journeyId ? { run: { journeyId: args.journeyId } } : {}),
-      ...(args.cursor ? { id: { lt: args.cursor } } : {}),
+      ...(ids ? { id: { in: ids } } : {}),
+      ...(args.cursor ? { id: { lt: args.cursor, ...(ids ? { in: ids } : {}) } } : {}),
     },
     orderBy: { id: "desc" },
     take: limit + 1,
@@ -475,17 +489,21 @@ export async function listDeadLetters(
       createdAt: true,
       history: true,
       payload: true,
-      run: { select: { journeyId: true, customerId: true } },
     },
   });
   const page = rows.slice(0, limit);
+  const runs = await ctx.db.prisma.journeyRun.findMany({
+    where: { id: { in: [...new Set(page.map((m) => m.runId))] } },
+    select: { id: true, journeyId: true, customerId: true },
+  });
+  const runOf = new Map(runs.map((r) => [r.id, r]));
   const [journeys, customers] = await Promise.all([
     ctx.db.prisma.journey.findMany({
-      where: { id: { in: [...new Set(page.map((m) => m.run.journeyId))] } },
+      where: { id: { in: [...new Set(runs.map((r) => r.journeyId))] } },
       select: { id: true, name: true },
     }),
     ctx.db.prisma.customer.findMany({
-      where: { id: { in: [...new Set(page.map((m) => m.run.customerId))] } },
+      where: { id: { in: [...new Set(runs.map((r) => r.customerId))] } },
       select: { id: true, externalId: true },
     }),
   ]);
@@ -494,13 +512,13 @@ export async function listDeadLetters(
   return {
     items: page.map((m) => ({
       messageId: m.id,
-      journeyId: m.run.journeyId,
-      journeyName: journeyName.get(m.run.journeyId) ?? "(deleted journey)",
+      journeyId: runOf.get(m.runId)?.journeyId ?? "",
+      journeyName: journeyName.get(runOf.get(m.runId)?.journeyId ?? "") ?? "(deleted journey)",
       runId: m.runId,
       stepId: m.stepId,
       channel: m.channel,
       recipient: m.recipient,
-      customer: externalId.get(m.run.customerId) ?? "(deleted customer)",
+      customer: externalId.get(runOf.get(m.runId)?.customerId ?? "") ?? "(deleted customer)",
       status: m.status as DeadLetter["status"],
       error: m.error,
       attempts: m.attempts,
@@ -553,7 +571,6 @@ export async function replayMessage(
       payload: true,
       error: true,
       attempts: true,
-      run: { select: { journeyId: true, versionId: true, state: true } },
     },
   });
   if (!msg) throw new OperateError("NOT_FOUND", "No message with that id in this workspace.");
@@ -641,25 +658,31 @@ async function enqueueSendChain(
 /** The step as the journey has it now (live version, else newest) rendered with the run's state. */
 async function renderAgain(
   ctx: EngineContext,
-  msg: {
-    stepId: string;
-    channel: string;
-    run: { journeyId: string; versionId: string; state: unknown };
-  },
+  msg: { runId: string; stepId: string; channel: string },
 ): Promise<{ payload: Record<string, unknown>; recipient: string | null }> {
+  // By primary key: "Message" has no relation to its run (issue 15: no foreign keys).
+  const run = await ctx.db.prisma.journeyRun.findUnique({
+    where: { id: msg.runId },
+    select: { journeyId: true, state: true },
+  });
+  if (!run)
+    throw new OperateError(
+      "BAD_REQUEST",
+      "This message's run no longer exists, so it cannot be rendered again: replay the message as it was.",
+    );
   const version =
     (await ctx.db.prisma.journeyVersion.findFirst({
-      where: { journeyId: msg.run.journeyId, status: "LIVE" },
+      where: { journeyId: run.journeyId, status: "LIVE" },
       select: { id: true },
     })) ??
     (await ctx.db.prisma.journeyVersion.findFirst({
-      where: { journeyId: msg.run.journeyId },
+      where: { journeyId: run.journeyId },
       orderBy: { version: "desc" },
       select: { id: true },
     }));
   const plan: Plan | null = version ? await loadPlan(ctx, version.id).catch(() => null) : null;
   const step = plan?.steps[msg.stepId];
-  const state = msg.run.state as RunState | null;
+  const state = run.state as RunState | null;
   if (!plan || !step || !state)
     throw new OperateError(
       "BAD_REQUEST",

@@ -151,11 +151,9 @@ describe("frequency caps at send time", () => {
     // run side by side instead of queueing for new connections: without the lock, all five go.
     await Promise.all(Array.from({ length: 10 }, () => h.db.query("SELECT pg_sleep(0.05)")));
     for (const id of ids) {
-      const m = await h.db.prisma.message.findFirstOrThrow({
-        where: { id },
-        include: { run: { select: { versionId: true } } },
-      });
-      await loadPlan(h.ctx, m.run.versionId);
+      const m = await h.db.prisma.message.findFirstOrThrow({ where: { id } });
+      const run = await h.db.prisma.journeyRun.findUniqueOrThrow({ where: { id: m.runId } });
+      await loadPlan(h.ctx, run.versionId);
     }
     const outcomes = await Promise.all(ids.map((id) => send(id)));
     expect(outcomes.filter((o) => o === "sent")).toHaveLength(1);

@@ -57,9 +57,29 @@ function at(msg: { createdAt: Date }): string {
 // Every later statement on the message also names its createdAt (`at(msg)`), which never changes:
 // each compare-and-set below is exactly as strict as by id alone.
 async function loadMessage(ctx: EngineContext, id: string, createdAt: Date | null) {
-  const include = { run: { select: { status: true, versionId: true, journeyId: true } } } as const;
+  const msg = await findMessage(ctx, id, createdAt);
+  if (!msg) return null;
+  // The run's status, version and journey: one read by primary key ("Message" has no foreign key
+  // to "JourneyRun" since 20261206040000_message_no_foreign_keys; Prisma's `include` was this same
+  // second query). A run that is gone (nothing deletes a run without its messages; defensive) sends
+  // nothing: its PENDING message is set aside, so the sweeper stops offering it.
+  const run = await ctx.db.prisma.journeyRun.findUnique({
+    where: { id: msg.runId },
+    select: { status: true, versionId: true, journeyId: true },
+  });
+  if (run) return { ...msg, run };
+  await ctx.db.query(
+    `UPDATE "Message" SET status = 'SKIPPED', error = 'not sent: its run no longer exists'
+     WHERE id = $1 AND "createdAt" = $2::timestamp AND status = 'PENDING'`,
+    [msg.id, at(msg)],
+  );
+  ctx.log.warn({ messageId: id, runId: msg.runId }, "send job for a message whose run is gone");
+  return null;
+}
+
+async function findMessage(ctx: EngineContext, id: string, createdAt: Date | null) {
   if (createdAt) {
-    const msg = await ctx.db.prisma.message.findFirst({ where: { id, createdAt }, include });
+    const msg = await ctx.db.prisma.message.findFirst({ where: { id, createdAt } });
     if (msg) return msg;
     // Not in that month: a job whose createdAt is wrong (a producer's bug, a clock or precision
     // slip) must not drop its message — the job is what delivers it, and "missing" would leave it
@@ -71,7 +91,7 @@ async function loadMessage(ctx: EngineContext, id: string, createdAt: Date | nul
       "send job's createdAt does not match its message; reading it by id",
     );
   }
-  return ctx.db.prisma.message.findFirst({ where: { id }, include });
+  return ctx.db.prisma.message.findFirst({ where: { id } });
 }
 
 /**

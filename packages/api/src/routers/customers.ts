@@ -592,6 +592,14 @@ export const customersRouter = router({
           const run = async (name: string, q: Promise<number>) => {
             counts[name] = await q;
           };
+          // The runs first, locked: a transition in flight (its run row locked, its messages and
+          // traces inserted in the same statement) commits before this read returns, and no later
+          // one can write for these runs (it waits for our commit, then finds them gone). Each
+          // delete below then sees every message and trace written for them. The foreign key from
+          // "Message" to "JourneyRun" used to cascade to messages committed meanwhile; there is
+          // none since issue 15 (20261206040000_message_no_foreign_keys), nor from "RunTrace".
+          await tx.$queryRaw`SELECT 1 FROM "JourneyRun"
+            WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId} ORDER BY id FOR UPDATE`;
           // Children first; runs by customer (no foreign keys: see JourneyRun).
           await run(
             "traces",

@@ -178,14 +178,27 @@ export async function runProgress(db: Database, journeyId: string): Promise<unkn
       _count: { _all: true },
       orderBy: [{ status: "asc" }, { currentStepId: "asc" }],
     }),
-    db.prisma.message.groupBy({
-      by: ["status"],
-      where: { run: { journeyId } },
-      _count: { _all: true },
-      orderBy: { status: "asc" },
-    }),
+    // "Message" has no relation to its run (issue 15: no foreign keys): a join on the run's key.
+    db.query<{ status: string; n: number }>(
+      `SELECT m.status::text AS status, count(*)::int AS n
+       FROM "Message" m JOIN "JourneyRun" r ON r.id = m."runId"
+       WHERE r."journeyId" = $1 GROUP BY 1 ORDER BY 1`,
+      [journeyId],
+    ),
   ]);
   return { runs, messages };
+}
+
+/**
+ * A Prisma `where` for the messages of a journey's runs (spread it: `{ ...(await ofJourney(db, id)),
+ * status: "SENT" }`). "Message" has no relation to its run since its foreign keys went (issue 15).
+ */
+export async function ofJourney(
+  db: Database,
+  journeyId: string,
+): Promise<{ runId: { in: string[] } }> {
+  const runs = await db.prisma.journeyRun.findMany({ where: { journeyId }, select: { id: true } });
+  return { runId: { in: runs.map((r) => r.id) } };
 }
 
 /** Saves a segment in the harness's workspace, as the API stores one (the definition parsed). */
