@@ -8,6 +8,7 @@ import { rangeParams, receivedRange } from "./event-months.ts";
 import { LOAD_EVENTS_IN, MARK_PROCESSED_IN, processEventJob } from "./events.ts";
 import { EventCommitter } from "./group-commit.ts";
 import { trackMany } from "./ingest.ts";
+import { sweep } from "./maintenance.ts";
 import { EVENTS, listMonthPartitions } from "./partitions.ts";
 import type { EventJob } from "./queues.ts";
 import { moveEvent, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
@@ -163,6 +164,27 @@ describe("issue 15: events are read in their own month", () => {
     await processEventJob(h.ctx, { eventId: ids[1]! } satisfies EventJob);
     const after = await receivedOf(ids);
     expect([...after.values()].every((e) => e.processed)).toBe(true);
+  });
+
+  it("the sweeper re-queues an unprocessed event with its receivedAt", async () => {
+    const [a] = await trackMany(h.ctx, h.workspaceId, [
+      { userId: "swept", event: "ordered", messageId: "swept-1" },
+    ]);
+    // Its job lost (Redis emptied of it), the event stays unprocessed until the sweeper finds it.
+    await (await h.ctx.queues.events.getJob(`ev-${a!.eventId}`))?.remove();
+    const sweptJob = async () => (await h.ctx.queues.events.getJob(`ev-${a!.eventId}`))?.data;
+    await waitFor("the sweeper re-queues it", async () => {
+      await sweep(h.ctx, 1);
+      return (await sweptJob()) !== undefined;
+    });
+    const job = (await sweptJob())!;
+    const ms = (await receivedOf([a!.eventId])).get(a!.eventId)!.ms;
+    expect(job).toMatchObject({ eventId: a!.eventId });
+    const received = (job as { received: { from: number; to: number } }).received;
+    expect(received.from).toBeLessThanOrEqual(ms);
+    expect(received.to).toBeGreaterThanOrEqual(ms);
+    await processEventJob(h.ctx, job);
+    expect((await receivedOf([a!.eventId])).get(a!.eventId)!.processed).toBe(true);
   });
 
   it("a malformed range is refused as a malformed job", async () => {

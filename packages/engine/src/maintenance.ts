@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { EngineContext } from "./context.ts";
 import { customerAttributePage, customerIdPage, customerPage, toSnapshot } from "./customer.ts";
 import { enrol, enrolMany } from "./enrol.ts";
+import { receivedRange } from "./event-months.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
 import { compactRollups } from "./rollups.ts"; // issue 17
@@ -396,18 +397,21 @@ export async function sweep(
   // Events acknowledged (stored) but not processed: their job was lost with Redis, or failed
   // after its last attempt (a long Postgres outage). Re-queued under the same id, replacing a
   // failed job; processing is idempotent, so one that was merely slow loses nothing.
-  const events = await ctx.db.query<{ id: string }>(
-    `SELECT id FROM "Event" WHERE "processedAt" IS NULL AND "receivedAt" < $1::timestamp
+  const events = await ctx.db.query<{ id: string; receivedMs: number }>(
+    `SELECT id, (extract(epoch FROM "receivedAt") * 1000)::float8 AS "receivedMs" FROM "Event"
+     WHERE "processedAt" IS NULL AND "receivedAt" < $1::timestamp
      ORDER BY "receivedAt" LIMIT $2`,
     [before.toISOString().slice(0, -1), SWEEP_LIMIT],
-    { prepare: "engine.unprocessedEvents" },
+    { prepare: "engine.unprocessedEventsAt" },
   );
   let eventJobs = 0;
-  for (const e of events)
-    if (
-      await addUnlessPending(ctx.queues.events, "event", { eventId: e.id }, { jobId: `ev-${e.id}` })
-    )
+  for (const e of events) {
+    // With its receivedAt, so the worker reads the event's month only (event-months.ts).
+    const received = receivedRange([e.receivedMs]);
+    const data = received ? { eventId: e.id, received } : { eventId: e.id };
+    if (await addUnlessPending(ctx.queues.events, "event", data, { jobId: `ev-${e.id}` }))
       eventJobs++;
+  }
   // Segment entries and exits whose journeys a crash kept from starting (SegmentEdge).
   const segmentEdges = await replaySegmentEdges(ctx, before.getTime(), SWEEP_LIMIT);
   if (runs.length || messages.length || eventJobs || segmentEdges)
