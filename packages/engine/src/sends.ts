@@ -486,6 +486,16 @@ async function callProvider(
 }
 
 /**
+ * LOCK ORDER (issue 15): every writer of a step's figures locks its "StepCounter" rows before its
+ * "JourneyRollup" rows — failAttempt, move.ts and the helpers statement after statement, the run
+ * commit (store.ts commitBatch) and recordSent inside one statement. Postgres runs a
+ * data-modifying CTE nobody reads at the end of the statement, the last one written first; so
+ * here, as in commitBatch, the rollup CTE reads the counter CTE's RETURNING (its count: all of
+ * it), which makes the counter upsert run to its end first. Without it the record took the rollup
+ * row first: a record and a failed send of the same step (same shard) could each hold the row the
+ * other wanted ("recording an accepted send failed: deadlock detected"; test
+ * issue-015-counter-rollup-lock-order).
+ *
  * Records an accepted send: SENT, its trace and the step's `sent` counter in one statement, only
  * while `accepted.token` holds the claim (an UNCERTAIN mark by a later attempt is overwritten: it
  * was delivered after all). Retried on database errors for up to RECORD_RETRY_MS; after that the
@@ -511,9 +521,11 @@ async function recordSent(
       INSERT INTO "StepCounter" ("versionId", "stepId", shard, "journeyId", sent)
       SELECT $10, $8, $11, $12, 1 FROM m
       ON CONFLICT ("versionId", "stepId", shard) DO UPDATE SET sent = "StepCounter".sent + 1
+      RETURNING 1
     ), r AS (
+      -- Reads c: the counter row is locked before the rollup row (see LOCK ORDER above).
       INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", sent, delivered)
-      SELECT $10, $8, $13, $14::date, $11, $12, 1, 1 FROM m
+      SELECT $10, $8, $13, $14::date, $11, $12, 1, 1 FROM m CROSS JOIN (SELECT count(*) FROM c) AS counted
       ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET
         sent = "JourneyRollup".sent + 1, delivered = "JourneyRollup".delivered + 1
     )
