@@ -320,12 +320,14 @@ async function rollupRows(workspaceId: string): Promise<unknown> {
                  sum("oneOrder")::int AS o, sum(seconds)::int AS s
           FROM "KpiDay" WHERE "workspaceId" = $1 GROUP BY day) x),
        'buyers', (SELECT jsonb_agg(x ORDER BY x.day, x."gapDays") FROM (
-          SELECT day, "gapDays", customers FROM "KpiBuyerDay" WHERE "workspaceId" = $1 AND customers <> 0) x),
+          SELECT day, "gapDays", sum(customers)::int AS customers FROM "KpiBuyerDay"
+          WHERE "workspaceId" = $1 GROUP BY day, "gapDays" HAVING sum(customers) <> 0) x),
        'seconds', (SELECT jsonb_agg(x ORDER BY x."secondDay", x."firstDay", x.days) FROM (
-          SELECT "secondDay", "firstDay", days, customers FROM "KpiSecondOrder"
-          WHERE "workspaceId" = $1 AND customers <> 0) x),
+          SELECT "secondDay", "firstDay", days, sum(customers)::int AS customers FROM "KpiSecondOrder"
+          WHERE "workspaceId" = $1 GROUP BY "secondDay", "firstDay", days HAVING sum(customers) <> 0) x),
        'secondDays', (SELECT jsonb_agg(x ORDER BY x.days) FROM (
-          SELECT days, customers FROM "KpiSecondDays" WHERE "workspaceId" = $1 AND customers <> 0) x)) AS rows`,
+          SELECT days, sum(customers)::int AS customers FROM "KpiSecondDays"
+          WHERE "workspaceId" = $1 GROUP BY days HAVING sum(customers) <> 0) x)) AS rows`,
     [workspaceId],
   );
   return row?.rows;

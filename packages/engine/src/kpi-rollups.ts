@@ -12,6 +12,11 @@
 //   KpiSecondOrder  per customer's second order: its day, the first order's day and the whole days
 //                   between the two (floor of the time between them), one count per key;
 //   KpiSecondDays   the same summed over the days (the distribution over all second orders).
+// All four are sharded (issue 15): each order statement writes the shard it took (takeShard()), so
+// concurrent batches of one workspace — other events jobs, other worker processes — do not queue
+// on the row of today (a new buyer today always adds to KpiBuyerDay (today, gap 0)) until the
+// other commits; a figure is the sum over a key's shards (kpis.ts), a shard's own count may be
+// negative. Nothing folds the shards together: at most 8 rows per key.
 //
 // An order batch is one transaction: lock the batch's customers (transaction advisory locks, in
 // key order), then one statement inserts the orders (ON CONFLICT DO NOTHING: a repeated order id
@@ -70,10 +75,10 @@ WITH ins AS (
   UNION ALL
   SELECT day, COALESCE(day - lag(day) OVER (PARTITION BY c ORDER BY day), 0), 1, lo FROM new_days
 ), buyer_add AS (
-  INSERT INTO "KpiBuyerDay" ("workspaceId", day, "gapDays", customers)
-  SELECT $1, day, gap, sum(n)::int FROM pairs WHERE day >= lo
+  INSERT INTO "KpiBuyerDay" ("workspaceId", day, "gapDays", shard, customers)
+  SELECT $1, day, gap, $7, sum(n)::int FROM pairs WHERE day >= lo
   GROUP BY day, gap HAVING sum(n) <> 0 ORDER BY day, gap
-  ON CONFLICT ("workspaceId", day, "gapDays") DO UPDATE
+  ON CONFLICT ("workspaceId", day, "gapDays", shard) DO UPDATE
   SET customers = "KpiBuyerDay".customers + EXCLUDED.customers
 ), old2 AS (
   SELECT s.c, f.ats FROM span s CROSS JOIN LATERAL (
@@ -98,15 +103,15 @@ WITH ins AS (
   SELECT ats[2]::date, ats[1]::date, floor(extract(epoch FROM ats[2] - ats[1]) / 86400)::int, 1
   FROM new2 WHERE cardinality(ats) = 2
 ), second_add AS (
-  INSERT INTO "KpiSecondOrder" ("workspaceId", "secondDay", "firstDay", days, customers)
-  SELECT $1, "secondDay", "firstDay", days, sum(n)::int FROM seconds
+  INSERT INTO "KpiSecondOrder" ("workspaceId", "secondDay", "firstDay", days, shard, customers)
+  SELECT $1, "secondDay", "firstDay", days, $7, sum(n)::int FROM seconds
   GROUP BY 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 2, 3, 4
-  ON CONFLICT ("workspaceId", "secondDay", "firstDay", days) DO UPDATE
+  ON CONFLICT ("workspaceId", "secondDay", "firstDay", days, shard) DO UPDATE
   SET customers = "KpiSecondOrder".customers + EXCLUDED.customers
 ), second_days_add AS (
-  INSERT INTO "KpiSecondDays" ("workspaceId", days, customers)
-  SELECT $1, days, sum(n)::int FROM seconds GROUP BY 2 HAVING sum(n) <> 0 ORDER BY 2
-  ON CONFLICT ("workspaceId", days) DO UPDATE
+  INSERT INTO "KpiSecondDays" ("workspaceId", days, shard, customers)
+  SELECT $1, days, $7, sum(n)::int FROM seconds GROUP BY 2 HAVING sum(n) <> 0 ORDER BY 2
+  ON CONFLICT ("workspaceId", days, shard) DO UPDATE
   SET customers = "KpiSecondDays".customers + EXCLUDED.customers
 ), lasts AS (
   -- The latest order-day before and after (when a stored day follows the new ones, both are it).
@@ -159,22 +164,34 @@ export async function insertOrders(
 ): Promise<number> {
   if (orders.length === 0) return 0;
   const customers = orders.map((o) => o.customerId);
-  return withCustomerLocks(ctx.db, workspaceId, customers, async (s) => {
-    const [row] = await s.query<{ inserted: number }>(
-      INSERT_ORDERS,
-      [
-        workspaceId,
-        orders.map((o) => o.orderId),
-        orders.map((o) => o.customerId),
-        orders.map((o) => o.revenue),
-        orders.map((o) => o.ts),
-        orders.map((o) => o.eventId),
-        takeShard(),
-      ],
-      { prepare: "engine.ordersWithKpis" },
-    );
-    return row?.inserted ?? 0;
-  });
+  return withCustomerLocks(ctx.db, workspaceId, customers, (s) =>
+    insertOrdersLocked(s, workspaceId, orders),
+  );
+}
+
+/**
+ * insertOrders' statement, in the caller's transaction, which must hold the orders' customers'
+ * locks (withCustomerLocks). Returns how many orders were new.
+ */
+export async function insertOrdersLocked(
+  s: SqlSession,
+  workspaceId: string,
+  orders: readonly NewOrder[],
+): Promise<number> {
+  const [row] = await s.query<{ inserted: number }>(
+    INSERT_ORDERS,
+    [
+      workspaceId,
+      orders.map((o) => o.orderId),
+      orders.map((o) => o.customerId),
+      orders.map((o) => o.revenue),
+      orders.map((o) => o.ts),
+      orders.map((o) => o.eventId),
+      takeShard(),
+    ],
+    { prepare: "engine.ordersWithKpis" },
+  );
+  return row?.inserted ?? 0;
 }
 
 /**
@@ -219,8 +236,8 @@ export function influencedOrderCtes(p: { workspace: string; orderId: string; sha
 
 /**
  * Recounts a workspace's KPI rollups from its Order and Attribution rows (the migration does the
- * same for every workspace). For orders written around the engine (seeding, an import, tests);
- * run it while nothing else writes the workspace's orders.
+ * same for every workspace), all on shard 0. For orders written around the engine (seeding, an
+ * import, tests); run it while nothing else writes the workspace's orders.
  */
 export async function rebuildKpiRollups(db: Database, workspaceId: string): Promise<void> {
   await inTransaction(db, async (s) => {
@@ -268,19 +285,19 @@ export async function rebuildKpiRollups(db: Database, workspaceId: string): Prom
       [workspaceId],
     );
     await s.query(
-      `INSERT INTO "KpiBuyerDay" ("workspaceId", day, "gapDays", customers)
-       SELECT $1, day, gap, count(*) FROM kpi_customer_days GROUP BY 2, 3`,
+      `INSERT INTO "KpiBuyerDay" ("workspaceId", day, "gapDays", shard, customers)
+       SELECT $1, day, gap, 0, count(*) FROM kpi_customer_days GROUP BY 2, 3`,
       [workspaceId],
     );
     await s.query(
-      `INSERT INTO "KpiSecondOrder" ("workspaceId", "secondDay", "firstDay", days, customers)
-       SELECT $1, second, first, days, count(*) FROM kpi_customer_seconds WHERE second IS NOT NULL
+      `INSERT INTO "KpiSecondOrder" ("workspaceId", "secondDay", "firstDay", days, shard, customers)
+       SELECT $1, second, first, days, 0, count(*) FROM kpi_customer_seconds WHERE second IS NOT NULL
        GROUP BY 2, 3, 4`,
       [workspaceId],
     );
     await s.query(
-      `INSERT INTO "KpiSecondDays" ("workspaceId", days, customers)
-       SELECT $1, days, count(*) FROM kpi_customer_seconds WHERE second IS NOT NULL GROUP BY 2`,
+      `INSERT INTO "KpiSecondDays" ("workspaceId", days, shard, customers)
+       SELECT $1, days, 0, count(*) FROM kpi_customer_seconds WHERE second IS NOT NULL GROUP BY 2`,
       [workspaceId],
     );
   });

@@ -80,6 +80,9 @@ export const SECOND_PURCHASE_BUCKETS: Omit<SecondPurchaseBucket, "customers">[] 
 // Both ways of each figure are exact; which one runs depends only on where the range lies
 // between the workspace's first and latest days: the rows read are those of the days after the
 // range (few for a range ending today) or inside it.
+// The rollups are sharded (kpi-rollups.ts; a shard's count may be negative): every figure is a sum
+// over rows picked by their key columns other than the shard, which sums each key's shards, and
+// the distribution `h` sums per days before it drops the zeros — no row is read on its own.
 const KPIS = `
 WITH k AS (
   SELECT min(day) AS first, max(day) AS last FROM "KpiDay" WHERE "workspaceId" = $1
