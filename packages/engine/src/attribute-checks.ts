@@ -20,10 +20,14 @@
 //
 // A transition applied by a timer bucket (wake.ts) whose check did not reach Redis: the bucket job
 // fails and its retry reads only the runs still waiting, so the bucket hands each failed run its
-// own run job, which takes the stale path above. Not covered: that hand-off failing too (Redis
-// away for both); nothing else re-queues the check (the sweeper does not). Closing that needs the
-// intent in Postgres with the transition (a row the commit writes and the check deletes, which the
-// sweeper re-queues when old).
+// own run job, which takes the stale path above.
+//
+// And underneath all of that, the check is kept in Postgres with the transition (a transactional
+// outbox): the run's commit inserts a "PendingCheck" row in the same statement (store.ts, when
+// the workspace has segment-triggered journeys); the check job reads the customer's rows with the
+// customer and deletes those once done (events.ts); the sweeper queues a check for rows older than
+// its grace (maintenance.ts). So a check is queued again even when Redis refused both the check and
+// the bucket's hand-off, the worker died in between, or Redis lost the job.
 import type { Plan } from "@postpath/journey";
 import { Batcher } from "./batch.ts";
 import { onePer } from "./batcher.ts";
@@ -104,6 +108,15 @@ export async function recheckAfterCommit(
 ): Promise<void> {
   if (!planChangesCustomer(plan)) return;
   await queueAttributeCheck(ctx, change);
+}
+
+/**
+ * Whether a change to this workspace's customers needs a segment check: it has live
+ * segment-triggered journeys. Asked before the transition commits, so the commit keeps the check
+ * ("PendingCheck") with it.
+ */
+export function segmentChecksApply(ctx: EngineContext, workspaceId: string): Promise<boolean> {
+  return hasSegmentJourneys(ctx, workspaceId);
 }
 
 /**

@@ -381,9 +381,22 @@ export async function processEventBatch(
 /** Earlier events of the customer an event job processes first (more wait for their own jobs). */
 const EARLIER_FIRST_LIMIT = 50;
 
+/**
+ * The customers, each with its pending segment checks ("PendingCheck": journey steps' changes kept
+ * with their transitions) read in the same snapshot: every change listed is in the row read, so the
+ * check covers it, and a change committed after this read is not listed (its row stays).
+ */
 const LOAD_CUSTOMERS = `
-SELECT id, "workspaceId", "externalId", email, phone, timezone, attributes, tags
-FROM "Customer" WHERE id = ANY($1::text[])`;
+SELECT c.id, c."workspaceId", c."externalId", c.email, c.phone, c.timezone, c.attributes, c.tags,
+       (SELECT json_agg(json_build_array(p."runId", p.seq)) FROM "PendingCheck" p
+         WHERE p."customerId" = c.id) AS pending
+FROM "Customer" c WHERE c.id = ANY($1::text[])`;
+
+/** Pending checks done: exactly those read with their customers (or of customers now gone). */
+const DONE_CHECKS = `
+DELETE FROM "PendingCheck"
+WHERE ("runId", seq) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+   OR "customerId" = ANY($3::text[])`;
 
 /** The live segment-triggered versions of these workspaces. */
 const SEGMENT_TRIGGERED_VERSIONS = `
@@ -441,16 +454,30 @@ export async function processCustomersChanged(
   customerIds: readonly string[],
 ): Promise<{ enrolled: number; delivered: number }> {
   const ids = [...new Set(customerIds)];
-  const rows = await ctx.db.query<CustomerRow & { workspaceId: string }>(LOAD_CUSTOMERS, [ids], {
-    prepare: "engine.changedCustomers",
-  });
+  const rows = await ctx.db.query<
+    CustomerRow & { workspaceId: string; pending: [string, number][] | null }
+  >(LOAD_CUSTOMERS, [ids], { prepare: "engine.changedCustomersPending" });
+  let gone: string[] = [];
   if (rows.length < ids.length) {
     const found = new Set(rows.map((r) => r.id));
-    ctx.log.warn(
-      { customerIds: ids.filter((id) => !found.has(id)) },
-      "customer-changed job for an unknown customer; ignoring",
-    );
+    gone = ids.filter((id) => !found.has(id));
+    ctx.log.warn({ customerIds: gone }, "customer-changed job for an unknown customer; ignoring");
   }
+  const result = await checkCustomers(ctx, rows);
+  // issue 15: the journey steps' checks this one covered are done (after it, so a failure leaves
+  // them for the retry and the sweeper).
+  const pending = rows.flatMap((r) => r.pending ?? []);
+  if (pending.length > 0 || gone.length > 0)
+    await ctx.db.query(DONE_CHECKS, [pending.map((p) => p[0]), pending.map((p) => p[1]), gone], {
+      prepare: "engine.doneChecks",
+    });
+  return result;
+}
+
+async function checkCustomers(
+  ctx: EngineContext,
+  rows: readonly (CustomerRow & { workspaceId: string })[],
+): Promise<{ enrolled: number; delivered: number }> {
   if (rows.length === 0) return { enrolled: 0, delivered: 0 };
   const byWorkspace = new Map<string, (CustomerRow & { workspaceId: string })[]>();
   for (const r of rows) {

@@ -10,6 +10,7 @@ import {
 import { Prisma } from "@postpath/db";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
+import { attributeCheckJobs } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
 import { customerAttributePage, customerIdPage, customerPage, toSnapshot } from "./customer.ts";
 import { enrol, enrolMany } from "./enrol.ts";
@@ -343,6 +344,8 @@ export async function sweep(
   messages: number;
   /** Unprocessed events whose job was re-created. */
   eventJobs: number;
+  /** issue 15: segment-check jobs queued again for journey steps' pending checks. */
+  checkJobs: number;
   identifyCalls: number;
   /** Expired events deleted one by one (of months kept for an unprocessed event or a segment). */
   events: number;
@@ -412,11 +415,33 @@ export async function sweep(
     if (await addUnlessPending(ctx.queues.events, "event", data, { jobId: `ev-${e.id}` }))
       eventJobs++;
   }
+  // issue 15: journey steps' segment checks no check has covered past the grace (lost on their
+  // way to Redis, or by it): queued again under their own names (attribute-checks.ts).
+  const pendingChecks = await ctx.db.query<{
+    runId: string;
+    seq: number;
+    workspaceId: string;
+    customerId: string;
+  }>(
+    `SELECT "runId", seq, "workspaceId", "customerId" FROM "PendingCheck"
+     WHERE "createdAt" < $1::timestamp ORDER BY "createdAt" LIMIT $2`,
+    [cutoff, SWEEP_LIMIT],
+    { prepare: "engine.pendingChecks" },
+  );
+  let checkJobs = 0;
+  for (const job of attributeCheckJobs(pendingChecks))
+    if (await addUnlessPending(ctx.queues.events, job.name, job.data, job.opts)) checkJobs++;
   // Segment entries and exits whose journeys a crash kept from starting (SegmentEdge).
   const segmentEdges = await replaySegmentEdges(ctx, before.getTime(), SWEEP_LIMIT);
-  if (runs.length || messages.length || eventJobs || segmentEdges)
+  if (runs.length || messages.length || eventJobs || checkJobs || segmentEdges)
     ctx.log.info(
-      { runs: runs.length, messages: messages.length, events: eventJobs, segmentEdges },
+      {
+        runs: runs.length,
+        messages: messages.length,
+        events: eventJobs,
+        segmentChecks: checkJobs,
+        segmentEdges,
+      },
       "sweeper re-created follow-up jobs",
     );
   const identifyCalls = await pruneReceivedBefore(
@@ -497,6 +522,7 @@ export async function sweep(
     runs: runs.length,
     messages: messages.length,
     eventJobs,
+    checkJobs,
     identifyCalls,
     events: expired,
     eventPartitionsDropped,

@@ -27,7 +27,7 @@ import {
   type RunState,
 } from "@postpath/journey";
 import { randomUUID } from "node:crypto";
-import { queueAttributeCheck } from "./attribute-checks.ts";
+import { queueAttributeCheck, segmentChecksApply } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
 import { bumpCounters, countersFromTransition, singleCounter, type Counters } from "./counters.ts";
 import { labelsOf } from "./migration.ts";
@@ -247,6 +247,8 @@ async function moveOne(
       })),
     );
   }
+  // issue 15: the segment check kept with the move (attribute-checks.ts), as a run's commit does.
+  const pendingCheck = customerChanged && (await segmentChecksApply(ctx, row.workspaceId));
   const committed = await ctx.db.prisma.$transaction(async (tx) => {
     const n = await tx.$executeRaw`
       UPDATE "JourneyRun" SET
@@ -295,13 +297,26 @@ async function moveOne(
                        WHERE NOT (g = ANY(${[...tagRemove]}::text[])) ORDER BY g),
           "updatedAt" = now() AT TIME ZONE 'UTC'
         WHERE id = ${row.customerId}`;
+    if (pendingCheck)
+      await tx.pendingCheck.createMany({
+        data: [
+          {
+            runId: row.id,
+            seq: row.seq,
+            workspaceId: row.workspaceId,
+            customerId: row.customerId,
+            createdAt: new Date(now),
+          },
+        ],
+        skipDuplicates: true,
+      });
     await tx.$executeRaw`
       UPDATE "JourneyMigration" SET moved = moved + ${exited ? 0 : 1}, exited = exited + ${exited ? 1 : 0}
       WHERE id = ${migrationId}`;
     return true;
   });
   if (!committed) return "stale";
-  if (customerChanged)
+  if (pendingCheck)
     // The customer changed: segment-triggered journeys may now match (checked in batches).
     await queueAttributeCheck(ctx, {
       workspaceId: row.workspaceId,

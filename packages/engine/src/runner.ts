@@ -19,7 +19,7 @@ import {
 } from "@postpath/journey";
 import { UnrecoverableError } from "bullmq";
 import { randomUUID } from "node:crypto";
-import { queueAttributeCheck, recheckAfterCommit } from "./attribute-checks.ts";
+import { queueAttributeCheck, recheckAfterCommit, segmentChecksApply } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot } from "./customer.ts";
 import { countersFromTransition } from "./counters.ts";
@@ -444,6 +444,8 @@ async function commitTransition(
   }
   const waiting = status === "WAITING" ? waitingUntil : null;
   const counters = countersFromTransition(plan, prev, input, effects);
+  const changed = attributeOps.length > 0 || tagOps.length > 0;
+  const pendingCheck = changed && (await segmentChecksApply(ctx, run.workspaceId));
   const committed = await runStore(ctx).commit({
     runId: run.id,
     seq: run.seq,
@@ -465,10 +467,12 @@ async function commitTransition(
     rollups: enteredRollups(plan, run.id, counters, now), // issue 17: analytics rollups
     attributes: foldAttributes(attributeOps),
     tags: foldTags(tagOps),
+    pendingCheck,
   });
   if (!committed) return null; // another job for this seq committed first
-  if (attributeOps.length || tagOps.length)
-    // The customer changed: segment-triggered journeys may now match (checked in batches).
+  if (pendingCheck)
+    // The customer changed: segment-triggered journeys may now match (checked in batches; kept
+    // in "PendingCheck" with the transition until a check has read the customer).
     await queueAttributeCheck(ctx, {
       workspaceId: run.workspaceId,
       customerId: run.customerId,

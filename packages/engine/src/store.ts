@@ -73,6 +73,11 @@ export interface Transition {
   tags: { add: string[]; remove: string[] } | null;
   /** issue 17: the analytics rollups' rows of this transition (absent: none). */
   rollups?: RollupRow[];
+  /**
+   * issue 15: the customer changed in a workspace with segment-triggered journeys: the segment
+   * check is kept in "PendingCheck" with the transition until a check has read the customer.
+   */
+  pendingCheck?: boolean;
 }
 
 export interface RunStore {
@@ -268,6 +273,20 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
         })),
       ),
     ),
+    // issue 15: the segment checks kept with their transitions (attribute-checks.ts).
+    checks: batch.flatMap((t) =>
+      t.pendingCheck
+        ? [
+            {
+              run: t.runId,
+              seq: t.seq,
+              ws: t.workspaceId,
+              customer: t.customerId,
+              at: t.now / 1000,
+            },
+          ]
+        : [],
+    ),
     // Null rather than empty where nothing is to be done, so the statement skips that work.
     customers: batch.flatMap((t) =>
       t.attributes || t.tags
@@ -334,17 +353,27 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
          sent = "StepCounter".sent + EXCLUDED.sent,
          failed = "StepCounter".failed + EXCLUDED.failed,
          converted = "StepCounter".converted + EXCLUDED.converted
+       RETURNING 1
      ), rollups AS (
+       -- Joins the count of counters' rows: every counter row is locked before the first rollup
+       -- row (sends.ts LOCK ORDER; unread, this CTE would run before counters).
        INSERT INTO "JourneyRollup" ("versionId", "stepId", variant, day, shard, "journeyId", entered)
        SELECT x.version, x.step, x.variant, x.day::date, $2::int, min(x.journey), sum(x.entered * x.n)
        FROM (SELECT x.*, ${MOVED_RUNS("x.runs")} AS n
              FROM jsonb_to_recordset($1::jsonb -> 'rollups')
                AS x(runs text[], version text, journey text, step text, variant text, day text, entered int)) x
+         CROSS JOIN (SELECT count(*) FROM counters) AS counted
        WHERE x.n > 0
        GROUP BY x.version, x.step, x.variant, x.day
        ORDER BY x.version, x.step, x.variant, x.day
        ON CONFLICT ("versionId", "stepId", variant, day, shard) DO UPDATE SET
          entered = "JourneyRollup".entered + EXCLUDED.entered
+     ), checks AS (
+       INSERT INTO "PendingCheck" ("runId", seq, "workspaceId", "customerId", "createdAt")
+       SELECT k.run, k.seq, k.ws, k.customer, to_timestamp(k.at) AT TIME ZONE 'UTC'
+       FROM jsonb_to_recordset($1::jsonb -> 'checks') AS k(run text, seq int, ws text, customer text, at float8)
+       JOIN upd ON upd.id = k.run
+       ON CONFLICT DO NOTHING
      ), customers AS (
        UPDATE "Customer" cu SET attributes = ${NEW_ATTRIBUTES}, tags = ${NEW_TAGS},
          "updatedAt" = now() AT TIME ZONE 'UTC'
