@@ -150,4 +150,13 @@ describe("counter rows before rollup rows, in every writer", () => {
     expect(order).toEqual(["StepCounter", "JourneyRollup"]);
     expect(result).toBe("sent");
   });
+
+  it("the run commit (commitBatch) locks its counter rows before its rollup rows", async () => {
+    const { run, versionId } = await newRun();
+    const { order, result } = await lockOrder(versionId, () =>
+      processRunJob(h.ctx, { runId: run.id, seq: 0, input: { kind: "entered" } }),
+    );
+    expect(order).toEqual(["StepCounter", "JourneyRollup"]);
+    expect(result).toBe("applied");
+  });
 });

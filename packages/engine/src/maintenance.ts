@@ -311,12 +311,11 @@ export const MESSAGE_RETENTION_DAYS = 0;
 
 /**
  * "Message" by month of createdAt (migration 20261206020000_message_partitions): Message_y2027m01
- * ... Creating a month attaches it, cloning the parent's foreign keys (to "JourneyRun" and
- * "Workspace"), which takes SHARE ROW EXCLUSIVE on both for a moment; dropping one detaches it
- * (ACCESS EXCLUSIVE on "Message") and drops it, which removes its foreign keys' triggers from
- * "JourneyRun" and "Workspace" (ACCESS EXCLUSIVE on both for a moment). A short wait, so run
- * transitions and sends queue behind a lock being waited for at most this long (the next sweep
- * tries again).
+ * ... Creating a month attaches it (SHARE UPDATE EXCLUSIVE on "Message"); dropping one detaches it
+ * (ACCESS EXCLUSIVE on "Message") and drops it. Neither locks "JourneyRun" or "Workspace": the
+ * foreign keys to them are gone (20261206040000_message_no_foreign_keys; before, creating a month
+ * took SHARE ROW EXCLUSIVE on both, and dropping one ACCESS EXCLUSIVE). A short wait, so sends
+ * queue behind a lock being waited for at most this long (the next sweep tries again).
  */
 export const MESSAGES: MonthlyTable = {
   parent: "Message",
