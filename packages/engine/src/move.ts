@@ -275,20 +275,8 @@ async function moveOne(
       });
       await tx.message.createMany({ data: messages });
     }
-    await bumpCounters(tx, row.versionId, row.journeyId, oldCounters);
-    await bumpCounters(tx, to.id, row.journeyId, newCounters);
-    for (const r of rollups)
-      await bumpRollup(
-        tx,
-        {
-          versionId: r.versionId,
-          journeyId: row.journeyId,
-          stepId: r.stepId,
-          variant: variantAt(r.plan, row.id, r.stepId),
-          day: utcDay(now),
-        },
-        r.delta,
-      );
+    // The customer's row before the step's counter and rollup rows: the order the run commit
+    // takes them in (store.ts commitBatch), so a move and a commit cannot wait on each other.
     if (customerChanged)
       await tx.$executeRaw`
         UPDATE "Customer" SET
@@ -310,6 +298,20 @@ async function moveOne(
         ],
         skipDuplicates: true,
       });
+    await bumpCounters(tx, row.versionId, row.journeyId, oldCounters);
+    await bumpCounters(tx, to.id, row.journeyId, newCounters);
+    for (const r of rollups)
+      await bumpRollup(
+        tx,
+        {
+          versionId: r.versionId,
+          journeyId: row.journeyId,
+          stepId: r.stepId,
+          variant: variantAt(r.plan, row.id, r.stepId),
+          day: utcDay(now),
+        },
+        r.delta,
+      );
     await tx.$executeRaw`
       UPDATE "JourneyMigration" SET moved = moved + ${exited ? 0 : 1}, exited = exited + ${exited ? 1 : 0}
       WHERE id = ${migrationId}`;
