@@ -15,7 +15,14 @@ import { enrolEntries, type EntryInput } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import type { EventJob, RunJob } from "./queues.ts";
 import { processRunJob } from "./runner.ts";
-import { runProgress, startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import {
+  PREMIUM_SEGMENT_JOURNEY,
+  runProgress,
+  startEngineHarness,
+  UPGRADE_STEPS,
+  waitFor,
+  type EngineHarness,
+} from "./testing/harness.ts";
 import { processTimerBucket } from "./wake.ts";
 
 const harnesses: EngineHarness[] = [];
@@ -33,20 +40,9 @@ async function harness(opts: Parameters<typeof startEngineHarness>[0] = {}) {
 /** `go` starts it; it sets plan = premium and waits a day. */
 const upgrade: StepSpec[] = [
   { id: "t", type: "trigger.event", data: { event: "go" }, next: "a" },
-  { id: "a", type: "action.attribute", data: { set: { plan: "premium" } }, next: "g" },
-  { id: "g", type: "action.tag", data: { add: ["upgraded"] }, next: "w" },
-  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+  ...UPGRADE_STEPS,
 ];
-/** Entering the inline segment plan = premium starts it; a day's wait keeps the run active. */
-const premium: StepSpec[] = [
-  {
-    id: "t",
-    type: "trigger.segment",
-    data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
-    next: "w",
-  },
-  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
-];
+const premium = PREMIUM_SEGMENT_JOURNEY;
 
 /** `n` basic customers u0… in the harness's workspace, their ids in order. */
 async function customers(x: EngineHarness, n: number): Promise<string[]> {
@@ -218,7 +214,7 @@ describe("issue 15: attribute steps' segment checks in batches", () => {
     const later: StepSpec[] = [
       { id: "t", type: "trigger.event", data: { event: "go" }, next: "h" },
       { id: "h", type: "wait.duration", data: { amount: 1, unit: "hours" }, next: "a" },
-      ...upgrade.slice(1),
+      ...UPGRADE_STEPS,
     ];
     const up = await h.publish("upgrade later", later);
     const inside = await h.publish("premium", premium);

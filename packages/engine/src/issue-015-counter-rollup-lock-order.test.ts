@@ -13,7 +13,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
 import { utcDay } from "./rollups.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import {
+  startEngineHarness,
+  waitFor,
+  webhookRunBeforeFirstJob,
+  type EngineHarness,
+} from "./testing/harness.ts";
 
 const NOW = Date.parse("2031-03-04T05:06:07Z");
 let h: EngineHarness;
@@ -32,26 +37,7 @@ afterEach(async () => {
 
 /** A run of a one-webhook journey, before its first job. */
 async function newRun() {
-  const { journeyId, versionId } = await h.publish("lock-order", [
-    { id: "t", type: "trigger.manual", next: "m" },
-    {
-      id: "m",
-      type: "action.webhook",
-      data: { url: "http://127.0.0.1:9/x", body: "{}" },
-      next: "end",
-    },
-  ]);
-  const customerId = await h.customer("ann");
-  const run = await h.db.prisma.journeyRun.create({
-    data: {
-      workspaceId: h.workspaceId,
-      journeyId,
-      versionId,
-      customerId,
-      entryNumber: 1,
-      currentStepId: "t",
-    },
-  });
+  const { run, versionId, journeyId } = await webhookRunBeforeFirstJob(h, "lock-order");
   // Every counter and rollup row the version's steps can get today (all shards, no variant),
   // so that the statements under test update existing rows (and wait for their holders).
   await h.db.query(

@@ -13,7 +13,12 @@ import { enrolEntries } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import { sweep } from "./maintenance.ts";
 import { processRunJob } from "./runner.ts";
-import { startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import {
+  PREMIUM_SEGMENT_JOURNEY,
+  startEngineHarness,
+  UPGRADE_STEPS,
+  type EngineHarness,
+} from "./testing/harness.ts";
 import { processTimerBucket } from "./wake.ts";
 
 const harnesses: EngineHarness[] = [];
@@ -26,20 +31,9 @@ afterEach(async () => {
 const later: StepSpec[] = [
   { id: "t", type: "trigger.event", data: { event: "go" }, next: "h" },
   { id: "h", type: "wait.duration", data: { amount: 1, unit: "hours" }, next: "a" },
-  { id: "a", type: "action.attribute", data: { set: { plan: "premium" } }, next: "g" },
-  { id: "g", type: "action.tag", data: { add: ["upgraded"] }, next: "w" },
-  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+  ...UPGRADE_STEPS,
 ];
-/** Entering the inline segment plan = premium starts it. */
-const premium: StepSpec[] = [
-  {
-    id: "t",
-    type: "trigger.segment",
-    data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
-    next: "w",
-  },
-  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
-];
+const premium = PREMIUM_SEGMENT_JOURNEY;
 
 /** A harness whose clock can be moved ahead, with `n` basic customers enrolled in `later`. */
 async function setUp(n: number, segmentJourney: boolean) {

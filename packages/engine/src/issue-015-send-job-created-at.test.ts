@@ -7,7 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sweep } from "./maintenance.ts";
 import { ensureFollowUps, processRunJob } from "./runner.ts";
 import { processSendJob } from "./sends.ts";
-import { startEngineHarness, waitFor, type EngineHarness } from "./testing/harness.ts";
+import {
+  startEngineHarness,
+  waitFor,
+  webhookRunBeforeFirstJob,
+  type EngineHarness,
+} from "./testing/harness.ts";
 
 let h: EngineHarness;
 let calls: string[];
@@ -31,27 +36,12 @@ afterEach(async () => {
 
 /** A run of a one-webhook journey and its PENDING message, created at `createdAt`. */
 async function pendingMessage(id: string, createdAt: Date) {
-  const { journeyId, versionId } = await h.publish(`j-${id}`, [
-    { id: "t", type: "trigger.manual", next: "m" },
-    {
-      id: "m",
-      type: "action.webhook",
-      data: { url: "http://127.0.0.1:9/x", body: "{}" },
-      next: "end",
-    },
-  ]);
-  const customerId = await h.customer(`c-${id}`);
-  const run = await h.db.prisma.journeyRun.create({
-    data: {
-      workspaceId: h.workspaceId,
-      journeyId,
-      versionId,
-      customerId,
-      entryNumber: 1,
-      state: {},
-      currentStepId: "m",
-      seq: 1,
-    },
+  const made = await webhookRunBeforeFirstJob(h, `j-${id}`, `c-${id}`);
+  const { customerId } = made;
+  // Past its first step: waiting on the webhook's message.
+  const run = await h.db.prisma.journeyRun.update({
+    where: { id: made.run.id },
+    data: { state: {}, currentStepId: "m", seq: 1 },
   });
   const key = `key-${id}`;
   await h.db.prisma.messageKey.create({ data: { idempotencyKey: key, messageId: id, createdAt } });
@@ -173,27 +163,8 @@ describe("send jobs and the message's month", () => {
       return job?.data;
     };
     // The runner's follow-ups after the transition that wrote the message.
-    const { journeyId, versionId } = await h.publish("follow-ups", [
-      { id: "t", type: "trigger.manual", next: "m" },
-      {
-        id: "m",
-        type: "action.webhook",
-        data: { url: "http://127.0.0.1:9/x", body: "{}" },
-        next: "end",
-      },
-    ]);
-    const customerId = await h.customer("ann");
-    const run = await h.db.prisma.journeyRun.create({
-      data: {
-        workspaceId: h.workspaceId,
-        journeyId,
-        versionId,
-        customerId,
-        entryNumber: 1,
-        // No state yet: the first job builds it from the trigger, as enrolment leaves a run.
-        currentStepId: "t",
-      },
-    });
+    // No state yet: the first job builds it from the trigger, as enrolment leaves a run.
+    const { run } = await webhookRunBeforeFirstJob(h, "follow-ups");
     expect(await processRunJob(h.ctx, { runId: run.id, seq: 0, input: { kind: "entered" } })).toBe(
       "applied",
     );

@@ -164,6 +164,53 @@ export async function startEngineHarness(
   return h;
 }
 
+/** Entering the inline segment plan = premium starts it; a day's wait keeps the run active. */
+export const PREMIUM_SEGMENT_JOURNEY: StepSpec[] = [
+  {
+    id: "t",
+    type: "trigger.segment",
+    data: { conditions: [{ property: "plan", op: "eq", value: "premium" }] },
+    next: "w",
+  },
+  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+];
+
+/** Sets plan = premium and tags the customer "upgraded", then waits a day. */
+export const UPGRADE_STEPS: StepSpec[] = [
+  { id: "a", type: "action.attribute", data: { set: { plan: "premium" } }, next: "g" },
+  { id: "g", type: "action.tag", data: { add: ["upgraded"] }, next: "w" },
+  { id: "w", type: "wait.duration", data: { amount: 1, unit: "days" }, next: "end" },
+];
+
+/**
+ * A run of a one-webhook journey (manual trigger → webhook to a closed port → end), created as
+ * enrolment leaves it: no state yet, before its first job (which builds the state and writes the
+ * webhook's message).
+ */
+export async function webhookRunBeforeFirstJob(x: EngineHarness, name: string, customer = "ann") {
+  const { journeyId, versionId } = await x.publish(name, [
+    { id: "t", type: "trigger.manual", next: "m" },
+    {
+      id: "m",
+      type: "action.webhook",
+      data: { url: "http://127.0.0.1:9/x", body: "{}" },
+      next: "end",
+    },
+  ]);
+  const customerId = await x.customer(customer);
+  const run = await x.db.prisma.journeyRun.create({
+    data: {
+      workspaceId: x.workspaceId,
+      journeyId,
+      versionId,
+      customerId,
+      entryNumber: 1,
+      currentStepId: "t",
+    },
+  });
+  return { journeyId, versionId, customerId, run };
+}
+
 export { waitFor } from "@postpath/db/testing";
 
 /**
