@@ -18,6 +18,7 @@ import { receivedRange } from "./event-months.ts";
 import { loadPlan } from "./plans.ts";
 import { ensureFollowUps } from "./runner.ts";
 import { compactRollups } from "./rollups.ts"; // issue 17
+import { compactKpiRollups } from "./kpi-compact.ts"; // issue 15
 import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
 import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
@@ -481,6 +482,13 @@ export async function sweep(
     ctx.log.warn(
       { err: err instanceof Error ? err.message : String(err) },
       "rollup compaction failed",
+    ),
+  );
+  // issue 15: the KPI rollups' shards of days that are over, likewise (kpi-compact.ts).
+  await compactKpiRollups(ctx).catch((err: unknown) =>
+    ctx.log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "KPI rollup compaction failed",
     ),
   );
   // issue 15: the traces' months ahead are created, those past the retention dropped whole.
