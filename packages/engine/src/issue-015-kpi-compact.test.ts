@@ -5,14 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { takeShard } from "./counters.ts";
 import { compactKpiRollups } from "./kpi-compact.ts";
-import {
-  insertOrders,
-  insertOrdersLocked,
-  withCustomerLocks,
-  type NewOrder,
-} from "./kpi-rollups.ts";
+import { insertOrders, type NewOrder } from "./kpi-rollups.ts";
 import { workspaceKpis, type KpiRange } from "./kpis.ts";
 import { sleep, startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { holdOrders } from "./testing/kpi-orders.ts";
 import { recountWorkspaceKpis } from "./testing/kpi-recount.ts";
 
 const DAY = 86_400_000;
@@ -211,25 +207,7 @@ describe("issue 15: the KPI rollups' shards of days that are over are folded", (
       [ws],
     );
     nextShardIs(onShard!.shard);
-    let pid = 0;
-    let holding!: () => void;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (holding = r));
-    const released = new Promise<void>((r) => (release = r));
-    const tx = withCustomerLocks(
-      h.db,
-      ws,
-      late.map((o) => o.customerId),
-      async (s) => {
-        const [me] = await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-        pid = me!.pid;
-        const n = await insertOrdersLocked(s, ws, late);
-        holding();
-        await released;
-        return n;
-      },
-    );
-    await Promise.race([held, tx]);
+    const { pid, release, done: tx } = await holdOrders(h.db, ws, late);
     let folding = true;
     const folded = fold(ws).finally(() => (folding = false));
     const waited = await waitsOn(pid, () => !folding);

@@ -4,15 +4,10 @@
 // on one row until the other commits (every new buyer of the day added to ("KpiBuyerDay": today,
 // gap 0)); and the dashboard (kpis.ts), summing over the shards, shows the same figures.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  insertOrders,
-  insertOrdersLocked,
-  rebuildKpiRollups,
-  withCustomerLocks,
-  type NewOrder,
-} from "./kpi-rollups.ts";
+import { insertOrders, rebuildKpiRollups, type NewOrder } from "./kpi-rollups.ts";
 import { workspaceKpis, type KpiRange } from "./kpis.ts";
 import { sleep, startEngineHarness, type EngineHarness } from "./testing/harness.ts";
+import { holdOrders } from "./testing/kpi-orders.ts";
 import { recountWorkspaceKpis } from "./testing/kpi-recount.ts";
 
 const DAY = 86_400_000;
@@ -50,25 +45,7 @@ interface Outcome {
  * either B finishes or it shows up blocked by A (then A ends, releasing it, and the outcome says so).
  */
 async function whileAHoldsItsOrders(workspace: string, a: NewOrder[], b: NewOrder[]) {
-  let pidA = 0;
-  let holding!: () => void;
-  let release!: () => void;
-  const held = new Promise<void>((r) => (holding = r));
-  const released = new Promise<void>((r) => (release = r));
-  const txA = withCustomerLocks(
-    h.db,
-    workspace,
-    a.map((o) => o.customerId),
-    async (s) => {
-      const [me] = await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-      pidA = me!.pid;
-      const n = await insertOrdersLocked(s, workspace, a);
-      holding();
-      await released;
-      return n;
-    },
-  );
-  await Promise.race([held, txA]);
+  const { pid: pidA, release, done: txA } = await holdOrders(h.db, workspace, a);
   expect(pidA).toBeGreaterThan(0);
 
   let bDone = false;
