@@ -392,11 +392,17 @@ SELECT c.id, c."workspaceId", c."externalId", c.email, c.phone, c.timezone, c.at
          WHERE p."customerId" = c.id) AS pending
 FROM "Customer" c WHERE c.id = ANY($1::text[])`;
 
-/** Pending checks done: exactly those read with their customers (or of customers now gone). */
+/**
+ * Pending checks done: exactly those read with their customers (by primary key), and those of
+ * customers now gone (by customer). Two deletes, not one with OR: an OR of the two conditions
+ * rules out both indexes, and every check job would read the whole table.
+ */
 const DONE_CHECKS = `
-DELETE FROM "PendingCheck"
-WHERE ("runId", seq) IN (SELECT * FROM unnest($1::text[], $2::int[]))
-   OR "customerId" = ANY($3::text[])`;
+WITH read AS (
+  DELETE FROM "PendingCheck"
+  WHERE ("runId", seq) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+)
+DELETE FROM "PendingCheck" WHERE "customerId" = ANY($3::text[])`;
 
 /** The live segment-triggered versions of these workspaces. */
 const SEGMENT_TRIGGERED_VERSIONS = `
