@@ -8,10 +8,12 @@
 
 import { z } from "zod";
 
-/** A range of events' "receivedAt", epoch milliseconds, both ends included. */
+/**
+ * A range of events' "receivedAt", epoch milliseconds, both ends included. Part of events jobs:
+ * fields a newer release adds are stripped, not refused (queues.ts EventJob).
+ */
 export const ReceivedRange = z
   .object({ from: z.number().finite(), to: z.number().finite() })
-  .strict()
   .refine((r) => r.from <= r.to, { message: "from must not be after to" });
 export type ReceivedRange = z.infer<typeof ReceivedRange>;
 

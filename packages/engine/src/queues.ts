@@ -33,25 +33,28 @@ export const MAX_CUSTOMERS_PER_CHECK = 500;
 /**
  * An ingested event to match against triggers and active runs, or a customer whose attributes
  * changed (identify, an attribute step) to check against segment triggers.
+ *
+ * Forward compatible (issue 15, rolling upgrades): a field this release does not know — one a
+ * newer release added, as `received` was — is stripped, not refused, so an older worker still
+ * processes the job (it refused such jobs, and their events waited for the sweeper). A missing
+ * required field or a wrong type is still refused. Exactly one shape must match (`z.xor`): without
+ * `.strict()` a job carrying the keys of two shapes (`eventId` and `eventIds`) would otherwise
+ * parse as whichever comes first and lose the other's ids; it is refused, as it was.
  */
-export const EventJob = z.union([
-  z.object({ eventId: z.string().min(1), received: ReceivedRange.optional() }).strict(),
+export const EventJob = z.xor([
+  z.object({ eventId: z.string().min(1), received: ReceivedRange.optional() }),
   /**
    * Events stored together by ingest's group commit (issue 15), processed as one batch. `received`:
    * the range of their receivedAt, so the worker reads their month of "Event" only (optional: jobs
    * queued without it read by id alone).
    */
-  z
-    .object({ eventIds: z.array(z.string().min(1)).min(1), received: ReceivedRange.optional() })
-    .strict(),
-  z.object({ customerId: z.string().min(1), reason: CustomerChangeReason }).strict(),
+  z.object({ eventIds: z.array(z.string().min(1)).min(1), received: ReceivedRange.optional() }),
+  z.object({ customerId: z.string().min(1), reason: CustomerChangeReason }),
   /** Customers checked together (issue 15: the identify group commit's, one job per statement). */
-  z
-    .object({
-      customerIds: z.array(z.string().min(1)).min(1).max(MAX_CUSTOMERS_PER_CHECK),
-      reason: CustomerChangeReason,
-    })
-    .strict(),
+  z.object({
+    customerIds: z.array(z.string().min(1)).min(1).max(MAX_CUSTOMERS_PER_CHECK),
+    reason: CustomerChangeReason,
+  }),
 ]);
 export type EventJob = z.infer<typeof EventJob>;
 

@@ -36,17 +36,21 @@ export interface TimerSettings {
 
 export const DEFAULT_TIMERS: TimerSettings = { bucketMs: 20, directWithinMs: 2000, pageSize: 1000 };
 
-/** The runs with `from < waitingUntil <= to` (ms since the epoch), after `after` when continuing. */
+/**
+ * The runs with `from < waitingUntil <= to` (ms since the epoch), after `after` when continuing.
+ *
+ * Forward compatible (issue 15, rolling upgrades): fields a newer release adds are kept
+ * (`.loose()`), not refused, and so travel on to the bucket's continuation jobs (wake.ts spreads
+ * the bucket into them), where a newer worker may take them up; `after` is this worker's own
+ * cursor and strips what it does not know. A missing or mistyped field is still refused.
+ */
 export const TimerBucketJob = z
   .object({
     from: z.number().int(),
     to: z.number().int(),
-    after: z
-      .object({ at: z.string().min(1), id: z.string().min(1) })
-      .strict()
-      .optional(),
+    after: z.object({ at: z.string().min(1), id: z.string().min(1) }).optional(),
   })
-  .strict()
+  .loose()
   .refine((b) => b.from < b.to, { message: "from must be before to", path: ["to"] });
 export type TimerBucketJob = z.infer<typeof TimerBucketJob>;
 
