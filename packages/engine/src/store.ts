@@ -194,8 +194,19 @@ const MOVED_RUNS = (
  * A customer's attributes and tags after a transition's folded changes (`x`, one row of the
  * batch's customers; null or absent parts change nothing). Written over `cu`, the row being
  * updated, so a concurrent change to the customer is re-read before it is applied. The commit
- * repeats them in its WHERE: a customer whose profile would not change is not rewritten (every
- * rewrite adds an entry to each of Customer's indexes: the attributes' GIN index rules out HOT).
+ * repeats them where it locks the rows: a customer whose profile would not change is neither
+ * locked nor rewritten (every rewrite adds an entry to each of Customer's indexes: the
+ * attributes' GIN index rules out HOT).
+ *
+ * CUSTOMER LOCK ORDER (issue 15): a statement that locks several customers' rows locks them in
+ * ("workspaceId", "externalId") order — the commit here, and an identify's upsert
+ * (identify-commit.ts, which inserts in that order). The commit's UPDATE used to lock them in its
+ * join's order (the batch's), so two commits (or a commit and an identify) changing customers A
+ * and B in opposite orders deadlocked (test issue-015-customer-lock-order); now a `LockRows` over
+ * a sort locks them first, whatever the plan. Among the commit's other rows they come after its
+ * runs (`upd` runs first: the statement reads it) and before its segment checks, counters and
+ * rollups (the CTEs no one reads run after it, the last written first; see `rollups`), as in a
+ * move (move.ts, one customer per transaction).
  */
 const NEW_ATTRIBUTES = `CASE WHEN x.set IS NULL OR jsonb_typeof(x.set) <> 'object' THEN cu.attributes
   WHEN x.unset IS NULL THEN cu.attributes || x.set ELSE (cu.attributes || x.set) - x.unset END`;
@@ -374,14 +385,23 @@ async function commitBatch(ctx: EngineContext, batch: Transition[]): Promise<boo
        FROM jsonb_to_recordset($1::jsonb -> 'checks') AS k(run text, seq int, ws text, customer text, at float8)
        JOIN upd ON upd.id = k.run
        ON CONFLICT DO NOTHING
-     ), customers AS (
-       UPDATE "Customer" cu SET attributes = ${NEW_ATTRIBUTES}, tags = ${NEW_TAGS},
-         "updatedAt" = now() AT TIME ZONE 'UTC'
+     ), customer_locks AS MATERIALIZED (
+       -- The rows the update below rewrites, locked in CUSTOMER LOCK ORDER (above); READ
+       -- COMMITTED re-checks the WHERE on a row's newest version, which stays locked until the
+       -- update, so the update need not. A batch changing no customer probes no row.
+       SELECT cu.id, x.set, x.unset, x.add, x.remove
        FROM jsonb_to_recordset($1::jsonb -> 'customers')
          AS x(run text, customer text, set jsonb, unset text[], add text[], remove text[])
        JOIN upd ON upd.id = x.run
-       WHERE cu.id = x.customer
-         AND (${NEW_ATTRIBUTES} IS DISTINCT FROM cu.attributes OR ${NEW_TAGS} IS DISTINCT FROM cu.tags)
+       JOIN "Customer" cu ON cu.id = x.customer
+       WHERE ${NEW_ATTRIBUTES} IS DISTINCT FROM cu.attributes OR ${NEW_TAGS} IS DISTINCT FROM cu.tags
+       ORDER BY cu."workspaceId", cu."externalId"
+       FOR NO KEY UPDATE OF cu
+     ), customers AS (
+       UPDATE "Customer" cu SET attributes = ${NEW_ATTRIBUTES}, tags = ${NEW_TAGS},
+         "updatedAt" = now() AT TIME ZONE 'UTC'
+       FROM customer_locks x
+       WHERE cu.id = x.id
      )
      SELECT id FROM upd`,
     [JSON.stringify(doc), shard, batch.length],
