@@ -23,6 +23,7 @@ import { Queue, Worker, type Job } from "bullmq";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import {
@@ -60,6 +61,29 @@ async function statementTotals(env: BenchEnv): Promise<Map<string, StatementTota
        GROUP BY queryid`,
     );
     return new Map(rows.map(({ id, ...t }) => [id, t]));
+  } catch {
+    return null;
+  }
+}
+
+/** The whole server's WAL and checkpoints so far (pg_stat_wal, pg_stat_bgwriter). */
+interface WalTotals {
+  bytes: number;
+  fpi: number;
+  records: number;
+  checkpoints: number;
+  requested: number;
+}
+
+async function walTotals(env: BenchEnv): Promise<WalTotals | null> {
+  try {
+    const [row] = await env.db.query<WalTotals>(
+      `SELECT w.wal_bytes::float8 AS bytes, w.wal_fpi::float8 AS fpi, w.wal_records::float8 AS records,
+              (b.checkpoints_timed + b.checkpoints_req)::float8 AS checkpoints,
+              b.checkpoints_req::float8 AS requested
+       FROM pg_stat_wal w, pg_stat_bgwriter b`,
+    );
+    return row ?? null;
   } catch {
     return null;
   }
@@ -119,6 +143,24 @@ async function backendCpu(env: BenchEnv, since?: BackendCpu): Promise<BackendCpu
 function summary(label: string, xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `${label}: p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(s.at(-1) ?? NaN)} ms`;
+}
+
+/**
+ * p99 of each run of `per` consecutive values (timers in due order: `per` = 10 s of them): a tail
+ * spread over the whole run is a steady state, one confined to a window a stall.
+ */
+function windows(label: string, xs: number[], per: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < xs.length; i += per)
+    parts.push(
+      fmt(
+        percentile(
+          [...xs.slice(i, i + per)].sort((a, b) => a - b),
+          99,
+        ),
+      ),
+    );
+  return `${label}, p99 of each 10 s: ${parts.join(" / ")} ms`;
 }
 
 export default async function main(args: string[]): Promise<void> {
@@ -265,10 +307,15 @@ export default async function main(args: string[]): Promise<void> {
     let cpu0: ReturnType<typeof cpuSnapshot> = null;
     let stmts0: Promise<Map<string, StatementTotals> | null> = Promise.resolve(null);
     let pg0: Promise<BackendCpu> = Promise.resolve(new Map<number, number>());
+    let wal0: Promise<WalTotals | null> = Promise.resolve(null);
+    // Whether this process (the bench and the first worker) stalled while the timers ran.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     const atT0 = setTimeout(
       () => {
+        loopDelay.enable();
         cpu0 = cpuSnapshot(pids);
         pg0 = backendCpu(env);
+        wal0 = walTotals(env);
         if (statements) stmts0 = statementTotals(env);
       },
       Math.max(0, t0 - Date.now()),
@@ -309,11 +356,17 @@ export default async function main(args: string[]): Promise<void> {
         throw new Error(`no bucket job finished for 60 s after the last due time: ${what}`);
     }
     if (unreported) console.log(`  (warning: ${unreported})`);
+    loopDelay.disable();
     const cpu = cpuSince(cpu0, Date.now() - t0, pids);
     const pgMs = await backendCpu(env, await pg0);
     const measuredMs = Date.now() - t0;
     clearTimeout(atT0);
-    const [s0, s1] = await Promise.all([stmts0, statementTotals(env)]);
+    const [s0, s1, w0, w1] = await Promise.all([
+      stmts0,
+      statementTotals(env),
+      wal0,
+      walTotals(env),
+    ]);
     await workers.close();
     await Promise.all(children.map((c) => c.stop()));
     const done = await env.db.prisma.journeyRun.count({
@@ -375,6 +428,7 @@ export default async function main(args: string[]): Promise<void> {
       `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), ${processes === 1 ? "one worker process" : `${processes} worker processes`}, concurrency ${concurrency}${processes === 1 ? "" : " each"}, buckets of ${bucketMs} ms (${fmt(buckets.size)} bucket jobs); ${fmt(done - w)} runs completed`,
     );
     console.log(`  ${summary("engine, step committed − due       ", committed)}`);
+    console.log(`  ${windows("engine, step committed − due", committed, rate * 10)}`);
     console.log(`  ${summary("engine, bucket's jobs finished − due", finished)}`);
     console.log(`  ${summary("engine, bucket's job started − due ", started)}`);
     console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)} (one process)`);
@@ -383,8 +437,20 @@ export default async function main(args: string[]): Promise<void> {
       `  CPU while the measured timers ran (% of one core of ${os.availableParallelism()}): ${cpu}`,
     );
     console.log(
+      `  event loop of this process (the first worker) while the measured timers ran: delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
+    );
+    console.log(
       `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; autovacuum, WAL writer and checkpointer not included)`,
     );
+    if (w0 && w1) {
+      const runs = done - w;
+      const fpi = w1.fpi - w0.fpi;
+      console.log(
+        `  WAL while the measured timers ran (whole server): ${fmt((w1.bytes - w0.bytes) / runs, 0)} bytes per run (${fmt((w1.records - w0.records) / runs, 1)} records, ${fmt(fpi / runs, 2)} full-page images), ${fmt(w1.checkpoints - w0.checkpoints)} checkpoints (${fmt(w1.requested - w0.requested)} requested by WAL volume: max_wal_size ${await env.db
+          .query<{ v: string }>(`SELECT current_setting('max_wal_size') AS v`)
+          .then((r) => r[0]?.v ?? "?")})`,
+      );
+    }
     const stmts = s0 && s1 ? statementsSince(s0, s1) : [];
     const commits = stmts.filter((t) => isRunCommit(t.query));
     if (commits.length) {
