@@ -244,21 +244,25 @@ export async function recordOrdersAndConversions(
         eventId: o.e.id,
       })),
     );
-    const names = new Set((await workspaceConfigs(ctx, workspaceId, settings)).map((c) => c.event));
+    // Read once per batch and workspace: each converting event used to read them again (a
+    // count round trip per order).
+    const configs = await workspaceConfigs(ctx, workspaceId, settings);
+    const names = new Set(configs.map((c) => c.event));
     // Segment's "Order Completed" is the purchase event too.
     const converts = (x: ProcessedEvent) =>
       names.has(x.name) || (x.name === SEGMENT_ORDER_EVENT && names.has(settings.purchaseEvent));
     for (const e of list.filter(converts).sort((a, b) => a.ts - b.ts))
-      await convert(ctx, settings, e);
+      await convert(ctx, settings, configs, e);
   }
 }
 
 async function convert(
   ctx: EngineContext,
   settings: AnalyticsSettings,
+  all: readonly AttributionConfig[],
   e: ProcessedEvent,
 ): Promise<void> {
-  const configs = (await workspaceConfigs(ctx, e.workspaceId, settings)).filter(
+  const configs = all.filter(
     (c) =>
       (c.event === e.name ||
         (e.name === SEGMENT_ORDER_EVENT && c.event === settings.purchaseEvent)) &&
