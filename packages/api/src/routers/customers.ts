@@ -3,6 +3,7 @@
 // channel), the event timeline, every run with its trace in words and its rendered messages, and
 // erasure (right to be forgotten) in one audited transaction.
 import { createHash } from "node:crypto";
+import { Prisma } from "@postpath/db";
 import { CONSENT_CHANNELS, SOURCE_WORDS } from "@postpath/engine";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -44,6 +45,50 @@ function eraseLockTimeout(err: unknown): never {
       cause: err,
     });
   throw err;
+}
+
+/** How many times an erasure is tried when Postgres aborts it for a deadlock or conflict. */
+const ERASE_ATTEMPTS = 4;
+
+/**
+ * A deadlock (40P01) or serialization failure (40001): Postgres rolled the transaction back and
+ * running it again may well succeed. Prisma reports 40001 as P2034 and, from raw SQL, other codes
+ * as P2010 with the driver's error in `meta`.
+ */
+function transientConflict(err: unknown): boolean {
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (err.code === "P2034") return true;
+  const driver = err.meta?.["driverAdapterError"] as { cause?: { code?: unknown } } | undefined;
+  const code = driver?.cause?.code ?? /Code: `(\w+)`/.exec(err.message)?.[1];
+  return code === "40P01" || code === "40001";
+}
+
+/**
+ * Runs the transaction `fn` again after a transient conflict, a few times with a short
+ * random pause; once they are used up, CONFLICT (the caller may try again) rather than a 500.
+ * Erasure takes its locks in the engine's order (see `erase`), but a run commit updates its batch's
+ * runs in the batch's order, so two runs of one customer can still be taken the other way round.
+ */
+async function transactionRetried<T>(
+  prisma: ApiContext["db"]["prisma"],
+  fn: (tx: Prisma.TransactionClient) => Promise<T>,
+  options: { timeout: number },
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await prisma.$transaction(fn, options);
+    } catch (err) {
+      if (!transientConflict(err)) throw err;
+      if (n >= ERASE_ATTEMPTS)
+        throw new TRPCError({
+          code: "CONFLICT",
+          message:
+            "The customer's journeys were being updated at the same moment; try the erasure again.",
+          cause: err,
+        });
+      await new Promise((r) => setTimeout(r, 20 * n + Math.random() * 50));
+    }
+  }
 }
 
 /** Which kind of search a query looks like when the caller did not say. */
@@ -560,7 +605,8 @@ export const customersRouter = router({
     .input(CustomerId.extend({ confirmExternalId: Text.max(255) }))
     .mutation(async ({ ctx, input }) => {
       const workspaceId = ctx.user.workspaceId;
-      const erased = ctx.db.prisma.$transaction(
+      const erased = transactionRetried(
+        ctx.db.prisma,
         async (tx) => {
           // "Event" has no foreign key to "Customer" (issue 15): an ingest statement that read this
           // customer before we commit would store its events under the erased id after our delete.
@@ -572,6 +618,19 @@ export const customersRouter = router({
           await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${ERASE_LOCK_TIMEOUT}'`);
           await tx.$executeRaw`LOCK TABLE "EventKey" IN SHARE ROW EXCLUSIVE MODE`;
           await tx.$executeRawUnsafe(`SET LOCAL lock_timeout TO DEFAULT`);
+          // LOCK ORDER (issue 15): the customer's runs, then the customer — the order the engine's
+          // run commit takes them in (store.ts commitBatch: its runs in `upd`, then their customers
+          // in `customer_locks`; a move does the same). Taken the other way round, an erasure
+          // holding the customer and a commit holding one of their runs waited for each other
+          // until Postgres aborted one of them (40P01; test issue-015-erase-lock-order).
+          // A transition in flight (its run row locked, its messages and traces inserted in the
+          // same statement) commits before this read returns, and no later one can write for these
+          // runs (it waits for our commit, then finds them gone). Each delete below then sees every
+          // message and trace written for them. The foreign key from "Message" to "JourneyRun" used
+          // to cascade to messages committed meanwhile; there is none since issue 15
+          // (20261206040000_message_no_foreign_keys), nor from "RunTrace".
+          await tx.$queryRaw`SELECT 1 FROM "JourneyRun"
+            WHERE "customerId" = ${input.id} AND "workspaceId" = ${workspaceId} ORDER BY id FOR UPDATE`;
           // Locks the row: a concurrent identify merges before, or creates a fresh one after.
           const found = await tx.$queryRaw<{ id: string; externalId: string }[]>`
             SELECT id, "externalId" FROM "Customer"
@@ -592,14 +651,6 @@ export const customersRouter = router({
           const run = async (name: string, q: Promise<number>) => {
             counts[name] = await q;
           };
-          // The runs first, locked: a transition in flight (its run row locked, its messages and
-          // traces inserted in the same statement) commits before this read returns, and no later
-          // one can write for these runs (it waits for our commit, then finds them gone). Each
-          // delete below then sees every message and trace written for them. The foreign key from
-          // "Message" to "JourneyRun" used to cascade to messages committed meanwhile; there is
-          // none since issue 15 (20261206040000_message_no_foreign_keys), nor from "RunTrace".
-          await tx.$queryRaw`SELECT 1 FROM "JourneyRun"
-            WHERE "customerId" = ${id} AND "workspaceId" = ${workspaceId} ORDER BY id FOR UPDATE`;
           // Children first; runs by customer (no foreign keys: see JourneyRun).
           await run(
             "traces",
