@@ -383,24 +383,34 @@ const EARLIER_FIRST_LIMIT = 50;
 
 /**
  * The customers, each with its pending segment checks ("PendingCheck": journey steps' changes kept
- * with their transitions) read in the same snapshot: every change listed is in the row read, so the
- * check covers it, and a change committed after this read is not listed (its row stays).
+ * with their transitions; "IdentifyCheck": identify calls' merges) read in the same snapshot: every
+ * change listed is in the row read, so the check covers it, and a change committed after this read
+ * is not listed (its row stays).
  */
 const LOAD_CUSTOMERS = `
 SELECT c.id, c."workspaceId", c."externalId", c.email, c.phone, c.timezone, c.attributes, c.tags,
        (SELECT json_agg(json_build_array(p."runId", p.seq)) FROM "PendingCheck" p
-         WHERE p."customerId" = c.id) AS pending
+         WHERE p."customerId" = c.id) AS pending,
+       (SELECT json_agg(i."callId") FROM "IdentifyCheck" i
+         WHERE i."customerId" = c.id) AS identified
 FROM "Customer" c WHERE c.id = ANY($1::text[])`;
 
 /**
  * Pending checks done: exactly those read with their customers (by primary key), and those of
  * customers now gone (by customer). Two deletes, not one with OR: an OR of the two conditions
- * rules out both indexes, and every check job would read the whole table.
+ * rules out both indexes, and every check job would read the whole table. The same for identify
+ * calls' checks ($4, $5: customer and call of each read; "IdentifyCheck"'s key leads with the
+ * customer, so its two deletes read one index).
  */
 const DONE_CHECKS = `
 WITH read AS (
   DELETE FROM "PendingCheck"
   WHERE ("runId", seq) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+), identified AS (
+  DELETE FROM "IdentifyCheck"
+  WHERE ("customerId", "callId") IN (SELECT * FROM unnest($4::text[], $5::text[]))
+), identified_gone AS (
+  DELETE FROM "IdentifyCheck" WHERE "customerId" = ANY($3::text[])
 )
 DELETE FROM "PendingCheck" WHERE "customerId" = ANY($3::text[])`;
 
@@ -461,7 +471,11 @@ export async function processCustomersChanged(
 ): Promise<{ enrolled: number; delivered: number }> {
   const ids = [...new Set(customerIds)];
   const rows = await ctx.db.query<
-    CustomerRow & { workspaceId: string; pending: [string, number][] | null }
+    CustomerRow & {
+      workspaceId: string;
+      pending: [string, number][] | null;
+      identified: string[] | null;
+    }
   >(LOAD_CUSTOMERS, [ids], { prepare: "engine.changedCustomersPending" });
   let gone: string[] = [];
   if (rows.length < ids.length) {
@@ -470,13 +484,26 @@ export async function processCustomersChanged(
     ctx.log.warn({ customerIds: gone }, "customer-changed job for an unknown customer; ignoring");
   }
   const result = await checkCustomers(ctx, rows);
-  // issue 15: the journey steps' checks this one covered are done (after it, so a failure leaves
-  // them for the retry and the sweeper).
+  // issue 15: the journey steps' and identify calls' checks this one covered are done (after it,
+  // so a failure leaves them for the retry and the sweeper).
   const pending = rows.flatMap((r) => r.pending ?? []);
-  if (pending.length > 0 || gone.length > 0)
-    await ctx.db.query(DONE_CHECKS, [pending.map((p) => p[0]), pending.map((p) => p[1]), gone], {
-      prepare: "engine.doneChecks",
-    });
+  // In key order, as the index holds them, so two checks clearing the same rows take them in one
+  // order when the plan follows the list (a deadlock would fail one job, and its retry is harmless).
+  const identified = rows
+    .flatMap((r) => (r.identified ?? []).map((call) => [r.id, call] as const))
+    .sort(([c1, k1], [c2, k2]) => (c1 < c2 || (c1 === c2 && k1 < k2) ? -1 : 1));
+  if (pending.length > 0 || identified.length > 0 || gone.length > 0)
+    await ctx.db.query(
+      DONE_CHECKS,
+      [
+        pending.map((p) => p[0]),
+        pending.map((p) => p[1]),
+        gone,
+        identified.map((p) => p[0]),
+        identified.map((p) => p[1]),
+      ],
+      { prepare: "engine.doneChecks" },
+    );
   return result;
 }
 

@@ -14,6 +14,14 @@
 // replay finds `enqueuedAt` still null and queues the check again, once: under the job id it had
 // (so Redis adds it once, if the first try got there after all) when the replay is checked with
 // the same calls as before; else in a new job (the check is idempotent), and `enqueuedAt` is set.
+//
+// And underneath, the check is kept in Postgres with the merge (a transactional outbox, as
+// "PendingCheck" is for journey steps): the statement that merges the traits inserts an
+// "IdentifyCheck" row per customer it merged, named by the customer's first call in it (the name
+// its check job gets, `identify-<call>`, when it goes alone); the check job reads the customer's
+// rows with the customer and deletes exactly those once done (events.ts); the sweeper queues a
+// check for rows older than its grace (maintenance.ts). So a check Redis accepted and then lost
+// (a restart without persistence) is queued again, which `enqueuedAt` alone could not tell.
 import { randomUUID } from "node:crypto";
 import { GroupBatcher, onePer, type BatcherOptions } from "./batcher.ts";
 import { applyConsentTraits, consentFromTraits } from "./consent.ts";
@@ -46,8 +54,9 @@ export const DEFAULT_IDENTIFY_COMMIT: BatcherOptions = {
 };
 
 // $1 … $9: per call its position, workspace, userId, messageId, call id, a new customer id,
-// email, phone, timezone; $10 its traits (jsonb[]). Answers per call whether it claimed its
-// messageId and, if so, its customer.
+// email, phone, timezone; $10 its traits (jsonb[]); $11 now (ms). Answers per call whether it
+// claimed its messageId and, if so, its customer. Every customer merged owes a segment check
+// ("IdentifyCheck", named by its first call here) until a check has read it.
 const MERGE = `
 WITH x AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -61,7 +70,7 @@ WITH x AS (
 ), mine AS (
   SELECT x.* FROM x JOIN claim ON claim.id = x.call
 ), merged AS (
-  SELECT ws, uid, min(cid) AS cid,
+  SELECT ws, uid, min(cid) AS cid, (array_agg(call ORDER BY i))[1] AS call,
          (array_agg(email ORDER BY i DESC) FILTER (WHERE email IS NOT NULL))[1] AS email,
          (array_agg(phone ORDER BY i DESC) FILTER (WHERE phone IS NOT NULL))[1] AS phone,
          (array_agg(tz ORDER BY i DESC) FILTER (WHERE tz IS NOT NULL))[1] AS tz,
@@ -79,6 +88,10 @@ WITH x AS (
     attributes = "Customer".attributes || EXCLUDED.attributes,
     "updatedAt" = now()
   RETURNING id, "workspaceId" AS ws, "externalId" AS uid
+), owed AS (
+  INSERT INTO "IdentifyCheck" ("customerId", "callId", "workspaceId", "createdAt")
+  SELECT u.id, m.call, u.ws, to_timestamp($11::float8 / 1000) AT TIME ZONE 'UTC'
+  FROM upsert u JOIN merged m ON m.ws = u.ws AND m.uid = u.uid
 )
 SELECT x.i, u.id AS "customerId"
 FROM x JOIN claim ON claim.id = x.call JOIN upsert u ON u.ws = x.ws AND u.uid = x.uid`;
@@ -138,6 +151,7 @@ export class IdentifyCommitter {
         rows.map((r) => r.phone),
         rows.map((r) => r.timezone),
         rows.map((r) => JSON.stringify(r.traits)),
+        this.ctx.now(),
       ],
       { prepare: "engine.identifyMerge" },
     );

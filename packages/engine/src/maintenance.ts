@@ -20,7 +20,7 @@ import { ensureFollowUps } from "./runner.ts";
 import { compactRollups } from "./rollups.ts"; // issue 17
 import { compactKpiRollups } from "./kpi-compact.ts"; // issue 15
 import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
-import { addUnlessPending, MaintenanceJob, sendJobOptions } from "./queues.ts";
+import { addUnlessPending, customerCheckJobs, MaintenanceJob, sendJobOptions } from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
 import {
   dropExpiredTracePartitions,
@@ -344,7 +344,10 @@ export async function sweep(
   messages: number;
   /** Unprocessed events whose job was re-created. */
   eventJobs: number;
-  /** issue 15: segment-check jobs queued again for journey steps' pending checks. */
+  /**
+   * issue 15: segment-check jobs queued again for pending checks (journey steps' and identify
+   * calls').
+   */
   checkJobs: number;
   identifyCalls: number;
   /** Expired events deleted one by one (of months kept for an unprocessed event or a segment). */
@@ -429,7 +432,23 @@ export async function sweep(
     { prepare: "engine.pendingChecks" },
   );
   let checkJobs = 0;
-  for (const job of attributeCheckJobs(pendingChecks))
+  // And identify calls' checks ("IdentifyCheck"), under the names they had when they went alone.
+  const identifyChecks = await ctx.db.query<{ customerId: string; callId: string }>(
+    `SELECT "customerId", "callId" FROM "IdentifyCheck"
+     WHERE "createdAt" < $1::timestamp ORDER BY "createdAt" LIMIT $2`,
+    [cutoff, SWEEP_LIMIT],
+    { prepare: "engine.identifyChecks" },
+  );
+  const owedCalls = new Map<string, string[]>();
+  for (const c of identifyChecks) {
+    const calls = owedCalls.get(c.customerId);
+    if (calls) calls.push(c.callId);
+    else owedCalls.set(c.customerId, [c.callId]);
+  }
+  for (const job of [
+    ...attributeCheckJobs(pendingChecks),
+    ...customerCheckJobs("identify", owedCalls),
+  ])
     if (await addUnlessPending(ctx.queues.events, job.name, job.data, job.opts)) checkJobs++;
   // Segment entries and exits whose journeys a crash kept from starting (SegmentEdge).
   const segmentEdges = await replaySegmentEdges(ctx, before.getTime(), SWEEP_LIMIT);
