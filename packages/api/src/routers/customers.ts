@@ -707,6 +707,8 @@ export const customersRouter = router({
           );
           // issue 15: journey steps' segment checks not yet done (ids only; not counted).
           await tx.$executeRaw`DELETE FROM "PendingCheck" WHERE "customerId" = ${id}`;
+          // And identify calls' (issue 15: "IdentifyCheck", their outbox; ids only, not counted).
+          await tx.$executeRaw`DELETE FROM "IdentifyCheck" WHERE "customerId" = ${id}`;
           await run(
             "identifyCalls",
             tx.$executeRaw`DELETE FROM "IdentifyCall" WHERE "workspaceId" = ${workspaceId} AND "externalId" = ${c.externalId}`,

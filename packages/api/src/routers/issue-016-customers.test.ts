@@ -368,6 +368,15 @@ describe("customers router (issue 16)", () => {
         },
       });
       await prisma.segmentMember.create({ data: { journeyId: `j-${k}`, customerId } });
+      // Segment checks still owed (issue 15 outboxes: a journey step's, an identify call's).
+      await env.db.query(
+        `INSERT INTO "PendingCheck" ("runId", seq, "workspaceId", "customerId") VALUES ($1, 1, $2, $3)`,
+        [runId, ws, customerId],
+      );
+      await env.db.query(
+        `INSERT INTO "IdentifyCheck" ("customerId", "callId", "workspaceId") VALUES ($1, $2, $3)`,
+        [customerId, `call-${k}`, ws],
+      );
     };
     await fill(c.id, mine.run.id, mine.message.id, "mine");
     await fill(other.id, theirs.run.id, theirs.message.id, "theirs");
@@ -414,7 +423,9 @@ describe("customers router (issue 16)", () => {
        UNION ALL SELECT 'SubscriptionChange', count(*)::int FROM "SubscriptionChange" WHERE "customerId" = $1
        UNION ALL SELECT 'EntrySkip', count(*)::int FROM "EntrySkip" WHERE "customerId" = $1
        UNION ALL SELECT 'SegmentMember', count(*)::int FROM "SegmentMember" WHERE "customerId" = $1
-       UNION ALL SELECT 'IdentifyCall', count(*)::int FROM "IdentifyCall" WHERE "workspaceId" = $3 AND "externalId" = 'user-09'`,
+       UNION ALL SELECT 'IdentifyCall', count(*)::int FROM "IdentifyCall" WHERE "workspaceId" = $3 AND "externalId" = 'user-09'
+       UNION ALL SELECT 'PendingCheck', count(*)::int FROM "PendingCheck" WHERE "customerId" = $1
+       UNION ALL SELECT 'IdentifyCheck', count(*)::int FROM "IdentifyCheck" WHERE "customerId" = $1`,
       [c.id, mine.run.id, ws, mine.message.idempotencyKey],
     );
     expect(left.filter((r) => r.n > 0)).toEqual([]);
@@ -434,10 +445,12 @@ describe("customers router (issue 16)", () => {
             + (SELECT count(*) FROM "EventKey" k JOIN "Event" e ON e.id = k."eventId"
                 WHERE e."customerId" = $1)::int
             + (SELECT count(*) FROM "EntrySkip" WHERE "customerId" = $1)::int
-            + (SELECT count(*) FROM "SegmentMember" WHERE "customerId" = $1)::int AS n`,
+            + (SELECT count(*) FROM "SegmentMember" WHERE "customerId" = $1)::int
+            + (SELECT count(*) FROM "PendingCheck" WHERE "customerId" = $1)::int
+            + (SELECT count(*) FROM "IdentifyCheck" WHERE "customerId" = $1)::int AS n`,
       [other.id, theirs.run.id],
     );
-    expect(kept[0]?.n).toBe(15);
+    expect(kept[0]?.n).toBe(17);
 
     const audit = await prisma.auditLog.findMany({
       where: { workspaceId: ws, action: "customer.erase" },
