@@ -1,5 +1,5 @@
 import { PUBLIC_ONLY, type OutboundPolicy } from "@postpath/channels";
-import { DelayedError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Database } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import type { Keyring } from "./credentials/keyring.ts";
@@ -200,6 +200,14 @@ export function startWorkers(ctx: EngineContext, opts: WorkerOptions): RunningWo
   for (const w of workers) {
     w.on("failed", (job, err) => {
       if (err instanceof DelayedError) return;
+      // Refused for good (data that does not fit the queue's schema: queues.ts parseJobData).
+      if (err instanceof UnrecoverableError) {
+        ctx.log.error(
+          { queue: w.name, jobId: job?.id, err: err.message },
+          "job refused: kept as failed for a week, not retried",
+        );
+        return;
+      }
       // An outage is logged once, by the monitor, when it begins and when it ends.
       if (opts.monitor && (opts.monitor.report(err) || dependencyOutage(err))) return;
       ctx.log.warn(

@@ -1,5 +1,4 @@
 import { listenedEvents, matchesTrigger, type CustomerSnapshot } from "@postpath/journey";
-import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
 import { asRecord, toSnapshot, type CustomerRow } from "./customer.ts";
 import {
@@ -13,7 +12,7 @@ import { recordOrdersAndConversions } from "./attribution.ts"; // issue 17
 import { loadPlan } from "./plans.ts";
 import { refreshSegmentsForCustomers, refreshSegmentsForEventBatch } from "./segments.ts"; // issue 16
 import { rangeParams, receivedRange, type ReceivedRange } from "./event-months.ts";
-import { EventJob, runJobId, type RunJob } from "./queues.ts";
+import { EventJob, parseJobData, runJobId, type RunJob } from "./queues.ts";
 
 /**
  * An ingested event: hand it to the customer's active runs that listen for it (goals, exit
@@ -24,22 +23,11 @@ export async function processEventJob(
   ctx: EngineContext,
   data: unknown,
 ): Promise<{ enrolled: number; delivered: number }> {
-  const parsed = EventJob.safeParse(data);
-  if (!parsed.success) {
-    ctx.log.error(
-      { issues: parsed.error.issues, data },
-      "malformed event job payload; dropping it",
-    );
-    throw new UnrecoverableError("malformed event job payload");
-  }
-  if ("customerId" in parsed.data) return processCustomersChanged(ctx, [parsed.data.customerId]);
-  if ("customerIds" in parsed.data) return processCustomersChanged(ctx, parsed.data.customerIds);
+  const job = parseJobData(EventJob, data, "event");
+  if ("customerId" in job) return processCustomersChanged(ctx, [job.customerId]);
+  if ("customerIds" in job) return processCustomersChanged(ctx, job.customerIds);
   // One event is a batch of one: the same plain-SQL path (processEvent's Prisma reads cost more).
-  return processEventBatch(
-    ctx,
-    "eventIds" in parsed.data ? parsed.data.eventIds : [parsed.data.eventId],
-    parsed.data.received,
-  );
+  return processEventBatch(ctx, "eventIds" in job ? job.eventIds : [job.eventId], job.received);
 }
 
 interface BatchEvent {

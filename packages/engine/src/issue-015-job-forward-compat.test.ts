@@ -6,6 +6,7 @@
 // in-process, webhooks to a local receiver.
 import { createProvider } from "@postpath/channels";
 import type { Queue } from "bullmq";
+import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { track } from "./ingest.ts";
 import { EventJob, MaintenanceJob, RunJob, SendJob, type ShardedQueue } from "./queues.ts";
@@ -323,27 +324,53 @@ describe("jobs from a newer release are processed by the workers", () => {
     expect(reminded).toBe(N);
   });
 
-  it("a job missing a required field or with a wrong type fails at once and is kept as failed", async () => {
+  it("a job missing a required field or with a wrong type fails at once, is kept as failed, and says which field", async () => {
+    // The workers' log, as an operator reads it (one JSON line per entry).
+    const lines: string[] = [];
+    h.ctx.log = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
     h.startWorkers();
-    const bad: [ShardedQueue<never>, string, unknown][] = [
-      [h.ctx.queues.events as never, "no-ids", { received: { from: 1, to: 2 }, ...NEWER }],
+    // Per job: its queue, id, data, and the field its failure names.
+    const bad: [ShardedQueue<never>, string, unknown, RegExp][] = [
+      [
+        h.ctx.queues.events as never,
+        "no-ids",
+        { received: { from: 1, to: 2 }, ...NEWER },
+        /eventId: /,
+      ],
       [
         h.ctx.queues.events as never,
         "bad-range",
         { eventId: "e1", received: { from: "x", to: 2 } },
+        /received\.from: /,
       ],
-      [h.ctx.queues.events as never, "two-shapes", { eventId: "e1", eventIds: ["e2"] }],
-      [h.ctx.queues.events as never, "no-reason", { customerIds: ["c1"], ...NEWER }],
-      [h.ctx.queues.timers as never, "no-from", { to: 5, ...NEWER }],
-      [h.ctx.queues.sends as never, "no-message", { createdAt: 5, ...NEWER }],
-      [h.ctx.queues.runs as never, "no-seq", { runId: "r1", input: { kind: "entered" } }],
+      [
+        h.ctx.queues.events as never,
+        "two-shapes",
+        { eventId: "e1", eventIds: ["e2"] },
+        /\(the whole job\): .*more than one/,
+      ],
+      [h.ctx.queues.events as never, "no-reason", { customerIds: ["c1"], ...NEWER }, /reason: /],
+      [h.ctx.queues.timers as never, "no-from", { to: 5, ...NEWER }, /from: /],
+      [h.ctx.queues.sends as never, "no-message", { createdAt: 5, ...NEWER }, /messageId: /],
+      [h.ctx.queues.runs as never, "no-seq", { runId: "r1", input: { kind: "entered" } }, /seq: /],
     ];
     for (const [queue, jobId, data] of bad) await queue.add("bad", data as never, { jobId });
-    for (const [queue, jobId] of bad) {
+    for (const [queue, jobId, , field] of bad) {
       const end = await settled(queue, jobId);
-      // Not retried through its attempts: failed on the first, with the reason.
+      // Not retried through its attempts: failed on the first, with the reason and the field.
       expect(end, jobId).toMatchObject({ state: "failed", attemptsMade: 1 });
-      expect(end.failedReason, jobId).toMatch(/malformed/);
+      expect(end.failedReason, jobId).toMatch(/^malformed [a-z ]+ job: /);
+      expect(end.failedReason, jobId).toMatch(field);
+      // Logged once, with the job's id and the same reason (the worker logs it once BullMQ has
+      // stored the failure, so it may come just after the state).
+      const logged = () =>
+        lines
+          .map((l) => JSON.parse(l) as { jobId?: string; err?: string; msg: string })
+          .filter((l) => l.jobId === jobId);
+      await waitFor(`the log line of ${jobId}`, () => Promise.resolve(logged().length > 0));
+      expect(logged(), jobId).toEqual([
+        expect.objectContaining({ err: end.failedReason, msg: expect.stringMatching(/refused/) }),
+      ]);
     }
   });
 });

@@ -8,7 +8,6 @@ import {
   triggerOf,
 } from "@postpath/journey";
 import { Prisma } from "@postpath/db";
-import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { attributeCheckJobs } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
@@ -20,7 +19,13 @@ import { ensureFollowUps } from "./runner.ts";
 import { compactRollups } from "./rollups.ts"; // issue 17
 import { compactKpiRollups } from "./kpi-compact.ts"; // issue 15
 import { replaySegmentEdges, sweepSegments } from "./segments.ts"; // issue 16
-import { addUnlessPending, customerCheckJobs, MaintenanceJob, sendJobOptions } from "./queues.ts";
+import {
+  addUnlessPending,
+  customerCheckJobs,
+  MaintenanceJob,
+  parseJobData,
+  sendJobOptions,
+} from "./queues.ts";
 import { runMigration } from "./move.ts"; // issue 18
 import {
   dropExpiredTracePartitions,
@@ -55,15 +60,7 @@ export const ENROL_BATCH = 2000;
 export const ENROL_PARALLEL = 4;
 
 export async function processMaintenanceJob(ctx: EngineContext, data: unknown): Promise<unknown> {
-  const parsed = MaintenanceJob.safeParse(data);
-  if (!parsed.success) {
-    ctx.log.error(
-      { issues: parsed.error.issues, data },
-      "malformed maintenance job payload; dropping it",
-    );
-    throw new UnrecoverableError("malformed maintenance job payload");
-  }
-  const job = parsed.data;
+  const job = parseJobData(MaintenanceJob, data, "maintenance");
   switch (job.kind) {
     case "enrolment":
       return runEnrolment(ctx, job.enrolmentId);

@@ -8,6 +8,7 @@ import {
   type JobType,
   type ObliterateOpts,
   type QueueOptions,
+  UnrecoverableError,
 } from "bullmq";
 import { Cluster, Redis } from "ioredis";
 import { createHash } from "node:crypto";
@@ -275,6 +276,40 @@ export const DEFAULT_JOB_RETRY: JobRetry = {
   firstBackoffMs: 500,
   maxBackoffMs: 30_000,
 };
+
+/**
+ * A job's data checked against its queue's schema. Data that does not fit (hand-edited, or from an
+ * incompatible release) fails the job for good: BullMQ keeps it as failed with this reason for a
+ * week (RETENTION) and never retries it; the workers log it with its id (engine.ts). The reason
+ * names each field at fault, as `path: problem`.
+ */
+export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new UnrecoverableError(
+    `malformed ${what} job: ${jobProblems(parsed.error.issues).join("; ")}`,
+  );
+}
+
+/**
+ * `path: problem` per issue. Data fitting none of a union's shapes gets the problems of the shapes it
+ * came closest to (fewest problems), joined with "or" when several are as close.
+ */
+function jobProblems(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
+  return issues.flatMap((i) => {
+    const path = [...prefix, ...i.path];
+    if (i.code === "invalid_union" && i.errors.length > 0) {
+      const fewest = Math.min(...i.errors.map((e) => e.length));
+      return [
+        i.errors
+          .filter((e) => e.length === fewest)
+          .map((e) => jobProblems(e, path).join(", "))
+          .join(" or "),
+      ];
+    }
+    return [`${path.length ? path.map(String).join(".") : "(the whole job)"}: ${i.message}`];
+  });
+}
 
 /** The name of the capped exponential backoff; workers compute it with `cappedBackoff`. */
 export const CAPPED_BACKOFF = "capped";

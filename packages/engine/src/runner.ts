@@ -17,7 +17,6 @@ import {
   type RunInput,
   type RunState,
 } from "@postpath/journey";
-import { UnrecoverableError } from "bullmq";
 import { randomUUID } from "node:crypto";
 import { queueAttributeCheck, recheckAfterCommit, segmentChecksApply } from "./attribute-checks.ts";
 import type { EngineContext } from "./context.ts";
@@ -26,7 +25,7 @@ import { countersFromTransition } from "./counters.ts";
 import { exitRuns } from "./exit.ts";
 import { withMemberships } from "./memberships.ts"; // issue 16
 import { loadPlan, VersionNotFoundError } from "./plans.ts";
-import { addUnlessPending, RunJob, runJobId, sendJobOptions } from "./queues.ts";
+import { addUnlessPending, parseJobData, RunJob, runJobId, sendJobOptions } from "./queues.ts";
 import { scheduleTimer } from "./timers.ts";
 import { enteredRollups } from "./rollups.ts"; // issue 17
 import { cpuTurn } from "./turns.ts";
@@ -202,14 +201,7 @@ export async function processRunJob(
   /** The run's row when the caller has just read it (a timer bucket); else it is loaded. */
   loaded?: RunRow,
 ): Promise<RunOutcome> {
-  const parsed = RunJob.safeParse(data);
-  if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues, data }, "malformed run job payload; dropping it");
-    throw new UnrecoverableError(
-      `malformed run job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const job = parsed.data;
+  const job = parseJobData(RunJob, data, "run");
   // The hot path reads through the batched run store (one query for all the jobs in flight).
   const row = loaded?.id === job.runId ? loaded : await runStore(ctx).load(job.runId);
   const run = row ? { ...row, journey: { status: row.journeyStatus } } : null;

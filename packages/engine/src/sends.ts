@@ -8,7 +8,6 @@ import {
   type Delivery,
   type Plan,
 } from "@postpath/journey";
-import { UnrecoverableError } from "bullmq";
 import {
   isConsentChannel,
   MARKETING_BLOCKED_SQL,
@@ -24,7 +23,14 @@ import { admitUnderCaps, rateLimitHold, workspaceLimits, workspaceQuietHold } fr
 import { makeOutput } from "./outputs.ts";
 import { loadPlan } from "./plans.ts";
 import { NoProviderError } from "./providers.ts";
-import { SendJob, runJobId, sendJobCreatedAt, type RunJob, type SendAccepted } from "./queues.ts";
+import {
+  parseJobData,
+  SendJob,
+  runJobId,
+  sendJobCreatedAt,
+  type RunJob,
+  type SendAccepted,
+} from "./queues.ts";
 
 export type SendOutcome =
   "sent" | "already" | "skipped" | "failed" | "missing" | "uncertain" | { heldUntil: number };
@@ -122,21 +128,17 @@ export async function processSendJob(
   data: unknown,
   attempt: SendAttempt,
 ): Promise<SendOutcome> {
-  const parsed = SendJob.safeParse(data);
-  if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues }, "malformed send job payload; dropping it");
-    throw new UnrecoverableError("malformed send job payload");
-  }
+  const job = parseJobData(SendJob, data, "send");
   const { prisma } = ctx.db;
-  const msg = await loadMessage(ctx, parsed.data.messageId, sendJobCreatedAt(parsed.data));
+  const msg = await loadMessage(ctx, job.messageId, sendJobCreatedAt(job));
   if (!msg) {
     ctx.log.warn(
-      { messageId: parsed.data.messageId },
+      { messageId: job.messageId },
       "send job for a message that no longer exists; ignoring",
     );
     return "missing";
   }
-  const accepted = parsed.data.accepted;
+  const accepted = job.accepted;
   if (
     accepted &&
     (msg.status === "SENDING" || msg.status === "UNCERTAIN") &&
@@ -153,7 +155,7 @@ export async function processSendJob(
     await enqueueResult(ctx, msg.runId, msg.runSeq, msg.id);
     return "already";
   }
-  const replay = parsed.data.replay === true || msg.replayedAt !== null;
+  const replay = job.replay === true || msg.replayedAt !== null;
   if (!replay && (msg.run.status === "EXITED" || msg.run.status === "FAILED")) {
     // The run was stopped (journey stopped) after it asked for this message: don't send it.
     const skipped = await prisma.message.updateMany({

@@ -1,6 +1,5 @@
-import { UnrecoverableError } from "bullmq";
 import type { EngineContext } from "./context.ts";
-import { addUnlessPending, runJobId, type RunJob } from "./queues.ts";
+import { addUnlessPending, parseJobData, runJobId, type RunJob } from "./queues.ts";
 import { ensureFollowUps, processRunJob } from "./runner.ts";
 import { RUN_ROW_COLUMNS, runStore, type RunRow } from "./store.ts";
 import { TimerBucketJob, timerBucketJobId } from "./timers.ts";
@@ -34,14 +33,7 @@ export async function processTimerBucket(
   data: unknown,
   opts: { inFlight: number; pausePollMs: number },
 ): Promise<BucketOutcome> {
-  const parsed = TimerBucketJob.safeParse(data);
-  if (!parsed.success) {
-    ctx.log.error({ issues: parsed.error.issues, data }, "malformed timer bucket job; dropping it");
-    throw new UnrecoverableError(
-      `malformed timer bucket job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const bucket = parsed.data;
+  const bucket = parseJobData(TimerBucketJob, data, "timer bucket");
   const { pageSize } = ctx.timers;
   const rows = await ctx.db.query<DueRow>(
     // The whole row, as the run store would load it: the runs need no second read.
