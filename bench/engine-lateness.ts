@@ -149,7 +149,8 @@ function summary(label: string, xs: number[]): string {
  * p99 of each run of `per` consecutive values (timers in due order: `per` = 10 s of them): a tail
  * spread over the whole run is a steady state, one confined to a window a stall.
  */
-function windows(label: string, xs: number[], per: number): string {
+/** The p99 of each consecutive `per` values of `xs` (values in due order: a window of due time). */
+function windows(xs: number[], per: number): string {
   const parts: string[] = [];
   for (let i = 0; i < xs.length; i += per)
     parts.push(
@@ -160,7 +161,7 @@ function windows(label: string, xs: number[], per: number): string {
         ),
       ),
     );
-  return `${label}, p99 of each 10 s: ${parts.join(" / ")} ms`;
+  return parts.join(" / ");
 }
 
 export default async function main(args: string[]): Promise<void> {
@@ -187,45 +188,56 @@ export default async function main(args: string[]): Promise<void> {
     // opened its connections and prepared its statements: the figures are the steady state. (A
     // cold worker's first ~0.5 s of due timers start up to ~400 ms late.)
     const w = Math.min(1000, Math.ceil(n / 10));
-    await createCustomers(env, n + w);
-    const customers = (
-      await env.db.prisma.customer.findMany({
-        where: { workspaceId: env.workspaceId },
-        orderBy: { id: "asc" },
-      })
-    ).map(toSnapshot);
+    const total = n + w;
+    await createCustomers(env, total);
+    const runId = (i: number) => `rl${i}`;
 
-    const lead = 13_000 + (n + w) * 0.5; // time to insert rows and jobs before the first falls due
+    const lead = 13_000 + total * 0.5; // time to insert rows and jobs before the first falls due
     // `t0` moves later when the set-up overruns the lead (a loaded machine): a timer scheduled
     // less than `directWithinMs` ahead would get a run job of its own instead of a bucket.
     let t0 = Date.now() + lead;
     const dueOf = (i: number) =>
       i < w ? t0 - 3000 + Math.floor((i / w) * 1000) : t0 + Math.floor(((i - w) / rate) * 1000);
-    // Runs already waiting at "w" (state made by advance() itself): rows, then their timers.
-    const rows: Prisma.JourneyRunCreateManyInput[] = customers.map((c, i) => {
-      const id = `rl${i}`;
-      const entered = advance(
-        plan,
-        initialState(plan, { runId: id, customer: c }),
-        { kind: "entered" },
-        dueOf(i) - 3600_000,
-      ).nextState;
-      return {
-        id,
-        workspaceId: env.workspaceId,
-        journeyId,
-        versionId,
-        customerId: c.id,
-        entryNumber: 1,
-        status: "WAITING",
-        seq: 1,
-        currentStepId: "w",
-        waitingUntil: new Date(dueOf(i)),
-        state: entered as unknown as Prisma.InputJsonValue,
-      };
-    });
-    for (let i = 0; i < rows.length; i += 2000)
-      await env.db.prisma.journeyRun.createMany({ data: rows.slice(i, i + 2000) });
+    // Runs already waiting at "w" (state made by advance() itself), made and inserted a page of
+    // customers at a time. The first worker shares this process: holding every customer and run
+    // state (600,000 at 10,000/s for 60 s) left it a heap of over a gigabyte, which no worker
+    // process has, and whose garbage collection took CPU from the measured timers.
+    let after = "";
+    for (let i = 0; i < total;) {
+      const customers = (
+        await env.db.prisma.customer.findMany({
+          where: { workspaceId: env.workspaceId, id: { gt: after } },
+          orderBy: { id: "asc" },
+          take: 2000,
+        })
+      ).map(toSnapshot);
+      after = customers.at(-1)!.id;
+      await env.db.prisma.journeyRun.createMany({
+        data: customers.map((c, k): Prisma.JourneyRunCreateManyInput => {
+          const id = runId(i + k);
+          const entered = advance(
+            plan,
+            initialState(plan, { runId: id, customer: c }),
+            { kind: "entered" },
+            dueOf(i + k) - 3600_000,
+          ).nextState;
+          return {
+            id,
+            workspaceId: env.workspaceId,
+            journeyId,
+            versionId,
+            customerId: c.id,
+            entryNumber: 1,
+            status: "WAITING",
+            seq: 1,
+            currentStepId: "w",
+            waitingUntil: new Date(dueOf(i + k)),
+            state: entered as unknown as Prisma.InputJsonValue,
+          };
+        }),
+      });
+      i += customers.length;
+    }
     // Per bucket: when its first job started and its last one finished, and the runs it woke.
     const buckets = new Map<string, { start: number; finish: number; applied: number }>();
     let applied = 0;
@@ -252,10 +264,10 @@ export default async function main(args: string[]): Promise<void> {
     // later (the states keep the earlier time; a wait past its due time is applied all the same),
     // and the moved rows are vacuumed again. Checked again once those are done.
     const { directWithinMs } = env.ctx.timers;
-    const scheduleMs = 1000 + (n + w) * 0.02; // room for scheduleTimer over every run
+    const scheduleMs = 1000 + total * 0.02; // room for scheduleTimer over every run
     let shifted = 0;
     // The vacuum after a move: a shift makes room for it (and the move's own update) as well.
-    const vacuumMs = 3000 + (n + w) * 0.03;
+    const vacuumMs = 3000 + total * 0.03;
     const shiftIfLate = async (roomMs: number): Promise<boolean> => {
       const latest = Date.now() + roomMs + scheduleMs + directWithinMs;
       if (latest <= dueOf(0)) return false;
@@ -281,21 +293,21 @@ export default async function main(args: string[]): Promise<void> {
     for (let tries = 0; await shiftIfLate(0); tries++) {
       if (tries === 3)
         throw new Error(
-          `set-up keeps overrunning its lead (due times moved ${fmt(shifted)} ms so far): the machine is too loaded to schedule ${fmt(n + w)} timers as buckets`,
+          `set-up keeps overrunning its lead (due times moved ${fmt(shifted)} ms so far): the machine is too loaded to schedule ${fmt(total)} timers as buckets`,
         );
       await env.db.exec(`VACUUM ANALYZE "JourneyRun"`);
     }
     if (shifted)
       console.log(`  (set-up overran the lead time: due times moved ${fmt(shifted)} ms later)`);
     const scheduling = Date.now();
-    for (let i = 0; i < rows.length; i++) {
+    for (let i = 0; i < total; i++) {
       // scheduleTimer would give this timer a run job of its own: fail rather than wait forever.
       const ahead = dueOf(i) - Date.now();
       if (ahead < directWithinMs + 100)
         throw new Error(
-          `set-up overran its lead: timer ${i} of ${rows.length} would be scheduled ${fmt(ahead)} ms before it falls due, under the ${fmt(directWithinMs)} ms that a timer bucket needs (it would get a run job of its own, which this benchmark does not count); scheduling had taken ${fmt(Date.now() - scheduling)} ms`,
+          `set-up overran its lead: timer ${i} of ${total} would be scheduled ${fmt(ahead)} ms before it falls due, under the ${fmt(directWithinMs)} ms that a timer bucket needs (it would get a run job of its own, which this benchmark does not count); scheduling had taken ${fmt(Date.now() - scheduling)} ms`,
         );
-      await scheduleTimer(env.ctx, { runId: rows[i]!.id!, seq: 1, stepId: "w" }, dueOf(i));
+      await scheduleTimer(env.ctx, { runId: runId(i), seq: 1, stepId: "w" }, dueOf(i));
     }
     // The CPU split covers the measured timers only: from the first one's due time to the last
     // one's completion.
@@ -336,9 +348,9 @@ export default async function main(args: string[]): Promise<void> {
     // by a job of its own, a bucket attempt that failed after applying some of its runs), Postgres
     // says whether runs are still waiting: the benchmark goes on when none is, and fails with what
     // it knows when nothing has moved for a while, instead of waiting forever.
-    const lastDue = dueOf(rows.length - 1);
+    const lastDue = dueOf(total - 1);
     let unreported = "";
-    while (applied < n + w) {
+    while (applied < total) {
       await new Promise((r) => setTimeout(r, 20));
       if (Date.now() - Math.max(lastReport, lastDue) < 10_000) continue;
       const [left] = await env.db.query<{ waiting: number; completed: number }>(
@@ -347,7 +359,7 @@ export default async function main(args: string[]): Promise<void> {
          FROM "JourneyRun" WHERE "journeyId" = $1`,
         [journeyId],
       );
-      const what = `${fmt(n + w - applied)} of ${fmt(n + w)} runs not reported by a bucket job; in Postgres ${fmt(left?.completed ?? 0)} completed, ${fmt(left?.waiting ?? 0)} not; ${failures.length} bucket job attempts failed${failures[0] ? ` (first: ${failures[0]})` : ""}`;
+      const what = `${fmt(total - applied)} of ${fmt(total)} runs not reported by a bucket job; in Postgres ${fmt(left?.completed ?? 0)} completed, ${fmt(left?.waiting ?? 0)} not; ${failures.length} bucket job attempts failed${failures[0] ? ` (first: ${failures[0]})` : ""}`;
       if (left?.waiting === 0) {
         unreported = what;
         break;
@@ -381,12 +393,12 @@ export default async function main(args: string[]): Promise<void> {
     const committed: number[] = [];
     const finished: number[] = [];
     const started: number[] = [];
-    for (let i = w; i < rows.length; i++) {
+    for (let i = w; i < total; i++) {
       const due = dueOf(i);
       const b = timerBucket(due, bucketMs);
       const stats = buckets.get(`${b.from}-${b.to}`);
-      const at = tracedAt.get(rows[i]!.id!);
-      if (at === undefined) throw new Error(`run ${rows[i]!.id} was not woken`);
+      const at = tracedAt.get(runId(i));
+      if (at === undefined) throw new Error(`run ${runId(i)} was not woken`);
       committed.push(at - due);
       if (!stats) continue; // woken without a bucket report (warned above)
       finished.push(stats.finish - due);
@@ -428,7 +440,16 @@ export default async function main(args: string[]): Promise<void> {
       `engine-lateness: ${fmt(n)} timers falling due at ${fmt(rate)}/s over ${seconds} s (after ${fmt(w)} warm-up timers), ${processes === 1 ? "one worker process" : `${processes} worker processes`}, concurrency ${concurrency}${processes === 1 ? "" : " each"}, buckets of ${bucketMs} ms (${fmt(buckets.size)} bucket jobs); ${fmt(done - w)} runs completed`,
     );
     console.log(`  ${summary("engine, step committed − due       ", committed)}`);
-    console.log(`  ${windows("engine, step committed − due", committed, rate * 10)}`);
+    console.log(
+      `  engine, step committed − due, p99 of each 10 s: ${windows(committed, rate * 10)} ms`,
+    );
+    // A stall early in a run shows here: the first 10 s, second by second.
+    console.log(
+      `  engine, step committed − due, p99 of each second of the first 10 s: ${windows(committed.slice(0, rate * 10), rate)} ms`,
+    );
+    console.log(
+      `  engine, bucket's job started − due, p99 of each second of the first 10 s: ${windows(started.slice(0, rate * 10), rate)} ms`,
+    );
     console.log(`  ${summary("engine, bucket's jobs finished − due", finished)}`);
     console.log(`  ${summary("engine, bucket's job started − due ", started)}`);
     console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)} (one process)`);
