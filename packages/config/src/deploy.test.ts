@@ -73,4 +73,20 @@ describe("deploy/compose.yaml", () => {
     expect(s.POSTPATH_MASTER_KEY).toBeUndefined();
     expect(s.POSTPATH_MASTER_KEY_FILE).toBe("/run/secrets/postpath_master_key");
   });
+
+  it("gives both Postgres servers shared buffers beyond the 128 MB default", () => {
+    // bench/README.md, engine-lateness: at 128 MB due timers ran up to ~360 ms late at 10,000/s.
+    const primary = envBlock(/^ {2}postgres:/, /^ {4}volumes:/);
+    const replica = envBlock(/^ {2}postgres-replica:/, /^ {4}volumes:/);
+    for (const [name, env] of [
+      ["postgres", primary],
+      ["postgres-replica", replica],
+    ] as const) {
+      const flag = /(?:^|\s)-c shared_buffers=(\d+)GB(?:\s|$)/.exec(
+        env.POSTGRESQL_EXTRA_FLAGS ?? "",
+      );
+      expect(flag, `${name}: POSTGRESQL_EXTRA_FLAGS sets shared_buffers in GB`).not.toBeNull();
+      expect(Number(flag![1]), name).toBeGreaterThanOrEqual(1);
+    }
+  });
 });
