@@ -9,7 +9,7 @@
 // bucket hands it (the bucket's retry reads only runs still waiting). Real Postgres and Redis;
 // the test runs the jobs itself, then once with the harness's workers.
 import type { StepSpec } from "@postpath/journey";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toSnapshot } from "./customer.ts";
 import { enrolEntries, type EntryInput } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
@@ -18,24 +18,15 @@ import { processRunJob } from "./runner.ts";
 import {
   PREMIUM_SEGMENT_JOURNEY,
   runProgress,
-  startEngineHarness,
   UPGRADE_STEPS,
   waitFor,
   type EngineHarness,
 } from "./testing/harness.ts";
+import { harnessesClosedAfterEach } from "./testing/harness-hooks.ts";
 import { processTimerBucket } from "./wake.ts";
 
-const harnesses: EngineHarness[] = [];
-afterEach(async () => {
-  // The other workspaces' harnesses share the first one's database: closed first.
-  for (const x of harnesses.reverse()) await x.close();
-  harnesses.length = 0;
-});
-async function harness(opts: Parameters<typeof startEngineHarness>[0] = {}) {
-  const x = await startEngineHarness({ workers: false, ...opts });
-  harnesses.push(x);
-  return x;
-}
+// The other workspaces' harnesses share the first one's database.
+const harness = harnessesClosedAfterEach({ workers: false });
 
 /** `go` starts it; it sets plan = premium and waits a day. */
 const upgrade: StepSpec[] = [

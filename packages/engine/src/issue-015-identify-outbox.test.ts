@@ -4,26 +4,17 @@
 // the sweeper queues a check for rows older than its grace (maintenance.ts). So a check job Redis
 // accepted and then lost (a restart without persistence) is queued again, and the customer still
 // enters the segment-triggered journey. Real Postgres and Redis; the test runs the jobs itself.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { processEventJob } from "./events.ts";
 import { identify, identifyMany } from "./ingest.ts";
 import { sweep } from "./maintenance.ts";
-import {
-  PREMIUM_SEGMENT_JOURNEY,
-  sleep,
-  startEngineHarness,
-  type EngineHarness,
-} from "./testing/harness.ts";
+import { PREMIUM_SEGMENT_JOURNEY, sleep, type EngineHarness } from "./testing/harness.ts";
+import { harnessesClosedAfterEach } from "./testing/harness-hooks.ts";
 
-const harnesses: EngineHarness[] = [];
-afterEach(async () => {
-  for (const x of harnesses.reverse()) await x.close();
-  harnesses.length = 0;
-});
+const harness = harnessesClosedAfterEach({ workers: false });
 
 async function setUp() {
-  const h = await startEngineHarness({ workers: false });
-  harnesses.push(h);
+  const h = await harness();
   const premium = await h.publish("premium", PREMIUM_SEGMENT_JOURNEY);
   return { h, premium };
 }

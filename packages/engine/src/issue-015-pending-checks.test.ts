@@ -7,25 +7,17 @@
 // before). Real Postgres and Redis; the test runs the jobs itself.
 import type { StepSpec } from "@postpath/journey";
 import { Queue } from "bullmq";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toSnapshot } from "./customer.ts";
 import { enrolEntries } from "./enrol.ts";
 import { processEventJob } from "./events.ts";
 import { sweep } from "./maintenance.ts";
 import { processRunJob } from "./runner.ts";
-import {
-  PREMIUM_SEGMENT_JOURNEY,
-  startEngineHarness,
-  UPGRADE_STEPS,
-  type EngineHarness,
-} from "./testing/harness.ts";
+import { PREMIUM_SEGMENT_JOURNEY, UPGRADE_STEPS, type EngineHarness } from "./testing/harness.ts";
+import { harnessesClosedAfterEach } from "./testing/harness-hooks.ts";
 import { processTimerBucket } from "./wake.ts";
 
-const harnesses: EngineHarness[] = [];
-afterEach(async () => {
-  for (const x of harnesses.reverse()) await x.close();
-  harnesses.length = 0;
-});
+const harness = harnessesClosedAfterEach({ workers: false });
 
 /** `go` starts it; an hour later it sets plan = premium and tags the customer. */
 const later: StepSpec[] = [
@@ -38,12 +30,10 @@ const premium = PREMIUM_SEGMENT_JOURNEY;
 /** A harness whose clock can be moved ahead, with `n` basic customers enrolled in `later`. */
 async function setUp(n: number, segmentJourney: boolean) {
   const clock = { ahead: 0 };
-  const h = await startEngineHarness({
-    workers: false,
+  const h = await harness({
     now: () => Date.now() + clock.ahead,
     timers: { bucketMs: 60_000, directWithinMs: 1000 },
   });
-  harnesses.push(h);
   const up = await h.publish("upgrade later", later);
   const inside = segmentJourney ? await h.publish("premium", premium) : null;
   await h.db.prisma.customer.createMany({

@@ -8,29 +8,15 @@
 // subject to the entry rules. The same for a journey triggered by entering a saved segment (its
 // entries, on the refresh's edges, also go through enrolEntries). Real Postgres and Redis.
 import type { StepSpec } from "@postpath/journey";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { processEventJob } from "./events.ts";
 import { identifyMany } from "./ingest.ts";
 import type { EventJob } from "./queues.ts";
-import {
-  runProgress,
-  saveSegment,
-  startEngineHarness,
-  waitFor,
-  type EngineHarness,
-} from "./testing/harness.ts";
+import { runProgress, saveSegment, waitFor, type EngineHarness } from "./testing/harness.ts";
+import { harnessesClosedAfterEach } from "./testing/harness-hooks.ts";
 
-const harnesses: EngineHarness[] = [];
-afterEach(async () => {
-  // The second workspace's harness shares the first one's database: closed first.
-  for (const x of harnesses.reverse()) await x.close();
-  harnesses.length = 0;
-});
-async function harness(opts: Parameters<typeof startEngineHarness>[0] = {}) {
-  const x = await startEngineHarness(opts);
-  harnesses.push(x);
-  return x;
-}
+// The second workspace's harness shares the first one's database.
+const harness = harnessesClosedAfterEach();
 
 /** Entering the inline segment `plan = premium` starts it; a day's wait keeps the run active. */
 const premiumJourney = (then: StepSpec[]): StepSpec[] => [

@@ -44,6 +44,8 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
+export type EngineHarnessOptions = NonNullable<Parameters<typeof startEngineHarness>[0]>;
+
 export async function startEngineHarness(
   opts: {
     sendRetry?: { attempts: number; backoffMs: number };
