@@ -308,6 +308,8 @@ export async function applyConsentTraits(
   ctx: EngineContext,
   customerId: string,
   traits: Record<string, unknown>,
+  /** Leave a channel changed after this time as it is (a replayed call: a later call wins). */
+  onlyIfUnchangedSince?: Date,
 ): Promise<ConsentChannel[]> {
   const wanted = consentFromTraits(traits);
   const changed: ConsentChannel[] = [];
@@ -319,6 +321,7 @@ export async function applyConsentTraits(
       status,
       source: "identify",
       actor: "api",
+      ...(onlyIfUnchangedSince ? { onlyIfUnchangedSince } : {}),
     });
     if (r.changed) changed.push(channel);
   }

@@ -96,11 +96,12 @@ WITH x AS (
 SELECT x.i, u.id AS "customerId"
 FROM x JOIN claim ON claim.id = x.call JOIN upsert u ON u.ws = x.ws AND u.uid = x.uid`;
 
-// Replays: the call that claimed the messageId, whether its segment check was queued, and the
-// customer it named.
+// Replays: the call that claimed the messageId, whether its segment check was queued, the
+// customer it named, and when it was received (epoch ms).
 const REPLAYS = `
 SELECT ic."workspaceId" AS ws, ic."messageId" AS mid, ic.id AS "callId",
-       ic."enqueuedAt" IS NOT NULL AS queued, c.id AS "customerId"
+       ic."enqueuedAt" IS NOT NULL AS queued, c.id AS "customerId",
+       extract(epoch FROM ic."receivedAt" AT TIME ZONE 'UTC')::float8 * 1000 AS "receivedAt"
 FROM unnest($1::text[], $2::text[]) AS r(ws, mid)
 JOIN "IdentifyCall" ic ON ic."workspaceId" = r.ws AND ic."messageId" = r.mid
 LEFT JOIN "Customer" c ON c."workspaceId" = ic."workspaceId" AND c."externalId" = ic."externalId"`;
@@ -174,8 +175,10 @@ export class IdentifyCommitter {
     const replayed = rows.flatMap((_, i) => (customers.has(i) ? [] : [i]));
     const replays = new Map<
       string,
-      { callId: string; queued: boolean; customerId: string | null }
+      { callId: string; queued: boolean; customerId: string | null; receivedAt: number }
     >();
+    /** Replayed calls whose consent traits are applied again: row → (customer, first received). */
+    const consentReplays = new Map<number, { customerId: string; since: Date }>();
     try {
       if (replayed.length) {
         const found = await this.ctx.db.query<{
@@ -184,6 +187,7 @@ export class IdentifyCommitter {
           callId: string;
           queued: boolean;
           customerId: string | null;
+          receivedAt: number;
         }>(REPLAYS, [
           replayed.map((i) => rows[i]!.workspaceId),
           replayed.map((i) => rows[i]!.messageId),
@@ -213,13 +217,21 @@ export class IdentifyCommitter {
       // A replay queues the check its first call never got into Redis (named by that call,
       // unless another call of the customer here comes first).
       if (!replay.queued) check(replay.customerId, replay.callId, i);
+      consentReplays.set(i, { customerId: replay.customerId, since: new Date(replay.receivedAt) });
     }
     // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
-    // customer's subscription state, call by call in order (a replayed call does not come here).
+    // customer's subscription state, call by call in order. These statements follow the merge's
+    // commit: one that fails answers the call with an error, and the sender's retry is a replay.
+    // So a replay applies its consent traits again, to each channel not changed since the call
+    // was first received (a later call's or an unsubscribe link's choice stands; applied before,
+    // it changes nothing).
     for (const [i, r] of rows.entries()) {
-      if (!customers.has(i) || consentFromTraits(r.traits).length === 0) continue;
+      if (outcomes[i]?.ok === false || consentFromTraits(r.traits).length === 0) continue;
+      const replay = consentReplays.get(i);
+      const customerId = customers.get(i) ?? replay?.customerId;
+      if (!customerId) continue;
       try {
-        await applyConsentTraits(this.ctx, customers.get(i)!, r.traits);
+        await applyConsentTraits(this.ctx, customerId, r.traits, replay?.since);
       } catch (err) {
         outcomes[i] = { ok: false, error: err as Error };
       }
