@@ -177,8 +177,6 @@ export class IdentifyCommitter {
       string,
       { callId: string; queued: boolean; customerId: string | null; receivedAt: number }
     >();
-    /** Replayed calls whose consent traits are applied again: row → (customer, first received). */
-    const consentReplays = new Map<number, { customerId: string; since: Date }>();
     try {
       if (replayed.length) {
         const found = await this.ctx.db.query<{
@@ -217,7 +215,6 @@ export class IdentifyCommitter {
       // A replay queues the check its first call never got into Redis (named by that call,
       // unless another call of the customer here comes first).
       if (!replay.queued) check(replay.customerId, replay.callId, i);
-      consentReplays.set(i, { customerId: replay.customerId, since: new Date(replay.receivedAt) });
     }
     // issue 16: `email_subscribed: false`, `subscriptions: { sms: "unsubscribed" }`… set the
     // customer's subscription state, call by call in order. These statements follow the merge's
@@ -227,11 +224,14 @@ export class IdentifyCommitter {
     // it changes nothing).
     for (const [i, r] of rows.entries()) {
       if (outcomes[i]?.ok === false || consentFromTraits(r.traits).length === 0) continue;
-      const replay = consentReplays.get(i);
+      const replay = customers.has(i)
+        ? undefined
+        : replays.get(`${r.workspaceId}${SEP}${r.messageId}`);
       const customerId = customers.get(i) ?? replay?.customerId;
       if (!customerId) continue;
       try {
-        await applyConsentTraits(this.ctx, customerId, r.traits, replay?.since);
+        const since = replay ? new Date(replay.receivedAt) : undefined;
+        await applyConsentTraits(this.ctx, customerId, r.traits, since);
       } catch (err) {
         outcomes[i] = { ok: false, error: err as Error };
       }
