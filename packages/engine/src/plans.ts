@@ -1,8 +1,15 @@
 import { parsePlan, type Plan } from "@postpath/journey";
 import type { EngineContext } from "./context.ts";
 
-/** Published plans never change, so each process keeps the parsed ones it has used. */
-const cache = new Map<string, Plan>();
+/**
+ * Published plans never change, so each process keeps the parsed ones it has used — as promises,
+ * so the runs that need a plan at once share one read and one parse. (A process starting under
+ * load, or the first runs of a new version, used to read and parse the plan once per run in
+ * flight: a new worker process's first four timer buckets, 480 runs, took 1.3–1.5 s, and the
+ * other process fell behind meanwhile; bench/README.md, engine-lateness with two processes.)
+ * A read that fails is not kept: the next call reads again.
+ */
+const cache = new Map<string, Promise<Plan>>();
 const MAX_CACHED = 500;
 
 export class VersionNotFoundError extends Error {
@@ -13,19 +20,24 @@ export class VersionNotFoundError extends Error {
 }
 
 /** The parsed plan of a journey version (throws when it is missing or unreadable). */
-export async function loadPlan(ctx: EngineContext, versionId: string): Promise<Plan> {
+export function loadPlan(ctx: EngineContext, versionId: string): Promise<Plan> {
   const hit = cache.get(versionId);
   if (hit) return hit;
-  const v = await ctx.db.prisma.journeyVersion.findUnique({
-    where: { id: versionId },
-    select: { plan: true },
-  });
-  if (!v) throw new VersionNotFoundError(versionId);
-  const plan = parsePlan(v.plan);
+  const loading = (async () => {
+    const v = await ctx.db.prisma.journeyVersion.findUnique({
+      where: { id: versionId },
+      select: { plan: true },
+    });
+    if (!v) throw new VersionNotFoundError(versionId);
+    return parsePlan(v.plan);
+  })();
   if (cache.size >= MAX_CACHED) {
     const first = cache.keys().next();
     if (!first.done) cache.delete(first.value);
   }
-  cache.set(versionId, plan);
-  return plan;
+  cache.set(versionId, loading);
+  loading.catch(() => {
+    if (cache.get(versionId) === loading) cache.delete(versionId);
+  });
+  return loading;
 }
