@@ -7,11 +7,18 @@ export interface WorkerReport {
   processedOn: number;
   finishedOn: number;
   applied: number;
+  /** The worker process that ran the job (engine-lateness --processes N splits its figures by it). */
+  pid: number;
 }
 
 /** A bucket job's attempt that failed: the runs it applied are in no report (its retry skips them). */
 export interface FailedReport {
   failed: string;
+}
+
+/** A child process's event-loop delay while the measured timers ran (ms), sent when it stops. */
+export interface LoopReport {
+  loop: { p99: number; max: number };
 }
 
 export type LatenessMessage = WorkerReport | FailedReport;
@@ -22,6 +29,7 @@ export function report(job: Job<TimerBucketJob, BucketOutcome>): WorkerReport {
     processedOn: job.processedOn ?? 0,
     finishedOn: job.finishedOn ?? Date.now(),
     applied: job.returnvalue.applied,
+    pid: process.pid,
   };
 }
 

@@ -5,8 +5,9 @@
 import { openDatabase } from "@postpath/db";
 import { startWorkers, type BucketOutcome, type TimerBucketJob } from "@postpath/engine";
 import type { Job } from "bullmq";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { benchContext } from "./_engine.ts";
-import { failure, report, type LatenessMessage } from "./_lateness-report.ts";
+import { failure, report, type LatenessMessage, type LoopReport } from "./_lateness-report.ts";
 
 const [databaseUrl, redisUrl, prefix, concurrency, bucketMs] = process.argv.slice(2);
 if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !process.send)
@@ -14,7 +15,9 @@ if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !proces
     "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs> (with IPC)",
   );
 const ipc = process.send.bind(process);
-const send = (msg: LatenessMessage | "ready") => ipc(msg);
+const send = (msg: LatenessMessage | LoopReport | "ready") => ipc(msg);
+// This process's event-loop delay from the parent's "measure" (the first measured due time) on.
+const loop = monitorEventLoopDelay({ resolution: 10 });
 
 const db = await openDatabase({ url: databaseUrl });
 const { ctx, redis } = await benchContext(db, redisUrl, prefix, { bucketMs: Number(bucketMs) });
@@ -29,7 +32,10 @@ const timers = workers.workers.find((w) => w.name === "timers")!;
 timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
 timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) => send(failure(job, err)));
 process.on("message", (msg) => {
+  if (msg === "measure") loop.enable();
   if (msg !== "stop") return;
+  loop.disable();
+  send({ loop: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } });
   void (async () => {
     await workers.close();
     await ctx.queues.close();

@@ -5,7 +5,7 @@
 // time, and of (the bucket's last job finished − due), an upper bound for each run. Baseline:
 // raw BullMQ delayed no-op jobs, one per timer, with the same due times on the same Redis.
 //   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 200] [--processes 1]
-//                              [--bucket 50]
+//                              [--bucket 50] [--warmup 5]
 // --processes N runs N worker processes (this one and N − 1 children, each at --concurrency),
 // as a deployment scales out: more worker processes on the same Redis and Postgres.
 import type { Prisma } from "@postpath/db";
@@ -36,7 +36,7 @@ import {
   publish,
   type BenchEnv,
 } from "./_engine.ts";
-import { failure, report, type LatenessMessage } from "./_lateness-report.ts";
+import { failure, report, type LatenessMessage, type LoopReport } from "./_lateness-report.ts";
 
 /** One statement's totals so far in this database (pg_stat_statements, every worker process). */
 interface StatementTotals {
@@ -187,13 +187,15 @@ export default async function main(args: string[]): Promise<void> {
     ]);
     const v = await env.db.prisma.journeyVersion.findUniqueOrThrow({ where: { id: versionId } });
     const plan = parsePlan(v.plan);
-    // Warm-up runs (not measured) fall due at the same rate in the 2 s just before the measured
-    // ones, so the figures are a running worker's steady state: its connections opened, its
-    // statements prepared, its code optimised by V8 for this load, its batches at their size.
+    // Warm-up runs (not measured) fall due at the same rate in the --warmup seconds just before
+    // the measured ones, so the figures are running workers' steady state: their connections
+    // opened, statements prepared, code optimised by V8 for this load, batches at their size.
     // (Before, 1,000 warm-up timers fell due 3 to 2 s ahead; the worker then sat idle for 2 s and
     // met the full rate cold: at 10,000/s the first 2 s of 60 had a p99 of 237-314 ms and the
-    // other seconds 39-65 ms, bucket jobs starting up to 270 ms late.)
-    const w = Math.min(2 * rate, n);
+    // other seconds 39-65 ms, bucket jobs starting up to 270 ms late. Then 2 s: enough for one
+    // process, but a second one's first buckets took 1.0-1.5 s, and the backlog that left took
+    // 4-8 s more to drain, into the measured window; the warm-up's own figures are printed.)
+    const w = Math.min(Math.round(arg(args, "warmup", 5) * rate), n);
     const total = n + w;
     await createCustomers(env, total);
     const runId = (i: number) => `rl${i}`;
@@ -289,7 +291,10 @@ export default async function main(args: string[]): Promise<void> {
         `  (the lead, measured on the set-up's second and third pages: due times moved ${fmt(moved)} ms later before the rest were made)`,
       );
     // Per bucket: when its first job started and its last one finished, and the runs it woke.
-    const buckets = new Map<string, { start: number; finish: number; applied: number }>();
+    const buckets = new Map<
+      string,
+      { start: number; finish: number; applied: number; pid: number }
+    >();
     let applied = 0;
     let lastReport = Date.now();
     const failures: string[] = [];
@@ -300,7 +305,8 @@ export default async function main(args: string[]): Promise<void> {
         return;
       }
       const key = `${m.bucket.from}-${m.bucket.to}`;
-      const b = buckets.get(key) ?? { start: Infinity, finish: 0, applied: 0 };
+      const b = buckets.get(key) ?? { start: Infinity, finish: 0, applied: 0, pid: m.pid };
+      if (m.processedOn < b.start) b.pid = m.pid;
       b.start = Math.min(b.start, m.processedOn);
       b.finish = Math.max(b.finish, m.finishedOn);
       b.applied += m.applied;
@@ -359,6 +365,7 @@ export default async function main(args: string[]): Promise<void> {
     const atT0 = setTimeout(
       () => {
         loopDelay.enable();
+        for (const c of children) c.measure();
         cpu0 = cpuSnapshot(pids);
         pg0 = backendCpu(env);
         wal0 = walTotals(env);
@@ -415,7 +422,7 @@ export default async function main(args: string[]): Promise<void> {
       walTotals(env),
     ]);
     await workers.close();
-    await Promise.all(children.map((c) => c.stop()));
+    const childLoops = await Promise.all(children.map((c) => c.stop()));
     const done = await env.db.prisma.journeyRun.count({
       where: { journeyId, status: "COMPLETED" },
     });
@@ -430,15 +437,26 @@ export default async function main(args: string[]): Promise<void> {
     const committed: number[] = [];
     const finished: number[] = [];
     const started: number[] = [];
-    for (let i = w; i < total; i++) {
+    // The same per worker process (NaN where another process started the run's bucket).
+    const startedBy = new Map([process.pid, ...pids].map((pid) => [pid, [] as number[]]));
+    // The warm-up's (not measured): where a stall at the start of the measured timers began.
+    const warmCommitted: number[] = [];
+    const warmStarted: number[] = [];
+    for (let i = 0; i < total; i++) {
       const due = dueOf(i);
       const b = timerBucket(due, bucketMs);
       const stats = buckets.get(`${b.from}-${b.to}`);
       const at = tracedAt.get(runId(i));
       if (at === undefined) throw new Error(`run ${runId(i)} was not woken`);
+      if (i < w) {
+        warmCommitted.push(at - due);
+        warmStarted.push(stats ? stats.start - due : NaN);
+        continue;
+      }
       committed.push(at - due);
       finished.push(stats ? stats.finish - due : NaN);
       started.push(stats ? stats.start - due : NaN);
+      for (const [pid, list] of startedBy) list.push(stats?.pid === pid ? stats.start - due : NaN);
     }
 
     // Raw: delayed no-op jobs with the same due times.
@@ -479,13 +497,22 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `  engine, step committed − due, p99 of each 10 s: ${windows(committed, rate * 10)} ms`,
     );
-    // A stall early in a run shows here: the first 10 s, second by second.
+    // A stall early in a run shows here: the first 10 s, second by second, after the warm-up's.
+    console.log(
+      `  warm-up (not measured), p99 of each second: step committed − due ${windows(warmCommitted, rate)} ms, bucket's job started − due ${windows(warmStarted, rate)} ms`,
+    );
     console.log(
       `  engine, step committed − due, p99 of each second of the first 10 s: ${windows(committed.slice(0, rate * 10), rate)} ms`,
     );
     console.log(
       `  engine, bucket's job started − due, p99 of each second of the first 10 s: ${windows(started.slice(0, rate * 10), rate)} ms`,
     );
+    if (processes > 1)
+      [...startedBy.values()].forEach((list, k) =>
+        console.log(
+          `    in worker process ${k + 1}${k === 0 ? " (this one)" : ""}: ${windows(list.slice(0, rate * 10), rate)} ms`,
+        ),
+      );
     console.log(`  ${summary("engine, bucket's jobs finished − due", finished)}`);
     console.log(`  ${summary("engine, bucket's job started − due ", started)}`);
     console.log(`  ${summary("raw BullMQ no-op, done − due", rawLate)} (one process)`);
@@ -495,6 +522,11 @@ export default async function main(args: string[]): Promise<void> {
     );
     console.log(
       `  event loop of this process (the first worker) while the measured timers ran: delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
+    );
+    childLoops.forEach((l, k) =>
+      console.log(
+        `  event loop of worker process ${k + 2}: ${l ? `delay p99 ${fmt(l.p99)} ms, max ${fmt(l.max)} ms` : "not reported"}`,
+      ),
     );
     console.log(
       `  Postgres backends of this database while the measured timers ran: ${fmt(pgMs)} ms of CPU, ${fmt((pgMs / (done - w)) * 1000, 0)} µs per run, ${fmt((pgMs / measuredMs) * 100)}% of one core (every statement of every worker process; autovacuum, WAL writer and checkpointer not included)`,
@@ -540,7 +572,7 @@ async function startChild(
   bucketMs: number,
   record: (m: LatenessMessage) => void,
   running: Set<ChildProcess>,
-): Promise<{ pid: number; stop(): Promise<void> }> {
+): Promise<{ pid: number; measure(): void; stop(): Promise<LoopReport["loop"] | null> }> {
   const script = fileURLToPath(new URL("./_lateness-worker.ts", import.meta.url));
   const child = spawn(
     process.execPath,
@@ -559,11 +591,13 @@ async function startChild(
   );
   running.add(child);
   child.on("exit", () => running.delete(child));
+  let loop: LoopReport["loop"] | null = null;
   await new Promise<void>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
-    child.on("message", (msg: LatenessMessage | "ready") => {
+    child.on("message", (msg: LatenessMessage | LoopReport | "ready") => {
       if (msg === "ready") resolve();
+      else if ("loop" in msg) loop = msg.loop;
       else record(msg);
     });
   });
@@ -571,9 +605,10 @@ async function startChild(
   child.on("exit", () => running.delete(child));
   return {
     pid: child.pid ?? 0,
+    measure: () => child.send("measure"),
     stop: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
+      new Promise((resolve) => {
+        child.once("exit", () => resolve(loop));
         child.send("stop");
       }),
   };
