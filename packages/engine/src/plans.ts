@@ -4,9 +4,10 @@ import type { EngineContext } from "./context.ts";
 /**
  * Published plans never change, so each process keeps the parsed ones it has used — as promises,
  * so the runs that need a plan at once share one read and one parse. (A process starting under
- * load, or the first runs of a new version, used to read and parse the plan once per run in
- * flight: a new worker process's first four timer buckets, 480 runs, took 1.3–1.5 s, and the
- * other process fell behind meanwhile; bench/README.md, engine-lateness with two processes.)
+ * load, or the first runs of a new version, read and parsed the plan once per run in flight: a
+ * new worker process's first four timer buckets were 480 reads and parses of one plan. Those
+ * buckets still take 1.0-1.5 s with this: the rest is cold connections and code; bench/README.md,
+ * engine-lateness.)
  * A read that fails is not kept: the next call reads again.
  */
 const cache = new Map<string, Promise<Plan>>();
