@@ -194,7 +194,9 @@ export default async function main(args: string[]): Promise<void> {
     // met the full rate cold: at 10,000/s the first 2 s of 60 had a p99 of 237-314 ms and the
     // other seconds 39-65 ms, bucket jobs starting up to 270 ms late. Then 2 s: enough for one
     // process, but a second one's first buckets took 1.0-1.5 s, and the backlog that left took
-    // 4-8 s more to drain, into the measured window; the warm-up's own figures are printed.)
+    // 4-15 s to drain, into the measured window. 5 s covered it in a 20 s run and not in a 60 s
+    // one (bench/README.md, 2026-12-06 16:20): the warm-up's own figures are printed, so a
+    // window that starts behind shows it.)
     const w = Math.min(Math.round(arg(args, "warmup", 5) * rate), n);
     const total = n + w;
     await createCustomers(env, total);
