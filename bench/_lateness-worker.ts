@@ -2,17 +2,23 @@
 // itself: run.ts skips files starting with "_"). It runs the product's workers against the
 // benchmark's Redis and Postgres and reports each finished timer bucket job to the parent over IPC.
 //   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs>
+//     <now | on-start: take jobs from the parent's "start" on>
 import { openDatabase } from "@postpath/db";
-import { startWorkers, type BucketOutcome, type TimerBucketJob } from "@postpath/engine";
+import {
+  startWorkers,
+  type BucketOutcome,
+  type RunningWorkers,
+  type TimerBucketJob,
+} from "@postpath/engine";
 import type { Job } from "bullmq";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { benchContext } from "./_engine.ts";
 import { failure, report, type LatenessMessage, type LoopReport } from "./_lateness-report.ts";
 
-const [databaseUrl, redisUrl, prefix, concurrency, bucketMs] = process.argv.slice(2);
-if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !process.send)
+const [databaseUrl, redisUrl, prefix, concurrency, bucketMs, when] = process.argv.slice(2);
+if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !when || !process.send)
   throw new Error(
-    "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs> (with IPC)",
+    "usage: _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs> <now|on-start> (with IPC)",
   );
 const ipc = process.send.bind(process);
 const send = (msg: LatenessMessage | LoopReport | "ready") => ipc(msg);
@@ -21,23 +27,30 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 
 const db = await openDatabase({ url: databaseUrl });
 const { ctx, redis } = await benchContext(db, redisUrl, prefix, { bucketMs: Number(bucketMs) });
-const workers = startWorkers(ctx, {
-  connection: redis,
-  prefix,
-  concurrency: Number(concurrency),
-  dateTriggerEveryMs: 0,
-  sweepEveryMs: 0,
-});
-const timers = workers.workers.find((w) => w.name === "timers")!;
-timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
-timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) => send(failure(job, err)));
+let workers: RunningWorkers | null = null;
+const start = () => {
+  workers = startWorkers(ctx, {
+    connection: redis,
+    prefix,
+    concurrency: Number(concurrency),
+    dateTriggerEveryMs: 0,
+    sweepEveryMs: 0,
+  });
+  const timers = workers.workers.find((w) => w.name === "timers")!;
+  timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
+  timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) =>
+    send(failure(job, err)),
+  );
+};
+if (when === "now") start();
 process.on("message", (msg) => {
   if (msg === "measure") loop.enable();
+  if (msg === "start" && !workers) start();
   if (msg !== "stop") return;
   loop.disable();
   send({ loop: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } });
   void (async () => {
-    await workers.close();
+    await workers?.close();
     await ctx.queues.close();
     redis.disconnect();
     await db.close();

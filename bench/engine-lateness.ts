@@ -5,9 +5,11 @@
 // time, and of (the bucket's last job finished − due), an upper bound for each run. Baseline:
 // raw BullMQ delayed no-op jobs, one per timer, with the same due times on the same Redis.
 //   pnpm bench engine-lateness [--rate 10000] [--seconds 1] [--concurrency 200] [--processes 1]
-//                              [--bucket 50] [--warmup 5]
+//                              [--bucket 50] [--warmup 5] [--join 0]
 // --processes N runs N worker processes (this one and N − 1 children, each at --concurrency),
 // as a deployment scales out: more worker processes on the same Redis and Postgres.
+// --join S: the children (started and connected beforehand) start taking jobs S seconds into the
+// measured window, as a worker process added under load does.
 import type { Prisma } from "@postpath/db";
 import {
   DEFAULT_TIMERS,
@@ -173,6 +175,7 @@ export default async function main(args: string[]): Promise<void> {
   const concurrency = arg(args, "concurrency", 200);
   const processes = Math.max(1, arg(args, "processes", 1));
   const bucketMs = arg(args, "bucket", DEFAULT_TIMERS.bucketMs);
+  const joinS = arg(args, "join", 0);
   const n = Math.round(rate * seconds);
   const env = await openBench({ bucketMs });
   // Child worker processes still running when this one fails: stopped in `finally` (a child left
@@ -321,7 +324,7 @@ export default async function main(args: string[]): Promise<void> {
     await env.db.exec(`VACUUM ANALYZE "JourneyRun", "Customer"`);
     const children = await Promise.all(
       Array.from({ length: processes - 1 }, () =>
-        startChild(env, concurrency, bucketMs, record, running),
+        startChild(env, { concurrency, bucketMs, join: joinS > 0 }, record, running),
       ),
     );
     const pids = children.map((c) => c.pid);
@@ -368,6 +371,10 @@ export default async function main(args: string[]): Promise<void> {
       () => {
         loopDelay.enable();
         for (const c of children) c.measure();
+        if (joinS > 0)
+          setTimeout(() => {
+            for (const c of children) c.start();
+          }, joinS * 1000).unref();
         cpu0 = cpuSnapshot(pids);
         pg0 = backendCpu(env);
         wal0 = walTotals(env);
@@ -440,7 +447,12 @@ export default async function main(args: string[]): Promise<void> {
     const finished: number[] = [];
     const started: number[] = [];
     // The same per worker process (NaN where another process started the run's bucket).
-    const startedBy = new Map([process.pid, ...pids].map((pid) => [pid, [] as number[]]));
+    const byProcess = new Map(
+      [process.pid, ...pids].map((pid) => [
+        pid,
+        { started: [] as number[], committed: [] as number[] },
+      ]),
+    );
     // The warm-up's (not measured): where a stall at the start of the measured timers began.
     const warmCommitted: number[] = [];
     const warmStarted: number[] = [];
@@ -458,7 +470,10 @@ export default async function main(args: string[]): Promise<void> {
       committed.push(at - due);
       finished.push(stats ? stats.finish - due : NaN);
       started.push(stats ? stats.start - due : NaN);
-      for (const [pid, list] of startedBy) list.push(stats?.pid === pid ? stats.start - due : NaN);
+      for (const [pid, mine] of byProcess) {
+        mine.started.push(stats?.pid === pid ? stats.start - due : NaN);
+        mine.committed.push(stats?.pid === pid ? at - due : NaN);
+      }
     }
 
     // Raw: delayed no-op jobs with the same due times.
@@ -509,10 +524,11 @@ export default async function main(args: string[]): Promise<void> {
     console.log(
       `  engine, bucket's job started − due, p99 of each second of the first 10 s: ${windows(started.slice(0, rate * 10), rate)} ms`,
     );
+    // Per process: the runs of the buckets it started (a joining process's first seconds show here).
     if (processes > 1)
-      [...startedBy.values()].forEach((list, k) =>
+      [...byProcess.values()].forEach((mine, k) =>
         console.log(
-          `    in worker process ${k + 1}${k === 0 ? " (this one)" : ""}: ${windows(list.slice(0, rate * 10), rate)} ms`,
+          `    in worker process ${k + 1}${k === 0 ? " (this one)" : joinS > 0 ? `, taking jobs from ${joinS} s on` : ""}: bucket's job started − due ${windows(mine.started.slice(0, rate * 10), rate)} ms; step committed − due ${windows(mine.committed.slice(0, rate * 10), rate)} ms`,
         ),
       );
     console.log(`  ${summary("engine, bucket's jobs finished − due", finished)}`);
@@ -570,11 +586,15 @@ export default async function main(args: string[]): Promise<void> {
 /** A child worker process on the benchmark's Redis and Postgres, reporting finished bucket jobs. */
 async function startChild(
   env: BenchEnv,
-  concurrency: number,
-  bucketMs: number,
+  opts: { concurrency: number; bucketMs: number; join: boolean },
   record: (m: LatenessMessage) => void,
   running: Set<ChildProcess>,
-): Promise<{ pid: number; measure(): void; stop(): Promise<LoopReport["loop"] | null> }> {
+): Promise<{
+  pid: number;
+  measure(): void;
+  start(): void;
+  stop(): Promise<LoopReport["loop"] | null>;
+}> {
   const script = fileURLToPath(new URL("./_lateness-worker.ts", import.meta.url));
   const child = spawn(
     process.execPath,
@@ -586,8 +606,9 @@ async function startChild(
       env.db.url,
       env.redisUrl,
       env.prefix,
-      String(concurrency),
-      String(bucketMs),
+      String(opts.concurrency),
+      String(opts.bucketMs),
+      opts.join ? "on-start" : "now",
     ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
@@ -608,6 +629,7 @@ async function startChild(
   return {
     pid: child.pid ?? 0,
     measure: () => child.send("measure"),
+    start: () => child.send("start"),
     stop: () =>
       new Promise((resolve) => {
         child.once("exit", () => resolve(loop));
