@@ -191,6 +191,31 @@ describe("issue 15: the KPI rollups' shards of days that are over are folded", (
     expect(await fold(ws)).toBe(0);
   });
 
+  it("late orders before the sweep's window are folded too, a slice of days per sweep", async () => {
+    const ws = `ws-kpi-fold-late-${RUN}`;
+    await spreadOrders(ws);
+    const sharded = await figures(ws);
+    // The sweep's own window (7 days before the margin) starts on 2026-07-17; the orders of
+    // 2026-07-01 to 07-16 are older, in 4 slices of 5 days (the last one reaches back past 07-01).
+    const sweep = () =>
+      compactKpiRollups({ db: h.db, now: () => NOW }, { workspaceId: ws, olderSliceDays: 5 });
+    expect((await layout(ws, "2026-07-17")).offShardZero).toBeGreaterThan(0);
+
+    await sweep();
+    const afterOne = await layout(ws, FOLDED_BEFORE);
+    expect(afterOne.offShardZero).toBeGreaterThan(0);
+    await sweep();
+    await sweep();
+    await sweep();
+
+    // Every day before the margin is one row per key on shard 0, and the figures are the same.
+    const after = await layout(ws, FOLDED_BEFORE);
+    expect(after).toMatchObject({ offShardZero: 0, dayRows: after.dayKeys, buyerNegative: 0 });
+    expect(after.offShardZero).toBeLessThan(afterOne.offShardZero);
+    expect(await figures(ws)).toEqual(sharded);
+    expect(await figures(ws)).toEqual(await recount(ws));
+  });
+
   it("an order transaction holding a shard row of a folded key while the fold runs loses nothing", async () => {
     const ws = `ws-kpi-fold-held-${RUN}`;
     await spreadOrders(ws);

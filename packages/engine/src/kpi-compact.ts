@@ -22,7 +22,11 @@
 //
 // Which keys: those of the days from `days` days before the margin up to the margin (the end of
 // yesterday's day by default: days ended at least a day ago), at most `limit` keys per statement,
-// one statement per workspace and table (an index range of the workspace's keys). KpiSecondDays
+// one statement per workspace and table (an index range of the workspace's keys). Late orders
+// land on older days too (an import, a sender's replay): each sweep also folds one slice of
+// `olderSliceDays` before that window, the next slice at the next sweep of this process, back to
+// the workspace's first day and round again — an index range of a slice's rows per table, so a
+// long history is covered in turns rather than scanned whole every sweep. KpiSecondDays
 // has no day: all of its keys with rows off shard 0 are folded each sweep. It is one row per
 // whole-days value and workspace (a few hundred), read whole by the dashboard for ranges spanning
 // most of the history; its keys of short gaps are written all the time and fill their shards
@@ -37,6 +41,8 @@
 import type { SqlSession } from "@postpath/db";
 import type { EngineContext } from "./context.ts";
 import { utcDay } from "./rollups.ts";
+
+const DAY = 86_400_000;
 
 interface KpiTable {
   name: string;
@@ -118,9 +124,14 @@ export interface KpiCompactOptions {
   marginDays?: number;
   /** Keys folded per workspace and table in one sweep (default 2,000). */
   limit?: number;
+  /** Days of the older slice folded per sweep, before the window above (default 30; 0: none). */
+  olderSliceDays?: number;
   /** Only this workspace (tests, an operator's fold of one workspace); default: all. */
   workspaceId?: string;
 }
+
+/** Which older slice this process's next sweep folds (see the header). */
+let olderTurn = 0;
 
 /**
  * Folds the KPI rollups' shards of days that are over into shard 0 (see the header); called by
@@ -131,8 +142,8 @@ export async function compactKpiRollups(
   opts: KpiCompactOptions = {},
 ): Promise<number> {
   const marginDays = opts.marginDays ?? 1;
-  const end = utcDay(ctx.now() - marginDays * 86_400_000);
-  const start = utcDay(ctx.now() - (marginDays + (opts.days ?? 7)) * 86_400_000);
+  const end = utcDay(ctx.now() - marginDays * DAY);
+  const start = utcDay(ctx.now() - (marginDays + (opts.days ?? 7)) * DAY);
   const limit = opts.limit ?? 2000;
   // The workspaces with KPI rows: a skip scan over KpiDay's primary key, one probe per workspace.
   const workspaces = opts.workspaceId
@@ -146,18 +157,40 @@ export async function compactKpiRollups(
          )
          SELECT id FROM w WHERE id IS NOT NULL`,
       );
+  const sliceDays = opts.olderSliceDays ?? 30;
+  const turn = olderTurn++;
   let folded = 0;
-  for (const w of workspaces)
-    for (const t of KPI_TABLES) {
-      const window = t.day ? [start, end] : [];
-      const [row] = await ctx.db.query<{ n: number }>(foldSql(t), [w.id, limit, ...window], {
+  const foldDays = async (workspaceId: string, tables: readonly KpiTable[], window: string[]) => {
+    for (const t of tables) {
+      const range = t.day ? window : [];
+      const [row] = await ctx.db.query<{ n: number }>(foldSql(t), [workspaceId, limit, ...range], {
         prepare: `engine.kpiFold${t.name}`,
       });
       folded += row?.n ?? 0;
       if (t.counts.length === 1 && row?.n)
-        await ctx.db.query(zeroSql(t), [w.id, ...window], {
+        await ctx.db.query(zeroSql(t), [workspaceId, ...range], {
           prepare: `engine.kpiZero${t.name}`,
         });
     }
+  };
+  for (const w of workspaces) {
+    await foldDays(w.id, KPI_TABLES, [start, end]);
+    if (sliceDays <= 0) continue;
+    // The older slice: every table keyed by day, KpiDay's first day of the workspace the limit.
+    const [first] = await ctx.db.query<{ day: string | null }>(
+      `SELECT min(day)::text AS day FROM "KpiDay" WHERE "workspaceId" = $1`,
+      [w.id],
+      { prepare: "engine.kpiFirstDay" },
+    );
+    if (!first?.day || first.day >= start) continue;
+    const startMs = Date.parse(`${start}T00:00:00Z`);
+    const slices = Math.ceil((startMs - Date.parse(`${first.day}T00:00:00Z`)) / (sliceDays * DAY));
+    const sliceEnd = startMs - (turn % slices) * sliceDays * DAY;
+    await foldDays(
+      w.id,
+      KPI_TABLES.filter((t) => t.day),
+      [utcDay(sliceEnd - sliceDays * DAY), utcDay(sliceEnd)],
+    );
+  }
   return folded;
 }
