@@ -198,7 +198,10 @@ describe("issue 15: the KPI rollups' shards of days that are over are folded", (
     // The sweep's own window (7 days before the margin) starts on 2026-07-17; the orders of
     // 2026-07-01 to 07-16 are older, in 4 slices of 5 days (the last one reaches back past 07-01).
     const sweep = () =>
-      compactKpiRollups({ db: h.db, now: () => NOW }, { workspaceId: ws, olderSliceDays: 5 });
+      compactKpiRollups(
+        { db: h.db, now: () => NOW },
+        { workspaceId: ws, olderSliceDays: 5, olderEvery: 1 },
+      );
     expect((await layout(ws, "2026-07-17")).offShardZero).toBeGreaterThan(0);
 
     await sweep();

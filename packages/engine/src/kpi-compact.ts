@@ -23,10 +23,11 @@
 // Which keys: those of the days from `days` days before the margin up to the margin (the end of
 // yesterday's day by default: days ended at least a day ago), at most `limit` keys per statement,
 // one statement per workspace and table (an index range of the workspace's keys). Late orders
-// land on older days too (an import, a sender's replay): each sweep also folds one slice of
-// `olderSliceDays` before that window, the next slice at the next sweep of this process, back to
-// the workspace's first day and round again — an index range of a slice's rows per table, so a
-// long history is covered in turns rather than scanned whole every sweep. KpiSecondDays
+// land on older days too (an import, a sender's replay): every `olderEvery`-th sweep of a process
+// also folds one slice of `olderSliceDays` before that window, the next slice back the next time,
+// to the workspace's first day and round again. A slice is an index range of its rows per table,
+// folded or not: 7 ms of a sweep for 30 days of a workspace with 800 days and 413,000 buyer-day
+// and second-order rows (3 ms for the 8-day window), so not on every sweep. KpiSecondDays
 // has no day: all of its keys with rows off shard 0 are folded each sweep. It is one row per
 // whole-days value and workspace (a few hundred), read whole by the dashboard for ranges spanning
 // most of the history; its keys of short gaps are written all the time and fill their shards
@@ -124,8 +125,10 @@ export interface KpiCompactOptions {
   marginDays?: number;
   /** Keys folded per workspace and table in one sweep (default 2,000). */
   limit?: number;
-  /** Days of the older slice folded per sweep, before the window above (default 30; 0: none). */
+  /** Days of an older slice, before the window above (default 30; 0: none). */
   olderSliceDays?: number;
+  /** Sweeps of this process per older slice folded (default 20: every 5 minutes at 15 s). */
+  olderEvery?: number;
   /** Only this workspace (tests, an operator's fold of one workspace); default: all. */
   workspaceId?: string;
 }
@@ -157,8 +160,10 @@ export async function compactKpiRollups(
          )
          SELECT id FROM w WHERE id IS NOT NULL`,
       );
-  const sliceDays = opts.olderSliceDays ?? 30;
-  const turn = olderTurn++;
+  const every = Math.max(1, opts.olderEvery ?? 20);
+  const sweep = olderTurn++;
+  const sliceDays = sweep % every === 0 ? (opts.olderSliceDays ?? 30) : 0;
+  const turn = Math.floor(sweep / every);
   let folded = 0;
   const foldDays = async (workspaceId: string, tables: readonly KpiTable[], window: string[]) => {
     for (const t of tables) {
