@@ -1,6 +1,13 @@
 // What engine-lateness records of each finished timer bucket job, in its own process or a child's.
-import type { BucketOutcome, TimerBucketJob } from "@postpath/engine";
+import {
+  startWorkers,
+  type BucketOutcome,
+  type EngineContext,
+  type RunningWorkers,
+  type TimerBucketJob,
+} from "@postpath/engine";
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 
 export interface WorkerReport {
   bucket: { from: number; to: number };
@@ -37,4 +44,30 @@ export function failure(job: Job<TimerBucketJob> | undefined, err: Error): Faile
   return {
     failed: `bucket ${job ? `${job.data.from}-${job.data.to}` : "?"} attempt ${job?.attemptsMade ?? "?"}: ${err.message}`,
   };
+}
+
+/**
+ * The product's workers as a worker process runs them (no housekeeping schedulers), every timer
+ * bucket job they finish or fail passed to `record`.
+ */
+export function startReportingWorkers(
+  ctx: EngineContext,
+  redis: Redis,
+  prefix: string,
+  concurrency: number,
+  record: (m: LatenessMessage) => void,
+): RunningWorkers {
+  const workers = startWorkers(ctx, {
+    connection: redis,
+    prefix,
+    concurrency,
+    dateTriggerEveryMs: 0,
+    sweepEveryMs: 0,
+  });
+  const timers = workers.workers.find((w) => w.name === "timers")!;
+  timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => record(report(job)));
+  timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) =>
+    record(failure(job, err)),
+  );
+  return workers;
 }

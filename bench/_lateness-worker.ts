@@ -4,16 +4,14 @@
 //   node --import tsx _lateness-worker.ts <databaseUrl> <redisUrl> <prefix> <concurrency> <bucketMs>
 //     <now | on-start: take jobs from the parent's "start" on>
 import { openDatabase } from "@postpath/db";
-import {
-  startWorkers,
-  type BucketOutcome,
-  type RunningWorkers,
-  type TimerBucketJob,
-} from "@postpath/engine";
-import type { Job } from "bullmq";
+import type { RunningWorkers } from "@postpath/engine";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { benchContext } from "./_engine.ts";
-import { failure, report, type LatenessMessage, type LoopReport } from "./_lateness-report.ts";
+import {
+  startReportingWorkers,
+  type LatenessMessage,
+  type LoopReport,
+} from "./_lateness-report.ts";
 
 const [databaseUrl, redisUrl, prefix, concurrency, bucketMs, when] = process.argv.slice(2);
 if (!databaseUrl || !redisUrl || !prefix || !concurrency || !bucketMs || !when || !process.send)
@@ -29,18 +27,7 @@ const db = await openDatabase({ url: databaseUrl });
 const { ctx, redis } = await benchContext(db, redisUrl, prefix, { bucketMs: Number(bucketMs) });
 let workers: RunningWorkers | null = null;
 const start = () => {
-  workers = startWorkers(ctx, {
-    connection: redis,
-    prefix,
-    concurrency: Number(concurrency),
-    dateTriggerEveryMs: 0,
-    sweepEveryMs: 0,
-  });
-  const timers = workers.workers.find((w) => w.name === "timers")!;
-  timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => send(report(job)));
-  timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) =>
-    send(failure(job, err)),
-  );
+  workers = startReportingWorkers(ctx, redis, prefix, Number(concurrency), send);
 };
 if (when === "now") start();
 process.on("message", (msg) => {

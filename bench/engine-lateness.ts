@@ -11,15 +11,7 @@
 // --join S: the children (started and connected beforehand) start taking jobs S seconds into the
 // measured window, as a worker process added under load does.
 import type { Prisma } from "@postpath/db";
-import {
-  DEFAULT_TIMERS,
-  scheduleTimer,
-  startWorkers,
-  timerBucket,
-  toSnapshot,
-  type BucketOutcome,
-  type TimerBucketJob,
-} from "@postpath/engine";
+import { DEFAULT_TIMERS, scheduleTimer, timerBucket, toSnapshot } from "@postpath/engine";
 import { advance, initialState, parsePlan } from "@postpath/journey";
 import { Queue, Worker, type Job } from "bullmq";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -38,7 +30,11 @@ import {
   publish,
   type BenchEnv,
 } from "./_engine.ts";
-import { failure, report, type LatenessMessage, type LoopReport } from "./_lateness-report.ts";
+import {
+  startReportingWorkers,
+  type LatenessMessage,
+  type LoopReport,
+} from "./_lateness-report.ts";
 
 /** One statement's totals so far in this database (pg_stat_statements, every worker process). */
 interface StatementTotals {
@@ -383,18 +379,7 @@ export default async function main(args: string[]): Promise<void> {
       Math.max(0, t0 - Date.now()),
     );
     console.log(`  (the measured timers fall due from ${new Date(t0).toISOString()})`);
-    const workers = startWorkers(env.ctx, {
-      connection: env.redis,
-      prefix: env.prefix,
-      concurrency,
-      dateTriggerEveryMs: 0,
-      sweepEveryMs: 0,
-    });
-    const timers = workers.workers.find((w) => w.name === "timers")!;
-    timers.on("completed", (job: Job<TimerBucketJob, BucketOutcome>) => record(report(job)));
-    timers.on("failed", (job: Job<TimerBucketJob> | undefined, err: Error) =>
-      record(failure(job, err)),
-    );
+    const workers = startReportingWorkers(env.ctx, env.redis, env.prefix, concurrency, record);
     // Until every run is reported applied by a bucket job. Should reports stop short (a run woken
     // by a job of its own, a bucket attempt that failed after applying some of its runs), Postgres
     // says whether runs are still waiting: the benchmark goes on when none is, and fails with what
