@@ -10,29 +10,59 @@ export async function exitRuns(
   where: { journeyId: string } | { runIds: string[] },
   reason: string,
 ): Promise<number> {
-  const now = new Date(ctx.now());
+  const at = ctx.now() / 1000;
   const detail = JSON.stringify({ reason });
+  const byJourney = "journeyId" in where;
   let total = 0;
   for (;;) {
-    const filter =
-      "journeyId" in where
-        ? ctx.db.prisma.$queryRaw<{ n: bigint }[]>`
-          WITH stopped AS (
-            UPDATE "JourneyRun" SET status = 'EXITED', seq = seq + 1, "endedAt" = ${now}, "waitingUntil" = NULL, "parkedEvent" = NULL, "parkedKey" = NULL, "updatedAt" = ${now}
-            WHERE id IN (SELECT id FROM "JourneyRun" WHERE "versionId" IN (SELECT id FROM "JourneyVersion" WHERE "journeyId" = ${where.journeyId})
-                           AND status IN ('ACTIVE', 'WAITING') LIMIT 5000)
-            RETURNING id, "currentStepId")
-          , traced AS (INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at) SELECT id, "currentStepId", 'run.exited', ${detail}::jsonb, ${now} FROM stopped RETURNING 1)
-          SELECT count(*) AS n FROM traced`
-        : ctx.db.prisma.$queryRaw<{ n: bigint }[]>`
-          WITH stopped AS (
-            UPDATE "JourneyRun" SET status = 'EXITED', seq = seq + 1, "endedAt" = ${now}, "waitingUntil" = NULL, "parkedEvent" = NULL, "parkedKey" = NULL, "updatedAt" = ${now}
-            WHERE id = ANY(${where.runIds}::text[]) AND status IN ('ACTIVE', 'WAITING')
-            RETURNING id, "currentStepId")
-          , traced AS (INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at) SELECT id, "currentStepId", 'run.exited', ${detail}::jsonb, ${now} FROM stopped RETURNING 1)
-          SELECT count(*) AS n FROM traced`;
-    const n = Number((await filter)[0]?.n ?? 0);
+    const [row] = await retriedOnConflict(() =>
+      ctx.db.query<{ n: number }>(
+        `WITH stopped AS (
+           UPDATE "JourneyRun" SET status = 'EXITED', seq = seq + 1,
+             "endedAt" = to_timestamp($2::float8) AT TIME ZONE 'UTC', "waitingUntil" = NULL,
+             "parkedEvent" = NULL, "parkedKey" = NULL, "updatedAt" = to_timestamp($2::float8) AT TIME ZONE 'UTC'
+           WHERE ${
+             byJourney
+               ? `id IN (SELECT id FROM "JourneyRun" WHERE "versionId" IN (SELECT id FROM "JourneyVersion" WHERE "journeyId" = $1)
+                           AND status IN ('ACTIVE', 'WAITING') LIMIT 5000)`
+               : `id = ANY($1::text[]) AND status IN ('ACTIVE', 'WAITING')`
+           }
+           RETURNING id, "currentStepId"
+         ), traced AS (
+           INSERT INTO "RunTrace" ("runId", "stepId", kind, detail, at)
+           SELECT id, "currentStepId", 'run.exited', $3::jsonb, to_timestamp($2::float8) AT TIME ZONE 'UTC'
+           FROM stopped RETURNING 1
+         )
+         SELECT count(*)::int AS n FROM traced`,
+        [byJourney ? where.journeyId : where.runIds, at, detail],
+      ),
+    );
+    const n = row?.n ?? 0;
     total += n;
-    if (n < 5000 || "runIds" in where) return total;
+    if (n < 5000 || !byJourney) return total;
+  }
+}
+
+/** Postgres aborted the statement for a deadlock (40P01) or a serialization failure (40001). */
+const CONFLICTS = new Set(["40001", "40P01"]);
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * A journey's runs are updated in whatever order the plan finds them, and a run commit of a timer
+ * bucket (store.ts) updates up to 200 of them in its own: stopping a busy journey could deadlock
+ * with it, and Postgres aborts one of the two. The commit retries its runs one by one; this
+ * statement is tried again too, after a short random pause, instead of failing the stop
+ * (test issue-015-stop-retried).
+ */
+async function retriedOnConflict<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= CONFLICT_ATTEMPTS || typeof code !== "string" || !CONFLICTS.has(code))
+        throw err;
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
+    }
   }
 }
