@@ -1,3 +1,4 @@
+import { retriedOnConflict } from "./conflicts.ts";
 import type { EngineContext } from "./context.ts";
 
 /**
@@ -15,9 +16,15 @@ export async function exitRuns(
   const byJourney = "journeyId" in where;
   let total = 0;
   for (;;) {
-    const [row] = await retriedOnConflict(() =>
-      ctx.db.query<{ n: number }>(
-        `WITH stopped AS (
+    // A journey's runs are updated in whatever order the plan finds them, and a run commit of a
+    // timer bucket (store.ts) updates up to 200 of them in its own: stopping a busy journey could
+    // deadlock with it, and Postgres aborts one of the two. The commit retries its runs one by
+    // one; this statement is tried again too, after a short pause, instead of failing the stop
+    // (test issue-015-stop-retried).
+    const [row] = await retriedOnConflict(
+      () =>
+        ctx.db.query<{ n: number }>(
+          `WITH stopped AS (
            UPDATE "JourneyRun" SET status = 'EXITED', seq = seq + 1,
              "endedAt" = to_timestamp($2::float8) AT TIME ZONE 'UTC', "waitingUntil" = NULL,
              "parkedEvent" = NULL, "parkedKey" = NULL, "updatedAt" = to_timestamp($2::float8) AT TIME ZONE 'UTC'
@@ -34,35 +41,13 @@ export async function exitRuns(
            FROM stopped RETURNING 1
          )
          SELECT count(*)::int AS n FROM traced`,
-        [byJourney ? where.journeyId : where.runIds, at, detail],
-      ),
+          [byJourney ? where.journeyId : where.runIds, at, detail],
+        ),
+      5,
+      10,
     );
     const n = row?.n ?? 0;
     total += n;
     if (n < 5000 || !byJourney) return total;
-  }
-}
-
-/** Postgres aborted the statement for a deadlock (40P01) or a serialization failure (40001). */
-const CONFLICTS = new Set(["40001", "40P01"]);
-const CONFLICT_ATTEMPTS = 5;
-
-/**
- * A journey's runs are updated in whatever order the plan finds them, and a run commit of a timer
- * bucket (store.ts) updates up to 200 of them in its own: stopping a busy journey could deadlock
- * with it, and Postgres aborts one of the two. The commit retries its runs one by one; this
- * statement is tried again too, after a short random pause, instead of failing the stop
- * (test issue-015-stop-retried).
- */
-async function retriedOnConflict<T>(statement: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await statement();
-    } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
-      if (attempt >= CONFLICT_ATTEMPTS || typeof code !== "string" || !CONFLICTS.has(code))
-        throw err;
-      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
-    }
   }
 }

@@ -13,6 +13,7 @@ import { GroupBatcher, onePer } from "./batcher.ts";
 import { keepFresh, LISTENER_STAMP, quietStamp } from "./event-listeners.ts";
 import { receivedRange } from "./event-months.ts";
 import { randomHex } from "./random-pool.ts";
+import { retriedOnConflict } from "./conflicts.ts";
 import type { EngineContext } from "./context.ts";
 import type { EventJob } from "./queues.ts";
 
@@ -152,8 +153,6 @@ LEFT JOIN "Event" e ON e.id = k."eventId" AND e."receivedAt" = k."receivedAt"`;
 
 const utc = (d: Date) => d.toISOString().slice(0, -1);
 const SEP = String.fromCharCode(31);
-/** Transient conflicts between two statements in flight: tried again at once. */
-const RETRYABLE = new Set(["40001", "40P01"]);
 
 /**
  * The committer's `addBulk` calls, one at a time: the flushes committed while one is on its way to
@@ -310,28 +309,25 @@ export class EventCommitter {
       cols[7]!.push(newCustomerId());
       cols[8]!.push(stamp);
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const out = await this.ctx.db.query<{ kind: string; v: string }>(INSERT_EVENTS, cols, {
+    // A transient conflict between two statements in flight: tried again at once.
+    const out = await retriedOnConflict(
+      () =>
+        this.ctx.db.query<{ kind: string; v: string }>(INSERT_EVENTS, cols, {
           prepare: "engine.ingestEvents",
-        });
-        const inserted = new Set<string>();
-        const done = new Set<string>();
-        const customers = new Set<string>();
-        let receivedMs: number | null = null;
-        for (const r of out) {
-          if (r.kind === "t") receivedMs = Number(r.v);
-          else if (r.kind === "c") customers.add(r.v);
-          else inserted.add(r.v);
-          if (r.kind === "d") done.add(r.v);
-        }
-        return { inserted, done, customers, receivedMs };
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
-        throw err;
-      }
+        }),
+      4,
+    );
+    const inserted = new Set<string>();
+    const done = new Set<string>();
+    const customers = new Set<string>();
+    let receivedMs: number | null = null;
+    for (const r of out) {
+      if (r.kind === "t") receivedMs = Number(r.v);
+      else if (r.kind === "c") customers.add(r.v);
+      else inserted.add(r.v);
+      if (r.kind === "d") done.add(r.v);
     }
+    return { inserted, done, customers, receivedMs };
   }
 
   private async resolveDuplicates(

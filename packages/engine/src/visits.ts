@@ -11,6 +11,7 @@
 // the cached answer's stamp itself, so a journey or segment saved meanwhile by any process makes
 // the event go through the events worker as before. The event row, the PageVisit row and the
 // trace line are written either way.
+import { retriedOnConflict } from "./conflicts.ts";
 import type { EngineContext } from "./context.ts";
 import { GroupBatcher } from "./batcher.ts";
 import { enqueueEvents, newEventId, type FreshEvent } from "./group-commit.ts";
@@ -139,8 +140,6 @@ type Row = {
 };
 
 const utc = (ms: number) => new Date(ms).toISOString().slice(0, -1);
-/** Transient conflicts between two statements in flight: tried again at once. */
-const RETRYABLE = new Set(["40001", "40P01"]);
 
 async function commitVisits(
   ctx: EngineContext,
@@ -165,21 +164,16 @@ async function commitVisits(
     quiet.workspaces,
     quiet.stamps,
   ];
-  let rows: Row[];
-  for (let attempt = 0; ; attempt++) {
-    try {
-      rows = await ctx.db.query<Row>(VISIT, params, {
+  // A transient conflict between two statements in flight: tried again at once.
+  const rows = await retriedOnConflict(
+    () =>
+      ctx.db.query<Row>(VISIT, params, {
         prepare: "engine.purlVisits",
         // Planned per call, its ~0.8 ms of planning was as much as running it (database.ts).
         genericPlan: true,
-      });
-      break;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (attempt < 3 && typeof code === "string" && RETRYABLE.has(code)) continue;
-      throw err;
-    }
-  }
+      }),
+    4,
+  );
   // The events are stored; queueing them is not waited for. A queue outage (or a crash before
   // the queueing) only delays them — the sweeper queues unprocessed events — so the customer
   // sees the page either way.
