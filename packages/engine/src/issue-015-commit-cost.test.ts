@@ -228,3 +228,31 @@ describe("issue 15: the run commit leaves an unchanged customer alone", () => {
     });
   });
 });
+
+describe("issue 15: a customer's attribute change goes straight into the search index", () => {
+  it("leaves no pending list for a later commit to merge, and search finds the new value at once", async () => {
+    const id = await h.customer(`gin-${Date.now()}`, { tier: "gold" });
+    const versionId = `v-gin-${Date.now()}`;
+    const run = await waitingRun(versionId, id);
+    const mark = `m${Date.now()}`;
+    expect(
+      await runStore(h.ctx).commit(
+        transition(run, versionId, id, 1, new Map(), {
+          attributes: { set: { reminded: mark }, unset: [] },
+        }),
+      ),
+    ).toBe(true);
+    // With Postgres's default (fastupdate on) the change waits in the index's pending list, which
+    // the insert that finds it past 4 MB merges inside its own commit (migration
+    // 20261207000000_customer_search_gin_no_pending_list): pages removed from the list here.
+    const [pending] = await h.db.query<{ pages: number }>(
+      `SELECT gin_clean_pending_list('"Customer_attributes_idx"'::regclass)::int AS pages`,
+    );
+    expect(pending!.pages).toBe(0);
+    const found = await h.db.query<{ id: string }>(
+      `SELECT id FROM "Customer" WHERE "workspaceId" = $1 AND attributes @> $2::jsonb`,
+      [h.workspaceId, JSON.stringify({ reminded: mark })],
+    );
+    expect(found.map((r) => r.id)).toEqual([id]);
+  });
+});

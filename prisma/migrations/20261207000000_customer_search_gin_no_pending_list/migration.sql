@@ -1,0 +1,24 @@
+-- issue 15, item 3: the attributes search index ("Customer_attributes_idx", GIN jsonb_path_ops)
+-- takes each new entry straight into its tree instead of a pending list (fastupdate = off).
+--
+-- Every attribute or tag change rewrites the customer row and adds its attributes to this index. With
+-- fastupdate on (Postgres's default), those entries queue in the index's pending list, and the
+-- insert that finds the list past gin_pending_list_limit (4 MB) merges all of it into the tree
+-- before it commits: at 10,000 attribute steps a second that was one run commit every few seconds
+-- holding its 200 runs (and their customers' locks) for hundreds of milliseconds, and more Postgres
+-- CPU in all than inserting each entry directly. bench engine-lateness, 10,000 due/s for 20 s,
+-- timer -> attribute -> exit, one worker process, same machine and session (bench/README.md,
+-- 2026-12-06 22:32): with the pending list p99 477-592 ms, 93-98 µs of Postgres CPU per run;
+-- without it p99 76 ms, 83 µs per run. Postgres's documentation gives the same advice where
+-- steady response times matter more than bulk insert speed ("GIN Fast Update Technique").
+--
+-- Customers search reads the index as before; so does everything else (only customers.search uses it).
+-- Prisma 6 cannot declare an index's storage parameters: model Customer keeps its @@index line and
+-- this file holds the setting.
+--
+-- Locks: ALTER INDEX ... SET (fastupdate) takes an ACCESS EXCLUSIVE lock on the index alone for a
+-- catalog change (reads and writes of "Customer" wait only for that moment; on a busy table, run it
+-- with a lock_timeout and retry). Turning the setting off does not empty the list already there, so
+-- the statement after it merges that list now, once, instead of leaving it to the next insert.
+ALTER INDEX "Customer_attributes_idx" SET (fastupdate = off);
+SELECT gin_clean_pending_list('"Customer_attributes_idx"'::regclass);
