@@ -71,6 +71,8 @@ interface WalTotals {
   records: number;
   checkpoints: number;
   requested: number;
+  /** Times a backend wrote WAL itself because `wal_buffers` were full (waits behind the write). */
+  full: number;
 }
 
 async function walTotals(env: BenchEnv): Promise<WalTotals | null> {
@@ -78,7 +80,7 @@ async function walTotals(env: BenchEnv): Promise<WalTotals | null> {
     const [row] = await env.db.query<WalTotals>(
       `SELECT w.wal_bytes::float8 AS bytes, w.wal_fpi::float8 AS fpi, w.wal_records::float8 AS records,
               (b.checkpoints_timed + b.checkpoints_req)::float8 AS checkpoints,
-              b.checkpoints_req::float8 AS requested
+              b.checkpoints_req::float8 AS requested, w.wal_buffers_full::float8 AS full
        FROM pg_stat_wal w, pg_stat_bgwriter b`,
     );
     return row ?? null;
@@ -537,10 +539,13 @@ export default async function main(args: string[]): Promise<void> {
     if (w0 && w1) {
       const runs = done - w;
       const fpi = w1.fpi - w0.fpi;
+      const [walBuffers, maxWal] = await env.db
+        .query<{ b: string; m: string }>(
+          `SELECT current_setting('wal_buffers') AS b, current_setting('max_wal_size') AS m`,
+        )
+        .then((r) => [r[0]?.b ?? "?", r[0]?.m ?? "?"]);
       console.log(
-        `  WAL while the measured timers ran (whole server): ${fmt((w1.bytes - w0.bytes) / runs, 0)} bytes per run (${fmt((w1.records - w0.records) / runs, 1)} records, ${fmt(fpi / runs, 2)} full-page images), ${fmt(w1.checkpoints - w0.checkpoints)} checkpoints (${fmt(w1.requested - w0.requested)} requested by WAL volume: max_wal_size ${await env.db
-          .query<{ v: string }>(`SELECT current_setting('max_wal_size') AS v`)
-          .then((r) => r[0]?.v ?? "?")})`,
+        `  WAL while the measured timers ran (whole server): ${fmt((w1.bytes - w0.bytes) / runs, 0)} bytes per run (${fmt((w1.records - w0.records) / runs, 1)} records, ${fmt(fpi / runs, 2)} full-page images; a backend found the WAL buffers full ${fmt(w1.full - w0.full)} times: wal_buffers ${walBuffers}), ${fmt(w1.checkpoints - w0.checkpoints)} checkpoints (${fmt(w1.requested - w0.requested)} requested by WAL volume: max_wal_size ${maxWal})`,
       );
     }
     const stmts = s0 && s1 ? statementsSince(s0, s1) : [];
