@@ -83,15 +83,24 @@ describe("run traces are partitioned by month and kept by whole months", () => {
     const legacy = parts.find((x) => x.name === LEGACY);
     expect(legacy?.from).toBeNull();
     expect(legacy?.to?.getTime()).toBeGreaterThan(Date.now());
-    // The issue-14 partial index and the run index are declared on the parent, so every month has them.
-    const indexes = await h.db.query<{ name: string }>(
-      `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'RunTrace' ORDER BY 1`,
+    // The issue-14 partial index and the run index are declared on the parent, so every month has
+    // them; the run index is a hash index (migration 20261207042452_run_trace_hash_index).
+    const indexes = await h.db.query<{ name: string; method: string }>(
+      `SELECT c.relname AS name, a.amname AS method
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+       WHERE i.indrelid = '"RunTrace"'::regclass ORDER BY 1`,
     );
-    expect(indexes.map((i) => i.name)).toEqual([
-      "RunTrace_converted_idx",
-      "RunTrace_pkey",
-      "RunTrace_runId_id_idx",
+    expect(indexes).toEqual([
+      { name: "RunTrace_converted_idx", method: "btree" },
+      { name: "RunTrace_pkey", method: "btree" },
+      { name: "RunTrace_runId_idx", method: "hash" },
     ]);
+    const [months] = await h.db.query<{ partitions: number; indexed: number }>(
+      `SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = '"RunTrace"'::regclass)::int AS partitions,
+              (SELECT count(*) FROM pg_inherits WHERE inhparent = '"RunTrace_runId_idx"'::regclass)::int AS indexed`,
+    );
+    expect(months!.indexed).toBe(parts.length);
+    expect(months!.partitions).toBe(parts.length);
   });
 
   it("a trace of today stays in the legacy month under a retention shorter than that month", async () => {
