@@ -1,5 +1,5 @@
 // Issue 15: stopping a journey exits its runs in one UPDATE of up to 5,000 rows, taken in the
-// plan's order, while a run commit of a timer bucket updates up to 200 of the same journey's runs
+// plan's order, while a run commit of a timer bucket updates up to 600 of the same journey's runs
 // in its own: the two can deadlock, and Postgres aborts one of them (40P01). The commit retries
 // its runs one by one; the stop failed, and the marketer saw an error on "Stop". Now the stop's
 // statement is tried again on a deadlock or serialization failure (exit.ts), and only then.

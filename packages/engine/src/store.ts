@@ -129,8 +129,13 @@ function createRunStore(ctx: EngineContext): RunStore {
     },
     { max: 500, concurrency: 2 },
   );
+  // Up to 600 transitions per commit: a batch takes only what queued while the previous commits
+  // ran, so it is small when the worker keeps up and grows when it falls behind, where the
+  // statement's per-commit work (its plan, the counter and rollup rows, the WAL flush) then
+  // spreads over more runs. At 10,000 due timers/s, 200 at most gave 125-168 µs of Postgres
+  // execution per run, 600 at most (~290 per commit) 103-121 (bench/README.md, 2026-12-07 04:15).
   const committer = new Batcher<Transition, boolean>((ts) => commitBatch(ctx, ts), {
-    max: 200,
+    max: 600,
     concurrency: 2,
     keys: (t) => (t.attributes || t.tags ? [t.runId, `customer:${t.customerId}`] : [t.runId]),
   });
