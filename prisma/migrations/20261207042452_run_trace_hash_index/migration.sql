@@ -16,9 +16,10 @@
 -- attached to it (the parent's index is valid once every month has one):
 --
 --   CREATE INDEX "RunTrace_runId_idx" ON ONLY "RunTrace" USING HASH ("runId");
---   -- for each partition P of "RunTrace" (\d+ "RunTrace" lists them):
---   CREATE INDEX CONCURRENTLY "P_runId_idx" ON "P" USING HASH ("runId");
---   ALTER INDEX "RunTrace_runId_idx" ATTACH PARTITION "P_runId_idx";
+--   -- for each partition P of "RunTrace" (\d+ "RunTrace" lists them; a month's "P_runId_idx"
+--   -- is already taken, by its share of "RunTrace_converted_idx"):
+--   CREATE INDEX CONCURRENTLY "P_runId_hash" ON "P" USING HASH ("runId");
+--   ALTER INDEX "RunTrace_runId_idx" ATTACH PARTITION "P_runId_hash";
 --
 -- The migration then finds the valid index and keeps it; what is left is the DROP of the old
 -- B-tree, a catalog change under a brief ACCESS EXCLUSIVE lock. (An index prepared only in part is
