@@ -1,7 +1,7 @@
 -- issue 15, item 3: a run's traces are found through a hash index on "runId" instead of the
--- B-tree on ("runId", "id"). Every reader looks traces up by equal run id (a timeline, a funnel's
--- or an experiment's EXISTS, a customer's deletion) and sorts a run's few by id itself; none walks
--- a range of run ids. A hash entry is a 4-byte hash code and the row's address, where the B-tree's
+-- B-tree on ("runId", "id"). Every reader looks traces up by equal run id (a timeline, the
+-- experiments' join, the rollups' moved-run read, a customer's deletion; the funnel's conversion
+-- EXISTS keeps its partial B-tree) and sorts a run's few by id itself; none walks a range of ids. A hash entry is a 4-byte hash code and the row's address, where the B-tree's
 -- held the run id's text: each trace insert (about four per run step) skips the B-tree descent's
 -- text comparisons under the database's collation, and the index is about half the size.
 -- Measured on this table, 200,000 traces inserted 800 at a time beside 1,000,000 (bench/README.md,
