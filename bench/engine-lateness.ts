@@ -19,6 +19,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { commitSampler, describeCommitActivity, type CommitSampler } from "./_commit-activity.ts";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import {
   arg,
@@ -117,14 +118,20 @@ const isRunCommit = (query: string) =>
  * worker process), from /proc/<pid>/schedstat (nanoseconds on a CPU), minus `since`'s at its pids;
  * a backend that has exited meanwhile is left out. Other databases' backends on the same server
  * (another session's tests) and autovacuum workers (which may start on the fresh tables during a
- * run) do not count. Nothing is counted without /proc or a local server.
+ * run) do not count, nor does `skip` (the commit sampler's own backend). Nothing is counted
+ * without /proc or a local server.
  */
 type BackendCpu = Map<number, number>;
-async function backendCpu(env: BenchEnv): Promise<BackendCpu>;
-async function backendCpu(env: BenchEnv, since: BackendCpu): Promise<number>;
-async function backendCpu(env: BenchEnv, since?: BackendCpu): Promise<BackendCpu | number> {
+async function backendCpu(env: BenchEnv, skip: number): Promise<BackendCpu>;
+async function backendCpu(env: BenchEnv, skip: number, since: BackendCpu): Promise<number>;
+async function backendCpu(
+  env: BenchEnv,
+  skip: number,
+  since?: BackendCpu,
+): Promise<BackendCpu | number> {
   const pids = await env.db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> $1`,
+    [skip],
   );
   const now: BackendCpu = new Map();
   for (const { pid } of pids) {
@@ -179,6 +186,7 @@ export default async function main(args: string[]): Promise<void> {
   // Child worker processes still running when this one fails: stopped in `finally` (a child left
   // behind would hold the terminal and the benchmark's database).
   const running = new Set<ChildProcess>();
+  let sampler: CommitSampler | null = null;
   try {
     const { journeyId, versionId } = await publish(env, [
       { id: "t", type: "trigger.manual", next: "w" },
@@ -363,6 +371,8 @@ export default async function main(args: string[]): Promise<void> {
     let stmts0: Promise<Map<string, StatementTotals> | null> = Promise.resolve(null);
     let pg0: Promise<BackendCpu> = Promise.resolve(new Map<number, number>());
     let wal0: Promise<WalTotals | null> = Promise.resolve(null);
+    // What the run commits were doing, sampled on a connection of its own.
+    sampler = await commitSampler(env.db.url);
     // Whether this process (the bench and the first worker) stalled while the timers ran.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     const atT0 = setTimeout(
@@ -374,7 +384,8 @@ export default async function main(args: string[]): Promise<void> {
             for (const c of children) c.start();
           }, joinS * 1000).unref();
         cpu0 = cpuSnapshot(pids);
-        pg0 = backendCpu(env);
+        pg0 = backendCpu(env, sampler!.pid);
+        sampler!.start();
         wal0 = walTotals(env);
         if (statements) stmts0 = statementTotals(env);
       },
@@ -407,8 +418,9 @@ export default async function main(args: string[]): Promise<void> {
     }
     if (unreported) console.log(`  (warning: ${unreported})`);
     loopDelay.disable();
+    const activity = await sampler.stop();
     const cpu = cpuSince(cpu0, Date.now() - t0, pids);
-    const pgMs = await backendCpu(env, await pg0);
+    const pgMs = await backendCpu(env, sampler.pid, await pg0);
     const measuredMs = Date.now() - t0;
     clearTimeout(atT0);
     const [s0, s1, w0, w1] = await Promise.all([
@@ -557,6 +569,10 @@ export default async function main(args: string[]): Promise<void> {
       console.log(
         `  run commit statement while the measured timers ran: ${fmt(calls)} commits, ${fmt(moved / calls, 1)} runs per commit, ${fmt(ms / calls, 2)} ms of Postgres execution per commit (${fmt((ms / moved) * 1000, 0)} µs per run), ${fmt((ms / measuredMs) * 100)}% of one core`,
       );
+      // Whether the commits kept Postgres busy, and what they waited on besides a CPU.
+      console.log(
+        `  run commits while the measured timers ran (pg_stat_activity every 20 ms): ${describeCommitActivity(activity)}`,
+      );
       // Where Postgres's time went: every statement's execution time per run woken.
       const perRun = (ms: number) => `${fmt((ms / (done - w)) * 1000, 1)} µs/run`;
       console.log(
@@ -569,6 +585,7 @@ export default async function main(args: string[]): Promise<void> {
     } else console.log("  run commit statement: unavailable (pg_stat_statements not loaded)");
   } finally {
     for (const child of running) child.kill("SIGKILL");
+    await sampler?.stop();
     await env.close();
   }
 }
