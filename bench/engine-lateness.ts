@@ -210,6 +210,7 @@ export default async function main(args: string[]): Promise<void> {
     const total = n + w;
     await createCustomers(env, total);
     const runId = (i: number) => `rl${i}`;
+    const enrolmentId = "cmbenchenrolment000000001"; // one bulk enrolment made every run
 
     const lead = 13_000 + total * 0.5; // time to insert rows and jobs before the first falls due
     // `t0` moves later when the set-up overruns the lead (a loaded machine): a timer scheduled
@@ -260,11 +261,14 @@ export default async function main(args: string[]): Promise<void> {
       await env.db.prisma.journeyRun.createMany({
         data: customers.map((c, k): Prisma.JourneyRunCreateManyInput => {
           const id = runId(i + k);
+          // As a bulk enrolment leaves a run (maintenance.ts): with its trigger, in the row and in
+          // the state (so each commit's document carries a real run's state), and the trigger's id.
+          const trigger = { name: "enrolled", properties: {}, timestamp: dueOf(i + k) - 3600_000 };
           const entered = advance(
             plan,
-            initialState(plan, { runId: id, customer: c }),
+            initialState(plan, { runId: id, customer: c, trigger }),
             { kind: "entered" },
-            dueOf(i + k) - 3600_000,
+            trigger.timestamp,
           ).nextState;
           return {
             id,
@@ -278,6 +282,8 @@ export default async function main(args: string[]): Promise<void> {
             currentStepId: "w",
             waitingUntil: new Date(dueOf(i + k)),
             state: entered as unknown as Prisma.InputJsonValue,
+            trigger,
+            triggerEventId: `enrol-${enrolmentId}`,
           };
         }),
       });
