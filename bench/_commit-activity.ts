@@ -15,6 +15,8 @@ export interface CommitActivity {
   inFlight: number[];
   /** Per executing commit per sample: what it waited on ("running": on a CPU or waiting for one). */
   waits: Map<string, number>;
+  /** Why sampling stopped early (a failed query), if it did. */
+  error?: string;
 }
 
 export interface CommitSampler {
@@ -34,13 +36,20 @@ export async function commitSampler(url: string, everyMs = 20): Promise<CommitSa
   let stopped: Promise<CommitActivity> | null = null;
   const sample = async () => {
     while (running) {
-      const rows = await db.query<{ wait: string }>(
-        `SELECT coalesce(wait_event_type || ': ' || wait_event, 'running') AS wait
-         FROM pg_stat_activity
-         WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
-           AND starts_with(query, $1)`,
-        [RUN_COMMIT_PREFIX],
-      );
+      let rows: { wait: string }[];
+      try {
+        rows = await db.query<{ wait: string }>(
+          `SELECT coalesce(wait_event_type || ': ' || wait_event, 'running') AS wait
+           FROM pg_stat_activity
+           WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
+             AND starts_with(query, $1)`,
+          [RUN_COMMIT_PREFIX],
+        );
+      } catch (err) {
+        // The figures so far stand; the line says sampling stopped rather than failing the bench.
+        seen.error = err instanceof Error ? err.message : String(err);
+        return;
+      }
       seen.samples++;
       seen.inFlight[rows.length] = (seen.inFlight[rows.length] ?? 0) + 1;
       for (const { wait } of rows) seen.waits.set(wait, (seen.waits.get(wait) ?? 0) + 1);
@@ -63,7 +72,7 @@ export async function commitSampler(url: string, everyMs = 20): Promise<CommitSa
 
 /** One line: the share of samples with 0, 1, 2 … commits in flight, then the commits' waits. */
 export function describeCommitActivity(a: CommitActivity): string {
-  if (a.samples === 0) return "no samples";
+  if (a.samples === 0) return a.error ? `no samples (${a.error})` : "no samples";
   const pct = (n: number, of: number) => `${((n / of) * 100).toFixed(0)}%`;
   const inFlight = Array.from(a.inFlight, (n, k) => `${k} ${pct(n ?? 0, a.samples)}`).join(", ");
   const total = [...a.waits.values()].reduce((x, y) => x + y, 0);
@@ -73,5 +82,6 @@ export function describeCommitActivity(a: CommitActivity): string {
   const waits = [...shown, ...(other > 0 ? [["other", other] as const] : [])]
     .map(([w, n]) => `${w} ${pct(n, total)}`)
     .join(", ");
-  return `${a.samples} samples; commits executing at once: ${inFlight}; of the executing commits' samples: ${waits || "none"}`;
+  const stopped = a.error ? ` (sampling stopped early: ${a.error})` : "";
+  return `${a.samples} samples${stopped}; commits executing at once: ${inFlight}; of the executing commits' samples: ${waits || "none"}`;
 }
