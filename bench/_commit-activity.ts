@@ -5,8 +5,11 @@
 // flush, extending a table, a lock).
 import { openDatabase } from "@postpath/db";
 
-/** The run commit statement (store.ts `commitBatch`) as pg_stat_activity shows its text. */
-const RUN_COMMIT_PREFIX = "WITH upd AS (";
+/**
+ * How the run commit statement (store.ts `commitBatch`) begins, in pg_stat_activity and in
+ * pg_stat_statements alike.
+ */
+export const RUN_COMMIT_PREFIX = "WITH upd AS (";
 
 export interface CommitActivity {
   /** Samples taken. */

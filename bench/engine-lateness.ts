@@ -19,7 +19,12 @@ import fs from "node:fs";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { commitSampler, describeCommitActivity, type CommitSampler } from "./_commit-activity.ts";
+import {
+  commitSampler,
+  describeCommitActivity,
+  RUN_COMMIT_PREFIX,
+  type CommitSampler,
+} from "./_commit-activity.ts";
 import { cpuSince, cpuSnapshot } from "./_cpu.ts";
 import {
   arg,
@@ -111,7 +116,7 @@ function statementsSince(
 
 /** The run commit statement among them (a batch of runs' transitions). */
 const isRunCommit = (query: string) =>
-  query.startsWith("WITH upd AS") && query.includes('INSERT INTO "RunTrace"');
+  query.startsWith(RUN_COMMIT_PREFIX) && query.includes('INSERT INTO "RunTrace"');
 
 /**
  * CPU time (ms) used so far by the Postgres backends of this database (every connection of every
