@@ -10,6 +10,8 @@
 // as a deployment scales out: more worker processes on the same Redis and Postgres.
 // --join S: the children (started and connected beforehand) start taking jobs S seconds into the
 // measured window, as a worker process added under load does.
+// BENCH_CHILD_FLAGS (environment): more node flags for the children, e.g. "--cpu-prof
+// --cpu-prof-dir=/tmp/prof" for CPU profiles of their first seconds.
 import type { Prisma } from "@postpath/db";
 import { DEFAULT_TIMERS, scheduleTimer, timerBucket, toSnapshot } from "@postpath/engine";
 import { advance, initialState, parsePlan } from "@postpath/journey";
@@ -618,6 +620,7 @@ async function startChild(
     process.execPath,
     [
       ...PRODUCT_NODE_FLAGS,
+      ...(process.env.BENCH_CHILD_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
       script,

@@ -124,6 +124,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     adapter: new PrismaPg(pool),
     transactionOptions: { maxWait: 10_000, timeout: 15_000 },
   });
+  // Loads Prisma's query compiler now (~100 ms: a WebAssembly module), not on the first query: a
+  // worker process added under load made every run of its first buckets wait for it (its first
+  // second's p99 292–321 ms against 89–145 ms with this and plans.ts; bench/README.md,
+  // engine-lateness, 2026-12-07 10:30), and a server its first request.
+  await prisma.$connect();
   return {
     prisma,
     kind: "postgres",
@@ -172,6 +177,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+  await prisma.$connect(); // its query compiler now, as for a server (openPostgres)
   const session: SqlSession = {
     async exec(sql) {
       await client.exec(sql);

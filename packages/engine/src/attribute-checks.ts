@@ -130,9 +130,15 @@ function hasSegmentJourneys(ctx: EngineContext, workspaceId: string): Promise<bo
   if (hit && Date.now() - hit.at < 5000) return hit.yes;
   const entry = {
     at: Date.now(),
-    yes: ctx.db.prisma.journeyVersion
-      .count({ where: { workspaceId, status: "LIVE", triggerType: "trigger.segment" } })
-      .then((n) => n > 0),
+    // Raw SQL: a Prisma query's first use in a process compiles it, on the run path (plans.ts).
+    yes: ctx.db
+      .query<{ yes: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM "JourneyVersion"
+                        WHERE "workspaceId" = $1 AND status = 'LIVE' AND "triggerType" = 'trigger.segment') AS yes`,
+        [workspaceId],
+        { prepare: "engine.segmentJourneysLive" },
+      )
+      .then((rows) => rows[0]?.yes === true),
   };
   segmentCache.set(workspaceId, entry);
   entry.yes.catch(() => {
