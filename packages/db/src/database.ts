@@ -126,9 +126,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   });
   // Loads Prisma's query compiler now (~100 ms: a WebAssembly module), not on the first query: a
   // worker process added under load made every run of its first buckets wait for it (its first
-  // second's p99 292–321 ms against 89–145 ms with this and plans.ts; bench/README.md,
-  // engine-lateness, 2026-12-07 10:30), and a server its first request.
-  await prisma.$connect();
+  // second's p99 292–321 ms against 75–145 ms with this and plans.ts; bench/README.md,
+  // engine-lateness, 2026-12-07 10:15), and a server its first request.
+  try {
+    await prisma.$connect();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   return {
     prisma,
     kind: "postgres",
@@ -177,7 +182,13 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
-  await prisma.$connect(); // its query compiler now, as for a server (openPostgres)
+  // Its query compiler now, as for a server (openPostgres).
+  try {
+    await prisma.$connect();
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
   const session: SqlSession = {
     async exec(sql) {
       await client.exec(sql);

@@ -7,7 +7,7 @@ import type { EngineContext } from "./context.ts";
  * load, or the first runs of a new version, read and parsed the plan once per run in flight: a
  * new worker process's first four timer buckets were 480 reads and parses of one plan. Those
  * buckets still took 1.0-1.5 s with this; most of what was left was Prisma's query compiler loading
- * and compiling this read: bench/README.md, engine-lateness, 2026-12-07 10:30.)
+ * and compiling this read: bench/README.md, engine-lateness, 2026-12-07 10:15.)
  * A read that fails is not kept: the next call reads again.
  */
 const cache = new Map<string, Promise<Plan>>();
@@ -27,7 +27,7 @@ export function loadPlan(ctx: EngineContext, versionId: string): Promise<Plan> {
   const loading = (async () => {
     // Raw SQL, not Prisma: a Prisma query shape's first use in a process compiles it (~20 ms),
     // and every run of a new process's first buckets waited for that (bench/README.md,
-    // engine-lateness, 2026-12-07 10:30).
+    // engine-lateness, 2026-12-07 10:15).
     const [v] = await ctx.db.query<{ plan: unknown }>(
       `SELECT plan FROM "JourneyVersion" WHERE id = $1`,
       [versionId],
